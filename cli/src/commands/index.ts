@@ -1,0 +1,22 @@
+/**
+ * The command registry: `cattail <name>` runs the command of that name. A new command is one
+ * file exporting a `Command` and one line here; the order is the order of `cattail --help`.
+ */
+import type { Command } from '../command.js';
+import { applyCommand } from './apply.js';
+import { createCommand } from './create.js';
+import { deleteCommand } from './delete.js';
+import { getCommand } from './get.js';
+import { replaceCommand } from './replace.js';
+import { selectorCommand } from './selector.js';
+import { versionCommand } from './version.js';
+
+export const COMMANDS: readonly Command[] = [
+  createCommand,
+  replaceCommand,
+  applyCommand,
+  deleteCommand,
+  getCommand,
+  selectorCommand,
+  versionCommand,
+];

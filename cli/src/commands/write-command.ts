@@ -1,0 +1,113 @@
+/**
+ * apply, create and replace share one flow; each is this factory with its verb:
+ *
+ *   read -f sources ─▶ load + validate EVERY document ─▶ any problem? print all, exit 1, write
+ *   nothing (the datastore is not even opened) ─▶ else write in file order ─▶ calicoctl summary
+ *
+ * Once writing starts, calicoctl's batch rules hold: apply and create carry on past a failed
+ * resource and report all failures at the end; replace stops at the first. A datastore that
+ * stops answering ends the batch at once (after saying how far it got).
+ */
+import { refOf, type Resource } from '@cattail/api';
+import type { Datastore } from '@cattail/datastore';
+import {
+  allFailedLine,
+  failureMessage,
+  goErrorList,
+  partialLine,
+  singleKindOf,
+  successLine,
+  type WriteVerb,
+} from '../calico-messages.js';
+import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, type Command, type CommandContext } from '../command.js';
+import { CliError, CommandFailedError, UsageError } from '../errors.js';
+import { writeLine } from '../io.js';
+import { applyResource, createResource, hasCode, replaceResource } from '../resource-actions.js';
+import { loadResources } from '../resource-loader.js';
+import { readSources } from '../source-reader.js';
+import { FILENAME_FLAG, NAMESPACE_FLAG, RECURSIVE_FLAG } from './common-flags.js';
+
+type WriteAction = (ds: Datastore, res: Resource) => Promise<Resource>;
+
+const ACTIONS: Record<Exclude<WriteVerb, 'delete'>, WriteAction> = {
+  apply: applyResource,
+  create: createResource,
+  replace: replaceResource,
+};
+
+export interface WriteCommandSpec {
+  verb: Exclude<WriteVerb, 'delete'>;
+  summary: string;
+  description: string;
+}
+
+export function writeCommand(spec: WriteCommandSpec): Command {
+  const { verb } = spec;
+  const skipExists = verb === 'create';
+  return {
+    name: verb,
+    summary: spec.summary,
+    usage: `${BINARY_NAME} ${verb} --filename=<FILENAME> [--recursive]${skipExists ? ' [--skip-exists]' : ''} [--namespace=<NS>] [--etcd-endpoints=<ENDPOINTS>]`,
+    description: spec.description,
+    flags: [
+      FILENAME_FLAG,
+      RECURSIVE_FLAG,
+      ...(skipExists
+        ? [{ name: 'skip-exists', help: 'Skip over and treat as successful any attempts to create an entry that already exists.' }]
+        : []),
+      NAMESPACE_FLAG,
+      ETCD_ENDPOINTS_FLAG,
+    ],
+    run: (ctx) => runWrite(ctx, verb),
+  };
+}
+
+async function runWrite(ctx: CommandContext, verb: Exclude<WriteVerb, 'delete'>): Promise<number> {
+  const { args } = ctx;
+  const filename = args.string('filename');
+  if (filename === undefined) throw new UsageError('--filename is required');
+  if (args.positionals.length) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+
+  const sources = await readSources(filename, { cwd: ctx.cwd, stdin: ctx.stdin, recursive: args.bool('recursive'), signal: ctx.signal });
+  const { resources, problems } = loadResources(sources, { mode: 'validate', namespace: args.string('namespace') });
+  if (problems.length) {
+    for (const p of problems) writeLine(ctx.stderr, p);
+    throw new CommandFailedError(
+      `Failed to ${verb} resources: ${problems.length} problem(s) in the input; nothing was written`,
+    );
+  }
+
+  const ds = await ctx.datastore();
+  const action = ACTIONS[verb];
+  const singleKind = singleKindOf(resources.map((r) => r.resource.kind));
+  const errors: string[] = [];
+  let done = 0;
+  for (const { resource } of resources) {
+    try {
+      await action(ds, resource);
+      done++;
+    } catch (err) {
+      if (err instanceof CliError) {
+        if (done > 0) writeLine(ctx.stdout, partialLine(verb, done, resources.length, singleKind));
+        throw err;
+      }
+      if (verb === 'create' && ctx.args.bool('skip-exists') && hasCode(err, 'DATASTORE_ALREADY_EXISTS')) {
+        done++;
+        continue;
+      }
+      ctx.logger.debug({ err, resource: refOf(resource) }, `${verb} failed`);
+      errors.push(failureMessage(err, refOf(resource)));
+      if (verb === 'replace') break;
+    }
+  }
+
+  if (errors.length === 0) {
+    writeLine(ctx.stdout, successLine(verb, done, singleKind));
+    return 0;
+  }
+  // replace reports its one error bare; apply and create report the list, as calicoctl does.
+  const errorText = verb === 'replace' ? errors[0]! : goErrorList(errors);
+  if (done === 0) throw new CommandFailedError(allFailedLine(verb, resources.length, singleKind, errorText));
+  writeLine(ctx.stdout, partialLine(verb, done, resources.length, singleKind));
+  throw new CommandFailedError(`${verb === 'apply' ? 'Hit error(s)' : 'Hit error'}: ${errorText}`);
+}

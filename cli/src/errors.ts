@@ -1,0 +1,93 @@
+/**
+ * Errors of the CLI, one class per condition with a stable `code` and the exit code the process
+ * ends with. `run()` turns any of these into one message on stderr and that exit code; anything
+ * else escaping a command is a bug and is reported as such.
+ *
+ * Exit codes follow calicoctl: 1 for every failure (bad usage, invalid input, datastore error).
+ * The exceptions are documented where they are made (`selector test` uses 2 for input it could
+ * not evaluate, so scripts can tell "false" from "broken"), and 130 for an interrupted command.
+ */
+
+export class CliError extends Error {
+  readonly code: string;
+  readonly exitCode: number;
+  constructor(code: string, message: string, exitCode = 1, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+}
+
+/**
+ * The command line itself is wrong (unknown flag, missing value, wrong number of arguments).
+ * `usage` is the command's usage block, printed after the message so the user sees what is
+ * accepted.
+ */
+export class UsageError extends CliError {
+  readonly usage: string | undefined;
+  constructor(message: string, usage?: string, exitCode = 1) {
+    super('CLI_USAGE', message, exitCode);
+    this.usage = usage;
+  }
+
+  withUsage(usage: string, exitCode: number): UsageError {
+    return new UsageError(this.message, this.usage ?? usage, exitCode);
+  }
+}
+
+/** The command ran and failed; `message` is already the complete text for the user. */
+export class CommandFailedError extends CliError {
+  constructor(message: string, exitCode = 1, options?: { cause?: unknown }) {
+    super('CLI_COMMAND_FAILED', message, exitCode, options);
+  }
+}
+
+/** No answer from the datastore: refused, timed out, or unreachable. Names where we tried. */
+export class DatastoreUnreachableError extends CliError {
+  readonly endpoints: readonly string[];
+  constructor(endpoints: readonly string[], reason: string, options?: { cause?: unknown }) {
+    super(
+      'CLI_DATASTORE_UNREACHABLE',
+      `cannot reach etcd at ${endpoints.join(',')}: ${reason}; check --etcd-endpoints or ETCD_ENDPOINTS (and the ETCD_* TLS settings)`,
+      1,
+      options,
+    );
+    this.endpoints = endpoints;
+  }
+}
+
+/** The datastore client could not even be made (bad endpoint syntax, unreadable certificate). */
+export class DatastoreConfigError extends CliError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CLI_DATASTORE_CONFIG', message, 1, options);
+  }
+}
+
+/** SIGINT/SIGTERM arrived while a command was waiting. */
+export class InterruptedError extends CliError {
+  constructor() {
+    super('CLI_INTERRUPTED', 'interrupted', 130);
+  }
+}
+
+/**
+ * One resource of a batch was refused by the CLI's own rules (calicoctl's), not by the
+ * datastore: e.g. ClusterInformation is read-only, or `create` was given a resourceVersion. Not
+ * a CliError: the batch goes on with the next resource, as calicoctl's does.
+ */
+export class ResourceRejectedError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The first line of an error's message: the CLI's errors are one line each. */
+export function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const nl = text.indexOf('\n');
+  return nl === -1 ? text : text.slice(0, nl);
+}

@@ -1,0 +1,126 @@
+/**
+ * A Datastore wrapper that bounds every call, so the CLI never hangs on an etcd that does not
+ * answer:
+ *
+ *   call ──▶ inner datastore ──▶ answer in time ─────────────▶ result / its own error
+ *                             └─▶ no answer in `timeoutMs` ──▶ DatastoreUnreachableError
+ *                             └─▶ UNAVAILABLE-style error ───▶ DatastoreUnreachableError
+ *                             └─▶ SIGINT/SIGTERM ────────────▶ InterruptedError
+ *
+ * Errors that are answers (not found, already exists, conflict) pass through untouched: the
+ * commands turn those into calicoctl's messages. Watches are long-lived by nature and are
+ * passed through unbounded.
+ */
+import type { Resource, ResourceRef } from '@cattail/api';
+import type { Datastore, DeleteOptions, ListOptions, ListResult, RawListResult, WatchHandle, WatchSink } from '@cattail/datastore';
+import { DatastoreUnreachableError, firstLine, InterruptedError } from './errors.js';
+
+/** Error codes (ours and the etcd client's) that mean "nobody answered", checked along `cause`. */
+const UNREACHABLE_CODES = new Set(['DATASTORE_UNAVAILABLE', 'ETCD_UNAVAILABLE', 'ETCD_TIMEOUT', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+const CLOSE_TIMEOUT_MS = 1000;
+
+export interface GuardOptions {
+  endpoints: readonly string[];
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export function isUnreachable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
+  }
+  return false;
+}
+
+export class GuardedDatastore implements Datastore {
+  readonly #inner: Datastore;
+  readonly #opts: GuardOptions;
+
+  constructor(inner: Datastore, opts: GuardOptions) {
+    this.#inner = inner;
+    this.#opts = opts;
+  }
+
+  get(ref: ResourceRef): Promise<Resource> {
+    return this.#bound(() => this.#inner.get(ref));
+  }
+
+  list(kind: string, opts?: ListOptions): Promise<ListResult> {
+    return this.#bound(() => this.#inner.list(kind, opts));
+  }
+
+  create(res: Resource): Promise<Resource> {
+    return this.#bound(() => this.#inner.create(res));
+  }
+
+  update(res: Resource): Promise<Resource> {
+    return this.#bound(() => this.#inner.update(res));
+  }
+
+  delete(ref: ResourceRef, opts?: DeleteOptions): Promise<Resource> {
+    return this.#bound(() => this.#inner.delete(ref, opts));
+  }
+
+  listPrefix(prefix?: string): Promise<RawListResult> {
+    return this.#bound(() => this.#inner.listPrefix(prefix));
+  }
+
+  watchPrefix(prefix: string, fromRevision: number, sink: WatchSink): WatchHandle {
+    return this.#inner.watchPrefix(prefix, fromRevision, sink);
+  }
+
+    /**
+   * Closing is best effort and briefly bounded: the command's result is already printed, and a
+   * client stuck on a dead endpoint must not add another full timeout to a failed command.
+   */
+  async close(): Promise<void> {
+    try {
+      await this.#bound(() => this.#inner.close(), Math.min(this.#opts.timeoutMs, CLOSE_TIMEOUT_MS));
+    } catch {
+      // Nothing useful to tell the user after the command's own result.
+    }
+  }
+
+  #bound<T>(call: () => Promise<T>, timeoutMs = this.#opts.timeoutMs): Promise<T> {
+    const { endpoints, signal } = this.#opts;
+    if (signal?.aborted) return Promise.reject(new InterruptedError());
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const finish = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        return true;
+      };
+      const onAbort = (): void => {
+        if (finish()) reject(new InterruptedError());
+      };
+      const timer = setTimeout(() => {
+        if (finish()) reject(new DatastoreUnreachableError(endpoints, `no answer within ${formatMs(timeoutMs)}`));
+      }, timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let pending: Promise<T>;
+      try {
+        pending = call();
+      } catch (err) {
+        pending = Promise.reject(err);
+      }
+      pending.then(
+        (value) => {
+          if (finish()) resolve(value);
+        },
+        (err: unknown) => {
+          if (!finish()) return;
+          reject(isUnreachable(err) ? new DatastoreUnreachableError(endpoints, firstLine(err), { cause: err }) : err);
+        },
+      );
+    });
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}

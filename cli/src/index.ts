@@ -1,0 +1,19 @@
+/**
+ * Public surface of @cattail/cli: `run()` to drive the CLI in-process (tests, the lab), the
+ * command types for packages that contribute commands, and the datastore factory type.
+ */
+export { run } from './run.js';
+export { COMMANDS } from './commands/index.js';
+export { BINARY_NAME, ETCD_ENDPOINTS_FLAG, HELP_FLAG, type Command, type CommandContext } from './command.js';
+export type { FlagSpec, ParsedArgs } from './argv.js';
+export { DEFAULT_REQUEST_TIMEOUT_MS, type RunOptions, type Writer } from './io.js';
+export { DEFAULT_ETCD_ENDPOINTS, type DatastoreFactory } from './datastore-config.js';
+export {
+  CliError,
+  CommandFailedError,
+  DatastoreConfigError,
+  DatastoreUnreachableError,
+  InterruptedError,
+  ResourceRejectedError,
+  UsageError,
+} from './errors.js';

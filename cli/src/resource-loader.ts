@@ -1,0 +1,209 @@
+/**
+ * Turns the text of `-f` sources into resources, checking ALL of them before anything is
+ * written: the caller gets either resources or a list of problems, never a half-good batch.
+ *
+ *   source text ─ parseAllDocuments (YAML 1.2; JSON is YAML) ─▶ documents
+ *     ─ expand `kind: List`, `kind: <Kind>List` and top-level arrays ─▶ candidates
+ *     ─ namespace rules (calicoctl's handleNamespace) ─▶ checkResource (strict decode, defaults,
+ *       validation) ─▶ resources | problems
+ *
+ * Every problem is one line: `<file>: document <n>: <Kind(ns/name)>: <path>: <reason>`, with
+ * documents counted from 1 in file order (a List item adds `, item <i>`, also from 1), and YAML
+ * syntax errors as `<file>: document <n>: line <l>, column <c>: <reason>`.
+ *
+ * `identify` mode (delete -f, get -f) only needs to know WHICH resource a document names, so it
+ * checks apiVersion, kind and name and skips full validation: a resource that later rules reject
+ * must still be deletable by the file that created it.
+ */
+import { API_VERSION, checkResource, describeRef, findKind, isPlainObject, type KindInfo, type Resource } from '@cattail/api';
+import { parseAllDocuments } from 'yaml';
+import type { Source } from './source-reader.js';
+
+export interface LoadedResource {
+  readonly resource: Resource;
+  /** `pools.yaml: document 2` (or `..., item 1`), for messages. */
+  readonly origin: string;
+}
+
+export interface LoadResult {
+  readonly resources: LoadedResource[];
+  /** One line per problem; empty when every document is good. */
+  readonly problems: string[];
+}
+
+export interface LoadOptions {
+  mode: 'validate' | 'identify';
+  /** -n: fills in namespaced resources that have none, and must agree with those that do. */
+  namespace?: string;
+}
+
+interface Candidate {
+  value: unknown;
+  origin: string;
+}
+
+export function loadResources(sources: readonly Source[], opts: LoadOptions): LoadResult {
+  const resources: LoadedResource[] = [];
+  const problems: string[] = [];
+  for (const source of sources) {
+    const entries = parseSource(source);
+    if (entries.length === 0) problems.push(`No resources specified in file ${source.name}`);
+    // In document order, so the problems read top to bottom like the file.
+    for (const entry of entries) {
+      if ('problems' in entry) {
+        problems.push(...entry.problems);
+        continue;
+      }
+      const r = opts.mode === 'validate' ? validateCandidate(entry, opts.namespace) : identifyCandidate(entry, opts.namespace);
+      if ('resource' in r) resources.push({ resource: r.resource, origin: entry.origin });
+      else problems.push(...r.problems);
+    }
+  }
+  return { resources, problems };
+}
+
+/** A document (or List item) to check, or the problems that stopped it being one. */
+type Entry = Candidate | { problems: string[] };
+
+function parseSource(source: Source): Entry[] {
+  const out: Entry[] = [];
+  const docs = parseAllDocuments(source.text, { uniqueKeys: true });
+  docs.forEach((doc, i) => {
+    const origin = `${source.name}: document ${i + 1}`;
+    if (doc.errors.length) {
+      out.push({
+        problems: doc.errors.map((e) => {
+          const pos = e.linePos?.[0];
+          const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
+          return `${origin}: ${where}${shortYamlMessage(e.message)}`;
+        }),
+      });
+      return;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (err) {
+      out.push({ problems: [`${origin}: ${(err as Error).message}`] });
+      return;
+    }
+    if (value === null || value === undefined) return; // an empty document, e.g. after a trailing `---`
+    out.push(...expand(value, origin));
+  });
+  return out;
+}
+
+/** The yaml library appends " at line L, column C:" and a source excerpt; we print the position ourselves. */
+function shortYamlMessage(message: string): string {
+  const at = message.search(/ at line \d+, column \d+/);
+  return at === -1 ? message.split('\n')[0]! : message.slice(0, at);
+}
+
+function expand(value: unknown, origin: string): Entry[] {
+  if (Array.isArray(value)) return value.map((v, i) => ({ value: v, origin: `${origin}, item ${i + 1}` }));
+  if (!isPlainObject(value) || typeof value.kind !== 'string') return [{ value, origin }];
+
+  const listKind = value.kind;
+  let itemKind: KindInfo | undefined;
+  if (listKind !== 'List') {
+    itemKind = listKind.endsWith('List') ? findKind(listKind.slice(0, -4)) : undefined;
+    if (!itemKind || `${itemKind.kind}List` !== listKind) return [{ value, origin }];
+  }
+
+  const items = value.items ?? [];
+  if (!Array.isArray(items)) {
+    return [{ problems: [`${origin}: ${listKind}: items: must be a list of resources`] }];
+  }
+  return items.map((item, i) => {
+    let v: unknown = item;
+    // Items of a typed list may leave out what the list already says.
+    if (itemKind && isPlainObject(item)) {
+      v = { apiVersion: value.apiVersion, kind: itemKind.kind, ...item };
+    }
+    return { value: v, origin: `${origin}, item ${i + 1}` };
+  });
+}
+
+type Checked = { resource: Resource } | { problems: string[] };
+
+interface Issue {
+  path: string;
+  message: string;
+}
+
+function validateCandidate(c: Candidate, cliNamespace: string | undefined): Checked {
+  const { value, issues: nsIssues } = applyNamespace(c.value, cliNamespace);
+  const result = checkResource(value);
+  if (result.ok && nsIssues.length === 0) return { resource: result.resource };
+  // The validator says `document` when it could not decode the object; the raw kind and name still help find it.
+  const ref = result.ok || result.ref === 'document' ? describeRaw(value) : result.ref;
+  const nsPaths = new Set(nsIssues.map((i) => i.path));
+  // Our namespace message is calicoctl's; drop the validator's own take on the same field.
+  const issues = [...nsIssues, ...(result.ok ? [] : result.issues.filter((i) => !(nsPaths.has(i.path) && i.path !== '')))];
+  return { problems: issues.map((i) => formatProblem(c.origin, ref, i)) };
+}
+
+function identifyCandidate(c: Candidate, cliNamespace: string | undefined): Checked {
+  const { value, issues } = applyNamespace(c.value, cliNamespace);
+  if (!isPlainObject(value)) return { problems: [formatProblem(c.origin, 'document', { path: '', message: 'not an object' })] };
+  if (value.apiVersion !== API_VERSION) issues.push({ path: 'apiVersion', message: `must be ${API_VERSION}` });
+  const kind = typeof value.kind === 'string' ? findKind(value.kind) : undefined;
+  if (!kind || kind.kind !== value.kind) issues.push({ path: 'kind', message: `unknown kind ${JSON.stringify(value.kind ?? '')}` });
+  const meta = isPlainObject(value.metadata) ? value.metadata : {};
+  if (typeof meta.name !== 'string' || meta.name === '') issues.push({ path: 'metadata.name', message: 'is required' });
+  if (issues.length) return { problems: issues.map((i) => formatProblem(c.origin, describeRaw(value), i)) };
+  return { resource: value as unknown as Resource };
+}
+
+/**
+ * calicoctl's namespace rules, on a copy: namespaced kinds get -n, else `default`; a namespace in
+ * the file must match -n; cluster-scoped kinds may have neither.
+ */
+function applyNamespace(raw: unknown, cliNamespace: string | undefined): { value: unknown; issues: Issue[] } {
+  const issues: Issue[] = [];
+  if (!isPlainObject(raw) || typeof raw.kind !== 'string') return { value: raw, issues };
+  const kind = findKind(raw.kind);
+  if (!kind) return { value: raw, issues };
+  const meta = isPlainObject(raw.metadata) ? raw.metadata : undefined;
+  const fileNs = typeof meta?.namespace === 'string' ? meta.namespace : '';
+  if (!kind.namespaced) {
+    if (fileNs !== '') {
+      issues.push({
+        path: 'metadata.namespace',
+        message: `namespace should not be specified for a non-namespaced resource. ${kind.kind} is not a namespaced resource`,
+      });
+    } else if (cliNamespace) {
+      issues.push({ path: '', message: `${kind.kind} is not namespaced` });
+    }
+    return { value: raw, issues };
+  }
+  if (fileNs !== '' && cliNamespace && fileNs !== cliNamespace) {
+    issues.push({
+      path: 'metadata.namespace',
+      message: `resource namespace does not match client namespace. ${fileNs} != ${cliNamespace}`,
+    });
+    return { value: raw, issues };
+  }
+  if (fileNs !== '' || !meta) return { value: raw, issues };
+  return { value: { ...raw, metadata: { ...meta, namespace: cliNamespace || 'default' } }, issues };
+}
+
+function describeRaw(value: unknown): string {
+  const ref = refOfRaw(value);
+  return ref.kind === 'document' && ref.name === '' ? 'document' : describeRef(ref);
+}
+
+function refOfRaw(value: unknown): { kind: string; name: string; namespace?: string } {
+  const obj = isPlainObject(value) ? value : {};
+  const meta = isPlainObject(obj.metadata) ? obj.metadata : {};
+  const ref: { kind: string; name: string; namespace?: string } = {
+    kind: typeof obj.kind === 'string' && obj.kind ? obj.kind : 'document',
+    name: typeof meta.name === 'string' ? meta.name : '',
+  };
+  if (typeof meta.namespace === 'string' && meta.namespace) ref.namespace = meta.namespace;
+  return ref;
+}
+
+function formatProblem(origin: string, ref: string, issue: Issue): string {
+  return issue.path ? `${origin}: ${ref}: ${issue.path}: ${issue.message}` : `${origin}: ${ref}: ${issue.message}`;
+}

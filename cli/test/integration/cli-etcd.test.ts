@@ -1,0 +1,197 @@
+/**
+ * The real `cattail` binary (bin/cattail.js, as an operator runs it) against a real etcd: what
+ * apply writes, get reads back as the input plus defaults plus the metadata the datastore adds;
+ * an invalid file writes nothing; delete removes; an unreachable etcd fails fast, in one line.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { checkResource, type Resource } from '@cattail/api';
+import { startEtcd, type EtcdServer } from '@cattail/datastore/testing';
+import { parse } from 'yaml';
+
+const BIN = fileURLToPath(new URL('../../../bin/cattail.js', import.meta.url));
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+let etcd: EtcdServer;
+let dir: string;
+
+before(async () => {
+  etcd = await startEtcd();
+  dir = await mkdtemp(join(tmpdir(), 'cattail-cli-it-'));
+});
+
+after(async () => {
+  await etcd?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Runs the binary with ETCD_ENDPOINTS pointing at our etcd (unless the args override it). */
+function cattail(args: string[], stdin = ''): Promise<Result> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, ETCD_ENDPOINTS: etcd.endpoints.join(',') },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
+    child.stdin.end(stdin);
+  });
+}
+
+async function file(name: string, text: string): Promise<string> {
+  await writeFile(join(dir, name), text);
+  return name;
+}
+
+const POOL = `apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: it-pool
+  labels:
+    team: net
+spec:
+  cidr: 10.60.0.0/16
+  ipipMode: Never
+  natOutgoing: true
+`;
+
+const POLICY = `apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata:
+  name: it-web
+  namespace: shop
+spec:
+  selector: app == 'web'
+  types:
+    - Ingress
+  ingress:
+    - action: Allow
+      protocol: TCP
+      destination:
+        ports: [80]
+`;
+
+/** The stored object minus what the datastore adds, after checking those are there. */
+function withoutServerMetadata(res: Resource): Resource {
+  const { resourceVersion, uid, creationTimestamp, ...meta } = res.metadata;
+  assert.match(String(resourceVersion), /^\d+$/, 'resourceVersion is set');
+  assert.ok(typeof uid === 'string' && uid.length > 0, 'uid is set');
+  assert.ok(typeof creationTimestamp === 'string' && !Number.isNaN(Date.parse(creationTimestamp)), 'creationTimestamp is set');
+  return { ...res, metadata: meta };
+}
+
+function expected(yamlText: string): Resource {
+  const checked = checkResource(parse(yamlText));
+  assert.ok(checked.ok, 'the test input itself is valid');
+  return checked.resource;
+}
+
+test('apply then get -o yaml returns the input plus defaults plus server metadata', async () => {
+  await file('pool.yaml', POOL);
+  await file('policy.yaml', POLICY);
+  const applied = await cattail(['apply', '-f', 'pool.yaml']);
+  assert.equal(applied.stderr, '');
+  assert.equal(applied.stdout, "Successfully applied 1 'IPPool' resource(s)\n");
+  assert.equal(applied.code, 0);
+
+  const got = await cattail(['get', 'ippool', 'it-pool', '-o', 'yaml']);
+  assert.equal(got.code, 0, got.stderr);
+  const stored = parse(got.stdout) as Resource;
+  assert.deepEqual(withoutServerMetadata(stored), expected(POOL));
+
+  const fromStdin = await cattail(['apply', '-f', '-'], POLICY);
+  assert.equal(fromStdin.stdout, "Successfully applied 1 'NetworkPolicy' resource(s)\n", fromStdin.stderr);
+  const policy = await cattail(['get', 'networkpolicy', 'it-web', '-n', 'shop', '-o', 'json']);
+  assert.equal(policy.code, 0, policy.stderr);
+  assert.deepEqual(withoutServerMetadata(JSON.parse(policy.stdout) as Resource), expected(POLICY));
+
+  // Applying again updates in place: same uid and creation time, a newer resourceVersion.
+  const again = await cattail(['apply', '-f', 'pool.yaml']);
+  assert.equal(again.code, 0, again.stderr);
+  const updated = parse((await cattail(['get', 'ippool', 'it-pool', '-o', 'yaml'])).stdout) as Resource;
+  assert.equal(updated.metadata.uid, stored.metadata.uid);
+  assert.equal(updated.metadata.creationTimestamp, stored.metadata.creationTimestamp);
+  assert.ok(Number(updated.metadata.resourceVersion) > Number(stored.metadata.resourceVersion));
+
+  const table = await cattail(['get', 'ippools']);
+  assert.match(table.stdout, /^NAME +CIDR +SELECTOR +\n(.*\n)*it-pool +10\.60\.0\.0\/16 +/);
+});
+
+test('a file with one invalid document writes nothing', async () => {
+  const invalid = POOL.replace('it-pool', 'it-bad').replace('apiVersion: projectcalico.org/v3\nkind: IPPool', 'apiVersion: projectcalico.org/v3\nkind: IPPoool');
+  const good = POOL.replace('it-pool', 'it-good').replace('10.60.0.0/16', '10.61.0.0/16');
+  await file('mixed.yaml', `${good}---\n${invalid}`);
+  const r = await cattail(['apply', '-f', 'mixed.yaml']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^mixed\.yaml: document 2: /);
+
+  const list = JSON.parse((await cattail(['get', 'ippools', '-o', 'json'])).stdout) as { items: Resource[] };
+  assert.deepEqual(
+    list.items.filter((i) => i.metadata.name.startsWith('it-good') || i.metadata.name.startsWith('it-bad')),
+    [],
+  );
+  const one = await cattail(['get', 'ippool', 'it-good']);
+  assert.equal(one.code, 1);
+  assert.equal(one.stderr, 'resource does not exist: IPPool(it-good) with error: <nil>\n');
+});
+
+test('delete removes the resource', async () => {
+  await file('del.yaml', POOL.replace('it-pool', 'it-del').replace('10.60.0.0/16', '10.62.0.0/16'));
+  assert.equal((await cattail(['create', '-f', 'del.yaml'])).code, 0);
+  const again = await cattail(['create', '-f', 'del.yaml']);
+  assert.equal(again.code, 1);
+  assert.equal(again.stderr, "Failed to create 'IPPool' resource: [resource already exists: IPPool(it-del)]\n");
+
+  const del = await cattail(['delete', 'ippool', 'it-del']);
+  assert.equal(del.stdout, "Successfully deleted 1 'IPPool' resource(s)\n", del.stderr);
+  assert.equal(del.code, 0);
+  const gone = await cattail(['get', 'ippool', 'it-del']);
+  assert.equal(gone.code, 1);
+  assert.equal(gone.stderr, 'resource does not exist: IPPool(it-del) with error: <nil>\n');
+  const twice = await cattail(['delete', 'ippool', 'it-del']);
+  assert.equal(twice.code, 1);
+  assert.equal(twice.stderr, "Failed to delete 'IPPool' resource: resource does not exist: IPPool(it-del) with error: <nil>\n");
+});
+
+test('an etcd that is not there fails in one line naming the endpoint, within seconds', async () => {
+  const port = await closedPort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const r = await cattail(['get', 'ippools', '--etcd-endpoints', endpoint]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, '');
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.ok(lines[0]!.startsWith(`cannot reach etcd at ${endpoint}: `), r.stderr);
+  assert.ok(r.ms < 15_000, `took ${r.ms} ms`);
+});
+
+/** A loopback port nothing listens on: bind port 0, note it, close. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}

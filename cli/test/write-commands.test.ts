@@ -1,0 +1,256 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CliHarness, IPPOOL_A, IPPOOL_B, NP_WEB } from './cli-harness.js';
+
+test('apply creates every resource of a multi-document file and says so like calicoctl', async (t) => {
+  const h = await CliHarness.create(t);
+  await h.file('pools.yaml', `${IPPOOL_A}---\n${IPPOOL_B}`);
+  const r = await h.run(['apply', '-f', 'pools.yaml']);
+  assert.equal(r.stderr, '');
+  assert.equal(r.stdout, "Successfully applied 2 'IPPool' resource(s)\n");
+  assert.equal(r.code, 0);
+  assert.deepEqual(
+    h.ds.writes.map((w) => `${w.op} ${w.ref.name}`),
+    ['create pool-a', 'create pool-b'],
+  );
+  assert.equal((h.ds.peek({ kind: 'IPPool', name: 'pool-b' })?.spec as { cidr: string }).cidr, '10.2.0.0/16');
+});
+
+test('apply of an existing resource replaces it, keeping uid and creationTimestamp and taking the file labels', async (t) => {
+  const h = await CliHarness.create(t);
+  const before = h.ds.seed({
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'IPPool',
+    metadata: { name: 'pool-a', uid: 'uid-original', creationTimestamp: '2023-01-01T00:00:00Z', labels: { old: 'x' } },
+    spec: { cidr: '10.9.0.0/16' },
+  });
+  const changed = IPPOOL_A.replace('  name: pool-a\n', '  name: pool-a\n  labels:\n    team: net\n');
+  const r = await h.run(['apply', '-f', '-'], { stdin: changed });
+  assert.equal(r.stdout, "Successfully applied 1 'IPPool' resource(s)\n");
+  assert.equal(r.code, 0);
+  const after = h.ds.peek({ kind: 'IPPool', name: 'pool-a' })!;
+  assert.equal(after.metadata.uid, 'uid-original');
+  assert.equal(after.metadata.creationTimestamp, '2023-01-01T00:00:00Z');
+  assert.deepEqual(after.metadata.labels, { team: 'net' });
+  assert.notEqual(after.metadata.resourceVersion, before.metadata.resourceVersion);
+  assert.equal((after.spec as { cidr: string }).cidr, '10.1.0.0/16');
+  assert.deepEqual(h.ds.writes.map((w) => w.op), ['update']);
+});
+
+test('create refuses a resource that exists, in calicoctl words, and writes nothing', async (t) => {
+  const h = await CliHarness.create(t);
+  h.ds.seed({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'pool-a' }, spec: { cidr: '10.1.0.0/16' } });
+  const r = await h.run(['create', '-f', '-'], { stdin: IPPOOL_A });
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, "Failed to create 'IPPool' resource: [resource already exists: IPPool(pool-a)]\n");
+  assert.equal(h.ds.writes.length, 0);
+});
+
+test('create --skip-exists counts an existing resource as created', async (t) => {
+  const h = await CliHarness.create(t);
+  h.ds.seed({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'pool-a' }, spec: { cidr: '10.1.0.0/16' } });
+  const r = await h.run(['create', '--skip-exists', '-f', '-'], { stdin: `${IPPOOL_A}---\n${IPPOOL_B}` });
+  assert.equal(r.stdout, "Successfully created 2 'IPPool' resource(s)\n");
+  assert.equal(r.code, 0);
+  assert.deepEqual(h.ds.writes.map((w) => `${w.op} ${w.ref.name}`), ['create pool-b']);
+});
+
+test('create carries on after a failed resource and reports partial success', async (t) => {
+  const h = await CliHarness.create(t);
+  h.ds.seed({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'pool-a' }, spec: { cidr: '10.1.0.0/16' } });
+  const r = await h.run(['create', '-f', '-'], { stdin: `${IPPOOL_A}---\n${IPPOOL_B}` });
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, "Partial success: created the first 1 out of 2 'IPPool' resources:\n");
+  assert.equal(r.stderr, 'Hit error: [resource already exists: IPPool(pool-a)]\n');
+  assert.deepEqual(h.ds.writes.map((w) => w.ref.name), ['pool-b']);
+});
+
+test('create refuses a resourceVersion in the file, as libcalico-go does', async (t) => {
+  const h = await CliHarness.create(t);
+  const withRv = IPPOOL_A.replace('  name: pool-a\n', "  name: pool-a\n  resourceVersion: '12'\n");
+  const r = await h.run(['create', '-f', '-'], { stdin: withRv });
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stderr,
+    "Failed to create 'IPPool' resource: [error with field Metadata.ResourceVersion = '12' (field must not be set for a Create request)]\n",
+  );
+  assert.equal(h.ds.size, 0);
+});
+
+test('replace of a missing resource fails with calicoctl\'s not-found message', async (t) => {
+  const h = await CliHarness.create(t);
+  const r = await h.run(['replace', '-f', '-'], { stdin: IPPOOL_A });
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, "Failed to replace 'IPPool' resource: resource does not exist: IPPool(pool-a) with error: <nil>\n");
+  assert.equal(h.ds.writes.length, 0);
+});
+
+test('replace stops at the first failure', async (t) => {
+  const h = await CliHarness.create(t);
+  h.ds.seed({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'pool-a' }, spec: { cidr: '10.1.0.0/16' } });
+  const c = IPPOOL_B.replace('pool-b', 'pool-c');
+  const r = await h.run(['replace', '-f', '-'], { stdin: `${IPPOOL_A}---\n${IPPOOL_B}---\n${c}` });
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, "Partial success: replaced the first 1 out of 3 'IPPool' resources:\n");
+  assert.equal(r.stderr, 'Hit error: resource does not exist: IPPool(pool-b) with error: <nil>\n');
+  assert.deepEqual(h.ds.writes.map((w) => `${w.op} ${w.ref.name}`), ['update pool-a']);
+});
+
+test('replace with a stale resourceVersion is an update conflict', async (t) => {
+  const h = await CliHarness.create(t);
+  const stored = h.ds.seed({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'pool-a' }, spec: { cidr: '10.1.0.0/16' } });
+  const stale = String(Number(stored.metadata.resourceVersion) - 1);
+  const withRv = IPPOOL_A.replace('  name: pool-a\n', `  name: pool-a\n  resourceVersion: '${stale}'\n`);
+  const r = await h.run(['replace', '-f', '-'], { stdin: withRv });
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, "Failed to replace 'IPPool' resource: update conflict: IPPool(pool-a)\n");
+
+  const current = IPPOOL_A.replace('  name: pool-a\n', `  name: pool-a\n  resourceVersion: '${stored.metadata.resourceVersion}'\n`);
+  const ok = await h.run(['replace', '-f', '-'], { stdin: current });
+  assert.equal(ok.stdout, "Successfully replaced 1 'IPPool' resource(s)\n");
+  assert.equal(ok.code, 0);
+});
+
+test('an invalid document anywhere means nothing is written and every problem is printed', async (t) => {
+  const h = await CliHarness.create(t);
+  const badApi = IPPOOL_B.replace('projectcalico.org/v3', 'projectcalico.org/v2');
+  const badKind = IPPOOL_B.replace('kind: IPPool', 'kind: IPPoool').replace('pool-b', 'pool-c');
+  const badYaml = 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: [unclosed\n';
+  await h.file('bad.yaml', `${IPPOOL_A}---\n${badApi}---\n${badKind}---\n${badYaml}`);
+
+  const r = await h.run(['apply', '-f', 'bad.yaml']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, '');
+  assert.equal(h.connects, 0, 'an invalid file must not even connect to the datastore');
+  assert.equal(h.ds.writes.length, 0);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.match(lines[0]!, /^bad\.yaml: document 2: .*apiVersion: /);
+  assert.match(lines[1]!, /^bad\.yaml: document 3: .*kind/);
+  assert.match(lines[2]!, /^bad\.yaml: document 4: line \d+, column \d+: \S/);
+  assert.match(lines.at(-1)!, /nothing was written/);
+  assert.ok(!r.stderr.includes('document 1:'), 'the good document is not reported');
+});
+
+test('YAML syntax errors give the line and column within the file', async (t) => {
+  const h = await CliHarness.create(t);
+  await h.file('dup.yaml', 'apiVersion: projectcalico.org/v3\nkind: IPPool\nkind: IPPool\n');
+  const r = await h.run(['create', '-f', 'dup.yaml']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^dup\.yaml: document 1: line 3, column 1: Map keys must be unique\n/);
+});
+
+test('a <Kind>List is expanded into its items, which may leave out kind and apiVersion', async (t) => {
+  const h = await CliHarness.create(t);
+  const list = `apiVersion: projectcalico.org/v3
+kind: IPPoolList
+items:
+  - metadata: {name: pool-x}
+    spec: {cidr: 10.5.0.0/16}
+  - apiVersion: projectcalico.org/v3
+    kind: IPPool
+    metadata: {name: pool-y}
+    spec: {cidr: 10.6.0.0/16}
+`;
+  const r = await h.run(['apply', '-f', '-'], { stdin: list });
+  assert.equal(r.stderr, '');
+  assert.equal(r.stdout, "Successfully applied 2 'IPPool' resource(s)\n");
+  assert.equal(h.ds.peek({ kind: 'IPPool', name: 'pool-x' })?.kind, 'IPPool');
+});
+
+test('kind: List and a top-level JSON array expand too, and mixed kinds are counted without a kind', async (t) => {
+  const h = await CliHarness.create(t);
+  const list = `apiVersion: v1
+kind: List
+items:
+  - apiVersion: projectcalico.org/v3
+    kind: IPPool
+    metadata: {name: pool-a}
+    spec: {cidr: 10.1.0.0/16}
+  - apiVersion: projectcalico.org/v3
+    kind: GlobalNetworkPolicy
+    metadata: {name: allow-web}
+    spec: {selector: "app == 'web'", order: 100}
+`;
+  const r1 = await h.run(['apply', '-f', '-'], { stdin: list });
+  assert.equal(r1.stderr, '');
+  assert.equal(r1.stdout, 'Successfully applied 2 resource(s)\n');
+
+  const json = JSON.stringify([
+    { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'j1' }, spec: { cidr: '10.7.0.0/16' } },
+    { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'j2' }, spec: { cidr: '10.8.0.0/16' } },
+  ]);
+  const r2 = await h.run(['create', '-f', '-'], { stdin: json });
+  assert.equal(r2.stdout, "Successfully created 2 'IPPool' resource(s)\n");
+  assert.equal(h.ds.size, 4);
+});
+
+test('an invalid List item is reported with its item number', async (t) => {
+  const h = await CliHarness.create(t);
+  const list = `kind: List\napiVersion: v1\nitems:\n  - apiVersion: projectcalico.org/v3\n    kind: Nope\n    metadata: {name: n1}\n`;
+  const r = await h.run(['apply', '-f', '-'], { stdin: list });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^<stdin>: document 1, item 1: .*kind/);
+  assert.equal(h.ds.size, 0);
+});
+
+test('namespaced resources get -n, else "default"; a conflicting namespace writes nothing', async (t) => {
+  const h = await CliHarness.create(t);
+  assert.equal((await h.run(['apply', '-f', '-'], { stdin: NP_WEB })).code, 0);
+  assert.ok(h.ds.peek({ kind: 'NetworkPolicy', name: 'web', namespace: 'default' }));
+
+  assert.equal((await h.run(['apply', '-n', 'dev', '-f', '-'], { stdin: NP_WEB })).code, 0);
+  assert.ok(h.ds.peek({ kind: 'NetworkPolicy', name: 'web', namespace: 'dev' }));
+
+  const inProd = NP_WEB.replace('  name: web\n', '  name: web\n  namespace: prod\n');
+  const r = await h.run(['apply', '-n', 'dev', '-f', '-'], { stdin: inProd });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /metadata\.namespace: resource namespace does not match client namespace\. prod != dev/);
+  assert.equal(h.ds.peek({ kind: 'NetworkPolicy', name: 'web', namespace: 'prod' }), undefined);
+});
+
+test('a cluster-scoped resource refuses a namespace', async (t) => {
+  const h = await CliHarness.create(t);
+  const r = await h.run(['apply', '-n', 'dev', '-f', '-'], { stdin: IPPOOL_A });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^<stdin>: document 1: IPPool\(pool-a\): IPPool is not namespaced\n/);
+  assert.equal(h.ds.size, 0);
+});
+
+test('ClusterInformation is read-only to apply, as in calicoctl', async (t) => {
+  const h = await CliHarness.create(t);
+  const ci = `apiVersion: projectcalico.org/v3\nkind: ClusterInformation\nmetadata: {name: default}\nspec: {clusterType: k8s}\n`;
+  const r = await h.run(['apply', '-f', '-'], { stdin: `${IPPOOL_A}---\n${ci}` });
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, 'Partial success: applied the first 1 out of 2 resources:\n');
+  assert.equal(r.stderr, 'Hit error(s): [operation apply is not supported on ClusterInformation: resource is readonly]\n');
+});
+
+test('-f names a directory: its manifests are read in name order', async (t) => {
+  const h = await CliHarness.create(t);
+  await h.file('manifests/b.yaml', IPPOOL_B);
+  await h.file('manifests/a.json', JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'pool-a' }, spec: { cidr: '10.1.0.0/16' } }));
+  await h.file('manifests/notes.txt', 'not a manifest');
+  const r = await h.run(['apply', '-f', 'manifests']);
+  assert.equal(r.stdout, "Successfully applied 2 'IPPool' resource(s)\n");
+  assert.deepEqual(h.ds.writes.map((w) => w.ref.name), ['pool-a', 'pool-b']);
+});
+
+test('missing and empty files fail with calicoctl\'s messages', async (t) => {
+  const h = await CliHarness.create(t);
+  const missing = await h.run(['apply', '-f', 'nope.yaml']);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr, 'Failed to execute command: open nope.yaml: no such file or directory\n');
+
+  await h.file('empty.yaml', '# nothing here\n---\n');
+  const empty = await h.run(['apply', '-f', 'empty.yaml']);
+  assert.equal(empty.code, 1);
+  assert.match(empty.stderr, /^No resources specified in file empty\.yaml\n/);
+});
+
+test('apply without -f is a usage error', async (t) => {
+  const h = await CliHarness.create(t);
+  const r = await h.run(['apply']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^--filename is required\n\nUsage:\n {2}cattail apply --filename=<FILENAME>/);
+});

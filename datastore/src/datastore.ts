@@ -1,0 +1,81 @@
+/**
+ * The Datastore boundary: everything above it (CLI, Typha, CNI IPAM) speaks resources and
+ * revisions, never etcd. Backends: etcd v3 (`EtcdDatastore`); a Kubernetes backend later.
+ *
+ * Revisions are the datastore's global revision (etcd's), so they mean the same on every Typha
+ * replica. `resourceVersion` on a resource is its own mod revision as a decimal string.
+ *
+ * Watch contract (what Typha builds on): `watch(prefix, fromRevision)` delivers every change
+ * with revision >= fromRevision, each exactly once and in order, across reconnects; a revision
+ * that was compacted away ends the watch with {@link CompactedError} so the caller relists.
+ */
+import type { CorruptValueError, Resource, ResourceRef } from '@cattail/api';
+
+export interface ListResult {
+  items: Resource[];
+  /** The store revision the list was read at: watch from `revision + 1` to follow it. */
+  revision: number;
+  /** Values that could not be decoded; reported, never fatal to the list. */
+  errors: CorruptValueError[];
+}
+
+export interface RawListResult {
+  entries: WatchEvent[];
+  revision: number;
+}
+
+export interface WatchEvent {
+  type: 'put' | 'delete';
+  key: string;
+  /** The mod revision of this change. */
+  revision: number;
+  /** The decoded resource for puts (undefined when it failed to decode: see `error`). */
+  resource?: Resource;
+  /** For deletes, what the key held before when the backend knows it. */
+  previous?: Resource;
+  /** Set when the value is corrupt; `resource` is then undefined. */
+  error?: CorruptValueError;
+  /** The raw value for puts (UTF-8 JSON), for consumers that re-validate. */
+  raw?: Uint8Array;
+}
+
+export interface WatchSink {
+  /** A batch of events in revision order; `revision` is the last event's revision. */
+  onEvents(events: WatchEvent[], revision: number): void;
+  /** Terminal: the watch has stopped (e.g. {@link CompactedError}). */
+  onError(err: Error): void;
+  /** Connection state changes, for health reporting. */
+  onStatus?(state: 'connected' | 'reconnecting'): void;
+}
+
+export interface WatchHandle {
+  close(): void;
+}
+
+export interface ListOptions {
+  namespace?: string;
+}
+
+export interface DeleteOptions {
+  /** Only delete if the stored mod revision still equals this. */
+  resourceVersion?: string;
+}
+
+export interface Datastore {
+  get(ref: ResourceRef): Promise<Resource>;
+  list(kind: string, opts?: ListOptions): Promise<ListResult>;
+  /** Fails with AlreadyExistsError if it exists. Sets uid and creationTimestamp. */
+  create(res: Resource): Promise<Resource>;
+  /**
+   * Replaces an existing resource. With `metadata.resourceVersion` set, the write happens only
+   * if the stored revision still equals it (compare-and-swap in one transaction), else
+   * ConflictError. Without it, the current uid/creationTimestamp are kept.
+   */
+  update(res: Resource): Promise<Resource>;
+  delete(ref: ResourceRef, opts?: DeleteOptions): Promise<Resource>;
+  /** Every key under a prefix (default: all of Calico's), decoded where possible. */
+  listPrefix(prefix?: string): Promise<RawListResult>;
+  /** One watch on a prefix from a revision (inclusive). */
+  watchPrefix(prefix: string, fromRevision: number, sink: WatchSink): WatchHandle;
+  close(): Promise<void>;
+}

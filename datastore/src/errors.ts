@@ -1,0 +1,51 @@
+/**
+ * Datastore errors, one class per condition with a stable `code` and the low-level `cause`.
+ * Callers branch on the class (or code), never on message text.
+ */
+import { describeRef, type ResourceRef } from '@cattail/api';
+
+export class DatastoreError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+export class NotFoundError extends DatastoreError {
+  constructor(ref: ResourceRef, options?: { cause?: unknown }) {
+    super('DATASTORE_NOT_FOUND', `${describeRef(ref)} does not exist`, options);
+  }
+}
+
+export class AlreadyExistsError extends DatastoreError {
+  constructor(ref: ResourceRef) {
+    super('DATASTORE_ALREADY_EXISTS', `${describeRef(ref)} already exists`);
+  }
+}
+
+/** The resourceVersion precondition failed: someone else wrote it first. */
+export class ConflictError extends DatastoreError {
+  constructor(ref: ResourceRef, expected: string | undefined, actual: string | undefined) {
+    super(
+      'DATASTORE_CONFLICT',
+      `${describeRef(ref)} was modified concurrently (resourceVersion ${expected ?? '?'} is stale, current ${actual ?? 'deleted'}): get it again and retry`,
+    );
+  }
+}
+
+/** The requested revision has been compacted; relist and watch from the list's revision. */
+export class CompactedError extends DatastoreError {
+  readonly compactRevision: number;
+  constructor(compactRevision: number, options?: { cause?: unknown }) {
+    super('DATASTORE_COMPACTED', `revision compacted (oldest available is ${compactRevision}): relist`, options);
+    this.compactRevision = compactRevision;
+  }
+}
+
+export class UnavailableError extends DatastoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('DATASTORE_UNAVAILABLE', message, options);
+  }
+}

@@ -1,0 +1,5 @@
+export * from './datastore.js';
+export * from './errors.js';
+export * from './etcd-datastore.js';
+export * from './etcd-env.js';
+export * as etcd from './etcd/index.js';

@@ -1,0 +1,19 @@
+/**
+ * Errors of the test harness. They extend the etcd client's EtcdError so one `code` check
+ * covers both, and say what to do (install etcd, look at the log).
+ */
+import { EtcdError } from '../etcd/errors.js';
+
+/** The etcd (or etcdctl, openssl) binary is not installed. */
+export class EtcdNotFoundError extends EtcdError {
+  constructor(message: string) {
+    super('ETCD_NOT_FOUND', message);
+  }
+}
+
+/** etcd did not come up, or a setup command against it failed; the message ends with its log tail. */
+export class EtcdStartError extends EtcdError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ETCD_START_FAILED', message, options);
+  }
+}

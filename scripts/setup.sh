@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what Cattail needs and builds it. Idempotent and quick when everything is present:
+# each step checks first. Called by both README commands (`npm run demo`, `npm test`) and CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# Debian packages, by the binary each provides.
+declare -A PKG_FOR=(
+  [etcd]=etcd-server
+  [etcdctl]=etcd-client
+)
+missing=()
+for bin in "${!PKG_FOR[@]}"; do
+  command -v "$bin" >/dev/null 2>&1 || missing+=("${PKG_FOR[$bin]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    log "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
+    exit 1
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Node dependencies: npm ci when node_modules is missing or older than the lockfile.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# Build (incremental: tsc -b skips up-to-date projects).
+npx --no-install tsc -b

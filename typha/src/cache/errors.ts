@@ -1,0 +1,34 @@
+/**
+ * Errors of the sync cache, each with a stable `code`. (To be folded into the package-wide
+ * `typha/src/errors.ts` when that exists; the codes stay the same.)
+ */
+
+export class CacheError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A snapshot was asked for before the cache first reached `in-sync` with the datastore. */
+export class CacheNotReadyError extends CacheError {
+  constructor(syncer: string) {
+    super('TYPHA_CACHE_NOT_READY', `${syncer} cache is not in sync with the datastore yet: wait for readiness before serving clients`);
+  }
+}
+
+/** The cache or batcher was used after `close()`. */
+export class CacheClosedError extends CacheError {
+  constructor(what: string) {
+    super('TYPHA_CACHE_CLOSED', `${what} is closed`);
+  }
+}
+
+/** An option is out of range; says which, the value and the accepted range. */
+export class CacheOptionError extends CacheError {
+  constructor(message: string) {
+    super('TYPHA_CACHE_BAD_OPTION', message);
+  }
+}

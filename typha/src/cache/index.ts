@@ -1,0 +1,16 @@
+/** The sync cache: per-syncer state, delta log, tombstones, snapshots and fan-out batching. */
+export { SyncCache, type SyncCacheOptions, type SyncCacheStats, type ChangesResult, type SnapshotJoin } from './sync-cache.js';
+export {
+  DeltaBatcher,
+  realScheduler,
+  type DeltaBatcherOptions,
+  type DeltaBatcherStats,
+  type FrameRecorder,
+  type PublishFn,
+  type Scheduler,
+} from './delta-batcher.js';
+export type { SnapshotFrames } from './snapshot-frames.js';
+export { CACHE_LIMITS, resolveCacheLimits, type CacheLimits, type CacheLimitName } from './options.js';
+export { CacheError, CacheClosedError, CacheNotReadyError, CacheOptionError } from './errors.js';
+export type { HistogramData } from './histogram.js';
+export { estimateJsonBytes } from './size.js';

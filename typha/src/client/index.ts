@@ -1,0 +1,26 @@
+/**
+ * `@cattail/typha/client`: what agents use to follow Typha. Discovery (static list, DNS, the
+ * Kubernetes Service's EndpointSlices, with the last known list kept), connect with same-node
+ * preference, resume, reconnect with backoff, and a local map so the agent sees only real changes.
+ */
+export { SyncClient, type ClientState, type ResumePoint } from './sync-client.js';
+export type { SyncClientOptions } from './options.js';
+export type { ClientCallbacks, ClientStatus, StatusDetail } from './callbacks.js';
+export { LocalState, updateKey, jsonEqual } from './local-state.js';
+export { orderEndpoints, toUrl, type AddressOptions, type Discovery, type Endpoint } from './endpoint.js';
+export { staticDiscovery } from './static-discovery.js';
+export { dnsDiscovery, type DnsDiscoveryOptions, type DnsResolver } from './dns-discovery.js';
+export {
+  k8sServiceDiscovery,
+  DEFAULT_TYPHA_PORT_NAME,
+  type FetchLike,
+  type FetchResponse,
+  type K8sServiceDiscoveryOptions,
+} from './k8s-discovery.js';
+export { cachingDiscovery } from './caching-discovery.js';
+export { backoffDelay, jittered, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+export { checkTyphaIdentity, type TlsOptions } from './tls.js';
+export { realClock, type Clock, type TimerHandle } from './clock.js';
+export { noopLogger, type Logger, type LogFn } from './logger.js';
+export * from './errors.js';
+export type { Update, ProjectedValue, SyncerType } from '../protocol/messages.js';

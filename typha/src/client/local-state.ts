@@ -1,0 +1,145 @@
+/**
+ * The client's own copy of the syncer's state, so the agent only ever sees real changes.
+ *
+ * Calico's Typha sends a full snapshot on every reconnect and Felix re-processes all of it.
+ * Here the client keeps key → latest update and filters:
+ *
+ *   update whose value equals what we hold          → dropped (revision refreshed silently)
+ *   deletion of a key we do not hold                → dropped
+ *   full snapshot after a reconnect                 → changed and new keys delivered as they
+ *                                                     arrive; at the end, a synthesised deletion
+ *                                                     for every key the snapshot did not mention
+ *
+ * Values are compared structurally (JSON data: key order does not matter). The key is
+ * `kind/namespace/name` (namespace empty for cluster-scoped kinds); names cannot contain '/'.
+ */
+import type { ProjectedValue, Update } from '../protocol/messages.js';
+
+export function updateKey(u: Pick<Update, 'kind' | 'name' | 'namespace'>): string {
+  return `${u.kind}/${u.namespace ?? ''}/${u.name}`;
+}
+
+/** One key's current update, and the snapshot generation that last mentioned it. */
+interface Entry {
+  update: Update;
+  gen: number;
+}
+
+export class LocalState {
+  #entries = new Map<string, Entry>();
+  /**
+   * Snapshot generation. beginSnapshot() increments it and every update stamps its entry with
+   * it; endSnapshot() removes entries with an older stamp. (A Set of seen keys would cost a
+   * second hash insert per update: ~40 ms per 100k keys.)
+   */
+  #gen = 0;
+  #inSnapshot = false;
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get inSnapshot(): boolean {
+    return this.#inSnapshot;
+  }
+
+  /** Applies `updates` in order and returns those that changed something. */
+  apply(updates: readonly Update[]): Update[] {
+    const changes: Update[] = [];
+    const entries = this.#entries;
+    const gen = this.#gen;
+    for (const u of updates) {
+      const key = updateKey(u);
+      const cur = entries.get(key);
+      if (u.value === undefined) {
+        if (cur !== undefined) {
+          entries.delete(key);
+          changes.push(u);
+        }
+      } else if (cur === undefined) {
+        entries.set(key, { update: u, gen });
+        changes.push(u);
+      } else {
+        if (!valueEqual(cur.update.value, u.value)) changes.push(u);
+        cur.update = u;
+        cur.gen = gen;
+      }
+    }
+    return changes;
+  }
+
+  /** A full snapshot starts: from now on, remember which keys it mentions. */
+  beginSnapshot(): void {
+    this.#gen++;
+    this.#inSnapshot = true;
+  }
+
+  /**
+   * The snapshot is complete at `revision`: forgets every key it did not mention and returns a
+   * deletion (stamped `revision`) for each.
+   */
+  endSnapshot(revision: number): Update[] {
+    if (!this.#inSnapshot) return [];
+    this.#inSnapshot = false;
+    const gen = this.#gen;
+    const deletions: Update[] = [];
+    for (const [key, entry] of this.#entries) {
+      if (entry.gen === gen) continue;
+      this.#entries.delete(key);
+      const cur = entry.update;
+      const d: Update = { kind: cur.kind, name: cur.name, revision };
+      if (cur.namespace !== undefined) d.namespace = cur.namespace;
+      deletions.push(d);
+    }
+    return deletions;
+  }
+
+  /** The connection dropped mid-snapshot: keep what was applied, synthesise nothing. */
+  abortSnapshot(): void {
+    this.#inSnapshot = false;
+  }
+
+  get(key: string): Update | undefined {
+    return this.#entries.get(key)?.update;
+  }
+
+  /** Current entries, ordered by key. */
+  entries(): Update[] {
+    return [...this.#entries.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1].update);
+  }
+}
+
+export function valueEqual(a: ProjectedValue | undefined, b: ProjectedValue | undefined): boolean {
+  return jsonEqual(a, b);
+}
+
+/** Structural equality of decoded JSON / MessagePack data; an absent key equals an undefined one. */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
+  }
+  const aArr = Array.isArray(a);
+  if (aArr !== Array.isArray(b)) return false;
+  if (aArr) {
+    const x = a as unknown[];
+    const y = b as unknown[];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!jsonEqual(x[i], y[i])) return false;
+    return true;
+  }
+  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
+    return ArrayBuffer.isView(a) && ArrayBuffer.isView(b) && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let nx = 0;
+  for (const k in x) {
+    if (x[k] === undefined) continue;
+    nx++;
+    if (!jsonEqual(x[k], y[k])) return false;
+  }
+  let ny = 0;
+  for (const k in y) if (y[k] !== undefined) ny++;
+  return nx === ny;
+}

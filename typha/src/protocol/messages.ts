@@ -1,0 +1,150 @@
+/**
+ * The Typha sync protocol: messages as plain data. No I/O here; codecs turn these into frames.
+ *
+ *   client                                   server
+ *     │ ── WebSocket upgrade (subprotocol "cattail.v1.msgpack" | "cattail.v1.json") ──▶
+ *     │ ── ClientHello {syncer, node, version, features, resume?} ────────────────────▶
+ *     │ ◀─ ServerHello {server, accepted features, mode: snapshot|resume, revision} ───
+ *     │ ◀─ SnapshotPage* (mode=snapshot)  or  Deltas* (mode=resume, coalesced) ───────
+ *     │ ◀─ InSync {revision} ─────────────────────────────────────────────────────────
+ *     │ ◀─ Deltas {revision, updates} … (live; same bytes for every client of a syncer)
+ *     │ ◀─▶ Ping / Pong (both ways; either side closes on a missed deadline)
+ *     │ ◀─ Goodbye {code, reason, reconnect hint} then close(code)
+ *
+ * Revisions are the datastore's global revision (etcd's), so a client may resume on any replica
+ * of the same datastore (checked by `datastoreId`). An update without `value` is a deletion.
+ *
+ * Upgrade rules: `PROTOCOL_VERSION` changes only when a message's meaning changes; new optional
+ * fields and new features go behind feature flags that the client offers and the server echoes
+ * back if accepted, so an older peer never sees what it does not understand. A server accepts
+ * client versions in [MIN_PROTOCOL_VERSION, PROTOCOL_VERSION] and otherwise closes with
+ * CloseCode.UnsupportedVersion naming the range it supports.
+ */
+
+export const PROTOCOL_VERSION = 1;
+export const MIN_PROTOCOL_VERSION = 1;
+
+/** WebSocket subprotocols: one per codec. */
+export const SUBPROTOCOL_MSGPACK = 'cattail.v1.msgpack';
+export const SUBPROTOCOL_JSON = 'cattail.v1.json';
+
+export const SYNCER_TYPES = ['felix', 'bgp', 'ipam', 'status'] as const;
+export type SyncerType = (typeof SYNCER_TYPES)[number];
+
+export function isSyncerType(v: unknown): v is SyncerType {
+  return typeof v === 'string' && (SYNCER_TYPES as readonly string[]).includes(v);
+}
+
+/** Feature flags a client may offer; the server echoes those it accepts. */
+export const Features = {
+  /** Client understands resume (ServerHello.mode = 'resume' with coalesced deltas). */
+  Resume: 'resume',
+  /** Client accepts Goodbye messages with reconnect hints before a close. */
+  Goodbye: 'goodbye',
+} as const;
+
+/** Close codes (4000–4999 are the application range of RFC 6455). */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  MessageTooBig: 1009,
+  HandshakeTimeout: 4000,
+  UnsupportedVersion: 4001,
+  UnknownSyncer: 4002,
+  MalformedFrame: 4003,
+  UnexpectedMessage: 4004,
+  Unauthorized: 4005,
+  TooSlow: 4006,
+  Rebalance: 4007,
+  Shutdown: 4008,
+  PingTimeout: 4009,
+  ServerOverloaded: 4010,
+  DatastoreMismatch: 4011,
+} as const;
+export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** One resource change as an agent sees it: kind and identity plus the projected value. */
+export interface Update {
+  kind: string;
+  name: string;
+  namespace?: string;
+  /** Datastore revision of this change. */
+  revision: number;
+  /** Projected resource (what this syncer needs of it); absent means deleted. */
+  value?: ProjectedValue;
+}
+
+/** A resource reduced to what one syncer reads: labels (if needed) and (part of) the spec. */
+export interface ProjectedValue {
+  labels?: Record<string, string>;
+  spec?: Record<string, unknown>;
+}
+
+export interface ClientHello {
+  type: 'hello';
+  protocolVersion: number;
+  syncer: SyncerType;
+  node: string;
+  /** Free-form client build/version string for logs and /status. */
+  client?: string;
+  features: string[];
+  /** Present when reconnecting: where the client's state stands. */
+  resume?: { revision: number; datastoreId: string };
+}
+
+export interface ServerHello {
+  type: 'hello';
+  protocolVersion: number;
+  server: string;
+  datastoreId: string;
+  features: string[];
+  /** 'snapshot': pages follow, replace all state; 'resume': coalesced deltas follow. */
+  mode: 'snapshot' | 'resume';
+  /** The revision the client will be at when InSync arrives. */
+  revision: number;
+}
+
+export interface SnapshotPage {
+  type: 'snapshot';
+  revision: number;
+  page: number;
+  last: boolean;
+  updates: Update[];
+}
+
+export interface InSync {
+  type: 'in-sync';
+  revision: number;
+}
+
+export interface Deltas {
+  type: 'deltas';
+  /** The revision the client is at after applying these updates. */
+  revision: number;
+  updates: Update[];
+}
+
+export interface Ping {
+  type: 'ping';
+  /** Sender's clock, echoed back in the Pong for round-trip measurement. */
+  ts: number;
+}
+
+export interface Pong {
+  type: 'pong';
+  ts: number;
+}
+
+export interface Goodbye {
+  type: 'goodbye';
+  code: number;
+  reason: string;
+  /** Where to reconnect (`ws://host:port`), if the server knows a better replica. */
+  reconnect?: string;
+  /** How long to wait before reconnecting, so a handoff is staggered. */
+  delayMs?: number;
+}
+
+export type ClientMessage = ClientHello | Ping | Pong;
+export type ServerMessage = ServerHello | SnapshotPage | InSync | Deltas | Ping | Pong | Goodbye;
+export type Message = ClientMessage | ServerMessage;
