@@ -67,6 +67,8 @@ export async function run(argv: readonly string[], options: RunOptions, commands
   words = words.slice(1);
   while (cmd.subcommands) {
     const next = words[0];
+    // A group that can also run itself (`cattail typha` serves; `cattail typha watch` watches).
+    if ((next === undefined || next.startsWith('-')) && cmd.run) break;
     if (next === undefined || next.startsWith('-')) {
       if (words.includes('--help') || words.includes('-h')) {
         stdout.write(helpText(cmd));

@@ -9,6 +9,7 @@ import { deleteCommand } from './delete.js';
 import { getCommand } from './get.js';
 import { replaceCommand } from './replace.js';
 import { selectorCommand } from './selector.js';
+import { typhaCommand } from './typha.js';
 import { versionCommand } from './version.js';
 
 export const COMMANDS: readonly Command[] = [
@@ -18,5 +19,6 @@ export const COMMANDS: readonly Command[] = [
   deleteCommand,
   getCommand,
   selectorCommand,
+  typhaCommand,
   versionCommand,
 ];

@@ -42,6 +42,8 @@ export function toUrl(address: string, opts: AddressOptions = {}): string {
       throw new ClientConfigError(`typha address "${address}" is not a valid URL`, { cause: err });
     }
     if (u.hostname === '') throw new ClientConfigError(`typha address "${address}" has no host`);
+    // `ws://host:port` as an operator types it means Typha's sync endpoint; another path is kept.
+    if (u.pathname === '/') return `${u.protocol}//${u.host}${SYNC_PATH}${u.search}`;
     return a;
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(a)) {

@@ -28,6 +28,9 @@ describe('toUrl', () => {
     ['[fd00::5]', 'wss://[fd00::5]:5473/sync', true],
     [' typha-0:5473 ', 'wss://typha-0:5473/sync', true],
     ['ws://10.0.0.5:5473/sync', 'ws://10.0.0.5:5473/sync', true],
+    ['ws://10.0.0.5:5473', 'ws://10.0.0.5:5473/sync'],
+    ['wss://typha:5473/', 'wss://typha:5473/sync'],
+    ['ws://10.0.0.5:5473/custom', 'ws://10.0.0.5:5473/custom'],
     ['wss://typha.example/custom', 'wss://typha.example/custom'],
   ];
   for (const [address, url, secure] of cases) {

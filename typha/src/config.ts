@@ -1,0 +1,91 @@
+/**
+ * Typha's configuration under Calico's names: `TYPHA_<NAME>` environment variables
+ * (case-insensitive, as Calico's config loader) and the same names as `--kebab-case` flags,
+ * flags winning. Validated once at start; a bad value stops the process with a message naming
+ * the parameter and what is allowed. Parameters that Calico's Typha has keep its names and
+ * defaults; the ones we add (batching window, tombstone retention, rebalancing) say so.
+ */
+import { envSource, flagSource, loadConfig, redactConfig, type ConfigIssue, ConfigError, type ParamTable } from '@cattail/api';
+
+export const TYPHA_PARAMS = {
+  DatastoreType: { type: 'enum', default: 'etcdv3', values: ['etcdv3', 'kubernetes'], help: 'Datastore: etcdv3 (kubernetes is not built yet)' },
+  EtcdEndpoints: { type: 'list', default: ['http://127.0.0.1:2379'], help: 'Comma-separated etcd URLs' },
+  EtcdCaFile: { type: 'string', default: '', help: 'CA bundle for etcd TLS' },
+  EtcdCertFile: { type: 'string', default: '', help: 'Client certificate for etcd TLS' },
+  EtcdKeyFile: { type: 'string', default: '', help: 'Client key for etcd TLS' },
+  EtcdUsername: { type: 'string', default: '', help: 'etcd user (auth enabled)' },
+  EtcdPassword: { type: 'string', default: '', secret: true, help: 'etcd password' },
+
+  ServerHost: { type: 'string', default: '0.0.0.0', help: 'Address the sync server listens on (ours)' },
+  ServerPort: { type: 'int', default: 5473, min: 0, max: 65535, help: 'Sync server port (0: pick a free one)' },
+  ServerAdvertiseAddr: { type: 'string', default: '', help: 'host:port other replicas and clients reach this one at (ours; default: hostname:port)' },
+  MaxConnectionsUpperLimit: { type: 'int', default: 10000, min: 1, max: 1000000, help: 'Connections beyond this are refused with a hint' },
+  ServerHandshakeTimeoutSecs: { type: 'seconds', default: 10, min: 0.01, max: 600, help: 'From upgrade to hello' },
+  ServerPingIntervalSecs: { type: 'seconds', default: 10, min: 0.01, max: 600, help: 'Server→client ping interval' },
+  ServerPongTimeoutSecs: { type: 'seconds', default: 60, min: 0.02, max: 3600, help: 'Close a client silent this long' },
+  ServerMaxFallBehindSecs: { type: 'seconds', default: 300, min: 0.01, max: 86400, help: 'Close a client lagging this long (TooSlow)' },
+  ServerMaxBufferedBytes: { type: 'int', default: 1048576, min: 1024, max: 1073741824, help: 'Per-client socket buffer high-water mark (ours)' },
+  ServerBatchWindowMs: { type: 'int', default: 10, min: 0, max: 1000, help: 'Delta batching window (ours; Calico: ServerMinBatchingAgeThresholdSecs)' },
+  SnapshotCacheMaxBatchSize: { type: 'int', default: 500, min: 1, max: 100000, help: 'Updates per snapshot page' },
+  DeltaRetentionSecs: { type: 'seconds', default: 600, min: 0, max: 86400, help: 'How long deletions are kept for resume (ours)' },
+  MaxTombstones: { type: 'int', default: 100000, min: 0, max: 10000000, help: 'Deletions kept for resume (ours)' },
+
+  CAFile: { type: 'string', default: '', help: 'CA that signs client certificates (enables mutual TLS)' },
+  ServerCertFile: { type: 'string', default: '', help: 'Server certificate (PEM)' },
+  ServerKeyFile: { type: 'string', default: '', help: 'Server key (PEM)' },
+  ClientCN: { type: 'string', default: '', help: 'Accepted client certificate CN' },
+  ClientURISAN: { type: 'string', default: '', help: 'Accepted client certificate URI SAN' },
+
+  HealthEnabled: { type: 'bool', default: false, help: 'Serve /liveness, /readiness, /status' },
+  HealthHost: { type: 'string', default: 'localhost', help: 'Health server address' },
+  HealthPort: { type: 'int', default: 9098, min: 0, max: 65535, help: 'Health server port' },
+  PrometheusMetricsEnabled: { type: 'bool', default: false, help: 'Serve Prometheus /metrics' },
+  PrometheusMetricsHost: { type: 'string', default: '', help: 'Metrics server address (default all)' },
+  PrometheusMetricsPort: { type: 'int', default: 9093, min: 0, max: 65535, help: 'Metrics server port' },
+
+  LogSeverityScreen: { type: 'enum', default: 'Info', values: ['Debug', 'Info', 'Warning', 'Error', 'Fatal'], help: 'Log level' },
+  ShutdownTimeoutSecs: { type: 'seconds', default: 300, min: 0, max: 86400, help: 'SIGTERM: hand clients off over this long' },
+  ShutdownConnectionDropIntervalMaxSecs: { type: 'seconds', default: 1, min: 0, max: 3600, help: 'SIGTERM: at most this between two client hand-offs' },
+
+  ConnectionRebalancingMode: { type: 'enum', default: 'etcd', values: ['etcd', 'none'], help: 'How replicas find each other to balance load (ours: etcd leases)' },
+  RebalanceIntervalSecs: { type: 'seconds', default: 5, min: 0.05, max: 3600, help: 'How often load is compared and excess shed (ours)' },
+  RebalanceMaxShedPerInterval: { type: 'int', default: 10, min: 1, max: 100000, help: 'Clients shed per interval at most (gradual; ours)' },
+  RebalanceTolerance: { type: 'float', default: 0.1, min: 0, max: 10, help: 'Shed only above target × (1 + tolerance) (ours)' },
+  RegistrationTTLSecs: { type: 'int', default: 15, min: 2, max: 3600, help: 'etcd lease TTL of this replica’s registration (ours)' },
+} as const satisfies ParamTable;
+
+export type TyphaConfig = {
+  readonly [K in keyof typeof TYPHA_PARAMS]: (typeof TYPHA_PARAMS)[K]['type'] extends 'int' | 'float' | 'seconds'
+    ? number
+    : (typeof TYPHA_PARAMS)[K]['type'] extends 'bool'
+      ? boolean
+      : (typeof TYPHA_PARAMS)[K]['type'] extends 'list'
+        ? readonly string[]
+        : string;
+};
+
+/** Reads env then flags (flags win). Throws ConfigError listing every bad value. */
+export function loadTyphaConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): TyphaConfig {
+  const flags = flagSource(TYPHA_PARAMS, argv);
+  const issues: ConfigIssue[] = [...flags.issues];
+  for (const extra of flags.rest) issues.push({ param: extra, source: 'flags', message: 'unexpected argument' });
+  if (issues.length) throw new ConfigError(issues);
+  const config = loadConfig<TyphaConfig>(TYPHA_PARAMS, [envSource(TYPHA_PARAMS, 'TYPHA_', env), flags.source]);
+  if (config.DatastoreType !== 'etcdv3') {
+    throw new ConfigError([{ param: 'DatastoreType', source: 'config', message: 'only etcdv3 is supported by this build' }]);
+  }
+  if ((config.ServerCertFile === '') !== (config.ServerKeyFile === '')) {
+    throw new ConfigError([{ param: 'ServerCertFile', source: 'config', message: 'ServerCertFile and ServerKeyFile go together' }]);
+  }
+  if (config.CAFile && !config.ServerCertFile) {
+    throw new ConfigError([{ param: 'CAFile', source: 'config', message: 'client certificate checks need ServerCertFile and ServerKeyFile' }]);
+  }
+  if (config.CAFile && !config.ClientCN && !config.ClientURISAN) {
+    throw new ConfigError([{ param: 'ClientCN', source: 'config', message: 'with CAFile set, ClientCN or ClientURISAN must say which clients to accept' }]);
+  }
+  return config;
+}
+
+export function loggableTyphaConfig(config: TyphaConfig): Record<string, unknown> {
+  return redactConfig(TYPHA_PARAMS, config as unknown as Record<string, unknown>);
+}

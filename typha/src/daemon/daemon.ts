@@ -1,0 +1,328 @@
+/**
+ * Wiring of a Typha replica. `main` (cli `cattail typha`) parses config and signals; this file
+ * builds the pieces and connects them, with factories a test can replace so a whole Typha runs
+ * in-process against a real etcd:
+ *
+ *   etcd ─▶ DatastoreWatcher ─▶ validate ─▶ tee ─┬▶ project(felix) ─▶ dedupe ─▶ batcher ─▶ cache ─▶ server fan-out
+ *                                               ├▶ project(bgp)   ─▶ …
+ *                                               ├▶ project(ipam)  ─▶ …
+ *                                               └▶ project(status)─▶ …
+ *
+ * Side servers: health (/liveness, /readiness, /status) and Prometheus /metrics. With
+ * ConnectionRebalancingMode=etcd the replica registers itself under a lease, reads its peers'
+ * load every interval, sheds excess clients gradually toward the least-loaded peer, and on
+ * SIGTERM hands every client off over ShutdownTimeoutSecs with a hint.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { Registry, collectDefaultMetrics, Counter, Gauge } from 'prom-client';
+import { EtcdDatastore, type Datastore } from '@cattail/datastore';
+import { SYNCER_TYPES, type SyncerType } from '../protocol/messages.js';
+import { CODECS } from '../protocol/codecs.js';
+import { SyncCache, DeltaBatcher } from '../cache/index.js';
+import {
+  createDedupeStage,
+  createProjectionStage,
+  createValidationStage,
+  teeCallbacks,
+  type DedupeStage,
+  type ValidationStage,
+} from '../pipeline/index.js';
+import { SyncServer, type ServerTlsOptions } from '../server/index.js';
+import { PromServerMetrics } from '../metrics/index.js';
+import { DatastoreWatcher } from '../watcher/datastore-watcher.js';
+import type { TyphaConfig } from '../config.js';
+import { json, serveRoutes, text, type HttpEndpoint } from './http-endpoints.js';
+import { ReplicaRegistry, type ReplicaInfo } from './replica-registry.js';
+import { handoffTarget, planRebalance } from './rebalance.js';
+import type { Logger } from '../server/logger.js';
+
+export interface TyphaFactories {
+  /** The datastore (default: EtcdDatastore from the config). */
+  datastore?(config: TyphaConfig): Datastore;
+}
+
+export interface TyphaPorts {
+  syncPort: number;
+  healthPort?: number;
+  metricsPort?: number;
+}
+
+interface SyncerPipeline {
+  cache: SyncCache;
+  dedupe: DedupeStage;
+  batcher: DeltaBatcher;
+}
+
+export class TyphaDaemon {
+  readonly serverId: string;
+  readonly #config: TyphaConfig;
+  readonly #log: Logger;
+  readonly #factories: TyphaFactories;
+  readonly #registry = new Registry();
+  readonly #metricsSink = new PromServerMetrics({ registry: this.#registry });
+  #datastore!: Datastore;
+  #datastoreId = '';
+  #pipelines = new Map<SyncerType, SyncerPipeline>();
+  #validation!: ValidationStage;
+  #watcher!: DatastoreWatcher;
+  #server!: SyncServer;
+  #health: HttpEndpoint | undefined;
+  #metrics: HttpEndpoint | undefined;
+  #replicas: ReplicaRegistry | undefined;
+  #rebalanceTimer: NodeJS.Timeout | undefined;
+  #url = '';
+  #stopping = false;
+
+  constructor(config: TyphaConfig, opts: { logger: Logger; factories?: TyphaFactories; serverId?: string }) {
+    this.#config = config;
+    this.#log = opts.logger;
+    this.#factories = opts.factories ?? {};
+    this.serverId = opts.serverId ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
+  }
+
+  get ready(): boolean {
+    return this.#watcher?.inSync === true && [...this.#pipelines.values()].every((p) => p.cache.ready);
+  }
+
+  get server(): SyncServer {
+    return this.#server;
+  }
+
+  async start(): Promise<TyphaPorts> {
+    const c = this.#config;
+    this.#datastore = this.#factories.datastore?.(c) ?? new EtcdDatastore(etcdOptions(c));
+    this.#buildPipelines();
+    this.#server = new SyncServer({
+      caches: Object.fromEntries([...this.#pipelines].map(([s, p]) => [s, p.cache])),
+      serverId: this.serverId,
+      datastoreId: () => this.#datastoreId,
+      host: c.ServerHost,
+      port: c.ServerPort,
+      tls: serverTls(c),
+      maxConnections: c.MaxConnectionsUpperLimit,
+      handshakeTimeoutMs: secs(c.ServerHandshakeTimeoutSecs),
+      pingIntervalMs: secs(c.ServerPingIntervalSecs),
+      pongTimeoutMs: secs(c.ServerPongTimeoutSecs),
+      maxLagMs: secs(c.ServerMaxFallBehindSecs),
+      highWaterMarkBytes: c.ServerMaxBufferedBytes,
+      overloadHint: () => {
+        const to = this.#replicas && handoffTarget(this.serverId, this.#replicas.replicas);
+        return to ? { reconnect: to } : undefined;
+      },
+      logger: this.#log,
+      metrics: this.#metricsSink,
+    });
+    this.#wireBatchers();
+    this.#registerMetrics();
+
+    // The datastore's identity makes revisions comparable across replicas; fetch it before
+    // serving (a resume against a different etcd cluster must get a snapshot).
+    this.#datastoreId = await this.#fetchDatastoreId();
+    this.#watcher = new DatastoreWatcher({ datastore: this.#datastore, sink: this.#validation, logger: this.#log });
+    this.#watcher.start();
+
+    const syncPort = await this.#server.start();
+    const advertise = c.ServerAdvertiseAddr || `${c.ServerHost === '0.0.0.0' || c.ServerHost === '::' ? hostname() : c.ServerHost}:${syncPort}`;
+    this.#url = `${c.ServerCertFile ? 'wss' : 'ws'}://${advertise}`;
+    const ports: TyphaPorts = { syncPort };
+    if (c.HealthEnabled) {
+      this.#health = await serveRoutes(c.HealthHost, c.HealthPort, {
+        '/liveness': () => (this.#stopping ? text(503, 'stopping') : text(200, 'live')),
+        '/readiness': () => (this.ready && !this.#stopping ? text(200, 'ready') : text(503, this.#stopping ? 'stopping' : 'not in sync with the datastore')),
+        '/status': () => json(200, this.status()),
+      });
+      ports.healthPort = this.#health.port;
+    }
+    if (c.PrometheusMetricsEnabled) {
+      this.#metrics = await serveRoutes(c.PrometheusMetricsHost, c.PrometheusMetricsPort, {
+        '/metrics': async () => ({ status: 200, type: this.#registry.contentType, body: await this.#registry.metrics() }),
+      });
+      ports.metricsPort = this.#metrics.port;
+    }
+    if (c.ConnectionRebalancingMode === 'etcd' && this.#datastore instanceof EtcdDatastore) {
+      this.#replicas = new ReplicaRegistry(this.#datastore.client, c.RegistrationTTLSecs);
+      this.#rebalanceTimer = setInterval(() => void this.#rebalance(), secs(c.RebalanceIntervalSecs));
+      this.#rebalanceTimer.unref();
+      void this.#rebalance();
+    }
+    return ports;
+  }
+
+  /** The JSON `/status` document. */
+  status(): Record<string, unknown> {
+    const conns = this.#server.connections();
+    const connections: Record<string, number> = {};
+    for (const s of SYNCER_TYPES) connections[s] = conns.syncers[s]?.connections ?? 0;
+    return {
+      serverId: this.serverId,
+      url: this.#url,
+      datastoreId: this.#datastoreId,
+      ready: this.ready,
+      inSync: this.#watcher.inSync,
+      revision: this.#watcher.revision,
+      watcher: this.#watcher.stats(),
+      validation: this.#validation.stats(),
+      connections,
+      total: conns.total,
+      maxConnections: conns.maxConnections,
+      cache: Object.fromEntries([...this.#pipelines].map(([s, p]) => [s, { ...p.cache.stats(), skipped: p.dedupe.stats().skipped }])),
+      replicas: this.#replicas?.replicas ?? [],
+      clients: conns.clients,
+    };
+  }
+
+  /**
+   * Stop. With `handoffMs` > 0 (SIGTERM) clients are handed off gradually with a hint toward
+   * the least-loaded peer before the server closes; otherwise they are closed at once.
+   */
+  async stop(opts: { handoffMs?: number } = {}): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    clearInterval(this.#rebalanceTimer);
+    if (opts.handoffMs && opts.handoffMs > 0) {
+      const to = this.#replicas && handoffTarget(this.serverId, this.#replicas.replicas);
+      this.#log.info({ handoffMs: opts.handoffMs, toward: to }, 'handing clients off before shutdown');
+      await this.#server.drain({ durationMs: opts.handoffMs, hint: to ? { reconnect: to } : undefined });
+    }
+    await this.#server.stop();
+    await this.#watcher?.stop();
+    for (const p of this.#pipelines.values()) {
+      p.batcher.close();
+      p.cache.close();
+    }
+    await this.#replicas?.deregister(this.serverId);
+    await this.#health?.close();
+    await this.#metrics?.close();
+    await this.#datastore.close();
+  }
+
+  #buildPipelines(): void {
+    const c = this.#config;
+    for (const syncer of SYNCER_TYPES) {
+      const cache = new SyncCache({
+        syncer,
+        logger: this.#log,
+        pageSize: c.SnapshotCacheMaxBatchSize,
+        tombstoneRetentionMs: secs(c.DeltaRetentionSecs),
+        maxTombstones: c.MaxTombstones,
+      });
+      // The batcher's publish target (the server) exists only later: #wireBatchers.
+      this.#pipelines.set(syncer, { cache, dedupe: undefined as never, batcher: undefined as never });
+    }
+  }
+
+  #wireBatchers(): void {
+    const projections = [];
+    for (const [syncer, p] of this.#pipelines) {
+      p.batcher = new DeltaBatcher({
+        next: p.cache,
+        recorder: p.cache,
+        codecs: Object.values(CODECS),
+        publish: this.#server.publisher(syncer),
+        windowMs: this.#config.ServerBatchWindowMs,
+        logger: this.#log,
+      });
+      p.dedupe = createDedupeStage(p.batcher);
+      this.#metricsSink.watch(syncer, { cache: p.cache, dedupe: p.dedupe });
+      projections.push(createProjectionStage(syncer, this.#metricsSink.countUpdates(syncer, p.dedupe)));
+    }
+    this.#validation = createValidationStage(teeCallbacks(projections), { logger: this.#log });
+  }
+
+  #registerMetrics(): void {
+    collectDefaultMetrics({ register: this.#registry });
+    const watcher = () => this.#watcher?.stats();
+    new Gauge({
+      name: 'typha_datastore_revision',
+      help: 'The datastore revision this replica has applied.',
+      registers: [this.#registry],
+      collect() {
+        this.set(watcher()?.revision ?? 0);
+      },
+    });
+    new Counter({
+      name: 'typha_datastore_relists_total',
+      help: 'Times the datastore was listed again (compaction or a stopped watch).',
+      registers: [this.#registry],
+      collect() {
+        this.reset();
+        this.inc(watcher()?.relists ?? 0);
+      },
+    });
+    const validation = () => this.#validation.stats();
+    new Counter({
+      name: 'typha_updates_invalid',
+      help: 'Updates whose value failed validation or decoding and were passed on as deletes.',
+      registers: [this.#registry],
+      collect() {
+        this.reset();
+        const v = validation();
+        this.inc(v.invalidUpdates + v.decodeErrors);
+      },
+    });
+  }
+
+  async #fetchDatastoreId(): Promise<string> {
+    const ds = this.#datastore as Datastore & { clusterId?: () => Promise<string> };
+    if (!ds.clusterId) return 'unknown';
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await ds.clusterId();
+      } catch (err) {
+        if (this.#stopping) throw err;
+        this.#log.warn({ err, attempt }, 'cannot reach the datastore yet; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
+      }
+    }
+  }
+
+  async #rebalance(): Promise<void> {
+    if (!this.#replicas || this.#stopping) return;
+    const c = this.#config;
+    const conns = this.#server.connections();
+    const self: ReplicaInfo = {
+      serverId: this.serverId,
+      url: this.#url,
+      node: process.env.NODENAME ?? hostname(),
+      connections: conns.total,
+      maxConnections: conns.maxConnections,
+      inSync: this.ready,
+      updatedAt: new Date().toISOString(),
+    };
+    try {
+      const replicas = await this.#replicas.refresh(self);
+      const plan = planRebalance(this.serverId, replicas, { tolerance: c.RebalanceTolerance, maxShed: c.RebalanceMaxShedPerInterval });
+      if (plan.shed > 0 && plan.toward) {
+        const shed = this.#server.shed(plan.shed, { reconnect: plan.toward, delayMs: Math.round(Math.random() * secs(c.RebalanceIntervalSecs)) });
+        this.#log.info({ shed, target: plan.target, toward: plan.toward, connections: self.connections }, 'rebalancing: shedding clients toward a less loaded replica');
+      }
+    } catch (err) {
+      this.#log.warn({ err }, 'replica registration failed; will retry');
+    }
+  }
+}
+
+function secs(s: number): number {
+  return Math.round(s * 1000);
+}
+
+function etcdOptions(c: TyphaConfig) {
+  return {
+    endpoints: [...c.EtcdEndpoints],
+    ...(c.EtcdCaFile ? { caFile: c.EtcdCaFile } : {}),
+    ...(c.EtcdCertFile ? { certFile: c.EtcdCertFile } : {}),
+    ...(c.EtcdKeyFile ? { keyFile: c.EtcdKeyFile } : {}),
+    ...(c.EtcdUsername ? { username: c.EtcdUsername, password: c.EtcdPassword } : {}),
+  };
+}
+
+function serverTls(c: TyphaConfig): ServerTlsOptions | undefined {
+  if (!c.ServerCertFile) return undefined;
+  const tls: ServerTlsOptions = { cert: readFileSync(c.ServerCertFile), key: readFileSync(c.ServerKeyFile) };
+  if (c.CAFile) tls.ca = readFileSync(c.CAFile);
+  if (c.ClientCN) tls.clientCN = c.ClientCN;
+  if (c.ClientURISAN) tls.clientURISAN = c.ClientURISAN;
+  return tls;
+}

@@ -1,0 +1,70 @@
+/**
+ * What the sync server reports, as a small interface it declares and calls: the Prometheus
+ * implementation is `prom-server-metrics.ts`, a test passes a recorder, and without one the
+ * server reports to `noopServerMetrics`.
+ *
+ * Calls are per connection event or per published batch, never per client per batch: with
+ * 10,000 clients a per-client observation on every batch would cost more than the fan-out
+ * itself. So the batch-level figures (`batchPublished`) describe the one message that went to
+ * every client, and per-client figures are taken on the rare paths (snapshot, catch-up, pong).
+ */
+import type { SyncerType } from '../protocol/messages.js';
+
+/** Why the server closed a client (label `reason` of typha_connections_dropped). */
+export type DropReason =
+  | 'handshake-timeout'
+  | 'protocol-error'
+  | 'ping-timeout'
+  | 'too-slow'
+  | 'rebalance'
+  | 'shutdown'
+  | 'overloaded'
+  | 'not-ready'
+  | 'internal-error';
+
+/** Why an upgrade was refused before it became a connection (typha_connections_rejected). */
+export type RejectReason = 'not-found' | 'subprotocol' | 'unauthorized' | 'draining' | 'not-upgrade' | 'tls';
+
+export interface ServerMetrics {
+  /** A WebSocket upgrade completed (it may still be refused as over the limit). */
+  connectionAccepted(): void;
+  /** An accepted connection ended, for whatever reason. */
+  connectionClosed(): void;
+  connectionRejected(reason: RejectReason): void;
+  connectionDropped(reason: DropReason): void;
+  /** +1 when a ServerHello is sent, -1 when that connection ends. */
+  streaming(syncer: SyncerType, delta: 1 | -1): void;
+  /** +1 when a streaming client falls behind the live stream, -1 when it is back or gone. */
+  lagging(syncer: SyncerType, delta: 1 | -1): void;
+  /** A client's initial sync began, by snapshot or by resume. */
+  syncStarted(syncer: SyncerType, mode: 'snapshot' | 'resume'): void;
+  /** From the ServerHello to the InSync written, for one client. */
+  initialSyncSent(syncer: SyncerType, mode: 'snapshot' | 'resume', seconds: number): void;
+  /** One batch went to `clients` live clients in `seconds` (the last client's wait). */
+  batchPublished(syncer: SyncerType, updates: number, clients: number, seconds: number): void;
+  /** A message encoded for one client alone (a coalesced catch-up page). */
+  messageEncoded(syncer: SyncerType, updates: number): void;
+  /** Time to work out a lagging client's catch-up (replay frames or coalesce changes). */
+  catchUpPlanned(syncer: SyncerType, seconds: number): void;
+  /** A lagging client is live again after `seconds` behind. */
+  caughtUp(syncer: SyncerType, seconds: number): void;
+  pingLatency(syncer: SyncerType, seconds: number): void;
+}
+
+function noop(): void {}
+
+export const noopServerMetrics: ServerMetrics = Object.freeze({
+  connectionAccepted: noop,
+  connectionClosed: noop,
+  connectionRejected: noop,
+  connectionDropped: noop,
+  streaming: noop,
+  lagging: noop,
+  syncStarted: noop,
+  initialSyncSent: noop,
+  batchPublished: noop,
+  messageEncoded: noop,
+  catchUpPlanned: noop,
+  caughtUp: noop,
+  pingLatency: noop,
+});

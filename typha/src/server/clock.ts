@@ -1,0 +1,27 @@
+/**
+ * Time, injected. Every timer the server starts goes through a Clock, so a test drives
+ * handshake timeouts, pings, lag limits and the staggered drain with a fake clock and never
+ * sleeps. Timers take their argument the way Node's setTimeout does, so callers pass named
+ * module-level functions and a connection allocates no closure per timer. (Same shape as the
+ * client's Clock, so one fake serves both in an in-process test.)
+ */
+
+export type TimerHandle = unknown;
+
+export interface Clock {
+  /** Monotonic milliseconds; only differences are meaningful. */
+  now(): number;
+  setTimeout<A>(fn: (arg: A) => void, ms: number, arg: A): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+export const realClock: Clock = Object.freeze({
+  now: () => performance.now(),
+  setTimeout: <A>(fn: (arg: A) => void, ms: number, arg: A): TimerHandle => setTimeout(fn, ms, arg),
+  clearTimeout: (handle: TimerHandle) => clearTimeout(handle as NodeJS.Timeout),
+});
+
+/** Wall-clock milliseconds since the epoch, for what a person reads (`connectedAt` in /status). */
+export type WallClock = () => number;
+
+export const realWallClock: WallClock = () => Date.now();

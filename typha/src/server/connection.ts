@@ -1,0 +1,688 @@
+/**
+ * One agent's WebSocket on the server: the per-connection state machine.
+ *
+ *   handshake ──hello──▶ waiting ──cache ready (bounded wait)──▶ syncing ──InSync──▶ lagging ⇄ live
+ *       │                  │ unknown syncer, bad version,           │  pages / replayed frames / coalesced
+ *       │                  │ malformed or unexpected frame:          │  pages, written as the socket drains
+ *       │                  └ close(code, reason)                     ▼
+ *       └─ no hello in handshakeTimeoutMs: close(HandshakeTimeout)   catch-up from the cache until current,
+ *                                                                    then live: the FanOut writes batches
+ *   any state ──goodbye()/close()──▶ closing ──ws 'close'──▶ closed  (terminated after closeGraceMs)
+ *
+ * Syncing. A client that resumes (its revision and datastore match, feature `resume` offered)
+ * gets the changes since its revision: the encoded frames the cache kept, or coalesced updates
+ * (see `catch-up.ts`); a client ahead of this replica waits up to `resumeWaitMs` for it; any
+ * other client gets the snapshot (`SyncCache.join`: pages encoded once per revision and codec,
+ * plus the delta frames since). Every write in this state respects the high-water mark: the
+ * pump writes while `bufferedAmount` is under it and resumes on the socket's 'drain'.
+ *
+ * Live and lagging. Once current, the connection joins its syncer's FanOut and receives the
+ * shared frames. When its socket buffer passes the high-water mark it leaves the live set and
+ * remembers the revision it was fully sent (`lagging`); on 'drain' (or the server's tick, if a
+ * drain is missed) it catches up from the cache and goes live again. Lagging longer than
+ * `maxLagMs`, or more than `maxLagRevisions` behind, or behind the cache's resumable horizon:
+ * Goodbye(TooSlow). A client still in its initial sync is not held to `maxLagMs` (a large
+ * snapshot to a slow link legitimately takes a while; its buffer is bounded all the same); ping
+ * timeouts apply throughout.
+ *
+ * Liveness. The server's tick (one timer for all connections) calls `tick(now)`: a ping every
+ * `pingIntervalMs` (one encoding per codec per tick, shared), and a close with PingTimeout
+ * when nothing at all has arrived for `pongTimeoutMs`.
+ *
+ * Isolation. Socket events go to named module-level handlers that find the Connection through
+ * a symbol on the socket (as in ws: no closure per connection or event); each entry point
+ * catches what it calls, so one connection's failure closes that connection only.
+ */
+import type { Duplex } from 'node:stream';
+import WebSocket from 'ws';
+import type { SyncCache } from '../cache/sync-cache.js';
+import type { ServerMetrics, DropReason } from '../metrics/server-metrics.js';
+import type { Codec } from '../protocol/codec.js';
+import { MalformedFrameError, ProtocolError, UnexpectedMessageError, truncateReason } from '../protocol/errors.js';
+import { CloseCode, Features, type ClientHello, type ClientMessage, type Goodbye, type Message, type SyncerType } from '../protocol/messages.js';
+import { parseClientMessage } from '../protocol/parse.js';
+import { CoalescedPages, planCatchUp, type CatchUpPlan } from './catch-up.js';
+import type { TimerHandle } from './clock.js';
+import type { FanOut, FanOutMember } from './fan-out.js';
+import { rawSocket, type FrameWriter, type SharedFrame } from './frame-writer.js';
+import { OutboundQueue } from './outbound-queue.js';
+import type { Logger } from './logger.js';
+import type { GoodbyeHint, ResolvedServerOptions } from './options.js';
+import type { ClientSummary, ConnectionState } from './status.js';
+
+/** RFC 6455 "internal error": a bug or a failure on our side, not the client's. */
+export const CLOSE_INTERNAL_ERROR = 1011;
+
+/** What a connection needs of its server; SyncServer implements it once, not per connection. */
+export interface ConnectionOwner {
+  readonly options: ResolvedServerOptions;
+  readonly metrics: ServerMetrics;
+  /** Frames replayed to a lagging client at most; past this it gets coalesced changes. */
+  readonly replayMaxBytes: number;
+  fanOut(syncer: SyncerType): FanOut<Connection> | undefined;
+  /** This tick's Ping, encoded once per codec. */
+  pingFrame(codec: Codec, now: number): Buffer;
+  overloadHint(): GoodbyeHint | undefined;
+  connectionClosed(conn: Connection): void;
+}
+
+export interface ConnectionInit {
+  id: number;
+  remote: string;
+  codec: Codec;
+  writer: FrameWriter;
+  logger: Logger;
+  connectedAtWall: number;
+}
+
+const kConnection = Symbol('typha.server.connection');
+type Tagged = { [kConnection]: Connection };
+const OPEN = WebSocket.OPEN;
+const ACCEPTED_FEATURES: readonly string[] = [Features.Resume, Features.Goodbye];
+
+export class Connection implements FanOutMember {
+  readonly id: number;
+  readonly remote: string;
+  readonly codec: Codec;
+  readonly connectedAt: number;
+  readonly connectedAtWall: number;
+  readonly #owner: ConnectionOwner;
+  readonly #o: ResolvedServerOptions;
+  readonly #ws: WebSocket;
+  readonly #writer: FrameWriter;
+  readonly #hwm: number;
+  #log: Logger;
+  #state: ConnectionState = 'handshake';
+  #syncer: SyncerType | undefined;
+  #node = '';
+  #client: string | undefined;
+  #protocolVersion = 0;
+  #features: string[] = [];
+  #hub: FanOut<Connection> | undefined;
+  #cache: SyncCache | undefined;
+  #mode: 'snapshot' | 'resume' = 'snapshot';
+  #helloSent = false;
+  /** The revision this client has been sent everything up to. */
+  #revision = 0;
+  #laggingSince = -1;
+  #syncStartedAt = 0;
+  #lastRecvAt: number;
+  #nextPingAt = Infinity;
+  /** What the pump writes while the client is not live; then InSync, if still to be sent. */
+  readonly #queue = new OutboundQueue();
+  #inSyncRevision = -1;
+  #handshakeTimer: TimerHandle | undefined;
+  #waitTimer: TimerHandle | undefined;
+  #graceTimer: TimerHandle | undefined;
+  #abort: AbortController | undefined;
+
+  constructor(owner: ConnectionOwner, ws: WebSocket, init: ConnectionInit) {
+    this.#owner = owner;
+    this.#o = owner.options;
+    this.#ws = ws;
+    this.id = init.id;
+    this.remote = init.remote;
+    this.codec = init.codec;
+    this.#writer = init.writer;
+    this.#log = init.logger;
+    this.#hwm = this.#o.highWaterMarkBytes;
+    this.connectedAtWall = init.connectedAtWall;
+    const clock = this.#o.clock;
+    this.connectedAt = this.#lastRecvAt = clock.now();
+    (ws as unknown as Tagged)[kConnection] = this;
+    ws.on('message', wsOnMessage);
+    ws.on('close', wsOnClose);
+    ws.on('error', wsOnError);
+    ws.on('ping', wsOnActivity);
+    ws.on('pong', wsOnActivity);
+    const socket = rawSocket(ws);
+    if (socket !== undefined) {
+      (socket as unknown as Tagged)[kConnection] = this;
+      socket.on('drain', socketOnDrain);
+    }
+    this.#handshakeTimer = clock.setTimeout(connectionOnHandshakeTimeout, this.#o.handshakeTimeoutMs, this);
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  get syncer(): SyncerType | undefined {
+    return this.#syncer;
+  }
+
+  get node(): string {
+    return this.#node;
+  }
+
+  /** The revision this client has been sent everything up to. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  get bufferedBytes(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  /** Whether the connection is still open and not on its way out. */
+  get active(): boolean {
+    return this.#state !== 'closing' && this.#state !== 'closed';
+  }
+
+  summary(now: number): ClientSummary {
+    const lagMs = this.#laggingSince >= 0 ? now - this.#laggingSince : this.#state === 'syncing' ? now - this.#syncStartedAt : 0;
+    return {
+      id: this.id,
+      node: this.#node,
+      syncer: this.#syncer ?? null,
+      client: this.#client ?? null,
+      codec: this.codec.name,
+      remote: this.remote,
+      state: this.#state,
+      mode: this.#helloSent ? this.#mode : null,
+      revision: this.#revision,
+      lagMs: Math.max(0, Math.round(lagMs)),
+      bufferedBytes: this.#ws.bufferedAmount,
+      connectedAt: new Date(this.connectedAtWall).toISOString(),
+    };
+  }
+
+  // ── the fan-out (FanOutMember) ──────────────────────────────────────────────────────────────
+
+  writeLive(frame: SharedFrame, revision: number, now: number): void {
+    const ws = this.#ws;
+    if (ws.readyState !== OPEN) return;
+    if (ws.bufferedAmount > this.#hwm) {
+      this.fallBehind(now);
+      return;
+    }
+    try {
+      this.#writer.writeShared(ws, frame);
+    } catch (err) {
+      this.#internalError(err);
+      return;
+    }
+    this.#revision = revision;
+  }
+
+  fallBehind(now: number): void {
+    if (this.#state !== 'live') return;
+    this.#state = 'lagging';
+    this.#hub?.remove(this);
+    this.#startLagging(now);
+  }
+
+  // ── closing ─────────────────────────────────────────────────────────────────────────────────
+
+  /** Sends Goodbye (if the client takes them) with the hint, then closes with `code`. */
+  goodbye(code: number, reason: string, hint: GoodbyeHint | undefined, drop: DropReason): void {
+    this.#shutdown(code, reason, drop, true, hint);
+  }
+
+  /** Closes with `code` and `reason`, no Goodbye (protocol errors, timeouts). */
+  close(code: number, reason: string, drop: DropReason | undefined): void {
+    this.#shutdown(code, reason, drop, false, undefined);
+  }
+
+  /** Cuts the TCP connection (after the grace period, or on stop()). */
+  terminate(): void {
+    this.#ws.terminate();
+  }
+
+  // ── events (called by the module-level handlers below) ─────────────────────────────────────
+
+  handleMessage(data: WebSocket.RawData): void {
+    try {
+      this.#onMessage(data);
+    } catch (err) {
+      this.#internalError(err);
+    }
+  }
+
+  #onMessage(data: WebSocket.RawData): void {
+    const st = this.#state;
+    if (st === 'closing' || st === 'closed') return;
+    const now = this.#o.clock.now();
+    this.#lastRecvAt = now;
+    let msg: ClientMessage;
+    try {
+      msg = parseClientMessage(this.codec.decode(toBuffer(data)));
+    } catch (err) {
+      this.#protocolError(err);
+      return;
+    }
+    if (st === 'handshake') {
+      if (msg.type === 'hello') this.#onHello(msg, now);
+      else this.#protocolError(new UnexpectedMessageError(`expected a hello first, got "${msg.type}"`));
+      return;
+    }
+    switch (msg.type) {
+      case 'ping':
+        if (this.#ws.bufferedAmount <= this.#hwm) this.#send({ type: 'pong', ts: msg.ts });
+        return;
+      case 'pong':
+        if (msg.ts <= now && this.#syncer !== undefined) this.#owner.metrics.pingLatency(this.#syncer, (now - msg.ts) / 1000);
+        return;
+      case 'hello':
+        this.#protocolError(new UnexpectedMessageError('a second hello on the same connection'));
+        return;
+    }
+  }
+
+  handleActivity(): void {
+    this.#lastRecvAt = this.#o.clock.now();
+  }
+
+  handleDrain(): void {
+    const st = this.#state;
+    if (st === 'syncing' || st === 'lagging') this.pump();
+  }
+
+  handleError(err: Error & { code?: string }): void {
+    const tooBig = err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+    // ws emits 'error' on a server socket only for what its receiver rejects: the frame layer.
+    const msg = tooBig ? `client sent a frame over ${this.#o.maxFrameBytes} bytes; closing (1009)` : 'invalid WebSocket frame from client; closing';
+    this.#log.info({ err, code: err.code }, msg);
+    if (!this.active) return;
+    // ws has already started the close (1009, 1002, 1007…) or destroyed the socket: no more writes.
+    this.#state = 'closing';
+    this.#leave();
+    this.#graceTimer = this.#o.clock.setTimeout(connectionOnGraceExpired, this.#o.closeGraceMs, this);
+    this.#owner.metrics.connectionDropped('protocol-error');
+  }
+
+  handleClose(code: number, reason: string): void {
+    if (this.#state === 'closed') return;
+    const byServer = this.#state === 'closing';
+    this.#state = 'closed';
+    this.#leave();
+    this.#o.clock.clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    try {
+      const metrics = this.#owner.metrics;
+      if (this.#helloSent) metrics.streaming(this.#syncer as SyncerType, -1);
+      this.#stopLagging();
+      metrics.connectionClosed();
+    } finally {
+      this.#owner.connectionClosed(this);
+    }
+    this.#log.info({ code, reason, byClient: !byServer }, 'client connection closed');
+  }
+
+  handshakeExpired(): void {
+    this.#handshakeTimer = undefined;
+    if (this.#state === 'handshake') {
+      this.close(CloseCode.HandshakeTimeout, `no hello within ${this.#o.handshakeTimeoutMs} ms`, 'handshake-timeout');
+    }
+  }
+
+  waitExpired(): void {
+    this.#waitTimer = undefined;
+    this.#abort?.abort();
+  }
+
+  graceExpired(): void {
+    this.#graceTimer = undefined;
+    this.#ws.terminate();
+  }
+
+  /** The server's periodic tick: pings, ping timeout, lag limits, missed drains. */
+  tick(now: number): void {
+    const st = this.#state;
+    if (st === 'handshake' || st === 'closing' || st === 'closed') return;
+    const o = this.#o;
+    if (now - this.#lastRecvAt >= o.pongTimeoutMs) {
+      this.close(CloseCode.PingTimeout, `nothing received for ${o.pongTimeoutMs} ms (ping timeout)`, 'ping-timeout');
+      return;
+    }
+    if (now >= this.#nextPingAt) {
+      this.#nextPingAt = now + o.pingIntervalMs;
+      this.#write(this.#owner.pingFrame(this.codec, now));
+    }
+    if (st === 'lagging' && this.#laggingSince >= 0) {
+      if (now - this.#laggingSince > o.maxLagMs) {
+        this.goodbye(CloseCode.TooSlow, `too slow: behind the live stream for more than ${o.maxLagMs} ms`, undefined, 'too-slow');
+        return;
+      }
+      const behind = (this.#hub?.publishedRevision ?? 0) - this.#revision;
+      if (o.maxLagRevisions > 0 && behind > o.maxLagRevisions) {
+        this.goodbye(CloseCode.TooSlow, `too slow: ${behind} revisions behind the live stream (limit ${o.maxLagRevisions})`, undefined, 'too-slow');
+        return;
+      }
+      const oldest = (this.#cache as SyncCache).oldestResumableRevision;
+      if (this.#queue.empty && this.#revision < oldest) {
+        this.goodbye(CloseCode.TooSlow, `too slow: revision ${this.#revision} fell behind ${oldest}, the oldest this replica can catch up from`, undefined, 'too-slow');
+        return;
+      }
+    }
+    if ((st === 'lagging' || st === 'syncing') && this.#ws.bufferedAmount <= this.#hwm) this.pump();
+  }
+
+  /** Writes what is queued while the socket is under its high-water mark; then goes live or waits for 'drain'. */
+  pump(): void {
+    try {
+      this.#pumpLoop();
+    } catch (err) {
+      this.#internalError(err);
+    }
+  }
+
+  // ── handshake and initial sync ─────────────────────────────────────────────────────────────
+
+  #onHello(hello: ClientHello, now: number): void {
+    this.#o.clock.clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = undefined;
+    const hub = this.#owner.fanOut(hello.syncer);
+    const cache = this.#o.caches[hello.syncer];
+    if (hub === undefined || cache === undefined) {
+      const served = Object.keys(this.#o.caches).join(', ');
+      this.close(CloseCode.UnknownSyncer, `syncer "${hello.syncer}" is not served by this typha (it serves ${served})`, 'protocol-error');
+      return;
+    }
+    this.#hub = hub;
+    this.#cache = cache;
+    this.#syncer = hello.syncer;
+    this.#node = hello.node;
+    this.#client = hello.client;
+    this.#protocolVersion = hello.protocolVersion;
+    this.#features = ACCEPTED_FEATURES.filter((f) => hello.features.includes(f));
+    this.#log = this.#log.child({ node: hello.node, syncer: hello.syncer });
+    this.#state = 'waiting';
+    this.#nextPingAt = now + this.#o.pingIntervalMs;
+    this.#log.debug({ client: hello.client, features: this.#features, resume: hello.resume }, 'client hello');
+    void this.#begin(cache, hello.resume);
+  }
+
+  async #begin(cache: SyncCache, resume: ClientHello['resume']): Promise<void> {
+    const o = this.#o;
+    try {
+      if (!cache.ready) {
+        const ready = await this.#waitFor(cache, 0, o.readyTimeoutMs);
+        if (this.#state !== 'waiting') return;
+        if (!ready) {
+          const reason = `typha is not in sync with the datastore yet (waited ${o.readyTimeoutMs} ms); try another replica`;
+          this.goodbye(CloseCode.ServerOverloaded, reason, this.#owner.overloadHint(), 'not-ready');
+          return;
+        }
+      }
+      if (resume !== undefined && this.#features.includes(Features.Resume)) {
+        const ours = o.datastoreId();
+        if (resume.datastoreId !== ours) {
+          this.#log.info({ theirs: resume.datastoreId, ours }, 'client resumes from another datastore; sending a snapshot');
+        } else {
+          let plan = planCatchUp(cache, this.codec.name, resume.revision, this.#owner.replayMaxBytes);
+          if (plan.kind === 'ahead') {
+            this.#log.info({ revision: resume.revision, ours: cache.revision }, 'client is ahead of this replica; waiting for it to catch up');
+            const reached = await this.#waitFor(cache, resume.revision, o.resumeWaitMs);
+            if (this.#state !== 'waiting') return;
+            if (reached) plan = planCatchUp(cache, this.codec.name, resume.revision, this.#owner.replayMaxBytes);
+            else this.#log.warn({ revision: resume.revision, ours: cache.revision }, `replica still behind the client after ${o.resumeWaitMs} ms; sending a snapshot`);
+          }
+          if (this.#startResume(resume.revision, plan)) {
+            this.pump();
+            return;
+          }
+        }
+      }
+      this.#startSnapshot(cache);
+      this.pump();
+    } catch (err) {
+      this.#internalError(err);
+    }
+  }
+
+  /** Resolves true once `cache` is ready at `revision`, false after `ms` or on close. */
+  async #waitFor(cache: SyncCache, revision: number, ms: number): Promise<boolean> {
+    const ac = new AbortController();
+    this.#abort = ac;
+    this.#waitTimer = this.#o.clock.setTimeout(connectionOnWaitTimeout, ms, this);
+    try {
+      await cache.waitForRevision(revision, ac.signal);
+      return true;
+    } catch (err) {
+      if (ac.signal.aborted) return false;
+      throw err;
+    } finally {
+      this.#o.clock.clearTimeout(this.#waitTimer);
+      this.#waitTimer = undefined;
+      this.#abort = undefined;
+    }
+  }
+
+  #startResume(from: number, plan: CatchUpPlan): boolean {
+    switch (plan.kind) {
+      case 'too-old':
+      case 'ahead':
+        return false;
+      case 'frames':
+        this.#queue.setFrames(plan.frames, plan.revision);
+        break;
+      case 'updates':
+        this.#queue.setPages(new CoalescedPages(plan.updates, from, plan.revision));
+        break;
+      case 'current':
+        break;
+    }
+    this.#revision = from;
+    this.#inSyncRevision = plan.revision;
+    this.#sendHello('resume', plan.revision);
+    return true;
+  }
+
+  #startSnapshot(cache: SyncCache): void {
+    const join = cache.join(this.codec);
+    this.#queue.setSnapshot(join.snapshot);
+    if (join.tail.length > 0) this.#queue.setFrames(join.tail, join.revision);
+    this.#inSyncRevision = join.revision;
+    this.#sendHello('snapshot', join.revision);
+  }
+
+  #sendHello(mode: 'snapshot' | 'resume', revision: number): void {
+    const o = this.#o;
+    this.#mode = mode;
+    this.#send({
+      type: 'hello',
+      protocolVersion: this.#protocolVersion,
+      server: o.serverId,
+      datastoreId: o.datastoreId(),
+      features: this.#features,
+      mode,
+      revision,
+    });
+    this.#state = 'syncing';
+    this.#helloSent = true;
+    this.#syncStartedAt = o.clock.now();
+    const syncer = this.#syncer as SyncerType;
+    this.#owner.metrics.streaming(syncer, 1);
+    this.#owner.metrics.syncStarted(syncer, mode);
+    this.#log.debug({ mode, revision }, 'syncing client');
+  }
+
+  // ── the pump ───────────────────────────────────────────────────────────────────────────────
+
+  #pumpLoop(): void {
+    const ws = this.#ws;
+    for (;;) {
+      const st = this.#state;
+      if ((st !== 'syncing' && st !== 'lagging') || ws.readyState !== OPEN) return;
+      if (ws.bufferedAmount > this.#hwm) return; // 'drain' or the tick resumes
+      const frame = this.#queue.next(this.codec);
+      if (frame !== undefined) {
+        if (this.#queue.encodedUpdates > 0) this.#owner.metrics.messageEncoded(this.#syncer as SyncerType, this.#queue.encodedUpdates);
+        this.#write(frame);
+        continue;
+      }
+      if (this.#queue.revision > this.#revision) this.#revision = this.#queue.revision;
+      if (this.#inSyncRevision >= 0) {
+        this.#sendInSync();
+        continue;
+      }
+      if (!this.#planNext()) return;
+    }
+  }
+
+  #sendInSync(): void {
+    const revision = this.#inSyncRevision;
+    this.#inSyncRevision = -1;
+    this.#revision = revision;
+    this.#send({ type: 'in-sync', revision });
+    this.#state = 'lagging'; // until #planNext finds it current
+    const seconds = (this.#o.clock.now() - this.#syncStartedAt) / 1000;
+    this.#owner.metrics.initialSyncSent(this.#syncer as SyncerType, this.#mode, seconds);
+    this.#log.info({ mode: this.#mode, revision, seconds }, 'client in sync');
+  }
+
+  /** Queues what the client misses, or makes it live; false when there is nothing to write. */
+  #planNext(): boolean {
+    const cache = this.#cache as SyncCache;
+    const now = this.#o.clock.now();
+    const plan = planCatchUp(cache, this.codec.name, this.#revision, this.#owner.replayMaxBytes);
+    switch (plan.kind) {
+      case 'current':
+      case 'ahead':
+        if (plan.revision > this.#revision) this.#revision = plan.revision;
+        this.#goLive(now);
+        return false;
+      case 'too-old':
+        this.goodbye(
+          CloseCode.TooSlow,
+          `too slow: revision ${this.#revision} fell behind ${plan.oldestResumableRevision}, the oldest this replica can catch up from`,
+          undefined,
+          'too-slow',
+        );
+        return false;
+      case 'frames':
+        this.#queue.setFrames(plan.frames, plan.revision);
+        break;
+      case 'updates':
+        this.#queue.setPages(new CoalescedPages(plan.updates, this.#revision, plan.revision));
+        break;
+    }
+    this.#owner.metrics.catchUpPlanned(this.#syncer as SyncerType, (this.#o.clock.now() - now) / 1000);
+    this.#startLagging(now);
+    return true;
+  }
+
+  #goLive(now: number): void {
+    this.#state = 'live';
+    this.#hub?.add(this);
+    if (this.#laggingSince >= 0) {
+      this.#owner.metrics.caughtUp(this.#syncer as SyncerType, (now - this.#laggingSince) / 1000);
+      this.#stopLagging();
+    }
+  }
+
+  #startLagging(now: number): void {
+    if (this.#laggingSince >= 0) return;
+    this.#laggingSince = now;
+    this.#owner.metrics.lagging(this.#syncer as SyncerType, 1);
+  }
+
+  #stopLagging(): void {
+    if (this.#laggingSince < 0) return;
+    this.#laggingSince = -1;
+    this.#owner.metrics.lagging(this.#syncer as SyncerType, -1);
+  }
+
+  // ── writing and closing ────────────────────────────────────────────────────────────────────
+
+  #send(msg: Message): void {
+    this.#write(this.codec.encode(msg));
+  }
+
+  #write(payload: Buffer): void {
+    if (this.#ws.readyState !== OPEN) return;
+    this.#writer.write(this.#ws, payload, this.codec.binary);
+  }
+
+  #protocolError(err: unknown): void {
+    const pe = err instanceof ProtocolError ? err : new MalformedFrameError('undecodable frame', { cause: err });
+    this.#log.info({ err: pe, closeCode: pe.closeCode }, 'protocol error from client; closing');
+    this.close(pe.closeCode, pe.reason, 'protocol-error');
+  }
+
+  #internalError(err: unknown): void {
+    this.#log.error({ err }, 'internal error on a client connection; closing it');
+    this.close(CLOSE_INTERNAL_ERROR, 'internal server error; reconnect', 'internal-error');
+  }
+
+  #shutdown(code: number, reason: string, drop: DropReason | undefined, sendGoodbye: boolean, hint: GoodbyeHint | undefined): void {
+    const st = this.#state;
+    if (st === 'closing' || st === 'closed') return;
+    this.#state = 'closing';
+    this.#leave();
+    const ws = this.#ws;
+    const short = truncateReason(reason);
+    try {
+      if (ws.readyState === OPEN) {
+        // Before the hello we cannot know the client's features; every v1 parser knows Goodbye.
+        if (sendGoodbye && (st === 'handshake' || this.#features.includes(Features.Goodbye))) {
+          const g: Goodbye = { type: 'goodbye', code, reason };
+          if (hint?.reconnect !== undefined) g.reconnect = hint.reconnect;
+          if (hint?.delayMs !== undefined) g.delayMs = hint.delayMs;
+          this.#send(g);
+        }
+        ws.close(code, short);
+      }
+    } catch (err) {
+      this.#log.warn({ err }, 'closing the socket failed; cutting it');
+      ws.terminate();
+    }
+    this.#graceTimer = this.#o.clock.setTimeout(connectionOnGraceExpired, this.#o.closeGraceMs, this);
+    if (drop !== undefined) this.#owner.metrics.connectionDropped(drop);
+    this.#log.info({ code, reason, drop, reconnect: hint?.reconnect, delayMs: hint?.delayMs, revision: this.#revision }, 'closing client connection');
+  }
+
+  /** Leaves the fan-out, drops what was queued, stops the per-connection timers and waits. */
+  #leave(): void {
+    this.#hub?.remove(this);
+    this.#queue.clear();
+    this.#inSyncRevision = -1;
+    const clock = this.#o.clock;
+    clock.clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = undefined;
+    this.#abort?.abort();
+  }
+}
+
+function toBuffer(data: WebSocket.RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+function connectionOf(target: object): Connection {
+  return (target as Tagged)[kConnection];
+}
+
+function wsOnMessage(this: WebSocket, data: WebSocket.RawData): void {
+  connectionOf(this).handleMessage(data);
+}
+
+function wsOnActivity(this: WebSocket): void {
+  connectionOf(this).handleActivity();
+}
+
+function wsOnClose(this: WebSocket, code: number, reason: Buffer): void {
+  connectionOf(this).handleClose(code, reason.toString('utf8'));
+}
+
+function wsOnError(this: WebSocket, err: Error): void {
+  connectionOf(this).handleError(err);
+}
+
+function socketOnDrain(this: Duplex): void {
+  connectionOf(this).handleDrain();
+}
+
+function connectionOnHandshakeTimeout(conn: Connection): void {
+  conn.handshakeExpired();
+}
+
+function connectionOnWaitTimeout(conn: Connection): void {
+  conn.waitExpired();
+}
+
+function connectionOnGraceExpired(conn: Connection): void {
+  conn.graceExpired();
+}

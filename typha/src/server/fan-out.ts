@@ -1,0 +1,102 @@
+/**
+ * The fan-out hub of one syncer: the DeltaBatcher's `publish` callback. Each batch arrives
+ * encoded once per codec; the hub wraps each encoding in one SharedFrame and hands THE SAME
+ * frame to every live client of that codec. Nothing here encodes, copies or allocates per
+ * client: the loop is a Set iteration and one call per member.
+ *
+ *   DeltaBatcher ─publish(frames, deltas)─▶ FanOut ─┬─ msgpack: SharedFrame ─▶ every live msgpack client
+ *                                                   └─ json:    SharedFrame ─▶ every live json client
+ *
+ * Only live members are in the sets. A member that is syncing or lagging is absent and catches
+ * up from the cache on its own (replayed frames or coalesced changes) before it joins again;
+ * a member whose socket buffer is over its high-water mark removes itself while the loop runs
+ * (deleting the current element of a Set during for…of is well defined in JavaScript).
+ *
+ * If a codec's encoding of a batch failed, the batcher publishes without it: the members of
+ * that codec are made to fall behind and catch up from the cache, which applied the batch.
+ */
+import type { Codec } from '../protocol/codec.js';
+import type { CodecName } from '../protocol/codecs.js';
+import type { Deltas, SyncerType } from '../protocol/messages.js';
+import type { Clock } from './clock.js';
+import { SharedFrame } from './frame-writer.js';
+import type { ServerMetrics } from '../metrics/server-metrics.js';
+
+/** What the hub needs of a connection; Connection implements it. */
+export interface FanOutMember {
+  readonly codec: Codec;
+  /** Writes the batch, or notices the socket is over its mark and starts lagging. */
+  writeLive(frame: SharedFrame, revision: number, now: number): void;
+  /** Leaves the live set and catches up from the cache. */
+  fallBehind(now: number): void;
+}
+
+export class FanOut<M extends FanOutMember = FanOutMember> {
+  readonly syncer: SyncerType;
+  readonly #live = new Map<CodecName, Set<M>>();
+  readonly #binary = new Map<CodecName, boolean>();
+  readonly #clock: Clock;
+  readonly #metrics: ServerMetrics;
+  #publishedRevision = 0;
+  #batches = 0;
+  #liveCount = 0;
+  /** The DeltaBatcher's publish callback, bound once. */
+  readonly publish = (frames: ReadonlyMap<CodecName, Buffer>, deltas: Deltas): void => {
+    this.#publish(frames, deltas);
+  };
+
+  constructor(syncer: SyncerType, codecs: readonly Codec[], clock: Clock, metrics: ServerMetrics) {
+    this.syncer = syncer;
+    this.#clock = clock;
+    this.#metrics = metrics;
+    for (const c of codecs) {
+      this.#live.set(c.name, new Set());
+      this.#binary.set(c.name, c.binary);
+    }
+  }
+
+  /** Revision of the last batch published. */
+  get publishedRevision(): number {
+    return this.#publishedRevision;
+  }
+
+  get batches(): number {
+    return this.#batches;
+  }
+
+  /** Members currently live (receiving batches as they are published). */
+  get liveCount(): number {
+    return this.#liveCount;
+  }
+
+  add(m: M): void {
+    const set = this.#live.get(m.codec.name);
+    if (set === undefined || set.has(m)) return;
+    set.add(m);
+    this.#liveCount++;
+  }
+
+  remove(m: M): void {
+    if (this.#live.get(m.codec.name)?.delete(m)) this.#liveCount--;
+  }
+
+  #publish(frames: ReadonlyMap<CodecName, Buffer>, deltas: Deltas): void {
+    const start = this.#clock.now();
+    const revision = deltas.revision;
+    if (revision > this.#publishedRevision) this.#publishedRevision = revision;
+    this.#batches++;
+    let clients = 0;
+    for (const [name, set] of this.#live) {
+      if (set.size === 0) continue;
+      const payload = frames.get(name);
+      if (payload === undefined) {
+        for (const m of [...set]) m.fallBehind(start);
+        continue;
+      }
+      clients += set.size;
+      const frame = new SharedFrame(payload, this.#binary.get(name) as boolean);
+      for (const m of set) m.writeLive(frame, revision, start);
+    }
+    this.#metrics.batchPublished(this.syncer, deltas.updates.length, clients, (this.#clock.now() - start) / 1000);
+  }
+}

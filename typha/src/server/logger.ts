@@ -1,0 +1,27 @@
+/**
+ * The logging boundary: the subset of pino the server calls, so the daemon passes its pino
+ * logger (or a child) and a test passes a recording object or nothing. Each connection logs
+ * through its own `child({ conn, remote })`, made once when the socket is accepted and once
+ * more when the hello names the node and syncer. Library code never writes to the console.
+ */
+
+/** pino's call shape: merge object first (errors under `err`), then the message. */
+export type LogFn = (obj: object, msg?: string) => void;
+
+export interface Logger {
+  error: LogFn;
+  warn: LogFn;
+  info: LogFn;
+  debug: LogFn;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+function noop(): void {}
+
+export const silentLogger: Logger = Object.freeze({
+  error: noop,
+  warn: noop,
+  info: noop,
+  debug: noop,
+  child: () => silentLogger,
+});

@@ -1,0 +1,194 @@
+/**
+ * The sync server's configuration, validated once at construction and frozen: every numeric key
+ * with its default and range beside it (the daemon maps `TYPHA_*` env vars onto these names,
+ * Calico's where one exists).
+ *
+ * Memory per client is bounded by `highWaterMarkBytes` plus one frame (the fan-out skips a
+ * client whose socket buffer is over the mark) plus one catch-up: references to encoded frames
+ * the cache already holds, or the coalesced updates since the client's revision (references to
+ * cached updates, bounded by the state size) encoded one page at a time. And the bound is on
+ * bytes queued, not bytes owned: a socket's queue holds references to the shared Buffers (live
+ * frames, snapshot pages, replayed frames), so thousands of clients behind on the same frames
+ * hold one copy of them; only coalesced catch-up pages are per client.
+ */
+import type { SyncCache } from '../cache/sync-cache.js';
+import type { Codec } from '../protocol/codec.js';
+import { CODECS, type CodecName } from '../protocol/codecs.js';
+import { SYNCER_TYPES, type SyncerType } from '../protocol/messages.js';
+import { DEFAULT_PORT, MAX_CLIENT_FRAME_BYTES } from '../protocol/transport.js';
+import type { ServerMetrics } from '../metrics/server-metrics.js';
+import { realClock, realWallClock, type Clock, type WallClock } from './clock.js';
+import { ServerOptionError } from './errors.js';
+import type { FrameWriter } from './frame-writer.js';
+import { silentLogger, type Logger } from './logger.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+interface Limit {
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export const SERVER_LIMITS = Object.freeze({
+  /** TYPHA_MAXCONNECTIONSUPPERLIMIT: past it, a new client gets Goodbye(ServerOverloaded). */
+  maxConnections: { default: 10_000, min: 0, max: 1_000_000 },
+  /** From the WebSocket upgrade to the client's hello (Calico: 10 s). */
+  handshakeTimeoutMs: { default: 10 * SECOND, min: 1, max: 10 * MINUTE },
+  /** How often the server pings each client (Calico: 10 s). */
+  pingIntervalMs: { default: 10 * SECOND, min: 1, max: 10 * MINUTE },
+  /** Nothing (pong or any frame) from a client for this long closes it (Calico: 6 × ping). */
+  pongTimeoutMs: { default: 60 * SECOND, min: 2, max: 60 * MINUTE },
+  /** ws `maxPayload` for inbound frames: a client only sends a hello and pings. */
+  maxFrameBytes: { default: MAX_CLIENT_FRAME_BYTES, min: 1 * KiB, max: 16 * MiB },
+  /**
+   * Per-client socket buffer above which live frames are skipped and the client is lagging.
+   * At least 16 KiB (a net.Socket's own mark) so that a blocked socket always emits 'drain'.
+   */
+  highWaterMarkBytes: { default: 512 * KiB, min: 16 * KiB, max: 1024 * MiB },
+  /** A client lagging this long after its initial sync is closed with TooSlow (Calico MaxFallBehind: 300 s). */
+  maxLagMs: { default: 5 * MINUTE, min: 1, max: 24 * 60 * MINUTE },
+  /** A lagging client this many datastore revisions behind is closed with TooSlow (0: no limit). */
+  maxLagRevisions: { default: 0, min: 0, max: Number.MAX_SAFE_INTEGER },
+  /** How long a client waits for a cache that is not in sync yet before Goodbye(ServerOverloaded). */
+  readyTimeoutMs: { default: 30 * SECOND, min: 0, max: 60 * MINUTE },
+  /** How long a client resuming ahead of this replica waits for it to catch up (then: snapshot). */
+  resumeWaitMs: { default: 5 * SECOND, min: 0, max: 10 * MINUTE },
+  /** After our close frame, how long the client has to answer before the socket is cut. */
+  closeGraceMs: { default: 2 * SECOND, min: 0, max: MINUTE },
+} satisfies Record<string, Limit>);
+
+export type ServerLimitName = keyof typeof SERVER_LIMITS;
+export type ServerLimits = { readonly [K in ServerLimitName]: number };
+
+export interface ServerTlsOptions {
+  /** PEM CA bundle; when set, clients must present a certificate it signed. */
+  ca?: string | Buffer;
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** Accept a client whose certificate subject CN is this (Calico TYPHA_CLIENTCN). */
+  clientCN?: string;
+  /** Accept a client whose certificate carries this URI SAN (Calico TYPHA_CLIENTURISAN). */
+  clientURISAN?: string;
+}
+
+/** Where a client told to go away should reconnect, and after how long. */
+export interface GoodbyeHint {
+  reconnect?: string;
+  delayMs?: number;
+}
+
+export interface SyncServerOptions extends Partial<Record<ServerLimitName, number>> {
+  /** The caches served, by syncer type; a hello for another syncer is refused with UnknownSyncer. */
+  caches: Partial<Record<SyncerType, SyncCache>>;
+  /** This replica's name, sent in the ServerHello. */
+  serverId: string;
+  /** Identity of the datastore the caches follow (etcd cluster id); a resume needs the same. */
+  datastoreId: () => string;
+  /** Address to listen on (default all interfaces). */
+  host?: string;
+  /** TCP port; 0 picks a free one (tests). Default 5473, Calico's. */
+  port?: number;
+  tls?: ServerTlsOptions;
+  /** Codecs offered, by name (default both); a test may pass counting wrappers. */
+  codecs?: Partial<Record<CodecName, Codec>>;
+  /** How frames reach the socket (default: direct writes, see `frame-writer.ts`). */
+  frameWriter?: FrameWriter;
+  /** The hint sent to clients refused with ServerOverloaded (e.g. a less loaded replica). */
+  overloadHint?: () => GoodbyeHint | undefined;
+  clock?: Clock;
+  wallClock?: WallClock;
+  logger?: Logger;
+  metrics?: ServerMetrics;
+}
+
+export interface ResolvedServerOptions extends ServerLimits {
+  readonly caches: Readonly<Partial<Record<SyncerType, SyncCache>>>;
+  readonly serverId: string;
+  readonly datastoreId: () => string;
+  readonly host: string;
+  readonly port: number;
+  readonly tls: Readonly<ServerTlsOptions> | undefined;
+  readonly codecs: Readonly<Partial<Record<CodecName, Codec>>>;
+  readonly frameWriter: FrameWriter | undefined;
+  readonly overloadHint: (() => GoodbyeHint | undefined) | undefined;
+  readonly clock: Clock;
+  readonly wallClock: WallClock;
+  readonly logger: Logger;
+  readonly metrics: ServerMetrics | undefined;
+}
+
+/** Fills defaults and checks every key; throws {@link ServerOptionError} naming the bad one. */
+export function resolveServerOptions(o: SyncServerOptions): ResolvedServerOptions {
+  const limits = {} as Record<ServerLimitName, number>;
+  for (const name of Object.keys(SERVER_LIMITS) as ServerLimitName[]) {
+    const limit: Limit = SERVER_LIMITS[name];
+    const v = o[name] ?? limit.default;
+    if (!Number.isSafeInteger(v) || v < limit.min || v > limit.max) {
+      throw new ServerOptionError(`server option ${name}: ${String(v)} is not an integer in ${limit.min}..${limit.max}`);
+    }
+    limits[name] = v;
+  }
+  if (limits.pongTimeoutMs <= limits.pingIntervalMs) {
+    throw new ServerOptionError(
+      `server option pongTimeoutMs: ${limits.pongTimeoutMs} must exceed pingIntervalMs (${limits.pingIntervalMs}), or every client times out between pings`,
+    );
+  }
+  if (o.caches === null || typeof o.caches !== 'object') throw new ServerOptionError('server option caches: an object of SyncCache by syncer type is required');
+  const served = Object.keys(o.caches).filter((k) => o.caches[k as SyncerType] !== undefined);
+  if (served.length === 0) throw new ServerOptionError('server option caches: at least one syncer cache is required');
+  for (const k of served) {
+    if (!(SYNCER_TYPES as readonly string[]).includes(k)) {
+      throw new ServerOptionError(`server option caches: unknown syncer type "${k}" (expected ${SYNCER_TYPES.join(', ')})`);
+    }
+  }
+  if (typeof o.serverId !== 'string' || o.serverId === '') throw new ServerOptionError('server option serverId: a non-empty string is required');
+  if (typeof o.datastoreId !== 'function') throw new ServerOptionError('server option datastoreId: a function returning the datastore id is required');
+  const port = o.port ?? DEFAULT_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServerOptionError(`server option port: ${String(port)} is not an integer in 0..65535`);
+  const codecs = o.codecs ?? CODECS;
+  const codecNames = Object.keys(codecs).filter((k) => codecs[k as CodecName] !== undefined);
+  if (codecNames.length === 0) throw new ServerOptionError('server option codecs: at least one codec is required');
+  for (const k of codecNames) {
+    const c = codecs[k as CodecName] as Codec;
+    if (!(k in CODECS) || c.name !== k || c.subprotocol !== CODECS[k as CodecName].subprotocol) {
+      throw new ServerOptionError(`server option codecs: "${k}" must be a codec named "${k}" with subprotocol of the built-in one`);
+    }
+  }
+  const tls = o.tls;
+  if (tls !== undefined) {
+    if (!tls.cert || !tls.key) throw new ServerOptionError('server option tls: cert and key are both required');
+    if ((tls.clientCN !== undefined || tls.clientURISAN !== undefined) && !tls.ca) {
+      throw new ServerOptionError('server option tls: clientCN/clientURISAN need tls.ca to verify client certificates against');
+    }
+    if (tls.clientCN === '' || tls.clientURISAN === '') throw new ServerOptionError('server option tls: clientCN and clientURISAN must not be empty strings');
+  }
+  return Object.freeze({
+    ...limits,
+    caches: Object.freeze({ ...o.caches }),
+    serverId: o.serverId,
+    datastoreId: o.datastoreId,
+    host: o.host ?? '0.0.0.0',
+    port,
+    tls: tls === undefined ? undefined : Object.freeze({ ...tls }),
+    codecs: Object.freeze({ ...codecs }),
+    frameWriter: o.frameWriter,
+    overloadHint: o.overloadHint,
+    clock: o.clock ?? realClock,
+    wallClock: o.wallClock ?? realWallClock,
+    logger: o.logger ?? silentLogger,
+    metrics: o.metrics,
+  });
+}
+
+/** Same check as for a start option, for limits changed at run time (`setMaxConnections`). */
+export function checkLimit(name: ServerLimitName, v: number): number {
+  const limit: Limit = SERVER_LIMITS[name];
+  if (!Number.isSafeInteger(v) || v < limit.min || v > limit.max) {
+    throw new ServerOptionError(`server option ${name}: ${String(v)} is not an integer in ${limit.min}..${limit.max}`);
+  }
+  return v;
+}

@@ -1,0 +1,470 @@
+/**
+ * The Typha sync server: an HTTP(S) listener whose `/sync` upgrades become Connections, one
+ * FanOut per syncer wired as the DeltaBatcher's publish callback, one timer for every
+ * connection's pings and limits, and the graceful operations (shed, drain).
+ *
+ *   TCP/TLS ─▶ upgrade gate (path, TLS identity, subprotocol → codec; see upgrade.ts)
+ *            ─▶ ws.handleUpgrade ─▶ Connection (over maxConnections: Goodbye(ServerOverloaded))
+ *   DeltaBatcher.publish ─▶ FanOut(syncer) ─▶ live Connections (same Buffer to all)
+ *   tick every tickMs ─▶ Connection.tick(now): pings (encoded once per codec per tick), ping
+ *                        timeouts, lag limits, missed drains
+ *
+ * Why WebSocketServer with `noServer`: the gate refuses with a precise HTTP status and body
+ * before ws allocates anything, and the listener is ours to close first on drain.
+ * `perMessageDeflate` is off: the same encoded bytes go to every client (compressing per
+ * client is what Calico's Typha pays for), and it keeps ws's sender from queueing, which the
+ * direct write path relies on (see frame-writer.ts).
+ *
+ * Lifecycle: new ─start()─▶ listening ─drain()─▶ draining ─stop()─▶ stopped. `stop()` is the
+ * hard stop (Goodbye(Shutdown), then the sockets are cut); `drain()` is the SIGTERM path.
+ */
+import { once } from 'node:events';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { PublishFn } from '../cache/delta-batcher.js';
+import { noopServerMetrics, type ServerMetrics } from '../metrics/server-metrics.js';
+import type { Codec } from '../protocol/codec.js';
+import type { CodecName } from '../protocol/codecs.js';
+import { CloseCode, SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK, type SyncerType } from '../protocol/messages.js';
+import { SYNC_PATH } from '../protocol/transport.js';
+import { checkClientIdentity } from './client-identity.js';
+import type { TimerHandle } from './clock.js';
+import { Connection, type ConnectionOwner } from './connection.js';
+import { DrainSchedule } from './drain-schedule.js';
+import { ServerListenError, ServerOptionError, ServerStateError } from './errors.js';
+import { FanOut } from './fan-out.js';
+import { directWriter, supportsDirectWrites, wsSendWriter } from './frame-writer.js';
+import type { Logger } from './logger.js';
+import { checkLimit, resolveServerOptions, type GoodbyeHint, type ResolvedServerOptions, type SyncServerOptions } from './options.js';
+import type { ServerStatus, SyncerSummary } from './status.js';
+import { negotiateCodec, offeredSubprotocols, pathRefusal, refuseUpgrade, requestPath, subprotocolRefusal } from './upgrade.js';
+
+export interface DrainOptions {
+  /** Spread the closes over this long (Calico: TYPHA_SHUTDOWNTIMEOUTSECS). */
+  durationMs: number;
+  /** Where clients should go, and the base of their staggered reconnect delay. */
+  hint?: GoodbyeHint;
+}
+
+const kServer = Symbol('typha.server');
+const kCodec = Symbol('typha.server.codec');
+const kUpgrade = Symbol('typha.server.upgrade');
+const kAccept = Symbol('typha.server.accept');
+const kTick = Symbol('typha.server.tick');
+const kReject = Symbol('typha.server.reject');
+type TaggedServer = { [kServer]: SyncServer };
+type TaggedRequest = http.IncomingMessage & { [kServer]: SyncServer; [kCodec]: Codec };
+
+export class SyncServer {
+  readonly #o: ResolvedServerOptions;
+  readonly #log: Logger;
+  readonly #metrics: ServerMetrics;
+  readonly #codecs: readonly Codec[];
+  readonly #hubs = new Map<SyncerType, FanOut<Connection>>();
+  readonly #conns = new Set<Connection>();
+  readonly #owner: ConnectionOwner;
+  readonly #wss: WebSocketServer;
+  readonly #tickMs: number;
+  #http: http.Server | undefined;
+  #state: ServerStatus['state'] = 'new';
+  #port: number | undefined;
+  #maxConnections: number;
+  #nextId = 0;
+  #tickTimer: TimerHandle | undefined;
+  #pingAt = Number.NaN;
+  readonly #pings = new Map<CodecName, Buffer>();
+  #drainSchedule: DrainSchedule | undefined;
+  #drained: Promise<void> | undefined;
+  #resolveDrained: (() => void) | undefined;
+  #stopped: Promise<void> | undefined;
+  #listenerClosed: Promise<void> | undefined;
+
+  constructor(options: SyncServerOptions) {
+    const o = resolveServerOptions(options);
+    this.#o = o;
+    this.#log = o.logger.child({ component: 'sync-server' });
+    this.#metrics = o.metrics ?? noopServerMetrics;
+    this.#codecs = Object.values(o.codecs).filter((c): c is Codec => c !== undefined);
+    this.#maxConnections = o.maxConnections;
+    this.#tickMs = Math.max(1, Math.min(1000, Math.floor(Math.min(o.pingIntervalMs, o.pongTimeoutMs, o.maxLagMs) / 4)));
+    for (const syncer of Object.keys(o.caches) as SyncerType[]) {
+      if (o.caches[syncer] !== undefined) this.#hubs.set(syncer, new FanOut<Connection>(syncer, this.#codecs, o.clock, this.#metrics));
+    }
+    const self = this;
+    const metrics = this.#metrics;
+    const replayMaxBytes = 4 * o.highWaterMarkBytes;
+    this.#owner = {
+      options: o,
+      metrics,
+      replayMaxBytes,
+      fanOut: (syncer) => self.#hubs.get(syncer),
+      pingFrame: (codec, now) => self.#pingFrame(codec, now),
+      overloadHint: () => o.overloadHint?.(),
+      connectionClosed: (conn) => self.#connectionClosed(conn),
+    };
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: o.maxFrameBytes,
+      clientTracking: false,
+      handleProtocols: wssHandleProtocols,
+    });
+  }
+
+  /** The bound port once started. */
+  get port(): number | undefined {
+    return this.#port;
+  }
+
+  /** Ms between the ticks that send pings and check deadlines (derived from the limits). */
+  get tickMs(): number {
+    return this.#tickMs;
+  }
+
+  /** The DeltaBatcher `publish` callback for `syncer`: the same function on every call. */
+  publisher(syncer: SyncerType): PublishFn {
+    const hub = this.#hubs.get(syncer);
+    if (hub === undefined) throw new ServerOptionError(`syncer "${syncer}" has no cache on this server`);
+    return hub.publish;
+  }
+
+  /** Opens the listener; resolves with the bound port. */
+  async start(): Promise<number> {
+    if (this.#state !== 'new') throw new ServerStateError(`start(): the server is ${this.#state}`);
+    const o = this.#o;
+    const tls = o.tls;
+    const server = tls
+      ? https.createServer({
+          cert: tls.cert,
+          key: tls.key,
+          ca: tls.ca,
+          requestCert: tls.ca !== undefined,
+          rejectUnauthorized: tls.ca !== undefined,
+          handshakeTimeout: o.handshakeTimeoutMs,
+          minVersion: 'TLSv1.2',
+        })
+      : http.createServer();
+    (server as unknown as TaggedServer)[kServer] = this;
+    server.on('upgrade', serverOnUpgrade);
+    server.on('request', serverOnRequest);
+    server.on('tlsClientError', serverOnTlsClientError);
+    this.#http = server;
+    try {
+      server.listen(o.port, o.host);
+      await once(server, 'listening');
+    } catch (err) {
+      this.#state = 'stopped';
+      throw new ServerListenError(`cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`, { cause: err });
+    }
+    server.on('error', serverOnError);
+    this.#port = (server.address() as AddressInfo).port;
+    this.#state = 'listening';
+    this.#tickTimer = o.clock.setTimeout(serverOnTick, this.#tickMs, this);
+    const { caches, datastoreId, clock, wallClock, logger, metrics, codecs, frameWriter, overloadHint, tls: _t, host, port, serverId, ...limits } = o;
+    this.#log.info(
+      {
+        host,
+        port: this.#port,
+        configuredPort: port,
+        serverId,
+        syncers: [...this.#hubs.keys()],
+        codecs: this.#codecs.map((c) => c.name),
+        tls: tls ? { clientCertRequired: tls.ca !== undefined, clientCN: tls.clientCN, clientURISAN: tls.clientURISAN } : false,
+        writePath: frameWriter?.name ?? directWriter.name,
+        tickMs: this.#tickMs,
+        ...limits,
+      },
+      'typha sync server listening',
+    );
+    return this.#port;
+  }
+
+  /**
+   * Hard stop: every client gets Goodbye(Shutdown) and its socket is cut; resolves once the
+   * listener is closed. Use drain() first for a graceful hand-off.
+   */
+  stop(): Promise<void> {
+    if (this.#stopped !== undefined) return this.#stopped;
+    const wasListening = this.#state !== 'new';
+    this.#state = 'stopped';
+    this.#o.clock.clearTimeout(this.#tickTimer);
+    this.#tickTimer = undefined;
+    this.#drainSchedule?.cancel();
+    for (const conn of this.#conns) {
+      conn.goodbye(CloseCode.Shutdown, 'typha is stopping; reconnect to another replica', undefined, 'shutdown');
+      conn.terminate();
+    }
+    const server = this.#http;
+    this.#stopped = (async () => {
+      if (server !== undefined && wasListening) {
+        const closed = this.#closeListener(server);
+        server.closeAllConnections();
+        await closed;
+      }
+      this.#wss.close();
+      this.#resolveDrained?.();
+      this.#log.info({}, 'typha sync server stopped');
+    })();
+    return this.#stopped;
+  }
+
+  /**
+   * Graceful shutdown (SIGTERM): stop accepting, then close every client with
+   * Goodbye(Shutdown, hint) spread evenly over `durationMs`; resolves when all are gone.
+   */
+  drain(opts: DrainOptions): Promise<void> {
+    if (!Number.isSafeInteger(opts.durationMs) || opts.durationMs < 0) {
+      throw new ServerOptionError(`drain durationMs: ${String(opts.durationMs)} is not a non-negative integer`);
+    }
+    if (this.#drained !== undefined) return this.#drained;
+    if (this.#state !== 'listening') return Promise.resolve();
+    this.#state = 'draining';
+    if (this.#http !== undefined) void this.#closeListener(this.#http);
+    this.#drained = new Promise<void>((resolve) => (this.#resolveDrained = resolve));
+    const targets = [...this.#conns].filter((c) => c.active);
+    this.#log.info({ connections: targets.length, durationMs: opts.durationMs, hint: opts.hint }, 'draining: handing clients off');
+    this.#drainSchedule = new DrainSchedule(targets, {
+      durationMs: opts.durationMs,
+      hint: opts.hint,
+      code: CloseCode.Shutdown,
+      reason: 'typha is shutting down; reconnect to another replica',
+      drop: 'shutdown',
+      clock: this.#o.clock,
+    });
+    this.#drainSchedule.start();
+    if (this.#conns.size === 0) this.#resolveDrained?.();
+    return this.#drained;
+  }
+
+  /**
+   * Rebalancing: closes up to `n` clients with Goodbye(Rebalance, hint); returns how many.
+   * Clients already past their initial sync go first (a client mid-snapshot would waste it),
+   * most recently connected first among them.
+   */
+  shed(n: number, hint?: GoodbyeHint): number {
+    if (!Number.isSafeInteger(n) || n < 0) throw new ServerOptionError(`shed: ${String(n)} is not a non-negative integer`);
+    if (this.#state !== 'listening' || n === 0) return 0;
+    const synced = (c: Connection): number => (c.state === 'live' || c.state === 'lagging' ? 0 : c.state === 'handshake' ? 2 : 1);
+    const candidates = [...this.#conns].filter((c) => c.active).sort((a, b) => synced(a) - synced(b) || b.connectedAt - a.connectedAt || b.id - a.id);
+    const chosen = candidates.slice(0, n);
+    for (const c of chosen) c.goodbye(CloseCode.Rebalance, 'rebalancing load across typha replicas', hint, 'rebalance');
+    if (chosen.length > 0) this.#log.info({ shed: chosen.length, asked: n, hint }, 'shed clients for rebalancing');
+    return chosen.length;
+  }
+
+  /** Changes the connection limit (new connections only; shed() moves existing ones). */
+  setMaxConnections(n: number): void {
+    this.#maxConnections = checkLimit('maxConnections', n);
+  }
+
+  /** Counts per syncer and one line per client, for the status endpoint. */
+  connections(): ServerStatus {
+    const now = this.#o.clock.now();
+    const syncers: Partial<Record<SyncerType, SyncerSummary>> = {};
+    for (const [syncer, hub] of this.#hubs) {
+      const cache = this.#o.caches[syncer];
+      syncers[syncer] = {
+        connections: 0,
+        syncing: 0,
+        live: 0,
+        lagging: 0,
+        cacheRevision: cache?.revision ?? 0,
+        publishedRevision: hub.publishedRevision,
+        ready: cache?.ready ?? false,
+      };
+    }
+    let handshaking = 0;
+    const clients = [];
+    for (const c of this.#conns) {
+      const s = c.summary(now);
+      clients.push(s);
+      if (s.state === 'handshake') handshaking++;
+      const sum = s.syncer === null ? undefined : syncers[s.syncer];
+      if (sum === undefined || !c.active) continue;
+      sum.connections++;
+      if (s.state === 'live') sum.live++;
+      else if (s.state === 'lagging') sum.lagging++;
+      else if (s.state === 'syncing' || s.state === 'waiting') sum.syncing++;
+    }
+    return {
+      serverId: this.#o.serverId,
+      state: this.#state,
+      port: this.#port,
+      maxConnections: this.#maxConnections,
+      total: this.#conns.size,
+      handshaking,
+      syncers,
+      clients,
+    };
+  }
+
+  // ── internals, called by the module-level handlers ────────────────────────────────────────
+
+  [kUpgrade](req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', socketOnErrorBeforeUpgrade);
+    if (this.#state !== 'listening') {
+      this[kReject](socket, 503, 'typha is shutting down: connect to another replica', 'draining', { 'Retry-After': '1' });
+      return;
+    }
+    const path = requestPath(req);
+    if (path !== SYNC_PATH) {
+      this[kReject](socket, 404, pathRefusal(path), 'not-found');
+      return;
+    }
+    const tls = this.#o.tls;
+    if (tls?.ca !== undefined) {
+      const refused = checkClientIdentity(tls, (req.socket as TLSSocket).getPeerCertificate());
+      if (refused !== undefined) {
+        this.#log.warn({ remote: req.socket.remoteAddress, reason: refused }, 'refused a client certificate');
+        this[kReject](socket, 403, refused, 'unauthorized');
+        return;
+      }
+    }
+    const offered = offeredSubprotocols(req);
+    const codec = negotiateCodec(offered, this.#codecs);
+    if (codec === undefined) {
+      this[kReject](socket, 400, subprotocolRefusal(offered, this.#codecs), 'subprotocol');
+      return;
+    }
+    const tagged = req as TaggedRequest;
+    tagged[kServer] = this;
+    tagged[kCodec] = codec;
+    socket.removeListener('error', socketOnErrorBeforeUpgrade);
+    try {
+      this.#wss.handleUpgrade(req, socket, head, wssOnUpgraded);
+    } catch (err) {
+      this.#log.warn({ err }, 'WebSocket upgrade failed');
+      socket.destroy();
+    }
+  }
+
+  [kReject](socket: Duplex, status: number, body: string, reason: Parameters<ServerMetrics['connectionRejected']>[0], headers?: Record<string, string>): void {
+    this.#metrics.connectionRejected(reason);
+    this.#log.debug({ status, reason: body }, 'refused an upgrade');
+    refuseUpgrade(socket, status, body, headers);
+  }
+
+  [kAccept](ws: WebSocket, req: TaggedRequest): void {
+    const o = this.#o;
+    const id = ++this.#nextId;
+    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`;
+    this.#metrics.connectionAccepted();
+    const writer = o.frameWriter ?? (supportsDirectWrites(ws) ? directWriter : wsSendWriter);
+    const conn = new Connection(this.#owner, ws, {
+      id,
+      remote,
+      codec: req[kCodec],
+      writer,
+      logger: this.#log.child({ conn: id, remote }),
+      connectedAtWall: o.wallClock(),
+    });
+    this.#conns.add(conn);
+    if (this.#state !== 'listening') {
+      conn.goodbye(CloseCode.Shutdown, 'typha is shutting down; reconnect to another replica', undefined, 'shutdown');
+    } else if (this.#conns.size > this.#maxConnections) {
+      const reason = `typha is at its connection limit (${this.#maxConnections}); connect to another replica`;
+      conn.goodbye(CloseCode.ServerOverloaded, reason, o.overloadHint?.(), 'overloaded');
+    }
+  }
+
+  [kTick](): void {
+    this.#tickTimer = undefined;
+    if (this.#state !== 'listening' && this.#state !== 'draining') return;
+    const now = this.#o.clock.now();
+    for (const conn of this.#conns) {
+      try {
+        conn.tick(now);
+      } catch (err) {
+        this.#log.error({ err, conn: conn.id }, 'connection tick failed');
+      }
+    }
+    this.#tickTimer = this.#o.clock.setTimeout(serverOnTick, this.#tickMs, this);
+  }
+
+  /** Stops accepting; resolves once the listener and every socket it accepted are closed. */
+  #closeListener(server: http.Server): Promise<void> {
+    if (this.#listenerClosed === undefined) {
+      this.#listenerClosed = once(server, 'close').then(() => undefined);
+      server.close();
+    }
+    return this.#listenerClosed;
+  }
+
+  #pingFrame(codec: Codec, now: number): Buffer {
+    if (now !== this.#pingAt) {
+      this.#pingAt = now;
+      this.#pings.clear();
+    }
+    let frame = this.#pings.get(codec.name);
+    if (frame === undefined) {
+      frame = codec.encode({ type: 'ping', ts: now });
+      this.#pings.set(codec.name, frame);
+    }
+    return frame;
+  }
+
+  #connectionClosed(conn: Connection): void {
+    this.#conns.delete(conn);
+    if (this.#conns.size === 0 && this.#state === 'draining') this.#resolveDrained?.();
+  }
+
+  /** A plain HTTP request on the sync port: 426 with a body that says how to connect. */
+  notUpgrade(res: http.ServerResponse): void {
+    this.#metrics.connectionRejected('not-upgrade');
+    res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket', Connection: 'close' });
+    res.end(NOT_UPGRADE_BODY);
+  }
+
+  /** For module-level handlers: errors that are not about one connection. */
+  logListenerError(err: Error): void {
+    this.#log.error({ err }, 'sync server listener error');
+  }
+
+  tlsClientRefused(err: Error, socket: TLSSocket): void {
+    this.#metrics.connectionRejected('tls');
+    this.#log.debug({ err, remote: socket.remoteAddress }, 'TLS handshake with a client failed');
+  }
+}
+
+const NOT_UPGRADE_BODY = `this is the Typha sync endpoint: connect with a WebSocket to ${SYNC_PATH} offering subprotocol ${SUBPROTOCOL_MSGPACK} or ${SUBPROTOCOL_JSON}\n`;
+
+function serverOf(s: object): SyncServer {
+  return (s as TaggedServer)[kServer];
+}
+
+function serverOnUpgrade(this: http.Server, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  serverOf(this)[kUpgrade](req, socket, head);
+}
+
+function serverOnRequest(this: http.Server, _req: http.IncomingMessage, res: http.ServerResponse): void {
+  serverOf(this).notUpgrade(res);
+}
+
+function serverOnTlsClientError(this: https.Server, err: Error, socket: TLSSocket): void {
+  serverOf(this).tlsClientRefused(err, socket);
+}
+
+function serverOnError(this: http.Server, err: Error): void {
+  serverOf(this).logListenerError(err);
+}
+
+function serverOnTick(server: SyncServer): void {
+  server[kTick]();
+}
+
+function wssOnUpgraded(ws: WebSocket, req: http.IncomingMessage): void {
+  const tagged = req as TaggedRequest;
+  tagged[kServer][kAccept](ws, tagged);
+}
+
+function wssHandleProtocols(_offered: Set<string>, req: http.IncomingMessage): string | false {
+  return (req as TaggedRequest)[kCodec]?.subprotocol ?? false;
+}
+
+function socketOnErrorBeforeUpgrade(): void {
+  // The peer went away before the upgrade finished; the socket is destroyed by Node.
+}

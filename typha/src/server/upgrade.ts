@@ -1,0 +1,69 @@
+/**
+ * The gate in front of the WebSocket upgrade: everything refused here never becomes a
+ * connection, and gets an HTTP status with a plain-text body that says what was wrong and what
+ * to do, so `curl -i` and the client's error both explain themselves.
+ *
+ *   not GET /sync                       404  the sync stream is at /sync
+ *   no known subprotocol offered        400  names the subprotocols this server speaks
+ *   TLS identity not allowed            403  names the CN / URI SAN wanted and the ones presented
+ *   draining or stopped                 503  try another replica (Retry-After)
+ *   a plain HTTP request                426  this endpoint only speaks WebSocket
+ */
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Codec } from '../protocol/codec.js';
+import { selectSubprotocol } from '../protocol/codecs.js';
+import { SYNC_PATH } from '../protocol/transport.js';
+
+/** The request's path without its query string. */
+export function requestPath(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+/** The subprotocols in `Sec-WebSocket-Protocol` (comma-separated, possibly repeated headers). */
+export function offeredSubprotocols(req: IncomingMessage): string[] {
+  const raw = req.headers['sec-websocket-protocol'];
+  if (raw === undefined) return [];
+  const out: string[] = [];
+  for (const part of (Array.isArray(raw) ? raw.join(',') : raw).split(',')) {
+    const p = part.trim();
+    if (p !== '') out.push(p);
+  }
+  return out;
+}
+
+/** The codec for the first offered subprotocol this server has enabled, in the client's order. */
+export function negotiateCodec(offered: readonly string[], enabled: readonly Codec[]): Codec | undefined {
+  const mine = new Set(enabled.map((c) => c.subprotocol));
+  const chosen = selectSubprotocol(offered.filter((p) => mine.has(p)));
+  return chosen && enabled.find((c) => c.name === chosen.name);
+}
+
+export function subprotocolRefusal(offered: readonly string[], enabled: readonly Codec[]): string {
+  const want = enabled.map((c) => c.subprotocol).join(', ');
+  const got = offered.length === 0 ? 'none' : offered.map((p) => JSON.stringify(p.slice(0, 64))).join(', ');
+  return `no supported WebSocket subprotocol offered (offered: ${got}); offer one of: ${want}`;
+}
+
+export function pathRefusal(path: string): string {
+  return `no WebSocket endpoint at ${JSON.stringify(path.slice(0, 100))}: the Typha sync stream is at ${SYNC_PATH}`;
+}
+
+/** Writes an HTTP error response on a socket that has not been upgraded, then closes it. */
+export function refuseUpgrade(socket: Duplex, status: number, body: string, headers: Record<string, string> = {}): void {
+  if (socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const text = body.endsWith('\n') ? body : `${body}\n`;
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n`;
+  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+  socket.once('finish', destroySocket);
+  socket.end(`${head}\r\n${text}`);
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}

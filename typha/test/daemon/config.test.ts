@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '@cattail/api';
+import { loadTyphaConfig } from '../../src/config.js';
+
+test('Calico names and defaults; env then flags', () => {
+  const c = loadTyphaConfig({ TYPHA_SERVERPORT: '6000', typha_etcdendpoints: 'http://e1:2379,http://e2:2379', TYPHA_HEALTHENABLED: 'true' }, ['--server-port=7000']);
+  assert.equal(c.ServerPort, 7000);
+  assert.deepEqual(c.EtcdEndpoints, ['http://e1:2379', 'http://e2:2379']);
+  assert.equal(c.HealthEnabled, true);
+  assert.equal(c.HealthPort, 9098);
+  assert.equal(c.PrometheusMetricsPort, 9093);
+  assert.equal(c.MaxConnectionsUpperLimit, 10000);
+  assert.equal(c.ShutdownTimeoutSecs, 300);
+});
+
+test('bad values are refused with the parameter and what is allowed', () => {
+  const bad: Array<[Record<string, string>, string[], RegExp]> = [
+    [{ TYPHA_SERVERPORT: 'x' }, [], /ServerPort: "x" is not an integer/],
+    [{ TYPHA_HEALTHPORT: '70000' }, [], /HealthPort: 70000 is outside 0\.\.65535/],
+    [{ TYPHA_LOGSEVERITYSCREEN: 'loud' }, [], /LogSeverityScreen: "loud" is not one of/],
+    [{ TYPHA_DATASTORETYPE: 'kubernetes' }, [], /only etcdv3/],
+    [{ TYPHA_SERVERCERTFILE: '/x.crt' }, [], /go together/],
+    [{ TYPHA_CAFILE: '/ca', TYPHA_SERVERCERTFILE: '/c', TYPHA_SERVERKEYFILE: '/k' }, [], /ClientCN or ClientURISAN/],
+    [{}, ['--no-such-flag=1'], /unknown flag/],
+  ];
+  for (const [env, argv, re] of bad) {
+    assert.throws(() => loadTyphaConfig(env, argv), (e: unknown) => e instanceof ConfigError && re.test(e.message), JSON.stringify(env));
+  }
+});

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { CODECS, type SyncerType, type Update } from '../../src/protocol/index.js';
+import { directWriter, type FrameWriter, type SharedFrame } from '../../src/server/index.js';
+import { updateKey } from '../../src/pipeline/update-key.js';
+import type WebSocket from 'ws';
+import { Harness, TestClient, cacheContent, connectAll, countingCodec, fingerprint, upd } from './helpers.js';
+
+/** Deterministic PRNG (mulberry32), so a failure replays. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomBatch(rnd: () => number, revision: number, current: Map<string, Update>): Update[] {
+  const n = 1 + Math.floor(rnd() * 20);
+  const out: Update[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = rnd() < 0.5 ? `init-${Math.floor(rnd() * 200)}` : `k-${Math.floor(rnd() * 100)}`;
+    const exists = current.has(updateKey(upd(name, revision)));
+    out.push(exists && rnd() < 0.3 ? upd(name, revision) : upd(name, revision, { v: Math.floor(rnd() * 1e6) }));
+  }
+  return out;
+}
+
+test('hundreds of clients of two syncers converge on the cache state; no batch lost or repeated', async (t) => {
+  const h = await Harness.start(t, { initialKeys: 200 });
+  const rnd = seeded(7);
+  const syncers: SyncerType[] = ['felix', 'bgp'];
+  const optionsFor = (i: number) => ({ syncer: syncers[i % 2], codec: i % 4 < 2 ? CODECS.msgpack : CODECS.json, node: `node-${i}` });
+  const early = await connectAll(h.url, 300, optionsFor);
+  const late: TestClient[] = [];
+  t.after(() => [...early, ...late].forEach((c) => c.close()));
+  assert.ok(early.every((c) => c.hello?.mode === 'snapshot' && c.inSyncRevision === 100));
+
+  const published: Record<string, number[]> = { felix: [], bgp: [] };
+  for (let round = 0; round < 60; round++) {
+    for (const s of syncers) {
+      if (rnd() < 0.3) continue;
+      published[s].push(h.feed(s, (rev) => randomBatch(rnd, rev, h.model.get(s) as Map<string, Update>)));
+    }
+    // Clients joining mid-stream: snapshot + tail, then catch-up while batches keep coming.
+    if (round % 12 === 6) for (let i = 0; i < 10; i++) late.push(new TestClient(h.url, optionsFor(1000 + late.length)));
+    await nextTurn();
+  }
+  const last = { felix: published.felix.at(-1) as number, bgp: published.bgp.at(-1) as number };
+  await Promise.all([...early, ...late].map((c) => c.untilRevision(last[c.syncer as 'felix' | 'bgp'])));
+
+  for (const s of syncers) {
+    const expected = fingerprint(h.model.get(s) as Map<string, Update>);
+    assert.deepEqual(fingerprint(cacheContent(h.cache(s))), expected, `${s} cache = model`);
+    for (const c of [...early, ...late].filter((x) => x.syncer === s)) {
+      assert.equal(c.closed, undefined);
+      assert.deepEqual(fingerprint(c.state), expected, `${s} client state = cache`);
+      // Every batch after the client's InSync arrived once, in order, as its own message.
+      assert.deepEqual(c.liveRevisions, published[s].filter((r) => r > c.inSyncRevision));
+    }
+  }
+  assert.ok(late.some((c) => c.inSyncRevision > 100), 'some clients joined mid-stream');
+  const status = h.server.connections();
+  assert.equal(late.length, 50);
+  assert.equal(status.total, 350);
+  assert.equal((status.syncers.felix?.live ?? 0) + (status.syncers.bgp?.live ?? 0), 350);
+});
+
+test('each batch is encoded once per codec and the same Buffer is written to every client', async (t) => {
+  const encodes: Array<{ clients: number; deltas: number[]; snapshots: number[]; distinct: number }> = [];
+  for (const n of [10, 80]) {
+    const msgpack = countingCodec(CODECS.msgpack);
+    const json = countingCodec(CODECS.json);
+    const shared = new Map<Buffer, Set<WebSocket>>();
+    const spy: FrameWriter = {
+      name: 'spy',
+      writeShared(ws: WebSocket, frame: SharedFrame): void {
+        let set = shared.get(frame.payload);
+        if (set === undefined) shared.set(frame.payload, (set = new Set()));
+        assert.ok(!set.has(ws), 'a batch is written once per socket');
+        set.add(ws);
+        directWriter.writeShared(ws, frame);
+      },
+      write: directWriter.write,
+    };
+    const h = await Harness.start(t, { codecList: [msgpack, json], frameWriter: spy, initialKeys: 1200 });
+    const clients = await connectAll(h.url, n, (i) => ({ codec: i % 2 ? CODECS.json : CODECS.msgpack, node: `n${i}` }));
+    let last = 0;
+    for (let b = 0; b < 20; b++) last = h.feedMany('felix', 5, 32, `b${b}`);
+    await Promise.all(clients.map((c) => c.untilRevision(last)));
+    for (const c of clients) assert.equal(c.liveRevisions.length, 20);
+
+    // The Buffers the fan-out wrote are the very ones the batcher encoded and the cache kept.
+    const kept = [...(h.cache('felix').deltaFramesSince(100, 'msgpack') ?? []), ...(h.cache('felix').deltaFramesSince(100, 'json') ?? [])];
+    assert.equal(kept.length, 40);
+    for (const buf of kept) assert.equal(shared.get(buf)?.size, n / 2, 'one payload instance per batch and codec, written to each of its clients');
+    encodes.push({
+      clients: n,
+      deltas: [msgpack.counts.get('deltas') ?? 0, json.counts.get('deltas') ?? 0],
+      snapshots: [msgpack.counts.get('snapshot') ?? 0, json.counts.get('snapshot') ?? 0],
+      distinct: shared.size,
+    });
+    clients.forEach((c) => c.close());
+  }
+  // Independent of the number of clients: 20 batches × 1 encoding per codec, 3 pages per codec.
+  for (const e of encodes) assert.deepEqual({ deltas: e.deltas, snapshots: e.snapshots, distinct: e.distinct }, { deltas: [20, 20], snapshots: [3, 3], distinct: 40 });
+});
