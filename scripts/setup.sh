@@ -10,11 +10,18 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 declare -A PKG_FOR=(
   [etcd]=etcd-server
   [etcdctl]=etcd-client
+  [openssl]=openssl
+  [bird]=bird2
+  [birdc]=bird2
+  [nft]=nftables
+  [ip]=iproute2
+  [ping]=iputils-ping
 )
 missing=()
 for bin in "${!PKG_FOR[@]}"; do
-  command -v "$bin" >/dev/null 2>&1 || missing+=("${PKG_FOR[$bin]}")
+  command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("${PKG_FOR[$bin]}")
 done
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u | sed '/^$/d')
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     log "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})"
