@@ -37,7 +37,10 @@ import { backoffDelay, jittered } from './backoff.js';
 import type { ClientStatus, StatusDetail } from './callbacks.js';
 import type { TimerHandle } from './clock.js';
 import { Connection, type ConnectionEnd, type ConnectionOwner, type StreamMessage } from './connection.js';
-import { orderEndpoints, type Endpoint } from './endpoint.js';
+import { orderEndpoints, toUrl, type Endpoint } from './endpoint.js';
+
+/** How many hinted replicas a client remembers beyond its discovery. */
+const MAX_LEARNED_ENDPOINTS = 8;
 import { ClientConfigError, DiscoveryError, NoEndpointsError } from './errors.js';
 import { LocalState } from './local-state.js';
 import type { Logger } from './logger.js';
@@ -75,6 +78,12 @@ export class SyncClient {
   readonly #o: ResolvedOptions;
   readonly #log: Logger;
   readonly #local = new LocalState();
+  /**
+   * Replicas learned from Goodbye hints, newest last (bounded): tried after the discovered
+   * ones, so a client whose discovery names a single replica still finds the others when
+   * that replica hands it off and then goes away.
+   */
+  readonly #learned: string[] = [];
   readonly #owner: ConnectionOwner;
   #state: ClientState = 'idle';
   #session: Session | undefined;
@@ -187,7 +196,14 @@ export class SyncClient {
     return this.#state === 'closed';
   }
 
-  /** Endpoints to try this round; a discovery failure leaves only the hint, if any. */
+  #learn(url: string): void {
+    const i = this.#learned.indexOf(url);
+    if (i !== -1) this.#learned.splice(i, 1);
+    this.#learned.push(url);
+    if (this.#learned.length > MAX_LEARNED_ENDPOINTS) this.#learned.shift();
+  }
+
+  /** Endpoints to try this round; a discovery failure leaves only the hint and learned ones. */
   async #plan(hint: string | undefined): Promise<Plan> {
     let found: Endpoint[] = [];
     let error: Error | undefined;
@@ -197,7 +213,20 @@ export class SyncClient {
       error = err instanceof Error ? err : new DiscoveryError(String(err), { cause: err });
     }
     let list = orderEndpoints(found, this.#o.node, this.#o.random);
-    if (hint !== undefined) list = [{ url: hint }, ...list.filter((e) => e.url !== hint)];
+    if (hint !== undefined) {
+      // A hint is the server's word: normalise it like any address, and ignore one that is not.
+      let url: string | undefined;
+      try {
+        url = toUrl(hint, { secure: this.#o.secure });
+      } catch (err) {
+        this.#log.warn({ hint, err }, 'ignoring an unusable reconnect hint');
+      }
+      if (url !== undefined) {
+        list = [{ url }, ...list.filter((e) => e.url !== url)];
+        this.#learn(url);
+      }
+    }
+    for (const url of this.#learned) if (!list.some((e) => e.url === url)) list.push({ url });
     if (this.#o.secure) {
       const plain = list.filter((e) => !/^wss:/i.test(e.url));
       if (plain.length > 0) {

@@ -20,6 +20,7 @@ import { Registry, collectDefaultMetrics, Counter, Gauge } from 'prom-client';
 import { EtcdDatastore, type Datastore } from '@cattail/datastore';
 import { SYNCER_TYPES, type SyncerType } from '../protocol/messages.js';
 import { CODECS } from '../protocol/codecs.js';
+import { SYNC_PATH } from '../protocol/transport.js';
 import { SyncCache, DeltaBatcher } from '../cache/index.js';
 import {
   createDedupeStage,
@@ -125,7 +126,7 @@ export class TyphaDaemon {
 
     const syncPort = await this.#server.start();
     const advertise = c.ServerAdvertiseAddr || `${c.ServerHost === '0.0.0.0' || c.ServerHost === '::' ? hostname() : c.ServerHost}:${syncPort}`;
-    this.#url = `${c.ServerCertFile ? 'wss' : 'ws'}://${advertise}`;
+    this.#url = `${c.ServerCertFile ? 'wss' : 'ws'}://${advertise}${SYNC_PATH}`;
     const ports: TyphaPorts = { syncPort };
     if (c.HealthEnabled) {
       this.#health = await serveRoutes(c.HealthHost, c.HealthPort, {
@@ -181,6 +182,8 @@ export class TyphaDaemon {
     if (this.#stopping) return;
     this.#stopping = true;
     clearInterval(this.#rebalanceTimer);
+    // Tell peers first (inSync: false) so none sheds clients toward a replica that is leaving.
+    await this.#register(false).catch(() => undefined);
     if (opts.handoffMs && opts.handoffMs > 0) {
       const to = this.#replicas && handoffTarget(this.serverId, this.#replicas.replicas);
       this.#log.info({ handoffMs: opts.handoffMs, toward: to }, 'handing clients off before shutdown');
@@ -278,25 +281,32 @@ export class TyphaDaemon {
     }
   }
 
-  async #rebalance(): Promise<void> {
-    if (!this.#replicas || this.#stopping) return;
-    const c = this.#config;
+  /** Publish this replica's load (and whether it takes clients) and read everyone's. */
+  async #register(accepting: boolean): Promise<readonly ReplicaInfo[]> {
+    if (!this.#replicas) return [];
     const conns = this.#server.connections();
-    const self: ReplicaInfo = {
+    return this.#replicas.refresh({
       serverId: this.serverId,
       url: this.#url,
       node: process.env.NODENAME ?? hostname(),
       connections: conns.total,
       maxConnections: conns.maxConnections,
-      inSync: this.ready,
+      inSync: accepting && !this.#stopping && this.ready,
       updatedAt: new Date().toISOString(),
-    };
+    });
+  }
+
+  async #rebalance(): Promise<void> {
+    if (!this.#replicas || this.#stopping) return;
+    const c = this.#config;
     try {
-      const replicas = await this.#replicas.refresh(self);
+      const replicas = await this.#register(true);
+      if (this.#stopping) return;
+      const self = replicas.find((r) => r.serverId === this.serverId);
       const plan = planRebalance(this.serverId, replicas, { tolerance: c.RebalanceTolerance, maxShed: c.RebalanceMaxShedPerInterval });
       if (plan.shed > 0 && plan.toward) {
         const shed = this.#server.shed(plan.shed, { reconnect: plan.toward, delayMs: Math.round(Math.random() * secs(c.RebalanceIntervalSecs)) });
-        this.#log.info({ shed, target: plan.target, toward: plan.toward, connections: self.connections }, 'rebalancing: shedding clients toward a less loaded replica');
+        this.#log.info({ shed, target: plan.target, toward: plan.toward, connections: self?.connections }, 'rebalancing: shedding clients toward a less loaded replica');
       }
     } catch (err) {
       this.#log.warn({ err }, 'replica registration failed; will retry');
