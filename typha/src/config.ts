@@ -29,6 +29,7 @@ export const TYPHA_PARAMS = {
   SnapshotCacheMaxBatchSize: { type: 'int', default: 500, min: 1, max: 100000, help: 'Updates per snapshot page' },
   DeltaRetentionSecs: { type: 'seconds', default: 600, min: 0, max: 86400, help: 'How long deletions are kept for resume (ours)' },
   MaxTombstones: { type: 'int', default: 100000, min: 0, max: 10000000, help: 'Deletions kept for resume (ours)' },
+  DeltaLogMaxBatches: { type: 'int', default: 10000, min: 0, max: 1000000, help: 'Encoded delta batches kept for replay to resuming or lagging clients (ours)' },
 
   CAFile: { type: 'string', default: '', help: 'CA that signs client certificates (enables mutual TLS)' },
   ServerCertFile: { type: 'string', default: '', help: 'Server certificate (PEM)' },

@@ -210,6 +210,7 @@ export class TyphaDaemon {
         pageSize: c.SnapshotCacheMaxBatchSize,
         tombstoneRetentionMs: secs(c.DeltaRetentionSecs),
         maxTombstones: c.MaxTombstones,
+        maxLogBatches: c.DeltaLogMaxBatches,
       });
       // The batcher's publish target (the server) exists only later: #wireBatchers.
       this.#pipelines.set(syncer, { cache, dedupe: undefined as never, batcher: undefined as never });

@@ -271,3 +271,42 @@ test('a corrupt or invalid value in etcd is served as a deletion and counted; ev
     await raw.deleteRange('/calico/', { prefix: true });
   }
 });
+
+test('away longer than the tombstone window: a full resync, and the consumer sees exactly the real changes', async () => {
+  const { daemon, port } = await startTypha({ TYPHA_MAXTOMBSTONES: '0', TYPHA_DELTALOGMAXBATCHES: '0' });
+  const delivered: Update[] = [];
+  const modes: string[] = [];
+  const c = new SyncClient({
+    syncer: 'felix',
+    node: 'away-node',
+    discovery: staticDiscovery(`127.0.0.1:${port}`),
+    backoff: { delaysMs: [10], jitter: 0, maxMs: 20 },
+    callbacks: {
+      onStatus(status, detail) {
+        if (status === 'resync' && detail.mode) modes.push(detail.mode);
+      },
+      onUpdates: (u) => delivered.push(...u),
+    },
+  });
+  try {
+    for (let i = 0; i < 40; i++) await ds.create(wep('away', `p${i}`, 'n2', i));
+    c.start();
+    await until(() => c.state === 'in-sync' && clientState(c).size >= 40, 'first sync');
+    const seen = delivered.length;
+    // Send the client away for a while (Goodbye with a delay), and change things meanwhile.
+    daemon.server.shed(1, { delayMs: 1500 });
+    await until(() => c.state !== 'in-sync', 'client away');
+    for (const i of [5, 6, 7]) await ds.delete({ kind: 'WorkloadEndpoint', namespace: 'away', name: `n2-k8s-p${i}-eth0` });
+    await ds.create(wep('away', 'p100', 'n2', 100));
+    await raw.compact((await raw.status()).revision, true);
+    const want = await expectedState('felix');
+    await until(() => modes.length >= 2 && c.state === 'in-sync' && sameState(clientState(c), want), 'resynced');
+    assert.equal(modes[1], 'snapshot', 'deletions were forgotten, so a resume is impossible');
+    const after = delivered.slice(seen).map((u) => `${u.name}:${u.value ? 'put' : 'del'}`).sort();
+    assert.deepEqual(after, ['n2-k8s-p100-eth0:put', 'n2-k8s-p5-eth0:del', 'n2-k8s-p6-eth0:del', 'n2-k8s-p7-eth0:del']);
+  } finally {
+    await c.close();
+    await daemon.stop();
+    await raw.deleteRange('/calico/', { prefix: true });
+  }
+});
