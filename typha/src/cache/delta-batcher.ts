@@ -28,7 +28,7 @@ import type { Deltas, Update } from '../protocol/messages.js';
 import { createLogLimiter, type LogLimiter } from '../pipeline/log-limiter.js';
 import { monotonicClock, silentLogger, type Clock, type Logger } from '../pipeline/logger.js';
 import type { SyncCallbacks, SyncStatus } from '../pipeline/sync-callbacks.js';
-import { updateKey } from '../pipeline/update-key.js';
+import { updateKey } from '../common/update-key.js';
 import { CacheClosedError, CacheOptionError } from './errors.js';
 
 /** setTimeout/clearTimeout, injectable. */

@@ -12,7 +12,7 @@
  * batch moves `base` up to its revision. Bounded by batch count, bytes and age.
  */
 import type { Update } from '../protocol/messages.js';
-import { updateKey } from '../pipeline/update-key.js';
+import { updateKey } from '../common/update-key.js';
 
 export interface LogEntry {
   readonly revision: number;

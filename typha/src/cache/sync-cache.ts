@@ -49,7 +49,7 @@ import type { SyncerType, Update } from '../protocol/messages.js';
 import { createLogLimiter, type LogLimiter } from '../pipeline/log-limiter.js';
 import { monotonicClock, silentLogger, type Clock, type Logger } from '../pipeline/logger.js';
 import type { SyncCallbacks, SyncStatus } from '../pipeline/sync-callbacks.js';
-import { updateKey } from '../pipeline/update-key.js';
+import { updateKey } from '../common/update-key.js';
 import { DeltaLog } from './delta-log.js';
 import { CacheClosedError, CacheNotReadyError } from './errors.js';
 import { BATCH_SIZE_BUCKETS, createHistogram, type HistogramData } from './histogram.js';

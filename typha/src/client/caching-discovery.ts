@@ -4,7 +4,7 @@
  * replicas it knew rather than none. Only when nothing was ever known does the error surface.
  */
 import type { Discovery, Endpoint } from './endpoint.js';
-import { noopLogger, type Logger } from './logger.js';
+import { noopLogger, type Logger } from '../common/logger.js';
 
 export function cachingDiscovery(inner: Discovery, opts: { logger?: Logger } = {}): Discovery {
   const log = opts.logger ?? noopLogger;

@@ -26,9 +26,9 @@ import {
 } from '../protocol/messages.js';
 import { parseServerMessage } from '../protocol/parse.js';
 import { MAX_SERVER_FRAME_BYTES } from '../protocol/transport.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../common/clock.js';
 import { ConnectError, HandshakeTimeoutError, ReadTimeoutError, ServerClosedError } from './errors.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../common/logger.js';
 
 export type StreamMessage = ServerHello | SnapshotPage | InSync | Deltas | Goodbye;
 

@@ -6,7 +6,9 @@
 export { SyncClient, type ClientState, type ResumePoint } from './sync-client.js';
 export type { SyncClientOptions } from './options.js';
 export type { ClientCallbacks, ClientStatus, StatusDetail } from './callbacks.js';
-export { LocalState, updateKey, jsonEqual } from './local-state.js';
+export { LocalState } from './local-state.js';
+export { updateKey } from '../common/update-key.js';
+export { jsonEqual } from '../common/json-equal.js';
 export { orderEndpoints, toUrl, type AddressOptions, type Discovery, type Endpoint } from './endpoint.js';
 export { staticDiscovery } from './static-discovery.js';
 export { dnsDiscovery, type DnsDiscoveryOptions, type DnsResolver } from './dns-discovery.js';
@@ -20,7 +22,7 @@ export {
 export { cachingDiscovery } from './caching-discovery.js';
 export { backoffDelay, jittered, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 export { checkTyphaIdentity, type TlsOptions } from './tls.js';
-export { realClock, type Clock, type TimerHandle } from './clock.js';
-export { noopLogger, type Logger, type LogFn } from './logger.js';
+export { realClock, type Clock, type TimerHandle } from '../common/clock.js';
+export { noopLogger, type Logger, type LogFn } from '../common/logger.js';
 export * from './errors.js';
 export type { Update, ProjectedValue, SyncerType } from '../protocol/messages.js';

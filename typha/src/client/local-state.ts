@@ -13,11 +13,10 @@
  * Values are compared structurally (JSON data: key order does not matter). The key is
  * `kind/namespace/name` (namespace empty for cluster-scoped kinds); names cannot contain '/'.
  */
+import { jsonEqual } from '../common/json-equal.js';
+import { updateKey } from '../common/update-key.js';
 import type { ProjectedValue, Update } from '../protocol/messages.js';
 
-export function updateKey(u: Pick<Update, 'kind' | 'name' | 'namespace'>): string {
-  return `${u.kind}/${u.namespace ?? ''}/${u.name}`;
-}
 
 /** One key's current update, and the snapshot generation that last mentioned it. */
 interface Entry {
@@ -113,33 +112,3 @@ export function valueEqual(a: ProjectedValue | undefined, b: ProjectedValue | un
   return jsonEqual(a, b);
 }
 
-/** Structural equality of decoded JSON / MessagePack data; an absent key equals an undefined one. */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
-    return typeof a === 'number' && typeof b === 'number' && Number.isNaN(a) && Number.isNaN(b);
-  }
-  const aArr = Array.isArray(a);
-  if (aArr !== Array.isArray(b)) return false;
-  if (aArr) {
-    const x = a as unknown[];
-    const y = b as unknown[];
-    if (x.length !== y.length) return false;
-    for (let i = 0; i < x.length; i++) if (!jsonEqual(x[i], y[i])) return false;
-    return true;
-  }
-  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
-    return ArrayBuffer.isView(a) && ArrayBuffer.isView(b) && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-  }
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  let nx = 0;
-  for (const k in x) {
-    if (x[k] === undefined) continue;
-    nx++;
-    if (!jsonEqual(x[k], y[k])) return false;
-  }
-  let ny = 0;
-  for (const k in y) if (y[k] !== undefined) ny++;
-  return nx === ny;
-}

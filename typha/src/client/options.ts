@@ -8,10 +8,10 @@ import { isSyncerType, type SyncerType } from '../protocol/messages.js';
 import { MAX_NODE_NAME_LENGTH } from '../protocol/transport.js';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { ClientCallbacks } from './callbacks.js';
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '../common/clock.js';
 import type { Discovery } from './endpoint.js';
 import { ClientConfigError } from './errors.js';
-import { noopLogger, type Logger } from './logger.js';
+import { noopLogger, type Logger } from '../common/logger.js';
 import { wsTlsOptions, type TlsOptions } from './tls.js';
 
 export interface SyncClientOptions {

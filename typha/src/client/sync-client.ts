@@ -35,7 +35,7 @@ import {
 } from '../protocol/messages.js';
 import { backoffDelay, jittered } from './backoff.js';
 import type { ClientStatus, StatusDetail } from './callbacks.js';
-import type { TimerHandle } from './clock.js';
+import type { TimerHandle } from '../common/clock.js';
 import { Connection, type ConnectionEnd, type ConnectionOwner, type StreamMessage } from './connection.js';
 import { orderEndpoints, toUrl, type Endpoint } from './endpoint.js';
 
@@ -43,7 +43,7 @@ import { orderEndpoints, toUrl, type Endpoint } from './endpoint.js';
 const MAX_LEARNED_ENDPOINTS = 8;
 import { ClientConfigError, DiscoveryError, NoEndpointsError } from './errors.js';
 import { LocalState } from './local-state.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../common/logger.js';
 import { resolveOptions, type ResolvedOptions, type SyncClientOptions } from './options.js';
 
 export type ClientState = 'idle' | 'connecting' | 'syncing' | 'in-sync' | 'backoff' | 'closed';

@@ -37,7 +37,7 @@ import type { TyphaConfig } from '../config.js';
 import { json, serveRoutes, text, type HttpEndpoint } from './http-endpoints.js';
 import { ReplicaRegistry, type ReplicaInfo } from './replica-registry.js';
 import { handoffTarget, planRebalance } from './rebalance.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../common/logger.js';
 
 export interface TyphaFactories {
   /** The datastore (default: EtcdDatastore from the config). */

@@ -11,9 +11,9 @@
  * the same array; an empty batch still goes on, to carry the revision.
  */
 import type { ProjectedValue, Update } from '../protocol/messages.js';
-import { jsonEqual } from './json-equal.js';
+import { jsonEqual } from '../common/json-equal.js';
 import type { SyncCallbacks, SyncStatus } from './sync-callbacks.js';
-import { updateKey } from './update-key.js';
+import { updateKey } from '../common/update-key.js';
 
 export interface DedupeStats {
   /** Updates dropped because they changed nothing for this syncer. */

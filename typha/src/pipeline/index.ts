@@ -5,7 +5,7 @@ export { PROJECTIONS, syncerKinds, type Projection, type ProjectionTable } from 
 export { createProjectionStage, projectUpdate } from './projection-stage.js';
 export { createDedupeStage, type DedupeStage, type DedupeStats } from './dedupe-stage.js';
 export { teeCallbacks } from './tee.js';
-export { updateKey } from './update-key.js';
-export { jsonEqual } from './json-equal.js';
+export { updateKey } from '../common/update-key.js';
+export { jsonEqual } from '../common/json-equal.js';
 export { createLogLimiter, type LogLimiter, type LogLimiterOptions } from './log-limiter.js';
 export { silentLogger, monotonicClock, type Logger, type LogFn, type Clock } from './logger.js';

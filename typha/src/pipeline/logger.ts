@@ -1,23 +1,14 @@
 /**
- * The logging boundary of the pipeline and cache: the subset of pino's `Logger` these modules
- * call, so a real pino logger (or a child of it) is passed in as is and a test can pass a
- * recording object. Library code never writes to the console; without a logger it is silent.
+ * What the pipeline and cache need of logging and time: the log methods of the common Logger
+ * (no child loggers: these stages log per syncer, not per connection) and a plain monotonic
+ * `now` function.
  */
+import type { Logger as FullLogger } from '../common/logger.js';
 
-/** pino's call shape: merge object first (errors under `err`), then the message. */
-export type LogFn = (obj: object, msg?: string) => void;
+export { silentLogger } from '../common/logger.js';
+export type { LogFn } from '../common/logger.js';
 
-export interface Logger {
-  error: LogFn;
-  warn: LogFn;
-  info: LogFn;
-  debug: LogFn;
-}
-
-const noop: LogFn = () => {};
-
-/** A logger that drops everything: the default when none is injected. */
-export const silentLogger: Logger = Object.freeze({ error: noop, warn: noop, info: noop, debug: noop });
+export type Logger = Pick<FullLogger, 'error' | 'warn' | 'info' | 'debug'>;
 
 /** Milliseconds on a monotonic clock; injected so tests control time. */
 export type Clock = () => number;

@@ -42,11 +42,11 @@ import { MalformedFrameError, ProtocolError, UnexpectedMessageError, truncateRea
 import { CloseCode, Features, type ClientHello, type ClientMessage, type Goodbye, type Message, type SyncerType } from '../protocol/messages.js';
 import { parseClientMessage } from '../protocol/parse.js';
 import { CoalescedPages, planCatchUp, type CatchUpPlan } from './catch-up.js';
-import type { TimerHandle } from './clock.js';
+import type { TimerHandle } from '../common/clock.js';
 import type { FanOut, FanOutMember } from './fan-out.js';
 import { rawSocket, type FrameWriter, type SharedFrame } from './frame-writer.js';
 import { OutboundQueue } from './outbound-queue.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../common/logger.js';
 import type { GoodbyeHint, ResolvedServerOptions } from './options.js';
 import type { ClientSummary, ConnectionState } from './status.js';
 

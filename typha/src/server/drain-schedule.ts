@@ -14,7 +14,7 @@
  * caller's hint.delayMs, default 0).
  */
 import type { DropReason } from '../metrics/server-metrics.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../common/clock.js';
 import type { GoodbyeHint } from './options.js';
 
 export interface DrainTarget {

@@ -18,7 +18,7 @@
 import type { Codec } from '../protocol/codec.js';
 import type { CodecName } from '../protocol/codecs.js';
 import type { Deltas, SyncerType } from '../protocol/messages.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../common/clock.js';
 import { SharedFrame } from './frame-writer.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
 

@@ -21,6 +21,6 @@ export type { ClientSummary, ConnectionState, ServerStatus, SyncerSummary } from
 export { directWriter, wsSendWriter, SharedFrame, frameHeader, wireFrame, type FrameWriter } from './frame-writer.js';
 export { FanOut, type FanOutMember } from './fan-out.js';
 export { checkClientIdentity, uriSans, type ClientIdentityRule } from './client-identity.js';
-export { realClock, realWallClock, type Clock, type TimerHandle, type WallClock } from './clock.js';
-export { silentLogger, type Logger, type LogFn } from './logger.js';
+export { realClock, realWallClock, type Clock, type TimerHandle, type WallClock } from '../common/clock.js';
+export { silentLogger, type Logger, type LogFn } from '../common/logger.js';
 export { ServerError, ServerListenError, ServerOptionError, ServerStateError } from './errors.js';

@@ -17,10 +17,10 @@ import { CODECS, type CodecName } from '../protocol/codecs.js';
 import { SYNCER_TYPES, type SyncerType } from '../protocol/messages.js';
 import { DEFAULT_PORT, MAX_CLIENT_FRAME_BYTES } from '../protocol/transport.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
-import { realClock, realWallClock, type Clock, type WallClock } from './clock.js';
+import { realClock, realWallClock, type Clock, type WallClock } from '../common/clock.js';
 import { ServerOptionError } from './errors.js';
 import type { FrameWriter } from './frame-writer.js';
-import { silentLogger, type Logger } from './logger.js';
+import { silentLogger, type Logger } from '../common/logger.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDedupeStage } from '../../src/pipeline/dedupe-stage.js';
-import { jsonEqual } from '../../src/pipeline/json-equal.js';
+import { jsonEqual } from '../../src/common/json-equal.js';
 import type { Update } from '../../src/protocol/messages.js';
 import { recordingSink } from './helpers.js';
 

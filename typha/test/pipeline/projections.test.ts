@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { allKinds } from '@cattail/api';
 import { PROJECTIONS, syncerKinds } from '../../src/pipeline/projections.js';
 import { createProjectionStage, projectUpdate } from '../../src/pipeline/projection-stage.js';
-import { jsonEqual } from '../../src/pipeline/json-equal.js';
+import { jsonEqual } from '../../src/common/json-equal.js';
 import type { Update } from '../../src/protocol/messages.js';
 import { SYNCER_TYPES } from '../../src/protocol/messages.js';
 import { del, put, recordingSink, res } from './helpers.js';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CODECS, type SyncerType, type Update } from '../../src/protocol/index.js';
 import { directWriter, type FrameWriter, type SharedFrame } from '../../src/server/index.js';
-import { updateKey } from '../../src/pipeline/update-key.js';
+import { updateKey } from '../../src/common/update-key.js';
 import type WebSocket from 'ws';
 import { Harness, TestClient, cacheContent, connectAll, countingCodec, fingerprint, upd } from './helpers.js';
 

@@ -9,7 +9,7 @@ import type { TestContext } from 'node:test';
 import WebSocket from 'ws';
 import { DeltaBatcher, type Scheduler } from '../../src/cache/delta-batcher.js';
 import { SyncCache, type SyncCacheOptions } from '../../src/cache/sync-cache.js';
-import { updateKey } from '../../src/pipeline/update-key.js';
+import { updateKey } from '../../src/common/update-key.js';
 import {
   CODECS,
   Features,
@@ -26,8 +26,8 @@ import {
   type Update,
 } from '../../src/protocol/index.js';
 import { SyncServer, type SyncServerOptions } from '../../src/server/index.js';
-import type { Clock, TimerHandle } from '../../src/server/clock.js';
-import type { Logger } from '../../src/server/logger.js';
+import type { Clock, TimerHandle } from '../../src/common/clock.js';
+import type { Logger } from '../../src/common/logger.js';
 
 /** Re-checks waiting predicates whenever `changed()` is called. */
 export class Waitable {

@@ -1,9 +1,8 @@
 /**
- * Time, injected. Every timer the server starts goes through a Clock, so a test drives
- * handshake timeouts, pings, lag limits and the staggered drain with a fake clock and never
- * sleeps. Timers take their argument the way Node's setTimeout does, so callers pass named
- * module-level functions and a connection allocates no closure per timer. (Same shape as the
- * client's Clock, so one fake serves both in an in-process test.)
+ * Time, injected, for the server and the client alike. Every timer goes through a Clock, so a
+ * test drives handshake timeouts, pings, backoff, lag limits and the staggered drain with a
+ * fake clock and never sleeps. Timers take their argument the way Node's setTimeout does, so
+ * callers pass named module-level functions and a connection allocates no closure per timer.
  */
 
 export type TimerHandle = unknown;

@@ -18,6 +18,10 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
     for (let i = 0; i < x.length; i++) if (!jsonEqual(x[i], y[i])) return false;
     return true;
   }
+  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
+    // msgpack bin values decode to byte arrays.
+    return ArrayBuffer.isView(a) && ArrayBuffer.isView(b) && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  }
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
   let xCount = 0;

@@ -1,8 +1,8 @@
 /**
- * The logging boundary: the subset of pino the server calls, so the daemon passes its pino
- * logger (or a child) and a test passes a recording object or nothing. Each connection logs
- * through its own `child({ conn, remote })`, made once when the socket is accepted and once
- * more when the hello names the node and syncer. Library code never writes to the console.
+ * The logging boundary: the subset of pino that Typha's server, pipeline and client call, so a
+ * daemon or an agent passes its pino logger (or a child) and a test passes a recording object
+ * or nothing. Connections log through their own `child({ conn, remote })`, made once per
+ * socket. Library code never writes to the console.
  */
 
 /** pino's call shape: merge object first (errors under `err`), then the message. */
@@ -25,3 +25,6 @@ export const silentLogger: Logger = Object.freeze({
   debug: noop,
   child: () => silentLogger,
 });
+
+/** The client's historical name for {@link silentLogger}. */
+export const noopLogger = silentLogger;
