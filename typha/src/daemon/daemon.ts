@@ -94,9 +94,9 @@ export class TyphaDaemon {
   async start(): Promise<TyphaPorts> {
     const c = this.#config;
     this.#datastore = this.#factories.datastore?.(c) ?? new EtcdDatastore(etcdOptions(c));
-    this.#buildPipelines();
+    const caches = this.#buildCaches();
     this.#server = new SyncServer({
-      caches: Object.fromEntries([...this.#pipelines].map(([s, p]) => [s, p.cache])),
+      caches: Object.fromEntries(caches),
       serverId: this.serverId,
       datastoreId: () => this.#datastoreId,
       host: c.ServerHost,
@@ -115,7 +115,7 @@ export class TyphaDaemon {
       logger: this.#log,
       metrics: this.#metricsSink,
     });
-    this.#wireBatchers();
+    this.#buildPipelines(caches);
     this.#registerMetrics();
 
     // The datastore's identity makes revisions comparable across replicas; fetch it before
@@ -201,36 +201,41 @@ export class TyphaDaemon {
     await this.#datastore.close();
   }
 
-  #buildPipelines(): void {
+  #buildCaches(): Map<SyncerType, SyncCache> {
     const c = this.#config;
+    const caches = new Map<SyncerType, SyncCache>();
     for (const syncer of SYNCER_TYPES) {
-      const cache = new SyncCache({
+      caches.set(
         syncer,
-        logger: this.#log,
-        pageSize: c.SnapshotCacheMaxBatchSize,
-        tombstoneRetentionMs: secs(c.DeltaRetentionSecs),
-        maxTombstones: c.MaxTombstones,
-        maxLogBatches: c.DeltaLogMaxBatches,
-      });
-      // The batcher's publish target (the server) exists only later: #wireBatchers.
-      this.#pipelines.set(syncer, { cache, dedupe: undefined as never, batcher: undefined as never });
+        new SyncCache({
+          syncer,
+          logger: this.#log,
+          pageSize: c.SnapshotCacheMaxBatchSize,
+          tombstoneRetentionMs: secs(c.DeltaRetentionSecs),
+          maxTombstones: c.MaxTombstones,
+          maxLogBatches: c.DeltaLogMaxBatches,
+        }),
+      );
     }
+    return caches;
   }
 
-  #wireBatchers(): void {
+  /** validate ─▶ tee ─▶ per syncer: project ─▶ (count) ─▶ dedupe ─▶ batcher ─▶ cache, publishing to the server. */
+  #buildPipelines(caches: ReadonlyMap<SyncerType, SyncCache>): void {
     const projections = [];
-    for (const [syncer, p] of this.#pipelines) {
-      p.batcher = new DeltaBatcher({
-        next: p.cache,
-        recorder: p.cache,
+    for (const [syncer, cache] of caches) {
+      const batcher = new DeltaBatcher({
+        next: cache,
+        recorder: cache,
         codecs: Object.values(CODECS),
         publish: this.#server.publisher(syncer),
         windowMs: this.#config.ServerBatchWindowMs,
         logger: this.#log,
       });
-      p.dedupe = createDedupeStage(p.batcher);
-      this.#metricsSink.watch(syncer, { cache: p.cache, dedupe: p.dedupe });
-      projections.push(createProjectionStage(syncer, this.#metricsSink.countUpdates(syncer, p.dedupe)));
+      const dedupe = createDedupeStage(batcher);
+      this.#metricsSink.watch(syncer, { cache, dedupe });
+      projections.push(createProjectionStage(syncer, this.#metricsSink.countUpdates(syncer, dedupe)));
+      this.#pipelines.set(syncer, { cache, dedupe, batcher });
     }
     this.#validation = createValidationStage(teeCallbacks(projections), { logger: this.#log });
   }
