@@ -9,6 +9,7 @@ import { deleteCommand } from './delete.js';
 import { getCommand } from './get.js';
 import { replaceCommand } from './replace.js';
 import { selectorCommand } from './selector.js';
+import { confdCommand } from './confd.js';
 import { typhaCommand } from './typha.js';
 import { versionCommand } from './version.js';
 
@@ -20,5 +21,6 @@ export const COMMANDS: readonly Command[] = [
   getCommand,
   selectorCommand,
   typhaCommand,
+  confdCommand,
   versionCommand,
 ];

@@ -1,0 +1,137 @@
+/**
+ * ConfdDaemon: the wiring of one confd, with nothing of its own to decide. The `cattail confd`
+ * command and the integration tests both build it from a ConfdConfig, so a test runs several
+ * complete confds in one process (one per "node") against real Typha and real BIRDs.
+ *
+ *   SyncClient(bgp, node, discovery) ──callbacks──▶ ConfdAgent ──▶ BirdControl (bird -p, birdc)
+ *                                                      ▲
+ *   health server: /liveness /readiness /status ───────┤
+ *   metrics server: /metrics ──────────────────────────┘
+ *
+ * Factories (`bird`, `discovery`, `clock`) replace a part for a test; by default each is the
+ * real thing the config names.
+ */
+import { readFileSync } from 'node:fs';
+import { SyncClient, noopLogger, realClock, staticDiscovery, type Clock, type Discovery, type Logger, type TlsOptions } from '@cattail/typha/client';
+import { ConfdAgent } from './agent/confd-agent.js';
+import { birdCommands, type BirdControl } from './agent/bird-control.js';
+import { fileSecretReader } from './agent/file-secrets.js';
+import { json, serveRoutes, text, type HttpEndpoint } from './agent/http-endpoints.js';
+import { formatMetrics } from './agent/metrics.js';
+import type { ConfdConfig } from './config.js';
+import { ConfdConfigError } from './errors.js';
+
+export interface ConfdDependencies {
+  logger?: Logger;
+  bird?: BirdControl;
+  discovery?: Discovery;
+  clock?: Clock;
+}
+
+export interface ConfdPorts {
+  healthPort?: number;
+  metricsPort?: number;
+}
+
+export const CONFD_CLIENT_ID = 'cattail-confd/0.1.0';
+
+function typhaTls(c: ConfdConfig): TlsOptions | undefined {
+  if (c.TyphaCAFile === '' && c.TyphaCertFile === '') return undefined;
+  const read = (what: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ConfdConfigError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    }
+  };
+  const tls: TlsOptions = {};
+  if (c.TyphaCAFile) tls.ca = read('TyphaCAFile', c.TyphaCAFile);
+  if (c.TyphaCertFile) tls.cert = read('TyphaCertFile', c.TyphaCertFile);
+  if (c.TyphaKeyFile) tls.key = read('TyphaKeyFile', c.TyphaKeyFile);
+  if (c.TyphaCN) tls.cn = c.TyphaCN;
+  if (c.TyphaURISAN) tls.uriSan = c.TyphaURISAN;
+  return tls;
+}
+
+export class ConfdDaemon {
+  readonly agent: ConfdAgent;
+  readonly #config: ConfdConfig;
+  readonly #log: Logger;
+  readonly #client: SyncClient;
+  #endpoints: HttpEndpoint[] = [];
+
+  constructor(config: ConfdConfig, deps: ConfdDependencies = {}) {
+    this.#config = config;
+    this.#log = deps.logger ?? noopLogger;
+    const clock = deps.clock ?? realClock;
+    const bird =
+      deps.bird ??
+      birdCommands({
+        bird: config.BirdBinary,
+        birdc: config.BirdcBinary,
+        socket: config.BirdSocket,
+        timeoutMs: Math.round(config.BirdCommandTimeoutSecs * 1000),
+      });
+    this.agent = new ConfdAgent({
+      nodeName: config.NodeName,
+      configFile: config.BirdConfigFile,
+      bird,
+      readSecret: fileSecretReader(config.SecretsDir),
+      debounceMs: config.DebounceMs,
+      reconcileIntervalMs: Math.round(config.ReconcileIntervalSecs * 1000),
+      clock,
+      logger: this.#log.child({ component: 'agent' }),
+    });
+    const readTimeoutMs = Math.round(config.TyphaReadTimeoutSecs * 1000);
+    const tls = typhaTls(config);
+    this.#client = new SyncClient({
+      syncer: 'bgp',
+      node: config.NodeName,
+      discovery: deps.discovery ?? staticDiscovery(config.TyphaAddr, { secure: tls !== undefined }),
+      callbacks: this.agent,
+      clientId: CONFD_CLIENT_ID,
+      readTimeoutMs,
+      pingIntervalMs: Math.max(1, Math.floor(readTimeoutMs / 3)),
+      clock,
+      logger: this.#log.child({ component: 'typha-client' }),
+      ...(tls ? { tls } : {}),
+    });
+  }
+
+  async start(): Promise<ConfdPorts> {
+    await this.agent.start();
+    const c = this.#config;
+    const ports: ConfdPorts = {};
+    try {
+      if (c.HealthEnabled) {
+        const health = await serveRoutes(c.HealthHost, c.HealthPort, {
+          '/liveness': () => text(200, 'live'),
+          '/readiness': () => (this.agent.ready ? text(200, 'ready') : text(503, 'not ready')),
+          '/status': () => json(200, this.agent.status()),
+        });
+        this.#endpoints.push(health);
+        ports.healthPort = health.port;
+      }
+      if (c.PrometheusMetricsEnabled) {
+        const metrics = await serveRoutes(c.PrometheusMetricsHost, c.PrometheusMetricsPort, {
+          '/metrics': () => ({ status: 200, type: 'text/plain; version=0.0.4; charset=utf-8', body: formatMetrics(this.agent.status()) }),
+        });
+        this.#endpoints.push(metrics);
+        ports.metricsPort = metrics.port;
+      }
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.#client.start();
+    return ports;
+  }
+
+  async stop(): Promise<void> {
+    await this.#client.close();
+    await this.agent.close();
+    const endpoints = this.#endpoints;
+    this.#endpoints = [];
+    await Promise.all(endpoints.map((e) => e.close()));
+  }
+}

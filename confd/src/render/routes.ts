@@ -1,0 +1,84 @@
+/**
+ * The routes side of the configuration: what this node originates and what it passes on.
+ *
+ * - Local blocks: one static `blackhole` route per IPAM block affine to this node (an IPAMBlock
+ *   with `affinity: host:<node>`, or a confirmed, undeleted BlockAffinity for it). BIRD
+ *   advertises the block; the kernel gets the blackhole, so traffic to an unused address of the
+ *   block stops here instead of bouncing around the fabric. Felix's /32 routes to local pods are
+ *   more specific and win.
+ * - Export filter (`calico_export4` / `calico_export6`): only our static blocks and routes
+ *   learned over BGP, and of those only networks inside an IP pool no longer than the pool's
+ *   block size: blocks (and aggregates) travel, host routes (/32, /128, borrowed addresses)
+ *   and interface subnets never do. Pools with `disableBGPExport` are refused first.
+ * - Kernel filter (`calico_kernel4` / `calico_kernel6`): learned BGP routes and our blackholes
+ *   go to the kernel; interface routes (protocol direct, needed only to resolve next hops)
+ *   never do.
+ */
+import { cidrContains, formatCIDR, parseCIDR, type CIDR } from '@cattail/api';
+import type { BgpModel } from '../model/bgp-model.js';
+
+const DEFAULT_BLOCK_SIZE = { 4: 26, 6: 122 } as const;
+
+export interface PoolRange {
+  readonly cidr: CIDR;
+  /** The longest prefix advertised from this pool: its block size. */
+  readonly maxPrefix: number;
+  readonly exported: boolean;
+  readonly name: string;
+}
+
+function byNetwork(a: CIDR, b: CIDR): number {
+  for (let i = 0; i < a.addr.bytes.length; i++) {
+    const d = a.addr.bytes[i] - b.addr.bytes[i];
+    if (d !== 0) return d;
+  }
+  return a.prefix - b.prefix;
+}
+
+export function poolRanges(model: BgpModel, version: 4 | 6): PoolRange[] {
+  const out: PoolRange[] = [];
+  for (const [name, p] of model.pools) {
+    const cidr = typeof p.cidr === 'string' ? parseCIDR(p.cidr) : undefined;
+    if (cidr === undefined || cidr.version !== version) continue;
+    const blockSize = typeof p.blockSize === 'number' && p.blockSize >= cidr.prefix ? p.blockSize : DEFAULT_BLOCK_SIZE[version];
+    out.push({ cidr, maxPrefix: Math.max(blockSize, cidr.prefix), exported: p.disableBGPExport !== true, name });
+  }
+  return out.sort((a, b) => byNetwork(a.cidr, b.cidr) || a.name.localeCompare(b.name));
+}
+
+/** The blocks affine to `node`, canonical, sorted, one per CIDR. */
+export function localBlocks(model: BgpModel, node: string, version: 4 | 6): CIDR[] {
+  const found = new Map<string, CIDR>();
+  const take = (text: string) => {
+    const c = parseCIDR(text);
+    if (c && c.version === version) found.set(formatCIDR(c), c);
+  };
+  for (const b of model.blocks.values()) if (b.affinity === `host:${node}`) take(b.cidr);
+  for (const a of model.affinities.values()) {
+    if (a.node === node && !a.deleted && (a.state === undefined || a.state === 'confirmed')) take(a.cidr);
+  }
+  return [...found.values()].sort(byNetwork);
+}
+
+function prefixSet(ranges: readonly PoolRange[]): string {
+  return `[ ${ranges.map((r) => `${formatCIDR(r.cidr)}{${r.cidr.prefix},${r.maxPrefix}}`).join(', ')} ]`;
+}
+
+export function exportFilter(version: 4 | 6, pools: readonly PoolRange[]): string[] {
+  const refused = pools.filter((p) => !p.exported);
+  const allowed = pools.filter((p) => p.exported);
+  const lines = [`filter calico_export${version} {`, '  if !(source ~ [RTS_STATIC, RTS_BGP]) then reject;'];
+  if (refused.length) lines.push(`  if net ~ ${prefixSet(refused.map((p) => ({ ...p, maxPrefix: version === 4 ? 32 : 128 })))} then reject; # disableBGPExport`);
+  if (allowed.length) lines.push(`  if net ~ ${prefixSet(allowed)} then accept;`);
+  lines.push('  reject;', '}');
+  return lines;
+}
+
+export function kernelFilter(version: 4 | 6): string[] {
+  return [`filter calico_kernel${version} {`, '  if source ~ [RTS_STATIC, RTS_BGP] then accept;', '  reject;', '}'];
+}
+
+/** Pools a block belongs to, for the comment beside its route. */
+export function poolOf(block: CIDR, pools: readonly PoolRange[]): string | undefined {
+  return pools.find((p) => cidrContains(p.cidr, block))?.name;
+}

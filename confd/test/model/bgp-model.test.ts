@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BgpModelStore } from '../../src/index.js';
+import { affinity, bgpUpdates, block, deletion, node, peer, pool } from '../helpers/resources.js';
+
+test('the store keeps the latest value per resource and drops deleted ones', () => {
+  const store = new BgpModelStore();
+  assert.equal(store.apply(bgpUpdates([node('a', { ipv4: '10.0.0.1/24', labels: { x: 'y' } }), pool('p', '10.65.0.0/16'), block('10.65.1.0/26', 'a'), affinity('a', '10.65.2.0/26', 'pending')])), true);
+  const m = store.model();
+  assert.deepEqual(m.nodes.get('a'), { name: 'a', labels: { x: 'y' }, bgp: { ipv4Address: '10.0.0.1/24' } });
+  assert.equal(m.pools.get('p')?.cidr, '10.65.0.0/16');
+  assert.deepEqual(m.blocks.get('10-65-1-0-26'), { cidr: '10.65.1.0/26', affinity: 'host:a' });
+  assert.deepEqual(m.affinities.get('a-10-65-2-0-26'), { node: 'a', cidr: '10.65.2.0/26', state: 'pending', deleted: false });
+
+  store.apply(bgpUpdates([node('a', { ipv4: '10.0.0.9/24' })], 2));
+  assert.equal(m.nodes.get('a')?.bgp?.ipv4Address, '10.0.0.9/24');
+  assert.deepEqual(m.nodes.get('a')?.labels, {});
+  assert.equal(store.apply([deletion('Node', 'a'), deletion('IPPool', 'p')]), true);
+  assert.equal(m.nodes.size, 0);
+  assert.equal(m.pools.size, 0);
+});
+
+test('apply says whether anything confd reads changed', () => {
+  const store = new BgpModelStore();
+  assert.equal(store.apply([deletion('BGPPeer', 'never-seen')]), false);
+  assert.equal(store.apply([{ kind: 'WorkloadEndpoint', name: 'w', revision: 1, value: { spec: {} } }]), false);
+  assert.equal(store.apply(bgpUpdates([peer('p', { peerIP: '192.0.2.1', asNumber: 65001 })])), true);
+});
+
+test('a BlockAffinity written by libcalico-go with deleted as a string is read as a boolean', () => {
+  const store = new BgpModelStore();
+  store.apply([{ kind: 'BlockAffinity', name: 'a-x', revision: 1, value: { spec: { node: 'a', cidr: '10.65.1.0/26', state: 'confirmed', deleted: 'true' } } }]);
+  assert.equal(store.model().affinities.get('a-x')?.deleted, true);
+});
