@@ -18,7 +18,9 @@ import { ConfigError, envSource, flagSource, loadConfig, redactConfig, type Conf
 export const CONFD_PARAMS = {
   NodeName: { type: 'string', default: '', help: 'This node (also NODENAME / CALICO_NODENAME; default: the host name)' },
 
-  TyphaAddr: { type: 'string', default: '', help: 'Typha address(es): host:port, comma-separated (also FELIX_TYPHAADDR); required' },
+  TyphaAddr: { type: 'string', default: '', help: 'Typha address(es): host:port, comma-separated; a host name finds every address it resolves to (also FELIX_TYPHAADDR)' },
+  TyphaK8sServiceName: { type: 'string', default: '', help: 'Without TyphaAddr: find Typha through this Kubernetes Service (also FELIX_TYPHAK8SSERVICENAME)' },
+  TyphaK8sNamespace: { type: 'string', default: 'kube-system', help: 'Namespace of that Service (also FELIX_TYPHAK8SNAMESPACE)' },
   TyphaReadTimeoutSecs: { type: 'seconds', default: 30, min: 1, max: 3600, help: 'No frame from Typha for this long: reconnect' },
   TyphaCAFile: { type: 'string', default: '', help: 'CA that signed Typha’s certificate (enables TLS; also FELIX_TYPHACAFILE)' },
   TyphaCertFile: { type: 'string', default: '', help: 'Client certificate for Typha (also FELIX_TYPHACERTFILE)' },
@@ -60,6 +62,8 @@ const CALICO_ALIASES: ReadonlyArray<readonly [param: keyof typeof CONFD_PARAMS, 
   ['NodeName', 'CALICO_NODENAME'],
   ['NodeName', 'NODENAME'],
   ['TyphaAddr', 'FELIX_TYPHAADDR'],
+  ['TyphaK8sServiceName', 'FELIX_TYPHAK8SSERVICENAME'],
+  ['TyphaK8sNamespace', 'FELIX_TYPHAK8SNAMESPACE'],
   ['TyphaCAFile', 'FELIX_TYPHACAFILE'],
   ['TyphaCertFile', 'FELIX_TYPHACERTFILE'],
   ['TyphaKeyFile', 'FELIX_TYPHAKEYFILE'],
@@ -91,7 +95,9 @@ export function loadConfdConfig(env: Env, argv: readonly string[] = [], opts: Lo
   const loaded = loadConfig<ConfdConfig>(CONFD_PARAMS, [calicoSource(env), envSource(CONFD_PARAMS, 'CONFD_', env), flags.source]);
   const config = { ...loaded, NodeName: loaded.NodeName.trim() || (opts.hostname ?? '') };
   if (config.NodeName === '') issues.push({ param: 'NodeName', source: 'config', message: 'is required: set NODENAME or CONFD_NODENAME' });
-  if (config.TyphaAddr.trim() === '') issues.push({ param: 'TyphaAddr', source: 'config', message: 'is required: set CONFD_TYPHAADDR (or FELIX_TYPHAADDR), e.g. 10.0.0.5:5473' });
+  if (config.TyphaAddr.trim() === '' && config.TyphaK8sServiceName.trim() === '') {
+    issues.push({ param: 'TyphaAddr', source: 'config', message: 'is required unless TyphaK8sServiceName is set: set CONFD_TYPHAADDR (or FELIX_TYPHAADDR), e.g. 10.0.0.5:5473' });
+  }
   if ((config.TyphaCertFile === '') !== (config.TyphaKeyFile === '')) {
     issues.push({ param: 'TyphaCertFile', source: 'config', message: 'TyphaCertFile and TyphaKeyFile go together' });
   }

@@ -12,7 +12,7 @@
  * real thing the config names.
  */
 import { readFileSync } from 'node:fs';
-import { SyncClient, noopLogger, realClock, staticDiscovery, type Clock, type Discovery, type Logger, type TlsOptions } from '@cattail/typha/client';
+import { SyncClient, agentDiscovery, noopLogger, realClock, type Clock, type Discovery, type Logger, type TlsOptions } from '@cattail/typha/client';
 import { ConfdAgent } from './agent/confd-agent.js';
 import { birdCommands, type BirdControl } from './agent/bird-control.js';
 import { fileSecretReader } from './agent/file-secrets.js';
@@ -87,7 +87,15 @@ export class ConfdDaemon {
     this.#client = new SyncClient({
       syncer: 'bgp',
       node: config.NodeName,
-      discovery: deps.discovery ?? staticDiscovery(config.TyphaAddr, { secure: tls !== undefined }),
+      discovery:
+        deps.discovery ??
+        agentDiscovery({
+          typhaAddr: config.TyphaAddr,
+          k8sServiceName: config.TyphaK8sServiceName,
+          k8sNamespace: config.TyphaK8sNamespace,
+          secure: tls !== undefined,
+          logger: this.#log,
+        }),
       callbacks: this.agent,
       clientId: CONFD_CLIENT_ID,
       readTimeoutMs,

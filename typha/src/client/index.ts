@@ -20,6 +20,7 @@ export {
   type K8sServiceDiscoveryOptions,
 } from './k8s-discovery.js';
 export { cachingDiscovery } from './caching-discovery.js';
+export { agentDiscovery, type AgentDiscoveryConfig } from './agent-discovery.js';
 export { backoffDelay, jittered, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 export { checkTyphaIdentity, type TlsOptions } from './tls.js';
 export { realClock, type Clock, type TimerHandle } from '../common/clock.js';
