@@ -1,0 +1,222 @@
+/**
+ * The calculation graph (Calico's felix/calc NewCalculationGraph): the felix syncer's updates in,
+ * dataplane messages out.
+ *
+ *   Update ─▶ dedupe ─▶ dispatch by kind
+ *     WorkloadEndpoint ──▶ IPSetMemberCalculator (every node) ─ RouteCalculator (every node)
+ *                     └──▶ if spec.node is ours: ActiveRulesCalculator + PolicyResolver
+ *     HostEndpoint ─────▶ IPSetMemberCalculator; if ours: ActiveRulesCalculator + PolicyResolver
+ *     (Global)NetworkSet ▶ IPSetMemberCalculator
+ *     Profile ──────────▶ ActiveRulesCalculator (rules, labels) + IPSetMemberCalculator (labels)
+ *     (Global)NetworkPolicy ▶ PolicyResolver (order, tier, types) + ActiveRulesCalculator
+ *     Tier ─────────────▶ PolicyResolver
+ *     IPPool ───────────▶ PoolTracker + RouteCalculator
+ *     IPAMBlock ────────▶ RouteCalculator
+ *     Node ─────────────▶ RouteCalculator + VXLANResolver + host metadata
+ *     FelixConfiguration, ClusterInformation ▶ ConfigCalculator
+ *   ActiveRulesCalculator ─▶ RuleScanner ─▶ IPSetMemberCalculator (which sets exist)
+ *   everything ─▶ CalcCallbacks = EventSequencer ─▶ DataplaneSink, once per input batch
+ *
+ * Nothing reaches the sink before `onInSync()`: the snapshot is applied to the graph as it
+ * arrives and leaves it as one ordered batch ending in InSync, so the driver never programs a
+ * half-known state (an endpoint before the policy that protects it has arrived). After that,
+ * each `onUpdates` call produces at most one batch.
+ *
+ * A resource the graph cannot use is logged and treated as deleted (InvalidResourceError).
+ */
+import type { Logger, ProjectedValue, Update } from '@cattail/typha/client';
+import { jsonEqual, noopLogger, updateKey } from '@cattail/typha/client';
+import { InvalidResourceError } from '../errors.js';
+import type { DataplaneSink } from '../proto/messages.js';
+import { ActiveRulesCalculator } from './active-rules-calculator.js';
+import { ConfigCalculator } from './config-calculator.js';
+import {
+  decodeBlock,
+  decodeHostEndpoint,
+  decodeNetworkSet,
+  decodeNode,
+  decodePolicy,
+  decodePool,
+  decodeProfile,
+  decodeTier,
+  decodeWorkloadEndpoint,
+  policyKey,
+  type EndpointData,
+  type NodeData,
+} from './decode.js';
+import type { Present } from './decode-util.js';
+import { EventSequencer } from './event-sequencer.js';
+import { IPSetMemberCalculator } from './ipset-member-calculator.js';
+import { PolicyResolver } from './policy-resolver.js';
+import { PoolTracker } from './pool-tracker.js';
+import { RouteCalculator } from './route-calculator.js';
+import { RuleScanner } from './rule-scanner.js';
+import { VXLANResolver } from './vxlan-resolver.js';
+
+export interface CalcGraphOptions {
+  logger?: Logger;
+}
+
+export class CalcGraph {
+  readonly #nodeName: string;
+  readonly #sink: DataplaneSink;
+  readonly #log: Logger;
+  readonly #sequencer = new EventSequencer();
+  readonly #ipSets: IPSetMemberCalculator;
+  readonly #scanner: RuleScanner;
+  readonly #resolver: PolicyResolver;
+  readonly #activeRules: ActiveRulesCalculator;
+  readonly #routes: RouteCalculator;
+  readonly #vxlan: VXLANResolver;
+  readonly #pools: PoolTracker;
+  readonly #config: ConfigCalculator;
+  /** The last value of every key, to drop updates that repeat it. */
+  readonly #values = new Map<string, ProjectedValue>();
+  /** Keys of endpoints on this node, as last decoded. */
+  readonly #local = new Set<string>();
+  #inSync = false;
+
+  constructor(nodeName: string, sink: DataplaneSink, options: CalcGraphOptions = {}) {
+    this.#nodeName = nodeName;
+    this.#sink = sink;
+    this.#log = (options.logger ?? noopLogger).child({ component: 'calc-graph' });
+    const seq = this.#sequencer;
+    this.#ipSets = new IPSetMemberCalculator(seq);
+    this.#scanner = new RuleScanner(this.#ipSets, seq);
+    this.#resolver = new PolicyResolver(seq);
+    this.#activeRules = new ActiveRulesCalculator(this.#scanner, this.#resolver);
+    this.#routes = new RouteCalculator(nodeName, seq);
+    this.#vxlan = new VXLANResolver(seq);
+    this.#pools = new PoolTracker(seq);
+    this.#config = new ConfigCalculator(nodeName, seq);
+  }
+
+  /** One batch from the syncer (a snapshot page or a deltas message). */
+  onUpdates(updates: readonly Update[]): void {
+    for (const u of updates) {
+      const key = updateKey(u);
+      const old = this.#values.get(key);
+      if (u.value === undefined) {
+        if (old === undefined) continue;
+        this.#values.delete(key);
+      } else {
+        if (old !== undefined && jsonEqual(old, u.value)) continue;
+        this.#values.set(key, u.value);
+      }
+      this.#dispatch(key, u);
+    }
+    if (this.#inSync) this.#flush(false);
+  }
+
+  /** The syncer holds the complete state: emit everything, then InSync (once). */
+  onInSync(): void {
+    const first = !this.#inSync;
+    this.#inSync = true;
+    if (first) this.#config.send();
+    this.#flush(first);
+  }
+
+  /** Counts for status and metrics. */
+  stats(): { keys: number; localEndpoints: number; ipSets: number } & ReturnType<ActiveRulesCalculator['stats']> {
+    return { keys: this.#values.size, localEndpoints: this.#local.size, ipSets: this.#scanner.activeIPSets, ...this.#activeRules.stats() };
+  }
+
+  #flush(inSync: boolean): void {
+    this.#resolver.flush();
+    const msgs = this.#sequencer.flush();
+    if (inSync) msgs.push({ kind: 'InSync' });
+    if (msgs.length > 0) this.#sink.onMessages(msgs);
+  }
+
+  #dispatch(key: string, u: Update): void {
+    try {
+      this.#apply(key, u);
+    } catch (err) {
+      if (!(err instanceof InvalidResourceError)) throw err;
+      this.#log.warn({ err, key }, err.message);
+      // Forget the value so a later identical write is not mistaken for "no change", and
+      // withdraw whatever the previous valid version contributed.
+      this.#values.delete(key);
+      this.#apply(key, { kind: u.kind, name: u.name, namespace: u.namespace, revision: u.revision });
+    }
+  }
+
+  #apply(key: string, u: Update): void {
+    const present = u.value === undefined ? undefined : (u as Present);
+    switch (u.kind) {
+      case 'WorkloadEndpoint':
+        return this.#endpoint(key, present && decodeWorkloadEndpoint(present));
+      case 'HostEndpoint':
+        return this.#endpoint(key, present && decodeHostEndpoint(present));
+      case 'NetworkSet':
+      case 'GlobalNetworkSet':
+        if (present) this.#ipSets.updateItem(key, decodeNetworkSet(present));
+        else this.#ipSets.deleteItem(key);
+        return;
+      case 'Profile': {
+        const profile = present && decodeProfile(present);
+        this.#activeRules.updateProfile(u.name, profile);
+        this.#ipSets.updateParentLabels(u.name, profile?.labels);
+        return;
+      }
+      case 'NetworkPolicy':
+      case 'GlobalNetworkPolicy': {
+        const policy = present && decodePolicy(present);
+        const pk = policyKey(u);
+        this.#resolver.updatePolicy(pk, policy);
+        this.#activeRules.updatePolicy(pk, policy);
+        return;
+      }
+      case 'Tier':
+        return this.#resolver.updateTier(u.name, present && decodeTier(present));
+      case 'IPPool': {
+        const pool = present && decodePool(present);
+        this.#pools.updatePool(u.name, pool);
+        this.#routes.updatePool(u.name, pool);
+        return;
+      }
+      case 'IPAMBlock':
+        return this.#routes.updateBlock(u.name, present && decodeBlock(present));
+      case 'Node':
+        return this.#node(u.name, present && decodeNode(present));
+      case 'FelixConfiguration':
+      case 'ClusterInformation':
+        this.#config.update(u.kind, u.name, present?.value.spec);
+        return;
+      default:
+        // BGPConfiguration (service ranges) and kinds this graph does not use yet.
+        return;
+    }
+  }
+
+  #endpoint(key: string, ep: EndpointData | undefined): void {
+    if (ep === undefined) {
+      this.#ipSets.deleteItem(key);
+      this.#routes.updateWorkload(key, undefined);
+    } else {
+      this.#ipSets.updateItem(key, ep);
+      if (ep.kind === 'WorkloadEndpoint') this.#routes.updateWorkload(key, { node: ep.node, iface: ep.endpoint.name, nets: ep.nets });
+    }
+    if (ep !== undefined && ep.node === this.#nodeName) {
+      this.#local.add(key);
+      this.#resolver.updateEndpoint(key, ep);
+      this.#activeRules.updateEndpoint(key, ep.labels, ep.parents);
+    } else if (this.#local.delete(key)) {
+      this.#activeRules.deleteEndpoint(key);
+      this.#resolver.deleteEndpoint(key);
+    }
+  }
+
+  #node(name: string, node: NodeData | undefined): void {
+    this.#routes.updateNode(name, node);
+    this.#vxlan.updateNode(name, node);
+    if (node === undefined || (node.ipv4Addr === undefined && node.ipv6Addr === undefined)) {
+      this.#sequencer.onHostMetadataRemove(name);
+      return;
+    }
+    const host: Parameters<EventSequencer['onHostMetadataUpdate']>[0] = { hostname: name, labels: { ...node.labels } };
+    if (node.ipv4Addr !== undefined) host.ipv4Addr = node.ipv4Addr;
+    if (node.ipv6Addr !== undefined) host.ipv6Addr = node.ipv6Addr;
+    this.#sequencer.onHostMetadataUpdate(host);
+  }
+}
