@@ -1,0 +1,25 @@
+/**
+ * Command-line numbers for the bench CLIs: parsed once, range-checked, with the flag named in
+ * the error (`--clients must be an integer in 1..100000, got "x"`).
+ */
+export class UsageError extends Error {
+  readonly code = 'BENCH_USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export function intArg(name: string, raw: string | undefined, dflt: number, min: number, max: number): number {
+  if (raw === undefined) return dflt;
+  const v = Number(raw.replaceAll('_', '').replaceAll(',', ''));
+  if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got "${raw}"`);
+  return v;
+}
+
+export function numArg(name: string, raw: string | undefined, dflt: number, min: number, max: number): number {
+  if (raw === undefined) return dflt;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min || v > max) throw new UsageError(`--${name} must be a number in ${min}..${max}, got "${raw}"`);
+  return v;
+}
