@@ -19,6 +19,7 @@ export const TYPHA_PARAMS = {
   ServerHost: { type: 'string', default: '0.0.0.0', help: 'Address the sync server listens on (ours)' },
   ServerPort: { type: 'int', default: 5473, min: 0, max: 65535, help: 'Sync server port (0: pick a free one)' },
   ServerAdvertiseAddr: { type: 'string', default: '', help: 'host:port other replicas and clients reach this one at (ours; default: hostname:port)' },
+  ServerListenBacklog: { type: 'int', default: 4096, min: 1, max: 65535, help: 'Pending connections the kernel may queue during a connect storm (ours; capped by net.core.somaxconn)' },
   MaxConnectionsUpperLimit: { type: 'int', default: 10000, min: 1, max: 1000000, help: 'Connections beyond this are refused with a hint' },
   ServerHandshakeTimeoutSecs: { type: 'seconds', default: 10, min: 0.01, max: 600, help: 'From upgrade to hello' },
   ServerPingIntervalSecs: { type: 'seconds', default: 10, min: 0.01, max: 600, help: 'Server→client ping interval' },

@@ -103,6 +103,7 @@ export class TyphaDaemon {
       port: c.ServerPort,
       tls: serverTls(c),
       maxConnections: c.MaxConnectionsUpperLimit,
+      listenBacklog: c.ServerListenBacklog,
       handshakeTimeoutMs: secs(c.ServerHandshakeTimeoutSecs),
       pingIntervalMs: secs(c.ServerPingIntervalSecs),
       pongTimeoutMs: secs(c.ServerPongTimeoutSecs),

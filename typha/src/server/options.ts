@@ -34,6 +34,8 @@ interface Limit {
 }
 
 export const SERVER_LIMITS = Object.freeze({
+  /** Pending TCP connections the kernel may queue (capped by net.core.somaxconn). */
+  listenBacklog: { default: 4096, min: 1, max: 65535 },
   /** TYPHA_MAXCONNECTIONSUPPERLIMIT: past it, a new client gets Goodbye(ServerOverloaded). */
   maxConnections: { default: 10_000, min: 0, max: 1_000_000 },
   /** From the WebSocket upgrade to the client's hello (Calico: 10 s). */

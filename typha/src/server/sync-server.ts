@@ -154,7 +154,9 @@ export class SyncServer {
     server.on('tlsClientError', serverOnTlsClientError);
     this.#http = server;
     try {
-      server.listen(o.port, o.host);
+      // A connect storm of thousands of agents overflows Node's default backlog (511): SYNs are
+      // dropped and retried seconds later. The kernel caps this at net.core.somaxconn.
+      server.listen(o.port, o.host, o.listenBacklog);
       await once(server, 'listening');
     } catch (err) {
       this.#state = 'stopped';
