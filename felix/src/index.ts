@@ -7,3 +7,4 @@ export type { CalcCallbacks } from './calc/callbacks.js';
 export { derivedVXLANMac } from './calc/vxlan-resolver.js';
 export { FelixError, InvalidResourceError } from './errors.js';
 export type * from './proto/messages.js';
+export * from './dataplane/index.js';

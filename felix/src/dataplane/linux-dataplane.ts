@@ -1,0 +1,284 @@
+/**
+ * The `linux` dataplane driver: a `DataplaneSink` that keeps the kernel equal to the desired
+ * state. Messages only update the desired state and schedule an apply (debounced); an apply
+ * reads the ACTUAL state from the kernel and programs only the difference, in batches:
+ *
+ *   onMessages ─▶ DesiredState ─▶ (debounce) ─▶ apply:
+ *      ip -json -d link show            which interfaces exist (per-endpoint status)
+ *      nft list table inet cattail      ≠ what we left there, or new desired text ─▶ nft -f -
+ *      ip -json route show proto 80     ─▶ ip -force -batch -   (VXLAN device, neighbours, routes)
+ *      bridge -json fdb show            ─▶ bridge -force -batch -
+ *      sysctl -e <keys>                 ─▶ sysctl -w <differences>
+ *
+ * A periodic refresh runs the same apply, so drift (a route deleted by hand, a chain flushed)
+ * is repaired. Only our objects are read and changed: routes with `proto 80`, our table, the
+ * `vxlan.calico` device, sysctls of workload interfaces. An endpoint whose interface does not
+ * exist yet is reported in `status()` and retried, without holding back the others. Nothing is
+ * programmed before the first InSync. Every command goes through the injected `Exec`.
+ */
+import type { DataplaneMessage, DataplaneSink } from '../proto/messages.js';
+import { applyMessages, emptyDesiredState, type DesiredState } from './desired-state.js';
+import { DataplaneCommandError, EndpointNotReadyError } from './errors.js';
+import type { Exec } from './exec.js';
+import { TABLE_NAME } from './names.js';
+import { nftOptionsFromConfig, renderRuleset } from './nft-render.js';
+import { desiredRoutes, parseKernelRoutes, routeBatch, ROUTE_PROTO, VXLAN_DEVICE } from './routes.js';
+import { desiredSysctls, parseSysctlOutput, sysctlWrites } from './sysctls.js';
+import { desiredVxlan, parseVxlanLink, vxlanCommands, type ActualVxlan } from './vxlan.js';
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface LinuxDataplaneOptions {
+  exec: Exec;
+  /** This node's name, to tell our own VTEP from the others. */
+  nodeName: string;
+  timers?: Timers;
+  /** Delay between a batch of messages and the apply it triggers (coalesces bursts). */
+  debounceMs?: number;
+  /** Period of the drift-repairing refresh (Calico's RouteRefreshInterval: 90 s). */
+  refreshIntervalMs?: number;
+  /** Delay before retrying after an endpoint or command error. */
+  retryMs?: number;
+  onError?: (err: Error) => void;
+}
+
+export type EndpointStatus = { state: 'ok' } | { state: 'error'; message: string; error: Error };
+
+export interface ApplyReport {
+  nftApplied: boolean;
+  ipCommands: string[];
+  bridgeCommands: string[];
+  sysctlWrites: string[];
+  errors: Error[];
+}
+
+export class LinuxDataplane implements DataplaneSink {
+  readonly #exec: Exec;
+  readonly #nodeName: string;
+  readonly #timers: Timers;
+  readonly #debounceMs: number;
+  readonly #refreshMs: number;
+  readonly #retryMs: number;
+  readonly #onError: ((err: Error) => void) | undefined;
+  readonly #state: DesiredState = emptyDesiredState();
+  #status = new Map<string, EndpointStatus>();
+  #lastListing: string | undefined;
+  #lastText: string | undefined;
+  #timer: unknown;
+  #refreshTimer: unknown;
+  #running: Promise<ApplyReport> | undefined;
+  #next: Promise<ApplyReport> | undefined;
+  #closed = false;
+  #lastReport: ApplyReport | undefined;
+
+  constructor(opts: LinuxDataplaneOptions) {
+    this.#exec = opts.exec;
+    this.#nodeName = opts.nodeName;
+    this.#timers = opts.timers ?? realTimers;
+    this.#debounceMs = opts.debounceMs ?? 50;
+    this.#refreshMs = opts.refreshIntervalMs ?? 90_000;
+    this.#retryMs = opts.retryMs ?? 1_000;
+    this.#onError = opts.onError;
+  }
+
+  /** Starts the periodic refresh. */
+  start(): void {
+    this.#scheduleRefresh();
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
+    if (this.#refreshTimer !== undefined) this.#timers.clearTimeout(this.#refreshTimer);
+    this.#timer = this.#refreshTimer = undefined;
+  }
+
+  onMessages(msgs: DataplaneMessage[]): void {
+    if (applyMessages(this.#state, msgs)) this.#schedule(this.#debounceMs);
+  }
+
+  /** Per workload endpoint (`namespace/name`): ok, or why it is not programmed yet. */
+  status(): ReadonlyMap<string, EndpointStatus> {
+    return this.#status;
+  }
+
+  get desiredState(): Readonly<DesiredState> {
+    return this.#state;
+  }
+
+  get lastReport(): ApplyReport | undefined {
+    return this.#lastReport;
+  }
+
+  /**
+   * Applies now (or right after the apply in progress) and resolves with what it did. Applies
+   * never overlap; concurrent callers share the next run.
+   */
+  apply(): Promise<ApplyReport> {
+    if (this.#timer !== undefined) {
+      this.#timers.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#running) {
+      this.#next ??= this.#running.then(() => {
+        this.#next = undefined;
+        return this.apply();
+      });
+      return this.#next;
+    }
+    const run = this.#applyOnce().finally(() => {
+      this.#running = undefined;
+    });
+    this.#running = run;
+    return run;
+  }
+
+  /** The drift repair the refresh timer runs: an apply that re-reads everything. */
+  refresh(): Promise<ApplyReport> {
+    return this.apply();
+  }
+
+  #schedule(ms: number): void {
+    if (this.#closed || this.#timer !== undefined) return;
+    this.#timer = this.#timers.setTimeout(() => {
+      this.#timer = undefined;
+      this.apply().catch((err: unknown) => this.#report(err));
+    }, ms);
+  }
+
+  #scheduleRefresh(): void {
+    if (this.#closed) return;
+    this.#refreshTimer = this.#timers.setTimeout(() => {
+      this.refresh()
+        .catch((err: unknown) => this.#report(err))
+        .finally(() => this.#scheduleRefresh());
+    }, this.#refreshMs);
+  }
+
+  #report(err: unknown): void {
+    this.#onError?.(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  async #applyOnce(): Promise<ApplyReport> {
+    const report: ApplyReport = { nftApplied: false, ipCommands: [], bridgeCommands: [], sysctlWrites: [], errors: [] };
+    if (!this.#state.inSync) return report;
+    const step = async (fn: () => Promise<void>): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        report.errors.push(err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+
+    let links: Array<Record<string, unknown>> = [];
+    await step(async () => {
+      links = JSON.parse((await this.#exec('ip', ['-json', '-d', 'link', 'show'])).stdout || '[]') as Array<Record<string, unknown>>;
+    });
+    const ready = new Set(links.map((l) => String(l.ifname)));
+    this.#updateStatus(ready);
+
+    await step(() => this.#applyNft(report));
+    await step(() => this.#applyLinksAndRoutes(report, links, ready));
+    await step(() => this.#applySysctls(report, ready));
+
+    for (const err of report.errors) this.#onError?.(err);
+    const endpointErrors = [...this.#status.values()].some((s) => s.state === 'error');
+    if (report.errors.length > 0 || endpointErrors) this.#schedule(this.#retryMs);
+    this.#lastReport = report;
+    return report;
+  }
+
+  #updateStatus(ready: ReadonlySet<string>): void {
+    const next = new Map<string, EndpointStatus>();
+    for (const [key, { endpoint }] of this.#state.workloads) {
+      if (ready.has(endpoint.name)) {
+        next.set(key, { state: 'ok' });
+      } else {
+        const error = new EndpointNotReadyError(key, `interface ${endpoint.name} does not exist`);
+        next.set(key, { state: 'error', message: error.message, error });
+      }
+    }
+    this.#status = next;
+  }
+
+  async #listTable(): Promise<string> {
+    try {
+      return (await this.#exec('nft', ['list', 'table', 'inet', TABLE_NAME])).stdout;
+    } catch (err) {
+      if (err instanceof DataplaneCommandError && /No such file or directory/i.test(err.stderr)) return '';
+      throw err;
+    }
+  }
+
+  async #applyNft(report: ApplyReport): Promise<void> {
+    const text = renderRuleset(this.#state, nftOptionsFromConfig(this.#state.config));
+    const listing = await this.#listTable();
+    if (text === this.#lastText && listing === this.#lastListing) return;
+    await this.#exec('nft', ['-f', '-'], text);
+    this.#lastText = text;
+    this.#lastListing = await this.#listTable();
+    report.nftApplied = true;
+  }
+
+  async #readVxlan(links: Array<Record<string, unknown>>): Promise<ActualVxlan> {
+    const device = parseVxlanLink(links);
+    const actual: ActualVxlan = { addresses: [], neighbours: [], fdb: [] };
+    if (!device) return actual;
+    actual.device = device;
+    const json = async (file: string, args: string[]): Promise<Array<Record<string, unknown>>> =>
+      JSON.parse((await this.#exec(file, args)).stdout || '[]') as Array<Record<string, unknown>>;
+    const addrs = await json('ip', ['-json', '-4', 'addr', 'show', 'dev', VXLAN_DEVICE]);
+    for (const a of addrs) {
+      for (const info of (a.addr_info as Array<{ local: string; prefixlen: number }> | undefined) ?? []) {
+        actual.addresses.push(`${info.local}/${info.prefixlen}`);
+      }
+    }
+    for (const n of await json('ip', ['-json', '-4', 'neigh', 'show', 'dev', VXLAN_DEVICE])) {
+      const entry: { ip: string; mac?: string } = { ip: String(n.dst) };
+      if (typeof n.lladdr === 'string') entry.mac = n.lladdr;
+      actual.neighbours.push(entry);
+    }
+    for (const f of await json('bridge', ['-json', 'fdb', 'show', 'dev', VXLAN_DEVICE])) {
+      const entry: { mac: string; dst?: string } = { mac: String(f.mac) };
+      if (typeof f.dst === 'string') entry.dst = f.dst;
+      actual.fdb.push(entry);
+    }
+    return actual;
+  }
+
+  async #applyLinksAndRoutes(report: ApplyReport, links: Array<Record<string, unknown>>, ready: Set<string>): Promise<void> {
+    const vx = vxlanCommands(desiredVxlan(this.#state, this.#nodeName), await this.#readVxlan(links));
+    if (vx.ip.some((l) => l.startsWith(`link add ${VXLAN_DEVICE}`))) ready.add(VXLAN_DEVICE);
+    if (vx.ip.includes(`link del ${VXLAN_DEVICE}`) && !vx.ip.some((l) => l.startsWith('link add'))) ready.delete(VXLAN_DEVICE);
+    const actual = [
+      ...parseKernelRoutes((await this.#exec('ip', ['-json', '-4', 'route', 'show', 'proto', String(ROUTE_PROTO)])).stdout),
+      ...parseKernelRoutes((await this.#exec('ip', ['-json', '-6', 'route', 'show', 'proto', String(ROUTE_PROTO)])).stdout),
+    ];
+    const lines = [...vx.ip, ...routeBatch(desiredRoutes(this.#state, ready), actual)];
+    report.ipCommands = lines;
+    report.bridgeCommands = vx.bridge;
+    if (lines.length > 0) await this.#exec('ip', ['-force', '-batch', '-'], `${lines.join('\n')}\n`);
+    if (vx.bridge.length > 0) await this.#exec('bridge', ['-force', '-batch', '-'], `${vx.bridge.join('\n')}\n`);
+  }
+
+  async #applySysctls(report: ApplyReport, ready: ReadonlySet<string>): Promise<void> {
+    const desired = desiredSysctls(this.#state, ready);
+    if (desired.size === 0) return;
+    const actual = parseSysctlOutput((await this.#exec('sysctl', ['-e', ...desired.keys()])).stdout);
+    const writes = sysctlWrites(desired, actual);
+    report.sysctlWrites = writes;
+    if (writes.length > 0) await this.#exec('sysctl', ['-q', '-w', ...writes]);
+  }
+}

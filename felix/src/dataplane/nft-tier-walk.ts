@@ -1,0 +1,50 @@
+/**
+ * The chain body that walks one endpoint's tiers in one direction (see the diagram in
+ * nft-render.ts): per tier, each policy is jumped to unless PASS is set; ACCEPT returns to the
+ * base chain; a tier with defaultAction Deny drops what nothing passed; then the profiles; then
+ * drop. `noTiers: 'return'` is for host endpoints' forward tiers, where an endpoint without
+ * applyOnForward policies lets forwarded traffic through.
+ */
+import type { TierInfo } from '../proto/messages.js';
+import { policyKey, type DesiredState } from './desired-state.js';
+import { policyChainName, profileChainName } from './names.js';
+
+export interface MarkBits {
+  markAccept: number;
+  markPass: number;
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+export function endpointChainLines(
+  state: DesiredState,
+  endpoint: { tiers: TierInfo[]; profileIds: string[] },
+  direction: 'in' | 'out',
+  marks: MarkBits,
+  noTiers: 'profiles' | 'return' = 'profiles',
+): string[] {
+  const acc = hex(marks.markAccept);
+  const pass = hex(marks.markPass);
+  const lines = [`meta mark set meta mark & ${hex(~(marks.markAccept | marks.markPass) >>> 0)}`];
+  const clearPass = `meta mark set meta mark & ${hex(~marks.markPass >>> 0)}`;
+  const tiers = endpoint.tiers.filter((t) => (direction === 'in' ? t.ingressPolicies : t.egressPolicies).length > 0);
+  if (tiers.length === 0 && noTiers === 'return') return [...lines, `meta mark set meta mark | ${acc} return`];
+  tiers.forEach((tier, i) => {
+    if (i > 0) lines.push(clearPass);
+    for (const id of direction === 'in' ? tier.ingressPolicies : tier.egressPolicies) {
+      const key = policyKey(id);
+      if (!state.policies.has(key)) continue;
+      lines.push(`meta mark & ${pass} == 0 jump ${policyChainName(key, direction)}`);
+      lines.push(`meta mark & ${acc} == ${acc} return`);
+    }
+    if (tier.defaultAction === 'Deny') lines.push(`meta mark & ${pass} == 0 drop`);
+  });
+  if (tiers.length > 0) lines.push(clearPass);
+  for (const name of endpoint.profileIds) {
+    if (!state.profiles.has(name)) continue;
+    lines.push(`jump ${profileChainName(name, direction)}`);
+    lines.push(`meta mark & ${acc} == ${acc} return`);
+  }
+  lines.push('drop');
+  return lines;
+}

@@ -1,0 +1,113 @@
+/**
+ * Routes we own, desired versus actual. Every route we program carries `proto 80` (Calico's
+ * own number), so `ip route show proto 80` lists exactly ours and we never touch another's:
+ *
+ *   local workload    10.65.0.5/32 dev cali1234 scope link proto 80       (and /128)
+ *   remote, VXLAN     10.65.1.0/26 via <remote VTEP ip> dev vxlan.calico onlink proto 80
+ *   remote, direct    10.65.2.0/26 via <remote node ip> proto 80           (CrossSubnet)
+ *
+ * `routeBatch` is pure: it turns the two lists into `ip -batch` lines (replace what is missing
+ * or different, delete what is ours but no longer wanted).
+ */
+import type { DesiredState } from './desired-state.js';
+import { cidrFamily } from './nft-rule.js';
+
+export const ROUTE_PROTO = 80;
+export const VXLAN_DEVICE = 'vxlan.calico';
+export const VXLAN_DEVICE_V6 = 'vxlan-v6.calico';
+
+export interface KernelRoute {
+  /** Normalised CIDR (`10.65.0.5/32`). */
+  dst: string;
+  dev?: string;
+  via?: string;
+  onlink?: boolean;
+}
+
+export interface DesiredRoute extends KernelRoute {
+  /** The workload endpoint (`namespace/name`) this route serves, for per-endpoint status. */
+  endpoint?: string;
+}
+
+export function normaliseCidr(dst: string): string {
+  if (dst === 'default') return '0.0.0.0/0';
+  if (dst.includes('/')) return dst;
+  return `${dst}/${cidrFamily(dst) === 4 ? 32 : 128}`;
+}
+
+/**
+ * Our routes in the desired state. `readyInterfaces` limits local routes to interfaces that
+ * exist (a missing one is an endpoint error, not a failed batch).
+ */
+export function desiredRoutes(state: DesiredState, readyInterfaces: ReadonlySet<string>): DesiredRoute[] {
+  const out = new Map<string, DesiredRoute>();
+  for (const [key, { endpoint }] of state.workloads) {
+    if (!readyInterfaces.has(endpoint.name)) continue;
+    for (const net of [...endpoint.ipv4Nets, ...endpoint.ipv6Nets]) {
+      const dst = normaliseCidr(net);
+      out.set(dst, { dst, dev: endpoint.name, endpoint: key });
+    }
+  }
+  for (const r of state.routes.values()) {
+    const dst = normaliseCidr(r.dst);
+    if (out.has(dst)) continue;
+    const family = cidrFamily(dst);
+    if (r.type === 'remote-workload-vxlan') {
+      const vtep = state.vteps.get(r.dstNodeName);
+      const via = family === 4 ? vtep?.ipv4Addr : vtep?.ipv6Addr;
+      const dev = family === 4 ? VXLAN_DEVICE : VXLAN_DEVICE_V6;
+      const enabled = family === 4 ? state.encapsulation.vxlanEnabled : state.encapsulation.vxlanEnabledV6;
+      if (via && enabled && readyInterfaces.has(dev)) out.set(dst, { dst, via, dev, onlink: true });
+    } else if (r.type === 'remote-workload-direct' && r.dstNodeIp) {
+      out.set(dst, { dst, via: r.dstNodeIp });
+    }
+  }
+  return [...out.values()].sort((a, b) => (a.dst < b.dst ? -1 : a.dst > b.dst ? 1 : 0));
+}
+
+/** Parses `ip -json route show proto 80` output (either family). */
+export function parseKernelRoutes(json: string): KernelRoute[] {
+  const trimmed = json.trim();
+  if (trimmed === '') return [];
+  const items = JSON.parse(trimmed) as Array<Record<string, unknown>>;
+  return items
+    .filter((r) => r.type === undefined || r.type === 'unicast')
+    .map((r) => {
+      const route: KernelRoute = { dst: normaliseCidr(String(r.dst)) };
+      if (typeof r.dev === 'string') route.dev = r.dev;
+      if (typeof r.gateway === 'string') route.via = r.gateway;
+      if (Array.isArray(r.flags) && r.flags.includes('onlink')) route.onlink = true;
+      return route;
+    });
+}
+
+function sameRoute(a: KernelRoute, b: KernelRoute): boolean {
+  if (a.via !== b.via) return false;
+  if (a.dev !== undefined && b.dev !== undefined && a.dev !== b.dev) return false;
+  return (a.onlink ?? false) === (b.onlink ?? false);
+}
+
+export function routeSpec(r: KernelRoute): string {
+  const parts = [r.dst];
+  if (r.via) parts.push('via', r.via);
+  if (r.dev) parts.push('dev', r.dev);
+  if (!r.via) parts.push('scope', 'link');
+  if (r.onlink) parts.push('onlink');
+  parts.push('proto', String(ROUTE_PROTO));
+  return parts.join(' ');
+}
+
+/** `ip -batch` lines that turn `actual` (our routes in the kernel) into `desired`. */
+export function routeBatch(desired: readonly KernelRoute[], actual: readonly KernelRoute[]): string[] {
+  const have = new Map(actual.map((r) => [r.dst, r]));
+  const want = new Set(desired.map((r) => r.dst));
+  const lines: string[] = [];
+  for (const r of actual) {
+    if (!want.has(r.dst)) lines.push(`route del ${r.dst} proto ${ROUTE_PROTO}${r.dev ? ` dev ${r.dev}` : ''}`);
+  }
+  for (const r of desired) {
+    const cur = have.get(r.dst);
+    if (!cur || !sameRoute(r, cur)) lines.push(`route replace ${routeSpec(r)}`);
+  }
+  return lines;
+}

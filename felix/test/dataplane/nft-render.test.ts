@@ -1,0 +1,155 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyMessages, emptyDesiredState } from '../../src/dataplane/desired-state.js';
+import { policyChainName, profileChainName } from '../../src/dataplane/names.js';
+import { endpointChainLines, DEFAULT_NFT_OPTIONS, nftOptionsFromConfig, renderRuleset } from '../../src/dataplane/nft-render.js';
+import { ipPortElement, renderRule, type RuleRenderContext } from '../../src/dataplane/nft-rule.js';
+import type { TierInfo } from '../../src/proto/messages.js';
+import { POLICY_CASES, stateWithHostEndpoint, stateWithPolicy } from './policy-cases.js';
+
+function chain(text: string, name: string): string {
+  const start = text.indexOf(`\tchain ${name} {`);
+  assert.ok(start >= 0, `chain ${name} missing`);
+  return text.slice(start, text.indexOf('\t}', start));
+}
+
+for (const c of POLICY_CASES) {
+  test(`policy rule rendering: ${c.name}`, () => {
+    const text = renderRuleset(stateWithPolicy(c.inbound, c.outbound));
+    const body = chain(text, policyChainName('default//p', 'in')) + chain(text, policyChainName('default//p', 'out'));
+    for (const e of c.expect) assert.ok(body.includes(e), `expected ${JSON.stringify(e)} in:\n${body}`);
+  });
+}
+
+const ctx: RuleRenderContext = { markAccept: 0x10000, markPass: 0x20000, logPrefix: 'p', setName: (id, f) => `s${f}-${id}` };
+
+test('a rule without family-specific matches renders once; family-specific rules per family', () => {
+  assert.deepEqual(renderRule({ action: 'Deny', position: 0, protocol: 'tcp' }, ctx, false), ['meta l4proto tcp drop']);
+  assert.deepEqual(renderRule({ action: 'Deny', position: 0, srcIpSetIds: ['x'] }, ctx, false), [
+    'meta nfproto ipv4 ip saddr @s4-x drop',
+    'meta nfproto ipv6 ip6 saddr @s6-x drop',
+  ]);
+  assert.deepEqual(renderRule({ action: 'Deny', position: 0, dstNets: ['fd00::/8'] }, ctx, false), ['meta nfproto ipv6 ip6 daddr { fd00::/8 } drop']);
+  // Regression: notSrcNets of one family must not leave an unconstrained line for the other.
+  assert.deepEqual(renderRule({ action: 'Allow', position: 0, notSrcNets: ['10.0.0.1/32'] }, ctx, false), [
+    'meta nfproto ipv4 ip saddr != { 10.0.0.1/32 } meta mark set meta mark | 0x10000 return',
+    'meta nfproto ipv6 meta mark set meta mark | 0x10000 return',
+  ]);
+  assert.deepEqual(renderRule({ action: 'Deny', position: 0, ipVersion: 4, dstNets: ['fd00::/8'] }, ctx, false), []);
+  assert.deepEqual(renderRule({ action: 'Deny', position: 0, protocol: 'icmpv6', srcNets: ['10.0.0.0/8'] }, ctx, false), []);
+});
+
+test('numeric ports and named-port sets of one side are alternatives (one nft rule each)', () => {
+  const lines = renderRule(
+    { action: 'Allow', position: 0, protocol: 'tcp', ipVersion: 4, dstPorts: [{ first: 80, last: 80 }], dstNamedPortIpSetIds: ['n'] },
+    ctx,
+    false,
+  );
+  assert.equal(lines.length, 2);
+  assert.match(lines[0]!, /th dport \{ 80 \}/);
+  assert.match(lines[1]!, /ip daddr \. meta l4proto \. th dport @s4-n/);
+  assert.ok(!lines[1]!.includes('th dport {'));
+});
+
+test('an unknown IP set makes a positive match impossible and a negative one vacuous', () => {
+  const unknown: RuleRenderContext = { ...ctx, setName: () => undefined };
+  assert.deepEqual(renderRule({ action: 'Allow', position: 0, srcIpSetIds: ['gone'] }, unknown, false), []);
+  assert.deepEqual(renderRule({ action: 'Allow', position: 0, notSrcIpSetIds: ['gone'] }, unknown, false), ['meta mark set meta mark | 0x10000 return']);
+});
+
+test('Pass in a profile just returns; in a policy it sets the pass mark', () => {
+  assert.deepEqual(renderRule({ action: 'Pass', position: 0 }, ctx, true), ['return']);
+  assert.deepEqual(renderRule({ action: 'Pass', position: 0 }, ctx, false), ['meta mark set meta mark | 0x20000 return']);
+});
+
+test('ip-port members become concatenations', () => {
+  assert.equal(ipPortElement('10.0.0.5,tcp:8080'), '10.0.0.5 . tcp . 8080');
+  assert.equal(ipPortElement('fd00::5,udp:53'), 'fd00::5 . udp . 53');
+  assert.equal(ipPortElement('garbage'), undefined);
+});
+
+test('tier walk: skip empty tiers, guard by pass mark, default Deny drops, Pass falls through, profiles, drop', () => {
+  const s = emptyDesiredState();
+  const p = (name: string) => ({ tier: name, name: 'p' });
+  for (const t of ['t1', 't2', 't3']) applyMessages(s, [{ kind: 'ActivePolicyUpdate', id: p(t), policy: { inboundRules: [], outboundRules: [] } }]);
+  applyMessages(s, [{ kind: 'ActiveProfileUpdate', id: { name: 'prof' }, profile: { inboundRules: [], outboundRules: [] } }]);
+  const tiers: TierInfo[] = [
+    { name: 't1', defaultAction: 'Deny', ingressPolicies: [p('t1')], egressPolicies: [] },
+    { name: 't2', defaultAction: 'Pass', ingressPolicies: [p('t2')], egressPolicies: [p('t2')] },
+    { name: 't3', defaultAction: 'Deny', ingressPolicies: [], egressPolicies: [] },
+  ];
+  const pi = (t: string) => policyChainName(`${t}//p`, 'in');
+  assert.deepEqual(endpointChainLines(s, { tiers, profileIds: ['prof', 'missing'] }, 'in', DEFAULT_NFT_OPTIONS), [
+    'meta mark set meta mark & 0xfffcffff',
+    `meta mark & 0x20000 == 0 jump ${pi('t1')}`,
+    'meta mark & 0x10000 == 0x10000 return',
+    'meta mark & 0x20000 == 0 drop',
+    'meta mark set meta mark & 0xfffdffff',
+    `meta mark & 0x20000 == 0 jump ${pi('t2')}`,
+    'meta mark & 0x10000 == 0x10000 return',
+    'meta mark set meta mark & 0xfffdffff',
+    `jump ${profileChainName('prof', 'in')}`,
+    'meta mark & 0x10000 == 0x10000 return',
+    'drop',
+  ]);
+  // Egress: only t2 applies; no tiers at all → straight to profiles.
+  const out = endpointChainLines(s, { tiers, profileIds: [] }, 'out', DEFAULT_NFT_OPTIONS);
+  assert.equal(out.filter((l) => l.includes('jump')).length, 1);
+  assert.deepEqual(endpointChainLines(s, { tiers: [], profileIds: [] }, 'in', DEFAULT_NFT_OPTIONS), ['meta mark set meta mark & 0xfffcffff', 'drop']);
+});
+
+test('the ruleset is deterministic, replaces only our table, and dispatches by interface', () => {
+  const a = renderRuleset(stateWithPolicy([{ action: 'Allow', position: 0 }], []));
+  const b = renderRuleset(stateWithPolicy([{ action: 'Allow', position: 0 }], []));
+  assert.equal(a, b);
+  assert.ok(a.startsWith('table inet cattail {}\ndelete table inet cattail\ntable inet cattail {\n'));
+  assert.ok(!/table (ip|ip6|inet|bridge|arp|netdev) (?!cattail)/.test(a));
+  assert.match(a, /iifname vmap \{ "cali1" : jump from-wl-cali1 \}/);
+  assert.match(a, /oifname vmap \{ "cali1" : jump to-wl-cali1 \}/);
+  assert.match(a, /ct state established,related accept\n\t\tct state invalid drop/);
+  assert.match(a, /iifname "cali\*" drop/);
+  // Neighbour discovery from workloads is accepted before the endpoint-to-host drop.
+  const input = chain(a, 'filter-input');
+  assert.ok(input.indexOf('iifname "cali*" icmpv6 type { 130, 131, 132, 133, 135, 136 } accept') >= 0);
+  assert.ok(input.indexOf('icmpv6 type {') < input.indexOf('iifname "cali*" drop'));
+});
+
+test('FelixConfiguration keys change the log prefix, interface prefixes, endpoint-to-host action and failsafes', () => {
+  const opts = nftOptionsFromConfig({
+    logPrefix: 'mine',
+    interfacePrefix: 'cali,tap',
+    defaultEndpointToHostAction: 'Accept',
+    failsafeInboundHostPorts: [{ protocol: 'TCP', port: 2222 }, { protocol: 'UDP', port: 53, net: '10.0.0.0/8' }, { port: 23 }],
+    failsafeOutboundHostPorts: [],
+  });
+  assert.deepEqual([opts.logPrefix, opts.interfacePrefixes, opts.endpointToHostAction], ['mine', ['cali', 'tap'], 'Accept']);
+  assert.deepEqual(opts.failsafeInbound, [{ protocol: 'tcp', port: 2222 }, { protocol: 'udp', port: 53, net: '10.0.0.0/8' }, { protocol: 'tcp', port: 23 }]);
+  assert.deepEqual(opts.failsafeOutbound, []);
+  assert.match(renderRuleset(stateWithPolicy([], []), opts), /iifname "tap\*" accept/);
+  const input = chain(renderRuleset(stateWithHostEndpoint([], []), opts), 'filter-input');
+  assert.match(input, /iifname \{ "eth0" \} meta l4proto \. th dport \{ tcp \. 2222, tcp \. 23 \} accept/);
+  assert.match(input, /iifname \{ "eth0" \} ip saddr 10\.0\.0\.0\/8 meta l4proto udp th dport 53 accept/);
+  // PascalCase (environment-style) names work too; absent keys keep Calico's defaults.
+  assert.equal(nftOptionsFromConfig({ LogPrefix: 'env' }).logPrefix, 'env');
+  assert.equal(nftOptionsFromConfig({}).failsafeInbound[0]?.port, 22);
+});
+
+test('host endpoints: failsafes first, then dispatch in input, output and forward', () => {
+  const text = renderRuleset(stateWithHostEndpoint([{ action: 'Allow', position: 0 }], []));
+  const input = chain(text, 'filter-input');
+  assert.ok(input.indexOf('meta l4proto . th dport { tcp . 22,') < input.indexOf('iifname vmap { "eth0" : jump from-hep-eth0 }'));
+  assert.match(chain(text, 'filter-output'), /oifname \{ "eth0" \} meta l4proto \. th dport \{ udp \. 53,.*\} accept\n\t\toifname vmap \{ "eth0" : jump to-hep-eth0 \}/);
+  assert.match(chain(text, 'filter-forward'), /iifname vmap \{ "eth0" : jump from-hep-fw-eth0 \}/);
+  assert.match(chain(text, 'from-hep-eth0'), new RegExp(`jump ${policyChainName('default//p', 'in')}`));
+  assert.match(chain(text, 'to-hep-eth0'), new RegExp(`jump ${profileChainName('kns.default', 'out')}`));
+  // Without host endpoints there is no output chain at all.
+  assert.doesNotMatch(renderRuleset(stateWithPolicy([], [])), /filter-output/);
+});
+
+test('host endpoint forward chain: no applyOnForward tiers lets traffic through', () => {
+  const s = emptyDesiredState();
+  applyMessages(s, [{ kind: 'HostEndpointUpdate', id: { name: 'h' }, endpoint: { name: 'eth1', expectedIpv4Addrs: [], expectedIpv6Addrs: [], profileIds: [], tiers: [], untrackedTiers: [], preDnatTiers: [], forwardTiers: [] } }]);
+  const text = renderRuleset(s);
+  assert.match(chain(text, 'from-hep-fw-eth1'), /meta mark set meta mark \| 0x10000 return/);
+  assert.match(chain(text, 'from-hep-eth1'), /\tdrop\n$/);
+});

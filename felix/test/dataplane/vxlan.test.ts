@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyMessages, emptyDesiredState } from '../../src/dataplane/desired-state.js';
+import { desiredVxlan, parseVxlanLink, vxlanCommands } from '../../src/dataplane/vxlan.js';
+
+function state(vxlanEnabled = true) {
+  const s = emptyDesiredState();
+  applyMessages(s, [
+    { kind: 'EncapsulationUpdate', ipipEnabled: false, vxlanEnabled, vxlanEnabledV6: false },
+    { kind: 'VXLANTunnelEndpointUpdate', node: 'n1', ipv4Addr: '10.65.0.0', parentDeviceIp: '192.168.0.1', mac: '66:00:00:00:00:01' },
+    { kind: 'VXLANTunnelEndpointUpdate', node: 'n2', ipv4Addr: '10.65.1.0', parentDeviceIp: '192.168.0.2', mac: '66:00:00:00:00:02' },
+  ]);
+  return s;
+}
+
+test('a missing device is created with vni 4096, port 4789, learning off, and peers are added', () => {
+  const cmds = vxlanCommands(desiredVxlan(state(), 'n1'), { addresses: [], neighbours: [], fdb: [] });
+  assert.deepEqual(cmds.ip, [
+    'link add vxlan.calico address 66:00:00:00:00:01 type vxlan id 4096 dstport 4789 local 192.168.0.1 nolearning',
+    'addr replace 10.65.0.0/32 dev vxlan.calico',
+    'link set vxlan.calico up',
+    'neigh replace 10.65.1.0 lladdr 66:00:00:00:00:02 dev vxlan.calico nud permanent',
+  ]);
+  assert.deepEqual(cmds.bridge, ['fdb replace 66:00:00:00:00:02 dev vxlan.calico dst 192.168.0.2 self permanent']);
+});
+
+test('a correct device with correct peers needs nothing; stale peers are removed; a wrong device is recreated', () => {
+  const link = parseVxlanLink([{ ifname: 'vxlan.calico', flags: ['UP'], address: '66:00:00:00:00:01', linkinfo: { info_data: { id: 4096, port: 4789, local: '192.168.0.1', learning: false } } }]);
+  const ok = { device: link, addresses: ['10.65.0.0/32'], neighbours: [{ ip: '10.65.1.0', mac: '66:00:00:00:00:02' }], fdb: [{ mac: '66:00:00:00:00:02', dst: '192.168.0.2' }] };
+  assert.deepEqual(vxlanCommands(desiredVxlan(state(), 'n1'), ok), { ip: [], bridge: [] });
+  const stale = { ...ok, neighbours: [...ok.neighbours, { ip: '10.65.5.0', mac: '66:00:00:00:00:05' }], fdb: [...ok.fdb, { mac: '66:00:00:00:00:05', dst: '192.168.0.5' }] };
+  assert.deepEqual(vxlanCommands(desiredVxlan(state(), 'n1'), stale), {
+    ip: ['neigh del 10.65.5.0 dev vxlan.calico'],
+    bridge: ['fdb del 66:00:00:00:00:05 dev vxlan.calico dst 192.168.0.5 self'],
+  });
+  const wrong = { ...ok, device: { ...link!, vni: 1 } };
+  assert.equal(vxlanCommands(desiredVxlan(state(), 'n1'), wrong).ip[0], 'link del vxlan.calico');
+});
+
+test('VXLAN disabled: the device is removed if present', () => {
+  const link = parseVxlanLink([{ ifname: 'vxlan.calico', flags: [] }]);
+  assert.deepEqual(vxlanCommands(desiredVxlan(state(false), 'n1'), { device: link, addresses: [], neighbours: [], fdb: [] }).ip, ['link del vxlan.calico']);
+  assert.deepEqual(vxlanCommands(desiredVxlan(state(false), 'n1'), { addresses: [], neighbours: [], fdb: [] }).ip, []);
+});
