@@ -8,3 +8,32 @@ export { derivedVXLANMac } from './calc/vxlan-resolver.js';
 export { FelixError, InvalidResourceError } from './errors.js';
 export type * from './proto/messages.js';
 export * from './dataplane/index.js';
+export { FelixAgent, type FelixAgentOptions, type FelixAgentStatus } from './agent/felix-agent.js';
+export {
+  FELIX_PARAMS,
+  RESTART_REQUIRED,
+  changedParams,
+  dataplaneConfig,
+  loadFelixConfig,
+  loadFelixLayers,
+  loggableFelixConfig,
+  parseConfigFile,
+  parseFailsafePorts,
+  resolveFelixConfig,
+  type FelixConfig,
+  type FelixLayers,
+  type FelixParam,
+  type LoadFelixOptions,
+  type ResolvedFelixConfig,
+} from './config.js';
+export {
+  FELIX_CLIENT_ID,
+  FelixConfigFileError,
+  FelixDaemon,
+  type DataplaneFactoryOptions,
+  type FelixDependencies,
+  type FelixPorts,
+  type FelixStatus,
+  type ManagedDataplane,
+} from './daemon.js';
+export { STATUS_PREFIX, StatusReporter, statusKey, type NodeStatus, type StatusReporterOptions, type StatusStore } from './agent/status-reporter.js';

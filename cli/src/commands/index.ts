@@ -10,6 +10,7 @@ import { getCommand } from './get.js';
 import { replaceCommand } from './replace.js';
 import { selectorCommand } from './selector.js';
 import { confdCommand } from './confd.js';
+import { felixCommand } from './felix.js';
 import { typhaCommand } from './typha.js';
 import { versionCommand } from './version.js';
 
@@ -22,5 +23,6 @@ export const COMMANDS: readonly Command[] = [
   selectorCommand,
   typhaCommand,
   confdCommand,
+  felixCommand,
   versionCommand,
 ];

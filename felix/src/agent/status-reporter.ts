@@ -1,0 +1,103 @@
+/**
+ * StatusReporter: writes this node's Felix status to etcd under a lease, so an operator (or
+ * `etcdctl get --prefix /cattail/felix/v2/`) sees which nodes are live and in sync, and a node
+ * that dies disappears within the TTL (Calico's ReportingIntervalSecs / ReportingTTLSecs).
+ *
+ *   every interval: grant(ttl) ─▶ put(/cattail/felix/v2/<node>/status, json, lease) ─▶ revoke(previous)
+ *
+ * One fresh lease per report rather than a kept-alive one: three unary calls per interval, no
+ * stream to watch for loss, and an etcd outage needs no recovery path (the next report simply
+ * grants again). Revoking the previous lease does not delete the key: it is attached to the new
+ * one by then.
+ *
+ * The key lives outside `/calico/`, which every Typha watches: a report per node per interval
+ * would otherwise wake every Typha's sync pipeline for a key it ignores.
+ */
+import type { Clock, Logger, TimerHandle } from '@cattail/typha/client';
+import { noopLogger } from '@cattail/typha/client';
+
+export const STATUS_PREFIX = '/cattail/felix/v2/';
+
+export function statusKey(node: string): string {
+  return `${STATUS_PREFIX}${node}/status`;
+}
+
+/** The few etcd calls the reporter makes; an EtcdClient fits. */
+export interface StatusStore {
+  grant(ttlSeconds: number): Promise<{ id: string }>;
+  put(key: string, value: string, options: { lease?: string }): Promise<unknown>;
+  revoke(id: string): Promise<void>;
+}
+
+export interface NodeStatus {
+  time: string;
+  inSync: boolean;
+  typhaConnected: boolean;
+  dataplaneErrors: number;
+}
+
+export interface StatusReporterOptions {
+  store: StatusStore;
+  nodeName: string;
+  intervalMs: number;
+  ttlSeconds: number;
+  status: () => Omit<NodeStatus, 'time'>;
+  clock: Clock;
+  /** Epoch milliseconds for the `time` field. */
+  wallClock?: () => number;
+  logger?: Logger;
+}
+
+export class StatusReporter {
+  readonly #o: StatusReporterOptions;
+  readonly #log: Logger;
+  #lease: string | undefined;
+  #timer: TimerHandle | undefined;
+  #running: Promise<void> | undefined;
+  #closed = false;
+  #failures = 0;
+
+  constructor(opts: StatusReporterOptions) {
+    this.#o = opts;
+    this.#log = opts.logger ?? noopLogger;
+  }
+
+  /** Reports now, then every interval. */
+  start(): void {
+    this.#tick();
+  }
+
+  /** Writes one report; resolves when it is stored (or has failed and been logged). */
+  async report(): Promise<void> {
+    const status: NodeStatus = { time: new Date((this.#o.wallClock ?? Date.now)()).toISOString(), ...this.#o.status() };
+    try {
+      const { id } = await this.#o.store.grant(this.#o.ttlSeconds);
+      await this.#o.store.put(statusKey(this.#o.nodeName), JSON.stringify(status), { lease: id });
+      const previous = this.#lease;
+      this.#lease = id;
+      if (previous !== undefined) await this.#o.store.revoke(previous).catch(() => undefined);
+      if (this.#failures > 0) this.#log.info({ failures: this.#failures }, 'status report written again');
+      this.#failures = 0;
+    } catch (err) {
+      if (this.#failures++ === 0) this.#log.warn({ err }, 'cannot write the status report; will retry each interval');
+    }
+  }
+
+  /** Stops reporting and removes the report (its lease is revoked). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
+    await this.#running;
+    const lease = this.#lease;
+    this.#lease = undefined;
+    if (lease !== undefined) await this.#o.store.revoke(lease).catch(() => undefined);
+  }
+
+  #tick(): void {
+    if (this.#closed) return;
+    this.#running = this.report().finally(() => {
+      this.#running = undefined;
+      if (!this.#closed) this.#timer = this.#o.clock.setTimeout((self: StatusReporter) => self.#tick(), this.#o.intervalMs, this);
+    });
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * Felix's configuration, with Calico's precedence (highest first):
+ *
+ *   FELIX_<NAME> environment ─▶ config file (FELIX_CONFIGFILE) ─▶ FelixConfiguration
+ *   `node.<node>` ─▶ FelixConfiguration `default` ─▶ built-in default
+ *
+ * The two FelixConfiguration layers arrive merged in the calc graph's ConfigUpdate (see
+ * calc/config-calculator.ts); their keys are the camelCase spec fields (`logSeverityScreen`,
+ * `routeRefreshInterval: "90s"`). The environment and file layers are read once at start
+ * ({@link loadFelixLayers}); {@link resolveFelixConfig} puts a datastore spec under them. A bad
+ * env or file value stops Felix at start; a bad datastore value is ignored (logged by the
+ * caller), as Calico does, so one typo in a shared resource does not stop every node.
+ *
+ * The config file is Calico's felix.cfg format: INI-like `Name = value` lines, names
+ * case-insensitive, `#` and `;` comments, `[section]` headers ignored.
+ *
+ * Settings in {@link RESTART_REQUIRED} are fixed for the life of the process (they choose and
+ * wire the parts); when the datastore changes one, the daemon logs "restart required".
+ * NodeName is FELIX_FELIXHOSTNAME, else NODENAME, else the host name (Calico's order). The etcd
+ * settings for the status report are also read as calicoctl's ETCD_ENDPOINTS, ETCD_CA_CERT_FILE, …
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError, envSource, loadConfig, redactConfig, type ConfigIssue, type ConfigSource, type ParamTable } from '@cattail/api';
+
+export const FELIX_PARAMS = {
+  FelixHostname: { type: 'string', default: '', help: 'This node (also NODENAME; default: the host name)' },
+  ConfigFile: { type: 'string', default: '', help: 'Optional felix.cfg (INI-like `Name = value`), between env and datastore (env/file only)' },
+  DataplaneMode: { type: 'enum', default: 'linux', values: ['linux', 'dry-run'], help: 'linux: program routes and nftables; dry-run: compute only (ours)' },
+  Netns: { type: 'string', default: '', help: 'Program the dataplane inside this named network namespace (lab and tests; ours)' },
+
+  TyphaAddr: { type: 'string', default: '', help: 'Typha address(es): host:port, comma-separated; a host name finds every address it resolves to' },
+  TyphaK8sServiceName: { type: 'string', default: '', help: 'Without TyphaAddr: find Typha through this Kubernetes Service' },
+  TyphaK8sNamespace: { type: 'string', default: 'kube-system', help: 'Namespace of that Service' },
+  TyphaReadTimeout: { type: 'seconds', default: 30, min: 1, max: 3600, help: 'No frame from Typha for this long: reconnect' },
+  TyphaCAFile: { type: 'string', default: '', help: 'CA that signed Typha’s certificate (enables TLS)' },
+  TyphaCertFile: { type: 'string', default: '', help: 'Client certificate for Typha' },
+  TyphaKeyFile: { type: 'string', default: '', help: 'Client key for Typha' },
+  TyphaCN: { type: 'string', default: '', help: 'Accept a Typha certificate with this CN' },
+  TyphaURISAN: { type: 'string', default: '', help: 'Accept a Typha certificate with this URI SAN' },
+
+  RouteRefreshInterval: { type: 'seconds', default: 90, min: 0.1, max: 86400, help: 'Drift repair: re-read and re-apply the dataplane this often' },
+  DataplaneDebounceMs: { type: 'int', default: 50, min: 0, max: 60000, help: 'Collect messages this long before an apply (ours)' },
+
+  HealthEnabled: { type: 'bool', default: false, help: 'Serve /liveness, /readiness, /status' },
+  HealthHost: { type: 'string', default: 'localhost', help: 'Health server address' },
+  HealthPort: { type: 'int', default: 9099, min: 0, max: 65535, help: 'Health server port' },
+  PrometheusMetricsEnabled: { type: 'bool', default: false, help: 'Serve Prometheus /metrics' },
+  PrometheusMetricsHost: { type: 'string', default: '', help: 'Metrics server address (default all)' },
+  PrometheusMetricsPort: { type: 'int', default: 9091, min: 0, max: 65535, help: 'Metrics server port' },
+
+  // Read by the dataplane from the merged FelixConfiguration; env and file values are laid over
+  // it (dataplaneConfig) so they win there too. '' means not set here.
+  LogPrefix: { type: 'string', default: '', help: 'Prefix of nftables log lines (dataplane default "calico-packet")' },
+  InterfacePrefix: { type: 'string', default: '', help: 'Workload interface name prefixes, comma-separated (dataplane default "cali")' },
+  DefaultEndpointToHostAction: { type: 'enum', default: '', values: ['', 'Drop', 'Accept', 'Return'], help: 'Workload-to-host traffic after policy (dataplane default Drop)' },
+  FailsafeInboundHostPorts: { type: 'string', default: '', help: 'Host ports always open inbound: proto:port or proto:net:port, comma-separated; "none" for none' },
+  FailsafeOutboundHostPorts: { type: 'string', default: '', help: 'Host ports always open outbound, same format' },
+
+  EtcdEndpoints: { type: 'list', default: [], help: 'etcd for the status report (also ETCD_ENDPOINTS); empty: no report' },
+  EtcdCaFile: { type: 'string', default: '', help: 'CA bundle for etcd TLS (also ETCD_CA_CERT_FILE)' },
+  EtcdCertFile: { type: 'string', default: '', help: 'Client certificate for etcd TLS (also ETCD_CERT_FILE)' },
+  EtcdKeyFile: { type: 'string', default: '', help: 'Client key for etcd TLS (also ETCD_KEY_FILE)' },
+  EtcdUsername: { type: 'string', default: '', help: 'etcd user (also ETCD_USERNAME)' },
+  EtcdPassword: { type: 'string', default: '', secret: true, help: 'etcd password (also ETCD_PASSWORD)' },
+  ReportingIntervalSecs: { type: 'seconds', default: 30, min: 0, max: 86400, help: 'Write the node status this often; 0: never' },
+  ReportingTTLSecs: { type: 'seconds', default: 90, min: 1, max: 86400, help: 'The status report expires this long after it was written' },
+
+  LogSeverityScreen: { type: 'enum', default: 'Info', values: ['Debug', 'Info', 'Warning', 'Error', 'Fatal'], help: 'Log level' },
+} as const satisfies ParamTable;
+
+export type FelixParam = keyof typeof FELIX_PARAMS;
+
+export type FelixConfig = {
+  readonly [K in FelixParam]: (typeof FELIX_PARAMS)[K]['type'] extends 'int' | 'float' | 'seconds'
+    ? number
+    : (typeof FELIX_PARAMS)[K]['type'] extends 'bool'
+      ? boolean
+      : (typeof FELIX_PARAMS)[K]['type'] extends 'list'
+        ? readonly string[]
+        : string;
+};
+
+/** Chosen once at start: a datastore change to one of these needs a restart. */
+export const RESTART_REQUIRED: ReadonlySet<FelixParam> = new Set<FelixParam>([
+  'FelixHostname',
+  'ConfigFile',
+  'DataplaneMode',
+  'Netns',
+  'TyphaAddr',
+  'TyphaK8sServiceName',
+  'TyphaK8sNamespace',
+  'TyphaReadTimeout',
+  'TyphaCAFile',
+  'TyphaCertFile',
+  'TyphaKeyFile',
+  'TyphaCN',
+  'TyphaURISAN',
+  'RouteRefreshInterval',
+  'DataplaneDebounceMs',
+  'HealthEnabled',
+  'HealthHost',
+  'HealthPort',
+  'PrometheusMetricsEnabled',
+  'PrometheusMetricsHost',
+  'PrometheusMetricsPort',
+  'EtcdEndpoints',
+  'EtcdCaFile',
+  'EtcdCertFile',
+  'EtcdKeyFile',
+  'EtcdUsername',
+  'EtcdPassword',
+  'ReportingIntervalSecs',
+  'ReportingTTLSecs',
+]);
+
+/** Settings that only env or the file may set (they pick the node and where config comes from). */
+const LOCAL_ONLY: ReadonlySet<FelixParam> = new Set<FelixParam>([
+  'FelixHostname',
+  'ConfigFile',
+  'Netns',
+  'EtcdEndpoints',
+  'EtcdCaFile',
+  'EtcdCertFile',
+  'EtcdKeyFile',
+  'EtcdUsername',
+  'EtcdPassword',
+]);
+
+/** calicoctl's etcd variables, read below FELIX_ values (Calico's Felix reads them too). */
+const ETCD_ALIASES: ReadonlyArray<readonly [param: FelixParam, env: string]> = [
+  ['EtcdEndpoints', 'ETCD_ENDPOINTS'],
+  ['EtcdCaFile', 'ETCD_CA_CERT_FILE'],
+  ['EtcdCertFile', 'ETCD_CERT_FILE'],
+  ['EtcdKeyFile', 'ETCD_KEY_FILE'],
+  ['EtcdUsername', 'ETCD_USERNAME'],
+  ['EtcdPassword', 'ETCD_PASSWORD'],
+];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The env and file layers, read once at start. */
+export interface FelixLayers {
+  readonly nodeName: string;
+  readonly file: ConfigSource;
+  readonly env: ConfigSource;
+}
+
+/** Parses felix.cfg text: `Name = value` per line; throws ConfigError naming bad lines. */
+export function parseConfigFile(text: string, name = 'config file'): ConfigSource {
+  const values: Record<string, string> = {};
+  const issues: ConfigIssue[] = [];
+  const byLower = new Map(Object.keys(FELIX_PARAMS).map((k) => [k.toLowerCase(), k]));
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';') || (line.startsWith('[') && line.endsWith(']'))) return;
+    const eq = line.indexOf('=');
+    if (eq <= 0) {
+      issues.push({ param: `line ${i + 1}`, source: name, message: `expected "Name = value", got "${line}"` });
+      return;
+    }
+    const key = byLower.get(line.slice(0, eq).trim().toLowerCase());
+    if (key === undefined) {
+      issues.push({ param: line.slice(0, eq).trim(), source: name, message: `unknown setting (line ${i + 1})` });
+      return;
+    }
+    values[key] = line.slice(eq + 1).trim();
+  });
+  if (issues.length) throw new ConfigError(issues);
+  return { name, values };
+}
+
+export interface LoadFelixOptions {
+  /** The default node name (the host name). */
+  hostname?: string;
+  /** Reads the config file (tests replace it). */
+  readFile?: (path: string) => string;
+}
+
+/** Reads env and the optional config file; the file's path may only come from env. */
+export function loadFelixLayers(env: Env, opts: LoadFelixOptions = {}): FelixLayers {
+  const felixEnv = envSource(FELIX_PARAMS, 'FELIX_', env);
+  const aliases: Record<string, string> = {};
+  for (const [param, name] of ETCD_ALIASES) {
+    const v = env[name];
+    if (v !== undefined && v !== '') aliases[param] = v;
+  }
+  const envLayer: ConfigSource = { name: 'environment', values: { ...aliases, ...felixEnv.values } };
+  let file: ConfigSource = { name: 'config file', values: {} };
+  const path = envLayer.values.ConfigFile?.trim();
+  if (path) {
+    let text: string;
+    try {
+      text = (opts.readFile ?? ((p) => readFileSync(p, 'utf8')))(path);
+    } catch (err) {
+      throw new ConfigError([{ param: 'ConfigFile', source: 'environment', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
+    }
+    file = parseConfigFile(text, `config file ${path}`);
+  }
+  const nodeName = (envLayer.values.FelixHostname?.trim() || file.values.FelixHostname?.trim() || env.NODENAME?.trim() || opts.hostname || '').trim();
+  const layers: FelixLayers = { nodeName, file, env: envLayer };
+  // Validate the local layers once, now: a bad value stops Felix at start.
+  resolveFelixConfig(layers, {});
+  return layers;
+}
+
+const GO_DURATION = /^([0-9.]+)(ms|s|m|h)$/;
+const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+
+/** FelixConfiguration spec (camelCase) → source values, durations ("90s") in seconds. */
+function datastoreSource(spec: Readonly<Record<string, unknown>>): ConfigSource {
+  const byLower = new Map(Object.keys(FELIX_PARAMS).map((k) => [k.toLowerCase(), k as FelixParam]));
+  const values: Record<string, string> = {};
+  for (const [k, v] of Object.entries(spec)) {
+    const param = byLower.get(k.toLowerCase());
+    if (param === undefined || LOCAL_ONLY.has(param) || DATAPLANE_SET.has(param) || v === null || v === undefined) continue;
+    let s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+    const d = FELIX_PARAMS[param].type === 'seconds' ? GO_DURATION.exec(s.trim()) : null;
+    if (d) s = String(Number(d[1]) * UNIT_SECONDS[d[2]]);
+    values[param] = s;
+  }
+  return { name: 'FelixConfiguration', values };
+}
+
+export interface ResolvedFelixConfig {
+  config: FelixConfig;
+  /** Datastore values that were ignored (bad type or range). */
+  ignored: ConfigIssue[];
+}
+
+/** The settings the dataplane reads from the ConfigUpdate, by their spec (camelCase) names. */
+const DATAPLANE_PARAMS = ['LogPrefix', 'InterfacePrefix', 'DefaultEndpointToHostAction', 'FailsafeInboundHostPorts', 'FailsafeOutboundHostPorts'] as const;
+
+/** The dataplane reads these from the spec itself; the datastore layer leaves them alone. */
+const DATAPLANE_SET: ReadonlySet<FelixParam> = new Set<FelixParam>(DATAPLANE_PARAMS);
+
+const FAILSAFE = /^(tcp|udp|sctp):(?:([0-9a-fA-F.:]+\/[0-9]+):)?([0-9]+)$/i;
+
+/** Calico's env form of failsafe ports (`tcp:22,udp:68,tcp:10.0.0.0/8:179`, or `none`) as spec entries. */
+export function parseFailsafePorts(text: string): Array<{ protocol: string; port: number; net?: string }> | undefined {
+  const t = text.trim();
+  if (t.toLowerCase() === 'none') return [];
+  const out: Array<{ protocol: string; port: number; net?: string }> = [];
+  for (const part of t.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = FAILSAFE.exec(part);
+    if (!m || Number(m[3]) > 65535) return undefined;
+    out.push({ protocol: m[1].toUpperCase(), port: Number(m[3]), ...(m[2] ? { net: m[2] } : {}) });
+  }
+  return out;
+}
+
+/**
+ * The ConfigUpdate spec the dataplane gets: the merged FelixConfiguration with the env and file
+ * values of the dataplane's settings laid over it, so env > file > datastore holds there too.
+ */
+export function dataplaneConfig(config: FelixConfig, spec: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...spec };
+  for (const param of DATAPLANE_PARAMS) {
+    const v = config[param];
+    if (v === '') continue;
+    const key = param[0].toLowerCase() + param.slice(1);
+    out[key] = param.startsWith('Failsafe') ? (parseFailsafePorts(v) ?? out[key]) : v;
+  }
+  return out;
+}
+
+/** The effective configuration: env over file over the merged FelixConfiguration spec. */
+export function resolveFelixConfig(layers: FelixLayers, datastoreSpec: Readonly<Record<string, unknown>>): ResolvedFelixConfig {
+  const ds = datastoreSource(datastoreSpec);
+  let ignored: ConfigIssue[] = [];
+  let loaded: Readonly<FelixConfig>;
+  try {
+    loaded = loadConfig<FelixConfig>(FELIX_PARAMS, [ds, layers.file, layers.env]);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const local = err.issues.filter((i) => i.source !== ds.name);
+    if (local.length) throw new ConfigError(local);
+    ignored = [...err.issues];
+    const values = { ...ds.values };
+    for (const i of ignored) delete values[i.param];
+    loaded = loadConfig<FelixConfig>(FELIX_PARAMS, [{ name: ds.name, values }, layers.file, layers.env]);
+  }
+  const config: FelixConfig = Object.freeze({ ...loaded, FelixHostname: layers.nodeName });
+  const issues: ConfigIssue[] = [];
+  if (config.FelixHostname === '') issues.push({ param: 'FelixHostname', source: 'config', message: 'is required: set FELIX_FELIXHOSTNAME or NODENAME' });
+  for (const param of ['FailsafeInboundHostPorts', 'FailsafeOutboundHostPorts'] as const) {
+    if (config[param] !== '' && parseFailsafePorts(config[param]) === undefined) {
+      issues.push({ param, source: 'config', message: `"${config[param]}" is not a list of proto:port or proto:net:port (e.g. tcp:22,udp:68), or none` });
+    }
+  }
+  if ((config.TyphaCertFile === '') !== (config.TyphaKeyFile === '')) {
+    issues.push({ param: 'TyphaCertFile', source: 'config', message: 'TyphaCertFile and TyphaKeyFile go together' });
+  }
+  if (issues.length) throw new ConfigError(issues);
+  return { config, ignored };
+}
+
+/** The start-up configuration (no datastore layer yet). Throws ConfigError listing every bad value. */
+export function loadFelixConfig(env: Env, opts: LoadFelixOptions = {}): { layers: FelixLayers; config: FelixConfig } {
+  const layers = loadFelixLayers(env, opts);
+  const config = resolveFelixConfig(layers, {}).config;
+  // Typha is how this Felix reads the datastore, so a way to find it is required up front.
+  // (Library callers that inject a Discovery use loadFelixLayers and skip this check.)
+  if (config.TyphaAddr.trim() === '' && config.TyphaK8sServiceName.trim() === '') {
+    throw new ConfigError([{ param: 'TyphaAddr', source: 'config', message: 'is required unless TyphaK8sServiceName is set: set FELIX_TYPHAADDR, e.g. 10.0.0.5:5473' }]);
+  }
+  return { layers, config };
+}
+
+/** The parameters whose values differ between two configurations. */
+export function changedParams(a: FelixConfig, b: FelixConfig): FelixParam[] {
+  return (Object.keys(FELIX_PARAMS) as FelixParam[]).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}
+
+export function loggableFelixConfig(config: FelixConfig): Record<string, unknown> {
+  return redactConfig(FELIX_PARAMS, config);
+}

@@ -1,0 +1,279 @@
+/**
+ * FelixDaemon: the wiring of one Felix, with nothing of its own to decide. `cattail felix` and
+ * the integration tests both build it from FelixLayers, so a test runs a complete Felix
+ * in-process against real etcd and Typha, programming a real kernel inside a netns.
+ *
+ *   SyncClient(felix, node, discovery) ──callbacks──▶ FelixAgent ──▶ CalcGraph ──▶ Dataplane
+ *                                                          │ ConfigUpdate             (linux | dry-run)
+ *                                                          ▼
+ *                     resolveFelixConfig(env > file > datastore) ─▶ "restart required" log
+ *   health server: /liveness /readiness /status ──── status()
+ *   metrics server: /metrics ───────────────────────┤
+ *   StatusReporter: etcd /cattail/felix/v2/<node>/status (lease TTL) ┘
+ *
+ * Factories (`dataplane`, `discovery`, `clock`, `exec`) replace a part for a test; by default
+ * each is the real thing the config names.
+ */
+import { readFileSync } from 'node:fs';
+import { etcd } from '@cattail/datastore';
+import { SyncClient, agentDiscovery, noopLogger, realClock, type Clock, type Discovery, type Logger, type TlsOptions } from '@cattail/typha/client';
+import { FelixAgent, type FelixAgentStatus } from './agent/felix-agent.js';
+import { json, serveRoutes, text, type HttpEndpoint } from './agent/http-endpoints.js';
+import { formatMetrics } from './agent/metrics.js';
+import { StatusReporter, type StatusStore } from './agent/status-reporter.js';
+import { RESTART_REQUIRED, changedParams, dataplaneConfig, resolveFelixConfig, type FelixConfig, type FelixLayers } from './config.js';
+import { DryRunDataplane } from './dataplane/dry-run-dataplane.js';
+import { inNetns, processExec, type Exec } from './dataplane/exec.js';
+import { LinuxDataplane, type Timers } from './dataplane/linux-dataplane.js';
+import { FelixError } from './errors.js';
+import type { DataplaneSink } from './proto/messages.js';
+
+/** A dataplane the daemon can start and stop; LinuxDataplane and DryRunDataplane both fit. */
+export interface ManagedDataplane extends DataplaneSink {
+  start?(): void;
+  close?(): void;
+}
+
+export interface DataplaneFactoryOptions {
+  config: FelixConfig;
+  onError: (err: Error) => void;
+}
+
+export interface FelixDependencies {
+  logger?: Logger;
+  discovery?: Discovery;
+  clock?: Clock;
+  /** Runs ip/nft/sysctl (default: child processes, inside FELIX_NETNS when set). */
+  exec?: Exec;
+  dataplane?: (opts: DataplaneFactoryOptions) => ManagedDataplane;
+  /** Applies a new LogSeverityScreen from FelixConfiguration (the root logger is the caller's). */
+  setLogLevel?: (severity: FelixConfig['LogSeverityScreen']) => void;
+  /** Where the status report goes (default: an etcd client on EtcdEndpoints, when set). */
+  statusStore?: (config: FelixConfig) => StatusStore & { close?(): void };
+}
+
+export interface FelixPorts {
+  healthPort?: number;
+  metricsPort?: number;
+}
+
+export interface FelixStatus extends FelixAgentStatus {
+  dataplaneMode: string;
+  dataplaneErrors: number;
+  lastDataplaneError?: string;
+  restartRequired: string[];
+}
+
+export const FELIX_CLIENT_ID = 'cattail-felix/0.1.0';
+
+export class FelixConfigFileError extends FelixError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FELIX_CONFIG_FILE', message, options);
+  }
+}
+
+function runTimer(fn: () => void): void {
+  fn();
+}
+
+/** The dataplane's timer shape on the injected Clock, so a test's clock drives its refresh too. */
+function clockTimers(clock: Clock): Timers {
+  return { setTimeout: (fn, ms) => clock.setTimeout(runTimer, ms, fn), clearTimeout: (h) => clock.clearTimeout(h) };
+}
+
+function etcdOptions(c: FelixConfig): etcd.EtcdClientOptions {
+  return {
+    endpoints: [...c.EtcdEndpoints],
+    ...(c.EtcdCaFile ? { caFile: c.EtcdCaFile } : {}),
+    ...(c.EtcdCertFile ? { certFile: c.EtcdCertFile } : {}),
+    ...(c.EtcdKeyFile ? { keyFile: c.EtcdKeyFile } : {}),
+    ...(c.EtcdUsername ? { username: c.EtcdUsername, password: c.EtcdPassword } : {}),
+  };
+}
+
+function typhaTls(c: FelixConfig): TlsOptions | undefined {
+  if (c.TyphaCAFile === '' && c.TyphaCertFile === '') return undefined;
+  const read = (what: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new FelixConfigFileError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    }
+  };
+  const tls: TlsOptions = {};
+  if (c.TyphaCAFile) tls.ca = read('TyphaCAFile', c.TyphaCAFile);
+  if (c.TyphaCertFile) tls.cert = read('TyphaCertFile', c.TyphaCertFile);
+  if (c.TyphaKeyFile) tls.key = read('TyphaKeyFile', c.TyphaKeyFile);
+  if (c.TyphaCN) tls.cn = c.TyphaCN;
+  if (c.TyphaURISAN) tls.uriSan = c.TyphaURISAN;
+  return tls;
+}
+
+export class FelixDaemon {
+  readonly agent: FelixAgent;
+  readonly dataplane: ManagedDataplane;
+  readonly #layers: FelixLayers;
+  /** What this process was started with (settings in RESTART_REQUIRED stay at these values). */
+  readonly startConfig: FelixConfig;
+  #config: FelixConfig;
+  readonly #log: Logger;
+  readonly #client: SyncClient;
+  #endpoints: HttpEndpoint[] = [];
+  #dataplaneErrors = 0;
+  #lastDataplaneError: string | undefined;
+  readonly #restartRequired = new Set<string>();
+  readonly #setLogLevel: FelixDependencies['setLogLevel'];
+  readonly #statusStore: (StatusStore & { close?(): void }) | undefined;
+  readonly reporter: StatusReporter | undefined;
+
+  constructor(layers: FelixLayers, deps: FelixDependencies = {}) {
+    this.#layers = layers;
+    const config = resolveFelixConfig(layers, {}).config;
+    this.startConfig = this.#config = config;
+    this.#log = deps.logger ?? noopLogger;
+    this.#setLogLevel = deps.setLogLevel;
+    const clock = deps.clock ?? realClock;
+    const onError = (err: Error) => {
+      this.#dataplaneErrors++;
+      this.#lastDataplaneError = err.message;
+      this.#log.warn({ err }, 'dataplane error; will retry');
+    };
+    this.dataplane = deps.dataplane
+      ? deps.dataplane({ config, onError })
+      : config.DataplaneMode === 'dry-run'
+        ? new DryRunDataplane({ nodeName: config.FelixHostname })
+        : new LinuxDataplane({
+            exec: config.Netns ? inNetns(deps.exec ?? processExec(), config.Netns) : (deps.exec ?? processExec()),
+            nodeName: config.FelixHostname,
+            debounceMs: config.DataplaneDebounceMs,
+            refreshIntervalMs: Math.round(config.RouteRefreshInterval * 1000),
+            onError,
+            ...(deps.clock ? { timers: clockTimers(deps.clock) } : {}),
+          });
+    this.agent = new FelixAgent({
+      nodeName: config.FelixHostname,
+      dataplane: this.dataplane,
+      onConfig: (spec) => this.#onDatastoreConfig(spec),
+      dataplaneConfig: (spec) => dataplaneConfig(config, spec),
+      logger: this.#log.child({ component: 'agent' }),
+    });
+    const readTimeoutMs = Math.round(config.TyphaReadTimeout * 1000);
+    const tls = typhaTls(config);
+    this.#client = new SyncClient({
+      syncer: 'felix',
+      node: config.FelixHostname,
+      discovery:
+        deps.discovery ??
+        agentDiscovery({
+          typhaAddr: config.TyphaAddr,
+          k8sServiceName: config.TyphaK8sServiceName,
+          k8sNamespace: config.TyphaK8sNamespace,
+          secure: tls !== undefined,
+          logger: this.#log,
+        }),
+      callbacks: this.agent,
+      clientId: FELIX_CLIENT_ID,
+      readTimeoutMs,
+      pingIntervalMs: Math.max(1, Math.floor(readTimeoutMs / 3)),
+      clock,
+      logger: this.#log.child({ component: 'typha-client' }),
+      ...(tls ? { tls } : {}),
+    });
+    if (config.ReportingIntervalSecs > 0 && (deps.statusStore || config.EtcdEndpoints.length > 0)) {
+      this.#statusStore = deps.statusStore ? deps.statusStore(config) : new etcd.EtcdClient(etcdOptions(config));
+      this.reporter = new StatusReporter({
+        store: this.#statusStore,
+        nodeName: config.FelixHostname,
+        intervalMs: Math.round(config.ReportingIntervalSecs * 1000),
+        ttlSeconds: Math.max(1, Math.round(config.ReportingTTLSecs)),
+        status: () => {
+          const s = this.status();
+          return { inSync: s.inSync, typhaConnected: s.typha.connected, dataplaneErrors: s.dataplaneErrors };
+        },
+        clock,
+        logger: this.#log.child({ component: 'status-reporter' }),
+      });
+    }
+  }
+
+  /** The effective configuration: env > file > FelixConfiguration > default. */
+  get config(): FelixConfig {
+    return this.#config;
+  }
+
+  status(): FelixStatus {
+    return {
+      ...this.agent.status(),
+      dataplaneMode: this.startConfig.DataplaneMode,
+      dataplaneErrors: this.#dataplaneErrors,
+      ...(this.#lastDataplaneError !== undefined ? { lastDataplaneError: this.#lastDataplaneError } : {}),
+      restartRequired: [...this.#restartRequired].sort(),
+    };
+  }
+
+  async start(): Promise<FelixPorts> {
+    const c = this.startConfig;
+    const ports: FelixPorts = {};
+    try {
+      if (c.HealthEnabled) {
+        const health = await serveRoutes(c.HealthHost, c.HealthPort, {
+          '/liveness': () => text(200, 'live'),
+          '/readiness': () => (this.agent.ready ? text(200, 'ready') : text(503, 'not ready')),
+          '/status': () => json(200, this.status()),
+        });
+        this.#endpoints.push(health);
+        ports.healthPort = health.port;
+      }
+      if (c.PrometheusMetricsEnabled) {
+        const metrics = await serveRoutes(c.PrometheusMetricsHost, c.PrometheusMetricsPort, {
+          '/metrics': () => ({ status: 200, type: 'text/plain; version=0.0.4; charset=utf-8', body: formatMetrics(this.status()) }),
+        });
+        this.#endpoints.push(metrics);
+        ports.metricsPort = metrics.port;
+      }
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.dataplane.start?.();
+    this.#client.start();
+    this.reporter?.start();
+    return ports;
+  }
+
+  async stop(): Promise<void> {
+    await this.reporter?.close();
+    this.#statusStore?.close?.();
+    await this.#client.close();
+    this.dataplane.close?.();
+    const endpoints = this.#endpoints;
+    this.#endpoints = [];
+    await Promise.all(endpoints.map((e) => e.close()));
+  }
+
+  #onDatastoreConfig(spec: Record<string, unknown>): void {
+    let next: FelixConfig;
+    try {
+      const resolved = resolveFelixConfig(this.#layers, spec);
+      for (const issue of resolved.ignored) this.#log.warn({ param: issue.param, problem: issue.message }, 'ignoring a bad FelixConfiguration value');
+      next = resolved.config;
+    } catch (err) {
+      this.#log.error({ err }, 'FelixConfiguration rejected; keeping the running configuration');
+      return;
+    }
+    const changed = changedParams(this.#config, next);
+    this.#config = next;
+    for (const param of changed) {
+      if (RESTART_REQUIRED.has(param)) {
+        if (next[param] === this.startConfig[param]) this.#restartRequired.delete(param);
+        else {
+          this.#restartRequired.add(param);
+          this.#log.warn({ param, running: this.startConfig[param], configured: next[param] }, 'configuration changed: restart required');
+        }
+      } else {
+        this.#log.info({ param, value: next[param] }, 'configuration changed');
+        if (param === 'LogSeverityScreen') this.#setLogLevel?.(next.LogSeverityScreen);
+      }
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Clock } from '@cattail/typha/client';
+import { StatusReporter, statusKey, type StatusStore } from '../../src/agent/status-reporter.js';
+
+/** A clock whose timers fire only when the test says so. */
+function manualClock(): Clock & { fire(): void; pending: number } {
+  let timers: Array<() => void> = [];
+  return {
+    now: () => 0,
+    setTimeout: <A>(fn: (a: A) => void, _ms: number, arg: A) => {
+      const t = () => fn(arg);
+      timers.push(t);
+      return t;
+    },
+    clearTimeout: (h) => {
+      timers = timers.filter((t) => t !== h);
+    },
+    fire() {
+      const due = timers;
+      timers = [];
+      for (const t of due) t();
+    },
+    get pending() {
+      return timers.length;
+    },
+  };
+}
+
+class FakeStore implements StatusStore {
+  next = 1;
+  failing = false;
+  readonly live = new Set<string>();
+  readonly kv = new Map<string, { value: string; lease: string | undefined }>();
+  async grant(): Promise<{ id: string }> {
+    if (this.failing) throw new Error('etcd unreachable');
+    const id = String(this.next++);
+    this.live.add(id);
+    return { id };
+  }
+  async put(key: string, value: string, o: { lease?: string }): Promise<void> {
+    this.kv.set(key, { value, lease: o.lease });
+  }
+  async revoke(id: string): Promise<void> {
+    this.live.delete(id);
+    for (const [k, v] of this.kv) if (v.lease === id) this.kv.delete(k);
+  }
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+test('each report is written under a fresh lease; the previous lease is revoked; close removes it', async () => {
+  const store = new FakeStore();
+  const clock = manualClock();
+  let inSync = false;
+  const r = new StatusReporter({ store, nodeName: 'n1', intervalMs: 1000, ttlSeconds: 90, clock, wallClock: () => 0, status: () => ({ inSync, typhaConnected: true, dataplaneErrors: 2 }) });
+  r.start();
+  await settle();
+  assert.deepEqual(JSON.parse(store.kv.get(statusKey('n1'))!.value), { time: '1970-01-01T00:00:00.000Z', inSync: false, typhaConnected: true, dataplaneErrors: 2 });
+  assert.equal(clock.pending, 1);
+  inSync = true;
+  clock.fire();
+  await settle();
+  const entry = store.kv.get(statusKey('n1'))!;
+  assert.equal(JSON.parse(entry.value).inSync, true);
+  assert.equal(entry.lease, '2');
+  assert.deepEqual([...store.live], ['2'], 'one lease alive at a time');
+  await r.close();
+  assert.equal(store.kv.size, 0);
+  assert.equal(clock.pending, 0);
+});
+
+test('a failed report is retried on the next interval', async () => {
+  const store = new FakeStore();
+  store.failing = true;
+  const clock = manualClock();
+  const r = new StatusReporter({ store, nodeName: 'n1', intervalMs: 1000, ttlSeconds: 90, clock, status: () => ({ inSync: true, typhaConnected: false, dataplaneErrors: 0 }) });
+  r.start();
+  await settle();
+  assert.equal(store.kv.size, 0);
+  assert.equal(clock.pending, 1, 'still scheduled');
+  store.failing = false;
+  clock.fire();
+  await settle();
+  assert.equal(JSON.parse(store.kv.get(statusKey('n1'))!.value).typhaConnected, false);
+  await r.close();
+});

@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '@cattail/api';
+import { changedParams, dataplaneConfig, parseFailsafePorts, loadFelixConfig, loadFelixLayers, parseConfigFile, resolveFelixConfig } from '../src/config.js';
+
+test('node name: FELIX_FELIXHOSTNAME, else NODENAME, else the host name', () => {
+  const T = { FELIX_TYPHAADDR: 't:5473' };
+  assert.equal(loadFelixConfig({ ...T, FELIX_FELIXHOSTNAME: 'a', NODENAME: 'b' }, { hostname: 'h' }).config.FelixHostname, 'a');
+  assert.equal(loadFelixConfig({ ...T, NODENAME: 'b' }, { hostname: 'h' }).config.FelixHostname, 'b');
+  assert.equal(loadFelixConfig({ ...T }, { hostname: 'h' }).config.FelixHostname, 'h');
+  assert.throws(() => loadFelixConfig({ ...T }), ConfigError);
+});
+
+test('the command needs a way to find Typha: an address or a Kubernetes Service', () => {
+  assert.throws(() => loadFelixConfig({ NODENAME: 'n' }), /TyphaAddr: is required/);
+  assert.equal(loadFelixConfig({ NODENAME: 'n', FELIX_TYPHAK8SSERVICENAME: 'calico-typha' }).config.TyphaK8sNamespace, 'kube-system');
+});
+
+test('defaults match Calico’s ports; env is case-insensitive; ETCD_ENDPOINTS is read below FELIX_ETCDENDPOINTS', () => {
+  const { config } = loadFelixConfig({ felix_typhaaddr: '10.0.0.5:5473', NODENAME: 'n' });
+  assert.equal(config.TyphaAddr, '10.0.0.5:5473');
+  assert.equal(config.HealthPort, 9099);
+  assert.equal(config.PrometheusMetricsPort, 9091);
+  assert.equal(config.DataplaneMode, 'linux');
+  assert.deepEqual(config.EtcdEndpoints, []);
+  const layers = loadFelixLayers({ NODENAME: 'n', ETCD_ENDPOINTS: 'http://e1:2379,http://e2:2379' });
+  assert.deepEqual(resolveFelixConfig(layers, {}).config.EtcdEndpoints, ['http://e1:2379', 'http://e2:2379']);
+  const both = loadFelixLayers({ NODENAME: 'n', ETCD_ENDPOINTS: 'http://e1:2379', FELIX_ETCDENDPOINTS: 'http://f:2379' });
+  assert.deepEqual(resolveFelixConfig(both, { etcdEndpoints: 'http://ds:2379' }).config.EtcdEndpoints, ['http://f:2379']);
+});
+
+test('precedence: env > config file > FelixConfiguration > default', () => {
+  const file = '[global]\n# comment\nRouteRefreshInterval = 20\nlogseverityscreen = Warning\n';
+  const layers = loadFelixLayers({ NODENAME: 'n', FELIX_CONFIGFILE: '/etc/felix.cfg', FELIX_LOGSEVERITYSCREEN: 'Debug' }, { readFile: (p) => (p === '/etc/felix.cfg' ? file : '') });
+  const { config, ignored } = resolveFelixConfig(layers, { logSeverityScreen: 'Error', routeRefreshInterval: '5s', healthPort: 9199, prometheusMetricsPort: '2m', typhaReadTimeout: '2m' });
+  assert.equal(config.LogSeverityScreen, 'Debug'); // env
+  assert.equal(config.RouteRefreshInterval, 20); // file over datastore
+  assert.equal(config.HealthPort, 9199); // datastore over default
+  assert.equal(config.TyphaReadTimeout, 120, 'a Go duration converts for seconds settings');
+  assert.equal(config.PrometheusMetricsPort, 9091, '"2m" is not a port: ignored');
+  assert.deepEqual(ignored.map((i) => i.param), ['PrometheusMetricsPort']);
+});
+
+test('a bad datastore value is ignored and reported; a bad env value stops start', () => {
+  const layers = loadFelixLayers({ NODENAME: 'n' });
+  const r = resolveFelixConfig(layers, { healthPort: 70000, dataplaneMode: 'dry-run', netns: 'evil' });
+  assert.equal(r.config.HealthPort, 9099);
+  assert.deepEqual(r.ignored.map((i) => i.param), ['HealthPort']);
+  assert.equal(r.config.DataplaneMode, 'dry-run');
+  assert.equal(r.config.Netns, '', 'Netns is env/file only');
+  assert.throws(() => loadFelixLayers({ NODENAME: 'n', FELIX_HEALTHPORT: 'x' }), /HealthPort/);
+  assert.throws(() => loadFelixLayers({ NODENAME: 'n', FELIX_TYPHACERTFILE: '/c' }), /go together/);
+});
+
+test('config file: unknown names and malformed lines are errors', () => {
+  assert.throws(() => parseConfigFile('Nope = 1'), /Nope: unknown setting/);
+  assert.throws(() => parseConfigFile('just text'), /expected "Name = value"/);
+  assert.deepEqual(parseConfigFile('; c\nTyphaAddr = t:1\n').values, { TyphaAddr: 't:1' });
+});
+
+test('changedParams lists exactly the differing settings', () => {
+  const layers = loadFelixLayers({ NODENAME: 'n' });
+  const a = resolveFelixConfig(layers, {}).config;
+  const b = resolveFelixConfig(layers, { dataplaneMode: 'dry-run', logSeverityScreen: 'Debug' }).config;
+  assert.deepEqual(changedParams(a, b).sort(), ['DataplaneMode', 'LogSeverityScreen']);
+});
+
+test('failsafe ports in Calico’s env form', () => {
+  assert.deepEqual(parseFailsafePorts('tcp:22, udp:68,tcp:10.0.0.0/8:179'), [
+    { protocol: 'TCP', port: 22 },
+    { protocol: 'UDP', port: 68 },
+    { protocol: 'TCP', port: 179, net: '10.0.0.0/8' },
+  ]);
+  assert.deepEqual(parseFailsafePorts('none'), []);
+  assert.equal(parseFailsafePorts('icmp:1'), undefined);
+  assert.equal(parseFailsafePorts('tcp:70000'), undefined);
+  assert.throws(() => loadFelixLayers({ NODENAME: 'n', FELIX_FAILSAFEINBOUNDHOSTPORTS: 'ssh' }), /FailsafeInboundHostPorts/);
+});
+
+test('the dataplane’s settings: env and file laid over the datastore spec; unset ones left alone', () => {
+  const layers = loadFelixLayers({ NODENAME: 'n', FELIX_DEFAULTENDPOINTTOHOSTACTION: 'accept', FELIX_FAILSAFEINBOUNDHOSTPORTS: 'tcp:2222' });
+  const spec = { defaultEndpointToHostAction: 'Drop', logPrefix: 'ds-prefix', failsafeInboundHostPorts: [{ protocol: 'TCP', port: 22 }], failsafeOutboundHostPorts: [{ protocol: 'UDP', port: 53 }] };
+  const { config, ignored } = resolveFelixConfig(layers, spec);
+  assert.deepEqual(ignored, [], 'array-valued spec fields are the dataplane’s, not parsed here');
+  assert.deepEqual(dataplaneConfig(config, spec), {
+    defaultEndpointToHostAction: 'Accept',
+    logPrefix: 'ds-prefix',
+    failsafeInboundHostPorts: [{ protocol: 'TCP', port: 2222 }],
+    failsafeOutboundHostPorts: [{ protocol: 'UDP', port: 53 }],
+  });
+});
