@@ -1,0 +1,271 @@
+/**
+ * Felix apply benchmark: the LinuxDataplane programming a real (throwaway) node namespace with
+ * 1,000 local workload endpoints and 500 policies, fed through the real CalcGraph.
+ *
+ *   node bench/dist/src/felix-apply.js [--endpoints 1000] [--policies 500] [--rounds 30]
+ *
+ * Host-side interfaces are veth links named cali<tag><n> in the node namespace whose peers
+ * (e<n>) all sit in one unconfigured "peers" namespace: the dataplane only needs the host side
+ * to exist for routes and sysctls (this kernel has no `dummy` driver). Prints one JSON object.
+ * Measured: the first full apply after InSync (split by command through a timing Exec), a
+ * no-change apply (baseline: the fixed cost of re-reading the kernel), and, N times each,
+ * one policy change and one endpoint label change (calc graph + apply).
+ */
+import { parseArgs } from 'node:util';
+import { CalcGraph, inNetns, LinuxDataplane, processExec, type ApplyReport, type DataplaneMessage, type Exec, type Timers } from '@cattail/felix';
+import type { Update } from '@cattail/typha/client';
+import { listSummary } from './histogram.js';
+import { machineInfo } from './machine.js';
+import { Cleanup, createNetns, createNode, ms, requireNetnsTools, run, uniquePrefix } from './felix-netns.js';
+
+const { values: args } = parseArgs({
+  options: {
+    endpoints: { type: 'string', default: '1000' },
+    policies: { type: 'string', default: '500' },
+    rounds: { type: 'string', default: '30' },
+  },
+});
+const N_EP = Number(args.endpoints);
+const N_POL = Number(args.policies);
+const ROUNDS = Number(args.rounds);
+const NODE = 'node1';
+const NAMESPACES = 10;
+const APPS = 50;
+
+let revision = 0;
+function update(kind: string, name: string, spec: Record<string, unknown>, labels?: Record<string, string>, namespace?: string): Update {
+  const u: Update = { kind, name, revision: ++revision, value: { spec } };
+  if (labels) u.value!.labels = labels;
+  if (namespace !== undefined) u.namespace = namespace;
+  return u;
+}
+
+const ns = (i: number): string => `ns-${i % NAMESPACES}`;
+const ip = (i: number): string => `10.70.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+
+function wepLabels(i: number, app: number): Record<string, string> {
+  return { 'projectcalico.org/namespace': ns(i), app: `app-${app}`, tier: ['web', 'api', 'db'][i % 3]!, env: i % 2 ? 'prod' : 'dev' };
+}
+
+function wep(i: number, iface: string, app = i % APPS): Update {
+  return update(
+    'WorkloadEndpoint',
+    `${NODE}-k8s-pod${i}-eth0`,
+    { node: NODE, orchestrator: 'k8s', pod: `pod${i}`, endpoint: 'eth0', interfaceName: iface, ipNetworks: [`${ip(i)}/32`], profiles: [`kns.${ns(i)}`] },
+    wepLabels(i, app),
+    ns(i),
+  );
+}
+
+/** Four shapes, rotating: label-selected peers + TCP ports; CIDRs + a port range; egress deny by CIDR with DNS allowed; set-based selectors. */
+function policy(i: number, port = 80): Update {
+  const app = `app-${i % APPS}`;
+  const peer = `app-${(i * 7 + 3) % APPS}`;
+  switch (i % 4) {
+    case 0:
+      return update('GlobalNetworkPolicy', `gnp-${i}`, {
+        tier: 'default', order: i, selector: `app == '${app}'`, types: ['Ingress'],
+        ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: `app == '${peer}'` }, destination: { ports: [port, 443] } }],
+      });
+    case 1:
+      return update('NetworkPolicy', `np-${i}`, {
+        tier: 'default', order: i, selector: `app in {'${app}', '${peer}'}`, types: ['Ingress'],
+        ingress: [{ action: 'Allow', protocol: 'TCP', source: { nets: [`172.${16 + (i % 16)}.0.0/16`, `192.168.${i % 256}.0/24`] }, destination: { ports: [port, '8000:8100'] } }],
+      }, undefined, ns(i));
+    case 2:
+      return update('NetworkPolicy', `np-${i}`, {
+        tier: 'default', order: i, selector: `tier == 'api' && app == '${app}'`, types: ['Egress'],
+        egress: [
+          { action: 'Allow', protocol: 'UDP', destination: { ports: [53] } },
+          { action: 'Deny', destination: { nets: [`10.${100 + (i % 100)}.0.0/16`] } },
+          { action: 'Allow', protocol: 'TCP', destination: { selector: `app == '${peer}'`, ports: [port] } },
+        ],
+      }, undefined, ns(i));
+    default:
+      return update('GlobalNetworkPolicy', `gnp-${i}`, {
+        tier: 'default', order: i, selector: `has(app) && env == 'prod' && app not in {'${peer}'}`, types: ['Ingress', 'Egress'],
+        ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: `tier == 'web' && app == '${peer}'` }, destination: { ports: [port, 9090] } }],
+        egress: [{ action: 'Allow' }],
+      });
+  }
+}
+
+function profile(n: number): Update {
+  return update('Profile', `kns.ns-${n}`, { labelsToApply: { 'pcns.projectcalico.org/name': `ns-${n}` }, ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] });
+}
+
+/** Records wall time of every command by kind, and the size of nft transactions. */
+type Part = 'linkRead' | 'nftRead' | 'nftWrite' | 'routeRead' | 'ipBatch' | 'bridge' | 'sysctlRead' | 'sysctlWrite' | 'other';
+function classify(file: string, a: readonly string[]): Part {
+  if (file === 'nft') return a[0] === '-f' ? 'nftWrite' : 'nftRead';
+  if (file === 'sysctl') return a.includes('-w') ? 'sysctlWrite' : 'sysctlRead';
+  if (file === 'bridge') return 'bridge';
+  if (file === 'ip') return a.includes('-batch') ? 'ipBatch' : a.includes('link') ? 'linkRead' : a.includes('route') ? 'routeRead' : 'other';
+  return 'other';
+}
+class TimingExec {
+  parts: Partial<Record<Part, number>> = {};
+  nftBytes = 0;
+  readonly exec: Exec;
+  constructor(inner: Exec) {
+    this.exec = async (file, a, input) => {
+      const t = process.hrtime.bigint();
+      try {
+        return await inner(file, a, input);
+      } finally {
+        const p = classify(file, a);
+        this.parts[p] = round((this.parts[p] ?? 0) + ms(t));
+        if (p === 'nftWrite') this.nftBytes = input?.length ?? 0;
+      }
+    };
+  }
+  reset(): void {
+    this.parts = {};
+    this.nftBytes = 0;
+  }
+}
+
+const round = (x: number): number => Math.round(x * 100) / 100;
+const manualTimers: Timers = { setTimeout: () => undefined, clearTimeout: () => undefined };
+
+function check(r: ApplyReport, what: string): void {
+  if (r.errors.length > 0) throw new Error(`${what}: ${r.errors.map((e) => e.message).join('; ').slice(0, 2000)}`);
+}
+
+async function main(): Promise<void> {
+  await requireNetnsTools();
+  const cleanup = new Cleanup();
+  try {
+    const prefix = uniquePrefix();
+    const tag = prefix.slice(5);
+    const node = `${prefix}-node`;
+    const peers = `${prefix}-peers`;
+    cleanup.push(() => run('ip', ['netns', 'del', node]).catch(() => undefined));
+    cleanup.push(() => run('ip', ['netns', 'del', peers]).catch(() => undefined));
+    const ifaces = Array.from({ length: N_EP }, (_, i) => `cali${tag}${i.toString(16).padStart(5, '0')}`);
+
+    let t = process.hrtime.bigint();
+    await createNode(node);
+    await createNetns(peers);
+    await run('ip', ['-n', node, '-batch', '-'], ifaces.map((n, i) => `link add ${n} type veth peer name e${i} netns ${peers}\nlink set ${n} up\n`).join(''));
+    const setupMs = round(ms(t));
+
+    const timing = new TimingExec(inNetns(processExec({ timeoutMs: 120_000 }), node));
+    const errors: Error[] = [];
+    const dp = new LinuxDataplane({ exec: timing.exec, nodeName: NODE, timers: manualTimers, onError: (e) => errors.push(e) });
+    cleanup.push(() => dp.close());
+    let messages = 0;
+    const counts: Record<string, number> = {};
+    const sink = {
+      onMessages(msgs: DataplaneMessage[]): void {
+        messages += msgs.length;
+        for (const m of msgs) counts[m.kind] = (counts[m.kind] ?? 0) + 1;
+        dp.onMessages(msgs);
+      },
+    };
+    const graph = new CalcGraph(NODE, sink);
+
+    // Snapshot: profiles, policies, endpoints, InSync; then the first full apply.
+    const snapshot: Update[] = [];
+    for (let n = 0; n < NAMESPACES; n++) snapshot.push(profile(n));
+    for (let i = 0; i < N_POL; i++) snapshot.push(policy(i));
+    for (let i = 0; i < N_EP; i++) snapshot.push(wep(i, ifaces[i]!));
+    t = process.hrtime.bigint();
+    graph.onUpdates(snapshot);
+    graph.onInSync();
+    const calcMs = round(ms(t));
+    const snapshotMessages = { total: messages, byKind: { ...counts } };
+
+    timing.reset();
+    t = process.hrtime.bigint();
+    const first = await dp.apply();
+    const firstMs = round(ms(t));
+    check(first, 'first apply');
+    const firstParts = { ...timing.parts };
+    const execSum = Object.values(firstParts).reduce((a, b) => a + (b ?? 0), 0);
+    const full = {
+      calcGraphMs: calcMs,
+      applyMs: firstMs,
+      parts: firstParts,
+      inProcessMs: round(firstMs - execSum),
+      nftTransactionBytes: timing.nftBytes,
+      ipBatchLines: first.ipCommands.length,
+      sysctlWrites: first.sysctlWrites.length,
+      nftApplied: first.nftApplied,
+    };
+    const routes = (await run('ip', ['-n', node, 'route', 'show', 'proto', '80'])).trim().split('\n').length;
+    const nftRules = (await run('ip', ['netns', 'exec', node, 'nft', 'list', 'table', 'inet', 'cattail'])).split('\n').length;
+
+    // Baseline: an apply with nothing to do (the fixed cost of reading kernel state back).
+    const noop: number[] = [];
+    const noopParts: Array<Partial<Record<Part, number>>> = [];
+    for (let r = 0; r < Math.min(ROUNDS, 10); r++) {
+      timing.reset();
+      t = process.hrtime.bigint();
+      const rep = await dp.apply();
+      noop.push(round(ms(t)));
+      noopParts.push({ ...timing.parts });
+      check(rep, 'no-op apply');
+      if (rep.nftApplied || rep.ipCommands.length || rep.sysctlWrites.length) throw new Error(`no-op apply changed something: ${JSON.stringify(rep)}`);
+    }
+
+    async function incremental(what: string, make: (r: number) => Update): Promise<Record<string, unknown>> {
+      const calc: number[] = [];
+      const apply: number[] = [];
+      const total: number[] = [];
+      const nftWrite: number[] = [];
+      let changed = 0;
+      for (let r = 0; r < ROUNDS; r++) {
+        const before = messages;
+        timing.reset();
+        const t0 = process.hrtime.bigint();
+        graph.onUpdates([make(r)]);
+        const c = ms(t0);
+        const rep = await dp.apply();
+        const all = ms(t0);
+        check(rep, what);
+        if (rep.nftApplied) changed++;
+        if (messages === before) throw new Error(`${what}: the calc graph sent nothing`);
+        calc.push(round(c));
+        apply.push(round(all - c));
+        total.push(round(all));
+        nftWrite.push(timing.parts.nftWrite ?? 0);
+      }
+      return { rounds: ROUNDS, nftAppliedRounds: changed, calcGraphMs: listSummary(calc), applyMs: listSummary(apply), totalMs: listSummary(total), nftWriteMs: listSummary(nftWrite), lastParts: { ...timing.parts } };
+    }
+
+    // One policy change: gnp-0 flips its first port 80 ↔ 81 (same selector: only its rules change).
+    const policyChange = await incremental('policy change', (r) => policy(0, r % 2 === 0 ? 81 : 80));
+    // One endpoint label change: pod 5 moves app-5 → app-49 and back (selector and IP-set membership change).
+    const labelChange = await incremental('endpoint label change', (r) => wep(5, ifaces[5]!, r % 2 === 0 ? APPS - 1 : 5));
+
+    const noopSummary = listSummary(noop);
+    const ratio = (s: Record<string, unknown>): number => round(((s.totalMs as { p50: number }).p50) / noopSummary.p50);
+    console.log(
+      JSON.stringify(
+        {
+          benchmark: 'felix-apply',
+          machine: machineInfo(),
+          config: { endpoints: N_EP, policies: N_POL, namespaces: NAMESPACES, profiles: NAMESPACES, rounds: ROUNDS, interfaces: 'veth cali<tag><n> in a throwaway node netns, peers in a second netns' },
+          setupMs,
+          snapshotMessages,
+          kernel: { routes, nftTableLines: nftRules },
+          fullApply: full,
+          noopApplyBaseline: { applyMs: noopSummary, lastParts: noopParts.at(-1) },
+          incrementalPolicyChange: { ...policyChange, p50VsNoop: ratio(policyChange) },
+          incrementalEndpointLabelChange: { ...labelChange, p50VsNoop: ratio(labelChange) },
+          dataplaneErrors: errors.length,
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    await cleanup.run();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
