@@ -16,7 +16,7 @@ import { SyncClient, agentDiscovery, noopLogger, realClock, type Clock, type Dis
 import { ConfdAgent } from './agent/confd-agent.js';
 import { birdCommands, type BirdControl } from './agent/bird-control.js';
 import { fileSecretReader } from './agent/file-secrets.js';
-import { json, serveRoutes, text, type HttpEndpoint } from './agent/http-endpoints.js';
+import { json, serveRoutes, text, type HttpEndpoint } from '@cattail/typha/client';
 import { formatMetrics } from './agent/metrics.js';
 import type { ConfdConfig } from './config.js';
 import { ConfdConfigError } from './errors.js';

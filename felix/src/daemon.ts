@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { etcd } from '@cattail/datastore';
 import { SyncClient, agentDiscovery, noopLogger, realClock, type Clock, type Discovery, type Logger, type TlsOptions } from '@cattail/typha/client';
 import { FelixAgent, type FelixAgentStatus } from './agent/felix-agent.js';
-import { json, serveRoutes, text, type HttpEndpoint } from './agent/http-endpoints.js';
+import { json, serveRoutes, text, type HttpEndpoint } from '@cattail/typha/client';
 import { formatMetrics } from './agent/metrics.js';
 import { StatusReporter, type StatusStore } from './agent/status-reporter.js';
 import { RESTART_REQUIRED, changedParams, dataplaneConfig, resolveFelixConfig, type FelixConfig, type FelixLayers } from './config.js';

@@ -34,7 +34,7 @@ import { SyncServer, type ServerTlsOptions } from '../server/index.js';
 import { PromServerMetrics } from '../metrics/index.js';
 import { DatastoreWatcher } from '../watcher/datastore-watcher.js';
 import type { TyphaConfig } from '../config.js';
-import { json, serveRoutes, text, type HttpEndpoint } from './http-endpoints.js';
+import { json, serveRoutes, text, type HttpEndpoint } from '../common/http-endpoints.js';
 import { ReplicaRegistry, type ReplicaInfo } from './replica-registry.js';
 import { handoffTarget, planRebalance } from './rebalance.js';
 import type { Logger } from '../common/logger.js';

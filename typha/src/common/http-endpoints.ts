@@ -1,8 +1,9 @@
 /**
- * The small HTTP servers beside the agent, as Felix has them: health (`/liveness`,
- * `/readiness`, and a JSON `/status`) on FELIX_HEALTHPORT, Prometheus `/metrics` on
- * FELIX_PROMETHEUSMETRICSPORT. Each route is a function of the agent's state; nothing here
- * knows about the dataplane or Typha. (Same shape as confd's.)
+ * The small HTTP servers beside every component, as Calico has them: health (`/liveness`,
+ * `/readiness`, and a JSON `/status`) and Prometheus `/metrics` on their own ports. Typha,
+ * Felix and confd all use this one; each route is a function of the component's state, so
+ * nothing here knows about etcd, BIRD or the dataplane. Exported from `@cattail/typha` and
+ * from `@cattail/typha/client` (the agents' runtime).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,28 +14,32 @@ export interface Reply {
   body: string;
 }
 
-export type Route = () => Reply;
+/** A route may answer at once or asynchronously (Prometheus' registry renders async). */
+export type Route = () => Reply | Promise<Reply>;
 
 export interface HttpEndpoint {
   readonly port: number;
   close(): Promise<void>;
 }
 
-function handle(routes: Readonly<Record<string, Route>>, req: http.IncomingMessage, res: http.ServerResponse): void {
+async function answer(routes: Readonly<Record<string, Route>>, req: http.IncomingMessage): Promise<Reply> {
   const path = (req.url ?? '/').split('?')[0];
   const route = routes[path];
-  let r: Reply;
   if (!route || (req.method !== 'GET' && req.method !== 'HEAD')) {
-    r = text(404, `not found: ${path} (try ${Object.keys(routes).join(', ')})`);
-  } else {
-    try {
-      r = route();
-    } catch (err) {
-      r = text(500, err instanceof Error ? err.message : String(err));
-    }
+    return text(404, `not found: ${path} (try ${Object.keys(routes).join(', ')})`);
   }
-  res.writeHead(r.status, { 'content-type': r.type, 'cache-control': 'no-store' });
-  res.end(req.method === 'HEAD' ? undefined : r.body);
+  try {
+    return await route();
+  } catch (err) {
+    return text(500, err instanceof Error ? err.message : String(err));
+  }
+}
+
+function handle(routes: Readonly<Record<string, Route>>, req: http.IncomingMessage, res: http.ServerResponse): void {
+  void answer(routes, req).then((r) => {
+    res.writeHead(r.status, { 'content-type': r.type, 'cache-control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : r.body);
+  });
 }
 
 export async function serveRoutes(host: string, port: number, routes: Readonly<Record<string, Route>>): Promise<HttpEndpoint> {
