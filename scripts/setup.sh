@@ -33,6 +33,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Go-built tools the tests use: k6 (load-test smoke) and cnitool (a real CNI client for the
+# plugin's tests). Built once into $(go env GOPATH)/bin; a machine without Go gets a warning here
+# and those tests fail with the same message.
+for tool in k6 cnitool; do
+  bash scripts/go-tool.sh "$tool" >/dev/null || log "warning: $tool is unavailable; the tests that need it will fail"
+done
+
 # Node dependencies: npm ci when node_modules is missing or older than the lockfile.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm dependencies"

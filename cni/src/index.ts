@@ -1,0 +1,2 @@
+// Public surface of @cattail/cni (filled in as the package grows).
+export {};

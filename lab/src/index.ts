@@ -1,0 +1,2 @@
+// Public surface of @cattail/lab (filled in as the package grows).
+export {};

@@ -1,0 +1,2 @@
+// Public surface of @cattail/loadtest (filled in as the package grows).
+export {};
