@@ -9,3 +9,5 @@ export type { TcpProxy } from './tcp-proxy.js';
 export { makeTestCertificates } from './tls-certs.js';
 export type { TlsFiles } from './tls-certs.js';
 export { EtcdNotFoundError, EtcdStartError } from './errors.js';
+export { exposeLoopbackPorts, listenRelay, joinSockets, LOOPBACK_RELAY_MAIN } from './loopback-relay.js';
+export type { LoopbackExposure, RelayAddress } from './loopback-relay.js';
