@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './etcd-datastore.js';
 export * from './etcd-env.js';
 export * as etcd from './etcd/index.js';
+export * as ipam from './ipam/index.js';

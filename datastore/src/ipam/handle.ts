@@ -1,0 +1,69 @@
+/**
+ * Allocation handles: one IPAMHandle per owner (a pod: `k8s-pod-network.<containerID>`)
+ * counting the addresses it holds per block, `{ block: { "10.66.0.0/26": 2 } }`, at
+ * /calico/ipam/v2/handle/<handleID>, as libcalico-go keeps them.
+ *
+ * The handle is what makes release cheap and safe: DEL reads one record to learn which blocks
+ * to visit, and never scans the pool. It is written before the block (see ipam-client.ts), so
+ * at every moment it counts at least what the blocks hold for it: a crash can leave a count too
+ * high (harmless: release finds nothing more), never an address without an owner record.
+ */
+import { API_VERSION, type Resource } from '@cattail/api';
+import type { Datastore } from '../datastore.js';
+import { NotFoundError } from '../errors.js';
+import { withCasRetry, type RetryPolicy } from './retry.js';
+
+export const HANDLE_KIND = 'IPAMHandle';
+
+/** Per-block counts of a handle; {} when the handle does not exist. */
+export async function readHandle(ds: Datastore, handleId: string): Promise<{ counts: Record<string, number>; resource?: Resource }> {
+  try {
+    const res = await ds.get({ kind: HANDLE_KIND, name: handleId });
+    return { counts: countsOf(res), resource: res };
+  } catch (err) {
+    if (err instanceof NotFoundError) return { counts: {} };
+    throw err;
+  }
+}
+
+function countsOf(res: Resource): Record<string, number> {
+  const block = (res.spec as { block?: Record<string, unknown> } | undefined)?.block ?? {};
+  const out: Record<string, number> = {};
+  for (const [cidr, n] of Object.entries(block)) if (typeof n === 'number' && n > 0) out[cidr] = n;
+  return out;
+}
+
+function handleResource(handleId: string, counts: Record<string, number>, resourceVersion?: string): Resource {
+  const metadata: Resource['metadata'] = { name: handleId };
+  if (resourceVersion !== undefined) metadata.resourceVersion = resourceVersion;
+  return { apiVersion: API_VERSION, kind: HANDLE_KIND, metadata, spec: { handleID: handleId, block: counts, deleted: false } };
+}
+
+/** Add `delta` (may be negative) to the handle's count for `blockCidr`; deletes an emptied handle. */
+export async function adjustHandle(ds: Datastore, policy: RetryPolicy, handleId: string, blockCidr: string, delta: number): Promise<void> {
+  if (delta === 0) return;
+  await withCasRetry(policy, `handle ${handleId}`, async () => {
+    const { counts, resource } = await readHandle(ds, handleId);
+    const next = { ...counts, [blockCidr]: (counts[blockCidr] ?? 0) + delta };
+    if (next[blockCidr] <= 0) delete next[blockCidr];
+    if (!resource) {
+      if (Object.keys(next).length === 0) return;
+      await ds.create(handleResource(handleId, next));
+      return;
+    }
+    if (Object.keys(next).length === 0) {
+      await deleteIfUnchanged(ds, handleId, resource.metadata.resourceVersion);
+      return;
+    }
+    await ds.update(handleResource(handleId, next, resource.metadata.resourceVersion));
+  });
+}
+
+/** Delete the handle only if nobody changed it since `resourceVersion` (ConflictError otherwise). */
+export async function deleteIfUnchanged(ds: Datastore, handleId: string, resourceVersion: string | undefined): Promise<void> {
+  try {
+    await ds.delete({ kind: HANDLE_KIND, name: handleId }, { resourceVersion });
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * Calico-style IPAM over the Datastore boundary: blocks with host affinity, handles per owner,
+ * and nothing but compare-and-swap writes, so any number of CNI invocations on any number of
+ * nodes can allocate at once and never hand out one address twice.
+ *
+ * autoAssign, per IP version, in libcalico-go's order:
+ *
+ *   1. the node's own blocks (its BlockAffinity records, one prefix read), lowest CIDR first
+ *   2. while short, and IPAMConfiguration.autoAllocateBlocks allows, and the node has fewer
+ *      than maxBlocksPerHost blocks: claim an unclaimed block (affinity.ts) and allocate in it.
+ *      Candidates are walked from a start derived from the node name, so concurrent ADDs on one
+ *      node converge on the same block while different nodes mostly start apart
+ *   3. while still short and strictAffinity is off: borrow free addresses from other hosts'
+ *      blocks in the same pools (never from a block created under strictAffinity)
+ *
+ * Allocating in a block: read it, add the addresses to the owner's handle first, then write the
+ * block with its resourceVersion; a lost race re-reads the block and retries (bounded, jittered:
+ * retry.ts); whatever the block could not give is taken off the handle again. A request that
+ * cannot be met in full gives back what it got and fails with NoAddressesError: a pod with half
+ * its addresses is worse than a clear retryable error.
+ *
+ * releaseByHandle reads the handle to learn its blocks, frees its ordinals in each (CAS), deletes
+ * blocks left empty that no host holds, and deletes the handle if nobody touched it meanwhile.
+ */
+import { formatCIDR, formatIP, parseCIDR, type CIDR, type IPVersion, type Resource } from '@cattail/api';
+import type { Datastore } from '../datastore.js';
+import { NotFoundError } from '../errors.js';
+import { claimBlock, listHostAffinities } from './affinity.js';
+import {
+  assignFromBlock,
+  blockCount,
+  freeOrdinals,
+  hostAffinity,
+  ipAt,
+  isEmpty,
+  nthBlock,
+  ordinalOf,
+  ordinalsForHandle,
+  releaseHandle,
+  releaseOrdinals,
+} from './block.js';
+import { deleteBlock, listBlocks, readBlock, writeBlock } from './block-store.js';
+import { IpamContentionError, NoAddressesError, NoPoolsError } from './errors.js';
+import { adjustHandle, deleteIfUnchanged, readHandle } from './handle.js';
+import { readIpamSettings, type IpamSettings } from './ipam-config.js';
+import { silentIpamLogger, type IpamLogger } from './logger.js';
+import { listReservations, nodeLabels, poolOfBlock, reservedIn, selectPools, type UsablePool } from './pools.js';
+import { DEFAULT_RETRY, withCasRetry, type RetryPolicy } from './retry.js';
+
+export interface AutoAssignArgs {
+  /** The owner: `k8s-pod-network.<containerID>` for a pod. */
+  handleId: string;
+  node: string;
+  num4: number;
+  num6: number;
+  /** Restrict to these pools (CIDRs or IPPool names, either version); default every automatic pool. */
+  pools?: readonly string[];
+  /** Stored with the allocation (block attribute `secondary`): namespace, pod, node, timestamp. */
+  attrs?: Record<string, string>;
+}
+
+export interface AssignedIP {
+  /** The address alone: `10.66.0.5`. */
+  readonly address: string;
+  readonly version: IPVersion;
+  /** The block it came from: `10.66.0.0/26`. */
+  readonly block: string;
+  /** The pool's name, when known. */
+  readonly pool?: string;
+}
+
+export interface AutoAssignResult {
+  ipv4: AssignedIP[];
+  ipv6: AssignedIP[];
+}
+
+export interface IpamClientOptions {
+  logger?: IpamLogger;
+  retry?: Partial<RetryPolicy>;
+  now?: () => Date;
+}
+
+interface Context {
+  readonly args: AutoAssignArgs;
+  readonly pools: readonly Resource[];
+  readonly labels: Record<string, string>;
+  readonly settings: IpamSettings;
+  readonly reservations: readonly CIDR[];
+}
+
+export class IpamClient {
+  readonly #ds: Datastore;
+  readonly #log: IpamLogger;
+  readonly #retry: RetryPolicy;
+  readonly #now: () => Date;
+
+  constructor(ds: Datastore, options: IpamClientOptions = {}) {
+    this.#ds = ds;
+    this.#log = options.logger ?? silentIpamLogger;
+    this.#retry = Object.freeze({ ...DEFAULT_RETRY, ...options.retry });
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  async autoAssign(args: AutoAssignArgs): Promise<AutoAssignResult> {
+    const [pools, labels, settings, reservations] = await Promise.all([
+      this.#ds.list('IPPool').then((r) => r.items),
+      nodeLabels(this.#ds, args.node),
+      readIpamSettings(this.#ds),
+      listReservations(this.#ds),
+    ]);
+    const ctx: Context = { args, pools, labels, settings, reservations };
+    const result: AutoAssignResult = { ipv4: [], ipv6: [] };
+    try {
+      result.ipv4 = await this.#assignVersion(4, args.num4, ctx);
+      result.ipv6 = await this.#assignVersion(6, args.num6, ctx);
+    } catch (err) {
+      await this.#giveBack(args.handleId, [...result.ipv4, ...result.ipv6, ...((err as PartialError).partial ?? [])]);
+      throw err;
+    }
+    return result;
+  }
+
+  /** Frees every address the handle holds and deletes the handle. Returns the freed addresses. */
+  async releaseByHandle(handleId: string): Promise<string[]> {
+    const released = new Set<string>();
+    await withCasRetry(this.#retry, `release handle ${handleId}`, async () => {
+      const { counts, resource } = await readHandle(this.#ds, handleId);
+      if (!resource) return;
+      for (const block of Object.keys(counts)) {
+        for (const ip of await this.#releaseInBlock(block, handleId)) released.add(ip);
+      }
+      await deleteIfUnchanged(this.#ds, handleId, resource.metadata.resourceVersion);
+    });
+    if (released.size > 0) this.#log.info({ handleId, released: [...released] }, 'released addresses');
+    return [...released];
+  }
+
+  /** The addresses the handle holds now, read from its blocks. */
+  async ipsByHandle(handleId: string): Promise<AssignedIP[]> {
+    const { counts } = await readHandle(this.#ds, handleId);
+    const out: AssignedIP[] = [];
+    for (const text of Object.keys(counts)) {
+      const stored = await readBlock(this.#ds, text);
+      if (!stored) continue;
+      for (const o of ordinalsForHandle(stored.block, handleId)) {
+        out.push({ address: formatIP(ipAt(stored.cidr, o)), version: stored.cidr.version, block: formatCIDR(stored.cidr) });
+      }
+    }
+    return out;
+  }
+
+  async #assignVersion(version: IPVersion, num: number, ctx: Context): Promise<AssignedIP[]> {
+    if (num <= 0) return [];
+    const { args, settings } = ctx;
+    const pools = selectPools(ctx.pools, version, ctx.labels, args.pools, this.#log);
+    if (pools.length === 0) {
+      throw new NoPoolsError(
+        `no enabled IPv${version} pool applies to node "${args.node}"${args.pools?.length ? ` among the requested ${args.pools.join(', ')}` : ''}: create an IPPool (allowedUses Workload, nodeSelector matching the node) or set assign_ipv${version} to false`,
+      );
+    }
+    const got: AssignedIP[] = [];
+    const need = (): number => num - got.length;
+    try {
+      // 1. The node's own blocks.
+      const affinities = await listHostAffinities(this.#ds, args.node, version);
+      let owned = affinities.length;
+      for (const a of affinities.sort((x, y) => compareCIDRText(x.cidr, y.cidr))) {
+        if (need() === 0) break;
+        const cidr = parseCIDR(a.cidr);
+        const pool = cidr && poolOfBlock(pools, cidr);
+        if (!cidr || !pool) continue;
+        got.push(...(await this.#fromBlock(cidr, pool, need(), ctx, 'affine')));
+      }
+
+      // 2. Claim new blocks.
+      let why = '';
+      if (need() > 0 && !settings.autoAllocateBlocks) why = 'autoAllocateBlocks is off';
+      if (need() > 0 && settings.autoAllocateBlocks) {
+        const existing = new Set((await listBlocks(this.#ds)).map((b) => formatCIDR(b.cidr)));
+        const candidates = candidateBlocks(pools, args.node, existing);
+        let lost = 0;
+        while (need() > 0) {
+          if (settings.maxBlocksPerHost > 0 && owned >= settings.maxBlocksPerHost) {
+            why = `node "${args.node}" holds maxBlocksPerHost (${settings.maxBlocksPerHost}) blocks`;
+            break;
+          }
+          const next = candidates.next();
+          if (next.done) {
+            why = 'no unclaimed block is left in the pools';
+            break;
+          }
+          const { cidr, pool } = next.value;
+          const outcome = await claimBlock(this.#ds, this.#retry, {
+            node: args.node,
+            cidr,
+            strictAffinity: settings.strictAffinity,
+            claimTime: this.#now().toISOString(),
+          });
+          if (outcome === 'taken') {
+            if (++lost >= this.#retry.maxAttempts) throw new IpamContentionError(`claiming a block for node "${args.node}"`, lost);
+            continue;
+          }
+          this.#log.info({ node: args.node, block: formatCIDR(cidr) }, 'claimed block');
+          owned = (await listHostAffinities(this.#ds, args.node, version)).length;
+          got.push(...(await this.#fromBlock(cidr, pool, need(), ctx, 'affine')));
+        }
+      }
+
+      // 3. Borrow from other hosts' blocks.
+      if (need() > 0 && settings.strictAffinity) why += `${why ? '; ' : ''}strictAffinity forbids borrowing from other hosts' blocks`;
+      if (need() > 0 && !settings.strictAffinity) {
+        const mine = hostAffinity(args.node);
+        for (const b of await listBlocks(this.#ds)) {
+          if (need() === 0) break;
+          if (b.cidr.version !== version || b.block.affinity === mine || b.block.strictAffinity) continue;
+          const pool = poolOfBlock(pools, b.cidr);
+          if (!pool || freeOrdinals(b.block, reservedIn(b.cidr, ctx.reservations)).length === 0) continue;
+          const borrowed = await this.#fromBlock(b.cidr, pool, need(), ctx, 'borrow');
+          if (borrowed.length > 0) this.#log.info({ node: args.node, block: formatCIDR(b.cidr), count: borrowed.length }, 'borrowed addresses');
+          got.push(...borrowed);
+        }
+        if (need() > 0) why += `${why ? '; ' : ''}no other host's block has a free address`;
+      }
+
+      if (need() > 0) {
+        throw new NoAddressesError(
+          `only ${got.length} of ${num} IPv${version} addresses available for node "${args.node}" in ${pools.map((p) => `${p.name} (${formatCIDR(p.cidr)})`).join(', ')}: ${why}`,
+          need(),
+        );
+      }
+      return got;
+    } catch (err) {
+      (err as PartialError).partial = got;
+      throw err;
+    }
+  }
+
+  /**
+   * Up to `want` addresses from one block. `affine`: only while the block still belongs to this
+   * node; `borrow`: only while it is not strict.
+   */
+  async #fromBlock(cidr: CIDR, pool: UsablePool, want: number, ctx: Context, mode: 'affine' | 'borrow'): Promise<AssignedIP[]> {
+    const { handleId } = ctx.args;
+    const text = formatCIDR(cidr);
+    const mine = hostAffinity(ctx.args.node);
+    const reserved = reservedIn(cidr, ctx.reservations);
+    const usable = (b: { affinity?: string; strictAffinity: boolean }) => (mode === 'affine' ? b.affinity === mine : !b.strictAffinity && b.affinity !== mine);
+    let stored = await readBlock(this.#ds, text);
+    if (!stored || !usable(stored.block)) return [];
+    const planned = Math.min(want, freeOrdinals(stored.block, reserved).length);
+    if (planned === 0) return [];
+
+    await adjustHandle(this.#ds, this.#retry, handleId, text, planned);
+    let taken: number[] = [];
+    try {
+      taken = await withCasRetry(this.#retry, `block ${text}`, async (attempt) => {
+        if (attempt > 0) stored = await readBlock(this.#ds, text);
+        if (!stored || !usable(stored.block)) return [];
+        const r = assignFromBlock(stored.block, planned, handleId, ctx.args.attrs, reserved);
+        if (r.ordinals.length === 0) return [];
+        try {
+          await writeBlock(this.#ds, r.block, stored.resourceVersion);
+        } catch (err) {
+          if (err instanceof NotFoundError) return []; // released and deleted under us
+          throw err;
+        }
+        return r.ordinals;
+      });
+    } finally {
+      if (taken.length < planned) {
+        await adjustHandle(this.#ds, this.#retry, handleId, text, taken.length - planned).catch((err: unknown) =>
+          this.#log.warn({ err, handleId, block: text }, 'could not lower the handle count; it stays too high (harmless)'),
+        );
+      }
+    }
+    return taken.map((o) => ({ address: formatIP(ipAt(cidr, o)), version: cidr.version, block: text, pool: pool.name }));
+  }
+
+  /** Frees the handle's ordinals in one block; deletes the block if it is left empty and unclaimed. */
+  async #releaseInBlock(text: string, handleId: string): Promise<string[]> {
+    return withCasRetry(this.#retry, `block ${text}`, async () => {
+      const stored = await readBlock(this.#ds, text);
+      if (!stored) return [];
+      const r = releaseHandle(stored.block, handleId);
+      if (r.ordinals.length === 0) return [];
+      if (isEmpty(r.block) && r.block.affinity === undefined) await deleteBlock(this.#ds, text, stored.resourceVersion);
+      else await writeBlock(this.#ds, r.block, stored.resourceVersion);
+      return r.ordinals.map((o) => formatIP(ipAt(stored.cidr, o)));
+    });
+  }
+
+  /** Undo part of an autoAssign: free exactly these addresses and take them off the handle. */
+  async #giveBack(handleId: string, assigned: readonly AssignedIP[]): Promise<void> {
+    const byBlock = new Map<string, AssignedIP[]>();
+    for (const a of assigned) byBlock.set(a.block, [...(byBlock.get(a.block) ?? []), a]);
+    for (const [text, ips] of byBlock) {
+      try {
+        const freed = await withCasRetry(this.#retry, `block ${text}`, async () => {
+          const stored = await readBlock(this.#ds, text);
+          if (!stored) return 0;
+          const ords = ips.map((ip) => ordinalOf(stored.cidr, parseCIDR(`${ip.address}/${ip.version === 4 ? 32 : 128}`)!.addr));
+          const mineOnly = ords.filter((o): o is number => o !== undefined && ordinalsForHandle(stored.block, handleId).includes(o));
+          const r = releaseOrdinals(stored.block, mineOnly);
+          if (r.ordinals.length === 0) return 0;
+          await writeBlock(this.#ds, r.block, stored.resourceVersion);
+          return r.ordinals.length;
+        });
+        await adjustHandle(this.#ds, this.#retry, handleId, text, -freed);
+      } catch (err) {
+        this.#log.warn({ err, handleId, block: text }, 'could not give back addresses of a failed request; release the handle to free them');
+      }
+    }
+  }
+}
+
+interface PartialError {
+  partial?: AssignedIP[];
+}
+
+function compareCIDRText(a: string, b: string): number {
+  const ca = parseCIDR(a);
+  const cb = parseCIDR(b);
+  if (!ca || !cb) return a < b ? -1 : a > b ? 1 : 0;
+  for (let i = 0; i < ca.addr.bytes.length; i++) {
+    const d = ca.addr.bytes[i] - (cb.addr.bytes[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return ca.prefix - cb.prefix;
+}
+
+/** 32-bit FNV-1a: a stable, well-spread start offset per node. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * Unclaimed blocks of the pools in the order this node tries them: each pool in turn, from an
+ * offset derived from the node name, wrapping around; blocks in `existing` are skipped.
+ */
+export function* candidateBlocks(
+  pools: readonly UsablePool[],
+  node: string,
+  existing: ReadonlySet<string>,
+): Generator<{ cidr: CIDR; pool: UsablePool }> {
+  for (const pool of pools) {
+    const n = blockCount(pool.cidr, pool.blockPrefix);
+    const start = BigInt(fnv1a(node)) % n;
+    // Lazy: the caller stops when satisfied, so a huge (IPv6) pool is never walked far; the
+    // skipped blocks are at most existing.size.
+    for (let i = 0n; i < n; i++) {
+      const text = nthBlock(pool.cidr, pool.blockPrefix, (start + i) % n);
+      if (existing.has(text)) continue;
+      yield { cidr: parseCIDR(text)!, pool };
+    }
+  }
+}
