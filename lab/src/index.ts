@@ -1,2 +1,14 @@
-// Public surface of @cattail/lab (filled in as the package grows).
-export {};
+/** Public surface of @cattail/lab: the Lab class (used by `cattail lab` and the e2e tests) and its parts. */
+export { Lab, downLab, REQUIRED_TOOLS, type LabOptions, type UpOptions, type DownReport } from './lab.js';
+export { LabNames, LAB_PREFIX, POD_NAMESPACES, checkLabId, type LabMode, type PodName } from './names.js';
+export { readState, parseState, writeState, statePath, etcdEndpoint, typhaAddrs, STATE_VERSION, type LabState, type NodeRecord, type PodRecord, type ProcessRecord } from './state.js';
+export { probe, formatProbeTable, podKey, ping, mapLimit, type ProbeResult, type ProbeOptions } from './probe.js';
+export { collectStatus, formatStatus, kernelRoutes, type LabStatus, type NodeStatus, type RouteInfo } from './status.js';
+export { parseBgpSessions, bgpSessions, type BgpSession } from './node-agents.js';
+export { applyResource, openDatastore, POOL_NAME, DEFAULT_POOL_CIDR } from './node-setup.js';
+export { parseCniResult, cniConfig, containerId } from './pods.js';
+export { formatTable } from './table.js';
+export { LabError, LabToolMissingError, LabStateError, LabTimeoutError, LabCommandError, LabUsageError } from './errors.js';
+export { requireTools, until, run } from './exec.js';
+export { isOurs, findLabProcesses, stopProcess, spawnDetached, LAB_ENV, ROLE_ENV } from './processes.js';
+export type { LabLogger } from './context.js';

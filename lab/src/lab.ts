@@ -1,0 +1,313 @@
+/**
+ * The lab: a cluster in a box. `up` builds it (or converges an existing one: every step checks
+ * before it acts), `down` removes all of it, `status` and `probe` look at it. The CLI
+ * (`cattail lab`) and the end-to-end tests both drive this class.
+ *
+ *  root namespace, 127.0.0.1                      fabric ctlab-<id>-fab (br0 172.31.<o>.254/24)
+ *  ┌──────────────────────────────────────┐         │                 │                 │
+ *  │ etcd ◀── typha-1, typha-2            │      eth0 .1           eth0 .2           eth0 .3
+ *  │ cattail felix ×N (FELIX_NETNS) ──────┼──▶ ┌─ node-1 ──────┐ ┌─ node-2 ─────┐ ┌─ node-3 ─────┐
+ *  │ cattail confd ×N ─ bird.cfg, birdc ──┼──▶ │ BIRD ◀─BGP────┼─┼▶ BIRD ◀──────┼─┼▶ BIRD        │
+ *  │ loopback relay ×N (etcd for the CNI) ┼──▶ │ cali… ─ pods  │ │ cali… ─ pods │ │ cali… ─ pods │
+ *  └──────────────────────────────────────┘    └───────────────┘ └──────────────┘ └──────────────┘
+ *
+ * Nothing is created in the root namespace but processes and files under the state dir.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EtcdDatastore } from '@cattail/datastore';
+import { ensureEtcd, ensureTypha, ensureTyphas, killTypha } from './control-plane.js';
+import { DEFAULT_CATTAIL_BIN, DEFAULT_CNI_BIN, logsDir, save, silentLogger, type LabContext, type LabLogger } from './context.js';
+import { LabStateError, LabUsageError } from './errors.js';
+import { requireTools, until } from './exec.js';
+import { deleteNamespace, ensureFabric, ensureNodeNamespace, listNamespaces, namespacePids } from './fabric.js';
+import { LabNames, type LabMode } from './names.js';
+import { bgpSessions, ensureBird, ensureConfd, ensureFelix, ensureRelay, nodeDir, waitFelixReady } from './node-agents.js';
+import { DEFAULT_POOL_CIDR, ensureClusterResources, ensureNodeResource, openDatastore } from './node-setup.js';
+import { ensurePod } from './pods.js';
+import { probe, type ProbeOptions, type ProbeResult } from './probe.js';
+import { findLabProcesses, procStat, stopProcess } from './processes.js';
+import { collectStatus, type LabStatus } from './status.js';
+import { addUnique, readState, STATE_VERSION, writeState, type LabState, type NodeRecord } from './state.js';
+import { allocateTunnelAddress } from './tunnel-address.js';
+
+export interface LabOptions {
+  /** The lab's name: its prefix is `ctlab-<id>`. */
+  id: string;
+  /** State dir: state.json, logs, etcd data, BIRD files. */
+  dir: string;
+  cattailBin?: string;
+  cniBin?: string;
+  log?: LabLogger;
+}
+
+export interface UpOptions {
+  nodes: number;
+  podsPerNode: number;
+  mode: LabMode;
+  /** Wait until every BGP session is Established (BGP mode). Default true. */
+  waitForMesh?: boolean;
+}
+
+export interface DownReport {
+  processes: number;
+  namespaces: string[];
+}
+
+export const REQUIRED_TOOLS = ['ip', 'nft', 'bird', 'birdc', 'etcd', 'ping'] as const;
+
+export class Lab {
+  readonly names: LabNames;
+  readonly dir: string;
+  readonly #cattailBin: string;
+  readonly #cniBin: string;
+  readonly #log: LabLogger;
+  #state: LabState | undefined;
+  #ds: EtcdDatastore | undefined;
+
+  constructor(opts: LabOptions) {
+    this.names = new LabNames(opts.id);
+    this.dir = opts.dir;
+    this.#cattailBin = opts.cattailBin ?? DEFAULT_CATTAIL_BIN;
+    this.#cniBin = opts.cniBin ?? DEFAULT_CNI_BIN;
+    this.#log = opts.log ?? silentLogger;
+    this.#state = readState(opts.dir);
+    if (this.#state && this.#state.prefix !== this.names.prefix) {
+      throw new LabStateError(`${opts.dir} holds lab ${this.#state.id}, not ${opts.id}`);
+    }
+  }
+
+  /** The state, or undefined before the first `up`. */
+  get state(): LabState | undefined {
+    return this.#state;
+  }
+
+  #ctx(): LabContext {
+    if (!this.#state) throw new LabStateError(`no lab "${this.names.id}" in ${this.dir}: run \`cattail lab up\` first`);
+    return { names: this.names, dir: this.dir, state: this.#state, cattailBin: this.#cattailBin, cniBin: this.#cniBin, log: this.#log };
+  }
+
+  /** The lab's etcd as a datastore (opened once, closed by close()). */
+  datastore(): EtcdDatastore {
+    this.#ds ??= openDatastore(this.#ctx().state);
+    return this.#ds;
+  }
+
+  async close(): Promise<void> {
+    const ds = this.#ds;
+    this.#ds = undefined;
+    await ds?.close();
+  }
+
+  #newState(o: UpOptions): LabState {
+    return {
+      version: STATE_VERSION,
+      id: this.names.id,
+      prefix: this.names.prefix,
+      mode: o.mode,
+      createdAt: new Date().toISOString(),
+      podsPerNode: o.podsPerNode,
+      poolCidr: DEFAULT_POOL_CIDR,
+      etcd: { clientPort: 0, peerPort: 0, dataDir: join(this.dir, 'etcd') },
+      typhas: [],
+      nodes: [],
+      pods: [],
+      processes: {},
+      namespaces: [],
+      links: [],
+    };
+  }
+
+  /** Builds the lab, or brings an existing one to what `o` asks (it only ever adds). */
+  async up(o: UpOptions): Promise<LabState> {
+    if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 200) throw new LabUsageError(`--nodes must be 1..200, got ${o.nodes}`);
+    if (!Number.isInteger(o.podsPerNode) || o.podsPerNode < 0 || o.podsPerNode > 50) throw new LabUsageError(`--pods-per-node must be 0..50, got ${o.podsPerNode}`);
+    requireTools(REQUIRED_TOOLS);
+    if (this.#state && this.#state.mode !== o.mode) {
+      throw new LabUsageError(`lab ${this.names.id} runs in ${this.#state.mode} mode; \`cattail lab down\` first to change to ${o.mode}`);
+    }
+    mkdirSync(join(this.dir, 'logs'), { recursive: true });
+    this.#state ??= this.#newState(o);
+    const ctx = this.#ctx();
+    const s = ctx.state;
+    s.podsPerNode = Math.max(s.podsPerNode, o.podsPerNode);
+    save(ctx);
+
+    await ensureFabric(this.names);
+    addUnique(s.namespaces, this.names.fabricNs);
+    addUnique(s.links, `${this.names.fabricNs}:br0`);
+    save(ctx);
+    await ensureEtcd(ctx);
+    await ensureTyphas(ctx);
+    const ds = this.datastore();
+    await ensureClusterResources(ds, s);
+
+    const count = Math.max(o.nodes, s.nodes.length);
+    for (let i = 1; i <= count; i++) await this.#ensureNode(ctx, ds, i);
+    await Promise.all(s.nodes.map((n) => waitFelixReady(ctx, n)));
+
+    await Promise.all(
+      s.nodes.map(async (n) => {
+        for (let j = 1; j <= s.podsPerNode; j++) {
+          await ensurePod(ctx, n, this.names.pod(n.index, j));
+          save(ctx);
+        }
+      }),
+    );
+    s.pods.sort((a, b) => a.netns.localeCompare(b.netns, 'en', { numeric: true }));
+    save(ctx);
+    if (s.mode === 'bgp' && o.waitForMesh !== false) await this.waitForMesh();
+    return s;
+  }
+
+  async #ensureNode(ctx: LabContext, ds: EtcdDatastore, i: number): Promise<NodeRecord> {
+    const s = ctx.state;
+    let node = s.nodes.find((n) => n.index === i);
+    if (!node) {
+      const name = this.names.nodeName(i);
+      const dir = nodeDir(ctx, name);
+      node = {
+        index: i,
+        name,
+        netns: this.names.nodeNs(i),
+        address: this.names.nodeAddress(i),
+        felixHealthPort: 0,
+        confdHealthPort: 0,
+        birdConfig: join(dir, 'bird.cfg'),
+        birdSocket: join(dir, 'bird.ctl'),
+      };
+      s.nodes.push(node);
+      s.nodes.sort((a, b) => a.index - b.index);
+    }
+    mkdirSync(nodeDir(ctx, node.name), { recursive: true });
+    await ensureNodeNamespace(this.names, i);
+    addUnique(s.namespaces, node.netns);
+    addUnique(s.links, `${node.netns}:eth0`);
+    addUnique(s.links, `${this.names.fabricNs}:${this.names.fabricPort(i)}`);
+    save(ctx);
+    if (s.mode === 'vxlan' && !node.vxlanTunnelAddr) {
+      node.vxlanTunnelAddr = await allocateTunnelAddress(ds, node.name, s.poolCidr);
+      save(ctx);
+    }
+    await ensureNodeResource(ds, node);
+    await ensureRelay(ctx, node);
+    await ensureFelix(ctx, node);
+    if (s.mode === 'bgp') {
+      await ensureConfd(ctx, node);
+      await ensureBird(ctx, node);
+    }
+    save(ctx);
+    return node;
+  }
+
+  /** Adds node N+1 with the lab's pods per node; returns it. */
+  async addNode(): Promise<NodeRecord> {
+    const s = this.#ctx().state;
+    await this.up({ nodes: s.nodes.length + 1, podsPerNode: s.podsPerNode, mode: s.mode });
+    return s.nodes[s.nodes.length - 1]!;
+  }
+
+  /** Every node has a BGP session to every other node, all Established. */
+  async meshEstablished(): Promise<string | undefined> {
+    const s = this.#ctx().state;
+    for (const n of s.nodes) {
+      const sessions = await bgpSessions(n).catch(() => []);
+      const peers = new Map(sessions.map((x) => [x.peer, x.state]));
+      for (const o of s.nodes) {
+        if (o === n) continue;
+        const st = peers.get(o.address);
+        if (st !== 'Established') return `${n.name} → ${o.name} (${o.address}): ${st ?? 'no session'}`;
+      }
+    }
+    return undefined;
+  }
+
+  async waitForMesh(ms = 60_000): Promise<void> {
+    let last: string | undefined;
+    await until(async () => (last = await this.meshEstablished()) === undefined, 'every BGP session to be Established', ms, () => last ?? '');
+  }
+
+  async status(): Promise<LabStatus> {
+    const ctx = this.#ctx();
+    return collectStatus(ctx, this.datastore());
+  }
+
+  async probe(opts: ProbeOptions = {}): Promise<ProbeResult[]> {
+    return probe(this.#ctx().state.pods, opts);
+  }
+
+  /** Kills Typha replica `i` (1-based); SIGKILL unless told otherwise. */
+  async killTypha(i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<boolean> {
+    return killTypha(this.#ctx(), i, signal);
+  }
+
+  /** Starts Typha replica `i` again on its port (or both, without `i`). */
+  async startTypha(i?: number): Promise<void> {
+    const ctx = this.#ctx();
+    if (i === undefined) await ensureTyphas(ctx);
+    else await ensureTypha(ctx, i);
+  }
+
+  /** Starts etcd again if it is not running. */
+  async ensureEtcd(): Promise<void> {
+    await ensureEtcd(this.#ctx());
+  }
+
+  logsDir(): string {
+    return logsDir(this.#ctx());
+  }
+
+  /** Removes everything of this lab; works without (or with a broken) state file. */
+  async down(opts: { keepDir?: boolean } = {}): Promise<DownReport> {
+    await this.close();
+    const report = await downLab(this.names, this.#tryState());
+    this.#state = undefined;
+    if (!opts.keepDir) rmSync(this.dir, { recursive: true, force: true });
+    else if (this.#tryState()) writeState(this.dir, { ...this.#tryState()!, processes: {}, namespaces: [], links: [], pods: [], nodes: [] });
+    return report;
+  }
+
+  #tryState(): LabState | undefined {
+    try {
+      return this.#state ?? readState(this.dir);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/**
+ * Ends the lab's processes and deletes its namespaces: first the recorded processes (each
+ * verified by start time and environment marker), then any other process carrying the lab's
+ * marker (a crash between spawn and save), then whatever still runs inside the lab's
+ * namespaces (they are ours by name), then the namespaces themselves (pods first, the fabric
+ * last). Deleting a namespace removes the veths and bridge in it.
+ */
+export async function downLab(names: LabNames, state: LabState | undefined): Promise<DownReport> {
+  let stopped = 0;
+  const order = (role: string) => (role.startsWith('bird/') ? 0 : role.startsWith('confd/') || role.startsWith('felix/') ? 1 : role.startsWith('relay/') ? 2 : role.startsWith('typha') ? 3 : 4);
+  const recorded = Object.values(state?.processes ?? {}).sort((a, b) => order(a.role) - order(b.role));
+  await Promise.all(recorded.filter((r) => order(r.role) < 2).map(async (r) => void ((await stopProcess(names.prefix, r, { graceMs: 3_000 })) && stopped++)));
+  for (const r of recorded.filter((x) => order(x.role) >= 2)) if (await stopProcess(names.prefix, r, { graceMs: 3_000 })) stopped++;
+  for (const r of findLabProcesses(names.prefix)) if (await stopProcess(names.prefix, r, { graceMs: 2_000 })) stopped++;
+  const namespaces = (await listNamespaces()).filter((ns) => names.owns(ns));
+  for (const ns of namespaces) {
+    for (const pid of await namespacePids(ns)) {
+      const st = procStat(pid);
+      if (!st) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+        stopped++;
+      } catch {
+        // gone
+      }
+    }
+  }
+  // Pods, then nodes, then the fabric.
+  const rank = (ns: string) => (ns === names.fabricNs ? 2 : /-p\d+$/.test(ns) ? 0 : 1);
+  namespaces.sort((a, b) => rank(a) - rank(b));
+  const errors: string[] = [];
+  for (const ns of namespaces) await deleteNamespace(ns).catch((err: Error) => errors.push(err.message));
+  if (errors.length) throw new LabStateError(`could not delete every namespace: ${errors.join('; ')}`);
+  return { processes: stopped, namespaces };
+}

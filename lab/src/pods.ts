@@ -1,0 +1,103 @@
+/**
+ * Pods are network namespaces wired by the real CNI plugin, invoked as the kubelet's runtime
+ * would: inside the node's namespace (the plugin's "host"), with the CNI_* environment and the
+ * network configuration on stdin. The plugin allocates the address from the pool (IPAM blocks
+ * affine to the node), creates the `cali…` veth and host route, and writes the
+ * WorkloadEndpoint; the lab only keeps what the result says. It reaches etcd at 127.0.0.1
+ * inside the node namespace through the loopback relay (node-agents.ts).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LabContext } from './context.js';
+import { LabCommandError } from './errors.js';
+import { run, succeeds } from './exec.js';
+import { createNamespace, deleteNamespace, namespaceExists } from './fabric.js';
+import type { PodName } from './names.js';
+import type { NodeRecord, PodRecord } from './state.js';
+
+export const POD_MTU = 1450;
+
+export function containerId(prefix: string, pod: Pick<PodName, 'namespace' | 'name'>): string {
+  return createHash('sha256').update(`${prefix}/${pod.namespace}/${pod.name}`).digest('hex');
+}
+
+/** The network configuration the plugin reads on stdin. */
+export function cniConfig(ctx: LabContext, node: NodeRecord, pod: Pick<PodName, 'labels'>): Record<string, unknown> {
+  return {
+    cniVersion: '1.0.0',
+    name: 'k8s-pod-network',
+    type: 'cattail-cni',
+    nodename: node.name,
+    datastore_type: 'etcdv3',
+    etcd_endpoints: `http://127.0.0.1:${ctx.state.etcd.clientPort}`,
+    mtu: POD_MTU,
+    ipam: { type: 'cattail-ipam', assign_ipv4: 'true', ipv4_pools: [ctx.state.poolCidr] },
+    args: { cni: { labels: Object.entries(pod.labels).map(([key, value]) => ({ key, value })), serviceAccountName: 'default' } },
+  };
+}
+
+interface CniResult {
+  interfaces?: Array<{ name: string; sandbox?: string }>;
+  ips?: Array<{ address: string; interface?: number }>;
+}
+
+async function invokeCni(ctx: LabContext, command: 'ADD' | 'DEL' | 'CHECK', node: NodeRecord, pod: PodName, id: string): Promise<string> {
+  const cniPath = join(ctx.dir, 'cni-bin');
+  mkdirSync(cniPath, { recursive: true });
+  const env = {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: id,
+    CNI_NETNS: `/var/run/netns/${pod.netns}`,
+    CNI_IFNAME: 'eth0',
+    CNI_ARGS: `K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.name};K8S_POD_INFRA_CONTAINER_ID=${id}`,
+    CNI_PATH: cniPath,
+  };
+  try {
+    return await run('ip', ['netns', 'exec', node.netns, process.execPath, ctx.cniBin], {
+      env,
+      input: JSON.stringify(cniConfig(ctx, node, pod)),
+      timeoutMs: 30_000,
+    });
+  } catch (err) {
+    const e = err as LabCommandError;
+    throw new LabCommandError(`CNI ${command} for ${pod.namespace}/${pod.name} on ${node.name} failed: ${e.stderr?.trim() || e.message}`, e.stderr ?? '', { cause: err });
+  }
+}
+
+/** Parses the CNI result: the pod's IPv4 address and the host-side interface. */
+export function parseCniResult(stdout: string): { ip?: string; iface?: string } {
+  const r = JSON.parse(stdout) as CniResult;
+  const v4 = r.ips?.find((x) => /^\d+\.\d+\.\d+\.\d+\//.test(x.address));
+  const host = r.interfaces?.find((i) => !i.sandbox);
+  return { ...(v4 ? { ip: v4.address.split('/')[0] } : {}), ...(host ? { iface: host.name } : {}) };
+}
+
+async function wired(pod: PodRecord): Promise<boolean> {
+  return pod.ip !== undefined && (await namespaceExists(pod.netns)) && (await succeeds('ip', ['-n', pod.netns, 'addr', 'show', 'dev', 'eth0']));
+}
+
+/** Creates the pod's namespace and runs CNI ADD, unless it is already wired. */
+export async function ensurePod(ctx: LabContext, node: NodeRecord, pod: PodName): Promise<PodRecord> {
+  const id = containerId(ctx.names.prefix, pod);
+  const existing = ctx.state.pods.find((p) => p.netns === pod.netns);
+  if (existing && (await wired(existing))) return existing;
+  if (existing) {
+    // Half made (a crash between namespace and ADD): release what the plugin may hold, start again.
+    await invokeCni(ctx, 'DEL', node, pod, existing.containerId).catch(() => undefined);
+  }
+  await createNamespace(pod.netns);
+  const out = await invokeCni(ctx, 'ADD', node, pod, id);
+  const { ip, iface } = parseCniResult(out);
+  const rec: PodRecord = { name: pod.name, namespace: pod.namespace, node: node.name, netns: pod.netns, containerId: id, labels: { ...pod.labels }, ...(ip ? { ip } : {}), ...(iface ? { iface } : {}) };
+  ctx.state.pods = [...ctx.state.pods.filter((p) => p.netns !== pod.netns), rec];
+  return rec;
+}
+
+/** CNI DEL, then the namespace goes. */
+export async function removePod(ctx: LabContext, node: NodeRecord, pod: PodRecord, podName: PodName): Promise<void> {
+  await invokeCni(ctx, 'DEL', node, podName, pod.containerId);
+  await deleteNamespace(pod.netns);
+  ctx.state.pods = ctx.state.pods.filter((p) => p.netns !== pod.netns);
+}
