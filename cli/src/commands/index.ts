@@ -11,6 +11,7 @@ import { replaceCommand } from './replace.js';
 import { selectorCommand } from './selector.js';
 import { confdCommand } from './confd.js';
 import { felixCommand } from './felix.js';
+import { labCommand } from './lab.js';
 import { typhaCommand } from './typha.js';
 import { versionCommand } from './version.js';
 
@@ -24,5 +25,6 @@ export const COMMANDS: readonly Command[] = [
   typhaCommand,
   confdCommand,
   felixCommand,
+  labCommand,
   versionCommand,
 ];

@@ -1,0 +1,162 @@
+/**
+ * `cattail lab up|down|status|probe`: a whole cluster in network namespaces on this machine —
+ * etcd, two Typha replicas, and per node Felix, confd and BIRD, with pods wired by the CNI
+ * plugin (see lab/README.md). `up` returns with the lab running; its processes are detached and
+ * log under the state dir (`.cattail/lab/<name>/` by default, or CATTAIL_LAB_DIR).
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Lab, LabError, formatProbeTable, formatStatus, type LabMode } from '@cattail/lab';
+import { BINARY_NAME, type Command, type CommandContext } from '../command.js';
+import type { FlagSpec } from '../argv.js';
+import { CommandFailedError, UsageError } from '../errors.js';
+
+const CATTAIL_BIN = fileURLToPath(new URL('../../../bin/cattail.js', import.meta.url));
+
+const NAME_FLAG: FlagSpec = { name: 'name', value: 'NAME', help: 'The lab (1-10 lowercase letters or digits; namespaces are ctlab-<NAME>-…). Default: demo, or $CATTAIL_LAB_NAME.' };
+const DIR_FLAG: FlagSpec = { name: 'dir', value: 'DIR', help: 'State dir (state.json, logs, etcd data). Default: .cattail/lab/<NAME>, or $CATTAIL_LAB_DIR.' };
+const OUTPUT_FLAG: FlagSpec = { name: 'output', short: 'o', value: 'FORMAT', help: 'Output format: table (default) or json.' };
+
+function openLab(ctx: CommandContext): Lab {
+  const name = ctx.args.string('name') ?? ctx.env.CATTAIL_LAB_NAME ?? 'demo';
+  const dir = resolve(ctx.cwd, ctx.args.string('dir') ?? ctx.env.CATTAIL_LAB_DIR ?? `.cattail/lab/${name}`);
+  try {
+    return new Lab({
+      id: name,
+      dir,
+      cattailBin: CATTAIL_BIN,
+      log: { info: (msg) => ctx.stderr.write(`${msg}\n`) },
+    });
+  } catch (err) {
+    throw asCliError(err);
+  }
+}
+
+function asCliError(err: unknown): unknown {
+  if (err instanceof LabError) return new CommandFailedError(err.message, 1, { cause: err });
+  return err;
+}
+
+function outputFormat(ctx: CommandContext): 'table' | 'json' {
+  const o = ctx.args.string('output') ?? 'table';
+  if (o !== 'table' && o !== 'json') throw new UsageError(`unknown output format "${o}" (table or json)`);
+  return o;
+}
+
+function intFlag(ctx: CommandContext, name: string, def: number): number {
+  const v = ctx.args.string(name);
+  if (v === undefined) return def;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a whole number, got "${v}"`);
+  return Number(v);
+}
+
+async function withLab<T>(ctx: CommandContext, fn: (lab: Lab) => Promise<T>): Promise<T> {
+  if (ctx.args.positionals.length) throw new UsageError(`unexpected argument "${ctx.args.positionals[0]}"`);
+  const lab = openLab(ctx);
+  try {
+    return await fn(lab);
+  } catch (err) {
+    throw asCliError(err);
+  } finally {
+    await lab.close();
+  }
+}
+
+const upCommand: Command = {
+  name: 'up',
+  summary: 'Build the lab (or bring an existing one up to date) and leave it running.',
+  usage: `${BINARY_NAME} lab up [--nodes=<N>] [--pods-per-node=<M>] [--mode=bgp|vxlan] [--name=<NAME>] [--dir=<DIR>]`,
+  flags: [
+    { name: 'nodes', value: 'N', help: 'Nodes (default 3). On a running lab, more nodes are added; none are removed.' },
+    { name: 'pods-per-node', value: 'M', help: 'Pods per node (default 2), alternately in namespaces frontend (app=web) and backend (app=db).' },
+    { name: 'mode', value: 'MODE', help: 'bgp (default: BIRD node-to-node mesh, no encapsulation) or vxlan (IPPool vxlanMode Always, no BIRD).' },
+    NAME_FLAG,
+    DIR_FLAG,
+  ],
+  description: `Needs root, iproute2, nftables, bird2, etcd-server and iputils-ping. Idempotent: running
+it again restarts whatever died and adds what is missing. Progress goes to stderr; the
+summary (etcd endpoint, how to look around) to stdout.`,
+  run: (ctx) =>
+    withLab(ctx, async (lab) => {
+      const mode = (ctx.args.string('mode') ?? lab.state?.mode ?? 'bgp') as LabMode;
+      if (mode !== 'bgp' && mode !== 'vxlan') throw new UsageError(`--mode must be bgp or vxlan, got "${mode}"`);
+      const state = await lab.up({
+        nodes: intFlag(ctx, 'nodes', lab.state?.nodes.length || 3),
+        podsPerNode: intFlag(ctx, 'pods-per-node', lab.state?.podsPerNode ?? 2),
+        mode,
+      });
+      const etcd = `http://127.0.0.1:${state.etcd.clientPort}`;
+      const nameArg = lab.names.id === 'demo' ? '' : ` --name ${lab.names.id}`;
+      ctx.stdout.write(
+        [
+          `lab ${lab.names.id} is up: ${state.nodes.length} nodes, ${state.pods.length} pods, ${state.mode} mode`,
+          `  etcd      ${etcd}`,
+          `  typha     ${state.typhas.map((t) => `127.0.0.1:${t.port}`).join(', ')}`,
+          `  state     ${lab.dir} (logs in ${lab.dir}/logs)`,
+          '',
+          'Look around:',
+          `  ${BINARY_NAME} lab status${nameArg}            # sessions, routes, endpoints, Typha per node`,
+          `  ${BINARY_NAME} lab probe${nameArg}             # pod-to-pod reachability with real pings`,
+          `  ETCD_ENDPOINTS=${etcd} ${BINARY_NAME} get workloadendpoints -A`,
+          `  ip netns exec ${state.nodes[0]?.netns ?? ''} ip route         # a node's kernel routes`,
+          ...(state.pods[0] ? [`  ip netns exec ${state.pods[0].netns} ping -c1 ${state.pods[state.pods.length - 1]!.ip}    # from pod ${state.pods[0].namespace}/${state.pods[0].name}`] : []),
+          `  ${BINARY_NAME} lab down${nameArg}              # remove everything`,
+          '',
+        ].join('\n'),
+      );
+      return 0;
+    }),
+};
+
+const downCommand: Command = {
+  name: 'down',
+  summary: 'Stop every process and delete every namespace of the lab (also after a crash).',
+  usage: `${BINARY_NAME} lab down [--name=<NAME>] [--dir=<DIR>]`,
+  flags: [NAME_FLAG, DIR_FLAG],
+  run: (ctx) =>
+    withLab(ctx, async (lab) => {
+      const r = await lab.down();
+      ctx.stdout.write(`lab ${lab.names.id} is down: ${r.processes} processes stopped, ${r.namespaces.length} namespaces deleted\n`);
+      return 0;
+    }),
+};
+
+const statusCommand: Command = {
+  name: 'status',
+  summary: 'Per node: BGP sessions, routes, endpoints, Typha connection and lag.',
+  usage: `${BINARY_NAME} lab status [-o json] [--name=<NAME>] [--dir=<DIR>]`,
+  flags: [OUTPUT_FLAG, NAME_FLAG, DIR_FLAG],
+  description: `-o json prints {"nodes": [{"name", "bgpSessions": [{"peer", "state"}], "routes": [...],
+"endpoints": [...], "typha": {...}, "typhaClients": [...], ...}], "typhas": [...], ...}.`,
+  run: (ctx) =>
+    withLab(ctx, async (lab) => {
+      const format = outputFormat(ctx);
+      const s = await lab.status();
+      ctx.stdout.write(format === 'json' ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
+      return 0;
+    }),
+};
+
+const probeCommand: Command = {
+  name: 'probe',
+  summary: 'The pod-to-pod reachability matrix, with one real ping per pair.',
+  usage: `${BINARY_NAME} lab probe [-o json] [--concurrency=<N>] [--name=<NAME>] [--dir=<DIR>]`,
+  flags: [OUTPUT_FLAG, { name: 'concurrency', value: 'N', help: 'Pings in flight at once (default 8).' }, NAME_FLAG, DIR_FLAG],
+  description: `-o json prints {"results": [{"from": "ns/pod", "to": "ns/pod", "reachable": true|false, "fromIp", "toIp"}, ...]}.`,
+  run: (ctx) =>
+    withLab(ctx, async (lab) => {
+      const format = outputFormat(ctx);
+      const concurrency = intFlag(ctx, 'concurrency', 8);
+      if (concurrency < 1) throw new UsageError('--concurrency must be at least 1');
+      const results = await lab.probe({ concurrency });
+      ctx.stdout.write(format === 'json' ? `${JSON.stringify({ results }, null, 2)}\n` : formatProbeTable(results));
+      return 0;
+    }),
+};
+
+export const labCommand: Command = {
+  name: 'lab',
+  summary: 'A whole cluster in network namespaces: up, down, status, probe.',
+  usage: `${BINARY_NAME} lab <command> [<args>...]`,
+  subcommands: [upCommand, downCommand, statusCommand, probeCommand],
+};
