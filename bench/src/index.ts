@@ -19,3 +19,5 @@ export { churn, type ChurnOptions, type ChurnResult } from './churn.js';
 export { createRng, deriveSeed, type Rng } from './rng.js';
 export { canonicalJson, digestEntries, keyHash, valueHash, DigestBuilder } from './digest.js';
 export { monoMs, monoStamp, stampToMs } from './clock.js';
+export { TyphaProcess, parsePrometheus, type TyphaProcessOptions, type ProcStats, type TyphaStatus } from './typha-process.js';
+export { machineInfo, type MachineInfo } from './machine.js';
