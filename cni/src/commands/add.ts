@@ -1,0 +1,73 @@
+/**
+ * ADD: addresses from IPAM, the veth pair, the WorkloadEndpoint, the result.
+ *
+ * A retried ADD for the same container finds its addresses on its handle and reuses them, so a
+ * runtime that lost our answer does not leak addresses. Any failure after allocation undoes what
+ * this call did (interface, addresses) before reporting the error, so a failed ADD leaves
+ * nothing behind even if the runtime never sends the DEL.
+ */
+import type { ipam } from '@cattail/datastore';
+import type { CommandContext } from '../context.js';
+import { errorMessage } from '../errors.js';
+import { handleId, workloadIdentity } from '../names.js';
+import { addResult, type CniResult, type PodAddress } from '../result.js';
+import { buildWorkloadEndpoint, writeEndpoint } from '../workload-endpoint.js';
+
+export async function cmdAdd(ctx: CommandContext): Promise<CniResult> {
+  const { conf, env, log } = ctx;
+  const id = workloadIdentity(env, conf.nodename);
+  const handle = handleId(conf.name, env.containerId);
+  const want4 = conf.ipam.assignIpv4 ? 1 : 0;
+  const want6 = conf.ipam.assignIpv6 ? 1 : 0;
+  const mtu = await ctx.mtu();
+
+  const addresses = await allocate(ctx, handle, want4, want6, id.namespace, id.pod);
+  log.info({ handle, addresses: addresses.map((a) => a.address), hostVeth: id.hostVeth, mtu }, 'addresses assigned');
+  try {
+    const { containerMac } = await ctx.wiring.setup({ netns: env.netns, ifname: env.ifname, hostVeth: id.hostVeth, mtu, addresses });
+    const wep = buildWorkloadEndpoint({
+      identity: id,
+      addresses,
+      containerMac,
+      labels: conf.labels,
+      serviceAccountName: conf.serviceAccountName,
+    });
+    await writeEndpoint(ctx.ds, wep);
+    log.info({ wep: `${id.namespace}/${id.wepName}` }, 'workload endpoint written');
+    return addResult({ cniVersion: conf.cniVersion, hostVeth: id.hostVeth, ifname: env.ifname, containerMac, netns: env.netns, mtu, addresses });
+  } catch (err) {
+    log.warn({ err }, 'ADD failed after allocating addresses: undoing');
+    await ctx.wiring.teardown(env.netns, env.ifname).catch((e: unknown) => log.warn({ err: e }, `could not remove ${env.ifname}: ${errorMessage(e)}`));
+    await ctx.ipam.releaseByHandle(handle).catch((e: unknown) => log.warn({ err: e, handle }, 'could not release the addresses; DEL will'));
+    throw err;
+  }
+}
+
+async function allocate(ctx: CommandContext, handle: string, want4: number, want6: number, namespace: string, pod: string | undefined): Promise<PodAddress[]> {
+  const held = await ctx.ipam.ipsByHandle(handle);
+  const v4 = held.filter((a) => a.version === 4);
+  const v6 = held.filter((a) => a.version === 6);
+  if (held.length > 0 && v4.length >= want4 && v6.length >= want6) {
+    ctx.log.info({ handle }, 'this container already holds addresses (a retried ADD): reusing them');
+    return [...v4.slice(0, want4), ...v6.slice(0, want6)].map(toPodAddress);
+  }
+  if (held.length > 0) await ctx.ipam.releaseByHandle(handle);
+  const attrs: Record<string, string> = { node: ctx.conf.nodename, timestamp: ctx.now().toISOString() };
+  if (pod !== undefined) {
+    attrs.namespace = namespace;
+    attrs.pod = pod;
+  }
+  const got = await ctx.ipam.autoAssign({
+    handleId: handle,
+    node: ctx.conf.nodename,
+    num4: want4,
+    num6: want6,
+    pools: [...ctx.conf.ipam.ipv4Pools, ...ctx.conf.ipam.ipv6Pools],
+    attrs,
+  });
+  return [...got.ipv4, ...got.ipv6].map(toPodAddress);
+}
+
+function toPodAddress(a: ipam.AssignedIP): PodAddress {
+  return { address: a.address, version: a.version };
+}

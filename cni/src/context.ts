@@ -1,0 +1,21 @@
+/**
+ * What every command gets: the validated config and environment, the datastore and IPAM on it,
+ * the wiring boundary, a logger, and the MTU lookup. Built by plugin.ts; tests build their own.
+ */
+import type { Datastore, ipam } from '@cattail/datastore';
+import type { NetConf } from './config.js';
+import type { CniEnv } from './env.js';
+import type { Logger } from './log.js';
+import type { PodWiring } from './wiring.js';
+
+export interface CommandContext {
+  readonly conf: NetConf;
+  readonly env: CniEnv;
+  readonly ds: Datastore;
+  readonly ipam: ipam.IpamClient;
+  readonly wiring: PodWiring;
+  readonly log: Logger;
+  /** The MTU for the pod's interface: the config's, else the MTU file's, else 1500. */
+  mtu(): Promise<number>;
+  now(): Date;
+}
