@@ -53,7 +53,7 @@ import { sleep, TyphaProcess, type ProcStats } from './typha-process.js';
 const USAGE = `usage: fanout.js [--clients 1000] [--resources 35000] [--rate 50] [--duration 30] [--syncer felix]
   [--workers W] [--seed 1] [--etcd URL] [--json] [--sync-clients 1] [--resume-sample K] [--resume-gap 10]
   [--floor-rounds 30] [--storm-timeout 300] [--max-pending 500] [--local-addresses 0] [--batch-window-ms MS]
-  [--typha-cpu-prof DIR] [--swarm-cpu-prof DIR] [--typha-env KEY=VALUE ...]`;
+  [--deflate-snapshot] [--typha-cpu-prof DIR] [--swarm-cpu-prof DIR] [--typha-env KEY=VALUE ...]`;
 
 export interface FanoutParams {
   clients: number;
@@ -72,6 +72,8 @@ export interface FanoutParams {
   maxPending: number;
   localAddresses: number;
   batchWindowMs: number | undefined;
+  /** LiteClients offer `deflate-snapshot` (snapshot pages compressed once per revision). */
+  deflateSnapshot: boolean;
   typhaCpuProf: string | undefined;
   swarmCpuProf: string | undefined;
   typhaEnv: Record<string, string>;
@@ -98,6 +100,7 @@ function parse(argv: string[]): { params: FanoutParams; json: boolean } {
       'max-pending': { type: 'string' },
       'local-addresses': { type: 'string' },
       'batch-window-ms': { type: 'string' },
+      'deflate-snapshot': { type: 'boolean', default: false },
       'typha-cpu-prof': { type: 'string' },
       'swarm-cpu-prof': { type: 'string' },
       'typha-env': { type: 'string', multiple: true },
@@ -134,6 +137,7 @@ function parse(argv: string[]): { params: FanoutParams; json: boolean } {
     maxPending: intArg('max-pending', values['max-pending'], 500, 1, 100_000),
     localAddresses: intArg('local-addresses', values['local-addresses'], clients > 25_000 ? Math.ceil(clients / 20_000) : 0, 0, 250),
     batchWindowMs: values['batch-window-ms'] === undefined ? undefined : intArg('batch-window-ms', values['batch-window-ms'], 10, 0, 1000),
+    deflateSnapshot: values['deflate-snapshot'],
     typhaCpuProf: values['typha-cpu-prof'],
     swarmCpuProf: values['swarm-cpu-prof'],
     typhaEnv,
@@ -308,6 +312,7 @@ async function run(p: FanoutParams): Promise<FanoutResult> {
     syncClientsPerWorker: p.syncClientsPerWorker,
     maxPendingConnects: p.maxPending,
     localAddresses,
+    deflateSnapshot: p.deflateSnapshot,
     handshakeTimeoutMs: Math.max(30_000, p.stormTimeoutS * 1000),
     execArgv: p.swarmCpuProf ? ['--cpu-prof', `--cpu-prof-dir=${p.swarmCpuProf}`] : [],
   });

@@ -16,7 +16,7 @@
  * of value hashes indexed by the worker's key table (see LiteClient), updated from the decoded
  * frame; only the decoding is shared.
  */
-import { msgpackCodec, parseServerMessage, type ServerHello, type Goodbye } from '@cattail/typha/protocol';
+import { decodeServerFrame, msgpackCodec, type ServerHello, type Goodbye } from '@cattail/typha/protocol';
 import { updateKey, type Update } from '@cattail/typha/client';
 import { valueHash, keyHash } from './digest.js';
 import { TS_LABEL } from './generator.js';
@@ -99,13 +99,19 @@ export interface FrameCacheStats {
 export class FrameCache {
   readonly keys: KeyTable;
   readonly #maxBytes: number;
+  readonly #acceptCompressed: boolean;
   readonly #byPrefix = new Map<string, Entry[]>();
   #cachedBytes = 0;
   readonly stats: FrameCacheStats = { decoded: 0, streamHits: 0, hits: 0, uncached: 0, cachedBytes: 0 };
 
-  constructor(keys: KeyTable, maxBytes = 256 * 1024 * 1024) {
+  /**
+   * `acceptCompressed`: this worker's clients offered `deflate-snapshot`, so a Compressed frame
+   * is inflated (once, like every decode here) and must hold a snapshot page.
+   */
+  constructor(keys: KeyTable, maxBytes = 256 * 1024 * 1024, acceptCompressed = false) {
     this.keys = keys;
     this.#maxBytes = maxBytes;
+    this.#acceptCompressed = acceptCompressed;
   }
 
   /** Cached frames of this length whose first bytes are `prefix` (≤ PREFIX bytes, all of them if shorter). */
@@ -150,7 +156,7 @@ export class FrameCache {
 
   #reduce(data: Buffer): FrameInfo {
     this.stats.decoded++;
-    const msg = parseServerMessage(msgpackCodec.decode(data));
+    const msg = decodeServerFrame(msgpackCodec, data, this.#acceptCompressed);
     const info: FrameInfo = {
       kind: msg.type,
       revision: 'revision' in msg ? msg.revision : 0,

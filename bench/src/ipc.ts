@@ -19,6 +19,8 @@ export interface WorkerConfig {
   maxPendingConnects: number;
   /** Client-side loopback addresses to bind, round-robin; empty: let the kernel choose. */
   localAddresses: string[];
+  /** LiteClients offer `deflate-snapshot` (and the worker's frame cache unwraps Compressed frames). */
+  deflateSnapshot: boolean;
   handshakeTimeoutMs: number;
 }
 

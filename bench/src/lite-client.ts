@@ -60,6 +60,8 @@ export interface LiteClientConfig {
   /** Bind the client's end to this loopback address (spreads ephemeral ports). */
   localAddress: string | undefined;
   handshakeTimeoutMs: number;
+  /** Offer `deflate-snapshot`: snapshot pages arrive compressed (the frame cache inflates them once). */
+  deflateSnapshot: boolean;
 }
 
 
@@ -150,7 +152,7 @@ export class LiteClient {
       syncer: this.cfg.syncer,
       node: this.cfg.node,
       client: 'cattail-bench-lite/0.1.0',
-      features: [Features.Resume, Features.Goodbye],
+      features: this.cfg.deflateSnapshot ? [Features.Resume, Features.Goodbye, Features.DeflateSnapshot] : [Features.Resume, Features.Goodbye],
     };
     if (this.#resumeOffered && this.datastoreId !== undefined) hello.resume = { revision: this.revision, datastoreId: this.datastoreId };
     this.#ws?.send(msgpackCodec.encode(hello));

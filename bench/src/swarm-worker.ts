@@ -91,7 +91,7 @@ class SyncProbe {
 class SwarmWorker implements LiteHost, FloorHost {
   readonly cfg: WorkerConfig;
   readonly keys = new KeyTable();
-  readonly frames = new FrameCache(this.keys);
+  readonly frames: FrameCache;
   readonly clients: LiteClient[];
   readonly probes: SyncProbe[] = [];
   #t0 = 0;
@@ -121,13 +121,22 @@ class SwarmWorker implements LiteHost, FloorHost {
 
   constructor(cfg: WorkerConfig) {
     this.cfg = cfg;
+    this.frames = new FrameCache(this.keys, undefined, cfg.deflateSnapshot);
     const addrs = cfg.localAddresses;
     const { host, port } = hostPort(cfg.url);
     this.clients = cfg.nodes.map(
       (node, i) =>
         new LiteClient(
           i,
-          { host, port, syncer: cfg.syncer, node, localAddress: addrs.length ? addrs[i % addrs.length] : undefined, handshakeTimeoutMs: cfg.handshakeTimeoutMs },
+          {
+            host,
+            port,
+            syncer: cfg.syncer,
+            node,
+            localAddress: addrs.length ? addrs[i % addrs.length] : undefined,
+            handshakeTimeoutMs: cfg.handshakeTimeoutMs,
+            deflateSnapshot: cfg.deflateSnapshot,
+          },
           this,
         ),
     );

@@ -19,6 +19,8 @@ export interface SwarmOptions {
   syncClientsPerWorker: number;
   maxPendingConnects: number;
   localAddresses: string[];
+  /** LiteClients offer `deflate-snapshot`. */
+  deflateSnapshot: boolean;
   handshakeTimeoutMs: number;
   /** Upper bound for a worker to start and answer init. */
   startTimeoutMs?: number;
@@ -134,6 +136,7 @@ export class Swarm {
             syncNodes,
             maxPendingConnects: o.maxPendingConnects,
             localAddresses: o.localAddresses,
+            deflateSnapshot: o.deflateSnapshot,
             handshakeTimeoutMs: o.handshakeTimeoutMs,
           };
           return h.call({ type: 'init', config }, 30_000);

@@ -27,6 +27,7 @@ export const TYPHA_PARAMS = {
   ServerMaxFallBehindSecs: { type: 'seconds', default: 300, min: 0.01, max: 86400, help: 'Close a client lagging this long (TooSlow)' },
   ServerMaxBufferedBytes: { type: 'int', default: 1048576, min: 1024, max: 1073741824, help: 'Per-client socket buffer high-water mark (ours)' },
   ServerBatchWindowMs: { type: 'int', default: 10, min: 0, max: 1000, help: 'Delta batching window (ours; Calico: ServerMinBatchingAgeThresholdSecs)' },
+  ServerCompressSnapshots: { type: 'bool', default: true, help: 'Send snapshot pages DEFLATE-compressed once per revision to clients that offer deflate-snapshot (ours)' },
   SnapshotCacheMaxBatchSize: { type: 'int', default: 500, min: 1, max: 100000, help: 'Updates per snapshot page' },
   DeltaRetentionSecs: { type: 'seconds', default: 600, min: 0, max: 86400, help: 'How long deletions are kept for resume (ours)' },
   MaxTombstones: { type: 'int', default: 100000, min: 0, max: 10000000, help: 'Deletions kept for resume (ours)' },

@@ -11,8 +11,12 @@
  * page i and yields until the socket drains before asking for page i+1 spreads the work over
  * many turns of the event loop, and a thousand clients joining together still cost one encode
  * per page. Once every page is encoded the captured array is dropped.
+ *
+ * For clients that accepted `deflate-snapshot` a page is also compressed, likewise once, from
+ * its encoded frame (`compressFrame`), and that `Compressed` frame is shared the same way.
  */
 import type { Codec } from '../protocol/codec.js';
+import { compressFrame } from '../protocol/compressed.js';
 import type { SnapshotPage, Update } from '../protocol/messages.js';
 
 export interface SnapshotFrames {
@@ -27,8 +31,8 @@ export interface SnapshotFrames {
   readonly estimatedBytes: number;
   /** Pages encoded so far. */
   readonly encodedPages: number;
-  /** Page `page` (0-based), encoding it now if no one has yet. */
-  frame(page: number): Buffer;
+  /** Page `page` (0-based), encoding it now if no one has yet; `compressed`: its Compressed frame. */
+  frame(page: number, compressed?: boolean): Buffer;
   /** Every page, encoding those not yet encoded. */
   all(): Buffer[];
 }
@@ -45,6 +49,8 @@ export interface SnapshotFramesInit {
   pageBytes: number;
   /** Told of each page encoded (for stats). */
   onEncode?: (bytes: number) => void;
+  /** Told of each page compressed: the plain and compressed frame sizes (for stats). */
+  onCompress?: (plainBytes: number, compressedBytes: number) => void;
 }
 
 /** End index (exclusive) of each page: at most `pageSize` updates and, past the first, `pageBytes`. */
@@ -66,17 +72,33 @@ export function pageEnds(sizes: readonly number[], pageSize: number, pageBytes: 
 }
 
 export function createSnapshotFrames(init: SnapshotFramesInit): SnapshotFrames {
-  const { revision, codec, createdAt, onEncode } = init;
+  const { revision, codec, createdAt, onEncode, onCompress } = init;
   let updates: readonly Update[] | undefined = init.updates;
   const updateCount = updates.length;
   const ends = pageEnds(init.sizes, init.pageSize, init.pageBytes);
   const pageCount = ends.length;
   const frames = new Array<Buffer | undefined>(pageCount);
+  let compressedFrames: Array<Buffer | undefined> | undefined;
   let encoded = 0;
   let estimatedBytes = 0;
   for (const s of init.sizes) estimatedBytes += s;
 
-  function frame(page: number): Buffer {
+  function frame(page: number, compressed = false): Buffer {
+    return compressed ? compressedFrame(page) : plainFrame(page);
+  }
+
+  function compressedFrame(page: number): Buffer {
+    compressedFrames ??= new Array<Buffer | undefined>(pageCount);
+    const cached = compressedFrames[page];
+    if (cached !== undefined) return cached;
+    const plain = plainFrame(page);
+    const buf = compressFrame(codec, plain);
+    compressedFrames[page] = buf;
+    onCompress?.(plain.byteLength, buf.byteLength);
+    return buf;
+  }
+
+  function plainFrame(page: number): Buffer {
     if (!Number.isInteger(page) || page < 0 || page >= pageCount) {
       throw new RangeError(`snapshot page ${page} is outside 0..${pageCount - 1}`);
     }
@@ -110,7 +132,7 @@ export function createSnapshotFrames(init: SnapshotFramesInit): SnapshotFrames {
     frame,
     all(): Buffer[] {
       const out: Buffer[] = [];
-      for (let i = 0; i < pageCount; i++) out.push(frame(i));
+      for (let i = 0; i < pageCount; i++) out.push(plainFrame(i));
       return out;
     },
   };

@@ -30,6 +30,10 @@ export interface SnapshotStoreStats {
   cached: number;
   pagesEncoded: number;
   bytesEncoded: number;
+  /** Pages compressed for `deflate-snapshot` clients, and their sizes before and after. */
+  pagesCompressed: number;
+  bytesBeforeCompression: number;
+  bytesCompressed: number;
 }
 
 export class SnapshotStore {
@@ -39,9 +43,17 @@ export class SnapshotStore {
   #reused = 0;
   #pagesEncoded = 0;
   #bytesEncoded = 0;
+  #pagesCompressed = 0;
+  #bytesBeforeCompression = 0;
+  #bytesCompressed = 0;
   readonly #onEncode = (bytes: number): void => {
     this.#pagesEncoded++;
     this.#bytesEncoded += bytes;
+  };
+  readonly #onCompress = (plain: number, compressed: number): void => {
+    this.#pagesCompressed++;
+    this.#bytesBeforeCompression += plain;
+    this.#bytesCompressed += compressed;
   };
 
   constructor(limits: SnapshotStoreLimits) {
@@ -75,6 +87,7 @@ export class SnapshotStore {
       pageSize: this.#limits.pageSize,
       pageBytes: this.#limits.pageBytes,
       onEncode: this.#onEncode,
+      onCompress: this.#onCompress,
     });
     this.#generated++;
     this.#lru.set(key, frames);
@@ -121,6 +134,9 @@ export class SnapshotStore {
       cached: this.#lru.size,
       pagesEncoded: this.#pagesEncoded,
       bytesEncoded: this.#bytesEncoded,
+      pagesCompressed: this.#pagesCompressed,
+      bytesBeforeCompression: this.#bytesBeforeCompression,
+      bytesCompressed: this.#bytesCompressed,
     };
   }
 

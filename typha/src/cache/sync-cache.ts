@@ -101,6 +101,10 @@ export interface SyncCacheStats {
   snapshotsCached: number;
   snapshotPagesEncoded: number;
   snapshotBytesEncoded: number;
+  /** Pages compressed once for `deflate-snapshot` clients, and their sizes before and after. */
+  snapshotPagesCompressed: number;
+  snapshotBytesBeforeCompression: number;
+  snapshotBytesCompressed: number;
   resumesFromLog: number;
   resumesFromState: number;
   resumesTooOld: number;
@@ -326,6 +330,9 @@ export class SyncCache implements SyncCallbacks<Update> {
       snapshotsCached: snap.cached,
       snapshotPagesEncoded: snap.pagesEncoded,
       snapshotBytesEncoded: snap.bytesEncoded,
+      snapshotPagesCompressed: snap.pagesCompressed,
+      snapshotBytesBeforeCompression: snap.bytesBeforeCompression,
+      snapshotBytesCompressed: snap.bytesCompressed,
       resumesFromLog: this.#resumesFromLog,
       resumesFromState: this.#resumesFromState,
       resumesTooOld: this.#resumesTooOld,

@@ -17,6 +17,7 @@ import type { Codec } from '../protocol/codec.js';
 import { MalformedFrameError, ProtocolError, UnexpectedMessageError, truncateReason } from '../protocol/errors.js';
 import {
   CloseCode,
+  Features,
   type ClientHello,
   type Deltas,
   type Goodbye,
@@ -24,7 +25,7 @@ import {
   type ServerHello,
   type SnapshotPage,
 } from '../protocol/messages.js';
-import { parseServerMessage } from '../protocol/parse.js';
+import { decodeServerFrame } from '../protocol/compressed.js';
 import { MAX_SERVER_FRAME_BYTES } from '../protocol/transport.js';
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { ConnectError, HandshakeTimeoutError, ReadTimeoutError, ServerClosedError } from './errors.js';
@@ -81,6 +82,8 @@ export class Connection {
   readonly #ws: Socket | undefined;
   #opened = false;
   #helloReceived = false;
+  /** Set from the ServerHello: the server accepted the `deflate-snapshot` this client offered. */
+  #compressedAccepted = false;
   #ended = false;
   #lastFrameAt = 0;
   #handshakeTimer: TimerHandle | undefined;
@@ -176,7 +179,7 @@ export class Connection {
     this.#lastFrameAt = clock.now();
     let msg;
     try {
-      msg = parseServerMessage(this.#cfg.codec.decode(toBuffer(data)));
+      msg = decodeServerFrame(this.#cfg.codec, toBuffer(data), this.#compressedAccepted);
     } catch (err) {
       this.fail(err instanceof ProtocolError ? err : new MalformedFrameError('undecodable frame', { cause: err }));
       return;
@@ -194,6 +197,7 @@ export class Connection {
           return;
         }
         this.#helloReceived = true;
+        this.#compressedAccepted = msg.features.includes(Features.DeflateSnapshot) && this.#cfg.hello.features.includes(Features.DeflateSnapshot);
         clock.clearTimeout(this.#handshakeTimer);
         this.#handshakeTimer = undefined;
         this.#readTimer = clock.setTimeout(connectionOnReadCheck, this.#cfg.readTimeoutMs, this);

@@ -247,7 +247,8 @@ export class SyncClient {
       syncer: o.syncer,
       node: o.node,
       client: o.clientId,
-      features: [Features.Resume, Features.Goodbye],
+      // Compressed snapshot pages need byte strings: offered on the msgpack codec only.
+      features: o.codec === 'msgpack' ? [Features.Resume, Features.Goodbye, Features.DeflateSnapshot] : [Features.Resume, Features.Goodbye],
     };
     if (resume !== undefined) hello.resume = { revision: resume.revision, datastoreId: resume.datastoreId };
     this.#setState('connecting');

@@ -109,6 +109,7 @@ export class TyphaDaemon {
       pongTimeoutMs: secs(c.ServerPongTimeoutSecs),
       maxLagMs: secs(c.ServerMaxFallBehindSecs),
       highWaterMarkBytes: c.ServerMaxBufferedBytes,
+      compressSnapshots: c.ServerCompressSnapshots,
       overloadHint: () => {
         const to = this.#replicas && handoffTarget(this.serverId, this.#replicas.replicas);
         return to ? { reconnect: to } : undefined;

@@ -28,7 +28,9 @@
  * | typha_snapshots_generated         | counter   | syncer       | snapshots built (Calico: binary snapshots)        |
  * | typha_snapshots_reused            | counter   | syncer       | joins served an existing snapshot + tail (same)   |
  *
- * Ours, without a Calico counterpart: typha_connections_rejected{reason} (upgrades refused at
+ * Ours, without a Calico counterpart: typha_snapshot_bytes_encoded{syncer} and
+ * typha_snapshot_bytes_compressed{syncer} (snapshot page bytes encoded once, and their DEFLATE
+ * versions for `deflate-snapshot` clients), typha_connections_rejected{reason} (upgrades refused at
  * the HTTP/TLS level), typha_connections_lagging{syncer}, typha_connections_synced{syncer,mode}
  * (initial syncs by snapshot or resume: Calico always sends a snapshot) and
  * typha_client_resume_send_secs{syncer}. Calico's typha_client_write_latency_secs has no
@@ -50,7 +52,9 @@ const SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 1000
 
 /** What is read at scrape time for one syncer (SyncCache and DedupeStage fit). */
 export interface SyncerSources {
-  cache?: { stats(): { keys: number; snapshotsGenerated: number; snapshotsReused: number } };
+  cache?: {
+    stats(): { keys: number; snapshotsGenerated: number; snapshotsReused: number; snapshotBytesEncoded: number; snapshotBytesCompressed: number };
+  };
   dedupe?: { stats(): { skipped: number } };
 }
 
@@ -165,6 +169,8 @@ export class PromServerMetrics implements ServerMetrics {
     sourced('typha_updates_skipped', 'Total number of updates skipped as duplicates.', (s) => s.dedupe?.stats().skipped);
     sourced('typha_snapshots_generated', 'Number of snapshots generated.', (s) => s.cache?.stats().snapshotsGenerated);
     sourced('typha_snapshots_reused', 'Number of snapshots that were cached and reused.', (s) => s.cache?.stats().snapshotsReused);
+    sourced('typha_snapshot_bytes_encoded', 'Bytes of snapshot pages encoded (once per page, revision and codec).', (s) => s.cache?.stats().snapshotBytesEncoded);
+    sourced('typha_snapshot_bytes_compressed', 'Bytes of snapshot pages after DEFLATE (once per page and revision), for deflate-snapshot clients.', (s) => s.cache?.stats().snapshotBytesCompressed);
   }
 
   /** Adds (or replaces) what is read at scrape time for `syncer`. */

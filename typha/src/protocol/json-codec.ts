@@ -6,7 +6,7 @@
  */
 import type { Codec } from './codec.js';
 import { MalformedFrameError } from './errors.js';
-import { SUBPROTOCOL_JSON, type Message } from './messages.js';
+import { SUBPROTOCOL_JSON, type Compressed, type Message } from './messages.js';
 
 export const jsonCodec: Codec = Object.freeze({
   name: 'json' as const,
@@ -16,7 +16,7 @@ export const jsonCodec: Codec = Object.freeze({
   decode: decodeJson,
 });
 
-function encodeJson(msg: Message): Buffer {
+function encodeJson(msg: Message | Compressed): Buffer {
   return Buffer.from(JSON.stringify(msg), 'utf8');
 }
 

@@ -41,6 +41,11 @@ export const Features = {
   Resume: 'resume',
   /** Client accepts Goodbye messages with reconnect hints before a close. */
   Goodbye: 'goodbye',
+  /**
+   * Client accepts snapshot pages inside `Compressed` frames (binary codecs only). The server
+   * compresses each page once per revision, so every client still gets the same bytes.
+   */
+  DeflateSnapshot: 'deflate-snapshot',
 } as const;
 
 /** Close codes (4000–4999 are the application range of RFC 6455). */
@@ -143,6 +148,18 @@ export interface Goodbye {
   reconnect?: string;
   /** How long to wait before reconnecting, so a handoff is staggered. */
   delayMs?: number;
+}
+
+/**
+ * An envelope for one frame compressed once and written as is to every client that accepted
+ * `deflate-snapshot`: `data` is the raw DEFLATE (RFC 1951) of one complete frame of the
+ * connection's codec, which holds a SnapshotPage. Never nested; binary codecs only (JSON has no
+ * byte strings). The receiver unwraps it before parsing: see `decodeServerFrame`.
+ */
+export interface Compressed {
+  type: 'compressed';
+  encoding: 'deflate';
+  data: Uint8Array;
 }
 
 export type ClientMessage = ClientHello | Ping | Pong;

@@ -25,7 +25,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import type { Codec } from './codec.js';
 import { MalformedFrameError } from './errors.js';
-import { SUBPROTOCOL_MSGPACK, type Message } from './messages.js';
+import { SUBPROTOCOL_MSGPACK, type Compressed, type Message } from './messages.js';
 
 const packr = new Packr({
   useRecords: false,
@@ -44,7 +44,7 @@ export const msgpackCodec: Codec = Object.freeze({
   decode: decodeMsgpack,
 });
 
-function encodeMsgpack(msg: Message): Buffer {
+function encodeMsgpack(msg: Message | Compressed): Buffer {
   const view = packr.pack(msg);
   return view.byteLength * 2 < view.buffer.byteLength ? Buffer.from(view) : view;
 }

@@ -78,7 +78,13 @@ export interface ConnectionInit {
 const kConnection = Symbol('typha.server.connection');
 type Tagged = { [kConnection]: Connection };
 const OPEN = WebSocket.OPEN;
-const ACCEPTED_FEATURES: readonly string[] = [Features.Resume, Features.Goodbye];
+const ACCEPTED_FEATURES: readonly string[] = [Features.Resume, Features.Goodbye, Features.DeflateSnapshot];
+
+/** Whether this server would accept `feature` from a client of `codec`. */
+function acceptsFeature(feature: string, codec: Codec, o: ResolvedServerOptions): boolean {
+  if (!ACCEPTED_FEATURES.includes(feature)) return false;
+  return feature !== Features.DeflateSnapshot || (codec.binary && o.compressSnapshots);
+}
 
 export class Connection implements FanOutMember {
   readonly id: number;
@@ -385,7 +391,7 @@ export class Connection implements FanOutMember {
     this.#node = hello.node;
     this.#client = hello.client;
     this.#protocolVersion = hello.protocolVersion;
-    this.#features = ACCEPTED_FEATURES.filter((f) => hello.features.includes(f));
+    this.#features = ACCEPTED_FEATURES.filter((f) => hello.features.includes(f) && acceptsFeature(f, this.codec, this.#o));
     this.#log = this.#log.child({ node: hello.node, syncer: hello.syncer });
     this.#state = 'waiting';
     this.#nextPingAt = now + this.#o.pingIntervalMs;
@@ -471,7 +477,7 @@ export class Connection implements FanOutMember {
 
   #startSnapshot(cache: SyncCache): void {
     const join = cache.join(this.codec);
-    this.#queue.setSnapshot(join.snapshot);
+    this.#queue.setSnapshot(join.snapshot, this.#features.includes(Features.DeflateSnapshot));
     if (join.tail.length > 0) this.#queue.setFrames(join.tail, join.revision);
     this.#inSyncRevision = join.revision;
     this.#sendHello('snapshot', join.revision);

@@ -101,6 +101,11 @@ export interface SyncServerOptions extends Partial<Record<ServerLimitName, numbe
   frameWriter?: FrameWriter;
   /** The hint sent to clients refused with ServerOverloaded (e.g. a less loaded replica). */
   overloadHint?: () => GoodbyeHint | undefined;
+  /**
+   * Accept `deflate-snapshot` from binary-codec clients: snapshot pages compressed once per
+   * revision (~85% fewer bytes in a connect storm). Default true.
+   */
+  compressSnapshots?: boolean;
   clock?: Clock;
   wallClock?: WallClock;
   logger?: Logger;
@@ -117,6 +122,7 @@ export interface ResolvedServerOptions extends ServerLimits {
   readonly codecs: Readonly<Partial<Record<CodecName, Codec>>>;
   readonly frameWriter: FrameWriter | undefined;
   readonly overloadHint: (() => GoodbyeHint | undefined) | undefined;
+  readonly compressSnapshots: boolean;
   readonly clock: Clock;
   readonly wallClock: WallClock;
   readonly logger: Logger;
@@ -160,6 +166,9 @@ export function resolveServerOptions(o: SyncServerOptions): ResolvedServerOption
       throw new ServerOptionError(`server option codecs: "${k}" must be a codec named "${k}" with subprotocol of the built-in one`);
     }
   }
+  if (o.compressSnapshots !== undefined && typeof o.compressSnapshots !== 'boolean') {
+    throw new ServerOptionError(`server option compressSnapshots: ${String(o.compressSnapshots)} is not a boolean`);
+  }
   const tls = o.tls;
   if (tls !== undefined) {
     if (!tls.cert || !tls.key) throw new ServerOptionError('server option tls: cert and key are both required');
@@ -179,6 +188,7 @@ export function resolveServerOptions(o: SyncServerOptions): ResolvedServerOption
     codecs: Object.freeze({ ...codecs }),
     frameWriter: o.frameWriter,
     overloadHint: o.overloadHint,
+    compressSnapshots: o.compressSnapshots ?? true,
     clock: o.clock ?? realClock,
     wallClock: o.wallClock ?? realWallClock,
     logger: o.logger ?? silentLogger,

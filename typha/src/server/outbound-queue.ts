@@ -15,6 +15,7 @@ import type { CoalescedPages } from './catch-up.js';
 
 export class OutboundQueue {
   #snapshot: SnapshotFrames | undefined;
+  #compressed = false;
   #page = 0;
   #frames: readonly Buffer[] | undefined;
   #frameIndex = 0;
@@ -33,8 +34,10 @@ export class OutboundQueue {
     return this.#revision;
   }
 
-  setSnapshot(snapshot: SnapshotFrames): void {
+  /** `compressed`: the client accepted `deflate-snapshot` and gets the pages' Compressed frames. */
+  setSnapshot(snapshot: SnapshotFrames, compressed: boolean): void {
     this.#snapshot = snapshot;
+    this.#compressed = compressed;
     this.#page = 0;
   }
 
@@ -54,7 +57,7 @@ export class OutboundQueue {
     this.encodedUpdates = 0;
     const snapshot = this.#snapshot;
     if (snapshot !== undefined) {
-      if (this.#page < snapshot.pageCount) return snapshot.frame(this.#page++);
+      if (this.#page < snapshot.pageCount) return snapshot.frame(this.#page++, this.#compressed);
       this.#snapshot = undefined;
     }
     const frames = this.#frames;

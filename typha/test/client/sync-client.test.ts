@@ -55,7 +55,7 @@ describe('SyncClient', { timeout: 10_000 }, () => {
     assert.equal(peer.path, '/sync');
     assert.deepEqual(peer.frameBinary, [true]);
     assert.deepEqual(peer.hello, {
-      type: 'hello', protocolVersion: 1, syncer: 'felix', node: 'node-1', client: 'cattail-typha-client', features: ['resume', 'goodbye'],
+      type: 'hello', protocolVersion: 1, syncer: 'felix', node: 'node-1', client: 'cattail-typha-client', features: ['resume', 'goodbye', 'deflate-snapshot'],
     });
 
     peer.serveSnapshot(10, [[A, B], [C]]);

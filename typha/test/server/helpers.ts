@@ -15,6 +15,7 @@ import {
   Features,
   PROTOCOL_VERSION,
   SYNC_PATH,
+  decodeServerFrame,
   parseServerMessage,
   type ClientHello,
   type Codec,
@@ -352,7 +353,7 @@ export class TestClient {
     this.bytes += data.length;
     this.frames++;
     this.arrivals.push(performance.now());
-    const msg = parseServerMessage(this.codec.decode(data));
+    const msg = decodeServerFrame(this.codec, data, this.hello?.features.includes(Features.DeflateSnapshot) ?? false);
     this.messages.push(msg);
     switch (msg.type) {
       case 'hello':

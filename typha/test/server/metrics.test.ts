@@ -59,3 +59,21 @@ test('typha_updates_total counts what enters dedupe; typha_updates_skipped what 
   assert.equal(value(text, 'typha_updates_skipped{syncer="bgp"}'), 1);
   assert.equal(seen.length, 2);
 });
+
+test('typha_snapshot_bytes_encoded and _compressed count each page once, whatever the clients', async (t) => {
+  const registry = new Registry();
+  const metrics = new PromServerMetrics({ registry });
+  const h = await Harness.start(t, { metrics, initialKeys: 1200 });
+  metrics.watch('felix', { cache: h.cache('felix') });
+  const clients = await connectAll(h.url, 4, (i) => ({ node: `n${i}`, features: ['resume', 'goodbye', 'deflate-snapshot'] }));
+  t.after(() => clients.forEach((c) => c.close()));
+  const text = await registry.metrics();
+  const stats = h.cache('felix').stats();
+  const encoded = value(text, 'typha_snapshot_bytes_encoded{syncer="felix"}');
+  const compressed = value(text, 'typha_snapshot_bytes_compressed{syncer="felix"}');
+  assert.equal(encoded, stats.snapshotBytesEncoded);
+  assert.equal(compressed, stats.snapshotBytesCompressed);
+  assert.ok(compressed! > 0 && compressed! * 3 < encoded!, `${compressed} compressed of ${encoded}`);
+  // Four clients, one encode and one compression per page: each got about the compressed bytes.
+  assert.ok(clients[0].bytes < compressed! * 1.1, `a client received ${clients[0].bytes} B`);
+});
