@@ -11,7 +11,9 @@
  *      Candidates are walked from a start derived from the node name, so concurrent ADDs on one
  *      node converge on the same block while different nodes mostly start apart
  *   3. while still short and strictAffinity is off: borrow free addresses from other hosts'
- *      blocks in the same pools (never from a block created under strictAffinity)
+ *      blocks in the same pools. The cluster setting decides, as `calicoctl ipam configure
+ *      --strictaffinity` expects; the flag copied into each block records the setting at claim
+ *      time and does not veto a later change
  *
  * Allocating in a block: read it, add the addresses to the owner's handle first, then write the
  * block with its resourceVersion; a lost race re-reads the block and retries (bounded, jittered:
@@ -212,7 +214,7 @@ export class IpamClient {
         const mine = hostAffinity(args.node);
         for (const b of await listBlocks(this.#ds)) {
           if (need() === 0) break;
-          if (b.cidr.version !== version || b.block.affinity === mine || b.block.strictAffinity) continue;
+          if (b.cidr.version !== version || b.block.affinity === mine) continue;
           const pool = poolOfBlock(pools, b.cidr);
           if (!pool || freeOrdinals(b.block, reservedIn(b.cidr, ctx.reservations)).length === 0) continue;
           const borrowed = await this.#fromBlock(b.cidr, pool, need(), ctx, 'borrow');
@@ -237,14 +239,14 @@ export class IpamClient {
 
   /**
    * Up to `want` addresses from one block. `affine`: only while the block still belongs to this
-   * node; `borrow`: only while it is not strict.
+   * node; `borrow`: only while it belongs to another (or none).
    */
   async #fromBlock(cidr: CIDR, pool: UsablePool, want: number, ctx: Context, mode: 'affine' | 'borrow'): Promise<AssignedIP[]> {
     const { handleId } = ctx.args;
     const text = formatCIDR(cidr);
     const mine = hostAffinity(ctx.args.node);
     const reserved = reservedIn(cidr, ctx.reservations);
-    const usable = (b: { affinity?: string; strictAffinity: boolean }) => (mode === 'affine' ? b.affinity === mine : !b.strictAffinity && b.affinity !== mine);
+    const usable = (b: { affinity?: string }) => (mode === 'affine' ? b.affinity === mine : b.affinity !== mine);
     let stored = await readBlock(this.#ds, text);
     if (!stored || !usable(stored.block)) return [];
     const planned = Math.min(want, freeOrdinals(stored.block, reserved).length);
