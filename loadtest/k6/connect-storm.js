@@ -17,10 +17,12 @@ const thresholds = {
   typha_unexpected_close: ['rate==0'],
   typha_protocol_errors: ['count==0'],
   typha_snapshot_keys: ['min>0'],
+  'typha_session_bytes{session:initial}': ['min>0'],
 };
 if (limit('CHURN_RATE', 0) > 0) {
   thresholds.typha_delta_latency_ms = [`p(99)<${limit('LATENCY_P99_MS', 250)}`];
   thresholds.typha_caught_up = ['rate==1'];
+  thresholds.typha_stamped_updates = ['count>0'];
 }
 
 export const options = scenarioOptions(thresholds);

@@ -21,6 +21,14 @@ export const options = scenarioOptions({
   typha_caught_up: ['rate==1'],
   typha_unexpected_close: ['rate==0'],
   typha_protocol_errors: ['count==0'],
+  typha_stamped_updates: ['count>0'],
+  // The control group and the first sessions, so the summary holds both sides of the comparison.
+  'typha_in_sync_ms{session:initial}': [`p(95)<${limit('IN_SYNC_P95_MS', 60000)}`],
+  'typha_in_sync_ms{session:snapshot}': [`p(95)<${limit('IN_SYNC_P95_MS', 60000)}`],
+  'typha_session_bytes{session:initial}': ['min>0'],
+  'typha_session_bytes{session:resume}': ['min>0'],
+  'typha_session_bytes{session:snapshot}': ['min>0'],
+  'typha_session_bytes_ratio{session:snapshot}': ['min>0'],
 });
 
 export default function () {

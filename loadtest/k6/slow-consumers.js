@@ -21,6 +21,10 @@ export const options = scenarioOptions({
   typha_caught_up: ['rate==1'],
   typha_unexpected_close: ['rate==0'],
   typha_protocol_errors: ['count==0'],
+  'typha_stamped_updates{phase:baseline}': ['count>0'],
+  'typha_stamped_updates{phase:slow}': ['count>0'],
+  'typha_in_sync_ms{session:initial}': [`p(95)<${limit('IN_SYNC_P95_MS', 60000)}`],
+  'typha_session_bytes{session:initial}': ['min>0'],
 });
 
 export default function () {

@@ -46,7 +46,7 @@ export function lineChart(title: string, yLabel: string, ts: number[], series: S
     parts.push(`<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${PAD.l - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11" fill="#555">${Math.round(v * 100) / 100}</text>`);
   }
-  const tStep = niceMax(tMax / 8);
+  const tStep = Math.max(1, niceMax(tMax / 8));
   for (let t = 0; t <= tMax; t += tStep) {
     parts.push(`<text x="${x(t)}" y="${H - PAD.b + 16}" text-anchor="middle" font-size="11" fill="#555">${t}</text>`);
   }

@@ -122,14 +122,15 @@ export function buildResult(o: RunOptions, argv: string[], sut: SystemInfo, typh
 
 function round(v: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [k, x] of Object.entries(v)) out[k] = typeof x === 'number' ? Math.round(x * 1000) / 1000 : x;
+  for (const [k, x] of Object.entries(v)) out[k] = typeof x === 'number' ? Number(x.toPrecision(6)) : x;
   return out;
 }
 
 function trend(r: LoadtestResult, name: string, unit = 'ms'): string | undefined {
   const m = r.metrics[name];
   if (m === undefined || !m.count) return undefined;
-  const f = (x: number | undefined): string => (x === undefined ? '-' : unit === 'B' ? fmtBytes(x) : String(Math.round(x * 10) / 10));
+  const f = (x: number | undefined): string =>
+    x === undefined ? '-' : unit === 'B' ? fmtBytes(x) : unit === '' ? x.toFixed(4) : String(Math.round(x * 10) / 10);
   return `p50 ${f(m.med)} / p95 ${f(m['p(95)'])} / p99 ${f(m['p(99)'])} / max ${f(m.max)} ${unit === 'B' ? '' : unit} (n=${m.count})`;
 }
 

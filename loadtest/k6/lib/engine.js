@@ -190,8 +190,12 @@ function onMessage(vu, c, ws, ev) {
   switch (h.type) {
     case 'deltas':
       if (c.state === 'live') liveDeltas(vu, c, h, at, len);
+      else if (c.state !== 'syncing' || c.mode === undefined) protocolError(vu, c, 'deltas before the server hello');
       else if (c.mode === 'resume') c.keys += h.updatesCount;
-      else protocolError(vu, c, 'deltas before InSync of a snapshot session');
+      // Typha follows a snapshot's pages with the delta batches published while they were being
+      // encoded (its "snapshot tail", typha/src/server/connection.ts #startSnapshot), before
+      // InSync. docs/PROTOCOL.md lists only pages there; the reference client accepts both.
+      else m.snapshotTailFrames.add(1);
       if (typeof h.revision === 'number') c.revision = h.revision;
       return;
     case 'snapshot':
@@ -250,10 +254,13 @@ function liveDeltas(vu, c, h, at, len) {
     vu.latN++;
     const b = binIndex(ms);
     vu.bins[b] = (vu.bins[b] || 0) + 1;
-    if (vu.behaviour.phaseTags) m.deltaLatencyMs.add(ms, { phase: slowFrom > 0 && stamps[i] >= slowFrom ? 'slow' : 'baseline' });
-    else m.deltaLatencyMs.add(ms);
+    if (vu.behaviour.phaseTags) {
+      const tags = { phase: slowFrom > 0 && stamps[i] >= slowFrom ? 'slow' : 'baseline' };
+      m.deltaLatencyMs.add(ms, tags);
+      m.stampedUpdates.add(1, tags);
+    } else m.deltaLatencyMs.add(ms);
   }
-  m.stampedUpdates.add(stamps.length);
+  if (!vu.behaviour.phaseTags) m.stampedUpdates.add(stamps.length);
 }
 
 /** The wall-clock write times (ms) of a live batch's stamped updates, decoded once per VU. */

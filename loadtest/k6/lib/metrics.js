@@ -26,3 +26,5 @@ export const protocolErrors = new Counter('typha_protocol_errors');
 export const snapshotKeys = new Trend('typha_snapshot_keys');
 /** Stamped live updates received. */
 export const stampedUpdates = new Counter('typha_stamped_updates');
+/** Delta frames a snapshot session received between its pages and InSync (Typha's snapshot tail). */
+export const snapshotTailFrames = new Counter('typha_snapshot_tail_frames');
