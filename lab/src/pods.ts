@@ -7,10 +7,10 @@
  * inside the node namespace through the loopback relay (node-agents.ts).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { LabContext } from './context.js';
-import { LabCommandError } from './errors.js';
+import { LabCommandError, LabToolMissingError } from './errors.js';
 import { run, succeeds } from './exec.js';
 import { createNamespace, deleteNamespace, namespaceExists } from './fabric.js';
 import type { PodName } from './names.js';
@@ -40,6 +40,16 @@ export function cniConfig(ctx: LabContext, node: NodeRecord, pod: Pick<PodName, 
 interface CniResult {
   interfaces?: Array<{ name: string; sandbox?: string }>;
   ips?: Array<{ address: string; interface?: number }>;
+}
+
+/**
+ * The plugin is run as an executable (as a runtime would), not imported: the lab only needs it
+ * built. Its bin script loads ../dist/src/main.js.
+ */
+export function requireCniPlugin(cniBin: string): void {
+  if (!existsSync(cniBin) || !existsSync(join(dirname(cniBin), '..', 'dist', 'src', 'main.js'))) {
+    throw new LabToolMissingError(`the CNI plugin is not built (${cniBin}): run npx tsc -b cni (or npm run build)`);
+  }
 }
 
 async function invokeCni(ctx: LabContext, command: 'ADD' | 'DEL' | 'CHECK', node: NodeRecord, pod: PodName, id: string): Promise<string> {
@@ -80,6 +90,7 @@ async function wired(pod: PodRecord): Promise<boolean> {
 
 /** Creates the pod's namespace and runs CNI ADD, unless it is already wired. */
 export async function ensurePod(ctx: LabContext, node: NodeRecord, pod: PodName): Promise<PodRecord> {
+  requireCniPlugin(ctx.cniBin);
   const id = containerId(ctx.names.prefix, pod);
   const existing = ctx.state.pods.find((p) => p.netns === pod.netns);
   if (existing && (await wired(existing))) return existing;

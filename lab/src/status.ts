@@ -185,7 +185,7 @@ export function formatStatus(s: LabStatus): string {
     parts.push(`\n${n.name}  ${n.address}  netns ${n.netns}  ${Object.entries(n.processes).map(([k, v]) => `${k}:${v ? 'up' : 'DOWN'}`).join(' ')}\n`);
     const t = n.typha;
     const clients = n.typhaClients.map((c) => `${c.syncer}→typha-${c.replica} ${c.state} lag ${c.lagMs}ms`).join(', ');
-    parts.push(`  typha: ${t ? `${t.connected ? 'connected' : 'DISCONNECTED'}${t.server ? ` to ${t.server}` : ''}, revision ${t.revision}${t.revisionLag !== undefined ? ` (${t.revisionLag} behind)` : ''}` : 'felix not answering'}${clients ? `; ${clients}` : ''}\n`);
+    parts.push(`  typha: ${t ? `felix ${t.connected ? 'connected' : 'DISCONNECTED'} at revision ${t.revision}${t.revisionLag !== undefined ? ` (${t.revisionLag} behind)` : ''}` : 'felix not answering'}${clients ? `; ${clients}` : ''}\n`);
     if (s.mode === 'bgp') parts.push(`  bgp: ${n.bgpSessions.length ? n.bgpSessions.map((b) => `${b.peer} ${b.state}`).join(', ') : 'no sessions'}\n`);
     const interesting = n.routes.filter((r) => r.protocol === 'bird' || r.protocol === '80' || r.type === 'blackhole' || r.dev === 'vxlan.calico');
     parts.push(`  routes (bird/felix): ${interesting.length ? '' : 'none'}\n`);
