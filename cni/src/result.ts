@@ -19,10 +19,10 @@ export const IPV4_GATEWAY = '169.254.1.1';
 export const IPV6_GATEWAY = 'fe80::ecee:eeff:feee:eeee';
 export const LATEST_VERSION = '1.0.0';
 
+/** Spec 1.0's interface: name, mac, sandbox (`mtu` arrived with 1.1, so it is not reported). */
 export interface CniInterface {
   name: string;
   mac?: string;
-  mtu?: number;
   sandbox?: string;
 }
 
@@ -57,7 +57,6 @@ export interface AddResultInput {
   ifname: string;
   containerMac: string;
   netns: string;
-  mtu: number;
   addresses: readonly PodAddress[];
 }
 
@@ -74,8 +73,8 @@ export function addResult(input: AddResultInput): CniResult {
   return {
     cniVersion: input.cniVersion,
     interfaces: [
-      { name: input.hostVeth, mac: HOST_VETH_MAC, mtu: input.mtu },
-      { name: input.ifname, mac: input.containerMac, mtu: input.mtu, sandbox: input.netns },
+      { name: input.hostVeth, mac: HOST_VETH_MAC },
+      { name: input.ifname, mac: input.containerMac, sandbox: input.netns },
     ],
     ips,
     routes,

@@ -34,7 +34,7 @@ export async function cmdAdd(ctx: CommandContext): Promise<CniResult> {
     });
     await writeEndpoint(ctx.ds, wep);
     log.info({ wep: `${id.namespace}/${id.wepName}` }, 'workload endpoint written');
-    return addResult({ cniVersion: conf.cniVersion, hostVeth: id.hostVeth, ifname: env.ifname, containerMac, netns: env.netns, mtu, addresses });
+    return addResult({ cniVersion: conf.cniVersion, hostVeth: id.hostVeth, ifname: env.ifname, containerMac, netns: env.netns, addresses });
   } catch (err) {
     log.warn({ err }, 'ADD failed after allocating addresses: undoing');
     await ctx.wiring.teardown(env.netns, env.ifname).catch((e: unknown) => log.warn({ err: e }, `could not remove ${env.ifname}: ${errorMessage(e)}`));
