@@ -148,9 +148,8 @@ async function readMtu(conf: NetConf, deps: PluginDeps, log: Logger): Promise<nu
 /** Every failure becomes a CNI error with the spec's (or our 100+) code. */
 export function toCniError(err: unknown): CniError {
   if (err instanceof CniError) return err;
-  if (err instanceof ipam.IpamContentionError || err instanceof UnavailableError) {
-    return new TryAgainLaterError(`the datastore is busy or unreachable: ${err.message}`, { cause: err });
-  }
+  if (err instanceof ipam.IpamContentionError) return new TryAgainLaterError(`IPAM: ${err.message}`, { cause: err });
+  if (err instanceof UnavailableError) return new TryAgainLaterError(`the datastore is unreachable, try again later: ${err.message}`, { cause: err });
   if (err instanceof ipam.IpamError) return new IpamFailedError(`IPAM: ${err.message}`, { cause: err });
   if (err instanceof CommandError) {
     return new InterfaceError(`setting up the pod's interface failed: ${err.message}`, { cause: err, details: err.stderr.trim() });
