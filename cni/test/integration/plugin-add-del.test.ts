@@ -142,3 +142,36 @@ test('VERSION prints the supported versions; a bad config is a CNI error with th
   assert.equal(noCommand.json?.code, 4);
   assert.match(String(noCommand.json?.msg), /CNI_COMMAND/);
 });
+
+test('dual stack: the pod gets a /32 and a /128 with both default routes; CHECK passes; DEL frees both', async (t) => {
+  await requireTools();
+  const cluster = await startCluster(t);
+  await cluster.ds.create(ipPool('v4', '10.66.0.0/16'));
+  await cluster.ds.create(ipPool('v6', 'fd00:66::/48', { blockSize: 122 }));
+  const prefix = uniquePrefix();
+  const node = await createNetns(t, `${prefix}-node`);
+  const pod = await createNetns(t, `${prefix}-pod`);
+  await cluster.expose(t, node);
+  const conf = netConf(cluster.endpoint, { ipam: { type: 'cattail-ipam', assign_ipv4: 'true', assign_ipv6: 'true' } });
+  const identity = { namespace: 'dual', name: 'db-0' };
+
+  const add = await runCni(node, cniEnv('ADD', 'dual01', pod, identity), conf);
+  assert.equal(add.code, 0, `ADD failed: ${add.stdout}\n${add.stderr}`);
+  const result = add.json as { ips: Array<{ address: string }>; routes: unknown[] };
+  assert.equal(result.ips.length, 2);
+  const v6 = result.ips[1].address;
+  assert.match(v6, /^fd00:66:[0-9a-f:]+\/128$/);
+  assert.deepEqual(result.routes, [{ dst: '0.0.0.0/0', gw: '169.254.1.1' }, { dst: '::/0', gw: 'fe80::ecee:eeff:feee:eeee' }]);
+  const [eth0] = await ipJson<AddrShow[]>(pod, ['addr', 'show', 'dev', 'eth0']);
+  assert.ok(eth0.addr_info?.some((a) => a.family === 'inet6' && `${a.local}/${a.prefixlen}` === v6), JSON.stringify(eth0.addr_info));
+  const v6Routes = await ipJson<Route[]>(pod, ['-6', 'route', 'show', 'default']);
+  assert.ok(v6Routes.some((r) => r.gateway === 'fe80::ecee:eeff:feee:eeee' && r.dev === 'eth0'), JSON.stringify(v6Routes));
+  const hostV6 = await ipJson<Route[]>(node, ['-6', 'route', 'show', 'dev', vethName('dual', 'db-0')]);
+  assert.ok(hostV6.some((r) => `${r.dst}` === v6.split('/')[0] || r.dst === v6), JSON.stringify(hostV6));
+
+  const check = await runCni(node, cniEnv('CHECK', 'dual01', pod, identity), { ...conf, prevResult: add.json });
+  assert.equal(check.code, 0, `CHECK failed: ${check.stdout}\n${check.stderr}`);
+  const del = await runCni(node, cniEnv('DEL', 'dual01', pod, identity), conf);
+  assert.equal(del.code, 0, del.stdout + del.stderr);
+  assert.deepEqual(await new ipam.IpamClient(cluster.ds).ipsByHandle('k8s-pod-network.dual01'), []);
+});
