@@ -39,8 +39,8 @@ function cnitool(nodeNs: string, env: Record<string, string>, args: string[]): P
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`cnitool ${args[1]} did not finish in 120 s: ${stderr}`));
-    }, 120_000);
+      reject(new Error(`cnitool ${args[1]} did not finish in 300 s: ${stderr}`));
+    }, 300_000);
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);

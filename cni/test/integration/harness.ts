@@ -61,7 +61,7 @@ export interface CniRun {
 }
 
 /** Runs the plugin inside `nodeNs` with the CNI variables and the config on stdin. */
-export function runCni(nodeNs: string, env: Record<string, string>, config: unknown, timeoutMs = 60_000): Promise<CniRun> {
+export function runCni(nodeNs: string, env: Record<string, string>, config: unknown, timeoutMs = 300_000): Promise<CniRun> {
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', nodeNs, 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, PLUGIN], {
       stdio: ['pipe', 'pipe', 'pipe'],

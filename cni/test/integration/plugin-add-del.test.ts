@@ -21,7 +21,7 @@ interface Route {
   scope?: string;
 }
 
-test('ADD wires the pod and writes its WorkloadEndpoint; CHECK passes then catches a missing address and route; DEL removes everything', async (t) => {
+test('ADD wires the pod and writes its WorkloadEndpoint; CHECK passes then catches a missing address and route; DEL removes everything', { timeout: 900_000 }, async (t) => {
   await requireTools();
   const cluster = await startCluster(t);
   await cluster.ds.create(ipPool('pool-a', '10.66.0.0/16'));
@@ -121,7 +121,7 @@ test('ADD wires the pod and writes its WorkloadEndpoint; CHECK passes then catch
   assert.equal(again.code, 0, again.stdout + again.stderr);
 });
 
-test('VERSION prints the supported versions; a bad config is a CNI error with the spec code', async (t) => {
+test('VERSION prints the supported versions; a bad config is a CNI error with the spec code', { timeout: 600_000 }, async (t) => {
   await requireTools();
   const prefix = uniquePrefix();
   const node = await createNetns(t, `${prefix}-node`);
@@ -143,7 +143,7 @@ test('VERSION prints the supported versions; a bad config is a CNI error with th
   assert.match(String(noCommand.json?.msg), /CNI_COMMAND/);
 });
 
-test('dual stack: the pod gets a /32 and a /128 with both default routes; CHECK passes; DEL frees both', async (t) => {
+test('dual stack: the pod gets a /32 and a /128 with both default routes; CHECK passes; DEL frees both', { timeout: 900_000 }, async (t) => {
   await requireTools();
   const cluster = await startCluster(t);
   await cluster.ds.create(ipPool('v4', '10.66.0.0/16'));

@@ -178,7 +178,17 @@ export class IpamClient {
       let why = '';
       if (need() > 0 && !settings.autoAllocateBlocks) why = 'autoAllocateBlocks is off';
       if (need() > 0 && settings.autoAllocateBlocks) {
-        const existing = new Set((await listBlocks(this.#ds)).map((b) => formatCIDR(b.cidr)));
+        const blocks = await listBlocks(this.#ds);
+        // A concurrent ADD on this node may have claimed a block since we read our affinities:
+        // use it before claiming another, so concurrent ADDs share one block.
+        for (const b of blocks) {
+          if (need() === 0) break;
+          const pool = poolOfBlock(pools, b.cidr);
+          if (b.block.affinity !== hostAffinity(args.node) || !pool) continue;
+          if (freeOrdinals(b.block, reservedIn(b.cidr, ctx.reservations)).length === 0) continue;
+          got.push(...(await this.#fromBlock(b.cidr, pool, need(), ctx, 'affine')));
+        }
+        const existing = new Set(blocks.map((b) => formatCIDR(b.cidr)));
         const candidates = candidateBlocks(pools, args.node, existing);
         let lost = 0;
         while (need() > 0) {
