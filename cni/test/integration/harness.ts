@@ -115,7 +115,7 @@ export async function startCluster(t: TestContext): Promise<Cluster> {
     endpoint: etcd.clientUrl,
     port,
     async expose(tc, nodeNs) {
-      const relay = await exposeLoopbackPorts(nodeNs, [port]);
+      const relay = await exposeLoopbackPorts(nodeNs, [port], { timeoutMs: 120_000 });
       tc.after(() => relay.close());
     },
   };
