@@ -72,6 +72,13 @@ export class ControlServer {
     return n;
   }
 
+  /** Unasked closes by code, summed over VUs. */
+  closeCodes(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.latest.values()) for (const [k, n] of Object.entries(r.closeCodes ?? {})) out[k] = (out[k] ?? 0) + n;
+    return out;
+  }
+
   /** Lowest `minRevision` over VUs (0 if any VU has no live socket). */
   minRevision(): number {
     let min = Infinity;

@@ -39,9 +39,13 @@ export interface LoadtestResult {
     churn: ScenarioRun['churn'];
     phases: ScenarioRun['phases'];
     controlReports: number;
+    closeCodes: Record<string, number>;
+    loadAvg: ScenarioRun['loadAvg'];
   };
   /** Every `typha_*` metric of k6's summary (sub-metrics by tag included), with its values. */
   metrics: Record<string, Record<string, number>>;
+  /** slow-consumers: the normal clients' delta latency with the slow consumers vs. without. */
+  slowVsBaseline?: { p50Ratio: number; p99Ratio: number };
   slowConsumers?: { count: number; inSync: number; bytesMin: number; bytesMax: number; closeCodes: Record<string, number>; typhaView: ScenarioRun['slowConsumerTyphaView'] };
   timeline: TimelinePoint[];
 }
@@ -113,11 +117,21 @@ export function buildResult(o: RunOptions, argv: string[], sut: SystemInfo, typh
       churn: run.churn,
       phases: run.phases,
       controlReports: run.controlReports,
+      closeCodes: run.closeCodes,
+      loadAvg: run.loadAvg,
     },
     metrics,
     ...(slowConsumers ? { slowConsumers } : {}),
+    ...slowVsBaseline(metrics),
     timeline: run.timeline,
   };
+}
+
+function slowVsBaseline(metrics: Record<string, Record<string, number>>): { slowVsBaseline?: LoadtestResult['slowVsBaseline'] } {
+  const b = metrics['typha_delta_latency_ms{phase:baseline}'];
+  const s = metrics['typha_delta_latency_ms{phase:slow}'];
+  if (!b?.count || !s?.count) return {};
+  return { slowVsBaseline: { p50Ratio: Number((s.med / b.med).toFixed(3)), p99Ratio: Number((s['p(99)'] / b['p(99)']).toFixed(3)) } };
 }
 
 function round(v: Record<string, number>): Record<string, number> {
@@ -154,11 +168,14 @@ export function resultTable(r: LoadtestResult): string {
     ['delta latency', trend(r, 'typha_delta_latency_ms')],
     ['delta latency, baseline', trend(r, 'typha_delta_latency_ms{phase:baseline}')],
     ['delta latency, with slow consumers', trend(r, 'typha_delta_latency_ms{phase:slow}')],
+    ['with slow ÷ baseline, p50 / p99', r.slowVsBaseline ? `${r.slowVsBaseline.p50Ratio} / ${r.slowVsBaseline.p99Ratio}` : undefined],
     ['churn', r.runner.churn ? `${r.runner.churn.writes} writes (${r.runner.churn.achievedRate.toFixed(1)}/s), drain ${r.runner.drainMs ?? '-'} ms` : undefined],
     ['reconnect storm: all back in sync', r.runner.reconnectAllMs === undefined ? undefined : `${r.runner.reconnectAllMs} ms after the drop order`],
     ['slow consumers', r.slowConsumers ? `${r.slowConsumers.count}, ${r.slowConsumers.inSync} reached in-sync, read ${fmtBytes(r.slowConsumers.bytesMin)}..${fmtBytes(r.slowConsumers.bytesMax)}` : undefined],
     ['k6 peak RSS / CPU', `${r.k6.peakRssMB} MB (${r.k6.kBPerSocket} kB per socket) / ${r.k6.cpuSeconds} s`],
     ['typha peak RSS / CPU', r.typha?.peakRssMB === undefined ? 'external' : `${Math.round(r.typha.peakRssMB)} MB / ${r.typha.cpuSeconds} s`],
+    ['unasked closes by code', Object.keys(r.runner.closeCodes).length ? JSON.stringify(r.runner.closeCodes) : undefined],
+    ['load average (1 min) start / end', `${r.runner.loadAvg.start} / ${r.runner.loadAvg.end} (2 cores, shared)`],
     ['thresholds', r.thresholds.map((t) => `${t.ok ? 'ok' : 'FAIL'} ${t.metric} ${t.expr}`).join('\n' + ' '.repeat(38))],
   ];
   const lines = rows.filter((x): x is [string, string] => x[1] !== undefined).map(([k, v]) => `${k.padEnd(36)}  ${v}`);

@@ -46,6 +46,10 @@ export interface ScenarioRun {
   typha: { cpuSeconds?: number; rssMB?: number; peakRssMB?: number; metrics?: Record<string, number> } | undefined;
   timeline: TimelinePoint[];
   controlReports: number;
+  /** Unasked closes seen by the k6 clients, by close code (1006: no close frame). */
+  closeCodes: Record<string, number>;
+  /** 1-minute load average at the start and the end (the machine is shared). */
+  loadAvg: { start: number; end: number };
   errors: string[];
 }
 
@@ -114,6 +118,8 @@ export async function runScenario(
     typha: undefined,
     timeline: [],
     controlReports: 0,
+    closeCodes: {},
+    loadAvg: { start: loadAvg1(), end: NaN },
     errors,
   };
 
@@ -159,6 +165,8 @@ export async function runScenario(
   run.typha = proc === undefined ? undefined : { ...proc, metrics: await sut.typhaMetrics() };
   run.timeline = control.timeline.points();
   run.controlReports = control.reports;
+  run.closeCodes = control.closeCodes();
+  run.loadAvg.end = loadAvg1();
   if (o.scenario === 'slow-consumers') {
     run.phases = { baseline: control.timeline.phaseSummary('baseline'), slow: control.timeline.phaseSummary('slow') };
   } else {
@@ -244,6 +252,14 @@ async function phase(
     run.drainMs = Date.now() - lastWrite;
   } catch (err) {
     run.errors.push((err as Error).message);
+  }
+}
+
+function loadAvg1(): number {
+  try {
+    return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  } catch {
+    return NaN;
   }
 }
 

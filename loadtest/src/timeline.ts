@@ -59,6 +59,8 @@ export interface TickReport {
   /** WebSocket bytes received since the last tick. */
   bytes: number;
   errors: number;
+  /** Unasked closes by close code, since the VU started. */
+  closeCodes?: Record<string, number>;
   done: boolean;
 }
 

@@ -23,6 +23,8 @@ test('usage errors name the flag', () => {
   assert.throws(() => parseRunOptions(['connect-storm', '--url', 'http://x']), /--url must look like ws:/);
   assert.throws(() => parseRunOptions(['steady-fanout', '--url', 'ws://127.0.0.1:5473']), /--url needs --etcd/);
   assert.throws(() => parseRunOptions(['steady-fanout', '--rate', '0']), /--rate and --duration must be > 0/);
+  assert.throws(() => parseRunOptions(['steady-fanout', '--syncer', 'bgp']), /the bgp syncer does not carry/);
+  assert.equal(parseRunOptions(['connect-storm', '--syncer', 'bgp']).durationS, 0);
   assert.throws(() => parseRunOptions(['connect-storm', '--env', 'lower=1']), /--env expects KEY=VALUE/);
   assert.throws(() => parseRunOptions(['connect-storm', '--typha-env', 'FOO=1']), /--typha-env expects/);
 });

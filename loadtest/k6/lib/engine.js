@@ -73,6 +73,8 @@ function newVu(id, behaviour) {
     inSyncMsNew: [],
     bytesNew: 0,
     errors: 0,
+    /** Unasked closes by code, since the start. */
+    closeCodes: {},
     posting: false,
   };
 }
@@ -309,7 +311,9 @@ function onClose(vu, c, ws, ev) {
   if (c.ws !== ws) return; // closed on purpose (drop, stop): counted there
   c.ws = undefined;
   const wasLive = c.state === 'live';
-  m.unexpectedClose.add(true, { code: String(ev.code || 0) });
+  const code = String(ev.code || 0);
+  m.unexpectedClose.add(true, { code });
+  vu.closeCodes[code] = (vu.closeCodes[code] || 0) + 1;
   if (vu.errors < 5) console.warn(`vu ${vu.id} ${c.node}: closed ${ev.code || ''} ${ev.reason || ''} ${c.goodbye || ''}`);
   vu.errors++;
   c.state = 'idle';
@@ -372,6 +376,7 @@ function tick(vu) {
     inSyncMs: vu.inSyncMsNew,
     bytes: vu.bytesNew,
     errors: vu.errors,
+    closeCodes: vu.closeCodes,
     done: vu.stopping,
   };
   vu.bins = {};
