@@ -264,6 +264,10 @@ export class IpamClient {
 
     await adjustHandle(this.#ds, this.#retry, handleId, text, planned);
     let taken: number[] = [];
+    // Lower the handle again only when we know the block did not take the addresses: after an
+    // error of unknown outcome (a timeout: the write may have been applied) it stays high, so
+    // releaseByHandle still visits this block. Too high is harmless; too low would leak.
+    let outcomeKnown = false;
     try {
       taken = await withCasRetry(this.#retry, `block ${text}`, async (attempt) => {
         if (attempt > 0) stored = await readBlock(this.#ds, text);
@@ -278,8 +282,12 @@ export class IpamClient {
         }
         return r.ordinals;
       });
+      outcomeKnown = true;
+    } catch (err) {
+      if (err instanceof IpamContentionError) outcomeKnown = true; // every attempt lost its CAS: nothing written
+      throw err;
     } finally {
-      if (taken.length < planned) {
+      if (outcomeKnown && taken.length < planned) {
         await adjustHandle(this.#ds, this.#retry, handleId, text, taken.length - planned).catch((err: unknown) =>
           this.#log.warn({ err, handleId, block: text }, 'could not lower the handle count; it stays too high (harmless)'),
         );

@@ -6,6 +6,8 @@ import { validateResource, type Resource } from '@cattail/api';
 import { startEtcd, type EtcdServer } from '../../src/testing/index.js';
 import { EtcdDatastore } from '../../src/etcd-datastore.js';
 import { IpamClient, NoAddressesError, NoPoolsError, InvalidIpamRequestError, listHostAffinities, readHandle } from '../../src/ipam/index.js';
+import { UnavailableError } from '../../src/errors.js';
+import type { Datastore } from '../../src/datastore.js';
 import { EtcdClient } from '../../src/etcd/index.js';
 
 let etcd: EtcdServer;
@@ -128,4 +130,31 @@ test('50 concurrent allocations on one node: 50 distinct addresses; releasing th
   assert.equal(spec.unallocated.length, 64);
   assert.equal(spec.attributes.length, 0);
   assert.equal((await ds.list('IPAMHandle')).items.length, 0);
+});
+
+test('a block write of unknown outcome keeps the handle counting it, so release still frees the address', async () => {
+  await ds.create(pool('p', '10.66.0.0/16'));
+  // The write reaches etcd, but the caller sees a timeout (the reply was lost).
+  let lost = 0;
+  const flaky: Datastore = {
+    get: (ref) => ds.get(ref),
+    list: (kind, opts) => ds.list(kind, opts),
+    create: (res) => ds.create(res),
+    delete: (ref, opts) => ds.delete(ref, opts),
+    listPrefix: (prefix) => ds.listPrefix(prefix),
+    watchPrefix: (prefix, rev, sink) => ds.watchPrefix(prefix, rev, sink),
+    close: async () => undefined,
+    async update(res: Resource) {
+      const out = await ds.update(res);
+      if (res.kind === 'IPAMBlock' && lost++ === 0) throw new UnavailableError('etcd: deadline exceeded');
+      return out;
+    },
+  };
+  const ipam = new IpamClient(flaky);
+  await assert.rejects(ipam.autoAssign({ handleId: 'h-flaky', node: 'n', num4: 1, num6: 0 }), UnavailableError);
+  const held = await ipam.ipsByHandle('h-flaky');
+  assert.equal(held.length, 1, 'the address the block took is still found through the handle');
+  assert.deepEqual(await ipam.releaseByHandle('h-flaky'), [held[0].address]);
+  const { items } = await ds.list('IPAMBlock');
+  assert.ok(items.every((b) => (b.spec as { allocations: Array<number | null> }).allocations.every((a) => a === null)));
 });
