@@ -12,7 +12,7 @@ import { apply, diagnose, key, matrixBecomes, pingBecomes, pod, pods, startLab, 
 
 const all = () => true;
 
-test('BGP mode: mesh, reachability, a deny policy within 2 s, namespaceSelector, a node added', { timeout: 180_000 }, async (t) => {
+test('BGP mode: mesh, reachability, a deny policy within 2 s, namespaceSelector, a node added', { timeout: 420_000 }, async (t) => {
   requireTools(REQUIRED_TOOLS);
   const lab = await startLab(t, { nodes: 3, podsPerNode: 2, mode: 'bgp' });
   await diagnose(lab, async () => {

@@ -3,20 +3,62 @@
 // when the test fails, and helpers that poll real state with a bound and say what they last saw.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Resource } from '@cattail/api';
-import { Lab, applyResource, formatProbeTable, formatStatus, type LabMode, type PodRecord, type ProbeResult } from '../../src/index.js';
+import { Lab, applyResource, formatProbeTable, formatStatus, run, type LabMode, type PodRecord, type ProbeResult } from '../../src/index.js';
 import { logTail } from '../../src/processes.js';
 
+const failed = new WeakSet<Lab>();
+
+/**
+ * One lab at a time across the e2e files: node:test runs up to three files at once, and three
+ * clusters of a dozen Node processes each on two cores make every timing assertion (a policy
+ * within 2 s) a measure of the machine, not of Cattail. The slot is a directory made with
+ * mkdir (atomic) holding the owner's pid; a slot whose owner is gone is taken over.
+ */
+const SLOT = join(tmpdir(), 'cattail-lab-e2e.slot');
+
+async function takeSlot(ms: number): Promise<() => void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      mkdirSync(SLOT);
+      writeFileSync(join(SLOT, 'pid'), String(process.pid));
+      return () => rmSync(SLOT, { recursive: true, force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let owner = 0;
+    try {
+      owner = Number(readFileSync(join(SLOT, 'pid'), 'utf8'));
+    } catch {
+      // being written or removed right now
+    }
+    if (owner > 0 && !existsSync(`/proc/${owner}`)) rmSync(SLOT, { recursive: true, force: true });
+    if (Date.now() > deadline) assert.fail(`another lab e2e test (pid ${owner}) held ${SLOT} for ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * A lab of its own for one test, removed in t.after. When the test failed, the state dir (logs,
+ * BIRD configs, state.json, the nodes' ruleset and routes) is kept for a look; its path is in
+ * the error.
+ */
 export async function startLab(t: TestContext, opts: { nodes: number; podsPerNode: number; mode: LabMode }): Promise<Lab> {
+  const release = await takeSlot(240_000);
   const id = `t${randomBytes(3).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), `ctlab-${id}-`));
   const lab = new Lab({ id, dir });
   t.after(async () => {
-    await lab.down();
+    try {
+      await lab.down({ keepDir: failed.has(lab) });
+    } finally {
+      release();
+    }
   });
   await diagnose(lab, () => lab.up(opts));
   return lab;
@@ -27,27 +69,37 @@ export async function diagnose<T>(lab: Lab, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    let extra = '';
+    failed.add(lab);
+    let extra = `\n(lab state dir kept: ${lab.dir})`;
     try {
       extra += `\n--- lab status ---\n${formatStatus(await lab.status())}`;
     } catch (e) {
       extra += `\n(no status: ${(e as Error).message})`;
     }
+    // The kernel's view of each node, kept beside the logs (the namespaces go with the lab).
+    for (const n of lab.state?.nodes ?? []) {
+      const dump = await Promise.all([
+        run('ip', ['netns', 'exec', n.netns, 'nft', 'list', 'ruleset']).catch((e: Error) => e.message),
+        run('ip', ['-n', n.netns, 'route', 'show']).catch((e: Error) => e.message),
+        run('ip', ['-n', n.netns, 'link', 'show']).catch((e: Error) => e.message),
+      ]);
+      try {
+        writeFileSync(join(lab.dir, `kernel-${n.name}.txt`), dump.join('\n----\n'));
+      } catch {
+        // the dir is gone
+      }
+    }
     try {
-      const logs = lab.logsDir();
+      const logs = join(lab.dir, 'logs');
       for (const f of readdirSync(logs)) {
-        if (f.startsWith('felix') || f.startsWith('confd') || f.startsWith('bird') || f.startsWith('relay')) {
-          extra += `\n--- ${f} (tail) ---\n${logTail(join(logs, f), 700)}`;
+        if (f.startsWith('felix') || f.startsWith('confd') || f.startsWith('bird')) {
+          extra += `\n--- ${f} (tail) ---\n${logTail(join(logs, f), 1200)}`;
         }
       }
     } catch {
       // no logs yet
     }
-    if (err instanceof Error) {
-      err.message += extra;
-      throw err;
-    }
-    throw new Error(`${String(err)}${extra}`);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}${extra}`, { cause: err });
   }
 }
 
@@ -78,7 +130,18 @@ export async function matrixBecomes(lab: Lab, expected: (from: string, to: strin
     const results = await lab.probe({ concurrency: 10, ...opts });
     const wrong = mismatches(results, expected);
     if (wrong.length === 0) return results;
-    if (Date.now() > deadline) assert.fail(`${what}: after ${ms} ms still ${wrong.length} wrong pairs:\n  ${wrong.join('\n  ')}\n${formatProbeTable(results)}`);
+    if (Date.now() > deadline) {
+      // Tell a conntrack hit (an old entry with the same ICMP id) from a dataplane problem: ping
+      // the wrong pairs again with identifiers no earlier ping used.
+      const recheck: string[] = [];
+      for (const r of results.filter((x) => x.reachable !== expected(x.from, x.to))) {
+        const src = pods(lab).find((p) => key(p) === r.from)!;
+        const id = 40000 + Math.floor(Math.random() * 20000);
+        const ok = await run('ip', ['netns', 'exec', src.netns, 'ping', '-n', '-c1', '-W1', '-e', String(id), r.toIp]).then(() => true, () => false);
+        recheck.push(`${r.from} → ${r.to} with ICMP id ${id}: ${ok ? 'reachable' : 'blocked'}`);
+      }
+      assert.fail(`${what}: after ${ms} ms still ${wrong.length} wrong pairs:\n  ${wrong.join('\n  ')}\nrechecked: ${recheck.join('; ')}\n${formatProbeTable(results)}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }

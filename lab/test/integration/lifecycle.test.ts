@@ -9,7 +9,7 @@ import { Lab, findLabProcesses, isOurs, requireTools, REQUIRED_TOOLS, statePath 
 import { listNamespaces } from '../../src/fabric.js';
 import { diagnose, matrixBecomes, startLab } from './harness.js';
 
-test('up is idempotent, restarts what died, and down cleans up without a state file', { timeout: 150_000 }, async (t) => {
+test('up is idempotent, restarts what died, and down cleans up without a state file', { timeout: 420_000 }, async (t) => {
   requireTools(REQUIRED_TOOLS);
   const lab = await startLab(t, { nodes: 2, podsPerNode: 1, mode: 'bgp' });
   const prefix = lab.names.prefix;

@@ -41,7 +41,7 @@ async function placement(lab: Lab): Promise<Map<string, number[]>> {
   return new Map(s.nodes.map((n) => [n.name, n.typhaClients.filter((c) => c.state === 'live').map((c) => c.replica)]));
 }
 
-test('Typha: one replica killed, then both, then restarted: traffic never stops, routes never flap', { timeout: 180_000 }, async (t) => {
+test('Typha: one replica killed, then both, then restarted: traffic never stops, routes never flap', { timeout: 420_000 }, async (t) => {
   requireTools(REQUIRED_TOOLS);
   const lab = await startLab(t, { nodes: 2, podsPerNode: 1, mode: 'bgp' });
   await diagnose(lab, async () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { requireTools, REQUIRED_TOOLS } from '../../src/index.js';
 import { apply, diagnose, matrixBecomes, pingBecomes, pod, pods, startLab, V3 } from './harness.js';
 
-test('VXLAN mode: routes through vxlan.calico, reachability, a namespaceSelector deny and its removal', { timeout: 150_000 }, async (t) => {
+test('VXLAN mode: routes through vxlan.calico, reachability, a namespaceSelector deny and its removal', { timeout: 420_000 }, async (t) => {
   requireTools(REQUIRED_TOOLS);
   const lab = await startLab(t, { nodes: 2, podsPerNode: 2, mode: 'vxlan' });
   await diagnose(lab, async () => {
