@@ -8,7 +8,7 @@ export { LoadtestError, UsageError, K6MissingError, RunTimeoutError } from './er
 export { findK6, K6_DIR, REPO_ROOT } from './k6-binary.js';
 export { K6Process, type K6Exit } from './k6-process.js';
 export { parseRunOptions, SCENARIOS, USAGE, type RunOptions, type Scenario } from './options.js';
-export { buildResult, resultTable, type LoadtestResult, type ThresholdResult } from './report.js';
+export { buildResult, compactResult, resultTable, type LoadtestResult, type ThresholdResult } from './report.js';
 export { renderChart, lineChart } from './chart.js';
 export { runScenario, type ScenarioRun, type K6Summary } from './scenarios.js';
 export { SlowConsumer, type SlowConsumerOptions, type SlowConsumerStats } from './slow-consumer.js';

@@ -68,7 +68,7 @@ export const USAGE = `usage: npm run loadtest -- SCENARIO [options]
   --env K=V          environment for k6, e.g. a threshold: --env LATENCY_P99_MS=100 (repeatable)
   --typha-env TYPHA_X=V  extra Typha setting (repeatable)
   --out DIR          where summary.json, k6-summary.json and chart.html go (default loadtest/results/…)
-  --json             print the summary JSON on stdout (the table goes to stderr)
+  --json             print the summary JSON on stdout without the timeline (the table goes to stderr)
   --verbose          echo k6's output`;
 
 function int(name: string, raw: string | undefined, dflt: number, min: number, max: number): number {

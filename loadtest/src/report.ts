@@ -44,6 +44,8 @@ export interface LoadtestResult {
   };
   /** Every `typha_*` metric of k6's summary (sub-metrics by tag included), with its values. */
   metrics: Record<string, Record<string, number>>;
+  /** Typha's own view (its /metrics histograms): mean seconds to send one initial sync, by mode. */
+  typhaSendAvgMs?: { snapshot?: number; resume?: number; snapshots?: number; resumes?: number };
   /** slow-consumers: the normal clients' delta latency with the slow consumers vs. without. */
   slowVsBaseline?: { p50Ratio: number; p99Ratio: number };
   slowConsumers?: { count: number; inSync: number; bytesMin: number; bytesMax: number; closeCodes: Record<string, number>; typhaView: ScenarioRun['slowConsumerTyphaView'] };
@@ -123,7 +125,24 @@ export function buildResult(o: RunOptions, argv: string[], sut: SystemInfo, typh
     metrics,
     ...(slowConsumers ? { slowConsumers } : {}),
     ...slowVsBaseline(metrics),
+    ...typhaSendAvg(run.typha?.metrics),
     timeline: run.timeline,
+  };
+}
+
+function typhaSendAvg(m: Record<string, number> | undefined): { typhaSendAvgMs?: LoadtestResult['typhaSendAvgMs'] } {
+  if (m === undefined) return {};
+  const avg = (name: string): number | undefined => {
+    const n = m[`${name}_count`];
+    return n ? Math.round((m[`${name}_sum`] / n) * 10000) / 10 : undefined;
+  };
+  return {
+    typhaSendAvgMs: {
+      snapshot: avg('typha_client_snapshot_send_secs'),
+      snapshots: m.typha_client_snapshot_send_secs_count,
+      resume: avg('typha_client_resume_send_secs'),
+      resumes: m.typha_client_resume_send_secs_count,
+    },
   };
 }
 
@@ -170,6 +189,7 @@ export function resultTable(r: LoadtestResult): string {
     ['delta latency, with slow consumers', trend(r, 'typha_delta_latency_ms{phase:slow}')],
     ['with slow ÷ baseline, p50 / p99', r.slowVsBaseline ? `${r.slowVsBaseline.p50Ratio} / ${r.slowVsBaseline.p99Ratio}` : undefined],
     ['churn', r.runner.churn ? `${r.runner.churn.writes} writes (${r.runner.churn.achievedRate.toFixed(1)}/s), drain ${r.runner.drainMs ?? '-'} ms` : undefined],
+    ['Typha: mean send, snapshot / resume', r.typhaSendAvgMs?.snapshot === undefined ? undefined : `${r.typhaSendAvgMs.snapshot} ms (${r.typhaSendAvgMs.snapshots}) / ${r.typhaSendAvgMs.resume ?? '-'} ms (${r.typhaSendAvgMs.resumes ?? 0})`],
     ['reconnect storm: all back in sync', r.runner.reconnectAllMs === undefined ? undefined : `${r.runner.reconnectAllMs} ms after the drop order`],
     ['slow consumers', r.slowConsumers ? `${r.slowConsumers.count}, ${r.slowConsumers.inSync} reached in-sync, read ${fmtBytes(r.slowConsumers.bytesMin)}..${fmtBytes(r.slowConsumers.bytesMax)}` : undefined],
     ['k6 peak RSS / CPU', `${r.k6.peakRssMB} MB (${r.k6.kBPerSocket} kB per socket) / ${r.k6.cpuSeconds} s`],
@@ -181,4 +201,15 @@ export function resultTable(r: LoadtestResult): string {
   const lines = rows.filter((x): x is [string, string] => x[1] !== undefined).map(([k, v]) => `${k.padEnd(36)}  ${v}`);
   for (const e of r.errors) lines.push(`error: ${e.split('\n')[0]}`);
   return lines.join('\n');
+}
+
+/**
+ * What `--json` prints: the result without the per-second timeline and Typha's raw metric
+ * series (both stay in summary.json, the timeline also in chart.html), so a run's figures fit in
+ * docs/BENCHMARKS.md.
+ */
+export function compactResult(r: LoadtestResult): Omit<LoadtestResult, 'timeline'> & { timelinePoints: number } {
+  const { timeline, typha, ...rest } = r;
+  const { metrics: _metrics, ...typhaCost } = typha ?? {};
+  return { ...rest, typha: typhaCost, timelinePoints: timeline.length };
 }

@@ -13,7 +13,7 @@ import { wallMinusMonoMs } from './clock.js';
 import { LoadtestError, UsageError } from './errors.js';
 import { findK6, REPO_ROOT } from './k6-binary.js';
 import { parseRunOptions } from './options.js';
-import { buildResult, resultTable } from './report.js';
+import { buildResult, compactResult, resultTable } from './report.js';
 import { runScenario, scenarioTyphaEnv } from './scenarios.js';
 import { SystemUnderTest } from './system.js';
 
@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
     writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(result, null, 1)}\n`);
     writeFileSync(join(outDir, 'chart.html'), renderChart(result));
     process.stderr.write(`\n${resultTable(result)}\n\nwrote ${join(outDir, 'summary.json')} and chart.html\n`);
-    if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (o.json) process.stdout.write(`${JSON.stringify(compactResult(result))}\n`);
     return result.passed ? 0 : 1;
   } finally {
     await sut.close();
