@@ -1,6 +1,7 @@
 export * from './resource.js';
 export * from './errors.js';
 export * from './kinds.js';
+export { workloadEndpointName, LABEL_NAMESPACE, LABEL_ORCHESTRATOR } from './kinds/workload-endpoint.js';
 export * from './keys.js';
 export * from './storage.js';
 export * from './net/ip.js';

@@ -10,6 +10,7 @@
  *                    <node>-cni-<containerID>-<iface> (the api validator checks the same rule)
  */
 import { createHash } from 'node:crypto';
+import { workloadEndpointName } from '@cattail/api';
 import type { CniEnv } from './env.js';
 import { InvalidEnvError } from './errors.js';
 
@@ -69,15 +70,8 @@ export function workloadIdentity(env: CniEnv, node: string): WorkloadIdentity {
   };
 }
 
-/** Calico's endpoint name: the parts joined by '-', each with its own '-' doubled. */
-export function workloadEndpointName(parts: readonly string[]): string | undefined {
-  if (parts.some((p) => p === '' || p.startsWith('-') || p.endsWith('-'))) return undefined;
-  return parts.map((p) => p.replaceAll('-', '--')).join('-');
-}
-
 function mustName(spec: Record<string, string>): string {
-  const third = spec.orchestrator === 'k8s' ? spec.pod : spec.containerID;
-  const name = workloadEndpointName([spec.node, spec.orchestrator, third, spec.endpoint]);
+  const name = workloadEndpointName(spec);
   if (name === undefined) {
     // Only when a part begins or ends with '-', which Kubernetes names and container IDs never do.
     throw new InvalidEnvError(`cannot derive a WorkloadEndpoint name from ${JSON.stringify(spec)}: a part begins or ends with '-'`);

@@ -1,7 +1,8 @@
 // Derived names: Calico's veth name, handle ID and endpoint name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { handleId, vethName, workloadEndpointName, workloadIdentity } from '../src/names.js';
+import { workloadEndpointName } from '@cattail/api';
+import { handleId, vethName, workloadIdentity } from '../src/names.js';
 import { parseCniEnv } from '../src/env.js';
 
 test('veth: cali + 11 hex digits of SHA-1("<namespace>.<pod>"), 15 characters', () => {
@@ -13,8 +14,9 @@ test('veth: cali + 11 hex digits of SHA-1("<namespace>.<pod>"), 15 characters', 
 
 test('handle and endpoint names', () => {
   assert.equal(handleId('k8s-pod-network', 'abc'), 'k8s-pod-network.abc');
-  assert.equal(workloadEndpointName(['node-1', 'k8s', 'web-0', 'eth0']), 'node--1-k8s-web--0-eth0');
-  assert.equal(workloadEndpointName(['n', 'k8s', '-bad', 'eth0']), undefined);
+  assert.equal(workloadEndpointName({ node: 'node-1', orchestrator: 'k8s', pod: 'web-0', endpoint: 'eth0' }), 'node--1-k8s-web--0-eth0');
+  assert.equal(workloadEndpointName({ node: 'n', orchestrator: 'cni', containerID: 'abc-1', endpoint: 'eth0' }), 'n-cni-abc--1-eth0');
+  assert.equal(workloadEndpointName({ node: 'n', orchestrator: 'k8s', pod: '-bad', endpoint: 'eth0' }), undefined);
 });
 
 test('identity of a pod and of a bare container', () => {

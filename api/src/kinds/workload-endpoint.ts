@@ -69,6 +69,11 @@ function segments(spec: Spec): Array<[string, string | undefined]> {
   return [['node', asString(spec.node)], ['orchestrator', orch], third, ['endpoint', asString(spec.endpoint)]];
 }
 
+/**
+ * Calico's name for an endpoint: node, orchestrator, pod (k8s) / container ID (cni) / workload,
+ * and endpoint, each with its own '-' doubled, joined by '-'; undefined when a part is missing or
+ * begins or ends with '-'. The CNI plugin names the endpoints it writes with it.
+ */
 export function workloadEndpointName(spec: Spec): string | undefined {
   const parts: string[] = [];
   for (const [, value] of segments(spec)) {
