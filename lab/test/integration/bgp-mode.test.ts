@@ -7,7 +7,7 @@
 // policy follow it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { requireTools, REQUIRED_TOOLS } from '../../src/index.js';
+import { requireTools, REQUIRED_TOOLS, until } from '../../src/index.js';
 import { apply, diagnose, key, matrixBecomes, pingBecomes, pod, pods, startLab, V3 } from './harness.js';
 
 const all = () => true;
@@ -90,6 +90,22 @@ test('BGP mode: mesh, reachability, a deny policy within 2 s, namespaceSelector,
       assert.equal(n.bgpSessions.length, 3, `${n.name}: ${JSON.stringify(n.bgpSessions)}`);
       for (const s of n.bgpSessions) assert.equal(s.state, 'Established', `${n.name} → ${s.peer}`);
     }
+    // Its block reaches the others through it (BIRD learned it; nothing was restarted for it).
+    let seen = '';
+    await until(
+      async () => {
+        const st = await lab.status();
+        const own4 = st.nodes.find((n) => n.name === 'node-4')!.routes.filter((r) => r.type === 'blackhole').map((r) => r.dst);
+        const missing = st.nodes
+          .filter((n) => n.name !== 'node-4')
+          .flatMap((n) => own4.filter((b) => n.routes.find((r) => r.dst === b)?.gateway !== node4.address).map((b) => `${n.name} lacks ${b} via ${node4.address}`));
+        seen = own4.length ? missing.join(', ') : 'node-4 has no block yet';
+        return own4.length > 0 && missing.length === 0;
+      },
+      "node-4's block routed via node-4 on every other node",
+      15_000,
+      () => seen,
+    );
     assert.equal(pods(lab).length, 8);
     const newPods = pods(lab).filter((p) => p.node === 'node-4').map(key);
     assert.equal(newPods.length, 2);
