@@ -1,13 +1,17 @@
-// The lab's lifecycle with real processes and namespaces: `up` on a running lab changes nothing;
+// The lab's lifecycle with real processes and namespaces, through the library and the CLI
+// (`cattail lab status|probe -o json` shapes): `up` on a running lab changes nothing;
 // `up` after a process died starts only that one again (same ports, same etcd data); `down`
 // after a "crash" that lost the state file still finds every namespace (by prefix) and every
 // process (by the lab's environment marker) and removes them all.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { Lab, findLabProcesses, isOurs, requireTools, REQUIRED_TOOLS, statePath } from '../../src/index.js';
+import { fileURLToPath } from 'node:url';
+import { Lab, findLabProcesses, isOurs, requireTools, REQUIRED_TOOLS, run, statePath } from '../../src/index.js';
 import { listNamespaces } from '../../src/fabric.js';
 import { diagnose, matrixBecomes, startLab } from './harness.js';
+
+const CATTAIL = fileURLToPath(new URL('../../../../cli/bin/cattail.js', import.meta.url));
 
 test('up is idempotent, restarts what died, and down cleans up without a state file', { timeout: 420_000 }, async (t) => {
   requireTools(REQUIRED_TOOLS);
@@ -15,6 +19,27 @@ test('up is idempotent, restarts what died, and down cleans up without a state f
   const prefix = lab.names.prefix;
   await diagnose(lab, async () => {
     await matrixBecomes(lab, () => true, 'full reachability', 30_000);
+    // The CLI on the running lab: the JSON shapes the issue names.
+    const cli = (...args: string[]) => run(process.execPath, [CATTAIL, 'lab', ...args, '--name', lab.names.id, '--dir', lab.dir], { timeoutMs: 60_000 });
+    const status = JSON.parse(await cli('status', '-o', 'json')) as { nodes: Array<{ name: string; bgpSessions: Array<{ peer: string; state: string }>; routes: unknown[]; endpoints: unknown[] }> };
+    assert.deepEqual(status.nodes.map((n) => n.name), ['node-1', 'node-2']);
+    for (const n of status.nodes) {
+      assert.deepEqual(n.bgpSessions.map((b) => Object.keys(b).sort()), [['peer', 'state']]);
+      assert.equal(n.bgpSessions[0]!.state, 'Established');
+      assert.ok(Array.isArray(n.routes) && n.routes.length > 0);
+      assert.equal(n.endpoints.length, 1);
+    }
+    const probed = JSON.parse(await cli('probe', '-o', 'json')) as { results: Array<{ from: string; to: string; reachable: boolean }> };
+    assert.deepEqual(
+      probed.results.map((r) => [r.from, r.to, r.reachable]).sort(),
+      [
+        ['frontend/web-1-1', 'frontend/web-2-1', true],
+        ['frontend/web-2-1', 'frontend/web-1-1', true],
+      ],
+    );
+    assert.match(await cli('probe'), /2\/2 reachable/);
+    assert.match(await cli('status'), /bgp: 172\.31\.\d+\.2 Established/);
+
     const pids = Object.fromEntries(Object.entries(lab.state!.processes).map(([role, r]) => [role, r.pid]));
     assert.deepEqual(Object.keys(pids).sort(), ['bird/node-1', 'bird/node-2', 'confd/node-1', 'confd/node-2', 'etcd', 'felix/node-1', 'felix/node-2', 'relay/node-1', 'relay/node-2', 'typha-1', 'typha-2']);
     const podIps = lab.state!.pods.map((p) => p.ip);
