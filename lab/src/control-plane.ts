@@ -11,7 +11,7 @@ import { save, logsDir, type LabContext } from './context.js';
 import { LabError } from './errors.js';
 import { findOnPath, until } from './exec.js';
 import { freePort, httpGet } from './ports.js';
-import { isOurs, logTail, spawnDetached, stopProcess } from './processes.js';
+import { isAlive, isOurs, logTail, spawnDetached, stopProcess } from './processes.js';
 import { etcdEndpoint } from './state.js';
 
 export const TYPHA_REPLICAS = 2;
@@ -63,7 +63,7 @@ export async function ensureEtcd(ctx: LabContext): Promise<void> {
     save(ctx);
     try {
       await until(
-        async () => (isOurs(ctx.names.prefix, proc) ? await etcdAnswers(etcdEndpoint(s)) : 'exited'),
+        async () => (isAlive(proc) ? await etcdAnswers(etcdEndpoint(s)) : 'exited'),
         `etcd at ${etcdEndpoint(s)}`,
         20_000,
         () => logTail(log, 600),
@@ -122,7 +122,7 @@ export async function ensureTypha(ctx: LabContext, i: number): Promise<void> {
     s.processes[role] = proc;
     save(ctx);
     await until(
-      async () => (isOurs(ctx.names.prefix, proc) ? (await httpGet(t.healthPort, '/readiness'))?.status === 200 : 'exited'),
+      async () => (isAlive(proc) ? (await httpGet(t.healthPort, '/readiness'))?.status === 200 : 'exited'),
       `Typha ${i} to be ready on 127.0.0.1:${t.port}`,
       30_000,
       () => logTail(log, 800),

@@ -31,7 +31,7 @@ async function linkExists(ns: string, name: string): Promise<boolean> {
   return succeeds('ip', ['-n', ns, 'link', 'show', name]);
 }
 
-/** Creates the fabric namespace and its bridge unless they exist. Returns the links it holds. */
+/** Creates the fabric namespace and its bridge (with the gateway address) unless they exist. */
 export async function ensureFabric(names: LabNames): Promise<void> {
   const fab = names.fabricNs;
   if (!(await namespaceExists(fab))) await ip('netns', 'add', fab);

@@ -10,5 +10,5 @@ export { parseCniResult, cniConfig, containerId } from './pods.js';
 export { formatTable } from './table.js';
 export { LabError, LabToolMissingError, LabStateError, LabTimeoutError, LabCommandError, LabUsageError } from './errors.js';
 export { requireTools, until, run } from './exec.js';
-export { isOurs, findLabProcesses, stopProcess, spawnDetached, LAB_ENV, ROLE_ENV } from './processes.js';
+export { isOurs, isAlive, findLabProcesses, stopProcess, spawnDetached, LAB_ENV, ROLE_ENV } from './processes.js';
 export type { LabLogger } from './context.js';

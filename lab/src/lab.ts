@@ -28,7 +28,7 @@ import { ensurePod } from './pods.js';
 import { probe, type ProbeOptions, type ProbeResult } from './probe.js';
 import { findLabProcesses, procStat, stopProcess } from './processes.js';
 import { collectStatus, type LabStatus } from './status.js';
-import { addUnique, readState, STATE_VERSION, writeState, type LabState, type NodeRecord } from './state.js';
+import { addUnique, readState, STATE_VERSION, type LabState, type NodeRecord } from './state.js';
 import { allocateTunnelAddress } from './tunnel-address.js';
 
 export interface LabOptions {
@@ -262,8 +262,8 @@ export class Lab {
     await this.close();
     const report = await downLab(this.names, this.#tryState());
     this.#state = undefined;
+    // keepDir leaves logs and state.json for a look; a later down on it finds nothing to stop.
     if (!opts.keepDir) rmSync(this.dir, { recursive: true, force: true });
-    else if (this.#tryState()) writeState(this.dir, { ...this.#tryState()!, processes: {}, namespaces: [], links: [], pods: [], nodes: [] });
     return report;
   }
 

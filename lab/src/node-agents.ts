@@ -19,7 +19,7 @@ import { logsDir, save, type LabContext } from './context.js';
 import { LabError } from './errors.js';
 import { findOnPath, run, until } from './exec.js';
 import { freePort, httpGet } from './ports.js';
-import { isOurs, logTail, spawnDetached } from './processes.js';
+import { isAlive, isOurs, logTail, spawnDetached } from './processes.js';
 import { etcdEndpoint, typhaAddrs, type NodeRecord, type ProcessRecord } from './state.js';
 
 export function nodeDir(ctx: LabContext, node: string): string {
@@ -60,7 +60,7 @@ export async function ensureRelay(ctx: LabContext, node: NodeRecord): Promise<vo
   ctx.state.processes[role] = proc;
   save(ctx);
   await until(
-    () => (!isOurs(ctx.names.prefix, proc) ? 'exited' : readFileSync(log, 'utf8').slice(from).match(/^ready\b/m) ? 'ready' : undefined),
+    () => (!isAlive(proc) ? 'exited' : readFileSync(log, 'utf8').slice(from).match(/^ready\b/m) ? 'ready' : undefined),
     `the loopback relay into ${node.netns}`,
     15_000,
     () => logTail(log, 600),
@@ -106,7 +106,7 @@ export async function waitFelixReady(ctx: LabContext, node: NodeRecord, ms = 30_
   const role = `felix/${node.name}`;
   const rec = ctx.state.processes[role]!;
   await until(
-    async () => (!isOurs(ctx.names.prefix, rec) ? 'exited' : (await felixReady(ctx, node)) ? 'ready' : undefined),
+    async () => (!isAlive(rec) ? 'exited' : (await felixReady(ctx, node)) ? 'ready' : undefined),
     `felix on ${node.name} to be in sync`,
     ms,
     () => logTail(rec.log, 800),
@@ -155,7 +155,7 @@ export async function ensureBird(ctx: LabContext, node: NodeRecord): Promise<voi
   if (running(ctx, role)) return;
   const confd = ctx.state.processes[`confd/${node.name}`]!;
   await until(
-    () => (!isOurs(ctx.names.prefix, confd) ? 'exited' : existsSync(node.birdConfig) ? 'written' : undefined),
+    () => (!isAlive(confd) ? 'exited' : existsSync(node.birdConfig) ? 'written' : undefined),
     `confd on ${node.name} to write ${node.birdConfig}`,
     30_000,
     () => logTail(confd.log, 800),
@@ -175,7 +175,7 @@ export async function ensureBird(ctx: LabContext, node: NodeRecord): Promise<voi
   ctx.state.processes[role] = proc;
   save(ctx);
   await until(
-    async () => (!isOurs(ctx.names.prefix, proc) ? 'exited' : (await birdc(node.birdSocket, 'show', 'status').then(() => 'up', () => undefined))),
+    async () => (!isAlive(proc) ? 'exited' : (await birdc(node.birdSocket, 'show', 'status').then(() => 'up', () => undefined))),
     `BIRD on ${node.name} to answer on ${node.birdSocket}`,
     15_000,
     () => logTail(log, 600),

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import type { LabContext } from './context.js';
 import { LabCommandError, LabToolMissingError } from './errors.js';
 import { run, succeeds } from './exec.js';
-import { createNamespace, deleteNamespace, namespaceExists } from './fabric.js';
+import { createNamespace, namespaceExists } from './fabric.js';
 import type { PodName } from './names.js';
 import type { NodeRecord, PodRecord } from './state.js';
 
@@ -104,11 +104,4 @@ export async function ensurePod(ctx: LabContext, node: NodeRecord, pod: PodName)
   const rec: PodRecord = { name: pod.name, namespace: pod.namespace, node: node.name, netns: pod.netns, containerId: id, labels: { ...pod.labels }, ...(ip ? { ip } : {}), ...(iface ? { iface } : {}) };
   ctx.state.pods = [...ctx.state.pods.filter((p) => p.netns !== pod.netns), rec];
   return rec;
-}
-
-/** CNI DEL, then the namespace goes. */
-export async function removePod(ctx: LabContext, node: NodeRecord, pod: PodRecord, podName: PodName): Promise<void> {
-  await invokeCni(ctx, 'DEL', node, podName, pod.containerId);
-  await deleteNamespace(pod.netns);
-  ctx.state.pods = ctx.state.pods.filter((p) => p.netns !== pod.netns);
 }

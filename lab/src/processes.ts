@@ -50,7 +50,7 @@ function environ(pid: number): Map<string, string> {
   return out;
 }
 
-/** Starts a detached process with the lab's markers; resolves once it has a pid. */
+/** Starts a detached process with the lab's markers and returns its record (it has a pid). */
 export function spawnDetached(prefix: string, spec: SpawnSpec): ProcessRecord {
   const fd = openSync(spec.log, 'a');
   let pid: number | undefined;
@@ -77,6 +77,16 @@ export function isOurs(prefix: string, rec: ProcessRecord): boolean {
   if (rec.startTime !== 0 && st.startTime !== rec.startTime) return false;
   const env = environ(rec.pid);
   return env.get(LAB_ENV) === prefix && env.get(ROLE_ENV) === rec.role;
+}
+
+/**
+ * The process we just started still runs (same pid and start time, not a zombie). For waiting on
+ * a start: right after spawn the child may not have exec'd yet (or `ip netns exec` is between
+ * its own exec and BIRD's), and /proc/<pid>/environ then shows the parent's environment or
+ * nothing, so the markers cannot be checked yet; the start time already identifies it.
+ */
+export function isAlive(rec: Pick<ProcessRecord, 'pid' | 'startTime'>): boolean {
+  return !gone(rec.pid, rec.startTime);
 }
 
 function gone(pid: number, startTime: number): boolean {

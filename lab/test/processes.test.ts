@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findLabProcesses, isOurs, spawnDetached, stopProcess } from '../src/index.js';
+import { findLabProcesses, isAlive, isOurs, spawnDetached, stopProcess } from '../src/index.js';
 
 test('a detached process is recognised by its markers and start time, and only then signalled', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ctlab-proc-'));
@@ -11,7 +11,9 @@ test('a detached process is recognised by its markers and start time, and only t
   const prefix = `ctlab-u${process.pid}`;
   const rec = spawnDetached(prefix, { role: 'sleeper', argv: ['sleep', '30'], env: process.env, log: join(dir, 'sleep.log') });
   t.after(() => stopProcess(prefix, rec, { signal: 'SIGKILL' }));
-  // The environment is the child's own once it has exec'd: poll briefly for that.
+  // Alive from the first moment (pid and start time); the markers show once it has exec'd.
+  assert.ok(isAlive(rec));
+  assert.equal(isAlive({ ...rec, startTime: rec.startTime + 1 }), false);
   const deadline = Date.now() + 5_000;
   while (!isOurs(prefix, rec) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   assert.ok(isOurs(prefix, rec));
@@ -23,5 +25,6 @@ test('a detached process is recognised by its markers and start time, and only t
   assert.deepEqual(findLabProcesses(prefix).map((p) => [p.pid, p.role]), [[rec.pid, 'sleeper']]);
   assert.equal(await stopProcess(prefix, rec, { graceMs: 2_000 }), true);
   assert.equal(isOurs(prefix, rec), false);
+  assert.equal(isAlive(rec), false);
   assert.deepEqual(findLabProcesses(prefix), []);
 });
