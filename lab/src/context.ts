@@ -34,3 +34,8 @@ export function save(ctx: LabContext): void {
 export function logsDir(ctx: LabContext): string {
   return join(ctx.dir, 'logs');
 }
+
+/** Log level of the lab's Typha, Felix and confd: CATTAIL_LAB_LOGSEVERITY (Debug, Info, …), default Info. */
+export function logSeverity(): string {
+  return process.env.CATTAIL_LAB_LOGSEVERITY || 'Info';
+}

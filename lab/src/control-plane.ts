@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { etcd } from '@cattail/datastore';
-import { save, logsDir, type LabContext } from './context.js';
+import { logSeverity, save, logsDir, type LabContext } from './context.js';
 import { LabError } from './errors.js';
 import { findOnPath, until } from './exec.js';
 import { freePort, httpGet } from './ports.js';
@@ -115,7 +115,7 @@ export async function ensureTypha(ctx: LabContext, i: number): Promise<void> {
         TYPHA_CONNECTIONREBALANCINGMODE: 'none',
         TYPHA_SERVERBATCHWINDOWMS: '5',
         TYPHA_SHUTDOWNTIMEOUTSECS: '1',
-        TYPHA_LOGSEVERITYSCREEN: 'Info',
+        TYPHA_LOGSEVERITYSCREEN: logSeverity(),
       },
       log,
     });

@@ -15,7 +15,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOOPBACK_RELAY_MAIN } from '@cattail/datastore/testing';
-import { logsDir, save, type LabContext } from './context.js';
+import { logSeverity, logsDir, save, type LabContext } from './context.js';
 import { LabError } from './errors.js';
 import { findOnPath, run, until } from './exec.js';
 import { freePort, httpGet } from './ports.js';
@@ -87,7 +87,7 @@ export async function ensureFelix(ctx: LabContext, node: NodeRecord): Promise<vo
       FELIX_HEALTHPORT: String(node.felixHealthPort),
       FELIX_DATAPLANEDEBOUNCEMS: '20',
       FELIX_REPORTINGINTERVALSECS: '5',
-      FELIX_LOGSEVERITYSCREEN: 'Info',
+      FELIX_LOGSEVERITYSCREEN: logSeverity(),
       ETCD_ENDPOINTS: etcdEndpoint(ctx.state),
     },
     log,
@@ -136,7 +136,7 @@ export async function ensureConfd(ctx: LabContext, node: NodeRecord): Promise<vo
       CONFD_HEALTHPORT: String(node.confdHealthPort),
       CONFD_DEBOUNCEMS: '50',
       CONFD_RECONCILEINTERVALSECS: '5',
-      CONFD_LOGSEVERITYSCREEN: 'Info',
+      CONFD_LOGSEVERITYSCREEN: logSeverity(),
     },
     log,
   });
