@@ -107,7 +107,7 @@ function newClient(index, node, snapshotGroup) {
     /** Reconnect storm: this socket reconnects without its resume token (the control group). */
     snapshotGroup,
     ws: undefined,
-    state: 'idle', // idle | connecting | syncing | live | closing | waiting
+    state: 'idle', // idle | connecting | syncing | live | waiting
     session: 'initial', // initial | resume | snapshot | retry
     openedAt: 0,
     firstOpenedAt: 0,
@@ -118,7 +118,8 @@ function newClient(index, node, snapshotGroup) {
     datastoreId: undefined,
     everInSync: false,
     initialBytes: 0,
-    planned: false,
+    /** The last Goodbye's code and reason, for the close log line. */
+    goodbye: '',
     reopen: undefined,
     dropGen: 0,
   };
@@ -132,7 +133,7 @@ function openClient(vu, c) {
   c.sessionBytes = 0;
   c.keys = 0;
   c.mode = undefined;
-  c.planned = false;
+  c.goodbye = '';
   let ws;
   try {
     ws = new WebSocket(`${config.typhaUrl}/sync`, [SUBPROTOCOL], { tags: { syncer: config.syncer } });
@@ -314,7 +315,7 @@ function onClose(vu, c, ws, ev) {
   const code = String(ev.code || 0);
   m.unexpectedClose.add(true, { code });
   vu.closeCodes[code] = (vu.closeCodes[code] || 0) + 1;
-  if (vu.errors < 5) console.warn(`vu ${vu.id} ${c.node}: closed ${ev.code || ''} ${ev.reason || ''} ${c.goodbye || ''}`);
+  if (vu.errors < 5) console.warn(`vu ${vu.id} ${c.node}: closed ${ev.code || ''} ${ev.reason || ''} ${c.goodbye}`);
   vu.errors++;
   c.state = 'idle';
   if (vu.stopping) return;
@@ -340,7 +341,6 @@ function dropAll(vu) {
     }
     c.session = c.snapshotGroup ? 'snapshot' : 'resume';
     if (c.ws !== undefined) {
-      c.planned = true;
       m.unexpectedClose.add(false);
       c.ws.close(1000, 'loadtest: drop');
       c.ws = undefined;
@@ -423,7 +423,6 @@ function stopVu(vu, why) {
     if (!c.everInSync) m.inSyncRate.add(false);
     if (last > 0) m.caughtUp.add(c.state === 'live' && c.revision >= last);
     if (c.ws !== undefined) {
-      c.planned = true;
       m.unexpectedClose.add(false);
       c.ws.close(1000, `loadtest: ${why}`);
       c.ws = undefined;
