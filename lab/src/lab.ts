@@ -27,7 +27,7 @@ import { DEFAULT_POOL_CIDR, ensureClusterResources, ensureNodeResource, openData
 import { ensurePod } from './pods.js';
 import { probe, type ProbeOptions, type ProbeResult } from './probe.js';
 import { findLabProcesses, procStat, stopProcess } from './processes.js';
-import { collectStatus, type LabStatus } from './status.js';
+import { collectStatus, kernelRoutes, type LabStatus } from './status.js';
 import { addUnique, readState, STATE_VERSION, type LabState, type NodeRecord } from './state.js';
 import { allocateTunnelAddress } from './tunnel-address.js';
 
@@ -45,7 +45,7 @@ export interface UpOptions {
   nodes: number;
   podsPerNode: number;
   mode: LabMode;
-  /** Wait until every BGP session is Established (BGP mode). Default true. */
+  /** Wait until every BGP session is Established (BGP mode) and every node routes every other node's blocks. Default true. */
   waitForMesh?: boolean;
 }
 
@@ -156,7 +156,10 @@ export class Lab {
     );
     s.pods.sort((a, b) => a.netns.localeCompare(b.netns, 'en', { numeric: true }));
     save(ctx);
-    if (s.mode === 'bgp' && o.waitForMesh !== false) await this.waitForMesh();
+    if (o.waitForMesh !== false) {
+      if (s.mode === 'bgp') await this.waitForMesh();
+      await this.waitForRoutes();
+    }
     return s;
   }
 
@@ -225,6 +228,35 @@ export class Lab {
   async waitForMesh(ms = 60_000): Promise<void> {
     let last: string | undefined;
     await until(async () => (last = await this.meshEstablished()) === undefined, 'every BGP session to be Established', ms, () => last ?? '');
+  }
+
+  /**
+   * Every node routes every block affine to another node toward that node: via its fabric
+   * address (BIRD, BGP mode) or its VTEP on vxlan.calico (Felix, VXLAN mode). Undefined when
+   * so; else the first route missing.
+   */
+  async routesConverged(): Promise<string | undefined> {
+    const s = this.#ctx().state;
+    const { items } = await this.datastore().list('BlockAffinity');
+    const blocks = items
+      .map((a) => a.spec as { node?: string; cidr?: string; state?: string; deleted?: boolean | string })
+      .filter((a) => a.state === 'confirmed' && a.deleted !== true && a.deleted !== 'true');
+    for (const n of s.nodes) {
+      const table = await kernelRoutes(n.netns);
+      for (const b of blocks) {
+        const owner = s.nodes.find((o) => o.name === b.node);
+        if (!owner || owner === n) continue;
+        const via = s.mode === 'vxlan' ? owner.vxlanTunnelAddr : owner.address;
+        const r = table.find((x) => x.dst === b.cidr);
+        if (r?.gateway !== via) return `${n.name}: ${b.cidr} should go via ${owner.name} (${via}), got ${r ? JSON.stringify(r) : 'no route'}`;
+      }
+    }
+    return undefined;
+  }
+
+  async waitForRoutes(ms = 60_000): Promise<void> {
+    let last: string | undefined;
+    await until(async () => (last = await this.routesConverged()) === undefined, 'every node to route every other node\'s blocks', ms, () => last ?? '');
   }
 
   async status(): Promise<LabStatus> {

@@ -13,6 +13,10 @@ test('VXLAN mode: routes through vxlan.calico, reachability, a namespaceSelector
   const lab = await startLab(t, { nodes: 2, podsPerNode: 2, mode: 'vxlan' });
   await diagnose(lab, async () => {
     assert.equal(pods(lab).length, 4);
+    // up waited for routing: every node routes each block affine to the other (its VTEP).
+    const affinities = (await lab.datastore().list('BlockAffinity')).items.map((a) => (a.spec as { node: string }).node).sort();
+    assert.deepEqual([...new Set(affinities)], ['node-1', 'node-2']);
+    assert.equal(await lab.routesConverged(), undefined);
     await matrixBecomes(lab, () => true, 'full reachability over VXLAN', 30_000);
 
     const status = await lab.status();
