@@ -12,7 +12,7 @@ import { renderChart } from './chart.js';
 import { wallMinusMonoMs } from './clock.js';
 import { LoadtestError, UsageError } from './errors.js';
 import { findK6, REPO_ROOT } from './k6-binary.js';
-import { parseRunOptions } from './options.js';
+import { parseRunOptions, USAGE } from './options.js';
 import { buildResult, compactResult, resultTable } from './report.js';
 import { runScenario, scenarioTyphaEnv } from './scenarios.js';
 import { SystemUnderTest } from './system.js';
@@ -22,6 +22,10 @@ function log(msg: string): void {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const o = parseRunOptions(argv);
   const k6 = findK6(o.k6);
   const outDir = o.out ?? join(REPO_ROOT, 'loadtest', 'results', `${o.scenario}-${new Date().toISOString().replaceAll(':', '').replace(/\..*/, '')}`);

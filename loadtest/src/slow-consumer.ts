@@ -43,12 +43,18 @@ export class SlowConsumer {
   #frame: { opcode: number; remaining: number; keep: Buffer[] | undefined } | undefined;
   #throttle: NodeJS.Timeout | undefined;
   #stopped = false;
+  #onInSync: (() => void) | undefined;
   readonly stats: SlowConsumerStats;
+  /** Resolves when InSync has been read (never, for a consumer that reads too little). */
+  readonly inSync: Promise<void>;
 
   private constructor(o: SlowConsumerOptions, socket: Socket) {
     this.#o = o;
     this.#socket = socket;
     this.stats = { node: o.node, bytes: 0, inSync: false, closeCode: undefined, closeReason: undefined };
+    this.inSync = new Promise((resolve) => {
+      this.#onInSync = resolve;
+    });
   }
 
   /** Connects and upgrades; resolves once the hello is sent. */
@@ -177,7 +183,10 @@ export class SlowConsumer {
     if (f.opcode !== 2) return;
     try {
       const msg = msgpackCodec.decode(payload) as { type?: string; ts?: number };
-      if (msg.type === 'in-sync') this.stats.inSync = true;
+      if (msg.type === 'in-sync') {
+        this.stats.inSync = true;
+        this.#onInSync?.();
+      }
       else if (msg.type === 'ping') this.#send(2, msgpackCodec.encode({ type: 'pong', ts: msg.ts ?? 0 }));
     } catch {
       // not ours to judge: the k6 clients check the protocol
