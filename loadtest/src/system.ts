@@ -13,6 +13,8 @@ import type { RunOptions } from './options.js';
 export interface SystemInfo {
   managed: boolean;
   typhaUrl: string;
+  /** etcd the writer uses (ours when managed, --etcd otherwise); empty without one. */
+  etcdEndpoints: string[];
   resources: number;
   seeded: boolean;
   seedMs: number | undefined;
@@ -75,6 +77,7 @@ export class SystemUnderTest {
       const info: SystemInfo = {
         managed,
         typhaUrl: typha?.url ?? (o.url as string),
+        etcdEndpoints: etcdServer?.endpoints ?? o.etcd?.split(',') ?? [],
         resources: o.resources,
         seeded: seedMs !== undefined,
         seedMs,
