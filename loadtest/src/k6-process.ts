@@ -21,6 +21,8 @@ export interface K6Exit {
 }
 
 export class K6Process {
+  /** Every k6 this process started that has not exited yet (for a signal handler to end). */
+  static readonly live = new Set<K6Process>();
   readonly pid: number;
   readonly #child: ChildProcess;
   readonly #tail: string[] = [];
@@ -37,6 +39,7 @@ export class K6Process {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.pid = this.#child.pid ?? -1;
+    K6Process.live.add(this);
     for (const stream of [this.#child.stdout, this.#child.stderr]) {
       let partial = '';
       stream?.setEncoding('utf8');
@@ -53,6 +56,7 @@ export class K6Process {
     this.#poll = setInterval(() => this.#sample(), 500);
     this.#exited = new Promise<K6Exit>((resolve) => {
       this.#child.once('exit', (code, signal) => {
+        K6Process.live.delete(this);
         clearInterval(this.#poll);
         this.#exit = { code, signal, peakRssMB: this.#peakRssMB, cpuSeconds: this.#cpuSeconds, tail: this.#tail.join('\n') };
         resolve(this.#exit);

@@ -12,6 +12,7 @@ import { renderChart } from './chart.js';
 import { wallMinusMonoMs } from './clock.js';
 import { LoadtestError, UsageError } from './errors.js';
 import { findK6, REPO_ROOT } from './k6-binary.js';
+import { K6Process } from './k6-process.js';
 import { parseRunOptions, USAGE } from './options.js';
 import { buildResult, compactResult, resultTable } from './report.js';
 import { runScenario, scenarioTyphaEnv } from './scenarios.js';
@@ -34,7 +35,8 @@ async function main(argv: string[]): Promise<number> {
   const onSignal = (sig: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
-    log(`${sig}: stopping etcd and typha`);
+    log(`${sig}: stopping k6, typha and etcd`);
+    for (const k of K6Process.live) k.kill('SIGTERM');
     void sut.close().finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
