@@ -22,8 +22,16 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
       { timeout: opts.timeoutMs ?? 15_000, encoding: 'utf8', maxBuffer: 16 << 20, ...(opts.env ? { env: opts.env } : {}) },
       (err, stdout, stderr) => {
         if (err) {
-          const detail = stderr.trim() || stdout.trim() || err.message;
-          reject(new LabCommandError(`${file} ${args.join(' ')}: ${detail}`, stderr, { cause: err }));
+          const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: number | string | null };
+          const how = e.killed
+            ? `killed (${e.signal ?? 'signal'}) after the ${opts.timeoutMs ?? 15_000} ms limit`
+            : typeof e.code === 'number'
+              ? `exit code ${e.code}`
+              : e.signal
+                ? `signal ${e.signal}`
+                : e.message;
+          const detail = stderr.trim() || stdout.trim();
+          reject(new LabCommandError(`${file} ${args.join(' ')}: ${how}${detail ? `: ${detail}` : ''}`, stderr, { cause: err }));
         } else resolve(stdout);
       },
     );

@@ -68,11 +68,11 @@ async function invokeCni(ctx: LabContext, command: 'ADD' | 'DEL' | 'CHECK', node
     return await run('ip', ['netns', 'exec', node.netns, process.execPath, ctx.cniBin], {
       env,
       input: JSON.stringify(cniConfig(ctx, node, pod)),
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
     });
   } catch (err) {
     const e = err as LabCommandError;
-    throw new LabCommandError(`CNI ${command} for ${pod.namespace}/${pod.name} on ${node.name} failed: ${e.stderr?.trim() || e.message}`, e.stderr ?? '', { cause: err });
+    throw new LabCommandError(`CNI ${command} for ${pod.namespace}/${pod.name} on ${node.name} failed: ${e.message}`, e.stderr ?? '', { cause: err });
   }
 }
 
@@ -99,9 +99,11 @@ export async function ensurePod(ctx: LabContext, node: NodeRecord, pod: PodName)
     await invokeCni(ctx, 'DEL', node, pod, existing.containerId).catch(() => undefined);
   }
   await createNamespace(pod.netns);
+  const started = Date.now();
   const out = await invokeCni(ctx, 'ADD', node, pod, id);
   const { ip, iface } = parseCniResult(out);
   const rec: PodRecord = { name: pod.name, namespace: pod.namespace, node: node.name, netns: pod.netns, containerId: id, labels: { ...pod.labels }, ...(ip ? { ip } : {}), ...(iface ? { iface } : {}) };
   ctx.state.pods = [...ctx.state.pods.filter((p) => p.netns !== pod.netns), rec];
+  ctx.log.info(`pod ${pod.namespace}/${pod.name} on ${node.name}: ${ip ?? 'no address'} via ${iface ?? '?'} (CNI ADD ${Date.now() - started} ms)`);
   return rec;
 }
