@@ -10,30 +10,31 @@ import { apply, diagnose, matrixBecomes, pingBecomes, pod, pods, startLab, V3 } 
 
 test('VXLAN mode: routes through vxlan.calico, reachability, a namespaceSelector deny and its removal', { timeout: 420_000 }, async (t) => {
   requireTools(REQUIRED_TOOLS);
-  const lab = await startLab(t, { nodes: 2, podsPerNode: 2, mode: 'vxlan' });
+  const lab = await startLab(t, { nodes: 3, podsPerNode: 2, mode: 'vxlan' });
   await diagnose(lab, async () => {
-    assert.equal(pods(lab).length, 4);
+    assert.equal(pods(lab).length, 6);
     // up waited for routing: every node routes each block affine to the other (its VTEP).
     const affinities = (await lab.datastore().list('BlockAffinity')).items.map((a) => (a.spec as { node: string }).node).sort();
-    assert.deepEqual([...new Set(affinities)], ['node-1', 'node-2']);
+    assert.deepEqual([...new Set(affinities)], ['node-1', 'node-2', 'node-3']);
     assert.equal(await lab.routesConverged(), undefined);
     await matrixBecomes(lab, () => true, 'full reachability over VXLAN', 30_000);
 
     const status = await lab.status();
     for (const n of status.nodes) {
       assert.deepEqual(n.bgpSessions, [], `${n.name}: no BIRD in VXLAN mode`);
-      const other = lab.state!.nodes.find((o) => o.name !== n.name)!;
       const remote = n.routes.filter((r) => r.dev === 'vxlan.calico' && r.protocol === '80');
-      assert.ok(remote.length >= 1, `${n.name}: no route through vxlan.calico: ${JSON.stringify(n.routes)}`);
+      assert.ok(remote.length >= 2, `${n.name}: not a route through vxlan.calico per other node: ${JSON.stringify(n.routes)}`);
       for (const r of remote) assert.ok(r.gateway, `${n.name}: ${r.dst} has no VTEP next hop`);
-      assert.ok(
-        remote.some((r) => r.gateway === other.vxlanTunnelAddr),
-        `${n.name}: no route via ${other.name}'s VTEP ${other.vxlanTunnelAddr}: ${JSON.stringify(remote)}`,
-      );
+      for (const other of lab.state!.nodes.filter((o) => o.name !== n.name)) {
+        assert.ok(
+          remote.some((r) => r.gateway === other.vxlanTunnelAddr),
+          `${n.name}: no route via ${other.name}'s VTEP ${other.vxlanTunnelAddr}: ${JSON.stringify(remote)}`,
+        );
+      }
     }
 
     const web = pod(lab, 'web-1-1');
-    const db = pod(lab, 'db-2-2');
+    const db = pod(lab, 'db-3-2');
     const frontToBack = (f: string, to: string) => !(f.startsWith('frontend/') && to.startsWith('backend/'));
     const written = Date.now();
     await apply(lab, {
