@@ -1,17 +1,5 @@
-/** A loopback port the kernel considered free a moment ago (the caller binds it right after). */
-import { createServer } from 'node:net';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = addr !== null && typeof addr === 'object' ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** Loopback ports and HTTP on them: the lab's processes are found by port. */
+export { freePort } from '@cattail/datastore/testing';
 
 /** GET http://127.0.0.1:<port><path>; undefined when nothing answers. */
 export async function httpGet(port: number, path: string, timeoutMs = 2_000): Promise<{ status: number; body: string } | undefined> {

@@ -290,8 +290,8 @@ function tail(file: string, bytes = 4000): string {
   }
 }
 
-/** A port the kernel considered free a moment ago (etcd binds it right after; races retried). */
-function freePort(): Promise<number> {
+/** A loopback port the kernel considered free a moment ago (the caller binds it right after and retries a race). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

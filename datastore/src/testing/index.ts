@@ -2,7 +2,7 @@
  * Test helpers of @cattail/datastore (subpath `@cattail/datastore/testing`): a real etcd per
  * test file, and a TCP proxy that can drop every connection on demand.
  */
-export { startEtcd, findBinary } from './etcd-server.js';
+export { startEtcd, findBinary, freePort } from './etcd-server.js';
 export type { EtcdServer, StartEtcdOptions } from './etcd-server.js';
 export { startTcpProxy } from './tcp-proxy.js';
 export type { TcpProxy } from './tcp-proxy.js';
