@@ -142,6 +142,7 @@ async function main(): Promise<void> {
         FELIX_TYPHAADDR: `127.0.0.1:${syncPort}`,
         FELIX_NETNS: node,
         FELIX_DATAPLANEDEBOUNCEMS: String(DEBOUNCE),
+        FELIX_MTUFILE: '', // never this machine's /var/lib/calico/mtu
         ETCD_ENDPOINTS: etcd.endpoints.join(','),
       }),
       { logger: quiet },

@@ -40,6 +40,7 @@ export const FELIX_PARAMS = {
 
   RouteRefreshInterval: { type: 'seconds', default: 90, min: 0.1, max: 86400, help: 'Drift repair: re-read and re-apply the dataplane this often' },
   DataplaneDebounceMs: { type: 'int', default: 50, min: 0, max: 60000, help: 'Collect messages this long before an apply (ours)' },
+  MTUFile: { type: 'string', default: '/var/lib/calico/mtu', help: 'Where the pod MTU is written for the CNI plugin ("" : not written; ours, Calico writes this path)' },
 
   HealthEnabled: { type: 'bool', default: false, help: 'Serve /liveness, /readiness, /status' },
   HealthHost: { type: 'string', default: 'localhost', help: 'Health server address' },
@@ -55,6 +56,8 @@ export const FELIX_PARAMS = {
   DefaultEndpointToHostAction: { type: 'enum', default: '', values: ['', 'Drop', 'Accept', 'Return'], help: 'Workload-to-host traffic after policy (dataplane default Drop)' },
   FailsafeInboundHostPorts: { type: 'string', default: '', help: 'Host ports always open inbound: proto:port or proto:net:port, comma-separated; "none" for none' },
   FailsafeOutboundHostPorts: { type: 'string', default: '', help: 'Host ports always open outbound, same format' },
+  MTUIfacePattern: { type: 'string', default: '', help: 'Uplinks whose smallest MTU sets the pod MTU (dataplane default: Calico\'s ^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*))' },
+  VXLANMTU: { type: 'int', default: 0, min: 0, max: 65535, help: 'MTU of the VXLAN device and, with VXLAN, of pods (0: the uplink MTU less 50)' },
 
   EtcdEndpoints: { type: 'list', default: [], help: 'etcd for the status report (also ETCD_ENDPOINTS); empty: no report' },
   EtcdCaFile: { type: 'string', default: '', help: 'CA bundle for etcd TLS (also ETCD_CA_CERT_FILE)' },
@@ -97,6 +100,7 @@ export const RESTART_REQUIRED: ReadonlySet<FelixParam> = new Set<FelixParam>([
   'TyphaURISAN',
   'RouteRefreshInterval',
   'DataplaneDebounceMs',
+  'MTUFile',
   'HealthEnabled',
   'HealthHost',
   'HealthPort',
@@ -227,8 +231,17 @@ export interface ResolvedFelixConfig {
   ignored: ConfigIssue[];
 }
 
-/** The settings the dataplane reads from the ConfigUpdate, by their spec (camelCase) names. */
-const DATAPLANE_PARAMS = ['LogPrefix', 'InterfacePrefix', 'DefaultEndpointToHostAction', 'FailsafeInboundHostPorts', 'FailsafeOutboundHostPorts'] as const;
+/** The settings the dataplane reads from the ConfigUpdate, with their spec (camelCase) names. */
+const DATAPLANE_KEYS = {
+  LogPrefix: 'logPrefix',
+  InterfacePrefix: 'interfacePrefix',
+  DefaultEndpointToHostAction: 'defaultEndpointToHostAction',
+  FailsafeInboundHostPorts: 'failsafeInboundHostPorts',
+  FailsafeOutboundHostPorts: 'failsafeOutboundHostPorts',
+  MTUIfacePattern: 'mtuIfacePattern',
+  VXLANMTU: 'vxlanMTU',
+} as const satisfies Partial<Record<FelixParam, string>>;
+const DATAPLANE_PARAMS = Object.keys(DATAPLANE_KEYS) as Array<keyof typeof DATAPLANE_KEYS>;
 
 /** The dataplane reads these from the spec itself; the datastore layer leaves them alone. */
 const DATAPLANE_SET: ReadonlySet<FelixParam> = new Set<FelixParam>(DATAPLANE_PARAMS);
@@ -256,9 +269,9 @@ export function dataplaneConfig(config: FelixConfig, spec: Readonly<Record<strin
   const out: Record<string, unknown> = { ...spec };
   for (const param of DATAPLANE_PARAMS) {
     const v = config[param];
-    if (v === '') continue;
-    const key = param[0].toLowerCase() + param.slice(1);
-    out[key] = param.startsWith('Failsafe') ? (parseFailsafePorts(v) ?? out[key]) : v;
+    if (v === '' || v === 0) continue; // not set by env or file ('' and 0 are the unset defaults)
+    const key = DATAPLANE_KEYS[param];
+    out[key] = typeof v === 'string' && param.startsWith('Failsafe') ? (parseFailsafePorts(v) ?? out[key]) : v;
   }
   return out;
 }

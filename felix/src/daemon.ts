@@ -147,6 +147,7 @@ export class FelixDaemon {
             nodeName: config.FelixHostname,
             debounceMs: config.DataplaneDebounceMs,
             refreshIntervalMs: Math.round(config.RouteRefreshInterval * 1000),
+            mtuFile: config.MTUFile,
             onError,
             ...(deps.clock ? { timers: clockTimers(deps.clock) } : {}),
           });

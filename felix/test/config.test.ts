@@ -88,4 +88,9 @@ test('the dataplane’s settings: env and file laid over the datastore spec; uns
     failsafeInboundHostPorts: [{ protocol: 'TCP', port: 2222 }],
     failsafeOutboundHostPorts: [{ protocol: 'UDP', port: 53 }],
   });
+  // Calico's spec names, however the parameter is spelled; 0 and '' are "not set here".
+  const mtu = resolveFelixConfig(loadFelixLayers({ NODENAME: 'n', FELIX_VXLANMTU: '1400', FELIX_MTUIFACEPATTERN: '^ens' }), { vxlanMTU: 1300 }).config;
+  assert.deepEqual(dataplaneConfig(mtu, { vxlanMTU: 1300 }), { vxlanMTU: 1400, mtuIfacePattern: '^ens' });
+  const unset = resolveFelixConfig(loadFelixLayers({ NODENAME: 'n' }), { vxlanMTU: 1300 }).config;
+  assert.deepEqual(dataplaneConfig(unset, { vxlanMTU: 1300 }), { vxlanMTU: 1300 });
 });

@@ -26,6 +26,11 @@ export function nodeDir(ctx: LabContext, node: string): string {
   return join(ctx.dir, 'nodes', node);
 }
 
+/** Where the node's Felix writes the pod MTU and its CNI plugin reads it (Calico: /var/lib/calico/mtu). */
+export function mtuFile(ctx: LabContext, node: Pick<NodeRecord, 'name'>): string {
+  return join(nodeDir(ctx, node.name), 'mtu');
+}
+
 function running(ctx: LabContext, role: string): ProcessRecord | undefined {
   const rec = ctx.state.processes[role];
   return rec && isOurs(ctx.names.prefix, rec) ? rec : undefined;
@@ -86,6 +91,7 @@ export async function ensureFelix(ctx: LabContext, node: NodeRecord): Promise<vo
       FELIX_HEALTHHOST: '127.0.0.1',
       FELIX_HEALTHPORT: String(node.felixHealthPort),
       FELIX_DATAPLANEDEBOUNCEMS: '20',
+      FELIX_MTUFILE: mtuFile(ctx, node),
       FELIX_REPORTINGINTERVALSECS: '5',
       FELIX_LOGSEVERITYSCREEN: logSeverity(),
       ETCD_ENDPOINTS: etcdEndpoint(ctx.state),

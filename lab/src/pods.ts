@@ -15,8 +15,7 @@ import { run, succeeds } from './exec.js';
 import { createNamespace, namespaceExists } from './fabric.js';
 import type { PodName } from './names.js';
 import type { NodeRecord, PodRecord } from './state.js';
-
-export const POD_MTU = 1450;
+import { mtuFile } from './node-agents.js';
 
 export function containerId(prefix: string, pod: Pick<PodName, 'namespace' | 'name'>): string {
   return createHash('sha256').update(`${prefix}/${pod.namespace}/${pod.name}`).digest('hex');
@@ -31,7 +30,8 @@ export function cniConfig(ctx: LabContext, node: NodeRecord, pod: Pick<PodName, 
     nodename: node.name,
     datastore_type: 'etcdv3',
     etcd_endpoints: `http://127.0.0.1:${ctx.state.etcd.clientPort}`,
-    mtu: POD_MTU,
+    // The pod MTU comes from the file this node's Felix writes (uplink MTU, less 50 with VXLAN).
+    mtu_file: mtuFile(ctx, node),
     ipam: { type: 'cattail-ipam', assign_ipv4: 'true', ipv4_pools: [ctx.state.poolCidr] },
     args: { cni: { labels: Object.entries(pod.labels).map(([key, value]) => ({ key, value })), serviceAccountName: 'default' } },
   };

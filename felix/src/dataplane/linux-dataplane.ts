@@ -9,6 +9,7 @@
  *      ip -json route show proto 80     ─▶ ip -force -batch -   (VXLAN device, neighbours, routes)
  *      bridge -json fdb show            ─▶ bridge -force -batch -
  *      sysctl -e <keys>                 ─▶ sysctl -w <differences>
+ *      the uplinks' MTU (mtu.ts)        ─▶ the MTU file, when it changed (write + rename)
  *
  * A periodic refresh runs the same apply, so drift (a route deleted by hand, a chain flushed)
  * is repaired. Only our objects are read and changed: routes with `proto 80`, our table, the
@@ -16,15 +17,28 @@
  * exist yet is reported in `status()` and retried, without holding back the others. Nothing is
  * programmed before the first InSync. Every command goes through the injected `Exec`.
  */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { DataplaneMessage, DataplaneSink } from '../proto/messages.js';
 import { applyMessages, emptyDesiredState, type DesiredState } from './desired-state.js';
 import { DataplaneCommandError, EndpointNotReadyError } from './errors.js';
 import type { Exec } from './exec.js';
 import { TABLE_NAME } from './names.js';
-import { nftOptionsFromConfig, renderRuleset } from './nft-render.js';
+import { nftOptionsFromConfig, renderRuleset, type NftRenderOptions } from './nft-render.js';
 import { desiredRoutes, parseKernelRoutes, routeBatch, ROUTE_PROTO, VXLAN_DEVICE } from './routes.js';
 import { desiredSysctls, parseSysctlOutput, sysctlWrites } from './sysctls.js';
 import { desiredVxlan, parseVxlanLink, vxlanCommands, type ActualVxlan } from './vxlan.js';
+import { planMtu, type MtuPlan } from './mtu.js';
+
+/** Writes `text` to `path` so that a reader sees the old or the new content, never a part. */
+export type FileWriter = (path: string, text: string) => Promise<void>;
+
+const atomicWrite: FileWriter = async (path, text) => {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+};
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -51,6 +65,10 @@ export interface LinuxDataplaneOptions {
   refreshIntervalMs?: number;
   /** Delay before retrying after an endpoint or command error. */
   retryMs?: number;
+  /** Where to write the pod MTU for the CNI plugin (Calico: /var/lib/calico/mtu); none: not written. */
+  mtuFile?: string;
+  /** How the MTU file is written (default: temp file + rename). */
+  writeFile?: FileWriter;
   onError?: (err: Error) => void;
 }
 
@@ -61,6 +79,9 @@ export interface ApplyReport {
   ipCommands: string[];
   bridgeCommands: string[];
   sysctlWrites: string[];
+  /** The MTU worked out from the uplinks, and whether the MTU file was (re)written. */
+  mtu: MtuPlan;
+  mtuFileWritten: boolean;
   errors: Error[];
 }
 
@@ -72,6 +93,9 @@ export class LinuxDataplane implements DataplaneSink {
   readonly #refreshMs: number;
   readonly #retryMs: number;
   readonly #onError: ((err: Error) => void) | undefined;
+  readonly #mtuFile: string | undefined;
+  readonly #writeFile: FileWriter;
+  #mtuWritten: string | undefined;
   readonly #state: DesiredState = emptyDesiredState();
   #status = new Map<string, EndpointStatus>();
   #lastListing: string | undefined;
@@ -91,6 +115,8 @@ export class LinuxDataplane implements DataplaneSink {
     this.#refreshMs = opts.refreshIntervalMs ?? 90_000;
     this.#retryMs = opts.retryMs ?? 1_000;
     this.#onError = opts.onError;
+    this.#mtuFile = opts.mtuFile || undefined;
+    this.#writeFile = opts.writeFile ?? atomicWrite;
   }
 
   /** Starts the periodic refresh. */
@@ -172,7 +198,7 @@ export class LinuxDataplane implements DataplaneSink {
   }
 
   async #applyOnce(): Promise<ApplyReport> {
-    const report: ApplyReport = { nftApplied: false, ipCommands: [], bridgeCommands: [], sysctlWrites: [], errors: [] };
+    const report: ApplyReport = { nftApplied: false, ipCommands: [], bridgeCommands: [], sysctlWrites: [], mtu: {}, mtuFileWritten: false, errors: [] };
     if (!this.#state.inSync) return report;
     const step = async (fn: () => Promise<void>): Promise<void> => {
       try {
@@ -188,10 +214,13 @@ export class LinuxDataplane implements DataplaneSink {
     });
     const ready = new Set(links.map((l) => String(l.ifname)));
     this.#updateStatus(ready);
+    const nftOptions = nftOptionsFromConfig(this.#state.config);
+    report.mtu = planMtu(links, this.#state.config, this.#state.encapsulation.vxlanEnabled, nftOptions.interfacePrefixes);
 
-    await step(() => this.#applyNft(report));
+    await step(() => this.#applyNft(report, nftOptions));
     await step(() => this.#applyLinksAndRoutes(report, links, ready));
     await step(() => this.#applySysctls(report, ready));
+    await step(() => this.#applyMtuFile(report));
 
     for (const err of report.errors) this.#onError?.(err);
     const endpointErrors = [...this.#status.values()].some((s) => s.state === 'error');
@@ -222,8 +251,8 @@ export class LinuxDataplane implements DataplaneSink {
     }
   }
 
-  async #applyNft(report: ApplyReport): Promise<void> {
-    const text = renderRuleset(this.#state, nftOptionsFromConfig(this.#state.config));
+  async #applyNft(report: ApplyReport, options: NftRenderOptions): Promise<void> {
+    const text = renderRuleset(this.#state, options);
     const listing = await this.#listTable();
     if (text === this.#lastText && listing === this.#lastListing) return;
     await this.#exec('nft', ['-f', '-'], text);
@@ -259,7 +288,7 @@ export class LinuxDataplane implements DataplaneSink {
   }
 
   async #applyLinksAndRoutes(report: ApplyReport, links: Array<Record<string, unknown>>, ready: Set<string>): Promise<void> {
-    const vx = vxlanCommands(desiredVxlan(this.#state, this.#nodeName), await this.#readVxlan(links));
+    const vx = vxlanCommands(desiredVxlan(this.#state, this.#nodeName, report.mtu.vxlanMtu), await this.#readVxlan(links));
     if (vx.ip.some((l) => l.startsWith(`link add ${VXLAN_DEVICE}`))) ready.add(VXLAN_DEVICE);
     if (vx.ip.includes(`link del ${VXLAN_DEVICE}`) && !vx.ip.some((l) => l.startsWith('link add'))) ready.delete(VXLAN_DEVICE);
     const actual = [
@@ -271,6 +300,17 @@ export class LinuxDataplane implements DataplaneSink {
     report.bridgeCommands = vx.bridge;
     if (lines.length > 0) await this.#exec('ip', ['-force', '-batch', '-'], `${lines.join('\n')}\n`);
     if (vx.bridge.length > 0) await this.#exec('bridge', ['-force', '-batch', '-'], `${vx.bridge.join('\n')}\n`);
+  }
+
+  /** Writes the pod MTU when it is known and differs from what this process last wrote. */
+  async #applyMtuFile(report: ApplyReport): Promise<void> {
+    const mtu = report.mtu.podMtu;
+    if (this.#mtuFile === undefined || mtu === undefined) return;
+    const text = `${mtu}\n`;
+    if (text === this.#mtuWritten) return;
+    await this.#writeFile(this.#mtuFile, text);
+    this.#mtuWritten = text;
+    report.mtuFileWritten = true;
   }
 
   async #applySysctls(report: ApplyReport, ready: ReadonlySet<string>): Promise<void> {

@@ -6,6 +6,8 @@
  *   per remote VTEP:  ip neigh replace <vtep ip> lladdr <vtep mac> dev vxlan.calico nud permanent
  *                     bridge fdb replace <vtep mac> dev vxlan.calico dst <node ip> self permanent
  *
+ * The device's MTU is the VXLAN MTU of `mtu.ts` (uplink less 50 bytes, or `vxlanMTU`) when known.
+ *
  * Remote blocks are then routed `via <vtep ip> dev vxlan.calico onlink` (routes.ts): the neighbour
  * entry gives the inner MAC, the FDB entry the outer destination. `replace` (not `append`) keeps
  * re-applies idempotent. Pure: the driver feeds in what it read from the kernel.
@@ -22,6 +24,7 @@ export interface VxlanDevice {
   local: string;
   address: string;
   mac?: string;
+  mtu?: number;
 }
 
 export interface VxlanPeer {
@@ -36,11 +39,12 @@ export interface DesiredVxlan {
   peers: VxlanPeer[];
 }
 
-export function desiredVxlan(state: DesiredState, nodeName: string): DesiredVxlan {
+export function desiredVxlan(state: DesiredState, nodeName: string, mtu?: number): DesiredVxlan {
   const own = state.vteps.get(nodeName);
   if (!state.encapsulation.vxlanEnabled || !own?.ipv4Addr || !own.parentDeviceIp) return { peers: [] };
   const device: VxlanDevice = { vni: VXLAN_VNI, port: VXLAN_PORT, local: own.parentDeviceIp, address: own.ipv4Addr };
   if (own.mac) device.mac = own.mac;
+  if (mtu !== undefined) device.mtu = mtu;
   const peers: VxlanPeer[] = [];
   for (const [node, v] of [...state.vteps].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (node === nodeName || !v.ipv4Addr || !v.parentDeviceIp || !v.mac) continue;
@@ -51,7 +55,7 @@ export function desiredVxlan(state: DesiredState, nodeName: string): DesiredVxla
 
 /** What the kernel has: from `ip -json -d link show`, `ip -json neigh show dev …`, `bridge -json fdb show dev …`. */
 export interface ActualVxlan {
-  device?: { vni?: number; port?: number; local?: string; learning?: boolean; up: boolean; mac?: string };
+  device?: { vni?: number; port?: number; local?: string; learning?: boolean; up: boolean; mac?: string; mtu?: number };
   addresses: string[];
   neighbours: Array<{ ip: string; mac?: string }>;
   fdb: Array<{ mac: string; dst?: string }>;
@@ -68,6 +72,7 @@ export function parseVxlanLink(links: Array<Record<string, unknown>>): ActualVxl
   if (typeof info.local === 'string') dev.local = info.local;
   if (typeof info.learning === 'boolean') dev.learning = info.learning;
   if (typeof link.address === 'string') dev.mac = link.address;
+  if (typeof link.mtu === 'number') dev.mtu = link.mtu;
   return dev;
 }
 
@@ -94,9 +99,10 @@ export function vxlanCommands(desired: DesiredVxlan, actual: ActualVxlan): Vxlan
     fresh = true;
   }
   if (fresh) {
-    ip.push(`link add ${VXLAN_DEVICE}${d.mac ? ` address ${d.mac}` : ''} type vxlan id ${d.vni} dstport ${d.port} local ${d.local} nolearning`);
-  } else if (d.mac && a?.mac?.toLowerCase() !== d.mac.toLowerCase()) {
-    ip.push(`link set ${VXLAN_DEVICE} address ${d.mac}`);
+    ip.push(`link add ${VXLAN_DEVICE}${d.mac ? ` address ${d.mac}` : ''}${d.mtu ? ` mtu ${d.mtu}` : ''} type vxlan id ${d.vni} dstport ${d.port} local ${d.local} nolearning`);
+  } else {
+    if (d.mac && a?.mac?.toLowerCase() !== d.mac.toLowerCase()) ip.push(`link set ${VXLAN_DEVICE} address ${d.mac}`);
+    if (d.mtu && a?.mtu !== d.mtu) ip.push(`link set ${VXLAN_DEVICE} mtu ${d.mtu}`);
   }
   if (fresh || !actual.addresses.includes(`${d.address}/32`)) ip.push(`addr replace ${d.address}/32 dev ${VXLAN_DEVICE}`);
   if (fresh || !a?.up) ip.push(`link set ${VXLAN_DEVICE} up`);

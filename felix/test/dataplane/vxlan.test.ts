@@ -42,3 +42,14 @@ test('VXLAN disabled: the device is removed if present', () => {
   assert.deepEqual(vxlanCommands(desiredVxlan(state(false), 'n1'), { device: link, addresses: [], neighbours: [], fdb: [] }).ip, ['link del vxlan.calico']);
   assert.deepEqual(vxlanCommands(desiredVxlan(state(false), 'n1'), { addresses: [], neighbours: [], fdb: [] }).ip, []);
 });
+
+test('the device gets the VXLAN MTU when it is created, and a changed MTU is set in place', () => {
+  const created = vxlanCommands(desiredVxlan(state(), 'n1', 1450), { addresses: [], neighbours: [], fdb: [] });
+  assert.equal(created.ip[0], 'link add vxlan.calico address 66:00:00:00:00:01 mtu 1450 type vxlan id 4096 dstport 4789 local 192.168.0.1 nolearning');
+  const link = parseVxlanLink([{ ifname: 'vxlan.calico', mtu: 1450, flags: ['UP'], address: '66:00:00:00:00:01', linkinfo: { info_data: { id: 4096, port: 4789, local: '192.168.0.1', learning: false } } }]);
+  const actual = { device: link, addresses: ['10.65.0.0/32'], neighbours: [{ ip: '10.65.1.0', mac: '66:00:00:00:00:02' }], fdb: [{ mac: '66:00:00:00:00:02', dst: '192.168.0.2' }] };
+  assert.deepEqual(vxlanCommands(desiredVxlan(state(), 'n1', 1450), actual).ip, []);
+  assert.deepEqual(vxlanCommands(desiredVxlan(state(), 'n1', 1400), actual).ip, ['link set vxlan.calico mtu 1400']);
+  // Unknown MTU (no uplink found): the device's MTU is left alone.
+  assert.deepEqual(vxlanCommands(desiredVxlan(state(), 'n1'), actual).ip, []);
+});

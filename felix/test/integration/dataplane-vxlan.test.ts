@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inNetns, processExec } from '../../src/dataplane/exec.js';
 import { LinuxDataplane, type Timers } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage } from '../../src/proto/messages.js';
@@ -29,6 +32,8 @@ const NODES: NodeSpec[] = [
 function messagesFor(self: NodeSpec, iface: string): DataplaneMessage[] {
   const other = NODES.find((n) => n !== self)!;
   return [
+    // The uplink is `ul` here, not eth*: tell the MTU detection (FelixConfiguration mtuIfacePattern).
+    { kind: 'ConfigUpdate', config: { mtuIfacePattern: '^ul$' }, clusterInformation: {} },
     { kind: 'ActiveProfileUpdate', id: { name: 'kns.default' }, profile: { inboundRules: [{ action: 'Allow', position: 0 }], outboundRules: [{ action: 'Allow', position: 0 }] } },
     { kind: 'WorkloadEndpointUpdate', id: { namespace: 'default', name: `pod-${self.name}` }, endpoint: { name: iface, ipv4Nets: [`${self.podIp}/32`], ipv6Nets: [], profileIds: ['kns.default'], tiers: [] } },
     { kind: 'EncapsulationUpdate', ipipEnabled: false, vxlanEnabled: true, vxlanEnabledV6: false },
@@ -49,6 +54,8 @@ test('VXLAN: device, neighbours, FDB and onlink routes carry pod traffic between
   });
   for (const ns of [...nodeNs, ...podNs]) await createNetns(ns);
   await run('ip', ['-n', nodeNs[0]!, 'link', 'add', 'ul', 'type', 'veth', 'peer', 'name', 'ul', 'netns', nodeNs[1]!]);
+  const mtuDir = mkdtempSync(join(tmpdir(), 'cfx-mtu-'));
+  t.after(() => rmSync(mtuDir, { recursive: true, force: true }));
 
   const dps: LinuxDataplane[] = [];
   for (const [i, n] of NODES.entries()) {
@@ -56,7 +63,7 @@ test('VXLAN: device, neighbours, FDB and onlink routes carry pod traffic between
     const pod = podNs[i]!;
     const iface = `cali${tag}${i}`;
     await run('ip', ['-n', node, 'addr', 'add', `${n.underlayIp}/24`, 'dev', 'ul']);
-    await run('ip', ['-n', node, 'link', 'set', 'ul', 'up']);
+    await run('ip', ['-n', node, 'link', 'set', 'ul', 'mtu', '1400', 'up']);
     await run('ip', ['-n', node, 'route', 'add', 'default', 'dev', 'ul']);
     await run('ip', ['-n', node, 'link', 'add', iface, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod]);
     await run('ip', ['-n', node, 'link', 'set', iface, 'up']);
@@ -64,17 +71,21 @@ test('VXLAN: device, neighbours, FDB and onlink routes carry pod traffic between
     await run('ip', ['-n', pod, 'link', 'set', 'eth0', 'up']);
     await run('ip', ['-n', pod, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
     await run('ip', ['-n', pod, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
-    const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: n.name, timers: manualTimers });
+    const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: n.name, timers: manualTimers, mtuFile: join(mtuDir, n.name, 'mtu') });
     t.after(() => dp.close());
     dp.onMessages(messagesFor(n, iface));
     const report = await dp.apply();
     assert.deepEqual(report.errors, [], `${n.name}: ${report.errors.map((e) => e.message).join('; ')}`);
+    // Uplink 1400, VXLAN overhead 50: the device and the pods get 1350, written for the CNI plugin.
+    assert.deepEqual(report.mtu, { hostMtu: 1400, vxlanMtu: 1350, podMtu: 1350 });
+    assert.equal(readFileSync(join(mtuDir, n.name, 'mtu'), 'utf8'), '1350\n');
     dps.push(dp);
   }
 
   const n1 = nodeNs[0]!;
-  const link = JSON.parse(await run('ip', ['-n', n1, '-json', '-d', 'link', 'show', 'vxlan.calico'])) as Array<{ address: string; linkinfo: { info_data: { id: number; port: number; learning: boolean } } }>;
+  const link = JSON.parse(await run('ip', ['-n', n1, '-json', '-d', 'link', 'show', 'vxlan.calico'])) as Array<{ address: string; mtu: number; linkinfo: { info_data: { id: number; port: number; learning: boolean } } }>;
   assert.equal(link[0]!.address, NODES[0]!.vtepMac);
+  assert.equal(link[0]!.mtu, 1350);
   assert.deepEqual([link[0]!.linkinfo.info_data.id, link[0]!.linkinfo.info_data.port, link[0]!.linkinfo.info_data.learning], [4096, 4789, false]);
   assert.match(await run('ip', ['-n', n1, 'route', 'show', 'proto', '80']), /^10\.65\.1\.0\/26 via 10\.65\.1\.0 dev vxlan\.calico onlink/m);
   assert.match(await run('ip', ['-n', n1, 'neigh', 'show', 'dev', 'vxlan.calico']), /10\.65\.1\.0 lladdr 66:cf:00:00:00:02 PERMANENT/);
@@ -82,7 +93,14 @@ test('VXLAN: device, neighbours, FDB and onlink routes carry pod traffic between
 
   // Re-applying finds the kernel as desired (the parsers read back what we wrote).
   const again = await dps[0]!.apply();
-  assert.deepEqual([again.ipCommands, again.bridgeCommands, again.sysctlWrites, again.nftApplied], [[], [], [], false]);
+  assert.deepEqual([again.ipCommands, again.bridgeCommands, again.sysctlWrites, again.nftApplied, again.mtuFileWritten], [[], [], [], false, false]);
+
+  // A changed vxlanMTU reaches the live device in place (no re-create) and the file.
+  dps[0]!.onMessages([{ kind: 'ConfigUpdate', config: { mtuIfacePattern: '^ul$', vxlanMTU: 1300 }, clusterInformation: {} }]);
+  const changed = await dps[0]!.apply();
+  assert.deepEqual(changed.ipCommands.filter((l) => l.includes('vxlan.calico') && l.startsWith('link')), ['link set vxlan.calico mtu 1300']);
+  assert.equal(readFileSync(join(mtuDir, 'n1', 'mtu'), 'utf8'), '1300\n');
+  assert.match(await run('ip', ['-n', n1, 'link', 'show', 'vxlan.calico']), /mtu 1300 /);
 
   assert.equal(await succeeds('ip', ['netns', 'exec', podNs[0]!, 'ping', '-c', '1', '-W', '2', NODES[1]!.podIp]), true, 'pod on n1 → pod on n2 over VXLAN');
 

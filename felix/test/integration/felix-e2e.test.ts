@@ -108,6 +108,7 @@ test('felix end to end: etcd → Typha → Felix → kernel, and a Typha outage 
       FELIX_TYPHAADDR: `127.0.0.1:${syncPort}`,
       FELIX_NETNS: node,
       FELIX_DATAPLANEDEBOUNCEMS: '10',
+      FELIX_MTUFILE: '', // never this machine's /var/lib/calico/mtu
       FELIX_HEALTHENABLED: 'true',
       FELIX_HEALTHHOST: '127.0.0.1',
       FELIX_HEALTHPORT: '0',

@@ -6,7 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requireTools, REQUIRED_TOOLS } from '../../src/index.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { apply, diagnose, matrixBecomes, pingBecomes, pod, pods, startLab, V3 } from './harness.js';
+
+async function linkMtu(netns: string, dev: string): Promise<number> {
+  const { stdout } = await promisify(execFile)('ip', ['-n', netns, '-json', 'link', 'show', dev]);
+  return (JSON.parse(stdout) as Array<{ mtu: number }>)[0]!.mtu;
+}
 
 test('VXLAN mode: routes through vxlan.calico, reachability, a namespaceSelector deny and its removal', { timeout: 420_000 }, async (t) => {
   requireTools(REQUIRED_TOOLS);
@@ -32,6 +39,11 @@ test('VXLAN mode: routes through vxlan.calico, reachability, a namespaceSelector
         );
       }
     }
+
+    // MTU: each node's Felix writes uplink (1500) less VXLAN's 50 to its MTU file; the CNI plugin
+    // gave every pod that, and the VXLAN device has it too.
+    for (const p of pods(lab)) assert.equal(await linkMtu(p.netns, 'eth0'), 1450, `${p.namespace}/${p.name} eth0`);
+    for (const n of lab.state!.nodes) assert.equal(await linkMtu(n.netns, 'vxlan.calico'), 1450, `${n.name} vxlan.calico`);
 
     const web = pod(lab, 'web-1-1');
     const db = pod(lab, 'db-3-2');
