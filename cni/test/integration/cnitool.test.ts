@@ -3,14 +3,14 @@
 // hands it back as prevResult for CHECK and DEL, exactly as a container runtime does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ipam } from '@cattail/datastore';
 import { vethName } from '../../src/names.js';
-import { createNetns, ipJson, ipPool, netConf, netnsPath, requireTools, run, startCluster, uniquePrefix, PLUGIN } from './harness.js';
+import { createNetns, ipJson, ipPool, netConf, netnsPath, requireTools, run, runInNetns, startCluster, uniquePrefix, PLUGIN, type NetnsRun } from './harness.js';
 
 const execFileP = promisify(execFile);
 const REPO = new URL('../../../../', import.meta.url).pathname;
@@ -24,32 +24,8 @@ async function cnitoolPath(): Promise<string> {
   }
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cnitool(nodeNs: string, env: Record<string, string>, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', nodeNs, 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`cnitool ${args[1]} did not finish in 300 s: ${stderr}`));
-    }, 300_000);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function cnitool(nodeNs: string, env: Record<string, string>, args: string[]): Promise<NetnsRun> {
+  return runInNetns(nodeNs, env, args, undefined, 300_000, `cnitool ${args[1]}`);
 }
 
 test('cnitool add / check / del through libcni', { timeout: 900_000 }, async (t) => {

@@ -60,20 +60,29 @@ export interface CniRun {
   json: Record<string, unknown> | undefined;
 }
 
-/** Runs the plugin inside `nodeNs` with the CNI variables and the config on stdin. */
-export function runCni(nodeNs: string, env: Record<string, string>, config: unknown, timeoutMs = 300_000): Promise<CniRun> {
+export interface NetnsRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `argv` inside `nodeNs` with only PATH and `env` in its environment, `stdin` (if any) on
+ * its standard input; fails after `timeoutMs` naming `what`.
+ */
+export function runInNetns(nodeNs: string, env: Record<string, string>, argv: string[], stdin: string | undefined, timeoutMs: number, what: string): Promise<NetnsRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', nodeNs, 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, PLUGIN], {
-      stdio: ['pipe', 'pipe', 'pipe'],
+    const child = spawn('ip', ['netns', 'exec', nodeNs, 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], {
+      stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`cattail-cni ${env.CNI_COMMAND} did not finish within ${timeoutMs} ms; stderr:\n${stderr}`));
+      reject(new Error(`${what} did not finish within ${timeoutMs} ms; stderr:\n${stderr}`));
     }, timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);
@@ -81,16 +90,23 @@ export function runCni(nodeNs: string, env: Record<string, string>, config: unkn
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      let json: Record<string, unknown> | undefined;
-      try {
-        json = stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : undefined;
-      } catch {
-        json = undefined;
-      }
-      resolve({ code, stdout, stderr, json });
+      resolve({ code, stdout, stderr });
     });
-    child.stdin.end(typeof config === 'string' ? config : JSON.stringify(config));
+    if (stdin !== undefined) child.stdin!.end(stdin);
   });
+}
+
+/** Runs the plugin inside `nodeNs` with the CNI variables and the config on stdin. */
+export async function runCni(nodeNs: string, env: Record<string, string>, config: unknown, timeoutMs = 300_000): Promise<CniRun> {
+  const stdin = typeof config === 'string' ? config : JSON.stringify(config);
+  const r = await runInNetns(nodeNs, env, [process.execPath, PLUGIN], stdin, timeoutMs, `cattail-cni ${env.CNI_COMMAND}`);
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = r.stdout.trim() ? (JSON.parse(r.stdout) as Record<string, unknown>) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { ...r, json };
 }
 
 export interface Cluster {
