@@ -21,6 +21,9 @@ function recordingLogger(lines: Line[]): Logger {
 
 /** A discovery that never finds Typha: the test plays the client's part through daemon.agent. */
 const nowhere = { endpoints: async () => [] };
+/** Discovery that never answers: the client stays `connecting` and reports nothing more, so a
+ * test that plays Typha's part through `daemon.agent` is not raced by the real client's retries. */
+const pending = { endpoints: () => new Promise<never>(() => {}) };
 
 test('a datastore change to a restart-only setting is logged as "restart required"; others apply', () => {
   const lines: Line[] = [];
@@ -65,7 +68,7 @@ test('health, readiness, status and metrics follow the agent', async (t) => {
       FELIX_PROMETHEUSMETRICSHOST: '127.0.0.1',
       FELIX_PROMETHEUSMETRICSPORT: '0',
     }),
-    { discovery: nowhere },
+    { discovery: pending },
   );
   const ports = await daemon.start();
   t.after(() => daemon.stop());
