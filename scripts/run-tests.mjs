@@ -41,10 +41,11 @@ if (files.length === 0) {
   process.exit(1);
 }
 // The lab's end-to-end tests each run a whole cluster (etcd, two Typhas, Felix, confd and BIRD
-// per node) and assert timings such as "a policy is enforced within 2 s": next to other
-// integration tests on two cores they would measure the machine. They run after the rest, one
-// file at a time.
-const ALONE = /\/lab\/dist\/test\/integration\//;
+// per node) and assert timings such as "a policy is enforced within 2 s"; the CNI plugin's run
+// dozens of plugin processes at once. Next to other integration tests on two cores they would
+// measure the machine, and slow the tests that assert their own deadlines. They run after the
+// rest, one file at a time.
+const ALONE = /\/(lab|cni)\/dist\/test\/integration\//;
 const phases = [
   { files: files.filter((f) => !ALONE.test(`/${f}`)), concurrency: 3 },
   { files: files.filter((f) => ALONE.test(`/${f}`)), concurrency: 1 },
