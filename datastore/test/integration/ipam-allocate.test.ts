@@ -1,40 +1,22 @@
 // IPAM against a real etcd: claim + allocate + release, handle bookkeeping, reservations, pool
 // selection, and 50 concurrent allocations without a duplicate.
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateResource, type Resource } from '@cattail/api';
-import { startEtcd, type EtcdServer } from '../../src/testing/index.js';
-import { EtcdDatastore } from '../../src/etcd-datastore.js';
+import { sharedEtcd } from './shared-etcd.js';
 import { IpamClient, NoAddressesError, NoPoolsError, InvalidIpamRequestError, listHostAffinities, readHandle } from '../../src/ipam/index.js';
 import { UnavailableError } from '../../src/errors.js';
 import type { Datastore } from '../../src/datastore.js';
-import { EtcdClient } from '../../src/etcd/index.js';
 
-let etcd: EtcdServer;
-let ds: EtcdDatastore;
-let raw: EtcdClient;
-
-before(async () => {
-  etcd = await startEtcd();
-  ds = new EtcdDatastore(etcd.clientOptions());
-  raw = new EtcdClient(etcd.clientOptions());
-});
-after(async () => {
-  await ds?.close();
-  raw?.close();
-  await etcd?.stop();
-});
-beforeEach(async () => {
-  await raw.deleteRange('/calico/', { prefix: true });
-});
+const fx = sharedEtcd({ wipe: '/calico/' });
 
 function pool(name: string, cidr: string, extra: Record<string, unknown> = {}): Resource {
   return { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name }, spec: { cidr, blockSize: 26, ...extra } };
 }
 
 test('first allocation claims a block for the node, records the handle, release frees it', async () => {
-  await ds.create(pool('p1', '10.66.0.0/16'));
-  const ipam = new IpamClient(ds);
+  await fx.ds.create(pool('p1', '10.66.0.0/16'));
+  const ipam = new IpamClient(fx.ds);
   const res = await ipam.autoAssign({ handleId: 'k8s-pod-network.c1', node: 'node-1', num4: 1, num6: 0, attrs: { pod: 'a', namespace: 'default' } });
   assert.equal(res.ipv4.length, 1);
   assert.equal(res.ipv6.length, 0);
@@ -42,14 +24,14 @@ test('first allocation claims a block for the node, records the handle, release 
   assert.equal(ip.pool, 'p1');
   assert.match(ip.block, /^10\.66\.\d+\.\d+\/26$/);
 
-  const affinities = await listHostAffinities(ds, 'node-1', 4);
+  const affinities = await listHostAffinities(fx.ds, 'node-1', 4);
   assert.deepEqual(affinities.map((a) => [a.cidr, a.state]), [[ip.block, 'confirmed']]);
-  const block = await ds.get({ kind: 'IPAMBlock', name: ip.block.replace(/[./]/g, '-') });
+  const block = await fx.ds.get({ kind: 'IPAMBlock', name: ip.block.replace(/[./]/g, '-') });
   assert.equal((block.spec as { affinity: string }).affinity, 'host:node-1');
   assert.deepEqual(validateResource(block), [], 'the stored block is a valid IPAMBlock');
   const attrs = (block.spec as { attributes: Array<{ handle_id: string; secondary: Record<string, string> }> }).attributes;
   assert.deepEqual(attrs, [{ handle_id: 'k8s-pod-network.c1', secondary: { pod: 'a', namespace: 'default' } }]);
-  assert.deepEqual((await readHandle(ds, 'k8s-pod-network.c1')).counts, { [ip.block]: 1 });
+  assert.deepEqual((await readHandle(fx.ds, 'k8s-pod-network.c1')).counts, { [ip.block]: 1 });
   assert.deepEqual((await ipam.ipsByHandle('k8s-pod-network.c1')).map((i) => i.address), [ip.address]);
 
   // Same node again: same block, next address.
@@ -58,9 +40,9 @@ test('first allocation claims a block for the node, records the handle, release 
   assert.notEqual(second.ipv4[0].address, ip.address);
 
   assert.deepEqual(await ipam.releaseByHandle('k8s-pod-network.c1'), [ip.address]);
-  assert.equal((await readHandle(ds, 'k8s-pod-network.c1')).resource, undefined, 'handle deleted');
+  assert.equal((await readHandle(fx.ds, 'k8s-pod-network.c1')).resource, undefined, 'handle deleted');
   assert.deepEqual(await ipam.releaseByHandle('k8s-pod-network.c1'), [], 'release is idempotent');
-  const after = await ds.get({ kind: 'IPAMBlock', name: ip.block.replace(/[./]/g, '-') });
+  const after = await fx.ds.get({ kind: 'IPAMBlock', name: ip.block.replace(/[./]/g, '-') });
   assert.deepEqual(validateResource(after), []);
   const spec = after.spec as { unallocated: number[]; attributes: unknown[] };
   assert.equal(spec.attributes.length, 1, 'the released owner’s attribute is gone');
@@ -68,30 +50,30 @@ test('first allocation claims a block for the node, records the handle, release 
 });
 
 test('IPv4 and IPv6 together; a shortfall in one version gives back the other', async () => {
-  await ds.create(pool('v4', '10.66.0.0/16'));
-  await ds.create(pool('v6', 'fd00:66::/48', { blockSize: 122 }));
-  const ipam = new IpamClient(ds);
+  await fx.ds.create(pool('v4', '10.66.0.0/16'));
+  await fx.ds.create(pool('v6', 'fd00:66::/48', { blockSize: 122 }));
+  const ipam = new IpamClient(fx.ds);
   const res = await ipam.autoAssign({ handleId: 'h-dual', node: 'n', num4: 1, num6: 1 });
   assert.equal(res.ipv4.length, 1);
   assert.equal(res.ipv6.length, 1);
   assert.match(res.ipv6[0].address, /^fd00:66:/);
 
-  await ds.create(pool('tiny6', 'fd00:77::/126', { blockSize: 126 }));
+  await fx.ds.create(pool('tiny6', 'fd00:77::/126', { blockSize: 126 }));
   await assert.rejects(
     ipam.autoAssign({ handleId: 'h-short', node: 'n', num4: 1, num6: 5, pools: ['10.66.0.0/16', 'tiny6'] }),
     (err: unknown) => err instanceof NoAddressesError && /only 4 of 5 IPv6/.test(err.message),
   );
   assert.deepEqual(await ipam.ipsByHandle('h-short'), [], 'nothing kept from the failed request');
-  assert.equal((await readHandle(ds, 'h-short')).resource, undefined);
+  assert.equal((await readHandle(fx.ds, 'h-short')).resource, undefined);
 });
 
 test('pool selection: disabled, nodeSelector, requested pools, no pools', async () => {
-  const ipam = new IpamClient(ds);
+  const ipam = new IpamClient(fx.ds);
   await assert.rejects(ipam.autoAssign({ handleId: 'h0', node: 'n1', num4: 1, num6: 0 }), NoPoolsError);
-  await ds.create(pool('off', '10.1.0.0/16', { disabled: true }));
-  await ds.create(pool('zone-a', '10.2.0.0/16', { nodeSelector: "zone == 'a'" }));
-  await ds.create(pool('all', '10.3.0.0/16'));
-  await ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: 'n-a', labels: { zone: 'a' } }, spec: {} });
+  await fx.ds.create(pool('off', '10.1.0.0/16', { disabled: true }));
+  await fx.ds.create(pool('zone-a', '10.2.0.0/16', { nodeSelector: "zone == 'a'" }));
+  await fx.ds.create(pool('all', '10.3.0.0/16'));
+  await fx.ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: 'n-a', labels: { zone: 'a' } }, spec: {} });
 
   const plain = await ipam.autoAssign({ handleId: 'h1', node: 'n1', num4: 1, num6: 0 });
   assert.equal(plain.ipv4[0].pool, 'all', 'n1 has no zone label: only the all() pool');
@@ -103,17 +85,17 @@ test('pool selection: disabled, nodeSelector, requested pools, no pools', async 
 });
 
 test('IPReservation addresses are never handed out', async () => {
-  await ds.create(pool('small', '10.70.0.0/29', { blockSize: 29 }));
-  await ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPReservation', metadata: { name: 'r' }, spec: { reservedCIDRs: ['10.70.0.0/30', '10.70.0.5'] } });
-  const ipam = new IpamClient(ds);
+  await fx.ds.create(pool('small', '10.70.0.0/29', { blockSize: 29 }));
+  await fx.ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPReservation', metadata: { name: 'r' }, spec: { reservedCIDRs: ['10.70.0.0/30', '10.70.0.5'] } });
+  const ipam = new IpamClient(fx.ds);
   const got = await ipam.autoAssign({ handleId: 'h', node: 'n', num4: 3, num6: 0 });
   assert.deepEqual(got.ipv4.map((i) => i.address).sort(), ['10.70.0.4', '10.70.0.6', '10.70.0.7']);
   await assert.rejects(ipam.autoAssign({ handleId: 'h2', node: 'n', num4: 1, num6: 0 }), NoAddressesError);
 });
 
 test('50 concurrent allocations on one node: 50 distinct addresses; releasing them all empties the handles', async () => {
-  await ds.create(pool('p', '10.66.0.0/16'));
-  const ipam = new IpamClient(ds);
+  await fx.ds.create(pool('p', '10.66.0.0/16'));
+  const ipam = new IpamClient(fx.ds);
   const handles = Array.from({ length: 50 }, (_, i) => `k8s-pod-network.c${i}`);
   const results = await Promise.all(handles.map((h) => ipam.autoAssign({ handleId: h, node: 'node-1', num4: 1, num6: 0 })));
   const ips = results.map((r) => r.ipv4[0].address);
@@ -124,28 +106,28 @@ test('50 concurrent allocations on one node: 50 distinct addresses; releasing th
 
   const released = await Promise.all(handles.map((h) => ipam.releaseByHandle(h)));
   assert.deepEqual(released.flat().sort(), [...ips].sort());
-  const block = await ds.get({ kind: 'IPAMBlock', name: [...blocks][0].replace(/[./]/g, '-') });
+  const block = await fx.ds.get({ kind: 'IPAMBlock', name: [...blocks][0].replace(/[./]/g, '-') });
   const spec = block.spec as { allocations: Array<number | null>; unallocated: number[]; attributes: unknown[] };
   assert.ok(spec.allocations.every((a) => a === null), 'block is empty');
   assert.equal(spec.unallocated.length, 64);
   assert.equal(spec.attributes.length, 0);
-  assert.equal((await ds.list('IPAMHandle')).items.length, 0);
+  assert.equal((await fx.ds.list('IPAMHandle')).items.length, 0);
 });
 
 test('a block write of unknown outcome keeps the handle counting it, so release still frees the address', async () => {
-  await ds.create(pool('p', '10.66.0.0/16'));
-  // The write reaches etcd, but the caller sees a timeout (the reply was lost).
+  await fx.ds.create(pool('p', '10.66.0.0/16'));
+  // The write reaches fx.etcd, but the caller sees a timeout (the reply was lost).
   let lost = 0;
   const flaky: Datastore = {
-    get: (ref) => ds.get(ref),
-    list: (kind, opts) => ds.list(kind, opts),
-    create: (res) => ds.create(res),
-    delete: (ref, opts) => ds.delete(ref, opts),
-    listPrefix: (prefix) => ds.listPrefix(prefix),
-    watchPrefix: (prefix, rev, sink) => ds.watchPrefix(prefix, rev, sink),
+    get: (ref) => fx.ds.get(ref),
+    list: (kind, opts) => fx.ds.list(kind, opts),
+    create: (res) => fx.ds.create(res),
+    delete: (ref, opts) => fx.ds.delete(ref, opts),
+    listPrefix: (prefix) => fx.ds.listPrefix(prefix),
+    watchPrefix: (prefix, rev, sink) => fx.ds.watchPrefix(prefix, rev, sink),
     close: async () => undefined,
     async update(res: Resource) {
-      const out = await ds.update(res);
+      const out = await fx.ds.update(res);
       if (res.kind === 'IPAMBlock' && lost++ === 0) throw new UnavailableError('etcd: deadline exceeded');
       return out;
     },
@@ -155,6 +137,6 @@ test('a block write of unknown outcome keeps the handle counting it, so release 
   const held = await ipam.ipsByHandle('h-flaky');
   assert.equal(held.length, 1, 'the address the block took is still found through the handle');
   assert.deepEqual(await ipam.releaseByHandle('h-flaky'), [held[0].address]);
-  const { items } = await ds.list('IPAMBlock');
+  const { items } = await fx.ds.list('IPAMBlock');
   assert.ok(items.every((b) => (b.spec as { allocations: Array<number | null> }).allocations.every((a) => a === null)));
 });
