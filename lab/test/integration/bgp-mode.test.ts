@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requireTools, REQUIRED_TOOLS, until } from '../../src/index.js';
-import { apply, diagnose, key, matrixBecomes, pingBecomes, pod, pods, startLab, V3 } from './harness.js';
+import { apply, BACKEND_FROM_FRONTEND, frontToBack, diagnose, key, matrixBecomes, pingBecomes, pod, pods, startLab, V3 } from './harness.js';
 
 const all = () => true;
 
@@ -65,20 +65,7 @@ test('BGP mode: mesh, reachability, a deny policy within 2 s, namespaceSelector,
     await pingBecomes(lab, from, target, true, deleted, 5_000);
     await matrixBecomes(lab, all, 'full reachability after the delete', 5_000);
 
-    // A GlobalNetworkPolicy for every endpoint in namespaces labelled role=backend, denying what
-    // comes from namespaces labelled role=frontend (Calico: namespaceSelector picks the endpoints
-    // by their namespace's labels; the rule's namespaceSelector picks the sources).
-    const frontToBack = (f: string, to: string) => !(f.startsWith('frontend/') && to.startsWith('backend/'));
-    await apply(lab, {
-      apiVersion: V3,
-      kind: 'GlobalNetworkPolicy',
-      metadata: { name: 'backend-from-frontend' },
-      spec: {
-        namespaceSelector: "role == 'backend'",
-        types: ['Ingress'],
-        ingress: [{ action: 'Deny', source: { namespaceSelector: "role == 'frontend'" } }, { action: 'Allow' }],
-      },
-    });
+    await apply(lab, BACKEND_FROM_FRONTEND);
     await matrixBecomes(lab, frontToBack, 'frontend → backend blocked, all else open', 5_000);
 
     // A fourth node joins the running lab: sessions to all three, its pods reach and are reached,

@@ -105,6 +105,25 @@ export async function diagnose<T>(lab: Lab, fn: () => Promise<T>): Promise<T> {
 
 export const V3 = 'projectcalico.org/v3';
 
+/**
+ * A GlobalNetworkPolicy for every endpoint in namespaces labelled role=backend, denying what comes
+ * from namespaces labelled role=frontend (Calico: namespaceSelector picks the endpoints by their
+ * namespace's labels; the rule's namespaceSelector picks the sources).
+ */
+export const BACKEND_FROM_FRONTEND = {
+  apiVersion: V3,
+  kind: 'GlobalNetworkPolicy',
+  metadata: { name: 'backend-from-frontend' },
+  spec: {
+    namespaceSelector: "role == 'backend'",
+    types: ['Ingress'],
+    ingress: [{ action: 'Deny', source: { namespaceSelector: "role == 'frontend'" } }, { action: 'Allow' }],
+  },
+};
+
+/** The matrix BACKEND_FROM_FRONTEND leaves: everything but frontend → backend. */
+export const frontToBack = (from: string, to: string): boolean => !(from.startsWith('frontend/') && to.startsWith('backend/'));
+
 export async function apply(lab: Lab, doc: Record<string, unknown>): Promise<void> {
   await applyResource(lab.datastore(), doc as unknown as Resource);
 }

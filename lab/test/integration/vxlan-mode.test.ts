@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { requireTools, REQUIRED_TOOLS } from '../../src/index.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { apply, diagnose, matrixBecomes, pingBecomes, pod, pods, startLab, V3 } from './harness.js';
+import { apply, BACKEND_FROM_FRONTEND, frontToBack, diagnose, matrixBecomes, pingBecomes, pod, pods, startLab } from './harness.js';
 
 async function linkMtu(netns: string, dev: string): Promise<number> {
   const { stdout } = await promisify(execFile)('ip', ['-n', netns, '-json', 'link', 'show', dev]);
@@ -47,18 +47,8 @@ test('VXLAN mode: routes through vxlan.calico, reachability, a namespaceSelector
 
     const web = pod(lab, 'web-1-1');
     const db = pod(lab, 'db-3-2');
-    const frontToBack = (f: string, to: string) => !(f.startsWith('frontend/') && to.startsWith('backend/'));
     const written = Date.now();
-    await apply(lab, {
-      apiVersion: V3,
-      kind: 'GlobalNetworkPolicy',
-      metadata: { name: 'backend-from-frontend' },
-      spec: {
-        namespaceSelector: "role == 'backend'",
-        types: ['Ingress'],
-        ingress: [{ action: 'Deny', source: { namespaceSelector: "role == 'frontend'" } }, { action: 'Allow' }],
-      },
-    });
+    await apply(lab, BACKEND_FROM_FRONTEND);
     const took = await pingBecomes(lab, web, db, false, written, 2_000);
     t.diagnostic(`deny enforced across VXLAN ${took} ms after the write`);
     await matrixBecomes(lab, frontToBack, 'frontend → backend blocked, all else open', 5_000);
