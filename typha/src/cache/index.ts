@@ -10,6 +10,7 @@ export {
   type Scheduler,
 } from './delta-batcher.js';
 export type { SnapshotFrames } from './snapshot-frames.js';
+export type { Gap } from './resync-gaps.js';
 export { CACHE_LIMITS, resolveCacheLimits, type CacheLimits, type CacheLimitName } from './options.js';
 export { CacheError, CacheClosedError, CacheNotReadyError, CacheOptionError } from './errors.js';
 export type { HistogramData } from './histogram.js';

@@ -28,9 +28,13 @@
  * `contentRevision` is the revision of the last batch that changed this syncer's state: a
  * snapshot is identified by it, so churn in other syncers' kinds does not invalidate it.
  *
- * Resume is correct for any client at a revision R >= `oldestResumableRevision`: every key
- * changed after R has a state entry newer than R, and every key deleted after R has a tombstone
- * (tombstones below the horizon were evicted, which raises the horizon) or a delta log entry.
+ * Resume (the invariant in docs/DESIGN.md): a client at revision R is resumed only if this
+ * cache's history covers every change after R; otherwise it gets a snapshot and reconciles.
+ * Covered means R >= `oldestResumableRevision` (every key changed after R has a state entry
+ * newer than R, and every key deleted after R has a tombstone, whose eviction raises the
+ * horizon, or a delta log entry) and R not strictly inside a resync gap (`resync-gaps.ts`: a
+ * relist diff is attributable only from the revision the watch stopped at). The first in-sync
+ * sets the horizon at the list revision: a replica that starts resumes no one from before it.
  * When the log reaches back to R the answer comes from the log (cost ∝ changes), otherwise from
  * a scan of the state plus tombstones (cost ∝ keys); both give the same updates.
  *
@@ -58,6 +62,7 @@ import { RevisionWaiters } from './revision-waiters.js';
 import { estimateJsonBytes } from './size.js';
 import type { SnapshotFrames } from './snapshot-frames.js';
 import { SnapshotStore, type CapturedState } from './snapshot-store.js';
+import { ResyncGaps, type Gap } from './resync-gaps.js';
 import { Tombstones } from './tombstones.js';
 
 export interface SyncCacheOptions extends Partial<Record<CacheLimitName, number>> {
@@ -70,7 +75,7 @@ export interface SyncCacheOptions extends Partial<Record<CacheLimitName, number>
 export type ChangesResult =
   /** Coalesced changes (latest update per key, deletions included) taking it to `revision`. */
   | { mode: 'resume'; updates: Update[]; revision: number }
-  /** Too old to resume (deletions since have been forgotten): send a snapshot. */
+  /** Not covered (deletions since forgotten, or inside a resync gap): send a snapshot. */
   | { mode: 'snapshot'; revision: number; oldestResumableRevision: number }
   /** This replica is behind the client (or not yet in sync): `waitForRevision(revision)`, then ask again. */
   | { mode: 'wait'; revision: number };
@@ -96,6 +101,8 @@ export interface SyncCacheStats {
   logBytes: number;
   tombstones: number;
   oldestResumableRevision: number;
+  /** Revision ranges seen only through a relist diff (see `resync-gaps.ts`). */
+  resyncGaps: readonly Gap[];
   snapshotsGenerated: number;
   snapshotsReused: number;
   snapshotsCached: number;
@@ -108,6 +115,8 @@ export interface SyncCacheStats {
   resumesFromLog: number;
   resumesFromState: number;
   resumesTooOld: number;
+  /** Of those, clients whose revision lay inside a resync gap. */
+  resumesInGap: number;
   /** Updates per applied batch. */
   batchSizes: HistogramData;
 }
@@ -129,6 +138,7 @@ export class SyncCache implements SyncCallbacks<Update> {
   readonly #state = new Map<string, Entry>();
   readonly #log: DeltaLog;
   readonly #tombstones: Tombstones;
+  readonly #gaps = new ResyncGaps();
   readonly #snapshots: SnapshotStore;
   readonly #waiters = new RevisionWaiters();
   readonly #batchSizes = createHistogram(BATCH_SIZE_BUCKETS);
@@ -150,6 +160,7 @@ export class SyncCache implements SyncCallbacks<Update> {
   #resumesFromLog = 0;
   #resumesFromState = 0;
   #resumesTooOld = 0;
+  #resumesInGap = 0;
 
   constructor(opts: SyncCacheOptions) {
     this.syncer = opts.syncer;
@@ -192,7 +203,12 @@ export class SyncCache implements SyncCallbacks<Update> {
 
   /** A client at or above this revision can resume; below it, it needs a snapshot. */
   get oldestResumableRevision(): number {
-    return Math.min(this.#tombstones.horizon, this.#log.base);
+    return Math.max(Math.min(this.#tombstones.horizon, this.#log.base), this.#gaps.horizon);
+  }
+
+  /** Whether a client whose state is at `revision` can be resumed from this cache's history. */
+  covers(revision: number): boolean {
+    return Number.isSafeInteger(revision) && revision >= this.oldestResumableRevision && !this.#gaps.contains(revision);
   }
 
   onStatus(status: SyncStatus, revision: number): void {
@@ -200,6 +216,11 @@ export class SyncCache implements SyncCallbacks<Update> {
     this.#advance(revision);
     const previous = this.#status;
     this.#status = status;
+    if (this.#ready) {
+      // Leaving in-sync: the watch stopped at this revision; the relist that follows is a gap.
+      if (status !== 'in-sync') this.#gaps.open(this.#revision);
+      else this.#gaps.close(this.#revision);
+    }
     if (status === 'in-sync' && !this.#ready) {
       // Deletions before this point were never seen: resumes start here.
       this.#ready = true;
@@ -250,8 +271,9 @@ export class SyncCache implements SyncCallbacks<Update> {
     if (!this.#ready || revision > this.#revision) return { mode: 'wait', revision };
     this.#expire(this.#now());
     const oldest = this.oldestResumableRevision;
-    if (!Number.isSafeInteger(revision) || revision < oldest) {
+    if (!this.covers(revision)) {
       this.#resumesTooOld++;
+      if (revision >= oldest) this.#resumesInGap++;
       return { mode: 'snapshot', revision: this.#revision, oldestResumableRevision: oldest };
     }
     if (revision >= this.#log.base) {
@@ -305,7 +327,7 @@ export class SyncCache implements SyncCallbacks<Update> {
   /** The encoded Deltas frames after `revision` for `codec`, if the log still holds them all. */
   deltaFramesSince(revision: number, codec: Codec['name']): Buffer[] | undefined {
     this.#assertOpen();
-    if (!this.#ready || revision > this.#revision) return undefined;
+    if (!this.#ready || revision > this.#revision || this.#gaps.contains(revision)) return undefined;
     this.#log.trim(this.#now());
     return this.#log.framesSince(revision, codec);
   }
@@ -325,6 +347,7 @@ export class SyncCache implements SyncCallbacks<Update> {
       logBytes: this.#log.bytes,
       tombstones: this.#tombstones.size,
       oldestResumableRevision: this.oldestResumableRevision,
+      resyncGaps: [...this.#gaps.list()],
       snapshotsGenerated: snap.generated,
       snapshotsReused: snap.reused,
       snapshotsCached: snap.cached,
@@ -336,6 +359,7 @@ export class SyncCache implements SyncCallbacks<Update> {
       resumesFromLog: this.#resumesFromLog,
       resumesFromState: this.#resumesFromState,
       resumesTooOld: this.#resumesTooOld,
+      resumesInGap: this.#resumesInGap,
       batchSizes: this.#batchSizes.snapshot(),
     };
   }
@@ -383,6 +407,7 @@ export class SyncCache implements SyncCallbacks<Update> {
   #expire(now: number): void {
     this.#tombstones.expire(now);
     this.#log.trim(now);
+    this.#gaps.prune(this.oldestResumableRevision);
   }
 
   #assertOpen(): void {

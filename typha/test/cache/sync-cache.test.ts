@@ -161,13 +161,71 @@ test('a resync applies only the differences and keeps revisions monotonic', () =
   cache.onStatus('in-sync', 180);
   cache.onUpdates([], 190);
   assert.equal(cache.revision, 200);
+  // A client at the revision the watch stopped at resumes through the relist diff.
   const r = cache.changesSince(120);
   assert.ok(r.mode === 'resume');
   assert.deepEqual(r.updates.map(brief).sort(), ['b@150', 'c@200(deleted)']);
-  // A client at 160 (from a replica that saw b's change at 150) may get b again: harmless.
-  const r160 = cache.changesSince(160);
-  assert.ok(r160.mode === 'resume');
-  assert.ok(r160.updates.some((u) => u.name === 'c' && u.value === undefined));
+  assert.ok(cache.changesSince(200).mode === 'resume');
+  assert.deepEqual(cache.stats().resyncGaps, [{ from: 120, to: 200 }]);
+});
+
+test('a client inside a resync gap gets a snapshot: the relist diff cannot say what it must drop', () => {
+  // The issue's scenario, on one cache: this replica's watch stops at 120 and it relists at
+  // 200. Another replica saw key k created at 130 and deleted at 140, and a client of it is
+  // at 135 holding k. The diff here never mentions k, so resuming that client would keep k.
+  const { cache } = readyCache();
+  cache.onUpdates([upd('a', 120, { v: 2 })], 120);
+  cache.onStatus('resync', 120);
+  cache.onStatus('wait-for-datastore', 120); // a failed list in between changes nothing
+  cache.onStatus('resync', 120);
+  cache.onUpdates([upd('b', 150, { v: 2 })], 200);
+  cache.onStatus('in-sync', 200);
+  for (const inside of [121, 135, 199]) {
+    const r = cache.changesSince(inside);
+    assert.equal(r.mode, 'snapshot', `revision ${inside} is inside the gap`);
+    assert.equal(cache.deltaFramesSince(inside, 'msgpack'), undefined, `no replay from ${inside} either`);
+  }
+  for (const outside of [100, 120, 200]) assert.equal(cache.changesSince(outside).mode, 'resume', `revision ${outside} is covered`);
+  const s = cache.stats();
+  assert.equal(s.resumesInGap, 3);
+  assert.equal(s.resumesTooOld, 3);
+  // Later history resumes as usual.
+  cache.onUpdates([upd('d', 210, { v: 1 })], 210);
+  const r = cache.changesSince(205);
+  assert.ok(r.mode === 'resume');
+  assert.deepEqual(r.updates.map(brief), ['d@210']);
+});
+
+test('resync gaps are forgotten below the resumable horizon, and a bounded number kept', () => {
+  const relist = (cache: SyncCache, times: number) => {
+    for (let i = 0; i < times; i++) {
+      const from = cache.revision;
+      cache.onStatus('resync', from);
+      cache.onUpdates([upd('x', from + 5, { v: i })], from + 10);
+      cache.onStatus('in-sync', from + 10);
+    }
+  };
+  // No tombstones kept and a one-batch log: each relist's delete raises the horizon past its gap.
+  const short = readyCache({ maxLogBatches: 1, maxTombstones: 0 }).cache;
+  for (let i = 0; i < 5; i++) {
+    const from = short.revision + 1;
+    short.onUpdates([upd(`k${i}`, from, { v: 1 })], from);
+    short.onStatus('resync', from);
+    short.onUpdates([upd(`k${i}`, from + 10)], from + 10);
+    short.onStatus('in-sync', from + 10);
+  }
+  const st = short.stats();
+  assert.equal(st.resyncGaps.length, 1, 'only the last gap is above the horizon; the rest were pruned');
+  assert.ok(st.resyncGaps[0].to === short.revision && st.resyncGaps[0].from > st.oldestResumableRevision - 10);
+  // A long history keeps 64 gaps; forgetting the oldest raises the horizon past it.
+  const long = readyCache().cache;
+  relist(long, 70);
+  const s = long.stats();
+  assert.equal(s.resyncGaps.length, 64);
+  assert.equal(s.oldestResumableRevision, 100 + 6 * 10, 'the end of the 6th, last forgotten gap');
+  assert.equal(long.changesSince(105).mode, 'snapshot', 'inside a forgotten gap');
+  assert.equal(long.changesSince(165).mode, 'snapshot', 'inside a kept gap');
+  assert.equal(long.changesSince(170).mode, 'resume', 'between gaps');
 });
 
 test('a batch whose revision did not advance still invalidates the snapshot of that revision', () => {
