@@ -18,9 +18,18 @@
  *
  * Resume: once in sync, the client remembers {revision, datastoreId} of the last InSync or
  * live Deltas it applied and offers it in the next hello. The server answers with the changes
- * since (mode 'resume') or, if that revision is too old or from another datastore, a full
- * snapshot (mode 'snapshot'), which LocalState reconciles. A snapshot cut off mid-way leaves the
- * token where it was: the next resume then replays everything since, harmlessly deduplicated.
+ * since (mode 'resume') or, if its history does not cover that revision or it is another
+ * datastore, a full snapshot (mode 'snapshot'), which LocalState reconciles.
+ *
+ * Never a rollback. Besides the resume point the client keeps a `floor`: the newest revision
+ * of any data it holds. It goes in every hello; a server behind it waits or hands the client
+ * off (Goodbye ReplicaBehind) rather than serve older data, and a ServerHello below it is
+ * refused here too, so an older server cannot roll the client back either. A snapshot that
+ * starts makes the state inconsistent until its InSync (pages replace keys one by one), so it
+ * clears the resume point: if it is cut off, the next connection takes a full snapshot at or
+ * past the floor. A resume cut off half-way keeps its point (every update it carries is newer
+ * than the point, so replaying from there is exact) and raises the floor to the revision the
+ * server announced.
  */
 import { CODECS } from '../protocol/codecs.js';
 import { UnexpectedMessageError } from '../protocol/errors.js';
@@ -88,6 +97,8 @@ export class SyncClient {
   #state: ClientState = 'idle';
   #session: Session | undefined;
   #resume: ResumePoint | undefined;
+  /** The newest revision of any data the client holds (see the module comment). */
+  #floor: ResumePoint | undefined;
   #attempt = 0;
   #sleeping: { timer: TimerHandle; wake: () => void } | undefined;
   #loop: Promise<void> | undefined;
@@ -251,6 +262,7 @@ export class SyncClient {
       features: o.codec === 'msgpack' ? [Features.Resume, Features.Goodbye, Features.DeflateSnapshot] : [Features.Resume, Features.Goodbye],
     };
     if (resume !== undefined) hello.resume = { revision: resume.revision, datastoreId: resume.datastoreId };
+    if (this.#floor !== undefined) hello.floor = { revision: this.#floor.revision, datastoreId: this.#floor.datastoreId };
     this.#setState('connecting');
     this.#status('connecting', { endpoint: endpoint.url });
     this.#log.debug({ endpoint: endpoint.url, resume }, 'connecting to typha');
@@ -342,13 +354,13 @@ export class SyncClient {
         return;
       case 'deltas':
         this.#deliver(this.#local.apply(msg.updates), msg.revision);
-        if (s.phase === 'live') this.#resume = { revision: msg.revision, datastoreId: s.datastoreId as string };
+        if (s.phase === 'live') this.#consistentAt(msg.revision, s.datastoreId as string);
         return;
       case 'in-sync':
         if (s.phase !== 'syncing') return; // a repeated in-sync changes nothing
         if (s.mode === 'snapshot') this.#deliver(this.#local.endSnapshot(msg.revision), msg.revision);
         s.phase = 'live';
-        this.#resume = { revision: msg.revision, datastoreId: s.datastoreId as string };
+        this.#consistentAt(msg.revision, s.datastoreId as string);
         this.#attempt = 0;
         this.#setState('in-sync');
         this.#log.info({ endpoint: s.endpoint.url, server: s.server, revision: msg.revision, keys: this.#local.size }, 'in sync with typha');
@@ -363,6 +375,11 @@ export class SyncClient {
   }
 
   #onServerHello(s: Session, msg: ServerHello): void {
+    const floor = this.#floor;
+    if (floor !== undefined && floor.datastoreId === msg.datastoreId && msg.revision < floor.revision) {
+      s.conn.fail(new UnexpectedMessageError(`server at revision ${msg.revision} would roll this client back from ${floor.revision}`));
+      return;
+    }
     if (msg.mode === 'resume') {
       const resume = this.#resume;
       if (!s.resumeSent || resume === undefined) {
@@ -378,7 +395,13 @@ export class SyncClient {
     s.mode = msg.mode;
     s.server = msg.server;
     s.datastoreId = msg.datastoreId;
-    if (msg.mode === 'snapshot') this.#local.beginSnapshot();
+    // From here the client may hold data up to msg.revision; a snapshot also makes its state
+    // inconsistent until InSync, so there is no resume point meanwhile.
+    this.#floor = { revision: Math.max(msg.revision, floor?.datastoreId === msg.datastoreId ? floor.revision : 0), datastoreId: msg.datastoreId };
+    if (msg.mode === 'snapshot') {
+      this.#resume = undefined;
+      this.#local.beginSnapshot();
+    }
     this.#setState('syncing');
     this.#log.info({ endpoint: s.endpoint.url, server: msg.server, mode: msg.mode, revision: msg.revision }, 'typha accepted; syncing');
     this.#status('resync', { endpoint: s.endpoint.url, server: msg.server, mode: msg.mode });
@@ -389,8 +412,17 @@ export class SyncClient {
     if (s === undefined || s.conn !== conn) return;
     this.#session = undefined;
     if (this.#local.inSnapshot) this.#local.abortSnapshot();
-    if (end.code === CloseCode.DatastoreMismatch) this.#resume = undefined;
+    if (end.code === CloseCode.DatastoreMismatch) {
+      this.#resume = undefined;
+      this.#floor = undefined;
+    }
     s.finish(end);
+  }
+
+  /** The state now equals the datastore's projection at `revision`. */
+  #consistentAt(revision: number, datastoreId: string): void {
+    this.#resume = { revision, datastoreId };
+    this.#floor = this.#resume;
   }
 
   #deliver(changes: Update[], revision: number): void {

@@ -20,6 +20,7 @@ export type DropReason =
   | 'shutdown'
   | 'overloaded'
   | 'not-ready'
+  | 'behind'
   | 'internal-error';
 
 /** Why an upgrade was refused before it became a connection (typha_connections_rejected). */

@@ -65,6 +65,8 @@ export const CloseCode = {
   PingTimeout: 4009,
   ServerOverloaded: 4010,
   DatastoreMismatch: 4011,
+  /** This replica has not reached the client's revision within the resume wait: try another. */
+  ReplicaBehind: 4012,
 } as const;
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -93,8 +95,15 @@ export interface ClientHello {
   /** Free-form client build/version string for logs and /status. */
   client?: string;
   features: string[];
-  /** Present when reconnecting: where the client's state stands. */
+  /** Present when reconnecting with a consistent state: the revision it stands at. */
   resume?: { revision: number; datastoreId: string };
+  /**
+   * The newest revision of any data the client holds (>= `resume.revision`; present without
+   * `resume` after a snapshot was cut off half-way). The server never brings the client below
+   * it: it waits for its cache to get there, or says Goodbye(ReplicaBehind). An older server
+   * ignores it.
+   */
+  floor?: { revision: number; datastoreId: string };
 }
 
 export interface ServerHello {

@@ -134,11 +134,12 @@ function clientHello(m: Rec): ClientHello {
     }
   }
   features(m, 'hello', MAX_FEATURES, MAX_FEATURE_LENGTH);
-  if (optional(m, 'resume')) {
-    const r = m.resume;
-    if (!isRecord(r)) throw malformed('hello.resume must be a map');
-    revision(r, 'revision', 'hello.resume');
-    nonEmptyString(r, 'datastoreId', 'hello.resume');
+  for (const field of ['resume', 'floor'] as const) {
+    if (!optional(m, field)) continue;
+    const r = m[field];
+    if (!isRecord(r)) throw malformed(`hello.${field} must be a map`);
+    revision(r, 'revision', `hello.${field}`);
+    nonEmptyString(r, 'datastoreId', `hello.${field}`);
   }
   return m as unknown as ClientHello;
 }

@@ -11,9 +11,11 @@
  *
  * Syncing. A client that resumes (its revision and datastore match, feature `resume` offered)
  * gets the changes since its revision: the encoded frames the cache kept, or coalesced updates
- * (see `catch-up.ts`); a client ahead of this replica waits up to `resumeWaitMs` for it; any
- * other client gets the snapshot (`SyncCache.join`: pages encoded once per revision and codec,
- * plus the delta frames since). Every write in this state respects the high-water mark: the
+ * (see `catch-up.ts`); any other client gets the snapshot (`SyncCache.join`: pages encoded once
+ * per revision and codec, plus the delta frames since). A client is never brought below the
+ * newest revision it holds (its resume revision, or the `floor` it sends after a snapshot was
+ * cut off): when this replica is behind it, it waits up to `resumeWaitMs` for its watch to get
+ * there, then says Goodbye(ReplicaBehind) with a hint toward a peer that is. Every write in this state respects the high-water mark: the
  * pump writes while `bufferedAmount` is under it and resumes on the socket's 'drain'.
  *
  * Live and lagging. Once current, the connection joins its syncer's FanOut and receives the
@@ -63,6 +65,8 @@ export interface ConnectionOwner {
   /** This tick's Ping, encoded once per codec. */
   pingFrame(codec: Codec, now: number): Buffer;
   overloadHint(): GoodbyeHint | undefined;
+  /** Where to send a client this replica is behind: a peer at or past `revision`, if one is known. */
+  behindHint(revision: number): GoodbyeHint | undefined;
   connectionClosed(conn: Connection): void;
 }
 
@@ -396,10 +400,10 @@ export class Connection implements FanOutMember {
     this.#state = 'waiting';
     this.#nextPingAt = now + this.#o.pingIntervalMs;
     this.#log.debug({ client: hello.client, features: this.#features, resume: hello.resume }, 'client hello');
-    void this.#begin(cache, hello.resume);
+    void this.#begin(cache, hello);
   }
 
-  async #begin(cache: SyncCache, resume: ClientHello['resume']): Promise<void> {
+  async #begin(cache: SyncCache, hello: ClientHello): Promise<void> {
     const o = this.#o;
     try {
       if (!cache.ready) {
@@ -411,24 +415,26 @@ export class Connection implements FanOutMember {
           return;
         }
       }
-      if (resume !== undefined && this.#features.includes(Features.Resume)) {
-        const ours = o.datastoreId();
-        if (resume.datastoreId !== ours) {
-          this.#log.info({ theirs: resume.datastoreId, ours }, 'client resumes from another datastore; sending a snapshot');
-        } else {
-          let plan = planCatchUp(cache, this.codec.name, resume.revision, this.#owner.replayMaxBytes);
-          if (plan.kind === 'ahead') {
-            this.#log.info({ revision: resume.revision, ours: cache.revision }, 'client is ahead of this replica; waiting for it to catch up');
-            const reached = await this.#waitFor(cache, resume.revision, o.resumeWaitMs);
-            if (this.#state !== 'waiting') return;
-            if (reached) plan = planCatchUp(cache, this.codec.name, resume.revision, this.#owner.replayMaxBytes);
-            else this.#log.warn({ revision: resume.revision, ours: cache.revision }, `replica still behind the client after ${o.resumeWaitMs} ms; sending a snapshot`);
-          }
-          if (this.#startResume(resume.revision, plan)) {
-            this.pump();
-            return;
-          }
+      const ours = o.datastoreId();
+      const resume = hello.resume?.datastoreId === ours && this.#features.includes(Features.Resume) ? hello.resume : undefined;
+      if (hello.resume !== undefined && hello.resume.datastoreId !== ours) {
+        this.#log.info({ theirs: hello.resume.datastoreId, ours }, 'client resumes from another datastore; sending a snapshot');
+      }
+      // Never bring a client below what it holds: a replica behind it waits, or hands it off.
+      const floor = Math.max(resume?.revision ?? 0, hello.floor?.datastoreId === ours ? hello.floor.revision : 0);
+      if (floor > cache.revision) {
+        this.#log.info({ floor, ours: cache.revision }, 'client is ahead of this replica; waiting for it to catch up');
+        const reached = await this.#waitFor(cache, floor, o.resumeWaitMs);
+        if (this.#state !== 'waiting') return;
+        if (!reached) {
+          const reason = `this replica is at revision ${cache.revision}, behind the client's ${floor}, after ${o.resumeWaitMs} ms; try another replica`;
+          this.goodbye(CloseCode.ReplicaBehind, reason, this.#owner.behindHint(floor), 'behind');
+          return;
         }
+      }
+      if (resume !== undefined && this.#startResume(resume.revision, planCatchUp(cache, this.codec.name, resume.revision, this.#owner.replayMaxBytes))) {
+        this.pump();
+        return;
       }
       this.#startSnapshot(cache);
       this.pump();

@@ -57,7 +57,7 @@ export const SERVER_LIMITS = Object.freeze({
   maxLagRevisions: { default: 0, min: 0, max: Number.MAX_SAFE_INTEGER },
   /** How long a client waits for a cache that is not in sync yet before Goodbye(ServerOverloaded). */
   readyTimeoutMs: { default: 30 * SECOND, min: 0, max: 60 * MINUTE },
-  /** How long a client resuming ahead of this replica waits for it to catch up (then: snapshot). */
+  /** How long a client ahead of this replica waits for it to catch up (then: Goodbye(ReplicaBehind)). */
   resumeWaitMs: { default: 5 * SECOND, min: 0, max: 10 * MINUTE },
   /** After our close frame, how long the client has to answer before the socket is cut. */
   closeGraceMs: { default: 2 * SECOND, min: 0, max: MINUTE },
@@ -101,6 +101,8 @@ export interface SyncServerOptions extends Partial<Record<ServerLimitName, numbe
   frameWriter?: FrameWriter;
   /** The hint sent to clients refused with ServerOverloaded (e.g. a less loaded replica). */
   overloadHint?: () => GoodbyeHint | undefined;
+  /** The hint sent to a client this replica is behind: a peer at or past `revision`. */
+  behindHint?: (revision: number) => GoodbyeHint | undefined;
   /**
    * Accept `deflate-snapshot` from binary-codec clients: snapshot pages compressed once per
    * revision (~85% fewer bytes in a connect storm). Default true.
@@ -122,6 +124,7 @@ export interface ResolvedServerOptions extends ServerLimits {
   readonly codecs: Readonly<Partial<Record<CodecName, Codec>>>;
   readonly frameWriter: FrameWriter | undefined;
   readonly overloadHint: (() => GoodbyeHint | undefined) | undefined;
+  readonly behindHint: ((revision: number) => GoodbyeHint | undefined) | undefined;
   readonly compressSnapshots: boolean;
   readonly clock: Clock;
   readonly wallClock: WallClock;
@@ -188,6 +191,7 @@ export function resolveServerOptions(o: SyncServerOptions): ResolvedServerOption
     codecs: Object.freeze({ ...codecs }),
     frameWriter: o.frameWriter,
     overloadHint: o.overloadHint,
+    behindHint: o.behindHint,
     compressSnapshots: o.compressSnapshots ?? true,
     clock: o.clock ?? realClock,
     wallClock: o.wallClock ?? realWallClock,

@@ -104,6 +104,7 @@ export class SyncServer {
       fanOut: (syncer) => self.#hubs.get(syncer),
       pingFrame: (codec, now) => self.#pingFrame(codec, now),
       overloadHint: () => o.overloadHint?.(),
+      behindHint: (revision) => o.behindHint?.(revision),
       connectionClosed: (conn) => self.#connectionClosed(conn),
     };
     this.#wss = new WebSocketServer({
@@ -166,7 +167,7 @@ export class SyncServer {
     this.#port = (server.address() as AddressInfo).port;
     this.#state = 'listening';
     this.#tickTimer = o.clock.setTimeout(serverOnTick, this.#tickMs, this);
-    const { caches, datastoreId, clock, wallClock, logger, metrics, codecs, frameWriter, overloadHint, tls: _t, host, port, serverId, ...limits } = o;
+    const { caches, datastoreId, clock, wallClock, logger, metrics, codecs, frameWriter, overloadHint, behindHint, tls: _t, host, port, serverId, ...limits } = o;
     this.#log.info(
       {
         host,

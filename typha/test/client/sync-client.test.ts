@@ -135,7 +135,7 @@ describe('SyncClient', { timeout: 10_000 }, () => {
     assert.equal(client.snapshot()[0].revision, 18, 'unchanged key keeps the newer revision');
   });
 
-  it('does not synthesise deletions from a snapshot cut off mid-way, and resumes from before it', async (t) => {
+  it('does not synthesise deletions from a snapshot cut off mid-way, and then never goes below what it holds', async (t) => {
     const typha = await startTypha(t);
     const { client, rec } = makeClient(t, { discovery: staticDiscovery([typha.url]), backoff: { delaysMs: [0], jitter: 0, maxMs: 0 } });
     client.start();
@@ -151,10 +151,48 @@ describe('SyncClient', { timeout: 10_000 }, () => {
     await rec.until(() => rec.batches.length === 2);
     p2.close(CloseCode.Shutdown, 'bye');
 
+    // Its state is now part 10, part 20: no revision to resume from, but nothing below 20.
     const p3 = await typha.nextPeer();
-    assert.deepEqual(p3.hello.resume, { revision: 10, datastoreId: 'ds-1' });
+    assert.equal(p3.hello.resume, undefined);
+    assert.deepEqual(p3.hello.floor, { revision: 20, datastoreId: 'ds-1' });
+    assert.equal(client.revision, 0);
     assert.deepEqual(delivered(rec, 1), [['web-0', 19, true]], 'no deletions for keys the cut snapshot did not reach');
     assert.deepEqual(client.snapshot().map((u) => u.name), ['pool-a', 'node-2', 'web-0']);
+
+    // A server that ignores the floor (an older one) and offers revision 15 is refused.
+    p3.send({ type: 'hello', protocolVersion: 1, server: 'typha-old', datastoreId: 'ds-1', features: [], mode: 'snapshot', revision: 15 });
+    const refused = await p3.closed;
+    assert.equal(refused.code, CloseCode.UnexpectedMessage);
+    assert.match(refused.reason, /revision 15 would roll this client back from 20/);
+
+    // The next full snapshot at or past the floor reconciles everything.
+    const p4 = await typha.nextPeer();
+    assert.deepEqual(p4.hello.floor, { revision: 20, datastoreId: 'ds-1' });
+    p4.serveSnapshot(21, [[A, B2]]);
+    await rec.nth('in-sync', 2);
+    assert.deepEqual(client.snapshot().map((u) => u.name), ['pool-a', 'web-0']);
+    assert.equal(client.revision, 21);
+  });
+
+  it('a resume cut off half-way keeps its point and raises its floor to what the server announced', async (t) => {
+    const typha = await startTypha(t);
+    const { client, rec } = makeClient(t, { discovery: staticDiscovery([typha.url]), backoff: { delaysMs: [0], jitter: 0, maxMs: 0 } });
+    client.start();
+    const p1 = await typha.nextPeer();
+    p1.serveSnapshot(10, [[A, B, C]]);
+    await rec.nth('in-sync');
+    p1.close(CloseCode.Normal);
+
+    const p2 = await typha.nextPeer();
+    assert.deepEqual(p2.hello.floor, { revision: 10, datastoreId: 'ds-1' });
+    p2.send({ type: 'hello', protocolVersion: 1, server: 'typha-b', datastoreId: 'ds-1', features: ['resume'], mode: 'resume', revision: 30 });
+    p2.send({ type: 'deltas', revision: 10, updates: [upd('IPPool', 'pool-a', 25, { cidr: '10.99.0.0/16' })] });
+    await rec.until(() => rec.batches.length === 2);
+    p2.close(CloseCode.Shutdown, 'bye');
+
+    const p3 = await typha.nextPeer();
+    assert.deepEqual(p3.hello.resume, { revision: 10, datastoreId: 'ds-1' }, 'every update it got was newer than 10: replaying from 10 is exact');
+    assert.deepEqual(p3.hello.floor, { revision: 30, datastoreId: 'ds-1' });
   });
 
   it('follows a goodbye hint to another replica after delayMs', async (t) => {

@@ -109,17 +109,53 @@ test('a client ahead of this replica waits for it, then resumes', async (t) => {
   assert.equal(b.count('deltas'), 0, 'the client already had everything up to its revision');
 });
 
-test('a client ahead of a replica that does not catch up in time gets a snapshot', async (t) => {
+test('a client ahead of a replica that does not catch up in time is sent to a replica that has, never rolled back', async (t) => {
   const clock = new FakeClock();
-  const h = await Harness.start(t, { initialKeys: 5, clock, resumeWaitMs: 5000 });
-  const b = new TestClient(h.url, { resume: { revision: h.revision + 50, datastoreId: h.datastoreId } });
+  const asked: number[] = [];
+  const h = await Harness.start(t, {
+    initialKeys: 5,
+    clock,
+    resumeWaitMs: 5000,
+    behindHint: (revision) => {
+      asked.push(revision);
+      return { reconnect: 'ws://typha-b:5473/sync' };
+    },
+  });
+  const ahead = h.revision + 50;
+  const b = new TestClient(h.url, { resume: { revision: ahead, datastoreId: h.datastoreId } });
   t.after(() => b.close());
   await roundTrip(b);
   assert.equal(b.count('hello'), 0);
   clock.advance(5000);
-  await b.untilInSync();
-  assert.equal(b.hello?.mode, 'snapshot');
-  assert.equal(b.state.size, 5);
+  const closed = await b.untilClosed();
+  assert.equal(closed.code, CloseCode.ReplicaBehind);
+  assert.match(closed.reason, new RegExp(`at revision ${h.revision}, behind the client's ${ahead}`));
+  assert.equal(b.goodbye?.reconnect, 'ws://typha-b:5473/sync');
+  assert.deepEqual(asked, [ahead], 'the hint is for a replica at or past the client');
+  assert.equal(b.count('hello'), 0, 'no snapshot from behind the client');
+  assert.equal(b.count('snapshot'), 0);
+});
+
+test('a client whose snapshot was cut off is never brought below its floor either', async (t) => {
+  const clock = new FakeClock();
+  const h = await Harness.start(t, { initialKeys: 5, clock, resumeWaitMs: 1000 });
+  // No resume point (its state is not consistent at any revision), but data up to floor.
+  const floor = h.revision + 2;
+  const c = new TestClient(h.url, { hello: { floor: { revision: floor, datastoreId: h.datastoreId } } });
+  t.after(() => c.close());
+  await roundTrip(c);
+  assert.equal(c.count('hello'), 0, 'waits while the replica is behind the floor');
+  h.feed('felix', (rev) => [upd('a', rev, { v: 1 })]);
+  h.feed('felix', (rev) => [upd('b', rev, { v: 1 })]);
+  await c.untilInSync();
+  assert.equal(c.hello?.mode, 'snapshot');
+  assert.equal(c.inSyncRevision, floor);
+  assert.equal(c.state.size, 7);
+  // A floor from another datastore means nothing here.
+  const other = new TestClient(h.url, { hello: { floor: { revision: h.revision + 100, datastoreId: 'another-etcd' } } });
+  t.after(() => other.close());
+  await other.untilInSync();
+  assert.equal(other.inSyncRevision, h.revision);
 });
 
 test('a client of a cache that is not in sync yet waits for it (bounded)', async (t) => {
