@@ -35,13 +35,24 @@ import { PromServerMetrics } from '../metrics/index.js';
 import { DatastoreWatcher } from '../watcher/datastore-watcher.js';
 import type { TyphaConfig } from '../config.js';
 import { json, serveRoutes, text, type HttpEndpoint } from '../common/http-endpoints.js';
-import { ReplicaRegistry, type ReplicaInfo } from './replica-registry.js';
+import { ReplicaRegistry, type ReplicaView } from './replica-registry.js';
 import { handoffTarget, planRebalance } from './rebalance.js';
 import type { Logger } from '../common/logger.js';
 
 export interface TyphaFactories {
   /** The datastore (default: EtcdDatastore from the config). */
   datastore?(config: TyphaConfig): Datastore;
+}
+
+/**
+ * Timings a test shortens so a model run takes milliseconds, not the seconds production wants.
+ * Not configuration: operators have the `TYPHA_*` parameters.
+ */
+export interface TyphaTuning {
+  /** The watcher's delays between failed lists (default 100 ms rising to 5 s). */
+  listRetryDelaysMs?: readonly number[];
+  /** How long a replica behind a resuming client waits for its watch to catch up (default 5 s). */
+  resumeWaitMs?: number;
 }
 
 export interface TyphaPorts {
@@ -61,6 +72,7 @@ export class TyphaDaemon {
   readonly #config: TyphaConfig;
   readonly #log: Logger;
   readonly #factories: TyphaFactories;
+  readonly #tuning: TyphaTuning;
   readonly #registry = new Registry();
   readonly #metricsSink = new PromServerMetrics({ registry: this.#registry });
   #datastore!: Datastore;
@@ -75,11 +87,17 @@ export class TyphaDaemon {
   #rebalanceTimer: NodeJS.Timeout | undefined;
   #url = '';
   #stopping = false;
+  /** Set after a shed: the next interval only reports, so the shed clients show in the counts. */
+  #justShed = false;
+  /** Whether the previous interval found this replica over its share. */
+  #wasOver = false;
+  #rebalancing = false;
 
-  constructor(config: TyphaConfig, opts: { logger: Logger; factories?: TyphaFactories; serverId?: string }) {
+  constructor(config: TyphaConfig, opts: { logger: Logger; factories?: TyphaFactories; serverId?: string; tuning?: TyphaTuning }) {
     this.#config = config;
     this.#log = opts.logger;
     this.#factories = opts.factories ?? {};
+    this.#tuning = opts.tuning ?? {};
     this.serverId = opts.serverId ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
   }
 
@@ -110,10 +128,9 @@ export class TyphaDaemon {
       maxLagMs: secs(c.ServerMaxFallBehindSecs),
       highWaterMarkBytes: c.ServerMaxBufferedBytes,
       compressSnapshots: c.ServerCompressSnapshots,
-      overloadHint: () => {
-        const to = this.#replicas && handoffTarget(this.serverId, this.#replicas.replicas);
-        return to ? { reconnect: to } : undefined;
-      },
+      ...(this.#tuning.resumeWaitMs !== undefined ? { resumeWaitMs: this.#tuning.resumeWaitMs } : {}),
+      overloadHint: () => this.#hintToward(0),
+      behindHint: (revision) => this.#hintToward(revision),
       logger: this.#log,
       metrics: this.#metricsSink,
     });
@@ -123,7 +140,12 @@ export class TyphaDaemon {
     // The datastore's identity makes revisions comparable across replicas; fetch it before
     // serving (a resume against a different etcd cluster must get a snapshot).
     this.#datastoreId = await this.#fetchDatastoreId();
-    this.#watcher = new DatastoreWatcher({ datastore: this.#datastore, sink: this.#validation, logger: this.#log });
+    this.#watcher = new DatastoreWatcher({
+      datastore: this.#datastore,
+      sink: this.#validation,
+      logger: this.#log,
+      ...(this.#tuning.listRetryDelaysMs ? { retryDelaysMs: this.#tuning.listRetryDelaysMs } : {}),
+    });
     this.#watcher.start();
 
     const syncPort = await this.#server.start();
@@ -187,9 +209,9 @@ export class TyphaDaemon {
     // Tell peers first (inSync: false) so none sheds clients toward a replica that is leaving.
     await this.#register(false).catch(() => undefined);
     if (opts.handoffMs && opts.handoffMs > 0) {
-      const to = this.#replicas && handoffTarget(this.serverId, this.#replicas.replicas);
-      this.#log.info({ handoffMs: opts.handoffMs, toward: to }, 'handing clients off before shutdown');
-      await this.#server.drain({ durationMs: opts.handoffMs, hint: to ? { reconnect: to } : undefined });
+      const hint = this.#hintToward(0);
+      this.#log.info({ handoffMs: opts.handoffMs, toward: hint?.reconnect }, 'handing clients off before shutdown');
+      await this.#server.drain({ durationMs: opts.handoffMs, hint });
     }
     await this.#server.stop();
     await this.#watcher?.stop();
@@ -290,7 +312,13 @@ export class TyphaDaemon {
   }
 
   /** Publish this replica's load (and whether it takes clients) and read everyone's. */
-  async #register(accepting: boolean): Promise<readonly ReplicaInfo[]> {
+  /** A Goodbye hint toward the least-loaded fresh in-sync peer at or past `minRevision`. */
+  #hintToward(minRevision: number): { reconnect: string } | undefined {
+    const to = this.#replicas && handoffTarget(this.serverId, this.#replicas.replicas, minRevision);
+    return to ? { reconnect: to } : undefined;
+  }
+
+  async #register(accepting: boolean): Promise<readonly ReplicaView[]> {
     if (!this.#replicas) return [];
     const conns = this.#server.connections();
     return this.#replicas.refresh({
@@ -300,24 +328,35 @@ export class TyphaDaemon {
       connections: conns.total,
       maxConnections: conns.maxConnections,
       inSync: accepting && !this.#stopping && this.ready,
+      revision: this.#watcher?.revision ?? 0,
       updatedAt: new Date().toISOString(),
     });
   }
 
   async #rebalance(): Promise<void> {
-    if (!this.#replicas || this.#stopping) return;
+    // A refresh still in flight (etcd slow, the process loaded) is not overtaken by the next.
+    if (!this.#replicas || this.#stopping || this.#rebalancing) return;
+    this.#rebalancing = true;
     const c = this.#config;
     try {
       const replicas = await this.#register(true);
       if (this.#stopping) return;
       const self = replicas.find((r) => r.serverId === this.serverId);
       const plan = planRebalance(this.serverId, replicas, { tolerance: c.RebalanceTolerance, maxShed: c.RebalanceMaxShedPerInterval });
-      if (plan.shed > 0 && plan.toward) {
+      // Shed only on an overload seen twice in a row (a sudden jump, such as a peer's clients
+      // handed over at its shutdown, waits for fresh reports), and not right after a shed.
+      const confirmed = this.#wasOver && !this.#justShed;
+      this.#wasOver = plan.shed > 0;
+      this.#justShed = false;
+      if (confirmed && plan.shed > 0 && plan.toward) {
+        this.#justShed = true;
         const shed = this.#server.shed(plan.shed, { reconnect: plan.toward, delayMs: Math.round(Math.random() * secs(c.RebalanceIntervalSecs)) });
         this.#log.info({ shed, target: plan.target, toward: plan.toward, connections: self?.connections }, 'rebalancing: shedding clients toward a less loaded replica');
       }
     } catch (err) {
       this.#log.warn({ err }, 'replica registration failed; will retry');
+    } finally {
+      this.#rebalancing = false;
     }
   }
 }

@@ -6,6 +6,14 @@
  *
  * (Calico's Typha learns its peers from the Kubernetes Service's endpoints; the Kubernetes
  * backend will do that too. Against plain etcd, leases are the native way.)
+ *
+ * Freshness, without comparing clocks across machines: a peer's report is `fresh` when this
+ * replica saw it change (a new etcd mod revision) at this refresh or the one before, so it is
+ * at most about two refresh intervals old. A report seen for the first time is not fresh yet
+ * (it may be a dead replica's, waiting for its lease to expire). A peer that stopped reporting
+ * (stalled, cut off from etcd, or so loaded that its timer is late) goes stale within two
+ * intervals, long before its lease expires, and nobody sheds clients toward it or on the
+ * strength of its old numbers.
  */
 import type { etcd } from '@cattail/datastore';
 
@@ -19,7 +27,15 @@ export interface ReplicaInfo {
   connections: number;
   maxConnections: number;
   inSync: boolean;
+  /** The datastore revision it had applied when it wrote this (a client above it would wait there). */
+  revision: number;
   updatedAt: string;
+}
+
+/** A report as this replica read it. */
+export interface ReplicaView extends ReplicaInfo {
+  /** Seen to change at this refresh or the previous one (our own: always). */
+  fresh: boolean;
 }
 
 export class ReplicaRegistry {
@@ -27,7 +43,10 @@ export class ReplicaRegistry {
   readonly #ttl: number;
   #lease: string | undefined;
   #keepAlive: { stop(): void } | undefined;
-  #peers: ReplicaInfo[] = [];
+  #peers: ReplicaView[] = [];
+  #refreshes = 0;
+  /** serverId → the report's last mod revision and the refresh at which it was seen to change. */
+  readonly #seen = new Map<string, { modRevision: number; changedAt: number }>();
 
   constructor(client: etcd.EtcdClient, ttlSeconds: number) {
     this.#client = client;
@@ -35,12 +54,12 @@ export class ReplicaRegistry {
   }
 
   /** Everyone registered, this replica included, as of the last refresh. */
-  get replicas(): readonly ReplicaInfo[] {
+  get replicas(): readonly ReplicaView[] {
     return this.#peers;
   }
 
   /** Write our entry (granting a lease on first use) and read all entries. */
-  async refresh(self: ReplicaInfo): Promise<readonly ReplicaInfo[]> {
+  async refresh(self: ReplicaInfo): Promise<readonly ReplicaView[]> {
     if (this.#lease === undefined) {
       const { id } = await this.#client.grant(this.#ttl);
       this.#lease = id;
@@ -53,15 +72,26 @@ export class ReplicaRegistry {
     }
     await this.#client.put(`${REPLICA_PREFIX}${self.serverId}`, JSON.stringify(self), { lease: this.#lease });
     const { kvs } = await this.#client.range(REPLICA_PREFIX, { prefix: true });
-    const peers: ReplicaInfo[] = [];
+    const now = ++this.#refreshes;
+    const peers: ReplicaView[] = [];
+    const present = new Set<string>();
     for (const kv of kvs) {
+      let v: ReplicaInfo;
       try {
-        const v = JSON.parse(kv.value.toString()) as ReplicaInfo;
-        if (typeof v.url === 'string' && typeof v.connections === 'number') peers.push(v);
+        v = JSON.parse(kv.value.toString()) as ReplicaInfo;
       } catch {
-        // Someone else's garbage under our prefix: ignore it rather than stop balancing.
+        continue; // someone else's garbage under our prefix: ignore it rather than stop balancing
       }
+      if (typeof v.serverId !== 'string' || typeof v.url !== 'string' || typeof v.connections !== 'number') continue;
+      present.add(v.serverId);
+      const seen = this.#seen.get(v.serverId);
+      if (seen === undefined) this.#seen.set(v.serverId, { modRevision: kv.modRevision, changedAt: -Infinity });
+      else if (seen.modRevision !== kv.modRevision) this.#seen.set(v.serverId, { modRevision: kv.modRevision, changedAt: now });
+      const changedAt = this.#seen.get(v.serverId)?.changedAt ?? -Infinity;
+      const fresh = v.serverId === self.serverId || changedAt >= now - 1;
+      peers.push({ ...v, revision: typeof v.revision === 'number' ? v.revision : 0, fresh });
     }
+    for (const id of this.#seen.keys()) if (!present.has(id)) this.#seen.delete(id);
     this.#peers = peers;
     return peers;
   }

@@ -101,11 +101,16 @@ test('replicas register, the loaded one sheds toward the idle one, shutdown hand
     await until(() => connections(bb.daemon) === 30 && clients.every((c) => c.state === 'in-sync'), 'all on B after hand-off').catch((e) => {
       throw new Error(`${e.message}: B has ${connections(bb.daemon)}; states ${clients.map((c) => c.state).join(',')}; goodbyes ${JSON.stringify(goodbyes.slice(before).map((g) => [g.code, g.goodbye?.reconnect]))}`);
     });
-    // (B may still shed one last client toward A if its view of A is a rebalance interval old;
-    // that client is refused by the draining A and finds B. The hand-off goodbyes are A's.)
     const handoffs = goodbyes.slice(before).filter((g) => g.code === 4008);
     assert.ok(handoffs.length >= 1);
     assert.ok(handoffs.every((g) => g.goodbye?.reconnect?.includes(`:${bb.port}`)), 'shutdown goodbyes carry a hint toward B');
+    // Never a ping-pong: B, suddenly holding every client, does not shed any back toward A on
+    // A's last report (stale, or saying it is leaving).
+    assert.deepEqual(
+      goodbyes.filter((g) => !g.goodbye?.reconnect?.includes(`:${bb.port}`)).map((g) => [g.code, g.goodbye?.reconnect]),
+      [],
+      'every goodbye, rebalancing or shutdown, pointed at B',
+    );
     // A deregistered cleanly.
     const regs = (await raw.range(REPLICA_PREFIX, { prefix: true })).kvs.map((kv) => kv.key.toString());
     assert.deepEqual(regs, [`${REPLICA_PREFIX}replica-b`]);
