@@ -46,10 +46,18 @@ export interface WatchSink {
   onError(err: Error): void;
   /** Connection state changes, for health reporting. */
   onStatus?(state: 'connected' | 'reconnecting'): void;
+  /**
+   * No event, but the store has reached `revision` and every change under the prefix up to it
+   * has been delivered (etcd's progress notification; its revision also counts writes outside
+   * the prefix). Sent only in answer to `requestProgress`.
+   */
+  onProgress?(revision: number): void;
 }
 
 export interface WatchHandle {
   close(): void;
+  /** Asks for an `onProgress` once the watch has delivered everything up to the store's revision. */
+  requestProgress?(): void;
 }
 
 export interface ListOptions {

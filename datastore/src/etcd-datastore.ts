@@ -203,9 +203,12 @@ export class EtcdDatastore implements Datastore {
         onStatus(state) {
           sink.onStatus?.(state === 'connected' ? 'connected' : 'reconnecting');
         },
+        onProgress(revision: number) {
+          sink.onProgress?.(revision);
+        },
       },
     );
-    return { close: () => watch.close() };
+    return { close: () => watch.close(), requestProgress: () => watch.requestProgress() };
   }
 
   /** The etcd cluster's identity: revisions are only comparable within one cluster. */

@@ -131,6 +131,7 @@ export class TyphaDaemon {
       ...(this.#tuning.resumeWaitMs !== undefined ? { resumeWaitMs: this.#tuning.resumeWaitMs } : {}),
       overloadHint: () => this.#hintToward(0),
       behindHint: (revision) => this.#hintToward(revision),
+      requestProgress: () => this.#watcher?.requestProgress(),
       logger: this.#log,
       metrics: this.#metricsSink,
     });

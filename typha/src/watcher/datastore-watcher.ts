@@ -12,6 +12,13 @@
  * (compaction, a terminal error) we relist and DIFF against the mod revisions we already
  * passed on: only keys whose revision changed are re-sent, and keys that vanished become
  * deletes. Downstream never sees a change twice or misses one.
+ *
+ * Progress. The watch only reports revisions of changes under the prefix, while etcd's revision
+ * also counts writes elsewhere (replica registrations, Felix status reports). A replica that
+ * listed later therefore stands at a higher revision than one that has followed the same data
+ * for longer, and a client moving from the first to the second would wait for nothing.
+ * `requestProgress()` asks etcd to confirm how far the watch has got; the answer (every change
+ * up to the store's revision delivered) moves the revision forward with an empty batch.
  */
 import type { Datastore, WatchEvent, WatchHandle } from '@cattail/datastore';
 import { CompactedError } from '@cattail/datastore';
@@ -40,6 +47,7 @@ export interface WatcherStats {
 }
 
 const DEFAULT_RETRY_MS = [100, 500, 1000, 2000, 5000];
+const PROGRESS_REQUEST_MIN_INTERVAL_MS = 100;
 
 function realDelay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -71,6 +79,7 @@ export class DatastoreWatcher {
   #inSync = false;
   #running: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  #progressAskedAt = -Infinity;
   readonly #stats = { lists: 0, relists: 0, events: 0, corruptValues: 0 };
 
   constructor(opts: DatastoreWatcherOptions) {
@@ -96,6 +105,17 @@ export class DatastoreWatcher {
 
   start(): void {
     this.#running ??= this.#loop();
+  }
+
+  /**
+   * Asks the datastore to confirm the watch is current (at most one request per 100 ms); a
+   * no-op while not in sync or without a watch that supports it.
+   */
+  requestProgress(): void {
+    const now = performance.now();
+    if (!this.#inSync || now - this.#progressAskedAt < PROGRESS_REQUEST_MIN_INTERVAL_MS) return;
+    this.#progressAskedAt = now;
+    this.#watch?.requestProgress?.();
   }
 
   async stop(): Promise<void> {
@@ -190,6 +210,9 @@ export class DatastoreWatcher {
         },
         onError: finish,
         onStatus: (state) => this.#log.info({ state }, 'datastore watch connection'),
+        onProgress: (revision) => {
+          if (!done) this.#onProgress(revision);
+        },
       });
       if (done) handle.close();
       else this.#watch = handle;
@@ -207,6 +230,13 @@ export class DatastoreWatcher {
     this.#stats.events += events.length;
     this.#revision = revision;
     this.#sink.onUpdates(updates, revision);
+  }
+
+  /** Everything up to `revision` has been delivered: carry the revision downstream. */
+  #onProgress(revision: number): void {
+    if (revision <= this.#revision) return;
+    this.#revision = revision;
+    this.#sink.onUpdates([], revision);
   }
 
   #toUpdate(e: WatchEvent): KVUpdate | undefined {

@@ -15,6 +15,9 @@
  *  - frozen: the watch is silent and a list hangs until the link is up again.
  *  - back up: each watch resumes from its next revision, or ends with CompactedError when that
  *    revision was compacted away (the caller relists), exactly what etcd answers.
+ *  - `requestProgress` on a watch: once it has delivered everything and the link is up, an
+ *    `onProgress` at the store's revision, which also counts writes outside the prefix (as
+ *    etcd's progress notification).
  *
  * Compaction at revision C forgets history below C: a watch from a revision < C fails. The
  * model keeps its own full history anyway; only the views obey compaction.
@@ -41,6 +44,7 @@ interface ModelWatch {
   /** The next revision this watch delivers. */
   next: number;
   closed: boolean;
+  progressAsked: boolean;
 }
 
 export class ModelEtcd {
@@ -84,6 +88,12 @@ export class ModelEtcd {
     this.#history.push({ revision, key, value: undefined });
     this.#notify();
     return revision;
+  }
+
+  /** The revision of the last change under `prefix`: all a watch of it has to deliver. */
+  lastRevisionUnder(prefix: string): number {
+    for (let i = this.#history.length - 1; i >= 0; i--) if (this.#history[i].key.startsWith(prefix)) return this.#history[i].revision;
+    return 1;
   }
 
   has(key: string): boolean {
@@ -177,13 +187,17 @@ export class ModelLink implements Pick<Datastore, 'listPrefix' | 'watchPrefix' |
   }
 
   watchPrefix(prefix: string, fromRevision: number, sink: WatchSink): WatchHandle {
-    const w: ModelWatch = { link: this, prefix, sink, next: fromRevision, closed: false };
+    const w: ModelWatch = { link: this, prefix, sink, next: fromRevision, closed: false, progressAsked: false };
     this.#watches.add(w);
     this.pump();
     return {
       close: () => {
         w.closed = true;
         this.#watches.delete(w);
+      },
+      requestProgress: () => {
+        w.progressAsked = true;
+        this.pump();
       },
     };
   }
@@ -218,6 +232,11 @@ export class ModelLink implements Pick<Datastore, 'listPrefix' | 'watchPrefix' |
       w.sink.onEvents([e], e.revision);
     }
     // Revisions outside the prefix advance the watch too (etcd reports them only in headers).
-    if (!w.closed && this.#etcd.revision >= w.next) w.next = this.#etcd.revision + 1;
+    if (w.closed) return;
+    if (this.#etcd.revision >= w.next) w.next = this.#etcd.revision + 1;
+    if (w.progressAsked) {
+      w.progressAsked = false;
+      w.sink.onProgress?.(this.#etcd.revision);
+    }
   }
 }

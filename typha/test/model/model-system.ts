@@ -103,6 +103,11 @@ export class ModelSystem {
     else this.etcd.put(k.key, k.make(variant));
   }
 
+  /** A write outside `/calico/` (a replica registration, a Felix status report): only the revision moves. */
+  writeElsewhere(): void {
+    this.etcd.put('/cattail/typha/replicas/model', { apiVersion: 'v1', kind: 'Registration', metadata: { name: 'model' }, spec: {} } as unknown as Resource);
+  }
+
   setLink(replica: number, mode: LinkMode): void {
     this.etcd.link(this.replicas[replica].name).setMode(mode);
   }
@@ -161,7 +166,7 @@ export class ModelSystem {
 
   /**
    * Waits (bounded) until what can progress has: every running replica whose link is up has
-   * applied etcd's last revision, and each client on a replica that is not behind it is in sync
+   * applied etcd's last change under /calico/, and each client on a replica that is not behind it is in sync
    * there with that replica's state. Returns whether it got there; a fault may legitimately
    * keep it from it, so only `converge` treats "not there" as a failure.
    */
@@ -200,9 +205,11 @@ export class ModelSystem {
   }
 
   #settled(): boolean {
+    // A watch reports only changes under /calico/: that is how far a replica must have got.
+    const last = this.etcd.lastRevisionUnder('/calico/');
     for (const r of this.replicas) {
       if (r.daemon === undefined || this.etcd.link(r.name).mode !== 'up') continue;
-      if (!r.daemon.ready || this.#cacheRevision(r, 'felix') !== this.etcd.revision || this.#cacheRevision(r, 'bgp') !== this.etcd.revision) return false;
+      if (!r.daemon.ready || this.#cacheRevision(r, 'felix') < last || this.#cacheRevision(r, 'bgp') < last) return false;
     }
     const t = this.replicas[this.target];
     for (const w of this.#clients) {

@@ -44,6 +44,15 @@ class Write extends Step {
   }
 }
 
+class WriteElsewhere extends Step {
+  apply(_m: Model, s: ModelSystem): void {
+    s.writeElsewhere();
+  }
+  toString(): string {
+    return 'write outside /calico/';
+  }
+}
+
 class Link extends Step {
   constructor(readonly replica: number, readonly mode: LinkMode) {
     super();
@@ -141,6 +150,7 @@ const commands = fc.commands(
     write,
     write,
     write,
+    fc.constant(new WriteElsewhere()),
     link,
     link,
     link,

@@ -1,0 +1,100 @@
+// A replica whose watch has seen no change for a while stands at the revision of the last
+// change under /calico/, while etcd's revision keeps moving with writes elsewhere (replica
+// registrations, Felix status). A client in sync on a replica that listed later is "ahead" of
+// it by those revisions only. The replica asks etcd for watch progress and serves the client at
+// once, instead of waiting out its resume wait and handing it off as if it were behind.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EtcdDatastore, etcd as etcdApi } from '@cattail/datastore';
+import { startEtcd, type EtcdServer } from '@cattail/datastore/testing';
+import { TyphaDaemon } from '../../src/daemon/daemon.js';
+import { loadTyphaConfig } from '../../src/config.js';
+import { SyncClient, type StatusDetail } from '../../src/client/index.js';
+import { SYNC_PATH } from '../../src/protocol/transport.js';
+
+let etcd: EtcdServer;
+let ds: EtcdDatastore;
+let raw: etcdApi.EtcdClient;
+
+before(async () => {
+  etcd = await startEtcd();
+  ds = new EtcdDatastore(etcd.clientOptions());
+  raw = new etcdApi.EtcdClient(etcd.clientOptions());
+});
+after(async () => {
+  await ds?.close();
+  raw?.close();
+  await etcd?.stop();
+});
+
+const quiet = { error() {}, warn() {}, info() {}, debug() {}, child: () => quiet };
+
+async function replica(name: string): Promise<{ daemon: TyphaDaemon; url: string }> {
+  const config = loadTyphaConfig({
+    TYPHA_ETCDENDPOINTS: etcd.endpoints.join(','),
+    TYPHA_SERVERHOST: '127.0.0.1',
+    TYPHA_SERVERPORT: '0',
+    TYPHA_CONNECTIONREBALANCINGMODE: 'none',
+  });
+  // A minute of resume wait: only a progress answer can get the client in sync within the test.
+  const daemon = new TyphaDaemon(config, { logger: quiet, serverId: name, tuning: { resumeWaitMs: 60_000 } });
+  const { syncPort } = await daemon.start();
+  await until(() => daemon.ready, `${name} ready`);
+  return { daemon, url: `ws://127.0.0.1:${syncPort}${SYNC_PATH}` };
+}
+
+async function until(pred: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const revisionOf = (d: TyphaDaemon) => (d.status() as { revision: number }).revision;
+
+test('a client ahead only by writes outside /calico/ is served at once, after a watch progress answer', async () => {
+  await ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.9.0.0/16' } });
+  const a = await replica('replica-a');
+  // etcd moves on outside /calico/; A's watch sees nothing of it.
+  for (let i = 0; i < 5; i++) await raw.put(`/cattail/elsewhere/${i}`, 'x');
+  const b = await replica('replica-b');
+  const aRevision = revisionOf(a.daemon);
+  assert.ok(revisionOf(b.daemon) > aRevision, `B listed at ${revisionOf(b.daemon)}, above A's ${aRevision}`);
+
+  let target = b.url;
+  const statuses: Array<{ status: string; detail: StatusDetail }> = [];
+  const client = new SyncClient({
+    syncer: 'felix',
+    node: 'n1',
+    discovery: { endpoints: async () => [{ url: target }] },
+    backoff: { delaysMs: [0, 20], jitter: 0, maxMs: 20 },
+    callbacks: {
+      onStatus: (status, detail) => statuses.push({ status, detail }),
+      onUpdates() {},
+    },
+    logger: quiet,
+  });
+  try {
+    client.start();
+    await until(() => client.state === 'in-sync' && client.connectedTo === b.url, 'in sync on B');
+    const floor = client.revision;
+    assert.ok(floor > aRevision);
+
+    // Move it to A: its floor is above A's revision, by revisions A has nothing to learn from.
+    target = a.url;
+    b.daemon.server.shed(1, { reconnect: a.url });
+    const started = Date.now();
+    await until(() => client.state === 'in-sync' && client.connectedTo === a.url, 'in sync on A', 20_000);
+    const waited = Date.now() - started;
+    assert.ok(waited < 20_000, `served in ${waited} ms, far below the 60 s resume wait`);
+    assert.ok(client.revision >= floor, 'never below where it was');
+    assert.ok(revisionOf(a.daemon) >= floor, 'A moved its revision forward on the progress answer');
+    assert.equal(statuses.filter((s) => s.detail.code === 4012).length, 0, 'no ReplicaBehind hand-off');
+    assert.deepEqual(client.snapshot().map((u) => u.name), ['p']);
+  } finally {
+    await client.close();
+    await a.daemon.stop();
+    await b.daemon.stop();
+  }
+});
