@@ -35,6 +35,28 @@ export interface TyphaReplicaStatus {
 const live = new Set<ChildProcess>();
 let hooked = false;
 
+function killLive(): void {
+  for (const c of live) c.kill('SIGKILL');
+  live.clear();
+}
+
+/**
+ * On exit, and on SIGINT/SIGTERM (a long run stopped by hand): SIGKILL our Typha children, then
+ * exit, which also runs the etcd harness's own 'exit' hook. (Children of a killed parent would
+ * otherwise live on, holding ports.)
+ */
+function installHooks(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', killLive);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      killLive();
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    });
+  }
+}
+
 export class TyphaChild {
   readonly pid: number;
   /** Resolves with the ports once the replica logs "listening"; rejects if it exits first. */
@@ -54,12 +76,7 @@ export class TyphaChild {
     this.#child = child;
     this.pid = child.pid ?? -1;
     live.add(child);
-    if (!hooked) {
-      hooked = true;
-      process.on('exit', () => {
-        for (const c of live) c.kill('SIGKILL');
-      });
-    }
+    installHooks();
     this.gone = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.#exit = signal ?? `code ${code}`;
