@@ -68,26 +68,26 @@ function candidates(s: Shape, rng: Rng): Array<readonly [Step, number]> {
   const out: Array<readonly [Step, number]> = [];
   const degraded = REPLICAS.some((r) => !s.typhaUp[r] || s.link[r] !== 'open');
   if (s.etcdUp) {
-    out.push([{ op: 'write', count: rng.range(1, 5) }, 30]);
+    out.push([{ op: 'write', count: rng.range(1, 6) }, 30]);
     out.push([{ op: 'compact' }, degraded ? 14 : 3]);
     out.push([{ op: 'etcd-stop' }, 2]);
   } else {
     out.push([{ op: 'etcd-start' }, 30]);
   }
-  out.push([{ op: 'hold', ms: rng.range(200, 1200) }, 6]);
+  out.push([{ op: 'hold', ms: rng.range(200, 1500) }, 6]);
   for (const r of REPLICAS) {
     if (s.typhaUp[r]) {
       out.push([{ op: 'typha-kill', replica: r }, 4]);
       out.push([{ op: 'typha-term', replica: r }, 3]);
-      out.push([{ op: 'clients-reset', replica: r, count: rng.range(1, 12) }, 6]);
+      out.push([{ op: 'clients-reset', replica: r, count: rng.range(1, 20) }, 8]);
     } else {
       out.push([{ op: 'typha-start', replica: r }, 12]);
     }
     if (s.link[r] === 'open') {
-      out.push([{ op: 'link-cut', replica: r }, 5]);
-      out.push([{ op: 'link-freeze', replica: r }, 4]);
+      out.push([{ op: 'link-cut', replica: r }, 6]);
+      out.push([{ op: 'link-freeze', replica: r }, 3]);
     } else {
-      out.push([{ op: 'link-heal', replica: r }, 9]);
+      out.push([{ op: 'link-heal', replica: r }, 6]);
     }
   }
   return out;

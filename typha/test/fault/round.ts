@@ -56,7 +56,7 @@ export interface RoundResult {
   report?: string;
 }
 
-export const ROUND_DEFAULTS = { steps: 16, clients: 50, convergeMs: 45_000, roundMs: 180_000 } as const;
+export const ROUND_DEFAULTS = { steps: 24, clients: 50, convergeMs: 45_000, roundMs: 180_000 } as const;
 const READY_MS = 40_000;
 const RECHECK_MS = 3000;
 

@@ -2,6 +2,10 @@
  * The random writer: creates, updates and deletes resources from `resources.ts` through
  * `EtcdDatastore`, straight to etcd (never through a replica's link, which the faults break).
  *
+ * Keys are hot the way pods are: a write often goes to one of the last few keys written (a pod
+ * that just started is deleted, a policy is edited twice), so creates and deletes of the same
+ * key land close together, often inside one fault.
+ *
  * Its choices come from its own model of what exists (slot → version), not from reading etcd,
  * so a seed gives the same writes whatever the timing. Each write is idempotent in effect (a
  * put is update-or-create, a delete of a missing key is done), and a write that fails because
@@ -14,6 +18,9 @@ import type { Rng } from './prng.js';
 import { fencePool, resourceAt, slotId, UNIVERSE, type Slot } from './resources.js';
 
 const RETRY_MS = 100;
+/** How many recently written keys stay hot, and how often a write goes to one of them. */
+const HOT_KEYS = 6;
+const HOT_CHANCE = 0.5;
 
 export class Writer {
   readonly #ds: EtcdDatastore;
@@ -23,6 +30,7 @@ export class Writer {
   readonly #model = new Map<string, number>();
   /** slot id → versions used so far (a re-created key gets a new value too). */
   readonly #versions = new Map<string, number>();
+  readonly #hot: Slot[] = [];
   /** What was written, in order, for failure reports. */
   readonly log: string[] = [];
   #fence = 0;
@@ -55,13 +63,10 @@ export class Writer {
   }
 
   async #one(): Promise<void> {
-    const rng = this.#rng;
-    const kind = rng.weighted(UNIVERSE.map(([k, u]) => [k, u.weight] as const));
-    const size = UNIVERSE.find(([k]) => k === kind)![1].size;
-    const slot: Slot = { kind, index: rng.int(size) };
+    const slot = this.#pickSlot();
     const id = slotId(slot);
     const current = this.#model.get(id);
-    if (current !== undefined && rng.chance(0.35)) {
+    if (current !== undefined && this.#rng.chance(0.35)) {
       const ref = refOf(resourceAt(slot, current));
       await this.#retry(`delete ${describeRef(ref)}`, async () => {
         try {
@@ -80,6 +85,22 @@ export class Writer {
     const stored = await this.#retry(`put ${describeRef(refOf(res))}`, () => this.#put(res));
     this.#model.set(id, v);
     this.log.push(`${current === undefined ? 'create' : 'update'} ${describeRef(refOf(res))} v${v} @${stored.metadata.resourceVersion}`);
+  }
+
+  #pickSlot(): Slot {
+    const rng = this.#rng;
+    let slot: Slot;
+    if (this.#hot.length > 0 && rng.chance(HOT_CHANCE)) {
+      slot = rng.pick(this.#hot);
+    } else {
+      const kind = rng.weighted(UNIVERSE.map(([k, u]) => [k, u.weight] as const));
+      slot = { kind, index: rng.int(UNIVERSE.find(([k]) => k === kind)![1].size) };
+    }
+    const i = this.#hot.findIndex((h) => slotId(h) === slotId(slot));
+    if (i !== -1) this.#hot.splice(i, 1);
+    this.#hot.push(slot);
+    if (this.#hot.length > HOT_KEYS) this.#hot.shift();
+    return slot;
   }
 
   async #put(res: Resource): Promise<Resource> {
