@@ -50,6 +50,8 @@ export interface RoundResult {
   /** ms from the fence to every client in sync at it (when they got there). */
   convergedMs?: number;
   wrongClients: number;
+  /** Each replica's own view at the end (relists, oldest resumable revision), for coverage. */
+  replicas?: string[];
   /** A wrong state still there after the extra look (undefined when nothing was wrong). */
   persisted?: boolean;
   /** The full report for a failed round: seed, steps, diffs, replicas. */
@@ -108,7 +110,7 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
     }
     const convergedMs = Date.now() - fencedAt;
     if (w.crashes().length > 0) return result({ ok: false, kinds: ['crash'], wrongClients: 0, convergedMs, report: `${header()}\n${w.crashes().join('\n')}` });
-    if (diffs.length === 0) return result({ ok: true, kinds: [], wrongClients: 0, convergedMs });
+    if (diffs.length === 0) return result({ ok: true, kinds: [], wrongClients: 0, convergedMs, replicas: await w.describe() });
     const persisted = await recheck(w, diffs, expected);
     const replicas = await w.describe();
     const report = [
