@@ -7,7 +7,9 @@
  * Each client keeps a short history of what it went through (replica, snapshot or resume,
  * revision): a failure report shows how a client came to hold a wrong state. Shuffling and
  * backoff jitter come from the round's PRNG; backoffs are short so that a round converges in
- * seconds once every fault is healed.
+ * seconds once every fault is healed. The handshake timeout is the client's default (10 s): it
+ * must stay above Typha's resume wait (5 s), or a client ahead of a replica never gets that
+ * replica's fallback snapshot (see docs/RELIABILITY.md, "not-converged").
  */
 import { SyncClient, staticDiscovery, type StatusDetail, type SyncerType } from '../../src/client/index.js';
 import type { Rng } from './prng.js';
@@ -52,7 +54,6 @@ export class Fleet {
         clientId: `fault-${id}`,
         random: rng.next,
         backoff: { delaysMs: [20, 100, 250, 500, 1000], jitter: 0.5, maxMs: 1000 },
-        handshakeTimeoutMs: 5000,
         readTimeoutMs: 8000,
         pingIntervalMs: 2000,
         maxGoodbyeDelayMs: 500,
