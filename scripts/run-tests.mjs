@@ -44,8 +44,9 @@ if (files.length === 0) {
 // per node) and assert timings such as "a policy is enforced within 2 s"; the CNI plugin's run
 // dozens of plugin processes at once. Next to other integration tests on two cores they would
 // measure the machine, and slow the tests that assert their own deadlines. They run after the
-// rest, one file at a time.
-const ALONE = /\/(lab|cni)\/dist\/test\/integration\//;
+// rest, one file at a time. So do Typha's fault tests (two Typha processes, etcd restarts and
+// 50 clients, with convergence deadlines).
+const ALONE = /\/(lab|cni)\/dist\/test\/integration\/|\/typha\/dist\/test\/integration\/fault-/;
 const phases = [
   { files: files.filter((f) => !ALONE.test(`/${f}`)), concurrency: 3 },
   { files: files.filter((f) => ALONE.test(`/${f}`)), concurrency: 1 },

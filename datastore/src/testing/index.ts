@@ -1,11 +1,14 @@
 /**
  * Test helpers of @cattail/datastore (subpath `@cattail/datastore/testing`): a real etcd per
- * test file, and a TCP proxy that can drop every connection on demand.
+ * test file, a TCP proxy that can reset, cut or freeze the connections through it, and the
+ * small kit every integration test uses (a cleanup stack, poll-until with a deadline).
  */
 export { startEtcd, findBinary, freePort } from './etcd-server.js';
 export type { EtcdServer, StartEtcdOptions } from './etcd-server.js';
 export { startTcpProxy } from './tcp-proxy.js';
-export type { TcpProxy } from './tcp-proxy.js';
+export type { TcpProxy, LinkState } from './tcp-proxy.js';
+export { Cleanup } from './cleanup.js';
+export { until } from './poll-until.js';
 export { makeTestCertificates } from './tls-certs.js';
 export type { TlsFiles } from './tls-certs.js';
 export { EtcdNotFoundError, EtcdStartError } from './errors.js';

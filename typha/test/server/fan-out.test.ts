@@ -6,18 +6,9 @@ import { directWriter, type FrameWriter, type SharedFrame } from '../../src/serv
 import { updateKey } from '../../src/common/update-key.js';
 import type WebSocket from 'ws';
 import { Harness, TestClient, cacheContent, connectAll, countingCodec, fingerprint, upd } from './helpers.js';
+// Deterministic PRNG, so a failure replays: the one the fault harness uses.
+import { mulberry32 as seeded } from '../fault/prng.js';
 
-/** Deterministic PRNG (mulberry32), so a failure replays. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBatch(rnd: () => number, revision: number, current: Map<string, Update>): Update[] {
   const n = 1 + Math.floor(rnd() * 20);
