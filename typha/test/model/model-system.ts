@@ -27,6 +27,7 @@ import { projectUpdate } from '../../src/pipeline/index.js';
 import { SYNC_PATH } from '../../src/protocol/transport.js';
 import type { SyncerType, Update } from '../../src/protocol/messages.js';
 import { SyncClient, jsonEqual, updateKey, type StatusDetail } from '../../src/client/index.js';
+import { mulberry32 } from '../fault/prng.js';
 import { ModelEtcd, type LinkMode } from './model-etcd.js';
 
 const quiet = { error() {}, warn() {}, info() {}, debug() {}, fatal() {}, trace() {}, child: () => quiet };
@@ -294,16 +295,4 @@ export function expectedProjection(etcd: ModelEtcd, syncer: SyncerType, revision
     if (u?.value !== undefined) out.set(updateKey(u), u.value);
   }
   return out;
-}
-
-/** A small seeded PRNG (mulberry32): the clients' shuffling and jitter replay with the seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
