@@ -46,18 +46,20 @@ export interface WatchSink {
   onError(err: Error): void;
   /** Connection state changes, for health reporting. */
   onStatus?(state: 'connected' | 'reconnecting'): void;
-  /**
-   * No event, but the store has reached `revision` and every change under the prefix up to it
-   * has been delivered (etcd's progress notification; its revision also counts writes outside
-   * the prefix). Sent only in answer to `requestProgress`.
-   */
-  onProgress?(revision: number): void;
 }
 
 export interface WatchHandle {
   close(): void;
-  /** Asks for an `onProgress` once the watch has delivered everything up to the store's revision. */
-  requestProgress?(): void;
+}
+
+/** What `keysChangedSince` found, read at one revision. */
+export interface PrefixProbe {
+  /** The store revision the read was served at. */
+  revision: number;
+  /** Keys under the prefix last modified after the given revision. */
+  changed: number;
+  /** Keys under the prefix. */
+  keys: number;
 }
 
 export interface ListOptions {
@@ -85,5 +87,11 @@ export interface Datastore {
   listPrefix(prefix?: string): Promise<RawListResult>;
   /** One watch on a prefix from a revision (inclusive). */
   watchPrefix(prefix: string, fromRevision: number, sink: WatchSink): WatchHandle;
+  /**
+   * At the current revision: how many keys under `prefix` there are, and how many were
+   * modified after `revision` (without reading their values). A watcher uses it to prove that
+   * nothing under its prefix changed since: no key newer, and as many keys as it holds.
+   */
+  keysChangedSince?(prefix: string, revision: number): Promise<PrefixProbe>;
   close(): Promise<void>;
 }

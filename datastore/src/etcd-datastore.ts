@@ -26,6 +26,7 @@ import type {
   DeleteOptions,
   ListOptions,
   ListResult,
+  PrefixProbe,
   RawListResult,
   WatchEvent,
   WatchHandle,
@@ -203,12 +204,19 @@ export class EtcdDatastore implements Datastore {
         onStatus(state) {
           sink.onStatus?.(state === 'connected' ? 'connected' : 'reconnecting');
         },
-        onProgress(revision: number) {
-          sink.onProgress?.(revision);
-        },
       },
     );
-    return { close: () => watch.close(), requestProgress: () => watch.requestProgress() };
+    return { close: () => watch.close() };
+  }
+
+  /**
+   * One keys-only range with `min_mod_revision`: etcd returns only the keys modified at or after
+   * it, and counts all keys of the range. (Not etcd's watch progress notification: before
+   * 3.4.31/3.5.13 it can report a revision ahead of events still queued for the watch.)
+   */
+  async keysChangedSince(prefix: string, revision: number): Promise<PrefixProbe> {
+    const r = await call(() => this.#client.range(prefix, { rangeEnd: prefixEnd(prefix), keysOnly: true, minModRevision: revision + 1 }));
+    return { revision: r.revision, changed: r.kvs.length, keys: r.count };
   }
 
   /** The etcd cluster's identity: revisions are only comparable within one cluster. */

@@ -21,6 +21,7 @@ export function rangeRequest(key: Bytes, opts: RangeOptions = {}): WireRangeRequ
   if (opts.revision !== undefined) req.revision = opts.revision;
   if (opts.keysOnly === true) req.keys_only = true;
   if (opts.countOnly === true) req.count_only = true;
+  if (opts.minModRevision !== undefined) req.min_mod_revision = opts.minModRevision;
   if (opts.serializable === true) req.serializable = true;
   return req;
 }

@@ -32,6 +32,11 @@ export interface RangeOptions {
   limit?: number;
   keysOnly?: boolean;
   countOnly?: boolean;
+  /**
+   * Only keys last modified at or after this revision are returned; `count` still counts every
+   * key in the range (etcd filters after counting). Not with `countOnly`, which ignores it.
+   */
+  minModRevision?: number;
   /** Serve from the local member without a quorum read: faster, possibly stale. */
   serializable?: boolean;
 }

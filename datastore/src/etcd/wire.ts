@@ -36,6 +36,7 @@ export interface WireRangeRequest {
   serializable?: boolean;
   keys_only?: boolean;
   count_only?: boolean;
+  min_mod_revision?: number;
 }
 
 export interface WireRangeResponse {

@@ -131,7 +131,7 @@ export class TyphaDaemon {
       ...(this.#tuning.resumeWaitMs !== undefined ? { resumeWaitMs: this.#tuning.resumeWaitMs } : {}),
       overloadHint: () => this.#hintToward(0),
       behindHint: (revision) => this.#hintToward(revision),
-      requestProgress: () => this.#watcher?.requestProgress(),
+      confirmRevision: (target) => void this.#watcher?.confirmRevision(target),
       logger: this.#log,
       metrics: this.#metricsSink,
     });

@@ -424,7 +424,7 @@ export class Connection implements FanOutMember {
       const floor = Math.max(resume?.revision ?? 0, hello.floor?.datastoreId === ours ? hello.floor.revision : 0);
       if (floor > cache.revision) {
         this.#log.info({ floor, ours: cache.revision }, 'client is ahead of this replica; waiting for it to catch up');
-        o.requestProgress?.();
+        o.confirmRevision?.(floor);
         const reached = await this.#waitFor(cache, floor, o.resumeWaitMs);
         if (this.#state !== 'waiting') return;
         if (!reached) {

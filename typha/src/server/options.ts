@@ -103,8 +103,8 @@ export interface SyncServerOptions extends Partial<Record<ServerLimitName, numbe
   overloadHint?: () => GoodbyeHint | undefined;
   /** The hint sent to a client this replica is behind: a peer at or past `revision`. */
   behindHint?: (revision: number) => GoodbyeHint | undefined;
-  /** Asks the upstream watch to confirm how far it has got (a client is ahead of the cache). */
-  requestProgress?: () => void;
+  /** Asks the upstream watcher to confirm its revision against the datastore (a client is ahead of the cache). */
+  confirmRevision?: (target: number) => void;
   /**
    * Accept `deflate-snapshot` from binary-codec clients: snapshot pages compressed once per
    * revision (~85% fewer bytes in a connect storm). Default true.
@@ -127,7 +127,7 @@ export interface ResolvedServerOptions extends ServerLimits {
   readonly frameWriter: FrameWriter | undefined;
   readonly overloadHint: (() => GoodbyeHint | undefined) | undefined;
   readonly behindHint: ((revision: number) => GoodbyeHint | undefined) | undefined;
-  readonly requestProgress: (() => void) | undefined;
+  readonly confirmRevision: ((target: number) => void) | undefined;
   readonly compressSnapshots: boolean;
   readonly clock: Clock;
   readonly wallClock: WallClock;
@@ -195,7 +195,7 @@ export function resolveServerOptions(o: SyncServerOptions): ResolvedServerOption
     frameWriter: o.frameWriter,
     overloadHint: o.overloadHint,
     behindHint: o.behindHint,
-    requestProgress: o.requestProgress,
+    confirmRevision: o.confirmRevision,
     compressSnapshots: o.compressSnapshots ?? true,
     clock: o.clock ?? realClock,
     wallClock: o.wallClock ?? realWallClock,

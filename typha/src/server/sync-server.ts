@@ -167,7 +167,7 @@ export class SyncServer {
     this.#port = (server.address() as AddressInfo).port;
     this.#state = 'listening';
     this.#tickTimer = o.clock.setTimeout(serverOnTick, this.#tickMs, this);
-    const { caches, datastoreId, clock, wallClock, logger, metrics, codecs, frameWriter, overloadHint, behindHint, requestProgress, tls: _t, host, port, serverId, ...limits } = o;
+    const { caches, datastoreId, clock, wallClock, logger, metrics, codecs, frameWriter, overloadHint, behindHint, confirmRevision, tls: _t, host, port, serverId, ...limits } = o;
     this.#log.info(
       {
         host,

@@ -13,12 +13,18 @@
  * passed on: only keys whose revision changed are re-sent, and keys that vanished become
  * deletes. Downstream never sees a change twice or misses one.
  *
- * Progress. The watch only reports revisions of changes under the prefix, while etcd's revision
- * also counts writes elsewhere (replica registrations, Felix status reports). A replica that
- * listed later therefore stands at a higher revision than one that has followed the same data
- * for longer, and a client moving from the first to the second would wait for nothing.
- * `requestProgress()` asks etcd to confirm how far the watch has got; the answer (every change
- * up to the store's revision delivered) moves the revision forward with an empty batch.
+ * Confirming the revision. The watch only reports revisions of changes under the prefix, while
+ * etcd's revision also counts writes elsewhere (replica registrations, Felix status reports). A
+ * replica that listed later therefore stands at a higher revision than one that has followed
+ * the same data for longer, and a client moving from the first to the second would wait for
+ * nothing. `confirmRevision()` reads (keys only) what changed under the prefix since our
+ * revision E: if no key is newer than E and there are exactly as many keys as we hold, the
+ * content at the store's revision H equals ours at E, and we move to H. Changes inside (E, H)
+ * that cancelled out (a key created and deleted again) are still on their way on the watch:
+ * they are dropped as already passed, and (E, H) is reported as a resync (status 'resync' at E,
+ * 'in-sync' at H), so the cache treats it as a gap it resumes no client from. etcd's own watch
+ * progress notification is not used: before 3.4.31/3.5.13 (Debian has 3.4.23) it can report a
+ * revision ahead of events still queued for the watch, and trusting it loses those events.
  */
 import type { Datastore, WatchEvent, WatchHandle } from '@cattail/datastore';
 import { CompactedError } from '@cattail/datastore';
@@ -42,12 +48,15 @@ export interface WatcherStats {
   relists: number;
   events: number;
   corruptValues: number;
+  /** Revisions moved forward by `confirmRevision` (nothing under the prefix had changed). */
+  confirmations: number;
   revision: number;
   inSync: boolean;
 }
 
 const DEFAULT_RETRY_MS = [100, 500, 1000, 2000, 5000];
-const PROGRESS_REQUEST_MIN_INTERVAL_MS = 100;
+const CONFIRM_ATTEMPTS = 5;
+const CONFIRM_RETRY_MS = 100;
 
 function realDelay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -79,8 +88,8 @@ export class DatastoreWatcher {
   #inSync = false;
   #running: Promise<void> | undefined;
   #wake: (() => void) | undefined;
-  #progressAskedAt = -Infinity;
-  readonly #stats = { lists: 0, relists: 0, events: 0, corruptValues: 0 };
+  #probing = false;
+  readonly #stats = { lists: 0, relists: 0, events: 0, corruptValues: 0, confirmations: 0 };
 
   constructor(opts: DatastoreWatcherOptions) {
     this.#ds = opts.datastore;
@@ -108,14 +117,34 @@ export class DatastoreWatcher {
   }
 
   /**
-   * Asks the datastore to confirm the watch is current (at most one request per 100 ms); a
-   * no-op while not in sync or without a watch that supports it.
+   * Moves the revision to the store's when nothing under the prefix changed since ours (see the
+   * module comment), for a client waiting for `target`. One probe at a time; while changes are
+   * still arriving on the watch it probes again after them, a few times at most. A no-op while
+   * not in sync, and when the datastore cannot be probed.
    */
-  requestProgress(): void {
-    const now = performance.now();
-    if (!this.#inSync || now - this.#progressAskedAt < PROGRESS_REQUEST_MIN_INTERVAL_MS) return;
-    this.#progressAskedAt = now;
-    this.#watch?.requestProgress?.();
+  async confirmRevision(target: number): Promise<void> {
+    const probe = this.#ds.keysChangedSince;
+    if (probe === undefined || this.#probing) return;
+    this.#probing = true;
+    try {
+      for (let attempt = 0; attempt < CONFIRM_ATTEMPTS && this.#inSync && this.#revision < target; attempt++) {
+        if (attempt > 0) await this.#delay(CONFIRM_RETRY_MS, this.#abort.signal);
+        const from = this.#revision;
+        const p = await probe.call(this.#ds, this.#prefix, from);
+        // Only if nothing moved meanwhile: events may have arrived, or a relist begun.
+        if (!this.#inSync || this.#revision !== from || p.revision <= from) continue;
+        if (p.changed > 0 || p.keys !== this.#known.size) continue; // changes on their way
+        this.#stats.confirmations++;
+        this.#sink.onStatus('resync', from);
+        this.#revision = p.revision;
+        this.#sink.onUpdates([], p.revision);
+        this.#sink.onStatus('in-sync', p.revision);
+      }
+    } catch (err) {
+      this.#log.debug({ err }, 'confirming the revision failed');
+    } finally {
+      this.#probing = false;
+    }
   }
 
   async stop(): Promise<void> {
@@ -210,9 +239,6 @@ export class DatastoreWatcher {
         },
         onError: finish,
         onStatus: (state) => this.#log.info({ state }, 'datastore watch connection'),
-        onProgress: (revision) => {
-          if (!done) this.#onProgress(revision);
-        },
       });
       if (done) handle.close();
       else this.#watch = handle;
@@ -232,21 +258,15 @@ export class DatastoreWatcher {
     this.#sink.onUpdates(updates, revision);
   }
 
-  /** Everything up to `revision` has been delivered: carry the revision downstream. */
-  #onProgress(revision: number): void {
-    if (revision <= this.#revision) return;
-    this.#revision = revision;
-    this.#sink.onUpdates([], revision);
-  }
-
   #toUpdate(e: WatchEvent): KVUpdate | undefined {
-    const parsed = parseKey(e.key);
-    if (!parsed) return undefined;
+    // Every key under the prefix is known, parsed or not: `confirmRevision` compares counts.
     if (e.type === 'delete') {
       if (!this.#known.delete(e.key)) return undefined;
     } else {
       this.#known.set(e.key, e.revision);
     }
+    const parsed = parseKey(e.key);
+    if (!parsed) return undefined;
     const u: KVUpdate = { key: e.key, kind: parsed.kind.kind, name: parsed.name, revision: e.revision };
     if (parsed.namespace) u.namespace = parsed.namespace;
     if (e.type === 'put') {

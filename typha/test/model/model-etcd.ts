@@ -15,15 +15,14 @@
  *  - frozen: the watch is silent and a list hangs until the link is up again.
  *  - back up: each watch resumes from its next revision, or ends with CompactedError when that
  *    revision was compacted away (the caller relists), exactly what etcd answers.
- *  - `requestProgress` on a watch: once it has delivered everything and the link is up, an
- *    `onProgress` at the store's revision, which also counts writes outside the prefix (as
- *    etcd's progress notification).
+ *  - `keysChangedSince`: the keys under the prefix modified after a revision, and how many
+ *    keys there are, read at the current revision (fails unless the link is up).
  *
  * Compaction at revision C forgets history below C: a watch from a revision < C fails. The
  * model keeps its own full history anyway; only the views obey compaction.
  */
 import type { Resource } from '@cattail/api';
-import { CompactedError, UnavailableError, type Datastore, type RawListResult, type WatchEvent, type WatchHandle, type WatchSink } from '@cattail/datastore';
+import { CompactedError, UnavailableError, type Datastore, type PrefixProbe, type RawListResult, type WatchEvent, type WatchHandle, type WatchSink } from '@cattail/datastore';
 
 /** The real etcd client's request deadline (10 s), scaled to the model's pace. */
 const FROZEN_REQUEST_TIMEOUT_MS = 50;
@@ -44,7 +43,6 @@ interface ModelWatch {
   /** The next revision this watch delivers. */
   next: number;
   closed: boolean;
-  progressAsked: boolean;
 }
 
 export class ModelEtcd {
@@ -141,7 +139,7 @@ export class ModelEtcd {
 }
 
 /** One replica's view of the model: the `Datastore` its watcher uses. */
-export class ModelLink implements Pick<Datastore, 'listPrefix' | 'watchPrefix' | 'close'> {
+export class ModelLink implements Pick<Datastore, 'listPrefix' | 'watchPrefix' | 'keysChangedSince' | 'close'> {
   readonly name: string;
   readonly #etcd: ModelEtcd;
   #mode: LinkMode = 'up';
@@ -187,7 +185,7 @@ export class ModelLink implements Pick<Datastore, 'listPrefix' | 'watchPrefix' |
   }
 
   watchPrefix(prefix: string, fromRevision: number, sink: WatchSink): WatchHandle {
-    const w: ModelWatch = { link: this, prefix, sink, next: fromRevision, closed: false, progressAsked: false };
+    const w: ModelWatch = { link: this, prefix, sink, next: fromRevision, closed: false };
     this.#watches.add(w);
     this.pump();
     return {
@@ -195,11 +193,14 @@ export class ModelLink implements Pick<Datastore, 'listPrefix' | 'watchPrefix' |
         w.closed = true;
         this.#watches.delete(w);
       },
-      requestProgress: () => {
-        w.progressAsked = true;
-        this.pump();
-      },
     };
+  }
+
+  async keysChangedSince(prefix: string, revision: number): Promise<PrefixProbe> {
+    await Promise.resolve();
+    if (this.#mode !== 'up') throw new UnavailableError(`model link ${this.name} is ${this.#mode}`);
+    const { entries } = this.#etcd.list(prefix);
+    return { revision: this.#etcd.revision, changed: entries.filter((e) => e.revision > revision).length, keys: entries.length };
   }
 
   async close(): Promise<void> {
@@ -232,11 +233,6 @@ export class ModelLink implements Pick<Datastore, 'listPrefix' | 'watchPrefix' |
       w.sink.onEvents([e], e.revision);
     }
     // Revisions outside the prefix advance the watch too (etcd reports them only in headers).
-    if (w.closed) return;
-    if (this.#etcd.revision >= w.next) w.next = this.#etcd.revision + 1;
-    if (w.progressAsked) {
-      w.progressAsked = false;
-      w.sink.onProgress?.(this.#etcd.revision);
-    }
+    if (!w.closed && this.#etcd.revision >= w.next) w.next = this.#etcd.revision + 1;
   }
 }

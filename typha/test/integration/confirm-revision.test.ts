@@ -1,8 +1,9 @@
 // A replica whose watch has seen no change for a while stands at the revision of the last
 // change under /calico/, while etcd's revision keeps moving with writes elsewhere (replica
 // registrations, Felix status). A client in sync on a replica that listed later is "ahead" of
-// it by those revisions only. The replica asks etcd for watch progress and serves the client at
-// once, instead of waiting out its resume wait and handing it off as if it were behind.
+// it by those revisions only. The replica confirms against etcd that nothing under /calico/
+// changed since its revision, moves to etcd's, and serves the client at once, instead of
+// waiting out its resume wait and handing it off as if it were behind.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdDatastore, etcd as etcdApi } from '@cattail/datastore';
@@ -53,7 +54,7 @@ async function until(pred: () => boolean, what: string, ms = 20_000): Promise<vo
 
 const revisionOf = (d: TyphaDaemon) => (d.status() as { revision: number }).revision;
 
-test('a client ahead only by writes outside /calico/ is served at once, after a watch progress answer', async () => {
+test('a client ahead only by writes outside /calico/ is served at once, after the replica confirms its revision', async () => {
   await ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.9.0.0/16' } });
   const a = await replica('replica-a');
   // etcd moves on outside /calico/; A's watch sees nothing of it.
@@ -89,9 +90,10 @@ test('a client ahead only by writes outside /calico/ is served at once, after a 
     const waited = Date.now() - started;
     assert.ok(waited < 20_000, `served in ${waited} ms, far below the 60 s resume wait`);
     assert.ok(client.revision >= floor, 'never below where it was');
-    assert.ok(revisionOf(a.daemon) >= floor, 'A moved its revision forward on the progress answer');
+    assert.ok(revisionOf(a.daemon) >= floor, 'A moved its revision forward');
     assert.equal(statuses.filter((s) => s.detail.code === 4012).length, 0, 'no ReplicaBehind hand-off');
     assert.deepEqual(client.snapshot().map((u) => u.name), ['p']);
+    assert.equal((a.daemon.status() as { watcher: { confirmations: number } }).watcher.confirmations, 1);
   } finally {
     await client.close();
     await a.daemon.stop();
