@@ -92,3 +92,17 @@ test('delete refuses ClusterInformation, and needs a name', async (t) => {
   assert.equal(noName.code, 1);
   assert.equal(noName.stderr, 'No resources specified\n');
 });
+
+test('delete -f of input over a limit deletes nothing', async (t) => {
+  const h = await CliHarness.create(t);
+  h.ds.seed(pool('pool-a'));
+  const deep = `${IPPOOL_A}---\nx: ${'['.repeat(101)}${']'.repeat(101)}\n`;
+  const r = await h.run(['delete', '-f', '-'], { stdin: deep });
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stderr,
+    'Failed to execute command:\n<stdin>: document 2: line 10, column 103: nested more than 100 levels deep, over the limit\n',
+  );
+  assert.equal(h.ds.writes.length, 0);
+  assert.equal(h.connects, 0);
+});

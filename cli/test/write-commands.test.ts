@@ -254,3 +254,45 @@ test('apply without -f is a usage error', async (t) => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^--filename is required\n\nUsage:\n {2}cattail apply --filename=<FILENAME>/);
 });
+
+test('input over a limit is one problem naming the file, the document, the limit and the value; nothing is written', async (t) => {
+  const h = await CliHarness.create(t);
+  const labels = Array.from({ length: 10_001 }, (_, i) => `    k${i}: v\n`).join('');
+  await h.file('labels.yaml', `${IPPOOL_A}---\n${IPPOOL_B.replace('  name: pool-b\n', `  name: pool-b\n  labels:\n${labels}`)}`);
+  const r = await h.run(['apply', '-f', 'labels.yaml']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, '');
+  assert.equal(
+    r.stderr,
+    'labels.yaml: document 2: line 10015, column 5: a mapping with more than 10000 keys, over the limit per mapping\n' +
+      'Failed to apply resources: 1 problem(s) in the input; nothing was written\n',
+  );
+  assert.equal(h.connects, 0, 'the datastore is not even opened');
+
+  const big = await h.run(['apply', '-f', '-'], { stdin: `${IPPOOL_A}#${'x'.repeat(3 * 1024 * 1024)}\n` });
+  assert.equal(big.code, 1);
+  assert.match(big.stderr, /^<stdin>: more than 3145728 bytes, over the limit of 3 MiB \(3145728 bytes\) for one file or stdin; split it into several files in a directory\nFailed to apply resources: 1 problem\(s\) in the input; nothing was written\n$/);
+
+  const nets = Array.from({ length: 70_000 }, (_, i) => `    - 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}/32\n`).join('');
+  const stored = await h.run(['create', '-f', '-'], {
+    stdin: `${IPPOOL_A}---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata:\n  name: big\nspec:\n  nets:\n${nets}`,
+  });
+  assert.equal(stored.code, 1);
+  assert.match(stored.stderr, /^<stdin>: document 2: GlobalNetworkSet\(big\): \d+ bytes as stored, over the limit of 1 MiB \(1048576 bytes\) for one resource\n/);
+  assert.equal(h.ds.writes.length, 0);
+  assert.equal(h.connects, 0);
+});
+
+test('a signal while the input is parsed stops the command with nothing written', async (t) => {
+  const h = await CliHarness.create(t);
+  // Thousands of documents: seconds of parsing, so the signal lands in the middle of it.
+  const docs = Array.from({ length: 5000 }, (_, i) => IPPOOL_A.replace('pool-a', `p${i}`)).join('---\n');
+  const controller = new AbortController();
+  setImmediate(() => controller.abort('SIGTERM')); // runs at the loader's first pause
+  const r = await h.run(['apply', '-f', '-'], { stdin: docs, signal: controller.signal });
+  assert.equal(r.code, 143);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, 'interrupted by SIGTERM: nothing was written\n');
+  assert.equal(h.connects, 0);
+  assert.equal(h.ds.writes.length, 0);
+});

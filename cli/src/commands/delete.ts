@@ -5,15 +5,16 @@
  * already gone counts as deleted. A file's documents only need to say which resource they are
  * (a resource that fails today's validation can still be deleted); a resourceVersion in the file
  * makes its delete conditional.
+ *
+ * A SIGINT/SIGTERM while the file is read stops the command with nothing deleted.
  */
 import { findKind, type ResourceRef } from '@cattail/api';
 import { failureMessage, singleKindOf, successLine } from '../calico-messages.js';
 import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, type Command, type CommandContext } from '../command.js';
-import { CliError, CommandFailedError, UsageError } from '../errors.js';
+import { CliError, CommandFailedError, InterruptedError, interruptedBy, UsageError } from '../errors.js';
 import { writeLine } from '../io.js';
+import { readManifests } from '../manifest-input.js';
 import { deleteResource, hasCode } from '../resource-actions.js';
-import { loadResources } from '../resource-loader.js';
-import { readSources } from '../source-reader.js';
 import { FILENAME_FLAG, NAMESPACE_FLAG, RECURSIVE_FLAG, SKIP_NOT_EXISTS_FLAG } from './common-flags.js';
 
 interface Target {
@@ -46,8 +47,9 @@ async function runDelete(ctx: CommandContext): Promise<number> {
   let fromFile = false;
   if (filename !== undefined) {
     fromFile = true;
-    const sources = await readSources(filename, { cwd: ctx.cwd, stdin: ctx.stdin, recursive: args.bool('recursive'), signal: ctx.signal });
-    const loaded = loadResources(sources, { mode: 'identify', namespace });
+    const loaded = await readManifests(ctx, filename, 'identify').catch((err: unknown) => {
+      throw err instanceof InterruptedError ? interruptedBy(ctx.signal, 'nothing was deleted') : err;
+    });
     if (loaded.problems.length) throw new CommandFailedError(`Failed to execute command:\n${loaded.problems.join('\n')}`);
     targets = loaded.resources.map(({ resource: r }) => {
       const ref: ResourceRef = { kind: r.kind, name: r.metadata.name };

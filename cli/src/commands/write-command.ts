@@ -1,12 +1,16 @@
 /**
  * apply, create and replace share one flow; each is this factory with its verb:
  *
- *   read -f sources ─▶ load + validate EVERY document ─▶ any problem? print all, exit 1, write
- *   nothing (the datastore is not even opened) ─▶ else write in file order ─▶ calicoctl summary
+ *   read -f sources ─▶ load + validate EVERY document, within the input limits ─▶ any problem?
+ *   print all, exit 1, write nothing (the datastore is not even opened) ─▶ else write in file
+ *   order ─▶ calicoctl summary
  *
  * Once writing starts, calicoctl's batch rules hold: apply and create carry on past a failed
  * resource and report all failures at the end; replace stops at the first. A datastore that
  * stops answering ends the batch at once (after saying how far it got).
+ *
+ * A SIGINT/SIGTERM while the input is read or loaded stops the command with nothing written
+ * (loading is interruptible, see pacer.ts); exit 130 or 143.
  */
 import { refOf, type Resource } from '@cattail/api';
 import type { Datastore } from '@cattail/datastore';
@@ -20,11 +24,10 @@ import {
   type WriteVerb,
 } from '../calico-messages.js';
 import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, type Command, type CommandContext } from '../command.js';
-import { CliError, CommandFailedError, UsageError } from '../errors.js';
+import { CliError, CommandFailedError, InterruptedError, interruptedBy, UsageError } from '../errors.js';
 import { writeLine } from '../io.js';
+import { readManifests } from '../manifest-input.js';
 import { applyResource, createResource, hasCode, replaceResource } from '../resource-actions.js';
-import { loadResources } from '../resource-loader.js';
-import { readSources } from '../source-reader.js';
 import { FILENAME_FLAG, NAMESPACE_FLAG, RECURSIVE_FLAG } from './common-flags.js';
 
 type WriteAction = (ds: Datastore, res: Resource) => Promise<Resource>;
@@ -68,8 +71,9 @@ async function runWrite(ctx: CommandContext, verb: Exclude<WriteVerb, 'delete'>)
   if (filename === undefined) throw new UsageError('--filename is required');
   if (args.positionals.length) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
 
-  const sources = await readSources(filename, { cwd: ctx.cwd, stdin: ctx.stdin, recursive: args.bool('recursive'), signal: ctx.signal });
-  const { resources, problems } = loadResources(sources, { mode: 'validate', namespace: args.string('namespace') });
+  const { resources, problems } = await readManifests(ctx, filename, 'validate').catch((err: unknown) => {
+    throw err instanceof InterruptedError ? interruptedBy(ctx.signal, 'nothing was written') : err;
+  });
   if (problems.length) {
     for (const p of problems) writeLine(ctx.stderr, p);
     throw new CommandFailedError(
