@@ -283,6 +283,54 @@ test('input over a limit is one problem naming the file, the document, the limit
   assert.equal(h.connects, 0);
 });
 
+test('SIGTERM during the writes finishes the resource in flight, starts no other, and reports each resource', async (t) => {
+  const h = await CliHarness.create(t);
+  const controller = new AbortController();
+  h.ds.beforeCall = (op, ref) => {
+    // The signal arrives while pool-b's create is on its way: it must still be written.
+    if (op === 'create' && ref?.name === 'pool-b') controller.abort('SIGTERM');
+  };
+  const c = IPPOOL_B.replace('pool-b', 'pool-c').replace('10.2.0.0/16', '10.3.0.0/16');
+  const r = await h.run(['apply', '-f', '-'], { stdin: `${IPPOOL_A}---\n${IPPOOL_B}---\n${c}`, signal: controller.signal });
+  assert.equal(r.code, 143);
+  assert.equal(r.stdout, '');
+  assert.equal(
+    r.stderr,
+    [
+      '<stdin>: document 1: IPPool(pool-a): applied',
+      '<stdin>: document 2: IPPool(pool-b): applied',
+      '<stdin>: document 3: IPPool(pool-c): not applied (interrupted)',
+      'interrupted by SIGTERM: 2 of 3 resource(s) applied, 1 not applied',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(h.ds.writes.map((w) => `${w.op} ${w.ref.name}`), ['create pool-a', 'create pool-b']);
+});
+
+test('SIGINT while apply reads a resource to replace it: nothing of that resource is written', async (t) => {
+  const h = await CliHarness.create(t);
+  h.ds.seed({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'pool-b' }, spec: { cidr: '10.2.0.0/16' } });
+  const controller = new AbortController();
+  h.ds.beforeCall = (op, ref) => {
+    if (op === 'get' && ref?.name === 'pool-b') {
+      controller.abort('SIGINT');
+      return new Promise(() => undefined); // a read that would never answer: the signal cuts it short
+    }
+    return undefined;
+  };
+  const create = await h.run(['create', '-f', '-'], { stdin: `${IPPOOL_A}---\n${IPPOOL_B}` });
+  assert.equal(create.code, 1, 'pool-b exists; create fails on it and writes pool-a');
+  h.ds.writes.length = 0;
+  const r = await h.run(['apply', '-f', '-'], { stdin: `${IPPOOL_A}---\n${IPPOOL_B}`, signal: controller.signal });
+  assert.equal(r.code, 130);
+  assert.deepEqual(r.stderr.trimEnd().split('\n'), [
+    '<stdin>: document 1: IPPool(pool-a): applied',
+    '<stdin>: document 2: IPPool(pool-b): not applied (interrupted)',
+    'interrupted by SIGINT: 1 of 2 resource(s) applied, 1 not applied',
+  ]);
+  assert.deepEqual(h.ds.writes.map((w) => `${w.op} ${w.ref.name}`), ['update pool-a']);
+});
+
 test('a signal while the input is parsed stops the command with nothing written', async (t) => {
   const h = await CliHarness.create(t);
   // Thousands of documents: seconds of parsing, so the signal lands in the middle of it.
