@@ -194,3 +194,10 @@ test('validateResource survives garbage of every shape without throwing', () => 
     }
   }
 });
+
+test('checkResource reports every bad item of a very long list without overflowing the stack', () => {
+  const nets = Array.from({ length: 200_000 }, () => 1);
+  const r = checkResource({ apiVersion: V3, kind: 'GlobalNetworkSet', metadata: { name: 'many' }, spec: { nets } });
+  assert.equal(r.ok, false);
+  assert.ok(!r.ok && r.issues.length >= 200_000, 'one issue per item');
+});

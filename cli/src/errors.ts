@@ -5,7 +5,8 @@
  *
  * Exit codes follow calicoctl: 1 for every failure (bad usage, invalid input, datastore error).
  * The exceptions are documented where they are made (`selector test` uses 2 for input it could
- * not evaluate, so scripts can tell "false" from "broken"), and 130 for an interrupted command.
+ * not evaluate, so scripts can tell "false" from "broken"), and 130 (SIGINT) or 143 (SIGTERM)
+ * for an interrupted command.
  */
 
 export class CliError extends Error {
@@ -64,10 +65,40 @@ export class DatastoreConfigError extends CliError {
   }
 }
 
-/** SIGINT/SIGTERM arrived while a command was waiting. */
+/** The conventional exit codes of a process stopped by a signal: 128 + the signal's number. */
+export const SIGNAL_EXIT_CODES: Readonly<Record<string, number>> = Object.freeze({ SIGINT: 130, SIGTERM: 143 });
+
+/**
+ * SIGINT/SIGTERM arrived while a command was working. The exit code is the signal's (130 for
+ * SIGINT, 143 for SIGTERM; 130 when the abort did not say which signal). `detail`, after the
+ * signal, says what the command had done by then.
+ */
 export class InterruptedError extends CliError {
-  constructor() {
-    super('CLI_INTERRUPTED', 'interrupted', 130);
+  readonly signalName: string | undefined;
+  constructor(signalName?: string, detail?: string) {
+    const what = signalName ? `interrupted by ${signalName}` : 'interrupted';
+    super('CLI_INTERRUPTED', detail ? `${what}: ${detail}` : what, exitCodeOf(signalName));
+    this.signalName = signalName;
+  }
+}
+
+/** The InterruptedError for an aborted signal: main.ts aborts with the signal's name as reason. */
+export function interruptedBy(signal: AbortSignal | undefined, detail?: string): InterruptedError {
+  const reason: unknown = signal?.reason;
+  return new InterruptedError(typeof reason === 'string' && reason in SIGNAL_EXIT_CODES ? reason : undefined, detail);
+}
+
+function exitCodeOf(signalName: string | undefined): number {
+  return (signalName && SIGNAL_EXIT_CODES[signalName]) || 130;
+}
+
+/**
+ * The input is over one of the bounds of input-limits.ts. The message is the complete line: the
+ * file, where in it, the limit and the value.
+ */
+export class InputLimitError extends CliError {
+  constructor(message: string) {
+    super('CLI_INPUT_LIMIT', message);
   }
 }
 

@@ -5,7 +5,13 @@
  *   call ──▶ inner datastore ──▶ answer in time ─────────────▶ result / its own error
  *                             └─▶ no answer in `timeoutMs` ──▶ DatastoreUnreachableError
  *                             └─▶ UNAVAILABLE-style error ───▶ DatastoreUnreachableError
- *                             └─▶ SIGINT/SIGTERM ────────────▶ InterruptedError
+ *                             └─▶ SIGINT/SIGTERM ────────────▶ InterruptedError (reads only)
+ *
+ * A signal never lets a call start, but it only cuts short a read. A write already sent
+ * (create, update, delete) is waited for, within the same timeout: abandoning it would not
+ * unsend it, only leave the CLI unable to say whether it happened. So a command stopped by a
+ * signal knows the state of every resource it touched (interrupted-batch.ts). A second signal
+ * does not wait (main.ts exits at once).
  *
  * Errors that are answers (not found, already exists, conflict) pass through untouched: the
  * commands turn those into calicoctl's messages. Watches are long-lived by nature and are
@@ -13,12 +19,25 @@
  */
 import type { Resource, ResourceRef } from '@cattail/api';
 import type { Datastore, DeleteOptions, ListOptions, ListResult, RawListResult, WatchHandle, WatchSink } from '@cattail/datastore';
-import { DatastoreUnreachableError, firstLine, InterruptedError } from './errors.js';
+import { DatastoreUnreachableError, firstLine, interruptedBy } from './errors.js';
 
 /** Error codes (ours and the etcd client's) that mean "nobody answered", checked along `cause`. */
 const UNREACHABLE_CODES = new Set(['DATASTORE_UNAVAILABLE', 'ETCD_UNAVAILABLE', 'ETCD_TIMEOUT', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH']);
 
 const CLOSE_TIMEOUT_MS = 1000;
+
+interface BoundOptions {
+  /** Default: the session's request timeout. */
+  timeoutMs?: number;
+  /**
+   * What SIGINT/SIGTERM does to the call. `interrupt` (reads, the default): refused, or cut
+   * short. `wait` (writes): refused if not sent yet, else its answer is awaited. `ignore`
+   * (close): runs anyway, so the client is closed after a signal too.
+   */
+  onSignal?: 'interrupt' | 'wait' | 'ignore';
+}
+
+const WRITE: BoundOptions = { onSignal: 'wait' };
 
 export interface GuardOptions {
   endpoints: readonly string[];
@@ -52,15 +71,15 @@ export class GuardedDatastore implements Datastore {
   }
 
   create(res: Resource): Promise<Resource> {
-    return this.#bound(() => this.#inner.create(res));
+    return this.#bound(() => this.#inner.create(res), WRITE);
   }
 
   update(res: Resource): Promise<Resource> {
-    return this.#bound(() => this.#inner.update(res));
+    return this.#bound(() => this.#inner.update(res), WRITE);
   }
 
   delete(ref: ResourceRef, opts?: DeleteOptions): Promise<Resource> {
-    return this.#bound(() => this.#inner.delete(ref, opts));
+    return this.#bound(() => this.#inner.delete(ref, opts), WRITE);
   }
 
   listPrefix(prefix?: string): Promise<RawListResult> {
@@ -71,37 +90,43 @@ export class GuardedDatastore implements Datastore {
     return this.#inner.watchPrefix(prefix, fromRevision, sink);
   }
 
-    /**
+  /**
    * Closing is best effort and briefly bounded: the command's result is already printed, and a
    * client stuck on a dead endpoint must not add another full timeout to a failed command.
    */
   async close(): Promise<void> {
     try {
-      await this.#bound(() => this.#inner.close(), Math.min(this.#opts.timeoutMs, CLOSE_TIMEOUT_MS));
+      await this.#bound(() => this.#inner.close(), {
+        timeoutMs: Math.min(this.#opts.timeoutMs, CLOSE_TIMEOUT_MS),
+        onSignal: 'ignore',
+      });
     } catch {
       // Nothing useful to tell the user after the command's own result.
     }
   }
 
-  #bound<T>(call: () => Promise<T>, timeoutMs = this.#opts.timeoutMs): Promise<T> {
+  #bound<T>(call: () => Promise<T>, opts: BoundOptions = {}): Promise<T> {
     const { endpoints, signal } = this.#opts;
-    if (signal?.aborted) return Promise.reject(new InterruptedError());
+    const timeoutMs = opts.timeoutMs ?? this.#opts.timeoutMs;
+    const onSignal = opts.onSignal ?? 'interrupt';
+    const interruptible = onSignal === 'interrupt';
+    if (signal?.aborted && onSignal !== 'ignore') return Promise.reject(interruptedBy(signal));
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const finish = (): boolean => {
         if (settled) return false;
         settled = true;
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        if (interruptible) signal?.removeEventListener('abort', onAbort);
         return true;
       };
       const onAbort = (): void => {
-        if (finish()) reject(new InterruptedError());
+        if (finish()) reject(interruptedBy(signal));
       };
       const timer = setTimeout(() => {
         if (finish()) reject(new DatastoreUnreachableError(endpoints, `no answer within ${formatMs(timeoutMs)}`));
       }, timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (interruptible) signal?.addEventListener('abort', onAbort, { once: true });
       let pending: Promise<T>;
       try {
         pending = call();

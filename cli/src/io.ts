@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { DatastoreFactory } from './datastore-config.js';
-import { InterruptedError } from './errors.js';
+import { interruptedBy } from './errors.js';
 
 /** Where a command's output goes. Commands write whole lines; nothing else prints. */
 export interface Writer {
@@ -44,35 +44,56 @@ export function writeLine(w: Writer, line = ''): void {
   w.write(`${line}\n`);
 }
 
+/** What `readBounded` got: the text, or how many bytes it had read when it passed the cap. */
+export type BoundedRead = { readonly text: string } | { readonly overBytes: number };
+
 /**
- * Reads a stream or string to the end, as UTF-8. An abort (Ctrl-C while waiting on a terminal
- * for `-f -`) ends the wait with InterruptedError instead of needing a second Ctrl-C.
+ * Reads a stream or string to its end as UTF-8, but never more than `maxBytes`: once the bytes
+ * read pass the cap it stops reading (the stream is closed) and says how many it had, so an
+ * endless or huge input costs at most one chunk past the cap. An abort (Ctrl-C while waiting on
+ * a terminal for `-f -`) ends the wait with InterruptedError instead of needing a second Ctrl-C.
  */
-export async function readAll(
+export async function readBounded(
   input: string | AsyncIterable<string | Uint8Array> | undefined,
+  maxBytes: number,
   signal?: AbortSignal,
-): Promise<string> {
-  if (input === undefined) return '';
-  if (typeof input === 'string') return input;
-  if (signal?.aborted) throw new InterruptedError();
+): Promise<BoundedRead> {
+  if (input === undefined) return { text: '' };
+  if (typeof input === 'string') {
+    const bytes = Buffer.byteLength(input);
+    return bytes > maxBytes ? { overBytes: bytes } : { text: input };
+  }
+  if (signal?.aborted) throw interruptedBy(signal);
   const it = input[Symbol.asyncIterator]();
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new InterruptedError());
+    onAbort = () => reject(interruptedBy(signal));
     signal?.addEventListener('abort', onAbort, { once: true });
   });
   aborted.catch(() => undefined);
   const decoder = new TextDecoder('utf-8');
-  let text = '';
+  const parts: string[] = [];
+  let bytes = 0;
   try {
     for (;;) {
       const step = await Promise.race([it.next(), aborted]);
       if (step.done) break;
-      text += typeof step.value === 'string' ? step.value : decoder.decode(step.value, { stream: true });
+      const chunk = step.value;
+      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+      if (bytes > maxBytes) {
+        await it.return?.(); // we will not read the rest: close the source
+        return { overBytes: bytes };
+      }
+      parts.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
     }
+  } catch (err) {
+    // Aborted while a read is pending. A stream's iterator queues return() behind that read,
+    // which may never come (a terminal, an idle pipe): ask it to stop, but do not wait.
+    void Promise.resolve(it.return?.()).catch(() => undefined);
+    throw err;
   } finally {
     if (onAbort) signal?.removeEventListener('abort', onAbort);
-    if (signal?.aborted) await it.return?.();
   }
-  return text + decoder.decode();
+  parts.push(decoder.decode());
+  return { text: parts.join('') };
 }

@@ -1,19 +1,20 @@
 /**
  * The process entry of `cattail` (bin/cattail.js calls `main()`): binds `run()` to the real
  * process — argv, stdio, environment, a pino logger on stderr — turns the first SIGINT/SIGTERM
- * into an abort the running command sees (a second one exits at once), and ends the process
- * with the command's exit code. Everything else lives in run.ts and below.
+ * into an abort the running command sees (its reason is the signal's name, so the command exits
+ * 130 or 143), and ends the process with the command's exit code. A second signal exits at once
+ * with that signal's code, without waiting for a write in flight. Everything else lives in
+ * run.ts and below.
  */
 import pino from 'pino';
+import { SIGNAL_EXIT_CODES } from './errors.js';
 import { run } from './run.js';
-
-const SIGNAL_EXIT: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<never> {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted) process.exit(SIGNAL_EXIT[signal] ?? 1);
-    controller.abort();
+    if (controller.signal.aborted) process.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
+    controller.abort(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -2,21 +2,37 @@
  * Turns the text of `-f` sources into resources, checking ALL of them before anything is
  * written: the caller gets either resources or a list of problems, never a half-good batch.
  *
- *   source text ─ parseAllDocuments (YAML 1.2; JSON is YAML) ─▶ documents
- *     ─ expand `kind: List`, `kind: <Kind>List` and top-level arrays ─▶ candidates
- *     ─ namespace rules (calicoctl's handleNamespace) ─▶ checkResource (strict decode, defaults,
- *       validation) ─▶ resources | problems
+ *   source text ─ parseDocuments (YAML 1.2; JSON is YAML; within the input limits) ─▶ documents
+ *     ─ expand `kind: List`, `kind: <Kind>List` and top-level arrays ─▶ candidates (counted
+ *       against the documents limit) ─ namespace rules (calicoctl's handleNamespace) ─▶
+ *       checkResource (strict decode, defaults, validation) and the stored size ─▶ resources |
+ *       problems
  *
  * Every problem is one line: `<file>: document <n>: <Kind(ns/name)>: <path>: <reason>`, with
  * documents counted from 1 in file order (a List item adds `, item <i>`, also from 1), and YAML
- * syntax errors as `<file>: document <n>: line <l>, column <c>: <reason>`.
+ * syntax errors and input limits as `<file>: document <n>: line <l>, column <c>: <reason>`.
+ *
+ * Loading is CPU-bound for seconds on the largest inputs, so it paces itself (pacer.ts): a
+ * SIGINT/SIGTERM stops it with InterruptedError within a few tens of milliseconds.
  *
  * `identify` mode (delete -f, get -f) only needs to know WHICH resource a document names, so it
  * checks apiVersion, kind and name and skips full validation: a resource that later rules reject
  * must still be deletable by the file that created it.
  */
-import { API_VERSION, checkResource, describeRef, findKind, isPlainObject, type KindInfo, type Resource } from '@cattail/api';
-import { parseAllDocuments } from 'yaml';
+import {
+  API_VERSION,
+  checkResource,
+  describeRef,
+  encodeValue,
+  findKind,
+  isPlainObject,
+  refOf,
+  type KindInfo,
+  type Resource,
+} from '@cattail/api';
+import { parseDocuments, tooManyDocuments } from './document-parser.js';
+import { formatBytes, INPUT_LIMITS, type InputLimits } from './input-limits.js';
+import { Pacer } from './pacer.js';
 import type { Source } from './source-reader.js';
 
 export interface LoadedResource {
@@ -34,7 +50,11 @@ export interface LoadResult {
 export interface LoadOptions {
   mode: 'validate' | 'identify';
   /** -n: fills in namespaced resources that have none, and must agree with those that do. */
-  namespace?: string;
+  namespace?: string | undefined;
+  /** Defaults to INPUT_LIMITS. */
+  limits?: InputLimits;
+  /** Aborted on SIGINT/SIGTERM: loading stops with InterruptedError. */
+  signal?: AbortSignal;
 }
 
 interface Candidate {
@@ -42,61 +62,60 @@ interface Candidate {
   origin: string;
 }
 
-export function loadResources(sources: readonly Source[], opts: LoadOptions): LoadResult {
+export async function loadResources(sources: readonly Source[], opts: LoadOptions): Promise<LoadResult> {
+  const limits = opts.limits ?? INPUT_LIMITS;
+  const pacer = new Pacer(opts.signal);
   const resources: LoadedResource[] = [];
   const problems: string[] = [];
   for (const source of sources) {
-    const entries = parseSource(source);
+    pacer.check();
+    const entries = await parseSource(source, limits, pacer);
     if (entries.length === 0) problems.push(`No resources specified in file ${source.name}`);
     // In document order, so the problems read top to bottom like the file.
     for (const entry of entries) {
+      if (pacer.due()) await pacer.pause();
       if ('problems' in entry) {
-        problems.push(...entry.problems);
+        append(problems, entry.problems);
         continue;
       }
-      const r = opts.mode === 'validate' ? validateCandidate(entry, opts.namespace) : identifyCandidate(entry, opts.namespace);
+      const r =
+        opts.mode === 'validate' ? validateCandidate(entry, opts.namespace, limits) : identifyCandidate(entry, opts.namespace);
       if ('resource' in r) resources.push({ resource: r.resource, origin: entry.origin });
-      else problems.push(...r.problems);
+      else append(problems, r.problems);
     }
   }
+  pacer.check();
   return { resources, problems };
 }
 
 /** A document (or List item) to check, or the problems that stopped it being one. */
-type Entry = Candidate | { problems: string[] };
+type Entry = Candidate | { problems: readonly string[] };
 
-function parseSource(source: Source): Entry[] {
+async function parseSource(source: Source, limits: InputLimits, pacer: Pacer): Promise<Entry[]> {
   const out: Entry[] = [];
-  const docs = parseAllDocuments(source.text, { uniqueKeys: true });
-  docs.forEach((doc, i) => {
-    const origin = `${source.name}: document ${i + 1}`;
-    if (doc.errors.length) {
-      out.push({
-        problems: doc.errors.map((e) => {
-          const pos = e.linePos?.[0];
-          const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
-          return `${origin}: ${where}${shortYamlMessage(e.message)}`;
-        }),
-      });
-      return;
+  let candidates = 0;
+  for (const doc of await parseDocuments(source, limits, pacer)) {
+    if ('problems' in doc) {
+      out.push({ problems: doc.problems });
+      continue;
     }
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: 1000 });
-    } catch (err) {
-      out.push({ problems: [`${origin}: ${(err as Error).message}`] });
-      return;
+    if (doc.value === null) continue; // an empty document, e.g. after a trailing `---`
+    const entries = expand(doc.value, doc.origin);
+    candidates += entries.length;
+    if (candidates > limits.documents) {
+      // The first entry past the limit, by its origin (an item of a List, usually).
+      const first = entries[entries.length - (candidates - limits.documents)]!;
+      out.push({ problems: [tooManyDocuments('origin' in first ? first.origin : doc.origin, limits)] });
+      break;
     }
-    if (value === null || value === undefined) return; // an empty document, e.g. after a trailing `---`
-    out.push(...expand(value, origin));
-  });
+    append(out, entries);
+  }
   return out;
 }
 
-/** The yaml library appends " at line L, column C:" and a source excerpt; we print the position ourselves. */
-function shortYamlMessage(message: string): string {
-  const at = message.search(/ at line \d+, column \d+/);
-  return at === -1 ? message.split('\n')[0]! : message.slice(0, at);
+/** `target.push(...items)` for lists of any length (a spread of 200,000 overflows the stack). */
+function append<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
 }
 
 function expand(value: unknown, origin: string): Entry[] {
@@ -131,10 +150,16 @@ interface Issue {
   message: string;
 }
 
-function validateCandidate(c: Candidate, cliNamespace: string | undefined): Checked {
+function validateCandidate(c: Candidate, cliNamespace: string | undefined, limits: InputLimits): Checked {
   const { value, issues: nsIssues } = applyNamespace(c.value, cliNamespace);
   const result = checkResource(value);
-  if (result.ok && nsIssues.length === 0) return { resource: result.resource };
+  if (result.ok && nsIssues.length === 0) {
+    // What etcd would be sent: a resource it refuses must not fail in the middle of a batch.
+    const bytes = Buffer.byteLength(encodeValue(result.resource));
+    if (bytes <= limits.resourceBytes) return { resource: result.resource };
+    const message = `${bytes} bytes as stored, over the limit of ${formatBytes(limits.resourceBytes)} for one resource`;
+    return { problems: [formatProblem(c.origin, describeRef(refOf(result.resource)), { path: '', message })] };
+  }
   // The validator says `document` when it could not decode the object; the raw kind and name still help find it.
   const ref = result.ok || result.ref === 'document' ? describeRaw(value) : result.ref;
   const nsPaths = new Set(nsIssues.map((i) => i.path));

@@ -121,6 +121,9 @@ export async function run(argv: readonly string[], options: RunOptions, commands
     endpoints: session.endpoints,
     datastore: () => session.open(),
   };
+  // What a person reading `-l debug` (or a test) needs to know: the signal was seen.
+  const onAbort = (): void => logger.debug({ signal: options.signal?.reason }, 'interrupt received; stopping');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     return await cmd.run(ctx);
   } catch (err) {
@@ -131,6 +134,7 @@ export async function run(argv: readonly string[], options: RunOptions, commands
     }
     return internalError(options, logger, err);
   } finally {
+    options.signal?.removeEventListener('abort', onAbort);
     await session.close();
   }
 }

@@ -92,3 +92,37 @@ test('delete refuses ClusterInformation, and needs a name', async (t) => {
   assert.equal(noName.code, 1);
   assert.equal(noName.stderr, 'No resources specified\n');
 });
+
+test('SIGINT during the deletes finishes the one in flight, starts no other, and reports each', async (t) => {
+  const h = await CliHarness.create(t);
+  for (const name of ['pool-a', 'pool-b', 'pool-c']) h.ds.seed(pool(name));
+  const controller = new AbortController();
+  h.ds.beforeCall = (op, ref) => {
+    if (op === 'delete' && ref?.name === 'pool-b') controller.abort('SIGINT');
+  };
+  const r = await h.run(['delete', 'ippool', 'nope', 'pool-b', 'pool-c'], { signal: controller.signal });
+  assert.equal(r.code, 130);
+  assert.equal(r.stdout, '');
+  assert.deepEqual(r.stderr.trimEnd().split('\n'), [
+    'IPPool(nope): not deleted: resource does not exist: IPPool(nope) with error: <nil>',
+    'IPPool(pool-b): deleted',
+    'IPPool(pool-c): not deleted (interrupted)',
+    'interrupted by SIGINT: 1 of 3 resource(s) deleted, 2 not deleted',
+  ]);
+  assert.deepEqual(h.ds.writes.map((w) => `${w.op} ${w.ref.name}`), ['delete pool-b']);
+  assert.ok(h.ds.peek({ kind: 'IPPool', name: 'pool-c' }));
+});
+
+test('delete -f of input over a limit deletes nothing', async (t) => {
+  const h = await CliHarness.create(t);
+  h.ds.seed(pool('pool-a'));
+  const deep = `${IPPOOL_A}---\nx: ${'['.repeat(101)}${']'.repeat(101)}\n`;
+  const r = await h.run(['delete', '-f', '-'], { stdin: deep });
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stderr,
+    'Failed to execute command:\n<stdin>: document 2: line 10, column 103: nested more than 100 levels deep, over the limit\n',
+  );
+  assert.equal(h.ds.writes.length, 0);
+  assert.equal(h.connects, 0);
+});

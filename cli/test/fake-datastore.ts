@@ -3,7 +3,8 @@
  * on: a global revision bumped per write, resourceVersion = the resource's mod revision, uid and
  * creationTimestamp set on create and kept on update, compare-and-swap on resourceVersion, and
  * the datastore package's own error classes. `writes` records every successful write so a test
- * can assert that nothing was written. `hang` / `failWith` simulate an unreachable etcd.
+ * can assert that nothing was written. `hang` / `failWith` simulate an unreachable etcd;
+ * `beforeCall` lets a test act at a chosen call (send a signal) and hold it there.
  */
 import type { Resource, ResourceRef } from '@cattail/api';
 import {
@@ -28,6 +29,8 @@ export class FakeDatastore implements Datastore {
   hang = false;
   /** Make every call fail with this error (e.g. one with code ETCD_UNAVAILABLE). */
   failWith: Error | undefined;
+  /** Runs before every call; the call waits for what it returns (a test holds a call there). */
+  beforeCall: ((op: 'get' | 'list' | 'create' | 'update' | 'delete', ref: ResourceRef | undefined) => Promise<void> | void) | undefined;
   closed = false;
 
   /** Puts a resource in place without going through create (no validation, no write record). */
@@ -54,14 +57,14 @@ export class FakeDatastore implements Datastore {
   }
 
   async get(ref: ResourceRef): Promise<Resource> {
-    await this.#gate();
+    await this.#gate('get', ref);
     const r = this.#items.get(keyOf(ref));
     if (!r) throw new NotFoundError(ref);
     return structuredClone(r);
   }
 
   async list(kind: string, opts?: ListOptions): Promise<ListResult> {
-    await this.#gate();
+    await this.#gate('list', undefined);
     const items = [...this.#items.values()]
       .filter((r) => r.kind === kind && (opts?.namespace === undefined || r.metadata.namespace === opts.namespace))
       .sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1))
@@ -70,7 +73,7 @@ export class FakeDatastore implements Datastore {
   }
 
   async create(res: Resource): Promise<Resource> {
-    await this.#gate();
+    await this.#gate('create', refOf(res));
     const key = keyOf(res);
     if (this.#items.has(key)) throw new AlreadyExistsError(refOf(res));
     const stored = structuredClone(res);
@@ -83,7 +86,7 @@ export class FakeDatastore implements Datastore {
   }
 
   async update(res: Resource): Promise<Resource> {
-    await this.#gate();
+    await this.#gate('update', refOf(res));
     const key = keyOf(res);
     const current = this.#items.get(key);
     if (!current) throw new NotFoundError(refOf(res));
@@ -101,7 +104,7 @@ export class FakeDatastore implements Datastore {
   }
 
   async delete(ref: ResourceRef, opts?: DeleteOptions): Promise<Resource> {
-    await this.#gate();
+    await this.#gate('delete', ref);
     const key = keyOf(ref);
     const current = this.#items.get(key);
     if (!current) throw new NotFoundError(ref);
@@ -115,7 +118,7 @@ export class FakeDatastore implements Datastore {
   }
 
   async listPrefix(): Promise<RawListResult> {
-    await this.#gate();
+    await this.#gate('list', undefined);
     return { entries: [], revision: this.#revision };
   }
 
@@ -127,11 +130,11 @@ export class FakeDatastore implements Datastore {
     this.closed = true;
   }
 
-  /** Interposes the simulated failures; otherwise answers asynchronously, like a real client. */
-  #gate(): Promise<void> {
+  /** Interposes the test's hook and the simulated failures; otherwise answers asynchronously, like a real client. */
+  async #gate(op: 'get' | 'list' | 'create' | 'update' | 'delete', ref: ResourceRef | undefined): Promise<void> {
+    if (this.beforeCall) await this.beforeCall(op, ref);
     if (this.hang) return new Promise<void>(() => undefined);
-    if (this.failWith) return Promise.reject(this.failWith);
-    return Promise.resolve();
+    if (this.failWith) throw this.failWith;
   }
 }
 

@@ -254,3 +254,93 @@ test('apply without -f is a usage error', async (t) => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^--filename is required\n\nUsage:\n {2}cattail apply --filename=<FILENAME>/);
 });
+
+test('input over a limit is one problem naming the file, the document, the limit and the value; nothing is written', async (t) => {
+  const h = await CliHarness.create(t);
+  const labels = Array.from({ length: 10_001 }, (_, i) => `    k${i}: v\n`).join('');
+  await h.file('labels.yaml', `${IPPOOL_A}---\n${IPPOOL_B.replace('  name: pool-b\n', `  name: pool-b\n  labels:\n${labels}`)}`);
+  const r = await h.run(['apply', '-f', 'labels.yaml']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, '');
+  assert.equal(
+    r.stderr,
+    'labels.yaml: document 2: line 10015, column 5: a mapping with more than 10000 keys, over the limit per mapping\n' +
+      'Failed to apply resources: 1 problem(s) in the input; nothing was written\n',
+  );
+  assert.equal(h.connects, 0, 'the datastore is not even opened');
+
+  const big = await h.run(['apply', '-f', '-'], { stdin: `${IPPOOL_A}#${'x'.repeat(3 * 1024 * 1024)}\n` });
+  assert.equal(big.code, 1);
+  assert.match(big.stderr, /^<stdin>: more than 3145728 bytes, over the limit of 3 MiB \(3145728 bytes\) for one file or stdin; split it into several files in a directory\nFailed to apply resources: 1 problem\(s\) in the input; nothing was written\n$/);
+
+  const nets = Array.from({ length: 70_000 }, (_, i) => `    - 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}/32\n`).join('');
+  const stored = await h.run(['create', '-f', '-'], {
+    stdin: `${IPPOOL_A}---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata:\n  name: big\nspec:\n  nets:\n${nets}`,
+  });
+  assert.equal(stored.code, 1);
+  assert.match(stored.stderr, /^<stdin>: document 2: GlobalNetworkSet\(big\): \d+ bytes as stored, over the limit of 1 MiB \(1048576 bytes\) for one resource\n/);
+  assert.equal(h.ds.writes.length, 0);
+  assert.equal(h.connects, 0);
+});
+
+test('SIGTERM during the writes finishes the resource in flight, starts no other, and reports each resource', async (t) => {
+  const h = await CliHarness.create(t);
+  const controller = new AbortController();
+  h.ds.beforeCall = (op, ref) => {
+    // The signal arrives while pool-b's create is on its way: it must still be written.
+    if (op === 'create' && ref?.name === 'pool-b') controller.abort('SIGTERM');
+  };
+  const c = IPPOOL_B.replace('pool-b', 'pool-c').replace('10.2.0.0/16', '10.3.0.0/16');
+  const r = await h.run(['apply', '-f', '-'], { stdin: `${IPPOOL_A}---\n${IPPOOL_B}---\n${c}`, signal: controller.signal });
+  assert.equal(r.code, 143);
+  assert.equal(r.stdout, '');
+  assert.equal(
+    r.stderr,
+    [
+      '<stdin>: document 1: IPPool(pool-a): applied',
+      '<stdin>: document 2: IPPool(pool-b): applied',
+      '<stdin>: document 3: IPPool(pool-c): not applied (interrupted)',
+      'interrupted by SIGTERM: 2 of 3 resource(s) applied, 1 not applied',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(h.ds.writes.map((w) => `${w.op} ${w.ref.name}`), ['create pool-a', 'create pool-b']);
+});
+
+test('SIGINT while apply reads a resource to replace it: nothing of that resource is written', async (t) => {
+  const h = await CliHarness.create(t);
+  h.ds.seed({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'pool-b' }, spec: { cidr: '10.2.0.0/16' } });
+  const controller = new AbortController();
+  h.ds.beforeCall = (op, ref) => {
+    if (op === 'get' && ref?.name === 'pool-b') {
+      controller.abort('SIGINT');
+      return new Promise(() => undefined); // a read that would never answer: the signal cuts it short
+    }
+    return undefined;
+  };
+  const create = await h.run(['create', '-f', '-'], { stdin: `${IPPOOL_A}---\n${IPPOOL_B}` });
+  assert.equal(create.code, 1, 'pool-b exists; create fails on it and writes pool-a');
+  h.ds.writes.length = 0;
+  const r = await h.run(['apply', '-f', '-'], { stdin: `${IPPOOL_A}---\n${IPPOOL_B}`, signal: controller.signal });
+  assert.equal(r.code, 130);
+  assert.deepEqual(r.stderr.trimEnd().split('\n'), [
+    '<stdin>: document 1: IPPool(pool-a): applied',
+    '<stdin>: document 2: IPPool(pool-b): not applied (interrupted)',
+    'interrupted by SIGINT: 1 of 2 resource(s) applied, 1 not applied',
+  ]);
+  assert.deepEqual(h.ds.writes.map((w) => `${w.op} ${w.ref.name}`), ['update pool-a']);
+});
+
+test('a signal while the input is parsed stops the command with nothing written', async (t) => {
+  const h = await CliHarness.create(t);
+  // Thousands of documents: seconds of parsing, so the signal lands in the middle of it.
+  const docs = Array.from({ length: 5000 }, (_, i) => IPPOOL_A.replace('pool-a', `p${i}`)).join('---\n');
+  const controller = new AbortController();
+  setImmediate(() => controller.abort('SIGTERM')); // runs at the loader's first pause
+  const r = await h.run(['apply', '-f', '-'], { stdin: docs, signal: controller.signal });
+  assert.equal(r.code, 143);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, 'interrupted by SIGTERM: nothing was written\n');
+  assert.equal(h.connects, 0);
+  assert.equal(h.ds.writes.length, 0);
+});

@@ -5,20 +5,27 @@
  * already gone counts as deleted. A file's documents only need to say which resource they are
  * (a resource that fails today's validation can still be deleted); a resourceVersion in the file
  * makes its delete conditional.
+ *
+ * SIGINT/SIGTERM, as for apply (write-command.ts): nothing is deleted if it comes while the file
+ * is read; during the deletes, the one in flight is finished, none after it is started, and
+ * each resource is reported as deleted, refused or not attempted; exit 130 or 143.
  */
-import { findKind, type ResourceRef } from '@cattail/api';
+import { describeRef, findKind, type ResourceRef } from '@cattail/api';
 import { failureMessage, singleKindOf, successLine } from '../calico-messages.js';
 import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, type Command, type CommandContext } from '../command.js';
-import { CliError, CommandFailedError, UsageError } from '../errors.js';
+import { CliError, CommandFailedError, InterruptedError, interruptedBy, UsageError } from '../errors.js';
+import { interruptedBatch, type BatchOutcome } from '../interrupted-batch.js';
 import { writeLine } from '../io.js';
+import { readManifests } from '../manifest-input.js';
 import { deleteResource, hasCode } from '../resource-actions.js';
-import { loadResources } from '../resource-loader.js';
-import { readSources } from '../source-reader.js';
 import { FILENAME_FLAG, NAMESPACE_FLAG, RECURSIVE_FLAG, SKIP_NOT_EXISTS_FLAG } from './common-flags.js';
+import { INPUT_AND_SIGNALS_HELP } from './write-command.js';
 
 interface Target {
   ref: ResourceRef;
   resourceVersion?: string;
+  /** For reports: `pools.yaml: document 2: IPPool(pool-b)`, or the reference alone. */
+  label: string;
 }
 
 export const deleteCommand: Command = {
@@ -29,7 +36,9 @@ export const deleteCommand: Command = {
   flags: [SKIP_NOT_EXISTS_FLAG, FILENAME_FLAG, RECURSIVE_FLAG, NAMESPACE_FLAG, ETCD_ENDPOINTS_FLAG],
   description: `Deletes resources by type and name, or those named in a file.
 KIND is case-insensitive and may be plural or a short name (ippool, pool, gnp, ...).
-Deleting a resource that does not exist is an error unless --skip-not-exists is set.`,
+Deleting a resource that does not exist is an error unless --skip-not-exists is set.
+
+${INPUT_AND_SIGNALS_HELP}`,
   run: runDelete,
 };
 
@@ -46,13 +55,15 @@ async function runDelete(ctx: CommandContext): Promise<number> {
   let fromFile = false;
   if (filename !== undefined) {
     fromFile = true;
-    const sources = await readSources(filename, { cwd: ctx.cwd, stdin: ctx.stdin, recursive: args.bool('recursive'), signal: ctx.signal });
-    const loaded = loadResources(sources, { mode: 'identify', namespace });
+    const loaded = await readManifests(ctx, filename, 'identify').catch((err: unknown) => {
+      throw err instanceof InterruptedError ? interruptedBy(ctx.signal, 'nothing was deleted') : err;
+    });
     if (loaded.problems.length) throw new CommandFailedError(`Failed to execute command:\n${loaded.problems.join('\n')}`);
-    targets = loaded.resources.map(({ resource: r }) => {
+    targets = loaded.resources.map(({ resource: r, origin }) => {
       const ref: ResourceRef = { kind: r.kind, name: r.metadata.name };
       if (r.metadata.namespace) ref.namespace = r.metadata.namespace;
-      return r.metadata.resourceVersion ? { ref, resourceVersion: r.metadata.resourceVersion } : { ref };
+      const label = `${origin}: ${describeRef(ref)}`;
+      return r.metadata.resourceVersion ? { ref, resourceVersion: r.metadata.resourceVersion, label } : { ref, label };
     });
   } else {
     const [kindName, ...names] = args.positionals as [string, ...string[]];
@@ -61,28 +72,45 @@ async function runDelete(ctx: CommandContext): Promise<number> {
     if (!kind.namespaced && namespace) throw new CommandFailedError(`${kind.kind} is not namespaced`);
     if (names.length === 0) throw new CommandFailedError('No resources specified');
     if (names.some((n) => n === '')) throw new CommandFailedError('resource name may not be empty');
-    targets = names.map((name) => ({
-      ref: kind.namespaced ? { kind: kind.kind, name, namespace: namespace ?? 'default' } : { kind: kind.kind, name },
-    }));
+    targets = names.map((name) => {
+      const ref: ResourceRef = kind.namespaced ? { kind: kind.kind, name, namespace: namespace ?? 'default' } : { kind: kind.kind, name };
+      return { ref, label: describeRef(ref) };
+    });
   }
 
   const ds = await ctx.datastore();
   // calicoctl names the kind in its lines when it was typed on the command line or is uniform.
   const singleKind = fromFile ? singleKindOf(targets.map((t) => t.ref.kind)) : targets[0]!.ref.kind;
   const failures: string[] = [];
+  const outcomes: BatchOutcome[] = [];
+  const interrupted = (): InterruptedError =>
+    interruptedBatch(
+      ctx.stderr,
+      ctx.signal,
+      'delete',
+      targets.map((t) => t.label),
+      outcomes,
+    );
   let deleted = 0;
-  for (const { ref, resourceVersion } of targets) {
+  for (const [i, { ref, resourceVersion }] of targets.entries()) {
+    if (ctx.signal.aborted) throw interrupted();
+    ctx.logger.debug({ resource: ref }, 'delete resource');
     try {
       await deleteResource(ds, ref, resourceVersion);
       deleted++;
+      outcomes[i] = { written: true };
     } catch (err) {
+      if (err instanceof InterruptedError) throw interrupted();
       if (err instanceof CliError) throw err;
       if (args.bool('skip-not-exists') && hasCode(err, 'DATASTORE_NOT_FOUND')) {
         deleted++;
+        outcomes[i] = { written: true };
         continue;
       }
+      const message = failureMessage(err, ref);
+      outcomes[i] = { written: false, reason: message };
       const what = singleKind ? `'${singleKind}' resource` : 'resource';
-      failures.push(`Failed to delete ${what}: ${failureMessage(err, ref)}`);
+      failures.push(`Failed to delete ${what}: ${message}`);
     }
   }
   if (deleted > 0) writeLine(ctx.stdout, successLine('delete', deleted, singleKind));

@@ -14,9 +14,8 @@ import { notFoundMessage, failureMessage } from '../calico-messages.js';
 import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, type Command, type CommandContext } from '../command.js';
 import { CliError, CommandFailedError, UsageError } from '../errors.js';
 import { writeLine } from '../io.js';
-import { loadResources } from '../resource-loader.js';
+import { readManifests } from '../manifest-input.js';
 import { hasCode } from '../resource-actions.js';
-import { readSources } from '../source-reader.js';
 import { columnsFor, type CellContext } from '../output/columns.js';
 import { inGoOrder, listOf, toJson, toYaml } from '../output/resource-printer.js';
 import { formatTable } from '../output/table.js';
@@ -63,8 +62,7 @@ async function runGet(ctx: CommandContext): Promise<number> {
   let fetched: Fetched;
   let kinds: KindInfo[];
   if (filename !== undefined) {
-    const sources = await readSources(filename, { cwd: ctx.cwd, stdin: ctx.stdin, recursive: args.bool('recursive'), signal: ctx.signal });
-    const loaded = loadResources(sources, { mode: 'identify', namespace });
+    const loaded = await readManifests(ctx, filename, 'identify');
     if (loaded.problems.length) throw new CommandFailedError(`Failed to execute command:\n${loaded.problems.join('\n')}`);
     const refs = loaded.resources.map(({ resource: r }) => refOfLoaded(r));
     fetched = { resources: await getEach(await ctx.datastore(), refs, errors) };

@@ -1,14 +1,20 @@
 /**
  * apply, create and replace share one flow; each is this factory with its verb:
  *
- *   read -f sources ─▶ load + validate EVERY document ─▶ any problem? print all, exit 1, write
- *   nothing (the datastore is not even opened) ─▶ else write in file order ─▶ calicoctl summary
+ *   read -f sources ─▶ load + validate EVERY document, within the input limits ─▶ any problem?
+ *   print all, exit 1, write nothing (the datastore is not even opened) ─▶ else write in file
+ *   order ─▶ calicoctl summary
  *
  * Once writing starts, calicoctl's batch rules hold: apply and create carry on past a failed
  * resource and report all failures at the end; replace stops at the first. A datastore that
  * stops answering ends the batch at once (after saying how far it got).
+ *
+ * SIGINT/SIGTERM: before the writes, the command stops with nothing written (reading and loading
+ * are interruptible). During them, the resource being written is finished (its write is awaited,
+ * see guarded-datastore.ts), none after it is started, and every resource of the batch is
+ * reported as written, refused or not attempted (interrupted-batch.ts); exit 130 or 143.
  */
-import { refOf, type Resource } from '@cattail/api';
+import { describeRef, refOf, type Resource } from '@cattail/api';
 import type { Datastore } from '@cattail/datastore';
 import {
   allFailedLine,
@@ -20,11 +26,12 @@ import {
   type WriteVerb,
 } from '../calico-messages.js';
 import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, type Command, type CommandContext } from '../command.js';
-import { CliError, CommandFailedError, UsageError } from '../errors.js';
+import { CliError, CommandFailedError, InterruptedError, interruptedBy, UsageError } from '../errors.js';
+import { limitsSummary } from '../input-limits.js';
+import { interruptedBatch, type BatchOutcome } from '../interrupted-batch.js';
 import { writeLine } from '../io.js';
+import { readManifests } from '../manifest-input.js';
 import { applyResource, createResource, hasCode, replaceResource } from '../resource-actions.js';
-import { loadResources } from '../resource-loader.js';
-import { readSources } from '../source-reader.js';
 import { FILENAME_FLAG, NAMESPACE_FLAG, RECURSIVE_FLAG } from './common-flags.js';
 
 type WriteAction = (ds: Datastore, res: Resource) => Promise<Resource>;
@@ -34,6 +41,16 @@ const ACTIONS: Record<Exclude<WriteVerb, 'delete'>, WriteAction> = {
   create: createResource,
   replace: replaceResource,
 };
+
+/** Every write command's help ends with this: what input it takes, and what a signal does. */
+export const INPUT_AND_SIGNALS_HELP = `Input is bounded; over a limit is a problem like any other (nothing is written):
+${limitsSummary()
+  .map((line) => `  ${line}`)
+  .join('\n')}
+
+SIGINT or SIGTERM exits 130 or 143. Before the first write, nothing is written.
+After it, the write in flight is finished, no other is started, and every
+resource is listed on stderr as written, refused or not attempted.`;
 
 export interface WriteCommandSpec {
   verb: Exclude<WriteVerb, 'delete'>;
@@ -48,7 +65,7 @@ export function writeCommand(spec: WriteCommandSpec): Command {
     name: verb,
     summary: spec.summary,
     usage: `${BINARY_NAME} ${verb} --filename=<FILENAME> [--recursive]${skipExists ? ' [--skip-exists]' : ''} [--namespace=<NS>] [--etcd-endpoints=<ENDPOINTS>]`,
-    description: spec.description,
+    description: `${spec.description}\n\n${INPUT_AND_SIGNALS_HELP}`,
     flags: [
       FILENAME_FLAG,
       RECURSIVE_FLAG,
@@ -68,8 +85,9 @@ async function runWrite(ctx: CommandContext, verb: Exclude<WriteVerb, 'delete'>)
   if (filename === undefined) throw new UsageError('--filename is required');
   if (args.positionals.length) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
 
-  const sources = await readSources(filename, { cwd: ctx.cwd, stdin: ctx.stdin, recursive: args.bool('recursive'), signal: ctx.signal });
-  const { resources, problems } = loadResources(sources, { mode: 'validate', namespace: args.string('namespace') });
+  const { resources, problems } = await readManifests(ctx, filename, 'validate').catch((err: unknown) => {
+    throw err instanceof InterruptedError ? interruptedBy(ctx.signal, 'nothing was written') : err;
+  });
   if (problems.length) {
     for (const p of problems) writeLine(ctx.stderr, p);
     throw new CommandFailedError(
@@ -80,23 +98,40 @@ async function runWrite(ctx: CommandContext, verb: Exclude<WriteVerb, 'delete'>)
   const ds = await ctx.datastore();
   const action = ACTIONS[verb];
   const singleKind = singleKindOf(resources.map((r) => r.resource.kind));
+  const outcomes: BatchOutcome[] = [];
+  const interrupted = (): InterruptedError =>
+    interruptedBatch(
+      ctx.stderr,
+      ctx.signal,
+      verb,
+      resources.map((r) => `${r.origin}: ${describeRef(refOf(r.resource))}`),
+      outcomes,
+    );
   const errors: string[] = [];
   let done = 0;
-  for (const { resource } of resources) {
+  for (const [i, { resource }] of resources.entries()) {
+    if (ctx.signal.aborted) throw interrupted();
+    ctx.logger.debug({ resource: refOf(resource) }, `${verb} resource`);
     try {
       await action(ds, resource);
       done++;
+      outcomes[i] = { written: true };
     } catch (err) {
+      // A read of this resource was cut short: nothing of it was written.
+      if (err instanceof InterruptedError) throw interrupted();
       if (err instanceof CliError) {
         if (done > 0) writeLine(ctx.stdout, partialLine(verb, done, resources.length, singleKind));
         throw err;
       }
       if (verb === 'create' && ctx.args.bool('skip-exists') && hasCode(err, 'DATASTORE_ALREADY_EXISTS')) {
         done++;
+        outcomes[i] = { written: true };
         continue;
       }
       ctx.logger.debug({ err, resource: refOf(resource) }, `${verb} failed`);
-      errors.push(failureMessage(err, refOf(resource)));
+      const message = failureMessage(err, refOf(resource));
+      errors.push(message);
+      outcomes[i] = { written: false, reason: message };
       if (verb === 'replace') break;
     }
   }

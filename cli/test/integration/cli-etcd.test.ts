@@ -4,60 +4,24 @@
  * an invalid file writes nothing; delete removes; an unreachable etcd fails fast, in one line.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { checkResource, type Resource } from '@cattail/api';
-import { startEtcd, type EtcdServer } from '@cattail/datastore/testing';
 import { parse } from 'yaml';
+import { runCattail, type CattailResult } from './cattail-process.js';
+import { cliEtcdFixture } from './etcd-fixture.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/cattail.js', import.meta.url));
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-let etcd: EtcdServer;
-let dir: string;
-
-before(async () => {
-  etcd = await startEtcd();
-  dir = await mkdtemp(join(tmpdir(), 'cattail-cli-it-'));
-});
-
-after(async () => {
-  await etcd?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const fx = cliEtcdFixture();
 
 /** Runs the binary with ETCD_ENDPOINTS pointing at our etcd (unless the args override it). */
-function cattail(args: string[], stdin = ''): Promise<Result> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      env: { PATH: process.env.PATH, ETCD_ENDPOINTS: etcd.endpoints.join(',') },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-    child.stdin.end(stdin);
-  });
+function cattail(args: string[], stdin = ''): Promise<CattailResult> {
+  return runCattail(args, { cwd: fx.dir, env: fx.env() }, stdin);
 }
 
 async function file(name: string, text: string): Promise<string> {
-  await writeFile(join(dir, name), text);
+  await writeFile(join(fx.dir, name), text);
   return name;
 }
 
