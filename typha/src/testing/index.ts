@@ -1,0 +1,7 @@
+/**
+ * `@cattail/typha/testing`: tools for tests and benchmarks that talk to a Typha server below the
+ * reference client — raw client frames, and hostile clients (silent, no hello, slowloris,
+ * never reading) for the server's limits and the attack benchmark.
+ */
+export { maskedFrame, upgradeRequest, helloFrame } from './client-frames.js';
+export { AttackSwarm, ATTACK_KINDS, type AttackKind, type AttackTarget, type KindReport, type SwarmOptions } from './attack-swarm.js';
