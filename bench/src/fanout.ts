@@ -293,6 +293,7 @@ async function run(p: FanoutParams): Promise<FanoutResult> {
   const typha = await TyphaProcess.start({
     etcdEndpoints: endpoints,
     maxConnections: p.clients + p.workers * p.syncClientsPerWorker + 100,
+    maxConnectionsPerSource: 0,
     batchWindowMs: p.batchWindowMs,
     cpuProfDir: p.typhaCpuProf,
     env: p.typhaEnv,
