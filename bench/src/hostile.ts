@@ -35,7 +35,7 @@ import { parseArgs } from 'node:util';
 import { etcd } from '@cattail/datastore';
 import { makeTestCertificates, startEtcd, type EtcdServer, type TlsFiles } from '@cattail/datastore/testing';
 import { SyncClient, staticDiscovery } from '@cattail/typha/client';
-import { AttackSwarm, type AttackKind, type KindReport } from '@cattail/typha/testing';
+import { AttackSwarm, pollUntil, type AttackKind, type KindReport } from '@cattail/typha/testing';
 import { intArg, numArg, UsageError } from './args.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 import { seedCluster } from './seeder.js';
@@ -247,16 +247,6 @@ async function settle(typha: TyphaProcess, seconds: number): Promise<Settled> {
   return { firstMB: round(samples[0]), minMB: round(Math.min(...samples)), lastMB: last.rssMB, samples: samples.length, last };
 }
 
-/** Polls `pred` until it holds or `ms` pass; returns the time it took. */
-async function until(what: string, ms: number, pred: () => boolean | Promise<boolean>): Promise<number> {
-  const start = performance.now();
-  while (!(await pred())) {
-    if (performance.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(100);
-  }
-  return Math.round(performance.now() - start);
-}
-
 function syncClient(port: number, node: string, tls: TlsFiles | undefined): SyncClient {
   const c = new SyncClient({
     syncer: 'felix',
@@ -299,7 +289,7 @@ export async function runHostile(p: HostileParams): Promise<HostileResult> {
   const port = typha.syncPort;
 
   const steady = syncClient(port, 'steady', tls);
-  await until('the steady client in sync', 60_000, () => steady.state === 'in-sync');
+  await pollUntil(() => steady.state === 'in-sync', 'the steady client in sync', { timeoutMs: 60_000, intervalMs: 100 });
   log(`typha pid ${typha.pid} ready; steady client in sync; baseline for ${p.settleS} s`);
   const baseline = { ...(await settle(typha, p.settleS)), sockets: socketFds(typha.pid) };
   log(`baseline RSS ${baseline.lastMB} MB, ${baseline.sockets} sockets`);
@@ -317,7 +307,7 @@ export async function runHostile(p: HostileParams): Promise<HostileResult> {
   const probeStart = performance.now();
   let probeInSyncMs: number | null = null;
   try {
-    await until('the probe client in sync during the attack', 60_000, () => probe.state === 'in-sync');
+    await pollUntil(() => probe.state === 'in-sync', 'the probe client in sync during the attack', { timeoutMs: 60_000, intervalMs: 100 });
     probeInSyncMs = Math.round(performance.now() - probeStart);
   } catch (err) {
     errors.push((err as Error).message);
@@ -348,14 +338,18 @@ export async function runHostile(p: HostileParams): Promise<HostileResult> {
   swarm.end();
   delete running.swarm;
   // Typha's own view: its socket fds, its /status total, its pending-handshake gauge (if any).
-  const drainMs = await until("typha's connections back to the steady client", 120_000, async () => {
-    if (socketFds(typha.pid) > baseline.sockets) return false;
-    const s = await typha.status();
-    if (s.total !== 1) return false;
-    const m = await serverMetrics(typha);
-    const pending = m.series.typha_connections_pending;
-    return pending === undefined || pending === 0;
-  });
+  const drainMs = await pollUntil(
+    async () => {
+      if (socketFds(typha.pid) > baseline.sockets) return false;
+      const s = await typha.status();
+      if (s.total !== 1) return false;
+      const m = await serverMetrics(typha);
+      const pending = m.series.typha_connections_pending;
+      return pending === undefined || pending === 0;
+    },
+    "typha's connections back to the steady client",
+    { timeoutMs: 120_000, intervalMs: 100 },
+  );
   log(`attackers gone after ${drainMs} ms; RSS for ${p.settleS} s`);
   const goneSettled = await settle(typha, p.settleS);
   const goneMetrics = await serverMetrics(typha);

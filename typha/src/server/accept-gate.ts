@@ -73,6 +73,7 @@ export class Admission {
   /** The upgrade request arrived complete (whatever the answer): the upgrade deadline no longer applies. */
   upgradeRequested(): void {
     this.upgrading = false;
+    this.gate.advance();
   }
 
   /** The connection sent its hello: it no longer counts as pending. */
@@ -141,16 +142,28 @@ export class AcceptGate {
     const q = this.#upgrading;
     const deadline = now - this.#limits.upgradeTimeoutMs;
     const expired: Admission[] = [];
-    let i = this.#head;
-    for (; i < q.length; i++) {
+    for (let i = this.#head; i < q.length; i++) {
       const a = q[i];
       if (!a.open || !a.upgrading) continue;
       if (a.acceptedAt > deadline) break;
       a.upgrading = false;
       expired.push(a);
     }
+    this.advance();
+    return expired;
+  }
+
+  /**
+   * Moves the queue's head past connections that are closed or past their upgrade, so the queue
+   * holds at most what was accepted within upgradeTimeoutMs after its oldest upgrading entry,
+   * and nothing once every connection is through or gone.
+   */
+  advance(): void {
+    const q = this.#upgrading;
+    let i = this.#head;
+    while (i < q.length && (!q[i].open || !q[i].upgrading)) i++;
     if (i === q.length) {
-      this.#upgrading = [];
+      if (q.length > 0) this.#upgrading = [];
       this.#head = 0;
     } else if (i > 1024 && i * 2 > q.length) {
       this.#upgrading = q.slice(i);
@@ -158,7 +171,11 @@ export class AcceptGate {
     } else {
       this.#head = i;
     }
-    return expired;
+  }
+
+  /** Connections in the upgrade-deadline queue (closed ones not yet passed by its head included). */
+  get queued(): number {
+    return this.#upgrading.length - this.#head;
   }
 
   /** Cuts every open connection still before its upgrade request (drain: they would be refused anyway). */
@@ -184,6 +201,7 @@ export class AcceptGate {
     if (!this.#open.delete(a)) return;
     a.open = false;
     this.settled(a);
+    this.advance();
     const n = (this.#bySource.get(a.source) ?? 1) - 1;
     if (n > 0) this.#bySource.set(a.source, n);
     else this.#bySource.delete(a.source);

@@ -415,7 +415,8 @@ export class SyncServer {
   /** The HTTP stage failed: the request did not parse, or the peer went away. */
   [kClientError](err: NodeJS.ErrnoException, socket: Duplex): void {
     const code = err.code ?? '';
-    if (code.startsWith('HPE_')) {
+    // HPE_INVALID_EOF_STATE: the peer closed in the middle of its request (slowloris leaving).
+    if (code.startsWith('HPE_') && code !== 'HPE_INVALID_EOF_STATE' && socket.writable) {
       this[kReject](socket, code === 'HPE_HEADER_OVERFLOW' ? 431 : 400, `not a valid HTTP request (${code}): connect with a WebSocket to ${SYNC_PATH}`, 'bad-request');
     } else {
       socket.destroy(); // ECONNRESET and the like: the peer is gone
