@@ -21,11 +21,11 @@
  * one constant, so they expire in accept order: a queue in accept order, checked from its head
  * on the server's tick, costs nothing per connection that upgrades in time.
  *
- * Those stages are what an attacker can hold for free, and what
- * costs the server memory before it knows who the client is: ~25 KB of native memory each
- * under TLS (OpenSSL's context and buffers), which glibc keeps after they are freed (see
- * docs/DESIGN.md, "Hostile clients"). So the pending limit bounds that footprint; the
- * per-source limit keeps one host from taking the pending budget or the replica.
+ * Those stages are what an attacker can hold for free, and what costs the server memory before
+ * it knows who the client is: under TLS ~60 KB of native memory per handshake, which glibc
+ * keeps after it is freed (see docs/DESIGN.md, "Hostile clients"). So the pending limit bounds
+ * that footprint; the per-source limit keeps one host from taking the pending budget or the
+ * replica. (A TLS socket gets its TLS state only once it sends: see sync-server.ts.)
  *
  * Refusing the newcomer, rather than evicting the oldest pending connection to make room, keeps
  * the rule simple and predictable for agents (a refused agent backs off and tries again or

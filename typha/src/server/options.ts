@@ -51,9 +51,12 @@ export const SERVER_LIMITS = Object.freeze({
    * Connections accepted but not yet past the protocol hello (TLS handshake, HTTP upgrade, or
    * WebSocket open without a hello), in total (0: no limit); past it a new connection is
    * refused at accept (HTTP 503; TLS: closed) before TLS or HTTP allocate anything for it.
-   * Each costs ~25 KB of native memory with TLS (measured, see docs/BENCHMARKS.md), so the
-   * default bounds an attack's footprint to ~50 MB; a legitimate storm passes through in
-   * milliseconds per handshake, and a refused agent backs off and retries.
+   * Under TLS each one that completes its handshake leaves ~60 KB of native memory that glibc
+   * keeps after it is freed (measured: ~580 attackers' handshakes left 36 MB, see
+   * docs/BENCHMARKS.md), so the default bounds what an attack spread over many addresses
+   * leaves to ~120 MB; lower it where memory is tight. A legitimate storm passes through in
+   * milliseconds per handshake (the fan-out bench keeps ≤ 1500 upgrades in flight), and a
+   * refused agent backs off and retries.
    */
   maxPendingHandshakes: { default: 2000, min: 0, max: 1_000_000 },
   /**
