@@ -84,6 +84,8 @@ export class SyncServer {
   readonly #wss: WebSocketServer;
   readonly #gate: AcceptGate;
   readonly #refused: RefusalCounts = {};
+  /** Sockets refused at accept, reading until their peer closes (bounded by closeGraceMs). */
+  readonly #lingering = new Set<Socket>();
   readonly #tickMs: number;
   #listener: net.Server | undefined;
   #http: http.Server | undefined;
@@ -229,6 +231,7 @@ export class SyncServer {
       if (listener !== undefined && wasListening) {
         const closed = this.#closeListener(listener);
         this.#gate.destroyAll();
+        for (const socket of this.#lingering) socket.destroy();
         await closed;
       }
       this.#wss.close();
@@ -493,8 +496,17 @@ export class SyncServer {
         : [503, `too many connections in their handshake (limit ${o.maxPendingHandshakes}, TYPHA_MAXPENDINGHANDSHAKES); retry shortly or connect to another replica`];
     this.#log.debug({ remote: source, status, reason: why }, 'refused a connection at accept');
     // Under TLS an HTTP answer would cost the handshake the limit is there to spare.
-    if (o.tls !== undefined) socket.destroy();
-    else refuseAccepted(socket, status, body, { 'Retry-After': '1' }, o.closeGraceMs, o.clock);
+    if (o.tls !== undefined) {
+      socket.destroy();
+      return;
+    }
+    this.#lingering.add(socket);
+    socket.once('close', socketOnLingerClose);
+    refuseAccepted(socket, status, body, { 'Retry-After': '1' }, o.closeGraceMs, o.clock);
+  }
+
+  lingerEnded(socket: Socket): void {
+    this.#lingering.delete(socket);
   }
 
   #countRefusal(reason: RejectReason): void {
@@ -546,6 +558,10 @@ function serverOf(s: object): SyncServer {
 
 function listenerOnConnection(this: net.Server, socket: Socket): void {
   serverOf(this)[kConnect](socket);
+}
+
+function socketOnLingerClose(this: Socket): void {
+  serverOf((this as Socket & { server: net.Server }).server).lingerEnded(this);
 }
 
 function socketOnFirstBytes(this: Socket, chunk: Buffer): void {

@@ -60,6 +60,21 @@ test('per source: the connection over the limit from one address gets 429 and is
   assert.deepEqual(h.server.connections().tcp, { open: 2, pendingHandshakes: 0, sources: 2 });
 });
 
+test('stop() ends at once, also with a client refused at accept that never reads its answer', async (t) => {
+  // A fake clock: the refused socket's linger timer never fires on its own.
+  const h = await Harness.start(t, { clock: new FakeClock(), maxConnectionsPerSource: 1 });
+  const attack = swarm(t, h, ['127.0.0.2']);
+  attack.add('silent', 1);
+  await attack.settled();
+  await pollUntil(() => h.server.connections().tcp.open === 1, 'the first connection admitted');
+  attack.add('non-reader', 1);
+  await attack.settled();
+  await pollUntil(() => h.server.connections().refused['per-source'] === 1, 'the second refused at accept');
+  let stopped = false;
+  void h.server.stop().then(() => (stopped = true));
+  await pollUntil(() => stopped, 'stop() to resolve', { timeoutMs: 10_000 });
+});
+
 test('pending handshakes: over the limit a connection gets 503 and is counted; a hello frees its slot', async (t) => {
   const registry = new Registry();
   const h = await Harness.start(t, { clock: new FakeClock(), metrics: new PromServerMetrics({ registry }), maxPendingHandshakes: 3, initialKeys: 2 });
