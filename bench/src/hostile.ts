@@ -40,6 +40,7 @@ import { intArg, numArg, UsageError } from './args.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 import { seedCluster } from './seeder.js';
 import { withTimeout } from './swarm.js';
+import { installSignalHandlers } from './signals.js';
 import { sleep, TyphaProcess } from './typha-process.js';
 
 const USAGE = `usage: hostile.js [--resources 10000] [--silent 2000] [--no-hello 500] [--slowloris 200] [--non-readers 30]
@@ -169,26 +170,6 @@ async function cleanup(): Promise<void> {
   delete r.typha;
   delete r.client;
   delete r.etcd;
-}
-
-function installSignalHandlers(): void {
-  let stopping = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    log(`${sig}: cleaning up`);
-    const hard = setTimeout(() => {
-      running.typha?.killNow();
-      process.exit(130);
-    }, 20_000);
-    cleanup().finally(() => {
-      clearTimeout(hard);
-      process.exit(130);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.once('exit', () => running.typha?.killNow());
 }
 
 function log(msg: string): void {
@@ -404,7 +385,7 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  installSignalHandlers();
+  installSignalHandlers({ cleanup, killNow: () => running.typha?.killNow(), log });
   try {
     const r = await runHostile(parsed.params);
     printTable(r, process.stderr);
