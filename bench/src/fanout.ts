@@ -48,6 +48,7 @@ import { datastoreDigest, referenceDigest } from './reference.js';
 import { printTable, senderFloor } from './report.js';
 import { seedCluster } from './seeder.js';
 import { split, Swarm, withTimeout } from './swarm.js';
+import { installSignalHandlers } from './signals.js';
 import { sleep, TyphaProcess, type ProcStats } from './typha-process.js';
 
 const USAGE = `usage: fanout.js [--clients 1000] [--resources 35000] [--rate 50] [--duration 30] [--syncer felix]
@@ -149,6 +150,11 @@ function parse(argv: string[]): { params: FanoutParams; json: boolean } {
 
 const running: { etcd?: EtcdServer; typha?: TyphaProcess; swarm?: Swarm; floor?: FloorServer; client?: etcd.EtcdClient } = {};
 
+function killNow(): void {
+  running.swarm?.killNow();
+  running.typha?.killNow();
+}
+
 async function cleanup(): Promise<void> {
   const r = running;
   await r.swarm?.stop().catch(() => r.swarm?.killNow());
@@ -161,30 +167,6 @@ async function cleanup(): Promise<void> {
   delete r.typha;
   delete r.client;
   delete r.etcd;
-}
-
-function installSignalHandlers(): void {
-  let stopping = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    log(`${sig}: cleaning up`);
-    const hard = setTimeout(() => {
-      running.swarm?.killNow();
-      running.typha?.killNow();
-      process.exit(130);
-    }, 20_000);
-    cleanup().finally(() => {
-      clearTimeout(hard);
-      process.exit(130);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.once('exit', () => {
-    running.swarm?.killNow();
-    running.typha?.killNow();
-  });
 }
 
 let quiet = false;
@@ -293,6 +275,7 @@ async function run(p: FanoutParams): Promise<FanoutResult> {
   const typha = await TyphaProcess.start({
     etcdEndpoints: endpoints,
     maxConnections: p.clients + p.workers * p.syncClientsPerWorker + 100,
+    maxConnectionsPerSource: 0,
     batchWindowMs: p.batchWindowMs,
     cpuProfDir: p.typhaCpuProf,
     env: p.typhaEnv,
@@ -681,7 +664,7 @@ function roundModes(m: FanoutResult['floor']['modes']): FanoutResult['floor']['m
 async function main(): Promise<number> {
   const { params, json } = parse(process.argv.slice(2));
   quiet = false;
-  installSignalHandlers();
+  installSignalHandlers({ cleanup, killNow, log });
   let result: FanoutResult;
   try {
     result = await withTimeout(run(params), (params.stormTimeoutS + params.durationS + params.resumeGapS) * 1000 + 15 * 60_000, 'the whole benchmark did not finish');

@@ -21,6 +21,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { maskedFrame } from '@cattail/typha/testing';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /**
@@ -285,26 +286,6 @@ export class RawWebSocket<T> {
     this.#state = State.Closed;
     this.#handler.closed(this.#owner, this.#closeCode, this.#closeReason, this.#opened);
   }
-}
-
-/** A final, masked client frame. */
-export function maskedFrame(opcode: number, payload: Buffer): Buffer {
-  const n = payload.length;
-  const h = n < 126 ? 2 : n < 65536 ? 4 : 10;
-  const out = Buffer.allocUnsafe(h + 4 + n);
-  out[0] = 0x80 | opcode;
-  if (n < 126) out[1] = 0x80 | n;
-  else if (n < 65536) {
-    out[1] = 0x80 | 126;
-    out.writeUInt16BE(n, 2);
-  } else {
-    out[1] = 0x80 | 127;
-    out.writeUInt32BE(Math.floor(n / 0x1_0000_0000), 2);
-    out.writeUInt32BE(n >>> 0, 6);
-  }
-  randomBytes(4).copy(out, h);
-  for (let i = 0; i < n; i++) out[h + 4 + i] = payload[i] ^ out[h + (i & 3)];
-  return out;
 }
 
 function rawOnRead(this: Socket, n: number, buf: Buffer): boolean {

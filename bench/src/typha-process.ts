@@ -21,6 +21,12 @@ export interface TyphaProcessOptions {
   etcdEndpoints: string[];
   /** TYPHA_MAXCONNECTIONSUPPERLIMIT. */
   maxConnections: number;
+  /**
+   * TYPHA_MAXCONNECTIONSPERSOURCE; Typha's default (1000) when undefined. A swarm of thousands
+   * of clients on one loopback address is a benchmark's artefact, not an attack: the fan-out
+   * and k6 runs pass 0 (no limit).
+   */
+  maxConnectionsPerSource?: number;
   /** TYPHA_SERVERBATCHWINDOWMS; Typha's default when undefined. */
   batchWindowMs?: number;
   /** TYPHA_LOGSEVERITYSCREEN. Default Info (the "listening" line is logged at info). */
@@ -89,6 +95,9 @@ export class TyphaProcess {
       ...o.env,
     };
     if (o.batchWindowMs !== undefined) env.TYPHA_SERVERBATCHWINDOWMS = String(o.batchWindowMs);
+    if (o.maxConnectionsPerSource !== undefined && env.TYPHA_MAXCONNECTIONSPERSOURCE === undefined) {
+      env.TYPHA_MAXCONNECTIONSPERSOURCE = String(o.maxConnectionsPerSource);
+    }
     // Node 20 refuses --cpu-prof in NODE_OPTIONS, so it goes on the command line.
     const nodeArgs = o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : [];
     const child = spawn(process.execPath, [...nodeArgs, CATTAIL_BIN, 'typha'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -70,6 +70,7 @@ export class SystemUnderTest {
         typha = await TyphaProcess.start({
           etcdEndpoints: etcdServer.endpoints,
           maxConnections: o.vus * o.sockets + o.slow + 100,
+          maxConnectionsPerSource: 0,
           env: typhaEnv,
         });
         typhaReadyMs = Math.round(await typha.waitReady(120_000));

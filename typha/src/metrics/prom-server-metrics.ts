@@ -30,8 +30,11 @@
  *
  * Ours, without a Calico counterpart: typha_snapshot_bytes_encoded{syncer} and
  * typha_snapshot_bytes_compressed{syncer} (snapshot page bytes encoded once, and their DEFLATE
- * versions for `deflate-snapshot` clients), typha_connections_rejected{reason} (upgrades refused at
- * the HTTP/TLS level), typha_connections_lagging{syncer}, typha_connections_synced{syncer,mode}
+ * versions for `deflate-snapshot` clients), typha_connections_rejected{reason} (connections
+ * refused before they became WebSocket connections: at accept over the per-source or
+ * pending-handshake limit, or on the upgrade request; see `RejectReason`),
+ * typha_connections_pending (accepted, hello not yet received: the TLS handshake, the HTTP
+ * upgrade, or a WebSocket waiting for its hello), typha_connections_lagging{syncer}, typha_connections_synced{syncer,mode}
  * (initial syncs by snapshot or resume: Calico always sends a snapshot) and
  * typha_client_resume_send_secs{syncer}. Calico's typha_client_write_latency_secs has no
  * counterpart: writes here are buffered, never blocking.
@@ -69,6 +72,7 @@ export class PromServerMetrics implements ServerMetrics {
   readonly #sources = new Map<SyncerType, SyncerSources>();
   readonly #accepted: Counter;
   readonly #active: Gauge;
+  readonly #pending: Gauge;
   readonly #streaming: Gauge<'syncer'>;
   readonly #lagging: Gauge<'syncer'>;
   readonly #dropped: Counter<'reason'>;
@@ -96,6 +100,11 @@ export class PromServerMetrics implements ServerMetrics {
       help: 'Number of open client connections, including connections that are still in the handshake.',
       registers,
     });
+    this.#pending = new Gauge({
+      name: 'typha_connections_pending',
+      help: 'Number of connections accepted that have not sent their hello yet (TLS handshake, HTTP upgrade, or waiting for the hello).',
+      registers,
+    });
     this.#streaming = new Gauge({
       name: 'typha_connections_streaming',
       help: 'Number of client connections that completed the handshake and are streaming data.',
@@ -116,7 +125,7 @@ export class PromServerMetrics implements ServerMetrics {
     });
     this.#rejected = new Counter({
       name: 'typha_connections_rejected',
-      help: 'Total number of connection attempts refused before the WebSocket upgrade, by reason.',
+      help: 'Total number of connections refused before they became WebSocket connections (at accept or on the upgrade request), by reason.',
       labelNames: ['reason'],
       registers,
     });
@@ -210,6 +219,10 @@ export class PromServerMetrics implements ServerMetrics {
 
   connectionDropped(reason: DropReason): void {
     this.#dropped.inc({ reason });
+  }
+
+  pendingHandshakes(delta: 1 | -1): void {
+    this.#pending.inc(delta);
   }
 
   streaming(syncer: SyncerType, delta: 1 | -1): void {

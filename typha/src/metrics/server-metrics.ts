@@ -23,8 +23,24 @@ export type DropReason =
   | 'behind'
   | 'internal-error';
 
-/** Why an upgrade was refused before it became a connection (typha_connections_rejected). */
-export type RejectReason = 'not-found' | 'subprotocol' | 'unauthorized' | 'draining' | 'not-upgrade' | 'tls';
+/**
+ * Why a connection was refused before it became a WebSocket connection
+ * (typha_connections_rejected). At accept, before TLS or HTTP allocate anything: `per-source`
+ * (TYPHA_MAXCONNECTIONSPERSOURCE) and `pending-handshakes` (TYPHA_MAXPENDINGHANDSHAKES). On the
+ * upgrade request: `upgrade-timeout` (not complete within TYPHA_SERVERUPGRADETIMEOUTSECS),
+ * `bad-request` (not parseable as HTTP), and the gate's own refusals (see upgrade.ts).
+ */
+export type RejectReason =
+  | 'per-source'
+  | 'pending-handshakes'
+  | 'upgrade-timeout'
+  | 'bad-request'
+  | 'not-found'
+  | 'subprotocol'
+  | 'unauthorized'
+  | 'draining'
+  | 'not-upgrade'
+  | 'tls';
 
 export interface ServerMetrics {
   /** A WebSocket upgrade completed (it may still be refused as over the limit). */
@@ -33,6 +49,8 @@ export interface ServerMetrics {
   connectionClosed(): void;
   connectionRejected(reason: RejectReason): void;
   connectionDropped(reason: DropReason): void;
+  /** +1 when a TCP connection is admitted, -1 when it sends its hello or closes before it. */
+  pendingHandshakes(delta: 1 | -1): void;
   /** +1 when a ServerHello is sent, -1 when that connection ends. */
   streaming(syncer: SyncerType, delta: 1 | -1): void;
   /** +1 when a streaming client falls behind the live stream, -1 when it is back or gone. */
@@ -59,6 +77,7 @@ export const noopServerMetrics: ServerMetrics = Object.freeze({
   connectionClosed: noop,
   connectionRejected: noop,
   connectionDropped: noop,
+  pendingHandshakes: noop,
   streaming: noop,
   lagging: noop,
   syncStarted: noop,

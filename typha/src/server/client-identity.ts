@@ -5,6 +5,13 @@
  * its subject CN must equal clientCN OR one of its URI SANs must equal clientURISAN. With
  * neither set, any certificate from the CA is accepted.
  *
+ * "Its subject CN" is ONE name, the last CN of the subject, as Calico reads it: Go's
+ * crypto/x509 fills `Subject.CommonName` walking the subject's attributes in order, each CN
+ * overwriting the one before, and Calico compares that field. A subject may carry several CNs
+ * (`/CN=typha-client/CN=intruder`); Node lists them all (`subject.CN` is then an array), and
+ * accepting the certificate when ANY of them matched would let a CA-signed certificate whose
+ * effective name is another be taken for an allowed client. So only the last one counts here.
+ *
  * The identity is checked on the upgrade request, so a refused client gets an HTTP 403 whose
  * body says what was expected and what its certificate carries, instead of a bare TLS alert.
  */
@@ -19,16 +26,22 @@ export interface ClientIdentityRule {
 export function checkClientIdentity(rule: ClientIdentityRule, cert: Partial<Pick<PeerCertificate, 'subject' | 'subjectaltname'>> | undefined): string | undefined {
   if (cert === undefined || cert.subject === undefined) return 'no client certificate presented';
   if (rule.clientCN === undefined && rule.clientURISAN === undefined) return undefined;
-  const cn = cert.subject.CN;
-  const cns: string[] = cn === undefined ? [] : Array.isArray(cn) ? cn : [cn];
-  if (rule.clientCN !== undefined && cns.includes(rule.clientCN)) return undefined;
+  const cns = subjectCNs(cert.subject.CN);
+  const cn = cns.at(-1);
+  if (rule.clientCN !== undefined && cn === rule.clientCN) return undefined;
   const uris = uriSans(cert.subjectaltname ?? '');
   if (rule.clientURISAN !== undefined && uris.includes(rule.clientURISAN)) return undefined;
   const want = [rule.clientCN !== undefined ? `CN "${rule.clientCN}"` : '', rule.clientURISAN !== undefined ? `URI SAN "${rule.clientURISAN}"` : '']
     .filter(Boolean)
     .join(' or ');
-  const got = `CN ${cns.length ? cns.map((c) => `"${c}"`).join(', ') : 'none'}; URI SANs ${uris.length ? uris.map((u) => `"${u}"`).join(', ') : 'none'}`;
+  const gotCN = cn === undefined ? 'none' : cns.length === 1 ? `"${cn}"` : `"${cn}" (the last of ${cns.map((c) => `"${c}"`).join(', ')}, as Calico reads it)`;
+  const got = `CN ${gotCN}; URI SANs ${uris.length ? uris.map((u) => `"${u}"`).join(', ') : 'none'}`;
   return `client certificate not allowed: want ${want}, got ${got}`;
+}
+
+/** The subject's CNs in the certificate's order (Node: a string, or an array when there are several). */
+function subjectCNs(cn: string | string[] | undefined): string[] {
+  return cn === undefined ? [] : Array.isArray(cn) ? cn : [cn];
 }
 
 /**

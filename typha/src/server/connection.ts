@@ -70,6 +70,11 @@ export interface ConnectionOwner {
   connectionClosed(conn: Connection): void;
 }
 
+/** What the accept gate counts for this connection until its hello (see accept-gate.ts). */
+export interface HandshakeAdmission {
+  helloReceived(): void;
+}
+
 export interface ConnectionInit {
   id: number;
   remote: string;
@@ -77,6 +82,7 @@ export interface ConnectionInit {
   writer: FrameWriter;
   logger: Logger;
   connectedAtWall: number;
+  admission?: HandshakeAdmission | undefined;
 }
 
 const kConnection = Symbol('typha.server.connection');
@@ -125,6 +131,7 @@ export class Connection implements FanOutMember {
   #waitTimer: TimerHandle | undefined;
   #graceTimer: TimerHandle | undefined;
   #abort: AbortController | undefined;
+  #admission: HandshakeAdmission | undefined;
 
   constructor(owner: ConnectionOwner, ws: WebSocket, init: ConnectionInit) {
     this.#owner = owner;
@@ -137,6 +144,7 @@ export class Connection implements FanOutMember {
     this.#log = init.logger;
     this.#hwm = this.#o.highWaterMarkBytes;
     this.connectedAtWall = init.connectedAtWall;
+    this.#admission = init.admission;
     const clock = this.#o.clock;
     this.connectedAt = this.#lastRecvAt = clock.now();
     (ws as unknown as Tagged)[kConnection] = this;
@@ -382,6 +390,8 @@ export class Connection implements FanOutMember {
   #onHello(hello: ClientHello, now: number): void {
     this.#o.clock.clearTimeout(this.#handshakeTimer);
     this.#handshakeTimer = undefined;
+    this.#admission?.helloReceived();
+    this.#admission = undefined;
     const hub = this.#owner.fanOut(hello.syncer);
     const cache = this.#o.caches[hello.syncer];
     if (hub === undefined || cache === undefined) {

@@ -38,7 +38,35 @@ export const SERVER_LIMITS = Object.freeze({
   listenBacklog: { default: 4096, min: 1, max: 65535 },
   /** TYPHA_MAXCONNECTIONSUPPERLIMIT: past it, a new client gets Goodbye(ServerOverloaded). */
   maxConnections: { default: 10_000, min: 0, max: 1_000_000 },
-  /** From the WebSocket upgrade to the client's hello (Calico: 10 s). */
+  /**
+   * TCP connections from one source address at once, pending and established (0: no limit);
+   * past it the new one is refused at accept (HTTP 429; TLS: closed). Large because many
+   * agents may reach Typha through one NAT: at Calico's density (a replica per ~200 nodes,
+   * felix + confd per node) a whole cluster behind one address is ~400 per replica, so 1000
+   * leaves 2.5× for rebalancing and restarts, while one misbehaving host holds at most a tenth
+   * of the default maxConnections.
+   */
+  maxConnectionsPerSource: { default: 1000, min: 0, max: 1_000_000 },
+  /**
+   * Connections accepted but not yet past the protocol hello (TLS handshake, HTTP upgrade, or
+   * WebSocket open without a hello), in total (0: no limit); past it a new connection is
+   * refused at accept (HTTP 503; TLS: closed) before TLS or HTTP allocate anything for it.
+   * Under TLS each one that completes its handshake leaves ~60 KB of native memory that glibc
+   * keeps after it is freed (measured: ~580 attackers' handshakes left 36 MB, see
+   * docs/BENCHMARKS.md), so the default bounds what an attack spread over many addresses
+   * leaves to ~120 MB; lower it where memory is tight. A legitimate storm passes through in
+   * milliseconds per handshake (the fan-out bench keeps ≤ 1500 upgrades in flight), and a
+   * refused agent backs off and retries.
+   */
+  maxPendingHandshakes: { default: 2000, min: 0, max: 1_000_000 },
+  /**
+   * From accept to the complete HTTP upgrade request, the TLS handshake included (slowloris:
+   * headers trickling in; a socket that never sends). Then HTTP 408 (TLS: closed). Checked on
+   * the server's tick; Node's own `headersTimeout` (60 s, checked every 30 s) never runs here,
+   * since the http.Server is handed its sockets (see sync-server.ts).
+   */
+  upgradeTimeoutMs: { default: 10 * SECOND, min: 1, max: 10 * MINUTE },
+  /** From the WebSocket upgrade to the client's hello (Calico: 10 s); also the TLS handshake's bound. */
   handshakeTimeoutMs: { default: 10 * SECOND, min: 1, max: 10 * MINUTE },
   /** How often the server pings each client (Calico: 10 s). */
   pingIntervalMs: { default: 10 * SECOND, min: 1, max: 10 * MINUTE },

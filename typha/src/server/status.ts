@@ -3,6 +3,7 @@
  * syncer and one line per client, enough to find a slow or stuck agent by node name.
  */
 import type { CodecName } from '../protocol/codecs.js';
+import type { RejectReason } from '../metrics/server-metrics.js';
 import type { SyncerType } from '../protocol/messages.js';
 
 export type ConnectionState = 'handshake' | 'waiting' | 'syncing' | 'live' | 'lagging' | 'closing' | 'closed';
@@ -42,6 +43,9 @@ export interface SyncerSummary {
   ready: boolean;
 }
 
+/** Connections refused before they became WebSocket connections, by reason, since start. */
+export type RefusalCounts = Partial<Record<RejectReason, number>>;
+
 export interface ServerStatus {
   serverId: string;
   state: 'new' | 'listening' | 'draining' | 'stopped';
@@ -51,6 +55,13 @@ export interface ServerStatus {
   total: number;
   /** Still waiting for their hello. */
   handshaking: number;
+  /**
+   * TCP connections the accept gate counts: open (from accept to close, refused ones
+   * excluded), pending (before their hello: TLS, HTTP upgrade or WebSocket without hello), and
+   * the distinct source addresses they come from.
+   */
+  tcp: { open: number; pendingHandshakes: number; sources: number };
+  refused: RefusalCounts;
   syncers: Partial<Record<SyncerType, SyncerSummary>>;
   clients: ClientSummary[];
 }

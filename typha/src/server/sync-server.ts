@@ -1,14 +1,23 @@
 /**
- * The Typha sync server: an HTTP(S) listener whose `/sync` upgrades become Connections, one
- * FanOut per syncer wired as the DeltaBatcher's publish callback, one timer for every
- * connection's pings and limits, and the graceful operations (shed, drain).
+ * The Typha sync server: a TCP listener, an HTTP(S) server whose `/sync` upgrades become
+ * Connections, one FanOut per syncer wired as the DeltaBatcher's publish callback, one timer
+ * for every connection's pings and limits, and the graceful operations (shed, drain).
  *
- *   TCP/TLS ─▶ upgrade gate (path, TLS identity, subprotocol → codec; see upgrade.ts)
- *            ─▶ ws.handleUpgrade ─▶ Connection (over maxConnections: Goodbye(ServerOverloaded))
+ *   TCP ─▶ accept gate (per-source and pending-handshake limits; see accept-gate.ts)
+ *       ─▶ TLS handshake (handshakeTimeoutMs) ─▶ HTTP upgrade request (upgradeTimeoutMs)
+ *       ─▶ upgrade gate (path, TLS identity, subprotocol → codec; see upgrade.ts)
+ *       ─▶ ws.handleUpgrade ─▶ Connection (over maxConnections: Goodbye(ServerOverloaded);
+ *                                          no hello in handshakeTimeoutMs: closed)
  *   DeltaBatcher.publish ─▶ FanOut(syncer) ─▶ live Connections (same Buffer to all)
  *   tick every tickMs ─▶ Connection.tick(now): pings (encoded once per codec per tick), ping
- *                        timeouts, lag limits, missed drains
+ *                        timeouts, lag limits, missed drains; upgrade requests overdue (408)
  *
+ * Why our own net.Server in front of http(s).Server (`emit('connection', socket)`, the
+ * documented hand-over): the accept gate decides before TLS or HTTP allocate anything for a
+ * connection, and the listener's 'close' still waits for every socket it accepted. The
+ * http.Server, never listening itself, runs none of its own connection tracking
+ * (headersTimeout, closeAllConnections): the gate keeps the upgrade deadline and the list of
+ * sockets instead.
  * Why WebSocketServer with `noServer`: the gate refuses with a precise HTTP status and body
  * before ws allocates anything, and the listener is ours to close first on drain.
  * `perMessageDeflate` is off: the same encoded bytes go to every client (compressing per
@@ -21,7 +30,7 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -31,6 +40,7 @@ import type { Codec } from '../protocol/codec.js';
 import type { CodecName } from '../protocol/codecs.js';
 import { CloseCode, SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK, type SyncerType } from '../protocol/messages.js';
 import { SYNC_PATH } from '../protocol/transport.js';
+import { AcceptGate, admissionOf, sourceAddress, type AcceptRefusal } from './accept-gate.js';
 import { checkClientIdentity } from './client-identity.js';
 import type { TimerHandle } from '../common/clock.js';
 import { Connection, type ConnectionOwner } from './connection.js';
@@ -40,8 +50,8 @@ import { FanOut } from './fan-out.js';
 import { directWriter, supportsDirectWrites, wsSendWriter } from './frame-writer.js';
 import type { Logger } from '../common/logger.js';
 import { checkLimit, resolveServerOptions, type GoodbyeHint, type ResolvedServerOptions, type SyncServerOptions } from './options.js';
-import type { ServerStatus, SyncerSummary } from './status.js';
-import { negotiateCodec, offeredSubprotocols, pathRefusal, refuseUpgrade, requestPath, subprotocolRefusal } from './upgrade.js';
+import type { RefusalCounts, ServerStatus, SyncerSummary } from './status.js';
+import { negotiateCodec, offeredSubprotocols, pathRefusal, refuseAccepted, refuseUpgrade, requestPath, subprotocolRefusal } from './upgrade.js';
 
 export interface DrainOptions {
   /** Spread the closes over this long (Calico: TYPHA_SHUTDOWNTIMEOUTSECS). */
@@ -56,7 +66,11 @@ const kUpgrade = Symbol('typha.server.upgrade');
 const kAccept = Symbol('typha.server.accept');
 const kTick = Symbol('typha.server.tick');
 const kReject = Symbol('typha.server.reject');
+const kConnect = Symbol('typha.server.connect');
+const kClientError = Symbol('typha.server.clientError');
+const kFirstBytes = Symbol('typha.server.firstBytes');
 type TaggedServer = { [kServer]: SyncServer };
+type RejectReason = Parameters<ServerMetrics['connectionRejected']>[0];
 type TaggedRequest = http.IncomingMessage & { [kServer]: SyncServer; [kCodec]: Codec };
 
 export class SyncServer {
@@ -68,7 +82,12 @@ export class SyncServer {
   readonly #conns = new Set<Connection>();
   readonly #owner: ConnectionOwner;
   readonly #wss: WebSocketServer;
+  readonly #gate: AcceptGate;
+  readonly #refused: RefusalCounts = {};
+  /** Sockets refused at accept, reading until their peer closes (bounded by closeGraceMs). */
+  readonly #lingering = new Set<Socket>();
   readonly #tickMs: number;
+  #listener: net.Server | undefined;
   #http: http.Server | undefined;
   #state: ServerStatus['state'] = 'new';
   #port: number | undefined;
@@ -90,7 +109,7 @@ export class SyncServer {
     this.#metrics = o.metrics ?? noopServerMetrics;
     this.#codecs = Object.values(o.codecs).filter((c): c is Codec => c !== undefined);
     this.#maxConnections = o.maxConnections;
-    this.#tickMs = Math.max(1, Math.min(1000, Math.floor(Math.min(o.pingIntervalMs, o.pongTimeoutMs, o.maxLagMs) / 4)));
+    this.#tickMs = Math.max(1, Math.min(1000, Math.floor(Math.min(o.pingIntervalMs, o.pongTimeoutMs, o.maxLagMs, o.upgradeTimeoutMs) / 4)));
     for (const syncer of Object.keys(o.caches) as SyncerType[]) {
       if (o.caches[syncer] !== undefined) this.#hubs.set(syncer, new FanOut<Connection>(syncer, this.#codecs, o.clock, this.#metrics));
     }
@@ -107,6 +126,7 @@ export class SyncServer {
       behindHint: (revision) => o.behindHint?.(revision),
       connectionClosed: (conn) => self.#connectionClosed(conn),
     };
+    this.#gate = new AcceptGate(o, metrics);
     this.#wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -152,19 +172,25 @@ export class SyncServer {
     (server as unknown as TaggedServer)[kServer] = this;
     server.on('upgrade', serverOnUpgrade);
     server.on('request', serverOnRequest);
+    server.on('clientError', serverOnClientError);
     server.on('tlsClientError', serverOnTlsClientError);
     this.#http = server;
+    // noDelay as http.Server sets it on the sockets it accepts itself: frames go out at once.
+    const listener = net.createServer({ noDelay: true });
+    (listener as unknown as TaggedServer)[kServer] = this;
+    listener.on('connection', listenerOnConnection);
+    this.#listener = listener;
     try {
       // A connect storm of thousands of agents overflows Node's default backlog (511): SYNs are
       // dropped and retried seconds later. The kernel caps this at net.core.somaxconn.
-      server.listen(o.port, o.host, o.listenBacklog);
-      await once(server, 'listening');
+      listener.listen(o.port, o.host, o.listenBacklog);
+      await once(listener, 'listening');
     } catch (err) {
       this.#state = 'stopped';
       throw new ServerListenError(`cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`, { cause: err });
     }
-    server.on('error', serverOnError);
-    this.#port = (server.address() as AddressInfo).port;
+    listener.on('error', serverOnError);
+    this.#port = (listener.address() as AddressInfo).port;
     this.#state = 'listening';
     this.#tickTimer = o.clock.setTimeout(serverOnTick, this.#tickMs, this);
     const { caches, datastoreId, clock, wallClock, logger, metrics, codecs, frameWriter, overloadHint, behindHint, confirmRevision, tls: _t, host, port, serverId, ...limits } = o;
@@ -201,11 +227,12 @@ export class SyncServer {
       conn.goodbye(CloseCode.Shutdown, 'typha is stopping; reconnect to another replica', undefined, 'shutdown');
       conn.terminate();
     }
-    const server = this.#http;
+    const listener = this.#listener;
     this.#stopped = (async () => {
-      if (server !== undefined && wasListening) {
-        const closed = this.#closeListener(server);
-        server.closeAllConnections();
+      if (listener !== undefined && wasListening) {
+        const closed = this.#closeListener(listener);
+        this.#gate.destroyAll();
+        for (const socket of this.#lingering) socket.destroy();
         await closed;
       }
       this.#wss.close();
@@ -226,7 +253,7 @@ export class SyncServer {
     if (this.#drained !== undefined) return this.#drained;
     if (this.#state !== 'listening') return Promise.resolve();
     this.#state = 'draining';
-    if (this.#http !== undefined) void this.#closeListener(this.#http);
+    if (this.#listener !== undefined) void this.#closeListener(this.#listener);
     this.#drained = new Promise<void>((resolve) => (this.#resolveDrained = resolve));
     const targets = [...this.#conns].filter((c) => c.active);
     this.#log.info({ connections: targets.length, durationMs: opts.durationMs, hint: opts.hint }, 'draining: handing clients off');
@@ -293,6 +320,7 @@ export class SyncServer {
       else if (s.state === 'lagging') sum.lagging++;
       else if (s.state === 'syncing' || s.state === 'waiting') sum.syncing++;
     }
+    const gate = this.#gate;
     return {
       serverId: this.#o.serverId,
       state: this.#state,
@@ -300,6 +328,8 @@ export class SyncServer {
       maxConnections: this.#maxConnections,
       total: this.#conns.size,
       handshaking,
+      tcp: { open: gate.open, pendingHandshakes: gate.pending, sources: gate.sources },
+      refused: { ...this.#refused },
       syncers,
       clients,
     };
@@ -308,6 +338,7 @@ export class SyncServer {
   // ── internals, called by the module-level handlers ────────────────────────────────────────
 
   [kUpgrade](req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    admissionOf(socket)?.upgradeRequested();
     socket.on('error', socketOnErrorBeforeUpgrade);
     if (this.#state !== 'listening') {
       this[kReject](socket, 503, 'typha is shutting down: connect to another replica', 'draining', { 'Retry-After': '1' });
@@ -345,10 +376,55 @@ export class SyncServer {
     }
   }
 
-  [kReject](socket: Duplex, status: number, body: string, reason: Parameters<ServerMetrics['connectionRejected']>[0], headers?: Record<string, string>): void {
-    this.#metrics.connectionRejected(reason);
+  [kReject](socket: Duplex, status: number, body: string, reason: RejectReason, headers?: Record<string, string>): void {
+    this.#countRefusal(reason);
     this.#log.debug({ status, reason: body }, 'refused an upgrade');
     refuseUpgrade(socket, status, body, headers);
+  }
+
+  /** A TCP connection arrived: admitted and handed to the http(s) server, or refused here. */
+  [kConnect](socket: Socket): void {
+    const source = sourceAddress(socket);
+    if (source === undefined) {
+      socket.destroy(); // already gone
+      return;
+    }
+    const admitted = this.#gate.admit(socket, source, this.#o.clock.now());
+    if (typeof admitted === 'string') {
+      this.#refuseAtAccept(socket, source, admitted);
+      return;
+    }
+    if (this.#o.tls === undefined) {
+      (this.#http as http.Server).emit('connection', socket);
+      return;
+    }
+    // TLS state only once the client speaks: a socket that never sends costs no OpenSSL
+    // context, and none of the ~38 KB OpenSSL allocates when such a socket is reset (measured
+    // on a bare tls.Server: 2000 silent sockets reset by their peers grew the C heap by 76 MB,
+    // freed but fragmented, so glibc kept it). The bytes read here are handed back with
+    // unshift(); the TLS layer reads what its socket has buffered when it wraps it.
+    socket.on('error', socketOnErrorBeforeUpgrade);
+    socket.once('data', socketOnFirstBytes);
+  }
+
+  /** A TLS client's first bytes arrived: now the TLS server takes the socket. */
+  [kFirstBytes](socket: Socket, chunk: Buffer): void {
+    socket.pause();
+    socket.unshift(chunk);
+    socket.removeListener('error', socketOnErrorBeforeUpgrade);
+    if (socket.destroyed) return;
+    (this.#http as http.Server).emit('connection', socket);
+  }
+
+  /** The HTTP stage failed: the request did not parse, or the peer went away. */
+  [kClientError](err: NodeJS.ErrnoException, socket: Duplex): void {
+    const code = err.code ?? '';
+    // HPE_INVALID_EOF_STATE: the peer closed in the middle of its request (slowloris leaving).
+    if (code.startsWith('HPE_') && code !== 'HPE_INVALID_EOF_STATE' && socket.writable) {
+      this[kReject](socket, code === 'HPE_HEADER_OVERFLOW' ? 431 : 400, `not a valid HTTP request (${code}): connect with a WebSocket to ${SYNC_PATH}`, 'bad-request');
+    } else {
+      socket.destroy(); // ECONNRESET and the like: the peer is gone
+    }
   }
 
   [kAccept](ws: WebSocket, req: TaggedRequest): void {
@@ -364,6 +440,7 @@ export class SyncServer {
       writer,
       logger: this.#log.child({ conn: id, remote }),
       connectedAtWall: o.wallClock(),
+      admission: admissionOf(req.socket),
     });
     this.#conns.add(conn);
     if (this.#state !== 'listening') {
@@ -378,6 +455,7 @@ export class SyncServer {
     this.#tickTimer = undefined;
     if (this.#state !== 'listening' && this.#state !== 'draining') return;
     const now = this.#o.clock.now();
+    for (const a of this.#gate.takeExpired(now)) this.#upgradeExpired(a.socket);
     for (const conn of this.#conns) {
       try {
         conn.tick(now);
@@ -388,13 +466,53 @@ export class SyncServer {
     this.#tickTimer = this.#o.clock.setTimeout(serverOnTick, this.#tickMs, this);
   }
 
-  /** Stops accepting; resolves once the listener and every socket it accepted are closed. */
-  #closeListener(server: http.Server): Promise<void> {
+  /**
+   * Stops accepting; resolves once the listener and every socket it accepted are closed. HTTP
+   * connections without a request in flight (silent ones included) are closed at once.
+   */
+  #closeListener(listener: net.Server): Promise<void> {
     if (this.#listenerClosed === undefined) {
-      this.#listenerClosed = once(server, 'close').then(() => undefined);
-      server.close();
+      this.#listenerClosed = once(listener, 'close').then(() => undefined);
+      listener.close();
+      this.#gate.destroyUpgrading();
     }
     return this.#listenerClosed;
+  }
+
+  /** No complete upgrade request within upgradeTimeoutMs of accept (a silent socket, slowloris). */
+  #upgradeExpired(socket: Socket): void {
+    this.#countRefusal('upgrade-timeout');
+    this.#log.debug({ remote: socket.remoteAddress, upgradeTimeoutMs: this.#o.upgradeTimeoutMs }, 'upgrade request overdue; closing');
+    // Under TLS the bytes on this socket are TLS records: no plain-text answer there.
+    if (this.#o.tls !== undefined) socket.destroy();
+    else refuseUpgrade(socket, 408, `no complete WebSocket upgrade request within ${this.#o.upgradeTimeoutMs} ms of connecting (TYPHA_SERVERUPGRADETIMEOUTSECS)`);
+  }
+
+  #refuseAtAccept(socket: Socket, source: string, why: AcceptRefusal): void {
+    this.#countRefusal(why);
+    const o = this.#o;
+    const [status, body] =
+      why === 'per-source'
+        ? [429, `too many connections from ${source} (limit ${o.maxConnectionsPerSource}, TYPHA_MAXCONNECTIONSPERSOURCE); close some or connect to another replica`]
+        : [503, `too many connections in their handshake (limit ${o.maxPendingHandshakes}, TYPHA_MAXPENDINGHANDSHAKES); retry shortly or connect to another replica`];
+    this.#log.debug({ remote: source, status, reason: why }, 'refused a connection at accept');
+    // Under TLS an HTTP answer would cost the handshake the limit is there to spare.
+    if (o.tls !== undefined) {
+      socket.destroy();
+      return;
+    }
+    this.#lingering.add(socket);
+    socket.once('close', socketOnLingerClose);
+    refuseAccepted(socket, status, body, { 'Retry-After': '1' }, o.closeGraceMs, o.clock);
+  }
+
+  lingerEnded(socket: Socket): void {
+    this.#lingering.delete(socket);
+  }
+
+  #countRefusal(reason: RejectReason): void {
+    this.#metrics.connectionRejected(reason);
+    this.#refused[reason] = (this.#refused[reason] ?? 0) + 1;
   }
 
   #pingFrame(codec: Codec, now: number): Buffer {
@@ -417,7 +535,7 @@ export class SyncServer {
 
   /** A plain HTTP request on the sync port: 426 with a body that says how to connect. */
   notUpgrade(res: http.ServerResponse): void {
-    this.#metrics.connectionRejected('not-upgrade');
+    this.#countRefusal('not-upgrade');
     res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket', Connection: 'close' });
     res.end(NOT_UPGRADE_BODY);
   }
@@ -428,7 +546,7 @@ export class SyncServer {
   }
 
   tlsClientRefused(err: Error, socket: TLSSocket): void {
-    this.#metrics.connectionRejected('tls');
+    this.#countRefusal('tls');
     this.#log.debug({ err, remote: socket.remoteAddress }, 'TLS handshake with a client failed');
   }
 }
@@ -439,11 +557,28 @@ function serverOf(s: object): SyncServer {
   return (s as TaggedServer)[kServer];
 }
 
+function listenerOnConnection(this: net.Server, socket: Socket): void {
+  serverOf(this)[kConnect](socket);
+}
+
+function socketOnLingerClose(this: Socket): void {
+  serverOf((this as Socket & { server: net.Server }).server).lingerEnded(this);
+}
+
+function socketOnFirstBytes(this: Socket, chunk: Buffer): void {
+  serverOf((this as Socket & { server: net.Server }).server)[kFirstBytes](this, chunk);
+}
+
+function serverOnClientError(this: http.Server, err: Error, socket: Duplex): void {
+  serverOf(this)[kClientError](err, socket);
+}
+
 function serverOnUpgrade(this: http.Server, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
   serverOf(this)[kUpgrade](req, socket, head);
 }
 
-function serverOnRequest(this: http.Server, _req: http.IncomingMessage, res: http.ServerResponse): void {
+function serverOnRequest(this: http.Server, req: http.IncomingMessage, res: http.ServerResponse): void {
+  admissionOf(req.socket)?.upgradeRequested();
   serverOf(this).notUpgrade(res);
 }
 
@@ -451,7 +586,7 @@ function serverOnTlsClientError(this: https.Server, err: Error, socket: TLSSocke
   serverOf(this).tlsClientRefused(err, socket);
 }
 
-function serverOnError(this: http.Server, err: Error): void {
+function serverOnError(this: net.Server, err: Error): void {
   serverOf(this).logListenerError(err);
 }
 

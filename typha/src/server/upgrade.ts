@@ -8,9 +8,21 @@
  *   TLS identity not allowed            403  names the CN / URI SAN wanted and the ones presented
  *   draining or stopped                 503  try another replica (Retry-After)
  *   a plain HTTP request                426  this endpoint only speaks WebSocket
+ *   request not complete in time        408  upgradeTimeoutMs (slowloris, or a silent socket)
+ *   not parseable as HTTP               400 / 431 (headers too large)
+ *
+ * Before all of these, at accept (see accept-gate.ts), before the request is even read:
+ *
+ *   too many connections from one address     429  names the limit (Retry-After)
+ *   too many connections in their handshake   503  names the limit (Retry-After)
+ *
+ * Under TLS an accept-time refusal is a plain close: an HTTP answer would need the TLS
+ * handshake that the limit is there to avoid paying for.
  */
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Clock } from '../common/clock.js';
 import type { Codec } from '../protocol/codec.js';
 import { selectSubprotocol } from '../protocol/codecs.js';
 import { SYNC_PATH } from '../protocol/transport.js';
@@ -51,19 +63,46 @@ export function pathRefusal(path: string): string {
   return `no WebSocket endpoint at ${JSON.stringify(path.slice(0, 100))}: the Typha sync stream is at ${SYNC_PATH}`;
 }
 
-/** Writes an HTTP error response on a socket that has not been upgraded, then closes it. */
+/** An HTTP error response that closes the connection, with a plain-text body. */
+export function httpRefusal(status: number, body: string, headers: Record<string, string> = {}): string {
+  const text = body.endsWith('\n') ? body : `${body}\n`;
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n`;
+  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+  return `${head}\r\n${text}`;
+}
+
+/** Writes an HTTP error response on a socket whose request was read (not upgraded), then closes it. */
 export function refuseUpgrade(socket: Duplex, status: number, body: string, headers: Record<string, string> = {}): void {
   if (socket.destroyed || !socket.writable) {
     socket.destroy();
     return;
   }
-  const text = body.endsWith('\n') ? body : `${body}\n`;
-  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n`;
-  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
   socket.once('finish', destroySocket);
-  socket.end(`${head}\r\n${text}`);
+  socket.end(httpRefusal(status, body, headers));
+}
+
+/**
+ * Refuses a plain TCP connection at accept, before its request was read. The answer goes out
+ * followed by a FIN, and what the client sends meanwhile is read and dropped until it closes or
+ * `lingerMs` pass: closing with its request unread would make the kernel answer with an RST,
+ * which can discard our answer before the client reads it. The socket is nobody's afterwards
+ * (no parser, no counts), so the timer bounds it.
+ */
+export function refuseAccepted(socket: Socket, status: number, body: string, headers: Record<string, string>, lingerMs: number, clock: Clock): void {
+  socket.on('error', ignoreError);
+  socket.resume();
+  socket.end(httpRefusal(status, body, headers));
+  clock.setTimeout(destroyLingering, lingerMs, socket);
 }
 
 function destroySocket(this: Duplex): void {
   this.destroy();
+}
+
+function destroyLingering(socket: Socket): void {
+  socket.destroy();
+}
+
+function ignoreError(): void {
+  // A refused peer that resets: nothing to do, the socket is closing anyway.
 }

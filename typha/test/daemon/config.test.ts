@@ -12,12 +12,17 @@ test('Calico names and defaults; env then flags', () => {
   assert.equal(c.PrometheusMetricsPort, 9093);
   assert.equal(c.MaxConnectionsUpperLimit, 10000);
   assert.equal(c.ShutdownTimeoutSecs, 300);
+  assert.equal(c.MaxConnectionsPerSource, 1000);
+  assert.equal(c.MaxPendingHandshakes, 2000);
+  assert.equal(c.ServerUpgradeTimeoutSecs, 10);
+  assert.equal(loadTyphaConfig({ TYPHA_MAXCONNECTIONSPERSOURCE: '0' }).MaxConnectionsPerSource, 0, '0: no limit');
 });
 
 test('bad values are refused with the parameter and what is allowed', () => {
   const bad: Array<[Record<string, string>, string[], RegExp]> = [
     [{ TYPHA_SERVERPORT: 'x' }, [], /ServerPort: "x" is not an integer/],
     [{ TYPHA_HEALTHPORT: '70000' }, [], /HealthPort: 70000 is outside 0\.\.65535/],
+    [{ TYPHA_MAXPENDINGHANDSHAKES: '-1' }, [], /MaxPendingHandshakes: -1 is outside 0\.\.1000000/],
     [{ TYPHA_LOGSEVERITYSCREEN: 'loud' }, [], /LogSeverityScreen: "loud" is not one of/],
     [{ TYPHA_DATASTORETYPE: 'kubernetes' }, [], /only etcdv3/],
     [{ TYPHA_SERVERCERTFILE: '/x.crt' }, [], /go together/],

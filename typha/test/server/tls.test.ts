@@ -27,16 +27,21 @@ interface Pem {
   key: string;
 }
 
-/** A CA, a server certificate for 127.0.0.1, and client certificates, made with openssl. */
-function makePki(dir: string): { ca: string; server: Pem; good: Pem; bad: Pem; uri: Pem; stranger: Pem } {
+/**
+ * A CA, a server certificate for 127.0.0.1, and client certificates, made with openssl. Two
+ * carry several CNs in their subject (openssl keeps the order given): `lastGood` ends with the
+ * allowed CN, `firstGood` starts with it.
+ */
+function makePki(dir: string): { ca: string; server: Pem; good: Pem; bad: Pem; uri: Pem; stranger: Pem; lastGood: Pem; firstGood: Pem } {
   const key = (name: string) => openssl(dir, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', `${name}.key`]);
   const ca = (name: string) => {
     key(name);
     openssl(dir, ['req', '-x509', '-new', '-key', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`]);
   };
-  const leaf = (name: string, cn: string, ext: string, signer = 'ca') => {
+  const leaf = (name: string, cn: string | string[], ext: string, signer = 'ca') => {
     key(name);
-    openssl(dir, ['req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
+    const subj = (Array.isArray(cn) ? cn : [cn]).map((c) => `/CN=${c}`).join('');
+    openssl(dir, ['req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', subj]);
     writeFileSync(join(dir, `${name}.ext`), `${ext}\n`);
     openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${signer}.crt`, '-CAkey', `${signer}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`]);
   };
@@ -47,9 +52,20 @@ function makePki(dir: string): { ca: string; server: Pem; good: Pem; bad: Pem; u
   leaf('bad', 'intruder', 'extendedKeyUsage=clientAuth');
   leaf('uri', 'some-node', `subjectAltName=URI:${URI_SAN}\nextendedKeyUsage=clientAuth`);
   leaf('stranger', 'typha-client', 'extendedKeyUsage=clientAuth', 'other-ca');
+  leaf('last-good', ['intruder', 'typha-client'], 'extendedKeyUsage=clientAuth');
+  leaf('first-good', ['typha-client', 'intruder'], 'extendedKeyUsage=clientAuth');
   const read = (f: string) => readFileSync(join(dir, f), 'utf8');
   const pem = (n: string): Pem => ({ cert: read(`${n}.crt`), key: read(`${n}.key`) });
-  return { ca: read('ca.crt'), server: pem('server'), good: pem('good'), bad: pem('bad'), uri: pem('uri'), stranger: pem('stranger') };
+  return {
+    ca: read('ca.crt'),
+    server: pem('server'),
+    good: pem('good'),
+    bad: pem('bad'),
+    uri: pem('uri'),
+    stranger: pem('stranger'),
+    lastGood: pem('last-good'),
+    firstGood: pem('first-good'),
+  };
 }
 
 test('TLS: client certificates are checked against the CA and the allowed CN or URI SAN', async (t) => {
@@ -89,13 +105,34 @@ test('TLS: client certificates are checked against the CA and the allowed CN or 
     h.server.connections().clients.map((c) => c.state).sort(),
     ['live', 'live'],
   );
+  // Handed to TLS and counted through the TLS socket: nothing stays pending once in sync.
+  assert.equal(h.server.connections().tcp.pendingHandshakes, 0);
 });
 
-test('client identity rule: CN or URI SAN, as Calico checks it', () => {
+test('TLS: a certificate with several CNs is judged by its last CN only, as Calico (Go Subject.CommonName)', async (t) => {
+  assert.ok(haveOpenssl(), 'this test needs the openssl command (Debian: apt-get install openssl)');
+  const dir = mkdtempSync(join(tmpdir(), 'typha-tls-cn-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const pki = makePki(dir);
+  const h = await Harness.start(t, { initialKeys: 2, tls: { ca: pki.ca, cert: pki.server.cert, key: pki.server.key, clientCN: 'typha-client' } });
+  const url = `wss://127.0.0.1:${h.port}/sync`;
+  const lastGood = new TestClient(url, { wsOptions: { ca: pki.ca, ...pki.lastGood } });
+  const firstGood = new TestClient(url, { wsOptions: { ca: pki.ca, ...pki.firstGood } });
+  t.after(() => [lastGood, firstGood].forEach((c) => c.close()));
+  await lastGood.untilInSync();
+  assert.equal(lastGood.state.size, 2, 'subject /CN=intruder/CN=typha-client: its CN is typha-client');
+  await firstGood.untilClosed();
+  assert.equal(firstGood.httpStatus, 403, 'subject /CN=typha-client/CN=intruder: its CN is intruder');
+  assert.match(firstGood.httpBody, /want CN "typha-client", got CN "intruder" \(the last of "typha-client", "intruder", as Calico reads it\)/);
+});
+
+test('client identity rule: the last CN or a URI SAN, as Calico checks it', () => {
   const cert = (cn: string | string[] | undefined, san?: string) => ({ subject: cn === undefined ? ({} as never) : ({ CN: cn } as never), subjectaltname: san });
   assert.equal(checkClientIdentity({}, cert('anyone')), undefined, 'no rule: any certificate from the CA');
   assert.equal(checkClientIdentity({ clientCN: 'felix' }, cert('felix')), undefined);
-  assert.equal(checkClientIdentity({ clientCN: 'felix' }, cert(['x', 'felix'])), undefined);
+  assert.equal(checkClientIdentity({ clientCN: 'felix' }, cert(['x', 'felix'])), undefined, 'several CNs: the last one is the name');
+  assert.match(checkClientIdentity({ clientCN: 'felix' }, cert(['felix', 'x'])) ?? '', /got CN "x" \(the last of "felix", "x", as Calico reads it\)/);
+  assert.equal(checkClientIdentity({ clientCN: 'felix', clientURISAN: 'spiffe://a/b' }, cert(['felix', 'x'], 'URI:spiffe://a/b')), undefined, 'or its URI SAN');
   assert.match(checkClientIdentity({ clientCN: 'felix' }, cert('confd')) ?? '', /want CN "felix", got CN "confd"; URI SANs none/);
   assert.equal(checkClientIdentity({ clientURISAN: 'spiffe://a/b' }, cert('x', 'DNS:n1, URI:spiffe://a/b')), undefined);
   assert.match(checkClientIdentity({ clientCN: 'f', clientURISAN: 'spiffe://a/b' }, cert(undefined, 'URI:spiffe://a/c')) ?? '', /got CN none; URI SANs "spiffe:\/\/a\/c"/);
