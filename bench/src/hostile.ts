@@ -33,9 +33,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { etcd } from '@cattail/datastore';
-import { makeTestCertificates, startEtcd, type EtcdServer, type TlsFiles } from '@cattail/datastore/testing';
+import { makeTestCertificates, startEtcd, until, type EtcdServer, type TlsFiles } from '@cattail/datastore/testing';
 import { SyncClient, staticDiscovery } from '@cattail/typha/client';
-import { AttackSwarm, pollUntil, type AttackKind, type KindReport } from '@cattail/typha/testing';
+import { AttackSwarm, type AttackKind, type KindReport } from '@cattail/typha/testing';
 import { intArg, numArg, UsageError } from './args.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 import { seedCluster } from './seeder.js';
@@ -270,7 +270,7 @@ export async function runHostile(p: HostileParams): Promise<HostileResult> {
   const port = typha.syncPort;
 
   const steady = syncClient(port, 'steady', tls);
-  await pollUntil(() => steady.state === 'in-sync', 'the steady client in sync', { timeoutMs: 60_000, intervalMs: 100 });
+  await until(() => steady.state === 'in-sync', 'the steady client in sync', 60_000);
   log(`typha pid ${typha.pid} ready; steady client in sync; baseline for ${p.settleS} s`);
   const baseline = { ...(await settle(typha, p.settleS)), sockets: socketFds(typha.pid) };
   log(`baseline RSS ${baseline.lastMB} MB, ${baseline.sockets} sockets`);
@@ -288,7 +288,7 @@ export async function runHostile(p: HostileParams): Promise<HostileResult> {
   const probeStart = performance.now();
   let probeInSyncMs: number | null = null;
   try {
-    await pollUntil(() => probe.state === 'in-sync', 'the probe client in sync during the attack', { timeoutMs: 60_000, intervalMs: 100 });
+    await until(() => probe.state === 'in-sync', 'the probe client in sync during the attack', 60_000);
     probeInSyncMs = Math.round(performance.now() - probeStart);
   } catch (err) {
     errors.push((err as Error).message);
@@ -319,7 +319,8 @@ export async function runHostile(p: HostileParams): Promise<HostileResult> {
   swarm.end();
   delete running.swarm;
   // Typha's own view: its socket fds, its /status total, its pending-handshake gauge (if any).
-  const drainMs = await pollUntil(
+  const drainStart = performance.now();
+  await until(
     async () => {
       if (socketFds(typha.pid) > baseline.sockets) return false;
       const s = await typha.status();
@@ -329,8 +330,9 @@ export async function runHostile(p: HostileParams): Promise<HostileResult> {
       return pending === undefined || pending === 0;
     },
     "typha's connections back to the steady client",
-    { timeoutMs: 120_000, intervalMs: 100 },
+    120_000,
   );
+  const drainMs = Math.round(performance.now() - drainStart);
   log(`attackers gone after ${drainMs} ms; RSS for ${p.settleS} s`);
   const goneSettled = await settle(typha, p.settleS);
   const goneMetrics = await serverMetrics(typha);

@@ -9,7 +9,8 @@ import vm from 'node:vm';
 import { Registry } from 'prom-client';
 import { PromServerMetrics } from '../../src/metrics/index.js';
 import { SyncClient, staticDiscovery } from '../../src/client/index.js';
-import { AttackSwarm, pollUntil } from '../../src/testing/index.js';
+import { until } from '@cattail/datastore/testing';
+import { AttackSwarm } from '../../src/testing/index.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { FakeClock, Harness, TestClient, fingerprint } from './helpers.js';
 
@@ -32,7 +33,7 @@ test('per source: the connection over the limit from one address gets 429 and is
   const attack = swarm(t, h, ['127.0.0.2']);
   attack.add('silent', 3);
   await attack.settled();
-  await pollUntil(() => h.server.connections().tcp.open === 3, 'three connections from 127.0.0.2 admitted');
+  await until(() => h.server.connections().tcp.open === 3, 'three connections from 127.0.0.2 admitted', 20_000, 10);
 
   const fourth = new TestClient(h.url, { wsOptions: { localAddress: '127.0.0.2' } });
   await fourth.untilClosed();
@@ -53,7 +54,7 @@ test('per source: the connection over the limit from one address gets 429 and is
 
   // One attacker leaves: the address has room for exactly one more.
   attack.end();
-  await pollUntil(() => h.server.connections().tcp.open === 1, 'the attackers gone');
+  await until(() => h.server.connections().tcp.open === 1, 'the attackers gone', 20_000, 10);
   const again = new TestClient(h.url, { node: 'from-2', wsOptions: { localAddress: '127.0.0.2' } });
   t.after(() => again.close());
   await again.untilInSync();
@@ -66,13 +67,13 @@ test('stop() ends at once, also with a client refused at accept that never reads
   const attack = swarm(t, h, ['127.0.0.2']);
   attack.add('silent', 1);
   await attack.settled();
-  await pollUntil(() => h.server.connections().tcp.open === 1, 'the first connection admitted');
+  await until(() => h.server.connections().tcp.open === 1, 'the first connection admitted', 20_000, 10);
   attack.add('non-reader', 1);
   await attack.settled();
-  await pollUntil(() => h.server.connections().refused['per-source'] === 1, 'the second refused at accept');
+  await until(() => h.server.connections().refused['per-source'] === 1, 'the second refused at accept', 20_000, 10);
   let stopped = false;
   void h.server.stop().then(() => (stopped = true));
-  await pollUntil(() => stopped, 'stop() to resolve', { timeoutMs: 10_000 });
+  await until(() => stopped, 'stop() to resolve', 10_000, 10);
 });
 
 test('pending handshakes: over the limit a connection gets 503 and is counted; a hello frees its slot', async (t) => {
@@ -82,8 +83,8 @@ test('pending handshakes: over the limit a connection gets 503 and is counted; a
   attack.add('silent', 2);
   attack.add('no-hello', 1);
   await attack.settled();
-  await pollUntil(() => h.server.connections().tcp.pendingHandshakes === 3, 'three pending handshakes');
-  await pollUntil(() => h.server.connections().total === 1, 'the no-hello attacker upgraded');
+  await until(() => h.server.connections().tcp.pendingHandshakes === 3, 'three pending handshakes', 20_000, 10);
+  await until(() => h.server.connections().total === 1, 'the no-hello attacker upgraded', 20_000, 10);
 
   const refused = new TestClient(h.url, { node: 'refused' });
   await refused.untilClosed();
@@ -93,7 +94,7 @@ test('pending handshakes: over the limit a connection gets 503 and is counted; a
 
   // A client is pending only until its hello: four in turn pass a budget of three.
   attack.end();
-  await pollUntil(() => h.server.connections().tcp.open === 0, 'the attackers gone');
+  await until(() => h.server.connections().tcp.open === 0, 'the attackers gone', 20_000, 10);
   const clients: TestClient[] = [];
   t.after(() => clients.forEach((c) => c.close()));
   for (const node of ['a', 'b', 'c', 'd']) {
@@ -120,11 +121,11 @@ test('upgrade deadline: a silent socket and a slowloris get 408 after upgradeTim
   attack.add('silent', 1);
   attack.add('slowloris', 1);
   await attack.settled();
-  await pollUntil(() => attack.report().silent.refused['408'] === 1 && attack.report().slowloris.refused['408'] === 1, 'both attackers answered 408');
+  await until(() => attack.report().silent.refused['408'] === 1 && attack.report().slowloris.refused['408'] === 1, 'both attackers answered 408', 20_000, 10);
   const took = performance.now() - started;
   assert.ok(took >= upgradeTimeoutMs, `refused after ${took} ms, not before the ${upgradeTimeoutMs} ms deadline`);
-  await pollUntil(() => h.server.connections().tcp.open === 1, 'both attacker sockets closed by the server');
-  await pollUntil(() => attack.report().slowloris.closedEarly === 1 && attack.report().silent.closedEarly === 1, 'both attackers see the close (by the server, not by us)');
+  await until(() => h.server.connections().tcp.open === 1, 'both attacker sockets closed by the server', 20_000, 10);
+  await until(() => attack.report().slowloris.closedEarly === 1 && attack.report().silent.closedEarly === 1, 'both attackers see the close (by the server, not by us)', 20_000, 10);
   assert.equal(await series(registry, 'typha_connections_rejected{reason="upgrade-timeout"}'), 2);
 
   // Long past the deadline, the client that upgraded in time is still served.
@@ -143,7 +144,7 @@ test('during an attack within the limits a real SyncClient reaches in-sync and a
   const attack = swarm(t, h, ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5']);
   attack.addMix({ silent: 200, 'no-hello': 60, slowloris: 30, 'non-reader': 10 });
   await attack.settled();
-  await pollUntil(() => h.server.connections().tcp.open === 301, 'every attacker admitted');
+  await until(() => h.server.connections().tcp.open === 301, 'every attacker admitted', 20_000, 10);
   assert.deepEqual(attack.open(), { silent: 200, 'no-hello': 60, slowloris: 30, 'non-reader': 10 });
 
   const seen = new Map<string, unknown>();
@@ -164,7 +165,7 @@ test('during an attack within the limits a real SyncClient reaches in-sync and a
   t.after(() => client.close());
   client.start();
   const rev = h.feedMany('felix', 50, 200, 'during');
-  await pollUntil(() => client.state === 'in-sync' && seen.size === h.model.get('felix')!.size, 'the SyncClient in sync during the attack');
+  await until(() => client.state === 'in-sync' && seen.size === h.model.get('felix')!.size, 'the SyncClient in sync during the attack', 20_000, 10);
   await bystander.untilRevision(rev);
   assert.equal(bystander.closed, undefined);
   assert.equal(seen.size, 350);
@@ -196,12 +197,12 @@ test('after an attack the server holds no per-connection state: counts back to z
     try {
       attack.addMix({ silent: 300, 'no-hello': 100, slowloris: 50, 'non-reader': 10 });
       await attack.settled();
-      await pollUntil(() => h.server.connections().tcp.open === 461, 'every attacker admitted');
-      await pollUntil(() => h.server.connections().total === 111, 'the no-hello and non-reading attackers upgraded');
+      await until(() => h.server.connections().tcp.open === 461, 'every attacker admitted', 20_000, 10);
+      await until(() => h.server.connections().total === 111, 'the no-hello and non-reading attackers upgraded', 20_000, 10);
     } finally {
       attack.end();
     }
-    await pollUntil(idle, 'the server back to its one client');
+    await until(idle, 'the server back to its one client', 20_000, 10);
   };
   const heapUsed = (): number => {
     gc();
