@@ -2,10 +2,11 @@
  * TLS to Typha, as Calico's Felix does it: the client presents its certificate (mutual TLS) and
  * verifies the server's chain against the given CA. Without `cn`/`uriSan` the server name is
  * verified the usual way (hostname against the certificate); with either, the name is not
- * checked and instead the certificate must carry that subject CN or that URI SAN (Calico's
- * TyphaCN / TyphaURISAN), since agents reach replicas by pod IP, which certificates rarely name.
+ * checked and instead the certificate must carry that subject CN (the last, as Calico reads it)
+ * or that URI SAN (Calico's TyphaCN / TyphaURISAN), since agents reach replicas by pod IP, which certificates rarely name.
  */
 import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls';
+import { identityMismatch, type CertificateNames, type IdentityRule } from '../common/cert-identity.js';
 import type { ClientOptions } from 'ws';
 import { TlsIdentityError } from './errors.js';
 
@@ -42,23 +43,8 @@ export function wsTlsOptions(tls: TlsOptions): ClientOptions {
   return o as ClientOptions;
 }
 
-/** Undefined if `cert` has the expected CN or URI SAN, else the error to fail the handshake with. */
-export function checkTyphaIdentity(
-  expected: { cn?: string | undefined; uriSan?: string | undefined },
-  cert: Pick<PeerCertificate, 'subject' | 'subjectaltname'>,
-): Error | undefined {
-  const cns = cert.subject?.CN;
-  const cnList: string[] = cns === undefined ? [] : Array.isArray(cns) ? cns : [cns];
-  if (expected.cn !== undefined && cnList.includes(expected.cn)) return undefined;
-  const uris = (cert.subjectaltname ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.startsWith('URI:'))
-    .map((s) => s.slice(4));
-  if (expected.uriSan !== undefined && uris.includes(expected.uriSan)) return undefined;
-  const want = [expected.cn !== undefined ? `CN "${expected.cn}"` : '', expected.uriSan !== undefined ? `URI SAN "${expected.uriSan}"` : '']
-    .filter(Boolean)
-    .join(' or ');
-  const got = `CN ${cnList.length ? cnList.map((c) => `"${c}"`).join(',') : 'none'}, URI SANs ${uris.length ? uris.join(',') : 'none'}`;
-  return new TlsIdentityError(`typha server certificate does not match: want ${want}, got ${got}`);
+/** Undefined if `cert` has the expected CN (its last, as Calico reads it) or URI SAN, else the error to fail the handshake with. */
+export function checkTyphaIdentity(expected: IdentityRule, cert: CertificateNames): Error | undefined {
+  const mismatch = identityMismatch(expected, cert);
+  return mismatch === undefined ? undefined : new TlsIdentityError(`typha server certificate does not match: ${mismatch}`);
 }

@@ -19,13 +19,18 @@ describe('checkTyphaIdentity', () => {
     assert.ok(err instanceof TlsIdentityError);
     assert.equal(
       err.message,
-      'typha server certificate does not match: want CN "typha" or URI SAN "spiffe://x", got CN "typha-server", URI SANs spiffe://cluster.local/ns/calico-system/sa/typha',
+      'typha server certificate does not match: want CN "typha" or URI SAN "spiffe://x", got CN "typha-server"; URI SANs "spiffe://cluster.local/ns/calico-system/sa/typha"',
     );
   });
 
   it('does not take a DNS SAN for a URI SAN or a CN', () => {
     assert.ok(checkTyphaIdentity({ uriSan: 'typha.calico-system.svc' }, cert) instanceof TlsIdentityError);
     assert.ok(checkTyphaIdentity({ cn: 'typha.calico-system.svc' }, cert) instanceof TlsIdentityError);
+  });
+
+  it('judges a subject with several CNs by its last, as Calico (Go’s Subject.CommonName)', () => {
+    assert.equal(checkTyphaIdentity({ cn: 'typha' }, { subject: { CN: ['intruder', 'typha'] } as never }), undefined);
+    assert.ok(checkTyphaIdentity({ cn: 'typha' }, { subject: { CN: ['typha', 'intruder'] } as never }) instanceof TlsIdentityError);
   });
 
   it('handles a certificate without subject or SANs', () => {
