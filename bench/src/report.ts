@@ -1,5 +1,5 @@
 /** The short human table printed after a fan-out run (the JSON object carries everything). */
-import type { FanoutResult } from './fanout.js';
+import type { FanoutResult } from './fanout/result.js';
 
 /**
  * The sender-side floor comparison: Typha's CPU per client write during the churn phase

@@ -5,7 +5,7 @@
  * pasted from the runs, never typed by hand.
  */
 import { readFileSync } from 'node:fs';
-import type { FanoutResult } from './fanout.js';
+import type { FanoutResult } from './fanout/result.js';
 import { senderFloor } from './report.js';
 
 const fmt = (v: number | null | undefined, d = 1): string => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(d));

@@ -1,0 +1,165 @@
+/**
+ * The fan-out run's result: the JSON object `fanout.js --json` prints (docs/BENCHMARKS.md
+ * describes every figure) and the table is made from. Each phase module turns its outcome into
+ * its own figures; this module puts them in one object, in the order readers of old runs know,
+ * and judges the targets.
+ */
+import type { ChurnResult } from '../churn.js';
+import type { FloorMode } from '../floor-server.js';
+import type { Summary } from '../histogram.js';
+import type { WorkerReport } from '../ipc.js';
+import type { MachineInfo, TcpCounters } from '../machine.js';
+import { senderFloor } from '../report.js';
+import { fanoutFigures, type FanoutBatches } from './batches.js';
+import { convergenceFigures, type ConvergeOutcome } from './converge.js';
+import { costFigures, type FinalCounts } from './costs.js';
+import { floorFigures, type FloorOutcome } from './floor.js';
+import type { FanoutParams } from './params.js';
+import { resumeFigures, type ResumeOutcome } from './resume.js';
+import type { FanoutRig } from './rig.js';
+import { round } from './round.js';
+import { churnFigures, type ChurnOutcome } from './steady-churn.js';
+import { stormFigures, type StormOutcome } from './storm.js';
+
+export interface FanoutResult {
+  bench: 'typha-fanout';
+  params: FanoutParams;
+  machine: MachineInfo;
+  seeding: { resources: number; mix: Record<string, number>; etcdBytes: number; ms: number; revision: number };
+  typha: { pid: number; readyMs: number; felixKeys?: number };
+  inSyncAllMs: number | null;
+  inSync: {
+    clients: number;
+    inSync: number;
+    ms: Summary;
+    unexpectedCloses: number;
+    closeReasons: Record<string, number>;
+    /** System-wide TcpExt counters (/proc/net/netstat) over the storm: accept-queue overflows etc. */
+    tcp: TcpCounters;
+    /** In-sync times of the real SyncClients (ms after storm start). */
+    syncClientMs: number[];
+    slowest: WorkerReport['slowest'];
+  };
+  snapshotBytesPerClient: number;
+  churn: ChurnResult;
+  deltaLatencyMs: Summary;
+  deltaDelivery: { churnWrites: number; perClientMin: number; perClientMean: number; lateClients: number };
+  fanout: { batches: number; completeBatches: number; spreadMs: Summary; endToEndMs: Summary; payloadBytes: Summary };
+  floor: {
+    payloadBytes: number;
+    rounds: number;
+    modes: Record<FloorMode, { writeLoopMs: Summary; writeCpuMs?: Summary; spreadMs: Summary; totalMs: Summary }>;
+    best: FloorMode | null;
+  };
+  floorRatio: number | null;
+  floorRatioEndToEnd: number | null;
+  /** Sender side: Typha CPU µs per client write in the churn phase vs the floor's write loop µs per socket. */
+  floorSender: { typhaUs: number; floorUs: number; ratio: number } | null;
+  resume: {
+    sample: number;
+    gapChurn: ChurnResult | null;
+    modes: Record<string, number>;
+    resumeBytes: Summary;
+    snapshotBytes: Summary;
+    ratio: Summary;
+    /** Bytes of one Deltas frame holding the latest value of every key changed in the gap. */
+    idealBytes: number;
+    idealRatio: number | null;
+    ms: Summary;
+    latencyMs: Summary;
+  };
+  resumeBytesRatio: number | null;
+  typhaCpuSeconds: number;
+  typhaCpuByPhase: Record<string, number>;
+  typhaRssMB: number;
+  typhaPeakRssMB: number;
+  bytesSent: number;
+  bytesSentSource: string;
+  updatesSkipped: number | null;
+  typhaMetrics: Record<string, number>;
+  converged: boolean;
+  convergence: {
+    method: string;
+    expected: { digest: string; revision: number; keys: number; projected: number; invalid: number } | null;
+    reference: { digest: string; revision: number; keys: number; inSyncMs: number } | null;
+    clientDigests: Record<string, number>;
+    clientsAtRevision: boolean;
+    targetRevision: number;
+  };
+  swarm: { workers: number; pids: number[]; cpuSeconds: number; cpuUserSeconds: number; maxRssMB: number; frameDecodes: number; frameHits: number };
+  targets: Record<string, { target: string; value: number | null; met: boolean | null }>;
+  errors: string[];
+}
+
+/** Every phase's outcome, in the order they ran. */
+export interface FanoutOutcomes {
+  machine: MachineInfo;
+  rig: FanoutRig;
+  storm: StormOutcome;
+  churn: ChurnOutcome;
+  resume: ResumeOutcome;
+  batches: FanoutBatches;
+  floor: FloorOutcome;
+  convergence: ConvergeOutcome;
+  final: FinalCounts;
+}
+
+export function fanoutResult(o: FanoutOutcomes): FanoutResult {
+  const { rig, final } = o;
+  const seeded = rig.seeded;
+  const storm = stormFigures(o.storm, rig.total, final.reports);
+  const churn = churnFigures(o.churn, final.reports);
+  const fan = fanoutFigures(o.batches);
+  const floor = floorFigures(o.floor, rig.p, fan);
+  const resume = resumeFigures(o.resume, rig, final.reports);
+  const costs = costFigures(final, rig);
+  const convergence = convergenceFigures(o.convergence);
+  const result: FanoutResult = {
+    bench: 'typha-fanout',
+    params: rig.p,
+    machine: o.machine,
+    seeding: { resources: seeded.write.count, mix: { ...seeded.cluster.mix }, etcdBytes: seeded.write.bytes, ms: round(seeded.write.ms, 0), revision: seeded.write.revision },
+    typha: { pid: rig.typha.pid, readyMs: round(rig.readyMs, 0), felixKeys: o.convergence.expected?.projected },
+    inSyncAllMs: storm.inSyncAllMs,
+    inSync: storm.inSync,
+    snapshotBytesPerClient: costs.snapshotBytesPerClient,
+    churn: churn.churn,
+    deltaLatencyMs: churn.deltaLatencyMs,
+    deltaDelivery: churn.deltaDelivery,
+    fanout: fan.fanout,
+    floor: floor.floor,
+    floorRatio: floor.floorRatio,
+    floorRatioEndToEnd: floor.floorRatioEndToEnd,
+    floorSender: null,
+    resume: resume.resume,
+    resumeBytesRatio: resume.resumeBytesRatio,
+    typhaCpuSeconds: costs.typhaCpuSeconds,
+    typhaCpuByPhase: costs.typhaCpuByPhase,
+    typhaRssMB: costs.typhaRssMB,
+    typhaPeakRssMB: costs.typhaPeakRssMB,
+    bytesSent: costs.bytesSent,
+    bytesSentSource: costs.bytesSentSource,
+    updatesSkipped: costs.updatesSkipped,
+    typhaMetrics: costs.typhaMetrics,
+    converged: convergence.converged,
+    convergence: convergence.convergence,
+    swarm: costs.swarm,
+    targets: {},
+    errors: rig.errors,
+  };
+  result.floorSender = senderFloor(result);
+  result.targets = targets(result, final.end?.peakRssMB ?? NaN);
+  return result;
+}
+
+/** The design targets; `met` is null where the run has no figure to judge. */
+function targets(r: FanoutResult, peakRssMB: number): FanoutResult['targets'] {
+  return {
+    inSyncAll: { target: '≤ 30000 ms (10,000 clients, cold storm)', value: r.inSyncAllMs, met: r.inSyncAllMs === null ? false : r.inSyncAllMs <= 30_000 },
+    deltaP99: { target: '≤ 250 ms at 50 updates/s', value: r.deltaLatencyMs.p99, met: Number.isFinite(r.deltaLatencyMs.p99) ? r.deltaLatencyMs.p99 <= 250 : null },
+    typhaRss: { target: '≤ 1024 MB (peak, VmHWM)', value: r.typhaPeakRssMB, met: Number.isFinite(peakRssMB) ? peakRssMB <= 1024 : null },
+    floorRatio: { target: '≤ 1.5', value: r.floorRatio, met: r.floorRatio === null ? null : r.floorRatio <= 1.5 },
+    resumeBytesRatio: { target: '≤ 0.01 after a 10 s gap', value: r.resumeBytesRatio, met: r.resumeBytesRatio === null ? null : r.resumeBytesRatio <= 0.01 },
+    converged: { target: 'true', value: r.converged ? 1 : 0, met: r.converged },
+  };
+}
