@@ -11,17 +11,19 @@
  *   slow-consumers:  phase = churn for 2 × --duration; after --duration: --slow slow consumers
  *                    connect beside the k6 clients; then drain
  *
- * A wait that times out is recorded in `errors` and the run still stops k6 cleanly, so its
- * summary (with failed thresholds) is kept.
+ * This module is the frame (k6, the in-sync wait, stop, collect); the scenario phase is
+ * scenario-phase.ts. A wait that times out is recorded in `errors` and the run still stops k6
+ * cleanly, so its summary (with failed thresholds) is kept.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { churn, TS_LABEL, type ChurnResult } from '@cattail/bench';
+import { TS_LABEL, type ChurnResult } from '@cattail/bench';
 import { ControlServer } from './control-server.js';
 import { K6_DIR } from './k6-binary.js';
 import { K6Process, type K6Exit } from './k6-process.js';
 import type { RunOptions } from './options.js';
-import { SlowConsumer, type SlowConsumerStats } from './slow-consumer.js';
+import { scenarioPhase } from './scenario-phase.js';
+import type { SlowConsumer, SlowConsumerStats } from './slow-consumer.js';
 import type { SystemUnderTest } from './system.js';
 import type { TimelinePoint } from './timeline.js';
 
@@ -70,6 +72,11 @@ export function scenarioTyphaEnv(_o: RunOptions): Record<string, string> {
   return {};
 }
 
+/**
+ * Runs one scenario against `sut` and returns what the runner saw; k6's own figures are in
+ * `k6Summary`. The sequence: start k6 ─▶ until every socket is in sync ─▶ the scenario phase
+ * (scenario-phase.ts) ─▶ stop k6 ─▶ collect.
+ */
 export async function runScenario(
   o: RunOptions,
   sut: SystemUnderTest,
@@ -79,13 +86,33 @@ export async function runScenario(
   log: (msg: string) => void,
 ): Promise<ScenarioRun> {
   mkdirSync(outDir, { recursive: true });
-  const total = o.vus * o.sockets;
-  const errors: string[] = [];
   const startMs = Date.now();
   const control = await ControlServer.start(startMs);
   const summaryPath = join(outDir, 'k6-summary.json');
+  const run = emptyRun(startMs, clockOffsetMs);
+  log(`k6: ${o.vus} VUs × ${o.sockets} sockets → ${sut.info.typhaUrl}`);
+  const k6 = startK6(o, k6Path, k6Env(o, sut, control.url, clockOffsetMs, summaryPath), control);
+  const sampler = setInterval(() => void sampleTypha(sut, control), 1000);
+  const slow: SlowConsumer[] = [];
+  try {
+    await untilAllInSync(o, control, run, startMs, k6.abort, log);
+    if (run.errors.length === 0 && o.rate > 0 && o.durationS > 0) {
+      await scenarioPhase({ o, sut, control, run, slow, log, abort: k6.abort });
+    }
+  } catch (err) {
+    run.errors.push((err as Error).message);
+  } finally {
+    clearInterval(sampler);
+    await stop(k6.process, control, run, slow, log);
+  }
+  await collect(o, sut, control, run, summaryPath);
+  return run;
+}
+
+/** What the k6 script reads from its environment; --env values last, so they win. */
+function k6Env(o: RunOptions, sut: SystemUnderTest, controlUrl: string, clockOffsetMs: number, summaryPath: string): Record<string, string> {
   const maxS = o.inSyncTimeoutS + o.rampS + 2 * o.durationS + o.gapS + 300;
-  const env: Record<string, string> = {
+  return {
     TYPHA_URL: sut.info.typhaUrl,
     SYNCER: o.syncer,
     VUS: String(o.vus),
@@ -93,7 +120,7 @@ export async function runScenario(
     RAMP_S: String(o.rampS),
     IN_SYNC_TIMEOUT_S: String(o.inSyncTimeoutS),
     MAX_S: String(maxS),
-    CONTROL_URL: control.url,
+    CONTROL_URL: controlUrl,
     CLOCK_OFFSET_MS: String(clockOffsetMs),
     TS_LABEL,
     RECONNECT_GAP_S: String(o.gapS),
@@ -102,7 +129,10 @@ export async function runScenario(
     SUMMARY_PATH: summaryPath,
     ...o.k6Env,
   };
-  const run: ScenarioRun = {
+}
+
+function emptyRun(startMs: number, clockOffsetMs: number): ScenarioRun {
+  return {
     startedAt: new Date(startMs).toISOString(),
     k6Exit: { code: null, signal: null, peakRssMB: 0, cpuSeconds: 0, tail: '' },
     k6Summary: undefined,
@@ -120,10 +150,15 @@ export async function runScenario(
     controlReports: 0,
     closeCodes: {},
     loadAvg: { start: loadAvg1(), end: NaN },
-    errors,
+    errors: [],
   };
+}
 
-  log(`k6: ${o.vus} VUs × ${o.sockets} sockets → ${sut.info.typhaUrl}`);
+/**
+ * Starts k6 on the scenario's script. `abort()` says why waiting on the VUs is pointless once k6
+ * has exited (with its output); the control server's waiters are poked so they notice at once.
+ */
+function startK6(o: RunOptions, k6Path: string, env: Record<string, string>, control: ControlServer): { process: K6Process; abort: () => string | undefined } {
   const k6 = new K6Process(k6Path, join(K6_DIR, SCRIPT[o.scenario]), env, o.verbose ? (l) => process.stderr.write(`[k6] ${l}\n`) : undefined);
   let k6Exit: K6Exit | undefined;
   void k6.exited.then((e) => {
@@ -131,35 +166,49 @@ export async function runScenario(
     control.poke();
   });
   const abort = (): string | undefined => (k6Exit === undefined ? undefined : `k6 exited early (code ${k6Exit.code ?? k6Exit.signal}); its output:\n${k6Exit.tail}`);
-  const sampler = setInterval(() => void sampleTypha(sut, control), 1000);
-  const slow: SlowConsumer[] = [];
+  return { process: k6, abort };
+}
+
+/** Until every VU has reported and every socket has been in sync; a timeout is recorded in `run.errors`. */
+async function untilAllInSync(
+  o: RunOptions,
+  control: ControlServer,
+  run: ScenarioRun,
+  startMs: number,
+  abort: () => string | undefined,
+  log: (msg: string) => void,
+): Promise<void> {
+  const total = o.vus * o.sockets;
   try {
-    const allReported = (): boolean => control.latest.size >= o.vus;
-    try {
-      await control.until(() => allReported() && control.sum('everInSync') >= total, (o.inSyncTimeoutS + o.rampS + 60) * 1000, `every one of ${total} sockets in sync`, abort);
-      run.inSyncAllMs = Date.now() - startMs;
-      log(`all ${total} sockets in sync after ${run.inSyncAllMs} ms`);
-    } catch (err) {
-      errors.push((err as Error).message);
-    }
-    if (errors.length === 0 && o.rate > 0 && o.durationS > 0) {
-      await phase(o, sut, control, run, slow, log, abort);
-    }
+    await control.until(
+      () => control.latest.size >= o.vus && control.sum('everInSync') >= total,
+      (o.inSyncTimeoutS + o.rampS + 60) * 1000,
+      `every one of ${total} sockets in sync`,
+      abort,
+    );
+    run.inSyncAllMs = Date.now() - startMs;
+    log(`all ${total} sockets in sync after ${run.inSyncAllMs} ms`);
   } catch (err) {
-    errors.push((err as Error).message);
-  } finally {
-    clearInterval(sampler);
-    control.control.stop = true;
-    log('stopping k6');
-    run.k6Exit = await k6.wait(120_000);
-    for (const s of slow) s.stop();
-    run.slowConsumers = slow.length > 0 ? slow.map((s) => s.stats) : undefined;
-    await control.close();
+    run.errors.push((err as Error).message);
   }
+}
+
+/** Orders the VUs to stop and waits for k6 to exit (it writes its summary then); closes what the run opened. */
+async function stop(k6: K6Process, control: ControlServer, run: ScenarioRun, slow: readonly SlowConsumer[], log: (msg: string) => void): Promise<void> {
+  control.control.stop = true;
+  log('stopping k6');
+  run.k6Exit = await k6.wait(120_000);
+  for (const s of slow) s.stop();
+  run.slowConsumers = slow.length > 0 ? slow.map((s) => s.stats) : undefined;
+  await control.close();
+}
+
+/** k6's summary, Typha's figures and the timeline, after k6 has exited. */
+async function collect(o: RunOptions, sut: SystemUnderTest, control: ControlServer, run: ScenarioRun, summaryPath: string): Promise<void> {
   try {
     run.k6Summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as K6Summary;
   } catch {
-    errors.push(`k6 wrote no summary to ${summaryPath}; its output:\n${run.k6Exit.tail}`);
+    run.errors.push(`k6 wrote no summary to ${summaryPath}; its output:\n${run.k6Exit.tail}`);
   }
   const proc = sut.typhaProc();
   run.typha = proc === undefined ? undefined : { ...proc, metrics: await sut.typhaMetrics() };
@@ -172,87 +221,6 @@ export async function runScenario(
   } else {
     run.phases = { all: control.timeline.phaseSummary('all') };
   }
-  return run;
-}
-
-async function phase(
-  o: RunOptions,
-  sut: SystemUnderTest,
-  control: ControlServer,
-  run: ScenarioRun,
-  slow: SlowConsumer[],
-  log: (msg: string) => void,
-  abort: () => string | undefined,
-): Promise<void> {
-  if (sut.client === undefined) throw new Error('no etcd client for the churn writer');
-  const total = o.vus * o.sockets;
-  let churnS = o.durationS;
-  if (o.scenario === 'reconnect-storm') churnS = o.durationS + o.gapS + 5;
-  if (o.scenario === 'slow-consumers') churnS = 2 * o.durationS;
-  const churnStart = Date.now();
-  if (o.scenario === 'slow-consumers') {
-    run.slowFromMs = churnStart + o.durationS * 1000;
-    control.control.slowFromMs = run.slowFromMs;
-    control.phaseOf = (r) => (r.at >= (run.slowFromMs as number) + 1000 ? 'slow' : 'baseline');
-  }
-  log(`churn: ${o.rate} writes/s for ${churnS} s`);
-  const writer = churn({ client: sut.client, weps: sut.weps, rate: o.rate, durationMs: churnS * 1000, seed: o.seed + 1 });
-
-  if (o.scenario === 'reconnect-storm') {
-    await at(churnStart + o.durationS * 1000);
-    const dropAt = Date.now();
-    control.control.drop = 1;
-    log(`drop: every socket closes and comes back after ${o.gapS} s`);
-    try {
-      await control.until(
-        () => [...control.latest.values()].every((r) => r.dropGen >= 1) && control.sum('live') >= total,
-        (o.gapS + o.inSyncTimeoutS + 30) * 1000,
-        `every one of ${total} sockets back in sync after the drop`,
-        abort,
-      );
-      run.reconnectAllMs = Date.now() - dropAt;
-      log(`all ${total} sockets back in sync ${run.reconnectAllMs} ms after the drop order`);
-    } catch (err) {
-      run.errors.push((err as Error).message);
-    }
-  }
-  if (o.scenario === 'slow-consumers' && o.slow > 0) {
-    await at(run.slowFromMs as number);
-    log(`slow consumers: ${o.slow} reading ${o.slowRate > 0 ? `${o.slowRate} B/s` : 'nothing'}`);
-    const opened = await Promise.allSettled(
-      Array.from({ length: o.slow }, (_, i) =>
-        SlowConsumer.open({ url: sut.info.typhaUrl, node: `slow-${String(i).padStart(4, '0')}`, syncer: o.syncer, readBytesPerSec: o.slowRate }),
-      ),
-    );
-    for (const r of opened) {
-      if (r.status === 'fulfilled') slow.push(r.value);
-      else run.errors.push(`slow consumer: ${(r.reason as Error).message}`);
-    }
-  }
-
-  run.churn = await writer;
-  const lastWrite = Date.now();
-  control.control.lastRevision = run.churn.lastRevision;
-  control.control.writes = run.churn.writes;
-  log(`churn done: ${run.churn.writes} writes, last revision ${run.churn.lastRevision}; waiting for every client to reach it`);
-  if (o.scenario === 'slow-consumers') {
-    const st = await sut.typhaStatus();
-    const clients = (st as { clients?: Array<Record<string, unknown>> } | undefined)?.clients ?? [];
-    run.slowConsumerTyphaView = clients
-      .filter((c) => typeof c.node === 'string' && c.node.startsWith('slow-'))
-      .map((c) => ({ node: c.node as string, state: String(c.state), mode: (c.mode as string | null) ?? null, lagMs: Number(c.lagMs), bufferedBytes: Number(c.bufferedBytes) }));
-  }
-  try {
-    await control.until(
-      () => control.sum('live') >= total && control.minRevision() >= run.churn!.lastRevision,
-      60_000,
-      `every client at revision ${run.churn.lastRevision}`,
-      abort,
-    );
-    run.drainMs = Date.now() - lastWrite;
-  } catch (err) {
-    run.errors.push((err as Error).message);
-  }
 }
 
 function loadAvg1(): number {
@@ -261,11 +229,6 @@ function loadAvg1(): number {
   } catch {
     return NaN;
   }
-}
-
-/** Resolves at wall time `ms` (a schedule point of the scenario, not a synchronisation). */
-function at(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms - Date.now())));
 }
 
 async function sampleTypha(sut: SystemUnderTest, control: ControlServer): Promise<void> {
