@@ -8,3 +8,4 @@ export * from './net/ip.js';
 export * from './validation/index.js';
 export * from './selector/index.js';
 export * from './config/params.js';
+export { documentSource } from './config/document.js';

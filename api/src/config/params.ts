@@ -1,12 +1,15 @@
 /**
  * Component configuration the way Calico does it: a declared table of parameters (name, type,
  * default, range) read from `<PREFIX><NAME>` environment variables (case-insensitive, e.g.
- * `TYPHA_SERVERPORT`), `--kebab-case` flags and, for Felix, FelixConfiguration resources, in a
- * stated precedence. Parsed and validated once at start; the result is frozen. A bad value is
- * an error naming the source, the parameter and what is allowed, never a silent default.
+ * `TYPHA_SERVERPORT`), Calico's shared variables a parameter names (`NODENAME`), `--kebab-case`
+ * flags, for Felix FelixConfiguration resources and, for the CNI plugin, the JSON network
+ * configuration (document.ts), in a stated precedence. Parsed and validated once at start; the
+ * result is frozen. A bad value is an error naming the source, the parameter and what is
+ * allowed, never a silent default.
  *
- * Pure (no I/O): callers pass `process.env` and argv in.
+ * Pure (no I/O): callers pass `process.env`, argv and documents in.
  */
+import { parseTypedValue } from './document.js';
 
 export type ParamType = 'int' | 'float' | 'bool' | 'string' | 'enum' | 'list' | 'seconds';
 
@@ -20,14 +23,48 @@ export interface ParamSpec {
   values?: readonly string[];
   /** Never logged in clear. */
   secret?: boolean;
+  /** Also read from this environment variable, by {@link namedEnvSource} (Calico's shared names: `NODENAME`, `ETCD_ENDPOINTS`). */
+  env?: string;
+  /**
+   * Values that mean "not given": the value from an earlier source, else the default, stands.
+   * E.g. `['']` (a JSON config's empty string) or `[0]` (an MTU of 0: read it from a file). A
+   * `string` parameter's value is compared trimmed, others as they are. JSON null always means
+   * not given.
+   */
+  unset?: readonly (string | number | boolean)[];
+  /** What a bad typed value's message says is allowed, where the type says too little: `a list of pool CIDRs or names`. */
+  expects?: string;
 }
 
 export type ParamTable = Readonly<Record<string, ParamSpec>>;
 
+/** The value type a parameter's spec gives, so a table declares its config's type too. */
+export type ParamValue<S extends ParamSpec> = S['type'] extends 'int' | 'float' | 'seconds'
+  ? number
+  : S['type'] extends 'bool'
+    ? boolean
+    : S['type'] extends 'list'
+      ? readonly string[]
+      : string;
+
+export type ConfigOf<T extends ParamTable> = { readonly [K in keyof T]: ParamValue<T[K]> };
+
+/** Text values (environment, flags, files), parsed by each parameter's type. */
 export interface ConfigSource {
   /** Where values came from, in increasing precedence order: later sources win. */
   name: string;
   values: Readonly<Record<string, string>>;
+}
+
+/**
+ * Values as a JSON document holds them (strings, numbers, booleans, lists), from
+ * {@link documentSource}; each must already have its parameter's type (document.ts says which
+ * spellings count).
+ */
+export interface TypedSource {
+  name: string;
+  typed: true;
+  values: Readonly<Record<string, unknown>>;
 }
 
 export interface ConfigIssue {
@@ -55,6 +92,16 @@ export function envSource(table: ParamTable, prefix: string, env: Readonly<Recor
     if (v === undefined || !k.toUpperCase().startsWith(p)) continue;
     const name = byUpper.get(k.slice(p.length).toUpperCase());
     if (name) values[name] = v;
+  }
+  return { name: 'environment', values };
+}
+
+/** Values from the variables the table names in `env` (`NODENAME` for `nodename`), read as they are. */
+export function namedEnvSource(table: ParamTable, env: Readonly<Record<string, string | undefined>>): ConfigSource {
+  const values: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(table)) {
+    const v = spec.env === undefined ? undefined : env[spec.env];
+    if (v !== undefined) values[name] = v;
   }
   return { name: 'environment', values };
 }
@@ -135,25 +182,40 @@ function parseValue(spec: ParamSpec, raw: string): { value?: unknown; error?: st
   }
 }
 
+function isUnset(spec: ParamSpec, raw: unknown): boolean {
+  if (raw === undefined || raw === null) return true;
+  const v = spec.type === 'string' && typeof raw === 'string' ? raw.trim() : raw;
+  return spec.unset?.some((u) => u === v) ?? false;
+}
+
 /**
  * Merge sources over the defaults (later sources win) and validate every value. Throws a
  * {@link ConfigError} listing every bad value.
  */
-export function loadConfig<T>(table: ParamTable, sources: readonly ConfigSource[]): Readonly<T> {
+export function loadConfig<T>(table: ParamTable, sources: readonly (ConfigSource | TypedSource)[]): Readonly<T> {
+  const { config, issues } = collectConfig<T>(table, sources);
+  if (issues.length) throw new ConfigError(issues);
+  return config;
+}
+
+/**
+ * {@link loadConfig} without the throw: the config (a bad value leaves the earlier one standing)
+ * and every issue, for a caller that adds its own checks and reports everything at once.
+ */
+export function collectConfig<T>(table: ParamTable, sources: readonly (ConfigSource | TypedSource)[]): { config: Readonly<T>; issues: ConfigIssue[] } {
   const out: Record<string, unknown> = {};
   const issues: ConfigIssue[] = [];
   for (const [name, spec] of Object.entries(table)) out[name] = spec.default;
   for (const src of sources) {
     for (const [name, raw] of Object.entries(src.values)) {
       const spec = table[name];
-      if (!spec) continue;
-      const { value, error } = parseValue(spec, raw);
+      if (!spec || isUnset(spec, raw)) continue;
+      const { value, error } = 'typed' in src ? parseTypedValue(spec, raw) : parseValue(spec, raw as string);
       if (error) issues.push({ param: name, source: src.name, message: error });
       else out[name] = value;
     }
   }
-  if (issues.length) throw new ConfigError(issues);
-  return Object.freeze(out) as Readonly<T>;
+  return { config: Object.freeze(out) as Readonly<T>, issues };
 }
 
 /** The config as a loggable object: secrets masked. */
