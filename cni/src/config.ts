@@ -1,24 +1,24 @@
 /**
  * The network configuration the runtime passes on stdin, validated once and frozen. Keys follow
  * Calico's CNI plugin so an existing calico.conflist reads the same (the contract the lab builds
- * on; see README.md for the full reference):
+ * on; README.md has the full reference):
  *
- *   cniVersion, name, type                      the spec's
- *   nodename                                    else NODENAME env, else the host name
- *   datastore_type                              "etcdv3" (the default; the only one so far)
- *   etcd_endpoints                              comma-separated; else ETCD_ENDPOINTS, else http://127.0.0.1:2379
- *   etcd_ca_cert_file, etcd_cert_file, etcd_key_file    TLS files; empty means unset
- *   mtu                                         else the number in mtu_file, else 1500
- *   mtu_file                                    default /var/lib/calico/mtu (where calico/node writes it)
- *   log_level                                   debug | info (default) | warning | error | none
- *   ipam.type                                   must be "cattail-ipam"
- *   ipam.assign_ipv4, ipam.assign_ipv6          "true"/"false" (or booleans); default true / false
- *   ipam.ipv4_pools, ipam.ipv6_pools            pools to use, by CIDR or IPPool name; default all
- *   args.cni.labels                             [{key, value}]: the pod's labels (no Kubernetes API here)
- *   args.cni.serviceAccountName                 the pod's service account
- *   prevResult                                  set by the runtime for CHECK and DEL
+ *   cniVersion                    checked first (error 1 for one we do not speak)
+ *   name, type, nodename, datastore_type, etcd_*, mtu, mtu_file, log_level, ipam.*,
+ *   args.cni.serviceAccountName   {@link NET_CONF_PARAMS}: the shared config engine's table, with
+ *                                 each key's type, default, range, environment fallback and help
+ *   args.cni.labels               [{key, value}]: the pod's labels (no Kubernetes API here)
+ *   prevResult                    set by the runtime for CHECK and DEL; passed on as it is
+ *
+ *   stdin JSON ─▶ documentSource ┐
+ *   NODENAME, ETCD_* ─▶ namedEnvSource ┴▶ collectConfig (types, ranges, defaults) ─▶ the checks
+ *   across keys (required names, endpoints, cert + key, ipam) ─▶ NetConf, or one error 7 naming
+ *   every bad key
+ *
+ * As in Calico's plugin (Go's zero values), an empty string, and an mtu of 0, mean "not given".
  */
 import { hostname as osHostname } from 'node:os';
+import { collectConfig, documentSource, namedEnvSource, type ConfigOf, type ParamTable } from '@cattail/api';
 import { DecodeError, IncompatibleVersionError, InvalidConfigError } from './errors.js';
 import { parseLogLevel, type LogLevel } from './log.js';
 
@@ -27,6 +27,29 @@ export const SUPPORTED_VERSIONS = Object.freeze(['0.3.0', '0.3.1', '0.4.0', '1.0
 export const DEFAULT_MTU_FILE = '/var/lib/calico/mtu';
 export const DEFAULT_ETCD_ENDPOINT = 'http://127.0.0.1:2379';
 export const IPAM_TYPE = 'cattail-ipam';
+
+/** The scalar keys of the network configuration; a dot is a nested key (`ipam.assign_ipv4`). */
+export const NET_CONF_PARAMS = {
+  name: { type: 'string', default: '', help: 'The network name (letters, digits, _ . -); also the IPAM handle prefix. Required' },
+  type: { type: 'string', default: '', help: 'The plugin binary, "cattail-cni". Required' },
+  nodename: { type: 'string', default: '', env: 'NODENAME', unset: [''], help: 'This node: block affinity, endpoint name, spec.node (else NODENAME, else the host name)' },
+  datastore_type: { type: 'string', default: 'etcdv3', unset: [''], help: 'Datastore: "etcdv3", the only one the plugin supports so far' },
+  etcd_endpoints: { type: 'string', default: DEFAULT_ETCD_ENDPOINT, env: 'ETCD_ENDPOINTS', unset: [''], help: 'Comma-separated etcd URLs (else ETCD_ENDPOINTS)' },
+  etcd_ca_cert_file: { type: 'string', default: '', env: 'ETCD_CA_CERT_FILE', unset: [''], help: 'CA bundle for etcd TLS (else ETCD_CA_CERT_FILE)' },
+  etcd_cert_file: { type: 'string', default: '', env: 'ETCD_CERT_FILE', unset: [''], help: 'Client certificate for etcd TLS, with etcd_key_file (else ETCD_CERT_FILE)' },
+  etcd_key_file: { type: 'string', default: '', env: 'ETCD_KEY_FILE', unset: [''], help: 'Client key for etcd TLS, with etcd_cert_file (else ETCD_KEY_FILE)' },
+  mtu: { type: 'int', default: 0, min: 68, max: 65535, unset: [0], help: 'MTU of both veth ends (0 or absent: the number in mtu_file, else 1500)' },
+  mtu_file: { type: 'string', default: DEFAULT_MTU_FILE, unset: [''], help: 'Where Felix writes the MTU it detected' },
+  log_level: { type: 'string', default: 'info', unset: [''], help: 'debug, info, warning, error or none (logrus names; stderr)' },
+  'ipam.type': { type: 'string', default: '', help: `Must be "${IPAM_TYPE}": other IPAM plugins are not delegated to` },
+  'ipam.assign_ipv4': { type: 'bool', default: true, unset: [''], help: 'Give the pod an IPv4 address ("true"/"false" or a JSON boolean)' },
+  'ipam.assign_ipv6': { type: 'bool', default: false, unset: [''], help: 'Give the pod an IPv6 address ("true"/"false" or a JSON boolean)' },
+  'ipam.ipv4_pools': { type: 'list', default: [], expects: 'a list of pool CIDRs or names', help: 'IPv4 pools to allocate from, by CIDR or IPPool name (default: every enabled Automatic pool)' },
+  'ipam.ipv6_pools': { type: 'list', default: [], expects: 'a list of pool CIDRs or names', help: 'IPv6 pools to allocate from, by CIDR or IPPool name (default: every enabled Automatic pool)' },
+  'args.cni.serviceAccountName': { type: 'string', default: '', help: "The pod's service account" },
+} as const satisfies ParamTable;
+
+type NetConfParams = ConfigOf<typeof NET_CONF_PARAMS>;
 
 export interface EtcdSettings {
   readonly endpoints: readonly string[];
@@ -92,126 +115,99 @@ export interface ParseOptions {
   hostname?: string;
 }
 
+/** Throws one InvalidConfigError (error 7) naming every bad key, each problem once. */
 export function parseNetConf(raw: Record<string, unknown>, opts: ParseOptions = {}): NetConf {
-  const env = opts.env ?? {};
   const cniVersion = checkVersion(raw.cniVersion);
-  const issues: string[] = [];
-  const str = (key: string, v: unknown, fallback = ''): string => {
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'string') {
-      issues.push(`${key} must be a string, got ${JSON.stringify(v)}`);
-      return fallback;
-    }
-    return v.trim();
-  };
-  const bool = (key: string, v: unknown, fallback: boolean): boolean => {
-    if (v === undefined || v === null || v === '') return fallback;
-    if (v === true || v === 'true') return true;
-    if (v === false || v === 'false') return false;
-    issues.push(`${key} must be "true" or "false", got ${JSON.stringify(v)}`);
-    return fallback;
-  };
-  const list = (key: string, v: unknown): string[] => {
-    if (v === undefined || v === null) return [];
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x.trim() === '')) {
-      issues.push(`${key} must be a list of pool CIDRs or names, got ${JSON.stringify(v)}`);
-      return [];
-    }
-    return v.map((x: string) => x.trim());
-  };
+  const loaded = collectConfig<NetConfParams>(NET_CONF_PARAMS, [namedEnvSource(NET_CONF_PARAMS, opts.env ?? {}), documentSource(NET_CONF_PARAMS, 'network configuration', raw)]);
+  const c = loaded.config;
+  const issues = loaded.issues.map((i) => `${i.param} ${i.message}`);
 
-  const name = str('name', raw.name);
-  if (name === '') issues.push('name is required (the network name, e.g. "k8s-pod-network")');
-  else if (!/^[a-zA-Z0-9_.-]+$/.test(name)) issues.push(`name "${name}" may only hold letters, digits, '_', '.' and '-'`);
-  const type = str('type', raw.type);
-  if (type === '') issues.push('type is required (the plugin binary, "cattail-cni")');
-
-  const nodename = str('nodename', raw.nodename) || (env.NODENAME ?? '').trim() || (opts.hostname ?? osHostname()).trim();
+  if (c.name === '') issues.push('name is required (the network name, e.g. "k8s-pod-network")');
+  else if (!/^[a-zA-Z0-9_.-]+$/.test(c.name)) issues.push(`name "${c.name}" may only hold letters, digits, '_', '.' and '-'`);
+  if (c.type === '') issues.push('type is required (the plugin binary, "cattail-cni")');
+  const nodename = c.nodename.trim() || (opts.hostname ?? osHostname()).trim();
   if (nodename === '') issues.push('nodename is required: set it in the config or NODENAME');
-
-  const datastoreType = str('datastore_type', raw.datastore_type, 'etcdv3') || 'etcdv3';
-  if (datastoreType !== 'etcdv3') {
-    issues.push(`datastore_type "${datastoreType}" is not supported: use "etcdv3" (the Kubernetes datastore is not available to the plugin yet)`);
+  if (c.datastore_type !== 'etcdv3') {
+    issues.push(`datastore_type "${c.datastore_type}" is not supported: use "etcdv3" (the Kubernetes datastore is not available to the plugin yet)`);
   }
-  const endpointsText = str('etcd_endpoints', raw.etcd_endpoints) || (env.ETCD_ENDPOINTS ?? '').trim() || DEFAULT_ETCD_ENDPOINT;
-  const endpoints = endpointsText.split(',').map((e) => e.trim()).filter(Boolean);
-  for (const e of endpoints) {
-    if (!/^(https?:\/\/)?[^/\s]+:\d+\/?$/.test(e)) issues.push(`etcd_endpoints: "${e}" is not an endpoint like http://127.0.0.1:2379`);
-  }
-  const etcd: { endpoints: string[]; caFile?: string; certFile?: string; keyFile?: string } = { endpoints };
-  const ca = str('etcd_ca_cert_file', raw.etcd_ca_cert_file) || (env.ETCD_CA_CERT_FILE ?? '');
-  const cert = str('etcd_cert_file', raw.etcd_cert_file) || (env.ETCD_CERT_FILE ?? '');
-  const key = str('etcd_key_file', raw.etcd_key_file) || (env.ETCD_KEY_FILE ?? '');
-  if (ca) etcd.caFile = ca;
-  if (cert) etcd.certFile = cert;
-  if (key) etcd.keyFile = key;
-  if ((cert === '') !== (key === '')) issues.push('etcd_cert_file and etcd_key_file go together: give both or neither');
-
-  let mtu: number | undefined;
-  if (raw.mtu !== undefined && raw.mtu !== null && raw.mtu !== 0) {
-    const n = typeof raw.mtu === 'string' ? Number(raw.mtu) : raw.mtu;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 68 || n > 65535) issues.push(`mtu must be an integer in 68..65535, got ${JSON.stringify(raw.mtu)}`);
-    else mtu = n;
-  }
-  const mtuFile = str('mtu_file', raw.mtu_file) || DEFAULT_MTU_FILE;
-
-  const logText = str('log_level', raw.log_level);
-  const logLevel = parseLogLevel(logText);
-  if (logLevel === undefined) issues.push(`log_level "${logText}" is not one of debug, info, warning, error, none`);
-
-  let ipam: IpamConf = { type: IPAM_TYPE, assignIpv4: true, assignIpv6: false, ipv4Pools: [], ipv6Pools: [] };
-  if (!isObject(raw.ipam)) {
-    issues.push(`ipam is required: { "type": "${IPAM_TYPE}" }`);
-  } else {
-    const t = str('ipam.type', raw.ipam.type);
-    if (t !== IPAM_TYPE) issues.push(`ipam.type "${t}" is not supported: this plugin allocates with its own IPAM, set "type": "${IPAM_TYPE}"`);
-    ipam = {
-      type: t,
-      assignIpv4: bool('ipam.assign_ipv4', raw.ipam.assign_ipv4, true),
-      assignIpv6: bool('ipam.assign_ipv6', raw.ipam.assign_ipv6, false),
-      ipv4Pools: list('ipam.ipv4_pools', raw.ipam.ipv4_pools),
-      ipv6Pools: list('ipam.ipv6_pools', raw.ipam.ipv6_pools),
-    };
-    if (!ipam.assignIpv4 && !ipam.assignIpv6) issues.push('ipam: assign_ipv4 and assign_ipv6 are both false: the pod would get no address');
-  }
-
-  const labels: Record<string, string> = {};
-  let serviceAccountName = '';
-  const cniArgs = isObject(raw.args) ? raw.args.cni : undefined;
-  if (raw.args !== undefined && !isObject(raw.args)) issues.push('args must be an object');
-  if (cniArgs !== undefined) {
-    if (!isObject(cniArgs)) issues.push('args.cni must be an object');
-    else {
-      if (cniArgs.labels !== undefined) {
-        if (!Array.isArray(cniArgs.labels)) issues.push('args.cni.labels must be a list of {"key": ..., "value": ...}');
-        else {
-          cniArgs.labels.forEach((l, i) => {
-            if (!isObject(l) || typeof l.key !== 'string' || l.key === '' || typeof l.value !== 'string') {
-              issues.push(`args.cni.labels[${i}] must be {"key": "<non-empty>", "value": "<string>"}`);
-            } else labels[l.key] = l.value;
-          });
-        }
-      }
-      serviceAccountName = str('args.cni.serviceAccountName', cniArgs.serviceAccountName);
-    }
-  }
+  const etcd = etcdSettings(c, issues);
+  const logLevel = parseLogLevel(c.log_level);
+  if (logLevel === undefined) issues.push(`log_level "${c.log_level}" is not one of debug, info, warning, error, none`);
+  const ipam = ipamConf(raw.ipam, c, issues);
+  const labels = podLabels(raw.args, issues);
 
   if (issues.length > 0) throw new InvalidConfigError(`invalid network configuration: ${issues.join('; ')}`);
   return Object.freeze({
     cniVersion,
-    name,
-    type,
+    name: c.name,
+    type: c.type,
     nodename,
     datastoreType: 'etcdv3',
     etcd: Object.freeze(etcd),
-    mtu,
-    mtuFile,
+    mtu: c.mtu === 0 ? undefined : c.mtu,
+    mtuFile: c.mtu_file,
     logLevel: logLevel ?? 'info',
     ipam: Object.freeze(ipam),
     labels: Object.freeze(labels),
-    serviceAccountName,
+    serviceAccountName: c['args.cni.serviceAccountName'],
     prevResult: raw.prevResult,
   });
+}
+
+/** Endpoints like http://127.0.0.1:2379; the TLS files only where given, cert and key together. */
+function etcdSettings(c: NetConfParams, issues: string[]): EtcdSettings {
+  const endpoints = c.etcd_endpoints.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const e of endpoints) {
+    if (!/^(https?:\/\/)?[^/\s]+:\d+\/?$/.test(e)) issues.push(`etcd_endpoints: "${e}" is not an endpoint like http://127.0.0.1:2379`);
+  }
+  const etcd: { endpoints: string[]; caFile?: string; certFile?: string; keyFile?: string } = { endpoints };
+  if (c.etcd_ca_cert_file) etcd.caFile = c.etcd_ca_cert_file;
+  if (c.etcd_cert_file) etcd.certFile = c.etcd_cert_file;
+  if (c.etcd_key_file) etcd.keyFile = c.etcd_key_file;
+  if ((c.etcd_cert_file === '') !== (c.etcd_key_file === '')) issues.push('etcd_cert_file and etcd_key_file go together: give both or neither');
+  return etcd;
+}
+
+/** `ipam` must be an object naming our IPAM, and must let the pod have some address. */
+function ipamConf(section: unknown, c: NetConfParams, issues: string[]): IpamConf {
+  if (!isObject(section)) {
+    issues.push(`ipam is required: { "type": "${IPAM_TYPE}" }`);
+    return { type: IPAM_TYPE, assignIpv4: true, assignIpv6: false, ipv4Pools: [], ipv6Pools: [] };
+  }
+  const type = c['ipam.type'];
+  if (type !== IPAM_TYPE) issues.push(`ipam.type "${type}" is not supported: this plugin allocates with its own IPAM, set "type": "${IPAM_TYPE}"`);
+  const ipam: IpamConf = {
+    type,
+    assignIpv4: c['ipam.assign_ipv4'],
+    assignIpv6: c['ipam.assign_ipv6'],
+    ipv4Pools: c['ipam.ipv4_pools'],
+    ipv6Pools: c['ipam.ipv6_pools'],
+  };
+  if (!ipam.assignIpv4 && !ipam.assignIpv6) issues.push('ipam: assign_ipv4 and assign_ipv6 are both false: the pod would get no address');
+  return ipam;
+}
+
+/** `args.cni.labels`: a list of {"key", "value"} (a structure, so outside the parameter table). */
+function podLabels(args: unknown, issues: string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  if (args !== undefined && !isObject(args)) issues.push('args must be an object');
+  const cniArgs = isObject(args) ? args.cni : undefined;
+  if (cniArgs === undefined) return labels;
+  if (!isObject(cniArgs)) {
+    issues.push('args.cni must be an object');
+    return labels;
+  }
+  if (cniArgs.labels === undefined) return labels;
+  if (!Array.isArray(cniArgs.labels)) {
+    issues.push('args.cni.labels must be a list of {"key": ..., "value": ...}');
+    return labels;
+  }
+  cniArgs.labels.forEach((l, i) => {
+    if (!isObject(l) || typeof l.key !== 'string' || l.key === '' || typeof l.value !== 'string') {
+      issues.push(`args.cni.labels[${i}] must be {"key": "<non-empty>", "value": "<string>"}`);
+    } else labels[l.key] = l.value;
+  });
+  return labels;
 }
 
 /** What is safe to log: everything but file contents (there are no secrets in the config itself). */
