@@ -14,7 +14,7 @@
  * through `dataplaneConfig`, which lays the env and file values of the dataplane's own settings
  * over it.
  */
-import type { ClientCallbacks, ClientStatus, Logger, StatusDetail, Update } from '@cattail/typha/client';
+import type { ClientCallbacks, ClientStatus, Logger, StatusDetail, SyncerUpdate } from '@cattail/typha/client';
 import { noopLogger } from '@cattail/typha/client';
 import { CalcGraph } from '../calc/calc-graph.js';
 import type { DataplaneMessage, DataplaneSink } from '../proto/messages.js';
@@ -40,7 +40,7 @@ export interface FelixAgentStatus {
   updates: number;
 }
 
-export class FelixAgent implements ClientCallbacks {
+export class FelixAgent implements ClientCallbacks<'felix'> {
   readonly #graph: CalcGraph;
   readonly #dataplane: DataplaneSink;
   readonly #onConfig: ((config: Record<string, unknown>) => void) | undefined;
@@ -79,7 +79,7 @@ export class FelixAgent implements ClientCallbacks {
     }
   }
 
-  onUpdates(updates: Update[], revision: number): void {
+  onUpdates(updates: SyncerUpdate<'felix'>[], revision: number): void {
     this.#revision = revision;
     this.#updates += updates.length;
     this.#graph.onUpdates(updates);
