@@ -6,8 +6,9 @@
  *
  * While Typha is unreachable nothing reaches the graph, so the dataplane keeps exactly what it
  * has (its own drift refresh re-applies the same desired state). After a reconnect the client
- * delivers only real changes (LocalState), the graph drops repeats, and the dataplane applies
- * only the difference: an unchanged world costs no command.
+ * delivers only real changes (LocalState), the graph's EventSequencer sends the dataplane only
+ * the dataplane objects that changed, and the dataplane applies only the difference from the
+ * kernel: an unchanged world costs no command.
  *
  * The merged FelixConfiguration of each ConfigUpdate goes to `onConfig` (the daemon resolves it
  * against env and file, and logs what needs a restart); the copy the dataplane gets passes

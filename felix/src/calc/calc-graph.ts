@@ -2,7 +2,7 @@
  * The calculation graph (Calico's felix/calc NewCalculationGraph): the felix syncer's updates in,
  * dataplane messages out.
  *
- *   SyncerUpdate<'felix'> ─▶ dedupe ─▶ dispatch by kind
+ *   SyncerUpdate<'felix'> ─▶ dispatch by kind
  *     WorkloadEndpoint ──▶ IPSetMemberCalculator (every node) ─ RouteCalculator (every node)
  *                     └──▶ if spec.node is ours: ActiveRulesCalculator + PolicyResolver
  *     HostEndpoint ─────▶ IPSetMemberCalculator; if ours: ActiveRulesCalculator + PolicyResolver
@@ -23,10 +23,17 @@
  * each `onUpdates` call produces at most one batch.
  *
  * A resource the graph cannot use is logged and treated as deleted (InvalidResourceError).
- * Every value is its kind's view, validated by Typha (decode-util.ts).
+ *
+ * What it relies on, and so does not check again: every update changes something (the client's
+ * LocalState delivers a new key, a different value, or the deletion of a key the graph has), so
+ * each is dispatched as it comes, with no copy of the last value per key to compare with; and
+ * every value is its kind's view, validated by Typha (decode-util.ts). What it guarantees in
+ * turn is the EventSequencer's: the driver hears of a dataplane object only when the object
+ * changed, which an input change often does not do (a label change that leaves an endpoint's
+ * policies as they were, a node change that moves no route).
  */
-import type { Logger, ProjectedValue } from '@cattail/typha/client';
-import { jsonEqual, noopLogger, updateKey } from '@cattail/typha/client';
+import type { Logger } from '@cattail/typha/client';
+import { noopLogger, updateKey } from '@cattail/typha/client';
 import { InvalidResourceError } from '../errors.js';
 import type { DataplaneSink } from '../proto/messages.js';
 import { ActiveRulesCalculator } from './active-rules-calculator.js';
@@ -71,8 +78,6 @@ export class CalcGraph {
   readonly #vxlan: VXLANResolver;
   readonly #pools: PoolTracker;
   readonly #config: ConfigCalculator;
-  /** The last value of every key, to drop updates that repeat it. */
-  readonly #values = new Map<string, ProjectedValue>();
   /** Keys of endpoints on this node, as last decoded. */
   readonly #local = new Set<string>();
   #inSync = false;
@@ -92,20 +97,9 @@ export class CalcGraph {
     this.#config = new ConfigCalculator(nodeName, seq);
   }
 
-  /** One batch from the syncer (a snapshot page or a deltas message). */
+  /** One batch of real changes from the syncer client (see the module comment). */
   onUpdates(updates: readonly FelixUpdate[]): void {
-    for (const u of updates) {
-      const key = updateKey(u);
-      const old = this.#values.get(key);
-      if (u.value === undefined) {
-        if (old === undefined) continue;
-        this.#values.delete(key);
-      } else {
-        if (old !== undefined && jsonEqual(old, u.value)) continue;
-        this.#values.set(key, u.value);
-      }
-      this.#dispatch(key, u);
-    }
+    for (const u of updates) this.#dispatch(updateKey(u), u);
     if (this.#inSync) this.#flush(false);
   }
 
@@ -118,8 +112,8 @@ export class CalcGraph {
   }
 
   /** Counts for status and metrics. */
-  stats(): { keys: number; localEndpoints: number; ipSets: number } & ReturnType<ActiveRulesCalculator['stats']> {
-    return { keys: this.#values.size, localEndpoints: this.#local.size, ipSets: this.#scanner.activeIPSets, ...this.#activeRules.stats() };
+  stats(): { localEndpoints: number; ipSets: number } & ReturnType<ActiveRulesCalculator['stats']> {
+    return { localEndpoints: this.#local.size, ipSets: this.#scanner.activeIPSets, ...this.#activeRules.stats() };
   }
 
   #flush(inSync: boolean): void {
@@ -135,9 +129,7 @@ export class CalcGraph {
     } catch (err) {
       if (!(err instanceof InvalidResourceError)) throw err;
       this.#log.warn({ err, key }, err.message);
-      // Forget the value so a later identical write is not mistaken for "no change", and
-      // withdraw whatever the previous valid version contributed.
-      this.#values.delete(key);
+      // Withdraw whatever the previous valid version contributed.
       this.#apply(key, { kind: u.kind, name: u.name, namespace: u.namespace, revision: u.revision });
     }
   }
