@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ValidationIssue } from '../src/errors.js';
-import { arr, checkValues, closest, decodeStrict, int, mapOf, obj, oneOf, str, type Infer } from '../src/validation/schema.js';
+import { arr, checkValues, closest, decodeStrict, int, mapOf, obj, oneOf, str, type Infer, type Validated } from '../src/validation/schema.js';
 
 const schema = obj(
   {
@@ -61,4 +61,17 @@ test('Infer gives the spec type a schema describes', () => {
   const wrong: Infer<typeof schema> = { mode: 'Sometimes' };
   assert.equal(value.mode, 'Always');
   assert.ok(wrong);
+});
+
+test('Infer makes required fields required; Validated adds what the checker lets through as unset', () => {
+  // @ts-expect-error: mode is required
+  const missing: Infer<typeof schema> = { size: 3 };
+  // @ts-expect-error: an item's name is required
+  const missingInItem: Infer<typeof schema> = { mode: 'Never', items: [{}] };
+  // A stored value may hold null for an optional field and '' for an optional enum...
+  const stored: Validated<Infer<typeof schema>> = { mode: 'Never', size: null, loose: '', tags: { a: null } };
+  // @ts-expect-error: ...but not for a required one
+  const storedWrong: Validated<Infer<typeof schema>> = { mode: '' };
+  assert.deepEqual(check(stored), [], 'what Validated allows passes the checker');
+  assert.ok(missing && missingInItem && storedWrong);
 });

@@ -13,7 +13,10 @@
  */
 import { parseArgs } from 'node:util';
 import { CalcGraph, inNetns, LinuxDataplane, processExec, type ApplyReport, type DataplaneMessage, type Exec, type Timers } from '@cattail/felix';
-import type { Update } from '@cattail/typha/client';
+import type { KindOf, SyncerUpdate, Update } from '@cattail/typha/client';
+
+/** What the felix syncer sends; built here by hand in the views' shapes. */
+type FelixUpdate = SyncerUpdate<'felix'>;
 import { listSummary } from './histogram.js';
 import { machineInfo } from './machine.js';
 import { Cleanup, createNetns, createNode, ms, requireNetnsTools, run, uniquePrefix } from './felix-netns.js';
@@ -33,11 +36,11 @@ const NAMESPACES = 10;
 const APPS = 50;
 
 let revision = 0;
-function update(kind: string, name: string, spec: Record<string, unknown>, labels?: Record<string, string>, namespace?: string): Update {
+function update(kind: KindOf<'felix'>, name: string, spec: Record<string, unknown>, labels?: Record<string, string>, namespace?: string): FelixUpdate {
   const u: Update = { kind, name, revision: ++revision, value: { spec } };
   if (labels) u.value!.labels = labels;
   if (namespace !== undefined) u.namespace = namespace;
-  return u;
+  return u as FelixUpdate;
 }
 
 const ns = (i: number): string => `ns-${i % NAMESPACES}`;
@@ -47,7 +50,7 @@ function wepLabels(i: number, app: number): Record<string, string> {
   return { 'projectcalico.org/namespace': ns(i), app: `app-${app}`, tier: ['web', 'api', 'db'][i % 3]!, env: i % 2 ? 'prod' : 'dev' };
 }
 
-function wep(i: number, iface: string, app = i % APPS): Update {
+function wep(i: number, iface: string, app = i % APPS): FelixUpdate {
   return update(
     'WorkloadEndpoint',
     `${NODE}-k8s-pod${i}-eth0`,
@@ -58,7 +61,7 @@ function wep(i: number, iface: string, app = i % APPS): Update {
 }
 
 /** Four shapes, rotating: label-selected peers + TCP ports; CIDRs + a port range; egress deny by CIDR with DNS allowed; set-based selectors. */
-function policy(i: number, port = 80): Update {
+function policy(i: number, port = 80): FelixUpdate {
   const app = `app-${i % APPS}`;
   const peer = `app-${(i * 7 + 3) % APPS}`;
   switch (i % 4) {
@@ -90,7 +93,7 @@ function policy(i: number, port = 80): Update {
   }
 }
 
-function profile(n: number): Update {
+function profile(n: number): FelixUpdate {
   return update('Profile', `kns.ns-${n}`, { labelsToApply: { 'pcns.projectcalico.org/name': `ns-${n}` }, ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] });
 }
 
@@ -166,7 +169,7 @@ async function main(): Promise<void> {
     const graph = new CalcGraph(NODE, sink);
 
     // Snapshot: profiles, policies, endpoints, InSync; then the first full apply.
-    const snapshot: Update[] = [];
+    const snapshot: FelixUpdate[] = [];
     for (let n = 0; n < NAMESPACES; n++) snapshot.push(profile(n));
     for (let i = 0; i < N_POL; i++) snapshot.push(policy(i));
     for (let i = 0; i < N_EP; i++) snapshot.push(wep(i, ifaces[i]!));
@@ -209,7 +212,7 @@ async function main(): Promise<void> {
       if (rep.nftApplied || rep.ipCommands.length || rep.sysctlWrites.length) throw new Error(`no-op apply changed something: ${JSON.stringify(rep)}`);
     }
 
-    async function incremental(what: string, make: (r: number) => Update): Promise<Record<string, unknown>> {
+    async function incremental(what: string, make: (r: number) => FelixUpdate): Promise<Record<string, unknown>> {
       const calc: number[] = [];
       const apply: number[] = [];
       const total: number[] = [];

@@ -57,7 +57,7 @@ export class ConfdDaemon {
   readonly agent: ConfdAgent;
   readonly #config: ConfdConfig;
   readonly #log: Logger;
-  readonly #client: SyncClient;
+  readonly #client: SyncClient<'bgp'>;
   #endpoints: HttpEndpoint[] = [];
 
   constructor(config: ConfdConfig, deps: ConfdDependencies = {}) {

@@ -117,7 +117,7 @@ export class FelixDaemon {
   readonly startConfig: FelixConfig;
   #config: FelixConfig;
   readonly #log: Logger;
-  readonly #client: SyncClient;
+  readonly #client: SyncClient<'felix'>;
   #endpoints: HttpEndpoint[] = [];
   #dataplaneErrors = 0;
   #lastDataplaneError: string | undefined;

@@ -3,6 +3,24 @@
  * the registry there needs its declaration here (a test checks that the two lists agree).
  */
 import type { KindDef } from '../validation/kind-def.js';
+import type { BGPConfigurationSpec } from './bgp-configuration.js';
+import type { BGPPeerSpec } from './bgp-peer.js';
+import type { BlockAffinitySpec } from './block-affinity.js';
+import type { ClusterInformationSpec } from './cluster-information.js';
+import type { FelixConfigurationSpec } from './felix-configuration.js';
+import type { GlobalNetworkPolicySpec } from './global-network-policy.js';
+import type { HostEndpointSpec } from './host-endpoint.js';
+import type { IPPoolSpec } from './ip-pool.js';
+import type { IPReservationSpec } from './ip-reservation.js';
+import type { IPAMBlockSpec } from './ipam-block.js';
+import type { IPAMConfigurationSpec } from './ipam-configuration.js';
+import type { IPAMHandleSpec } from './ipam-handle.js';
+import type { GlobalNetworkSetSpec, NetworkSetSpec } from './network-set.js';
+import type { NetworkPolicySpec } from './network-policy.js';
+import type { NodeSpec, NodeStatus } from './node.js';
+import type { ProfileSpec } from './profile.js';
+import type { TierSpec } from './tier.js';
+import type { WorkloadEndpointSpec } from './workload-endpoint.js';
 import { bgpConfiguration } from './bgp-configuration.js';
 import { bgpPeer } from './bgp-peer.js';
 import { blockAffinity } from './block-affinity.js';
@@ -53,6 +71,39 @@ export function kindDef(kind: string): KindDef | undefined {
 export function allKindDefs(): readonly KindDef[] {
   return DEFS;
 }
+
+/**
+ * Each kind's spec type by Kind name, for code that is generic in the kind (Typha's typed
+ * syncer views). A kind added to DEFS gets its row here.
+ */
+export interface KindSpecs {
+  BGPConfiguration: BGPConfigurationSpec;
+  BGPPeer: BGPPeerSpec;
+  BlockAffinity: BlockAffinitySpec;
+  ClusterInformation: ClusterInformationSpec;
+  FelixConfiguration: FelixConfigurationSpec;
+  GlobalNetworkPolicy: GlobalNetworkPolicySpec;
+  GlobalNetworkSet: GlobalNetworkSetSpec;
+  HostEndpoint: HostEndpointSpec;
+  IPPool: IPPoolSpec;
+  IPReservation: IPReservationSpec;
+  IPAMBlock: IPAMBlockSpec;
+  IPAMConfiguration: IPAMConfigurationSpec;
+  IPAMHandle: IPAMHandleSpec;
+  NetworkPolicy: NetworkPolicySpec;
+  NetworkSet: NetworkSetSpec;
+  Node: NodeSpec;
+  Profile: ProfileSpec;
+  Tier: TierSpec;
+  WorkloadEndpoint: WorkloadEndpointSpec;
+}
+
+/** The kinds whose `status` has a schema (the others have none), and its type. */
+export interface KindStatuses {
+  Node: NodeStatus;
+}
+
+export type KindName = keyof KindSpecs;
 
 export type { BGPConfigurationSpec } from './bgp-configuration.js';
 export type { BGPPeerSpec } from './bgp-peer.js';

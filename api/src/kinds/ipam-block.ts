@@ -33,7 +33,8 @@ const spec = obj(
   { required: ['cidr'] },
 );
 
-export type IPAMBlockSpec = Infer<typeof spec>;
+/** `allocations` holds `null` for a free ordinal, which the schema allows (`nullable`) but cannot type. */
+export type IPAMBlockSpec = Omit<Infer<typeof spec>, 'allocations'> & { allocations?: Array<number | null> };
 
 /** The block's CIDR, when it is one without host bits. */
 function blockCIDR(spec: Record<string, unknown>) {

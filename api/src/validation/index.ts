@@ -23,6 +23,7 @@ export type CheckResult =
   | { ok: false; ref: string; issues: ValidationIssue[] };
 
 export type * from '../kinds/index.js';
+export type { Validated } from './schema.js';
 
 const TOP_LEVEL = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
 

@@ -52,10 +52,11 @@ export interface NumS extends Base<number> {
 export interface IntOrStrS extends Base<number | string> {
   readonly type: 'intOrString';
 }
-export interface ObjS<F extends Fields = Fields> extends Base<Record<string, unknown>> {
+export interface ObjS<F extends Fields = Fields, R extends string = string> extends Base<Record<string, unknown>> {
   readonly type: 'object';
   readonly fields: F;
-  readonly required?: readonly string[];
+  /** Fields that must be present, not null and not empty. */
+  readonly required?: readonly R[];
   /** Keep fields not listed (Kubernetes ObjectMeta extras, opaque status). */
   readonly open?: boolean;
 }
@@ -77,7 +78,11 @@ export interface AnyS extends Base<unknown> {
 export type Schema = StrS | BoolS | IntS | NumS | IntOrStrS | ObjS | ArrS | MapS | AnyS;
 export type Fields = Readonly<Record<string, Schema>>;
 
-/** The TypeScript view of data a schema accepts. Every field is optional: data may be partial. */
+/**
+ * The TypeScript view of data a schema accepts. A field is optional unless the object lists it
+ * in `required`. Cross-field rules (each kind's `rules`) are code, so the type does not know
+ * them: a field a rule requires is still optional here.
+ */
 export type Infer<S> = S extends StrS<infer T>
   ? T
   : S extends BoolS
@@ -90,9 +95,27 @@ export type Infer<S> = S extends StrS<infer T>
           ? Array<Infer<I>>
           : S extends MapS<infer V>
             ? Record<string, Infer<V>>
-            : S extends ObjS<infer F>
-              ? { -readonly [K in keyof F]?: Infer<F[K]> }
+            : S extends ObjS<infer F, infer R>
+              ? Flat<{ -readonly [K in Exclude<keyof F, R>]?: Infer<F[K]> } & { -readonly [K in R & keyof F]: Infer<F[K]> }>
               : unknown;
+
+type Flat<T> = { [K in keyof T]: T[K] };
+
+/**
+ * What `checkValues` lets through where `Infer` says T: the type to read a stored value with
+ * once it passed validation (Typha's projections and the agents do), where T is the type to
+ * write one with. The differences are the checker's leniencies, which come from Go's decoder
+ * and `omitempty`: an optional field or a map value may be `null` (read as unset), and an
+ * optional string, an enum included, may be `''` (also unset). A required field is present,
+ * not null and, for a string, not empty. Unknown fields pass too and are simply not named.
+ */
+export type Validated<T> = T extends string
+  ? T | ''
+  : T extends readonly (infer I)[]
+    ? Array<Validated<I>>
+    : T extends object
+      ? { [K in keyof T]: {} extends Pick<T, K> ? Validated<T[K]> | null : Exclude<Validated<T[K]>, ''> }
+      : T;
 
 // ---- builders --------------------------------------------------------------------------------
 
@@ -105,7 +128,9 @@ export const bool = (): BoolS => ({ type: 'boolean' });
 export const int = (min?: number, max?: number, o: Opts<IntS> = {}): IntS => ({ type: 'integer', min, max, ...o });
 export const num = (o: Opts<NumS> = {}): NumS => ({ type: 'number', ...o });
 export const intOrStr = (check?: Check<number | string>): IntOrStrS => ({ type: 'intOrString', check });
-export function obj<const F extends Fields>(fields: F, o: Omit<Opts<ObjS<F>>, 'fields'> = {}): ObjS<F> {
+// NoInfer: R comes from `required` alone, never from the context (an object nested in another
+// is contextually an ObjS of any required fields, which would make all of its fields required).
+export function obj<const F extends Fields, const R extends keyof F & string = never>(fields: F, o: Omit<Opts<ObjS<F, R>>, 'fields'> = {}): ObjS<F, NoInfer<R>> {
   return { type: 'object', fields, ...o };
 }
 export function arr<const I extends Schema>(items: I, o: Omit<Opts<ArrS<I>>, 'items'> = {}): ArrS<I> {

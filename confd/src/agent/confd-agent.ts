@@ -19,7 +19,7 @@
  * peers), nor while a later resync is under way: BIRD keeps what it has, as Felix keeps the
  * dataplane, until the model is whole again. Timers go through the injected Clock.
  */
-import type { ClientCallbacks, ClientStatus, Clock, Logger, StatusDetail, Update } from '@cattail/typha/client';
+import type { ClientCallbacks, ClientStatus, Clock, Logger, StatusDetail, SyncerUpdate } from '@cattail/typha/client';
 import { noopLogger, realClock } from '@cattail/typha/client';
 import { BirdUnreachableError, ConfdError, ConfigCheckError, ReloadRejectedError, RenderError, errorMessage } from '../errors.js';
 import { BgpModelStore } from '../model/bgp-model.js';
@@ -90,7 +90,7 @@ function onTimer(agent: ConfdAgent): void {
   agent.timerFired();
 }
 
-export class ConfdAgent implements ClientCallbacks {
+export class ConfdAgent implements ClientCallbacks<'bgp'> {
   readonly #o: Required<Omit<ConfdAgentOptions, 'readSecret'>> & { readSecret: SecretReader | undefined };
   readonly #log: Logger;
   readonly #store = new BgpModelStore();
@@ -156,7 +156,7 @@ export class ConfdAgent implements ClientCallbacks {
     }
   }
 
-  onUpdates(updates: Update[], revision: number): void {
+  onUpdates(updates: SyncerUpdate<'bgp'>[], revision: number): void {
     this.#revision = revision;
     if (this.#store.apply(updates) && this.#syncStatus === 'in-sync') this.#schedule(this.#o.debounceMs);
   }

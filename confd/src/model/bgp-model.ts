@@ -1,25 +1,26 @@
 /**
  * The BGP model: everything the `bgp` syncer sends, kept as the latest value per resource, in
- * the shape the renderer reads. Typha validated every value before projecting it (an invalid
- * one arrives as a delete), so the store only narrows types; the renderer still treats odd
- * values as absent rather than throwing, because one surprising field must not stop confd.
+ * the shape the renderer reads.
  *
  *   SyncClient.onUpdates ──▶ BgpModelStore.apply() ──(changed?)──▶ agent schedules a render
  *                                      └── model() ──▶ renderBirdConfig(model, node)
  *
- * What the `bgp` projection carries (typha/src/pipeline/projections.ts): Node labels and
- * spec.bgp; BGPPeer, BGPConfiguration and IPPool specs; IPAMBlock cidr + affinity;
- * BlockAffinity node, cidr, state, deleted.
+ * What arrives is typed by the bgp syncer's views (`@cattail/typha/protocol`, views/bgp.ts):
+ * Typha validated each value before projecting it, and an invalid one arrives as a delete, so
+ * the store keeps specs as they come and only reshapes nodes, blocks and affinities. Unset is
+ * absent, null or '' (Validated in `@cattail/api`); the renderer reads settings with that in
+ * mind. Every update changes something (the client's LocalState guarantees it), so `apply`
+ * reports a change for every update of a kind confd reads, without comparing values.
  */
-import type { BGPConfigurationSpec, BGPPeerSpec, IPPoolSpec } from '@cattail/api';
-import type { Update } from '@cattail/typha/client';
+import type { KindOf, SyncerUpdate, ViewOf } from '@cattail/typha/protocol';
 
-export interface NodeBgpSpec {
-  ipv4Address?: string;
-  ipv6Address?: string;
-  asNumber?: number | string;
-  routeReflectorClusterID?: string;
-}
+/** The spec of what the bgp syncer sends for kind K. */
+type BgpSpec<K extends KindOf<'bgp'>> = NonNullable<ViewOf<'bgp', K>['spec']>;
+
+export type NodeBgpSpec = NonNullable<BgpSpec<'Node'>['bgp']>;
+export type PeerSpec = BgpSpec<'BGPPeer'>;
+export type BgpConfigurationSpec = BgpSpec<'BGPConfiguration'>;
+export type PoolSpec = BgpSpec<'IPPool'>;
 
 export interface NodeView {
   readonly name: string;
@@ -42,46 +43,35 @@ export interface AffinityView {
 
 export interface BgpModel {
   readonly nodes: ReadonlyMap<string, NodeView>;
-  readonly peers: ReadonlyMap<string, Readonly<BGPPeerSpec>>;
+  readonly peers: ReadonlyMap<string, Readonly<PeerSpec>>;
   /** By name: `default` and `node.<nodename>`. */
-  readonly configs: ReadonlyMap<string, Readonly<BGPConfigurationSpec>>;
-  readonly pools: ReadonlyMap<string, Readonly<IPPoolSpec>>;
+  readonly configs: ReadonlyMap<string, Readonly<BgpConfigurationSpec>>;
+  readonly pools: ReadonlyMap<string, Readonly<PoolSpec>>;
   readonly blocks: ReadonlyMap<string, BlockView>;
   readonly affinities: ReadonlyMap<string, AffinityView>;
 }
 
-type Spec = Record<string, unknown>;
+type BgpUpdate = SyncerUpdate<'bgp'>;
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
-function nodeView(name: string, u: Update): NodeView {
-  const bgp = u.value?.spec?.bgp;
-  return {
-    name,
-    labels: u.value?.labels ?? {},
-    bgp: typeof bgp === 'object' && bgp !== null && !Array.isArray(bgp) ? (bgp as NodeBgpSpec) : undefined,
-  };
+function nodeView(name: string, value: ViewOf<'bgp', 'Node'>): NodeView {
+  return { name, labels: value.labels ?? {}, bgp: value.spec?.bgp ?? undefined };
 }
 
-function blockView(spec: Spec): BlockView | undefined {
-  const cidr = str(spec.cidr);
-  return cidr === undefined ? undefined : { cidr, affinity: str(spec.affinity) };
+function blockView(spec: BgpSpec<'IPAMBlock'>): BlockView {
+  return { cidr: spec.cidr, affinity: spec.affinity || undefined };
 }
 
-function affinityView(spec: Spec): AffinityView | undefined {
-  const node = str(spec.node);
-  const cidr = str(spec.cidr);
-  if (node === undefined || cidr === undefined) return undefined;
+function affinityView(spec: BgpSpec<'BlockAffinity'>): AffinityView {
   // libcalico-go's v3 type holds `deleted` as the string "true"/"false".
-  return { node, cidr, state: str(spec.state), deleted: spec.deleted === true || spec.deleted === 'true' };
+  return { node: spec.node, cidr: spec.cidr, state: spec.state || undefined, deleted: spec.deleted === true || spec.deleted === 'true' };
 }
 
 /** The latest value of every resource the bgp syncer sent; see the module comment. */
 export class BgpModelStore {
   readonly #nodes = new Map<string, NodeView>();
-  readonly #peers = new Map<string, BGPPeerSpec>();
-  readonly #configs = new Map<string, BGPConfigurationSpec>();
-  readonly #pools = new Map<string, IPPoolSpec>();
+  readonly #peers = new Map<string, PeerSpec>();
+  readonly #configs = new Map<string, BgpConfigurationSpec>();
+  readonly #pools = new Map<string, PoolSpec>();
   readonly #blocks = new Map<string, BlockView>();
   readonly #affinities = new Map<string, AffinityView>();
   readonly #model: BgpModel = {
@@ -94,7 +84,7 @@ export class BgpModelStore {
   };
 
   /** Applies a batch; true when any kind confd reads changed. */
-  apply(updates: readonly Update[]): boolean {
+  apply(updates: readonly BgpUpdate[]): boolean {
     let changed = false;
     for (const u of updates) changed = this.#applyOne(u) || changed;
     return changed;
@@ -105,25 +95,32 @@ export class BgpModelStore {
     return this.#model;
   }
 
-  #applyOne(u: Update): boolean {
-    const spec: Spec = u.value?.spec ?? {};
+  #applyOne(u: BgpUpdate): boolean {
     switch (u.kind) {
       case 'Node':
-        return set(this.#nodes, u.name, u.value ? nodeView(u.name, u) : undefined);
+        return set(this.#nodes, u.name, u.value && nodeView(u.name, u.value));
       case 'BGPPeer':
-        return set(this.#peers, u.name, u.value ? (spec as BGPPeerSpec) : undefined);
+        return set(this.#peers, u.name, u.value && (u.value.spec ?? {}));
       case 'BGPConfiguration':
-        return set(this.#configs, u.name, u.value ? (spec as BGPConfigurationSpec) : undefined);
+        return set(this.#configs, u.name, u.value && (u.value.spec ?? {}));
       case 'IPPool':
-        return set(this.#pools, u.name, u.value && str(spec.cidr) ? (spec as IPPoolSpec) : undefined);
+        return set(this.#pools, u.name, u.value?.spec);
       case 'IPAMBlock':
-        return set(this.#blocks, u.name, u.value ? blockView(spec) : undefined);
+        return set(this.#blocks, u.name, u.value && blockView(u.value.spec));
       case 'BlockAffinity':
-        return set(this.#affinities, u.name, u.value ? affinityView(spec) : undefined);
+        return set(this.#affinities, u.name, u.value && affinityView(u.value.spec));
       default:
-        return false;
+        return unknownKind(u);
     }
   }
+}
+
+/**
+ * A kind the bgp syncer carries that confd has no case for: a compile error for a kind this
+ * build's views know (`u` is not `never`), ignored (no change) for one a newer Typha sends.
+ */
+function unknownKind(_u: never): false {
+  return false;
 }
 
 function set<V>(map: Map<string, V>, name: string, value: V | undefined): boolean {

@@ -9,8 +9,8 @@
  *   `default`; the mesh switch, mesh password and restart time come from `default` only (the API
  *   refuses them elsewhere). The mesh is on unless `default` says `nodeToNodeMeshEnabled: false`.
  */
-import type { BGPConfigurationSpec, IPAddr } from '@cattail/api';
-import type { BgpModel, NodeView } from '../model/bgp-model.js';
+import type { IPAddr } from '@cattail/api';
+import type { BgpConfigurationSpec, BgpModel, NodeView } from '../model/bgp-model.js';
 import { addressOf, asNumberOf, durationSeconds } from './bird-text.js';
 
 export const DEFAULT_AS_NUMBER = 64512;
@@ -51,11 +51,11 @@ export function secretRefOf(v: unknown): SecretRef | undefined {
   return { name: typeof ref.name === 'string' ? ref.name : undefined, key: ref.key };
 }
 
-function globalConfig(model: BgpModel): Readonly<BGPConfigurationSpec> {
+function globalConfig(model: BgpModel): Readonly<BgpConfigurationSpec> {
   return model.configs.get('default') ?? {};
 }
 
-function nodeConfig(model: BgpModel, node: string): Readonly<BGPConfigurationSpec> {
+function nodeConfig(model: BgpModel, node: string): Readonly<BgpConfigurationSpec> {
   return model.configs.get(`node.${node}`) ?? {};
 }
 

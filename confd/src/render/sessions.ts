@@ -24,8 +24,8 @@
  * directly. Every other session advertises `next hop self`, unless the BGPPeer says
  * `keepOriginalNextHop` / `nextHopMode: Keep` (or `Self`, which wins everywhere).
  */
-import { formatIP, parseSelector, type BGPPeerSpec, type IPAddr } from '@cattail/api';
-import type { BgpModel } from '../model/bgp-model.js';
+import { formatIP, parseSelector, type IPAddr } from '@cattail/api';
+import type { BgpModel, PeerSpec } from '../model/bgp-model.js';
 import { asNumberOf, compareIP, durationSeconds, parsePeerAddress, protocolName } from './bird-text.js';
 import { addressFor, DEFAULT_BGP_PORT, nodeFacts, secretRefOf, type BgpSettings, type NodeFacts, type SecretRef } from './node-facts.js';
 
@@ -78,7 +78,7 @@ function matches(selector: string, labels: Readonly<Record<string, string>>): bo
 }
 
 /** Does BGPPeer `p` apply on node `n` (its `node` / `nodeSelector`)? */
-function appliesTo(p: Readonly<BGPPeerSpec>, n: NodeFacts): boolean {
+function appliesTo(p: Readonly<PeerSpec>, n: NodeFacts): boolean {
   if (p.node) return p.node === n.name;
   if (p.nodeSelector) return matches(p.nodeSelector, n.labels);
   return true;
@@ -120,7 +120,7 @@ export function planSessions(model: BgpModel, me: NodeFacts, settings: BgpSettin
     }
   }
   for (const name of [...model.peers.keys()].sort()) {
-    peerSessions(b, name, model.peers.get(name) as BGPPeerSpec, settings);
+    peerSessions(b, name, model.peers.get(name)!, settings);
   }
   const sessions = [...b.byKey.values()].sort(
     (x, y) => RANK[x.kind] - RANK[y.kind] || compareIP(x.peerIP, y.peerIP) || (x.peerPort ?? 0) - (y.peerPort ?? 0),
@@ -128,7 +128,7 @@ export function planSessions(model: BgpModel, me: NodeFacts, settings: BgpSettin
   return { sessions, notes: b.notes };
 }
 
-function peerSessions(b: Builder, name: string, p: Readonly<BGPPeerSpec>, settings: BgpSettings): void {
+function peerSessions(b: Builder, name: string, p: Readonly<PeerSpec>, settings: BgpSettings): void {
   const origin = `BGPPeer ${name}`;
   if (p.localWorkloadSelector) {
     b.notes.push(`${origin}: localWorkloadSelector peerings are not supported by cattail; skipped`);
@@ -166,7 +166,7 @@ function peerSessions(b: Builder, name: string, p: Readonly<BGPPeerSpec>, settin
   }
 }
 
-function add(b: Builder, kind: SessionKind, origin: string, t: Target, p: Readonly<BGPPeerSpec> | undefined, settings: BgpSettings): void {
+function add(b: Builder, kind: SessionKind, origin: string, t: Target, p: Readonly<PeerSpec> | undefined, settings: BgpSettings): void {
   const me = b.me;
   const myIP = addressFor(me, t.ip.version) as IPAddr;
   if (compareIP(myIP, t.ip) === 0) return; // ourselves, e.g. a global peerIP naming this node

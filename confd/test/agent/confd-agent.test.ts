@@ -7,7 +7,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Resource } from '@cattail/api';
-import type { Update } from '@cattail/typha/client';
 import {
   BgpModelStore,
   BirdUnreachableError,
@@ -265,7 +264,7 @@ test('close() stops the timers: nothing runs afterwards', async (t) => {
   await syncedWith(s, BASE);
   await s.agent.close();
   const renders = s.agent.status().counters.renders;
-  s.agent.onUpdates(bgpUpdates([node('node-c', { ipv4: '172.31.0.3/24' })], 2) as Update[], 2);
+  s.agent.onUpdates(bgpUpdates([node('node-c', { ipv4: '172.31.0.3/24' })], 2), 2);
   await s.tick(1_000);
   assert.equal(s.agent.status().counters.renders, renders);
   assert.equal(s.clock.pending, 0);

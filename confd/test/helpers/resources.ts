@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { checkResource, type Resource } from '@cattail/api';
 import { projectUpdate } from '@cattail/typha';
-import type { Update } from '@cattail/typha/client';
+import type { KindOf, SyncerUpdate } from '@cattail/typha/protocol';
 
 const V3 = 'projectcalico.org/v3';
 
@@ -57,7 +57,7 @@ export function checked(resources: readonly Resource[]): Resource[] {
 }
 
 /** What the bgp syncer sends for these resources. */
-export function bgpUpdates(resources: readonly Resource[], revision = 1): Update[] {
+export function bgpUpdates(resources: readonly Resource[], revision = 1): SyncerUpdate<'bgp'>[] {
   return checked(resources).map((r) => {
     const u = projectUpdate('bgp', { key: '', kind: r.kind, name: r.metadata.name, revision, resource: r });
     assert.ok(u, `the bgp syncer does not carry ${r.kind}`);
@@ -65,6 +65,6 @@ export function bgpUpdates(resources: readonly Resource[], revision = 1): Update
   });
 }
 
-export function deletion(kind: string, name: string, revision = 2): Update {
+export function deletion(kind: KindOf<'bgp'>, name: string, revision = 2): SyncerUpdate<'bgp'> {
   return { kind, name, revision };
 }

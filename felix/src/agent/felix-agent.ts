@@ -6,15 +6,16 @@
  *
  * While Typha is unreachable nothing reaches the graph, so the dataplane keeps exactly what it
  * has (its own drift refresh re-applies the same desired state). After a reconnect the client
- * delivers only real changes (LocalState), the graph drops repeats, and the dataplane applies
- * only the difference: an unchanged world costs no command.
+ * delivers only real changes (LocalState), the graph's EventSequencer sends the dataplane only
+ * the dataplane objects that changed, and the dataplane applies only the difference from the
+ * kernel: an unchanged world costs no command.
  *
  * The merged FelixConfiguration of each ConfigUpdate goes to `onConfig` (the daemon resolves it
  * against env and file, and logs what needs a restart); the copy the dataplane gets passes
  * through `dataplaneConfig`, which lays the env and file values of the dataplane's own settings
  * over it.
  */
-import type { ClientCallbacks, ClientStatus, Logger, StatusDetail, Update } from '@cattail/typha/client';
+import type { ClientCallbacks, ClientStatus, Logger, StatusDetail, SyncerUpdate } from '@cattail/typha/client';
 import { noopLogger } from '@cattail/typha/client';
 import { CalcGraph } from '../calc/calc-graph.js';
 import type { DataplaneMessage, DataplaneSink } from '../proto/messages.js';
@@ -40,7 +41,7 @@ export interface FelixAgentStatus {
   updates: number;
 }
 
-export class FelixAgent implements ClientCallbacks {
+export class FelixAgent implements ClientCallbacks<'felix'> {
   readonly #graph: CalcGraph;
   readonly #dataplane: DataplaneSink;
   readonly #onConfig: ((config: Record<string, unknown>) => void) | undefined;
@@ -79,7 +80,7 @@ export class FelixAgent implements ClientCallbacks {
     }
   }
 
-  onUpdates(updates: Update[], revision: number): void {
+  onUpdates(updates: SyncerUpdate<'felix'>[], revision: number): void {
     this.#revision = revision;
     this.#updates += updates.length;
     this.#graph.onUpdates(updates);

@@ -2,7 +2,7 @@
  * The calculation graph (Calico's felix/calc NewCalculationGraph): the felix syncer's updates in,
  * dataplane messages out.
  *
- *   Update ─▶ dedupe ─▶ dispatch by kind
+ *   SyncerUpdate<'felix'> ─▶ dispatch by kind
  *     WorkloadEndpoint ──▶ IPSetMemberCalculator (every node) ─ RouteCalculator (every node)
  *                     └──▶ if spec.node is ours: ActiveRulesCalculator + PolicyResolver
  *     HostEndpoint ─────▶ IPSetMemberCalculator; if ours: ActiveRulesCalculator + PolicyResolver
@@ -23,9 +23,17 @@
  * each `onUpdates` call produces at most one batch.
  *
  * A resource the graph cannot use is logged and treated as deleted (InvalidResourceError).
+ *
+ * What it relies on, and so does not check again: every update changes something (the client's
+ * LocalState delivers a new key, a different value, or the deletion of a key the graph has), so
+ * each is dispatched as it comes, with no copy of the last value per key to compare with; and
+ * every value is its kind's view, validated by Typha (decode-util.ts). What it guarantees in
+ * turn is the EventSequencer's: the driver hears of a dataplane object only when the object
+ * changed, which an input change often does not do (a label change that leaves an endpoint's
+ * policies as they were, a node change that moves no route).
  */
-import type { Logger, ProjectedValue, Update } from '@cattail/typha/client';
-import { jsonEqual, noopLogger, updateKey } from '@cattail/typha/client';
+import type { Logger } from '@cattail/typha/client';
+import { noopLogger, updateKey } from '@cattail/typha/client';
 import { InvalidResourceError } from '../errors.js';
 import type { DataplaneSink } from '../proto/messages.js';
 import { ActiveRulesCalculator } from './active-rules-calculator.js';
@@ -44,7 +52,7 @@ import {
   type EndpointData,
   type NodeData,
 } from './decode.js';
-import type { Present } from './decode-util.js';
+import { isPresent, type FelixUpdate } from './decode-util.js';
 import { EventSequencer } from './event-sequencer.js';
 import { IPSetMemberCalculator } from './ipset-member-calculator.js';
 import { PolicyResolver } from './policy-resolver.js';
@@ -70,8 +78,6 @@ export class CalcGraph {
   readonly #vxlan: VXLANResolver;
   readonly #pools: PoolTracker;
   readonly #config: ConfigCalculator;
-  /** The last value of every key, to drop updates that repeat it. */
-  readonly #values = new Map<string, ProjectedValue>();
   /** Keys of endpoints on this node, as last decoded. */
   readonly #local = new Set<string>();
   #inSync = false;
@@ -91,20 +97,9 @@ export class CalcGraph {
     this.#config = new ConfigCalculator(nodeName, seq);
   }
 
-  /** One batch from the syncer (a snapshot page or a deltas message). */
-  onUpdates(updates: readonly Update[]): void {
-    for (const u of updates) {
-      const key = updateKey(u);
-      const old = this.#values.get(key);
-      if (u.value === undefined) {
-        if (old === undefined) continue;
-        this.#values.delete(key);
-      } else {
-        if (old !== undefined && jsonEqual(old, u.value)) continue;
-        this.#values.set(key, u.value);
-      }
-      this.#dispatch(key, u);
-    }
+  /** One batch of real changes from the syncer client (see the module comment). */
+  onUpdates(updates: readonly FelixUpdate[]): void {
+    for (const u of updates) this.#dispatch(updateKey(u), u);
     if (this.#inSync) this.#flush(false);
   }
 
@@ -117,8 +112,8 @@ export class CalcGraph {
   }
 
   /** Counts for status and metrics. */
-  stats(): { keys: number; localEndpoints: number; ipSets: number } & ReturnType<ActiveRulesCalculator['stats']> {
-    return { keys: this.#values.size, localEndpoints: this.#local.size, ipSets: this.#scanner.activeIPSets, ...this.#activeRules.stats() };
+  stats(): { localEndpoints: number; ipSets: number } & ReturnType<ActiveRulesCalculator['stats']> {
+    return { localEndpoints: this.#local.size, ipSets: this.#scanner.activeIPSets, ...this.#activeRules.stats() };
   }
 
   #flush(inSync: boolean): void {
@@ -128,64 +123,63 @@ export class CalcGraph {
     if (msgs.length > 0) this.#sink.onMessages(msgs);
   }
 
-  #dispatch(key: string, u: Update): void {
+  #dispatch(key: string, u: FelixUpdate): void {
     try {
       this.#apply(key, u);
     } catch (err) {
       if (!(err instanceof InvalidResourceError)) throw err;
       this.#log.warn({ err, key }, err.message);
-      // Forget the value so a later identical write is not mistaken for "no change", and
-      // withdraw whatever the previous valid version contributed.
-      this.#values.delete(key);
+      // Withdraw whatever the previous valid version contributed.
       this.#apply(key, { kind: u.kind, name: u.name, namespace: u.namespace, revision: u.revision });
     }
   }
 
-  #apply(key: string, u: Update): void {
-    const present = u.value === undefined ? undefined : (u as Present);
+  #apply(key: string, u: FelixUpdate): void {
     switch (u.kind) {
       case 'WorkloadEndpoint':
-        return this.#endpoint(key, present && decodeWorkloadEndpoint(present));
+        return this.#endpoint(key, isPresent(u) ? decodeWorkloadEndpoint(u) : undefined);
       case 'HostEndpoint':
-        return this.#endpoint(key, present && decodeHostEndpoint(present));
+        return this.#endpoint(key, isPresent(u) ? decodeHostEndpoint(u) : undefined);
       case 'NetworkSet':
       case 'GlobalNetworkSet':
-        if (present) this.#ipSets.updateItem(key, decodeNetworkSet(present));
+        if (isPresent(u)) this.#ipSets.updateItem(key, decodeNetworkSet(u));
         else this.#ipSets.deleteItem(key);
         return;
       case 'Profile': {
-        const profile = present && decodeProfile(present);
+        const profile = isPresent(u) ? decodeProfile(u) : undefined;
         this.#activeRules.updateProfile(u.name, profile);
         this.#ipSets.updateParentLabels(u.name, profile?.labels);
         return;
       }
       case 'NetworkPolicy':
       case 'GlobalNetworkPolicy': {
-        const policy = present && decodePolicy(present);
+        const policy = isPresent(u) ? decodePolicy(u) : undefined;
         const pk = policyKey(u);
         this.#resolver.updatePolicy(pk, policy);
         this.#activeRules.updatePolicy(pk, policy);
         return;
       }
       case 'Tier':
-        return this.#resolver.updateTier(u.name, present && decodeTier(present));
+        return this.#resolver.updateTier(u.name, isPresent(u) ? decodeTier(u) : undefined);
       case 'IPPool': {
-        const pool = present && decodePool(present);
+        const pool = isPresent(u) ? decodePool(u) : undefined;
         this.#pools.updatePool(u.name, pool);
         this.#routes.updatePool(u.name, pool);
         return;
       }
       case 'IPAMBlock':
-        return this.#routes.updateBlock(u.name, present && decodeBlock(present));
+        return this.#routes.updateBlock(u.name, isPresent(u) ? decodeBlock(u) : undefined);
       case 'Node':
-        return this.#node(u.name, present && decodeNode(present));
+        return this.#node(u.name, isPresent(u) ? decodeNode(u) : undefined);
       case 'FelixConfiguration':
       case 'ClusterInformation':
-        this.#config.update(u.kind, u.name, present?.value.spec);
+        this.#config.update(u.kind, u.name, u.value?.spec);
+        return;
+      case 'BGPConfiguration':
+        // Carried for the advertised service ranges, which this graph does not use yet.
         return;
       default:
-        // BGPConfiguration (service ranges) and kinds this graph does not use yet.
-        return;
+        return unknownKind(u);
     }
   }
 
@@ -220,3 +214,9 @@ export class CalcGraph {
     this.#sequencer.onHostMetadataUpdate(host);
   }
 }
+
+/**
+ * A kind the felix syncer carries that this graph has no case for: a compile error for a kind
+ * this build's views know (`u` is not `never`), ignored for one a newer Typha sends.
+ */
+function unknownKind(_u: never): void {}

@@ -1,5 +1,5 @@
 /**
- * From the felix syncer's projected values (typha/src/pipeline/projections.ts) to what the
+ * From the felix syncer's views (`@cattail/typha/protocol`, views/felix.ts) to what the
  * calculators hold, with the same adjustments libcalico-go's felix update processors make on
  * the way into Calico's Felix:
  *
@@ -13,13 +13,15 @@
  *   GlobalNet.Policy  here, once per change, so a policy that cannot be understood is refused
  *                     as a whole before anything uses it
  *
- * Pools, blocks and nodes are decoded in decode-network.ts. Decoders throw InvalidResourceError;
- * the graph logs it and treats the resource as deleted.
+ * Each decoder takes the typed update of its kind and reads its fields as typed: Typha validated
+ * the value before projecting it (decode-util.ts). Unset is absent, null or '' (for a string),
+ * which `??` and `||` fold into the default. Pools, blocks and nodes are decoded in
+ * decode-network.ts. Decoders throw InvalidResourceError; the graph logs it and treats the
+ * resource as deleted.
  */
 import { formatCIDR, formatIP, parseCIDR, parseIP, parseSelectorCached, type Selector } from '@cattail/api';
-import type { Update } from '@cattail/typha/client';
 import type { HostEndpoint, NatInfo, PolicyId, Rule, WorkloadEndpoint } from '../proto/messages.js';
-import { fail, guarded, hostCIDR, isObj, NO_LABELS, spec, str, strings, type Labels, type Present } from './decode-util.js';
+import { asLabels, fail, guarded, hostCIDR, NO_LABELS, specOf, type FelixUpdate, type Labels, type Present } from './decode-util.js';
 import { normalizeNet, parseRules, type IPSetData, type NamedPortProtocol } from './rule-parser.js';
 import {
   globalNetworkPolicySelector,
@@ -101,15 +103,14 @@ export interface TierData {
   readonly defaultAction: 'Deny' | 'Pass';
 }
 
-export function decodeWorkloadEndpoint(u: Present): WorkloadEndpointData | undefined {
+export function decodeWorkloadEndpoint(u: Present<'WorkloadEndpoint'>): WorkloadEndpointData | undefined {
   return guarded(u, () => {
-    const s = spec(u.value);
+    const s = specOf(u.value);
     const namespace = u.namespace ?? '';
     const ipv4Nets: string[] = [];
     const ipv6Nets: string[] = [];
-    for (const n of strings(s.ipNetworks)) {
-      const c = parseCIDR(n) ?? hostCIDR(n);
-      if (!c) throw new Error(`ipNetworks entry ${JSON.stringify(n)} is not an address`);
+    for (const n of s.ipNetworks ?? []) {
+      const c = parseCIDR(n) ?? hostCIDR(n) ?? fail(`ipNetworks entry ${JSON.stringify(n)} is not an address`);
       // Calico keeps the address and ignores the prefix length (validation makes it /32, /128).
       const text = formatCIDR({ version: c.version, addr: c.addr, prefix: c.version === 4 ? 32 : 128 });
       (c.version === 4 ? ipv4Nets : ipv6Nets).push(text);
@@ -121,57 +122,57 @@ export function decodeWorkloadEndpoint(u: Present): WorkloadEndpointData | undef
       if (!k.startsWith(NAMESPACE_LABEL_PREFIX) && !k.startsWith(SERVICE_ACCOUNT_LABEL_PREFIX)) labels[k] = v;
     }
     if (namespace !== '') labels[LABEL_NAMESPACE] = namespace;
-    const sa = str(s.serviceAccountName);
+    const sa = s.serviceAccountName;
     if (sa) labels[LABEL_SERVICE_ACCOUNT] = sa;
 
-    const profileIds = strings(s.profiles);
-    const endpoint: Omit<WorkloadEndpoint, 'tiers'> = { name: str(s.interfaceName) ?? '', ipv4Nets, ipv6Nets, profileIds };
-    const mac = str(s.mac);
+    const profileIds = [...(s.profiles ?? [])];
+    const endpoint: Omit<WorkloadEndpoint, 'tiers'> = { name: s.interfaceName || '', ipv4Nets, ipv6Nets, profileIds };
+    const mac = s.mac;
     if (mac) endpoint.mac = mac.toLowerCase();
-    const nats = natsOf(s.ipNATs);
+    const nats = natsOf(s.ipNATs ?? []);
     if (nats.v4.length > 0) endpoint.ipv4Nat = nats.v4;
     if (nats.v6.length > 0) endpoint.ipv6Nat = nats.v6;
-    const spoof = strings(s.allowSpoofedSourcePrefixes).map((p) => normalizeNet(p) ?? fail(`allowSpoofedSourcePrefixes entry ${JSON.stringify(p)} is not a CIDR`));
+    const spoof = (s.allowSpoofedSourcePrefixes ?? []).map((p) => normalizeNet(p) ?? fail(`allowSpoofedSourcePrefixes entry ${JSON.stringify(p)} is not a CIDR`));
     if (spoof.length > 0) endpoint.allowSpoofedSourcePrefixes = spoof;
 
     return {
       kind: 'WorkloadEndpoint',
       namespace,
       name: u.name,
-      node: str(s.node) ?? '',
+      node: s.node || '',
       labels,
       parents: profileIds,
       nets: [...ipv4Nets, ...ipv6Nets],
-      ports: portsOf(s.ports),
+      ports: portsOf(s.ports ?? []),
       endpoint,
     };
   });
 }
 
-export function decodeHostEndpoint(u: Present): HostEndpointData {
+export function decodeHostEndpoint(u: Present<'HostEndpoint'>): HostEndpointData {
   return guarded(u, () => {
-    const s = spec(u.value);
+    const s = specOf(u.value);
     const v4: string[] = [];
     const v6: string[] = [];
     const nets: string[] = [];
-    for (const text of strings(s.expectedIPs)) {
+    for (const text of s.expectedIPs ?? []) {
       const ip = parseIP(text) ?? fail(`expectedIPs entry ${JSON.stringify(text)} is not an address`);
       (ip.version === 4 ? v4 : v6).push(formatIP(ip));
       nets.push(formatCIDR({ version: ip.version, addr: ip, prefix: ip.version === 4 ? 32 : 128 }));
     }
-    const profileIds = strings(s.profiles);
+    const profileIds = [...(s.profiles ?? [])];
     const endpoint: HostEndpointData['endpoint'] = { expectedIpv4Addrs: v4, expectedIpv6Addrs: v6, profileIds };
-    const iface = str(s.interfaceName);
+    const iface = s.interfaceName;
     if (iface) endpoint.name = iface;
-    return { kind: 'HostEndpoint', name: u.name, node: str(s.node) ?? '', labels: u.value.labels ?? NO_LABELS, parents: profileIds, nets, ports: portsOf(s.ports), endpoint };
+    return { kind: 'HostEndpoint', name: u.name, node: s.node || '', labels: u.value.labels ?? NO_LABELS, parents: profileIds, nets, ports: portsOf(s.ports ?? []), endpoint };
   });
 }
 
 /** NetworkSet or GlobalNetworkSet. */
-export function decodeNetworkSet(u: Present): LabeledNets {
+export function decodeNetworkSet(u: Present<'NetworkSet' | 'GlobalNetworkSet'>): LabeledNets {
   return guarded(u, () => {
     const nets: string[] = [];
-    for (const n of strings(spec(u.value).nets)) {
+    for (const n of specOf(u.value).nets ?? []) {
       const text = normalizeNet(n) ?? fail(`nets entry ${JSON.stringify(n)} is not a CIDR`);
       // The kernel's hash:net sets cannot hold a /0; Calico splits it into two /1s.
       if (text === '0.0.0.0/0') nets.push('0.0.0.0/1', '128.0.0.0/1');
@@ -188,52 +189,56 @@ export function decodeNetworkSet(u: Present): LabeledNets {
   });
 }
 
-export function policyKey(u: Pick<Update, 'name' | 'namespace'>): string {
+export function policyKey(u: Pick<FelixUpdate, 'name' | 'namespace'>): string {
   return u.namespace ? `${u.namespace}/${u.name}` : u.name;
 }
 
-export function decodePolicy(u: Present): PolicyData {
+export function decodePolicy(u: Present<'NetworkPolicy' | 'GlobalNetworkPolicy'>): PolicyData {
   return guarded(u, () => {
-    const s = spec(u.value);
+    const s = specOf(u.value);
     const namespaced = u.kind === 'NetworkPolicy';
     const namespace = namespaced ? (u.namespace ?? fail('a NetworkPolicy needs a namespace')) : '';
-    const selectorText = namespaced
-      ? networkPolicySelector(namespace, str(s.selector), str(s.serviceAccountSelector))
-      : globalNetworkPolicySelector(str(s.selector), str(s.namespaceSelector), str(s.serviceAccountSelector));
-    const types = strings(s.types).map((t) => t.toLowerCase());
+    let selectorText: string;
+    // Namespaced policies always apply to forwarded traffic (Calico sets ApplyOnForward).
+    let flags = { doNotTrack: false, preDNAT: false, applyOnForward: true };
+    if (u.kind === 'NetworkPolicy') {
+      selectorText = networkPolicySelector(namespace, s.selector || undefined, s.serviceAccountSelector || undefined);
+    } else {
+      const g = specOf(u.value);
+      selectorText = globalNetworkPolicySelector(g.selector || undefined, g.namespaceSelector || undefined, g.serviceAccountSelector || undefined);
+      flags = { doNotTrack: g.doNotTrack === true, preDNAT: g.preDNAT === true, applyOnForward: g.applyOnForward === true };
+    }
+    const types = (s.types ?? []).map((t) => t.toLowerCase());
     const ipSets = new Map<string, IPSetData>();
-    const id: PolicyId = { tier: str(s.tier) ?? 'default', name: u.name };
+    const id: PolicyId = { tier: s.tier || 'default', name: u.name };
     if (namespaced) id.namespace = namespace;
     return {
       key: policyKey(u),
       id,
       selector: parseSelectorCached(selectorText),
-      order: typeof s.order === 'number' ? s.order : undefined,
+      order: s.order ?? undefined,
       // No types at all means both (Calico's back-compatibility rule).
       ingress: types.length === 0 || types.includes('ingress'),
       egress: types.length === 0 || types.includes('egress'),
-      doNotTrack: !namespaced && s.doNotTrack === true,
-      preDNAT: !namespaced && s.preDNAT === true,
-      // Namespaced policies always apply to forwarded traffic (Calico sets ApplyOnForward).
-      applyOnForward: namespaced || s.applyOnForward === true,
-      forceActive: strings(s.performanceHints).includes('AssumeNeededOnEveryNode'),
-      inboundRules: parseRules(s.ingress, namespace, ipSets),
-      outboundRules: parseRules(s.egress, namespace, ipSets),
+      ...flags,
+      forceActive: (s.performanceHints ?? []).includes('AssumeNeededOnEveryNode'),
+      inboundRules: parseRules(s.ingress ?? [], namespace, ipSets),
+      outboundRules: parseRules(s.egress ?? [], namespace, ipSets),
       ipSets,
     };
   });
 }
 
-export function decodeProfile(u: Present): ProfileData {
+export function decodeProfile(u: Present<'Profile'>): ProfileData {
   return guarded(u, () => {
-    const s = spec(u.value);
+    const s = specOf(u.value);
     const ipSets = new Map<string, IPSetData>();
-    const labels = isObj(s.labelsToApply) ? (s.labelsToApply as Record<string, string>) : undefined;
+    const labels = s.labelsToApply ? asLabels(s.labelsToApply) : undefined;
     return {
       name: u.name,
       labels: labels && Object.keys(labels).length > 0 ? labels : undefined,
-      inboundRules: parseRules(s.ingress, '', ipSets),
-      outboundRules: parseRules(s.egress, '', ipSets),
+      inboundRules: parseRules(s.ingress ?? [], '', ipSets),
+      outboundRules: parseRules(s.egress ?? [], '', ipSets),
       ipSets,
     };
   });
@@ -246,38 +251,36 @@ export const BUILT_IN_TIERS: Readonly<Record<string, TierData>> = Object.freeze(
   'kube-baseline': { name: 'kube-baseline', order: 10_000_000, defaultAction: 'Pass' },
 });
 
-export function decodeTier(u: Present): TierData {
-  const s = spec(u.value);
+export function decodeTier(u: Present<'Tier'>): TierData {
+  const s = specOf(u.value);
   const builtIn = BUILT_IN_TIERS[u.name];
-  const order = typeof s.order === 'number' ? s.order : builtIn?.order;
-  const defaultAction = s.defaultAction === 'Pass' ? 'Pass' : s.defaultAction === 'Deny' ? 'Deny' : (builtIn?.defaultAction ?? 'Deny');
-  return { name: u.name, order, defaultAction };
+  return { name: u.name, order: s.order ?? builtIn?.order, defaultAction: s.defaultAction || (builtIn?.defaultAction ?? 'Deny') };
 }
 
-function natsOf(v: unknown): { v4: NatInfo[]; v6: NatInfo[] } {
+type NatSpec = { readonly internalIP: string; readonly externalIP: string };
+
+function natsOf(list: readonly NatSpec[]): { v4: NatInfo[]; v6: NatInfo[] } {
   const v4: NatInfo[] = [];
   const v6: NatInfo[] = [];
-  if (!Array.isArray(v)) return { v4, v6 };
-  for (const n of v) {
-    if (!isObj(n)) continue;
-    const int = parseIP(str(n.internalIP) ?? '');
-    const ext = parseIP(str(n.externalIP) ?? '');
+  for (const n of list) {
+    const int = parseIP(n.internalIP);
+    const ext = parseIP(n.externalIP);
     if (int && ext) (int.version === 4 ? v4 : v6).push({ extIp: formatIP(ext), intIp: formatIP(int) });
   }
   return { v4, v6 };
 }
 
+type PortSpec = { readonly name?: string | null; readonly protocol: number | string; readonly port: number };
+
 /** Named ports only (Calico's v1 model drops unnamed ones); protocol as a named-port protocol. */
-function portsOf(v: unknown): EndpointPort[] {
-  if (!Array.isArray(v)) return [];
+function portsOf(list: readonly PortSpec[]): EndpointPort[] {
   const out: EndpointPort[] = [];
-  for (const p of v) {
-    if (!isObj(p) || typeof p.name !== 'string' || p.name === '' || typeof p.port !== 'number') continue;
-    const proto = String(p.protocol ?? 'TCP').toLowerCase();
+  for (const p of list) {
+    if (!p.name) continue;
+    const proto = String(p.protocol).toLowerCase();
     const protocol: NamedPortProtocol | undefined =
       proto === 'tcp' || proto === '6' ? 'tcp' : proto === 'udp' || proto === '17' ? 'udp' : proto === 'sctp' || proto === '132' ? 'sctp' : undefined;
     if (protocol) out.push({ name: p.name, protocol, port: p.port });
   }
   return out;
 }
-

@@ -5,9 +5,15 @@
  * Within a batch, later calls win: a policy activated and deactivated again sends nothing, an
  * IP set member added and removed again sends nothing, a set removed and re-added is sent
  * whole. Across batches, the sequencer remembers what the driver was told and drops updates
- * equal to it, so a resync that repeats the same data, or a label change that leaves an
- * endpoint's policies as they were, produces no messages. Within each group messages are
- * sorted by id, so the output of a batch does not depend on hash-map order.
+ * equal to it. Within each group messages are sorted by id, so the output of a batch does not
+ * depend on hash-map order.
+ *
+ * That comparison is the graph's one guarantee to the driver: it hears of a dataplane object
+ * only when the object changed. It is not the input's guarantee again (every input update is a
+ * real change, see calc-graph.ts): most input changes leave most outputs as they were (a label
+ * change that leaves an endpoint's policies as they were, a node update that moves no route, a
+ * config change to a key the dataplane does not read), so the calculators emit freely (routes,
+ * VTEPs, config) and rely on this comparison instead of keeping their own.
  */
 import { jsonEqual } from '@cattail/typha/client';
 import type {

@@ -23,7 +23,6 @@
  * inside it when the block changes, everything when a pool or this node changes (rare).
  */
 import { cidrContains, formatCIDR, networkOf, parseCIDR, type CIDR } from '@cattail/api';
-import { jsonEqual } from '@cattail/typha/client';
 import type { RouteUpdate } from '../proto/messages.js';
 import type { CalcCallbacks } from './callbacks.js';
 import { sameSubnet, type BlockData, type NodeData, type PoolData } from './decode.js';
@@ -159,7 +158,8 @@ export class RouteCalculator {
       if (have === undefined) return;
       this.#routes.delete(dst);
       this.#out.onRouteRemove(dst);
-    } else if (have === undefined || !jsonEqual(have, want)) {
+    } else {
+      // Unchanged routes go out too: the EventSequencer drops what the driver already has.
       this.#routes.set(dst, want);
       this.#out.onRouteUpdate(want);
     }

@@ -21,10 +21,15 @@
  * IP set IDs are Calico's (libcalico-go `hash.MakeUniqueID`): a selector set is
  * `selector.uniqueId()`; a named-port set is `n:` + base64url(SHA-224(`n:<selector id>,<proto>,
  * <port name>`)); service sets hash `svc:<ns>/<name>` and `svcnoport:<ns>/<name>` the same way.
+ *
+ * Rules arrive typed (`Validated<Rule>` of `@cattail/api`) and validated by Typha: the action is
+ * one of the four, ports and protocols have their types, ICMP fields are numbers. Entity `nets`
+ * are not checked by the API (Calico's are not either), so an unparsable one is dropped here.
  */
 import { createHash } from 'node:crypto';
-import { formatCIDR, parseCIDR, parseIP, parseSelectorCached, type Selector } from '@cattail/api';
-import type { IPSetType, IcmpMatch, PortRange, Protocol, Rule, RuleAction } from '../proto/messages.js';
+import { formatCIDR, parseCIDR, parseIP, parseSelectorCached, type EntityRule, type Rule as RuleSpec, type Selector, type Validated } from '@cattail/api';
+import type { IPSetType, IcmpMatch, PortRange, Protocol, Rule } from '../proto/messages.js';
+import { asLabels } from './decode-util.js';
 import { entityRuleSelector, type EntitySelectorFields } from './selector-text.js';
 
 export type NamedPortProtocol = 'tcp' | 'udp' | 'sctp';
@@ -48,28 +53,22 @@ export interface ParsedRules {
 }
 
 const ALL = parseSelectorCached('all()');
-const ACTIONS: ReadonlySet<string> = new Set(['Allow', 'Deny', 'Log', 'Pass']);
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+type RuleIn = Validated<RuleSpec>;
+type EntityIn = Validated<EntityRule>;
+const NO_ENTITY: EntityIn = Object.freeze({});
 
 /**
  * Parses one `ingress` or `egress` list. `namespace` is the NetworkPolicy's ('' for global
  * policies and profiles). `ipSets` collects the sets used, shared across both directions.
  * Throws SelectorSyntaxError or Error on rules that cannot be understood.
  */
-export function parseRules(list: unknown, namespace: string, ipSets: Map<string, IPSetData>): Rule[] {
-  if (!Array.isArray(list)) return [];
-  return list.map((raw, position) => parseRule(isObj(raw) ? raw : {}, position, namespace, ipSets));
+export function parseRules(list: readonly RuleIn[], namespace: string, ipSets: Map<string, IPSetData>): Rule[] {
+  return list.map((raw, position) => parseRule(raw, position, namespace, ipSets));
 }
 
-function parseRule(raw: Obj, position: number, namespace: string, ipSets: Map<string, IPSetData>): Rule {
-  const action = raw.action;
-  if (typeof action !== 'string' || !ACTIONS.has(action)) throw new Error(`rule ${position}: action ${JSON.stringify(action)} is not Allow, Deny, Log or Pass`);
-  const rule: Rule = { action: action as RuleAction, position };
+function parseRule(raw: RuleIn, position: number, namespace: string, ipSets: Map<string, IPSetData>): Rule {
+  const rule: Rule = { action: raw.action, position };
   if (raw.ipVersion === 4 || raw.ipVersion === 6) rule.ipVersion = raw.ipVersion;
   const protocol = protocolOf(raw.protocol);
   if (protocol !== undefined) rule.protocol = protocol;
@@ -77,33 +76,27 @@ function parseRule(raw: Obj, position: number, namespace: string, ipSets: Map<st
   if (notProtocol !== undefined) rule.notProtocol = notProtocol;
 
   const namedPortProtocol = namedPortProtocolOf(protocol);
-  const src = isObj(raw.source) ? raw.source : {};
-  const dst = isObj(raw.destination) ? raw.destination : {};
-  parseSide(rule, 'src', src, namespace, namedPortProtocol, ipSets);
-  parseSide(rule, 'dst', dst, namespace, namedPortProtocol, ipSets);
+  parseSide(rule, 'src', raw.source ?? NO_ENTITY, namespace, namedPortProtocol, ipSets);
+  parseSide(rule, 'dst', raw.destination ?? NO_ENTITY, namespace, namedPortProtocol, ipSets);
 
   const icmp = icmpOf(raw.icmp);
   if (icmp) rule.icmp = icmp;
   const notIcmp = icmpOf(raw.notICMP);
   if (notIcmp) rule.notIcmp = notIcmp;
-  const annotations = isObj(raw.metadata) && isObj(raw.metadata.annotations) ? raw.metadata.annotations : undefined;
-  if (annotations && Object.keys(annotations).length > 0) rule.annotations = { ...(annotations as Record<string, string>) };
+  const annotations = raw.metadata?.annotations;
+  if (annotations && Object.keys(annotations).length > 0) rule.annotations = { ...asLabels(annotations) };
   return rule;
 }
 
 type Side = 'src' | 'dst';
 
-function parseSide(rule: Rule, side: Side, er: Obj, namespace: string, proto: NamedPortProtocol, ipSets: Map<string, IPSetData>): void {
+function parseSide(rule: Rule, side: Side, er: EntityIn, namespace: string, proto: NamedPortProtocol, ipSets: Map<string, IPSetData>): void {
+  const sa = er.serviceAccounts;
   const fields: EntitySelectorFields = {
-    selector: typeof er.selector === 'string' ? er.selector : undefined,
-    notSelector: typeof er.notSelector === 'string' ? er.notSelector : undefined,
-    namespaceSelector: typeof er.namespaceSelector === 'string' ? er.namespaceSelector : undefined,
-    serviceAccounts: isObj(er.serviceAccounts)
-      ? {
-          names: Array.isArray(er.serviceAccounts.names) ? er.serviceAccounts.names.filter((n): n is string => typeof n === 'string') : undefined,
-          selector: typeof er.serviceAccounts.selector === 'string' ? er.serviceAccounts.selector : undefined,
-        }
-      : undefined,
+    selector: er.selector ?? undefined,
+    notSelector: er.notSelector ?? undefined,
+    namespaceSelector: er.namespaceSelector ?? undefined,
+    serviceAccounts: sa ? { names: sa.names ?? undefined, selector: sa.selector ?? undefined } : undefined,
   };
   let positive = entityRuleSelector(fields, namespace);
   let negative = fields.notSelector ?? '';
@@ -114,24 +107,24 @@ function parseSide(rule: Rule, side: Side, er: Obj, namespace: string, proto: Na
   const posSel = positive === '' ? undefined : parseSelectorCached(positive);
   const negSel = negative === '' ? undefined : parseSelectorCached(negative);
 
-  const ports = splitPorts(er.ports);
-  const notPorts = splitPorts(er.notPorts);
+  const ports = splitPorts(er.ports ?? []);
+  const notPorts = splitPorts(er.notPorts ?? []);
   const namedPortBase = posSel ?? ALL;
 
-  setList(rule, `${side}Nets`, netsOf(er.nets));
+  setList(rule, `${side}Nets`, netsOf(er.nets ?? []));
   setList(rule, `${side}Ports`, ports.numeric);
   setList(rule, `${side}NamedPortIpSetIds`, ports.named.map((n) => use(ipSets, namedPortSet(namedPortBase, n, proto))));
   if (posSel && (ports.numeric.length > 0 || ports.named.length === 0)) {
     setList(rule, `${side}IpSetIds`, [use(ipSets, selectorSet(posSel))]);
   }
-  if (isObj(er.services) && typeof er.services.name === 'string') {
-    const ns = typeof er.services.namespace === 'string' && er.services.namespace !== '' ? er.services.namespace : namespace;
-    const svc = serviceSet(`${ns}/${er.services.name}`, side === 'dst');
-    if (side === 'dst') rule.dstIpPortSetIds = [use(ipSets, svc)];
-    else rule.srcIpSetIds = [...(rule.srcIpSetIds ?? []), use(ipSets, svc)];
+  const svc = er.services;
+  if (svc?.name) {
+    const set = serviceSet(`${svc.namespace || namespace}/${svc.name}`, side === 'dst');
+    if (side === 'dst') rule.dstIpPortSetIds = [use(ipSets, set)];
+    else rule.srcIpSetIds = [...(rule.srcIpSetIds ?? []), use(ipSets, set)];
   }
   const not = side === 'src' ? 'notSrc' : 'notDst';
-  setList(rule, `${not}Nets`, netsOf(er.notNets));
+  setList(rule, `${not}Nets`, netsOf(er.notNets ?? []));
   setList(rule, `${not}Ports`, notPorts.numeric);
   setList(rule, `${not}NamedPortIpSetIds`, notPorts.named.map((n) => use(ipSets, namedPortSet(namedPortBase, n, proto))));
   if (negSel) setList(rule, `${not}IpSetIds`, [use(ipSets, selectorSet(negSel))]);
@@ -172,14 +165,13 @@ function uniqueId(prefix: string, content: string): string {
 }
 
 /** Numeric ports and ranges, and named ports, of a v3 port list. */
-function splitPorts(list: unknown): { numeric: PortRange[]; named: string[] } {
+function splitPorts(list: readonly (number | string)[]): { numeric: PortRange[]; named: string[] } {
   const numeric: PortRange[] = [];
   const named: string[] = [];
-  if (!Array.isArray(list)) return { numeric, named };
   for (const p of list) {
     if (typeof p === 'number') {
       numeric.push({ first: p, last: p });
-    } else if (typeof p === 'string') {
+    } else {
       const m = /^(\d+)(?::(\d+))?$/.exec(p);
       if (m) numeric.push({ first: Number(m[1]), last: Number(m[2] ?? m[1]) });
       else named.push(p);
@@ -189,11 +181,9 @@ function splitPorts(list: unknown): { numeric: PortRange[]; named: string[] } {
 }
 
 /** Masked CIDRs; a bare address is a host CIDR. Unparsable entries are dropped, as in Calico. */
-function netsOf(list: unknown): string[] {
-  if (!Array.isArray(list)) return [];
+function netsOf(list: readonly string[]): string[] {
   const out: string[] = [];
   for (const n of list) {
-    if (typeof n !== 'string') continue;
     const text = normalizeNet(n);
     if (text !== undefined) out.push(text);
   }
@@ -209,9 +199,9 @@ export function normalizeNet(text: string): string | undefined {
 }
 
 /** v3 protocols in v1 form: names lower-cased, numbers (also as digit strings) as numbers. */
-function protocolOf(v: unknown): Protocol | undefined {
+function protocolOf(v: number | string | null | undefined): Protocol | undefined {
   if (typeof v === 'number') return v;
-  if (typeof v !== 'string' || v === '') return undefined;
+  if (!v) return undefined;
   return /^\d+$/.test(v) ? Number(v) : v.toLowerCase();
 }
 
@@ -221,7 +211,7 @@ function namedPortProtocolOf(protocol: Protocol | undefined): NamedPortProtocol 
   return 'tcp';
 }
 
-function icmpOf(v: unknown): IcmpMatch | undefined {
-  if (!isObj(v) || typeof v.type !== 'number') return undefined;
-  return typeof v.code === 'number' ? { type: v.type, code: v.code } : { type: v.type };
+function icmpOf(v: RuleIn['icmp']): IcmpMatch | undefined {
+  if (v === null || v === undefined || v.type === null || v.type === undefined) return undefined;
+  return v.code === null || v.code === undefined ? { type: v.type } : { type: v.type, code: v.code };
 }

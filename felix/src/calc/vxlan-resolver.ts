@@ -6,10 +6,10 @@
  * `66` (the byte "f") followed by the first five bytes of SHA-1(node name) (`<name>-v6` for
  * IPv6), so both ends agree without the MAC being written anywhere.
  *
- * A changed VTEP is sent as a new update for the same node (the driver replaces it).
+ * A changed VTEP is sent as a new update for the same node (the driver replaces it). Every
+ * node update sends its VTEP again; the EventSequencer drops one the driver already has.
  */
 import { createHash } from 'node:crypto';
-import { jsonEqual } from '@cattail/typha/client';
 import type { VXLANTunnelEndpointUpdate } from '../proto/messages.js';
 import type { CalcCallbacks } from './callbacks.js';
 import type { NodeData } from './decode.js';
@@ -31,7 +31,7 @@ export class VXLANResolver {
       if (had === undefined) return;
       this.#sent.delete(name);
       this.#out.onVTEPRemove(name);
-    } else if (had === undefined || !jsonEqual(had, vtep)) {
+    } else {
       this.#sent.set(name, vtep);
       this.#out.onVTEPUpdate(vtep);
     }

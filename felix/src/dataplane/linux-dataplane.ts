@@ -12,7 +12,11 @@
  *      the uplinks' MTU (mtu.ts)        ─▶ the MTU file, when it changed (write + rename)
  *
  * A periodic refresh runs the same apply, so drift (a route deleted by hand, a chain flushed)
- * is repaired. Only our objects are read and changed: routes with `proto 80`, our table, the
+ * is repaired. The nft step compares the rendered ruleset text with the text it last wrote, and
+ * the table's listing with the listing that write left: equal both, nothing is written. That is
+ * a comparison the messages cannot replace (the EventSequencer only says some object changed,
+ * and most changes, routes for one, do not change the ruleset; a refresh changes nothing at all)
+ * and the listing is how drift is noticed. Only our objects are read and changed: routes with `proto 80`, our table, the
  * `vxlan.calico` device, sysctls of workload interfaces. An endpoint whose interface does not
  * exist yet is reported in `status()` and retried, without holding back the others. Nothing is
  * programmed before the first InSync. Every command goes through the injected `Exec`.

@@ -3,13 +3,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Logger, Update } from '@cattail/typha/client';
+import type { Logger } from '@cattail/typha/client';
+import type { FelixUpdate } from '../../src/calc/decode-util.js';
 import { CalcGraph } from '../../src/calc/calc-graph.js';
 import { InvalidResourceError } from '../../src/errors.js';
 import type { DataplaneMessage } from '../../src/proto/messages.js';
 import { block, DataplaneState, del, gnp, harness, hep, kinds, namespace, node, np, pool, setId, update, wep } from './harness.js';
 
-function snapshot(): Update[] {
+function snapshot(): FelixUpdate[] {
   return [
     update('FelixConfiguration', 'default', { logSeverityScreen: 'Info', bpfEnabled: false }),
     update('ClusterInformation', 'default', { clusterGUID: 'abc', datastoreReady: true }),

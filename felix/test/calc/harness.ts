@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { parseSelector } from '@cattail/api';
 import type { Update } from '@cattail/typha/client';
 import { CalcGraph } from '../../src/calc/calc-graph.js';
+import type { FelixKind, FelixUpdate } from '../../src/calc/decode-util.js';
 import type {
   DataplaneMessage,
   DataplaneSink,
@@ -29,7 +30,12 @@ let revision = 0;
 type Labels = Record<string, string>;
 type Spec = Record<string, unknown>;
 
-export function update(kind: string, name: string, spec?: Spec, labels?: Labels, namespace?: string): Update {
+/**
+ * A felix-syncer update built by hand. The specs here are written to the views' shapes
+ * (views/felix.ts) but not checked against them, so tests can also feed what Typha would not;
+ * hence the one cast.
+ */
+export function update(kind: FelixKind, name: string, spec?: Spec, labels?: Labels, namespace?: string): FelixUpdate {
   const u: Update = { kind, name, revision: ++revision };
   if (namespace !== undefined) u.namespace = namespace;
   if (spec !== undefined || labels !== undefined) {
@@ -37,10 +43,10 @@ export function update(kind: string, name: string, spec?: Spec, labels?: Labels,
     if (spec !== undefined) u.value.spec = spec;
     if (labels !== undefined) u.value.labels = labels;
   }
-  return u;
+  return u as FelixUpdate;
 }
 
-export function del(kind: string, name: string, namespace?: string): Update {
+export function del(kind: FelixKind, name: string, namespace?: string): FelixUpdate {
   return update(kind, name, undefined, undefined, namespace);
 }
 
@@ -56,7 +62,7 @@ export interface WepOptions {
 }
 
 /** A Kubernetes-style pod endpoint: namespace label, `kns.<ns>` profile, interface name. */
-export function wep(ns: string, name: string, o: WepOptions = {}): Update {
+export function wep(ns: string, name: string, o: WepOptions = {}): FelixUpdate {
   const spec: Spec = {
     node: o.node ?? NODE,
     interfaceName: o.iface ?? `cali-${name}`,
@@ -69,7 +75,7 @@ export function wep(ns: string, name: string, o: WepOptions = {}): Update {
   return update('WorkloadEndpoint', name, spec, { 'projectcalico.org/namespace': ns, ...o.labels }, ns);
 }
 
-export function hep(name: string, o: { node?: string; labels?: Labels; ips?: string[]; iface?: string; profiles?: string[] } = {}): Update {
+export function hep(name: string, o: { node?: string; labels?: Labels; ips?: string[]; iface?: string; profiles?: string[] } = {}): FelixUpdate {
   const spec: Spec = { node: o.node ?? NODE, expectedIPs: o.ips ?? [] };
   if (o.iface) spec.interfaceName = o.iface;
   if (o.profiles) spec.profiles = o.profiles;
@@ -77,53 +83,53 @@ export function hep(name: string, o: { node?: string; labels?: Labels; ips?: str
 }
 
 /** A namespace as Calico's Kubernetes integration presents it: profile `kns.<ns>`. */
-export function namespace(ns: string, labels: Labels = {}, rules: { ingress?: unknown[]; egress?: unknown[] } = {}): Update {
+export function namespace(ns: string, labels: Labels = {}, rules: { ingress?: unknown[]; egress?: unknown[] } = {}): FelixUpdate {
   const labelsToApply: Labels = { 'pcns.projectcalico.org/name': ns };
   for (const [k, v] of Object.entries(labels)) labelsToApply[`pcns.${k}`] = v;
   return update('Profile', `kns.${ns}`, { labelsToApply, ingress: rules.ingress ?? [{ action: 'Allow' }], egress: rules.egress ?? [{ action: 'Allow' }] });
 }
 
 /** A service account as Calico presents it: profile `ksa.<ns>.<sa>`. */
-export function serviceAccount(ns: string, sa: string, labels: Labels = {}): Update {
+export function serviceAccount(ns: string, sa: string, labels: Labels = {}): FelixUpdate {
   const labelsToApply: Labels = { 'pcsa.projectcalico.org/name': sa };
   for (const [k, v] of Object.entries(labels)) labelsToApply[`pcsa.${k}`] = v;
   return update('Profile', `ksa.${ns}.${sa}`, { labelsToApply });
 }
 
-export function np(ns: string, name: string, spec: Spec): Update {
+export function np(ns: string, name: string, spec: Spec): FelixUpdate {
   return update('NetworkPolicy', name, { tier: 'default', ...spec }, undefined, ns);
 }
 
-export function gnp(name: string, spec: Spec): Update {
+export function gnp(name: string, spec: Spec): FelixUpdate {
   return update('GlobalNetworkPolicy', name, { tier: 'default', ...spec });
 }
 
-export function tier(name: string, order?: number, defaultAction?: 'Deny' | 'Pass'): Update {
+export function tier(name: string, order?: number, defaultAction?: 'Deny' | 'Pass'): FelixUpdate {
   const spec: Spec = {};
   if (order !== undefined) spec.order = order;
   if (defaultAction !== undefined) spec.defaultAction = defaultAction;
   return update('Tier', name, spec);
 }
 
-export function netset(ns: string, name: string, nets: string[], labels: Labels = {}): Update {
+export function netset(ns: string, name: string, nets: string[], labels: Labels = {}): FelixUpdate {
   return update('NetworkSet', name, { nets }, labels, ns);
 }
 
-export function gnetset(name: string, nets: string[], labels: Labels = {}): Update {
+export function gnetset(name: string, nets: string[], labels: Labels = {}): FelixUpdate {
   return update('GlobalNetworkSet', name, { nets }, labels);
 }
 
-export function pool(name: string, cidr: string, vxlanMode = 'Always', blockSize = 26): Update {
+export function pool(name: string, cidr: string, vxlanMode = 'Always', blockSize = 26): FelixUpdate {
   return update('IPPool', name, { cidr, vxlanMode, ipipMode: 'Never', blockSize, natOutgoing: true });
 }
 
-export function block(cidr: string, node?: string): Update {
+export function block(cidr: string, node?: string): FelixUpdate {
   const spec: Spec = { cidr };
   if (node !== undefined) spec.affinity = `host:${node}`;
   return update('IPAMBlock', cidr.replace(/[./:]/g, '-'), spec);
 }
 
-export function node(name: string, o: { ip?: string; ip6?: string; vxlan?: string; mac?: string; labels?: Labels } = {}): Update {
+export function node(name: string, o: { ip?: string; ip6?: string; vxlan?: string; mac?: string; labels?: Labels } = {}): FelixUpdate {
   const spec: Spec = {};
   const bgp: Spec = {};
   if (o.ip) bgp.ipv4Address = o.ip;
@@ -309,7 +315,7 @@ export function describeTier(t: TierInfo): string {
 }
 
 /** A graph for NODE with a recording driver; `start` feeds the snapshot and InSync. */
-export function harness(nodeName = NODE): { graph: CalcGraph; dp: DataplaneState; start(updates: Update[]): DataplaneMessage[]; apply(updates: Update[]): DataplaneMessage[] } {
+export function harness(nodeName = NODE): { graph: CalcGraph; dp: DataplaneState; start(updates: FelixUpdate[]): DataplaneMessage[]; apply(updates: FelixUpdate[]): DataplaneMessage[] } {
   const dp = new DataplaneState();
   const graph = new CalcGraph(nodeName, dp);
   return {

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Update } from '@cattail/typha/client';
+import type { FelixUpdate } from '../../src/calc/decode-util.js';
 import { gnp, harness, hep, namespace, np, serviceAccount, setId, tier, update, wep, type DataplaneState } from './harness.js';
 
 /** Every (policy name → endpoint keys it is listed on, either direction) in the driver's state. */
@@ -29,7 +29,7 @@ function appliedTo(dp: DataplaneState): Map<string, string[]> {
 
 test('policy selectors: every operator, profile-inherited labels, namespace and service account scoping', () => {
   const h = harness();
-  const endpoints: Update[] = [
+  const endpoints: FelixUpdate[] = [
     namespace('prod', { env: 'prod', team: 'a' }),
     namespace('dev', { env: 'dev' }),
     serviceAccount('prod', 'api', { role: 'api' }),
@@ -94,7 +94,7 @@ test('policy selectors: every operator, profile-inherited labels, namespace and 
 
 interface OrderCase {
   name: string;
-  updates: Update[];
+  updates: FelixUpdate[];
   /** `tier(action): ingress policies | egress policies` of endpoint ns/ep. */
   tiers: string[];
 }

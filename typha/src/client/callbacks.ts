@@ -6,12 +6,16 @@
  *        └──────────────────────────────────▶ disconnected (attempt failed)
  *
  * `onUpdates` only ever carries real changes (see LocalState): after a reconnect the agent sees
- * what changed while it was away, including synthesised deletions, and nothing else. Both
+ * what changed while it was away, including synthesised deletions, and nothing else: every
+ * update either deletes a key the agent holds or gives a key a value different from the one it
+ * holds. An agent relies on that and does not compare values again. Updates are typed by the
+ * syncer (`SyncerUpdate<S>`: `value` is the view protocol/views/ declares for its kind). Both
  * callbacks run synchronously on the socket's event; an exception thrown by one is logged and
  * does not break the connection. Updates are shared with the client's map: treat them as
  * read-only.
  */
-import type { Goodbye, Update } from '../protocol/messages.js';
+import type { Goodbye, SyncerType } from '../protocol/messages.js';
+import type { SyncerUpdate } from '../protocol/views/index.js';
 
 export type ClientStatus = 'connecting' | 'resync' | 'in-sync' | 'disconnected';
 
@@ -40,8 +44,8 @@ export interface StatusDetail {
   retryInMs?: number;
 }
 
-export interface ClientCallbacks {
+export interface ClientCallbacks<S extends SyncerType = SyncerType> {
   onStatus(status: ClientStatus, detail: StatusDetail): void;
   /** A batch of real changes, in order; `revision` is the datastore revision after the batch. */
-  onUpdates(updates: Update[], revision: number): void;
+  onUpdates(updates: SyncerUpdate<S>[], revision: number): void;
 }

@@ -27,4 +27,5 @@ export { realClock, type Clock, type TimerHandle } from '../common/clock.js';
 export { noopLogger, type Logger, type LogFn } from '../common/logger.js';
 export * from './errors.js';
 export type { Update, ProjectedValue, SyncerType } from '../protocol/messages.js';
+export type { SyncerUpdate, KindUpdate, KindOf, ViewOf } from '../protocol/views/index.js';
 export { serveRoutes, text, json, type Route, type Reply, type HttpEndpoint } from '../common/http-endpoints.js';

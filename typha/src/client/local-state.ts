@@ -12,6 +12,17 @@
  *
  * Values are compared structurally (JSON data: key order does not matter). The key is
  * `kind/namespace/name` (namespace empty for cluster-scoped kinds); names cannot contain '/'.
+ *
+ * The guarantee it gives the agent: every update delivered changes the agent's state (a new
+ * key, a different value, or the deletion of a key it holds). Typha's dedupe guarantees less:
+ * that each value it sends differs from the one it sent before for that key. That is enough for
+ * live deltas, but not for what else arrives as Deltas, which is why every delta is compared
+ * here too (the client cannot tell them apart on the wire):
+ *   - a resume or a lagging client's catch-up sends each changed key's latest value, which can
+ *     be the value the client already holds (A → B → A while it was away);
+ *   - a resume or catch-up cut off half-way is replayed from its start, repeating what the
+ *     client already applied;
+ *   - a snapshot repeats every key the client has.
  */
 import { jsonEqual } from '../common/json-equal.js';
 import { updateKey } from '../common/update-key.js';

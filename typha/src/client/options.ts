@@ -14,12 +14,12 @@ import { ClientConfigError } from './errors.js';
 import { noopLogger, type Logger } from '../common/logger.js';
 import { wsTlsOptions, type TlsOptions } from './tls.js';
 
-export interface SyncClientOptions {
-  syncer: SyncerType;
+export interface SyncClientOptions<S extends SyncerType = SyncerType> {
+  syncer: S;
   /** This node's name: sent in the hello, and used to prefer a replica on the same node. */
   node: string;
   discovery: Discovery;
-  callbacks: ClientCallbacks;
+  callbacks: ClientCallbacks<S>;
   /** Wire format. Default 'msgpack'; 'json' for debugging. */
   codec?: CodecName;
   /** TLS (and refusal of plaintext ws:// endpoints). */
@@ -44,11 +44,11 @@ export interface SyncClientOptions {
   logger?: Logger;
 }
 
-export interface ResolvedOptions {
-  readonly syncer: SyncerType;
+export interface ResolvedOptions<S extends SyncerType = SyncerType> {
+  readonly syncer: S;
   readonly node: string;
   readonly discovery: Discovery;
-  readonly callbacks: ClientCallbacks;
+  readonly callbacks: ClientCallbacks<S>;
   readonly codec: CodecName;
   readonly secure: boolean;
   readonly wsOptions: Readonly<ClientOptions>;
@@ -64,7 +64,7 @@ export interface ResolvedOptions {
   readonly logger: Logger;
 }
 
-export function resolveOptions(o: SyncClientOptions): ResolvedOptions {
+export function resolveOptions<S extends SyncerType>(o: SyncClientOptions<S>): ResolvedOptions<S> {
   if (!isSyncerType(o.syncer)) {
     throw new ClientConfigError(`typha client: syncer "${String(o.syncer)}" is not one of felix, bgp, ipam, status`);
   }

@@ -40,8 +40,10 @@ import {
   type ClientHello,
   type Goodbye,
   type ServerHello,
+  type SyncerType,
   type Update,
 } from '../protocol/messages.js';
+import type { SyncerUpdate } from '../protocol/views/index.js';
 import { backoffDelay, jittered } from './backoff.js';
 import type { ClientStatus, StatusDetail } from './callbacks.js';
 import type { TimerHandle } from '../common/clock.js';
@@ -83,8 +85,8 @@ interface Plan {
   error: Error | undefined;
 }
 
-export class SyncClient {
-  readonly #o: ResolvedOptions;
+export class SyncClient<S extends SyncerType = SyncerType> {
+  readonly #o: ResolvedOptions<S>;
   readonly #log: Logger;
   readonly #local = new LocalState();
   /**
@@ -106,7 +108,7 @@ export class SyncClient {
   readonly #closedSignal: Promise<void>;
   #signalClosed!: () => void;
 
-  constructor(opts: SyncClientOptions) {
+  constructor(opts: SyncClientOptions<S>) {
     this.#o = resolveOptions(opts);
     this.#log = this.#o.logger.child({ component: 'typha-client', syncer: this.#o.syncer });
     this.#owner = {
@@ -140,8 +142,8 @@ export class SyncClient {
   }
 
   /** The current state, one update (with value) per key, ordered by kind/namespace/name. */
-  snapshot(): Update[] {
-    return this.#local.entries();
+  snapshot(): SyncerUpdate<S>[] {
+    return this.#local.entries() as SyncerUpdate<S>[];
   }
 
   start(): void {
@@ -425,10 +427,15 @@ export class SyncClient {
     this.#floor = this.#resume;
   }
 
+  /**
+   * The one place the wire's `Update`s become the syncer's typed updates: what a Typha sends on
+   * syncer S it built with S's projections (protocol/views/), and the parser has checked each
+   * update's envelope. Nothing looks inside the values again.
+   */
   #deliver(changes: Update[], revision: number): void {
     if (changes.length === 0) return;
     try {
-      this.#o.callbacks.onUpdates(changes, revision);
+      this.#o.callbacks.onUpdates(changes as SyncerUpdate<S>[], revision);
     } catch (err) {
       this.#log.error({ err, revision, count: changes.length }, 'onUpdates callback threw');
     }

@@ -9,6 +9,12 @@
  * The map holds references to the projected values the cache holds too, so it costs one map
  * entry per key, not a second copy of the data. A batch with nothing to drop is passed on as
  * the same array; an empty batch still goes on, to carry the revision.
+ *
+ * The guarantee it gives everything after it: only real changes on the wire. Each value the
+ * syncer sends for a key differs from the one it sent before, and each delete is of a key it
+ * sent; the cache's delta log and the fan-out rely on it and do not compare. (The client does
+ * compare, because a resume, a catch-up or a snapshot can repeat a value it holds, and those
+ * arrive looking like any other message: see client/local-state.ts.)
  */
 import type { ProjectedValue, Update } from '../protocol/messages.js';
 import { jsonEqual } from '../common/json-equal.js';

@@ -14,8 +14,31 @@
  * Upgrade rules (docs/PROTOCOL.md has the full text): PROTOCOL_VERSION changes only when the
  * meaning of a message changes; new optional fields and behaviours go behind feature flags the
  * client offers and the server echoes back when it accepts them; receivers ignore unknown fields.
+ *
+ * What an update's `value` holds is typed per syncer and kind in `views/` (SyncerUpdate), with
+ * the projection Typha makes it with.
  */
 export * from './messages.js';
+export {
+  PROJECTIONS,
+  VIEW_PROJECTIONS,
+  syncerKinds,
+  type BgpViews,
+  type FelixViews,
+  type IpamViews,
+  type KindOf,
+  type KindUpdate,
+  type Labels,
+  type Projection,
+  type ProjectionTable,
+  type Projections,
+  type StatusViews,
+  type SyncerUpdate,
+  type ValidResource,
+  type ViewMap,
+  type ViewOf,
+  type Views,
+} from './views/index.js';
 export type { Codec } from './codec.js';
 export { msgpackCodec } from './msgpack-codec.js';
 export { jsonCodec } from './json-codec.js';

@@ -70,7 +70,11 @@ export const CloseCode = {
 } as const;
 export type CloseCodeValue = (typeof CloseCode)[keyof typeof CloseCode];
 
-/** One resource change as an agent sees it: kind and identity plus the projected value. */
+/**
+ * One resource change on the wire: kind and identity plus the projected value. This is the
+ * shape the codecs, the cache and the server handle, whatever the kind; agents get the typed
+ * form, `SyncerUpdate<syncer>` (views/index.ts), which is assignable to it.
+ */
 export interface Update {
   kind: string;
   name: string;
@@ -81,7 +85,10 @@ export interface Update {
   value?: ProjectedValue;
 }
 
-/** A resource reduced to what one syncer reads: labels (if needed) and (part of) the spec. */
+/**
+ * A resource reduced to what one syncer reads: labels (if needed) and (part of) the spec. Each
+ * (syncer, kind) has its exact type in views/; this is what they all have in common.
+ */
 export interface ProjectedValue {
   labels?: Record<string, string>;
   spec?: Record<string, unknown>;

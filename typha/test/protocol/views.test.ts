@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allKinds } from '@cattail/api';
-import { PROJECTIONS, syncerKinds } from '../../src/pipeline/projections.js';
+import { PROJECTIONS, syncerKinds, VIEW_PROJECTIONS, type Projections, type SyncerUpdate } from '../../src/protocol/views/index.js';
+import type { SpecView } from '../../src/protocol/views/projection.js';
 import { createProjectionStage, projectUpdate } from '../../src/pipeline/projection-stage.js';
 import { jsonEqual } from '../../src/common/json-equal.js';
 import type { Update } from '../../src/protocol/messages.js';
 import { SYNCER_TYPES } from '../../src/protocol/messages.js';
-import { del, put, recordingSink, res } from './helpers.js';
+import { del, put, recordingSink, res } from '../pipeline/helpers.js';
 
 const wep = (status: unknown, containerID = 'c1') =>
   res(
@@ -54,7 +55,7 @@ const node = (extra: Record<string, unknown> = {}) =>
     { labels: { zone: 'a' }, status: { podCIDRs: ['10.0.0.0/24'] } },
   );
 
-function project(syncer: (typeof SYNCER_TYPES)[number], r: ReturnType<typeof res>) {
+function project(syncer: (typeof SYNCER_TYPES)[number], r: ReturnType<typeof res>): Update | undefined {
   return projectUpdate(syncer, put(r, 10));
 }
 
@@ -178,4 +179,27 @@ test('the stage drops kinds the syncer does not carry but always passes the revi
   assert.deepEqual(sink.calls[1], { type: 'updates', updates: [{ kind: 'Tier', name: 'default', revision: 21, value: { spec: { order: 100 } } }], revision: 22 });
   stage.onStatus('in-sync', 22);
   assert.deepEqual(sink.calls[2], { type: 'status', status: 'in-sync', revision: 22 });
+});
+
+test('the views are checked by the compiler: projections against views, agents against updates', () => {
+  type PoolOnly = { IPPool: SpecView<'IPPool'> };
+  // @ts-expect-error: a view without its projection
+  const missing: Projections<PoolOnly> = {};
+  // @ts-expect-error: a projection for a kind the syncer has no view of
+  const extra: Projections<PoolOnly> = { IPPool: (r) => ({ spec: r.spec }), Tier: (r: unknown) => ({ spec: r }) };
+  // @ts-expect-error: a projection that does not make its view
+  const wrong: Projections<PoolOnly> = { IPPool: (r) => ({ spec: { cidr: r.spec.blockSize } }) };
+  assert.ok(missing && extra && wrong);
+
+  // A switch on the kind narrows the value to that kind's view.
+  const u: SyncerUpdate<'bgp'> = { kind: 'BlockAffinity', name: 'a', revision: 1, value: { spec: { node: 'n1', cidr: '10.0.0.0/26' } } };
+  if (u.kind === 'BlockAffinity' && u.value) {
+    const node: string = u.value.spec.node;
+    assert.equal(node, 'n1');
+  }
+  // @ts-expect-error: the bgp syncer does not carry WorkloadEndpoints
+  const notCarried: SyncerUpdate<'bgp'> = { kind: 'WorkloadEndpoint', name: 'w', revision: 1 };
+  assert.ok(notCarried);
+  // Every syncer's typed table and the pipeline's table name the same kinds.
+  for (const s of SYNCER_TYPES) assert.deepEqual(Object.keys(VIEW_PROJECTIONS[s]), syncerKinds(s));
 });
