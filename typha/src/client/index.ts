@@ -4,7 +4,6 @@
  * preference, resume, reconnect with backoff, and a local map so the agent sees only real changes.
  */
 export { SyncClient, type ClientState, type ResumePoint } from './sync-client.js';
-export type { SyncClientOptions } from './options.js';
 export type { ClientCallbacks, ClientStatus, StatusDetail } from './callbacks.js';
 export { LocalState } from './local-state.js';
 export { updateKey } from '../common/update-key.js';
@@ -21,7 +20,8 @@ export {
 } from './k8s-discovery.js';
 export { cachingDiscovery } from './caching-discovery.js';
 export { agentDiscovery, type AgentDiscoveryConfig } from './agent-discovery.js';
-export { backoffDelay, jittered, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+export { DEFAULT_BACKOFF, type SyncClientOptions } from './options.js';
+export type { BackoffPolicy } from '@cattail/datastore/backoff';
 export { checkTyphaIdentity, type TlsOptions } from './tls.js';
 export { realClock, type Clock, type TimerHandle } from '../common/clock.js';
 export { noopLogger, type Logger, type LogFn } from '../common/logger.js';

@@ -42,7 +42,7 @@ import {
   type ServerHello,
   type Update,
 } from '../protocol/messages.js';
-import { backoffDelay, jittered } from './backoff.js';
+import { backoffDelay, jittered } from '@cattail/datastore/backoff';
 import type { ClientStatus, StatusDetail } from './callbacks.js';
 import type { TimerHandle } from '../common/clock.js';
 import { Connection, type ConnectionEnd, type ConnectionOwner, type StreamMessage } from './connection.js';

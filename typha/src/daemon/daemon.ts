@@ -18,6 +18,7 @@ import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { Registry, collectDefaultMetrics, Counter, Gauge } from 'prom-client';
 import { EtcdDatastore, type Datastore } from '@cattail/datastore';
+import { backoffDelay, type BackoffPolicy } from '@cattail/datastore/backoff';
 import { SYNCER_TYPES, type SyncerType } from '../protocol/messages.js';
 import { CODECS } from '../protocol/codecs.js';
 import { SYNC_PATH } from '../protocol/transport.js';
@@ -60,6 +61,9 @@ export interface TyphaPorts {
   healthPort?: number;
   metricsPort?: number;
 }
+
+/** Start-up waits for the datastore to answer: 200 ms doubling to 5 s. */
+const DATASTORE_ID_BACKOFF: BackoffPolicy = { delaysMs: [200, 400, 800, 1600, 3200, 5000], jitter: 0 };
 
 interface SyncerPipeline {
   cache: SyncCache;
@@ -312,7 +316,7 @@ export class TyphaDaemon {
       } catch (err) {
         if (this.#stopping) throw err;
         this.#log.warn({ err, attempt }, 'cannot reach the datastore yet; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
+        await new Promise((r) => setTimeout(r, backoffDelay(DATASTORE_ID_BACKOFF, attempt)));
       }
     }
   }
