@@ -28,6 +28,7 @@ import type {
   WorkloadEndpointId,
 } from '../proto/messages.js';
 import type { CalcCallbacks } from './callbacks.js';
+import { addTo } from './map-of-sets.js';
 
 const REMOVED = Symbol('removed');
 
@@ -270,13 +271,4 @@ export class EventSequencer implements CalcCallbacks {
     this.#addedMembers.clear();
     this.#removedMembers.clear();
   }
-}
-
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
-  let s = map.get(key);
-  if (s === undefined) {
-    s = new Set();
-    map.set(key, s);
-  }
-  s.add(value);
 }
