@@ -51,6 +51,7 @@ export const ERROR_CATALOG = {
     ETCD_REQUEST_FAILED: 'any other gRPC failure from etcd; `grpcCode` is the gRPC status',
     ETCD_NOT_FOUND: 'tests: the etcd (or etcdctl, openssl) binary is not installed',
     ETCD_START_FAILED: 'tests: etcd did not come up, or a setup command failed; the message ends with its log',
+    TEST_POLL_TIMEOUT: 'tests: a polled condition did not hold before the deadline; the message names what was awaited',
   },
   typha: {
     TYPHA_CACHE_NOT_READY: 'a snapshot was asked for before the cache was first in sync with the datastore',

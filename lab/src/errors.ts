@@ -21,8 +21,8 @@ export class LabStateError extends LabError {
 
 /** A condition in another process (BIRD, Felix, etcd) did not hold in time. */
 export class LabTimeoutError extends LabError {
-  constructor(message: string) {
-    super('LAB_TIMEOUT', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LAB_TIMEOUT', message, options);
   }
 }
 

@@ -13,7 +13,7 @@ import { requireBinary } from '../helpers/binaries.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { bgpUpdates, block, node, peer, pool } from '../helpers/resources.js';
 import { BirdProcess } from './harness/bird.js';
-import { Cleanup, until } from './harness/cleanup.js';
+import { Cleanup, until } from '@cattail/datastore/testing';
 import { Fabric, requireRoot, routes } from './harness/netns.js';
 
 test('reload through birdc: applied in place, and a file BIRD refuses is rolled back', { timeout: 30_000 }, async (t) => {
