@@ -77,7 +77,6 @@ export const ERROR_CATALOG = {
     FELIX_INVALID_RESOURCE: 'a resource the calculation graph cannot use; it is treated as deleted until fixed',
     FELIX_DATAPLANE_COMMAND: 'a dataplane command (ip, nft, sysctl, bridge) failed; the message has its stderr',
     FELIX_ENDPOINT_NOT_READY: 'a workload endpoint could not be programmed yet (interface missing); retried',
-    FELIX_CONFIG_FILE: 'a file named in the configuration (a Typha TLS file) cannot be read',
   },
   confd: {
     CONFD_CONFIG_INVALID: 'a CONFD_* / CALICO_* setting is missing or invalid',

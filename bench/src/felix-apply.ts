@@ -12,7 +12,8 @@
  * one policy change and one endpoint label change (calc graph + apply).
  */
 import { parseArgs } from 'node:util';
-import { CalcGraph, inNetns, LinuxDataplane, processExec, type ApplyReport, type DataplaneMessage, type Exec, type Timers } from '@cattail/felix';
+import { CalcGraph, inNetns, LinuxDataplane, processExec, type ApplyReport, type DataplaneMessage, type Exec } from '@cattail/felix';
+import { FakeClock } from '@cattail/typha/testing';
 import type { Update } from '@cattail/typha/client';
 import { listSummary } from './histogram.js';
 import { machineInfo } from './machine.js';
@@ -126,7 +127,6 @@ class TimingExec {
 }
 
 const round = (x: number): number => Math.round(x * 100) / 100;
-const manualTimers: Timers = { setTimeout: () => undefined, clearTimeout: () => undefined };
 
 function check(r: ApplyReport, what: string): void {
   if (r.errors.length > 0) throw new Error(`${what}: ${r.errors.map((e) => e.message).join('; ').slice(0, 2000)}`);
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
 
     const timing = new TimingExec(inNetns(processExec({ timeoutMs: 120_000 }), node));
     const errors: Error[] = [];
-    const dp = new LinuxDataplane({ exec: timing.exec, nodeName: NODE, timers: manualTimers, onError: (e) => errors.push(e) });
+    const dp = new LinuxDataplane({ exec: timing.exec, nodeName: NODE, clock: new FakeClock(), onError: (e) => errors.push(e) });
     cleanup.push(() => dp.close());
     let messages = 0;
     const counts: Record<string, number> = {};

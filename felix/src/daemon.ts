@@ -14,18 +14,16 @@
  * Factories (`dataplane`, `discovery`, `clock`, `exec`) replace a part for a test; by default
  * each is the real thing the config names.
  */
-import { readFileSync } from 'node:fs';
 import { etcd } from '@cattail/datastore';
-import { SyncClient, agentDiscovery, noopLogger, realClock, type Clock, type Discovery, type Logger, type TlsOptions } from '@cattail/typha/client';
+import { agentSyncClient, type Discovery, type SyncClient } from '@cattail/typha/client';
+import { json, realClock, serveRoutes, silentLogger, text, type Clock, type HttpEndpoint, type Logger } from '@cattail/typha/common';
 import { FelixAgent, type FelixAgentStatus } from './agent/felix-agent.js';
-import { json, serveRoutes, text, type HttpEndpoint } from '@cattail/typha/client';
 import { formatMetrics } from './agent/metrics.js';
 import { StatusReporter, type StatusStore } from './agent/status-reporter.js';
 import { RESTART_REQUIRED, changedParams, dataplaneConfig, resolveFelixConfig, type FelixConfig, type FelixLayers } from './config.js';
 import { DryRunDataplane } from './dataplane/dry-run-dataplane.js';
 import { inNetns, processExec, type Exec } from './dataplane/exec.js';
-import { LinuxDataplane, type Timers } from './dataplane/linux-dataplane.js';
-import { FelixError } from './errors.js';
+import { LinuxDataplane } from './dataplane/linux-dataplane.js';
 import type { DataplaneSink } from './proto/messages.js';
 
 /** A dataplane the daemon can start and stop; LinuxDataplane and DryRunDataplane both fit. */
@@ -66,21 +64,6 @@ export interface FelixStatus extends FelixAgentStatus {
 
 export const FELIX_CLIENT_ID = 'cattail-felix/0.1.0';
 
-export class FelixConfigFileError extends FelixError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('FELIX_CONFIG_FILE', message, options);
-  }
-}
-
-function runTimer(fn: () => void): void {
-  fn();
-}
-
-/** The dataplane's timer shape on the injected Clock, so a test's clock drives its refresh too. */
-function clockTimers(clock: Clock): Timers {
-  return { setTimeout: (fn, ms) => clock.setTimeout(runTimer, ms, fn), clearTimeout: (h) => clock.clearTimeout(h) };
-}
-
 function etcdOptions(c: FelixConfig): etcd.EtcdClientOptions {
   return {
     endpoints: [...c.EtcdEndpoints],
@@ -89,24 +72,6 @@ function etcdOptions(c: FelixConfig): etcd.EtcdClientOptions {
     ...(c.EtcdKeyFile ? { keyFile: c.EtcdKeyFile } : {}),
     ...(c.EtcdUsername ? { username: c.EtcdUsername, password: c.EtcdPassword } : {}),
   };
-}
-
-function typhaTls(c: FelixConfig): TlsOptions | undefined {
-  if (c.TyphaCAFile === '' && c.TyphaCertFile === '') return undefined;
-  const read = (what: string, path: string) => {
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new FelixConfigFileError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
-    }
-  };
-  const tls: TlsOptions = {};
-  if (c.TyphaCAFile) tls.ca = read('TyphaCAFile', c.TyphaCAFile);
-  if (c.TyphaCertFile) tls.cert = read('TyphaCertFile', c.TyphaCertFile);
-  if (c.TyphaKeyFile) tls.key = read('TyphaKeyFile', c.TyphaKeyFile);
-  if (c.TyphaCN) tls.cn = c.TyphaCN;
-  if (c.TyphaURISAN) tls.uriSan = c.TyphaURISAN;
-  return tls;
 }
 
 export class FelixDaemon {
@@ -130,7 +95,7 @@ export class FelixDaemon {
     this.#layers = layers;
     const config = resolveFelixConfig(layers, {}).config;
     this.startConfig = this.#config = config;
-    this.#log = deps.logger ?? noopLogger;
+    this.#log = deps.logger ?? silentLogger;
     this.#setLogLevel = deps.setLogLevel;
     const clock = deps.clock ?? realClock;
     const onError = (err: Error) => {
@@ -149,7 +114,7 @@ export class FelixDaemon {
             refreshIntervalMs: Math.round(config.RouteRefreshInterval * 1000),
             mtuFile: config.MTUFile,
             onError,
-            ...(deps.clock ? { timers: clockTimers(deps.clock) } : {}),
+            ...(deps.clock ? { clock: deps.clock } : {}),
           });
     this.agent = new FelixAgent({
       nodeName: config.FelixHostname,
@@ -158,27 +123,13 @@ export class FelixDaemon {
       dataplaneConfig: (spec) => dataplaneConfig(config, spec),
       logger: this.#log.child({ component: 'agent' }),
     });
-    const readTimeoutMs = Math.round(config.TyphaReadTimeout * 1000);
-    const tls = typhaTls(config);
-    this.#client = new SyncClient({
-      syncer: 'felix',
+    this.#client = agentSyncClient(config, 'felix', this.agent, {
       node: config.FelixHostname,
-      discovery:
-        deps.discovery ??
-        agentDiscovery({
-          typhaAddr: config.TyphaAddr,
-          k8sServiceName: config.TyphaK8sServiceName,
-          k8sNamespace: config.TyphaK8sNamespace,
-          secure: tls !== undefined,
-          logger: this.#log,
-        }),
-      callbacks: this.agent,
       clientId: FELIX_CLIENT_ID,
-      readTimeoutMs,
-      pingIntervalMs: Math.max(1, Math.floor(readTimeoutMs / 3)),
+      readTimeoutMs: Math.round(config.TyphaReadTimeout * 1000),
       clock,
-      logger: this.#log.child({ component: 'typha-client' }),
-      ...(tls ? { tls } : {}),
+      logger: this.#log,
+      ...(deps.discovery ? { discovery: deps.discovery } : {}),
     });
     if (config.ReportingIntervalSecs > 0 && (deps.statusStore || config.EtcdEndpoints.length > 0)) {
       this.#statusStore = deps.statusStore ? deps.statusStore(config) : new etcd.EtcdClient(etcdOptions(config));

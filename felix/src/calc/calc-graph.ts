@@ -25,7 +25,8 @@
  * A resource the graph cannot use is logged and treated as deleted (InvalidResourceError).
  */
 import type { Logger, ProjectedValue, Update } from '@cattail/typha/client';
-import { jsonEqual, noopLogger, updateKey } from '@cattail/typha/client';
+import { updateKey } from '@cattail/typha/client';
+import { jsonEqual, silentLogger } from '@cattail/typha/common';
 import { InvalidResourceError } from '../errors.js';
 import type { DataplaneSink } from '../proto/messages.js';
 import { ActiveRulesCalculator } from './active-rules-calculator.js';
@@ -79,7 +80,7 @@ export class CalcGraph {
   constructor(nodeName: string, sink: DataplaneSink, options: CalcGraphOptions = {}) {
     this.#nodeName = nodeName;
     this.#sink = sink;
-    this.#log = (options.logger ?? noopLogger).child({ component: 'calc-graph' });
+    this.#log = (options.logger ?? silentLogger).child({ component: 'calc-graph' });
     const seq = this.#sequencer;
     this.#ipSets = new IPSetMemberCalculator(seq);
     this.#scanner = new RuleScanner(this.#ipSets, seq);

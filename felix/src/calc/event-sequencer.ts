@@ -9,7 +9,7 @@
  * endpoint's policies as they were, produces no messages. Within each group messages are
  * sorted by id, so the output of a batch does not depend on hash-map order.
  */
-import { jsonEqual } from '@cattail/typha/client';
+import { jsonEqual } from '@cattail/typha/common';
 import type {
   ConfigUpdate,
   DataplaneMessage,

@@ -23,7 +23,7 @@
  * inside it when the block changes, everything when a pool or this node changes (rare).
  */
 import { cidrContains, formatCIDR, networkOf, parseCIDR, type CIDR } from '@cattail/api';
-import { jsonEqual } from '@cattail/typha/client';
+import { jsonEqual } from '@cattail/typha/common';
 import type { RouteUpdate } from '../proto/messages.js';
 import type { CalcCallbacks } from './callbacks.js';
 import { sameSubnet, type BlockData, type NodeData, type PoolData } from './decode.js';

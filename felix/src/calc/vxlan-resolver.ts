@@ -9,7 +9,7 @@
  * A changed VTEP is sent as a new update for the same node (the driver replaces it).
  */
 import { createHash } from 'node:crypto';
-import { jsonEqual } from '@cattail/typha/client';
+import { jsonEqual } from '@cattail/typha/common';
 import type { VXLANTunnelEndpointUpdate } from '../proto/messages.js';
 import type { CalcCallbacks } from './callbacks.js';
 import type { NodeData } from './decode.js';

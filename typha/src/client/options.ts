@@ -11,7 +11,7 @@ import type { ClientCallbacks } from './callbacks.js';
 import { realClock, type Clock } from '../common/clock.js';
 import type { Discovery } from './endpoint.js';
 import { ClientConfigError } from './errors.js';
-import { noopLogger, type Logger } from '../common/logger.js';
+import { silentLogger, type Logger } from '../common/logger.js';
 import { wsTlsOptions, type TlsOptions } from './tls.js';
 
 /**
@@ -114,7 +114,7 @@ export function resolveOptions(o: SyncClientOptions): ResolvedOptions {
     clientId: o.clientId ?? 'cattail-typha-client',
     clock: o.clock ?? realClock,
     random: o.random ?? Math.random,
-    logger: o.logger ?? noopLogger,
+    logger: o.logger ?? silentLogger,
   });
 }
 
