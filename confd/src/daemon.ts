@@ -12,7 +12,17 @@
  * real thing the config names.
  */
 import { agentSyncClient, type Discovery, type SyncClient } from '@cattail/typha/client';
-import { json, realClock, serveRoutes, silentLogger, text, type Clock, type HttpEndpoint, type Logger } from '@cattail/typha/common';
+import {
+  agentHealthRoutes,
+  PROMETHEUS_TEXT,
+  realClock,
+  serveComponentEndpoints,
+  silentLogger,
+  type Clock,
+  type ComponentEndpoints,
+  type EndpointPorts,
+  type Logger,
+} from '@cattail/typha/common';
 import { ConfdAgent } from './agent/confd-agent.js';
 import { birdCommands, type BirdControl } from './agent/bird-control.js';
 import { fileSecretReader } from './agent/file-secrets.js';
@@ -26,10 +36,7 @@ export interface ConfdDependencies {
   clock?: Clock;
 }
 
-export interface ConfdPorts {
-  healthPort?: number;
-  metricsPort?: number;
-}
+export type ConfdPorts = EndpointPorts;
 
 export const CONFD_CLIENT_ID = 'cattail-confd/0.1.0';
 
@@ -38,7 +45,7 @@ export class ConfdDaemon {
   readonly #config: ConfdConfig;
   readonly #log: Logger;
   readonly #client: SyncClient;
-  #endpoints: HttpEndpoint[] = [];
+  #endpoints: ComponentEndpoints | undefined;
 
   constructor(config: ConfdConfig, deps: ConfdDependencies = {}) {
     this.#config = config;
@@ -75,28 +82,16 @@ export class ConfdDaemon {
   async start(): Promise<ConfdPorts> {
     await this.agent.start();
     const c = this.#config;
-    const ports: ConfdPorts = {};
     try {
-      if (c.HealthEnabled) {
-        const health = await serveRoutes(c.HealthHost, c.HealthPort, {
-          '/liveness': () => text(200, 'live'),
-          '/readiness': () => (this.agent.ready ? text(200, 'ready') : text(503, 'not ready')),
-          '/status': () => json(200, this.agent.status()),
-        });
-        this.#endpoints.push(health);
-        ports.healthPort = health.port;
-      }
-      if (c.PrometheusMetricsEnabled) {
-        const metrics = await serveRoutes(c.PrometheusMetricsHost, c.PrometheusMetricsPort, {
-          '/metrics': () => ({ status: 200, type: 'text/plain; version=0.0.4; charset=utf-8', body: formatMetrics(this.agent.status()) }),
-        });
-        this.#endpoints.push(metrics);
-        ports.metricsPort = metrics.port;
-      }
+      this.#endpoints = await serveComponentEndpoints(c, {
+        health: agentHealthRoutes(() => this.agent.ready, () => this.agent.status()),
+        metrics: () => ({ status: 200, type: PROMETHEUS_TEXT, body: formatMetrics(this.agent.status()) }),
+      });
     } catch (err) {
       await this.stop();
       throw err;
     }
+    const ports: ConfdPorts = { ...this.#endpoints.ports };
     this.#client.start();
     return ports;
   }
@@ -104,8 +99,7 @@ export class ConfdDaemon {
   async stop(): Promise<void> {
     await this.#client.close();
     await this.agent.close();
-    const endpoints = this.#endpoints;
-    this.#endpoints = [];
-    await Promise.all(endpoints.map((e) => e.close()));
+    await this.#endpoints?.close();
+    this.#endpoints = undefined;
   }
 }

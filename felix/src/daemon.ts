@@ -14,9 +14,19 @@
  * Factories (`dataplane`, `discovery`, `clock`, `exec`) replace a part for a test; by default
  * each is the real thing the config names.
  */
-import { etcd } from '@cattail/datastore';
+import { etcd, etcdOptionsFromConfig } from '@cattail/datastore';
 import { agentSyncClient, type Discovery, type SyncClient } from '@cattail/typha/client';
-import { json, realClock, serveRoutes, silentLogger, text, type Clock, type HttpEndpoint, type Logger } from '@cattail/typha/common';
+import {
+  agentHealthRoutes,
+  PROMETHEUS_TEXT,
+  realClock,
+  serveComponentEndpoints,
+  silentLogger,
+  type Clock,
+  type ComponentEndpoints,
+  type EndpointPorts,
+  type Logger,
+} from '@cattail/typha/common';
 import { FelixAgent, type FelixAgentStatus } from './agent/felix-agent.js';
 import { formatMetrics } from './agent/metrics.js';
 import { StatusReporter, type StatusStore } from './agent/status-reporter.js';
@@ -50,10 +60,7 @@ export interface FelixDependencies {
   statusStore?: (config: FelixConfig) => StatusStore & { close?(): void };
 }
 
-export interface FelixPorts {
-  healthPort?: number;
-  metricsPort?: number;
-}
+export type FelixPorts = EndpointPorts;
 
 export interface FelixStatus extends FelixAgentStatus {
   dataplaneMode: string;
@@ -64,16 +71,6 @@ export interface FelixStatus extends FelixAgentStatus {
 
 export const FELIX_CLIENT_ID = 'cattail-felix/0.1.0';
 
-function etcdOptions(c: FelixConfig): etcd.EtcdClientOptions {
-  return {
-    endpoints: [...c.EtcdEndpoints],
-    ...(c.EtcdCaFile ? { caFile: c.EtcdCaFile } : {}),
-    ...(c.EtcdCertFile ? { certFile: c.EtcdCertFile } : {}),
-    ...(c.EtcdKeyFile ? { keyFile: c.EtcdKeyFile } : {}),
-    ...(c.EtcdUsername ? { username: c.EtcdUsername, password: c.EtcdPassword } : {}),
-  };
-}
-
 export class FelixDaemon {
   readonly agent: FelixAgent;
   readonly dataplane: ManagedDataplane;
@@ -83,7 +80,7 @@ export class FelixDaemon {
   #config: FelixConfig;
   readonly #log: Logger;
   readonly #client: SyncClient;
-  #endpoints: HttpEndpoint[] = [];
+  #endpoints: ComponentEndpoints | undefined;
   #dataplaneErrors = 0;
   #lastDataplaneError: string | undefined;
   readonly #restartRequired = new Set<string>();
@@ -132,7 +129,7 @@ export class FelixDaemon {
       ...(deps.discovery ? { discovery: deps.discovery } : {}),
     });
     if (config.ReportingIntervalSecs > 0 && (deps.statusStore || config.EtcdEndpoints.length > 0)) {
-      this.#statusStore = deps.statusStore ? deps.statusStore(config) : new etcd.EtcdClient(etcdOptions(config));
+      this.#statusStore = deps.statusStore ? deps.statusStore(config) : new etcd.EtcdClient(etcdOptionsFromConfig(config));
       this.reporter = new StatusReporter({
         store: this.#statusStore,
         nodeName: config.FelixHostname,
@@ -165,28 +162,16 @@ export class FelixDaemon {
 
   async start(): Promise<FelixPorts> {
     const c = this.startConfig;
-    const ports: FelixPorts = {};
     try {
-      if (c.HealthEnabled) {
-        const health = await serveRoutes(c.HealthHost, c.HealthPort, {
-          '/liveness': () => text(200, 'live'),
-          '/readiness': () => (this.agent.ready ? text(200, 'ready') : text(503, 'not ready')),
-          '/status': () => json(200, this.status()),
-        });
-        this.#endpoints.push(health);
-        ports.healthPort = health.port;
-      }
-      if (c.PrometheusMetricsEnabled) {
-        const metrics = await serveRoutes(c.PrometheusMetricsHost, c.PrometheusMetricsPort, {
-          '/metrics': () => ({ status: 200, type: 'text/plain; version=0.0.4; charset=utf-8', body: formatMetrics(this.status()) }),
-        });
-        this.#endpoints.push(metrics);
-        ports.metricsPort = metrics.port;
-      }
+      this.#endpoints = await serveComponentEndpoints(c, {
+        health: agentHealthRoutes(() => this.agent.ready, () => this.status()),
+        metrics: () => ({ status: 200, type: PROMETHEUS_TEXT, body: formatMetrics(this.status()) }),
+      });
     } catch (err) {
       await this.stop();
       throw err;
     }
+    const ports: FelixPorts = { ...this.#endpoints.ports };
     this.dataplane.start?.();
     this.#client.start();
     this.reporter?.start();
@@ -198,9 +183,8 @@ export class FelixDaemon {
     this.#statusStore?.close?.();
     await this.#client.close();
     this.dataplane.close?.();
-    const endpoints = this.#endpoints;
-    this.#endpoints = [];
-    await Promise.all(endpoints.map((e) => e.close()));
+    await this.#endpoints?.close();
+    this.#endpoints = undefined;
   }
 
   #onDatastoreConfig(spec: Record<string, unknown>): void {

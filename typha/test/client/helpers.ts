@@ -17,25 +17,9 @@ import {
   type Update,
 } from '../../src/protocol/index.js';
 import type { ClientCallbacks, ClientStatus, StatusDetail } from '../../src/client/index.js';
+import { Waitable } from '../waitable.js';
+
 export { FakeClock } from '../../src/testing/fake-clock.js';
-
-/** Re-checks `pred` whenever `changed()` is called; `until` resolves once it holds. */
-export class Waitable {
-  #waiters: Array<{ pred: () => boolean; resolve: () => void }> = [];
-
-  changed(): void {
-    this.#waiters = this.#waiters.filter((w) => {
-      if (!w.pred()) return true;
-      w.resolve();
-      return false;
-    });
-  }
-
-  until(pred: () => boolean): Promise<void> {
-    if (pred()) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ pred, resolve }));
-  }
-}
 
 /** A ClientCallbacks that records everything. */
 export class Recorder implements ClientCallbacks {

@@ -30,25 +30,7 @@ import { SyncServer, type SyncServerOptions } from '../../src/server/index.js';
 import { realClock, type Clock } from '../../src/common/clock.js';
 import { FakeClock as SharedFakeClock } from '../../src/testing/fake-clock.js';
 import type { Logger } from '../../src/common/logger.js';
-
-/** Re-checks waiting predicates whenever `changed()` is called. */
-export class Waitable {
-  #waiters: Array<{ pred: () => boolean; resolve: () => void }> = [];
-
-  changed(): void {
-    if (this.#waiters.length === 0) return;
-    this.#waiters = this.#waiters.filter((w) => {
-      if (!w.pred()) return true;
-      w.resolve();
-      return false;
-    });
-  }
-
-  until(pred: () => boolean): Promise<void> {
-    if (pred()) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ pred, resolve }));
-  }
-}
+import { Waitable } from '../waitable.js';
 
 /** The shared FakeClock, started at 1 000 000 ms as this harness's tests expect. */
 export class FakeClock extends SharedFakeClock {
