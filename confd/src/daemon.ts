@@ -12,17 +12,7 @@
  * real thing the config names.
  */
 import { agentSyncClient, type Discovery, type SyncClient } from '@cattail/typha/client';
-import {
-  agentHealthRoutes,
-  PROMETHEUS_TEXT,
-  realClock,
-  serveComponentEndpoints,
-  silentLogger,
-  type Clock,
-  type ComponentEndpoints,
-  type EndpointPorts,
-  type Logger,
-} from '@cattail/typha/common';
+import { agentHealthRoutes, PROMETHEUS_TEXT, realClock, serveComponentEndpoints, silentLogger, type Clock, type ComponentEndpoints, type EndpointPorts, type Logger } from '@cattail/typha/common';
 import { ConfdAgent } from './agent/confd-agent.js';
 import { birdCommands, type BirdControl } from './agent/bird-control.js';
 import { fileSecretReader } from './agent/file-secrets.js';

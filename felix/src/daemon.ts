@@ -16,17 +16,7 @@
  */
 import { etcd, etcdOptionsFromConfig } from '@cattail/datastore';
 import { agentSyncClient, type Discovery, type SyncClient } from '@cattail/typha/client';
-import {
-  agentHealthRoutes,
-  PROMETHEUS_TEXT,
-  realClock,
-  serveComponentEndpoints,
-  silentLogger,
-  type Clock,
-  type ComponentEndpoints,
-  type EndpointPorts,
-  type Logger,
-} from '@cattail/typha/common';
+import { agentHealthRoutes, PROMETHEUS_TEXT, realClock, serveComponentEndpoints, silentLogger, type Clock, type ComponentEndpoints, type EndpointPorts, type Logger } from '@cattail/typha/common';
 import { FelixAgent, type FelixAgentStatus } from './agent/felix-agent.js';
 import { formatMetrics } from './agent/metrics.js';
 import { StatusReporter, type StatusStore } from './agent/status-reporter.js';
