@@ -3,6 +3,7 @@
  * that names the resource, the field path and what to do, e.g.
  * `IPPool(pool-a): spec.blockSize: 33 is outside 20..32`.
  */
+import type { ErrorCode, ErrorCodeOf } from './error-catalog.js';
 
 export interface ValidationIssue {
   /** JSONPath-like field path: `spec.ingress[0].destination.ports[1]`. Empty for the whole object. */
@@ -10,14 +11,22 @@ export interface ValidationIssue {
   message: string;
 }
 
-export class ApiError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+/**
+ * The base of every Cattail error: a stable `code` from the catalog (`error-catalog.ts`,
+ * rendered as docs/ERRORS.md) and the low-level `cause`. Each package's errors.ts extends it
+ * once, typed by that package's row of the catalog, so a class cannot raise an unlisted code.
+ */
+export class CattailError<Code extends ErrorCode = ErrorCode> extends Error {
+  readonly code: Code;
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
   }
 }
+
+/** Errors of @cattail/api: the resource model, selectors and configuration parameters. */
+export class ApiError extends CattailError<ErrorCodeOf<'api'>> {}
 
 /** A resource failed validation; `issues` lists every problem, not just the first. */
 export class ValidationError extends ApiError {

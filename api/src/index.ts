@@ -1,5 +1,6 @@
 export * from './resource.js';
 export * from './errors.js';
+export { ERROR_CATALOG, renderErrorCatalog, type ErrorCode, type ErrorCodeOf, type ErrorPackage } from './error-catalog.js';
 export * from './kinds.js';
 export { workloadEndpointName, LABEL_NAMESPACE, LABEL_ORCHESTRATOR } from './kinds/workload-endpoint.js';
 export * from './keys.js';

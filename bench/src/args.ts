@@ -2,11 +2,10 @@
  * Command-line numbers for the bench CLIs: parsed once, range-checked, with the flag named in
  * the error (`--clients must be an integer in 1..100000, got "x"`).
  */
-export class UsageError extends Error {
-  readonly code = 'BENCH_USAGE';
+import { CattailError, type ErrorCodeOf } from '@cattail/api';
+export class UsageError extends CattailError<ErrorCodeOf<'bench'>> {
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super('BENCH_USAGE', message);
   }
 }
 

@@ -12,8 +12,9 @@
  * one policy change and one endpoint label change (calc graph + apply).
  */
 import { parseArgs } from 'node:util';
-import { CalcGraph, inNetns, LinuxDataplane, processExec, type ApplyReport, type DataplaneMessage, type Exec, type Timers } from '@cattail/felix';
+import { CalcGraph, inNetns, LinuxDataplane, processExec, type ApplyReport, type DataplaneMessage, type Exec } from '@cattail/felix';
 import type { KindOf, SyncerUpdate, Update } from '@cattail/typha/client';
+import { FakeClock } from '@cattail/typha/testing';
 
 /** What the felix syncer sends; built here by hand in the views' shapes. */
 type FelixUpdate = SyncerUpdate<'felix'>;
@@ -129,7 +130,6 @@ class TimingExec {
 }
 
 const round = (x: number): number => Math.round(x * 100) / 100;
-const manualTimers: Timers = { setTimeout: () => undefined, clearTimeout: () => undefined };
 
 function check(r: ApplyReport, what: string): void {
   if (r.errors.length > 0) throw new Error(`${what}: ${r.errors.map((e) => e.message).join('; ').slice(0, 2000)}`);
@@ -155,7 +155,7 @@ async function main(): Promise<void> {
 
     const timing = new TimingExec(inNetns(processExec({ timeoutMs: 120_000 }), node));
     const errors: Error[] = [];
-    const dp = new LinuxDataplane({ exec: timing.exec, nodeName: NODE, timers: manualTimers, onError: (e) => errors.push(e) });
+    const dp = new LinuxDataplane({ exec: timing.exec, nodeName: NODE, clock: new FakeClock(), onError: (e) => errors.push(e) });
     cleanup.push(() => dp.close());
     let messages = 0;
     const counts: Record<string, number> = {};

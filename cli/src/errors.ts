@@ -8,14 +8,12 @@
  * not evaluate, so scripts can tell "false" from "broken"), and 130 (SIGINT) or 143 (SIGTERM)
  * for an interrupted command.
  */
+import { CattailError, type ErrorCodeOf } from '@cattail/api';
 
-export class CliError extends Error {
-  readonly code: string;
+export class CliError extends CattailError<ErrorCodeOf<'cli'>> {
   readonly exitCode: number;
-  constructor(code: string, message: string, exitCode = 1, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
+  constructor(code: ErrorCodeOf<'cli'>, message: string, exitCode = 1, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.exitCode = exitCode;
   }
 }
@@ -107,14 +105,7 @@ export class InputLimitError extends CliError {
  * datastore: e.g. ClusterInformation is read-only, or `create` was given a resourceVersion. Not
  * a CliError: the batch goes on with the next resource, as calicoctl's does.
  */
-export class ResourceRejectedError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class ResourceRejectedError extends CattailError<ErrorCodeOf<'cli'>> {}
 
 /** The first line of an error's message: the CLI's errors are one line each. */
 export function firstLine(err: unknown): string {

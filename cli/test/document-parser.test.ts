@@ -172,8 +172,9 @@ test('parse time grows linearly with the keys of a mapping, and a huge mapping i
     tSmall = Math.min(tSmall, await timed(run(small)));
     tLarge = Math.min(tLarge, await timed(run(large)));
   }
-  // Linear is 20x (19-22x measured, CPU time). With the library's duplicate-key check: 46-58x.
-  assert.ok(tLarge / tSmall < 35, `500 keys: ${tSmall.toFixed(1)} ms, 10,000 keys: ${tLarge.toFixed(1)} ms (CPU)`);
+  // Linear is 20x (19-22x measured quiet, CPU time; 35x once with both cores busy). With the
+  // library's duplicate-key check: 46-58x quiet. The bound sits between the two.
+  assert.ok(tLarge / tSmall < 42, `500 keys: ${tSmall.toFixed(1)} ms, 10,000 keys: ${tLarge.toFixed(1)} ms (CPU)`);
 
   let problems: string[] = [];
   const tHuge = await timed(async () => {

@@ -13,7 +13,10 @@
  *  102  the pod's interface could not be set up or torn down (`ip` failed)
  *  103  CHECK found the pod's network different from what ADD made
  *  104  the datastore refused a write for a reason retrying will not fix
+ *
+ * The same list, one line each, is the `cni` row of @cattail/api's error catalog.
  */
+import { CattailError, type ErrorCodeOf } from '@cattail/api';
 
 export const CNI_ERR = Object.freeze({
   INCOMPATIBLE_VERSION: 1,
@@ -26,15 +29,12 @@ export const CNI_ERR = Object.freeze({
   INTERFACE: 102,
   CHECK: 103,
   DATASTORE: 104,
-});
+} as const satisfies Record<string, ErrorCodeOf<'cni'>>);
 
-export class CniError extends Error {
-  readonly code: number;
+export class CniError extends CattailError<ErrorCodeOf<'cni'>> {
   readonly details: string;
-  constructor(code: number, message: string, options?: { cause?: unknown; details?: string }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
+  constructor(code: ErrorCodeOf<'cni'>, message: string, options?: { cause?: unknown; details?: string }) {
+    super(code, message, options);
     this.details = options?.details ?? causeText(options?.cause);
   }
 }

@@ -11,15 +11,13 @@
  * Factories (`bird`, `discovery`, `clock`) replace a part for a test; by default each is the
  * real thing the config names.
  */
-import { readFileSync } from 'node:fs';
-import { SyncClient, agentDiscovery, noopLogger, realClock, type Clock, type Discovery, type Logger, type TlsOptions } from '@cattail/typha/client';
+import { agentSyncClient, type Discovery, type SyncClient } from '@cattail/typha/client';
+import { agentHealthRoutes, PROMETHEUS_TEXT, realClock, serveComponentEndpoints, silentLogger, type Clock, type ComponentEndpoints, type EndpointPorts, type Logger } from '@cattail/typha/common';
 import { ConfdAgent } from './agent/confd-agent.js';
 import { birdCommands, type BirdControl } from './agent/bird-control.js';
 import { fileSecretReader } from './agent/file-secrets.js';
-import { json, serveRoutes, text, type HttpEndpoint } from '@cattail/typha/client';
 import { formatMetrics } from './agent/metrics.js';
 import type { ConfdConfig } from './config.js';
-import { ConfdConfigError } from './errors.js';
 
 export interface ConfdDependencies {
   logger?: Logger;
@@ -28,41 +26,20 @@ export interface ConfdDependencies {
   clock?: Clock;
 }
 
-export interface ConfdPorts {
-  healthPort?: number;
-  metricsPort?: number;
-}
+export type ConfdPorts = EndpointPorts;
 
 export const CONFD_CLIENT_ID = 'cattail-confd/0.1.0';
-
-function typhaTls(c: ConfdConfig): TlsOptions | undefined {
-  if (c.TyphaCAFile === '' && c.TyphaCertFile === '') return undefined;
-  const read = (what: string, path: string) => {
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new ConfdConfigError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
-    }
-  };
-  const tls: TlsOptions = {};
-  if (c.TyphaCAFile) tls.ca = read('TyphaCAFile', c.TyphaCAFile);
-  if (c.TyphaCertFile) tls.cert = read('TyphaCertFile', c.TyphaCertFile);
-  if (c.TyphaKeyFile) tls.key = read('TyphaKeyFile', c.TyphaKeyFile);
-  if (c.TyphaCN) tls.cn = c.TyphaCN;
-  if (c.TyphaURISAN) tls.uriSan = c.TyphaURISAN;
-  return tls;
-}
 
 export class ConfdDaemon {
   readonly agent: ConfdAgent;
   readonly #config: ConfdConfig;
   readonly #log: Logger;
   readonly #client: SyncClient<'bgp'>;
-  #endpoints: HttpEndpoint[] = [];
+  #endpoints: ComponentEndpoints | undefined;
 
   constructor(config: ConfdConfig, deps: ConfdDependencies = {}) {
     this.#config = config;
-    this.#log = deps.logger ?? noopLogger;
+    this.#log = deps.logger ?? silentLogger;
     const clock = deps.clock ?? realClock;
     const bird =
       deps.bird ??
@@ -82,55 +59,29 @@ export class ConfdDaemon {
       clock,
       logger: this.#log.child({ component: 'agent' }),
     });
-    const readTimeoutMs = Math.round(config.TyphaReadTimeoutSecs * 1000);
-    const tls = typhaTls(config);
-    this.#client = new SyncClient({
-      syncer: 'bgp',
+    this.#client = agentSyncClient(config, 'bgp', this.agent, {
       node: config.NodeName,
-      discovery:
-        deps.discovery ??
-        agentDiscovery({
-          typhaAddr: config.TyphaAddr,
-          k8sServiceName: config.TyphaK8sServiceName,
-          k8sNamespace: config.TyphaK8sNamespace,
-          secure: tls !== undefined,
-          logger: this.#log,
-        }),
-      callbacks: this.agent,
       clientId: CONFD_CLIENT_ID,
-      readTimeoutMs,
-      pingIntervalMs: Math.max(1, Math.floor(readTimeoutMs / 3)),
+      readTimeoutMs: Math.round(config.TyphaReadTimeoutSecs * 1000),
       clock,
-      logger: this.#log.child({ component: 'typha-client' }),
-      ...(tls ? { tls } : {}),
+      logger: this.#log,
+      ...(deps.discovery ? { discovery: deps.discovery } : {}),
     });
   }
 
   async start(): Promise<ConfdPorts> {
     await this.agent.start();
     const c = this.#config;
-    const ports: ConfdPorts = {};
     try {
-      if (c.HealthEnabled) {
-        const health = await serveRoutes(c.HealthHost, c.HealthPort, {
-          '/liveness': () => text(200, 'live'),
-          '/readiness': () => (this.agent.ready ? text(200, 'ready') : text(503, 'not ready')),
-          '/status': () => json(200, this.agent.status()),
-        });
-        this.#endpoints.push(health);
-        ports.healthPort = health.port;
-      }
-      if (c.PrometheusMetricsEnabled) {
-        const metrics = await serveRoutes(c.PrometheusMetricsHost, c.PrometheusMetricsPort, {
-          '/metrics': () => ({ status: 200, type: 'text/plain; version=0.0.4; charset=utf-8', body: formatMetrics(this.agent.status()) }),
-        });
-        this.#endpoints.push(metrics);
-        ports.metricsPort = metrics.port;
-      }
+      this.#endpoints = await serveComponentEndpoints(c, {
+        health: agentHealthRoutes(() => this.agent.ready, () => this.agent.status()),
+        metrics: () => ({ status: 200, type: PROMETHEUS_TEXT, body: formatMetrics(this.agent.status()) }),
+      });
     } catch (err) {
       await this.stop();
       throw err;
     }
+    const ports: ConfdPorts = { ...this.#endpoints.ports };
     this.#client.start();
     return ports;
   }
@@ -138,8 +89,7 @@ export class ConfdDaemon {
   async stop(): Promise<void> {
     await this.#client.close();
     await this.agent.close();
-    const endpoints = this.#endpoints;
-    this.#endpoints = [];
-    await Promise.all(endpoints.map((e) => e.close()));
+    await this.#endpoints?.close();
+    this.#endpoints = undefined;
   }
 }

@@ -4,15 +4,9 @@
  * `confd_config_failures_total{stage}` counter, so an operator can tell a configuration that
  * BIRD refused from a BIRD that is not running.
  */
+import { CattailError, type ErrorCodeOf } from '@cattail/api';
 
-export class ConfdError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class ConfdError extends CattailError<ErrorCodeOf<'confd'>> {}
 
 /** A CONFD_* / CALICO_* setting is missing or invalid; raised once at start. */
 export class ConfdConfigError extends ConfdError {

@@ -2,16 +2,9 @@
  * Datastore errors, one class per condition with a stable `code` and the low-level `cause`.
  * Callers branch on the class (or code), never on message text.
  */
-import { describeRef, type ResourceRef } from '@cattail/api';
+import { CattailError, describeRef, type ErrorCodeOf, type ResourceRef } from '@cattail/api';
 
-export class DatastoreError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class DatastoreError extends CattailError<ErrorCodeOf<'datastore'>> {}
 
 export class NotFoundError extends DatastoreError {
   constructor(ref: ResourceRef, options?: { cause?: unknown }) {

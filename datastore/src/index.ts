@@ -1,5 +1,6 @@
 export * from './datastore.js';
 export * from './errors.js';
+export { backoffDelay, jittered, realDelay, type BackoffPolicy, type DelayFn } from './backoff.js';
 export * from './etcd-datastore.js';
 export * from './etcd-env.js';
 export * as etcd from './etcd/index.js';

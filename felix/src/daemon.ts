@@ -14,18 +14,16 @@
  * Factories (`dataplane`, `discovery`, `clock`, `exec`) replace a part for a test; by default
  * each is the real thing the config names.
  */
-import { readFileSync } from 'node:fs';
-import { etcd } from '@cattail/datastore';
-import { SyncClient, agentDiscovery, noopLogger, realClock, type Clock, type Discovery, type Logger, type TlsOptions } from '@cattail/typha/client';
+import { etcd, etcdOptionsFromConfig } from '@cattail/datastore';
+import { agentSyncClient, type Discovery, type SyncClient } from '@cattail/typha/client';
+import { agentHealthRoutes, PROMETHEUS_TEXT, realClock, serveComponentEndpoints, silentLogger, type Clock, type ComponentEndpoints, type EndpointPorts, type Logger } from '@cattail/typha/common';
 import { FelixAgent, type FelixAgentStatus } from './agent/felix-agent.js';
-import { json, serveRoutes, text, type HttpEndpoint } from '@cattail/typha/client';
 import { formatMetrics } from './agent/metrics.js';
 import { StatusReporter, type StatusStore } from './agent/status-reporter.js';
 import { RESTART_REQUIRED, changedParams, dataplaneConfig, resolveFelixConfig, type FelixConfig, type FelixLayers } from './config.js';
 import { DryRunDataplane } from './dataplane/dry-run-dataplane.js';
 import { inNetns, processExec, type Exec } from './dataplane/exec.js';
-import { LinuxDataplane, type Timers } from './dataplane/linux-dataplane.js';
-import { FelixError } from './errors.js';
+import { LinuxDataplane } from './dataplane/linux-dataplane.js';
 import type { DataplaneSink } from './proto/messages.js';
 
 /** A dataplane the daemon can start and stop; LinuxDataplane and DryRunDataplane both fit. */
@@ -52,10 +50,7 @@ export interface FelixDependencies {
   statusStore?: (config: FelixConfig) => StatusStore & { close?(): void };
 }
 
-export interface FelixPorts {
-  healthPort?: number;
-  metricsPort?: number;
-}
+export type FelixPorts = EndpointPorts;
 
 export interface FelixStatus extends FelixAgentStatus {
   dataplaneMode: string;
@@ -66,49 +61,6 @@ export interface FelixStatus extends FelixAgentStatus {
 
 export const FELIX_CLIENT_ID = 'cattail-felix/0.1.0';
 
-export class FelixConfigFileError extends FelixError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('FELIX_CONFIG_FILE', message, options);
-  }
-}
-
-function runTimer(fn: () => void): void {
-  fn();
-}
-
-/** The dataplane's timer shape on the injected Clock, so a test's clock drives its refresh too. */
-function clockTimers(clock: Clock): Timers {
-  return { setTimeout: (fn, ms) => clock.setTimeout(runTimer, ms, fn), clearTimeout: (h) => clock.clearTimeout(h) };
-}
-
-function etcdOptions(c: FelixConfig): etcd.EtcdClientOptions {
-  return {
-    endpoints: [...c.EtcdEndpoints],
-    ...(c.EtcdCaFile ? { caFile: c.EtcdCaFile } : {}),
-    ...(c.EtcdCertFile ? { certFile: c.EtcdCertFile } : {}),
-    ...(c.EtcdKeyFile ? { keyFile: c.EtcdKeyFile } : {}),
-    ...(c.EtcdUsername ? { username: c.EtcdUsername, password: c.EtcdPassword } : {}),
-  };
-}
-
-function typhaTls(c: FelixConfig): TlsOptions | undefined {
-  if (c.TyphaCAFile === '' && c.TyphaCertFile === '') return undefined;
-  const read = (what: string, path: string) => {
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new FelixConfigFileError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
-    }
-  };
-  const tls: TlsOptions = {};
-  if (c.TyphaCAFile) tls.ca = read('TyphaCAFile', c.TyphaCAFile);
-  if (c.TyphaCertFile) tls.cert = read('TyphaCertFile', c.TyphaCertFile);
-  if (c.TyphaKeyFile) tls.key = read('TyphaKeyFile', c.TyphaKeyFile);
-  if (c.TyphaCN) tls.cn = c.TyphaCN;
-  if (c.TyphaURISAN) tls.uriSan = c.TyphaURISAN;
-  return tls;
-}
-
 export class FelixDaemon {
   readonly agent: FelixAgent;
   readonly dataplane: ManagedDataplane;
@@ -118,7 +70,7 @@ export class FelixDaemon {
   #config: FelixConfig;
   readonly #log: Logger;
   readonly #client: SyncClient<'felix'>;
-  #endpoints: HttpEndpoint[] = [];
+  #endpoints: ComponentEndpoints | undefined;
   #dataplaneErrors = 0;
   #lastDataplaneError: string | undefined;
   readonly #restartRequired = new Set<string>();
@@ -130,7 +82,7 @@ export class FelixDaemon {
     this.#layers = layers;
     const config = resolveFelixConfig(layers, {}).config;
     this.startConfig = this.#config = config;
-    this.#log = deps.logger ?? noopLogger;
+    this.#log = deps.logger ?? silentLogger;
     this.#setLogLevel = deps.setLogLevel;
     const clock = deps.clock ?? realClock;
     const onError = (err: Error) => {
@@ -149,7 +101,7 @@ export class FelixDaemon {
             refreshIntervalMs: Math.round(config.RouteRefreshInterval * 1000),
             mtuFile: config.MTUFile,
             onError,
-            ...(deps.clock ? { timers: clockTimers(deps.clock) } : {}),
+            ...(deps.clock ? { clock: deps.clock } : {}),
           });
     this.agent = new FelixAgent({
       nodeName: config.FelixHostname,
@@ -158,30 +110,16 @@ export class FelixDaemon {
       dataplaneConfig: (spec) => dataplaneConfig(config, spec),
       logger: this.#log.child({ component: 'agent' }),
     });
-    const readTimeoutMs = Math.round(config.TyphaReadTimeout * 1000);
-    const tls = typhaTls(config);
-    this.#client = new SyncClient({
-      syncer: 'felix',
+    this.#client = agentSyncClient(config, 'felix', this.agent, {
       node: config.FelixHostname,
-      discovery:
-        deps.discovery ??
-        agentDiscovery({
-          typhaAddr: config.TyphaAddr,
-          k8sServiceName: config.TyphaK8sServiceName,
-          k8sNamespace: config.TyphaK8sNamespace,
-          secure: tls !== undefined,
-          logger: this.#log,
-        }),
-      callbacks: this.agent,
       clientId: FELIX_CLIENT_ID,
-      readTimeoutMs,
-      pingIntervalMs: Math.max(1, Math.floor(readTimeoutMs / 3)),
+      readTimeoutMs: Math.round(config.TyphaReadTimeout * 1000),
       clock,
-      logger: this.#log.child({ component: 'typha-client' }),
-      ...(tls ? { tls } : {}),
+      logger: this.#log,
+      ...(deps.discovery ? { discovery: deps.discovery } : {}),
     });
     if (config.ReportingIntervalSecs > 0 && (deps.statusStore || config.EtcdEndpoints.length > 0)) {
-      this.#statusStore = deps.statusStore ? deps.statusStore(config) : new etcd.EtcdClient(etcdOptions(config));
+      this.#statusStore = deps.statusStore ? deps.statusStore(config) : new etcd.EtcdClient(etcdOptionsFromConfig(config));
       this.reporter = new StatusReporter({
         store: this.#statusStore,
         nodeName: config.FelixHostname,
@@ -214,28 +152,16 @@ export class FelixDaemon {
 
   async start(): Promise<FelixPorts> {
     const c = this.startConfig;
-    const ports: FelixPorts = {};
     try {
-      if (c.HealthEnabled) {
-        const health = await serveRoutes(c.HealthHost, c.HealthPort, {
-          '/liveness': () => text(200, 'live'),
-          '/readiness': () => (this.agent.ready ? text(200, 'ready') : text(503, 'not ready')),
-          '/status': () => json(200, this.status()),
-        });
-        this.#endpoints.push(health);
-        ports.healthPort = health.port;
-      }
-      if (c.PrometheusMetricsEnabled) {
-        const metrics = await serveRoutes(c.PrometheusMetricsHost, c.PrometheusMetricsPort, {
-          '/metrics': () => ({ status: 200, type: 'text/plain; version=0.0.4; charset=utf-8', body: formatMetrics(this.status()) }),
-        });
-        this.#endpoints.push(metrics);
-        ports.metricsPort = metrics.port;
-      }
+      this.#endpoints = await serveComponentEndpoints(c, {
+        health: agentHealthRoutes(() => this.agent.ready, () => this.status()),
+        metrics: () => ({ status: 200, type: PROMETHEUS_TEXT, body: formatMetrics(this.status()) }),
+      });
     } catch (err) {
       await this.stop();
       throw err;
     }
+    const ports: FelixPorts = { ...this.#endpoints.ports };
     this.dataplane.start?.();
     this.#client.start();
     this.reporter?.start();
@@ -247,9 +173,8 @@ export class FelixDaemon {
     this.#statusStore?.close?.();
     await this.#client.close();
     this.dataplane.close?.();
-    const endpoints = this.#endpoints;
-    this.#endpoints = [];
-    await Promise.all(endpoints.map((e) => e.close()));
+    await this.#endpoints?.close();
+    this.#endpoints = undefined;
   }
 
   #onDatastoreConfig(spec: Record<string, unknown>): void {

@@ -3,15 +3,9 @@
  * surface in the log (under `err`) and in `/status`, so an operator can tell a resource Felix
  * refused from a dataplane that failed.
  */
+import { CattailError, type ErrorCodeOf } from '@cattail/api';
 
-export class FelixError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class FelixError extends CattailError<ErrorCodeOf<'felix'>> {}
 
 /**
  * A resource from the felix syncer that the calculation graph cannot use (a selector that does

@@ -28,7 +28,6 @@ export {
 } from './config.js';
 export {
   FELIX_CLIENT_ID,
-  FelixConfigFileError,
   FelixDaemon,
   type DataplaneFactoryOptions,
   type FelixDependencies,

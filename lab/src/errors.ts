@@ -2,14 +2,8 @@
  * The lab's errors: one class per condition, each with a stable `code` and a message that says
  * what to do. The CLI prints `message`; tests match on `code`.
  */
-export class LabError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+import { CattailError, type ErrorCodeOf } from '@cattail/api';
+export class LabError extends CattailError<ErrorCodeOf<'lab'>> {}
 
 /** A program the lab needs is not installed, or we are not root. */
 export class LabToolMissingError extends LabError {
@@ -27,8 +21,8 @@ export class LabStateError extends LabError {
 
 /** A condition in another process (BIRD, Felix, etcd) did not hold in time. */
 export class LabTimeoutError extends LabError {
-  constructor(message: string) {
-    super('LAB_TIMEOUT', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LAB_TIMEOUT', message, options);
   }
 }
 

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { PollTimeoutError, until as pollUntil } from '@cattail/datastore/testing';
 import { LabCommandError, LabTimeoutError, LabToolMissingError } from './errors.js';
 
 export interface RunOptions {
@@ -90,9 +91,9 @@ export function requireTools(tools: readonly string[]): void {
 }
 
 /**
- * Polls `probe` until it returns something other than undefined/false, or `ms` pass. For state
- * held by other processes (BIRD, the kernel, Felix) that has no event to wait on. On timeout the
- * error names what was awaited and what `describe` says was last seen.
+ * The tests' bounded poll (@cattail/datastore/testing's `until`) for state held by other
+ * processes (BIRD, the kernel, Felix), as a LabError: on timeout the message also says what
+ * `describe` (which may be async, e.g. a `birdc` query) reports was last seen.
  */
 export async function until<T>(
   probe: () => Promise<T | undefined | false> | T | undefined | false,
@@ -101,14 +102,11 @@ export async function until<T>(
   describe?: () => string | Promise<string>,
   intervalMs = 100,
 ): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) {
-      const seen = describe ? await Promise.resolve().then(describe).catch((e: Error) => `(could not describe: ${e.message})`) : '';
-      throw new LabTimeoutError(`timed out after ${ms} ms waiting for ${what}${seen ? `; last seen: ${seen}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
+  try {
+    return await pollUntil(probe, what, ms, intervalMs);
+  } catch (err) {
+    if (!(err instanceof PollTimeoutError)) throw err;
+    const seen = describe ? await Promise.resolve().then(describe).catch((e: Error) => `(could not describe: ${e.message})`) : '';
+    throw new LabTimeoutError(`${err.message}${seen ? `; last seen: ${seen}` : ''}`, { cause: err });
   }
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { until } from '@cattail/datastore/testing';
 import { findLabProcesses, isAlive, isOurs, spawnDetached, stopProcess } from '../src/index.js';
 
 test('a detached process is recognised by its markers and start time, and only then signalled', async (t) => {
@@ -14,8 +15,7 @@ test('a detached process is recognised by its markers and start time, and only t
   // Alive from the first moment (pid and start time); the markers show once it has exec'd.
   assert.ok(isAlive(rec));
   assert.equal(isAlive({ ...rec, startTime: rec.startTime + 1 }), false);
-  const deadline = Date.now() + 5_000;
-  while (!isOurs(prefix, rec) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await until(() => isOurs(prefix, rec), 'the sleeper to exec', 5_000, 20);
   assert.ok(isOurs(prefix, rec));
   assert.equal(isOurs('ctlab-other', rec), false, 'another lab prefix');
   assert.equal(isOurs(prefix, { ...rec, role: 'felix/node-1' }), false, 'another role');

@@ -2,14 +2,8 @@
  * The runner's errors, one class per condition with a stable `code` (LOADTEST_*), each saying
  * what was wrong and what to do.
  */
-export class LoadtestError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+import { CattailError, type ErrorCodeOf } from '@cattail/api';
+export class LoadtestError extends CattailError<ErrorCodeOf<'loadtest'>> {}
 
 /** A bad command line; exit code 2. */
 export class UsageError extends LoadtestError {

@@ -11,6 +11,8 @@
  */
 import { parseTypedValue } from './document.js';
 
+import { ApiError } from '../errors.js';
+
 export type ParamType = 'int' | 'float' | 'bool' | 'string' | 'enum' | 'list' | 'seconds';
 
 export interface ParamSpec {
@@ -73,12 +75,11 @@ export interface ConfigIssue {
   message: string;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
+export class ConfigError extends ApiError {
+  declare readonly code: 'CONFIG_INVALID';
   readonly issues: readonly ConfigIssue[];
   constructor(issues: readonly ConfigIssue[]) {
-    super(issues.map((i) => `${i.source}: ${i.param}: ${i.message}`).join('\n'));
-    this.name = 'ConfigError';
+    super('CONFIG_INVALID', issues.map((i) => `${i.source}: ${i.param}: ${i.message}`).join('\n'));
     this.issues = issues;
   }
 }

@@ -10,6 +10,9 @@
  *   (x && y && z)     (x || y)               (every and/or node is wrapped, even at the top)
  * A literal is quoted with `"` unless it contains `"`, in which case `'` is used; a literal
  * cannot contain both, since the grammar has no escapes.
+ *
+ * `keyPrefix` is libcalico-go's PrefixVisitor: the same text with every label key prefixed
+ * (Felix scopes namespace and service-account selectors with `pcns.` / `pcsa.` this way).
  */
 
 import type { SelectorNode } from './ast.js';
@@ -22,13 +25,13 @@ const VALUE_OPERATOR_TEXT = {
   endsWith: ' ends with ',
 } as const;
 
-export function formatSelectorNode(node: SelectorNode): string {
+export function formatSelectorNode(node: SelectorNode, keyPrefix = ''): string {
   const parts: string[] = [];
-  appendNode(parts, node);
+  appendNode(parts, node, keyPrefix);
   return parts.join('');
 }
 
-function appendNode(parts: string[], node: SelectorNode): void {
+function appendNode(parts: string[], node: SelectorNode, prefix: string): void {
   switch (node.kind) {
     case 'all':
       parts.push('all()');
@@ -37,18 +40,18 @@ function appendNode(parts: string[], node: SelectorNode): void {
       parts.push('global()');
       return;
     case 'has':
-      parts.push('has(', node.key, ')');
+      parts.push('has(', prefix + node.key, ')');
       return;
     case 'eq':
     case 'ne':
     case 'contains':
     case 'startsWith':
     case 'endsWith':
-      parts.push(node.key, VALUE_OPERATOR_TEXT[node.kind], quote(node.value));
+      parts.push(prefix + node.key, VALUE_OPERATOR_TEXT[node.kind], quote(node.value));
       return;
     case 'in':
     case 'notIn':
-      parts.push(node.key, node.kind === 'in' ? ' in {' : ' not in {');
+      parts.push(prefix + node.key, node.kind === 'in' ? ' in {' : ' not in {');
       for (let i = 0; i < node.values.length; i++) {
         if (i > 0) parts.push(', ');
         parts.push(quote(node.values[i]!));
@@ -57,7 +60,7 @@ function appendNode(parts: string[], node: SelectorNode): void {
       return;
     case 'not':
       parts.push('!');
-      appendNode(parts, node.operand);
+      appendNode(parts, node.operand, prefix);
       return;
     case 'and':
     case 'or': {
@@ -65,7 +68,7 @@ function appendNode(parts: string[], node: SelectorNode): void {
       parts.push('(');
       for (let i = 0; i < node.operands.length; i++) {
         if (i > 0) parts.push(joiner);
-        appendNode(parts, node.operands[i]!);
+        appendNode(parts, node.operands[i]!, prefix);
       }
       parts.push(')');
       return;

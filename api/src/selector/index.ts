@@ -14,6 +14,7 @@
 // member names like `SetNode` would be ambiguous there. Narrow with
 // `Extract<SelectorNode, { kind: 'in' | 'notIn' }>`.
 export type { SelectorNode } from './ast.js';
+export { formatSelectorNode } from './canonical.js';
 export { SelectorSyntaxError } from './errors.js';
 export type { EvaluateOptions, LabelLookup, LabelSource } from './evaluate.js';
 export { SELECTOR_MAX_LABEL_KEY_LENGTH } from './lexer.js';

@@ -19,8 +19,8 @@
  * peers), nor while a later resync is under way: BIRD keeps what it has, as Felix keeps the
  * dataplane, until the model is whole again. Timers go through the injected Clock.
  */
-import type { ClientCallbacks, ClientStatus, Clock, Logger, StatusDetail, SyncerUpdate } from '@cattail/typha/client';
-import { noopLogger, realClock } from '@cattail/typha/client';
+import type { ClientCallbacks, ClientStatus, StatusDetail, SyncerUpdate } from '@cattail/typha/client';
+import { realClock, silentLogger, type Clock, type Logger } from '@cattail/typha/common';
 import { BirdUnreachableError, ConfdError, ConfigCheckError, ReloadRejectedError, RenderError, errorMessage } from '../errors.js';
 import { BgpModelStore } from '../model/bgp-model.js';
 import { renderBirdConfig, type SecretReader } from '../render/bird-config.js';
@@ -134,7 +134,7 @@ export class ConfdAgent implements ClientCallbacks<'bgp'> {
       reconcileIntervalMs: o.reconcileIntervalMs ?? 30_000,
       clock: o.clock ?? realClock,
       wallClock: o.wallClock ?? Date.now,
-      logger: o.logger ?? noopLogger,
+      logger: o.logger ?? silentLogger,
     };
     this.#log = this.#o.logger;
   }

@@ -17,7 +17,7 @@ import {
   renderBirdConfig,
   type BirdControl,
 } from '../../src/index.js';
-import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeClock } from '@cattail/typha/testing';
 import { bgpUpdates, block, deletion, node, peer, pool } from '../helpers/resources.js';
 
 const BASE: Resource[] = [
@@ -54,7 +54,7 @@ function setup(t: { after(fn: () => void | Promise<void>): void }, opts: { recon
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'bird.cfg');
   if (opts.existing !== undefined) writeFileSync(file, opts.existing);
-  const clock = new FakeClock();
+  const clock = new FakeClock(1_000);
   const bird = new RecordingBird();
   const agent = new ConfdAgent({
     nodeName: 'node-a',

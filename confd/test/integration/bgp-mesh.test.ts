@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { block, node, peer, pool, affinity } from '../helpers/resources.js';
-import { Cleanup, until } from './harness/cleanup.js';
+import { Cleanup, until } from '@cattail/datastore/testing';
 import { ControlPlane, httpGet, type ConfdNode } from './harness/cluster.js';
 import { Fabric, requireRoot, routes, type NodeNs } from './harness/netns.js';
 

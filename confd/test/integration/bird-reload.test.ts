@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfdAgent, birdCommands, type BirdControl } from '../../src/index.js';
 import { requireBinary } from '../helpers/binaries.js';
-import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeClock } from '@cattail/typha/testing';
 import { bgpUpdates, block, node, peer, pool } from '../helpers/resources.js';
 import { BirdProcess } from './harness/bird.js';
-import { Cleanup, until } from './harness/cleanup.js';
+import { Cleanup, until } from '@cattail/datastore/testing';
 import { Fabric, requireRoot, routes } from './harness/netns.js';
 
 test('reload through birdc: applied in place, and a file BIRD refuses is rolled back', { timeout: 30_000 }, async (t) => {
@@ -32,7 +32,7 @@ test('reload through birdc: applied in place, and a file BIRD refuses is rolled 
   let skipCheck = false;
   const bird: BirdControl = { check: (f) => (skipCheck ? Promise.resolve() : real.check(f)), configure: () => real.configure() };
   // A clock nobody advances: the agent's own timers never fire, every pass is a reconcileNow().
-  const agent = new ConfdAgent({ nodeName: 'node-1', configFile: file, bird, clock: new FakeClock(), reconcileIntervalMs: 0 });
+  const agent = new ConfdAgent({ nodeName: 'node-1', configFile: file, bird, clock: new FakeClock(1_000), reconcileIntervalMs: 0 });
   cleanup.add('agent', () => agent.close());
   await agent.start();
   const base = [node('node-1', { ipv4: net.cidr }), pool('p', '10.68.0.0/16'), block('10.68.1.0/26', 'node-1')];

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { affinity, bgpConfig, block, node, peer, pool } from '../helpers/resources.js';
-import { Cleanup, until } from './harness/cleanup.js';
+import { Cleanup, until } from '@cattail/datastore/testing';
 import { ControlPlane, type ConfdNode } from './harness/cluster.js';
 import { Fabric, requireRoot, routes } from './harness/netns.js';
 

@@ -6,16 +6,10 @@
  * and for an empty key), so `fromGrpcError` also looks at etcd's error descriptions, which are
  * stable strings in etcd's `api/v3rpc/rpctypes`.
  */
+import { CattailError, type ErrorCodeOf } from '@cattail/api';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 
-export class EtcdError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class EtcdError extends CattailError<ErrorCodeOf<'datastore'>> {}
 
 /** No endpoint answered, or the connection dropped mid-call. Retrying later may succeed. */
 export class EtcdUnavailableError extends EtcdError {

@@ -10,8 +10,7 @@ export type { KeepAliveOptions, LeaseKeepAliveEvents } from './lease-keepalive.j
 export { compare, op } from './txn.js';
 export type { Compare, CompareOp, TxnOp, TxnRequest } from './txn.js';
 export { prefixEnd } from './keys.js';
-export { backoffDelay, DEFAULT_BACKOFF, realDelay } from './backoff.js';
-export type { BackoffPolicy, DelayFn } from './backoff.js';
+export { DEFAULT_BACKOFF } from './options.js';
 export type {
   Bytes,
   DeleteOptions,

@@ -13,7 +13,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../backoff.js';
 import type { BidiCall, StreamTransport } from './transport.js';
 import { toNumber } from './convert.js';
 import { EtcdLeaseLostError, isInvalidTokenError, isServiceError } from './errors.js';

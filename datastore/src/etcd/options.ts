@@ -4,8 +4,14 @@
  * file paths (read here, synchronously, once).
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_BACKOFF, realDelay, type BackoffPolicy, type DelayFn } from './backoff.js';
+import { realDelay, type BackoffPolicy, type DelayFn } from '../backoff.js';
 import { EtcdConfigError } from './errors.js';
+
+/** Watch and keepalive reconnects: 50 ms doubling to 4 s, ±50%. */
+export const DEFAULT_BACKOFF: BackoffPolicy = Object.freeze({
+  delaysMs: Object.freeze([50, 100, 250, 500, 1000, 2000, 4000]),
+  jitter: 0.5,
+});
 
 export interface EtcdClientOptions {
   /** e.g. "http://127.0.0.1:2379", "https://etcd-0:2379", or "host:port" (TLS iff TLS material given). Tried in order. */

@@ -4,7 +4,7 @@
  * driven by a fake in unit tests: fragments, compaction answers and mid-stream failures are
  * hard to provoke on demand from a real etcd.
  */
-import type { BackoffPolicy, DelayFn } from './backoff.js';
+import type { BackoffPolicy, DelayFn } from '../backoff.js';
 import type { EtcdMethods, MethodCodec } from './proto.js';
 
 /** The parts of a gRPC bidi call the stream users touch. */

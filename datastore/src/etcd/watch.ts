@@ -21,7 +21,7 @@
  * (EtcdPermissionDeniedError), any other server cancel, a failed login.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../backoff.js';
 import type { BidiCall, StreamTransport } from './transport.js';
 import { headerRevision, toNumber, toWatchEvent } from './convert.js';
 import {

@@ -2,27 +2,28 @@
  * Bounded retry for compare-and-swap loops. Every IPAM write is a CAS on the record's
  * resourceVersion; a loser re-reads and tries again after a short jittered pause, so fifty
  * writers on one block spread out instead of colliding in lock-step. The budget is counted in
- * attempts (not time) so a test can reason about it; the pause grows to `maxDelayMs`.
+ * attempts (not time) so a test can reason about it; the pauses follow the shared backoff
+ * policy (../backoff.ts).
  *
  * Randomness and waiting are injected (see {@link RetryPolicy}) so unit tests never sleep.
  */
+import { backoffDelay, type BackoffPolicy } from '../backoff.js';
 import { AlreadyExistsError, ConflictError } from '../errors.js';
 import { IpamContentionError } from './errors.js';
 
 export interface RetryPolicy {
   /** Attempts before giving up with IpamContentionError. */
   readonly maxAttempts: number;
-  /** Upper bound of one pause; the n-th pause is uniform in [0, min(maxDelayMs, baseDelayMs·2^n)). */
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
+  /** The pause after the n-th lost race. */
+  readonly backoff: BackoffPolicy;
   readonly random: () => number;
   readonly delay: (ms: number) => Promise<void>;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = Object.freeze({
   maxAttempts: 100,
-  baseDelayMs: 2,
-  maxDelayMs: 50,
+  // Full jitter (each pause uniform in [0, 2·base]): 0–2 ms, doubling to 0–50 ms.
+  backoff: Object.freeze({ delaysMs: Object.freeze([1, 2, 4, 8, 16, 25]), jitter: 1 }),
   random: Math.random,
   delay: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
 });
@@ -45,8 +46,7 @@ export async function withCasRetry<T>(policy: RetryPolicy, what: string, attempt
       if (!isCasLoss(err)) throw err;
       last = err;
     }
-    const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(n, 16));
-    await policy.delay(Math.floor(policy.random() * cap));
+    await policy.delay(backoffDelay(policy.backoff, n, policy.random));
   }
   throw new IpamContentionError(what, policy.maxAttempts, { cause: last });
 }

@@ -2,6 +2,7 @@
  * Errors of the test harness. They extend the etcd client's EtcdError so one `code` check
  * covers both, and say what to do (install etcd, look at the log).
  */
+import { CattailError, type ErrorCodeOf } from '@cattail/api';
 import { EtcdError } from '../etcd/errors.js';
 
 /** The etcd (or etcdctl, openssl) binary is not installed. */
@@ -15,5 +16,14 @@ export class EtcdNotFoundError extends EtcdError {
 export class EtcdStartError extends EtcdError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ETCD_START_FAILED', message, options);
+  }
+}
+
+/** `until` ran out of time: the message says how long it waited and for what. */
+export class PollTimeoutError extends CattailError<ErrorCodeOf<'datastore'>> {
+  readonly waitedMs: number;
+  constructor(ms: number, what: string) {
+    super('TEST_POLL_TIMEOUT', `timed out after ${ms} ms waiting for ${what}`);
+    this.waitedMs = ms;
   }
 }

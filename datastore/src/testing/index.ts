@@ -11,6 +11,6 @@ export { Cleanup } from './cleanup.js';
 export { until } from './poll-until.js';
 export { makeTestCertificates } from './tls-certs.js';
 export type { TlsFiles } from './tls-certs.js';
-export { EtcdNotFoundError, EtcdStartError } from './errors.js';
+export { EtcdNotFoundError, EtcdStartError, PollTimeoutError } from './errors.js';
 export { exposeLoopbackPorts, listenRelay, joinSockets, LOOPBACK_RELAY_MAIN } from './loopback-relay.js';
 export type { LoopbackExposure, RelayAddress } from './loopback-relay.js';

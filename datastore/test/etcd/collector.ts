@@ -3,7 +3,7 @@
  * test await a condition (never a sleep), and a reconnect delay the test can hold shut, so
  * writes provably happen while the watch is disconnected.
  */
-import type { DelayFn } from '../../src/etcd/backoff.js';
+import type { DelayFn } from '../../src/backoff.js';
 import type { EtcdError } from '../../src/etcd/errors.js';
 import type { WatchEvent } from '../../src/etcd/types.js';
 import type { WatchSink, WatchState } from '../../src/etcd/watch.js';

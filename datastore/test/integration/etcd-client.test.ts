@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { EtcdClient, compare, op, EtcdCompactedError, EtcdLeaseNotFoundError, type EtcdError } from '../../src/etcd/index.js';
-import { startEtcd, type EtcdServer } from '../../src/testing/index.js';
+import { startEtcd, until, type EtcdServer } from '../../src/testing/index.js';
 import { withTimeout } from '../etcd/collector.js';
 
 let server: EtcdServer;
@@ -180,9 +180,7 @@ test('a stopped keepalive stops renewing', async () => {
   handle.on('keepalive', () => (renewed = true));
   // TTL counts down without renewals: observe it drop by at least a second.
   const start = (await client.timeToLive(lease.id)).ttl;
-  for (let i = 0; i < 100 && (await client.timeToLive(lease.id)).ttl >= start; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(async () => (await client.timeToLive(lease.id)).ttl < start, 'the lease TTL to count down', 5_000, 50);
   assert.ok((await client.timeToLive(lease.id)).ttl < start);
   assert.equal(renewed, false);
   await client.revoke(lease.id);

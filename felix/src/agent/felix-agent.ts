@@ -16,7 +16,7 @@
  * over it.
  */
 import type { ClientCallbacks, ClientStatus, Logger, StatusDetail, SyncerUpdate } from '@cattail/typha/client';
-import { noopLogger } from '@cattail/typha/client';
+import { silentLogger } from '@cattail/typha/common';
 import { CalcGraph } from '../calc/calc-graph.js';
 import type { DataplaneMessage, DataplaneSink } from '../proto/messages.js';
 
@@ -61,7 +61,7 @@ export class FelixAgent implements ClientCallbacks<'felix'> {
     this.#dataplane = opts.dataplane;
     this.#onConfig = opts.onConfig;
     this.#dataplaneConfig = opts.dataplaneConfig;
-    this.#log = opts.logger ?? noopLogger;
+    this.#log = opts.logger ?? silentLogger;
     this.#graph = new CalcGraph(opts.nodeName, { onMessages: (msgs) => this.#deliver(msgs) }, { logger: this.#log });
   }
 

@@ -13,8 +13,7 @@
  * The key lives outside `/calico/`, which every Typha watches: a report per node per interval
  * would otherwise wake every Typha's sync pipeline for a key it ignores.
  */
-import type { Clock, Logger, TimerHandle } from '@cattail/typha/client';
-import { noopLogger } from '@cattail/typha/client';
+import { silentLogger, type Clock, type Logger, type TimerHandle, type WallClock } from '@cattail/typha/common';
 
 export const STATUS_PREFIX = '/cattail/felix/v2/';
 
@@ -44,7 +43,7 @@ export interface StatusReporterOptions {
   status: () => Omit<NodeStatus, 'time'>;
   clock: Clock;
   /** Epoch milliseconds for the `time` field. */
-  wallClock?: () => number;
+  wallClock?: WallClock;
   logger?: Logger;
 }
 
@@ -59,7 +58,7 @@ export class StatusReporter {
 
   constructor(opts: StatusReporterOptions) {
     this.#o = opts;
-    this.#log = opts.logger ?? noopLogger;
+    this.#log = opts.logger ?? silentLogger;
   }
 
   /** Reports now, then every interval. */

@@ -11,7 +11,7 @@
  * namespace (`pcns.`) and service account (`pcsa.`) labels. Every match that starts or stops
  * is also passed to the PolicyResolver, which orders the policies per endpoint.
  */
-import { jsonEqual } from '@cattail/typha/client';
+import { jsonEqual } from '@cattail/typha/common';
 import type { Labels, PolicyData, ProfileData } from './decode.js';
 import { LabelIndex } from './label-index.js';
 

@@ -33,7 +33,8 @@
  * policies as they were, a node change that moves no route).
  */
 import type { Logger } from '@cattail/typha/client';
-import { noopLogger, updateKey } from '@cattail/typha/client';
+import { updateKey } from '@cattail/typha/client';
+import { silentLogger } from '@cattail/typha/common';
 import { InvalidResourceError } from '../errors.js';
 import type { DataplaneSink } from '../proto/messages.js';
 import { ActiveRulesCalculator } from './active-rules-calculator.js';
@@ -85,7 +86,7 @@ export class CalcGraph {
   constructor(nodeName: string, sink: DataplaneSink, options: CalcGraphOptions = {}) {
     this.#nodeName = nodeName;
     this.#sink = sink;
-    this.#log = (options.logger ?? noopLogger).child({ component: 'calc-graph' });
+    this.#log = (options.logger ?? silentLogger).child({ component: 'calc-graph' });
     const seq = this.#sequencer;
     this.#ipSets = new IPSetMemberCalculator(seq);
     this.#scanner = new RuleScanner(this.#ipSets, seq);

@@ -15,7 +15,7 @@
  * config change to a key the dataplane does not read), so the calculators emit freely (routes,
  * VTEPs, config) and rely on this comparison instead of keeping their own.
  */
-import { jsonEqual } from '@cattail/typha/client';
+import { jsonEqual } from '@cattail/typha/common';
 import type {
   ConfigUpdate,
   DataplaneMessage,
@@ -34,6 +34,7 @@ import type {
   WorkloadEndpointId,
 } from '../proto/messages.js';
 import type { CalcCallbacks } from './callbacks.js';
+import { addTo } from './map-of-sets.js';
 
 const REMOVED = Symbol('removed');
 
@@ -276,13 +277,4 @@ export class EventSequencer implements CalcCallbacks {
     this.#addedMembers.clear();
     this.#removedMembers.clear();
   }
-}
-
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
-  let s = map.get(key);
-  if (s === undefined) {
-    s = new Set();
-    map.set(key, s);
-  }
-  s.add(value);
 }

@@ -19,6 +19,7 @@
  */
 import type { LabelLookup, Selector, SelectorNode } from '@cattail/api';
 import type { Labels } from './decode.js';
+import { addTo, removeFrom } from './map-of-sets.js';
 
 export interface LabelIndexCallbacks {
   onMatchStarted(selectorId: string, itemId: string): void;
@@ -260,22 +261,6 @@ export function requiredKey(node: SelectorNode): string | undefined {
     default:
       return undefined;
   }
-}
-
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
-  let s = map.get(key);
-  if (s === undefined) {
-    s = new Set();
-    map.set(key, s);
-  }
-  s.add(value);
-}
-
-function removeFrom(map: Map<string, Set<string>>, key: string, value: string): void {
-  const s = map.get(key);
-  if (s === undefined) return;
-  s.delete(value);
-  if (s.size === 0) map.delete(key);
 }
 
 function addAll(target: Set<string>, source: ReadonlySet<string> | undefined): void {

@@ -23,6 +23,7 @@ import type { HostEndpoint, PolicyId, TierInfo } from '../proto/messages.js';
 import type { CalcCallbacks } from './callbacks.js';
 import { BUILT_IN_TIERS, type EndpointData, type PolicyData, type TierData } from './decode.js';
 import type { PolicyMatchListener } from './active-rules-calculator.js';
+import { addTo, removeFrom } from './map-of-sets.js';
 
 export type PolicyResolverOutput = Pick<
   CalcCallbacks,
@@ -186,20 +187,4 @@ function sameMetadata(a: PolicyData, b: PolicyData): boolean {
     a.preDNAT === b.preDNAT &&
     a.applyOnForward === b.applyOnForward
   );
-}
-
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
-  let s = map.get(key);
-  if (s === undefined) {
-    s = new Set();
-    map.set(key, s);
-  }
-  s.add(value);
-}
-
-function removeFrom(map: Map<string, Set<string>>, key: string, value: string): void {
-  const s = map.get(key);
-  if (s === undefined) return;
-  s.delete(value);
-  if (s.size === 0) map.delete(key);
 }

@@ -26,6 +26,7 @@ import { cidrContains, formatCIDR, networkOf, parseCIDR, type CIDR } from '@catt
 import type { RouteUpdate } from '../proto/messages.js';
 import type { CalcCallbacks } from './callbacks.js';
 import { sameSubnet, type BlockData, type NodeData, type PoolData } from './decode.js';
+import { addTo, removeFrom } from './map-of-sets.js';
 
 export type RouteOutput = Pick<CalcCallbacks, 'onRouteUpdate' | 'onRouteRemove'>;
 type Route = Omit<RouteUpdate, 'kind'>;
@@ -247,20 +248,4 @@ function first(refs: Map<string, Registration> | undefined): Registration | unde
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
-  let s = map.get(key);
-  if (s === undefined) {
-    s = new Set();
-    map.set(key, s);
-  }
-  s.add(value);
-}
-
-function removeFrom(map: Map<string, Set<string>>, key: string, value: string): void {
-  const s = map.get(key);
-  if (s === undefined) return;
-  s.delete(value);
-  if (s.size === 0) map.delete(key);
 }

@@ -25,7 +25,7 @@
  * so do we, to stay identical. Where Calico logs and drops a selector that does not parse (which
  * silently widens the policy), we throw SelectorSyntaxError and the policy is refused instead.
  */
-import { parseSelectorCached, type SelectorNode } from '@cattail/api';
+import { formatSelectorNode, parseSelectorCached } from '@cattail/api';
 
 export const LABEL_NAMESPACE = 'projectcalico.org/namespace';
 export const LABEL_SERVICE_ACCOUNT = 'projectcalico.org/serviceaccount';
@@ -48,9 +48,7 @@ export interface EntitySelectorFields {
 
 /** Canonical text of `text` with every label key prefixed (libcalico-go's PrefixVisitor). */
 export function prefixSelector(text: string, prefix: string): string {
-  const parts: string[] = [];
-  appendPrefixed(parts, parseSelectorCached(text).root, prefix);
-  return parts.join('');
+  return formatSelectorNode(parseSelectorCached(text).root, prefix);
 }
 
 /** The selector a NetworkPolicy in `namespace` applies to. */
@@ -114,53 +112,6 @@ function prefixAndAppend(current: string, added: string, prefix: string): string
   const prefixed = prefixSelector(added, prefix);
   if (prefixed === '') return current;
   return current === '' ? prefixed : `(${current}) && ${prefixed}`;
-}
-
-const VALUE_OPERATOR_TEXT = {
-  eq: ' == ',
-  ne: ' != ',
-  contains: ' contains ',
-  startsWith: ' starts with ',
-  endsWith: ' ends with ',
-} as const;
-
-/** The canonical formatter of @cattail/api (libcalico-go `String()`), with keys prefixed. */
-function appendPrefixed(parts: string[], node: SelectorNode, prefix: string): void {
-  switch (node.kind) {
-    case 'all':
-      parts.push('all()');
-      return;
-    case 'global':
-      parts.push('global()');
-      return;
-    case 'has':
-      parts.push('has(', prefix, node.key, ')');
-      return;
-    case 'eq':
-    case 'ne':
-    case 'contains':
-    case 'startsWith':
-    case 'endsWith':
-      parts.push(prefix, node.key, VALUE_OPERATOR_TEXT[node.kind], quote(node.value));
-      return;
-    case 'in':
-    case 'notIn':
-      parts.push(prefix, node.key, node.kind === 'in' ? ' in {' : ' not in {', node.values.map(quote).join(', '), '}');
-      return;
-    case 'not':
-      parts.push('!');
-      appendPrefixed(parts, node.operand, prefix);
-      return;
-    case 'and':
-    case 'or':
-      parts.push('(');
-      node.operands.forEach((operand, i) => {
-        if (i > 0) parts.push(node.kind === 'and' ? ' && ' : ' || ');
-        appendPrefixed(parts, operand, prefix);
-      });
-      parts.push(')');
-      return;
-  }
 }
 
 /** Calico's literal quoting: `"` unless the value holds one (the grammar has no escapes). */

@@ -4,6 +4,6 @@ export { DataplaneCommandError, EndpointNotReadyError } from './errors.js';
 export { inNetns, processExec, type Exec, type ExecResult, type ProcessExecOptions } from './exec.js';
 export { DEFAULT_NFT_OPTIONS, MARK_ACCEPT, MARK_PASS, nftOptionsFromConfig, renderRuleset, type NftRenderOptions } from './nft-render.js';
 export { desiredRoutes, routeBatch, parseKernelRoutes, ROUTE_PROTO, VXLAN_DEVICE, type DesiredRoute, type KernelRoute } from './routes.js';
-export { LinuxDataplane, realTimers, type ApplyReport, type EndpointStatus, type LinuxDataplaneOptions, type Timers } from './linux-dataplane.js';
+export { LinuxDataplane, type ApplyReport, type DataplaneTimers, type EndpointStatus, type LinuxDataplaneOptions } from './linux-dataplane.js';
 export { DryRunDataplane, formatDryRunSnapshot, type DryRunOptions, type DryRunSnapshot } from './dry-run-dataplane.js';
 export { hostEndpointRuleset, DEFAULT_FAILSAFE_INBOUND, DEFAULT_FAILSAFE_OUTBOUND, type FailsafePort } from './nft-host-endpoints.js';

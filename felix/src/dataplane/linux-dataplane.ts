@@ -23,6 +23,7 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { realClock, type Clock, type TimerHandle } from '@cattail/typha/common';
 import type { DataplaneMessage, DataplaneSink } from '../proto/messages.js';
 import { applyMessages, emptyDesiredState, type DesiredState } from './desired-state.js';
 import { DataplaneCommandError, EndpointNotReadyError } from './errors.js';
@@ -44,25 +45,29 @@ const atomicWrite: FileWriter = async (path, text) => {
   await rename(tmp, path);
 };
 
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+/** The timers of the common Clock that the dataplane uses (debounce, retry, refresh). */
+export type DataplaneTimers = Pick<Clock, 'setTimeout' | 'clearTimeout'>;
 
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
+/** The real timers, unref'd: a pending refresh never keeps the process alive. */
+const unrefTimers: DataplaneTimers = {
+  setTimeout: (fn, ms, arg) => {
+    const t = setTimeout(fn, ms, arg);
+    t.unref();
     return t;
   },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  clearTimeout: realClock.clearTimeout,
 };
+
+function runTimer(fn: () => void): void {
+  fn();
+}
 
 export interface LinuxDataplaneOptions {
   exec: Exec;
   /** This node's name, to tell our own VTEP from the others. */
   nodeName: string;
-  timers?: Timers;
+  /** Default: real timers, unref'd. A test passes a FakeClock. */
+  clock?: DataplaneTimers;
   /** Delay between a batch of messages and the apply it triggers (coalesces bursts). */
   debounceMs?: number;
   /** Period of the drift-repairing refresh (Calico's RouteRefreshInterval: 90 s). */
@@ -92,7 +97,7 @@ export interface ApplyReport {
 export class LinuxDataplane implements DataplaneSink {
   readonly #exec: Exec;
   readonly #nodeName: string;
-  readonly #timers: Timers;
+  readonly #timers: DataplaneTimers;
   readonly #debounceMs: number;
   readonly #refreshMs: number;
   readonly #retryMs: number;
@@ -104,8 +109,8 @@ export class LinuxDataplane implements DataplaneSink {
   #status = new Map<string, EndpointStatus>();
   #lastListing: string | undefined;
   #lastText: string | undefined;
-  #timer: unknown;
-  #refreshTimer: unknown;
+  #timer: TimerHandle;
+  #refreshTimer: TimerHandle;
   #running: Promise<ApplyReport> | undefined;
   #next: Promise<ApplyReport> | undefined;
   #closed = false;
@@ -114,7 +119,7 @@ export class LinuxDataplane implements DataplaneSink {
   constructor(opts: LinuxDataplaneOptions) {
     this.#exec = opts.exec;
     this.#nodeName = opts.nodeName;
-    this.#timers = opts.timers ?? realTimers;
+    this.#timers = opts.clock ?? unrefTimers;
     this.#debounceMs = opts.debounceMs ?? 50;
     this.#refreshMs = opts.refreshIntervalMs ?? 90_000;
     this.#retryMs = opts.retryMs ?? 1_000;
@@ -182,20 +187,24 @@ export class LinuxDataplane implements DataplaneSink {
 
   #schedule(ms: number): void {
     if (this.#closed || this.#timer !== undefined) return;
-    this.#timer = this.#timers.setTimeout(() => {
-      this.#timer = undefined;
-      this.apply().catch((err: unknown) => this.#report(err));
-    }, ms);
+    this.#timer = this.#timers.setTimeout(runTimer, ms, this.#onDebounce);
   }
+
+  readonly #onDebounce = (): void => {
+    this.#timer = undefined;
+    this.apply().catch((err: unknown) => this.#report(err));
+  };
 
   #scheduleRefresh(): void {
     if (this.#closed) return;
-    this.#refreshTimer = this.#timers.setTimeout(() => {
-      this.refresh()
-        .catch((err: unknown) => this.#report(err))
-        .finally(() => this.#scheduleRefresh());
-    }, this.#refreshMs);
+    this.#refreshTimer = this.#timers.setTimeout(runTimer, this.#refreshMs, this.#onRefresh);
   }
+
+  readonly #onRefresh = (): void => {
+    this.refresh()
+      .catch((err: unknown) => this.#report(err))
+      .finally(() => this.#scheduleRefresh());
+  };
 
   #report(err: unknown): void {
     this.#onError?.(err instanceof Error ? err : new Error(String(err)));

@@ -1,31 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Clock } from '@cattail/typha/client';
+import { FakeClock } from '@cattail/typha/testing';
 import { StatusReporter, statusKey, type StatusStore } from '../../src/agent/status-reporter.js';
-
-/** A clock whose timers fire only when the test says so. */
-function manualClock(): Clock & { fire(): void; pending: number } {
-  let timers: Array<() => void> = [];
-  return {
-    now: () => 0,
-    setTimeout: <A>(fn: (a: A) => void, _ms: number, arg: A) => {
-      const t = () => fn(arg);
-      timers.push(t);
-      return t;
-    },
-    clearTimeout: (h) => {
-      timers = timers.filter((t) => t !== h);
-    },
-    fire() {
-      const due = timers;
-      timers = [];
-      for (const t of due) t();
-    },
-    get pending() {
-      return timers.length;
-    },
-  };
-}
 
 class FakeStore implements StatusStore {
   next = 1;
@@ -53,7 +29,7 @@ async function settle(): Promise<void> {
 
 test('each report is written under a fresh lease; the previous lease is revoked; close removes it', async () => {
   const store = new FakeStore();
-  const clock = manualClock();
+  const clock = new FakeClock();
   let inSync = false;
   const r = new StatusReporter({ store, nodeName: 'n1', intervalMs: 1000, ttlSeconds: 90, clock, wallClock: () => 0, status: () => ({ inSync, typhaConnected: true, dataplaneErrors: 2 }) });
   r.start();
@@ -61,7 +37,7 @@ test('each report is written under a fresh lease; the previous lease is revoked;
   assert.deepEqual(JSON.parse(store.kv.get(statusKey('n1'))!.value), { time: '1970-01-01T00:00:00.000Z', inSync: false, typhaConnected: true, dataplaneErrors: 2 });
   assert.equal(clock.pending, 1);
   inSync = true;
-  clock.fire();
+  clock.advance(1000); // one interval
   await settle();
   const entry = store.kv.get(statusKey('n1'))!;
   assert.equal(JSON.parse(entry.value).inSync, true);
@@ -75,14 +51,14 @@ test('each report is written under a fresh lease; the previous lease is revoked;
 test('a failed report is retried on the next interval', async () => {
   const store = new FakeStore();
   store.failing = true;
-  const clock = manualClock();
+  const clock = new FakeClock();
   const r = new StatusReporter({ store, nodeName: 'n1', intervalMs: 1000, ttlSeconds: 90, clock, status: () => ({ inSync: true, typhaConnected: false, dataplaneErrors: 0 }) });
   r.start();
   await settle();
   assert.equal(store.kv.size, 0);
   assert.equal(clock.pending, 1, 'still scheduled');
   store.failing = false;
-  clock.fire();
+  clock.advance(1000); // one interval
   await settle();
   assert.equal(JSON.parse(store.kv.get(statusKey('n1'))!.value).typhaConnected, false);
   await r.close();

@@ -2,18 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataplaneCommandError } from '../../src/dataplane/errors.js';
 import type { Exec } from '../../src/dataplane/exec.js';
-import { LinuxDataplane, type Timers } from '../../src/dataplane/linux-dataplane.js';
+import { LinuxDataplane, type DataplaneTimers } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage } from '../../src/proto/messages.js';
 
 // The driver's scheduling and error handling against a fake kernel (the real one is exercised
 // by test/integration/dataplane-linux.test.ts).
 
+/** Timers that fire only when the test says: `fire()` runs the oldest; `pending` may be cleared. */
 function fakeTimers() {
   const pending: Array<{ fn: () => void; ms: number; id: number }> = [];
   let next = 0;
-  const timers: Timers = {
-    setTimeout: (fn, ms) => {
-      const t = { fn, ms, id: next++ };
+  const clock: DataplaneTimers = {
+    setTimeout: (fn, ms, arg) => {
+      const t = { fn: () => fn(arg), ms, id: next++ };
       pending.push(t);
       return t.id;
     },
@@ -27,7 +28,7 @@ function fakeTimers() {
     assert.ok(t, 'no timer pending');
     t.fn();
   };
-  return { timers, pending, fire };
+  return { clock, pending, fire };
 }
 
 function fakeKernel(links: string[]) {
@@ -58,9 +59,9 @@ const endpoint = (name: string, iface: string): DataplaneMessage => ({
 });
 
 test('nothing is programmed before InSync; then one debounced apply for several batches', async () => {
-  const { timers, pending, fire } = fakeTimers();
+  const { clock, pending, fire } = fakeTimers();
   const kernel = fakeKernel(['cali1']);
-  const dp = new LinuxDataplane({ exec: kernel.exec, nodeName: 'n1', timers, debounceMs: 25 });
+  const dp = new LinuxDataplane({ exec: kernel.exec, nodeName: 'n1', clock, debounceMs: 25 });
   dp.onMessages([endpoint('a', 'cali1')]);
   assert.equal(pending.length, 1);
   const early = await dp.apply();
@@ -78,9 +79,9 @@ test('nothing is programmed before InSync; then one debounced apply for several 
 });
 
 test('a missing interface is an error for that endpoint only, retried after retryMs', async () => {
-  const { timers, pending } = fakeTimers();
+  const { clock, pending } = fakeTimers();
   const kernel = fakeKernel(['cali1']);
-  const dp = new LinuxDataplane({ exec: kernel.exec, nodeName: 'n1', timers, retryMs: 700 });
+  const dp = new LinuxDataplane({ exec: kernel.exec, nodeName: 'n1', clock, retryMs: 700 });
   dp.onMessages([endpoint('a', 'cali1'), endpoint('b', 'cali2'), { kind: 'InSync' }]);
   pending.length = 0;
   const report = await dp.apply();
@@ -93,10 +94,10 @@ test('a missing interface is an error for that endpoint only, retried after retr
 });
 
 test('a failing nft transaction is reported, does not stop routes, and is retried', async () => {
-  const { timers, pending } = fakeTimers();
+  const { clock, pending } = fakeTimers();
   const kernel = fakeKernel(['cali1']);
   const seen: Error[] = [];
-  const dp = new LinuxDataplane({ exec: kernel.exec, nodeName: 'n1', timers, retryMs: 500, onError: (e) => seen.push(e) });
+  const dp = new LinuxDataplane({ exec: kernel.exec, nodeName: 'n1', clock, retryMs: 500, onError: (e) => seen.push(e) });
   dp.onMessages([endpoint('a', 'cali1'), { kind: 'InSync' }]);
   pending.length = 0;
   kernel.setFailNft(true);
@@ -111,9 +112,9 @@ test('a failing nft transaction is reported, does not stop routes, and is retrie
 });
 
 test('refresh re-applies the table when the kernel no longer has what we left', async () => {
-  const { timers, pending, fire } = fakeTimers();
+  const { clock, pending, fire } = fakeTimers();
   const kernel = fakeKernel([]);
-  const dp = new LinuxDataplane({ exec: kernel.exec, nodeName: 'n1', timers, refreshIntervalMs: 90_000 });
+  const dp = new LinuxDataplane({ exec: kernel.exec, nodeName: 'n1', clock, refreshIntervalMs: 90_000 });
   dp.onMessages([{ kind: 'InSync' }]);
   pending.length = 0;
   assert.equal((await dp.apply()).nftApplied, true);
@@ -143,7 +144,7 @@ test('concurrent applies never overlap', async () => {
       inFlight--;
     }
   };
-  const dp = new LinuxDataplane({ exec, nodeName: 'n1', timers: fakeTimers().timers });
+  const dp = new LinuxDataplane({ exec, nodeName: 'n1', clock: fakeTimers().clock });
   dp.onMessages([{ kind: 'InSync' }]);
   await Promise.all([dp.apply(), dp.apply(), dp.apply()]);
   assert.equal(maxInFlight, 1);

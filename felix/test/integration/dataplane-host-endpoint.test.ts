@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { inNetns, processExec } from '../../src/dataplane/exec.js';
-import { LinuxDataplane, type Timers } from '../../src/dataplane/linux-dataplane.js';
+import { FakeClock } from '@cattail/typha/testing';
+import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage, HostEndpoint } from '../../src/proto/messages.js';
 import { createNetns, deleteNetns, ping, requireNetnsTools, run, succeeds, uniquePrefix } from '../dataplane/netns.js';
 
@@ -11,7 +12,6 @@ import { createNetns, deleteNetns, ping, requireNetnsTools, run, succeeds, uniqu
 // applies to traffic to the host, failsafe ports stay open under a deny-all policy, and
 // removing the endpoint opens the host again.
 
-const manualTimers: Timers = { setTimeout: () => undefined, clearTimeout: () => undefined };
 const NODE_IP = '192.168.88.1';
 const OUTSIDE_IP = '192.168.88.2';
 const LISTENER = `
@@ -54,7 +54,7 @@ test('host endpoint policy applies to traffic to the host; failsafe ports stay o
   const [chunk] = (await once(listener.stdout, 'data')) as [Buffer];
   assert.equal(chunk.toString().trim(), 'ready');
 
-  const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: 'n1', timers: manualTimers });
+  const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: 'n1', clock: new FakeClock() });
   t.after(() => dp.close());
   const policy = { tier: 'default', name: 'deny-all' };
   dp.onMessages([

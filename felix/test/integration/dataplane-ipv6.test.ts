@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inNetns, processExec } from '../../src/dataplane/exec.js';
-import { LinuxDataplane, type Timers } from '../../src/dataplane/linux-dataplane.js';
+import { FakeClock } from '@cattail/typha/testing';
+import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage } from '../../src/proto/messages.js';
 import { createNetns, deleteNetns, requireNetnsTools, run, succeeds, uniquePrefix } from '../dataplane/netns.js';
 
@@ -9,7 +10,6 @@ import { createNetns, deleteNetns, requireNetnsTools, run, succeeds, uniquePrefi
 // ee:ee:ee:ee:ee:ee, so its link-local address is fe80::ecee:eeff:feee:eeee, the pods' gateway.
 // DAD is off in the test namespaces so addresses are usable at once (no waiting).
 
-const manualTimers: Timers = { setTimeout: () => undefined, clearTimeout: () => undefined };
 const GW = 'fe80::ecee:eeff:feee:eeee';
 
 test('IPv6: /128 routes, accept_ra=0, neighbour discovery allowed, pods ping each other', async (t) => {
@@ -43,7 +43,7 @@ test('IPv6: /128 routes, accept_ra=0, neighbour discovery allowed, pods ping eac
     });
   }
   msgs.push({ kind: 'InSync' });
-  const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: 'n1', timers: manualTimers });
+  const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: 'n1', clock: new FakeClock() });
   t.after(() => dp.close());
   dp.onMessages(msgs);
   assert.deepEqual((await dp.apply()).errors, []);

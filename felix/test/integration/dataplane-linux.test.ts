@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inNetns, processExec } from '../../src/dataplane/exec.js';
-import { LinuxDataplane, type Timers } from '../../src/dataplane/linux-dataplane.js';
+import { FakeClock } from '@cattail/typha/testing';
+import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage, Rule, WorkloadEndpoint } from '../../src/proto/messages.js';
 import { createNetns, deleteNetns, requireNetnsTools, run, succeeds, uniquePrefix } from '../dataplane/netns.js';
 
@@ -10,8 +11,6 @@ import { createNetns, deleteNetns, requireNetnsTools, run, succeeds, uniquePrefi
 // A LinuxDataplane operates inside the node namespace; we feed it messages directly and check
 // the real kernel: routes, sysctls, nftables, and pings between the pods.
 
-/** Timers that never fire: the test drives every apply itself and awaits its promise. */
-const manualTimers: Timers = { setTimeout: () => undefined, clearTimeout: () => undefined };
 
 const POLICY = { tier: 'default', name: 'ping', namespace: 'default' };
 const SET = 's:pods';
@@ -65,7 +64,7 @@ test('linux dataplane programs routes, sysctls and nftables that really allow an
   }
 
   const errors: Error[] = [];
-  const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: 'node1', timers: manualTimers, onError: (e) => errors.push(e) });
+  const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: 'node1', clock: new FakeClock(), onError: (e) => errors.push(e) });
   t.after(() => dp.close());
   const allowIcmp: Rule[] = [{ action: 'Allow', position: 0, protocol: 'icmp', srcIpSetIds: [SET] }];
   const snapshot: DataplaneMessage[] = [

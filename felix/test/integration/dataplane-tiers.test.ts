@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inNetns, processExec } from '../../src/dataplane/exec.js';
-import { LinuxDataplane, type Timers } from '../../src/dataplane/linux-dataplane.js';
+import { FakeClock } from '@cattail/typha/testing';
+import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage, PolicyId, Rule, TierInfo } from '../../src/proto/messages.js';
 import { createNetns, deleteNetns, ping, requireNetnsTools, run, uniquePrefix, wirePod } from '../dataplane/netns.js';
 
@@ -9,7 +10,6 @@ import { createNetns, deleteNetns, ping, requireNetnsTools, run, uniquePrefix, w
 // each case programs b's ingress (or a's egress) tiers and profiles, then expects the ping to
 // pass or not. This is what the mark scheme in nft-render.ts must get right.
 
-const manualTimers: Timers = { setTimeout: () => undefined, clearTimeout: () => undefined };
 const IP_A = '10.65.0.1';
 const IP_B = '10.65.0.2';
 
@@ -87,7 +87,7 @@ test('tier walk with real packets', async (t) => {
   const failures: string[] = [];
   for (const c of CASES) {
     // A fresh driver per case: the snapshot replaces the whole table, as after a restart.
-    const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: 'n1', timers: manualTimers });
+    const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: 'n1', clock: new FakeClock() });
     dp.onMessages(caseMessages(c, ifA, ifB));
     const report = await dp.apply();
     dp.close();

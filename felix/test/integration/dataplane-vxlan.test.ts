@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inNetns, processExec } from '../../src/dataplane/exec.js';
-import { LinuxDataplane, type Timers } from '../../src/dataplane/linux-dataplane.js';
+import { FakeClock } from '@cattail/typha/testing';
+import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage } from '../../src/proto/messages.js';
 import { createNetns, deleteNetns, requireNetnsTools, run, succeeds, uniquePrefix } from '../dataplane/netns.js';
 
@@ -13,7 +14,6 @@ import { createNetns, deleteNetns, requireNetnsTools, run, succeeds, uniquePrefi
 // endpoint, both VTEPs, and a VXLAN route to the other node's block. The pods then reach each
 // other through the real kernel's VXLAN device.
 
-const manualTimers: Timers = { setTimeout: () => undefined, clearTimeout: () => undefined };
 
 interface NodeSpec {
   name: string;
@@ -71,7 +71,7 @@ test('VXLAN: device, neighbours, FDB and onlink routes carry pod traffic between
     await run('ip', ['-n', pod, 'link', 'set', 'eth0', 'up']);
     await run('ip', ['-n', pod, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
     await run('ip', ['-n', pod, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
-    const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: n.name, timers: manualTimers, mtuFile: join(mtuDir, n.name, 'mtu') });
+    const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: n.name, clock: new FakeClock(), mtuFile: join(mtuDir, n.name, 'mtu') });
     t.after(() => dp.close());
     dp.onMessages(messagesFor(n, iface));
     const report = await dp.apply();

@@ -5,6 +5,7 @@
 // fits in loopback's socket buffers, and Typha would rightly see a stalled reader as live.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { until } from '@cattail/datastore/testing';
 import { parseRunOptions, SlowConsumer, SystemUnderTest } from '../../src/index.js';
 
 interface StatusClient {
@@ -29,12 +30,11 @@ test('slow consumer: a fast one syncs, a stalled one stays syncing with a full b
   // Typha fills the stalled socket up to its high-water mark (1 MiB by default) and stops there;
   // poll its status (bounded) until it shows that.
   let seen: StatusClient | undefined;
-  for (let i = 0; i < 100; i++) {
+  await until(async () => {
     const st = (await sut.typhaStatus()) as { clients?: StatusClient[] } | undefined;
     seen = st?.clients?.find((c) => c.node === 'stalled-0');
-    if (seen !== undefined && seen.bufferedBytes >= 1 << 20) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return seen !== undefined && seen.bufferedBytes >= 1 << 20;
+  }, 'Typha to fill the stalled consumer up to its high-water mark', 10_000);
   assert.ok(seen !== undefined, 'Typha lists the stalled consumer');
   assert.equal(seen.state, 'syncing');
   assert.ok(seen.bufferedBytes >= 1 << 20, `buffered ${seen.bufferedBytes}`);

@@ -26,21 +26,11 @@
 import type { Codec } from '../protocol/codec.js';
 import type { Deltas, Update } from '../protocol/messages.js';
 import { createLogLimiter, type LogLimiter } from '../pipeline/log-limiter.js';
-import { monotonicClock, silentLogger, type Clock, type Logger } from '../pipeline/logger.js';
+import { realClock, type Clock, type TimerHandle } from '../common/clock.js';
+import { silentLogger, type Logger } from '../pipeline/logger.js';
 import type { SyncCallbacks, SyncStatus } from '../pipeline/sync-callbacks.js';
 import { updateKey } from '../common/update-key.js';
 import { CacheClosedError, CacheOptionError } from './errors.js';
-
-/** setTimeout/clearTimeout, injectable. */
-export interface Scheduler {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realScheduler: Scheduler = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** Keeps each batch's encoded frames (the SyncCache implements it). */
 export interface FrameRecorder {
@@ -60,9 +50,9 @@ export interface DeltaBatcherOptions {
   windowMs?: number;
   /** Distinct keys that flush a batch at once (default 1000, 1..100 000). */
   maxBatch?: number;
-  scheduler?: Scheduler;
+  /** The window's timer and the error-log budget's time. */
+  clock?: Clock;
   logger?: Logger;
-  now?: Clock;
 }
 
 export interface DeltaBatcherStats {
@@ -90,7 +80,7 @@ export class DeltaBatcher implements SyncCallbacks<Update> {
   readonly #recorder: FrameRecorder | undefined;
   readonly #windowMs: number;
   readonly #maxBatch: number;
-  readonly #scheduler: Scheduler;
+  readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #errorLimiter: LogLimiter;
   readonly #flushFromTimer = (): void => {
@@ -104,7 +94,7 @@ export class DeltaBatcher implements SyncCallbacks<Update> {
   };
   #pending = new Map<string, Update>();
   #pendingRevision = 0;
-  #timer: unknown = undefined;
+  #timer: TimerHandle = undefined;
   #live = false;
   #closed = false;
   readonly #stats: DeltaBatcherStats = {
@@ -125,9 +115,9 @@ export class DeltaBatcher implements SyncCallbacks<Update> {
     this.#recorder = opts.recorder;
     this.#windowMs = checkRange('windowMs', opts.windowMs ?? 10, 0, 1000);
     this.#maxBatch = checkRange('maxBatch', opts.maxBatch ?? 1000, 1, 100_000);
-    this.#scheduler = opts.scheduler ?? realScheduler;
+    this.#clock = opts.clock ?? realClock;
     this.#logger = opts.logger ?? silentLogger;
-    this.#errorLimiter = createLogLimiter({ now: opts.now ?? monotonicClock });
+    this.#errorLimiter = createLogLimiter({ clock: this.#clock });
   }
 
   /** Updates waiting for the window to close. */
@@ -160,13 +150,13 @@ export class DeltaBatcher implements SyncCallbacks<Update> {
     }
     if (revision > this.#pendingRevision) this.#pendingRevision = revision;
     if (this.#pending.size >= this.#maxBatch) this.flush();
-    else if (this.#timer === undefined) this.#timer = this.#scheduler.setTimeout(this.#flushFromTimer, this.#windowMs);
+    else if (this.#timer === undefined) this.#timer = this.#clock.setTimeout(runFlush, this.#windowMs, this.#flushFromTimer);
   }
 
   /** Emits the pending batch now (no-op when nothing is pending). */
   flush(): void {
     if (this.#timer !== undefined) {
-      this.#scheduler.clearTimeout(this.#timer);
+      this.#clock.clearTimeout(this.#timer);
       this.#timer = undefined;
     }
     if (this.#pending.size === 0) return;
@@ -221,4 +211,8 @@ export class DeltaBatcher implements SyncCallbacks<Update> {
   #assertOpen(): void {
     if (this.#closed) throw new CacheClosedError('delta batcher');
   }
+}
+
+function runFlush(flushFromTimer: () => void): void {
+  flushFromTimer();
 }

@@ -1,16 +1,10 @@
 /**
- * Errors of the sync cache, each with a stable `code`. (To be folded into the package-wide
- * `typha/src/errors.ts` when that exists; the codes stay the same.)
+ * Errors of the sync cache, each with a stable `code` from the `typha` row of @cattail/api's
+ * error catalog.
  */
+import { CattailError, type ErrorCodeOf } from '@cattail/api';
 
-export class CacheError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class CacheError extends CattailError<ErrorCodeOf<'typha'>> {}
 
 /** A snapshot was asked for before the cache first reached `in-sync` with the datastore. */
 export class CacheNotReadyError extends CacheError {

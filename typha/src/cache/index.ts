@@ -2,12 +2,10 @@
 export { SyncCache, type SyncCacheOptions, type SyncCacheStats, type ChangesResult, type SnapshotJoin } from './sync-cache.js';
 export {
   DeltaBatcher,
-  realScheduler,
   type DeltaBatcherOptions,
   type DeltaBatcherStats,
   type FrameRecorder,
   type PublishFn,
-  type Scheduler,
 } from './delta-batcher.js';
 export type { SnapshotFrames } from './snapshot-frames.js';
 export type { Gap } from './resync-gaps.js';

@@ -51,7 +51,8 @@
 import type { Codec } from '../protocol/codec.js';
 import type { SyncerType, Update } from '../protocol/messages.js';
 import { createLogLimiter, type LogLimiter } from '../pipeline/log-limiter.js';
-import { monotonicClock, silentLogger, type Clock, type Logger } from '../pipeline/logger.js';
+import { realClock, type Clock } from '../common/clock.js';
+import { silentLogger, type Logger } from '../pipeline/logger.js';
 import type { SyncCallbacks, SyncStatus } from '../pipeline/sync-callbacks.js';
 import { updateKey } from '../common/update-key.js';
 import { DeltaLog } from './delta-log.js';
@@ -67,7 +68,7 @@ import { Tombstones } from './tombstones.js';
 
 export interface SyncCacheOptions extends Partial<Record<CacheLimitName, number>> {
   syncer: SyncerType;
-  now?: Clock;
+  clock?: Pick<Clock, 'now'>;
   logger?: Logger;
 }
 
@@ -132,7 +133,7 @@ const DELETE_BYTES = 64;
 export class SyncCache implements SyncCallbacks<Update> {
   readonly syncer: SyncerType;
   readonly #limits: CacheLimits;
-  readonly #now: Clock;
+  readonly #clock: Pick<Clock, 'now'>;
   readonly #logger: Logger;
   readonly #warnLimiter: LogLimiter;
   readonly #state = new Map<string, Entry>();
@@ -166,9 +167,9 @@ export class SyncCache implements SyncCallbacks<Update> {
     this.syncer = opts.syncer;
     const limits = resolveCacheLimits(opts);
     this.#limits = limits;
-    this.#now = opts.now ?? monotonicClock;
+    this.#clock = opts.clock ?? realClock;
     this.#logger = opts.logger ?? silentLogger;
-    this.#warnLimiter = createLogLimiter({ now: this.#now });
+    this.#warnLimiter = createLogLimiter({ clock: this.#clock });
     this.#log = new DeltaLog({ maxBatches: limits.maxLogBatches, maxBytes: limits.maxLogBytes, maxAgeMs: limits.maxLogAgeMs });
     this.#tombstones = new Tombstones({ max: limits.maxTombstones, retentionMs: limits.tombstoneRetentionMs });
     this.#snapshots = new SnapshotStore({
@@ -235,7 +236,7 @@ export class SyncCache implements SyncCallbacks<Update> {
 
   onUpdates(updates: Update[], revision: number): void {
     this.#assertOpen();
-    const now = this.#now();
+    const now = this.#clock.now();
     if (updates.length > 0) {
       if (revision <= this.#contentRevision) {
         if (this.#warnLimiter.take() >= 0) {
@@ -262,14 +263,14 @@ export class SyncCache implements SyncCallbacks<Update> {
   /** Keeps the batcher's encoded frames beside the batch of the same revision, for replay. */
   recordFrames(revision: number, frames: ReadonlyMap<string, Buffer>): void {
     if (this.#closed || !this.#ready) return;
-    this.#log.attachFrames(revision, frames, this.#now());
+    this.#log.attachFrames(revision, frames, this.#clock.now());
   }
 
   /** What a client that has applied everything up to `revision` needs. */
   changesSince(revision: number): ChangesResult {
     this.#assertOpen();
     if (!this.#ready || revision > this.#revision) return { mode: 'wait', revision };
-    this.#expire(this.#now());
+    this.#expire(this.#clock.now());
     const oldest = this.oldestResumableRevision;
     if (!this.covers(revision)) {
       this.#resumesTooOld++;
@@ -297,7 +298,7 @@ export class SyncCache implements SyncCallbacks<Update> {
   /** The snapshot at the current content revision for `codec`, built at most once. */
   snapshot(codec: Codec): SnapshotFrames {
     this.#assertServing();
-    return this.#snapshots.getOrBuild(this.#contentRevision, codec, this.#now(), this.#capture);
+    return this.#snapshots.getOrBuild(this.#contentRevision, codec, this.#clock.now(), this.#capture);
   }
 
   /** Every page of the current snapshot for `codec`, encoded (once). */
@@ -312,7 +313,7 @@ export class SyncCache implements SyncCallbacks<Update> {
   join(codec: Codec): SnapshotJoin {
     this.#assertServing();
     if (!this.#snapshots.has(this.#contentRevision, codec.name)) {
-      const now = this.#now();
+      const now = this.#clock.now();
       this.#log.trim(now);
       const recent = this.#snapshots.takeRecent(codec.name, now);
       const tail = recent && this.#log.framesSince(recent.revision, codec.name);
@@ -328,12 +329,12 @@ export class SyncCache implements SyncCallbacks<Update> {
   deltaFramesSince(revision: number, codec: Codec['name']): Buffer[] | undefined {
     this.#assertOpen();
     if (!this.#ready || revision > this.#revision || this.#gaps.contains(revision)) return undefined;
-    this.#log.trim(this.#now());
+    this.#log.trim(this.#clock.now());
     return this.#log.framesSince(revision, codec);
   }
 
   stats(): SyncCacheStats {
-    if (!this.#closed) this.#expire(this.#now());
+    if (!this.#closed) this.#expire(this.#clock.now());
     const snap = this.#snapshots.stats();
     return {
       syncer: this.syncer,

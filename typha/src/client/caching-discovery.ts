@@ -4,10 +4,10 @@
  * replicas it knew rather than none. Only when nothing was ever known does the error surface.
  */
 import type { Discovery, Endpoint } from './endpoint.js';
-import { noopLogger, type Logger } from '../common/logger.js';
+import { silentLogger, type Logger } from '../common/logger.js';
 
 export function cachingDiscovery(inner: Discovery, opts: { logger?: Logger } = {}): Discovery {
-  const log = opts.logger ?? noopLogger;
+  const log = opts.logger ?? silentLogger;
   let last: readonly Endpoint[] = [];
   return {
     async endpoints(): Promise<Endpoint[]> {

@@ -3,15 +3,9 @@
  * `cause`. They reach the agent through `onStatus('disconnected', { error })` and the log;
  * protocol violations are the protocol package's ProtocolError subclasses.
  */
+import { CattailError, type ErrorCodeOf } from '@cattail/api';
 
-export class TyphaClientError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class TyphaClientError extends CattailError<ErrorCodeOf<'typha'>> {}
 
 /** An option is missing or out of range; thrown by the constructor, never later. */
 export class ClientConfigError extends TyphaClientError {

@@ -6,13 +6,24 @@ import type { ClientOptions } from 'ws';
 import type { CodecName } from '../protocol/codecs.js';
 import { isSyncerType, type SyncerType } from '../protocol/messages.js';
 import { MAX_NODE_NAME_LENGTH } from '../protocol/transport.js';
-import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import type { BackoffPolicy } from '@cattail/datastore/backoff';
 import type { ClientCallbacks } from './callbacks.js';
 import { realClock, type Clock } from '../common/clock.js';
 import type { Discovery } from './endpoint.js';
 import { ClientConfigError } from './errors.js';
-import { noopLogger, type Logger } from '../common/logger.js';
+import { silentLogger, type Logger } from '../common/logger.js';
 import { wsTlsOptions, type TlsOptions } from './tls.js';
+
+/**
+ * Reconnect backoff. The attempt counter resets once a connection reaches in-sync, so a healthy
+ * client that loses its replica reconnects at once (first entry 0) and only a flapping one slows
+ * down; ±50% so 5,000 agents that lost the same Typha do not all come back at the same instant.
+ */
+export const DEFAULT_BACKOFF: BackoffPolicy = Object.freeze({
+  delaysMs: Object.freeze([0, 250, 500, 1000, 2000, 5000]),
+  jitter: 0.5,
+  maxMs: 7500,
+});
 
 export interface SyncClientOptions<S extends SyncerType = SyncerType> {
   syncer: S;
@@ -103,7 +114,7 @@ export function resolveOptions<S extends SyncerType>(o: SyncClientOptions<S>): R
     clientId: o.clientId ?? 'cattail-typha-client',
     clock: o.clock ?? realClock,
     random: o.random ?? Math.random,
-    logger: o.logger ?? noopLogger,
+    logger: o.logger ?? silentLogger,
   });
 }
 
@@ -112,8 +123,8 @@ function checkBackoff(b: BackoffPolicy): BackoffPolicy {
     throw new ClientConfigError('typha client: backoff.delaysMs must be a non-empty list of delays >= 0');
   }
   if (!(b.jitter >= 0 && b.jitter <= 1)) throw new ClientConfigError(`typha client: backoff.jitter ${b.jitter} is outside 0..1`);
-  if (!(b.maxMs >= 0)) throw new ClientConfigError('typha client: backoff.maxMs must be >= 0');
-  return Object.freeze({ delaysMs: Object.freeze([...b.delaysMs]), jitter: b.jitter, maxMs: b.maxMs });
+  if (b.maxMs !== undefined && !(b.maxMs >= 0)) throw new ClientConfigError('typha client: backoff.maxMs must be >= 0');
+  return Object.freeze({ delaysMs: Object.freeze([...b.delaysMs]), jitter: b.jitter, ...(b.maxMs !== undefined ? { maxMs: b.maxMs } : {}) });
 }
 
 function positive(name: string, v: number | undefined, dflt: number): number {

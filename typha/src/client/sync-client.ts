@@ -44,7 +44,7 @@ import {
   type Update,
 } from '../protocol/messages.js';
 import type { SyncerUpdate } from '../protocol/views/index.js';
-import { backoffDelay, jittered } from './backoff.js';
+import { backoffDelay, jittered } from '@cattail/datastore/backoff';
 import type { ClientStatus, StatusDetail } from './callbacks.js';
 import type { TimerHandle } from '../common/clock.js';
 import { Connection, type ConnectionEnd, type ConnectionOwner, type StreamMessage } from './connection.js';

@@ -2,8 +2,7 @@
  * The small HTTP servers beside every component, as Calico has them: health (`/liveness`,
  * `/readiness`, and a JSON `/status`) and Prometheus `/metrics` on their own ports. Typha,
  * Felix and confd all use this one; each route is a function of the component's state, so
- * nothing here knows about etcd, BIRD or the dataplane. Exported from `@cattail/typha` and
- * from `@cattail/typha/client` (the agents' runtime).
+ * nothing here knows about etcd, BIRD or the dataplane. Exported from `@cattail/typha/common`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

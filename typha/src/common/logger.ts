@@ -25,6 +25,3 @@ export const silentLogger: Logger = Object.freeze({
   debug: noop,
   child: () => silentLogger,
 });
-
-/** The client's historical name for {@link silentLogger}. */
-export const noopLogger = silentLogger;

@@ -17,7 +17,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { Registry, collectDefaultMetrics, Counter, Gauge } from 'prom-client';
-import { EtcdDatastore, type Datastore } from '@cattail/datastore';
+import { EtcdDatastore, etcdOptionsFromConfig, type Datastore } from '@cattail/datastore';
+import { backoffDelay, type BackoffPolicy } from '@cattail/datastore/backoff';
 import { SYNCER_TYPES, type SyncerType } from '../protocol/messages.js';
 import { CODECS } from '../protocol/codecs.js';
 import { SYNC_PATH } from '../protocol/transport.js';
@@ -34,7 +35,8 @@ import { SyncServer, type ServerTlsOptions } from '../server/index.js';
 import { PromServerMetrics } from '../metrics/index.js';
 import { DatastoreWatcher } from '../watcher/datastore-watcher.js';
 import type { TyphaConfig } from '../config.js';
-import { json, serveRoutes, text, type HttpEndpoint } from '../common/http-endpoints.js';
+import { json, text } from '../common/http-endpoints.js';
+import { serveComponentEndpoints, type ComponentEndpoints } from '../common/component-endpoints.js';
 import { ReplicaRegistry, type ReplicaView } from './replica-registry.js';
 import { handoffTarget, planRebalance } from './rebalance.js';
 import type { Logger } from '../common/logger.js';
@@ -61,6 +63,9 @@ export interface TyphaPorts {
   metricsPort?: number;
 }
 
+/** Start-up waits for the datastore to answer: 200 ms doubling to 5 s. */
+const DATASTORE_ID_BACKOFF: BackoffPolicy = { delaysMs: [200, 400, 800, 1600, 3200, 5000], jitter: 0 };
+
 interface SyncerPipeline {
   cache: SyncCache;
   dedupe: DedupeStage;
@@ -81,8 +86,7 @@ export class TyphaDaemon {
   #validation!: ValidationStage;
   #watcher!: DatastoreWatcher;
   #server!: SyncServer;
-  #health: HttpEndpoint | undefined;
-  #metrics: HttpEndpoint | undefined;
+  #endpoints: ComponentEndpoints | undefined;
   #replicas: ReplicaRegistry | undefined;
   #rebalanceTimer: NodeJS.Timeout | undefined;
   #url = '';
@@ -111,7 +115,7 @@ export class TyphaDaemon {
 
   async start(): Promise<TyphaPorts> {
     const c = this.#config;
-    this.#datastore = this.#factories.datastore?.(c) ?? new EtcdDatastore(etcdOptions(c));
+    this.#datastore = this.#factories.datastore?.(c) ?? new EtcdDatastore(etcdOptionsFromConfig(c));
     const caches = this.#buildCaches();
     this.#server = new SyncServer({
       caches: Object.fromEntries(caches),
@@ -155,21 +159,15 @@ export class TyphaDaemon {
     const syncPort = await this.#server.start();
     const advertise = c.ServerAdvertiseAddr || `${c.ServerHost === '0.0.0.0' || c.ServerHost === '::' ? hostname() : c.ServerHost}:${syncPort}`;
     this.#url = `${c.ServerCertFile ? 'wss' : 'ws'}://${advertise}${SYNC_PATH}`;
-    const ports: TyphaPorts = { syncPort };
-    if (c.HealthEnabled) {
-      this.#health = await serveRoutes(c.HealthHost, c.HealthPort, {
+    this.#endpoints = await serveComponentEndpoints(c, {
+      health: {
         '/liveness': () => (this.#stopping ? text(503, 'stopping') : text(200, 'live')),
         '/readiness': () => (this.ready && !this.#stopping ? text(200, 'ready') : text(503, this.#stopping ? 'stopping' : 'not in sync with the datastore')),
         '/status': () => json(200, this.status()),
-      });
-      ports.healthPort = this.#health.port;
-    }
-    if (c.PrometheusMetricsEnabled) {
-      this.#metrics = await serveRoutes(c.PrometheusMetricsHost, c.PrometheusMetricsPort, {
-        '/metrics': async () => ({ status: 200, type: this.#registry.contentType, body: await this.#registry.metrics() }),
-      });
-      ports.metricsPort = this.#metrics.port;
-    }
+      },
+      metrics: async () => ({ status: 200, type: this.#registry.contentType, body: await this.#registry.metrics() }),
+    });
+    const ports: TyphaPorts = { syncPort, ...this.#endpoints.ports };
     if (c.ConnectionRebalancingMode === 'etcd' && this.#datastore instanceof EtcdDatastore) {
       this.#replicas = new ReplicaRegistry(this.#datastore.client, c.RegistrationTTLSecs);
       this.#rebalanceTimer = setInterval(() => void this.#rebalance(), secs(c.RebalanceIntervalSecs));
@@ -226,8 +224,7 @@ export class TyphaDaemon {
       p.cache.close();
     }
     await this.#replicas?.deregister(this.serverId);
-    await this.#health?.close();
-    await this.#metrics?.close();
+    await this.#endpoints?.close();
     await this.#datastore.close();
   }
 
@@ -312,7 +309,7 @@ export class TyphaDaemon {
       } catch (err) {
         if (this.#stopping) throw err;
         this.#log.warn({ err, attempt }, 'cannot reach the datastore yet; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
+        await new Promise((r) => setTimeout(r, backoffDelay(DATASTORE_ID_BACKOFF, attempt)));
       }
     }
   }
@@ -369,16 +366,6 @@ export class TyphaDaemon {
 
 function secs(s: number): number {
   return Math.round(s * 1000);
-}
-
-function etcdOptions(c: TyphaConfig) {
-  return {
-    endpoints: [...c.EtcdEndpoints],
-    ...(c.EtcdCaFile ? { caFile: c.EtcdCaFile } : {}),
-    ...(c.EtcdCertFile ? { certFile: c.EtcdCertFile } : {}),
-    ...(c.EtcdKeyFile ? { keyFile: c.EtcdKeyFile } : {}),
-    ...(c.EtcdUsername ? { username: c.EtcdUsername, password: c.EtcdPassword } : {}),
-  };
 }
 
 function serverTls(c: TyphaConfig): ServerTlsOptions | undefined {

@@ -8,4 +8,4 @@ export { teeCallbacks } from './tee.js';
 export { updateKey } from '../common/update-key.js';
 export { jsonEqual } from '../common/json-equal.js';
 export { createLogLimiter, type LogLimiter, type LogLimiterOptions } from './log-limiter.js';
-export { silentLogger, monotonicClock, type Logger, type LogFn, type Clock } from './logger.js';
+export { silentLogger, type Logger, type LogFn } from './logger.js';

@@ -7,7 +7,7 @@
  * A function returning a small object rather than a class: it has state but no lifecycle (no
  * timers; the injected clock is read on each call).
  */
-import type { Clock } from './logger.js';
+import type { Clock } from '../common/clock.js';
 
 export interface LogLimiter {
   /**
@@ -22,19 +22,19 @@ export interface LogLimiterOptions {
   maxPerInterval?: number;
   /** Interval length in ms (default 60 000). */
   intervalMs?: number;
-  now: Clock;
+  clock: Pick<Clock, 'now'>;
 }
 
 export function createLogLimiter(opts: LogLimiterOptions): LogLimiter {
   const max = opts.maxPerInterval ?? 10;
   const intervalMs = opts.intervalMs ?? 60_000;
-  const now = opts.now;
+  const clock = opts.clock;
   let windowStart = Number.NEGATIVE_INFINITY;
   let used = 0;
   let suppressed = 0;
   return {
     take(): number {
-      const t = now();
+      const t = clock.now();
       if (t - windowStart >= intervalMs) {
         windowStart = t;
         used = 0;

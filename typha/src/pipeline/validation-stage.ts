@@ -13,7 +13,8 @@
  */
 import { describeRef, validateResource, type Resource, type ValidationIssue } from '@cattail/api';
 import { createLogLimiter } from './log-limiter.js';
-import { monotonicClock, silentLogger, type Clock, type Logger } from './logger.js';
+import { realClock, type Clock } from '../common/clock.js';
+import { silentLogger, type Logger } from './logger.js';
 import type { KVUpdate, SyncCallbacks, SyncStatus } from './sync-callbacks.js';
 
 export interface ValidationStats {
@@ -33,7 +34,7 @@ export interface ValidationStageOptions {
   /** Told of every rejected update (e.g. to feed a metric); must not throw. */
   onInvalid?: (update: KVUpdate, reason: InvalidReason) => void;
   logger?: Logger;
-  now?: Clock;
+  clock?: Pick<Clock, 'now'>;
   /** Log lines allowed per interval for rejected values (default 10 per 60 s). */
   logsPerInterval?: number;
   logIntervalMs?: number;
@@ -50,7 +51,7 @@ export function createValidationStage(next: SyncCallbacks<KVUpdate>, opts: Valid
   const limiter = createLogLimiter({
     maxPerInterval: opts.logsPerInterval ?? 10,
     intervalMs: opts.logIntervalMs ?? 60_000,
-    now: opts.now ?? monotonicClock,
+    clock: opts.clock ?? realClock,
   });
   const counters: ValidationStats = { invalidUpdates: 0, decodeErrors: 0 };
 

@@ -4,19 +4,17 @@
  * it says what was wrong in terms a person running `websocat` understands, and is cut to fit the
  * 123 bytes RFC 6455 allows in a close frame (ws throws on longer reasons).
  */
+import { CattailError, type ErrorCodeOf } from '@cattail/api';
 import { CloseCode, type CloseCodeValue } from './messages.js';
 import { MAX_CLOSE_REASON_BYTES } from './transport.js';
 
-export class ProtocolError extends Error {
-  readonly code: string;
+export class ProtocolError extends CattailError<ErrorCodeOf<'typha'>> {
   readonly closeCode: CloseCodeValue;
   /** The WebSocket close reason: `message`, at most 123 UTF-8 bytes. */
   readonly reason: string;
-  constructor(code: string, closeCode: CloseCodeValue, reason: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCodeOf<'typha'>, closeCode: CloseCodeValue, reason: string, options?: { cause?: unknown }) {
     const r = truncateReason(reason);
-    super(r, options);
-    this.name = new.target.name;
-    this.code = code;
+    super(code, r, options);
     this.closeCode = closeCode;
     this.reason = r;
   }

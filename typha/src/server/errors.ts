@@ -3,15 +3,9 @@
  * violations by a client are not thrown out of the server: they close that client's socket with
  * the ProtocolError's close code (see `connection.ts`). These are the server's own failures.
  */
+import { CattailError, type ErrorCodeOf } from '@cattail/api';
 
-export class ServerError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class ServerError extends CattailError<ErrorCodeOf<'typha'>> {}
 
 /** An option is missing or out of range; the message names the key, the value and the range. */
 export class ServerOptionError extends ServerError {

@@ -28,6 +28,7 @@
  */
 import type { Datastore, WatchEvent, WatchHandle } from '@cattail/datastore';
 import { CompactedError } from '@cattail/datastore';
+import { backoffDelay, realDelay, type BackoffPolicy, type DelayFn } from '@cattail/datastore/backoff';
 import { CALICO_PREFIX, parseKey } from '@cattail/api';
 import type { KVUpdate, SyncCallbacks } from '../pipeline/sync-callbacks.js';
 import { silentLogger, type Logger } from '../pipeline/logger.js';
@@ -40,7 +41,7 @@ export interface DatastoreWatcherOptions {
   /** Delay before attempt n of a failed list (ms); the last entry repeats. */
   retryDelaysMs?: readonly number[];
   /** Injected wait, so tests need not sleep. */
-  delay?: (ms: number, signal: AbortSignal) => Promise<void>;
+  delay?: DelayFn;
 }
 
 export interface WatcherStats {
@@ -58,28 +59,13 @@ const DEFAULT_RETRY_MS = [100, 500, 1000, 2000, 5000];
 const CONFIRM_ATTEMPTS = 5;
 const CONFIRM_RETRY_MS = 100;
 
-function realDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      clearTimeout(t);
-      resolve();
-    };
-    const t = setTimeout(() => {
-      // Each retry's listener goes with it: a long outage must not pile them up on the signal.
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 export class DatastoreWatcher {
   readonly #ds: Datastore;
   readonly #sink: SyncCallbacks<KVUpdate>;
   readonly #prefix: string;
   readonly #log: Logger;
-  readonly #retry: readonly number[];
-  readonly #delay: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly #retry: BackoffPolicy;
+  readonly #delay: DelayFn;
   readonly #abort = new AbortController();
   /** key → mod revision of what downstream holds: the basis of the relist diff. */
   readonly #known = new Map<string, number>();
@@ -96,7 +82,7 @@ export class DatastoreWatcher {
     this.#sink = opts.sink;
     this.#prefix = opts.prefix ?? CALICO_PREFIX;
     this.#log = opts.logger ?? silentLogger;
-    this.#retry = opts.retryDelaysMs ?? DEFAULT_RETRY_MS;
+    this.#retry = { delaysMs: opts.retryDelaysMs ?? DEFAULT_RETRY_MS, jitter: 0 };
     this.#delay = opts.delay ?? realDelay;
   }
 
@@ -173,7 +159,7 @@ export class DatastoreWatcher {
         this.#stats.relists++;
       } catch (err) {
         if (signal.aborted) break;
-        const ms = this.#retry[Math.min(failures, this.#retry.length - 1)];
+        const ms = backoffDelay(this.#retry, failures);
         failures++;
         this.#log.warn({ err, retryInMs: ms }, 'listing the datastore failed');
         if (this.#inSync) {

@@ -17,7 +17,7 @@ interface Published {
 function setup(opts: { maxBatch?: number; windowMs?: number } = {}) {
   const clock = fakeClock();
   const scheduler = fakeScheduler();
-  const cache = new SyncCache({ syncer: 'felix', now: clock.now });
+  const cache = new SyncCache({ syncer: 'felix', clock });
   const json = testCodec('json');
   const msgpack = testCodec('msgpack');
   const published: Published[] = [];
@@ -26,8 +26,7 @@ function setup(opts: { maxBatch?: number; windowMs?: number } = {}) {
     recorder: cache,
     codecs: [json, msgpack],
     publish: (frames, deltas) => published.push({ frames, deltas, cacheRevision: cache.revision }),
-    scheduler,
-    now: clock.now,
+    clock: scheduler,
     ...opts,
   });
   batcher.onStatus('in-sync', 100);
@@ -83,7 +82,7 @@ test('a status change flushes first and then passes on', () => {
   const clock = fakeClock();
   const sink = recordingSink<Update>();
   const published: Deltas[] = [];
-  const batcher = new DeltaBatcher({ next: sink, codecs: [testCodec()], publish: (_f, d) => published.push(d), scheduler: fakeScheduler(), now: clock.now });
+  const batcher = new DeltaBatcher({ next: sink, codecs: [testCodec()], publish: (_f, d) => published.push(d), clock: fakeScheduler() });
   batcher.onStatus('in-sync', 4);
   batcher.onUpdates([upd('a', 5, {})], 5);
   batcher.onStatus('resync', 5);
@@ -96,7 +95,7 @@ test('before the first in-sync the initial listing goes straight through, unenco
   const codec = testCodec();
   const published: Deltas[] = [];
   const scheduler = fakeScheduler();
-  const batcher = new DeltaBatcher({ next: sink, codecs: [codec], publish: (_f, d) => published.push(d), scheduler });
+  const batcher = new DeltaBatcher({ next: sink, codecs: [codec], publish: (_f, d) => published.push(d), clock: scheduler });
   batcher.onStatus('resync', 0);
   batcher.onUpdates([upd('a', 3, {}), upd('b', 4, {})], 10);
   assert.deepEqual(sink.calls[1], { type: 'updates', updates: [upd('a', 3, {}), upd('b', 4, {})], revision: 10 });
@@ -144,7 +143,7 @@ test('an encoding failure in one codec neither throws nor stops the others', () 
   const sink = recordingSink<Update>();
   const published: string[][] = [];
   const scheduler = fakeScheduler();
-  const batcher = new DeltaBatcher({ next: sink, codecs: [good, bad], publish: (f) => published.push([...f.keys()]), scheduler, now: clock.now });
+  const batcher = new DeltaBatcher({ next: sink, codecs: [good, bad], publish: (f) => published.push([...f.keys()]), clock: scheduler });
   batcher.onStatus('in-sync', 0);
   batcher.onUpdates([upd('a', 1, {})], 1);
   assert.doesNotThrow(() => scheduler.advance(10));
@@ -169,7 +168,7 @@ test('nothing escapes the timer: a failing flush is logged, rate limited', () =>
   const logger = { error: (o: object) => lines.push(o), warn: () => {}, info: () => {}, debug: () => {} };
   const cache = new SyncCache({ syncer: 'felix' });
   const scheduler = fakeScheduler();
-  const batcher = new DeltaBatcher({ next: cache, codecs: [testCodec()], publish: () => {}, scheduler, logger });
+  const batcher = new DeltaBatcher({ next: cache, codecs: [testCodec()], publish: () => {}, clock: scheduler, logger });
   batcher.onStatus('in-sync', 1);
   batcher.onUpdates([upd('a', 2, {})], 2);
   cache.close();

@@ -1,6 +1,6 @@
 import type { Codec } from '../../src/protocol/codec.js';
 import type { Message, Update } from '../../src/protocol/messages.js';
-import type { Scheduler } from '../../src/cache/delta-batcher.js';
+import { FakeClock } from '../../src/testing/fake-clock.js';
 
 /** A JSON codec that counts its encodes; `name` lets a test have two "codecs". */
 export interface CountingCodec extends Codec {
@@ -35,42 +35,14 @@ export function upd(name: string, revision: number, spec?: Record<string, unknow
   return u;
 }
 
-export function fakeClock(start = 10_000): { now: () => number; advance(ms: number): void } {
-  let t = start;
-  return {
-    now: () => t,
-    advance(ms: number) {
-      t += ms;
-    },
-  };
+/** The cache's clock in these tests: the shared FakeClock, started at 10 s. */
+export function fakeClock(start = 10_000): FakeClock {
+  return new FakeClock(start);
 }
 
-/** Timers that fire only when the test advances time. */
-export function fakeScheduler(): Scheduler & { advance(ms: number): void; readonly pending: number } {
-  let t = 0;
-  let nextId = 0;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  return {
-    setTimeout(fn, ms) {
-      timers.set(++nextId, { at: t + ms, fn });
-      return nextId;
-    },
-    clearTimeout(handle) {
-      timers.delete(handle as number);
-    },
-    advance(ms: number) {
-      t += ms;
-      for (const [id, timer] of [...timers]) {
-        if (timer.at <= t) {
-          timers.delete(id);
-          timer.fn();
-        }
-      }
-    },
-    get pending() {
-      return timers.size;
-    },
-  };
+/** The batcher's window timers, on their own FakeClock (they fire only when the test advances it). */
+export function fakeScheduler(): FakeClock {
+  return new FakeClock();
 }
 
 /** Name of an update for compact assertions: `name@revision` or `name@revision(deleted)`. */

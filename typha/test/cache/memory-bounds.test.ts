@@ -8,7 +8,7 @@ import { fakeClock, upd } from './helpers.js';
 
 function ready(opts: Partial<ConstructorParameters<typeof SyncCache>[0]>) {
   const clock = fakeClock();
-  const cache = new SyncCache({ syncer: 'ipam', now: clock.now, ...opts });
+  const cache = new SyncCache({ syncer: 'ipam', clock, ...opts });
   cache.onStatus('in-sync', 1);
   return { cache, clock };
 }

@@ -7,7 +7,7 @@ import { fakeClock, testCodec, upd } from './helpers.js';
 
 function filled(n: number, opts: Partial<ConstructorParameters<typeof SyncCache>[0]> = {}) {
   const clock = fakeClock();
-  const cache = new SyncCache({ syncer: 'felix', now: clock.now, snapshotReuseMs: 0, ...opts });
+  const cache = new SyncCache({ syncer: 'felix', clock, snapshotReuseMs: 0, ...opts });
   const updates: Update[] = [];
   for (let i = 0; i < n; i++) updates.push(upd(`wep-${i}`, i + 1, { node: `n${i % 7}`, ipNetworks: [`10.0.${i >> 8}.${i & 255}/32`] }));
   cache.onUpdates(updates, n);

@@ -6,7 +6,7 @@ import { brief, fakeClock, testCodec, upd } from './helpers.js';
 
 function readyCache(opts: Partial<ConstructorParameters<typeof SyncCache>[0]> = {}) {
   const clock = fakeClock();
-  const cache = new SyncCache({ syncer: 'felix', now: clock.now, ...opts });
+  const cache = new SyncCache({ syncer: 'felix', clock, ...opts });
   cache.onStatus('resync', 0);
   cache.onUpdates([upd('a', 5, { v: 1 }), upd('b', 7, { v: 1 }), upd('c', 8, { v: 1 })], 100);
   cache.onStatus('in-sync', 100);

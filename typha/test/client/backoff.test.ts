@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_BACKOFF, backoffDelay, jittered } from '../../src/client/index.js';
+import { backoffDelay, jittered } from '@cattail/datastore/backoff';
+import { DEFAULT_BACKOFF } from '../../src/client/index.js';
 
 describe('backoffDelay', () => {
   const policy = { delaysMs: [0, 250, 500, 1000, 2000, 5000], jitter: 0.5, maxMs: 6000 };

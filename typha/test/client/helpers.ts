@@ -1,5 +1,5 @@
 /**
- * Test doubles for the client: a fake clock, a recording ClientCallbacks, and a small in-test
+ * Test doubles for the client: a recording ClientCallbacks (and the shared FakeClock), and a small in-test
  * Typha that speaks the protocol by hand over a real WebSocket server on 127.0.0.1:0. (The real
  * server is tested separately; this one lets each test script exactly what the server says.)
  */
@@ -16,74 +16,10 @@ import {
   type ServerMessage,
   type Update,
 } from '../../src/protocol/index.js';
-import type { ClientCallbacks, ClientStatus, Clock, StatusDetail, TimerHandle } from '../../src/client/index.js';
+import type { ClientCallbacks, ClientStatus, StatusDetail } from '../../src/client/index.js';
+import { Waitable } from '../waitable.js';
 
-/** Re-checks `pred` whenever `changed()` is called; `until` resolves once it holds. */
-export class Waitable {
-  #waiters: Array<{ pred: () => boolean; resolve: () => void }> = [];
-
-  changed(): void {
-    this.#waiters = this.#waiters.filter((w) => {
-      if (!w.pred()) return true;
-      w.resolve();
-      return false;
-    });
-  }
-
-  until(pred: () => boolean): Promise<void> {
-    if (pred()) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ pred, resolve }));
-  }
-}
-
-interface FakeTimer {
-  id: number;
-  due: number;
-  fn: (arg: any) => void;
-  arg: unknown;
-}
-
-/** A Clock whose time only moves when the test calls advance(). */
-export class FakeClock implements Clock {
-  #now = 0;
-  #seq = 0;
-  #timers = new Map<number, FakeTimer>();
-
-  now(): number {
-    return this.#now;
-  }
-
-  setTimeout<A>(fn: (arg: A) => void, ms: number, arg: A): TimerHandle {
-    const id = ++this.#seq;
-    this.#timers.set(id, { id, due: this.#now + Math.max(0, ms), fn, arg });
-    return id;
-  }
-
-  clearTimeout(handle: TimerHandle): void {
-    if (typeof handle === 'number') this.#timers.delete(handle);
-  }
-
-  /** Moves time forward, running every timer that falls due, in order. */
-  advance(ms: number): void {
-    const target = this.#now + ms;
-    for (;;) {
-      let next: FakeTimer | undefined;
-      for (const t of this.#timers.values()) {
-        if (t.due <= target && (next === undefined || t.due < next.due || (t.due === next.due && t.id < next.id))) next = t;
-      }
-      if (next === undefined) break;
-      this.#timers.delete(next.id);
-      this.#now = next.due;
-      next.fn(next.arg);
-    }
-    this.#now = target;
-  }
-
-  /** Due times (relative to now) of pending timers, soonest first. */
-  pending(): number[] {
-    return [...this.#timers.values()].map((t) => t.due - this.#now).sort((a, b) => a - b);
-  }
-}
+export { FakeClock } from '../../src/testing/fake-clock.js';
 
 /** A ClientCallbacks that records everything. */
 export class Recorder implements ClientCallbacks {

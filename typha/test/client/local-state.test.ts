@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LocalState, jsonEqual, updateKey } from '../../src/client/index.js';
+import { LocalState, updateKey } from '../../src/client/index.js';
+import { jsonEqual } from '../../src/common/index.js';
 import { upd } from './helpers.js';
 
 describe('LocalState', () => {

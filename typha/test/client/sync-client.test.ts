@@ -214,7 +214,7 @@ describe('SyncClient', { timeout: 10_000 }, () => {
     assert.equal(gone.fatal, undefined);
     assert.equal((await pa.closed).code, CloseCode.Normal, 'the client closes its side after a goodbye');
     assert.equal(client.state, 'backoff');
-    assert.deepEqual(clock.pending(), [30]);
+    assert.deepEqual(clock.dueIn(), [30]);
     clock.advance(29);
     await tick();
     assert.equal(client.state, 'backoff');
@@ -383,7 +383,7 @@ describe('SyncClient', { timeout: 10_000 }, () => {
     assert.equal(gone.retryInMs, 500, 'fatal delay with jitter 0.5 and random 0');
     await client.close();
     assert.equal(client.state, 'closed');
-    assert.deepEqual(clock.pending(), [], 'close() cancels the backoff timer');
+    assert.deepEqual(clock.dueIn(), [], 'close() cancels the backoff timer');
   });
 
   it('closes with UnexpectedMessage when the server breaks the message order', async (t) => {

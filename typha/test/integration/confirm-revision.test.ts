@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdDatastore, etcd as etcdApi } from '@cattail/datastore';
-import { startEtcd, type EtcdServer } from '@cattail/datastore/testing';
+import { startEtcd, until, type EtcdServer } from '@cattail/datastore/testing';
 import { TyphaDaemon } from '../../src/daemon/daemon.js';
 import { loadTyphaConfig } from '../../src/config.js';
 import { SyncClient, type StatusDetail } from '../../src/client/index.js';
@@ -42,14 +42,6 @@ async function replica(name: string): Promise<{ daemon: TyphaDaemon; url: string
   const { syncPort } = await daemon.start();
   await until(() => daemon.ready, `${name} ready`);
   return { daemon, url: `ws://127.0.0.1:${syncPort}${SYNC_PATH}` };
-}
-
-async function until(pred: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const revisionOf = (d: TyphaDaemon) => (d.status() as { revision: number }).revision;

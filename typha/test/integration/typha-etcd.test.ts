@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import WebSocket from 'ws';
 import { EtcdDatastore, etcd as etcdApi } from '@cattail/datastore';
-import { startEtcd, type EtcdServer } from '@cattail/datastore/testing';
+import { startEtcd, until, type EtcdServer } from '@cattail/datastore/testing';
 import type { Resource } from '@cattail/api';
 import { TyphaDaemon } from '../../src/daemon/daemon.js';
 import { loadTyphaConfig, type TyphaConfig } from '../../src/config.js';
@@ -49,16 +49,6 @@ async function startTypha(extra: Record<string, string> = {}): Promise<{ daemon:
 }
 
 const quietLogger = { error() {}, warn() {}, info() {}, debug() {}, child: () => quietLogger };
-
-async function until(pred: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  // Polling a condition with a deadline: the state lives in other sockets and processes.
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const wep = (ns: string, pod: string, node: string, n: number): Resource => ({
   apiVersion: 'projectcalico.org/v3',

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdDatastore, etcd as etcdApi } from '@cattail/datastore';
-import { startEtcd, type EtcdServer } from '@cattail/datastore/testing';
+import { startEtcd, until, type EtcdServer } from '@cattail/datastore/testing';
 import type { Resource } from '@cattail/api';
 import { TyphaDaemon } from '../../src/daemon/daemon.js';
 import { loadTyphaConfig } from '../../src/config.js';
@@ -46,14 +46,6 @@ async function replica(name: string): Promise<{ daemon: TyphaDaemon; port: numbe
   return { daemon, port: syncPort };
 }
 
-async function until(pred: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const connections = (d: TyphaDaemon) => (d.status() as { total: number }).total;
 
 test('replicas register, the loaded one sheds toward the idle one, shutdown hands off', async () => {
@@ -82,15 +74,15 @@ test('replicas register, the loaded one sheds toward the idle one, shutdown hand
       clients.push(c);
       c.start();
     }
-    await until(() => clients.every((c) => c.state === 'in-sync'), 'all clients in sync on A');
+    await until(() => clients.every((c) => c.state === 'in-sync'), 'all clients in sync on A', 30_000);
     assert.equal(connections(a.daemon), 30);
 
     b = await replica('replica-b');
     const bb = b;
-    await until(async () => (await raw.range(REPLICA_PREFIX, { prefix: true })).kvs.length === 2, 'both registered');
+    await until(async () => (await raw.range(REPLICA_PREFIX, { prefix: true })).kvs.length === 2, 'both registered', 30_000);
     // A sheds at most 3 per 0.2 s toward B until within 10% of the even split.
     await until(() => connections(bb.daemon) >= 12 && connections(a.daemon) <= 18, 'load balanced', 30_000);
-    await until(() => clients.every((c) => c.state === 'in-sync'), 'everyone back in sync');
+    await until(() => clients.every((c) => c.state === 'in-sync'), 'everyone back in sync', 30_000);
     assert.ok(goodbyes.length >= 12);
     assert.ok(goodbyes.every((g) => g.goodbye?.reconnect?.includes(`:${bb.port}`)), 'every shed client got a hint toward B');
     assert.ok(goodbyes.every((g) => g.reason && g.code === 4007), 'rebalance close code and a reason');
@@ -98,7 +90,7 @@ test('replicas register, the loaded one sheds toward the idle one, shutdown hand
     // Shutdown of A: its clients are handed off to B (staggered over 1 s), none left behind.
     const before = goodbyes.length;
     await a.daemon.stop({ handoffMs: 1000 });
-    await until(() => connections(bb.daemon) === 30 && clients.every((c) => c.state === 'in-sync'), 'all on B after hand-off').catch((e) => {
+    await until(() => connections(bb.daemon) === 30 && clients.every((c) => c.state === 'in-sync'), 'all on B after hand-off', 30_000).catch((e) => {
       throw new Error(`${e.message}: B has ${connections(bb.daemon)}; states ${clients.map((c) => c.state).join(',')}; goodbyes ${JSON.stringify(goodbyes.slice(before).map((g) => [g.code, g.goodbye?.reconnect]))}`);
     });
     const handoffs = goodbyes.slice(before).filter((g) => g.code === 4008);

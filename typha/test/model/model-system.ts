@@ -26,7 +26,8 @@ import { loadTyphaConfig } from '../../src/config.js';
 import { projectUpdate } from '../../src/pipeline/index.js';
 import { SYNC_PATH } from '../../src/protocol/transport.js';
 import type { SyncerType, Update } from '../../src/protocol/messages.js';
-import { SyncClient, jsonEqual, updateKey, type StatusDetail } from '../../src/client/index.js';
+import { SyncClient, updateKey, type StatusDetail } from '../../src/client/index.js';
+import { jsonEqual } from '../../src/common/index.js';
 import { mulberry32 } from '../fault/prng.js';
 import { ModelEtcd, type LinkMode } from './model-etcd.js';
 

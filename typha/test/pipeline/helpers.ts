@@ -1,6 +1,7 @@
 import type { Resource } from '@cattail/api';
 import type { KVUpdate, SyncCallbacks, SyncStatus } from '../../src/pipeline/sync-callbacks.js';
 import type { Logger } from '../../src/pipeline/logger.js';
+import { FakeClock } from '../../src/testing/fake-clock.js';
 
 export type Call<U> = { type: 'status'; status: SyncStatus; revision: number } | { type: 'updates'; updates: U[]; revision: number };
 
@@ -44,14 +45,8 @@ export function recordingLogger(): Logger & { lines: LogLine[] } {
   return { lines, error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
 }
 
-export function fakeClock(start = 1_000): { now: () => number; advance(ms: number): void } {
-  let t = start;
-  return {
-    now: () => t,
-    advance(ms: number) {
-      t += ms;
-    },
-  };
+export function fakeClock(start = 1_000): FakeClock {
+  return new FakeClock(start);
 }
 
 export function res(kind: string, name: string, spec: Record<string, unknown>, extra: Partial<Resource> & { namespace?: string; labels?: Record<string, string> } = {}): Resource {

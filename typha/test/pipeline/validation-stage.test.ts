@@ -91,7 +91,7 @@ test('logs are rate limited and report how many were suppressed', () => {
   const stage = createValidationStage(recordingSink<KVUpdate>(), {
     validate: rejectAll,
     logger,
-    now: clock.now,
+    clock,
     logsPerInterval: 3,
     logIntervalMs: 1_000,
   });

@@ -7,7 +7,7 @@
  */
 import type { TestContext } from 'node:test';
 import WebSocket from 'ws';
-import { DeltaBatcher, type Scheduler } from '../../src/cache/delta-batcher.js';
+import { DeltaBatcher } from '../../src/cache/delta-batcher.js';
 import { SyncCache, type SyncCacheOptions } from '../../src/cache/sync-cache.js';
 import { updateKey } from '../../src/common/update-key.js';
 import {
@@ -27,75 +27,20 @@ import {
   type Update,
 } from '../../src/protocol/index.js';
 import { SyncServer, type SyncServerOptions } from '../../src/server/index.js';
-import type { Clock, TimerHandle } from '../../src/common/clock.js';
+import { realClock, type Clock } from '../../src/common/clock.js';
+import { FakeClock as SharedFakeClock } from '../../src/testing/fake-clock.js';
 import type { Logger } from '../../src/common/logger.js';
+import { Waitable } from '../waitable.js';
 
-/** Re-checks waiting predicates whenever `changed()` is called. */
-export class Waitable {
-  #waiters: Array<{ pred: () => boolean; resolve: () => void }> = [];
-
-  changed(): void {
-    if (this.#waiters.length === 0) return;
-    this.#waiters = this.#waiters.filter((w) => {
-      if (!w.pred()) return true;
-      w.resolve();
-      return false;
-    });
-  }
-
-  until(pred: () => boolean): Promise<void> {
-    if (pred()) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ pred, resolve }));
+/** The shared FakeClock, started at 1 000 000 ms as this harness's tests expect. */
+export class FakeClock extends SharedFakeClock {
+  constructor(start = 1_000_000) {
+    super(start);
   }
 }
 
-interface FakeTimer {
-  due: number;
-  seq: number;
-  fn: (arg: any) => void;
-  arg: unknown;
-}
-
-/** A Clock whose time moves only on advance(); timers fire in due order, new ones included. */
-export class FakeClock implements Clock {
-  #now = 1_000_000;
-  #seq = 0;
-  #timers = new Map<number, FakeTimer>();
-
-  now(): number {
-    return this.#now;
-  }
-
-  setTimeout<A>(fn: (arg: A) => void, ms: number, arg: A): TimerHandle {
-    const id = ++this.#seq;
-    this.#timers.set(id, { due: this.#now + Math.max(0, ms), seq: id, fn, arg });
-    return id;
-  }
-
-  clearTimeout(handle: TimerHandle): void {
-    if (handle !== undefined) this.#timers.delete(handle as number);
-  }
-
-  get pending(): number {
-    return this.#timers.size;
-  }
-
-  advance(ms: number): void {
-    const end = this.#now + ms;
-    for (;;) {
-      let next: [number, FakeTimer] | undefined;
-      for (const e of this.#timers) if (e[1].due <= end && (!next || e[1].due < next[1].due || (e[1].due === next[1].due && e[1].seq < next[1].seq))) next = e;
-      if (!next) break;
-      this.#timers.delete(next[0]);
-      if (next[1].due > this.#now) this.#now = next[1].due;
-      next[1].fn(next[1].arg);
-    }
-    this.#now = end;
-  }
-}
-
-/** A scheduler that never fires: tests flush batchers explicitly. */
-export const manualScheduler: Scheduler = { setTimeout: () => 0, clearTimeout: () => {} };
+/** A clock whose timers never fire: tests flush batchers explicitly. */
+export const manualClock: Clock = { now: realClock.now, setTimeout: () => 0, clearTimeout: () => {} };
 
 export function upd(name: string, revision: number, spec?: Record<string, unknown>, kind = 'WorkloadEndpoint'): Update {
   const u: Update = { kind, name, namespace: 'ns', revision };
@@ -174,7 +119,7 @@ export class Harness {
     });
     for (const s of syncers) {
       const cache = this.caches.get(s) as SyncCache;
-      const batcher = new DeltaBatcher({ next: cache, recorder: cache, codecs: this.codecs, publish: this.server.publisher(s), scheduler: manualScheduler });
+      const batcher = new DeltaBatcher({ next: cache, recorder: cache, codecs: this.codecs, publish: this.server.publisher(s), clock: manualClock });
       this.batchers.set(s, batcher);
       const initial = Array.from({ length: opts.initialKeys ?? 0 }, (_, i) => upd(`init-${i}`, this.revision, { i, syncer: s }));
       batcher.onStatus('resync', 0);

@@ -4,7 +4,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { requireBinary } from '../../helpers/binaries.js';
-import { until } from './cleanup.js';
+import { until } from '@cattail/datastore/testing';
 
 const run = promisify(execFile);
 

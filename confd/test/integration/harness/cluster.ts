@@ -10,7 +10,7 @@ import { startEtcd, type EtcdServer } from '@cattail/datastore/testing';
 import { TyphaDaemon, loadTyphaConfig } from '@cattail/typha';
 import { ConfdDaemon, loadConfdConfig, type ConfdPorts } from '../../../src/index.js';
 import { checked } from '../../helpers/resources.js';
-import { Cleanup, until } from './cleanup.js';
+import { Cleanup, until } from '@cattail/datastore/testing';
 import { BirdProcess } from './bird.js';
 import type { NodeNs } from './netns.js';
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backoffDelay, DEFAULT_BACKOFF, realDelay } from '../../src/etcd/backoff.js';
+import { backoffDelay, realDelay } from '../src/backoff.js';
+import { DEFAULT_BACKOFF } from '../src/etcd/options.js';
 
 const policy = { delaysMs: [100, 200, 400], jitter: 0.5 };
 

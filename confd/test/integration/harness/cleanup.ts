@@ -1,2 +1,0 @@
-// The shared test kit (cleanup stack, poll-until) lives in @cattail/datastore/testing.
-export { Cleanup, until } from '@cattail/datastore/testing';
