@@ -4,6 +4,8 @@
 //   node scripts/run-tests.mjs            all tests
 //   node scripts/run-tests.mjs --unit     skip test/integration/
 //   node scripts/run-tests.mjs PATTERN    only files whose path contains PATTERN
+// A whole run (no PATTERN) also runs the linter and the formatter check, uncached: a type-aware
+// rule's finding in one file can change with an edit to another, which eslint's cache misses.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +79,20 @@ for (const [i, phase] of phases.entries()) {
   totals.failed += count('fail') + count('cancelled');
   totals.skipped += count('skipped') + count('todo');
   if (res.status !== 0) status = res.status || 1;
+}
+if (filters.length === 0) {
+  for (const [name, cmd] of [
+    ['eslint', ['eslint', '.']],
+    ['prettier', ['prettier', '--check', '--log-level', 'warn', '.']],
+  ]) {
+    console.log(`\n# ${name}`);
+    const res = spawnSync('npx', ['--no-install', ...cmd], { stdio: 'inherit', cwd: root });
+    if (res.status === 0) console.log(`${name}: clean`);
+    else {
+      console.log(`${name}: FAILED (npm run lint:fix mends what it can)`);
+      status = res.status || 1;
+    }
+  }
 }
 console.log(`\n${files.length} test files`);
 console.log(`${totals.pass} passed, ${totals.failed} failed, ${totals.skipped} skipped`);

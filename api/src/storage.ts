@@ -18,15 +18,15 @@ export function encodeValue(res: Resource): string {
     case 'IPAMBlock':
       return JSON.stringify(res.spec ?? {});
     case 'BlockAffinity': {
-      const s = (res.spec ?? {}) as Record<string, unknown>;
+      const s = (res.spec ?? {});
       return JSON.stringify({ state: s.state ?? 'confirmed', deleted: s.deleted === true || s.deleted === 'true' });
     }
     case 'IPAMHandle': {
-      const s = (res.spec ?? {}) as Record<string, unknown>;
+      const s = (res.spec ?? {});
       return JSON.stringify({ block: s.block ?? {}, deleted: s.deleted === true });
     }
     case 'IPAMConfiguration': {
-      const s = (res.spec ?? {}) as Record<string, unknown>;
+      const s = (res.spec ?? {});
       const v: Record<string, unknown> = {};
       if (s.strictAffinity) v.strict_affinity = true;
       if (s.autoAllocateBlocks) v.auto_allocate_blocks = true;
@@ -74,7 +74,7 @@ export function decodeValue(key: string, raw: string | Uint8Array, modRevision: 
     kind: parsed.kind.kind,
     metadata: meta,
   };
-  if (spec !== undefined) res.spec = spec as Record<string, unknown>;
+  if (spec !== undefined) res.spec = spec;
   if (value.status !== undefined) res.status = value.status;
   return res;
 }

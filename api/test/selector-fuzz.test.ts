@@ -49,7 +49,7 @@ class Gen {
     return Math.floor(this.#rand() * n);
   }
   pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
+    return items[this.int(items.length)];
   }
   chance(p: number): boolean {
     return this.#rand() < p;
@@ -146,7 +146,7 @@ function render(r: Ref, g: Gen): string {
       if (members.length > 0 && g.chance(0.5)) members.push(g.pick(members)); // duplicates
       for (let i = members.length - 1; i > 0; i--) {
         const j = g.int(i + 1);
-        [members[i], members[j]] = [members[j]!, members[i]!];
+        [members[i], members[j]] = [members[j], members[i]];
       }
       const trailing = members.length > 0 && g.chance(0.2) ? ',' : '';
       const body = members.map((v) => `${ws()}${quote(v)}${ws()}`).join(',');

@@ -133,7 +133,7 @@ describe('selector precedence, parentheses and negation', () => {
       ['!(!(a == "1" && b == "1"))', '(a == "1" && b == "1")'],
       ['!(!(!has(a)))', '!has(a)'],
     ]) {
-      assert.equal(canonical(text!), expected, text);
+      assert.equal(canonical(text), expected, text);
     }
     assert.equal(parseSelector('!(!has(a))').evaluate({ a: 'x' }), true);
     assert.equal(parseSelector('!!!has(a)').evaluate({ a: 'x' }), false);

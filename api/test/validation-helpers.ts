@@ -28,7 +28,7 @@ function show(issues: ValidationIssue[]): string {
 export function expectValid(d: unknown, label = ''): Record<string, any> {
   const r = checkResource(d);
   assert.ok(r.ok, `${label} expected valid, got issues:\n${show(issuesOf(r))}`);
-  return r.resource as unknown as Record<string, any>;
+  return r.resource;
 }
 
 /** The document is rejected with an issue at exactly `path` whose message contains `fragment`. */

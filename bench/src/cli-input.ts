@@ -132,7 +132,7 @@ async function parseRow(shape: string, keys: number | null, text: string, runs: 
   let outcome = '';
   const ms = await best(runs, async () => {
     const r = await loadResources([{ name: 'bench.yaml', text }], { mode: 'validate' });
-    outcome = r.problems.length ? short(r.problems[0]!) : `ok (${r.resources.length} resources)`;
+    outcome = r.problems.length ? short(r.problems[0]) : `ok (${r.resources.length} resources)`;
   });
   let baselineMs: number | null = null;
   if (withBaseline) {

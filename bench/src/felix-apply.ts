@@ -48,7 +48,7 @@ const ns = (i: number): string => `ns-${i % NAMESPACES}`;
 const ip = (i: number): string => `10.70.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 
 function wepLabels(i: number, app: number): Record<string, string> {
-  return { 'projectcalico.org/namespace': ns(i), app: `app-${app}`, tier: ['web', 'api', 'db'][i % 3]!, env: i % 2 ? 'prod' : 'dev' };
+  return { 'projectcalico.org/namespace': ns(i), app: `app-${app}`, tier: ['web', 'api', 'db'][i % 3], env: i % 2 ? 'prod' : 'dev' };
 }
 
 function wep(i: number, iface: string, app = i % APPS): FelixUpdate {
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
     const snapshot: FelixUpdate[] = [];
     for (let n = 0; n < NAMESPACES; n++) snapshot.push(profile(n));
     for (let i = 0; i < N_POL; i++) snapshot.push(policy(i));
-    for (let i = 0; i < N_EP; i++) snapshot.push(wep(i, ifaces[i]!));
+    for (let i = 0; i < N_EP; i++) snapshot.push(wep(i, ifaces[i]));
     t = process.hrtime.bigint();
     graph.onUpdates(snapshot);
     graph.onInSync();
@@ -240,7 +240,7 @@ async function main(): Promise<void> {
     // One policy change: gnp-0 flips its first port 80 ↔ 81 (same selector: only its rules change).
     const policyChange = await incremental('policy change', (r) => policy(0, r % 2 === 0 ? 81 : 80));
     // One endpoint label change: pod 5 moves app-5 → app-49 and back (selector and IP-set membership change).
-    const labelChange = await incremental('endpoint label change', (r) => wep(5, ifaces[5]!, r % 2 === 0 ? APPS - 1 : 5));
+    const labelChange = await incremental('endpoint label change', (r) => wep(5, ifaces[5], r % 2 === 0 ? APPS - 1 : 5));
 
     const noopSummary = listSummary(noop);
     const ratio = (s: Record<string, unknown>): number => round(((s.totalMs as { p50: number }).p50) / noopSummary.p50);

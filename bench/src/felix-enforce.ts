@@ -45,7 +45,7 @@ const round = (x: number): number => Math.round(x * 100) / 100;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function checked(r: unknown): Resource {
-  const res = checkResource(r as Resource);
+  const res = checkResource(r);
   if (!res.ok) throw new Error(`invalid resource: ${JSON.stringify(res.issues)}`);
   return res.resource;
 }
@@ -89,7 +89,7 @@ class Probe {
     let from = 0;
     for (;;) {
       for (; from < this.events.length; from++) {
-        const e = this.events[from]!;
+        const e = this.events[from];
         if (e.at >= since && e.ok === ok) return e.at;
       }
       if (Date.now() > deadline) throw new Error(`probe: no ${ok ? 'success' : 'failure'} within ${timeoutMs} ms (${this.events.length} attempts seen)`);

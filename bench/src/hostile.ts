@@ -394,7 +394,7 @@ async function main(): Promise<void> {
     if (parsed.json) process.stdout.write(`${JSON.stringify(r)}\n`);
     if (r.errors.length > 0) process.exitCode = 1;
   } catch (err) {
-    process.stderr.write(`hostile: ${(err as Error).stack ?? err}\n`);
+    process.stderr.write(`hostile: ${(err as Error).stack ?? String(err)}\n`);
     if (running.typha) process.stderr.write(`typha log tail:\n${running.typha.tail}\n`);
     process.exitCode = 1;
   } finally {

@@ -97,7 +97,7 @@ export class RawWebSocket<T> {
       noDelay: true,
       onread: { buffer: READ_BUFFER, callback: rawOnRead },
     }) as TaggedSocket;
-    socket[kRaw] = this as RawWebSocket<unknown>;
+    socket[kRaw] = this;
     this.#socket = socket;
     const headers = [
       `GET ${opts.path} HTTP/1.1`,

@@ -20,7 +20,7 @@ export function installSignalHandlers(c: BenchCleanup): void {
       c.killNow();
       process.exit(130);
     }, 20_000);
-    c.cleanup().finally(() => {
+    void c.cleanup().finally(() => {
       clearTimeout(hard);
       process.exit(130);
     });

@@ -62,7 +62,7 @@ export function parseArgv(argv: readonly string[], specs: readonly FlagSpec[], o
   };
 
   for (let i = 0; i < argv.length; i++) {
-    const word = argv[i]!;
+    const word = argv[i];
     if (word === '--') {
       if (opts.stopAtPositional) {
         rest = argv.slice(i + 1);
@@ -91,7 +91,7 @@ export function parseArgv(argv: readonly string[], specs: readonly FlagSpec[], o
       spec = byLong.get(name);
     } else {
       shown = word.slice(0, 2);
-      spec = byShort.get(word[1]!);
+      spec = byShort.get(word[1]);
       if (word.length > 2) inline = word[2] === '=' ? word.slice(3) : word.slice(2);
     }
     if (!spec) throw new UsageError(`unknown flag ${shown}`);
@@ -106,7 +106,7 @@ export function parseArgv(argv: readonly string[], specs: readonly FlagSpec[], o
       continue;
     }
     if (i + 1 >= argv.length) throw new UsageError(`flag ${shown} needs a value (${spec.value})`);
-    set(spec, shown, argv[++i]!);
+    set(spec, shown, argv[++i]);
   }
 
   return {
@@ -128,5 +128,5 @@ export function formatFlags(specs: readonly FlagSpec[]): string {
     return `  ${short}--${s.name}${s.value ? `=<${s.value}>` : ''}`;
   });
   const width = Math.max(...left.map((l) => l.length)) + 2;
-  return specs.map((s, i) => `${left[i]!.padEnd(width)}${s.help}`).join('\n');
+  return specs.map((s, i) => `${left[i].padEnd(width)}${s.help}`).join('\n');
 }

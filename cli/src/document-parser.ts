@@ -121,7 +121,7 @@ function openNodesBreach(stack: readonly CST.Token[], offset: number, limits: In
     const items: readonly CST.CollectionItem[] = top.items;
     if (items.length > limits.keysPerMapping) {
       // The last item may be only the comments or comma before a key that has not come yet.
-      const last = items[items.length - 1]!;
+      const last = items[items.length - 1];
       const keys = isEntry(last) ? items.length : items.length - 1;
       if (keys > limits.keysPerMapping) {
         return {
@@ -159,7 +159,7 @@ function finishDocument(doc: Document.Parsed, origin: string, at: (offset: numbe
   if (aliases.length > limits.aliasesPerDocument) {
     aliases.sort((a, b) => a - b);
     errors.push({
-      offset: aliases[limits.aliasesPerDocument]!,
+      offset: aliases[limits.aliasesPerDocument],
       message: `${aliases.length} aliases in one document, over the limit of ${limits.aliasesPerDocument}`,
     });
   }
@@ -224,7 +224,7 @@ function expansionProblem(root: unknown, limits: InputLimits): string | undefine
   const open = new Set<object>();
   const stack: object[] = [root];
   while (stack.length > 0) {
-    const node = stack[stack.length - 1]!;
+    const node = stack[stack.length - 1];
     if (measured.has(node)) {
       stack.pop();
       continue;

@@ -104,7 +104,7 @@ async function parseSource(source: Source, limits: InputLimits, pacer: Pacer): P
     candidates += entries.length;
     if (candidates > limits.documents) {
       // The first entry past the limit, by its origin (an item of a List, usually).
-      const first = entries[entries.length - (candidates - limits.documents)]!;
+      const first = entries[entries.length - (candidates - limits.documents)];
       out.push({ problems: [tooManyDocuments('origin' in first ? first.origin : doc.origin, limits)] });
       break;
     }
@@ -119,7 +119,7 @@ function append<T>(target: T[], items: readonly T[]): void {
 }
 
 function expand(value: unknown, origin: string): Entry[] {
-  if (Array.isArray(value)) return value.map((v, i) => ({ value: v, origin: `${origin}, item ${i + 1}` }));
+  if (Array.isArray(value)) return (value as unknown[]).map((v, i) => ({ value: v, origin: `${origin}, item ${i + 1}` }));
   if (!isPlainObject(value) || typeof value.kind !== 'string') return [{ value, origin }];
 
   const listKind = value.kind;

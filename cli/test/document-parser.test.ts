@@ -42,7 +42,7 @@ test('a repeated key is the library\'s error, at the library\'s position', async
     'list:\n  - {p: 1}\n  - p: 1\n    q: 2\n    p: 3\n',
   ];
   for (const text of cases) {
-    const lib = parseAllDocuments(text, { uniqueKeys: true })[0]!.errors.map((e) => `line ${e.linePos![0].line}, column ${e.linePos![0].col}`);
+    const lib = parseAllDocuments(text, { uniqueKeys: true })[0].errors.map((e) => `line ${e.linePos![0].line}, column ${e.linePos![0].col}`);
     assert.equal(lib.length, 1, text);
     assert.deepEqual(problemsOf(await parse(text)), [`in.yaml: document 1: ${lib[0]}: Map keys must be unique`], text);
   }
@@ -54,8 +54,8 @@ test('a repeated key is the library\'s error, at the library\'s position', async
 test('syntax errors and repeated keys of one document are reported together, in file order', async () => {
   const problems = problemsOf(await parse('a: 1\na: 2\nb: [unclosed\n'));
   assert.equal(problems.length, 2, problems.join('\n'));
-  assert.match(problems[0]!, /^in\.yaml: document 1: line 2, column 1: Map keys must be unique$/);
-  assert.match(problems[1]!, /^in\.yaml: document 1: line \d+, column \d+: \S/);
+  assert.match(problems[0], /^in\.yaml: document 1: line 2, column 1: Map keys must be unique$/);
+  assert.match(problems[1], /^in\.yaml: document 1: line \d+, column \d+: \S/);
 });
 
 test('a mapping may have as many keys as the limit, and the key past it stops the file there', async () => {
@@ -70,7 +70,7 @@ test('a mapping may have as many keys as the limit, and the key past it stops th
   const nested = await parse(`a: 1\n---\nmetadata:\n  labels:\n${mapping(7, '    ')}`);
   assert.deepEqual(problemsOf(nested), ['in.yaml: document 2: line 10, column 5: a mapping with more than 5 keys, over the limit per mapping']);
   const flow = await parse(`x: {${Array.from({ length: 6 }, (_, i) => `k${i}: 1`).join(', ')}}`);
-  assert.match(problemsOf(flow)[0]!, /^in\.yaml: document 1: line 1, column \d+: a mapping with more than 5 keys/);
+  assert.match(problemsOf(flow)[0], /^in\.yaml: document 1: line 1, column \d+: a mapping with more than 5 keys/);
   // Sequences are bounded by the size of the file, not by this limit.
   assert.deepEqual(problemsOf(await parse(`- 1\n`.repeat(50))), []);
 });

@@ -103,7 +103,7 @@ test('an unavailable datastore is one line naming the endpoints, and stops a bat
   assert.equal(r.stdout, '');
   const lines = r.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, /^cannot reach etcd at http:\/\/127\.0\.0\.1:1: etcd Range failed: No connection established; check /);
+  assert.match(lines[0], /^cannot reach etcd at http:\/\/127\.0\.0\.1:1: etcd Range failed: No connection established; check /);
 });
 
 test('SIGINT while waiting on the datastore ends the command with 130', async (t) => {

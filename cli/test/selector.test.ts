@@ -20,8 +20,8 @@ test('a selector syntax error exits 2 with a caret under the position', async (t
   assert.equal(r.code, 2);
   assert.equal(r.stdout, '');
   const lines = r.stderr.split('\n');
-  assert.match(lines[0]!, /^invalid selector: .* at position (\d+), expected /);
-  const position = Number(/at position (\d+)/.exec(lines[0]!)![1]);
+  assert.match(lines[0], /^invalid selector: .* at position (\d+), expected /);
+  const position = Number(/at position (\d+)/.exec(lines[0])![1]);
   assert.equal(lines[1], `  ${text}`);
   assert.equal(lines[2], `  ${' '.repeat(position)}^`);
   assert.equal(text[position], '&', 'the caret points at the offending character');

@@ -37,7 +37,7 @@ test('a file over the size limit is refused from its size, naming it, the size a
   // At the limit exactly is fine.
   await writeFile(join(dir, 'full.yaml'), 'a'.repeat(INPUT_LIMITS.sourceBytes));
   const [full] = await readSources('full.yaml', { cwd: dir, stdin: '', recursive: false });
-  assert.equal(full!.text.length, INPUT_LIMITS.sourceBytes);
+  assert.equal(full.text.length, INPUT_LIMITS.sourceBytes);
 });
 
 test('stdin is read up to the limit and no further', async () => {
@@ -60,7 +60,7 @@ test('stdin is read up to the limit and no further', async () => {
   const small: InputLimits = { ...INPUT_LIMITS, sourceBytes: 1999 };
   await assert.rejects(readSources('-', { cwd: '/', stdin: text, recursive: false, limits: small }), limitError(/^<stdin>: more than 1999 bytes/));
   const [ok] = await readSources('-', { cwd: '/', stdin: text, recursive: false, limits: { ...small, sourceBytes: 2000 } });
-  assert.equal(ok!.text, text);
+  assert.equal(ok.text, text);
 });
 
 test('the files of a directory are bounded together as well as one by one', async (t) => {

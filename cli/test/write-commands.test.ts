@@ -125,9 +125,9 @@ test('an invalid document anywhere means nothing is written and every problem is
   assert.equal(h.connects, 0, 'an invalid file must not even connect to the datastore');
   assert.equal(h.ds.writes.length, 0);
   const lines = r.stderr.trimEnd().split('\n');
-  assert.match(lines[0]!, /^bad\.yaml: document 2: .*apiVersion: /);
-  assert.match(lines[1]!, /^bad\.yaml: document 3: .*kind/);
-  assert.match(lines[2]!, /^bad\.yaml: document 4: line \d+, column \d+: \S/);
+  assert.match(lines[0], /^bad\.yaml: document 2: .*apiVersion: /);
+  assert.match(lines[1], /^bad\.yaml: document 3: .*kind/);
+  assert.match(lines[2], /^bad\.yaml: document 4: line \d+, column \d+: \S/);
   assert.match(lines.at(-1)!, /nothing was written/);
   assert.ok(!r.stderr.includes('document 1:'), 'the good document is not reported');
 });

@@ -49,7 +49,7 @@ export interface PluginDeps {
   makeWiring(log: Logger): PodWiring;
   readFile(path: string): Promise<string>;
   hostname(): string;
-  now(): Date;
+  now: () => Date;
 }
 
 export const DEFAULT_MTU = 1500;

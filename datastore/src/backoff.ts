@@ -24,7 +24,7 @@ export interface BackoffPolicy {
 export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () => number = Math.random): number {
   const { delaysMs } = policy;
   if (delaysMs.length === 0) return 0;
-  const base = delaysMs[Math.min(Math.max(attempt, 0), delaysMs.length - 1)]!;
+  const base = delaysMs[Math.min(Math.max(attempt, 0), delaysMs.length - 1)];
   const ms = jittered(base, policy.jitter, random);
   return policy.maxMs === undefined ? ms : Math.min(ms, policy.maxMs);
 }

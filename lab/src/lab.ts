@@ -207,7 +207,7 @@ export class Lab {
   async addNode(): Promise<NodeRecord> {
     const s = this.#ctx().state;
     await this.up({ nodes: s.nodes.length + 1, podsPerNode: s.podsPerNode, mode: s.mode });
-    return s.nodes[s.nodes.length - 1]!;
+    return s.nodes[s.nodes.length - 1];
   }
 
   /** Every node has a BGP session to every other node, all Established. */

@@ -57,7 +57,7 @@ export class LabNames {
 
   /** Third octet of the fabric's 172.31.<octet>.0/24: stable per lab name (1..250). */
   get octet(): number {
-    return 1 + (createHash('sha256').update(this.id).digest()[0]! % 250);
+    return 1 + (createHash('sha256').update(this.id).digest()[0] % 250);
   }
 
   nodeName(i: number): string {
@@ -88,7 +88,7 @@ export class LabNames {
 
   /** Pod j (1-based) of node i: namespaces alternate frontend/backend, labels app and pod. */
   pod(i: number, j: number): PodName {
-    const ns = POD_NAMESPACES[(j - 1) % POD_NAMESPACES.length]!;
+    const ns = POD_NAMESPACES[(j - 1) % POD_NAMESPACES.length];
     const name = `${ns.app}-${i}-${j}`;
     return {
       name,

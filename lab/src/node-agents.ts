@@ -104,15 +104,15 @@ export async function ensureFelix(ctx: LabContext, node: NodeRecord): Promise<vo
 }
 
 /** Felix says ready (in sync with Typha, dataplane programmed). */
-export async function felixReady(ctx: LabContext, node: NodeRecord): Promise<boolean> {
+export async function felixReady(node: NodeRecord): Promise<boolean> {
   return (await httpGet(node.felixHealthPort, '/readiness'))?.status === 200;
 }
 
 export async function waitFelixReady(ctx: LabContext, node: NodeRecord, ms = 30_000): Promise<void> {
   const role = `felix/${node.name}`;
-  const rec = ctx.state.processes[role]!;
+  const rec = ctx.state.processes[role];
   await until(
-    async () => (!isAlive(rec) ? 'exited' : (await felixReady(ctx, node)) ? 'ready' : undefined),
+    async () => (!isAlive(rec) ? 'exited' : (await felixReady(node)) ? 'ready' : undefined),
     `felix on ${node.name} to be in sync`,
     ms,
     () => logTail(rec.log, 800),
@@ -159,7 +159,7 @@ export async function birdc(socket: string, ...args: string[]): Promise<string> 
 export async function ensureBird(ctx: LabContext, node: NodeRecord): Promise<void> {
   const role = `bird/${node.name}`;
   if (running(ctx, role)) return;
-  const confd = ctx.state.processes[`confd/${node.name}`]!;
+  const confd = ctx.state.processes[`confd/${node.name}`];
   await until(
     () => (!isAlive(confd) ? 'exited' : existsSync(node.birdConfig) ? 'written' : undefined),
     `confd on ${node.name} to write ${node.birdConfig}`,
@@ -208,12 +208,12 @@ export function parseBgpSessions(text: string): BgpSession[] {
   for (const line of text.split('\n')) {
     const w = line.trim().split(/\s+/);
     if (w.length < 4 || w[1] !== 'BGP') continue;
-    const protocol = w[0]!;
+    const protocol = w[0];
     const peer = /^(?:Mesh|Node|Global)_(\d+)_(\d+)_(\d+)_(\d+)$/.exec(protocol);
     out.push({
       protocol,
       peer: peer ? peer.slice(1, 5).join('.') : protocol,
-      state: w.slice(4).find((x) => BGP_STATES.has(x)) ?? w[3]!,
+      state: w.slice(4).find((x) => BGP_STATES.has(x)) ?? w[3],
     });
   }
   return out;

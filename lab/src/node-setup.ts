@@ -41,7 +41,7 @@ export function poolResource(cidr: string, mode: LabMode): Resource {
     kind: 'IPPool',
     metadata: { name: POOL_NAME },
     spec: { cidr, blockSize: 26, ipipMode: 'Never', vxlanMode: mode === 'vxlan' ? 'Always' : 'Never', natOutgoing: false, nodeSelector: 'all()' },
-  } as Resource;
+  };
 }
 
 export function namespaceProfiles(): Resource[] {
@@ -49,8 +49,8 @@ export function namespaceProfiles(): Resource[] {
   for (const ns of POD_NAMESPACES) {
     const labelsToApply: Record<string, string> = { 'pcns.projectcalico.org/name': ns.name };
     for (const [k, v] of Object.entries(ns.labels)) labelsToApply[`pcns.${k}`] = v;
-    out.push({ apiVersion: V3, kind: 'Profile', metadata: { name: `kns.${ns.name}` }, spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }], labelsToApply } } as Resource);
-    out.push({ apiVersion: V3, kind: 'Profile', metadata: { name: `ksa.${ns.name}.default` }, spec: { labelsToApply: { 'pcsa.projectcalico.org/name': 'default' } } } as Resource);
+    out.push({ apiVersion: V3, kind: 'Profile', metadata: { name: `kns.${ns.name}` }, spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }], labelsToApply } });
+    out.push({ apiVersion: V3, kind: 'Profile', metadata: { name: `ksa.${ns.name}.default` }, spec: { labelsToApply: { 'pcsa.projectcalico.org/name': 'default' } } });
   }
   return out;
 }
@@ -63,14 +63,14 @@ export async function ensureClusterResources(ds: Datastore, state: LabState): Pr
     kind: 'BGPConfiguration',
     metadata: { name: 'default' },
     spec: { nodeToNodeMeshEnabled: true, asNumber: AS_NUMBER, logSeverityScreen: 'Info' },
-  } as Resource);
+  });
   for (const p of namespaceProfiles()) await applyResource(ds, p);
 }
 
 export function nodeResource(node: NodeRecord): Resource {
   const spec: Record<string, unknown> = { bgp: { ipv4Address: `${node.address}/24` }, orchRefs: [{ nodeName: node.name, orchestrator: 'k8s' }] };
   if (node.vxlanTunnelAddr) spec.ipv4VXLANTunnelAddr = node.vxlanTunnelAddr;
-  return { apiVersion: V3, kind: 'Node', metadata: { name: node.name, labels: { 'kubernetes.io/hostname': node.name } }, spec } as Resource;
+  return { apiVersion: V3, kind: 'Node', metadata: { name: node.name, labels: { 'kubernetes.io/hostname': node.name } }, spec };
 }
 
 export async function ensureNodeResource(ds: Datastore, node: NodeRecord): Promise<void> {

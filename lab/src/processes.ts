@@ -34,7 +34,7 @@ export function procStat(pid: number): { startTime: number; state: string } | un
   }
   // The command name (field 2) is in parentheses and may hold spaces: split after the last ')'.
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: rest[0]!, startTime: Number(rest[19]) };
+  return { state: rest[0], startTime: Number(rest[19]) };
 }
 
 function environ(pid: number): Map<string, string> {
@@ -55,7 +55,7 @@ export function spawnDetached(prefix: string, spec: SpawnSpec): ProcessRecord {
   const fd = openSync(spec.log, 'a');
   let pid: number | undefined;
   try {
-    const child = spawn(spec.argv[0]!, spec.argv.slice(1), {
+    const child = spawn(spec.argv[0], spec.argv.slice(1), {
       detached: true,
       stdio: ['ignore', fd, fd],
       env: { ...spec.env, [LAB_ENV]: prefix, [ROLE_ENV]: spec.role },

@@ -88,7 +88,7 @@ async function endpointsByNode(ds: Datastore): Promise<Map<string, NodeStatus['e
   for (const w of items) {
     const s = w.spec as { node?: string; pod?: string; interfaceName?: string; ipNetworks?: string[] };
     const list = out.get(s.node ?? '') ?? [];
-    list.push({ pod: s.pod ?? w.metadata.name, namespace: w.metadata.namespace ?? '', ip: (s.ipNetworks?.[0] ?? '').split('/')[0]!, iface: s.interfaceName ?? '' });
+    list.push({ pod: s.pod ?? w.metadata.name, namespace: w.metadata.namespace ?? '', ip: (s.ipNetworks?.[0] ?? '').split('/')[0], iface: s.interfaceName ?? '' });
     out.set(s.node ?? '', list);
   }
   return out;

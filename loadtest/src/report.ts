@@ -16,13 +16,23 @@ export interface ThresholdResult {
   ok: boolean;
 }
 
+/** The run's parameters: the ones every summary quotes, typed; the scenario's own beside them. */
+export interface LoadtestParams {
+  vus: number;
+  socketsPerVu: number;
+  sockets: number;
+  resources: number;
+  syncer: string;
+  [param: string]: unknown;
+}
+
 export interface LoadtestResult {
   tool: 'cattail-loadtest';
   scenario: RunOptions['scenario'];
   command: string;
   startedAt: string;
   machine: MachineInfo;
-  params: Record<string, unknown>;
+  params: LoadtestParams;
   /** k6 exited 0 and the runner saw nothing wrong. */
   passed: boolean;
   k6ExitCode: number | null;

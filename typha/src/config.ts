@@ -111,5 +111,5 @@ export function loadTyphaConfig(env: Readonly<Record<string, string | undefined>
 }
 
 export function loggableTyphaConfig(config: TyphaConfig): Record<string, unknown> {
-  return redactConfig(TYPHA_PARAMS, config as unknown as Record<string, unknown>);
+  return redactConfig(TYPHA_PARAMS, config);
 }

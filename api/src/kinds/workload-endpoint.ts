@@ -125,7 +125,7 @@ function rules(res: WithSpec, issues: ValidationIssue[]): void {
     if (parsed && parsed.prefix !== (parsed.version === 4 ? 32 : 128)) {
       issues.push({
         path: `spec.ipNetworks[${i}]`,
-        message: `${n} contains several addresses: a workload endpoint's networks are single addresses (/32 or /128)`,
+        message: `${String(n)} contains several addresses: a workload endpoint's networks are single addresses (/32 or /128)`,
       });
     }
     return parsed;

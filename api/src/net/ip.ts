@@ -59,7 +59,7 @@ function parseIPv6(text: string): IPAddr | undefined {
     const left = groupsOf(head.slice(0, dbl));
     const right = groupsOf(head.slice(dbl + 2));
     if (!left || !right || left.length + right.length > 7) return undefined;
-    groups = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+    groups = [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right];
   }
   const bytes = new Uint8Array(16);
   for (let i = 0; i < 8; i++) {

@@ -91,7 +91,7 @@ export function notNode(operand: SelectorNode): SelectorNode {
 }
 
 export function booleanNode(kind: 'and' | 'or', operands: readonly SelectorNode[]): SelectorNode {
-  if (operands.length === 1) return operands[0]!;
+  if (operands.length === 1) return operands[0];
   return Object.freeze({ kind, operands: Object.freeze([...operands]) });
 }
 
@@ -134,7 +134,7 @@ export function setContains(values: readonly string[], value: string): boolean {
   let hi = values.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const c = compareGoStrings(values[mid]!, value);
+    const c = compareGoStrings(values[mid], value);
     if (c === 0) return true;
     if (c < 0) lo = mid + 1;
     else hi = mid;

@@ -54,7 +54,7 @@ function appendNode(parts: string[], node: SelectorNode, prefix: string): void {
       parts.push(prefix + node.key, node.kind === 'in' ? ' in {' : ' not in {');
       for (let i = 0; i < node.values.length; i++) {
         if (i > 0) parts.push(', ');
-        parts.push(quote(node.values[i]!));
+        parts.push(quote(node.values[i]));
       }
       parts.push('}');
       return;
@@ -68,7 +68,7 @@ function appendNode(parts: string[], node: SelectorNode, prefix: string): void {
       parts.push('(');
       for (let i = 0; i < node.operands.length; i++) {
         if (i > 0) parts.push(joiner);
-        appendNode(parts, node.operands[i]!, prefix);
+        appendNode(parts, node.operands[i], prefix);
       }
       parts.push(')');
       return;

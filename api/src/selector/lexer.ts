@@ -83,7 +83,7 @@ export function nextToken(text: string, from: number, afterLabel: boolean, expec
     case '{':
     case '}':
     case ',':
-      return { kind: text[start] as TokenKind, start, end: start + 1, value: '' };
+      return { kind: text[start], start, end: start + 1, value: '' };
     case '"':
     case "'":
       return stringToken(text, start);
@@ -158,7 +158,7 @@ function unexpectedCharacter(text: string, pos: number, expected: string): Selec
 }
 
 function stringToken(text: string, start: number): Token {
-  const quote = text[start]!;
+  const quote = text[start];
   const close = text.indexOf(quote, start + 1);
   if (close < 0) {
     throw new SelectorSyntaxError(text, start, 'unterminated string literal', `a closing ${quote}`);
@@ -190,7 +190,7 @@ function matchWords(text: string, pos: number, words: readonly string[]): number
   let p = pos;
   for (let i = 0; i < words.length; i++) {
     if (i > 0) p = skipBlanks(text, p);
-    const word = words[i]!;
+    const word = words[i];
     if (!text.startsWith(word, p)) return -1;
     p += word.length;
   }

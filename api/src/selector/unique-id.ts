@@ -23,17 +23,17 @@ export function base64UrlRaw(bytes: Uint8Array): string {
   let out = '';
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += BASE64URL[n >>> 18]! + BASE64URL[(n >>> 12) & 63]!;
-    out += BASE64URL[(n >>> 6) & 63]! + BASE64URL[n & 63]!;
+    const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    out += BASE64URL[n >>> 18] + BASE64URL[(n >>> 12) & 63];
+    out += BASE64URL[(n >>> 6) & 63] + BASE64URL[n & 63];
   }
   const rest = bytes.length - i;
   if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += BASE64URL[n >>> 18]! + BASE64URL[(n >>> 12) & 63]!;
+    const n = bytes[i] << 16;
+    out += BASE64URL[n >>> 18] + BASE64URL[(n >>> 12) & 63];
   } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += BASE64URL[n >>> 18]! + BASE64URL[(n >>> 12) & 63]! + BASE64URL[(n >>> 6) & 63]!;
+    const n = (bytes[i] << 16) | (bytes[i + 1] << 8);
+    out += BASE64URL[n >>> 18] + BASE64URL[(n >>> 12) & 63] + BASE64URL[(n >>> 6) & 63];
   }
   return out;
 }

@@ -114,6 +114,7 @@ export type Validated<T> = T extends string
   : T extends readonly (infer I)[]
     ? Array<Validated<I>>
     : T extends object
+      // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{} extends T`: T's keys are all optional
       ? { [K in keyof T]: {} extends Pick<T, K> ? Validated<T[K]> | null : Exclude<Validated<T[K]>, ''> }
       : T;
 
@@ -187,7 +188,7 @@ export function decodeStrict(value: unknown, schema: Schema, path: string, issue
     }
     case 'array':
       if (!Array.isArray(value)) return value;
-      return value.map((v, i) => (v === null ? v : decodeStrict(v, schema.items, item(path, i), issues)));
+      return (value as unknown[]).map((v, i) => (v === null ? v : decodeStrict(v, schema.items, item(path, i), issues)));
     case 'map': {
       if (!isPlainObject(value)) return value;
       const out: Record<string, unknown> = {};

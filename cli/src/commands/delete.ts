@@ -80,7 +80,7 @@ async function runDelete(ctx: CommandContext): Promise<number> {
 
   const ds = await ctx.datastore();
   // calicoctl names the kind in its lines when it was typed on the command line or is uniform.
-  const singleKind = fromFile ? singleKindOf(targets.map((t) => t.ref.kind)) : targets[0]!.ref.kind;
+  const singleKind = fromFile ? singleKindOf(targets.map((t) => t.ref.kind)) : targets[0].ref.kind;
   const failures: string[] = [];
   const outcomes: BatchOutcome[] = [];
   const interrupted = (): InterruptedError =>

@@ -146,7 +146,7 @@ async function render(ctx: CommandContext, fetched: Fetched, output: Output, kin
   if (output.format !== 'table') {
     let value: unknown;
     if ('list' in fetched) value = listOf(fetched.list.kind.kind, fetched.list.items, fetched.list.revision);
-    else value = fetched.resources.length === 1 ? inGoOrder(fetched.resources[0]!) : fetched.resources.map(inGoOrder);
+    else value = fetched.resources.length === 1 ? inGoOrder(fetched.resources[0]) : fetched.resources.map(inGoOrder);
     return output.format === 'json' ? toJson(value) : toYaml(value);
   }
   const cellCtx = await cellContext(ctx, kinds, output.headings);
@@ -169,7 +169,7 @@ function table(
     throw new CommandFailedError(`Unknown heading ${unknown}, valid values are: ${Object.keys(cols.cells).join(', ')}`);
   }
   if (printNamespace && 'NAMESPACE' in cols.cells && !headings.includes('NAMESPACE')) headings = ['NAMESPACE', ...headings];
-  const rows = [[...headings], ...items.map((r) => headings.map((h) => cols.cells[h]!(r, cellCtx)))];
+  const rows = [[...headings], ...items.map((r) => headings.map((h) => cols.cells[h](r, cellCtx)))];
   return `${formatTable(rows)}\n`;
 }
 

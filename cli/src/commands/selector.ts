@@ -43,7 +43,7 @@ async function runTest(ctx: CommandContext): Promise<number> {
   if (args.positionals.length !== 1) {
     throw new UsageError(args.positionals.length === 0 ? 'SELECTOR is required' : 'give exactly one SELECTOR (quote it)');
   }
-  const text = args.positionals[0]!;
+  const text = args.positionals[0];
   const labels = parseLabels(args.string('labels-json') ?? '{}');
 
   let selector;

@@ -141,7 +141,7 @@ async function runWrite(ctx: CommandContext, verb: Exclude<WriteVerb, 'delete'>)
     return 0;
   }
   // replace reports its one error bare; apply and create report the list, as calicoctl does.
-  const errorText = verb === 'replace' ? errors[0]! : goErrorList(errors);
+  const errorText = verb === 'replace' ? errors[0] : goErrorList(errors);
   if (done === 0) throw new CommandFailedError(allFailedLine(verb, resources.length, singleKind, errorText));
   writeLine(ctx.stdout, partialLine(verb, done, resources.length, singleKind));
   throw new CommandFailedError(`${verb === 'apply' ? 'Hit error(s)' : 'Hit error'}: ${errorText}`);

@@ -42,7 +42,7 @@ const META_ORDER = [
 /** The resource with its keys in Go's order (what `json.Marshal` of the typed struct gives). */
 export function inGoOrder(res: Resource): Record<string, unknown> {
   const out: Record<string, unknown> = { kind: res.kind, apiVersion: res.apiVersion || API_VERSION };
-  out.metadata = ordered(res.metadata as Record<string, unknown>, META_ORDER);
+  out.metadata = ordered(res.metadata, META_ORDER);
   for (const [k, v] of Object.entries(res)) {
     if (!(k in out) && v !== undefined) out[k] = v;
   }

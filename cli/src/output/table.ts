@@ -20,7 +20,7 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
     }
     widths.push(width);
   }
-  return rows.map((row) => row.map((cell, c) => cell + ' '.repeat(widths[c]! - textWidth(cell))).join('') + '\n').join('');
+  return rows.map((row) => row.map((cell, c) => cell + ' '.repeat(widths[c] - textWidth(cell))).join('') + '\n').join('');
 }
 
 /** Width in code points, as tabwriter counts runes. */

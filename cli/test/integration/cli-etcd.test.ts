@@ -144,7 +144,7 @@ test('an etcd that is not there fails in one line naming the endpoint, within se
   assert.equal(r.stdout, '');
   const lines = r.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, r.stderr);
-  assert.ok(lines[0]!.startsWith(`cannot reach etcd at ${endpoint}: `), r.stderr);
+  assert.ok(lines[0].startsWith(`cannot reach etcd at ${endpoint}: `), r.stderr);
   assert.ok(r.ms < 15_000, `took ${r.ms} ms`);
 });
 

@@ -35,7 +35,7 @@ async function refused(name: string, text: string, firstLine: RegExp): Promise<C
   assert.equal(r.stdout, '');
   const lines = r.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 2, r.stderr);
-  assert.match(lines[0]!, firstLine);
+  assert.match(lines[0], firstLine);
   assert.equal(lines[1], 'Failed to apply resources: 1 problem(s) in the input; nothing was written');
   assert.equal(await fx.revision(), before, 'nothing was written to etcd');
   return r;

@@ -20,7 +20,7 @@
  * dataplane, until the model is whole again. Timers go through the injected Clock.
  */
 import type { ClientCallbacks, ClientStatus, StatusDetail, SyncerUpdate } from '@cattail/typha/client';
-import { realClock, silentLogger, type Clock, type Logger } from '@cattail/typha/common';
+import { realClock, silentLogger, type Clock, type Logger, type TimerHandle } from '@cattail/typha/common';
 import { BirdUnreachableError, ConfdError, ConfigCheckError, ReloadRejectedError, RenderError, errorMessage } from '../errors.js';
 import { BgpModelStore } from '../model/bgp-model.js';
 import { renderBirdConfig, type SecretReader } from '../render/bird-config.js';
@@ -109,7 +109,7 @@ export class ConfdAgent implements ClientCallbacks<'bgp'> {
   #lastReloadAt: number | undefined;
   #lastResult: ApplyResult | undefined;
   #lastError: { error: ConfdError; stage: FailureStage; at: number } | undefined;
-  #timer: unknown;
+  #timer: TimerHandle | undefined;
   #timerDue = Infinity;
   #running: Promise<ApplyResult> | undefined;
   #again = false;

@@ -72,7 +72,7 @@ test('mesh of two, then three nodes; a bad peer never reaches BIRD', { timeout: 
   const pids = nodes.map((n) => n.bird!.pid);
   const reloadsBefore = nodes.map((n) => n.confd.agent.status().counters.reloads);
   // Exactly one side of the mesh connects: the lower address is passive.
-  assert.match(readFileSync(nodes[0].configFile, 'utf8'), /neighbor 172\.31\.\d+\.2 as 64512;\n  passive on;/);
+  assert.match(readFileSync(nodes[0].configFile, 'utf8'), /neighbor 172\.31\.\d+\.2 as 64512;\n {2}passive on;/);
   assert.doesNotMatch(readFileSync(nodes[1].configFile, 'utf8'), /passive on/);
 
   // A third node joins: the running BIRDs are reconfigured, not restarted.

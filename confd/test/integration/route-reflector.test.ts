@@ -55,7 +55,7 @@ test('route reflector: clients peer only with the reflector and learn each other
     const state = await Promise.all(nodes.map(async (n) => `${n.name}: ${JSON.stringify([...(await n.bird!.bgpSessions())])}`));
     throw new Error(`${err.message}; ${state.join('; ')}`);
   });
-  assert.match(readFileSync(rr.configFile, 'utf8'), /rr client;\n  rr cluster id 244\.0\.0\.1;/);
+  assert.match(readFileSync(rr.configFile, 'utf8'), /rr client;\n {2}rr cluster id 244\.0\.0\.1;/);
   assert.doesNotMatch(readFileSync(a.configFile, 'utf8'), /rr client|Mesh_/);
 
   // Every node reaches every other node's block via the owner, not via the reflector.

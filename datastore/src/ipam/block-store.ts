@@ -28,7 +28,7 @@ export function parseBlockCIDR(cidrText: string): CIDR {
 }
 
 export function storedFromResource(res: Resource): StoredBlock | undefined {
-  const spec = (res.spec ?? {}) as Record<string, unknown>;
+  const spec = (res.spec ?? {});
   const cidr = typeof spec.cidr === 'string' ? parseCIDR(spec.cidr) : undefined;
   if (!cidr) return undefined;
   return { cidr, block: normalizeBlock(spec, cidr), resourceVersion: res.metadata.resourceVersion ?? '' };
@@ -47,7 +47,7 @@ export async function readBlock(ds: Datastore, cidrText: string): Promise<Stored
 function toResource(block: AllocationBlock, resourceVersion?: string): Resource {
   const metadata: Resource['metadata'] = { name: blockName(block.cidr) };
   if (resourceVersion !== undefined) metadata.resourceVersion = resourceVersion;
-  return { apiVersion: API_VERSION, kind: BLOCK_KIND, metadata, spec: block as unknown as Record<string, unknown> };
+  return { apiVersion: API_VERSION, kind: BLOCK_KIND, metadata, spec: block };
 }
 
 /** Create a new block; AlreadyExistsError when someone has it. */

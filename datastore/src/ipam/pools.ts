@@ -72,7 +72,10 @@ export function selectPools(
   log?: IpamLogger,
 ): UsablePool[] {
   const parsed = pools
-    .map((p) => ({ res: p, spec: (p.spec ?? {}) as PoolSpec, cidr: parseCIDR(String((p.spec as PoolSpec | undefined)?.cidr ?? '')) }))
+    .map((p) => {
+      const spec = (p.spec ?? {}) as PoolSpec;
+      return { res: p, spec, cidr: parseCIDR(String(spec.cidr ?? '')) };
+    })
     .filter((p): p is { res: Resource; spec: PoolSpec; cidr: CIDR } => p.cidr !== undefined)
     .sort((a, b) => (a.res.metadata.name < b.res.metadata.name ? -1 : a.res.metadata.name > b.res.metadata.name ? 1 : 0));
 

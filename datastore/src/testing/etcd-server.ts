@@ -134,7 +134,7 @@ class EtcdProcess implements EtcdServer {
       await mkdir(dir);
       this.tls = await makeTestCertificates(dir);
     }
-    let lastError: unknown;
+    let lastError: Error | undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
       this.#clientPort = await freePort();
       this.#peerPort = await freePort();
@@ -143,10 +143,10 @@ class EtcdProcess implements EtcdServer {
         lastError = undefined;
         break;
       } catch (err) {
-        lastError = err;
+        lastError = err instanceof Error ? err : new Error(String(err));
         await this.#killAndWait();
         // Another test grabbed a port between our probe and etcd's bind: new ports, clean dir.
-        if (!String((err as Error).message).includes('address already in use')) throw err;
+        if (!lastError.message.includes('address already in use')) throw err;
         await rm(this.dataDir, { recursive: true, force: true });
       }
     }

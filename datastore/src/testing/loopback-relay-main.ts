@@ -69,7 +69,7 @@ async function outer(netns: string, ports: number[], givenDir: string | undefine
     cleanup();
     fail((err as Error).message);
   }
-  child.stderr!.pipe(process.stderr);
+  child.stderr.pipe(process.stderr);
   child.once('exit', (code, signal) => {
     cleanup();
     fail(`the inner relay in namespace ${netns} exited (${signal ?? code})`);

@@ -89,7 +89,7 @@ test('concurrent updates without a resourceVersion all land (retry), with one th
   );
   // All used the same resourceVersion: exactly one wins.
   assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-  assert.ok(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof ConflictError));
+  assert.ok(results.filter((r) => r.status === 'rejected').every((r) => (r).reason instanceof ConflictError));
   const unconditional = await Promise.all(
     [25, 26, 27].map((b) => {
       const { resourceVersion: _rv, ...meta } = base.metadata;
@@ -177,8 +177,8 @@ test('compaction while a watcher is behind surfaces as CompactedError', async ()
   fx.ds.watchPrefix('/calico/resources/v3/projectcalico.org/ippools/', Number(first.metadata.resourceVersion), c.sink);
   await c.until(() => c.errors.length > 0);
   assert.ok(c.errors[0] instanceof CompactedError);
-  assert.equal((c.errors[0] as CompactedError).compactRevision, Number(latest.metadata.resourceVersion));
-  assert.equal((c.errors[0] as CompactedError).code, 'DATASTORE_COMPACTED');
+  assert.equal((c.errors[0]).compactRevision, Number(latest.metadata.resourceVersion));
+  assert.equal((c.errors[0]).code, 'DATASTORE_COMPACTED');
 });
 
 test('IPAM records: block affinity found by name, config singleton', async () => {

@@ -33,7 +33,7 @@ test('a root-namespace loopback port is reachable at the same address inside a n
   t.after(() => run('ip', ['netns', 'del', ns]).catch(() => undefined));
   await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
 
-  const server = createServer((c) => c.on('data', (d) => c.end(`echo:${d}`)));
+  const server = createServer((c) => c.on('data', (d) => c.end(`echo:${d.toString()}`)));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => new Promise<void>((r) => server.close(() => r())));
   const port = (server.address() as AddressInfo).port;

@@ -24,7 +24,7 @@ import {
 const cidr = (s: string): CIDR => parseCIDR(s)!;
 
 function valid(block: AllocationBlock): void {
-  const issues = validateResource({ apiVersion: 'projectcalico.org/v3', kind: 'IPAMBlock', metadata: { name: block.cidr.replace(/[.:/]/g, '-') }, spec: block as never });
+  const issues = validateResource({ apiVersion: 'projectcalico.org/v3', kind: 'IPAMBlock', metadata: { name: block.cidr.replace(/[.:/]/g, '-') }, spec: block });
   assert.deepEqual(issues, []);
 }
 

@@ -139,5 +139,5 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 function samePorts(a: readonly EndpointPort[], b: readonly EndpointPort[]): boolean {
-  return a.length === b.length && a.every((p, i) => p.name === b[i]!.name && p.protocol === b[i]!.protocol && p.port === b[i]!.port);
+  return a.length === b.length && a.every((p, i) => p.name === b[i].name && p.protocol === b[i].protocol && p.port === b[i].port);
 }

@@ -90,7 +90,7 @@ export function entityRuleSelector(er: EntitySelectorFields, namespace: string):
   const saSel = er.serviceAccounts ? serviceAccountSelector(er.serviceAccounts) : '';
   if (saSel !== '') selectors.push(saSel);
   if (er.selector) selectors.push(er.selector);
-  let sel = selectors.length === 0 ? '' : selectors.length === 1 ? selectors[0]! : `(${selectors.join(') && (')})`;
+  let sel = selectors.length === 0 ? '' : selectors.length === 1 ? selectors[0] : `(${selectors.join(') && (')})`;
 
   if (nsSel !== '' && (sel !== '' || (er.notSelector ?? '') !== '' || namespaceSelector !== '')) {
     sel = sel !== '' ? `(${nsSel}) && (${sel})` : nsSel;

@@ -59,6 +59,6 @@ function vtepOf(n: NodeData): VTEP | undefined {
 /** calico/node's VXLAN device MAC for a node that has none configured. */
 export function derivedVXLANMac(seed: string): string {
   const sha = createHash('sha1').update(seed).digest();
-  const bytes = [0x66, sha[0]!, sha[1]!, sha[2]!, sha[3]!, sha[4]!];
+  const bytes = [0x66, sha[0], sha[1], sha[2], sha[3], sha[4]];
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 }

@@ -109,8 +109,8 @@ export class LinuxDataplane implements DataplaneSink {
   #status = new Map<string, EndpointStatus>();
   #lastListing: string | undefined;
   #lastText: string | undefined;
-  #timer: TimerHandle;
-  #refreshTimer: TimerHandle;
+  #timer: TimerHandle | undefined;
+  #refreshTimer: TimerHandle | undefined;
   #running: Promise<ApplyReport> | undefined;
   #next: Promise<ApplyReport> | undefined;
   #closed = false;

@@ -84,7 +84,7 @@ export const DEFAULT_NFT_OPTIONS: NftRenderOptions = {
 };
 
 function configValue(config: Record<string, unknown>, camel: string): unknown {
-  return config[camel] ?? config[camel[0]!.toUpperCase() + camel.slice(1)];
+  return config[camel] ?? config[camel[0].toUpperCase() + camel.slice(1)];
 }
 
 function failsafeFromConfig(value: unknown, fallback: FailsafePort[]): FailsafePort[] {

@@ -109,7 +109,7 @@ test('nothing is sent before InSync; InSync is sent once', () => {
   assert.equal(dp.batches.length, 0);
   g.onInSync();
   assert.equal(dp.batches.length, 1);
-  assert.equal(dp.batches[0]!.at(-1)!.kind, 'InSync');
+  assert.equal(dp.batches[0].at(-1)!.kind, 'InSync');
   g.onInSync();
   assert.equal(dp.batches.length, 1, 'a second InSync with nothing new sends nothing');
   // An empty snapshot still gets config and InSync, so the driver can start.
@@ -123,8 +123,8 @@ test('a resync that repeats the same data (new revisions, other key order) emits
   const again = snapshot().map((u) => ({ ...u, revision: u.revision + 1000, value: u.value && JSON.parse(JSON.stringify(u.value)) }));
   // Also reorder keys inside one spec: equality is structural.
   const polIdx = again.findIndex((u) => u.kind === 'NetworkPolicy');
-  const spec = again[polIdx]!.value!.spec!;
-  again[polIdx]!.value!.spec = Object.fromEntries(Object.entries(spec).reverse());
+  const spec = again[polIdx].value!.spec!;
+  again[polIdx].value!.spec = Object.fromEntries(Object.entries(spec).reverse());
   assert.deepEqual(h.apply(again.reverse()), []);
   h.graph.onInSync();
   assert.deepEqual(h.dp.take(), []);
@@ -142,7 +142,7 @@ test('removing the last endpoint removes its routes, then policies, profiles and
     { kind: 'RouteRemove', dst: '10.65.0.2/32' },
   ] satisfies DataplaneMessage[]);
   // And back: the same messages forward.
-  assert.deepEqual(kinds(h.apply([snapshot()[8]!])), ['IPSetUpdate', 'ActivePolicyUpdate', 'ActiveProfileUpdate', 'WorkloadEndpointUpdate', 'RouteUpdate']);
+  assert.deepEqual(kinds(h.apply([snapshot()[8]])), ['IPSetUpdate', 'ActivePolicyUpdate', 'ActiveProfileUpdate', 'WorkloadEndpointUpdate', 'RouteUpdate']);
 });
 
 test('an endpoint moving off this node is removed locally but stays in IP sets', () => {
@@ -202,11 +202,11 @@ test('an invalid resource is logged and treated as deleted; fixing it restores i
   g.onUpdates([gnp('hosts', { selector: 'has(host', ingress: [] })]);
   assert.deepEqual(kinds(dp.take()), ['HostEndpointUpdate', 'ActivePolicyRemove']);
   assert.equal(warnings.length, 1);
-  const err = warnings[0]!.obj.err as InvalidResourceError;
+  const err = warnings[0].obj.err as InvalidResourceError;
   assert.ok(err instanceof InvalidResourceError);
   assert.equal(err.code, 'FELIX_INVALID_RESOURCE');
   assert.equal(err.resource, 'GlobalNetworkPolicy hosts');
-  assert.match(warnings[0]!.msg!, /GlobalNetworkPolicy hosts: .*treated as deleted/);
+  assert.match(warnings[0].msg!, /GlobalNetworkPolicy hosts: .*treated as deleted/);
   // Rules are checked too: a bad rule selector refuses the whole policy.
   g.onUpdates([np('shop', 'front-egress', { selector: "app == 'front'", egress: [{ action: 'Allow', destination: { selector: '&&' } }] })]);
   assert.deepEqual(kinds(dp.take()), ['WorkloadEndpointUpdate', 'ActivePolicyRemove', 'IPSetRemove']);

@@ -108,6 +108,6 @@ test('sets come and go with the rules that use them; a shared set stays while an
     { kind: 'ActivePolicyRemove', id: { tier: 'default', name: 'q' } },
     ...[DB, cache].sort().map((id) => ({ kind: 'IPSetRemove' as const, id })),
   ]);
-  assert.equal(removed[0]!.kind, 'WorkloadEndpointUpdate');
+  assert.equal(removed[0].kind, 'WorkloadEndpointUpdate');
   assert.equal(h.dp.ipSets.size, 0);
 });

@@ -154,7 +154,7 @@ test('the index agrees with evaluating every selector on every item, through ran
       }
     } else if (op < 9) {
       const sid = `s${rand(6)}`;
-      const sel = parseSelector(selectorTexts[rand(selectorTexts.length)]!);
+      const sel = parseSelector(selectorTexts[rand(selectorTexts.length)]);
       selectors.set(sid, sel);
       index.updateSelector(sid, sel);
     } else {

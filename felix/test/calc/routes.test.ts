@@ -63,7 +63,7 @@ test('remote blocks of VXLAN pools route through the owning node\'s VTEP', () =>
     { kind: 'RouteRemove', dst: '10.65.2.0/26' },
     { kind: 'VXLANTunnelEndpointRemove', node: 'node-3' },
   ]);
-  assert.deepEqual(h.apply([nodes[2]!]), [
+  assert.deepEqual(h.apply([nodes[2]]), [
     { kind: 'HostMetadataUpdate', hostname: 'node-3', ipv4Addr: '10.0.9.3', labels: {} },
     { kind: 'VXLANTunnelEndpointUpdate', node: 'node-3', mac: derivedVXLANMac('node-3'), ipv4Addr: '10.65.2.0', parentDeviceIp: '10.0.9.3' },
     vxlanRoute('10.65.2.0/26', 'node-3', '10.0.9.3'),

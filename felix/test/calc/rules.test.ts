@@ -123,7 +123,7 @@ test('Kubernetes Service matches become Calico\'s service IP sets (empty until s
 function sideMembers(h: ReturnType<typeof harness>, policy: string, field: 'srcIpSetIds' | 'dstIpSetIds' | 'dstNamedPortIpSetIds' | 'notSrcIpSetIds', dir: 'in' | 'out' = 'in', index = 0): string[] {
   const p = h.dp.policies.get(policy);
   assert.ok(p, `policy ${policy} is active`);
-  const rule = (dir === 'in' ? p.policy.inboundRules : p.policy.outboundRules)[index]!;
+  const rule = (dir === 'in' ? p.policy.inboundRules : p.policy.outboundRules)[index];
   const id = rule[field]?.[0];
   assert.ok(id, `rule ${index} of ${policy} has ${field}`);
   return h.dp.members(id);
@@ -173,7 +173,7 @@ test('rule selectors over the whole cluster: namespaces, service accounts, globa
   assert.deepEqual(sideMembers(h, 'prod/np', 'srcIpSetIds', 'in', 2), ['10.0.2.1/32']);
   assert.deepEqual(sideMembers(h, 'prod/np', 'srcIpSetIds', 'in', 3), ['10.0.2.1/32']);
   // notSelector alone: the namespace scope is the positive part, the negation folds into it.
-  const notRule = h.dp.policies.get('prod/np')!.policy.inboundRules[4]!;
+  const notRule = h.dp.policies.get('prod/np')!.policy.inboundRules[4];
   assert.deepEqual(notRule.srcIpSetIds, [setId("(projectcalico.org/namespace == 'prod') && (!(app == 'db'))")]);
   assert.equal(notRule.notSrcIpSetIds, undefined);
   assert.deepEqual(sideMembers(h, 'prod/np', 'srcIpSetIds', 'in', 4), ['10.0.0.1/32', '10.0.2.1/32']);
@@ -185,7 +185,7 @@ test('rule selectors over the whole cluster: namespaces, service accounts, globa
   assert.deepEqual(sideMembers(h, 'gnp', 'srcIpSetIds', 'in', 3), ['10.0.0.1/32', '10.0.1.1/32', '10.0.2.1/32', '203.0.113.0/24', 'fd00::1:1/128']);
   assert.deepEqual(sideMembers(h, 'gnp', 'srcIpSetIds', 'in', 4), ['10.0.1.2/32', '10.0.2.2/32']);
   // A global policy's plain selector is the set Calico would name for it.
-  assert.equal(h.dp.policies.get('gnp')!.policy.inboundRules[0]!.srcIpSetIds![0], setId("app == 'db'"));
+  assert.equal(h.dp.policies.get('gnp')!.policy.inboundRules[0].srcIpSetIds![0], setId("app == 'db'"));
   assert.equal(h.dp.ipSets.get(setId("app == 'db'"))!.type, 'net');
 });
 
@@ -208,19 +208,19 @@ test('named ports resolve per endpoint, protocol and address', () => {
     }),
   ]);
   const rules = h.dp.policies.get('ns/out')!.policy.outboundRules;
-  const m = (r: number, i = 0) => h.dp.members(rules[r]!.dstNamedPortIpSetIds![i]!);
+  const m = (r: number, i = 0) => h.dp.members(rules[r].dstNamedPortIpSetIds![i]);
   assert.deepEqual(m(0), ['10.0.1.1,tcp:8080', '10.0.1.2,tcp:9090', 'fd00::1,tcp:8080']);
   assert.deepEqual(m(1, 0), ['10.0.1.2,udp:9091']);
   assert.deepEqual(m(1, 1), ['10.0.1.1,udp:53', 'fd00::1,udp:53']);
   // No selector at all: Calico does not scope a bare named port to the namespace.
   assert.deepEqual(m(2), ['10.0.1.1,tcp:8080', '10.0.1.2,tcp:9090', '10.0.1.3,tcp:80', 'fd00::1,tcp:8080']);
-  assert.equal(h.dp.ipSets.get(rules[0]!.dstNamedPortIpSetIds![0]!)!.type, 'ip-port');
-  assert.equal(rules[0]!.dstIpSetIds, undefined);
+  assert.equal(h.dp.ipSets.get(rules[0].dstNamedPortIpSetIds![0])!.type, 'ip-port');
+  assert.equal(rules[0].dstIpSetIds, undefined);
 
   // A port renumbered on one endpoint moves only its member.
   const msgs = h.apply([wep('ns', 'srv-2', { node: 'node-2', ips: ['10.0.1.2'], labels: { app: 'srv' }, ports: [{ name: 'http', protocol: 'TCP', port: 9999 }] })]);
   const deltas = new Map(msgs.flatMap((x) => (x.kind === 'IPSetDeltaUpdate' ? [[x.id, [x.added, x.removed]] as const] : [])));
-  const id = (r: number, i = 0) => rules[r]!.dstNamedPortIpSetIds![i]!;
+  const id = (r: number, i = 0) => rules[r].dstNamedPortIpSetIds![i];
   assert.deepEqual(deltas.get(id(0)), [['10.0.1.2,tcp:9999'], ['10.0.1.2,tcp:9090']]);
   assert.deepEqual(deltas.get(id(1, 0)), [[], ['10.0.1.2,udp:9091']]);
   assert.deepEqual(deltas.get(id(2)), [['10.0.1.2,tcp:9999'], ['10.0.1.2,tcp:9090']]);

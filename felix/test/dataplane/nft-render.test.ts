@@ -46,9 +46,9 @@ test('numeric ports and named-port sets of one side are alternatives (one nft ru
     false,
   );
   assert.equal(lines.length, 2);
-  assert.match(lines[0]!, /th dport \{ 80 \}/);
-  assert.match(lines[1]!, /ip daddr \. meta l4proto \. th dport @s4-n/);
-  assert.ok(!lines[1]!.includes('th dport {'));
+  assert.match(lines[0], /th dport \{ 80 \}/);
+  assert.match(lines[1], /ip daddr \. meta l4proto \. th dport @s4-n/);
+  assert.ok(!lines[1].includes('th dport {'));
 });
 
 test('an unknown IP set makes a positive match impossible and a negative one vacuous', () => {

@@ -31,15 +31,15 @@ test('IPv6: /128 routes, accept_ra=0, neighbour discovery allowed, pods ping eac
     { kind: 'ActiveProfileUpdate', id: { name: 'kns.default' }, profile: { inboundRules: [{ action: 'Allow', position: 0 }], outboundRules: [{ action: 'Allow', position: 0 }] } },
   ];
   for (const [i, pod] of pods.entries()) {
-    await run('ip', ['-n', node, 'link', 'add', ifaces[i]!, 'address', 'ee:ee:ee:ee:ee:ee', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod]);
-    await run('ip', ['-n', node, 'link', 'set', ifaces[i]!, 'up']);
+    await run('ip', ['-n', node, 'link', 'add', ifaces[i], 'address', 'ee:ee:ee:ee:ee:ee', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod]);
+    await run('ip', ['-n', node, 'link', 'set', ifaces[i], 'up']);
     await run('ip', ['-n', pod, 'link', 'set', 'eth0', 'up']);
     await run('ip', ['-n', pod, '-6', 'addr', 'add', `${ips[i]}/128`, 'dev', 'eth0', 'nodad']);
     await run('ip', ['-n', pod, '-6', 'route', 'add', 'default', 'via', GW, 'dev', 'eth0']);
     msgs.push({
       kind: 'WorkloadEndpointUpdate',
       id: { namespace: 'default', name: `p${i}` },
-      endpoint: { name: ifaces[i]!, ipv4Nets: [], ipv6Nets: [`${ips[i]}/128`], profileIds: ['kns.default'], tiers: [] },
+      endpoint: { name: ifaces[i], ipv4Nets: [], ipv6Nets: [`${ips[i]}/128`], profileIds: ['kns.default'], tiers: [] },
     });
   }
   msgs.push({ kind: 'InSync' });
@@ -52,5 +52,5 @@ test('IPv6: /128 routes, accept_ra=0, neighbour discovery allowed, pods ping eac
   assert.deepEqual(routes.map((r) => [r.dst, r.dev]).sort(), [[ips[0], ifaces[0]], [ips[1], ifaces[1]]]);
   assert.equal((await run('ip', ['netns', 'exec', node, 'sysctl', '-n', `net.ipv6.conf.${ifaces[0]}.accept_ra`])).trim(), '0');
   assert.equal((await run('ip', ['netns', 'exec', node, 'sysctl', '-n', 'net.ipv6.conf.all.forwarding'])).trim(), '1');
-  assert.equal(await succeeds('ip', ['netns', 'exec', pods[0]!, 'ping', '-6', '-c', '1', '-W', '2', ips[1]!]), true, 'pod a → pod b over IPv6');
+  assert.equal(await succeeds('ip', ['netns', 'exec', pods[0], 'ping', '-6', '-c', '1', '-W', '2', ips[1]]), true, 'pod a → pod b over IPv6');
 });

@@ -53,14 +53,14 @@ test('VXLAN: device, neighbours, FDB and onlink routes carry pod traffic between
     for (const ns of [...nodeNs, ...podNs]) await deleteNetns(ns);
   });
   for (const ns of [...nodeNs, ...podNs]) await createNetns(ns);
-  await run('ip', ['-n', nodeNs[0]!, 'link', 'add', 'ul', 'type', 'veth', 'peer', 'name', 'ul', 'netns', nodeNs[1]!]);
+  await run('ip', ['-n', nodeNs[0], 'link', 'add', 'ul', 'type', 'veth', 'peer', 'name', 'ul', 'netns', nodeNs[1]]);
   const mtuDir = mkdtempSync(join(tmpdir(), 'cfx-mtu-'));
   t.after(() => rmSync(mtuDir, { recursive: true, force: true }));
 
   const dps: LinuxDataplane[] = [];
   for (const [i, n] of NODES.entries()) {
-    const node = nodeNs[i]!;
-    const pod = podNs[i]!;
+    const node = nodeNs[i];
+    const pod = podNs[i];
     const iface = `cali${tag}${i}`;
     await run('ip', ['-n', node, 'addr', 'add', `${n.underlayIp}/24`, 'dev', 'ul']);
     await run('ip', ['-n', node, 'link', 'set', 'ul', 'mtu', '1400', 'up']);
@@ -82,33 +82,33 @@ test('VXLAN: device, neighbours, FDB and onlink routes carry pod traffic between
     dps.push(dp);
   }
 
-  const n1 = nodeNs[0]!;
+  const n1 = nodeNs[0];
   const link = JSON.parse(await run('ip', ['-n', n1, '-json', '-d', 'link', 'show', 'vxlan.calico'])) as Array<{ address: string; mtu: number; linkinfo: { info_data: { id: number; port: number; learning: boolean } } }>;
-  assert.equal(link[0]!.address, NODES[0]!.vtepMac);
-  assert.equal(link[0]!.mtu, 1350);
-  assert.deepEqual([link[0]!.linkinfo.info_data.id, link[0]!.linkinfo.info_data.port, link[0]!.linkinfo.info_data.learning], [4096, 4789, false]);
+  assert.equal(link[0].address, NODES[0].vtepMac);
+  assert.equal(link[0].mtu, 1350);
+  assert.deepEqual([link[0].linkinfo.info_data.id, link[0].linkinfo.info_data.port, link[0].linkinfo.info_data.learning], [4096, 4789, false]);
   assert.match(await run('ip', ['-n', n1, 'route', 'show', 'proto', '80']), /^10\.65\.1\.0\/26 via 10\.65\.1\.0 dev vxlan\.calico onlink/m);
   assert.match(await run('ip', ['-n', n1, 'neigh', 'show', 'dev', 'vxlan.calico']), /10\.65\.1\.0 lladdr 66:cf:00:00:00:02 PERMANENT/);
   assert.match(await run('ip', ['netns', 'exec', n1, 'bridge', 'fdb', 'show', 'dev', 'vxlan.calico']), /66:cf:00:00:00:02 dst 192\.168\.77\.2/);
 
   // Re-applying finds the kernel as desired (the parsers read back what we wrote).
-  const again = await dps[0]!.apply();
+  const again = await dps[0].apply();
   assert.deepEqual([again.ipCommands, again.bridgeCommands, again.sysctlWrites, again.nftApplied, again.mtuFileWritten], [[], [], [], false, false]);
 
   // A changed vxlanMTU reaches the live device in place (no re-create) and the file.
-  dps[0]!.onMessages([{ kind: 'ConfigUpdate', config: { mtuIfacePattern: '^ul$', vxlanMTU: 1300 }, clusterInformation: {} }]);
-  const changed = await dps[0]!.apply();
+  dps[0].onMessages([{ kind: 'ConfigUpdate', config: { mtuIfacePattern: '^ul$', vxlanMTU: 1300 }, clusterInformation: {} }]);
+  const changed = await dps[0].apply();
   assert.deepEqual(changed.ipCommands.filter((l) => l.includes('vxlan.calico') && l.startsWith('link')), ['link set vxlan.calico mtu 1300']);
   assert.equal(readFileSync(join(mtuDir, 'n1', 'mtu'), 'utf8'), '1300\n');
   assert.match(await run('ip', ['-n', n1, 'link', 'show', 'vxlan.calico']), /mtu 1300 /);
 
-  assert.equal(await succeeds('ip', ['netns', 'exec', podNs[0]!, 'ping', '-c', '1', '-W', '2', NODES[1]!.podIp]), true, 'pod on n1 → pod on n2 over VXLAN');
+  assert.equal(await succeeds('ip', ['netns', 'exec', podNs[0], 'ping', '-c', '1', '-W', '2', NODES[1].podIp]), true, 'pod on n1 → pod on n2 over VXLAN');
 
   // The other node's VTEP and route go away: its neighbour, FDB entry and route are removed.
-  dps[0]!.onMessages([{ kind: 'RouteRemove', dst: NODES[1]!.block }, { kind: 'VXLANTunnelEndpointRemove', node: 'n2' }]);
-  await dps[0]!.apply();
+  dps[0].onMessages([{ kind: 'RouteRemove', dst: NODES[1].block }, { kind: 'VXLANTunnelEndpointRemove', node: 'n2' }]);
+  await dps[0].apply();
   assert.doesNotMatch(await run('ip', ['-n', n1, 'route', 'show', 'proto', '80']), /10\.65\.1\.0\/26/);
   assert.doesNotMatch(await run('ip', ['-n', n1, 'neigh', 'show', 'dev', 'vxlan.calico']), /10\.65\.1\.0/);
   assert.doesNotMatch(await run('ip', ['netns', 'exec', n1, 'bridge', 'fdb', 'show', 'dev', 'vxlan.calico']), /66:cf:00:00:00:02/);
-  assert.equal(await succeeds('ip', ['netns', 'exec', podNs[0]!, 'ping', '-c', '1', '-W', '1', NODES[1]!.podIp]), false);
+  assert.equal(await succeeds('ip', ['netns', 'exec', podNs[0], 'ping', '-c', '1', '-W', '1', NODES[1].podIp]), false);
 });

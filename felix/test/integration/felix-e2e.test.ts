@@ -33,7 +33,7 @@ function wep(pod: string, iface: string, ip: string): Resource {
     kind: 'WorkloadEndpoint',
     metadata: { name: `${NODE}-k8s-${pod}-eth0`, namespace: 'default', labels: { pod } },
     spec: { node: NODE, orchestrator: 'k8s', pod, endpoint: 'eth0', interfaceName: iface, ipNetworks: [`${ip}/32`], profiles: ['allow-all'] },
-  } as Resource);
+  });
 }
 
 async function kernelState(ns: string): Promise<string> {
@@ -66,7 +66,7 @@ test('felix end to end: etcd → Typha → Felix → kernel, and a Typha outage 
   const ips = { a: '10.66.0.1', b: '10.66.0.2' };
 
   // Cleanup, last first, every step even after a failure.
-  const steps: Array<() => Promise<unknown> | unknown> = [];
+  const steps: Array<() => unknown> = [];
   t.after(async () => {
     for (const step of steps.reverse()) await Promise.resolve().then(step).catch(() => undefined);
   });
@@ -114,7 +114,7 @@ test('felix end to end: etcd → Typha → Felix → kernel, and a Typha outage 
   steps.push(() => felix.stop());
 
   // 1. Endpoints and an allow-all profile: the pods reach each other.
-  await ds.create(checked({ apiVersion: V3, kind: 'Profile', metadata: { name: 'allow-all' }, spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] } } as Resource));
+  await ds.create(checked({ apiVersion: V3, kind: 'Profile', metadata: { name: 'allow-all' }, spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] } }));
   await ds.create(wep('a', ifaces.a, ips.a));
   await ds.create(wep('b', ifaces.b, ips.b));
   const felixState = () => `felix ${JSON.stringify(felix.status())}, endpoints ${JSON.stringify([...dp.status()])}, last apply ${JSON.stringify(dp.lastReport)}`;
@@ -143,7 +143,7 @@ test('felix end to end: etcd → Typha → Felix → kernel, and a Typha outage 
     kind: 'GlobalNetworkPolicy',
     metadata: { name: 'deny-icmp-b' },
     spec: { selector: "pod == 'b'", types: ['Ingress'], ingress: [{ action: 'Deny', protocol: 'ICMP' }, { action: 'Allow' }] },
-  } as Resource);
+  });
   await ds.create(deny);
   const denied = Date.now();
   await until(async () => !(await ping(pods.a, ips.b)), 'ping a → b to fail after the deny', 2_000, 50);

@@ -54,7 +54,7 @@ test('BGP mode: mesh, reachability, a deny policy within 2 s, namespaceSelector,
       metadata: { name: 'deny-icmp-web-2-1', namespace: 'frontend' },
       spec: { selector: "pod == 'web-2-1'", types: ['Ingress'], ingress: [{ action: 'Deny', protocol: 'ICMP' }, { action: 'Allow' }] },
     });
-    const took = await pingBecomes(lab, from, target, false, written, 2_000);
+    const took = await pingBecomes(from, target, false, written, 2_000);
     assert.ok(took <= 2_000, `enforced after ${took} ms`);
     t.diagnostic(`deny enforced ${took} ms after the write`);
     await matrixBecomes(lab, denied, 'only traffic into web-2-1 blocked', 5_000);
@@ -62,7 +62,7 @@ test('BGP mode: mesh, reachability, a deny policy within 2 s, namespaceSelector,
     // Deleting it restores everything.
     const deleted = Date.now();
     await lab.datastore().delete({ kind: 'NetworkPolicy', namespace: 'frontend', name: 'deny-icmp-web-2-1' });
-    await pingBecomes(lab, from, target, true, deleted, 5_000);
+    await pingBecomes(from, target, true, deleted, 5_000);
     await matrixBecomes(lab, all, 'full reachability after the delete', 5_000);
 
     await apply(lab, BACKEND_FROM_FRONTEND);

@@ -169,7 +169,7 @@ export async function matrixBecomes(lab: Lab, expected: (from: string, to: strin
  * Pings `from` → `to` until the answer is `reachable`, from `since` (ms timestamp of the write);
  * returns how long after `since` the first ping that showed it was sent.
  */
-export async function pingBecomes(lab: Lab, from: PodRecord, to: PodRecord, reachable: boolean, since: number, ms: number): Promise<number> {
+export async function pingBecomes(from: PodRecord, to: PodRecord, reachable: boolean, since: number, ms: number): Promise<number> {
   const { ping } = await import('../../src/probe.js');
   for (;;) {
     const sent = Date.now();

@@ -25,7 +25,7 @@ test('up is idempotent, restarts what died, and down cleans up without a state f
     assert.deepEqual(status.nodes.map((n) => n.name), ['node-1', 'node-2']);
     for (const n of status.nodes) {
       assert.deepEqual(n.bgpSessions.map((b) => Object.keys(b).sort()), [['peer', 'state']]);
-      assert.equal(n.bgpSessions[0]!.state, 'Established');
+      assert.equal(n.bgpSessions[0].state, 'Established');
       assert.ok(Array.isArray(n.routes) && n.routes.length > 0);
       assert.equal(n.endpoints.length, 1);
     }
@@ -53,13 +53,13 @@ test('up is idempotent, restarts what died, and down cleans up without a state f
     await assert.rejects(lab.up({ nodes: 2, podsPerNode: 1, mode: 'vxlan' }), /runs in bgp mode/);
 
     // Felix on node-2 crashes: up starts exactly that one again, and the pods still reach each other.
-    const felix2 = lab.state!.processes['felix/node-2']!;
+    const felix2 = lab.state!.processes['felix/node-2'];
     process.kill(felix2.pid, 'SIGKILL');
     await matrixBecomes(lab, () => true, 'reachability without Felix (the dataplane stays)', 5_000);
     await lab.up({ nodes: 2, podsPerNode: 1, mode: 'bgp' });
-    assert.notEqual(lab.state!.processes['felix/node-2']!.pid, felix2.pid);
-    assert.ok(isOurs(prefix, lab.state!.processes['felix/node-2']!));
-    for (const [role, pid] of Object.entries(pids)) if (role !== 'felix/node-2') assert.equal(lab.state!.processes[role]!.pid, pid, `${role} was restarted`);
+    assert.notEqual(lab.state!.processes['felix/node-2'].pid, felix2.pid);
+    assert.ok(isOurs(prefix, lab.state!.processes['felix/node-2']));
+    for (const [role, pid] of Object.entries(pids)) if (role !== 'felix/node-2') assert.equal(lab.state!.processes[role].pid, pid, `${role} was restarted`);
     await matrixBecomes(lab, () => true, 'reachability after the restart', 10_000);
   });
 

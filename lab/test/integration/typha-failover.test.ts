@@ -13,7 +13,7 @@ import { apply, diagnose, matrixBecomes, pingBecomes, pod, startLab, V3 } from '
 function collect(args: string[]): { child: ChildProcess; out: () => string; stop: () => Promise<string> } {
   const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
     child,
@@ -58,7 +58,7 @@ test('Typha: one replica killed, then both, then restarted: traffic never stops,
     const live = () => placement(lab).then((p) => ([...p.values()].flat().length === 4 ? p : undefined));
     const before = await until(live, 'every agent live on a replica', 15_000);
     const counts = [1, 2].map((r) => [...before.values()].flat().filter((x) => x === r).length);
-    const victim = counts[0]! >= counts[1]! ? 1 : 2;
+    const victim = counts[0] >= counts[1] ? 1 : 2;
     const survivor = 3 - victim;
     const baseline = await dataplane(lab);
 
@@ -105,7 +105,7 @@ test('Typha: one replica killed, then both, then restarted: traffic never stops,
       metadata: { name: 'deny-icmp-to-b' },
       spec: { selector: "pod == 'web-2-1'", types: ['Ingress'], ingress: [{ action: 'Deny', protocol: 'ICMP' }, { action: 'Allow' }] },
     });
-    await pingBecomes(lab, pod(lab, 'web-1-1'), b, false, written, 3_000);
+    await pingBecomes(pod(lab, 'web-1-1'), b, false, written, 3_000);
     const routeEvents = (await Promise.all(monitors.map((m) => m.stop())))
       .map((out, i) => out.slice(seenBefore[i]))
       .join('')
@@ -118,7 +118,7 @@ test('Typha: one replica killed, then both, then restarted: traffic never stops,
     const transcript = await stream.stop();
     const seqs = [...transcript.matchAll(/icmp_seq=(\d+) /g)].map((m) => Number(m[1]));
     assert.ok(seqs.length > 10, `too few replies: ${transcript.slice(-500)}`);
-    const gaps = seqs.slice(1).map((s, i) => s - seqs[i]!).filter((d) => d !== 1);
+    const gaps = seqs.slice(1).map((s, i) => s - seqs[i]).filter((d) => d !== 1);
     assert.deepEqual(gaps, [], `the ping stream lost replies before the deny: ${transcript.slice(-800)}`);
 
     await lab.datastore().delete({ kind: 'GlobalNetworkPolicy', name: 'deny-icmp-to-b' });

@@ -94,7 +94,7 @@ export class DeltaBatcher implements SyncCallbacks<Update> {
   };
   #pending = new Map<string, Update>();
   #pendingRevision = 0;
-  #timer: TimerHandle = undefined;
+  #timer: TimerHandle | undefined = undefined;
   #live = false;
   #closed = false;
   readonly #stats: DeltaBatcherStats = {

@@ -58,7 +58,7 @@ import { updateKey } from '../common/update-key.js';
 import { DeltaLog } from './delta-log.js';
 import { CacheClosedError, CacheNotReadyError } from './errors.js';
 import { BATCH_SIZE_BUCKETS, createHistogram, type HistogramData } from './histogram.js';
-import { resolveCacheLimits, type CacheLimitName, type CacheLimits } from './options.js';
+import { resolveCacheLimits, type CacheLimitName } from './options.js';
 import { RevisionWaiters } from './revision-waiters.js';
 import { estimateJsonBytes } from './size.js';
 import type { SnapshotFrames } from './snapshot-frames.js';
@@ -132,7 +132,6 @@ const DELETE_BYTES = 64;
 
 export class SyncCache implements SyncCallbacks<Update> {
   readonly syncer: SyncerType;
-  readonly #limits: CacheLimits;
   readonly #clock: Pick<Clock, 'now'>;
   readonly #logger: Logger;
   readonly #warnLimiter: LogLimiter;
@@ -166,7 +165,6 @@ export class SyncCache implements SyncCallbacks<Update> {
   constructor(opts: SyncCacheOptions) {
     this.syncer = opts.syncer;
     const limits = resolveCacheLimits(opts);
-    this.#limits = limits;
     this.#clock = opts.clock ?? realClock;
     this.#logger = opts.logger ?? silentLogger;
     this.#warnLimiter = createLogLimiter({ clock: this.#clock });

@@ -82,7 +82,7 @@ function addressDiscovery(addrs: string[], secure: boolean, resolver: DnsResolve
       const lists = await Promise.allSettled(parts.map((p) => p.endpoints()));
       const found = lists.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
       if (found.length === 0) {
-        const failed = lists.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+        const failed = lists.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
       }
       return found;

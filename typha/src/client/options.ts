@@ -124,7 +124,7 @@ function checkBackoff(b: BackoffPolicy): BackoffPolicy {
   }
   if (!(b.jitter >= 0 && b.jitter <= 1)) throw new ClientConfigError(`typha client: backoff.jitter ${b.jitter} is outside 0..1`);
   if (b.maxMs !== undefined && !(b.maxMs >= 0)) throw new ClientConfigError('typha client: backoff.maxMs must be >= 0');
-  return Object.freeze({ delaysMs: Object.freeze([...b.delaysMs]), jitter: b.jitter, ...(b.maxMs !== undefined ? { maxMs: b.maxMs } : {}) });
+  return Object.freeze({ delaysMs: Object.freeze(b.delaysMs.slice()), jitter: b.jitter, ...(b.maxMs !== undefined ? { maxMs: b.maxMs } : {}) });
 }
 
 function positive(name: string, v: number | undefined, dflt: number): number {

@@ -5,19 +5,21 @@
  * callers pass named module-level functions and a connection allocates no closure per timer.
  */
 
-export type TimerHandle = unknown;
+/** Node's Timeout, or a fake clock's number: opaque to its holder. */
+export type TimerHandle = object | number;
 
 export interface Clock {
   /** Monotonic milliseconds; only differences are meaningful. */
-  now(): number;
-  setTimeout<A>(fn: (arg: A) => void, ms: number, arg: A): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
+  now: () => number;
+  setTimeout: <A>(fn: (arg: A) => void, ms: number, arg: A) => TimerHandle;
+  /** As Node's: clearing undefined or a handle that already fired does nothing. */
+  clearTimeout: (handle: TimerHandle | undefined) => void;
 }
 
 export const realClock: Clock = Object.freeze({
   now: () => performance.now(),
   setTimeout: <A>(fn: (arg: A) => void, ms: number, arg: A): TimerHandle => setTimeout(fn, ms, arg),
-  clearTimeout: (handle: TimerHandle) => clearTimeout(handle as NodeJS.Timeout),
+  clearTimeout: (handle: TimerHandle | undefined) => clearTimeout(handle as NodeJS.Timeout | undefined),
 });
 
 /** Wall-clock milliseconds since the epoch, for what a person reads (`connectedAt` in /status). */

@@ -265,7 +265,7 @@ export class PromServerMetrics implements ServerMetrics {
 
   #child(h: Histogram<'syncer'>, syncer: SyncerType): Observer {
     let bySyncer = this.#children.get(h);
-    if (bySyncer === undefined) this.#children.set(h, (bySyncer = new Map()));
+    if (bySyncer === undefined) this.#children.set(h, (bySyncer = new Map<SyncerType, Observer>()));
     let child = bySyncer.get(syncer);
     if (child === undefined) bySyncer.set(syncer, (child = h.labels({ syncer })));
     return child;

@@ -196,7 +196,7 @@ export function resolveServerOptions(o: SyncServerOptions): ResolvedServerOption
   if (codecNames.length === 0) throw new ServerOptionError('server option codecs: at least one codec is required');
   for (const k of codecNames) {
     const c = codecs[k as CodecName] as Codec;
-    if (!(k in CODECS) || c.name !== k || c.subprotocol !== CODECS[k as CodecName].subprotocol) {
+    if (!(k in CODECS) || c.name !== k || c.subprotocol !== CODECS[k].subprotocol) {
       throw new ServerOptionError(`server option codecs: "${k}" must be a codec named "${k}" with subprotocol of the built-in one`);
     }
   }

@@ -113,18 +113,17 @@ export class SyncServer {
     for (const syncer of Object.keys(o.caches) as SyncerType[]) {
       if (o.caches[syncer] !== undefined) this.#hubs.set(syncer, new FanOut<Connection>(syncer, this.#codecs, o.clock, this.#metrics));
     }
-    const self = this;
     const metrics = this.#metrics;
     const replayMaxBytes = 4 * o.highWaterMarkBytes;
     this.#owner = {
       options: o,
       metrics,
       replayMaxBytes,
-      fanOut: (syncer) => self.#hubs.get(syncer),
-      pingFrame: (codec, now) => self.#pingFrame(codec, now),
+      fanOut: (syncer) => this.#hubs.get(syncer),
+      pingFrame: (codec, now) => this.#pingFrame(codec, now),
       overloadHint: () => o.overloadHint?.(),
       behindHint: (revision) => o.behindHint?.(revision),
-      connectionClosed: (conn) => self.#connectionClosed(conn),
+      connectionClosed: (conn) => this.#connectionClosed(conn),
     };
     this.#gate = new AcceptGate(o, metrics);
     this.#wss = new WebSocketServer({

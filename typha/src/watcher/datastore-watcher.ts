@@ -109,14 +109,14 @@ export class DatastoreWatcher {
    * not in sync, and when the datastore cannot be probed.
    */
   async confirmRevision(target: number): Promise<void> {
-    const probe = this.#ds.keysChangedSince;
-    if (probe === undefined || this.#probing) return;
+    if (this.#ds.keysChangedSince === undefined || this.#probing) return;
     this.#probing = true;
     try {
       for (let attempt = 0; attempt < CONFIRM_ATTEMPTS && this.#inSync && this.#revision < target; attempt++) {
         if (attempt > 0) await this.#delay(CONFIRM_RETRY_MS, this.#abort.signal);
         const from = this.#revision;
-        const p = await probe.call(this.#ds, this.#prefix, from);
+        const p = await this.#ds.keysChangedSince?.(this.#prefix, from);
+        if (p === undefined) return;
         // Only if nothing moved meanwhile: events may have arrived, or a relist begun.
         if (!this.#inSync || this.#revision !== from || p.revision <= from) continue;
         if (p.changed > 0 || p.keys !== this.#known.size) continue; // changes on their way

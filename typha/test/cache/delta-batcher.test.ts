@@ -79,7 +79,6 @@ test('a batch with nothing for this syncer moves the revision without publishing
 });
 
 test('a status change flushes first and then passes on', () => {
-  const clock = fakeClock();
   const sink = recordingSink<Update>();
   const published: Deltas[] = [];
   const batcher = new DeltaBatcher({ next: sink, codecs: [testCodec()], publish: (_f, d) => published.push(d), clock: fakeScheduler() });
@@ -137,7 +136,6 @@ test('recorded frames are replayed as the same Buffers and let join reuse a snap
 });
 
 test('an encoding failure in one codec neither throws nor stops the others', () => {
-  const clock = fakeClock();
   const good = testCodec('json');
   const bad: Codec = { ...testCodec('msgpack'), encode: () => { throw new Error('cannot encode'); } };
   const sink = recordingSink<Update>();

@@ -2,7 +2,7 @@
 // (nothing healed that is not broken, no write while etcd is down, only live replicas killed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeStep, planRound, type Step } from './plan.js';
+import { describeStep, planRound } from './plan.js';
 import { createRng } from './prng.js';
 
 test('the same seed plans the same steps', () => {
@@ -17,7 +17,7 @@ test('every step is valid in the state the previous ones left, over many seeds',
     const up = { A: true, B: true };
     const link = { A: 'open', B: 'open' };
     let etcdUp = true;
-    for (const s of planRound(createRng(seed), 30) as Step[]) {
+    for (const s of planRound(createRng(seed), 30)) {
       ops.add(s.op);
       const where = `seed ${seed}: ${describeStep(s)}`;
       switch (s.op) {

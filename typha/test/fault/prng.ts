@@ -8,7 +8,7 @@
  */
 export interface Rng {
   /** [0, 1), like Math.random. */
-  next(): number;
+  next: () => number;
   /** An integer in [0, n). */
   int(n: number): number;
   /** An integer in [lo, hi]. */

@@ -67,6 +67,6 @@ export async function healAll(w: World, readyMs: number): Promise<void> {
     await w.etcd.restart();
     w.etcdDown = false;
   }
-  await Promise.all(w.each().map((r) => (r.up && r.wanted ? undefined : r.start())));
+  await Promise.all(w.each().map((r) => (r.up && r.wanted ? Promise.resolve() : r.start())));
   await Promise.all(w.each().map((r) => r.ready(readyMs)));
 }

@@ -121,7 +121,7 @@ test('compaction while disconnected: relist diff sends only changes and synthesi
     await m.until(() => m.statuses.includes('in-sync'));
     const listedAt = w.stats().lists;
     let updatesAfterCut = 0;
-    const origOnUpdates = m.sink.onUpdates;
+    const origOnUpdates = m.sink.onUpdates.bind(m.sink);
     m.sink.onUpdates = (u, r) => {
       updatesAfterCut += u.length;
       origOnUpdates(u, r);

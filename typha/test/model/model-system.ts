@@ -107,7 +107,7 @@ export class ModelSystem {
 
   /** A write outside `/calico/` (a replica registration, a Felix status report): only the revision moves. */
   writeElsewhere(): void {
-    this.etcd.put('/cattail/typha/replicas/model', { apiVersion: 'v1', kind: 'Registration', metadata: { name: 'model' }, spec: {} } as unknown as Resource);
+    this.etcd.put('/cattail/typha/replicas/model', { apiVersion: 'v1', kind: 'Registration', metadata: { name: 'model' }, spec: {} });
   }
 
   setLink(replica: number, mode: LinkMode): void {
@@ -234,26 +234,25 @@ export class ModelSystem {
   }
 
   #startClient(syncer: SyncerType): void {
-    const sys = this;
     const watched: Watched = { syncer, client: undefined as unknown as SyncClient, lastInSync: 0 };
     const client = new SyncClient({
       syncer,
       node: 'n1',
       discovery: {
         endpoints: async () => {
-          const url = sys.replicas[sys.target].url;
+          const url = this.replicas[this.target].url;
           return url === undefined ? [] : [{ url }];
         },
       },
       callbacks: {
-        onStatus(status: string, detail: StatusDetail) {
+        onStatus: (status: string, detail: StatusDetail) => {
           if (status !== 'in-sync') return;
-          if (detail.revision < watched.lastInSync) sys.violations.push(`I2: ${syncer} client went back from revision ${watched.lastInSync} to ${detail.revision} (${detail.endpoint})`);
+          if (detail.revision < watched.lastInSync) this.violations.push(`I2: ${syncer} client went back from revision ${watched.lastInSync} to ${detail.revision} (${detail.endpoint})`);
           watched.lastInSync = Math.max(watched.lastInSync, detail.revision);
-          sys.#check(watched, detail.revision, 'in-sync');
+          this.#check(watched, detail.revision, 'in-sync');
         },
-        onUpdates(_changes: Update[], revision: number) {
-          if (watched.client.state === 'in-sync') sys.#check(watched, revision, 'deltas');
+        onUpdates: (_changes: Update[], revision: number) => {
+          if (watched.client.state === 'in-sync') this.#check(watched, revision, 'deltas');
         },
       },
       backoff: { delaysMs: [0, 5, 10], jitter: 0, maxMs: 10 },

@@ -26,7 +26,7 @@ abstract class Step implements Cmd {
   async run(m: Model, s: ModelSystem): Promise<void> {
     await this.apply(m, s);
     await s.settle(300);
-    assert.deepEqual(s.violations, [], `${this}: ${s.violations.join('\n')}\n${s.describe()}`);
+    assert.deepEqual(s.violations, [], `${this.toString()}: ${s.violations.join('\n')}\n${s.describe()}`);
   }
   abstract apply(m: Model, s: ModelSystem): void | Promise<void>;
   abstract toString(): string;

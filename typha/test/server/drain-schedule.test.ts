@@ -6,8 +6,8 @@ import { FakeClock } from './helpers.js';
 
 function targets(n: number, clock: FakeClock) {
   const closed: Array<{ i: number; at: number; hint: GoodbyeHint | undefined; code: number }> = [];
-  const list: Array<DrainTarget & { gone: boolean }> = Array.from({ length: n }, (_, i) => ({
-    gone: false as boolean,
+  const list = Array.from({ length: n }, (_, i): DrainTarget & { gone: boolean } => ({
+    gone: false,
     get active() {
       return !this.gone;
     },

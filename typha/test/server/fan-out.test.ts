@@ -76,7 +76,7 @@ test('each batch is encoded once per codec and the same Buffer is written to eve
         set.add(ws);
         directWriter.writeShared(ws, frame);
       },
-      write: directWriter.write,
+      write: (ws, payload, binary) => directWriter.write(ws, payload, binary),
     };
     const h = await Harness.start(t, { codecList: [msgpack, json], frameWriter: spy, initialKeys: 1200 });
     const clients = await connectAll(h.url, n, (i) => ({ codec: i % 2 ? CODECS.json : CODECS.msgpack, node: `n${i}` }));

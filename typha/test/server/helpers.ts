@@ -176,7 +176,7 @@ export class Harness {
 
 export interface ClientOptions {
   codec?: Codec;
-  syncer?: SyncerType | string;
+  syncer?: string;
   node?: string;
   features?: string[];
   resume?: { revision: number; datastoreId: string };

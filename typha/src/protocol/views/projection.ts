@@ -18,6 +18,7 @@ export type Labels = Record<string, string>;
  * `{spec: S}` when validation guarantees a spec (the kind's schema requires a field, so a
  * resource without one is invalid), else `{spec?: S}`.
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{} extends T`: T's keys are all optional
 export type WithSpec<K extends KindName, S> = {} extends KindSpecs[K] ? { spec?: S } : { spec: S };
 
 /** A resource of kind K as it leaves Typha's validation stage (see the module comment). */
@@ -25,6 +26,7 @@ export type ValidResource<K extends KindName> = {
   readonly kind: string;
   readonly metadata: ObjectMeta;
   readonly status?: K extends keyof KindStatuses ? Validated<KindStatuses[K]> | null : unknown;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{} extends T`: T's keys are all optional
 } & ({} extends KindSpecs[K] ? { readonly spec?: Validated<KindSpecs[K]> | null } : { readonly spec: Validated<KindSpecs[K]> });
 
 /** A syncer's views by kind: what each kind it carries looks like on the wire. */
@@ -44,6 +46,7 @@ export type LabelsAndSpecView<K extends KindName> = { labels?: Labels } & WithSp
 /** An IPAM block as routing reads it (Felix's routes, confd's blackholes): CIDR and affinity. */
 export type BlockRouteView = { spec: Pick<Validated<KindSpecs['IPAMBlock']>, 'cidr' | 'affinity'> };
 
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{} extends T`: T's keys are all optional
 type RequiredKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? never : K }[keyof T];
 
 /** A Pick that is certainly there when it names a field `T` requires. */
@@ -85,11 +88,11 @@ export function view<S extends object>(labels: Labels | undefined, spec: S | nul
 // for each kind a table instantiates them with, the spec is there exactly when it must be.
 
 export function specOnly<K extends KindName>(res: ValidResource<K>): SpecView<K> {
-  return view(undefined, res.spec as Validated<KindSpecs[K]> | null | undefined) as SpecView<K>;
+  return view(undefined, res.spec) as SpecView<K>;
 }
 
 export function labelsAndSpec<K extends KindName>(res: ValidResource<K>): LabelsAndSpecView<K> {
-  return view(labelsOf(res), res.spec as Validated<KindSpecs[K]> | null | undefined) as LabelsAndSpecView<K>;
+  return view(labelsOf(res), res.spec) as LabelsAndSpecView<K>;
 }
 
 /**
