@@ -95,9 +95,7 @@ export function listPrefix(kind: string, namespace?: string): string {
   const k = kindInfo(kind);
   switch (k.storage === 'resource' ? 'resource' : k.kind) {
     case 'resource':
-      return k.namespaced && namespace
-        ? `${RESOURCE_PREFIX}${k.plural}/${namespace}/`
-        : `${RESOURCE_PREFIX}${k.plural}/`;
+      return k.namespaced && namespace ? `${RESOURCE_PREFIX}${k.plural}/${namespace}/` : `${RESOURCE_PREFIX}${k.plural}/`;
     case 'IPAMBlock':
       return BLOCK_PREFIX;
     case 'BlockAffinity':

@@ -43,13 +43,7 @@ const KINDS: readonly KindInfo[] = [
   info('IPAMConfiguration', 'ipamconfigurations', ['ipamconfig', 'ipamconfigs'], false, 'ipam'),
 ];
 
-function info(
-  kind: string,
-  plural: string,
-  short: string[],
-  namespaced = false,
-  storage: KindInfo['storage'] = 'resource',
-): KindInfo {
+function info(kind: string, plural: string, short: string[], namespaced = false, storage: KindInfo['storage'] = 'resource'): KindInfo {
   const aliases = [...new Set([kind.toLowerCase(), plural, ...short])];
   return Object.freeze({ kind, plural, aliases: Object.freeze(aliases), namespaced, storage });
 }

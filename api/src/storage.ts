@@ -18,15 +18,15 @@ export function encodeValue(res: Resource): string {
     case 'IPAMBlock':
       return JSON.stringify(res.spec ?? {});
     case 'BlockAffinity': {
-      const s = (res.spec ?? {});
+      const s = res.spec ?? {};
       return JSON.stringify({ state: s.state ?? 'confirmed', deleted: s.deleted === true || s.deleted === 'true' });
     }
     case 'IPAMHandle': {
-      const s = (res.spec ?? {});
+      const s = res.spec ?? {};
       return JSON.stringify({ block: s.block ?? {}, deleted: s.deleted === true });
     }
     case 'IPAMConfiguration': {
-      const s = (res.spec ?? {});
+      const s = res.spec ?? {};
       const v: Record<string, unknown> = {};
       if (s.strictAffinity) v.strict_affinity = true;
       if (s.autoAllocateBlocks) v.auto_allocate_blocks = true;

@@ -22,7 +22,12 @@ function load(doc: Record<string, unknown>, env: Record<string, string> = {}): {
 }
 
 test('dotted names are paths into nested objects, spelled as the document spells them', () => {
-  const { config, messages } = load({ mtu: 1450, ipam: { assign_ipv4: 'false', ipv4_pools: [' 10.0.0.0/8 '] }, args: { cni: { ratio: 0.25 } }, log_level: 'DEBUG' });
+  const { config, messages } = load({
+    mtu: 1450,
+    ipam: { assign_ipv4: 'false', ipv4_pools: [' 10.0.0.0/8 '] },
+    args: { cni: { ratio: 0.25 } },
+    log_level: 'DEBUG',
+  });
   assert.deepEqual(messages, []);
   assert.equal(config.mtu, 1450);
   assert.equal(config['ipam.assign_ipv4'], false);
@@ -49,7 +54,10 @@ test('typed values: strict booleans, numbers or numeric strings in range, lists 
     'ipam.ipv4_pools must be a list of pool CIDRs or names, got "10.0.0.0/8"',
     'args.cni.ratio must be a number in 0..1, got "2"',
   ]);
-  assert.match(load({ mtu: 'big', log_level: 'loud' }).messages.join('\n'), /mtu must be an integer in 68\.\.65535, got "big"\nlog_level must be one of debug, info, got "loud"/);
+  assert.match(
+    load({ mtu: 'big', log_level: 'loud' }).messages.join('\n'),
+    /mtu must be an integer in 68\.\.65535, got "big"\nlog_level must be one of debug, info, got "loud"/,
+  );
   assert.match(load({ ipam: { ipv4_pools: ['a', ''] } }).messages[0], /got \["a",""\]/);
   assert.equal(expectation({ type: 'int', default: 0, min: 1, help: '' }), 'an integer in 1..∞');
 });

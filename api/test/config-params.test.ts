@@ -26,14 +26,17 @@ test('env names are case-insensitive and later sources win', () => {
 
 test('every bad value is reported with its source and what is allowed', () => {
   const env = envSource(TABLE, 'TYPHA_', { TYPHA_SERVERPORT: '70000', TYPHA_HEALTHENABLED: 'maybe', TYPHA_LOGSEVERITYSCREEN: 'Loud' });
-  assert.throws(() => loadConfig(TABLE, [env]), (err: unknown) => {
-    assert.ok(err instanceof ConfigError);
-    assert.equal(err.issues.length, 3);
-    assert.match(err.message, /environment: ServerPort: 70000 is outside 1\.\.65535/);
-    assert.match(err.message, /HealthEnabled: "maybe" is not a boolean/);
-    assert.match(err.message, /"Loud" is not one of Debug, Info/);
-    return true;
-  });
+  assert.throws(
+    () => loadConfig(TABLE, [env]),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.issues.length, 3);
+      assert.match(err.message, /environment: ServerPort: 70000 is outside 1\.\.65535/);
+      assert.match(err.message, /HealthEnabled: "maybe" is not a boolean/);
+      assert.match(err.message, /"Loud" is not one of Debug, Info/);
+      return true;
+    },
+  );
 });
 
 test('flags: kebab and lower-case names, bare booleans, unknown flags', () => {
@@ -41,7 +44,10 @@ test('flags: kebab and lower-case names, bare booleans, unknown flags', () => {
   assert.equal(flagName('CAFile'), 'ca-file');
   const r = flagSource(TABLE, ['--healthenabled', '--bogus', '1', 'positional']);
   assert.equal(r.source.values.HealthEnabled, 'true');
-  assert.deepEqual(r.issues.map((i) => i.param), ['--bogus']);
+  assert.deepEqual(
+    r.issues.map((i) => i.param),
+    ['--bogus'],
+  );
   assert.deepEqual(r.rest, ['1', 'positional']);
 });
 

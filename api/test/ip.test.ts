@@ -1,16 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  cidrContains,
-  cidrsOverlap,
-  cidrToName,
-  formatCIDR,
-  formatIP,
-  hasHostBits,
-  nameToCIDR,
-  parseCIDR,
-  parseIP,
-} from '../src/net/ip.js';
+import { cidrContains, cidrsOverlap, cidrToName, formatCIDR, formatIP, hasHostBits, nameToCIDR, parseCIDR, parseIP } from '../src/net/ip.js';
 
 test('parses and formats IPv4 and IPv6 like Go', () => {
   const cases: Array<[string, string]> = [

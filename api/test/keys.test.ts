@@ -61,9 +61,16 @@ test('every kind has a list prefix that its keys fall under', () => {
 
 test('kinds are found by calicoctl names in any case', () => {
   for (const [name, kind] of [
-    ['ippools', 'IPPool'], ['IPPool', 'IPPool'], ['pool', 'IPPool'], ['gnp', 'GlobalNetworkPolicy'],
-    ['NetworkPolicies', 'NetworkPolicy'], ['wep', 'WorkloadEndpoint'], ['hep', 'HostEndpoint'],
-    ['felixconfig', 'FelixConfiguration'], ['bgpconfigurations', 'BGPConfiguration'], ['nodes', 'Node'],
+    ['ippools', 'IPPool'],
+    ['IPPool', 'IPPool'],
+    ['pool', 'IPPool'],
+    ['gnp', 'GlobalNetworkPolicy'],
+    ['NetworkPolicies', 'NetworkPolicy'],
+    ['wep', 'WorkloadEndpoint'],
+    ['hep', 'HostEndpoint'],
+    ['felixconfig', 'FelixConfiguration'],
+    ['bgpconfigurations', 'BGPConfiguration'],
+    ['nodes', 'Node'],
   ]) {
     assert.equal(findKind(name)?.kind, kind, name);
   }

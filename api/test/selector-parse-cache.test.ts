@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import {
-  SelectorSyntaxError,
-  createCachedSelectorParser,
-  parseSelector,
-  parseSelectorCached,
-} from '../src/selector/index.js';
+import { SelectorSyntaxError, createCachedSelectorParser, parseSelector, parseSelectorCached } from '../src/selector/index.js';
 
 describe('createCachedSelectorParser', () => {
   it('returns the same Selector object for repeated text', () => {

@@ -209,8 +209,7 @@ describe('selector label sources', () => {
 describe('selector labelKeys', () => {
   it('lists each referenced key once, in order of first mention', () => {
     const sel = parseSelector(
-      "a == 'x' && (has(b) || !c in {'y'}) && a != 'z' && d contains 'q' && " +
-        "e starts with 'r' && f ends with 's' && g not in {} && all() && global()",
+      "a == 'x' && (has(b) || !c in {'y'}) && a != 'z' && d contains 'q' && " + "e starts with 'r' && f ends with 's' && g not in {} && all() && global()",
     );
     assert.deepEqual([...sel.labelKeys()], ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
   });

@@ -23,7 +23,8 @@ test('v3 resources are stored whole, without resourceVersion, and decode with it
 });
 
 test('values written by Calico decode (namespace taken from the key)', () => {
-  const calico = '{"kind":"NetworkPolicy","apiVersion":"projectcalico.org/v3","metadata":{"name":"allow","namespace":"ns1","uid":"x","creationTimestamp":"2020-01-01T00:00:00Z"},"spec":{"tier":"default","order":100,"selector":"all()","types":["Ingress"]}}';
+  const calico =
+    '{"kind":"NetworkPolicy","apiVersion":"projectcalico.org/v3","metadata":{"name":"allow","namespace":"ns1","uid":"x","creationTimestamp":"2020-01-01T00:00:00Z"},"spec":{"tier":"default","order":100,"selector":"all()","types":["Ingress"]}}';
   const res = decodeValue(`${R}/networkpolicies/ns1/allow`, calico, 9);
   assert.equal(res.metadata.namespace, 'ns1');
   assert.equal(res.metadata.resourceVersion, '9');
@@ -41,18 +42,23 @@ test('corrupt values are reported with the key and the reason', () => {
     ['{"kind":"IPPool","metadata":{"name":"p"},"spec":"x"}', /spec is not an object/],
   ];
   for (const [raw, re] of cases) {
-    assert.throws(() => decodeValue(key, raw, 1), (err: unknown) => {
-      assert.ok(err instanceof CorruptValueError);
-      assert.equal(err.key, key);
-      assert.match(err.message, re);
-      return true;
-    }, raw);
+    assert.throws(
+      () => decodeValue(key, raw, 1),
+      (err: unknown) => {
+        assert.ok(err instanceof CorruptValueError);
+        assert.equal(err.key, key);
+        assert.match(err.message, re);
+        return true;
+      },
+      raw,
+    );
   }
   assert.throws(() => decodeValue('/calico/unknown/x', '{}', 1), CorruptValueError);
 });
 
 test('IPAM records round-trip through libcalico-go model JSON', () => {
-  const blockJson = '{"cidr":"10.0.0.0/26","affinity":"host:node-1","allocations":[0,null],"unallocated":[1],"attributes":[{"handle_id":"h1","secondary":{"node":"node-1"}}],"sequenceNumber":3,"sequenceNumberForAllocation":{"0":2},"deleted":false}';
+  const blockJson =
+    '{"cidr":"10.0.0.0/26","affinity":"host:node-1","allocations":[0,null],"unallocated":[1],"attributes":[{"handle_id":"h1","secondary":{"node":"node-1"}}],"sequenceNumber":3,"sequenceNumberForAllocation":{"0":2},"deleted":false}';
   const blockKey = '/calico/ipam/v2/assignment/ipv4/block/10.0.0.0-26';
   const block = decodeValue(blockKey, blockJson, 5);
   assert.equal(block.kind, 'IPAMBlock');

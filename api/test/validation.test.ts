@@ -14,8 +14,12 @@ test('every documentation example is accepted', () => {
 
 test('every kind in the registry has a validation declaration, and no other kind does', () => {
   assert.deepEqual(
-    allKindDefs().map((d) => d.kind).sort(),
-    allKinds().map((k) => k.kind).sort(),
+    allKindDefs()
+      .map((d) => d.kind)
+      .sort(),
+    allKinds()
+      .map((k) => k.kind)
+      .sort(),
   );
 });
 
@@ -173,8 +177,14 @@ test('validateResource reports values but tolerates fields a newer Calico may ad
   assert.deepEqual(validateResource(applyDefaults(stored)), []);
   const bad = { ...stored, spec: { cidr: '10.0.0.0/16', blockSize: 'big' } } as unknown as Resource;
   assert.deepEqual(validateResource(bad), [{ path: 'spec.blockSize', message: 'expected an integer, got string "big"' }]);
-  assert.deepEqual(validateResource({ ...stored, kind: 'Nope' }).map((i) => i.path), ['kind']);
-  assert.deepEqual(validateResource({ ...stored, metadata: 'x' } as unknown as Resource).map((i) => i.path), ['metadata']);
+  assert.deepEqual(
+    validateResource({ ...stored, kind: 'Nope' }).map((i) => i.path),
+    ['kind'],
+  );
+  assert.deepEqual(
+    validateResource({ ...stored, metadata: 'x' } as unknown as Resource).map((i) => i.path),
+    ['metadata'],
+  );
 });
 
 test('validateResource survives garbage of every shape without throwing', () => {

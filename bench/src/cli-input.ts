@@ -232,10 +232,7 @@ async function main(): Promise<void> {
 /** The figures as Markdown tables, to paste into docs/BENCHMARKS.md. */
 function table(parse: ParseRow[], apply: ApplyRow[]): string {
   const n = (v: number): string => v.toLocaleString('en-US');
-  const lines = [
-    '| input | bytes | CPU ms | ms per MB | before: CPU ms | outcome |',
-    '|---|---:|---:|---:|---:|---|',
-  ];
+  const lines = ['| input | bytes | CPU ms | ms per MB | before: CPU ms | outcome |', '|---|---:|---:|---:|---:|---|'];
   for (const r of parse) {
     const input = r.keys === null ? r.shape : `${r.shape.replace('N', n(r.keys))}`;
     const before = r.baselineMs === null ? '' : n(r.baselineMs);

@@ -82,7 +82,11 @@ async function main(): Promise<number> {
   installSignalHandlers({ cleanup, killNow: () => killParts(running), log });
   let result: FanoutResult;
   try {
-    result = await withTimeout(run(params), (params.stormTimeoutS + params.durationS + params.resumeGapS) * 1000 + 15 * 60_000, 'the whole benchmark did not finish');
+    result = await withTimeout(
+      run(params),
+      (params.stormTimeoutS + params.durationS + params.resumeGapS) * 1000 + 15 * 60_000,
+      'the whole benchmark did not finish',
+    );
   } finally {
     await cleanup();
   }

@@ -68,26 +68,57 @@ function policy(i: number, port = 80): FelixUpdate {
   switch (i % 4) {
     case 0:
       return update('GlobalNetworkPolicy', `gnp-${i}`, {
-        tier: 'default', order: i, selector: `app == '${app}'`, types: ['Ingress'],
+        tier: 'default',
+        order: i,
+        selector: `app == '${app}'`,
+        types: ['Ingress'],
         ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: `app == '${peer}'` }, destination: { ports: [port, 443] } }],
       });
     case 1:
-      return update('NetworkPolicy', `np-${i}`, {
-        tier: 'default', order: i, selector: `app in {'${app}', '${peer}'}`, types: ['Ingress'],
-        ingress: [{ action: 'Allow', protocol: 'TCP', source: { nets: [`172.${16 + (i % 16)}.0.0/16`, `192.168.${i % 256}.0/24`] }, destination: { ports: [port, '8000:8100'] } }],
-      }, undefined, ns(i));
+      return update(
+        'NetworkPolicy',
+        `np-${i}`,
+        {
+          tier: 'default',
+          order: i,
+          selector: `app in {'${app}', '${peer}'}`,
+          types: ['Ingress'],
+          ingress: [
+            {
+              action: 'Allow',
+              protocol: 'TCP',
+              source: { nets: [`172.${16 + (i % 16)}.0.0/16`, `192.168.${i % 256}.0/24`] },
+              destination: { ports: [port, '8000:8100'] },
+            },
+          ],
+        },
+        undefined,
+        ns(i),
+      );
     case 2:
-      return update('NetworkPolicy', `np-${i}`, {
-        tier: 'default', order: i, selector: `tier == 'api' && app == '${app}'`, types: ['Egress'],
-        egress: [
-          { action: 'Allow', protocol: 'UDP', destination: { ports: [53] } },
-          { action: 'Deny', destination: { nets: [`10.${100 + (i % 100)}.0.0/16`] } },
-          { action: 'Allow', protocol: 'TCP', destination: { selector: `app == '${peer}'`, ports: [port] } },
-        ],
-      }, undefined, ns(i));
+      return update(
+        'NetworkPolicy',
+        `np-${i}`,
+        {
+          tier: 'default',
+          order: i,
+          selector: `tier == 'api' && app == '${app}'`,
+          types: ['Egress'],
+          egress: [
+            { action: 'Allow', protocol: 'UDP', destination: { ports: [53] } },
+            { action: 'Deny', destination: { nets: [`10.${100 + (i % 100)}.0.0/16`] } },
+            { action: 'Allow', protocol: 'TCP', destination: { selector: `app == '${peer}'`, ports: [port] } },
+          ],
+        },
+        undefined,
+        ns(i),
+      );
     default:
       return update('GlobalNetworkPolicy', `gnp-${i}`, {
-        tier: 'default', order: i, selector: `has(app) && env == 'prod' && app not in {'${peer}'}`, types: ['Ingress', 'Egress'],
+        tier: 'default',
+        order: i,
+        selector: `has(app) && env == 'prod' && app not in {'${peer}'}`,
+        types: ['Ingress', 'Egress'],
         ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: `tier == 'web' && app == '${peer}'` }, destination: { ports: [port, 9090] } }],
         egress: [{ action: 'Allow' }],
       });
@@ -95,7 +126,11 @@ function policy(i: number, port = 80): FelixUpdate {
 }
 
 function profile(n: number): FelixUpdate {
-  return update('Profile', `kns.ns-${n}`, { labelsToApply: { 'pcns.projectcalico.org/name': `ns-${n}` }, ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] });
+  return update('Profile', `kns.ns-${n}`, {
+    labelsToApply: { 'pcns.projectcalico.org/name': `ns-${n}` },
+    ingress: [{ action: 'Allow' }],
+    egress: [{ action: 'Allow' }],
+  });
 }
 
 /** Records wall time of every command by kind, and the size of nft transactions. */
@@ -132,7 +167,13 @@ class TimingExec {
 const round = (x: number): number => Math.round(x * 100) / 100;
 
 function check(r: ApplyReport, what: string): void {
-  if (r.errors.length > 0) throw new Error(`${what}: ${r.errors.map((e) => e.message).join('; ').slice(0, 2000)}`);
+  if (r.errors.length > 0)
+    throw new Error(
+      `${what}: ${r.errors
+        .map((e) => e.message)
+        .join('; ')
+        .slice(0, 2000)}`,
+    );
 }
 
 async function main(): Promise<void> {
@@ -234,7 +275,15 @@ async function main(): Promise<void> {
         total.push(round(all));
         nftWrite.push(timing.parts.nftWrite ?? 0);
       }
-      return { rounds: ROUNDS, nftAppliedRounds: changed, calcGraphMs: listSummary(calc), applyMs: listSummary(apply), totalMs: listSummary(total), nftWriteMs: listSummary(nftWrite), lastParts: { ...timing.parts } };
+      return {
+        rounds: ROUNDS,
+        nftAppliedRounds: changed,
+        calcGraphMs: listSummary(calc),
+        applyMs: listSummary(apply),
+        totalMs: listSummary(total),
+        nftWriteMs: listSummary(nftWrite),
+        lastParts: { ...timing.parts },
+      };
     }
 
     // One policy change: gnp-0 flips its first port 80 ↔ 81 (same selector: only its rules change).
@@ -243,13 +292,20 @@ async function main(): Promise<void> {
     const labelChange = await incremental('endpoint label change', (r) => wep(5, ifaces[5], r % 2 === 0 ? APPS - 1 : 5));
 
     const noopSummary = listSummary(noop);
-    const ratio = (s: Record<string, unknown>): number => round(((s.totalMs as { p50: number }).p50) / noopSummary.p50);
+    const ratio = (s: Record<string, unknown>): number => round((s.totalMs as { p50: number }).p50 / noopSummary.p50);
     console.log(
       JSON.stringify(
         {
           benchmark: 'felix-apply',
           machine: machineInfo(),
-          config: { endpoints: N_EP, policies: N_POL, namespaces: NAMESPACES, profiles: NAMESPACES, rounds: ROUNDS, interfaces: 'veth cali<tag><n> in a throwaway node netns, peers in a second netns' },
+          config: {
+            endpoints: N_EP,
+            policies: N_POL,
+            namespaces: NAMESPACES,
+            profiles: NAMESPACES,
+            rounds: ROUNDS,
+            interfaces: 'veth cali<tag><n> in a throwaway node netns, peers in a second netns',
+          },
           setupMs,
           snapshotMessages,
           kernel: { routes, nftTableLines: nftRules },

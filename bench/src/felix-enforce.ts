@@ -71,7 +71,9 @@ class Probe {
   #buf = '';
   constructor(podA: string, podB: string, ip: string, port: number) {
     this.server = spawn('ip', ['netns', 'exec', podB, process.execPath, '-e', SERVER_JS, ip, String(port)], { stdio: 'ignore' });
-    this.client = spawn('ip', ['netns', 'exec', podA, process.execPath, '-e', CLIENT_JS, ip, String(port), String(INTERVAL), String(CONNECT_TIMEOUT)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.client = spawn('ip', ['netns', 'exec', podA, process.execPath, '-e', CLIENT_JS, ip, String(port), String(INTERVAL), String(CONNECT_TIMEOUT)], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     this.client.stdout!.setEncoding('utf8');
     this.client.stdout!.on('data', (d: string) => {
       this.#buf += d;
@@ -151,7 +153,9 @@ async function main(): Promise<void> {
     await felix.start();
     cleanup.push(() => felix.stop());
 
-    await ds.create(checked({ apiVersion: V3, kind: 'Profile', metadata: { name: 'allow-all' }, spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] } }));
+    await ds.create(
+      checked({ apiVersion: V3, kind: 'Profile', metadata: { name: 'allow-all' }, spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] } }),
+    );
     for (const k of ['a', 'b'] as const) {
       await ds.create(
         checked({
@@ -197,7 +201,13 @@ async function main(): Promise<void> {
         {
           benchmark: 'felix-enforce',
           machine: machineInfo(),
-          config: { rounds: ROUNDS, probeIntervalMs: INTERVAL, felixDataplaneDebounceMs: DEBOUNCE, typhaBatchWindowMs: 5, probe: `new TCP connection a → b:${PORT} every interval (timeout ${CONNECT_TIMEOUT} ms = failure), denied by a GlobalNetworkPolicy on b ingress` },
+          config: {
+            rounds: ROUNDS,
+            probeIntervalMs: INTERVAL,
+            felixDataplaneDebounceMs: DEBOUNCE,
+            typhaBatchWindowMs: 5,
+            probe: `new TCP connection a → b:${PORT} every interval (timeout ${CONNECT_TIMEOUT} ms = failure), denied by a GlobalNetworkPolicy on b ingress`,
+          },
           firstConnectivityMs,
           writeToDenyEnforcedMs: listSummary(denyMs),
           writeToAllowRestoredMs: listSummary(allowMs),
@@ -206,7 +216,9 @@ async function main(): Promise<void> {
           raw: { denyMs, allowMs },
           probeAttempts: sent,
           felix: felix.status(),
-          lastApply: felix.dataplane.lastReport ? { ...felix.dataplane.lastReport, errors: felix.dataplane.lastReport.errors.map((e) => e.message) } : undefined,
+          lastApply: felix.dataplane.lastReport
+            ? { ...felix.dataplane.lastReport, errors: felix.dataplane.lastReport.errors.map((e) => e.message) }
+            : undefined,
         },
         null,
         2,

@@ -30,7 +30,11 @@ export async function succeeds(file: string, args: string[]): Promise<boolean> {
 
 export async function requireNetnsTools(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('this benchmark needs root (network namespaces, nftables)');
-  for (const [tool, args] of [['ip', ['-V']], ['nft', ['--version']], ['sysctl', ['--version']]] as const) {
+  for (const [tool, args] of [
+    ['ip', ['-V']],
+    ['nft', ['--version']],
+    ['sysctl', ['--version']],
+  ] as const) {
     if (!(await succeeds(tool, [...args]))) throw new Error(`this benchmark needs \`${tool}\` on PATH`);
   }
 }
@@ -85,7 +89,10 @@ export class Cleanup {
   async run(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
-    for (const step of this.#steps.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    for (const step of this.#steps.reverse())
+      await Promise.resolve()
+        .then(step)
+        .catch(() => undefined);
   }
 }
 

@@ -306,7 +306,10 @@ function networkPolicy(ns: string, i: number, rng: Rng): Resource {
         destination: { ports: [80, port, '9000:9100'] },
       },
     ],
-    egress: [{ action: 'Allow', protocol: 'TCP', destination: { selector: `app == "${rng.pick(APPS)}"`, ports: [443, 5432] } }, { action: 'Allow', protocol: 'UDP', destination: { ports: [53] } }],
+    egress: [
+      { action: 'Allow', protocol: 'TCP', destination: { selector: `app == "${rng.pick(APPS)}"`, ports: [443, 5432] } },
+      { action: 'Allow', protocol: 'UDP', destination: { ports: [53] } },
+    ],
   });
 }
 

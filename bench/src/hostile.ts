@@ -204,10 +204,14 @@ async function serverMetrics(typha: TyphaProcess): Promise<{ series: Record<stri
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?)\s+(\S+)/.exec(line);
     if (!m) continue;
     all.set(m[1], Number(m[2]));
-    if (m[1].startsWith('typha_connections_') && !m[1].startsWith('typha_connections_streaming') && !m[1].startsWith('typha_connections_lagging')) series[m[1]] = Number(m[2]);
+    if (m[1].startsWith('typha_connections_') && !m[1].startsWith('typha_connections_streaming') && !m[1].startsWith('typha_connections_lagging'))
+      series[m[1]] = Number(m[2]);
   }
   const mb = (k: string): number => round((all.get(k) ?? NaN) / MB);
-  return { series, heap: { heapUsedMB: mb('nodejs_heap_size_used_bytes'), heapTotalMB: mb('nodejs_heap_size_total_bytes'), externalMB: mb('nodejs_external_memory_bytes') } };
+  return {
+    series,
+    heap: { heapUsedMB: mb('nodejs_heap_size_used_bytes'), heapTotalMB: mb('nodejs_heap_size_total_bytes'), externalMB: mb('nodejs_external_memory_bytes') },
+  };
 }
 
 async function memory(typha: TyphaProcess): Promise<MemoryFigures> {
@@ -258,7 +262,12 @@ export async function runHostile(p: HostileParams): Promise<HostileResult> {
     running.certDir = mkdtempSync(join(tmpdir(), 'hostile-tls-'));
     tls = await makeTestCertificates(running.certDir);
     // The test client certificate's CN is "root" (made for etcd); Typha accepts exactly that.
-    Object.assign(tlsEnv, { TYPHA_CAFILE: tls.caFile, TYPHA_SERVERCERTFILE: tls.serverCertFile, TYPHA_SERVERKEYFILE: tls.serverKeyFile, TYPHA_CLIENTCN: 'root' });
+    Object.assign(tlsEnv, {
+      TYPHA_CAFILE: tls.caFile,
+      TYPHA_SERVERCERTFILE: tls.serverCertFile,
+      TYPHA_SERVERKEYFILE: tls.serverKeyFile,
+      TYPHA_CLIENTCN: 'root',
+    });
   }
   const typha = await TyphaProcess.start({
     etcdEndpoints: running.etcd.endpoints,
@@ -276,7 +285,12 @@ export async function runHostile(p: HostileParams): Promise<HostileResult> {
   log(`baseline RSS ${baseline.lastMB} MB, ${baseline.sockets} sockets`);
 
   const sources = Array.from({ length: p.sources }, (_, i) => `127.0.0.${2 + i}`);
-  const swarm = new AttackSwarm({ host: '127.0.0.1', port, localAddresses: sources, ...(tls ? { tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey } } : {}) });
+  const swarm = new AttackSwarm({
+    host: '127.0.0.1',
+    port,
+    localAddresses: sources,
+    ...(tls ? { tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey } } : {}),
+  });
   running.swarm = swarm;
   const attackStart = performance.now();
   swarm.addMix(p.attackers);
@@ -356,18 +370,32 @@ function printTable(r: HostileResult, out: NodeJS.WritableStream): void {
   const a = r.params.attackers;
   const refused = (k: AttackKind): string => {
     const x = r.attack.attackers[k];
-    const codes = Object.entries(x.refused).map(([s, n]) => `${n}×${s}`).join(' ');
+    const codes = Object.entries(x.refused)
+      .map(([s, n]) => `${n}×${s}`)
+      .join(' ');
     return `${x.connected} connected${codes ? `, refused ${codes}` : ''}${x.closedEarly ? `, ${x.closedEarly} closed by server` : ''}`;
   };
   const rows: Array<[string, string]> = [
-    ['attackers', `${a.silent} silent, ${a['no-hello']} no-hello, ${a.slowloris} slowloris, ${a['non-reader']} non-readers from ${r.params.sources} address(es)${r.params.tls ? ', TLS' : ''}`],
+    [
+      'attackers',
+      `${a.silent} silent, ${a['no-hello']} no-hello, ${a.slowloris} slowloris, ${a['non-reader']} non-readers from ${r.params.sources} address(es)${r.params.tls ? ', TLS' : ''}`,
+    ],
     ['silent', refused('silent')],
     ['no-hello', refused('no-hello')],
     ['slowloris', refused('slowloris')],
     ['non-reader', refused('non-reader')],
-    ['RSS baseline', `${r.baseline.lastMB} MB (heap used ${r.baseline.last.heapUsedMB} / total ${r.baseline.last.heapTotalMB}, external ${r.baseline.last.externalMB})`],
-    ['RSS under attack / peak', `${r.attack.rssMB} / ${r.attack.peakRssMB} MB (heap used ${r.attack.heap.heapUsedMB} / total ${r.attack.heap.heapTotalMB}, external ${r.attack.heap.externalMB})`],
-    ['RSS after (first / min / last)', `${r.gone.firstMB} / ${r.gone.minMB} / ${r.gone.lastMB} MB (heap used ${r.gone.last.heapUsedMB} / total ${r.gone.last.heapTotalMB}, external ${r.gone.last.externalMB})`],
+    [
+      'RSS baseline',
+      `${r.baseline.lastMB} MB (heap used ${r.baseline.last.heapUsedMB} / total ${r.baseline.last.heapTotalMB}, external ${r.baseline.last.externalMB})`,
+    ],
+    [
+      'RSS under attack / peak',
+      `${r.attack.rssMB} / ${r.attack.peakRssMB} MB (heap used ${r.attack.heap.heapUsedMB} / total ${r.attack.heap.heapTotalMB}, external ${r.attack.heap.externalMB})`,
+    ],
+    [
+      'RSS after (first / min / last)',
+      `${r.gone.firstMB} / ${r.gone.minMB} / ${r.gone.lastMB} MB (heap used ${r.gone.last.heapUsedMB} / total ${r.gone.last.heapTotalMB}, external ${r.gone.last.externalMB})`,
+    ],
     ['retained', `${r.retainedMB} MB`],
     ['probe client in sync during attack', r.attack.probeInSyncMs === null ? 'no' : `${r.attack.probeInSyncMs} ms`],
     ['server sockets baseline / attack / after', `${r.baseline.sockets} / ${r.attack.sockets} / ${r.gone.sockets} (drained in ${r.gone.drainMs} ms)`],

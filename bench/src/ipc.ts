@@ -115,8 +115,6 @@ export interface WorkerReport {
   heapUsedMB: number;
 }
 
-export type Reply =
-  | { type: 'reply'; seq: number; ok: true; body: unknown }
-  | { type: 'reply'; seq: number; ok: false; error: string };
+export type Reply = { type: 'reply'; seq: number; ok: true; body: unknown } | { type: 'reply'; seq: number; ok: false; error: string };
 
 export type WorkerMessage = Progress | Reply | { type: 'ready'; workerId: number } | { type: 'fatal'; error: string };

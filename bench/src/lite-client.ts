@@ -64,7 +64,6 @@ export interface LiteClientConfig {
   deflateSnapshot: boolean;
 }
 
-
 export class LiteClient {
   readonly id: number;
   readonly cfg: LiteClientConfig;

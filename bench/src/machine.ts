@@ -46,7 +46,9 @@ const TCP_FIELDS = ['ListenOverflows', 'ListenDrops', 'TCPSynRetrans', 'TCPTimeo
 export function tcpCounters(): TcpCounters {
   const out: TcpCounters = {};
   try {
-    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const lines = readFileSync('/proc/net/netstat', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('TcpExt:'));
     const names = lines[0].split(/\s+/).slice(1);
     const values = lines[1].split(/\s+/).slice(1).map(Number);
     names.forEach((n, i) => {

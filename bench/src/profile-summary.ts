@@ -59,7 +59,10 @@ export function summarizeProfile(p: Profile, top = 25): ProfileSummary {
   return {
     totalMs: Math.round(total),
     idleMs: Math.round(idle),
-    top: [...fns.values()].sort((a, b) => b.selfMs - a.selfMs).slice(0, top).map((f) => ({ ...f, selfMs: Math.round(f.selfMs), pct: pct(f.selfMs) })),
+    top: [...fns.values()]
+      .sort((a, b) => b.selfMs - a.selfMs)
+      .slice(0, top)
+      .map((f) => ({ ...f, selfMs: Math.round(f.selfMs), pct: pct(f.selfMs) })),
     groups: [...groups].sort((a, b) => b[1] - a[1]).map(([g, ms]) => ({ group: g, selfMs: Math.round(ms), pct: pct(ms) })),
   };
 }

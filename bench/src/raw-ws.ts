@@ -176,7 +176,9 @@ export class RawWebSocket<T> {
       const i = l.indexOf(':');
       if (i > 0) hdrs.set(l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim());
     }
-    const accept = createHash('sha1').update(this.#key + GUID).digest('base64');
+    const accept = createHash('sha1')
+      .update(this.#key + GUID)
+      .digest('base64');
     if (status !== '101') return this.#fail(1002, `upgrade refused with HTTP ${status ?? '?'}`);
     if (hdrs.get('sec-websocket-accept') !== accept) return this.#fail(1002, 'bad Sec-WebSocket-Accept');
     if (this.#protocol !== undefined && hdrs.get('sec-websocket-protocol') !== this.#protocol) {

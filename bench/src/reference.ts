@@ -96,7 +96,10 @@ export async function referenceDigest(hostPort: string, syncer: SyncerType, minR
   try {
     const deadline = start + timeoutMs;
     while (!(client.state === 'in-sync' && client.revision >= minRevision)) {
-      if (monoMs() > deadline) throw new Error(`reference client not in sync at revision >= ${minRevision} within ${timeoutMs} ms (state ${client.state}, revision ${client.revision})`);
+      if (monoMs() > deadline)
+        throw new Error(
+          `reference client not in sync at revision >= ${minRevision} within ${timeoutMs} ms (state ${client.state}, revision ${client.revision})`,
+        );
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(resolve, 100);

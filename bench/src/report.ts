@@ -9,7 +9,9 @@ import type { FanoutResult } from './fanout/result.js';
  * only, so the receiving swarm's speed does not enter directly; it still matters indirectly:
  * a socket whose peer reads slowly gets several frames per writev syscall.
  */
-export function senderFloor(r: Pick<FanoutResult, 'typhaCpuByPhase' | 'fanout' | 'floor' | 'params'>): { typhaUs: number; floorUs: number; ratio: number } | null {
+export function senderFloor(
+  r: Pick<FanoutResult, 'typhaCpuByPhase' | 'fanout' | 'floor' | 'params'>,
+): { typhaUs: number; floorUs: number; ratio: number } | null {
   const best = r.floor.best;
   const writes = r.fanout.batches * r.params.clients;
   if (best === null || writes === 0) return null;
@@ -39,7 +41,11 @@ export function printTable(r: FanoutResult, out: NodeJS.WritableStream): void {
   ];
   const w = Math.max(...rows.map((x) => x[0].length));
   let text = rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join('\n');
-  text += '\n  targets: ' + Object.entries(r.targets).map(([k, t]) => `${k} ${t.met === null ? '?' : t.met ? 'met' : 'MISSED'}`).join(', ');
+  text +=
+    '\n  targets: ' +
+    Object.entries(r.targets)
+      .map(([k, t]) => `${k} ${t.met === null ? '?' : t.met ? 'met' : 'MISSED'}`)
+      .join(', ');
   if (r.errors.length) text += `\n  errors:\n${r.errors.map((e) => `    - ${e}`).join('\n')}`;
   out.write(`${text}\n`);
 }

@@ -27,17 +27,28 @@ function main(): void {
     col('snapshot per client', (r) => `${fmt(r.snapshotBytesPerClient / 1e6, 2)} MB`),
     col('**inSyncAllMs** (cold storm)', (r) => `${fmt(r.inSyncAllMs, 0)} (${mark(r.targets.inSyncAll.met)})`),
     col('in-sync p50 / p90 ms', (r) => `${fmt(r.inSync.ms.p50, 0)} / ${fmt(r.inSync.ms.p90, 0)}`),
-    col('storm: accept-queue overflows / SYN retransmits / connect resets', (r) => `${r.inSync.tcp.ListenOverflows ?? '?'} / ${r.inSync.tcp.TCPSynRetrans ?? '?'} / ${r.inSync.unexpectedCloses}`),
-    col('**deltaLatencyMs** p50 / p99 / max', (r) => `${fmt(r.deltaLatencyMs.p50)} / ${fmt(r.deltaLatencyMs.p99)} / ${fmt(r.deltaLatencyMs.max)} (${mark(r.targets.deltaP99.met)})`),
+    col(
+      'storm: accept-queue overflows / SYN retransmits / connect resets',
+      (r) => `${r.inSync.tcp.ListenOverflows ?? '?'} / ${r.inSync.tcp.TCPSynRetrans ?? '?'} / ${r.inSync.unexpectedCloses}`,
+    ),
+    col(
+      '**deltaLatencyMs** p50 / p99 / max',
+      (r) => `${fmt(r.deltaLatencyMs.p50)} / ${fmt(r.deltaLatencyMs.p99)} / ${fmt(r.deltaLatencyMs.max)} (${mark(r.targets.deltaP99.met)})`,
+    ),
     col('churn writes (rate) / batches seen', (r) => `${r.churn.writes} (${fmt(r.churn.achievedRate)}/s) / ${r.fanout.batches}`),
     col('fan-out spread p50 (Typha) ms', (r) => fmt(r.fanout.spreadMs.p50)),
-    col('floor spread p50 ms (mode, payload)', (r) => (r.floor.best ? `${fmt(r.floor.modes[r.floor.best].spreadMs.p50)} (${r.floor.best}, ${r.floor.payloadBytes} B)` : 'n/a')),
+    col('floor spread p50 ms (mode, payload)', (r) =>
+      r.floor.best ? `${fmt(r.floor.modes[r.floor.best].spreadMs.p50)} (${r.floor.best}, ${r.floor.payloadBytes} B)` : 'n/a',
+    ),
     col('**floorRatio** (spread) / end-to-end', (r) => `${fmt(r.floorRatio, 2)} / ${fmt(r.floorRatioEndToEnd, 2)} (${mark(r.targets.floorRatio.met)})`),
     col('sender µs per client write: Typha / floor (ratio)', (r) => {
       const f = r.floorSender ?? senderFloor(r);
       return f ? `${f.typhaUs} / ${f.floorUs} (${f.ratio})` : 'n/a';
     }),
-    col('**resumeBytesRatio** p50 (least possible)', (r) => `${fmt(r.resumeBytesRatio, 4)} (${fmt(r.resume.idealRatio, 4)}) (${mark(r.targets.resumeBytesRatio.met)})`),
+    col(
+      '**resumeBytesRatio** p50 (least possible)',
+      (r) => `${fmt(r.resumeBytesRatio, 4)} (${fmt(r.resume.idealRatio, 4)}) (${mark(r.targets.resumeBytesRatio.met)})`,
+    ),
     col('**typhaCpuSeconds** total (storm / churn)', (r) => `${fmt(r.typhaCpuSeconds)} (${fmt(r.typhaCpuByPhase.storm)} / ${fmt(r.typhaCpuByPhase.churn)})`),
     col('**typhaRssMB** end / peak (VmHWM)', (r) => `${fmt(r.typhaRssMB, 0)} / ${fmt(r.typhaPeakRssMB, 0)} (${mark(r.targets.typhaRss.met)})`),
     col('**bytesSent** (to LiteClients)', (r) => `${fmt(r.bytesSent / 1e9, 1)} GB`),

@@ -29,7 +29,10 @@ export function createRng(seed: number): Rng {
     pick: (items) => items[Math.floor(next() * items.length)],
     hex(n) {
       let s = '';
-      while (s.length < n) s += Math.floor(next() * 0x1_0000_0000).toString(16).padStart(8, '0');
+      while (s.length < n)
+        s += Math.floor(next() * 0x1_0000_0000)
+          .toString(16)
+          .padStart(8, '0');
       return s.slice(0, n);
     },
   };

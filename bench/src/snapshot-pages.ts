@@ -38,7 +38,13 @@ const CODECS: Codec[] = [
 
 function main(): void {
   const { values } = parseArgs({
-    options: { resources: { type: 'string' }, syncer: { type: 'string' }, page: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      resources: { type: 'string' },
+      syncer: { type: 'string' },
+      page: { type: 'string' },
+      seed: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
   });
   const resources = intArg('resources', values.resources, 35_000, 16, 2_000_000);
   const pageSize = intArg('page', values.page, 500, 1, 100_000);
@@ -71,7 +77,13 @@ function main(): void {
     for (const p of packed) c.decompress(p);
     const decompressMs = performance.now() - t;
     const bytes = packed.reduce((a, b) => a + b.length, 0);
-    return { codec: c.name, bytes, ratio: Math.round((bytes / raw) * 1000) / 1000, compressMsOnce: Math.round(compressMs), decompressMsPerClient: Math.round(decompressMs) };
+    return {
+      codec: c.name,
+      bytes,
+      ratio: Math.round((bytes / raw) * 1000) / 1000,
+      compressMsOnce: Math.round(compressMs),
+      decompressMsPerClient: Math.round(decompressMs),
+    };
   });
   const out = {
     bench: 'snapshot-pages',
@@ -87,9 +99,13 @@ function main(): void {
   };
   if (values.json) process.stdout.write(`${JSON.stringify(out)}\n`);
   const o = values.json ? process.stderr : process.stdout;
-  o.write(`${syncer} snapshot of R=${resources}: ${updates.length} keys, ${pages.length} pages, ${(raw / 1e6).toFixed(2)} MB per client (${((raw * 10_000) / 1e9).toFixed(0)} GB for 10,000 clients)\n`);
+  o.write(
+    `${syncer} snapshot of R=${resources}: ${updates.length} keys, ${pages.length} pages, ${(raw / 1e6).toFixed(2)} MB per client (${((raw * 10_000) / 1e9).toFixed(0)} GB for 10,000 clients)\n`,
+  );
   for (const r of results) {
-    o.write(`  ${r.codec.padEnd(10)} ${(r.bytes / 1e6).toFixed(2)} MB (×${r.ratio}), compress once ${r.compressMsOnce} ms, decompress per client ${r.decompressMsPerClient} ms\n`);
+    o.write(
+      `  ${r.codec.padEnd(10)} ${(r.bytes / 1e6).toFixed(2)} MB (×${r.ratio}), compress once ${r.compressMsOnce} ms, decompress per client ${r.decompressMsPerClient} ms\n`,
+    );
   }
 }
 

@@ -24,18 +24,7 @@ import { FloorClient, type FloorHost } from './floor-client.js';
 import { FrameCache, KeyTable, type FrameInfo } from './frame-cache.js';
 import { TS_LABEL } from './generator.js';
 import { createHistogram, record, type HistogramData } from './histogram.js';
-import type {
-  BatchReceipt,
-  Command,
-  DigestReport,
-  FloorRound,
-  Phase,
-  Progress,
-  ResumeResult,
-  WorkerConfig,
-  WorkerMessage,
-  WorkerReport,
-} from './ipc.js';
+import type { BatchReceipt, Command, DigestReport, FloorRound, Phase, Progress, ResumeResult, WorkerConfig, WorkerMessage, WorkerReport } from './ipc.js';
 import { LiteClient, type LiteHost } from './lite-client.js';
 
 /** A real SyncClient with the measurements the swarm takes of LiteClients. */
@@ -221,7 +210,15 @@ class SwarmWorker implements LiteHost, FloorHost {
     if (this.#phase !== 'churn') return;
     const b = this.#batches.get(info.revision);
     if (b === undefined) {
-      this.#batches.set(info.revision, { revision: info.revision, first: now, last: now, clients: 1, minStamp, updates: info.keyIdx.length, bytes: info.bytes });
+      this.#batches.set(info.revision, {
+        revision: info.revision,
+        first: now,
+        last: now,
+        clients: 1,
+        minStamp,
+        updates: info.keyIdx.length,
+        bytes: info.bytes,
+      });
     } else {
       if (now < b.first) b.first = now;
       if (now > b.last) b.last = now;

@@ -87,7 +87,9 @@ async function runMode(mode: Mode, clients: number, certDir: string): Promise<Mo
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { clients: { type: 'string' }, json: { type: 'boolean', default: false }, mode: { type: 'string' }, certs: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { clients: { type: 'string' }, json: { type: 'boolean', default: false }, mode: { type: 'string' }, certs: { type: 'string' } },
+  });
   const clients = intArg('clients', values.clients, 2000, 1, 20_000);
   if (values.mode !== undefined) {
     // Child: one mode, one JSON line.
@@ -99,12 +101,19 @@ async function main(): Promise<void> {
     await makeTestCertificates(dir);
     const modes: Partial<Record<Mode, ModeResult>> = {};
     for (const mode of MODES) {
-      const child = spawnSync(process.execPath, ['--expose-gc', process.argv[1], '--mode', mode, '--clients', String(clients), '--certs', dir], { encoding: 'utf8', timeout: 300_000 });
+      const child = spawnSync(process.execPath, ['--expose-gc', process.argv[1], '--mode', mode, '--clients', String(clients), '--certs', dir], {
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
       if (child.status !== 0) throw new Error(`${mode}: exit ${child.status}: ${child.stderr}`);
       modes[mode] = JSON.parse(child.stdout.trim()) as ModeResult;
     }
-    const rows = Object.entries(modes).map(([m, r]) => `| ${m} | ${r.before.heapMB} | ${r.held.heapMB} | ${r.gone.heapMB} | ${r.trimmed.heapMB} | ${r.gone.rssMB} → ${r.trimmed.rssMB} |`);
-    process.stderr.write(`| mode (${clients} silent sockets) | [heap] MB before | held | gone | after malloc_trim | RSS gone → trimmed MB |\n|---|---|---|---|---|---|\n${rows.join('\n')}\n`);
+    const rows = Object.entries(modes).map(
+      ([m, r]) => `| ${m} | ${r.before.heapMB} | ${r.held.heapMB} | ${r.gone.heapMB} | ${r.trimmed.heapMB} | ${r.gone.rssMB} → ${r.trimmed.rssMB} |`,
+    );
+    process.stderr.write(
+      `| mode (${clients} silent sockets) | [heap] MB before | held | gone | after malloc_trim | RSS gone → trimmed MB |\n|---|---|---|---|---|---|\n${rows.join('\n')}\n`,
+    );
     if (values.json) process.stdout.write(`${JSON.stringify({ bench: 'tls-reset', clients, machine: machineInfo(), modes })}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

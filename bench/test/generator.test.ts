@@ -14,10 +14,19 @@ function sample(resources: Resource[]): Resource[] {
 test('generated resources pass checkResource unchanged (they are stored in their defaulted form)', () => {
   const { resources } = generateCluster({ resources: 3500, seed: 7 });
   const kinds = new Set(resources.map((r) => r.kind));
-  assert.deepEqual(
-    [...kinds].sort(),
-    ['BlockAffinity', 'ClusterInformation', 'FelixConfiguration', 'GlobalNetworkPolicy', 'IPAMBlock', 'IPPool', 'NetworkPolicy', 'NetworkSet', 'Node', 'Profile', 'WorkloadEndpoint'],
-  );
+  assert.deepEqual([...kinds].sort(), [
+    'BlockAffinity',
+    'ClusterInformation',
+    'FelixConfiguration',
+    'GlobalNetworkPolicy',
+    'IPAMBlock',
+    'IPPool',
+    'NetworkPolicy',
+    'NetworkSet',
+    'Node',
+    'Profile',
+    'WorkloadEndpoint',
+  ]);
   for (const r of sample(resources)) {
     const res = checkResource(JSON.parse(JSON.stringify(r)));
     assert.ok(res.ok, `${r.kind} ${r.metadata.name}: ${res.ok ? '' : JSON.stringify(res.issues)}`);
@@ -64,7 +73,7 @@ test('endpoint names are Calico’s, with every dash in a segment doubled', () =
 test('each node has one /26 block holding exactly its endpoints’ addresses', () => {
   const { resources, workloadEndpoints } = generateCluster({ resources: 3500, seed: 5 });
   const blocks = resources.filter((r) => r.kind === 'IPAMBlock');
-  const allocated = blocks.reduce((n, b) => n + ((b.spec?.allocations as Array<number | null>).filter((a) => a !== null).length), 0);
+  const allocated = blocks.reduce((n, b) => n + (b.spec?.allocations as Array<number | null>).filter((a) => a !== null).length, 0);
   assert.equal(allocated, workloadEndpoints.length);
   const ips = new Set(workloadEndpoints.map((w) => (w.spec?.ipNetworks as string[])[0]));
   assert.equal(ips.size, workloadEndpoints.length);

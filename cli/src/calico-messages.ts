@@ -42,9 +42,7 @@ export function pastTense(verb: WriteVerb): string {
 
 /** `Successfully applied 3 'IPPool' resource(s)`, or without the kind when kinds are mixed. */
 export function successLine(verb: WriteVerb, count: number, singleKind: string | undefined): string {
-  return singleKind
-    ? `Successfully ${PAST[verb]} ${count} '${singleKind}' resource(s)`
-    : `Successfully ${PAST[verb]} ${count} resource(s)`;
+  return singleKind ? `Successfully ${PAST[verb]} ${count} '${singleKind}' resource(s)` : `Successfully ${PAST[verb]} ${count} resource(s)`;
 }
 
 /** calicoctl's line when nothing of the batch was written. */

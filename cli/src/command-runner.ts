@@ -57,7 +57,14 @@ export async function runCommand(target: CommandTarget, options: RunOptions, log
   }
 }
 
-function commandContext(target: CommandTarget, args: ParsedArgs, env: NodeJS.ProcessEnv, options: RunOptions, logger: Logger, session: DatastoreSession): CommandContext {
+function commandContext(
+  target: CommandTarget,
+  args: ParsedArgs,
+  env: NodeJS.ProcessEnv,
+  options: RunOptions,
+  logger: Logger,
+  session: DatastoreSession,
+): CommandContext {
   return {
     args,
     stdout: options.stdout,

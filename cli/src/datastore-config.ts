@@ -35,7 +35,5 @@ export function resolveEndpoints(env: NodeJS.ProcessEnv, flag: string | undefine
 export function checkDatastoreType(env: NodeJS.ProcessEnv): void {
   const type = env.DATASTORE_TYPE;
   if (type === undefined || type === '' || type === 'etcdv3') return;
-  throw new DatastoreConfigError(
-    `DATASTORE_TYPE "${type}" is not supported: cattail talks to etcd only (unset DATASTORE_TYPE or set it to etcdv3)`,
-  );
+  throw new DatastoreConfigError(`DATASTORE_TYPE "${type}" is not supported: cattail talks to etcd only (unset DATASTORE_TYPE or set it to etcdv3)`);
 }

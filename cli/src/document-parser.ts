@@ -32,9 +32,7 @@ import type { Pacer } from './pacer.js';
 import type { Source } from './source-reader.js';
 
 /** One document of a source: its value (null for an empty document), or why there is none. */
-export type ParsedDocument =
-  | { readonly origin: string; readonly value: unknown }
-  | { readonly origin: string; readonly problems: readonly string[] };
+export type ParsedDocument = { readonly origin: string; readonly value: unknown } | { readonly origin: string; readonly problems: readonly string[] };
 
 /**
  * What the lexer yields before a plain or block scalar's text; quoted scalars (`"`, `'`) and

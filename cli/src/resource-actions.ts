@@ -60,10 +60,7 @@ export async function replaceResource(ds: Datastore, res: Resource): Promise<Res
 
 export async function applyResource(ds: Datastore, res: Resource): Promise<Resource> {
   if (res.kind === 'ClusterInformation') {
-    throw new ResourceRejectedError(
-      'CLI_OPERATION_NOT_SUPPORTED',
-      'operation apply is not supported on ClusterInformation: resource is readonly',
-    );
+    throw new ResourceRejectedError('CLI_OPERATION_NOT_SUPPORTED', 'operation apply is not supported on ClusterInformation: resource is readonly');
   }
   const { resourceVersion: _rv, ...rest } = res.metadata;
   try {

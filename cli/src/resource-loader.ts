@@ -19,17 +19,7 @@
  * checks apiVersion, kind and name and skips full validation: a resource that later rules reject
  * must still be deletable by the file that created it.
  */
-import {
-  API_VERSION,
-  checkResource,
-  describeRef,
-  encodeValue,
-  findKind,
-  isPlainObject,
-  refOf,
-  type KindInfo,
-  type Resource,
-} from '@cattail/api';
+import { API_VERSION, checkResource, describeRef, encodeValue, findKind, isPlainObject, refOf, type KindInfo, type Resource } from '@cattail/api';
 import { parseDocuments, tooManyDocuments } from './document-parser.js';
 import { formatBytes, INPUT_LIMITS, type InputLimits } from './input-limits.js';
 import { Pacer } from './pacer.js';
@@ -78,8 +68,7 @@ export async function loadResources(sources: readonly Source[], opts: LoadOption
         append(problems, entry.problems);
         continue;
       }
-      const r =
-        opts.mode === 'validate' ? validateCandidate(entry, opts.namespace, limits) : identifyCandidate(entry, opts.namespace);
+      const r = opts.mode === 'validate' ? validateCandidate(entry, opts.namespace, limits) : identifyCandidate(entry, opts.namespace);
       if ('resource' in r) resources.push({ resource: r.resource, origin: entry.origin });
       else append(problems, r.problems);
     }

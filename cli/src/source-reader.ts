@@ -120,9 +120,7 @@ async function readText(
 /** `big.yaml: 4000000 bytes, over the limit of 3 MiB (3145728 bytes) for one file; ...` */
 function tooLarge(name: string, bytes: number, limit: number, exact: boolean): InputLimitError {
   const size = exact ? `${bytes} bytes` : `more than ${limit} bytes`;
-  return new InputLimitError(
-    `${name}: ${size}, over the limit of ${formatBytes(limit)} for one file or stdin; split it into several files in a directory`,
-  );
+  return new InputLimitError(`${name}: ${size}, over the limit of ${formatBytes(limit)} for one file or stdin; split it into several files in a directory`);
 }
 
 function totalTooLarge(dir: string, at: string, limit: number): InputLimitError {
@@ -135,12 +133,6 @@ function totalTooLarge(dir: string, at: string, limit: number): InputLimitError 
 function openFailed(name: string, err: unknown): CommandFailedError {
   const code = (err as { code?: string }).code;
   const reason =
-    code === 'ENOENT'
-      ? 'no such file or directory'
-      : code === 'EACCES'
-        ? 'permission denied'
-        : code === 'EISDIR'
-          ? 'is a directory'
-          : (err as Error).message;
+    code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
   return new CommandFailedError(`Failed to execute command: open ${name}: ${reason}`, 1, { cause: err });
 }

@@ -25,7 +25,10 @@ test('flags and positionals interleave; - is a value; -- ends flags', () => {
 });
 
 test('unknown flags, missing values, values on booleans and repeats are usage errors', () => {
-  assert.throws(() => parseArgv(['--bogus'], SPECS), (e: unknown) => e instanceof UsageError && e.message === 'unknown flag --bogus');
+  assert.throws(
+    () => parseArgv(['--bogus'], SPECS),
+    (e: unknown) => e instanceof UsageError && e.message === 'unknown flag --bogus',
+  );
   assert.throws(() => parseArgv(['-x'], SPECS), /unknown flag -x/);
   assert.throws(() => parseArgv(['-o'], SPECS), /flag -o needs a value \(OUTPUT\)/);
   assert.throws(() => parseArgv(['-A=yes'], SPECS), /flag -A takes no value/);

@@ -18,7 +18,10 @@ test('delete KIND NAME... deletes each and counts them', async (t) => {
   assert.equal(r.code, 0);
   assert.equal(r.stdout, "Successfully deleted 2 'IPPool' resource(s)\n");
   assert.equal(r.stderr, '');
-  assert.deepEqual(h.ds.writes.map((w) => `${w.op} ${w.ref.name}`), ['delete pool-a', 'delete pool-b']);
+  assert.deepEqual(
+    h.ds.writes.map((w) => `${w.op} ${w.ref.name}`),
+    ['delete pool-a', 'delete pool-b'],
+  );
   assert.ok(h.ds.peek({ kind: 'IPPool', name: 'pool-c' }));
 });
 
@@ -109,7 +112,10 @@ test('SIGINT during the deletes finishes the one in flight, starts no other, and
     'IPPool(pool-c): not deleted (interrupted)',
     'interrupted by SIGINT: 1 of 3 resource(s) deleted, 2 not deleted',
   ]);
-  assert.deepEqual(h.ds.writes.map((w) => `${w.op} ${w.ref.name}`), ['delete pool-b']);
+  assert.deepEqual(
+    h.ds.writes.map((w) => `${w.op} ${w.ref.name}`),
+    ['delete pool-b'],
+  );
   assert.ok(h.ds.peek({ kind: 'IPPool', name: 'pool-c' }));
 });
 
@@ -119,10 +125,7 @@ test('delete -f of input over a limit deletes nothing', async (t) => {
   const deep = `${IPPOOL_A}---\nx: ${'['.repeat(101)}${']'.repeat(101)}\n`;
   const r = await h.run(['delete', '-f', '-'], { stdin: deep });
   assert.equal(r.code, 1);
-  assert.equal(
-    r.stderr,
-    'Failed to execute command:\n<stdin>: document 2: line 10, column 103: nested more than 100 levels deep, over the limit\n',
-  );
+  assert.equal(r.stderr, 'Failed to execute command:\n<stdin>: document 2: line 10, column 103: nested more than 100 levels deep, over the limit\n');
   assert.equal(h.ds.writes.length, 0);
   assert.equal(h.connects, 0);
 });

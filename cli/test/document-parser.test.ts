@@ -34,13 +34,8 @@ test('documents become values in order, empty ones null, each numbered from 1', 
   assert.deepEqual(valuesOf(docs), [{ a: 1 }, null, ['x', { y: 2 }]]);
 });
 
-test('a repeated key is the library\'s error, at the library\'s position', async () => {
-  const cases = [
-    'a: 1\nb: 2\na: 3\n',
-    'top:\n  x: 1\n  y: 2\n  "x": 3\n',
-    '{a: 1, b: 2, a: 3}\n',
-    'list:\n  - {p: 1}\n  - p: 1\n    q: 2\n    p: 3\n',
-  ];
+test("a repeated key is the library's error, at the library's position", async () => {
+  const cases = ['a: 1\nb: 2\na: 3\n', 'top:\n  x: 1\n  y: 2\n  "x": 3\n', '{a: 1, b: 2, a: 3}\n', 'list:\n  - {p: 1}\n  - p: 1\n    q: 2\n    p: 3\n'];
   for (const text of cases) {
     const lib = parseAllDocuments(text, { uniqueKeys: true })[0].errors.map((e) => `line ${e.linePos![0].line}, column ${e.linePos![0].col}`);
     assert.equal(lib.length, 1, text);
@@ -137,7 +132,7 @@ test('aliases that expand past the size limit (billion laughs) or into themselve
   ]);
 });
 
-test('a signal stops parsing at the next pause with the signal\'s exit code', async () => {
+test("a signal stops parsing at the next pause with the signal's exit code", async () => {
   const controller = new AbortController();
   const text = mapping(5).concat('---\n').repeat(2000);
   setImmediate(() => controller.abort('SIGTERM'));

@@ -24,7 +24,7 @@ function policy(namespace: string, name: string): Resource {
   };
 }
 
-test('get KIND prints calicoctl\'s ps table, padded like Go\'s tabwriter, then a blank line', async (t) => {
+test("get KIND prints calicoctl's ps table, padded like Go's tabwriter, then a blank line", async (t) => {
   const h = await CliHarness.create(t);
   h.ds.seed(pool('pool-a', '10.1.0.0/16'));
   h.ds.seed(pool('pool-bb', '192.168.0.0/24', { nodeSelector: "zone == 'a'" }));
@@ -33,14 +33,11 @@ test('get KIND prints calicoctl\'s ps table, padded like Go\'s tabwriter, then a
   assert.equal(r.stderr, '');
   assert.equal(
     r.stdout,
-    'NAME      CIDR             SELECTOR      \n' +
-      'pool-a    10.1.0.0/16      all()         \n' +
-      "pool-bb   192.168.0.0/24   zone == 'a'   \n" +
-      '\n',
+    'NAME      CIDR             SELECTOR      \n' + 'pool-a    10.1.0.0/16      all()         \n' + "pool-bb   192.168.0.0/24   zone == 'a'   \n" + '\n',
   );
 });
 
-test('-o wide adds calicoctl\'s wide columns, with Never for unset encapsulation', async (t) => {
+test("-o wide adds calicoctl's wide columns, with Never for unset encapsulation", async (t) => {
   const h = await CliHarness.create(t);
   h.ds.seed({ apiVersion: V3, kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.0.0.0/8', nodeSelector: 'all()' } });
   const r = await h.run(['get', 'ippool', '-o', 'wide']);
@@ -80,11 +77,14 @@ test('get KIND -o yaml prints a <Kind>List with the list revision', async (t) =>
   assert.equal(doc.apiVersion, V3);
   assert.equal(doc.kind, 'IPPoolList');
   assert.deepEqual(doc.metadata, { resourceVersion: String(h.ds.revision) });
-  assert.deepEqual(doc.items.map((i) => i.metadata.name), ['pool-a', 'pool-b']);
+  assert.deepEqual(
+    doc.items.map((i) => i.metadata.name),
+    ['pool-a', 'pool-b'],
+  );
   assert.match(r.stdout, /\nitems:\n- apiVersion: projectcalico\.org\/v3\n {2}kind: IPPool\n/, 'sequences are not indented, like go-yaml');
 });
 
-test('-o json keeps Go\'s field order: kind, apiVersion, metadata, spec; a list is kind, apiVersion, metadata, items', async (t) => {
+test("-o json keeps Go's field order: kind, apiVersion, metadata, spec; a list is kind, apiVersion, metadata, items", async (t) => {
   const h = await CliHarness.create(t);
   const stored = h.ds.seed(pool('pool-a', '10.1.0.0/16'));
   const one = await h.run(['get', 'ippool', 'pool-a', '-o', 'json']);
@@ -108,7 +108,10 @@ test('several names print an array of objects; a missing one is reported after, 
   const both = await h.run(['get', 'ippool', 'pool-a', 'pool-b', '-o', 'json']);
   assert.equal(both.code, 0);
   const arr = JSON.parse(both.stdout) as Resource[];
-  assert.deepEqual(arr.map((r) => r.metadata.name), ['pool-a', 'pool-b']);
+  assert.deepEqual(
+    arr.map((r) => r.metadata.name),
+    ['pool-a', 'pool-b'],
+  );
 
   const partial = await h.run(['get', 'ippool', 'pool-a', 'nope']);
   assert.equal(partial.code, 1);
@@ -116,7 +119,7 @@ test('several names print an array of objects; a missing one is reported after, 
   assert.equal(partial.stderr, 'resource does not exist: IPPool(nope) with error: <nil>\n');
 });
 
-test('a name that does not exist gives calicoctl\'s message and exit 1', async (t) => {
+test("a name that does not exist gives calicoctl's message and exit 1", async (t) => {
   const h = await CliHarness.create(t);
   const r = await h.run(['get', 'ippool', 'nope', '-o', 'yaml']);
   assert.equal(r.code, 1);
@@ -137,7 +140,10 @@ test('namespaced kinds read "default" unless -n or -A; both flags add a NAMESPAC
 
   const all = await h.run(['get', 'np', '-A', '-o', 'yaml']);
   const list = parse(all.stdout) as { items: Resource[] };
-  assert.deepEqual(list.items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`), ['default/web', 'dev/api', 'dev/db']);
+  assert.deepEqual(
+    list.items.map((i) => `${i.metadata.namespace}/${i.metadata.name}`),
+    ['default/web', 'dev/api', 'dev/db'],
+  );
 
   const allTable = await h.run(['get', 'np', '--all-namespaces']);
   assert.match(allTable.stdout, /^NAMESPACE +NAME +TIER +\ndefault +web/);
@@ -146,7 +152,7 @@ test('namespaced kinds read "default" unless -n or -A; both flags add a NAMESPAC
   assert.equal((JSON.parse(one.stdout) as Resource).metadata.namespace, 'dev');
 });
 
-test('kind names are calicoctl\'s: any case, plural or short', async (t) => {
+test("kind names are calicoctl's: any case, plural or short", async (t) => {
   const h = await CliHarness.create(t);
   h.ds.seed(pool('pool-a', '10.1.0.0/16'));
   h.ds.seed({ apiVersion: V3, kind: 'GlobalNetworkPolicy', metadata: { name: 'g1' }, spec: { order: 5, selector: 'all()' } });
@@ -164,10 +170,7 @@ test('kind names are calicoctl\'s: any case, plural or short', async (t) => {
   const gnp = await h.run(['get', 'gnp', '-o', 'wide']);
   assert.equal(gnp.stdout, 'NAME   ORDER   SELECTOR   \ng1     5       all()      \n\n');
   const wep = await h.run(['get', 'wep']);
-  assert.equal(
-    wep.stdout,
-    'WORKLOAD   NODE    NETWORKS      INTERFACE   \npod1       node1   10.1.0.5/32   cali1234    \n\n',
-  );
+  assert.equal(wep.stdout, 'WORKLOAD   NODE    NETWORKS      INTERFACE   \npod1       node1   10.1.0.5/32   cali1234    \n\n');
 });
 
 test('an unknown kind, or a namespace for a cluster-scoped kind, is refused as calicoctl does', async (t) => {
@@ -190,7 +193,7 @@ test('an unknown kind, or a namespace for a cluster-scoped kind, is refused as c
   assert.equal(h.connects, 0, 'nothing above needed the datastore');
 });
 
-test('custom-columns picks headings from the kind\'s columns and rejects unknown ones', async (t) => {
+test("custom-columns picks headings from the kind's columns and rejects unknown ones", async (t) => {
   const h = await CliHarness.create(t);
   h.ds.seed(pool('pool-a', '10.1.0.0/16'));
   const r = await h.run(['get', 'ippool', '-o', 'custom-columns=CIDR,NAME']);
@@ -218,7 +221,11 @@ test('tiers are listed in order of spec.order, as calicoctl sorts them', async (
   h.ds.seed({ apiVersion: V3, kind: 'Tier', metadata: { name: 'c-first' }, spec: { order: 100 } });
   const r = await h.run(['get', 'tiers']);
   assert.deepEqual(
-    r.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0]),
+    r.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s+/)[0]),
     ['c-first', 'b-second', 'a-last'],
   );
 });

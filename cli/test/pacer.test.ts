@@ -15,14 +15,17 @@ test('due() reads the clock every 256 calls and is true once the slice is used',
   });
   const calls = (n: number): boolean[] => Array.from({ length: n }, () => pacer.due());
   now = 5;
-  assert.ok(calls(1000).every((d) => !d), 'within the slice');
+  assert.ok(
+    calls(1000).every((d) => !d),
+    'within the slice',
+  );
   now = 10;
   const after = calls(256);
   assert.equal(after.filter(Boolean).length, 1, 'true at the first clock read past the slice');
   assert.equal(reads, 1 + Math.floor(1256 / 256), 'one read at start, then one per 256 calls');
 });
 
-test('pause() lets the event loop run, then throws the signal\'s InterruptedError', async () => {
+test("pause() lets the event loop run, then throws the signal's InterruptedError", async () => {
   const controller = new AbortController();
   const pacer = new Pacer(controller.signal);
   await pacer.pause(); // nothing pending: returns

@@ -58,13 +58,10 @@ test('version without ClusterInformation still prints the client version, then f
   const r = await h.run(['version']);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /^Client Version: {4}v/);
-  assert.equal(
-    r.stderr,
-    'Unable to retrieve Cluster Version or Type: resource does not exist: ClusterInformation(default) with error: <nil>\n',
-  );
+  assert.equal(r.stderr, 'Unable to retrieve Cluster Version or Type: resource does not exist: ClusterInformation(default) with error: <nil>\n');
 });
 
-test('endpoints come from --etcd-endpoints, else ETCD_ENDPOINTS, else calicoctl\'s default', async (t) => {
+test("endpoints come from --etcd-endpoints, else ETCD_ENDPOINTS, else calicoctl's default", async (t) => {
   const h = await CliHarness.create(t);
   await h.run(['get', 'ippool']);
   assert.equal(h.lastFactoryArgs?.endpoints, 'http://127.0.0.1:2379');
@@ -97,7 +94,8 @@ test('an unavailable datastore is one line naming the endpoints, and stops a bat
   const env = { ETCD_ENDPOINTS: 'http://127.0.0.1:1' };
   const r = await h.run(['apply', '-f', '-'], {
     env,
-    stdin: 'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: a}\nspec: {cidr: 10.0.0.0/16}\n---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: b}\nspec: {cidr: 10.1.0.0/16}\n',
+    stdin:
+      'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: a}\nspec: {cidr: 10.0.0.0/16}\n---\napiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: b}\nspec: {cidr: 10.1.0.0/16}\n',
   });
   assert.equal(r.code, 1);
   assert.equal(r.stdout, '');

@@ -73,7 +73,10 @@ test('the files of a directory are bounded together as well as one by one', asyn
     limitError(/^m: the files add up to more than 1000 bytes at m\/c\.yaml, over the limit for one command; apply them in several runs$/),
   );
   const two = await readSources('m', { cwd: dir, stdin: '', recursive: false, limits: { ...limits, totalBytes: 1200 } });
-  assert.deepEqual(two.map((s) => s.name), ['m/a.yaml', 'm/b.yaml', 'm/c.yaml']);
+  assert.deepEqual(
+    two.map((s) => s.name),
+    ['m/a.yaml', 'm/b.yaml', 'm/c.yaml'],
+  );
   await assert.rejects(
     readSources('m', { cwd: dir, stdin: '', recursive: false, limits: { ...limits, sourceBytes: 399 } }),
     limitError(/^m\/a\.yaml: 400 bytes, over the limit of 399 bytes for one file/),

@@ -16,5 +16,11 @@ test('columns are the widest cell plus 3, at least 5, every cell padded (Go tabw
 });
 
 test('width counts characters, not UTF-16 units', () => {
-  assert.equal(formatTable([['🐟', 'x'], ['ab', 'y']]), '🐟    x    \nab   y    \n');
+  assert.equal(
+    formatTable([
+      ['🐟', 'x'],
+      ['ab', 'y'],
+    ]),
+    '🐟    x    \nab   y    \n',
+  );
 });

@@ -34,7 +34,10 @@ test('apply of an existing resource replaces it, keeping uid and creationTimesta
   assert.deepEqual(after.metadata.labels, { team: 'net' });
   assert.notEqual(after.metadata.resourceVersion, before.metadata.resourceVersion);
   assert.equal((after.spec as { cidr: string }).cidr, '10.1.0.0/16');
-  assert.deepEqual(h.ds.writes.map((w) => w.op), ['update']);
+  assert.deepEqual(
+    h.ds.writes.map((w) => w.op),
+    ['update'],
+  );
 });
 
 test('create refuses a resource that exists, in calicoctl words, and writes nothing', async (t) => {
@@ -53,7 +56,10 @@ test('create --skip-exists counts an existing resource as created', async (t) =>
   const r = await h.run(['create', '--skip-exists', '-f', '-'], { stdin: `${IPPOOL_A}---\n${IPPOOL_B}` });
   assert.equal(r.stdout, "Successfully created 2 'IPPool' resource(s)\n");
   assert.equal(r.code, 0);
-  assert.deepEqual(h.ds.writes.map((w) => `${w.op} ${w.ref.name}`), ['create pool-b']);
+  assert.deepEqual(
+    h.ds.writes.map((w) => `${w.op} ${w.ref.name}`),
+    ['create pool-b'],
+  );
 });
 
 test('create carries on after a failed resource and reports partial success', async (t) => {
@@ -63,7 +69,10 @@ test('create carries on after a failed resource and reports partial success', as
   assert.equal(r.code, 1);
   assert.equal(r.stdout, "Partial success: created the first 1 out of 2 'IPPool' resources:\n");
   assert.equal(r.stderr, 'Hit error: [resource already exists: IPPool(pool-a)]\n');
-  assert.deepEqual(h.ds.writes.map((w) => w.ref.name), ['pool-b']);
+  assert.deepEqual(
+    h.ds.writes.map((w) => w.ref.name),
+    ['pool-b'],
+  );
 });
 
 test('create refuses a resourceVersion in the file, as libcalico-go does', async (t) => {
@@ -78,7 +87,7 @@ test('create refuses a resourceVersion in the file, as libcalico-go does', async
   assert.equal(h.ds.size, 0);
 });
 
-test('replace of a missing resource fails with calicoctl\'s not-found message', async (t) => {
+test("replace of a missing resource fails with calicoctl's not-found message", async (t) => {
   const h = await CliHarness.create(t);
   const r = await h.run(['replace', '-f', '-'], { stdin: IPPOOL_A });
   assert.equal(r.code, 1);
@@ -94,7 +103,10 @@ test('replace stops at the first failure', async (t) => {
   assert.equal(r.code, 1);
   assert.equal(r.stdout, "Partial success: replaced the first 1 out of 3 'IPPool' resources:\n");
   assert.equal(r.stderr, 'Hit error: resource does not exist: IPPool(pool-b) with error: <nil>\n');
-  assert.deepEqual(h.ds.writes.map((w) => `${w.op} ${w.ref.name}`), ['update pool-a']);
+  assert.deepEqual(
+    h.ds.writes.map((w) => `${w.op} ${w.ref.name}`),
+    ['update pool-a'],
+  );
 });
 
 test('replace with a stale resourceVersion is an update conflict', async (t) => {
@@ -229,14 +241,20 @@ test('ClusterInformation is read-only to apply, as in calicoctl', async (t) => {
 test('-f names a directory: its manifests are read in name order', async (t) => {
   const h = await CliHarness.create(t);
   await h.file('manifests/b.yaml', IPPOOL_B);
-  await h.file('manifests/a.json', JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'pool-a' }, spec: { cidr: '10.1.0.0/16' } }));
+  await h.file(
+    'manifests/a.json',
+    JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'pool-a' }, spec: { cidr: '10.1.0.0/16' } }),
+  );
   await h.file('manifests/notes.txt', 'not a manifest');
   const r = await h.run(['apply', '-f', 'manifests']);
   assert.equal(r.stdout, "Successfully applied 2 'IPPool' resource(s)\n");
-  assert.deepEqual(h.ds.writes.map((w) => w.ref.name), ['pool-a', 'pool-b']);
+  assert.deepEqual(
+    h.ds.writes.map((w) => w.ref.name),
+    ['pool-a', 'pool-b'],
+  );
 });
 
-test('missing and empty files fail with calicoctl\'s messages', async (t) => {
+test("missing and empty files fail with calicoctl's messages", async (t) => {
   const h = await CliHarness.create(t);
   const missing = await h.run(['apply', '-f', 'nope.yaml']);
   assert.equal(missing.code, 1);
@@ -271,14 +289,20 @@ test('input over a limit is one problem naming the file, the document, the limit
 
   const big = await h.run(['apply', '-f', '-'], { stdin: `${IPPOOL_A}#${'x'.repeat(3 * 1024 * 1024)}\n` });
   assert.equal(big.code, 1);
-  assert.match(big.stderr, /^<stdin>: more than 3145728 bytes, over the limit of 3 MiB \(3145728 bytes\) for one file or stdin; split it into several files in a directory\nFailed to apply resources: 1 problem\(s\) in the input; nothing was written\n$/);
+  assert.match(
+    big.stderr,
+    /^<stdin>: more than 3145728 bytes, over the limit of 3 MiB \(3145728 bytes\) for one file or stdin; split it into several files in a directory\nFailed to apply resources: 1 problem\(s\) in the input; nothing was written\n$/,
+  );
 
   const nets = Array.from({ length: 70_000 }, (_, i) => `    - 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}/32\n`).join('');
   const stored = await h.run(['create', '-f', '-'], {
     stdin: `${IPPOOL_A}---\napiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata:\n  name: big\nspec:\n  nets:\n${nets}`,
   });
   assert.equal(stored.code, 1);
-  assert.match(stored.stderr, /^<stdin>: document 2: GlobalNetworkSet\(big\): \d+ bytes as stored, over the limit of 1 MiB \(1048576 bytes\) for one resource\n/);
+  assert.match(
+    stored.stderr,
+    /^<stdin>: document 2: GlobalNetworkSet\(big\): \d+ bytes as stored, over the limit of 1 MiB \(1048576 bytes\) for one resource\n/,
+  );
   assert.equal(h.ds.writes.length, 0);
   assert.equal(h.connects, 0);
 });
@@ -304,7 +328,10 @@ test('SIGTERM during the writes finishes the resource in flight, starts no other
       '',
     ].join('\n'),
   );
-  assert.deepEqual(h.ds.writes.map((w) => `${w.op} ${w.ref.name}`), ['create pool-a', 'create pool-b']);
+  assert.deepEqual(
+    h.ds.writes.map((w) => `${w.op} ${w.ref.name}`),
+    ['create pool-a', 'create pool-b'],
+  );
 });
 
 test('SIGINT while apply reads a resource to replace it: nothing of that resource is written', async (t) => {
@@ -328,7 +355,10 @@ test('SIGINT while apply reads a resource to replace it: nothing of that resourc
     '<stdin>: document 2: IPPool(pool-b): not applied (interrupted)',
     'interrupted by SIGINT: 1 of 2 resource(s) applied, 1 not applied',
   ]);
-  assert.deepEqual(h.ds.writes.map((w) => `${w.op} ${w.ref.name}`), ['update pool-a']);
+  assert.deepEqual(
+    h.ds.writes.map((w) => `${w.op} ${w.ref.name}`),
+    ['update pool-a'],
+  );
 });
 
 test('a signal while the input is parsed stops the command with nothing written', async (t) => {

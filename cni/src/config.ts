@@ -32,11 +32,29 @@ export const IPAM_TYPE = 'cattail-ipam';
 export const NET_CONF_PARAMS = {
   name: { type: 'string', default: '', help: 'The network name (letters, digits, _ . -); also the IPAM handle prefix. Required' },
   type: { type: 'string', default: '', help: 'The plugin binary, "cattail-cni". Required' },
-  nodename: { type: 'string', default: '', env: 'NODENAME', unset: [''], help: 'This node: block affinity, endpoint name, spec.node (else NODENAME, else the host name)' },
+  nodename: {
+    type: 'string',
+    default: '',
+    env: 'NODENAME',
+    unset: [''],
+    help: 'This node: block affinity, endpoint name, spec.node (else NODENAME, else the host name)',
+  },
   datastore_type: { type: 'string', default: 'etcdv3', unset: [''], help: 'Datastore: "etcdv3", the only one the plugin supports so far' },
-  etcd_endpoints: { type: 'string', default: DEFAULT_ETCD_ENDPOINT, env: 'ETCD_ENDPOINTS', unset: [''], help: 'Comma-separated etcd URLs (else ETCD_ENDPOINTS)' },
+  etcd_endpoints: {
+    type: 'string',
+    default: DEFAULT_ETCD_ENDPOINT,
+    env: 'ETCD_ENDPOINTS',
+    unset: [''],
+    help: 'Comma-separated etcd URLs (else ETCD_ENDPOINTS)',
+  },
   etcd_ca_cert_file: { type: 'string', default: '', env: 'ETCD_CA_CERT_FILE', unset: [''], help: 'CA bundle for etcd TLS (else ETCD_CA_CERT_FILE)' },
-  etcd_cert_file: { type: 'string', default: '', env: 'ETCD_CERT_FILE', unset: [''], help: 'Client certificate for etcd TLS, with etcd_key_file (else ETCD_CERT_FILE)' },
+  etcd_cert_file: {
+    type: 'string',
+    default: '',
+    env: 'ETCD_CERT_FILE',
+    unset: [''],
+    help: 'Client certificate for etcd TLS, with etcd_key_file (else ETCD_CERT_FILE)',
+  },
   etcd_key_file: { type: 'string', default: '', env: 'ETCD_KEY_FILE', unset: [''], help: 'Client key for etcd TLS, with etcd_cert_file (else ETCD_KEY_FILE)' },
   mtu: { type: 'int', default: 0, min: 68, max: 65535, unset: [0], help: 'MTU of both veth ends (0 or absent: the number in mtu_file, else 1500)' },
   mtu_file: { type: 'string', default: DEFAULT_MTU_FILE, unset: [''], help: 'Where Felix writes the MTU it detected' },
@@ -44,8 +62,18 @@ export const NET_CONF_PARAMS = {
   'ipam.type': { type: 'string', default: '', help: `Must be "${IPAM_TYPE}": other IPAM plugins are not delegated to` },
   'ipam.assign_ipv4': { type: 'bool', default: true, unset: [''], help: 'Give the pod an IPv4 address ("true"/"false" or a JSON boolean)' },
   'ipam.assign_ipv6': { type: 'bool', default: false, unset: [''], help: 'Give the pod an IPv6 address ("true"/"false" or a JSON boolean)' },
-  'ipam.ipv4_pools': { type: 'list', default: [], expects: 'a list of pool CIDRs or names', help: 'IPv4 pools to allocate from, by CIDR or IPPool name (default: every enabled Automatic pool)' },
-  'ipam.ipv6_pools': { type: 'list', default: [], expects: 'a list of pool CIDRs or names', help: 'IPv6 pools to allocate from, by CIDR or IPPool name (default: every enabled Automatic pool)' },
+  'ipam.ipv4_pools': {
+    type: 'list',
+    default: [],
+    expects: 'a list of pool CIDRs or names',
+    help: 'IPv4 pools to allocate from, by CIDR or IPPool name (default: every enabled Automatic pool)',
+  },
+  'ipam.ipv6_pools': {
+    type: 'list',
+    default: [],
+    expects: 'a list of pool CIDRs or names',
+    help: 'IPv6 pools to allocate from, by CIDR or IPPool name (default: every enabled Automatic pool)',
+  },
   'args.cni.serviceAccountName': { type: 'string', default: '', help: "The pod's service account" },
 } as const satisfies ParamTable;
 
@@ -118,7 +146,10 @@ export interface ParseOptions {
 /** Throws one InvalidConfigError (error 7) naming every bad key, each problem once. */
 export function parseNetConf(raw: Record<string, unknown>, opts: ParseOptions = {}): NetConf {
   const cniVersion = checkVersion(raw.cniVersion);
-  const loaded = collectConfig<NetConfParams>(NET_CONF_PARAMS, [namedEnvSource(NET_CONF_PARAMS, opts.env ?? {}), documentSource(NET_CONF_PARAMS, 'network configuration', raw)]);
+  const loaded = collectConfig<NetConfParams>(NET_CONF_PARAMS, [
+    namedEnvSource(NET_CONF_PARAMS, opts.env ?? {}),
+    documentSource(NET_CONF_PARAMS, 'network configuration', raw),
+  ]);
   const c = loaded.config;
   const issues = loaded.issues.map((i) => `${i.param} ${i.message}`);
 
@@ -156,7 +187,10 @@ export function parseNetConf(raw: Record<string, unknown>, opts: ParseOptions = 
 
 /** Endpoints like http://127.0.0.1:2379; the TLS files only where given, cert and key together. */
 function etcdSettings(c: NetConfParams, issues: string[]): EtcdSettings {
-  const endpoints = c.etcd_endpoints.split(',').map((e) => e.trim()).filter(Boolean);
+  const endpoints = c.etcd_endpoints
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   for (const e of endpoints) {
     if (!/^(https?:\/\/)?[^/\s]+:\d+\/?$/.test(e)) issues.push(`etcd_endpoints: "${e}" is not an endpoint like http://127.0.0.1:2379`);
   }

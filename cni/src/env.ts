@@ -82,7 +82,9 @@ export function parseCniEnv(env: Env): CniEnv {
   const name = args.K8S_POD_NAME ?? '';
   if (ns !== '' || name !== '') {
     if (ns === '' || name === '') {
-      throw new InvalidEnvError(`CNI_ARGS has ${ns ? 'K8S_POD_NAMESPACE' : 'K8S_POD_NAME'} without ${ns ? 'K8S_POD_NAME' : 'K8S_POD_NAMESPACE'}: give both or neither`);
+      throw new InvalidEnvError(
+        `CNI_ARGS has ${ns ? 'K8S_POD_NAMESPACE' : 'K8S_POD_NAME'} without ${ns ? 'K8S_POD_NAME' : 'K8S_POD_NAMESPACE'}: give both or neither`,
+      );
     }
     pod = { namespace: ns, name };
     if (args.K8S_POD_INFRA_CONTAINER_ID) pod = { ...pod, infraContainerId: args.K8S_POD_INFRA_CONTAINER_ID };

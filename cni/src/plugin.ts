@@ -85,7 +85,9 @@ export async function runPlugin(input: PluginInput, deps: PluginDeps = defaultDe
     if (typeof raw.cniVersion === 'string' && raw.cniVersion !== '') cniVersion = raw.cniVersion;
     checkVersion(raw.cniVersion);
     const conf = parseNetConf(raw, { env: input.env, hostname: deps.hostname() });
-    log = deps.makeLogger(conf.logLevel).child({ cmd: env.command, containerId: env.containerId, ...(env.pod ? { pod: `${env.pod.namespace}/${env.pod.name}` } : {}) });
+    log = deps
+      .makeLogger(conf.logLevel)
+      .child({ cmd: env.command, containerId: env.containerId, ...(env.pod ? { pod: `${env.pod.namespace}/${env.pod.name}` } : {}) });
     log.debug({ conf: loggableNetConf(conf), netns: env.netns, ifname: env.ifname }, 'invoked');
 
     try {

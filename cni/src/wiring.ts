@@ -53,11 +53,25 @@ const NO_DEVICE = /Cannot find device|does not exist|No such device/i;
 const EXISTS = /File exists/i;
 
 export function linuxWiring(run: Runner, log: Logger, sysctlRoot = '/proc/sys'): PodWiring {
-  const inPod = (netns: string, args: string[], input?: string) =>
-    run('nsenter', [`--net=${netns}`, 'ip', ...args], input === undefined ? {} : { input });
+  const inPod = (netns: string, args: string[], input?: string) => run('nsenter', [`--net=${netns}`, 'ip', ...args], input === undefined ? {} : { input });
 
   async function createPair(req: SetupRequest): Promise<void> {
-    await run('ip', ['link', 'add', req.hostVeth, 'mtu', String(req.mtu), 'type', 'veth', 'peer', 'name', req.ifname, 'mtu', String(req.mtu), 'netns', req.netns]);
+    await run('ip', [
+      'link',
+      'add',
+      req.hostVeth,
+      'mtu',
+      String(req.mtu),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      req.ifname,
+      'mtu',
+      String(req.mtu),
+      'netns',
+      req.netns,
+    ]);
   }
 
   async function removeStale(req: SetupRequest): Promise<void> {
@@ -134,12 +148,14 @@ export function linuxWiring(run: Runner, log: Logger, sysctlRoot = '/proc/sys'):
       }
       if (req.addresses.some((a) => a.version === 4)) {
         const routes = await jsonOr<IpRoute[]>(() => inPod(req.netns, ['-j', '-4', 'route', 'show', 'dev', req.ifname]), []);
-        if (!routes.some((r) => r.dst === IPV4_GATEWAY && r.scope === 'link')) problems.push(`route ${IPV4_GATEWAY} dev ${req.ifname} scope link is missing in the pod`);
+        if (!routes.some((r) => r.dst === IPV4_GATEWAY && r.scope === 'link'))
+          problems.push(`route ${IPV4_GATEWAY} dev ${req.ifname} scope link is missing in the pod`);
         if (!routes.some((r) => r.dst === 'default' && r.gateway === IPV4_GATEWAY)) problems.push(`default route via ${IPV4_GATEWAY} is missing in the pod`);
       }
       if (req.addresses.some((a) => a.version === 6)) {
         const routes = await jsonOr<IpRoute[]>(() => inPod(req.netns, ['-j', '-6', 'route', 'show', 'dev', req.ifname]), []);
-        if (!routes.some((r) => r.dst === 'default' && r.gateway === IPV6_GATEWAY)) problems.push(`IPv6 default route via ${IPV6_GATEWAY} is missing in the pod`);
+        if (!routes.some((r) => r.dst === 'default' && r.gateway === IPV6_GATEWAY))
+          problems.push(`IPv6 default route via ${IPV6_GATEWAY} is missing in the pod`);
       }
       const host = await jsonOr<IpAddrShow[]>(() => run('ip', ['-j', 'link', 'show', 'dev', req.hostVeth]), []);
       if (host.length === 0) return [...problems, `host veth ${req.hostVeth} does not exist`];

@@ -43,7 +43,10 @@ test('the contract config parses into frozen settings', () => {
 
 test('fallbacks: NODENAME then the host name; ETCD_ENDPOINTS; no mtu reads the MTU file; booleans as JSON too', () => {
   const { nodename: _n, etcd_endpoints: _e, mtu: _m, ...rest } = contract;
-  const conf = parseNetConf({ ...rest, ipam: { type: 'cattail-ipam', assign_ipv6: true } }, { env: { NODENAME: 'from-env', ETCD_ENDPOINTS: 'http://10.0.0.1:2379,http://10.0.0.2:2379' }, hostname: 'host-a' });
+  const conf = parseNetConf(
+    { ...rest, ipam: { type: 'cattail-ipam', assign_ipv6: true } },
+    { env: { NODENAME: 'from-env', ETCD_ENDPOINTS: 'http://10.0.0.1:2379,http://10.0.0.2:2379' }, hostname: 'host-a' },
+  );
   assert.equal(conf.nodename, 'from-env');
   assert.deepEqual(conf.etcd.endpoints, ['http://10.0.0.1:2379', 'http://10.0.0.2:2379']);
   assert.equal(conf.mtu, undefined);
@@ -74,7 +77,16 @@ test('several problems are reported together', () => {
 
 test('versions: supported ones pass, others are error 1; stdin that is not a JSON object is error 6', () => {
   for (const v of ['0.3.0', '0.3.1', '0.4.0', '1.0.0']) assert.equal(checkVersion(v), v);
-  assert.throws(() => checkVersion('1.1.0'), (err: unknown) => err instanceof CniError && err.code === 1 && /supports 0\.3\.0, 0\.3\.1, 0\.4\.0, 1\.0\.0/.test(err.message));
-  assert.throws(() => decodeStdin('{"cniVersion":'), (err: unknown) => err instanceof CniError && err.code === 6);
-  assert.throws(() => decodeStdin('[1]'), (err: unknown) => err instanceof CniError && err.code === 6);
+  assert.throws(
+    () => checkVersion('1.1.0'),
+    (err: unknown) => err instanceof CniError && err.code === 1 && /supports 0\.3\.0, 0\.3\.1, 0\.4\.0, 1\.0\.0/.test(err.message),
+  );
+  assert.throws(
+    () => decodeStdin('{"cniVersion":'),
+    (err: unknown) => err instanceof CniError && err.code === 6,
+  );
+  assert.throws(
+    () => decodeStdin('[1]'),
+    (err: unknown) => err instanceof CniError && err.code === 6,
+  );
 });

@@ -7,7 +7,10 @@ import { CniError } from '../src/errors.js';
 const base = { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'abc123', CNI_NETNS: '/var/run/netns/p', CNI_IFNAME: 'eth0' };
 
 function fails(env: Record<string, string>, pattern: RegExp): void {
-  assert.throws(() => parseCniEnv(env), (err: unknown) => err instanceof CniError && err.code === 4 && pattern.test(err.message));
+  assert.throws(
+    () => parseCniEnv(env),
+    (err: unknown) => err instanceof CniError && err.code === 4 && pattern.test(err.message),
+  );
 }
 
 test('a Kubernetes ADD', () => {

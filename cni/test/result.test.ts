@@ -36,7 +36,10 @@ test('a 1.0.0 result: two interfaces, ips pointing at the pod one, on-link defau
 
 test('0.4.0 and 0.3.x results name each ip’s version', () => {
   const r = addResult({ ...input, cniVersion: '0.4.0' });
-  assert.deepEqual(r.ips.map((i) => i.version), ['4', '6']);
+  assert.deepEqual(
+    r.ips.map((i) => i.version),
+    ['4', '6'],
+  );
 });
 
 test('error and VERSION shapes', () => {

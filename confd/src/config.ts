@@ -18,7 +18,11 @@ import { ConfigError, envSource, flagSource, loadConfig, redactConfig, type Conf
 export const CONFD_PARAMS = {
   NodeName: { type: 'string', default: '', help: 'This node (also NODENAME / CALICO_NODENAME; default: the host name)' },
 
-  TyphaAddr: { type: 'string', default: '', help: 'Typha address(es): host:port, comma-separated; a host name finds every address it resolves to (also FELIX_TYPHAADDR)' },
+  TyphaAddr: {
+    type: 'string',
+    default: '',
+    help: 'Typha address(es): host:port, comma-separated; a host name finds every address it resolves to (also FELIX_TYPHAADDR)',
+  },
   TyphaK8sServiceName: { type: 'string', default: '', help: 'Without TyphaAddr: find Typha through this Kubernetes Service (also FELIX_TYPHAK8SSERVICENAME)' },
   TyphaK8sNamespace: { type: 'string', default: 'kube-system', help: 'Namespace of that Service (also FELIX_TYPHAK8SNAMESPACE)' },
   TyphaReadTimeoutSecs: { type: 'seconds', default: 30, min: 1, max: 3600, help: 'No frame from Typha for this long: reconnect' },
@@ -28,7 +32,11 @@ export const CONFD_PARAMS = {
   TyphaCN: { type: 'string', default: '', help: 'Accept a Typha certificate with this CN (also FELIX_TYPHACN)' },
   TyphaURISAN: { type: 'string', default: '', help: 'Accept a Typha certificate with this URI SAN (also FELIX_TYPHAURISAN)' },
 
-  BirdConfigFile: { type: 'string', default: '/etc/calico/confd/config/bird.cfg', help: 'The file BIRD is started with (bird -c); the candidate is written beside it' },
+  BirdConfigFile: {
+    type: 'string',
+    default: '/etc/calico/confd/config/bird.cfg',
+    help: 'The file BIRD is started with (bird -c); the candidate is written beside it',
+  },
   BirdSocket: { type: 'string', default: '/var/run/calico/bird.ctl', help: 'BIRD’s control socket (bird -s)' },
   BirdBinary: { type: 'string', default: 'bird', help: 'bird, for `bird -p -c <candidate>`' },
   BirdcBinary: { type: 'string', default: 'birdc', help: 'birdc, for `birdc configure`' },
@@ -96,7 +104,11 @@ export function loadConfdConfig(env: Env, argv: readonly string[] = [], opts: Lo
   const config = { ...loaded, NodeName: loaded.NodeName.trim() || (opts.hostname ?? '') };
   if (config.NodeName === '') issues.push({ param: 'NodeName', source: 'config', message: 'is required: set NODENAME or CONFD_NODENAME' });
   if (config.TyphaAddr.trim() === '' && config.TyphaK8sServiceName.trim() === '') {
-    issues.push({ param: 'TyphaAddr', source: 'config', message: 'is required unless TyphaK8sServiceName is set: set CONFD_TYPHAADDR (or FELIX_TYPHAADDR), e.g. 10.0.0.5:5473' });
+    issues.push({
+      param: 'TyphaAddr',
+      source: 'config',
+      message: 'is required unless TyphaK8sServiceName is set: set CONFD_TYPHAADDR (or FELIX_TYPHAADDR), e.g. 10.0.0.5:5473',
+    });
   }
   if ((config.TyphaCertFile === '') !== (config.TyphaKeyFile === '')) {
     issues.push({ param: 'TyphaCertFile', source: 'config', message: 'TyphaCertFile and TyphaKeyFile go together' });

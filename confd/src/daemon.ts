@@ -12,7 +12,17 @@
  * real thing the config names.
  */
 import { agentSyncClient, type Discovery, type SyncClient } from '@cattail/typha/client';
-import { agentHealthRoutes, PROMETHEUS_TEXT, realClock, serveComponentEndpoints, silentLogger, type Clock, type ComponentEndpoints, type EndpointPorts, type Logger } from '@cattail/typha/common';
+import {
+  agentHealthRoutes,
+  PROMETHEUS_TEXT,
+  realClock,
+  serveComponentEndpoints,
+  silentLogger,
+  type Clock,
+  type ComponentEndpoints,
+  type EndpointPorts,
+  type Logger,
+} from '@cattail/typha/common';
 import { ConfdAgent } from './agent/confd-agent.js';
 import { birdCommands, type BirdControl } from './agent/bird-control.js';
 import { fileSecretReader } from './agent/file-secrets.js';
@@ -74,7 +84,10 @@ export class ConfdDaemon {
     const c = this.#config;
     try {
       this.#endpoints = await serveComponentEndpoints(c, {
-        health: agentHealthRoutes(() => this.agent.ready, () => this.agent.status()),
+        health: agentHealthRoutes(
+          () => this.agent.ready,
+          () => this.agent.status(),
+        ),
         metrics: () => ({ status: 200, type: PROMETHEUS_TEXT, body: formatMetrics(this.agent.status()) }),
       });
     } catch (err) {

@@ -4,14 +4,7 @@
  */
 export { ConfdDaemon, CONFD_CLIENT_ID, type ConfdDependencies, type ConfdPorts } from './daemon.js';
 export { CONFD_PARAMS, loadConfdConfig, loggableConfdConfig, type ConfdConfig, type LoadConfdOptions } from './config.js';
-export {
-  ConfdAgent,
-  type ApplyResult,
-  type ConfdAgentOptions,
-  type ConfdCounters,
-  type ConfdStatus,
-  type FailureStage,
-} from './agent/confd-agent.js';
+export { ConfdAgent, type ApplyResult, type ConfdAgentOptions, type ConfdCounters, type ConfdStatus, type FailureStage } from './agent/confd-agent.js';
 export { birdCommands, lastReply, type BirdCommandOptions, type BirdControl } from './agent/bird-control.js';
 export { fileSecretReader } from './agent/file-secrets.js';
 export { formatMetrics } from './agent/metrics.js';

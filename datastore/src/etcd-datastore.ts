@@ -21,17 +21,7 @@ import {
   type Resource,
   type ResourceRef,
 } from '@cattail/api';
-import type {
-  Datastore,
-  DeleteOptions,
-  ListOptions,
-  ListResult,
-  PrefixProbe,
-  RawListResult,
-  WatchEvent,
-  WatchHandle,
-  WatchSink,
-} from './datastore.js';
+import type { Datastore, DeleteOptions, ListOptions, ListResult, PrefixProbe, RawListResult, WatchEvent, WatchHandle, WatchSink } from './datastore.js';
 import { AlreadyExistsError, CompactedError, ConflictError, DatastoreError, NotFoundError, UnavailableError } from './errors.js';
 import {
   EtcdClient,
@@ -108,9 +98,7 @@ export class EtcdDatastore implements Datastore {
     };
     delete stored.metadata.resourceVersion;
     const key = keyFor(stored);
-    const txn = await call(() =>
-      this.#client.txn({ compare: [compare.createRevision(key, '=', 0)], success: [op.put(key, encodeValue(stored))] }),
-    );
+    const txn = await call(() => this.#client.txn({ compare: [compare.createRevision(key, '=', 0)], success: [op.put(key, encodeValue(stored))] }));
     if (!txn.succeeded) throw new AlreadyExistsError(refOfRes(stored));
     return withVersion(stored, txn.revision);
   }
@@ -159,9 +147,7 @@ export class EtcdDatastore implements Datastore {
     const current = await call(() => this.#client.get(key));
     if (!current) throw new NotFoundError(ref);
     const expected = opts.resourceVersion ?? String(current.modRevision);
-    const txn = await call(() =>
-      this.#client.txn({ compare: [compare.modRevision(key, '=', Number(expected))], success: [op.delete(key)] }),
-    );
+    const txn = await call(() => this.#client.txn({ compare: [compare.modRevision(key, '=', Number(expected))], success: [op.delete(key)] }));
     if (!txn.succeeded) {
       const now = await call(() => this.#client.get(key));
       if (!now) throw new NotFoundError(ref);

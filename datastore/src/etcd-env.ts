@@ -8,10 +8,7 @@ import type { EtcdOptions } from './etcd-datastore.js';
 
 export const DEFAULT_ETCD_ENDPOINTS = 'http://127.0.0.1:2379';
 
-export function etcdOptionsFromEnv(
-  env: Readonly<Record<string, string | undefined>>,
-  overrides: { endpoints?: string } = {},
-): EtcdOptions {
+export function etcdOptionsFromEnv(env: Readonly<Record<string, string | undefined>>, overrides: { endpoints?: string } = {}): EtcdOptions {
   const endpoints = (overrides.endpoints ?? env.ETCD_ENDPOINTS ?? DEFAULT_ETCD_ENDPOINTS)
     .split(',')
     .map((e) => e.trim())

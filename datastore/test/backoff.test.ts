@@ -14,8 +14,14 @@ test('backoffDelay walks the policy and repeats its last entry', () => {
 });
 
 test('backoffDelay jitter stays within [1 - jitter, 1 + jitter] of the base', () => {
-  assert.equal(backoffDelay(policy, 1, () => 0), 100);
-  assert.equal(backoffDelay(policy, 1, () => 0.999999), 300);
+  assert.equal(
+    backoffDelay(policy, 1, () => 0),
+    100,
+  );
+  assert.equal(
+    backoffDelay(policy, 1, () => 0.999999),
+    300,
+  );
   for (let i = 0; i < 1000; i++) {
     const d = backoffDelay(DEFAULT_BACKOFF, i % 10);
     const base = DEFAULT_BACKOFF.delaysMs[Math.min(i % 10, DEFAULT_BACKOFF.delaysMs.length - 1)];
@@ -24,8 +30,14 @@ test('backoffDelay jitter stays within [1 - jitter, 1 + jitter] of the base', ()
 });
 
 test('backoffDelay without jitter is the base; negative attempts count as 0; empty policy is 0', () => {
-  assert.equal(backoffDelay({ delaysMs: [70], jitter: 0 }, 5, () => 0.9), 70);
-  assert.equal(backoffDelay(policy, -3, () => 0.5), 100);
+  assert.equal(
+    backoffDelay({ delaysMs: [70], jitter: 0 }, 5, () => 0.9),
+    70,
+  );
+  assert.equal(
+    backoffDelay(policy, -3, () => 0.5),
+    100,
+  );
   assert.equal(backoffDelay({ delaysMs: [], jitter: 0.5 }, 2), 0);
 });
 

@@ -40,7 +40,11 @@ export const FELIX_PARAMS = {
 
   RouteRefreshInterval: { type: 'seconds', default: 90, min: 0.1, max: 86400, help: 'Drift repair: re-read and re-apply the dataplane this often' },
   DataplaneDebounceMs: { type: 'int', default: 50, min: 0, max: 60000, help: 'Collect messages this long before an apply (ours)' },
-  MTUFile: { type: 'string', default: '/var/lib/calico/mtu', help: 'Where the pod MTU is written for the CNI plugin ("" : not written; ours, Calico writes this path)' },
+  MTUFile: {
+    type: 'string',
+    default: '/var/lib/calico/mtu',
+    help: 'Where the pod MTU is written for the CNI plugin ("" : not written; ours, Calico writes this path)',
+  },
 
   HealthEnabled: { type: 'bool', default: false, help: 'Serve /liveness, /readiness, /status' },
   HealthHost: { type: 'string', default: 'localhost', help: 'Health server address' },
@@ -53,10 +57,23 @@ export const FELIX_PARAMS = {
   // it (dataplaneConfig) so they win there too. '' means not set here.
   LogPrefix: { type: 'string', default: '', help: 'Prefix of nftables log lines (dataplane default "calico-packet")' },
   InterfacePrefix: { type: 'string', default: '', help: 'Workload interface name prefixes, comma-separated (dataplane default "cali")' },
-  DefaultEndpointToHostAction: { type: 'enum', default: '', values: ['', 'Drop', 'Accept', 'Return'], help: 'Workload-to-host traffic after policy (dataplane default Drop)' },
-  FailsafeInboundHostPorts: { type: 'string', default: '', help: 'Host ports always open inbound: proto:port or proto:net:port, comma-separated; "none" for none' },
+  DefaultEndpointToHostAction: {
+    type: 'enum',
+    default: '',
+    values: ['', 'Drop', 'Accept', 'Return'],
+    help: 'Workload-to-host traffic after policy (dataplane default Drop)',
+  },
+  FailsafeInboundHostPorts: {
+    type: 'string',
+    default: '',
+    help: 'Host ports always open inbound: proto:port or proto:net:port, comma-separated; "none" for none',
+  },
   FailsafeOutboundHostPorts: { type: 'string', default: '', help: 'Host ports always open outbound, same format' },
-  MTUIfacePattern: { type: 'string', default: '', help: 'Uplinks whose smallest MTU sets the pod MTU (dataplane default: Calico\'s ^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*))' },
+  MTUIfacePattern: {
+    type: 'string',
+    default: '',
+    help: "Uplinks whose smallest MTU sets the pod MTU (dataplane default: Calico's ^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*))",
+  },
   VXLANMTU: { type: 'int', default: 0, min: 0, max: 65535, help: 'MTU of the VXLAN device and, with VXLAN, of pods (0: the uplink MTU less 50)' },
 
   EtcdEndpoints: { type: 'list', default: [], help: 'etcd for the status report (also ETCD_ENDPOINTS); empty: no report' },
@@ -196,7 +213,9 @@ export function loadFelixLayers(env: Env, opts: LoadFelixOptions = {}): FelixLay
     try {
       text = (opts.readFile ?? ((p) => readFileSync(p, 'utf8')))(path);
     } catch (err) {
-      throw new ConfigError([{ param: 'ConfigFile', source: 'environment', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }]);
+      throw new ConfigError([
+        { param: 'ConfigFile', source: 'environment', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` },
+      ]);
     }
     file = parseConfigFile(text, `config file ${path}`);
   }
@@ -253,7 +272,10 @@ export function parseFailsafePorts(text: string): Array<{ protocol: string; port
   const t = text.trim();
   if (t.toLowerCase() === 'none') return [];
   const out: Array<{ protocol: string; port: number; net?: string }> = [];
-  for (const part of t.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const part of t
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const m = FAILSAFE.exec(part);
     if (!m || Number(m[3]) > 65535) return undefined;
     out.push({ protocol: m[1].toUpperCase(), port: Number(m[3]), ...(m[2] ? { net: m[2] } : {}) });
@@ -314,7 +336,9 @@ export function loadFelixConfig(env: Env, opts: LoadFelixOptions = {}): { layers
   // Typha is how this Felix reads the datastore, so a way to find it is required up front.
   // (Library callers that inject a Discovery use loadFelixLayers and skip this check.)
   if (config.TyphaAddr.trim() === '' && config.TyphaK8sServiceName.trim() === '') {
-    throw new ConfigError([{ param: 'TyphaAddr', source: 'config', message: 'is required unless TyphaK8sServiceName is set: set FELIX_TYPHAADDR, e.g. 10.0.0.5:5473' }]);
+    throw new ConfigError([
+      { param: 'TyphaAddr', source: 'config', message: 'is required unless TyphaK8sServiceName is set: set FELIX_TYPHAADDR, e.g. 10.0.0.5:5473' },
+    ]);
   }
   return { layers, config };
 }

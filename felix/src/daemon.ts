@@ -16,7 +16,17 @@
  */
 import { etcd, etcdOptionsFromConfig } from '@cattail/datastore';
 import { agentSyncClient, type Discovery, type SyncClient } from '@cattail/typha/client';
-import { agentHealthRoutes, PROMETHEUS_TEXT, realClock, serveComponentEndpoints, silentLogger, type Clock, type ComponentEndpoints, type EndpointPorts, type Logger } from '@cattail/typha/common';
+import {
+  agentHealthRoutes,
+  PROMETHEUS_TEXT,
+  realClock,
+  serveComponentEndpoints,
+  silentLogger,
+  type Clock,
+  type ComponentEndpoints,
+  type EndpointPorts,
+  type Logger,
+} from '@cattail/typha/common';
 import { FelixAgent, type FelixAgentStatus } from './agent/felix-agent.js';
 import { formatMetrics } from './agent/metrics.js';
 import { StatusReporter, type StatusStore } from './agent/status-reporter.js';
@@ -154,7 +164,10 @@ export class FelixDaemon {
     const c = this.startConfig;
     try {
       this.#endpoints = await serveComponentEndpoints(c, {
-        health: agentHealthRoutes(() => this.agent.ready, () => this.status()),
+        health: agentHealthRoutes(
+          () => this.agent.ready,
+          () => this.status(),
+        ),
         metrics: () => ({ status: 200, type: PROMETHEUS_TEXT, body: formatMetrics(this.status()) }),
       });
     } catch (err) {

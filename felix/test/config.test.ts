@@ -31,21 +31,36 @@ test('defaults match Calico’s ports; env is case-insensitive; ETCD_ENDPOINTS i
 
 test('precedence: env > config file > FelixConfiguration > default', () => {
   const file = '[global]\n# comment\nRouteRefreshInterval = 20\nlogseverityscreen = Warning\n';
-  const layers = loadFelixLayers({ NODENAME: 'n', FELIX_CONFIGFILE: '/etc/felix.cfg', FELIX_LOGSEVERITYSCREEN: 'Debug' }, { readFile: (p) => (p === '/etc/felix.cfg' ? file : '') });
-  const { config, ignored } = resolveFelixConfig(layers, { logSeverityScreen: 'Error', routeRefreshInterval: '5s', healthPort: 9199, prometheusMetricsPort: '2m', typhaReadTimeout: '2m' });
+  const layers = loadFelixLayers(
+    { NODENAME: 'n', FELIX_CONFIGFILE: '/etc/felix.cfg', FELIX_LOGSEVERITYSCREEN: 'Debug' },
+    { readFile: (p) => (p === '/etc/felix.cfg' ? file : '') },
+  );
+  const { config, ignored } = resolveFelixConfig(layers, {
+    logSeverityScreen: 'Error',
+    routeRefreshInterval: '5s',
+    healthPort: 9199,
+    prometheusMetricsPort: '2m',
+    typhaReadTimeout: '2m',
+  });
   assert.equal(config.LogSeverityScreen, 'Debug'); // env
   assert.equal(config.RouteRefreshInterval, 20); // file over datastore
   assert.equal(config.HealthPort, 9199); // datastore over default
   assert.equal(config.TyphaReadTimeout, 120, 'a Go duration converts for seconds settings');
   assert.equal(config.PrometheusMetricsPort, 9091, '"2m" is not a port: ignored');
-  assert.deepEqual(ignored.map((i) => i.param), ['PrometheusMetricsPort']);
+  assert.deepEqual(
+    ignored.map((i) => i.param),
+    ['PrometheusMetricsPort'],
+  );
 });
 
 test('a bad datastore value is ignored and reported; a bad env value stops start', () => {
   const layers = loadFelixLayers({ NODENAME: 'n' });
   const r = resolveFelixConfig(layers, { healthPort: 70000, dataplaneMode: 'dry-run', netns: 'evil' });
   assert.equal(r.config.HealthPort, 9099);
-  assert.deepEqual(r.ignored.map((i) => i.param), ['HealthPort']);
+  assert.deepEqual(
+    r.ignored.map((i) => i.param),
+    ['HealthPort'],
+  );
   assert.equal(r.config.DataplaneMode, 'dry-run');
   assert.equal(r.config.Netns, '', 'Netns is env/file only');
   assert.throws(() => loadFelixLayers({ NODENAME: 'n', FELIX_HEALTHPORT: 'x' }), /HealthPort/);
@@ -79,7 +94,12 @@ test('failsafe ports in Calico’s env form', () => {
 
 test('the dataplane’s settings: env and file laid over the datastore spec; unset ones left alone', () => {
   const layers = loadFelixLayers({ NODENAME: 'n', FELIX_DEFAULTENDPOINTTOHOSTACTION: 'accept', FELIX_FAILSAFEINBOUNDHOSTPORTS: 'tcp:2222' });
-  const spec = { defaultEndpointToHostAction: 'Drop', logPrefix: 'ds-prefix', failsafeInboundHostPorts: [{ protocol: 'TCP', port: 22 }], failsafeOutboundHostPorts: [{ protocol: 'UDP', port: 53 }] };
+  const spec = {
+    defaultEndpointToHostAction: 'Drop',
+    logPrefix: 'ds-prefix',
+    failsafeInboundHostPorts: [{ protocol: 'TCP', port: 22 }],
+    failsafeOutboundHostPorts: [{ protocol: 'UDP', port: 53 }],
+  };
   const { config, ignored } = resolveFelixConfig(layers, spec);
   assert.deepEqual(ignored, [], 'array-valued spec fields are the dataplane’s, not parsed here');
   assert.deepEqual(dataplaneConfig(config, spec), {

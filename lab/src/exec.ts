@@ -106,7 +106,11 @@ export async function until<T>(
     return await pollUntil(probe, what, ms, intervalMs);
   } catch (err) {
     if (!(err instanceof PollTimeoutError)) throw err;
-    const seen = describe ? await Promise.resolve().then(describe).catch((e: Error) => `(could not describe: ${e.message})`) : '';
+    const seen = describe
+      ? await Promise.resolve()
+          .then(describe)
+          .catch((e: Error) => `(could not describe: ${e.message})`)
+      : '';
     throw new LabTimeoutError(`${err.message}${seen ? `; last seen: ${seen}` : ''}`, { cause: err });
   }
 }

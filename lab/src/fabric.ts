@@ -68,10 +68,7 @@ export async function createNamespace(ns: string): Promise<void> {
 /** Pids of processes whose network namespace is `ns` (`ip netns pids`). */
 export async function namespacePids(ns: string): Promise<number[]> {
   try {
-    return (await run('ip', ['netns', 'pids', ns]))
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
+    return (await run('ip', ['netns', 'pids', ns])).split(/\s+/).filter(Boolean).map(Number);
   } catch {
     return [];
   }

@@ -1,7 +1,19 @@
 /** Public surface of @cattail/lab: the Lab class (used by `cattail lab` and the e2e tests) and its parts. */
 export { Lab, downLab, REQUIRED_TOOLS, type LabOptions, type UpOptions, type DownReport } from './lab.js';
 export { LabNames, LAB_PREFIX, POD_NAMESPACES, checkLabId, type LabMode, type PodName } from './names.js';
-export { readState, parseState, writeState, statePath, etcdEndpoint, typhaAddrs, STATE_VERSION, type LabState, type NodeRecord, type PodRecord, type ProcessRecord } from './state.js';
+export {
+  readState,
+  parseState,
+  writeState,
+  statePath,
+  etcdEndpoint,
+  typhaAddrs,
+  STATE_VERSION,
+  type LabState,
+  type NodeRecord,
+  type PodRecord,
+  type ProcessRecord,
+} from './state.js';
 export { probe, formatProbeTable, podKey, ping, mapLimit, type ProbeResult, type ProbeOptions } from './probe.js';
 export { collectStatus, formatStatus, kernelRoutes, type LabStatus, type NodeStatus, type RouteInfo } from './status.js';
 export { parseBgpSessions, bgpSessions, type BgpSession } from './node-agents.js';

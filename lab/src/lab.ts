@@ -121,7 +121,8 @@ export class Lab {
   /** Builds the lab, or brings an existing one to what `o` asks (it only ever adds). */
   async up(o: UpOptions): Promise<LabState> {
     if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 200) throw new LabUsageError(`--nodes must be 1..200, got ${o.nodes}`);
-    if (!Number.isInteger(o.podsPerNode) || o.podsPerNode < 0 || o.podsPerNode > 50) throw new LabUsageError(`--pods-per-node must be 0..50, got ${o.podsPerNode}`);
+    if (!Number.isInteger(o.podsPerNode) || o.podsPerNode < 0 || o.podsPerNode > 50)
+      throw new LabUsageError(`--pods-per-node must be 0..50, got ${o.podsPerNode}`);
     requireTools(REQUIRED_TOOLS);
     if (this.#state && this.#state.mode !== o.mode) {
       throw new LabUsageError(`lab ${this.names.id} runs in ${this.#state.mode} mode; \`cattail lab down\` first to change to ${o.mode}`);
@@ -227,7 +228,12 @@ export class Lab {
 
   async waitForMesh(ms = 60_000): Promise<void> {
     let last: string | undefined;
-    await until(async () => (last = await this.meshEstablished()) === undefined, 'every BGP session to be Established', ms, () => last ?? '');
+    await until(
+      async () => (last = await this.meshEstablished()) === undefined,
+      'every BGP session to be Established',
+      ms,
+      () => last ?? '',
+    );
   }
 
   /**
@@ -256,7 +262,12 @@ export class Lab {
 
   async waitForRoutes(ms = 60_000): Promise<void> {
     let last: string | undefined;
-    await until(async () => (last = await this.routesConverged()) === undefined, 'every node to route every other node\'s blocks', ms, () => last ?? '');
+    await until(
+      async () => (last = await this.routesConverged()) === undefined,
+      "every node to route every other node's blocks",
+      ms,
+      () => last ?? '',
+    );
   }
 
   async status(): Promise<LabStatus> {
@@ -317,7 +328,16 @@ export class Lab {
  */
 export async function downLab(names: LabNames, state: LabState | undefined): Promise<DownReport> {
   let stopped = 0;
-  const order = (role: string) => (role.startsWith('bird/') ? 0 : role.startsWith('confd/') || role.startsWith('felix/') ? 1 : role.startsWith('relay/') ? 2 : role.startsWith('typha') ? 3 : 4);
+  const order = (role: string) =>
+    role.startsWith('bird/')
+      ? 0
+      : role.startsWith('confd/') || role.startsWith('felix/')
+        ? 1
+        : role.startsWith('relay/')
+          ? 2
+          : role.startsWith('typha')
+            ? 3
+            : 4;
   const recorded = Object.values(state?.processes ?? {}).sort((a, b) => order(a.role) - order(b.role));
   await Promise.all(recorded.filter((r) => order(r.role) < 2).map(async (r) => void ((await stopProcess(names.prefix, r, { graceMs: 3_000 })) && stopped++)));
   for (const r of recorded.filter((x) => order(x.role) >= 2)) if (await stopProcess(names.prefix, r, { graceMs: 3_000 })) stopped++;

@@ -65,7 +65,14 @@ export async function ensureRelay(ctx: LabContext, node: NodeRecord): Promise<vo
   ctx.state.processes[role] = proc;
   save(ctx);
   await until(
-    () => (!isAlive(proc) ? 'exited' : readFileSync(log, 'utf8').slice(from).match(/^ready\b/m) ? 'ready' : undefined),
+    () =>
+      !isAlive(proc)
+        ? 'exited'
+        : readFileSync(log, 'utf8')
+              .slice(from)
+              .match(/^ready\b/m)
+          ? 'ready'
+          : undefined,
     `the loopback relay into ${node.netns}`,
     15_000,
     () => logTail(log, 600),
@@ -181,7 +188,13 @@ export async function ensureBird(ctx: LabContext, node: NodeRecord): Promise<voi
   ctx.state.processes[role] = proc;
   save(ctx);
   await until(
-    async () => (!isAlive(proc) ? 'exited' : (await birdc(node.birdSocket, 'show', 'status').then(() => 'up', () => undefined))),
+    async () =>
+      !isAlive(proc)
+        ? 'exited'
+        : await birdc(node.birdSocket, 'show', 'status').then(
+            () => 'up',
+            () => undefined,
+          ),
     `BIRD on ${node.name} to answer on ${node.birdSocket}`,
     15_000,
     () => logTail(log, 600),

@@ -49,8 +49,18 @@ export function namespaceProfiles(): Resource[] {
   for (const ns of POD_NAMESPACES) {
     const labelsToApply: Record<string, string> = { 'pcns.projectcalico.org/name': ns.name };
     for (const [k, v] of Object.entries(ns.labels)) labelsToApply[`pcns.${k}`] = v;
-    out.push({ apiVersion: V3, kind: 'Profile', metadata: { name: `kns.${ns.name}` }, spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }], labelsToApply } });
-    out.push({ apiVersion: V3, kind: 'Profile', metadata: { name: `ksa.${ns.name}.default` }, spec: { labelsToApply: { 'pcsa.projectcalico.org/name': 'default' } } });
+    out.push({
+      apiVersion: V3,
+      kind: 'Profile',
+      metadata: { name: `kns.${ns.name}` },
+      spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }], labelsToApply },
+    });
+    out.push({
+      apiVersion: V3,
+      kind: 'Profile',
+      metadata: { name: `ksa.${ns.name}.default` },
+      spec: { labelsToApply: { 'pcsa.projectcalico.org/name': 'default' } },
+    });
   }
   return out;
 }

@@ -102,7 +102,16 @@ export async function ensurePod(ctx: LabContext, node: NodeRecord, pod: PodName)
   const started = Date.now();
   const out = await invokeCni(ctx, 'ADD', node, pod, id);
   const { ip, iface } = parseCniResult(out);
-  const rec: PodRecord = { name: pod.name, namespace: pod.namespace, node: node.name, netns: pod.netns, containerId: id, labels: { ...pod.labels }, ...(ip ? { ip } : {}), ...(iface ? { iface } : {}) };
+  const rec: PodRecord = {
+    name: pod.name,
+    namespace: pod.namespace,
+    node: node.name,
+    netns: pod.netns,
+    containerId: id,
+    labels: { ...pod.labels },
+    ...(ip ? { ip } : {}),
+    ...(iface ? { iface } : {}),
+  };
   ctx.state.pods = [...ctx.state.pods.filter((p) => p.netns !== pod.netns), rec];
   ctx.log.info(`pod ${pod.namespace}/${pod.name} on ${node.name}: ${ip ?? 'no address'} via ${iface ?? '?'} (CNI ADD ${Date.now() - started} ms)`);
   return rec;

@@ -88,13 +88,23 @@ async function endpointsByNode(ds: Datastore): Promise<Map<string, NodeStatus['e
   for (const w of items) {
     const s = w.spec as { node?: string; pod?: string; interfaceName?: string; ipNetworks?: string[] };
     const list = out.get(s.node ?? '') ?? [];
-    list.push({ pod: s.pod ?? w.metadata.name, namespace: w.metadata.namespace ?? '', ip: (s.ipNetworks?.[0] ?? '').split('/')[0], iface: s.interfaceName ?? '' });
+    list.push({
+      pod: s.pod ?? w.metadata.name,
+      namespace: w.metadata.namespace ?? '',
+      ip: (s.ipNetworks?.[0] ?? '').split('/')[0],
+      iface: s.interfaceName ?? '',
+    });
     out.set(s.node ?? '', list);
   }
   return out;
 }
 
-async function nodeStatus(ctx: LabContext, node: NodeRecord, eps: Map<string, NodeStatus['endpoints']> | undefined, typhas: Array<{ index: number; doc: TyphaStatusDoc | undefined }>): Promise<NodeStatus> {
+async function nodeStatus(
+  ctx: LabContext,
+  node: NodeRecord,
+  eps: Map<string, NodeStatus['endpoints']> | undefined,
+  typhas: Array<{ index: number; doc: TyphaStatusDoc | undefined }>,
+): Promise<NodeStatus> {
   const problems: string[] = [];
   const alive = (role: string) => {
     const rec = ctx.state.processes[`${role}/${node.name}`];
@@ -178,18 +188,35 @@ export function formatStatus(s: LabStatus): string {
   parts.push(
     formatTable(
       ['TYPHA', 'ADDRESS', 'UP', 'READY', 'REVISION', 'FELIX', 'BGP'],
-      s.typhas.map((t) => [String(t.index), t.address, t.up ? 'yes' : 'no', t.ready ? 'yes' : 'no', String(t.revision ?? '-'), String(t.connections?.felix ?? '-'), String(t.connections?.bgp ?? '-')]),
+      s.typhas.map((t) => [
+        String(t.index),
+        t.address,
+        t.up ? 'yes' : 'no',
+        t.ready ? 'yes' : 'no',
+        String(t.revision ?? '-'),
+        String(t.connections?.felix ?? '-'),
+        String(t.connections?.bgp ?? '-'),
+      ]),
     ),
   );
   for (const n of s.nodes) {
-    parts.push(`\n${n.name}  ${n.address}  netns ${n.netns}  ${Object.entries(n.processes).map(([k, v]) => `${k}:${v ? 'up' : 'DOWN'}`).join(' ')}\n`);
+    parts.push(
+      `\n${n.name}  ${n.address}  netns ${n.netns}  ${Object.entries(n.processes)
+        .map(([k, v]) => `${k}:${v ? 'up' : 'DOWN'}`)
+        .join(' ')}\n`,
+    );
     const t = n.typha;
     const clients = n.typhaClients.map((c) => `${c.syncer}→typha-${c.replica} ${c.state} lag ${c.lagMs}ms`).join(', ');
-    parts.push(`  typha: ${t ? `felix ${t.connected ? 'connected' : 'DISCONNECTED'} at revision ${t.revision}${t.revisionLag !== undefined ? ` (${t.revisionLag} behind)` : ''}` : 'felix not answering'}${clients ? `; ${clients}` : ''}\n`);
+    parts.push(
+      `  typha: ${t ? `felix ${t.connected ? 'connected' : 'DISCONNECTED'} at revision ${t.revision}${t.revisionLag !== undefined ? ` (${t.revisionLag} behind)` : ''}` : 'felix not answering'}${clients ? `; ${clients}` : ''}\n`,
+    );
     if (s.mode === 'bgp') parts.push(`  bgp: ${n.bgpSessions.length ? n.bgpSessions.map((b) => `${b.peer} ${b.state}`).join(', ') : 'no sessions'}\n`);
     const interesting = n.routes.filter((r) => r.protocol === 'bird' || r.protocol === '80' || r.type === 'blackhole' || r.dev === 'vxlan.calico');
     parts.push(`  routes (bird/felix): ${interesting.length ? '' : 'none'}\n`);
-    for (const r of interesting) parts.push(`    ${r.type && r.type !== 'unicast' ? `${r.type} ` : ''}${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.protocol ? ` proto ${r.protocol}` : ''}\n`);
+    for (const r of interesting)
+      parts.push(
+        `    ${r.type && r.type !== 'unicast' ? `${r.type} ` : ''}${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.protocol ? ` proto ${r.protocol}` : ''}\n`,
+      );
     parts.push(`  endpoints: ${n.endpoints.length ? n.endpoints.map((e) => `${e.namespace}/${e.pod} ${e.ip} (${e.iface})`).join(', ') : 'none'}\n`);
     if (n.problems.length) parts.push(`  problems: ${n.problems.join('; ')}\n`);
   }

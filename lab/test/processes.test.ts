@@ -22,7 +22,10 @@ test('a detached process is recognised by its markers and start time, and only t
   assert.equal(isOurs(prefix, { ...rec, startTime: rec.startTime + 1 }), false, 'a reused pid (other start time)');
   assert.equal(await stopProcess('ctlab-other', rec), false, 'nothing sent to a process that is not ours');
   assert.ok(isOurs(prefix, rec));
-  assert.deepEqual(findLabProcesses(prefix).map((p) => [p.pid, p.role]), [[rec.pid, 'sleeper']]);
+  assert.deepEqual(
+    findLabProcesses(prefix).map((p) => [p.pid, p.role]),
+    [[rec.pid, 'sleeper']],
+  );
   assert.equal(await stopProcess(prefix, rec, { graceMs: 2_000 }), true);
   assert.equal(isOurs(prefix, rec), false);
   assert.equal(isAlive(rec), false);

@@ -44,7 +44,10 @@ test('a damaged state file is an error that says how to clean up', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ctlab-state-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(statePath(dir), '{"version": 1, "id": ');
-  assert.throws(() => readState(dir), (err: Error) => err instanceof LabStateError && /not JSON/.test(err.message) && /lab down/.test(err.message));
+  assert.throws(
+    () => readState(dir),
+    (err: Error) => err instanceof LabStateError && /not JSON/.test(err.message) && /lab down/.test(err.message),
+  );
   assert.throws(() => parseState(JSON.stringify({ ...sample(), version: 99 })), /version 99/);
   assert.throws(() => parseState(JSON.stringify({ ...sample(), mode: 'ipip' })), /mode ipip/);
   const { nodes: _n, ...noNodes } = sample();

@@ -23,7 +23,10 @@ test('BGP sessions from birdc show protocols, with the peer address from the pro
 test('the CNI result gives the pod address and the host-side interface', () => {
   const out = JSON.stringify({
     cniVersion: '1.0.0',
-    interfaces: [{ name: 'cali0123456789a', mac: 'ee:ee:ee:ee:ee:ee' }, { name: 'eth0', sandbox: '/var/run/netns/p' }],
+    interfaces: [
+      { name: 'cali0123456789a', mac: 'ee:ee:ee:ee:ee:ee' },
+      { name: 'eth0', sandbox: '/var/run/netns/p' },
+    ],
     ips: [{ address: '10.66.3.4/32', interface: 1 }],
   });
   assert.deepEqual(parseCniResult(out), { ip: '10.66.3.4', iface: 'cali0123456789a' });

@@ -51,7 +51,9 @@ export function lineChart(title: string, yLabel: string, ts: number[], series: S
     parts.push(`<text x="${x(t)}" y="${H - PAD.b + 16}" text-anchor="middle" font-size="11" fill="#555">${t}</text>`);
   }
   parts.push(`<text x="${(PAD.l + W - PAD.r) / 2}" y="${H - 4}" text-anchor="middle" font-size="11" fill="#333">seconds since the run started</text>`);
-  parts.push(`<text x="14" y="${(PAD.t + H - PAD.b) / 2}" transform="rotate(-90 14 ${(PAD.t + H - PAD.b) / 2})" text-anchor="middle" font-size="11" fill="#333">${esc(yLabel)}</text>`);
+  parts.push(
+    `<text x="14" y="${(PAD.t + H - PAD.b) / 2}" transform="rotate(-90 14 ${(PAD.t + H - PAD.b) / 2})" text-anchor="middle" font-size="11" fill="#333">${esc(yLabel)}</text>`,
+  );
   series.forEach((s, si) => {
     let d = '';
     let pen = false;
@@ -91,7 +93,8 @@ export function renderChart(r: LoadtestResult): string {
     { name: 'k6: connected', color: '#2ca02c', values: pts.map((p) => p.open) },
     { name: 'k6: in sync', color: '#1f77b4', values: pts.map((p) => p.live) },
   ];
-  if (pts.some((p) => p.extra.typhaConnections !== undefined)) clientSeries.push({ name: 'Typha: connections', color: '#9467bd', values: extra(pts, 'typhaConnections') });
+  if (pts.some((p) => p.extra.typhaConnections !== undefined))
+    clientSeries.push({ name: 'Typha: connections', color: '#9467bd', values: extra(pts, 'typhaConnections') });
   if (pts.some((p) => p.extra.typhaLagging !== undefined)) clientSeries.push({ name: 'Typha: lagging', color: '#d62728', values: extra(pts, 'typhaLagging') });
   const clients = lineChart('Clients (per second)', 'clients', ts, clientSeries);
   const traffic = lineChart('Received by the k6 clients (per second)', 'MB', ts, [{ name: 'MB/s', color: '#8c564b', values: pts.map((p) => p.mbIn) }]);

@@ -169,7 +169,10 @@ export function parseRunOptions(argv: string[]): RunOptions {
   if (o.syncer !== 'felix' && o.rate > 0 && o.durationS > 0) {
     // The churn writer changes WorkloadEndpoint labels, which only the felix syncer carries.
     if (scenario === 'connect-storm' && values.duration === undefined) o.durationS = 0;
-    else throw new UsageError(`the churn changes WorkloadEndpoints, which the ${o.syncer} syncer does not carry: use --syncer felix, or connect-storm with --rate 0`);
+    else
+      throw new UsageError(
+        `the churn changes WorkloadEndpoints, which the ${o.syncer} syncer does not carry: use --syncer felix, or connect-storm with --rate 0`,
+      );
   }
   if (o.url !== undefined && o.etcd === undefined && o.rate > 0 && o.durationS > 0) {
     throw new UsageError('--url needs --etcd for the churn writer (or --rate 0)');

@@ -58,7 +58,14 @@ export interface LoadtestResult {
   typhaSendAvgMs?: { snapshot?: number; resume?: number; snapshots?: number; resumes?: number };
   /** slow-consumers: the normal clients' delta latency with the slow consumers vs. without. */
   slowVsBaseline?: { p50Ratio: number; p99Ratio: number };
-  slowConsumers?: { count: number; inSync: number; bytesMin: number; bytesMax: number; closeCodes: Record<string, number>; typhaView: ScenarioRun['slowConsumerTyphaView'] };
+  slowConsumers?: {
+    count: number;
+    inSync: number;
+    bytesMin: number;
+    bytesMax: number;
+    closeCodes: Record<string, number>;
+    typhaView: ScenarioRun['slowConsumerTyphaView'];
+  };
   timeline: TimelinePoint[];
 }
 
@@ -184,7 +191,10 @@ function fmtBytes(b: number): string {
 /** A short table for the terminal. */
 export function resultTable(r: LoadtestResult): string {
   const rows: Array<[string, string | undefined]> = [
-    ['scenario', `${r.scenario} (${r.params.vus} VUs × ${r.params.socketsPerVu} sockets = ${r.params.sockets}, R = ${r.params.resources}, ${r.params.syncer}, msgpack)`],
+    [
+      'scenario',
+      `${r.scenario} (${r.params.vus} VUs × ${r.params.socketsPerVu} sockets = ${r.params.sockets}, R = ${r.params.resources}, ${r.params.syncer}, msgpack)`,
+    ],
     ['result', `${r.passed ? 'PASS' : 'FAIL'} (k6 exit ${r.k6ExitCode}${r.errors.length ? `, ${r.errors.length} runner error(s)` : ''})`],
     ['all sockets in sync (runner)', r.runner.inSyncAllMs === undefined ? 'no' : `${r.runner.inSyncAllMs} ms`],
     ['time to in-sync, initial', trend(r, 'typha_in_sync_ms{session:initial}')],
@@ -198,10 +208,23 @@ export function resultTable(r: LoadtestResult): string {
     ['delta latency, baseline', trend(r, 'typha_delta_latency_ms{phase:baseline}')],
     ['delta latency, with slow consumers', trend(r, 'typha_delta_latency_ms{phase:slow}')],
     ['with slow ÷ baseline, p50 / p99', r.slowVsBaseline ? `${r.slowVsBaseline.p50Ratio} / ${r.slowVsBaseline.p99Ratio}` : undefined],
-    ['churn', r.runner.churn ? `${r.runner.churn.writes} writes (${r.runner.churn.achievedRate.toFixed(1)}/s), drain ${r.runner.drainMs ?? '-'} ms` : undefined],
-    ['Typha: mean send, snapshot / resume', r.typhaSendAvgMs?.snapshot === undefined ? undefined : `${r.typhaSendAvgMs.snapshot} ms (${r.typhaSendAvgMs.snapshots}) / ${r.typhaSendAvgMs.resume ?? '-'} ms (${r.typhaSendAvgMs.resumes ?? 0})`],
+    [
+      'churn',
+      r.runner.churn ? `${r.runner.churn.writes} writes (${r.runner.churn.achievedRate.toFixed(1)}/s), drain ${r.runner.drainMs ?? '-'} ms` : undefined,
+    ],
+    [
+      'Typha: mean send, snapshot / resume',
+      r.typhaSendAvgMs?.snapshot === undefined
+        ? undefined
+        : `${r.typhaSendAvgMs.snapshot} ms (${r.typhaSendAvgMs.snapshots}) / ${r.typhaSendAvgMs.resume ?? '-'} ms (${r.typhaSendAvgMs.resumes ?? 0})`,
+    ],
     ['reconnect storm: all back in sync', r.runner.reconnectAllMs === undefined ? undefined : `${r.runner.reconnectAllMs} ms after the drop order`],
-    ['slow consumers', r.slowConsumers ? `${r.slowConsumers.count}, ${r.slowConsumers.inSync} reached in-sync, read ${fmtBytes(r.slowConsumers.bytesMin)}..${fmtBytes(r.slowConsumers.bytesMax)}` : undefined],
+    [
+      'slow consumers',
+      r.slowConsumers
+        ? `${r.slowConsumers.count}, ${r.slowConsumers.inSync} reached in-sync, read ${fmtBytes(r.slowConsumers.bytesMin)}..${fmtBytes(r.slowConsumers.bytesMax)}`
+        : undefined,
+    ],
     ['k6 peak RSS / CPU', `${r.k6.peakRssMB} MB (${r.k6.kBPerSocket} kB per socket) / ${r.k6.cpuSeconds} s`],
     ['typha peak RSS / CPU', r.typha?.peakRssMB === undefined ? 'external' : `${Math.round(r.typha.peakRssMB)} MB / ${r.typha.cpuSeconds} s`],
     ['unasked closes by code', Object.keys(r.runner.closeCodes).length ? JSON.stringify(r.runner.closeCodes) : undefined],

@@ -112,7 +112,13 @@ async function slowConsumerTyphaView(sut: SystemUnderTest): Promise<ScenarioRun[
   const clients = (st as { clients?: Array<Record<string, unknown>> } | undefined)?.clients ?? [];
   return clients
     .filter((c) => typeof c.node === 'string' && c.node.startsWith('slow-'))
-    .map((c) => ({ node: c.node as string, state: String(c.state), mode: (c.mode as string | null) ?? null, lagMs: Number(c.lagMs), bufferedBytes: Number(c.bufferedBytes) }));
+    .map((c) => ({
+      node: c.node as string,
+      state: String(c.state),
+      mode: (c.mode as string | null) ?? null,
+      lagMs: Number(c.lagMs),
+      bufferedBytes: Number(c.bufferedBytes),
+    }));
 }
 
 /** Until every socket is live at the writer's last revision; drainMs counts from the last write. */
@@ -120,7 +126,12 @@ async function drain(c: PhaseContext, lastRevision: number, lastWrite: number): 
   const { o, control, run } = c;
   const total = o.vus * o.sockets;
   try {
-    await control.until(() => control.sum('live') >= total && control.minRevision() >= lastRevision, 60_000, `every client at revision ${lastRevision}`, c.abort);
+    await control.until(
+      () => control.sum('live') >= total && control.minRevision() >= lastRevision,
+      60_000,
+      `every client at revision ${lastRevision}`,
+      c.abort,
+    );
     run.drainMs = Date.now() - lastWrite;
   } catch (err) {
     run.errors.push((err as Error).message);

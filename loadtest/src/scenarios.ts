@@ -165,7 +165,8 @@ function startK6(o: RunOptions, k6Path: string, env: Record<string, string>, con
     k6Exit = e;
     control.poke();
   });
-  const abort = (): string | undefined => (k6Exit === undefined ? undefined : `k6 exited early (code ${k6Exit.code ?? k6Exit.signal}); its output:\n${k6Exit.tail}`);
+  const abort = (): string | undefined =>
+    k6Exit === undefined ? undefined : `k6 exited early (code ${k6Exit.code ?? k6Exit.signal}); its output:\n${k6Exit.tail}`;
   return { process: k6, abort };
 }
 

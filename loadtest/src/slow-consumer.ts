@@ -99,7 +99,17 @@ export class SlowConsumer {
         });
         const rest = c.#head.subarray(end + 4);
         c.#head = Buffer.alloc(0);
-        c.#send(2, msgpackCodec.encode({ type: 'hello', protocolVersion: PROTOCOL_VERSION, syncer: o.syncer, node: o.node, client: 'cattail-loadtest-slow/0.1.0', features: [] }));
+        c.#send(
+          2,
+          msgpackCodec.encode({
+            type: 'hello',
+            protocolVersion: PROTOCOL_VERSION,
+            syncer: o.syncer,
+            node: o.node,
+            client: 'cattail-loadtest-slow/0.1.0',
+            features: [],
+          }),
+        );
         resolve(c);
         if (rest.length > 0) c.#onData(rest);
       });
@@ -129,10 +139,13 @@ export class SlowConsumer {
     // Throttle: pause for as long as this chunk "should" have taken at the configured rate.
     this.#socket.pause();
     if (this.#o.readBytesPerSec > 0) {
-      this.#throttle = setTimeout(() => {
-        this.#throttle = undefined;
-        if (!this.#stopped) this.#socket.resume();
-      }, Math.ceil((chunk.length / this.#o.readBytesPerSec) * 1000));
+      this.#throttle = setTimeout(
+        () => {
+          this.#throttle = undefined;
+          if (!this.#stopped) this.#socket.resume();
+        },
+        Math.ceil((chunk.length / this.#o.readBytesPerSec) * 1000),
+      );
     }
   }
 
@@ -186,8 +199,7 @@ export class SlowConsumer {
       if (msg.type === 'in-sync') {
         this.stats.inSync = true;
         this.#onInSync?.();
-      }
-      else if (msg.type === 'ping') this.#send(2, msgpackCodec.encode({ type: 'pong', ts: msg.ts ?? 0 }));
+      } else if (msg.type === 'ping') this.#send(2, msgpackCodec.encode({ type: 'pong', ts: msg.ts ?? 0 }));
     } catch {
       // not ours to judge: the k6 clients check the protocol
     }

@@ -31,7 +31,13 @@ export class SystemUnderTest {
   readonly #etcd: EtcdServer | undefined;
   readonly #typha: TyphaProcess | undefined;
 
-  private constructor(info: SystemInfo, weps: Resource[], client: etcd.EtcdClient | undefined, etcdServer: EtcdServer | undefined, typha: TyphaProcess | undefined) {
+  private constructor(
+    info: SystemInfo,
+    weps: Resource[],
+    client: etcd.EtcdClient | undefined,
+    etcdServer: EtcdServer | undefined,
+    typha: TyphaProcess | undefined,
+  ) {
     this.info = info;
     this.weps = weps;
     this.client = client;

@@ -3,10 +3,15 @@ import assert from 'node:assert/strict';
 import { lineChart, renderChart, type LoadtestResult } from '../src/index.js';
 
 test('lineChart draws one path per series and breaks lines at gaps', () => {
-  const svg = lineChart('t', 'ms', [0, 1, 2, 3], [
-    { name: 'p50', color: '#111', values: [1, 2, undefined, 4] },
-    { name: 'p99', color: '#222', values: [5, 6, 7, 8] },
-  ]);
+  const svg = lineChart(
+    't',
+    'ms',
+    [0, 1, 2, 3],
+    [
+      { name: 'p50', color: '#111', values: [1, 2, undefined, 4] },
+      { name: 'p99', color: '#222', values: [5, 6, 7, 8] },
+    ],
+  );
   assert.equal(svg.match(/<path /g)?.length, 2);
   assert.match(svg, /d="M[^"]*L[^"]*M/); // the gap starts a new subpath
 });

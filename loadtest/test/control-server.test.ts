@@ -3,7 +3,22 @@ import assert from 'node:assert/strict';
 import { ControlServer, RunTimeoutError, type TickReport } from '../src/index.js';
 
 function tick(vu: number, live: number, minRevision = 0): TickReport {
-  return { vu, at: Date.now(), sockets: 5, open: 5, live, everInSync: live, minRevision, dropGen: 0, latN: 0, bins: {}, inSyncMs: [], bytes: 0, errors: 0, done: false };
+  return {
+    vu,
+    at: Date.now(),
+    sockets: 5,
+    open: 5,
+    live,
+    everInSync: live,
+    minRevision,
+    dropGen: 0,
+    latN: 0,
+    bins: {},
+    inSyncMs: [],
+    bytes: 0,
+    errors: 0,
+    done: false,
+  };
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; json: unknown }> {
@@ -31,9 +46,17 @@ test('a waiter fails with the reason when the run is aborted, and on timeout', a
   const s = await ControlServer.start();
   t.after(() => s.close());
   let why: string | undefined;
-  const w = s.until(() => false, 10_000, 'every socket in sync', () => why);
+  const w = s.until(
+    () => false,
+    10_000,
+    'every socket in sync',
+    () => why,
+  );
   why = 'k6 exited early';
   s.poke();
   await assert.rejects(w, (err: unknown) => err instanceof RunTimeoutError && /every socket in sync: k6 exited early/.test(err.message));
-  await assert.rejects(s.until(() => false, 20, 'never'), /never: not within 0 s/);
+  await assert.rejects(
+    s.until(() => false, 20, 'never'),
+    /never: not within 0 s/,
+  );
 });

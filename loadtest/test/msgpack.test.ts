@@ -18,7 +18,10 @@ const wep = (i: number, stamp?: string): Record<string, unknown> => ({
   name: `worker--0001-k8s-web--${i}-eth0`,
   namespace: 'ns-001',
   revision: 1000 + i,
-  value: { labels: { app: 'web', 'projectcalico.org/namespace': 'ns-001', ...(stamp ? { 'bench.cattail/ts': stamp } : {}) }, spec: { ipNetworks: [`10.0.0.${i}/32`], ports: [{ port: 8080, protocol: 'TCP' }], weight: 0.25, neg: -3, big: 2 ** 40, ünï: 'çødé ✓ 😀' } },
+  value: {
+    labels: { app: 'web', 'projectcalico.org/namespace': 'ns-001', ...(stamp ? { 'bench.cattail/ts': stamp } : {}) },
+    spec: { ipNetworks: [`10.0.0.${i}/32`], ports: [{ port: 8080, protocol: 'TCP' }], weight: 0.25, neg: -3, big: 2 ** 40, ünï: 'çødé ✓ 😀' },
+  },
 });
 
 function bytes(msg: unknown): Uint8Array {
@@ -52,7 +55,15 @@ test('readHeader reads the scalars and the updates count without decoding the up
 });
 
 test('the hello and pong it encodes are what Typha decodes', () => {
-  const hello = { type: 'hello', protocolVersion: 1, syncer: 'felix', node: 'k6-vu0001-s0001', client: 'cattail-k6/0.1.0', features: ['resume', 'goodbye'], resume: { revision: 123456789012, datastoreId: 'etcd-8e9e05c52164694d' } };
+  const hello = {
+    type: 'hello',
+    protocolVersion: 1,
+    syncer: 'felix',
+    node: 'k6-vu0001-s0001',
+    client: 'cattail-k6/0.1.0',
+    features: ['resume', 'goodbye'],
+    resume: { revision: 123456789012, datastoreId: 'etcd-8e9e05c52164694d' },
+  };
   assert.deepEqual(msgpackCodec.decode(Buffer.from(mp.encode(hello))), hello);
   const long = { type: 'pong', ts: 58213.4, pad: 'x'.repeat(300), list: Array.from({ length: 20 }, (_, i) => i * 1000) };
   assert.deepEqual(msgpackCodec.decode(Buffer.from(mp.encode(long))), long);

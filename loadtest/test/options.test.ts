@@ -10,7 +10,21 @@ test('defaults per scenario', () => {
 });
 
 test('flags, env pairs and typha settings', () => {
-  const o = parseRunOptions(['slow-consumers', '--vus', '4', '--sockets', '1_000', '--slow', '7', '--slow-rate', '65536', '--env', 'LATENCY_P99_MS=100', '--typha-env', 'TYPHA_SERVERMAXFALLBEHINDSECS=10']);
+  const o = parseRunOptions([
+    'slow-consumers',
+    '--vus',
+    '4',
+    '--sockets',
+    '1_000',
+    '--slow',
+    '7',
+    '--slow-rate',
+    '65536',
+    '--env',
+    'LATENCY_P99_MS=100',
+    '--typha-env',
+    'TYPHA_SERVERMAXFALLBEHINDSECS=10',
+  ]);
   assert.deepEqual([o.vus, o.sockets, o.slow, o.slowRate], [4, 1000, 7, 65536]);
   assert.deepEqual(o.k6Env, { LATENCY_P99_MS: '100' });
   assert.deepEqual(o.typhaEnv, { TYPHA_SERVERMAXFALLBEHINDSECS: '10' });

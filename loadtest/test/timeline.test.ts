@@ -28,7 +28,22 @@ test('binQuantile', () => {
 function report(vu: number, at: number, lat: number[], live: number): TickReport {
   const bins: Record<string, number> = {};
   for (const ms of lat) bins[binIndex(ms)] = (bins[binIndex(ms)] ?? 0) + 1;
-  return { vu, at, sockets: 10, open: 10, live, everInSync: live, minRevision: 5, dropGen: 0, latN: lat.length, bins, inSyncMs: [], bytes: 2e6, errors: 0, done: false };
+  return {
+    vu,
+    at,
+    sockets: 10,
+    open: 10,
+    live,
+    everInSync: live,
+    minRevision: 5,
+    dropGen: 0,
+    latN: lat.length,
+    bins,
+    inSyncMs: [],
+    bytes: 2e6,
+    errors: 0,
+    done: false,
+  };
 }
 
 test('Timeline adds VUs per second and carries socket counts over seconds a VU missed', () => {

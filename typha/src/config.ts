@@ -19,7 +19,13 @@ export const TYPHA_PARAMS = {
   ServerHost: { type: 'string', default: '0.0.0.0', help: 'Address the sync server listens on (ours)' },
   ServerPort: { type: 'int', default: 5473, min: 0, max: 65535, help: 'Sync server port (0: pick a free one)' },
   ServerAdvertiseAddr: { type: 'string', default: '', help: 'host:port other replicas and clients reach this one at (ours; default: hostname:port)' },
-  ServerListenBacklog: { type: 'int', default: 4096, min: 1, max: 65535, help: 'Pending connections the kernel may queue during a connect storm (ours; capped by net.core.somaxconn)' },
+  ServerListenBacklog: {
+    type: 'int',
+    default: 4096,
+    min: 1,
+    max: 65535,
+    help: 'Pending connections the kernel may queue during a connect storm (ours; capped by net.core.somaxconn)',
+  },
   MaxConnectionsUpperLimit: { type: 'int', default: 10000, min: 1, max: 1000000, help: 'Connections beyond this are refused with a hint' },
   MaxConnectionsPerSource: {
     type: 'int',
@@ -48,11 +54,21 @@ export const TYPHA_PARAMS = {
   ServerMaxFallBehindSecs: { type: 'seconds', default: 300, min: 0.01, max: 86400, help: 'Close a client lagging this long (TooSlow)' },
   ServerMaxBufferedBytes: { type: 'int', default: 1048576, min: 1024, max: 1073741824, help: 'Per-client socket buffer high-water mark (ours)' },
   ServerBatchWindowMs: { type: 'int', default: 10, min: 0, max: 1000, help: 'Delta batching window (ours; Calico: ServerMinBatchingAgeThresholdSecs)' },
-  ServerCompressSnapshots: { type: 'bool', default: true, help: 'Send snapshot pages DEFLATE-compressed once per revision to clients that offer deflate-snapshot (ours)' },
+  ServerCompressSnapshots: {
+    type: 'bool',
+    default: true,
+    help: 'Send snapshot pages DEFLATE-compressed once per revision to clients that offer deflate-snapshot (ours)',
+  },
   SnapshotCacheMaxBatchSize: { type: 'int', default: 500, min: 1, max: 100000, help: 'Updates per snapshot page' },
   DeltaRetentionSecs: { type: 'seconds', default: 600, min: 0, max: 86400, help: 'How long deletions are kept for resume (ours)' },
   MaxTombstones: { type: 'int', default: 100000, min: 0, max: 10000000, help: 'Deletions kept for resume (ours)' },
-  DeltaLogMaxBatches: { type: 'int', default: 10000, min: 0, max: 1000000, help: 'Encoded delta batches kept for replay to resuming or lagging clients (ours)' },
+  DeltaLogMaxBatches: {
+    type: 'int',
+    default: 10000,
+    min: 0,
+    max: 1000000,
+    help: 'Encoded delta batches kept for replay to resuming or lagging clients (ours)',
+  },
 
   CAFile: { type: 'string', default: '', help: 'CA that signs client certificates (enables mutual TLS)' },
   ServerCertFile: { type: 'string', default: '', help: 'Server certificate (PEM)' },
@@ -71,7 +87,12 @@ export const TYPHA_PARAMS = {
   ShutdownTimeoutSecs: { type: 'seconds', default: 300, min: 0, max: 86400, help: 'SIGTERM: hand clients off over this long' },
   ShutdownConnectionDropIntervalMaxSecs: { type: 'seconds', default: 1, min: 0, max: 3600, help: 'SIGTERM: at most this between two client hand-offs' },
 
-  ConnectionRebalancingMode: { type: 'enum', default: 'etcd', values: ['etcd', 'none'], help: 'How replicas find each other to balance load (ours: etcd leases)' },
+  ConnectionRebalancingMode: {
+    type: 'enum',
+    default: 'etcd',
+    values: ['etcd', 'none'],
+    help: 'How replicas find each other to balance load (ours: etcd leases)',
+  },
   RebalanceIntervalSecs: { type: 'seconds', default: 5, min: 0.05, max: 3600, help: 'How often load is compared and excess shed (ours)' },
   RebalanceMaxShedPerInterval: { type: 'int', default: 10, min: 1, max: 100000, help: 'Clients shed per interval at most (gradual; ours)' },
   RebalanceTolerance: { type: 'float', default: 0.1, min: 0, max: 10, help: 'Shed only above target × (1 + tolerance) (ours)' },

@@ -109,7 +109,10 @@ export function namedEnvSource(table: ParamTable, env: Readonly<Record<string, s
 
 /** `ServerPort` → `server-port`. */
 export function flagName(param: string): string {
-  return param.replace(/([a-z0-9])([A-Z])/g, '$1-$2').replace(/([A-Z])([A-Z][a-z])/g, '$1-$2').toLowerCase();
+  return param
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase();
 }
 
 /**
@@ -177,7 +180,15 @@ function parseValue(spec: ParamSpec, raw: string): { value?: unknown; error?: st
       return v === undefined ? { error: `"${raw}" is not one of ${spec.values?.join(', ')}` } : { value: v };
     }
     case 'list':
-      return { value: s === '' ? [] : s.split(',').map((x) => x.trim()).filter(Boolean) };
+      return {
+        value:
+          s === ''
+            ? []
+            : s
+                .split(',')
+                .map((x) => x.trim())
+                .filter(Boolean),
+      };
     default:
       return { value: raw };
   }

@@ -30,9 +30,7 @@ const spec = obj({
   serviceExternalIPs: serviceCIDR(),
   serviceClusterIPs: serviceCIDR(),
   communities: arr(obj({ name: name(), value: str({ check: test(communityValue) }) }, { required: ['name', 'value'] })),
-  prefixAdvertisements: arr(
-    obj({ cidr: cidr({ masked: true, bareIP: true }), communities: arr(str()) }, { required: ['cidr', 'communities'] }),
-  ),
+  prefixAdvertisements: arr(obj({ cidr: cidr({ masked: true, bareIP: true }), communities: arr(str()) }, { required: ['cidr', 'communities'] })),
   listenPort: portNumber(),
   nodeMeshPassword: secretKeyRef(),
   nodeMeshMaxRestartTime: duration(),

@@ -17,8 +17,7 @@ export type ClusterInformationSpec = Infer<typeof spec>;
 
 /** The one name a singleton kind accepts. */
 export function onlyDefault(kind: string) {
-  return (name: string): string | undefined =>
-    name === 'default' ? undefined : `"${name}" is not allowed: the only ${kind} is named "default"`;
+  return (name: string): string | undefined => (name === 'default' ? undefined : `"${name}" is not allowed: the only ${kind} is named "default"`);
 }
 
 export const clusterInformation: KindDef = {

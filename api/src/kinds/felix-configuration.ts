@@ -31,11 +31,9 @@ const portRange = () => intOrStr(test((v: number | string) => portOrRange(v, fal
 const ifaceRegexp = regexp;
 const pattern = (re: RegExp, what: string) => str({ check: test((s: string) => (re.test(s) ? undefined : `"${s}" is not ${what}`)) });
 
-const conntrackTimeout = () =>
-  str({ check: test((s: string) => (s === 'Auto' ? undefined : durationText(s) && `${durationText(s)}, or Auto`)) });
+const conntrackTimeout = () => str({ check: test((s: string) => (s === 'Auto' ? undefined : durationText(s) && `${durationText(s)}, or Auto`)) });
 
-const protoPort = () =>
-  obj({ protocol: oneOf(['TCP', 'UDP', 'SCTP'] as const), port: portOrZero(), net: cidr({ bareIP: true }) }, { required: ['port'] });
+const protoPort = () => obj({ protocol: oneOf(['TCP', 'UDP', 'SCTP'] as const), port: portOrZero(), net: cidr({ bareIP: true }) }, { required: ['port'] });
 
 const routeTableRange = () => obj({ min: int(), max: int() }, { required: ['min', 'max'] });
 
@@ -269,8 +267,32 @@ function interfaceNameProblem(name: string): string | undefined {
   return /^[a-zA-Z0-9_.-]{1,15}$/.test(name) ? undefined : `"${name}" is not an interface name (or all, weps, heps)`;
 }
 
-const DSCP_NAMES = ['DF', 'EF', 'CS0', 'CS1', 'CS2', 'CS3', 'CS4', 'CS5', 'CS6', 'CS7', 'VA', 'LE',
-  'AF11', 'AF12', 'AF13', 'AF21', 'AF22', 'AF23', 'AF31', 'AF32', 'AF33', 'AF41', 'AF42', 'AF43'];
+const DSCP_NAMES = [
+  'DF',
+  'EF',
+  'CS0',
+  'CS1',
+  'CS2',
+  'CS3',
+  'CS4',
+  'CS5',
+  'CS6',
+  'CS7',
+  'VA',
+  'LE',
+  'AF11',
+  'AF12',
+  'AF13',
+  'AF21',
+  'AF22',
+  'AF23',
+  'AF31',
+  'AF32',
+  'AF33',
+  'AF41',
+  'AF42',
+  'AF43',
+];
 
 function dscpProblem(v: number | string): string | undefined {
   if (typeof v === 'number') return v >= 0 && v <= 63 ? undefined : `DSCP ${v} is outside 0..63`;

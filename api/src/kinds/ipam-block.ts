@@ -13,8 +13,7 @@ import { cidrToName, formatCIDR, hasHostBits, parseCIDR } from '../net/ip.js';
 import { asArray, asObject, type KindDef, type WithSpec } from '../validation/kind-def.js';
 import { arr, bool, int, mapOf, obj, str, test, type Infer } from '../validation/schema.js';
 
-const affinity = (s: string) =>
-  /^(host|virtual):[a-zA-Z0-9.\-_]+$/.test(s) ? undefined : `"${s}" is not a block affinity: use host:<node> or virtual:<name>`;
+const affinity = (s: string) => (/^(host|virtual):[a-zA-Z0-9.\-_]+$/.test(s) ? undefined : `"${s}" is not a block affinity: use host:<node> or virtual:<name>`);
 
 const spec = obj(
   {
@@ -90,7 +89,8 @@ function rules(res: WithSpec, issues: ValidationIssue[]): void {
     const at = `spec.unallocated[${i}]`;
     if (o >= size) issues.push({ path: at, message: `ordinal ${o} is outside the block (0..${size - 1})` });
     else if (listed.has(o)) issues.push({ path: at, message: `ordinal ${o} is listed twice` });
-    else if (allocations[o] !== null && allocations[o] !== undefined) issues.push({ path: at, message: `ordinal ${o} is allocated, so it cannot be unallocated` });
+    else if (allocations[o] !== null && allocations[o] !== undefined)
+      issues.push({ path: at, message: `ordinal ${o} is allocated, so it cannot be unallocated` });
     listed.add(o);
   });
   if (allocations.length === size) {

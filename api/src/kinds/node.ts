@@ -23,12 +23,7 @@ const spec = obj({
   vxlanTunnelMACAddrV6: mac(),
   orchRefs: arr(obj({ nodeName: str(), orchestrator: str() }, { required: ['orchestrator'] })),
   wireguard: obj({ interfaceIPv4Address: ip(4), interfaceIPv6Address: ip(6) }),
-  addresses: arr(
-    obj(
-      { address: cidr({ bareIP: true }), type: oneOf(['CalicoNodeIP', 'InternalIP', 'ExternalIP'] as const) },
-      { required: ['address'] },
-    ),
-  ),
+  addresses: arr(obj({ address: cidr({ bareIP: true }), type: oneOf(['CalicoNodeIP', 'InternalIP', 'ExternalIP'] as const) }, { required: ['address'] })),
   interfaces: arr(obj({ name: name(), addresses: arr(str()) })),
 });
 

@@ -59,8 +59,7 @@ const httpPath = obj(
   },
 );
 
-const ipVersion = () =>
-  int(undefined, undefined, { check: test((v: number) => (v === 4 || v === 6 ? undefined : `${v} is not an IP version: use 4 or 6`)) });
+const ipVersion = () => int(undefined, undefined, { check: test((v: number) => (v === 4 || v === 6 ? undefined : `${v} is not an IP version: use 4 or 6`)) });
 
 export const ACTIONS = ['Allow', 'Deny', 'Log', 'Pass'] as const;
 
@@ -110,7 +109,10 @@ function checkRule(rule: Record<string, unknown>, path: string, ctx: RuleContext
 
   if (protoValid && !protocolHasPorts(proto)) {
     const why = proto === undefined ? 'protocol is not set' : `protocol is ${String(proto)}`;
-    for (const [side, e] of [['source', src], ['destination', dst]] as const) {
+    for (const [side, e] of [
+      ['source', src],
+      ['destination', dst],
+    ] as const) {
       for (const field of ['ports', 'notPorts'] as const) {
         if (isSet(e[field])) {
           issues.push({
@@ -250,5 +252,6 @@ function checkEntity(e: Record<string, unknown>, path: string, issues: Validatio
   if (isSet(e.namespaceSelector)) issues.push({ path: at, message: 'cannot be combined with namespaceSelector' });
   if (isSet(e.selector) || isSet(e.notSelector)) issues.push({ path: at, message: 'cannot be combined with selector or notSelector' });
   if (e.serviceAccounts !== undefined) issues.push({ path: at, message: 'cannot be combined with serviceAccounts' });
-  if (isSet(e.nets) || isSet(e.notNets)) issues.push({ path: at, message: "cannot be combined with nets or notNets: a service match uses the service's endpoints" });
+  if (isSet(e.nets) || isSet(e.notNets))
+    issues.push({ path: at, message: "cannot be combined with nets or notNets: a service match uses the service's endpoints" });
 }

@@ -21,9 +21,7 @@ import { checkPortProtocols } from './host-endpoint.js';
 
 const containerID = () =>
   str({
-    check: test((s: string) =>
-      /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/.test(s) ? undefined : `"${s}" is not a container ID: letters, digits and '-'`,
-    ),
+    check: test((s: string) => (/^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/.test(s) ? undefined : `"${s}" is not a container ID: letters, digits and '-'`)),
   });
 
 const spec = obj({

@@ -81,7 +81,7 @@ export function formatIP(ip: IPAddr): string {
   // Longest run of two or more zero groups becomes "::" (first one on a tie), as RFC 5952 says.
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -25,13 +25,7 @@ export class SelectorSyntaxError extends ApiError {
   /** What would have been accepted at `position`, e.g. `a quoted string`. */
   readonly expected: string;
 
-  constructor(
-    selector: string,
-    position: number,
-    problem: string,
-    expected: string,
-    options?: { cause?: unknown },
-  ) {
+  constructor(selector: string, position: number, problem: string, expected: string, options?: { cause?: unknown }) {
     super('SELECTOR_SYNTAX', `${problem} at position ${position}, expected ${expected}`, options);
     this.selector = selector;
     this.position = position;

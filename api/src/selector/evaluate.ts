@@ -47,12 +47,7 @@ export interface EvaluateOptions {
  * Evaluates `node`. `isLookup` says which kind of source `labels` is, decided once per call by
  * the caller so the recursion does not re-check it or allocate an adapter.
  */
-export function evaluateNode(
-  node: SelectorNode,
-  labels: LabelSource,
-  isLookup: boolean,
-  globalMatches: boolean,
-): boolean {
+export function evaluateNode(node: SelectorNode, labels: LabelSource, isLookup: boolean, globalMatches: boolean): boolean {
   switch (node.kind) {
     case 'all':
       return true;

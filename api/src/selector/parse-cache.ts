@@ -39,5 +39,4 @@ export function createCachedSelectorParser(maxEntries: number): (text: string) =
 }
 
 /** `parseSelector` through a process-wide cache of SELECTOR_PARSE_CACHE_SIZE entries. */
-export const parseSelectorCached: (text: string) => Selector =
-  createCachedSelectorParser(SELECTOR_PARSE_CACHE_SIZE);
+export const parseSelectorCached: (text: string) => Selector = createCachedSelectorParser(SELECTOR_PARSE_CACHE_SIZE);

@@ -21,17 +21,7 @@
  * syntax error instead. Real selectors nest a handful of levels.
  */
 
-import {
-  ALL_NODE,
-  GLOBAL_NODE,
-  booleanNode,
-  hasNode,
-  notNode,
-  setNode,
-  valueNode,
-  type SelectorNode,
-  type ValueOperator,
-} from './ast.js';
+import { ALL_NODE, GLOBAL_NODE, booleanNode, hasNode, notNode, setNode, valueNode, type SelectorNode, type ValueOperator } from './ast.js';
 import { SelectorSyntaxError } from './errors.js';
 import { describeToken, nextToken, type Token } from './lexer.js';
 
@@ -119,12 +109,7 @@ function parseOperation(st: ParseState): SelectorNode {
 
 function parseParenthesised(st: ParseState, open: Token): SelectorNode {
   if (st.depth >= SELECTOR_MAX_NESTING) {
-    throw new SelectorSyntaxError(
-      st.text,
-      open.start,
-      'too many nested parentheses',
-      `at most ${SELECTOR_MAX_NESTING} levels of nesting`,
-    );
+    throw new SelectorSyntaxError(st.text, open.start, 'too many nested parentheses', `at most ${SELECTOR_MAX_NESTING} levels of nesting`);
   }
   st.depth++;
   const node = parseOr(st);

@@ -30,8 +30,7 @@ export function selectorProblem(s: string): string | undefined {
 }
 
 /** Labels: qualified-name keys, label-format values (Kubernetes rules, as Calico applies them). */
-export const labels = () =>
-  mapOf(str({ check: test(f.labelValue) }), { key: test(f.qualifiedName) });
+export const labels = () => mapOf(str({ check: test(f.labelValue) }), { key: test(f.qualifiedName) });
 
 const ANNOTATION_LIMIT = 256 * 1024;
 
@@ -50,10 +49,7 @@ export const annotations = () =>
 
 /** A Kubernetes secret reference, as BGP passwords use. */
 export const secretKeyRef = () =>
-  obj(
-    { secretKeyRef: obj({ name: name(), key: str(), optional: bool() }, { required: ['key'] }) },
-    { required: ['secretKeyRef'] },
-  );
+  obj({ secretKeyRef: obj({ name: name(), key: str(), optional: bool() }, { required: ['key'] }) }, { required: ['secretKeyRef'] });
 
 // ---- ports -------------------------------------------------------------------------------------
 

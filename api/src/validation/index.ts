@@ -18,9 +18,7 @@ import type { KindDef, WithSpec } from './kind-def.js';
 import { checkMetadata, metadataSchema } from './metadata.js';
 import { checkValues, closest, decodeStrict, describe } from './schema.js';
 
-export type CheckResult =
-  | { ok: true; resource: Resource }
-  | { ok: false; ref: string; issues: ValidationIssue[] };
+export type CheckResult = { ok: true; resource: Resource } | { ok: false; ref: string; issues: ValidationIssue[] };
 
 export type * from '../kinds/index.js';
 export type { Validated } from './schema.js';
@@ -132,7 +130,12 @@ function lookupKind(kind: unknown, issues: ValidationIssue[]): { info: KindInfo;
   }
   const found = exactKind(kind);
   if (found) return found;
-  const guess = findKind(kind)?.kind ?? closest(kind, allKinds().map((k) => k.kind));
+  const guess =
+    findKind(kind)?.kind ??
+    closest(
+      kind,
+      allKinds().map((k) => k.kind),
+    );
   issues.push({
     path: 'kind',
     message: guess ? `unknown kind "${kind}": did you mean "${guess}"? (kinds are case-sensitive)` : `unknown kind "${kind}"`,

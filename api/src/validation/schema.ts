@@ -83,21 +83,22 @@ export type Fields = Readonly<Record<string, Schema>>;
  * in `required`. Cross-field rules (each kind's `rules`) are code, so the type does not know
  * them: a field a rule requires is still optional here.
  */
-export type Infer<S> = S extends StrS<infer T>
-  ? T
-  : S extends BoolS
-    ? boolean
-    : S extends IntS | NumS
-      ? number
-      : S extends IntOrStrS
-        ? number | string
-        : S extends ArrS<infer I>
-          ? Array<Infer<I>>
-          : S extends MapS<infer V>
-            ? Record<string, Infer<V>>
-            : S extends ObjS<infer F, infer R>
-              ? Flat<{ -readonly [K in Exclude<keyof F, R>]?: Infer<F[K]> } & { -readonly [K in R & keyof F]: Infer<F[K]> }>
-              : unknown;
+export type Infer<S> =
+  S extends StrS<infer T>
+    ? T
+    : S extends BoolS
+      ? boolean
+      : S extends IntS | NumS
+        ? number
+        : S extends IntOrStrS
+          ? number | string
+          : S extends ArrS<infer I>
+            ? Array<Infer<I>>
+            : S extends MapS<infer V>
+              ? Record<string, Infer<V>>
+              : S extends ObjS<infer F, infer R>
+                ? Flat<{ -readonly [K in Exclude<keyof F, R>]?: Infer<F[K]> } & { -readonly [K in R & keyof F]: Infer<F[K]> }>
+                : unknown;
 
 type Flat<T> = { [K in keyof T]: T[K] };
 
@@ -114,8 +115,8 @@ export type Validated<T> = T extends string
   : T extends readonly (infer I)[]
     ? Array<Validated<I>>
     : T extends object
-      // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{} extends T`: T's keys are all optional
-      ? { [K in keyof T]: {} extends Pick<T, K> ? Validated<T[K]> | null : Exclude<Validated<T[K]>, ''> }
+      ? // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{} extends T`: T's keys are all optional
+        { [K in keyof T]: {} extends Pick<T, K> ? Validated<T[K]> | null : Exclude<Validated<T[K]>, ''> }
       : T;
 
 // ---- builders --------------------------------------------------------------------------------
@@ -131,7 +132,10 @@ export const num = (o: Opts<NumS> = {}): NumS => ({ type: 'number', ...o });
 export const intOrStr = (check?: Check<number | string>): IntOrStrS => ({ type: 'intOrString', check });
 // NoInfer: R comes from `required` alone, never from the context (an object nested in another
 // is contextually an ObjS of any required fields, which would make all of its fields required).
-export function obj<const F extends Fields, const R extends keyof F & string = never>(fields: F, o: Omit<Opts<ObjS<F, R>>, 'fields'> = {}): ObjS<F, NoInfer<R>> {
+export function obj<const F extends Fields, const R extends keyof F & string = never>(
+  fields: F,
+  o: Omit<Opts<ObjS<F, R>>, 'fields'> = {},
+): ObjS<F, NoInfer<R>> {
   return { type: 'object', fields, ...o };
 }
 export function arr<const I extends Schema>(items: I, o: Omit<Opts<ArrS<I>>, 'items'> = {}): ArrS<I> {

@@ -9,7 +9,8 @@ import type { FanoutResult } from './result.js';
 import type { CpuMarks, FanoutRig } from './rig.js';
 import { round } from './round.js';
 
-const REPORTED_METRICS = /^typha_(connections_active|connections_accepted|connections_dropped|updates_total|updates_skipped|snapshots_generated|snapshots_reused|connections_synced|connections_rejected)$/;
+const REPORTED_METRICS =
+  /^typha_(connections_active|connections_accepted|connections_dropped|updates_total|updates_skipped|snapshots_generated|snapshots_reused|connections_synced|connections_rejected)$/;
 
 export interface FinalCounts {
   /** Typha's /proc figures now (also the `end` CPU mark). */
@@ -55,7 +56,8 @@ export function costFigures(f: FinalCounts, rig: FanoutRig): Pick<FanoutResult, 
     typhaRssMB: round(f.end?.rssMB ?? NaN, 0),
     typhaPeakRssMB: round(f.end?.peakRssMB ?? NaN, 0),
     bytesSent: sum((r) => r.bytes.total),
-    bytesSentSource: 'sum of WebSocket message bytes (payload + frame header) received by the LiteClients over the whole run (SyncClients and the floor not included)',
+    bytesSentSource:
+      'sum of WebSocket message bytes (payload + frame header) received by the LiteClients over the whole run (SyncClients and the floor not included)',
     updatesSkipped: f.metrics.get('typha_updates_skipped') ?? null,
     typhaMetrics: Object.fromEntries([...f.metrics].filter(([k]) => REPORTED_METRICS.test(k))),
     swarm: {

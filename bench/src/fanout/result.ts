@@ -118,7 +118,13 @@ export function fanoutResult(o: FanoutOutcomes): FanoutResult {
     bench: 'typha-fanout',
     params: rig.p,
     machine: o.machine,
-    seeding: { resources: seeded.write.count, mix: { ...seeded.cluster.mix }, etcdBytes: seeded.write.bytes, ms: round(seeded.write.ms, 0), revision: seeded.write.revision },
+    seeding: {
+      resources: seeded.write.count,
+      mix: { ...seeded.cluster.mix },
+      etcdBytes: seeded.write.bytes,
+      ms: round(seeded.write.ms, 0),
+      revision: seeded.write.revision,
+    },
     typha: { pid: rig.typha.pid, readyMs: round(rig.readyMs, 0), felixKeys: o.convergence.expected?.projected },
     inSyncAllMs: storm.inSyncAllMs,
     inSync: storm.inSync,
@@ -156,7 +162,11 @@ export function fanoutResult(o: FanoutOutcomes): FanoutResult {
 function targets(r: FanoutResult, peakRssMB: number): FanoutResult['targets'] {
   return {
     inSyncAll: { target: '≤ 30000 ms (10,000 clients, cold storm)', value: r.inSyncAllMs, met: r.inSyncAllMs === null ? false : r.inSyncAllMs <= 30_000 },
-    deltaP99: { target: '≤ 250 ms at 50 updates/s', value: r.deltaLatencyMs.p99, met: Number.isFinite(r.deltaLatencyMs.p99) ? r.deltaLatencyMs.p99 <= 250 : null },
+    deltaP99: {
+      target: '≤ 250 ms at 50 updates/s',
+      value: r.deltaLatencyMs.p99,
+      met: Number.isFinite(r.deltaLatencyMs.p99) ? r.deltaLatencyMs.p99 <= 250 : null,
+    },
     typhaRss: { target: '≤ 1024 MB (peak, VmHWM)', value: r.typhaPeakRssMB, met: Number.isFinite(peakRssMB) ? peakRssMB <= 1024 : null },
     floorRatio: { target: '≤ 1.5', value: r.floorRatio, met: r.floorRatio === null ? null : r.floorRatio <= 1.5 },
     resumeBytesRatio: { target: '≤ 0.01 after a 10 s gap', value: r.resumeBytesRatio, met: r.resumeBytesRatio === null ? null : r.resumeBytesRatio <= 0.01 },

@@ -54,7 +54,13 @@ export function resumeFigures(r: ResumeOutcome, rig: FanoutRig, final: readonly 
     modes[mode] = (modes[mode] ?? 0) + 1;
   }
   const weps = rig.seeded.cluster.workloadEndpoints;
-  const idealBytes = gapChurn ? idealResumeBytes(rig.p.syncer, [...r.gapTouched].map((i) => weps[i]), gapChurn.lastRevision) : 0;
+  const idealBytes = gapChurn
+    ? idealResumeBytes(
+        rig.p.syncer,
+        [...r.gapTouched].map((i) => weps[i]),
+        gapChurn.lastRevision,
+      )
+    : 0;
   const snapshotMedian = listSummary(results.map((x) => x.snapshotBytes)).p50;
   const idealRatio = gapChurn && snapshotMedian > 0 ? idealBytes / snapshotMedian : null;
   const resumeRatio = ratios.length ? listSummary(ratios).p50 : null;
@@ -82,7 +88,14 @@ function idealResumeBytes(syncer: SyncerType, changed: Resource[], revision: num
     const key = keyFor(r);
     const parsed = parseKey(key);
     if (!parsed) continue;
-    const u = projectUpdate(syncer, { key, kind: parsed.kind.kind, name: parsed.name, namespace: parsed.namespace, revision, resource: decodeValue(key, encodeValue(r), revision) });
+    const u = projectUpdate(syncer, {
+      key,
+      kind: parsed.kind.kind,
+      name: parsed.name,
+      namespace: parsed.namespace,
+      revision,
+      resource: decodeValue(key, encodeValue(r), revision),
+    });
     if (u) updates.push(u);
   }
   const n = msgpackCodec.encode({ type: 'deltas', revision, updates }).length;

@@ -106,7 +106,10 @@ function parseOutput(text: string): Output {
       return { format: 'table', headings: text };
   }
   if (text.startsWith('custom-columns=')) {
-    const cols = text.slice('custom-columns='.length).split(',').filter((c) => c !== '');
+    const cols = text
+      .slice('custom-columns='.length)
+      .split(',')
+      .filter((c) => c !== '');
     if (cols.length === 0) throw new CommandFailedError('need to specify at least one column');
     return { format: 'table', headings: cols };
   }

@@ -13,7 +13,11 @@ import { CommandFailedError, UsageError } from '../errors.js';
 
 const CATTAIL_BIN = fileURLToPath(new URL('../../../bin/cattail.js', import.meta.url));
 
-const NAME_FLAG: FlagSpec = { name: 'name', value: 'NAME', help: 'The lab (1-10 lowercase letters or digits; namespaces are ctlab-<NAME>-…). Default: demo, or $CATTAIL_LAB_NAME.' };
+const NAME_FLAG: FlagSpec = {
+  name: 'name',
+  value: 'NAME',
+  help: 'The lab (1-10 lowercase letters or digits; namespaces are ctlab-<NAME>-…). Default: demo, or $CATTAIL_LAB_NAME.',
+};
 const DIR_FLAG: FlagSpec = { name: 'dir', value: 'DIR', help: 'State dir (state.json, logs, etcd data). Default: .cattail/lab/<NAME>, or $CATTAIL_LAB_DIR.' };
 const OUTPUT_FLAG: FlagSpec = { name: 'output', short: 'o', value: 'FORMAT', help: 'Output format: table (default) or json.' };
 
@@ -99,7 +103,11 @@ summary (etcd endpoint, how to look around) to stdout.`,
           `  ${BINARY_NAME} lab probe${nameArg}             # pod-to-pod reachability with real pings`,
           `  ETCD_ENDPOINTS=${etcd} ${BINARY_NAME} get workloadendpoints -A`,
           `  ip netns exec ${state.nodes[0]?.netns ?? ''} ip route         # a node's kernel routes`,
-          ...(state.pods[0] ? [`  ip netns exec ${state.pods[0].netns} ping -c1 ${state.pods[state.pods.length - 1].ip}    # from pod ${state.pods[0].namespace}/${state.pods[0].name}`] : []),
+          ...(state.pods[0]
+            ? [
+                `  ip netns exec ${state.pods[0].netns} ping -c1 ${state.pods[state.pods.length - 1].ip}    # from pod ${state.pods[0].namespace}/${state.pods[0].name}`,
+              ]
+            : []),
           `  ${BINARY_NAME} lab down${nameArg}              # remove everything`,
           '',
         ].join('\n'),

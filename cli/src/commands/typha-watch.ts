@@ -77,12 +77,15 @@ async function runWatch(ctx: CommandContext): Promise<number> {
     callbacks: {
       onStatus(status: ClientStatus, detail: StatusDetail) {
         if (status === 'disconnected') {
-          lastProblem = `${detail.endpoint ?? addr}: ${detail.reason || detail.error?.message || "disconnected"}${detail.code ? ` (code ${detail.code})` : ''}`;
+          lastProblem = `${detail.endpoint ?? addr}: ${detail.reason || detail.error?.message || 'disconnected'}${detail.code ? ` (code ${detail.code})` : ''}`;
           ctx.logger.warn({ detail: { ...detail, error: detail.error?.message } }, 'disconnected from Typha');
         }
         if (status !== 'in-sync' || inSync) return;
         inSync = true;
-        const resources = client.snapshot().filter((u) => u.value).map(printable);
+        const resources = client
+          .snapshot()
+          .filter((u) => u.value)
+          .map(printable);
         writeLine(ctx.stdout, JSON.stringify({ revision: detail.revision, resources }, null, 2));
         if (untilInSync) done(0);
       },
@@ -92,9 +95,7 @@ async function runWatch(ctx: CommandContext): Promise<number> {
       },
     },
   });
-  const timer = untilInSync
-    ? setTimeout(() => done(-1), timeoutSecs * 1000)
-    : undefined;
+  const timer = untilInSync ? setTimeout(() => done(-1), timeoutSecs * 1000) : undefined;
   const onAbort = () => done(130);
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   client.start();

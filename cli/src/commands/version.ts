@@ -27,7 +27,7 @@ async function runVersion(ctx: CommandContext): Promise<number> {
   let spec: Record<string, unknown>;
   try {
     const info = await (await ctx.datastore()).get(ref);
-    spec = (info.spec ?? {});
+    spec = info.spec ?? {};
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CommandFailedError(`Unable to retrieve Cluster Version or Type: ${failureMessage(err, ref)}`, 1, { cause: err });

@@ -16,15 +16,7 @@
  */
 import { describeRef, refOf, type Resource } from '@cattail/api';
 import type { Datastore } from '@cattail/datastore';
-import {
-  allFailedLine,
-  failureMessage,
-  goErrorList,
-  partialLine,
-  singleKindOf,
-  successLine,
-  type WriteVerb,
-} from '../calico-messages.js';
+import { allFailedLine, failureMessage, goErrorList, partialLine, singleKindOf, successLine, type WriteVerb } from '../calico-messages.js';
 import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, type Command, type CommandContext } from '../command.js';
 import { CliError, CommandFailedError, InterruptedError, interruptedBy, UsageError } from '../errors.js';
 import { limitsSummary } from '../input-limits.js';
@@ -69,9 +61,7 @@ export function writeCommand(spec: WriteCommandSpec): Command {
     flags: [
       FILENAME_FLAG,
       RECURSIVE_FLAG,
-      ...(skipExists
-        ? [{ name: 'skip-exists', help: 'Skip over and treat as successful any attempts to create an entry that already exists.' }]
-        : []),
+      ...(skipExists ? [{ name: 'skip-exists', help: 'Skip over and treat as successful any attempts to create an entry that already exists.' }] : []),
       NAMESPACE_FLAG,
       ETCD_ENDPOINTS_FLAG,
     ],
@@ -90,9 +80,7 @@ async function runWrite(ctx: CommandContext, verb: Exclude<WriteVerb, 'delete'>)
   });
   if (problems.length) {
     for (const p of problems) writeLine(ctx.stderr, p);
-    throw new CommandFailedError(
-      `Failed to ${verb} resources: ${problems.length} problem(s) in the input; nothing was written`,
-    );
+    throw new CommandFailedError(`Failed to ${verb} resources: ${problems.length} problem(s) in the input; nothing was written`);
   }
 
   const ds = await ctx.datastore();

@@ -25,7 +25,7 @@ const name: Cell = (r) => r.metadata.name;
 const namespace: Cell = (r) => r.metadata.namespace ?? '';
 
 function spec(r: Resource): Record<string, unknown> {
-  return (r.spec ?? {});
+  return r.spec ?? {};
 }
 
 /** `{{.Spec.X}}`: the value as Go prints it; absent booleans are Go's zero value `false`. */

@@ -100,7 +100,10 @@ test('apply then get -o yaml returns the input plus defaults plus server metadat
 });
 
 test('a file with one invalid document writes nothing', async () => {
-  const invalid = POOL.replace('it-pool', 'it-bad').replace('apiVersion: projectcalico.org/v3\nkind: IPPool', 'apiVersion: projectcalico.org/v3\nkind: IPPoool');
+  const invalid = POOL.replace('it-pool', 'it-bad').replace(
+    'apiVersion: projectcalico.org/v3\nkind: IPPool',
+    'apiVersion: projectcalico.org/v3\nkind: IPPoool',
+  );
   const good = POOL.replace('it-pool', 'it-good').replace('10.60.0.0/16', '10.61.0.0/16');
   await file('mixed.yaml', `${good}---\n${invalid}`);
   const r = await cattail(['apply', '-f', 'mixed.yaml']);

@@ -19,7 +19,10 @@ function pool(name: string, octet: number, padding = ''): string {
 
 async function storedPools(prefix: string): Promise<string[]> {
   const keys = (await fx.etcd.etcdctl('get', '/calico/resources/v3/projectcalico.org/ippools/', '--prefix', '--keys-only')).split('\n');
-  return keys.map((k) => k.slice(k.lastIndexOf('/') + 1)).filter((name) => name.startsWith(prefix)).sort();
+  return keys
+    .map((k) => k.slice(k.lastIndexOf('/') + 1))
+    .filter((name) => name.startsWith(prefix))
+    .sort();
 }
 
 test('SIGINT while apply waits on stdin: exit 130, nothing written', { timeout: 60_000 }, async (t) => {

@@ -14,7 +14,10 @@ import { readEndpoint } from '../workload-endpoint.js';
 export async function cmdCheck(ctx: CommandContext): Promise<void> {
   const { conf, env } = ctx;
   if (conf.cniVersion.startsWith('0.3.')) {
-    throw new IncompatibleVersionError(`${conf.cniVersion} (CHECK needs 0.4.0 or later)`, SUPPORTED_VERSIONS.filter((v) => !v.startsWith('0.3.')));
+    throw new IncompatibleVersionError(
+      `${conf.cniVersion} (CHECK needs 0.4.0 or later)`,
+      SUPPORTED_VERSIONS.filter((v) => !v.startsWith('0.3.')),
+    );
   }
   const addresses = prevResultAddresses(conf.prevResult);
   if (addresses === undefined) throw new InvalidConfigError('CHECK needs prevResult (the result of ADD) in the network configuration');
@@ -30,7 +33,8 @@ export async function cmdCheck(ctx: CommandContext): Promise<void> {
   else {
     const spec = (wep.spec ?? {}) as { containerID?: string; ipNetworks?: string[]; interfaceName?: string };
     if (spec.containerID !== env.containerId) problems.push(`WorkloadEndpoint ${id.wepName} belongs to container ${spec.containerID ?? '(none)'}`);
-    if (spec.interfaceName !== id.hostVeth) problems.push(`WorkloadEndpoint ${id.wepName} names interface ${spec.interfaceName ?? '(none)'}, not ${id.hostVeth}`);
+    if (spec.interfaceName !== id.hostVeth)
+      problems.push(`WorkloadEndpoint ${id.wepName} names interface ${spec.interfaceName ?? '(none)'}, not ${id.hostVeth}`);
     const nets = new Set(spec.ipNetworks ?? []);
     for (const a of addresses) {
       const net = `${a.address}/${a.version === 4 ? 32 : 128}`;

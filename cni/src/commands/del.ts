@@ -13,7 +13,10 @@ export async function cmdDel(ctx: CommandContext): Promise<void> {
   const id = workloadIdentity(env, conf.nodename);
   const outcome = await deleteEndpointIfOwned(ctx.ds, id);
   if (outcome === 'other-container') {
-    log.info({ wep: `${id.namespace}/${id.wepName}`, containerId: env.containerId }, 'the workload endpoint belongs to another container of this pod: left in place');
+    log.info(
+      { wep: `${id.namespace}/${id.wepName}`, containerId: env.containerId },
+      'the workload endpoint belongs to another container of this pod: left in place',
+    );
   } else {
     log.info({ wep: `${id.namespace}/${id.wepName}`, outcome }, 'workload endpoint');
   }

@@ -10,7 +10,20 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ipam } from '@cattail/datastore';
 import { vethName } from '../../src/names.js';
-import { createNetns, ipJson, ipPool, netConf, netnsPath, requireTools, run, runInNetns, startCluster, uniquePrefix, PLUGIN, type NetnsRun } from './harness.js';
+import {
+  createNetns,
+  ipJson,
+  ipPool,
+  netConf,
+  netnsPath,
+  requireTools,
+  run,
+  runInNetns,
+  startCluster,
+  uniquePrefix,
+  PLUGIN,
+  type NetnsRun,
+} from './harness.js';
 
 const execFileP = promisify(execFile);
 const REPO = new URL('../../../../', import.meta.url).pathname;
@@ -57,7 +70,10 @@ test('cnitool add / check / del through libcni', { timeout: 900_000 }, async (t)
   assert.equal(result.interfaces[0].name, vethName('tools', 'cnitool-pod'));
   const ip = result.ips[0].address.split('/')[0];
   const [eth0] = await ipJson<Array<{ addr_info: Array<{ local: string; family: string }> }>>(pod, ['addr', 'show', 'dev', 'eth0']);
-  assert.deepEqual(eth0.addr_info.filter((a) => a.family === 'inet').map((a) => a.local), [ip]);
+  assert.deepEqual(
+    eth0.addr_info.filter((a) => a.family === 'inet').map((a) => a.local),
+    [ip],
+  );
   const wep = await cluster.ds.get({ kind: 'WorkloadEndpoint', name: 'node--1-k8s-cnitool--pod-eth0', namespace: 'tools' });
   assert.match(String((wep.spec as { containerID: string }).containerID), /^cnitool-[0-9a-f]{20}$/, 'container ID as cnitool makes it');
 
@@ -71,7 +87,9 @@ test('cnitool add / check / del through libcni', { timeout: 900_000 }, async (t)
 
   const del = await cnitool(node, env, [tool, 'del', 'k8s-pod-network', netns]);
   assert.equal(del.code, 0, `cnitool del failed: ${del.stdout}\n${del.stderr}`);
-  await assert.rejects(cluster.ds.get({ kind: 'WorkloadEndpoint', name: 'node--1-k8s-cnitool--pod-eth0', namespace: 'tools' }), { code: 'DATASTORE_NOT_FOUND' });
+  await assert.rejects(cluster.ds.get({ kind: 'WorkloadEndpoint', name: 'node--1-k8s-cnitool--pod-eth0', namespace: 'tools' }), {
+    code: 'DATASTORE_NOT_FOUND',
+  });
   const containerId = (wep.spec as { containerID: string }).containerID;
   assert.deepEqual(await new ipam.IpamClient(cluster.ds).ipsByHandle(`k8s-pod-network.${containerId}`), []);
   assert.equal((await ipJson<unknown[]>(pod, ['link', 'show', 'dev', 'eth0']).catch(() => [])).length, 0);

@@ -28,7 +28,10 @@ export async function run(file: string, args: string[]): Promise<string> {
 
 export async function requireTools(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('this test needs root (network namespaces); run it as root');
-  for (const [tool, args, pkg] of [['ip', ['-V'], 'iproute2'], ['nsenter', ['--version'], 'util-linux']] as const) {
+  for (const [tool, args, pkg] of [
+    ['ip', ['-V'], 'iproute2'],
+    ['nsenter', ['--version'], 'util-linux'],
+  ] as const) {
     try {
       await execFileP(tool, [...args]);
     } catch {
@@ -43,7 +46,12 @@ export function uniquePrefix(): string {
 
 export async function createNetns(t: TestContext, name: string): Promise<string> {
   await run('ip', ['netns', 'add', name]);
-  t.after(() => run('ip', ['netns', 'del', name]).then(() => undefined, () => undefined));
+  t.after(() =>
+    run('ip', ['netns', 'del', name]).then(
+      () => undefined,
+      () => undefined,
+    ),
+  );
   await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
   return name;
 }
@@ -70,7 +78,14 @@ export interface NetnsRun {
  * Runs `argv` inside `nodeNs` with only PATH and `env` in its environment, `stdin` (if any) on
  * its standard input; fails after `timeoutMs` naming `what`.
  */
-export function runInNetns(nodeNs: string, env: Record<string, string>, argv: string[], stdin: string | undefined, timeoutMs: number, what: string): Promise<NetnsRun> {
+export function runInNetns(
+  nodeNs: string,
+  env: Record<string, string>,
+  argv: string[],
+  stdin: string | undefined,
+  timeoutMs: number,
+  what: string,
+): Promise<NetnsRun> {
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', nodeNs, 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], {
       stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

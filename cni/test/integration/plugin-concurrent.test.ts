@@ -37,10 +37,16 @@ test(`${PODS} concurrent ADDs on ${NODES} nodes: no duplicate address; concurren
   // Each address is on its pod's eth0 and in its endpoint; IPAM agrees.
   const client = new ipam.IpamClient(cluster.ds);
   for (let i = 0; i < PODS; i++) {
-    const links: Array<{ addr_info: Array<{ local: string; family: string }> }> = await ipJson(pods[i].ns, ["addr", "show", "dev", "eth0"]);
+    const links: Array<{ addr_info: Array<{ local: string; family: string }> }> = await ipJson(pods[i].ns, ['addr', 'show', 'dev', 'eth0']);
     const eth0 = links[0];
-    assert.deepEqual(eth0.addr_info.filter((a) => a.family === 'inet').map((a) => a.local), [ips[i]]);
-    assert.deepEqual((await client.ipsByHandle(`k8s-pod-network.${pods[i].cid}`)).map((a) => a.address), [ips[i]]);
+    assert.deepEqual(
+      eth0.addr_info.filter((a) => a.family === 'inet').map((a) => a.local),
+      [ips[i]],
+    );
+    assert.deepEqual(
+      (await client.ipsByHandle(`k8s-pod-network.${pods[i].cid}`)).map((a) => a.address),
+      [ips[i]],
+    );
   }
   const weps = (await cluster.ds.list('WorkloadEndpoint', { namespace: 'load' })).items;
   assert.equal(weps.length, PODS);
@@ -53,14 +59,22 @@ test(`${PODS} concurrent ADDs on ${NODES} nodes: no duplicate address; concurren
   }
   assert.deepEqual([...blocksByNode.keys()].sort(), ['host:node-0', 'host:node-1']);
 
-  const dels = await Promise.all(pods.map((p) => runCni(p.node, cniEnv('DEL', p.cid, p.ns, p.identity), netConf(cluster.endpoint, { nodename: p.nodename }), 300_000)));
+  const dels = await Promise.all(
+    pods.map((p) => runCni(p.node, cniEnv('DEL', p.cid, p.ns, p.identity), netConf(cluster.endpoint, { nodename: p.nodename }), 300_000)),
+  );
   dels.forEach((r, i) => assert.equal(r.code, 0, `DEL of pod-${i} failed: ${r.stdout}\n${r.stderr}`));
   assert.equal((await cluster.ds.list('WorkloadEndpoint', { namespace: 'load' })).items.length, 0);
   assert.equal((await cluster.ds.list('IPAMHandle')).items.length, 0);
-  const stillAllocated = (await cluster.ds.list('IPAMBlock')).items.flatMap((b) => (b.spec as { allocations: Array<number | null> }).allocations.filter((a) => a !== null));
+  const stillAllocated = (await cluster.ds.list('IPAMBlock')).items.flatMap((b) =>
+    (b.spec as { allocations: Array<number | null> }).allocations.filter((a) => a !== null),
+  );
   assert.deepEqual(stillAllocated, [], 'every address is free again');
   for (const node of nodes) {
     const links = await ipJson<Array<{ ifname: string }>>(node, ['link', 'show']);
-    assert.deepEqual(links.filter((l) => l.ifname.startsWith('cali')), [], `no cali link left in ${node}`);
+    assert.deepEqual(
+      links.filter((l) => l.ifname.startsWith('cali')),
+      [],
+      `no cali link left in ${node}`,
+    );
   }
 });

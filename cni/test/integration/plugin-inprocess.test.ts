@@ -42,10 +42,15 @@ class FakeWiring implements PodWiring {
 }
 
 function deps(wiring: PodWiring, files: Record<string, string> = {}): PluginDeps {
-  return { ...defaultDeps(), makeLogger: () => silentLogger, makeWiring: () => wiring, readFile: async (p) => {
-    if (p in files) return files[p];
-    throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
-  } };
+  return {
+    ...defaultDeps(),
+    makeLogger: () => silentLogger,
+    makeWiring: () => wiring,
+    readFile: async (p) => {
+      if (p in files) return files[p];
+      throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+    },
+  };
 }
 
 const env = (command: string, cid: string, pod = 'web-0') => ({
@@ -80,7 +85,10 @@ test('a retried ADD reuses the container’s address; the MTU comes from the MTU
   assert.equal(first.exitCode, 0, first.stdout);
   assert.equal(second.exitCode, 0, second.stdout);
   assert.deepEqual(JSON.parse(second.stdout).ips, JSON.parse(first.stdout).ips);
-  assert.deepEqual(wiring.setups.map((s) => s.mtu), [1410, 1410]);
+  assert.deepEqual(
+    wiring.setups.map((s) => s.mtu),
+    [1410, 1410],
+  );
   assert.equal((await new ipam.IpamClient(ds).ipsByHandle('k8s-pod-network.retry1')).length, 1);
   const garbage = await runPlugin({ env: env('ADD', 'retry2', 'retry-pod-2'), stdin: conf }, deps(wiring, { '/run/test-mtu': 'auto' }));
   assert.equal(garbage.exitCode, 0);

@@ -76,7 +76,8 @@ export function birdCommands(o: BirdCommandOptions): BirdControl {
     },
     async configure() {
       const r = await run(o.birdc, ['-v', '-s', o.socket, 'configure'], o.timeoutMs);
-      if (r.error?.code === 'ENOENT') throw new BirdUnreachableError(`cannot run ${o.birdc}: not found (install BIRD 2, Debian package bird2)`, { cause: r.error });
+      if (r.error?.code === 'ENOENT')
+        throw new BirdUnreachableError(`cannot run ${o.birdc}: not found (install BIRD 2, Debian package bird2)`, { cause: r.error });
       const reply = lastReply(r.stdout);
       if (reply && CONFIGURE_OK.has(reply.code)) return `${reply.code} ${reply.text}`;
       if (reply && /^[89]/.test(reply.code)) throw new ReloadRejectedError(`${reply.code} ${reply.text}`);

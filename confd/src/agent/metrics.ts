@@ -31,10 +31,25 @@ function metricsOf(s: ConfdStatus): Metric[] {
       help: 'Failed attempts by stage (render, check = bird -p refused, write, reload); BIRD kept its last good configuration.',
       samples: STAGES.map((st) => [`{stage="${st}"}`, c.failures[st]] as const),
     },
-    { name: 'confd_config_ok', type: 'gauge', help: '1 when the last attempt succeeded (the live configuration matches the datastore).', samples: [['', s.lastError ? 0 : 1]] },
-    { name: 'confd_reload_pending', type: 'gauge', help: '1 while the live file is newer than what BIRD accepted.', samples: [['', s.config.reloadPending ? 1 : 0]] },
+    {
+      name: 'confd_config_ok',
+      type: 'gauge',
+      help: '1 when the last attempt succeeded (the live configuration matches the datastore).',
+      samples: [['', s.lastError ? 0 : 1]],
+    },
+    {
+      name: 'confd_reload_pending',
+      type: 'gauge',
+      help: '1 while the live file is newer than what BIRD accepted.',
+      samples: [['', s.config.reloadPending ? 1 : 0]],
+    },
     { name: 'confd_bgp_sessions', type: 'gauge', help: 'BGP sessions in the installed configuration.', samples: [['', s.config.sessions]] },
-    { name: 'confd_last_reload_timestamp_seconds', type: 'gauge', help: 'When BIRD last accepted a configuration (0: never).', samples: [['', at(s.config.lastReloadAt)]] },
+    {
+      name: 'confd_last_reload_timestamp_seconds',
+      type: 'gauge',
+      help: 'When BIRD last accepted a configuration (0: never).',
+      samples: [['', at(s.config.lastReloadAt)]],
+    },
     {
       name: 'confd_apply_seconds',
       type: 'summary',

@@ -151,4 +151,3 @@ function password(s: Session, readSecret: SecretReader): { value: string } | { e
   if (quoted === undefined) return { error: `${where}: contains a double quote or control character, which BIRD cannot read` };
   return { value: quoted };
 }
-

@@ -68,7 +68,8 @@ export function exportFilter(version: 4 | 6, pools: readonly PoolRange[]): strin
   const refused = pools.filter((p) => !p.exported);
   const allowed = pools.filter((p) => p.exported);
   const lines = [`filter calico_export${version} {`, '  if !(source ~ [RTS_STATIC, RTS_BGP]) then reject;'];
-  if (refused.length) lines.push(`  if net ~ ${prefixSet(refused.map((p) => ({ ...p, maxPrefix: version === 4 ? 32 : 128 })))} then reject; # disableBGPExport`);
+  if (refused.length)
+    lines.push(`  if net ~ ${prefixSet(refused.map((p) => ({ ...p, maxPrefix: version === 4 ? 32 : 128 })))} then reject; # disableBGPExport`);
   if (allowed.length) lines.push(`  if net ~ ${prefixSet(allowed)} then accept;`);
   lines.push('  reject;', '}');
   return lines;

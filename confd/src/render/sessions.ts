@@ -122,9 +122,7 @@ export function planSessions(model: BgpModel, me: NodeFacts, settings: BgpSettin
   for (const name of [...model.peers.keys()].sort()) {
     peerSessions(b, name, model.peers.get(name)!, settings);
   }
-  const sessions = [...b.byKey.values()].sort(
-    (x, y) => RANK[x.kind] - RANK[y.kind] || compareIP(x.peerIP, y.peerIP) || (x.peerPort ?? 0) - (y.peerPort ?? 0),
-  );
+  const sessions = [...b.byKey.values()].sort((x, y) => RANK[x.kind] - RANK[y.kind] || compareIP(x.peerIP, y.peerIP) || (x.peerPort ?? 0) - (y.peerPort ?? 0));
   return { sessions, notes: b.notes };
 }
 

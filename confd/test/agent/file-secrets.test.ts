@@ -20,7 +20,12 @@ test('passwords are read from <dir>/<secret>/<key>, one trailing newline dropped
 
 test('secret names and keys cannot walk out of the directory', () => {
   const read = fileSecretReader('/nonexistent');
-  for (const ref of [{ name: '..', key: 'passwd' }, { name: 'a/b', key: 'k' }, { name: 's', key: '../k' }, { name: undefined, key: 'k' }]) {
+  for (const ref of [
+    { name: '..', key: 'passwd' },
+    { name: 'a/b', key: 'k' },
+    { name: 's', key: '../k' },
+    { name: undefined, key: 'k' },
+  ]) {
     const r = read(ref);
     assert.ok('error' in r && /plain names/.test(r.error), JSON.stringify(ref));
   }

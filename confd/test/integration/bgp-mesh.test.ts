@@ -39,7 +39,11 @@ async function routesOk(n: ConfdNode, all: readonly { index: number; net: NodeNs
 /** Waits until `problem()` finds nothing; on timeout, says what it last found. */
 async function settled(problem: () => Promise<string | undefined>, what: string): Promise<void> {
   let last: string | undefined;
-  await until(async () => (last = await problem()) === undefined, () => `${what}: ${last}`, 15_000);
+  await until(
+    async () => (last = await problem()) === undefined,
+    () => `${what}: ${last}`,
+    15_000,
+  );
 }
 
 test('mesh of two, then three nodes; a bad peer never reaches BIRD', { timeout: 90_000 }, async (t) => {
@@ -95,10 +99,14 @@ test('mesh of two, then three nodes; a bad peer never reaches BIRD', { timeout: 
   const goodText = readFileSync(nodes[0].configFile, 'utf8');
   const checkFailures = nodes[0].confd.agent.status().counters.failures.check;
   await cp.create(peer('bad-tor', { peerIP: '192.0.2.1', asNumber: 65001, keepaliveTime: '1h' }));
-  const failed = await until(() => {
-    const s = nodes[0].confd.agent.status();
-    return s.lastError?.stage === 'check' ? s : undefined;
-  }, 'confd on node-1 to report the refused candidate', 10_000);
+  const failed = await until(
+    () => {
+      const s = nodes[0].confd.agent.status();
+      return s.lastError?.stage === 'check' ? s : undefined;
+    },
+    'confd on node-1 to report the refused candidate',
+    10_000,
+  );
   assert.equal(failed.lastError?.code, 'CONFD_CHECK_FAILED');
   assert.match(failed.lastError?.message ?? '', /Keepalive time must be at most hold time/);
   assert.equal(failed.counters.failures.check, checkFailures + 1);

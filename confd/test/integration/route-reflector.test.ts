@@ -59,8 +59,7 @@ test('route reflector: clients peer only with the reflector and learn each other
   assert.doesNotMatch(readFileSync(a.configFile, 'utf8'), /rr client|Mesh_/);
 
   // Every node reaches every other node's block via the owner, not via the reflector.
-  const wanted = (self: number) =>
-    [0, 1, 2].filter((j) => j !== self).map((j) => ({ dst: blockOf(j + 1), gateway: nets[j].address }));
+  const wanted = (self: number) => [0, 1, 2].filter((j) => j !== self).map((j) => ({ dst: blockOf(j + 1), gateway: nets[j].address }));
   let last = '';
   await until(
     async () => {

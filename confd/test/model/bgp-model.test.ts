@@ -6,7 +6,17 @@ import { affinity, bgpUpdates, block, deletion, node, peer, pool } from '../help
 
 test('the store keeps the latest value per resource and drops deleted ones', () => {
   const store = new BgpModelStore();
-  assert.equal(store.apply(bgpUpdates([node('a', { ipv4: '10.0.0.1/24', labels: { x: 'y' } }), pool('p', '10.65.0.0/16'), block('10.65.1.0/26', 'a'), affinity('a', '10.65.2.0/26', 'pending')])), true);
+  assert.equal(
+    store.apply(
+      bgpUpdates([
+        node('a', { ipv4: '10.0.0.1/24', labels: { x: 'y' } }),
+        pool('p', '10.65.0.0/16'),
+        block('10.65.1.0/26', 'a'),
+        affinity('a', '10.65.2.0/26', 'pending'),
+      ]),
+    ),
+    true,
+  );
   const m = store.model();
   assert.deepEqual(m.nodes.get('a'), { name: 'a', labels: { x: 'y' }, bgp: { ipv4Address: '10.0.0.1/24' } });
   assert.equal(m.pools.get('p')?.cidr, '10.65.0.0/16');

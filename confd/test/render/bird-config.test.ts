@@ -31,7 +31,11 @@ test('passwords: a missing secret or one BIRD cannot quote is a problem naming t
 });
 
 test('mesh password comes from BGPConfiguration default', () => {
-  const rs = [node('a', { ipv4: '10.0.0.1/24' }), node('b', { ipv4: '10.0.0.2/24' }), bgpConfig('default', { nodeMeshPassword: { secretKeyRef: { name: 's', key: 'mesh' } } })];
+  const rs = [
+    node('a', { ipv4: '10.0.0.1/24' }),
+    node('b', { ipv4: '10.0.0.2/24' }),
+    bgpConfig('default', { nodeMeshPassword: { secretKeyRef: { name: 's', key: 'mesh' } } }),
+  ];
   assert.match(render(rs, 'a', secretsFrom({ 's/mesh': 'm' })).text, /neighbor 10\.0\.0\.2 as 64512;\n(?:.*\n)*? {2}password "m";/);
 });
 

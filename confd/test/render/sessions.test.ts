@@ -28,10 +28,7 @@ test('mesh: every other node, the lower address passive, so exactly one side con
       assert.notEqual(s.passive, other.passive, `${me}↔${s.peerNode}: both sides ${s.passive ? 'passive' : 'active'}`);
     }
   }
-  assert.deepEqual(plan(mesh3, 'b').sessions.map(summary), [
-    'Mesh_10_0_0_1 10.0.0.1 as 64512 nh=self',
-    'Mesh_10_0_0_3 10.0.0.3 as 64512 passive nh=self',
-  ]);
+  assert.deepEqual(plan(mesh3, 'b').sessions.map(summary), ['Mesh_10_0_0_1 10.0.0.1 as 64512 nh=self', 'Mesh_10_0_0_3 10.0.0.3 as 64512 passive nh=self']);
 });
 
 test('mesh off: no mesh sessions', () => {
@@ -39,7 +36,10 @@ test('mesh off: no mesh sessions', () => {
 });
 
 test('mesh skips nodes without an address of the family and uses each node’s own AS', () => {
-  const got = plan([...mesh3, node('v6', { ipv6: 'fd00::9/64' }), node('d', { ipv4: '10.0.0.4/24', as: 65004 }), bgpConfig('default', { asNumber: 65000 })], 'a');
+  const got = plan(
+    [...mesh3, node('v6', { ipv6: 'fd00::9/64' }), node('d', { ipv4: '10.0.0.4/24', as: 65004 }), bgpConfig('default', { asNumber: 65000 })],
+    'a',
+  );
   assert.deepEqual(got.sessions.map(summary), [
     'Mesh_10_0_0_2 10.0.0.2 as 65000 passive nh=self',
     'Mesh_10_0_0_3 10.0.0.3 as 65000 passive nh=self',
@@ -49,11 +49,7 @@ test('mesh skips nodes without an address of the family and uses each node’s o
 });
 
 test('route reflectors are out of the mesh; with a peerSelector peering, clients get the reflector and the reflector gets clients', () => {
-  const rs = [
-    ...mesh3,
-    node('rr', { ipv4: '10.0.0.9/24', rr: '244.0.0.1', labels: { rr: 'yes' } }),
-    peer('to-rr', { peerSelector: "rr == 'yes'" }),
-  ];
+  const rs = [...mesh3, node('rr', { ipv4: '10.0.0.9/24', rr: '244.0.0.1', labels: { rr: 'yes' } }), peer('to-rr', { peerSelector: "rr == 'yes'" })];
   // Clients: mesh among themselves, plus the reflector from the BGPPeer.
   assert.deepEqual(plan(rs, 'a').sessions.map(summary), [
     'Mesh_10_0_0_2 10.0.0.2 as 64512 passive nh=self',
@@ -70,7 +66,11 @@ test('route reflectors are out of the mesh; with a peerSelector peering, clients
 });
 
 test('reversePeering Manual: the selected node gets no session back', () => {
-  const rs = [...mesh3, node('rr', { ipv4: '10.0.0.9/24', rr: '244.0.0.1', labels: { rr: 'yes' } }), peer('to-rr', { peerSelector: "rr == 'yes'", reversePeering: 'Manual' })];
+  const rs = [
+    ...mesh3,
+    node('rr', { ipv4: '10.0.0.9/24', rr: '244.0.0.1', labels: { rr: 'yes' } }),
+    peer('to-rr', { peerSelector: "rr == 'yes'", reversePeering: 'Manual' }),
+  ];
   assert.deepEqual(plan(rs, 'rr').sessions, []);
 });
 
@@ -81,10 +81,7 @@ test('reflectors of one cluster are not each other’s clients; an eBGP neighbou
     node('x', { ipv4: '10.0.0.5/24', as: 65005 }),
     peer('to-rr', { peerSelector: "rr == 'yes'" }),
   ];
-  assert.deepEqual(plan(rs, 'rr1').sessions.map(summary), [
-    'Global_10_0_0_9 10.0.0.9 as 64512 passive nh=auto',
-    'Node_10_0_0_5 10.0.0.5 as 65005 nh=self',
-  ]);
+  assert.deepEqual(plan(rs, 'rr1').sessions.map(summary), ['Global_10_0_0_9 10.0.0.9 as 64512 passive nh=auto', 'Node_10_0_0_5 10.0.0.5 as 65005 nh=self']);
 });
 
 test('node-specific beats global beats mesh for the same address; the loser becomes a note', () => {
@@ -97,11 +94,11 @@ test('node-specific beats global beats mesh for the same address; the loser beco
     ],
     'a',
   );
-  assert.deepEqual(got.sessions.map(summary), [
-    'Global_10_0_0_3 10.0.0.3 as 64512 passive nh=self',
-    'Node_10_0_0_2 10.0.0.2 as 64512 passive nh=keep',
-  ]);
-  assert.deepEqual(got.sessions.map((s) => s.origin), ['BGPPeer g2', 'BGPPeer n']);
+  assert.deepEqual(got.sessions.map(summary), ['Global_10_0_0_3 10.0.0.3 as 64512 passive nh=self', 'Node_10_0_0_2 10.0.0.2 as 64512 passive nh=keep']);
+  assert.deepEqual(
+    got.sessions.map((s) => s.origin),
+    ['BGPPeer g2', 'BGPPeer n'],
+  );
   assert.deepEqual(got.notes, [
     'node-to-node mesh also peers with 10.0.0.2; BGPPeer g takes precedence',
     'node-to-node mesh also peers with 10.0.0.3; BGPPeer g2 takes precedence',
@@ -119,8 +116,14 @@ test('a peer applies by node name, by node selector, or everywhere; never to the
     peer('everyone', { peerIP: '192.0.2.3', asNumber: 65003 }),
     peer('self', { peerIP: '10.0.0.1', asNumber: 64512 }),
   ];
-  assert.deepEqual(plan(rs, 'a').sessions.map((s) => s.name), ['Global_192_0_2_3', 'Node_192_0_2_2']);
-  assert.deepEqual(plan(rs, 'b').sessions.map((s) => s.name), ['Global_10_0_0_1', 'Global_192_0_2_3', 'Node_192_0_2_1']);
+  assert.deepEqual(
+    plan(rs, 'a').sessions.map((s) => s.name),
+    ['Global_192_0_2_3', 'Node_192_0_2_2'],
+  );
+  assert.deepEqual(
+    plan(rs, 'b').sessions.map((s) => s.name),
+    ['Global_10_0_0_1', 'Global_192_0_2_3', 'Node_192_0_2_1'],
+  );
 });
 
 test('an IPv6 peer on an IPv4-only node is left out; a dual-stack node peers per family', () => {
@@ -130,13 +133,14 @@ test('an IPv6 peer on an IPv4-only node is left out; a dual-stack node peers per
     node('c', { ipv4: '10.0.0.3/24', ipv6: 'fd00::3/64' }),
     peer('v6', { peerIP: 'fd00::99', asNumber: 65001 }),
   ];
-  assert.deepEqual(plan(rs, 'a').sessions.map((s) => s.name), ['Mesh_10_0_0_2', 'Mesh_10_0_0_3']);
-  assert.deepEqual(plan(rs, 'b').sessions.map((s) => `${s.name}/${s.version}`), [
-    'Mesh_10_0_0_1/4',
-    'Mesh_10_0_0_3/4',
-    'Mesh_fd00__3/6',
-    'Global_fd00__99/6',
-  ]);
+  assert.deepEqual(
+    plan(rs, 'a').sessions.map((s) => s.name),
+    ['Mesh_10_0_0_2', 'Mesh_10_0_0_3'],
+  );
+  assert.deepEqual(
+    plan(rs, 'b').sessions.map((s) => `${s.name}/${s.version}`),
+    ['Mesh_10_0_0_1/4', 'Mesh_10_0_0_3/4', 'Mesh_fd00__3/6', 'Global_fd00__99/6'],
+  );
 });
 
 test('per-peer settings: local AS, ports, source address, timers, TTL security', () => {

@@ -11,15 +11,7 @@
  * lease-keepalive.ts, txn.ts (compare/op vocabulary), convert.ts (wire to public types).
  */
 import { EtcdConnection } from './connection.js';
-import {
-  toDeleteResult,
-  toNumber,
-  toPutResult,
-  toRangeResult,
-  toStatusResult,
-  toTxnResult,
-  headerRevision,
-} from './convert.js';
+import { toDeleteResult, toNumber, toPutResult, toRangeResult, toStatusResult, toTxnResult, headerRevision } from './convert.js';
 import { EtcdLeaseNotFoundError } from './errors.js';
 import { LeaseKeepAlive, type KeepAliveOptions } from './lease-keepalive.js';
 import { resolveOptions, type EtcdClientOptions, type ResolvedOptions } from './options.js';
@@ -97,12 +89,7 @@ export class EtcdClient {
    * or below the current one), so this one fails over.
    */
   async compact(revision: number, physical = false): Promise<number> {
-    const res = await this.#conn.unary<WireCompactionResponse>(
-      this.#conn.methods.compact,
-      { revision, physical },
-      `compact to ${revision}`,
-      true,
-    );
+    const res = await this.#conn.unary<WireCompactionResponse>(this.#conn.methods.compact, { revision, physical }, `compact to ${revision}`, true);
     return headerRevision(res.header);
   }
 
@@ -123,12 +110,7 @@ export class EtcdClient {
   }
 
   async timeToLive(id: LeaseId, keys = false): Promise<LeaseTimeToLiveResult> {
-    const res = await this.#conn.unary<WireLeaseTimeToLiveResponse>(
-      this.#conn.methods.leaseTimeToLive,
-      { ID: id, keys },
-      `lease time-to-live ${id}`,
-      true,
-    );
+    const res = await this.#conn.unary<WireLeaseTimeToLiveResponse>(this.#conn.methods.leaseTimeToLive, { ID: id, keys }, `lease time-to-live ${id}`, true);
     return { id: res.ID, ttl: toNumber(res.TTL), grantedTtl: toNumber(res.grantedTTL), keys: res.keys };
   }
 

@@ -19,13 +19,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { etcdMethods, type EtcdMethods, type MethodCodec } from './proto.js';
 import type { ResolvedOptions } from './options.js';
-import {
-  EtcdClosedError,
-  EtcdUnavailableError,
-  fromGrpcError,
-  isInvalidTokenError,
-  isServiceError,
-} from './errors.js';
+import { EtcdClosedError, EtcdUnavailableError, fromGrpcError, isInvalidTokenError, isServiceError } from './errors.js';
 import type { OpenedStream, StreamTransport } from './transport.js';
 import type { WireAuthenticateResponse } from './wire.js';
 

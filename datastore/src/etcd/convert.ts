@@ -3,16 +3,7 @@
  * and counts become `number` here, at the one place that can check they fit.
  */
 import { EtcdRequestError } from './errors.js';
-import type {
-  KeyValue,
-  RangeResult,
-  PutResult,
-  DeleteResult,
-  TxnResult,
-  TxnOpResult,
-  WatchEvent,
-  StatusResult,
-} from './types.js';
+import type { KeyValue, RangeResult, PutResult, DeleteResult, TxnResult, TxnOpResult, WatchEvent, StatusResult } from './types.js';
 import type {
   Int64,
   WireHeader,

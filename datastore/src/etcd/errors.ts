@@ -118,10 +118,7 @@ export function isServiceError(err: unknown): err is ServiceError {
 /** etcd says the token we sent is unknown or expired: log in again and retry once. */
 export function isInvalidTokenError(err: unknown): boolean {
   if (!isServiceError(err)) return false;
-  return (
-    (err.code === GrpcStatus.UNAUTHENTICATED && err.details.includes('invalid auth token')) ||
-    err.details.includes('revision of auth store is old')
-  );
+  return (err.code === GrpcStatus.UNAUTHENTICATED && err.details.includes('invalid auth token')) || err.details.includes('revision of auth store is old');
 }
 
 /** Turns a gRPC error from `what` (a method name, for the message) into one of ours. */

@@ -48,13 +48,7 @@ export class LeaseKeepAlive extends EventEmitter<LeaseKeepAliveEvents> {
   #onDone: (handle: LeaseKeepAlive) => void;
 
   /** Use EtcdClient.keepAlive(). `ttlSeconds` is the lease's remaining TTL when starting. */
-  constructor(
-    conn: StreamTransport,
-    id: LeaseId,
-    ttlSeconds: number,
-    options: KeepAliveOptions,
-    onDone: (handle: LeaseKeepAlive) => void,
-  ) {
+  constructor(conn: StreamTransport, id: LeaseId, ttlSeconds: number, options: KeepAliveOptions, onDone: (handle: LeaseKeepAlive) => void) {
     super();
     this.id = id;
     this.#conn = conn;

@@ -72,10 +72,7 @@ export interface DeleteResult {
   prevKvs: KeyValue[];
 }
 
-export type TxnOpResult =
-  | { type: 'range'; range: RangeResult }
-  | { type: 'put'; put: PutResult }
-  | { type: 'delete'; delete: DeleteResult };
+export type TxnOpResult = { type: 'range'; range: RangeResult } | { type: 'put'; put: PutResult } | { type: 'delete'; delete: DeleteResult };
 
 export interface TxnResult {
   revision: number;

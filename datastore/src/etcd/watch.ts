@@ -101,9 +101,7 @@ export class EtcdWatch {
   /** Use EtcdClient.watch(). */
   constructor(conn: StreamTransport, options: WatchOptions, sink: WatchSink, onDone: (w: EtcdWatch) => void) {
     if (!Number.isSafeInteger(options.startRevision) || options.startRevision < 1) {
-      throw new EtcdConfigError(
-        `etcd watch: startRevision must be an integer >= 1 (a list's revision + 1), got ${options.startRevision}`,
-      );
+      throw new EtcdConfigError(`etcd watch: startRevision must be an integer >= 1 (a list's revision + 1), got ${options.startRevision}`);
     }
     this.#conn = conn;
     this.#sink = sink;

@@ -28,7 +28,7 @@ export function parseBlockCIDR(cidrText: string): CIDR {
 }
 
 export function storedFromResource(res: Resource): StoredBlock | undefined {
-  const spec = (res.spec ?? {});
+  const spec = res.spec ?? {};
   const cidr = typeof spec.cidr === 'string' ? parseCIDR(spec.cidr) : undefined;
   if (!cidr) return undefined;
   return { cidr, block: normalizeBlock(spec, cidr), resourceVersion: res.metadata.resourceVersion ?? '' };

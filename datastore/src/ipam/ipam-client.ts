@@ -362,11 +362,7 @@ function fnv1a(text: string): number {
  * Unclaimed blocks of the pools in the order this node tries them: each pool in turn, from an
  * offset derived from the node name, wrapping around; blocks in `existing` are skipped.
  */
-export function* candidateBlocks(
-  pools: readonly UsablePool[],
-  node: string,
-  existing: ReadonlySet<string>,
-): Generator<{ cidr: CIDR; pool: UsablePool }> {
+export function* candidateBlocks(pools: readonly UsablePool[], node: string, existing: ReadonlySet<string>): Generator<{ cidr: CIDR; pool: UsablePool }> {
   for (const pool of pools) {
     const n = blockCount(pool.cidr, pool.blockPrefix);
     const start = BigInt(fnv1a(node)) % n;

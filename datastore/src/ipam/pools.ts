@@ -11,17 +11,7 @@
  * IPReservation entries are addresses no pool hands out; they are checked per block, so a
  * reservation costs nothing for blocks it does not touch.
  */
-import {
-  cidrContainsIP,
-  cidrsOverlap,
-  formatCIDR,
-  parseCIDR,
-  parseIP,
-  parseSelector,
-  type CIDR,
-  type IPVersion,
-  type Resource,
-} from '@cattail/api';
+import { cidrContainsIP, cidrsOverlap, formatCIDR, parseCIDR, parseIP, parseSelector, type CIDR, type IPVersion, type Resource } from '@cattail/api';
 import type { Datastore } from '../datastore.js';
 import { NotFoundError } from '../errors.js';
 import { ipAt } from './block.js';
@@ -90,7 +80,9 @@ export function selectPools(
       const c = parseCIDR(req);
       const match = parsed.find((p) => (c ? formatCIDR(p.cidr) === formatCIDR(c) : p.res.metadata.name === req));
       if (!match) {
-        throw new InvalidIpamRequestError(`requested pool ${req} does not exist: create an IPPool with that ${c ? 'CIDR' : 'name'} or fix the CNI config's ipv${version}_pools`);
+        throw new InvalidIpamRequestError(
+          `requested pool ${req} does not exist: create an IPPool with that ${c ? 'CIDR' : 'name'} or fix the CNI config's ipv${version}_pools`,
+        );
       }
       if (match.cidr.version !== version) continue;
       if (match.spec.disabled === true) {

@@ -58,7 +58,13 @@ export interface EtcdServer {
 const NOT_FOUND = 'etcd not found: run `bash scripts/setup.sh` (installs Debian etcd-server)';
 
 export function findBinary(name: string): string | undefined {
-  const candidates = [`/usr/bin/${name}`, ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, name))];
+  const candidates = [
+    `/usr/bin/${name}`,
+    ...(process.env.PATH ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((d) => join(d, name)),
+  ];
   for (const c of candidates) {
     try {
       accessSync(c, fsConstants.X_OK);
@@ -189,18 +195,30 @@ class EtcdProcess implements EtcdServer {
     const listen = `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.#clientPort}`;
     const peer = `http://127.0.0.1:${this.#peerPort}`;
     const args = [
-      '--name', 'cattail-test',
-      '--data-dir', this.dataDir,
-      '--listen-client-urls', listen,
-      '--advertise-client-urls', this.clientUrl,
-      '--listen-peer-urls', peer,
-      '--initial-advertise-peer-urls', peer,
-      '--initial-cluster', `cattail-test=${peer}`,
-      '--initial-cluster-state', clusterState,
-      '--initial-cluster-token', `cattail-${process.pid}-${this.#clientPort}`,
-      '--logger', 'zap',
-      '--log-outputs', 'stderr',
-      '--log-level', 'warn',
+      '--name',
+      'cattail-test',
+      '--data-dir',
+      this.dataDir,
+      '--listen-client-urls',
+      listen,
+      '--advertise-client-urls',
+      this.clientUrl,
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      `cattail-test=${peer}`,
+      '--initial-cluster-state',
+      clusterState,
+      '--initial-cluster-token',
+      `cattail-${process.pid}-${this.#clientPort}`,
+      '--logger',
+      'zap',
+      '--log-outputs',
+      'stderr',
+      '--log-level',
+      'warn',
     ];
     if (this.#options.grpcKeepaliveMinTimeMs !== undefined) {
       args.push('--grpc-keepalive-min-time', `${this.#options.grpcKeepaliveMinTimeMs}ms`);

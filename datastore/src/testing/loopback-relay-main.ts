@@ -44,7 +44,10 @@ async function listenAll(make: (port: number) => Promise<Server>, ports: number[
 
 async function inner(dir: string, ports: number[]): Promise<void> {
   await listenAll((p) => listenRelay({ host: '127.0.0.1', port: p }, { path: sockPath(dir, p) }), ports);
-  process.stdin.on('end', () => process.exit(0)).on('error', () => process.exit(0)).resume();
+  process.stdin
+    .on('end', () => process.exit(0))
+    .on('error', () => process.exit(0))
+    .resume();
   process.stdout.write('ready\n');
 }
 

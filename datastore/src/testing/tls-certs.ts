@@ -27,16 +27,29 @@ export async function makeTestCertificates(dir: string): Promise<TlsFiles> {
   const f = (name: string): string => join(dir, name);
   const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   await openssl(['req', '-x509', ...ecKey, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=cattail-test-ca']);
-  await writeFile(
-    f('server.ext'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n',
-  );
+  await writeFile(f('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
   await writeFile(f('client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const [name, cn] of [['server', '127.0.0.1'], ['client', 'root']] as const) {
+  for (const [name, cn] of [
+    ['server', '127.0.0.1'],
+    ['client', 'root'],
+  ] as const) {
     await openssl(['req', ...ecKey, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`]);
     await openssl([
-      'x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial',
-      '-out', f(`${name}.crt`), '-days', '2', '-extfile', f(`${name}.ext`),
+      'x509',
+      '-req',
+      '-in',
+      f(`${name}.csr`),
+      '-CA',
+      f('ca.crt'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      f(`${name}.crt`),
+      '-days',
+      '2',
+      '-extfile',
+      f(`${name}.ext`),
     ]);
   }
   return {

@@ -55,7 +55,11 @@ export class Collector implements WatchSink {
       };
       const timer = setTimeout(() => {
         this.#waiters.delete(check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; statuses=${this.statuses.join(',')} events=${this.events.length} errors=${this.errors.map((e) => e.code).join(',')}`));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what}; statuses=${this.statuses.join(',')} events=${this.events.length} errors=${this.errors.map((e) => e.code).join(',')}`,
+          ),
+        );
       }, timeoutMs);
       this.#waiters.add(check);
     });

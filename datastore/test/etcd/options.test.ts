@@ -27,7 +27,10 @@ test('resolveOptions fills defaults and freezes', () => {
 });
 
 test('resolveOptions refuses half-given pairs and nonsense numbers', () => {
-  assert.throws(() => resolveOptions({ endpoints: [] }), (e: unknown) => e instanceof EtcdConfigError && e.code === 'ETCD_CONFIG');
+  assert.throws(
+    () => resolveOptions({ endpoints: [] }),
+    (e: unknown) => e instanceof EtcdConfigError && e.code === 'ETCD_CONFIG',
+  );
   assert.throws(() => resolveOptions({ endpoints: ['a:1'], username: 'root' }), /username and password/);
   assert.throws(() => resolveOptions({ endpoints: ['a:1'], cert: Buffer.from('x') }), /cert and key/);
   assert.throws(() => resolveOptions({ endpoints: ['a:1'], requestTimeoutMs: 0 }), /requestTimeoutMs/);

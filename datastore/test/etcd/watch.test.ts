@@ -47,7 +47,10 @@ test('asks for the start revision and delivers events with the last event revisi
   assert.deepEqual(sink.statuses, ['connected']);
   assert.equal(sink.batches.length, 1);
   assert.equal(sink.batches[0].revision, 7);
-  assert.deepEqual(sink.batches[0].events.map((e) => e.type), ['put', 'put', 'delete']);
+  assert.deepEqual(
+    sink.batches[0].events.map((e) => e.type),
+    ['put', 'put', 'delete'],
+  );
   assert.equal(w.lastRevision, 7);
   w.close();
   assert.equal(call.canceled, true);
@@ -127,7 +130,10 @@ test('fragments are reassembled into one batch', async () => {
   assert.equal(sink.batches.length, 0);
   call.respond({ fragment: false, events: [event('PUT', '/k4', 5)] });
   assert.equal(sink.batches.length, 1);
-  assert.deepEqual(sink.batches[0].events.map((e) => e.kv.key.toString()), ['/k1', '/k2', '/k3', '/k4']);
+  assert.deepEqual(
+    sink.batches[0].events.map((e) => e.kv.key.toString()),
+    ['/k1', '/k2', '/k3', '/k4'],
+  );
   assert.equal(sink.batches[0].revision, 5);
   w.close();
 });

@@ -84,12 +84,10 @@ test('create, get, update with CAS, delete — stored where and as Calico stores
 test('concurrent updates without a resourceVersion all land (retry), with one they conflict', async () => {
   await fx.ds.create(pool('race', '10.20.0.0/16'));
   const base = await fx.ds.get({ kind: 'IPPool', name: 'race' });
-  const results = await Promise.allSettled(
-    [20, 21, 22, 23, 24].map((b) => fx.ds.update({ ...base, spec: { ...base.spec, blockSize: b } })),
-  );
+  const results = await Promise.allSettled([20, 21, 22, 23, 24].map((b) => fx.ds.update({ ...base, spec: { ...base.spec, blockSize: b } })));
   // All used the same resourceVersion: exactly one wins.
   assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
-  assert.ok(results.filter((r) => r.status === 'rejected').every((r) => (r).reason instanceof ConflictError));
+  assert.ok(results.filter((r) => r.status === 'rejected').every((r) => r.reason instanceof ConflictError));
   const unconditional = await Promise.all(
     [25, 26, 27].map((b) => {
       const { resourceVersion: _rv, ...meta } = base.metadata;
@@ -101,11 +99,17 @@ test('concurrent updates without a resourceVersion all land (retry), with one th
 
 test('namespaced kinds, list revision and paged lists at one revision', async () => {
   const np = (ns: string, name: string): Resource => ({
-    apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec: { selector: 'all()' },
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'NetworkPolicy',
+    metadata: { name, namespace: ns },
+    spec: { selector: 'all()' },
   });
   await fx.ds.create(np('ns-a', 'p1'));
   await fx.ds.create(np('ns-b', 'p2'));
-  assert.deepEqual((await fx.ds.list('NetworkPolicy', { namespace: 'ns-a' })).items.map((r) => r.metadata.name), ['p1']);
+  assert.deepEqual(
+    (await fx.ds.list('NetworkPolicy', { namespace: 'ns-a' })).items.map((r) => r.metadata.name),
+    ['p1'],
+  );
   assert.equal((await fx.ds.list('networkpolicies')).items.length, 2);
   await assert.rejects(fx.ds.get({ kind: 'NetworkPolicy', name: 'p1', namespace: 'ns-b' }), NotFoundError);
 
@@ -127,7 +131,10 @@ test('a corrupt value is reported for its key and does not stop a list or a watc
   const res = await fx.ds.list('IPPool');
   assert.ok(res.items.some((r) => r.metadata.name === 'good-1'));
   assert.ok(res.items.some((r) => r.metadata.name === 'good-2'));
-  assert.deepEqual(res.errors.map((e) => e.key), ['/calico/resources/v3/projectcalico.org/ippools/bad-1']);
+  assert.deepEqual(
+    res.errors.map((e) => e.key),
+    ['/calico/resources/v3/projectcalico.org/ippools/bad-1'],
+  );
 
   const c = collector();
   const w = fx.ds.watchPrefix('/calico/resources/v3/projectcalico.org/ippools/', res.revision + 1, c.sink);
@@ -151,16 +158,24 @@ test('watch resumes after the connection is cut: every event once, in order', as
     const w = viaProxy.watchPrefix('/calico/resources/v3/projectcalico.org/globalnetworksets/', start, c.sink);
     const N = 300;
     for (let i = 0; i < N; i++) {
-      await fx.raw.put(`/calico/resources/v3/projectcalico.org/globalnetworksets/s${i}`,
-        JSON.stringify({ kind: 'GlobalNetworkSet', apiVersion: 'projectcalico.org/v3', metadata: { name: `s${i}` }, spec: { nets: [] } }));
+      await fx.raw.put(
+        `/calico/resources/v3/projectcalico.org/globalnetworksets/s${i}`,
+        JSON.stringify({ kind: 'GlobalNetworkSet', apiVersion: 'projectcalico.org/v3', metadata: { name: `s${i}` }, spec: { nets: [] } }),
+      );
       if (i % 60 === 30) proxy.cutAll();
     }
     await c.until(() => c.events.length >= N);
     w.close();
     assert.equal(c.events.length, N);
-    assert.deepEqual(c.events.map((e) => e.resource?.metadata.name), Array.from({ length: N }, (_, i) => `s${i}`));
+    assert.deepEqual(
+      c.events.map((e) => e.resource?.metadata.name),
+      Array.from({ length: N }, (_, i) => `s${i}`),
+    );
     const revs = c.events.map((e) => e.revision);
-    assert.ok(revs.every((r, i) => i === 0 || r > revs[i - 1]), 'revisions strictly increase');
+    assert.ok(
+      revs.every((r, i) => i === 0 || r > revs[i - 1]),
+      'revisions strictly increase',
+    );
     assert.deepEqual(c.errors, []);
   } finally {
     await viaProxy.close();
@@ -177,13 +192,15 @@ test('compaction while a watcher is behind surfaces as CompactedError', async ()
   fx.ds.watchPrefix('/calico/resources/v3/projectcalico.org/ippools/', Number(first.metadata.resourceVersion), c.sink);
   await c.until(() => c.errors.length > 0);
   assert.ok(c.errors[0] instanceof CompactedError);
-  assert.equal((c.errors[0]).compactRevision, Number(latest.metadata.resourceVersion));
-  assert.equal((c.errors[0]).code, 'DATASTORE_COMPACTED');
+  assert.equal(c.errors[0].compactRevision, Number(latest.metadata.resourceVersion));
+  assert.equal(c.errors[0].code, 'DATASTORE_COMPACTED');
 });
 
 test('IPAM records: block affinity found by name, config singleton', async () => {
   const aff: Resource = {
-    apiVersion: 'projectcalico.org/v3', kind: 'BlockAffinity', metadata: { name: 'node-1-10-50-0-0-26' },
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'BlockAffinity',
+    metadata: { name: 'node-1-10-50-0-0-26' },
     spec: { node: 'node-1', cidr: '10.50.0.0/26', state: 'confirmed', deleted: false },
   };
   await fx.ds.create(aff);

@@ -57,7 +57,10 @@ test('prefix range is ordered by key and honours limit, count, keysOnly and coun
   for (const k of ['c', 'a', 'b', 'd']) await client.put(`/t/pre/${k}`, `v-${k}`);
   await client.put('/t/pre0', 'outside the prefix');
   const all = await client.range('/t/pre/', { prefix: true });
-  assert.deepEqual(all.kvs.map((kv) => kv.key.toString()), ['/t/pre/a', '/t/pre/b', '/t/pre/c', '/t/pre/d']);
+  assert.deepEqual(
+    all.kvs.map((kv) => kv.key.toString()),
+    ['/t/pre/a', '/t/pre/b', '/t/pre/c', '/t/pre/d'],
+  );
   assert.equal(all.count, 4);
   assert.equal(all.more, false);
 
@@ -74,7 +77,10 @@ test('prefix range is ordered by key and honours limit, count, keysOnly and coun
   assert.equal(countOnly.count, 4);
 
   const between = await client.range('/t/pre/b', { rangeEnd: '/t/pre/d' });
-  assert.deepEqual(between.kvs.map((kv) => kv.key.toString()), ['/t/pre/b', '/t/pre/c']);
+  assert.deepEqual(
+    between.kvs.map((kv) => kv.key.toString()),
+    ['/t/pre/b', '/t/pre/c'],
+  );
 });
 
 test('range at an older revision sees the old value', async () => {

@@ -141,7 +141,11 @@ test('watch resumes after its connection is cut: writes made while disconnected 
     assert.deepEqual(sink.lines(), writer.expected);
     assert.ok(sink.count('reconnecting') >= 6, `reconnects: ${sink.count('reconnecting')}`);
     const revisions = sink.events.map((e) => e.kv.modRevision);
-    assert.deepEqual(revisions, [...revisions].sort((a, b) => a - b), 'revisions never go backwards');
+    assert.deepEqual(
+      revisions,
+      [...revisions].sort((a, b) => a - b),
+      'revisions never go backwards',
+    );
     assert.deepEqual(sink.errors, []);
   } finally {
     w.close();

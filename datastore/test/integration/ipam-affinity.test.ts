@@ -14,7 +14,12 @@ function pool(name: string, cidr: string, blockSize: number): Resource {
 }
 
 async function setIpamConfig(spec: Record<string, unknown>): Promise<void> {
-  const res: Resource = { apiVersion: 'projectcalico.org/v3', kind: 'IPAMConfiguration', metadata: { name: 'default' }, spec: { autoAllocateBlocks: true, ...spec } };
+  const res: Resource = {
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'IPAMConfiguration',
+    metadata: { name: 'default' },
+    spec: { autoAllocateBlocks: true, ...spec },
+  };
   try {
     await fx.ds.create(res);
   } catch {
@@ -34,7 +39,10 @@ test('two nodes racing for one block: exactly one gets it, the loser keeps no af
     const winner = outcomes[0] === 'claimed' ? 'node-a' : 'node-b';
     const loser = winner === 'node-a' ? 'node-b' : 'node-a';
     assert.equal((await readBlock(fx.ds, `10.80.${i}.0/26`))?.block.affinity, `host:${winner}`);
-    assert.deepEqual((await listHostAffinities(fx.ds, winner, 4)).filter((a) => a.cidr === `10.80.${i}.0/26`).map((a) => a.state), ['confirmed']);
+    assert.deepEqual(
+      (await listHostAffinities(fx.ds, winner, 4)).filter((a) => a.cidr === `10.80.${i}.0/26`).map((a) => a.state),
+      ['confirmed'],
+    );
     assert.equal((await listHostAffinities(fx.ds, loser, 4)).filter((a) => a.cidr === `10.80.${i}.0/26`).length, 0);
   }
 });
@@ -45,7 +53,10 @@ test('concurrent claims of one block on the same node both succeed and leave one
     [1, 2, 3].map(() => claimBlock(fx.ds, DEFAULT_RETRY, { node: 'node-a', cidr, strictAffinity: false, claimTime: new Date().toISOString() })),
   );
   assert.deepEqual(outcomes, ['claimed', 'claimed', 'claimed']);
-  assert.deepEqual((await listHostAffinities(fx.ds, 'node-a', 4)).map((a) => [a.cidr, a.state]), [['10.81.0.0/26', 'confirmed']]);
+  assert.deepEqual(
+    (await listHostAffinities(fx.ds, 'node-a', 4)).map((a) => [a.cidr, a.state]),
+    [['10.81.0.0/26', 'confirmed']],
+  );
 });
 
 test('maxBlocksPerHost: a full node borrows from another host’s block, or fails under strictAffinity', async () => {
@@ -54,7 +65,10 @@ test('maxBlocksPerHost: a full node borrows from another host’s block, or fail
   const ipam = new IpamClient(fx.ds);
   const first = await Promise.all([1, 2, 3, 4].map((i) => one(ipam, 'node-1', `h1-${i}`)));
   assert.equal(new Set(first.map((r) => r.ipv4[0].block)).size, 1, 'four addresses: one block');
-  await assert.rejects(one(ipam, 'node-1', 'h1-5'), (err: unknown) => err instanceof NoAddressesError && /maxBlocksPerHost \(1\)/.test(err.message) && /strictAffinity forbids borrowing/.test(err.message));
+  await assert.rejects(
+    one(ipam, 'node-1', 'h1-5'),
+    (err: unknown) => err instanceof NoAddressesError && /maxBlocksPerHost \(1\)/.test(err.message) && /strictAffinity forbids borrowing/.test(err.message),
+  );
   assert.equal((await listHostAffinities(fx.ds, 'node-1', 4)).length, 1, 'no second block claimed');
 
   const other = await one(ipam, 'node-2', 'h2-1');
@@ -114,6 +128,9 @@ test('5 nodes × 10 concurrent allocations in a pool too small for a block each:
 
   await Promise.all(got.map((g) => ipam.releaseByHandle(g.handle)));
   const after = await fx.ds.list('IPAMBlock');
-  assert.equal(after.items.reduce((sum, b) => sum + (b.spec as { allocations: Array<number | null> }).allocations.filter((a) => a !== null).length, 0), 0);
+  assert.equal(
+    after.items.reduce((sum, b) => sum + (b.spec as { allocations: Array<number | null> }).allocations.filter((a) => a !== null).length, 0),
+    0,
+  );
   assert.equal((await fx.ds.list('IPAMHandle')).items.length, 0);
 });

@@ -25,14 +25,20 @@ test('first allocation claims a block for the node, records the handle, release 
   assert.match(ip.block, /^10\.66\.\d+\.\d+\/26$/);
 
   const affinities = await listHostAffinities(fx.ds, 'node-1', 4);
-  assert.deepEqual(affinities.map((a) => [a.cidr, a.state]), [[ip.block, 'confirmed']]);
+  assert.deepEqual(
+    affinities.map((a) => [a.cidr, a.state]),
+    [[ip.block, 'confirmed']],
+  );
   const block = await fx.ds.get({ kind: 'IPAMBlock', name: ip.block.replace(/[./]/g, '-') });
   assert.equal((block.spec as { affinity: string }).affinity, 'host:node-1');
   assert.deepEqual(validateResource(block), [], 'the stored block is a valid IPAMBlock');
   const attrs = (block.spec as { attributes: Array<{ handle_id: string; secondary: Record<string, string> }> }).attributes;
   assert.deepEqual(attrs, [{ handle_id: 'k8s-pod-network.c1', secondary: { pod: 'a', namespace: 'default' } }]);
   assert.deepEqual((await readHandle(fx.ds, 'k8s-pod-network.c1')).counts, { [ip.block]: 1 });
-  assert.deepEqual((await ipam.ipsByHandle('k8s-pod-network.c1')).map((i) => i.address), [ip.address]);
+  assert.deepEqual(
+    (await ipam.ipsByHandle('k8s-pod-network.c1')).map((i) => i.address),
+    [ip.address],
+  );
 
   // Same node again: same block, next address.
   const second = await ipam.autoAssign({ handleId: 'k8s-pod-network.c2', node: 'node-1', num4: 1, num6: 0 });
@@ -86,7 +92,12 @@ test('pool selection: disabled, nodeSelector, requested pools, no pools', async 
 
 test('IPReservation addresses are never handed out', async () => {
   await fx.ds.create(pool('small', '10.70.0.0/29', { blockSize: 29 }));
-  await fx.ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPReservation', metadata: { name: 'r' }, spec: { reservedCIDRs: ['10.70.0.0/30', '10.70.0.5'] } });
+  await fx.ds.create({
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'IPReservation',
+    metadata: { name: 'r' },
+    spec: { reservedCIDRs: ['10.70.0.0/30', '10.70.0.5'] },
+  });
   const ipam = new IpamClient(fx.ds);
   const got = await ipam.autoAssign({ handleId: 'h', node: 'n', num4: 3, num6: 0 });
   assert.deepEqual(got.ipv4.map((i) => i.address).sort(), ['10.70.0.4', '10.70.0.6', '10.70.0.7']);
@@ -108,7 +119,10 @@ test('50 concurrent allocations on one node: 50 distinct addresses; releasing th
   assert.deepEqual(released.flat().sort(), [...ips].sort());
   const block = await fx.ds.get({ kind: 'IPAMBlock', name: [...blocks][0].replace(/[./]/g, '-') });
   const spec = block.spec as { allocations: Array<number | null>; unallocated: number[]; attributes: unknown[] };
-  assert.ok(spec.allocations.every((a) => a === null), 'block is empty');
+  assert.ok(
+    spec.allocations.every((a) => a === null),
+    'block is empty',
+  );
   assert.equal(spec.unallocated.length, 64);
   assert.equal(spec.attributes.length, 0);
   assert.equal((await fx.ds.list('IPAMHandle')).items.length, 0);

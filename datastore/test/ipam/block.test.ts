@@ -24,7 +24,12 @@ import {
 const cidr = (s: string): CIDR => parseCIDR(s)!;
 
 function valid(block: AllocationBlock): void {
-  const issues = validateResource({ apiVersion: 'projectcalico.org/v3', kind: 'IPAMBlock', metadata: { name: block.cidr.replace(/[.:/]/g, '-') }, spec: block });
+  const issues = validateResource({
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'IPAMBlock',
+    metadata: { name: block.cidr.replace(/[.:/]/g, '-') },
+    spec: block,
+  });
   assert.deepEqual(issues, []);
 }
 
@@ -76,7 +81,10 @@ test('assign takes free ordinals from the front, skips reserved ones, records ha
   const r2 = assignFromBlock(r1.block, 10, 'h2', undefined, (o) => o === 0);
   assert.deepEqual(r2.ordinals, [3, 4, 5, 6, 7], 'no more than what is free');
   assert.deepEqual(r2.block.attributes[1], { handle_id: 'h2' });
-  assert.deepEqual(freeOrdinals(r2.block, (o) => o === 0), []);
+  assert.deepEqual(
+    freeOrdinals(r2.block, (o) => o === 0),
+    [],
+  );
   assert.deepEqual(freeOrdinals(r2.block), [0]);
   assert.deepEqual(assignFromBlock(r2.block, 1, 'h3', undefined, (o) => o === 0).ordinals, []);
   valid(r2.block);
@@ -90,7 +98,11 @@ test('release frees the handle’s ordinals to the back of the list and drops un
   const r = releaseHandle(b, 'h1');
   assert.deepEqual(r.ordinals, [0, 1]);
   assert.deepEqual(r.block.unallocated, [4, 5, 6, 7, 0, 1]);
-  assert.deepEqual(r.block.attributes.map((a) => a.handle_id), ['h2', 'h3'], 'renumbered');
+  assert.deepEqual(
+    r.block.attributes.map((a) => a.handle_id),
+    ['h2', 'h3'],
+    'renumbered',
+  );
   assert.deepEqual(r.block.allocations.slice(0, 4), [null, null, 0, 1]);
   assert.deepEqual(ordinalsForHandle(r.block, 'h3'), [3]);
   assert.equal(r.block.sequenceNumberForAllocation['0'], undefined);
@@ -104,7 +116,10 @@ test('release frees the handle’s ordinals to the back of the list and drops un
 });
 
 test('normalizeBlock fills what another writer left out and drops a null affinity', () => {
-  const b = normalizeBlock({ cidr: '10.66.0.0/30', affinity: null, allocations: [null, 0, null, null], unallocated: [0, 2, 3], attributes: [{ handle_id: 'x' }] }, cidr('10.66.0.0/30'));
+  const b = normalizeBlock(
+    { cidr: '10.66.0.0/30', affinity: null, allocations: [null, 0, null, null], unallocated: [0, 2, 3], attributes: [{ handle_id: 'x' }] },
+    cidr('10.66.0.0/30'),
+  );
   assert.equal(b.affinity, undefined);
   assert.equal(b.sequenceNumber, 0);
   assert.deepEqual(b.sequenceNumberForAllocation, {});

@@ -24,14 +24,29 @@ const pools = [
 ];
 
 test('without a request: enabled, automatic, workload pools of the version that select the node', () => {
-  assert.deepEqual(selectPools(pools, 4, {}, undefined).map((p) => p.name), ['b-default']);
+  assert.deepEqual(
+    selectPools(pools, 4, {}, undefined).map((p) => p.name),
+    ['b-default'],
+  );
   const zoned = selectPools(pools, 4, { zone: 'a' }, undefined);
-  assert.deepEqual(zoned.map((p) => [p.name, p.blockPrefix]), [['b-default', 26], ['e-zone', 28]]);
-  assert.deepEqual(selectPools(pools, 6, {}, undefined).map((p) => [p.name, p.blockPrefix]), [['v6', 122]]);
+  assert.deepEqual(
+    zoned.map((p) => [p.name, p.blockPrefix]),
+    [
+      ['b-default', 26],
+      ['e-zone', 28],
+    ],
+  );
+  assert.deepEqual(
+    selectPools(pools, 6, {}, undefined).map((p) => [p.name, p.blockPrefix]),
+    [['v6', 122]],
+  );
 });
 
 test('a request may name Manual pools by name or CIDR, in its order; a missing or disabled one is an error', () => {
-  assert.deepEqual(selectPools(pools, 4, {}, ['10.3.0.0/16', 'b-default', 'fd00::/48']).map((p) => p.name), ['c-manual', 'b-default']);
+  assert.deepEqual(
+    selectPools(pools, 4, {}, ['10.3.0.0/16', 'b-default', 'fd00::/48']).map((p) => p.name),
+    ['c-manual', 'b-default'],
+  );
   assert.throws(() => selectPools(pools, 4, {}, ['10.9.0.0/16']), InvalidIpamRequestError);
   assert.throws(() => selectPools(pools, 4, {}, ['a-off']), /is disabled/);
   assert.deepEqual(selectPools(pools, 4, {}, ['e-zone']), [], 'a requested pool that does not select the node is skipped');
@@ -49,7 +64,11 @@ test('candidate blocks: a stable start per node, existing blocks skipped, every 
   const all = [...candidateBlocks([p], 'node-1', new Set())].map((c) => `${c.cidr.addr.bytes.join('.')}/${c.cidr.prefix}`);
   assert.equal(all.length, 4);
   assert.equal(new Set(all).size, 4);
-  assert.deepEqual([...candidateBlocks([p], 'node-1', new Set())].map((c) => c.cidr.addr.bytes[3]), all.map((s) => Number(s.split('.')[3].split('/')[0])), 'same order every time');
+  assert.deepEqual(
+    [...candidateBlocks([p], 'node-1', new Set())].map((c) => c.cidr.addr.bytes[3]),
+    all.map((s) => Number(s.split('.')[3].split('/')[0])),
+    'same order every time',
+  );
   const skipping = [...candidateBlocks([p], 'node-1', new Set([all[0]]))];
   assert.equal(skipping.length, 3);
 });

@@ -24,15 +24,21 @@ test('a lost race is retried after a jittered pause; success returns the value',
 test('other errors pass through at once; the budget ends in IpamContentionError', async () => {
   const policy = { ...DEFAULT_RETRY, maxAttempts: 3, delay: async () => undefined };
   let n = 0;
-  await assert.rejects(withCasRetry(policy, 'x', async () => {
-    n++;
-    throw new UnavailableError('down');
-  }), UnavailableError);
+  await assert.rejects(
+    withCasRetry(policy, 'x', async () => {
+      n++;
+      throw new UnavailableError('down');
+    }),
+    UnavailableError,
+  );
   assert.equal(n, 1);
   n = 0;
-  await assert.rejects(withCasRetry(policy, 'block 10.0.0.0/26', async () => {
-    n++;
-    throw new ConflictError(ref, '1', '2');
-  }), (err: unknown) => err instanceof IpamContentionError && err.code === 'IPAM_CONTENTION' && /after 3 attempts/.test(err.message));
+  await assert.rejects(
+    withCasRetry(policy, 'block 10.0.0.0/26', async () => {
+      n++;
+      throw new ConflictError(ref, '1', '2');
+    }),
+    (err: unknown) => err instanceof IpamContentionError && err.code === 'IPAM_CONTENTION' && /after 3 attempts/.test(err.message),
+  );
   assert.equal(n, 3);
 });

@@ -104,11 +104,17 @@ test('cutSome resets exactly the number asked, chosen by the given random source
   withProxy(async (proxy) => {
     const sockets = await Promise.all([1, 2, 3, 4, 5].map(() => connect(proxy)));
     for (const s of sockets) assert.equal(await roundTrip(s, 'x'), 'x');
-    assert.equal(proxy.cutSome(2, () => 0), 2); // always the oldest remaining: the first two
+    assert.equal(
+      proxy.cutSome(2, () => 0),
+      2,
+    ); // always the oldest remaining: the first two
     const states = await Promise.all(sockets.map((s, i) => closesWithin(s, i < 2 ? 5000 : QUIET_MS)));
     assert.deepEqual(states, ['closed', 'closed', 'open', 'open', 'open']);
     assert.equal(proxy.connections, 3);
-    assert.equal(proxy.cutSome(10, () => 0.99), 3);
+    assert.equal(
+      proxy.cutSome(10, () => 0.99),
+      3,
+    );
     for (const s of sockets) s.destroy();
   }));
 

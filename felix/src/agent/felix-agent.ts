@@ -93,7 +93,12 @@ export class FelixAgent implements ClientCallbacks<'felix'> {
   status(): FelixAgentStatus {
     return {
       node: this.#nodeName,
-      typha: { status: this.#typha, connected: this.#typha === 'resync' || this.#typha === 'in-sync', revision: this.#revision, ...(this.#server ? { server: this.#server } : {}) },
+      typha: {
+        status: this.#typha,
+        connected: this.#typha === 'resync' || this.#typha === 'in-sync',
+        revision: this.#revision,
+        ...(this.#server ? { server: this.#server } : {}),
+      },
       inSync: this.#inSync,
       currentlyInSync: this.#typha === 'in-sync',
       batches: this.#batches,

@@ -20,7 +20,12 @@ function metricsOf(s: FelixStatus): Metric[] {
     { name: 'felix_calc_updates_total', type: 'counter', help: 'Syncer updates fed to the calculation graph.', value: s.updates },
     { name: 'felix_int_dataplane_messages_total', type: 'counter', help: 'Dataplane messages the calculation graph sent.', value: s.messages },
     { name: 'felix_int_dataplane_batches_total', type: 'counter', help: 'Message batches the calculation graph sent.', value: s.batches },
-    { name: 'felix_int_dataplane_failures_total', type: 'counter', help: 'Dataplane errors (commands that failed, endpoints not ready).', value: s.dataplaneErrors },
+    {
+      name: 'felix_int_dataplane_failures_total',
+      type: 'counter',
+      help: 'Dataplane errors (commands that failed, endpoints not ready).',
+      value: s.dataplaneErrors,
+    },
   ];
 }
 

@@ -96,7 +96,10 @@ export class ActiveRulesCalculator {
     if (profile === undefined) this.#profiles.delete(name);
     else this.#profiles.set(name, profile);
     this.#index.updateParentLabels(name, profile?.labels);
-    const rulesChanged = !jsonEqual(old?.inboundRules, profile?.inboundRules) || !jsonEqual(old?.outboundRules, profile?.outboundRules) || (old === undefined) !== (profile === undefined);
+    const rulesChanged =
+      !jsonEqual(old?.inboundRules, profile?.inboundRules) ||
+      !jsonEqual(old?.outboundRules, profile?.outboundRules) ||
+      (old === undefined) !== (profile === undefined);
     if (rulesChanged && this.#profileEndpoints.has(name)) this.#sink.profileActive(name, profile);
   }
 

@@ -132,7 +132,9 @@ export function decodeWorkloadEndpoint(u: Present<'WorkloadEndpoint'>): Workload
     const nats = natsOf(s.ipNATs ?? []);
     if (nats.v4.length > 0) endpoint.ipv4Nat = nats.v4;
     if (nats.v6.length > 0) endpoint.ipv6Nat = nats.v6;
-    const spoof = (s.allowSpoofedSourcePrefixes ?? []).map((p) => normalizeNet(p) ?? fail(`allowSpoofedSourcePrefixes entry ${JSON.stringify(p)} is not a CIDR`));
+    const spoof = (s.allowSpoofedSourcePrefixes ?? []).map(
+      (p) => normalizeNet(p) ?? fail(`allowSpoofedSourcePrefixes entry ${JSON.stringify(p)} is not a CIDR`),
+    );
     if (spoof.length > 0) endpoint.allowSpoofedSourcePrefixes = spoof;
 
     return {
@@ -164,7 +166,16 @@ export function decodeHostEndpoint(u: Present<'HostEndpoint'>): HostEndpointData
     const endpoint: HostEndpointData['endpoint'] = { expectedIpv4Addrs: v4, expectedIpv6Addrs: v6, profileIds };
     const iface = s.interfaceName;
     if (iface) endpoint.name = iface;
-    return { kind: 'HostEndpoint', name: u.name, node: s.node || '', labels: u.value.labels ?? NO_LABELS, parents: profileIds, nets, ports: portsOf(s.ports ?? []), endpoint };
+    return {
+      kind: 'HostEndpoint',
+      name: u.name,
+      node: s.node || '',
+      labels: u.value.labels ?? NO_LABELS,
+      parents: profileIds,
+      nets,
+      ports: portsOf(s.ports ?? []),
+      endpoint,
+    };
   });
 }
 

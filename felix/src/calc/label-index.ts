@@ -172,7 +172,10 @@ export class LabelIndex {
     const before = new Map<string, (string | undefined)[]>();
     for (const itemId of parent.items) {
       const item = this.#items.get(itemId)!;
-      before.set(itemId, [...keys].map((k) => item.get(k)));
+      before.set(
+        itemId,
+        [...keys].map((k) => item.get(k)),
+      );
     }
     parent.labels = labels;
     for (const [itemId, values] of before) {

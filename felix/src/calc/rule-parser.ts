@@ -113,7 +113,11 @@ function parseSide(rule: Rule, side: Side, er: EntityIn, namespace: string, prot
 
   setList(rule, `${side}Nets`, netsOf(er.nets ?? []));
   setList(rule, `${side}Ports`, ports.numeric);
-  setList(rule, `${side}NamedPortIpSetIds`, ports.named.map((n) => use(ipSets, namedPortSet(namedPortBase, n, proto))));
+  setList(
+    rule,
+    `${side}NamedPortIpSetIds`,
+    ports.named.map((n) => use(ipSets, namedPortSet(namedPortBase, n, proto))),
+  );
   if (posSel && (ports.numeric.length > 0 || ports.named.length === 0)) {
     setList(rule, `${side}IpSetIds`, [use(ipSets, selectorSet(posSel))]);
   }
@@ -126,7 +130,11 @@ function parseSide(rule: Rule, side: Side, er: EntityIn, namespace: string, prot
   const not = side === 'src' ? 'notSrc' : 'notDst';
   setList(rule, `${not}Nets`, netsOf(er.notNets ?? []));
   setList(rule, `${not}Ports`, notPorts.numeric);
-  setList(rule, `${not}NamedPortIpSetIds`, notPorts.named.map((n) => use(ipSets, namedPortSet(namedPortBase, n, proto))));
+  setList(
+    rule,
+    `${not}NamedPortIpSetIds`,
+    notPorts.named.map((n) => use(ipSets, namedPortSet(namedPortBase, n, proto))),
+  );
   if (negSel) setList(rule, `${not}IpSetIds`, [use(ipSets, selectorSet(negSel))]);
 }
 

@@ -79,9 +79,7 @@ export function entityRuleSelector(er: EntitySelectorFields, namespace: string):
   let nsSel = '';
   const namespaceSelector = er.namespaceSelector ?? '';
   if (namespaceSelector !== '') {
-    nsSel = prefixSelector(namespaceSelector, NAMESPACE_LABEL_PREFIX)
-      .replaceAll('all()', HAS_NAMESPACE)
-      .replaceAll('global()', NOT_HAS_NAMESPACE);
+    nsSel = prefixSelector(namespaceSelector, NAMESPACE_LABEL_PREFIX).replaceAll('all()', HAS_NAMESPACE).replaceAll('global()', NOT_HAS_NAMESPACE);
   } else if (namespace !== '') {
     nsSel = `${LABEL_NAMESPACE} == '${namespace}'`;
   }

@@ -68,7 +68,8 @@ export function formatDryRunSnapshot(s: DryRunSnapshot): string {
   const lines = ['# routes (ip route replace …)', ...s.routes, '', '# sysctls'];
   for (const [k, v] of Object.entries(s.sysctls)) lines.push(`${k.replace(/\//g, '.')} = ${v}`);
   lines.push('', '# vxlan');
-  if (s.vxlan.device) lines.push(`device vxlan.calico vni ${s.vxlan.device.vni} port ${s.vxlan.device.port} local ${s.vxlan.device.local} address ${s.vxlan.device.address}`);
+  if (s.vxlan.device)
+    lines.push(`device vxlan.calico vni ${s.vxlan.device.vni} port ${s.vxlan.device.port} local ${s.vxlan.device.local} address ${s.vxlan.device.address}`);
   for (const p of s.vxlan.peers) lines.push(`peer ${p.node}: ${p.vtepIp} lladdr ${p.mac} dst ${p.hostIp}`);
   lines.push('', '# nft -f -', s.nft);
   return lines.join('\n');

@@ -22,7 +22,12 @@ export interface MtuPlan {
 }
 
 /** `config` is the dataplane's (FelixConfiguration spec with env and file laid over). */
-export function planMtu(links: ReadonlyArray<Record<string, unknown>>, config: Readonly<Record<string, unknown>>, vxlanEnabled: boolean, interfacePrefixes: readonly string[]): MtuPlan {
+export function planMtu(
+  links: ReadonlyArray<Record<string, unknown>>,
+  config: Readonly<Record<string, unknown>>,
+  vxlanEnabled: boolean,
+  interfacePrefixes: readonly string[],
+): MtuPlan {
   const patternText = typeof config.mtuIfacePattern === 'string' && config.mtuIfacePattern !== '' ? config.mtuIfacePattern : DEFAULT_MTU_IFACE_PATTERN;
   let pattern: RegExp;
   try {

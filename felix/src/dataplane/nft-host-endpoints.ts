@@ -32,8 +32,28 @@ export interface FailsafePort {
 const ports = (spec: Array<[FailsafePort['protocol'], number]>): FailsafePort[] => spec.map(([protocol, port]) => ({ protocol, port }));
 
 /** Calico's defaults: ssh, DHCP, DNS, BGP, etcd, Typha, the API server. */
-export const DEFAULT_FAILSAFE_INBOUND: FailsafePort[] = ports([['tcp', 22], ['udp', 68], ['tcp', 179], ['tcp', 2379], ['tcp', 2380], ['tcp', 5473], ['tcp', 6443], ['tcp', 6666], ['tcp', 6667]]);
-export const DEFAULT_FAILSAFE_OUTBOUND: FailsafePort[] = ports([['udp', 53], ['udp', 67], ['tcp', 179], ['tcp', 2379], ['tcp', 2380], ['tcp', 5473], ['tcp', 6443], ['tcp', 6666], ['tcp', 6667]]);
+export const DEFAULT_FAILSAFE_INBOUND: FailsafePort[] = ports([
+  ['tcp', 22],
+  ['udp', 68],
+  ['tcp', 179],
+  ['tcp', 2379],
+  ['tcp', 2380],
+  ['tcp', 5473],
+  ['tcp', 6443],
+  ['tcp', 6666],
+  ['tcp', 6667],
+]);
+export const DEFAULT_FAILSAFE_OUTBOUND: FailsafePort[] = ports([
+  ['udp', 53],
+  ['udp', 67],
+  ['tcp', 179],
+  ['tcp', 2379],
+  ['tcp', 2380],
+  ['tcp', 5473],
+  ['tcp', 6443],
+  ['tcp', 6666],
+  ['tcp', 6667],
+]);
 
 function token(ifname: string): string {
   return /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(ifname) ? ifname : shortHash(ifname);
@@ -67,8 +87,7 @@ export function hostEndpointRuleset(
   const names = [...new Set(heps.map((h) => h.name))];
   result.input.push(...failsafe(names, failsafes.inbound, 'iifname'));
   result.output.push(...failsafe(names, failsafes.outbound, 'oifname'));
-  const vm = (kw: string, prefix: string): string =>
-    `${kw} vmap { ${names.map((n) => `${nftQuote(n)} : jump ${prefix}${token(n)}`).join(', ')} }`;
+  const vm = (kw: string, prefix: string): string => `${kw} vmap { ${names.map((n) => `${nftQuote(n)} : jump ${prefix}${token(n)}`).join(', ')} }`;
   result.input.push(vm('iifname', 'from-hep-'));
   result.output.push(vm('oifname', 'to-hep-'));
   result.forward.push(vm('iifname', 'from-hep-fw-'), vm('oifname', 'to-hep-fw-'));

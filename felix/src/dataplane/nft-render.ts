@@ -42,15 +42,7 @@
  */
 import type { Rule } from '../proto/messages.js';
 import type { DesiredState } from './desired-state.js';
-import {
-  TABLE_NAME,
-  fromWorkloadChainName,
-  ipSetName,
-  nftQuote,
-  policyChainName,
-  profileChainName,
-  toWorkloadChainName,
-} from './names.js';
+import { TABLE_NAME, fromWorkloadChainName, ipSetName, nftQuote, policyChainName, profileChainName, toWorkloadChainName } from './names.js';
 import { DEFAULT_FAILSAFE_INBOUND, DEFAULT_FAILSAFE_OUTBOUND, hostEndpointRuleset, type FailsafePort } from './nft-host-endpoints.js';
 import { cidrFamily, ipPortElement, renderRule, type RuleRenderContext } from './nft-rule.js';
 import { endpointChainLines } from './nft-tier-walk.js';
@@ -113,7 +105,10 @@ export function nftOptionsFromConfig(config: Record<string, unknown>): NftRender
   if (typeof logPrefix === 'string' && logPrefix !== '') opts.logPrefix = logPrefix;
   const prefix = configValue(config, 'interfacePrefix');
   if (typeof prefix === 'string' && prefix !== '') {
-    opts.interfacePrefixes = prefix.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    opts.interfacePrefixes = prefix
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   }
   const action = String(configValue(config, 'defaultEndpointToHostAction') ?? '').toLowerCase();
   if (action === 'accept') opts.endpointToHostAction = 'Accept';
@@ -123,8 +118,7 @@ export function nftOptionsFromConfig(config: Record<string, unknown>): NftRender
   return opts;
 }
 
-const sorted = <T>(items: Iterable<T>, key: (t: T) => string): T[] =>
-  [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+const sorted = <T>(items: Iterable<T>, key: (t: T) => string): T[] => [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 
 function renderSets(state: DesiredState, out: string[]): void {
   for (const [id, set] of sorted(state.ipSets, ([k]) => k)) {
@@ -180,11 +174,7 @@ function vmap(keyword: 'iifname' | 'oifname', entries: Array<[string, string]>):
 /** The complete `nft -f` text for our table. */
 export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFAULT_NFT_OPTIONS): string {
   const ctx = ruleContext(state, opts);
-  const out: string[] = [
-    `table inet ${TABLE_NAME} {}`,
-    `delete table inet ${TABLE_NAME}`,
-    `table inet ${TABLE_NAME} {`,
-  ];
+  const out: string[] = [`table inet ${TABLE_NAME} {}`, `delete table inet ${TABLE_NAME}`, `table inet ${TABLE_NAME} {`];
   renderSets(state, out);
 
   const workloads = sorted(state.workloads.values(), (w) => w.endpoint.name);
@@ -194,13 +184,11 @@ export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFA
   const conntrack = ['ct state established,related accept', 'ct state invalid drop'];
 
   const heps = hostEndpointRuleset(state, opts, { inbound: opts.failsafeInbound, outbound: opts.failsafeOutbound });
-  renderChain('filter-forward', [
-    'type filter hook forward priority filter; policy accept;',
-    ...conntrack,
-    ...vmap('iifname', fromWl),
-    ...vmap('oifname', toWl),
-    ...heps.forward,
-  ], out);
+  renderChain(
+    'filter-forward',
+    ['type filter hook forward priority filter; policy accept;', ...conntrack, ...vmap('iifname', fromWl), ...vmap('oifname', toWl), ...heps.forward],
+    out,
+  );
 
   // IPv6 needs neighbour discovery and MLD with the host whatever the policy (Calico's static
   // input rules do the same): without them a workload cannot even resolve its gateway.
@@ -210,14 +198,11 @@ export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFA
     const verdict = opts.endpointToHostAction === 'Drop' ? 'drop' : 'accept';
     for (const prefix of opts.interfacePrefixes) toHost.push(`iifname ${nftQuote(`${prefix}*`)} ${verdict}`);
   }
-  renderChain('filter-input', [
-    'type filter hook input priority filter; policy accept;',
-    ...conntrack,
-    ...ndp,
-    ...vmap('iifname', fromWl),
-    ...toHost,
-    ...heps.input,
-  ], out);
+  renderChain(
+    'filter-input',
+    ['type filter hook input priority filter; policy accept;', ...conntrack, ...ndp, ...vmap('iifname', fromWl), ...toHost, ...heps.input],
+    out,
+  );
   if (heps.output.length > 0) {
     renderChain('filter-output', ['type filter hook output priority filter; policy accept;', ...conntrack, ...heps.output], out);
   }

@@ -25,7 +25,12 @@ export interface RuleRenderContext {
 }
 
 const PROTOCOL_NUMBERS: Record<string, number> = {
-  icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132, udplite: 136,
+  icmp: 1,
+  tcp: 6,
+  udp: 17,
+  icmpv6: 58,
+  sctp: 132,
+  udplite: 136,
 };
 
 function protocolToken(p: Protocol): string {
@@ -74,9 +79,7 @@ function icmpMatches(icmp: IcmpMatch, family: 4 | 6, negate: boolean): string {
   if (!negate) {
     return icmp.code === undefined ? `${kw} type ${icmp.type}` : `${kw} type ${icmp.type} ${kw} code ${icmp.code}`;
   }
-  return icmp.code === undefined
-    ? `${kw} type != ${icmp.type}`
-    : `${kw} type . ${kw} code != { ${icmp.type} . ${icmp.code} }`;
+  return icmp.code === undefined ? `${kw} type != ${icmp.type}` : `${kw} type . ${kw} code != { ${icmp.type} . ${icmp.code} }`;
 }
 
 /** Side-specific matches of one family, or undefined when the side can never match. */

@@ -37,7 +37,10 @@ export function desiredSysctls(state: DesiredState, readyInterfaces: ReadonlySet
 
 /** The dotted name `sysctl` prints for a slash key. */
 export function dottedName(slashKey: string): string {
-  return slashKey.split('/').map((seg) => seg.replace(/\./g, '/')).join('.');
+  return slashKey
+    .split('/')
+    .map((seg) => seg.replace(/\./g, '/'))
+    .join('.');
 }
 
 /** Parses `sysctl <keys…>` output (`name = value` lines) into dotted name → value. */

@@ -99,7 +99,9 @@ export function vxlanCommands(desired: DesiredVxlan, actual: ActualVxlan): Vxlan
     fresh = true;
   }
   if (fresh) {
-    ip.push(`link add ${VXLAN_DEVICE}${d.mac ? ` address ${d.mac}` : ''}${d.mtu ? ` mtu ${d.mtu}` : ''} type vxlan id ${d.vni} dstport ${d.port} local ${d.local} nolearning`);
+    ip.push(
+      `link add ${VXLAN_DEVICE}${d.mac ? ` address ${d.mac}` : ''}${d.mtu ? ` mtu ${d.mtu}` : ''} type vxlan id ${d.vni} dstport ${d.port} local ${d.local} nolearning`,
+    );
   } else {
     if (d.mac && a?.mac?.toLowerCase() !== d.mac.toLowerCase()) ip.push(`link set ${VXLAN_DEVICE} address ${d.mac}`);
     if (d.mtu && a?.mtu !== d.mtu) ip.push(`link set ${VXLAN_DEVICE} mtu ${d.mtu}`);

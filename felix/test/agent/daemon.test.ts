@@ -37,7 +37,10 @@ test('a datastore change to a restart-only setting is logged as "restart require
   daemon.agent.onUpdates([update('FelixConfiguration', 'default', { healthPort: 9199, logSeverityScreen: 'Debug' })], 2);
   daemon.agent.onStatus('in-sync', { revision: 2 });
   const restart = lines.filter((l) => l.msg === 'configuration changed: restart required');
-  assert.deepEqual(restart.map((l) => l.obj.param), ['HealthPort']);
+  assert.deepEqual(
+    restart.map((l) => l.obj.param),
+    ['HealthPort'],
+  );
   assert.equal(daemon.config.LogSeverityScreen, 'Debug');
   assert.deepEqual(levels, ['Debug'], 'the log level applies without a restart');
   assert.equal(daemon.startConfig.HealthPort, 9099);

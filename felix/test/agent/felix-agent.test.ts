@@ -48,7 +48,10 @@ test('a disconnect sends nothing; a reconnect with no changes sends nothing; a c
 test('the merged FelixConfiguration goes to onConfig', () => {
   const seen: Array<Record<string, unknown>> = [];
   const agent = new FelixAgent({ nodeName: NODE, dataplane: recorder(), onConfig: (c) => seen.push(c) });
-  agent.onUpdates([update('FelixConfiguration', 'default', { logSeverityScreen: 'Info' }), update('FelixConfiguration', `node.${NODE}`, { logSeverityScreen: 'Debug' })], 3);
+  agent.onUpdates(
+    [update('FelixConfiguration', 'default', { logSeverityScreen: 'Info' }), update('FelixConfiguration', `node.${NODE}`, { logSeverityScreen: 'Debug' })],
+    3,
+  );
   agent.onStatus('in-sync', { revision: 3 });
   assert.deepEqual(seen.at(-1), { logSeverityScreen: 'Debug' });
 });

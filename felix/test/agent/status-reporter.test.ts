@@ -31,10 +31,23 @@ test('each report is written under a fresh lease; the previous lease is revoked;
   const store = new FakeStore();
   const clock = new FakeClock();
   let inSync = false;
-  const r = new StatusReporter({ store, nodeName: 'n1', intervalMs: 1000, ttlSeconds: 90, clock, wallClock: () => 0, status: () => ({ inSync, typhaConnected: true, dataplaneErrors: 2 }) });
+  const r = new StatusReporter({
+    store,
+    nodeName: 'n1',
+    intervalMs: 1000,
+    ttlSeconds: 90,
+    clock,
+    wallClock: () => 0,
+    status: () => ({ inSync, typhaConnected: true, dataplaneErrors: 2 }),
+  });
   r.start();
   await settle();
-  assert.deepEqual(JSON.parse(store.kv.get(statusKey('n1'))!.value), { time: '1970-01-01T00:00:00.000Z', inSync: false, typhaConnected: true, dataplaneErrors: 2 });
+  assert.deepEqual(JSON.parse(store.kv.get(statusKey('n1'))!.value), {
+    time: '1970-01-01T00:00:00.000Z',
+    inSync: false,
+    typhaConnected: true,
+    dataplaneErrors: 2,
+  });
   assert.equal(clock.pending, 1);
   inSync = true;
   clock.advance(1000); // one interval
@@ -52,7 +65,14 @@ test('a failed report is retried on the next interval', async () => {
   const store = new FakeStore();
   store.failing = true;
   const clock = new FakeClock();
-  const r = new StatusReporter({ store, nodeName: 'n1', intervalMs: 1000, ttlSeconds: 90, clock, status: () => ({ inSync: true, typhaConnected: false, dataplaneErrors: 0 }) });
+  const r = new StatusReporter({
+    store,
+    nodeName: 'n1',
+    intervalMs: 1000,
+    ttlSeconds: 90,
+    clock,
+    status: () => ({ inSync: true, typhaConnected: false, dataplaneErrors: 0 }),
+  });
   r.start();
   await settle();
   assert.equal(store.kv.size, 0);

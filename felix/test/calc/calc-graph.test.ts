@@ -55,16 +55,26 @@ test('the snapshot arrives as one batch, in dependency order, ending in InSync',
     'RouteUpdate',
     'InSync',
   ]);
-  const db = setId("(projectcalico.org/namespace == 'shop') && (app == \"db\")");
+  const db = setId('(projectcalico.org/namespace == \'shop\') && (app == "db")');
   const byKind = (k: string) => msgs.filter((m) => m.kind === k);
-  assert.deepEqual(byKind('ConfigUpdate'), [{ kind: 'ConfigUpdate', config: { logSeverityScreen: 'Info', bpfEnabled: false }, clusterInformation: { clusterGUID: 'abc', datastoreReady: true } }]);
+  assert.deepEqual(byKind('ConfigUpdate'), [
+    { kind: 'ConfigUpdate', config: { logSeverityScreen: 'Info', bpfEnabled: false }, clusterInformation: { clusterGUID: 'abc', datastoreReady: true } },
+  ]);
   assert.deepEqual(byKind('IPSetUpdate'), [{ kind: 'IPSetUpdate', id: db, type: 'net', members: ['10.65.1.2/32'] }]);
   assert.deepEqual(byKind('ActivePolicyUpdate'), [
-    { kind: 'ActivePolicyUpdate', id: { tier: 'default', name: 'hosts' }, policy: { inboundRules: [{ action: 'Allow', position: 0, srcNets: ['10.0.0.0/24'] }], outboundRules: [] } },
+    {
+      kind: 'ActivePolicyUpdate',
+      id: { tier: 'default', name: 'hosts' },
+      policy: { inboundRules: [{ action: 'Allow', position: 0, srcNets: ['10.0.0.0/24'] }], outboundRules: [] },
+    },
     {
       kind: 'ActivePolicyUpdate',
       id: { tier: 'default', name: 'front-egress', namespace: 'shop' },
-      policy: { namespace: 'shop', inboundRules: [], outboundRules: [{ action: 'Allow', position: 0, protocol: 'tcp', dstPorts: [{ first: 5432, last: 5432 }], dstIpSetIds: [db] }] },
+      policy: {
+        namespace: 'shop',
+        inboundRules: [],
+        outboundRules: [{ action: 'Allow', position: 0, protocol: 'tcp', dstPorts: [{ first: 5432, last: 5432 }], dstIpSetIds: [db] }],
+      },
     },
   ]);
   assert.deepEqual(byKind('WorkloadEndpointUpdate'), [
@@ -77,7 +87,9 @@ test('the snapshot arrives as one batch, in dependency order, ending in InSync',
         ipv4Nets: ['10.65.0.2/32'],
         ipv6Nets: [],
         profileIds: ['kns.shop'],
-        tiers: [{ name: 'default', defaultAction: 'Deny', ingressPolicies: [], egressPolicies: [{ tier: 'default', name: 'front-egress', namespace: 'shop' }] }],
+        tiers: [
+          { name: 'default', defaultAction: 'Deny', ingressPolicies: [], egressPolicies: [{ tier: 'default', name: 'front-egress', namespace: 'shop' }] },
+        ],
       },
     },
   ]);
@@ -97,7 +109,10 @@ test('the snapshot arrives as one batch, in dependency order, ending in InSync',
       },
     },
   ]);
-  assert.deepEqual(byKind('RouteUpdate').map((m) => m.kind === 'RouteUpdate' && `${m.type} ${m.dst}`), ['local-workload 10.65.0.2/32', 'remote-workload-vxlan 10.65.1.0/26']);
+  assert.deepEqual(
+    byKind('RouteUpdate').map((m) => m.kind === 'RouteUpdate' && `${m.type} ${m.dst}`),
+    ['local-workload 10.65.0.2/32', 'remote-workload-vxlan 10.65.1.0/26'],
+  );
 });
 
 test('nothing is sent before InSync; InSync is sent once', () => {
@@ -138,7 +153,7 @@ test('removing the last endpoint removes its routes, then policies, profiles and
     { kind: 'WorkloadEndpointRemove', id: { namespace: 'shop', name: 'front' } },
     { kind: 'ActiveProfileRemove', id: { name: 'kns.shop' } },
     { kind: 'ActivePolicyRemove', id: { tier: 'default', name: 'front-egress', namespace: 'shop' } },
-    { kind: 'IPSetRemove', id: setId("(projectcalico.org/namespace == 'shop') && (app == \"db\")") },
+    { kind: 'IPSetRemove', id: setId('(projectcalico.org/namespace == \'shop\') && (app == "db")') },
     { kind: 'RouteRemove', dst: '10.65.0.2/32' },
   ] satisfies DataplaneMessage[]);
   // And back: the same messages forward.
@@ -151,19 +166,38 @@ test('an endpoint moving off this node is removed locally but stays in IP sets',
   const moved = h.apply([wep('shop', 'db', { node: 'node-1', ips: ['10.65.1.2'], labels: { app: 'db' } })]);
   // Now local: it gets an endpoint and a local route; its IP set membership is unchanged.
   assert.deepEqual(kinds(moved), ['WorkloadEndpointUpdate', 'RouteUpdate']);
-  assert.deepEqual(h.dp.routes.get('10.65.1.2/32'), { kind: 'RouteUpdate', type: 'local-workload', dst: '10.65.1.2/32', dstNodeName: 'node-1', ifaceName: 'cali-db' });
-  assert.deepEqual(kinds(h.apply([wep('shop', 'db', { node: 'node-2', ips: ['10.65.1.2'], labels: { app: 'db' } })])), ['WorkloadEndpointRemove', 'RouteRemove']);
+  assert.deepEqual(h.dp.routes.get('10.65.1.2/32'), {
+    kind: 'RouteUpdate',
+    type: 'local-workload',
+    dst: '10.65.1.2/32',
+    dstNodeName: 'node-1',
+    ifaceName: 'cali-db',
+  });
+  assert.deepEqual(kinds(h.apply([wep('shop', 'db', { node: 'node-2', ips: ['10.65.1.2'], labels: { app: 'db' } })])), [
+    'WorkloadEndpointRemove',
+    'RouteRemove',
+  ]);
 });
 
 test('label changes move a local endpoint between policies', () => {
   const h = harness();
   h.start(snapshot());
-  const msgs = h.apply([wep('shop', 'front', { ips: ['10.65.0.2'], labels: { app: 'other', host: 'x' }, mac: 'EE:EE:EE:EE:EE:EE', ports: [{ name: 'http', protocol: 'TCP', port: 8080 }] })]);
+  const msgs = h.apply([
+    wep('shop', 'front', {
+      ips: ['10.65.0.2'],
+      labels: { app: 'other', host: 'x' },
+      mac: 'EE:EE:EE:EE:EE:EE',
+      ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
+    }),
+  ]);
   // front-egress no longer applies (and with it its IP set); hosts now does.
   assert.deepEqual(kinds(msgs), ['WorkloadEndpointUpdate', 'ActivePolicyRemove', 'IPSetRemove']);
   assert.deepEqual(h.dp.tiers('shop/front'), ['default(Deny): hosts | ']);
   // A selector edit that matches the same endpoints with the same rules sends nothing.
-  assert.deepEqual(h.apply([gnp('hosts', { selector: 'has(host) && !has(nope)', types: ['Ingress'], ingress: [{ action: 'Allow', source: { nets: ['10.0.0.0/24'] } }] })]), []);
+  assert.deepEqual(
+    h.apply([gnp('hosts', { selector: 'has(host) && !has(nope)', types: ['Ingress'], ingress: [{ action: 'Allow', source: { nets: ['10.0.0.0/24'] } }] })]),
+    [],
+  );
 });
 
 test('AssumeNeededOnEveryNode: the policy and its IP sets are programmed before any endpoint needs them', () => {
@@ -214,12 +248,16 @@ test('an invalid resource is logged and treated as deleted; fixing it restores i
   assert.deepEqual(kinds(dp.take()), ['ActivePolicyUpdate', 'HostEndpointUpdate']);
 });
 
-test('configuration: the node\'s FelixConfiguration overrides the cluster\'s, other nodes\' are ignored', () => {
+test("configuration: the node's FelixConfiguration overrides the cluster's, other nodes' are ignored", () => {
   const h = harness();
   h.start(snapshot());
   assert.deepEqual(h.apply([update('FelixConfiguration', 'node.node-2', { logSeverityScreen: 'Debug' })]), []);
   assert.deepEqual(h.apply([update('FelixConfiguration', 'node.node-1', { logSeverityScreen: 'Debug', routeRefreshInterval: '30s' })]), [
-    { kind: 'ConfigUpdate', config: { logSeverityScreen: 'Debug', bpfEnabled: false, routeRefreshInterval: '30s' }, clusterInformation: { clusterGUID: 'abc', datastoreReady: true } },
+    {
+      kind: 'ConfigUpdate',
+      config: { logSeverityScreen: 'Debug', bpfEnabled: false, routeRefreshInterval: '30s' },
+      clusterInformation: { clusterGUID: 'abc', datastoreReady: true },
+    },
   ]);
   assert.deepEqual(h.apply([del('ClusterInformation', 'default')]), [
     { kind: 'ConfigUpdate', config: { logSeverityScreen: 'Debug', bpfEnabled: false, routeRefreshInterval: '30s' }, clusterInformation: {} },

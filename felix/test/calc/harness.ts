@@ -223,10 +223,12 @@ export class DataplaneState implements DataplaneSink {
       }
       case 'IPSetRemove':
         assert.ok(this.ipSets.delete(m.id), `removed IP set ${m.id} existed`);
-        for (const [k, p] of this.policies) assert.ok(!ruleSets([...p.policy.inboundRules, ...p.policy.outboundRules]).includes(m.id), `IP set ${m.id} removed while policy ${k} uses it`);
+        for (const [k, p] of this.policies)
+          assert.ok(!ruleSets([...p.policy.inboundRules, ...p.policy.outboundRules]).includes(m.id), `IP set ${m.id} removed while policy ${k} uses it`);
         return;
       case 'ActivePolicyUpdate':
-        for (const id of ruleSets([...m.policy.inboundRules, ...m.policy.outboundRules])) assert.ok(this.ipSets.has(id), `policy ${m.id.name} uses IP set ${id} before it exists`);
+        for (const id of ruleSets([...m.policy.inboundRules, ...m.policy.outboundRules]))
+          assert.ok(this.ipSets.has(id), `policy ${m.id.name} uses IP set ${id} before it exists`);
         this.policies.set(policyKey(m.id), { id: m.id, policy: m.policy });
         return;
       case 'ActivePolicyRemove': {
@@ -235,17 +237,21 @@ export class DataplaneState implements DataplaneSink {
         assert.ok(held, `removed policy ${key} existed`);
         if (held.id.tier === m.id.tier) this.policies.delete(key);
         for (const [k, ep] of [...this.workloads, ...this.hostEndpoints]) {
-          for (const t of ep.tiers) for (const p of [...t.ingressPolicies, ...t.egressPolicies]) assert.ok(policyKey(p) !== key || p.tier !== m.id.tier, `policy ${key} removed while ${k} uses it`);
+          for (const t of ep.tiers)
+            for (const p of [...t.ingressPolicies, ...t.egressPolicies])
+              assert.ok(policyKey(p) !== key || p.tier !== m.id.tier, `policy ${key} removed while ${k} uses it`);
         }
         return;
       }
       case 'ActiveProfileUpdate':
-        for (const id of ruleSets([...m.profile.inboundRules, ...m.profile.outboundRules])) assert.ok(this.ipSets.has(id), `profile uses IP set ${id} before it exists`);
+        for (const id of ruleSets([...m.profile.inboundRules, ...m.profile.outboundRules]))
+          assert.ok(this.ipSets.has(id), `profile uses IP set ${id} before it exists`);
         this.profiles.set(m.id.name, m.profile);
         return;
       case 'ActiveProfileRemove':
         assert.ok(this.profiles.delete(m.id.name), `removed profile ${m.id.name} existed`);
-        for (const [k, ep] of [...this.workloads, ...this.hostEndpoints]) assert.ok(!ep.profileIds.includes(m.id.name), `profile ${m.id.name} removed while ${k} uses it`);
+        for (const [k, ep] of [...this.workloads, ...this.hostEndpoints])
+          assert.ok(!ep.profileIds.includes(m.id.name), `profile ${m.id.name} removed while ${k} uses it`);
         return;
       case 'WorkloadEndpointUpdate':
         this.#checkEndpoint(m.endpoint);
@@ -287,7 +293,8 @@ export class DataplaneState implements DataplaneSink {
         return;
       case 'VXLANTunnelEndpointRemove':
         assert.ok(this.vteps.delete(m.node));
-        for (const r of this.routes.values()) assert.ok(r.type !== 'remote-workload-vxlan' || r.dstNodeName !== m.node, `VTEP ${m.node} removed while route ${r.dst} uses it`);
+        for (const r of this.routes.values())
+          assert.ok(r.type !== 'remote-workload-vxlan' || r.dstNodeName !== m.node, `VTEP ${m.node} removed while route ${r.dst} uses it`);
         return;
       case 'InSync':
         assert.ok(!this.inSync, 'InSync is sent once');
@@ -315,7 +322,12 @@ export function describeTier(t: TierInfo): string {
 }
 
 /** A graph for NODE with a recording driver; `start` feeds the snapshot and InSync. */
-export function harness(nodeName = NODE): { graph: CalcGraph; dp: DataplaneState; start(updates: FelixUpdate[]): DataplaneMessage[]; apply(updates: FelixUpdate[]): DataplaneMessage[] } {
+export function harness(nodeName = NODE): {
+  graph: CalcGraph;
+  dp: DataplaneState;
+  start(updates: FelixUpdate[]): DataplaneMessage[];
+  apply(updates: FelixUpdate[]): DataplaneMessage[];
+} {
   const dp = new DataplaneState();
   const graph = new CalcGraph(nodeName, dp);
   return {

@@ -25,7 +25,9 @@ const delta = (added: string[], removed: string[], id = DB): DataplaneMessage =>
 
 test('endpoint added and removed: one delta each', () => {
   const h = setup();
-  assert.deepEqual(h.apply([wep('ns', 'db-2', { node: 'node-3', ips: ['10.0.2.1', 'fd00::2:1'], labels: { role: 'db' } })]), [delta(['10.0.2.1/32', 'fd00::2:1/128'], [])]);
+  assert.deepEqual(h.apply([wep('ns', 'db-2', { node: 'node-3', ips: ['10.0.2.1', 'fd00::2:1'], labels: { role: 'db' } })]), [
+    delta(['10.0.2.1/32', 'fd00::2:1/128'], []),
+  ]);
   assert.deepEqual(h.apply([del('WorkloadEndpoint', 'db-2', 'ns')]), [delta([], ['10.0.2.1/32', 'fd00::2:1/128'])]);
   // An endpoint without addresses is not an endpoint yet (Calico filters it out).
   assert.deepEqual(h.apply([wep('ns', 'db-3', { node: 'node-3', ips: [], labels: { role: 'db' } })]), []);
@@ -93,13 +95,25 @@ test('within one batch, changes that cancel out send nothing', () => {
 
 test('sets come and go with the rules that use them; a shared set stays while any user remains', () => {
   const h = setup();
-  const q = gnp('q', { selector: "app == 'client'", ingress: [{ action: 'Allow', source: { selector: "role == 'db'" } }, { action: 'Deny', source: { selector: "role == 'cache'" } }] });
+  const q = gnp('q', {
+    selector: "app == 'client'",
+    ingress: [
+      { action: 'Allow', source: { selector: "role == 'db'" } },
+      { action: 'Deny', source: { selector: "role == 'cache'" } },
+    ],
+  });
   const added = h.apply([q, wep('ns', 'cache', { node: 'node-2', ips: ['10.0.1.20', '10.0.1.21'], labels: { role: 'cache' } })]);
   const cache = setId("role == 'cache'");
-  assert.deepEqual(added.map((m) => m.kind), ['IPSetUpdate', 'ActivePolicyUpdate', 'WorkloadEndpointUpdate']);
+  assert.deepEqual(
+    added.map((m) => m.kind),
+    ['IPSetUpdate', 'ActivePolicyUpdate', 'WorkloadEndpointUpdate'],
+  );
   assert.deepEqual(added[0], { kind: 'IPSetUpdate', id: cache, type: 'net', members: ['10.0.1.20/32', '10.0.1.21/32'] });
   // p goes: the role == 'db' set is still used by q.
-  assert.deepEqual(h.apply([del('GlobalNetworkPolicy', 'p')]).map((m) => m.kind), ['WorkloadEndpointUpdate', 'ActivePolicyRemove']);
+  assert.deepEqual(
+    h.apply([del('GlobalNetworkPolicy', 'p')]).map((m) => m.kind),
+    ['WorkloadEndpointUpdate', 'ActivePolicyRemove'],
+  );
   assert.ok(h.dp.ipSets.has(DB));
   // q goes: both sets go, after the policy.
   const removed = h.apply([del('GlobalNetworkPolicy', 'q')]);

@@ -166,6 +166,12 @@ test('the index agrees with evaluating every selector on every item, through ran
   }
   // The index's own views agree with the callbacks.
   for (const sid of selectors.keys()) {
-    assert.deepEqual([...index.matchesOf(sid)].sort(), [...matches].filter((m) => m.startsWith(`${sid}|`)).map((m) => m.split('|')[1]).sort());
+    assert.deepEqual(
+      [...index.matchesOf(sid)].sort(),
+      [...matches]
+        .filter((m) => m.startsWith(`${sid}|`))
+        .map((m) => m.split('|')[1])
+        .sort(),
+    );
   }
 });

@@ -81,7 +81,9 @@ test('policy selectors: every operator, profile-inherited labels, namespace and 
     [{ serviceAccountSelector: "role == 'api'" }, [], 'dev'],
     [{ selector: "app == 'web' || has(host)" }, ['dev/web'], 'dev'],
   ];
-  const policies = cases.map(([spec, , ns], i) => (ns ? np(ns, `p${i}`, { ...spec, ingress: [{ action: 'Allow' }] }) : gnp(`p${i}`, { ...spec, ingress: [{ action: 'Allow' }] })));
+  const policies = cases.map(([spec, , ns], i) =>
+    ns ? np(ns, `p${i}`, { ...spec, ingress: [{ action: 'Allow' }] }) : gnp(`p${i}`, { ...spec, ingress: [{ action: 'Allow' }] }),
+  );
   h.start([...endpoints, ...policies]);
   const applied = appliedTo(h.dp);
   cases.forEach(([spec, expected, ns], i) => {
@@ -89,7 +91,13 @@ test('policy selectors: every operator, profile-inherited labels, namespace and 
   });
   // Only policies that apply to some local endpoint are sent to the dataplane.
   const active = [...h.dp.policies.keys()].map((k) => k.split('/').pop()!).sort();
-  assert.deepEqual(active, cases.map((_, i) => `p${i}`).filter((p) => (applied.get(p) ?? []).length > 0).sort());
+  assert.deepEqual(
+    active,
+    cases
+      .map((_, i) => `p${i}`)
+      .filter((p) => (applied.get(p) ?? []).length > 0)
+      .sort(),
+  );
 });
 
 interface OrderCase {
@@ -191,17 +199,32 @@ test('tiers and policy order (table)', () => {
 
 test('a tier order change re-sorts the endpoint; a policy order change too', () => {
   const h = harness();
-  h.start([namespace('ns'), wep('ns', 'ep', { ips: ['10.0.0.1'] }), tier('a', 1), tier('b', 2), gnp('pa', { ...both, tier: 'a' }), gnp('pb', { ...both, tier: 'b' }), gnp('x', { ...both, order: 1 }), gnp('y', { ...both, order: 2 })]);
+  h.start([
+    namespace('ns'),
+    wep('ns', 'ep', { ips: ['10.0.0.1'] }),
+    tier('a', 1),
+    tier('b', 2),
+    gnp('pa', { ...both, tier: 'a' }),
+    gnp('pb', { ...both, tier: 'b' }),
+    gnp('x', { ...both, order: 1 }),
+    gnp('y', { ...both, order: 2 }),
+  ]);
   assert.deepEqual(h.dp.tiers('ns/ep'), ['a(Deny): pa | pa', 'b(Deny): pb | pb', 'default(Deny): x,y | x,y']);
   const msgs = h.apply([tier('a', 3, 'Pass')]);
-  assert.deepEqual(msgs.map((m) => m.kind), ['WorkloadEndpointUpdate']);
+  assert.deepEqual(
+    msgs.map((m) => m.kind),
+    ['WorkloadEndpointUpdate'],
+  );
   assert.deepEqual(h.dp.tiers('ns/ep'), ['b(Deny): pb | pb', 'a(Pass): pa | pa', 'default(Deny): x,y | x,y']);
   h.apply([gnp('x', { ...both, order: 3 })]);
   assert.deepEqual(h.dp.tiers('ns/ep'), ['b(Deny): pb | pb', 'a(Pass): pa | pa', 'default(Deny): y,x | y,x']);
   // Moving a policy to another tier changes its id: the new one is sent before the endpoint
   // uses it, the old one removed after.
   const moved = h.apply([gnp('y', { ...both, order: 2, tier: 'b' })]);
-  assert.deepEqual(moved.map((m) => m.kind), ['ActivePolicyUpdate', 'WorkloadEndpointUpdate', 'ActivePolicyRemove']);
+  assert.deepEqual(
+    moved.map((m) => m.kind),
+    ['ActivePolicyUpdate', 'WorkloadEndpointUpdate', 'ActivePolicyRemove'],
+  );
   assert.deepEqual(h.dp.tiers('ns/ep'), ['b(Deny): y,pb | y,pb', 'a(Pass): pa | pa', 'default(Deny): x | x']);
 });
 
@@ -220,7 +243,8 @@ test('host endpoints get untracked, preDNAT and forward tiers', () => {
     gnp('prednat-egress', { selector: 'all()', egress: allow, types: ['Egress'], preDNAT: true, applyOnForward: true, tier: 't2' }),
   ]);
   const ep = h.dp.hostEndpoints.get('eth0')!;
-  const d = (ts: typeof ep.tiers) => ts.map((t) => `${t.name}(${t.defaultAction}): ${t.ingressPolicies.map((p) => p.name)} | ${t.egressPolicies.map((p) => p.name)}`);
+  const d = (ts: typeof ep.tiers) =>
+    ts.map((t) => `${t.name}(${t.defaultAction}): ${t.ingressPolicies.map((p) => p.name)} | ${t.egressPolicies.map((p) => p.name)}`);
   assert.deepEqual(d(ep.tiers), ['default(Deny): forward,plain | forward,plain']);
   assert.deepEqual(d(ep.untrackedTiers), ['t(Pass): untracked | untracked']);
   assert.deepEqual(d(ep.preDnatTiers), ['default(Pass): prednat | ']);
@@ -231,7 +255,7 @@ test('host endpoints get untracked, preDNAT and forward tiers', () => {
   assert.equal(h.dp.policies.get('prednat')!.policy.preDnat, true);
 });
 
-test('profiles come after policies, in the endpoint\'s order; a missing profile denies everything', () => {
+test("profiles come after policies, in the endpoint's order; a missing profile denies everything", () => {
   const h = harness();
   h.start([
     namespace('ns', {}, { ingress: [{ action: 'Allow', source: { selector: "app == 'x'" } }], egress: [{ action: 'Allow' }] }),
@@ -246,6 +270,9 @@ test('profiles come after policies, in the endpoint\'s order; a missing profile 
   assert.deepEqual(h.dp.profiles.get('kns.ns')!.inboundRules, [{ action: 'Allow', position: 0, srcIpSetIds: [setId("app == 'x'")] }]);
   // The profile appears: its real rules replace the stand-in.
   const msgs = h.apply([serviceAccount('ns', 'default')]);
-  assert.deepEqual(msgs.map((m) => m.kind), ['ActiveProfileUpdate']);
+  assert.deepEqual(
+    msgs.map((m) => m.kind),
+    ['ActiveProfileUpdate'],
+  );
   assert.deepEqual(h.dp.profiles.get('ksa.ns.default'), { inboundRules: [], outboundRules: [] });
 });

@@ -21,7 +21,14 @@ test('a rule with every field converts field by field', () => {
         notProtocol: 'UDP',
         icmp: { type: 8, code: 0 },
         notICMP: { type: 3 },
-        source: { nets: ['10.1.2.3/16', '10.9.9.9'], notNets: ['10.1.5.0/24'], ports: [1234, '2000:3000'], notPorts: [22], selector: "app == 'a'", notSelector: "role == 'x'" },
+        source: {
+          nets: ['10.1.2.3/16', '10.9.9.9'],
+          notNets: ['10.1.5.0/24'],
+          ports: [1234, '2000:3000'],
+          notPorts: [22],
+          selector: "app == 'a'",
+          notSelector: "role == 'x'",
+        },
         destination: { nets: ['192.168.0.0/16'], notNets: ['192.168.7.7/32'], ports: ['http', 443], notPorts: ['metrics'], notSelector: 'has(quarantine)' },
         metadata: { annotations: { owner: 'team-a' } },
       },
@@ -42,7 +49,10 @@ test('a rule with every field converts field by field', () => {
     notProtocol: 'udp',
     // The positive selector folds the notSelector in: one set instead of two.
     srcNets: ['10.1.0.0/16', '10.9.9.9/32'],
-    srcPorts: [{ first: 1234, last: 1234 }, { first: 2000, last: 3000 }],
+    srcPorts: [
+      { first: 1234, last: 1234 },
+      { first: 2000, last: 3000 },
+    ],
     srcIpSetIds: [setId(src)],
     notSrcNets: ['10.1.5.0/24'],
     notSrcPorts: [{ first: 22, last: 22 }],
@@ -65,7 +75,7 @@ test('a rule with every field converts field by field', () => {
   assert.deepEqual(global, { action: 'Deny', position: 0, notDstIpSetIds: [setId('has(quarantine)')] });
 });
 
-test('IP set ids are Calico\'s: s: and n: prefixed SHA-224, base64url', () => {
+test("IP set ids are Calico's: s: and n: prefixed SHA-224, base64url", () => {
   assert.equal(setId('all()'), 's:5y5I3VdRZfDU01O--xXAPx2yxCQQqMf0M6IWug');
   const sel = parseSelector("app == 'db'");
   const hash = (s: string) => createHash('sha224').update(s).digest('base64url');
@@ -99,7 +109,7 @@ test('ports: named ports alone need no selector set; with numeric ports both are
   assert.deepEqual(rules[2], { action: 'Allow', position: 2, protocol: 6, dstNamedPortIpSetIds: [namedPortSet(parseSelector('all()'), 'web', 'tcp').id] });
 });
 
-test('Kubernetes Service matches become Calico\'s service IP sets (empty until services are synced)', () => {
+test("Kubernetes Service matches become Calico's service IP sets (empty until services are synced)", () => {
   const h = harness();
   h.start([
     namespace('app'),
@@ -120,7 +130,13 @@ test('Kubernetes Service matches become Calico\'s service IP sets (empty until s
 });
 
 /** The members of the IP set the first rule's side uses. */
-function sideMembers(h: ReturnType<typeof harness>, policy: string, field: 'srcIpSetIds' | 'dstIpSetIds' | 'dstNamedPortIpSetIds' | 'notSrcIpSetIds', dir: 'in' | 'out' = 'in', index = 0): string[] {
+function sideMembers(
+  h: ReturnType<typeof harness>,
+  policy: string,
+  field: 'srcIpSetIds' | 'dstIpSetIds' | 'dstNamedPortIpSetIds' | 'notSrcIpSetIds',
+  dir: 'in' | 'out' = 'in',
+  index = 0,
+): string[] {
   const p = h.dp.policies.get(policy);
   assert.ok(p, `policy ${policy} is active`);
   const rule = (dir === 'in' ? p.policy.inboundRules : p.policy.outboundRules)[index];
@@ -194,8 +210,24 @@ test('named ports resolve per endpoint, protocol and address', () => {
   h.start([
     namespace('ns'),
     wep('ns', 'client', { ips: ['10.0.0.1'], labels: { app: 'client' } }),
-    wep('ns', 'srv-1', { node: 'node-2', ips: ['10.0.1.1', 'fd00::1'], labels: { app: 'srv' }, ports: [{ name: 'http', protocol: 'TCP', port: 8080 }, { name: 'dns', protocol: 'UDP', port: 53 }] }),
-    wep('ns', 'srv-2', { node: 'node-2', ips: ['10.0.1.2'], labels: { app: 'srv' }, ports: [{ name: 'http', protocol: 'TCP', port: 9090 }, { name: 'http', protocol: 'UDP', port: 9091 }] }),
+    wep('ns', 'srv-1', {
+      node: 'node-2',
+      ips: ['10.0.1.1', 'fd00::1'],
+      labels: { app: 'srv' },
+      ports: [
+        { name: 'http', protocol: 'TCP', port: 8080 },
+        { name: 'dns', protocol: 'UDP', port: 53 },
+      ],
+    }),
+    wep('ns', 'srv-2', {
+      node: 'node-2',
+      ips: ['10.0.1.2'],
+      labels: { app: 'srv' },
+      ports: [
+        { name: 'http', protocol: 'TCP', port: 9090 },
+        { name: 'http', protocol: 'UDP', port: 9091 },
+      ],
+    }),
     wep('ns', 'other', { node: 'node-2', ips: ['10.0.1.3'], labels: { app: 'other' }, ports: [{ name: 'http', protocol: 'TCP', port: 80 }] }),
     np('ns', 'out', {
       selector: "app == 'client'",
@@ -218,7 +250,9 @@ test('named ports resolve per endpoint, protocol and address', () => {
   assert.equal(rules[0].dstIpSetIds, undefined);
 
   // A port renumbered on one endpoint moves only its member.
-  const msgs = h.apply([wep('ns', 'srv-2', { node: 'node-2', ips: ['10.0.1.2'], labels: { app: 'srv' }, ports: [{ name: 'http', protocol: 'TCP', port: 9999 }] })]);
+  const msgs = h.apply([
+    wep('ns', 'srv-2', { node: 'node-2', ips: ['10.0.1.2'], labels: { app: 'srv' }, ports: [{ name: 'http', protocol: 'TCP', port: 9999 }] }),
+  ]);
   const deltas = new Map(msgs.flatMap((x) => (x.kind === 'IPSetDeltaUpdate' ? [[x.id, [x.added, x.removed]] as const] : [])));
   const id = (r: number, i = 0) => rules[r].dstNamedPortIpSetIds![i];
   assert.deepEqual(deltas.get(id(0)), [['10.0.1.2,tcp:9999'], ['10.0.1.2,tcp:9090']]);

@@ -1,12 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSelector, SelectorSyntaxError } from '@cattail/api';
-import {
-  entityRuleSelector,
-  globalNetworkPolicySelector,
-  networkPolicySelector,
-  prefixSelector,
-} from '../../src/calc/selector-text.js';
+import { entityRuleSelector, globalNetworkPolicySelector, networkPolicySelector, prefixSelector } from '../../src/calc/selector-text.js';
 
 // Expected strings are libcalico-go's own test expectations (updateprocessors/rules_test.go,
 // networkpolicyprocessor_test.go, globalnetworkpolicyprocessor_test.go), so the selectors and
@@ -23,7 +18,7 @@ test('rule entity selectors are combined as Calico combines them', () => {
       'selector and namespaceSelector',
       { selector: "projectcalico.org/orchestrator == 'k8s'", namespaceSelector: "key == 'value'" },
       'namespace',
-      "(pcns.key == \"value\") && (projectcalico.org/orchestrator == 'k8s')",
+      '(pcns.key == "value") && (projectcalico.org/orchestrator == \'k8s\')',
     ],
     [
       'complex namespaceSelector',
@@ -35,7 +30,7 @@ test('rule entity selectors are combined as Calico combines them', () => {
       'service accounts in a namespaced policy',
       { serviceAccounts: { names: ['sa1', 'sa2'], selector: "key == 'value1'" } },
       'namespace',
-      "(projectcalico.org/namespace == 'namespace') && ((pcsa.key == \"value1\") && (projectcalico.org/serviceaccount in {\"sa1\", \"sa2\"}))",
+      '(projectcalico.org/namespace == \'namespace\') && ((pcsa.key == "value1") && (projectcalico.org/serviceaccount in {"sa1", "sa2"}))',
     ],
     [
       'service accounts with a namespaceSelector',
@@ -49,11 +44,26 @@ test('rule entity selectors are combined as Calico combines them', () => {
       'namespace',
       '(pcns.nskey == "nsvalue") && (((pcsa.key == "value2") && (projectcalico.org/serviceaccount in {"sa3"})) && (has(label1)))',
     ],
-    ['service accounts in a global policy', { serviceAccounts: { names: ['sa1', 'sa2'], selector: "key == 'value1'" } }, '', '(pcsa.key == "value1") && (projectcalico.org/serviceaccount in {"sa1", "sa2"})'],
+    [
+      'service accounts in a global policy',
+      { serviceAccounts: { names: ['sa1', 'sa2'], selector: "key == 'value1'" } },
+      '',
+      '(pcsa.key == "value1") && (projectcalico.org/serviceaccount in {"sa1", "sa2"})',
+    ],
     ['empty service account match', { serviceAccounts: {} }, '', ''],
-    ['namespaceSelector label', { namespaceSelector: "namespace == 'red'", selector: 'has(label1)' }, 'namespace', '(pcns.namespace == "red") && (has(label1))'],
+    [
+      'namespaceSelector label',
+      { namespaceSelector: "namespace == 'red'", selector: 'has(label1)' },
+      'namespace',
+      '(pcns.namespace == "red") && (has(label1))',
+    ],
     ['namespaceSelector all()', { namespaceSelector: 'all()', selector: 'has(label2)' }, 'namespace', '(has(projectcalico.org/namespace)) && (has(label2))'],
-    ['namespaceSelector global()', { namespaceSelector: 'global()', selector: 'has(label3)' }, 'namespace', '(!has(projectcalico.org/namespace)) && (has(label3))'],
+    [
+      'namespaceSelector global()',
+      { namespaceSelector: 'global()', selector: 'has(label3)' },
+      'namespace',
+      '(!has(projectcalico.org/namespace)) && (has(label3))',
+    ],
   ];
   for (const [name, er, ns, want] of cases) {
     assert.equal(entityRuleSelector(er, ns), want, name);
@@ -64,7 +74,7 @@ test('rule entity selectors are combined as Calico combines them', () => {
 test('policy selectors are scoped as Calico scopes them', () => {
   assert.equal(networkPolicySelector('ns1', "mylabel == 'selectme'"), "(mylabel == 'selectme') && projectcalico.org/namespace == 'ns1'");
   assert.equal(networkPolicySelector('ns1'), "projectcalico.org/namespace == 'ns1'");
-  assert.equal(networkPolicySelector('ns1', '', "role == 'db'"), "(projectcalico.org/namespace == 'ns1') && pcsa.role == \"db\"");
+  assert.equal(networkPolicySelector('ns1', '', "role == 'db'"), '(projectcalico.org/namespace == \'ns1\') && pcsa.role == "db"');
 
   const sel = "mylabel == 'selectme'";
   assert.equal(globalNetworkPolicySelector(sel), sel);

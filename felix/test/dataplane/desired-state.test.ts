@@ -25,7 +25,10 @@ test('policies are keyed by tier, namespace and name; endpoints by namespace/nam
   ]);
   assert.deepEqual([...s.policies.keys()].sort(), ['t//p', 't/ns/p']);
   assert.equal(policyKey(namespaced), 't/ns/p');
-  applyMessages(s, [{ kind: 'ActivePolicyRemove', id: global }, { kind: 'WorkloadEndpointRemove', id: { namespace: 'ns', name: 'w' } }]);
+  applyMessages(s, [
+    { kind: 'ActivePolicyRemove', id: global },
+    { kind: 'WorkloadEndpointRemove', id: { namespace: 'ns', name: 'w' } },
+  ]);
   assert.deepEqual([...s.policies.keys()], ['t/ns/p']);
   assert.equal(s.workloads.size, 0);
 });
@@ -44,6 +47,9 @@ test('routes, VTEPs, encapsulation, config and InSync are recorded; a repeated I
   assert.equal(s.encapsulation.vxlanEnabled, true);
   assert.equal(s.routes.get('10.65.1.0/26')?.dstNodeName, 'n2');
   assert.equal(applyMessages(s, [{ kind: 'InSync' }]), false);
-  applyMessages(s, [{ kind: 'RouteRemove', dst: '10.65.1.0/26' }, { kind: 'VXLANTunnelEndpointRemove', node: 'n2' }]);
+  applyMessages(s, [
+    { kind: 'RouteRemove', dst: '10.65.1.0/26' },
+    { kind: 'VXLANTunnelEndpointRemove', node: 'n2' },
+  ]);
   assert.equal(s.routes.size + s.vteps.size, 0);
 });

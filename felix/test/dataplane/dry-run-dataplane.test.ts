@@ -6,7 +6,11 @@ test('dry-run records the ruleset, routes and sysctls it would program, only onc
   const snaps: DryRunSnapshot[] = [];
   const dp = new DryRunDataplane({ nodeName: 'n1', onSnapshot: (s) => snaps.push(s) });
   dp.onMessages([
-    { kind: 'WorkloadEndpointUpdate', id: { namespace: 'ns', name: 'a' }, endpoint: { name: 'cali1', ipv4Nets: ['10.65.0.1/32'], ipv6Nets: [], profileIds: [], tiers: [] } },
+    {
+      kind: 'WorkloadEndpointUpdate',
+      id: { namespace: 'ns', name: 'a' },
+      endpoint: { name: 'cali1', ipv4Nets: ['10.65.0.1/32'], ipv6Nets: [], profileIds: [], tiers: [] },
+    },
   ]);
   assert.equal(dp.snapshot(), undefined);
   dp.onMessages([{ kind: 'InSync' }]);

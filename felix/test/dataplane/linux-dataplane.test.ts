@@ -49,7 +49,16 @@ function fakeKernel(links: string[]) {
     }
     return { stdout: '', stderr: '' };
   };
-  return { exec, calls, setFailNft: (v: boolean) => { failNft = v; }, dropTable: () => { table = ''; } };
+  return {
+    exec,
+    calls,
+    setFailNft: (v: boolean) => {
+      failNft = v;
+    },
+    dropTable: () => {
+      table = '';
+    },
+  };
 }
 
 const endpoint = (name: string, iface: string): DataplaneMessage => ({
@@ -69,7 +78,10 @@ test('nothing is programmed before InSync; then one debounced apply for several 
   assert.equal(early.nftApplied, false);
   dp.onMessages([{ kind: 'InSync' }]);
   dp.onMessages([endpoint('a', 'cali1')]);
-  assert.deepEqual(pending.map((t) => t.ms), [25]);
+  assert.deepEqual(
+    pending.map((t) => t.ms),
+    [25],
+  );
   fire();
   const report = await dp.apply();
   assert.ok(kernel.calls.includes('nft -f -'));
@@ -90,7 +102,10 @@ test('a missing interface is an error for that endpoint only, retried after retr
   const b = dp.status().get('ns/b');
   assert.equal(b?.state, 'error');
   assert.equal(b?.state === 'error' ? (b.error as { code?: string }).code : '', 'FELIX_ENDPOINT_NOT_READY');
-  assert.deepEqual(pending.map((t) => t.ms), [700]);
+  assert.deepEqual(
+    pending.map((t) => t.ms),
+    [700],
+  );
 });
 
 test('a failing nft transaction is reported, does not stop routes, and is retried', async () => {
@@ -106,7 +121,10 @@ test('a failing nft transaction is reported, does not stop routes, and is retrie
   assert.equal((report.errors[0] as DataplaneCommandError).code, 'FELIX_DATAPLANE_COMMAND');
   assert.deepEqual(seen, report.errors);
   assert.ok(kernel.calls.includes('ip -force -batch -'));
-  assert.deepEqual(pending.map((t) => t.ms), [500]);
+  assert.deepEqual(
+    pending.map((t) => t.ms),
+    [500],
+  );
   kernel.setFailNft(false);
   assert.equal((await dp.apply()).nftApplied, true);
 });
@@ -119,13 +137,20 @@ test('refresh re-applies the table when the kernel no longer has what we left', 
   pending.length = 0;
   assert.equal((await dp.apply()).nftApplied, true);
   dp.start();
-  assert.deepEqual(pending.map((t) => t.ms), [90_000]);
+  assert.deepEqual(
+    pending.map((t) => t.ms),
+    [90_000],
+  );
   kernel.dropTable();
   fire();
   const after = await dp.apply();
   assert.equal(after.nftApplied, false, 'the refresh already repaired it');
   assert.equal(kernel.calls.filter((c) => c === 'nft -f -').length, 2);
-  assert.deepEqual(pending.map((t) => t.ms), [90_000], 'the next refresh is scheduled');
+  assert.deepEqual(
+    pending.map((t) => t.ms),
+    [90_000],
+    'the next refresh is scheduled',
+  );
   dp.close();
   assert.equal(pending.length, 0);
 });

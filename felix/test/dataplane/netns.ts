@@ -26,7 +26,11 @@ export async function succeeds(file: string, args: string[]): Promise<boolean> {
 /** Throws a message naming what is missing when the test cannot use namespaces and nftables. */
 export async function requireNetnsTools(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('this test needs root (network namespaces, nftables); run it as root');
-  for (const [tool, args] of [['ip', ['-V']], ['nft', ['--version']], ['sysctl', ['--version']]] as const) {
+  for (const [tool, args] of [
+    ['ip', ['-V']],
+    ['nft', ['--version']],
+    ['sysctl', ['--version']],
+  ] as const) {
     if (!(await succeeds(tool, [...args]))) throw new Error(`this test needs \`${tool}\` on PATH (apt-get install iproute2 nftables procps)`);
   }
 }

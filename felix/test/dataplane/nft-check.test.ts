@@ -21,7 +21,10 @@ test('every policy case renders a ruleset that nft -c accepts', async (t) => {
   });
   for (const c of POLICY_CASES) {
     const file = join(dir, `${c.name.replace(/\W+/g, '_')}.nft`);
-    for (const [variant, state] of [['workload', stateWithPolicy(c.inbound, c.outbound)], ['host endpoint', stateWithHostEndpoint(c.inbound, c.outbound)]] as const) {
+    for (const [variant, state] of [
+      ['workload', stateWithPolicy(c.inbound, c.outbound)],
+      ['host endpoint', stateWithHostEndpoint(c.inbound, c.outbound)],
+    ] as const) {
       await writeFile(file, renderRuleset(state));
       try {
         await run('ip', ['netns', 'exec', ns, 'nft', '-c', '-f', file]);
@@ -41,7 +44,11 @@ test('failsafe ports from configuration (with and without nets) pass nft -c', as
     await rm(dir, { recursive: true, force: true });
   });
   const opts = nftOptionsFromConfig({
-    failsafeInboundHostPorts: [{ protocol: 'TCP', port: 22 }, { protocol: 'UDP', port: 53, net: '10.0.0.0/8' }, { protocol: 'SCTP', port: 9, net: 'fd00::/8' }],
+    failsafeInboundHostPorts: [
+      { protocol: 'TCP', port: 22 },
+      { protocol: 'UDP', port: 53, net: '10.0.0.0/8' },
+      { protocol: 'SCTP', port: 9, net: 'fd00::/8' },
+    ],
     failsafeOutboundHostPorts: [{ protocol: 'TCP', port: 443, net: '192.168.0.0/16' }],
   });
   const file = join(dir, 'failsafe.nft');

@@ -123,7 +123,11 @@ test('FelixConfiguration keys change the log prefix, interface prefixes, endpoin
     failsafeOutboundHostPorts: [],
   });
   assert.deepEqual([opts.logPrefix, opts.interfacePrefixes, opts.endpointToHostAction], ['mine', ['cali', 'tap'], 'Accept']);
-  assert.deepEqual(opts.failsafeInbound, [{ protocol: 'tcp', port: 2222 }, { protocol: 'udp', port: 53, net: '10.0.0.0/8' }, { protocol: 'tcp', port: 23 }]);
+  assert.deepEqual(opts.failsafeInbound, [
+    { protocol: 'tcp', port: 2222 },
+    { protocol: 'udp', port: 53, net: '10.0.0.0/8' },
+    { protocol: 'tcp', port: 23 },
+  ]);
   assert.deepEqual(opts.failsafeOutbound, []);
   assert.match(renderRuleset(stateWithPolicy([], []), opts), /iifname "tap\*" accept/);
   const input = chain(renderRuleset(stateWithHostEndpoint([], []), opts), 'filter-input');
@@ -138,7 +142,10 @@ test('host endpoints: failsafes first, then dispatch in input, output and forwar
   const text = renderRuleset(stateWithHostEndpoint([{ action: 'Allow', position: 0 }], []));
   const input = chain(text, 'filter-input');
   assert.ok(input.indexOf('meta l4proto . th dport { tcp . 22,') < input.indexOf('iifname vmap { "eth0" : jump from-hep-eth0 }'));
-  assert.match(chain(text, 'filter-output'), /oifname \{ "eth0" \} meta l4proto \. th dport \{ udp \. 53,.*\} accept\n\t\toifname vmap \{ "eth0" : jump to-hep-eth0 \}/);
+  assert.match(
+    chain(text, 'filter-output'),
+    /oifname \{ "eth0" \} meta l4proto \. th dport \{ udp \. 53,.*\} accept\n\t\toifname vmap \{ "eth0" : jump to-hep-eth0 \}/,
+  );
   assert.match(chain(text, 'filter-forward'), /iifname vmap \{ "eth0" : jump from-hep-fw-eth0 \}/);
   assert.match(chain(text, 'from-hep-eth0'), new RegExp(`jump ${policyChainName('default//p', 'in')}`));
   assert.match(chain(text, 'to-hep-eth0'), new RegExp(`jump ${profileChainName('kns.default', 'out')}`));
@@ -148,7 +155,22 @@ test('host endpoints: failsafes first, then dispatch in input, output and forwar
 
 test('host endpoint forward chain: no applyOnForward tiers lets traffic through', () => {
   const s = emptyDesiredState();
-  applyMessages(s, [{ kind: 'HostEndpointUpdate', id: { name: 'h' }, endpoint: { name: 'eth1', expectedIpv4Addrs: [], expectedIpv6Addrs: [], profileIds: [], tiers: [], untrackedTiers: [], preDnatTiers: [], forwardTiers: [] } }]);
+  applyMessages(s, [
+    {
+      kind: 'HostEndpointUpdate',
+      id: { name: 'h' },
+      endpoint: {
+        name: 'eth1',
+        expectedIpv4Addrs: [],
+        expectedIpv6Addrs: [],
+        profileIds: [],
+        tiers: [],
+        untrackedTiers: [],
+        preDnatTiers: [],
+        forwardTiers: [],
+      },
+    },
+  ]);
   const text = renderRuleset(s);
   assert.match(chain(text, 'from-hep-fw-eth1'), /meta mark set meta mark \| 0x10000 return/);
   assert.match(chain(text, 'from-hep-eth1'), /\tdrop\n$/);

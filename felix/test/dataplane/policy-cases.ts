@@ -17,10 +17,25 @@ export const POLICY_CASES: PolicyCase[] = [
   { name: 'allow all', inbound: [{ action: 'Allow', position: 0 }], outbound: [], expect: ['meta mark set meta mark | 0x10000 return'] },
   { name: 'deny tcp', inbound: [{ action: 'Deny', position: 0, protocol: 'tcp' }], outbound: [], expect: ['meta l4proto tcp drop'] },
   { name: 'pass', inbound: [{ action: 'Pass', position: 0 }], outbound: [], expect: ['meta mark set meta mark | 0x20000 return'] },
-  { name: 'log', inbound: [{ action: 'Log', position: 0, protocol: 'udp' }], outbound: [], expect: ['meta l4proto udp log prefix "cattail-packet: " level info'] },
+  {
+    name: 'log',
+    inbound: [{ action: 'Log', position: 0, protocol: 'udp' }],
+    outbound: [],
+    expect: ['meta l4proto udp log prefix "cattail-packet: " level info'],
+  },
   {
     name: 'ports and ranges',
-    inbound: [{ action: 'Allow', position: 0, protocol: 'tcp', dstPorts: [{ first: 80, last: 80 }, { first: 8080, last: 8090 }] }],
+    inbound: [
+      {
+        action: 'Allow',
+        position: 0,
+        protocol: 'tcp',
+        dstPorts: [
+          { first: 80, last: 80 },
+          { first: 8080, last: 8090 },
+        ],
+      },
+    ],
     outbound: [],
     expect: ['meta l4proto tcp th dport { 80, 8080-8090 } meta mark set'],
   },
@@ -69,7 +84,11 @@ export function stateWithPolicy(inbound: Rule[], outbound: Rule[]): DesiredState
     { kind: 'IPSetUpdate', id: NET_SET, type: 'net', members: ['10.0.0.0/8', '10.1.0.0/16', 'fd00::1/128'] },
     { kind: 'IPSetUpdate', id: PORT_SET, type: 'ip-port', members: ['10.0.0.5,tcp:8080', 'fd00::5,udp:53'] },
     { kind: 'ActivePolicyUpdate', id: { tier: 'default', name: 'p' }, policy: { inboundRules: inbound, outboundRules: outbound } },
-    { kind: 'ActiveProfileUpdate', id: { name: 'kns.default' }, profile: { inboundRules: [{ action: 'Allow', position: 0 }], outboundRules: [{ action: 'Allow', position: 0 }] } },
+    {
+      kind: 'ActiveProfileUpdate',
+      id: { name: 'kns.default' },
+      profile: { inboundRules: [{ action: 'Allow', position: 0 }], outboundRules: [{ action: 'Allow', position: 0 }] },
+    },
     {
       kind: 'WorkloadEndpointUpdate',
       id: { namespace: 'default', name: 'a' },
@@ -78,7 +97,9 @@ export function stateWithPolicy(inbound: Rule[], outbound: Rule[]): DesiredState
         ipv4Nets: ['10.65.0.1/32'],
         ipv6Nets: [],
         profileIds: ['kns.default'],
-        tiers: [{ name: 'default', defaultAction: 'Deny', ingressPolicies: [{ tier: 'default', name: 'p' }], egressPolicies: [{ tier: 'default', name: 'p' }] }],
+        tiers: [
+          { name: 'default', defaultAction: 'Deny', ingressPolicies: [{ tier: 'default', name: 'p' }], egressPolicies: [{ tier: 'default', name: 'p' }] },
+        ],
       },
     },
     { kind: 'InSync' },
@@ -89,12 +110,26 @@ export function stateWithPolicy(inbound: Rule[], outbound: Rule[]): DesiredState
 /** `stateWithPolicy` plus a host endpoint on eth0 using policy `default/p` in every tier kind it renders. */
 export function stateWithHostEndpoint(inbound: Rule[], outbound: Rule[]): DesiredState {
   const state = stateWithPolicy(inbound, outbound);
-  const tier = { name: 'default', defaultAction: 'Deny' as const, ingressPolicies: [{ tier: 'default', name: 'p' }], egressPolicies: [{ tier: 'default', name: 'p' }] };
+  const tier = {
+    name: 'default',
+    defaultAction: 'Deny' as const,
+    ingressPolicies: [{ tier: 'default', name: 'p' }],
+    egressPolicies: [{ tier: 'default', name: 'p' }],
+  };
   applyMessages(state, [
     {
       kind: 'HostEndpointUpdate',
       id: { name: 'node1-eth0' },
-      endpoint: { name: 'eth0', expectedIpv4Addrs: ['192.168.0.1'], expectedIpv6Addrs: [], profileIds: ['kns.default'], tiers: [tier], untrackedTiers: [], preDnatTiers: [], forwardTiers: [tier] },
+      endpoint: {
+        name: 'eth0',
+        expectedIpv4Addrs: ['192.168.0.1'],
+        expectedIpv6Addrs: [],
+        profileIds: ['kns.default'],
+        tiers: [tier],
+        untrackedTiers: [],
+        preDnatTiers: [],
+        forwardTiers: [tier],
+      },
     },
   ]);
   return state;

@@ -8,8 +8,16 @@ function state() {
   const s = emptyDesiredState();
   applyMessages(s, [
     { kind: 'EncapsulationUpdate', ipipEnabled: false, vxlanEnabled: true, vxlanEnabledV6: false },
-    { kind: 'WorkloadEndpointUpdate', id: { namespace: 'ns', name: 'a' }, endpoint: { name: 'cali1', ipv4Nets: ['10.65.0.1/32'], ipv6Nets: ['fd00::1/128'], profileIds: [], tiers: [] } },
-    { kind: 'WorkloadEndpointUpdate', id: { namespace: 'ns', name: 'b' }, endpoint: { name: 'cali2', ipv4Nets: ['10.65.0.2/32'], ipv6Nets: [], profileIds: [], tiers: [] } },
+    {
+      kind: 'WorkloadEndpointUpdate',
+      id: { namespace: 'ns', name: 'a' },
+      endpoint: { name: 'cali1', ipv4Nets: ['10.65.0.1/32'], ipv6Nets: ['fd00::1/128'], profileIds: [], tiers: [] },
+    },
+    {
+      kind: 'WorkloadEndpointUpdate',
+      id: { namespace: 'ns', name: 'b' },
+      endpoint: { name: 'cali2', ipv4Nets: ['10.65.0.2/32'], ipv6Nets: [], profileIds: [], tiers: [] },
+    },
     { kind: 'VXLANTunnelEndpointUpdate', node: 'n2', ipv4Addr: '10.65.1.0', parentDeviceIp: '192.168.0.2', mac: '66:00:00:00:00:02' },
     { kind: 'RouteUpdate', type: 'remote-workload-vxlan', dst: '10.65.1.0/26', dstNodeName: 'n2', dstNodeIp: '192.168.0.2' },
     { kind: 'RouteUpdate', type: 'remote-workload-direct', dst: '10.66.0.0/26', dstNodeName: 'n3', dstNodeIp: '192.168.0.3' },
@@ -32,11 +40,13 @@ test('desired routes: local /32 and /128 per ready interface, VXLAN via the VTEP
 });
 
 test('route batch: replace missing or different, delete ours that are no longer wanted, leave equal ones', () => {
-  const actual = parseKernelRoutes(JSON.stringify([
-    { dst: '10.65.0.1', dev: 'cali1', protocol: 80, scope: 'link', flags: [] },
-    { dst: '10.65.0.2', dev: 'cali9', scope: 'link', flags: [] },
-    { dst: '10.65.7.0/26', gateway: '10.65.7.0', dev: 'vxlan.calico', flags: ['onlink'] },
-  ]));
+  const actual = parseKernelRoutes(
+    JSON.stringify([
+      { dst: '10.65.0.1', dev: 'cali1', protocol: 80, scope: 'link', flags: [] },
+      { dst: '10.65.0.2', dev: 'cali9', scope: 'link', flags: [] },
+      { dst: '10.65.7.0/26', gateway: '10.65.7.0', dev: 'vxlan.calico', flags: ['onlink'] },
+    ]),
+  );
   const desired = desiredRoutes(state(), new Set(['cali1', 'cali2', 'vxlan.calico']));
   assert.deepEqual(routeBatch(desired, actual), [
     'route del 10.65.7.0/26 proto 80 dev vxlan.calico',
@@ -45,7 +55,10 @@ test('route batch: replace missing or different, delete ours that are no longer 
     'route replace 10.66.0.0/26 via 192.168.0.3 proto 80',
     'route replace fd00::1/128 dev cali1 scope link proto 80',
   ]);
-  assert.deepEqual(routeBatch(desired, parseKernelRoutes(JSON.stringify(desired.map((r) => ({ dst: r.dst, dev: r.dev, gateway: r.via, flags: r.onlink ? ['onlink'] : [] }))))), []);
+  assert.deepEqual(
+    routeBatch(desired, parseKernelRoutes(JSON.stringify(desired.map((r) => ({ dst: r.dst, dev: r.dev, gateway: r.via, flags: r.onlink ? ['onlink'] : [] }))))),
+    [],
+  );
   assert.deepEqual(parseKernelRoutes(''), []);
 });
 

@@ -25,10 +25,26 @@ test('a missing device is created with vni 4096, port 4789, learning off, and pe
 });
 
 test('a correct device with correct peers needs nothing; stale peers are removed; a wrong device is recreated', () => {
-  const link = parseVxlanLink([{ ifname: 'vxlan.calico', flags: ['UP'], address: '66:00:00:00:00:01', linkinfo: { info_data: { id: 4096, port: 4789, local: '192.168.0.1', learning: false } } }]);
-  const ok = { device: link, addresses: ['10.65.0.0/32'], neighbours: [{ ip: '10.65.1.0', mac: '66:00:00:00:00:02' }], fdb: [{ mac: '66:00:00:00:00:02', dst: '192.168.0.2' }] };
+  const link = parseVxlanLink([
+    {
+      ifname: 'vxlan.calico',
+      flags: ['UP'],
+      address: '66:00:00:00:00:01',
+      linkinfo: { info_data: { id: 4096, port: 4789, local: '192.168.0.1', learning: false } },
+    },
+  ]);
+  const ok = {
+    device: link,
+    addresses: ['10.65.0.0/32'],
+    neighbours: [{ ip: '10.65.1.0', mac: '66:00:00:00:00:02' }],
+    fdb: [{ mac: '66:00:00:00:00:02', dst: '192.168.0.2' }],
+  };
   assert.deepEqual(vxlanCommands(desiredVxlan(state(), 'n1'), ok), { ip: [], bridge: [] });
-  const stale = { ...ok, neighbours: [...ok.neighbours, { ip: '10.65.5.0', mac: '66:00:00:00:00:05' }], fdb: [...ok.fdb, { mac: '66:00:00:00:00:05', dst: '192.168.0.5' }] };
+  const stale = {
+    ...ok,
+    neighbours: [...ok.neighbours, { ip: '10.65.5.0', mac: '66:00:00:00:00:05' }],
+    fdb: [...ok.fdb, { mac: '66:00:00:00:00:05', dst: '192.168.0.5' }],
+  };
   assert.deepEqual(vxlanCommands(desiredVxlan(state(), 'n1'), stale), {
     ip: ['neigh del 10.65.5.0 dev vxlan.calico'],
     bridge: ['fdb del 66:00:00:00:00:05 dev vxlan.calico dst 192.168.0.5 self'],
@@ -46,8 +62,21 @@ test('VXLAN disabled: the device is removed if present', () => {
 test('the device gets the VXLAN MTU when it is created, and a changed MTU is set in place', () => {
   const created = vxlanCommands(desiredVxlan(state(), 'n1', 1450), { addresses: [], neighbours: [], fdb: [] });
   assert.equal(created.ip[0], 'link add vxlan.calico address 66:00:00:00:00:01 mtu 1450 type vxlan id 4096 dstport 4789 local 192.168.0.1 nolearning');
-  const link = parseVxlanLink([{ ifname: 'vxlan.calico', mtu: 1450, flags: ['UP'], address: '66:00:00:00:00:01', linkinfo: { info_data: { id: 4096, port: 4789, local: '192.168.0.1', learning: false } } }]);
-  const actual = { device: link, addresses: ['10.65.0.0/32'], neighbours: [{ ip: '10.65.1.0', mac: '66:00:00:00:00:02' }], fdb: [{ mac: '66:00:00:00:00:02', dst: '192.168.0.2' }] };
+  const link = parseVxlanLink([
+    {
+      ifname: 'vxlan.calico',
+      mtu: 1450,
+      flags: ['UP'],
+      address: '66:00:00:00:00:01',
+      linkinfo: { info_data: { id: 4096, port: 4789, local: '192.168.0.1', learning: false } },
+    },
+  ]);
+  const actual = {
+    device: link,
+    addresses: ['10.65.0.0/32'],
+    neighbours: [{ ip: '10.65.1.0', mac: '66:00:00:00:00:02' }],
+    fdb: [{ mac: '66:00:00:00:00:02', dst: '192.168.0.2' }],
+  };
   assert.deepEqual(vxlanCommands(desiredVxlan(state(), 'n1', 1450), actual).ip, []);
   assert.deepEqual(vxlanCommands(desiredVxlan(state(), 'n1', 1400), actual).ip, ['link set vxlan.calico mtu 1400']);
   // Unknown MTU (no uplink found): the device's MTU is left alone.

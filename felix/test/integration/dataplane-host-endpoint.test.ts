@@ -59,7 +59,11 @@ test('host endpoint policy applies to traffic to the host; failsafe ports stay o
   const policy = { tier: 'default', name: 'deny-all' };
   dp.onMessages([
     { kind: 'ActivePolicyUpdate', id: policy, policy: { inboundRules: [{ action: 'Allow', position: 0, srcNets: ['10.99.0.0/16'] }], outboundRules: [] } },
-    { kind: 'ActiveProfileUpdate', id: { name: 'allow' }, profile: { inboundRules: [{ action: 'Allow', position: 0 }], outboundRules: [{ action: 'Allow', position: 0 }] } },
+    {
+      kind: 'ActiveProfileUpdate',
+      id: { name: 'allow' },
+      profile: { inboundRules: [{ action: 'Allow', position: 0 }], outboundRules: [{ action: 'Allow', position: 0 }] },
+    },
     hep([], ['allow']),
     { kind: 'InSync' },
   ]);

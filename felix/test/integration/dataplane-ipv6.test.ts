@@ -28,7 +28,11 @@ test('IPv6: /128 routes, accept_ra=0, neighbour discovery allowed, pods ping eac
     await run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0']);
   }
   const msgs: DataplaneMessage[] = [
-    { kind: 'ActiveProfileUpdate', id: { name: 'kns.default' }, profile: { inboundRules: [{ action: 'Allow', position: 0 }], outboundRules: [{ action: 'Allow', position: 0 }] } },
+    {
+      kind: 'ActiveProfileUpdate',
+      id: { name: 'kns.default' },
+      profile: { inboundRules: [{ action: 'Allow', position: 0 }], outboundRules: [{ action: 'Allow', position: 0 }] },
+    },
   ];
   for (const [i, pod] of pods.entries()) {
     await run('ip', ['-n', node, 'link', 'add', ifaces[i], 'address', 'ee:ee:ee:ee:ee:ee', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod]);
@@ -49,7 +53,10 @@ test('IPv6: /128 routes, accept_ra=0, neighbour discovery allowed, pods ping eac
   assert.deepEqual((await dp.apply()).errors, []);
 
   const routes = JSON.parse(await run('ip', ['-n', node, '-6', '-json', 'route', 'show', 'proto', '80'])) as Array<{ dst: string; dev: string }>;
-  assert.deepEqual(routes.map((r) => [r.dst, r.dev]).sort(), [[ips[0], ifaces[0]], [ips[1], ifaces[1]]]);
+  assert.deepEqual(routes.map((r) => [r.dst, r.dev]).sort(), [
+    [ips[0], ifaces[0]],
+    [ips[1], ifaces[1]],
+  ]);
   assert.equal((await run('ip', ['netns', 'exec', node, 'sysctl', '-n', `net.ipv6.conf.${ifaces[0]}.accept_ra`])).trim(), '0');
   assert.equal((await run('ip', ['netns', 'exec', node, 'sysctl', '-n', 'net.ipv6.conf.all.forwarding'])).trim(), '1');
   assert.equal(await succeeds('ip', ['netns', 'exec', pods[0], 'ping', '-6', '-c', '1', '-W', '2', ips[1]]), true, 'pod a → pod b over IPv6');

@@ -11,7 +11,6 @@ import { createNetns, deleteNetns, requireNetnsTools, run, succeeds, uniquePrefi
 // A LinuxDataplane operates inside the node namespace; we feed it messages directly and check
 // the real kernel: routes, sysctls, nftables, and pings between the pods.
 
-
 const POLICY = { tier: 'default', name: 'ping', namespace: 'default' };
 const SET = 's:pods';
 
@@ -70,7 +69,11 @@ test('linux dataplane programs routes, sysctls and nftables that really allow an
   const snapshot: DataplaneMessage[] = [
     { kind: 'IPSetUpdate', id: SET, type: 'net', members: [`${ips.a}/32`, `${ips.b}/32`] },
     { kind: 'ActivePolicyUpdate', id: POLICY, policy: { namespace: 'default', inboundRules: allowIcmp, outboundRules: [] } },
-    { kind: 'ActiveProfileUpdate', id: { name: 'kns.default' }, profile: { inboundRules: [{ action: 'Allow', position: 0 }], outboundRules: [{ action: 'Allow', position: 0 }] } },
+    {
+      kind: 'ActiveProfileUpdate',
+      id: { name: 'kns.default' },
+      profile: { inboundRules: [{ action: 'Allow', position: 0 }], outboundRules: [{ action: 'Allow', position: 0 }] },
+    },
     { kind: 'WorkloadEndpointUpdate', id: { namespace: 'default', name: 'a' }, endpoint: endpoint(ifaces.a, ips.a, true, ['fd00:65::1/128']) },
     { kind: 'WorkloadEndpointUpdate', id: { namespace: 'default', name: 'b' }, endpoint: endpoint(ifaces.b, ips.b, true) },
     { kind: 'InSync' },
@@ -81,13 +84,19 @@ test('linux dataplane programs routes, sysctls and nftables that really allow an
   assert.equal(first.nftApplied, true);
 
   const routes = await ourRoutes(node);
-  assert.deepEqual(routes.map((r) => [r.dst, r.dev]).sort(), [[ips.a, ifaces.a], [ips.b, ifaces.b]]);
+  assert.deepEqual(routes.map((r) => [r.dst, r.dev]).sort(), [
+    [ips.a, ifaces.a],
+    [ips.b, ifaces.b],
+  ]);
   for (const key of ['proxy_arp', 'forwarding', 'route_localnet', 'rp_filter']) {
     assert.equal((await run('ip', ['netns', 'exec', node, 'sysctl', '-n', `net.ipv4.conf.${ifaces.a}.${key}`])).trim(), '1', key);
   }
   assert.equal((await run('ip', ['netns', 'exec', node, 'sysctl', '-n', `net.ipv4.neigh.${ifaces.a}.proxy_delay`])).trim(), '0');
   const v6 = JSON.parse(await run('ip', ['-n', node, '-6', '-json', 'route', 'show', 'proto', '80'])) as Array<{ dst: string; dev: string }>;
-  assert.deepEqual(v6.map((r) => [r.dst, r.dev]), [['fd00:65::1', ifaces.a]]);
+  assert.deepEqual(
+    v6.map((r) => [r.dst, r.dev]),
+    [['fd00:65::1', ifaces.a]],
+  );
   assert.equal((await run('ip', ['netns', 'exec', node, 'sysctl', '-n', `net.ipv6.conf.${ifaces.a}.accept_ra`])).trim(), '0');
   assert.equal((await run('ip', ['netns', 'exec', node, 'sysctl', '-n', `net.ipv4.conf.${ifaces.b}.proxy_arp`])).trim(), '1');
   const table = await run('ip', ['netns', 'exec', node, 'nft', 'list', 'table', 'inet', 'cattail']);
@@ -102,7 +111,13 @@ test('linux dataplane programs routes, sysctls and nftables that really allow an
   assert.deepEqual([idle.nftApplied, idle.ipCommands, idle.sysctlWrites], [false, [], []]);
 
   // Deny ICMP: pings fail.
-  dp.onMessages([{ kind: 'ActivePolicyUpdate', id: POLICY, policy: { namespace: 'default', inboundRules: [{ action: 'Deny', position: 0, protocol: 'icmp' }], outboundRules: [] } }]);
+  dp.onMessages([
+    {
+      kind: 'ActivePolicyUpdate',
+      id: POLICY,
+      policy: { namespace: 'default', inboundRules: [{ action: 'Deny', position: 0, protocol: 'icmp' }], outboundRules: [] },
+    },
+  ]);
   assert.equal((await dp.apply()).nftApplied, true);
   assert.equal(await ping(pods.a, ips.b), false, 'ping a→b with the deny policy');
 

@@ -33,16 +33,70 @@ const profileAllow: Rule[] = [{ action: 'Allow', position: 0 }];
 
 const CASES: Case[] = [
   { name: 'Allow in the first tier', policies: { p1: [allow] }, ingress: [['t1', 'Deny', ['p1']]], profileInbound: [], allowed: true },
-  { name: 'Deny in the first tier beats a later allow', policies: { p1: [deny], p2: [allow] }, ingress: [['t1', 'Deny', ['p1', 'p2']]], profileInbound: profileAllow, allowed: false },
-  { name: 'Pass skips the rest of the tier; the next tier allows', policies: { p1: [pass], p2: [deny], p3: [allow] }, ingress: [['t1', 'Deny', ['p1', 'p2']], ['t2', 'Deny', ['p3']]], profileInbound: [], allowed: true },
-  { name: 'Pass then Deny in the next tier', policies: { p1: [pass], p3: [deny] }, ingress: [['t1', 'Deny', ['p1']], ['t2', 'Deny', ['p3']]], profileInbound: profileAllow, allowed: false },
+  {
+    name: 'Deny in the first tier beats a later allow',
+    policies: { p1: [deny], p2: [allow] },
+    ingress: [['t1', 'Deny', ['p1', 'p2']]],
+    profileInbound: profileAllow,
+    allowed: false,
+  },
+  {
+    name: 'Pass skips the rest of the tier; the next tier allows',
+    policies: { p1: [pass], p2: [deny], p3: [allow] },
+    ingress: [
+      ['t1', 'Deny', ['p1', 'p2']],
+      ['t2', 'Deny', ['p3']],
+    ],
+    profileInbound: [],
+    allowed: true,
+  },
+  {
+    name: 'Pass then Deny in the next tier',
+    policies: { p1: [pass], p3: [deny] },
+    ingress: [
+      ['t1', 'Deny', ['p1']],
+      ['t2', 'Deny', ['p3']],
+    ],
+    profileInbound: profileAllow,
+    allowed: false,
+  },
   { name: 'no match, defaultAction Deny', policies: { p1: [tcpOnly] }, ingress: [['t1', 'Deny', ['p1']]], profileInbound: profileAllow, allowed: false },
-  { name: 'no match, defaultAction Pass reaches the profile', policies: { p1: [tcpOnly] }, ingress: [['t1', 'Pass', ['p1']]], profileInbound: profileAllow, allowed: true },
-  { name: 'Log goes on to the next rule', policies: { p1: [{ action: 'Log', position: 0 }, { ...allow, position: 1 }] }, ingress: [['t1', 'Deny', ['p1']]], profileInbound: [], allowed: true },
-  { name: 'notSrcNets excludes the sender', policies: { p1: [{ action: 'Allow', position: 0, notSrcNets: [`${IP_A}/32`] }] }, ingress: [['t1', 'Deny', ['p1']]], profileInbound: profileAllow, allowed: false },
+  {
+    name: 'no match, defaultAction Pass reaches the profile',
+    policies: { p1: [tcpOnly] },
+    ingress: [['t1', 'Pass', ['p1']]],
+    profileInbound: profileAllow,
+    allowed: true,
+  },
+  {
+    name: 'Log goes on to the next rule',
+    policies: {
+      p1: [
+        { action: 'Log', position: 0 },
+        { ...allow, position: 1 },
+      ],
+    },
+    ingress: [['t1', 'Deny', ['p1']]],
+    profileInbound: [],
+    allowed: true,
+  },
+  {
+    name: 'notSrcNets excludes the sender',
+    policies: { p1: [{ action: 'Allow', position: 0, notSrcNets: [`${IP_A}/32`] }] },
+    ingress: [['t1', 'Deny', ['p1']]],
+    profileInbound: profileAllow,
+    allowed: false,
+  },
   { name: 'no tiers: profiles decide (allow)', policies: {}, ingress: [], profileInbound: profileAllow, allowed: true },
   { name: 'no tiers, no allowing profile: drop', policies: {}, ingress: [], profileInbound: [], allowed: false },
-  { name: 'egress Deny of the sender stops it', policies: { p1: [allow], e1: [deny] }, ingress: [['t1', 'Deny', ['p1']]], egress: [['t1', 'Deny', ['e1']]], profileInbound: [], allowed: false },
+  {
+    name: 'egress Deny of the sender stops it',
+    policies: { p1: [allow], e1: [deny] },
+    ingress: [['t1', 'Deny', ['p1']]],
+    egress: [['t1', 'Deny', ['e1']]],
+    profileInbound: [],
+    allowed: false,
+  },
 ];
 
 function tiers(spec: Array<[string, 'Deny' | 'Pass', string[]]>, direction: 'in' | 'out'): TierInfo[] {
@@ -62,8 +116,16 @@ function caseMessages(c: Case, ifA: string, ifB: string): DataplaneMessage[] {
     }
   }
   msgs.push({ kind: 'ActiveProfileUpdate', id: { name: 'prof' }, profile: { inboundRules: c.profileInbound, outboundRules: profileAllow } });
-  msgs.push({ kind: 'WorkloadEndpointUpdate', id: { namespace: 'ns', name: 'a' }, endpoint: { name: ifA, ipv4Nets: [`${IP_A}/32`], ipv6Nets: [], profileIds: ['prof'], tiers: tiers(c.egress ?? [], 'out') } });
-  msgs.push({ kind: 'WorkloadEndpointUpdate', id: { namespace: 'ns', name: 'b' }, endpoint: { name: ifB, ipv4Nets: [`${IP_B}/32`], ipv6Nets: [], profileIds: ['prof'], tiers: tiers(c.ingress, 'in') } });
+  msgs.push({
+    kind: 'WorkloadEndpointUpdate',
+    id: { namespace: 'ns', name: 'a' },
+    endpoint: { name: ifA, ipv4Nets: [`${IP_A}/32`], ipv6Nets: [], profileIds: ['prof'], tiers: tiers(c.egress ?? [], 'out') },
+  });
+  msgs.push({
+    kind: 'WorkloadEndpointUpdate',
+    id: { namespace: 'ns', name: 'b' },
+    endpoint: { name: ifB, ipv4Nets: [`${IP_B}/32`], ipv6Nets: [], profileIds: ['prof'], tiers: tiers(c.ingress, 'in') },
+  });
   msgs.push({ kind: 'InSync' });
   return msgs;
 }

@@ -14,7 +14,6 @@ import { createNetns, deleteNetns, requireNetnsTools, run, succeeds, uniquePrefi
 // endpoint, both VTEPs, and a VXLAN route to the other node's block. The pods then reach each
 // other through the real kernel's VXLAN device.
 
-
 interface NodeSpec {
   name: string;
   underlayIp: string;
@@ -34,10 +33,24 @@ function messagesFor(self: NodeSpec, iface: string): DataplaneMessage[] {
   return [
     // The uplink is `ul` here, not eth*: tell the MTU detection (FelixConfiguration mtuIfacePattern).
     { kind: 'ConfigUpdate', config: { mtuIfacePattern: '^ul$' }, clusterInformation: {} },
-    { kind: 'ActiveProfileUpdate', id: { name: 'kns.default' }, profile: { inboundRules: [{ action: 'Allow', position: 0 }], outboundRules: [{ action: 'Allow', position: 0 }] } },
-    { kind: 'WorkloadEndpointUpdate', id: { namespace: 'default', name: `pod-${self.name}` }, endpoint: { name: iface, ipv4Nets: [`${self.podIp}/32`], ipv6Nets: [], profileIds: ['kns.default'], tiers: [] } },
+    {
+      kind: 'ActiveProfileUpdate',
+      id: { name: 'kns.default' },
+      profile: { inboundRules: [{ action: 'Allow', position: 0 }], outboundRules: [{ action: 'Allow', position: 0 }] },
+    },
+    {
+      kind: 'WorkloadEndpointUpdate',
+      id: { namespace: 'default', name: `pod-${self.name}` },
+      endpoint: { name: iface, ipv4Nets: [`${self.podIp}/32`], ipv6Nets: [], profileIds: ['kns.default'], tiers: [] },
+    },
     { kind: 'EncapsulationUpdate', ipipEnabled: false, vxlanEnabled: true, vxlanEnabledV6: false },
-    ...NODES.map((n): DataplaneMessage => ({ kind: 'VXLANTunnelEndpointUpdate', node: n.name, ipv4Addr: n.vtepIp, parentDeviceIp: n.underlayIp, mac: n.vtepMac })),
+    ...NODES.map((n): DataplaneMessage => ({
+      kind: 'VXLANTunnelEndpointUpdate',
+      node: n.name,
+      ipv4Addr: n.vtepIp,
+      parentDeviceIp: n.underlayIp,
+      mac: n.vtepMac,
+    })),
     { kind: 'RouteUpdate', type: 'remote-workload-vxlan', dst: other.block, dstNodeName: other.name, dstNodeIp: other.underlayIp },
     { kind: 'InSync' },
   ];
@@ -83,7 +96,11 @@ test('VXLAN: device, neighbours, FDB and onlink routes carry pod traffic between
   }
 
   const n1 = nodeNs[0];
-  const link = JSON.parse(await run('ip', ['-n', n1, '-json', '-d', 'link', 'show', 'vxlan.calico'])) as Array<{ address: string; mtu: number; linkinfo: { info_data: { id: number; port: number; learning: boolean } } }>;
+  const link = JSON.parse(await run('ip', ['-n', n1, '-json', '-d', 'link', 'show', 'vxlan.calico'])) as Array<{
+    address: string;
+    mtu: number;
+    linkinfo: { info_data: { id: number; port: number; learning: boolean } };
+  }>;
   assert.equal(link[0].address, NODES[0].vtepMac);
   assert.equal(link[0].mtu, 1350);
   assert.deepEqual([link[0].linkinfo.info_data.id, link[0].linkinfo.info_data.port, link[0].linkinfo.info_data.learning], [4096, 4789, false]);
@@ -98,14 +115,20 @@ test('VXLAN: device, neighbours, FDB and onlink routes carry pod traffic between
   // A changed vxlanMTU reaches the live device in place (no re-create) and the file.
   dps[0].onMessages([{ kind: 'ConfigUpdate', config: { mtuIfacePattern: '^ul$', vxlanMTU: 1300 }, clusterInformation: {} }]);
   const changed = await dps[0].apply();
-  assert.deepEqual(changed.ipCommands.filter((l) => l.includes('vxlan.calico') && l.startsWith('link')), ['link set vxlan.calico mtu 1300']);
+  assert.deepEqual(
+    changed.ipCommands.filter((l) => l.includes('vxlan.calico') && l.startsWith('link')),
+    ['link set vxlan.calico mtu 1300'],
+  );
   assert.equal(readFileSync(join(mtuDir, 'n1', 'mtu'), 'utf8'), '1300\n');
   assert.match(await run('ip', ['-n', n1, 'link', 'show', 'vxlan.calico']), /mtu 1300 /);
 
   assert.equal(await succeeds('ip', ['netns', 'exec', podNs[0], 'ping', '-c', '1', '-W', '2', NODES[1].podIp]), true, 'pod on n1 → pod on n2 over VXLAN');
 
   // The other node's VTEP and route go away: its neighbour, FDB entry and route are removed.
-  dps[0].onMessages([{ kind: 'RouteRemove', dst: NODES[1].block }, { kind: 'VXLANTunnelEndpointRemove', node: 'n2' }]);
+  dps[0].onMessages([
+    { kind: 'RouteRemove', dst: NODES[1].block },
+    { kind: 'VXLANTunnelEndpointRemove', node: 'n2' },
+  ]);
   await dps[0].apply();
   assert.doesNotMatch(await run('ip', ['-n', n1, 'route', 'show', 'proto', '80']), /10\.65\.1\.0\/26/);
   assert.doesNotMatch(await run('ip', ['-n', n1, 'neigh', 'show', 'dev', 'vxlan.calico']), /10\.65\.1\.0/);

@@ -68,7 +68,10 @@ test('felix end to end: etcd → Typha → Felix → kernel, and a Typha outage 
   // Cleanup, last first, every step even after a failure.
   const steps: Array<() => unknown> = [];
   t.after(async () => {
-    for (const step of steps.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    for (const step of steps.reverse())
+      await Promise.resolve()
+        .then(step)
+        .catch(() => undefined);
   });
   steps.push(() => Promise.all([node, pods.a, pods.b].map(deleteNetns)));
 
@@ -114,11 +117,18 @@ test('felix end to end: etcd → Typha → Felix → kernel, and a Typha outage 
   steps.push(() => felix.stop());
 
   // 1. Endpoints and an allow-all profile: the pods reach each other.
-  await ds.create(checked({ apiVersion: V3, kind: 'Profile', metadata: { name: 'allow-all' }, spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] } }));
+  await ds.create(
+    checked({ apiVersion: V3, kind: 'Profile', metadata: { name: 'allow-all' }, spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }] } }),
+  );
   await ds.create(wep('a', ifaces.a, ips.a));
   await ds.create(wep('b', ifaces.b, ips.b));
-  const felixState = () => `felix ${JSON.stringify(felix.status())}, endpoints ${JSON.stringify([...dp.status()])}, last apply ${JSON.stringify(dp.lastReport)}`;
-  await until(() => ping(pods.a, ips.b), () => `ping a → b through the programmed node (${felixState()})`, 15_000).catch(async (err: Error) => {
+  const felixState = () =>
+    `felix ${JSON.stringify(felix.status())}, endpoints ${JSON.stringify([...dp.status()])}, last apply ${JSON.stringify(dp.lastReport)}`;
+  await until(
+    () => ping(pods.a, ips.b),
+    () => `ping a → b through the programmed node (${felixState()})`,
+    15_000,
+  ).catch(async (err: Error) => {
     throw new Error(`${err.message}\nnode kernel state:\n${await kernelState(node)}`, { cause: err });
   });
   assert.equal(felix.status().inSync, true);

@@ -20,7 +20,10 @@ test('BGP mode: mesh, reachability, a deny policy within 2 s, namespaceSelector,
     const status = await lab.status();
     assert.equal(status.nodes.length, 3);
     for (const n of status.nodes) {
-      const others = status.nodes.filter((o) => o !== n).map((o) => o.address).sort();
+      const others = status.nodes
+        .filter((o) => o !== n)
+        .map((o) => o.address)
+        .sort();
       assert.deepEqual(n.bgpSessions.map((s) => s.peer).sort(), others, `${n.name}: sessions ${JSON.stringify(n.bgpSessions)}`);
       for (const s of n.bgpSessions) assert.equal(s.state, 'Established', `${n.name} → ${s.peer}`);
       assert.equal(n.endpoints.length, 2, `${n.name}: endpoints ${JSON.stringify(n.endpoints)}`);
@@ -82,10 +85,15 @@ test('BGP mode: mesh, reachability, a deny policy within 2 s, namespaceSelector,
     await until(
       async () => {
         const st = await lab.status();
-        const own4 = st.nodes.find((n) => n.name === 'node-4')!.routes.filter((r) => r.type === 'blackhole').map((r) => r.dst);
+        const own4 = st.nodes
+          .find((n) => n.name === 'node-4')!
+          .routes.filter((r) => r.type === 'blackhole')
+          .map((r) => r.dst);
         const missing = st.nodes
           .filter((n) => n.name !== 'node-4')
-          .flatMap((n) => own4.filter((b) => n.routes.find((r) => r.dst === b)?.gateway !== node4.address).map((b) => `${n.name} lacks ${b} via ${node4.address}`));
+          .flatMap((n) =>
+            own4.filter((b) => n.routes.find((r) => r.dst === b)?.gateway !== node4.address).map((b) => `${n.name} lacks ${b} via ${node4.address}`),
+          );
         seen = own4.length ? missing.join(', ') : 'node-4 has no block yet';
         return own4.length > 0 && missing.length === 0;
       },
@@ -94,7 +102,9 @@ test('BGP mode: mesh, reachability, a deny policy within 2 s, namespaceSelector,
       () => seen,
     );
     assert.equal(pods(lab).length, 8);
-    const newPods = pods(lab).filter((p) => p.node === 'node-4').map(key);
+    const newPods = pods(lab)
+      .filter((p) => p.node === 'node-4')
+      .map(key);
     assert.equal(newPods.length, 2);
     await matrixBecomes(lab, frontToBack, 'node-4 pods under the same policy', 30_000, { from: newPods });
     await matrixBecomes(lab, frontToBack, 'pods reaching node-4 under the same policy', 10_000, { to: newPods });

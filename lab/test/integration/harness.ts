@@ -136,14 +136,22 @@ export const key = (p: Pick<PodRecord, 'namespace' | 'name'>) => `${p.namespace}
 
 /** The pairs whose reachability differs from `expected(from, to)`; empty when the matrix is as expected. */
 export function mismatches(results: readonly ProbeResult[], expected: (from: string, to: string) => boolean): string[] {
-  return results.filter((r) => r.reachable !== expected(r.from, r.to)).map((r) => `${r.from} → ${r.to}: ${r.reachable ? 'reachable' : 'blocked'}, expected ${expected(r.from, r.to) ? 'reachable' : 'blocked'}`);
+  return results
+    .filter((r) => r.reachable !== expected(r.from, r.to))
+    .map((r) => `${r.from} → ${r.to}: ${r.reachable ? 'reachable' : 'blocked'}, expected ${expected(r.from, r.to) ? 'reachable' : 'blocked'}`);
 }
 
 /**
  * Probes until the whole matrix matches `expected` (routes and policy settle over a few hundred
  * ms), or `ms` pass; on timeout fails with the pairs that were still wrong and the table.
  */
-export async function matrixBecomes(lab: Lab, expected: (from: string, to: string) => boolean, what: string, ms = 20_000, opts: { from?: string[]; to?: string[] } = {}): Promise<ProbeResult[]> {
+export async function matrixBecomes(
+  lab: Lab,
+  expected: (from: string, to: string) => boolean,
+  what: string,
+  ms = 20_000,
+  opts: { from?: string[]; to?: string[] } = {},
+): Promise<ProbeResult[]> {
   const deadline = Date.now() + ms;
   for (;;) {
     const results = await lab.probe({ concurrency: 10, ...opts });
@@ -156,10 +164,15 @@ export async function matrixBecomes(lab: Lab, expected: (from: string, to: strin
       for (const r of results.filter((x) => x.reachable !== expected(x.from, x.to))) {
         const src = pods(lab).find((p) => key(p) === r.from)!;
         const id = 40000 + Math.floor(Math.random() * 20000);
-        const ok = await run('ip', ['netns', 'exec', src.netns, 'ping', '-n', '-c1', '-W1', '-e', String(id), r.toIp]).then(() => true, () => false);
+        const ok = await run('ip', ['netns', 'exec', src.netns, 'ping', '-n', '-c1', '-W1', '-e', String(id), r.toIp]).then(
+          () => true,
+          () => false,
+        );
         recheck.push(`${r.from} → ${r.to} with ICMP id ${id}: ${ok ? 'reachable' : 'blocked'}`);
       }
-      assert.fail(`${what}: after ${ms} ms still ${wrong.length} wrong pairs:\n  ${wrong.join('\n  ')}\nrechecked: ${recheck.join('; ')}\n${formatProbeTable(results)}`);
+      assert.fail(
+        `${what}: after ${ms} ms still ${wrong.length} wrong pairs:\n  ${wrong.join('\n  ')}\nrechecked: ${recheck.join('; ')}\n${formatProbeTable(results)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -21,33 +21,53 @@ test('up is idempotent, restarts what died, and down cleans up without a state f
     await matrixBecomes(lab, () => true, 'full reachability', 30_000);
     // The CLI on the running lab: the JSON shapes the issue names.
     const cli = (...args: string[]) => run(process.execPath, [CATTAIL, 'lab', ...args, '--name', lab.names.id, '--dir', lab.dir], { timeoutMs: 60_000 });
-    const status = JSON.parse(await cli('status', '-o', 'json')) as { nodes: Array<{ name: string; bgpSessions: Array<{ peer: string; state: string }>; routes: unknown[]; endpoints: unknown[] }> };
-    assert.deepEqual(status.nodes.map((n) => n.name), ['node-1', 'node-2']);
+    const status = JSON.parse(await cli('status', '-o', 'json')) as {
+      nodes: Array<{ name: string; bgpSessions: Array<{ peer: string; state: string }>; routes: unknown[]; endpoints: unknown[] }>;
+    };
+    assert.deepEqual(
+      status.nodes.map((n) => n.name),
+      ['node-1', 'node-2'],
+    );
     for (const n of status.nodes) {
-      assert.deepEqual(n.bgpSessions.map((b) => Object.keys(b).sort()), [['peer', 'state']]);
+      assert.deepEqual(
+        n.bgpSessions.map((b) => Object.keys(b).sort()),
+        [['peer', 'state']],
+      );
       assert.equal(n.bgpSessions[0].state, 'Established');
       assert.ok(Array.isArray(n.routes) && n.routes.length > 0);
       assert.equal(n.endpoints.length, 1);
     }
     const probed = JSON.parse(await cli('probe', '-o', 'json')) as { results: Array<{ from: string; to: string; reachable: boolean }> };
-    assert.deepEqual(
-      probed.results.map((r) => [r.from, r.to, r.reachable]).sort(),
-      [
-        ['frontend/web-1-1', 'frontend/web-2-1', true],
-        ['frontend/web-2-1', 'frontend/web-1-1', true],
-      ],
-    );
+    assert.deepEqual(probed.results.map((r) => [r.from, r.to, r.reachable]).sort(), [
+      ['frontend/web-1-1', 'frontend/web-2-1', true],
+      ['frontend/web-2-1', 'frontend/web-1-1', true],
+    ]);
     assert.match(await cli('probe'), /2\/2 reachable/);
     assert.match(await cli('status'), /bgp: 172\.31\.\d+\.2 Established/);
 
     const pids = Object.fromEntries(Object.entries(lab.state!.processes).map(([role, r]) => [role, r.pid]));
-    assert.deepEqual(Object.keys(pids).sort(), ['bird/node-1', 'bird/node-2', 'confd/node-1', 'confd/node-2', 'etcd', 'felix/node-1', 'felix/node-2', 'relay/node-1', 'relay/node-2', 'typha-1', 'typha-2']);
+    assert.deepEqual(Object.keys(pids).sort(), [
+      'bird/node-1',
+      'bird/node-2',
+      'confd/node-1',
+      'confd/node-2',
+      'etcd',
+      'felix/node-1',
+      'felix/node-2',
+      'relay/node-1',
+      'relay/node-2',
+      'typha-1',
+      'typha-2',
+    ]);
     const podIps = lab.state!.pods.map((p) => p.ip);
 
     // Again: nothing restarted, no pod re-added.
     await lab.up({ nodes: 2, podsPerNode: 1, mode: 'bgp' });
     assert.deepEqual(Object.fromEntries(Object.entries(lab.state!.processes).map(([role, r]) => [role, r.pid])), pids);
-    assert.deepEqual(lab.state!.pods.map((p) => p.ip), podIps);
+    assert.deepEqual(
+      lab.state!.pods.map((p) => p.ip),
+      podIps,
+    );
 
     // A mode change on a running lab is refused, not half-done.
     await assert.rejects(lab.up({ nodes: 2, podsPerNode: 1, mode: 'vxlan' }), /runs in bgp mode/);
@@ -70,6 +90,12 @@ test('up is idempotent, restarts what died, and down cleans up without a state f
   assert.equal(again.state, undefined);
   const report = await again.down();
   assert.ok(report.namespaces.length >= 5, `namespaces deleted: ${report.namespaces.join(', ')}`);
-  assert.deepEqual((await listNamespaces()).filter((ns) => lab.names.owns(ns)), []);
-  assert.deepEqual(findLabProcesses(prefix).map((p) => `${p.pid} ${p.role}`), []);
+  assert.deepEqual(
+    (await listNamespaces()).filter((ns) => lab.names.owns(ns)),
+    [],
+  );
+  assert.deepEqual(
+    findLabProcesses(prefix).map((p) => `${p.pid} ${p.role}`),
+    [],
+  );
 });

@@ -118,7 +118,10 @@ test('Typha: one replica killed, then both, then restarted: traffic never stops,
     const transcript = await stream.stop();
     const seqs = [...transcript.matchAll(/icmp_seq=(\d+) /g)].map((m) => Number(m[1]));
     assert.ok(seqs.length > 10, `too few replies: ${transcript.slice(-500)}`);
-    const gaps = seqs.slice(1).map((s, i) => s - seqs[i]).filter((d) => d !== 1);
+    const gaps = seqs
+      .slice(1)
+      .map((s, i) => s - seqs[i])
+      .filter((d) => d !== 1);
     assert.deepEqual(gaps, [], `the ping stream lost replies before the deny: ${transcript.slice(-800)}`);
 
     await lab.datastore().delete({ kind: 'GlobalNetworkPolicy', name: 'deny-icmp-to-b' });

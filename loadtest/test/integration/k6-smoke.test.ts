@@ -17,7 +17,22 @@ test('k6 smoke: connect storm, 20 sockets, 4 s churn, real etcd + Typha + k6', {
   // Limits loose enough for a shared CI machine (the load average here reaches 40 while other
   // suites run), tight enough to catch a broken clock or a stalled stream.
   const limits = ['--env', 'LATENCY_P99_MS=1000', '--env', 'IN_SYNC_P95_MS=20000'];
-  const argv = ['connect-storm', '--vus', '2', '--sockets', '10', '--resources', '2000', '--rate', '20', '--duration', '4', '--in-sync-timeout', '30', ...limits];
+  const argv = [
+    'connect-storm',
+    '--vus',
+    '2',
+    '--sockets',
+    '10',
+    '--resources',
+    '2000',
+    '--rate',
+    '20',
+    '--duration',
+    '4',
+    '--in-sync-timeout',
+    '30',
+    ...limits,
+  ];
   const o = parseRunOptions(argv);
   const sut = await SystemUnderTest.start(o, () => undefined);
   t.after(() => sut.close());
@@ -43,7 +58,11 @@ test('k6 smoke: connect storm, 20 sockets, 4 s churn, real etcd + Typha + k6', {
   assert.ok(stamped <= churned * 20 && stamped >= churned * 20 * 0.95, `stamped updates ${stamped} for ${churned} writes × 20 sockets`);
   // The latency is write → receipt on one host clock: never negative, never below etcd's commit.
   assert.ok(r.metrics.typha_delta_latency_ms.min > 0, `min latency ${r.metrics.typha_delta_latency_ms.min}`);
-  assert.equal(r.timeline.reduce((n, p) => n + p.latN, 0), stamped, 'timeline samples = k6 samples');
+  assert.equal(
+    r.timeline.reduce((n, p) => n + p.latN, 0),
+    stamped,
+    'timeline samples = k6 samples',
+  );
 
   const strict = [...argv, '--env', 'LATENCY_P99_MS=0.01', '--duration', '2']; // the later --env wins
   const o2 = parseRunOptions(strict);

@@ -30,11 +30,15 @@ test('slow consumer: a fast one syncs, a stalled one stays syncing with a full b
   // Typha fills the stalled socket up to its high-water mark (1 MiB by default) and stops there;
   // poll its status (bounded) until it shows that.
   let seen: StatusClient | undefined;
-  await until(async () => {
-    const st = (await sut.typhaStatus()) as { clients?: StatusClient[] } | undefined;
-    seen = st?.clients?.find((c) => c.node === 'stalled-0');
-    return seen !== undefined && seen.bufferedBytes >= 1 << 20;
-  }, 'Typha to fill the stalled consumer up to its high-water mark', 10_000);
+  await until(
+    async () => {
+      const st = (await sut.typhaStatus()) as { clients?: StatusClient[] } | undefined;
+      seen = st?.clients?.find((c) => c.node === 'stalled-0');
+      return seen !== undefined && seen.bufferedBytes >= 1 << 20;
+    },
+    'Typha to fill the stalled consumer up to its high-water mark',
+    10_000,
+  );
   assert.ok(seen !== undefined, 'Typha lists the stalled consumer');
   assert.equal(seen.state, 'syncing');
   assert.ok(seen.bufferedBytes >= 1 << 20, `buffered ${seen.bufferedBytes}`);

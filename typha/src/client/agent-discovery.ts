@@ -40,7 +40,10 @@ const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 export function agentDiscovery(cfg: AgentDiscoveryConfig): Discovery {
   const secure = cfg.secure ?? false;
-  const addrs = (cfg.typhaAddr ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  const addrs = (cfg.typhaAddr ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
   if (addrs.length > 0) return cachingDiscovery(addressDiscovery(addrs, secure, cfg.resolver), { logger: cfg.logger });
   if (cfg.k8sServiceName) {
     const env = cfg.env ?? process.env;

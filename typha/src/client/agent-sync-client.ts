@@ -47,7 +47,12 @@ export interface AgentSyncOptions {
   discovery?: Discovery;
 }
 
-export function agentSyncClient<S extends SyncerType>(config: AgentTyphaConfig, syncer: S, callbacks: ClientCallbacks<S>, options: AgentSyncOptions): SyncClient<S> {
+export function agentSyncClient<S extends SyncerType>(
+  config: AgentTyphaConfig,
+  syncer: S,
+  callbacks: ClientCallbacks<S>,
+  options: AgentSyncOptions,
+): SyncClient<S> {
   const log = options.logger ?? silentLogger;
   const tls = agentTls(config);
   return new SyncClient({

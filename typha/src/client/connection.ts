@@ -15,16 +15,7 @@
 import WebSocket from 'ws';
 import type { Codec } from '../protocol/codec.js';
 import { MalformedFrameError, ProtocolError, UnexpectedMessageError, truncateReason } from '../protocol/errors.js';
-import {
-  CloseCode,
-  Features,
-  type ClientHello,
-  type Deltas,
-  type Goodbye,
-  type InSync,
-  type ServerHello,
-  type SnapshotPage,
-} from '../protocol/messages.js';
+import { CloseCode, Features, type ClientHello, type Deltas, type Goodbye, type InSync, type ServerHello, type SnapshotPage } from '../protocol/messages.js';
 import { decodeServerFrame } from '../protocol/compressed.js';
 import { MAX_SERVER_FRAME_BYTES } from '../protocol/transport.js';
 import type { Clock, TimerHandle } from '../common/clock.js';

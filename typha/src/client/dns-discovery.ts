@@ -49,9 +49,7 @@ export function dnsDiscovery(name: string, port: number, opts: DnsDiscoveryOptio
           cause: failures.length === 1 ? failures[0] : new AggregateError(failures),
         });
       }
-      return [...new Set(addresses)]
-        .sort()
-        .map((ip) => ({ url: toUrl(isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`, { secure }) }));
+      return [...new Set(addresses)].sort().map((ip) => ({ url: toUrl(isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`, { secure }) }));
     },
   };
 }

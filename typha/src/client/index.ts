@@ -15,13 +15,7 @@ export { updateKey } from '../common/update-key.js';
 export { orderEndpoints, toUrl, type AddressOptions, type Discovery, type Endpoint } from './endpoint.js';
 export { staticDiscovery } from './static-discovery.js';
 export { dnsDiscovery, type DnsDiscoveryOptions, type DnsResolver } from './dns-discovery.js';
-export {
-  k8sServiceDiscovery,
-  DEFAULT_TYPHA_PORT_NAME,
-  type FetchLike,
-  type FetchResponse,
-  type K8sServiceDiscoveryOptions,
-} from './k8s-discovery.js';
+export { k8sServiceDiscovery, DEFAULT_TYPHA_PORT_NAME, type FetchLike, type FetchResponse, type K8sServiceDiscoveryOptions } from './k8s-discovery.js';
 export { cachingDiscovery } from './caching-discovery.js';
 export { agentDiscovery, type AgentDiscoveryConfig } from './agent-discovery.js';
 export { checkTyphaIdentity, type TlsOptions } from './tls.js';

@@ -17,10 +17,7 @@ import { toUrl, type Discovery, type Endpoint } from './endpoint.js';
 import { ClientConfigError, DiscoveryError } from './errors.js';
 
 /** The part of the fetch API the discovery uses; the global fetch satisfies it. */
-export type FetchLike = (
-  url: string,
-  init: { method: 'GET'; headers: Record<string, string>; signal?: AbortSignal },
-) => Promise<FetchResponse>;
+export type FetchLike = (url: string, init: { method: 'GET'; headers: Record<string, string>; signal?: AbortSignal }) => Promise<FetchResponse>;
 
 export interface FetchResponse {
   ok: boolean;
@@ -87,10 +84,9 @@ export function k8sServiceDiscovery(opts: K8sServiceDiscoveryOptions): Discovery
         }
         if (!res.ok) {
           const hint = res.status === 401 || res.status === 403 ? ` (check the token and RBAC: list endpointslices in ${opts.namespace})` : '';
-          throw new DiscoveryError(
-            `typha Kubernetes discovery: GET ${what}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${hint}`,
-            { status: res.status },
-          );
+          throw new DiscoveryError(`typha Kubernetes discovery: GET ${what}: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${hint}`, {
+            status: res.status,
+          });
         }
         try {
           body = await res.json();

@@ -28,7 +28,6 @@ import { jsonEqual } from '../common/json-equal.js';
 import { updateKey } from '../common/update-key.js';
 import type { ProjectedValue, Update } from '../protocol/messages.js';
 
-
 /** One key's current update, and the snapshot generation that last mentioned it. */
 interface Entry {
   update: Update;
@@ -122,4 +121,3 @@ export class LocalState {
 export function valueEqual(a: ProjectedValue | undefined, b: ProjectedValue | undefined): boolean {
   return jsonEqual(a, b);
 }
-

@@ -33,16 +33,7 @@
  */
 import { CODECS } from '../protocol/codecs.js';
 import { UnexpectedMessageError } from '../protocol/errors.js';
-import {
-  CloseCode,
-  Features,
-  PROTOCOL_VERSION,
-  type ClientHello,
-  type Goodbye,
-  type ServerHello,
-  type SyncerType,
-  type Update,
-} from '../protocol/messages.js';
+import { CloseCode, Features, PROTOCOL_VERSION, type ClientHello, type Goodbye, type ServerHello, type SyncerType, type Update } from '../protocol/messages.js';
 import type { SyncerUpdate } from '../protocol/views/index.js';
 import { backoffDelay, jittered } from '@cattail/datastore/backoff';
 import type { ClientStatus, StatusDetail } from './callbacks.js';

@@ -29,7 +29,8 @@ export function identityMismatch(rule: IdentityRule, cert: CertificateNames): st
   const uris = uriSans(cert.subjectaltname ?? '');
   if (rule.uriSan !== undefined && uris.includes(rule.uriSan)) return undefined;
   const want = [rule.cn !== undefined ? `CN "${rule.cn}"` : '', rule.uriSan !== undefined ? `URI SAN "${rule.uriSan}"` : ''].filter(Boolean).join(' or ');
-  const gotCN = name === undefined ? 'none' : cns.length === 1 ? `"${name}"` : `"${name}" (the last of ${cns.map((c) => `"${c}"`).join(', ')}, as Calico reads it)`;
+  const gotCN =
+    name === undefined ? 'none' : cns.length === 1 ? `"${name}"` : `"${name}" (the last of ${cns.map((c) => `"${c}"`).join(', ')}, as Calico reads it)`;
   return `want ${want}, got CN ${gotCN}; URI SANs ${uris.length ? uris.map((u) => `"${u}"`).join(', ') : 'none'}`;
 }
 

@@ -49,7 +49,9 @@ export async function serveComponentEndpoints(
   try {
     const health = c.HealthEnabled ? await serveRoutes(c.HealthHost, c.HealthPort, routes.health) : undefined;
     if (health) open.push(health);
-    const metrics = c.PrometheusMetricsEnabled ? await serveRoutes(c.PrometheusMetricsHost, c.PrometheusMetricsPort, { '/metrics': routes.metrics }) : undefined;
+    const metrics = c.PrometheusMetricsEnabled
+      ? await serveRoutes(c.PrometheusMetricsHost, c.PrometheusMetricsPort, { '/metrics': routes.metrics })
+      : undefined;
     if (metrics) open.push(metrics);
     const ports: EndpointPorts = {};
     if (health) ports.healthPort = health.port;

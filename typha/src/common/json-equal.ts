@@ -20,7 +20,11 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   }
   if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
     // msgpack bin values decode to byte arrays.
-    return ArrayBuffer.isView(a) && ArrayBuffer.isView(b) && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    return (
+      ArrayBuffer.isView(a) &&
+      ArrayBuffer.isView(b) &&
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
+    );
   }
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;

@@ -23,14 +23,7 @@ import { SYNCER_TYPES, type SyncerType } from '../protocol/messages.js';
 import { CODECS } from '../protocol/codecs.js';
 import { SYNC_PATH } from '../protocol/transport.js';
 import { SyncCache, DeltaBatcher } from '../cache/index.js';
-import {
-  createDedupeStage,
-  createProjectionStage,
-  createValidationStage,
-  teeCallbacks,
-  type DedupeStage,
-  type ValidationStage,
-} from '../pipeline/index.js';
+import { createDedupeStage, createProjectionStage, createValidationStage, teeCallbacks, type DedupeStage, type ValidationStage } from '../pipeline/index.js';
 import { SyncServer, type ServerTlsOptions } from '../server/index.js';
 import { PromServerMetrics } from '../metrics/index.js';
 import { DatastoreWatcher } from '../watcher/datastore-watcher.js';
@@ -354,7 +347,10 @@ export class TyphaDaemon {
       if (confirmed && plan.shed > 0 && plan.toward) {
         this.#justShed = true;
         const shed = this.#server.shed(plan.shed, { reconnect: plan.toward, delayMs: Math.round(Math.random() * secs(c.RebalanceIntervalSecs)) });
-        this.#log.info({ shed, target: plan.target, toward: plan.toward, connections: self?.connections }, 'rebalancing: shedding clients toward a less loaded replica');
+        this.#log.info(
+          { shed, target: plan.target, toward: plan.toward, connections: self?.connections },
+          'rebalancing: shedding clients toward a less loaded replica',
+        );
       }
     } catch (err) {
       this.#log.warn({ err }, 'replica registration failed; will retry');

@@ -28,11 +28,7 @@ function leastLoaded(rs: ReplicaView[]): ReplicaView | undefined {
   return rs.sort((a, b) => a.connections - b.connections || a.serverId.localeCompare(b.serverId))[0];
 }
 
-export function planRebalance(
-  selfId: string,
-  replicas: readonly ReplicaView[],
-  opts: { tolerance: number; maxShed: number },
-): RebalancePlan {
+export function planRebalance(selfId: string, replicas: readonly ReplicaView[], opts: { tolerance: number; maxShed: number }): RebalancePlan {
   const live = replicas.filter((r) => r.serverId === selfId || (r.inSync && r.fresh));
   const self = live.find((r) => r.serverId === selfId);
   if (!self || live.length < 2) return { shed: 0, target: self?.connections ?? 0 };

@@ -178,8 +178,16 @@ export class PromServerMetrics implements ServerMetrics {
     sourced('typha_updates_skipped', 'Total number of updates skipped as duplicates.', (s) => s.dedupe?.stats().skipped);
     sourced('typha_snapshots_generated', 'Number of snapshots generated.', (s) => s.cache?.stats().snapshotsGenerated);
     sourced('typha_snapshots_reused', 'Number of snapshots that were cached and reused.', (s) => s.cache?.stats().snapshotsReused);
-    sourced('typha_snapshot_bytes_encoded', 'Bytes of snapshot pages encoded (once per page, revision and codec).', (s) => s.cache?.stats().snapshotBytesEncoded);
-    sourced('typha_snapshot_bytes_compressed', 'Bytes of snapshot pages after DEFLATE (once per page and revision), for deflate-snapshot clients.', (s) => s.cache?.stats().snapshotBytesCompressed);
+    sourced(
+      'typha_snapshot_bytes_encoded',
+      'Bytes of snapshot pages encoded (once per page, revision and codec).',
+      (s) => s.cache?.stats().snapshotBytesEncoded,
+    );
+    sourced(
+      'typha_snapshot_bytes_compressed',
+      'Bytes of snapshot pages after DEFLATE (once per page and revision), for deflate-snapshot clients.',
+      (s) => s.cache?.stats().snapshotBytesCompressed,
+    );
   }
 
   /** Adds (or replaces) what is read at scrape time for `syncer`. */

@@ -12,16 +12,7 @@ import type { SyncerType } from '../protocol/messages.js';
 
 /** Why the server closed a client (label `reason` of typha_connections_dropped). */
 export type DropReason =
-  | 'handshake-timeout'
-  | 'protocol-error'
-  | 'ping-timeout'
-  | 'too-slow'
-  | 'rebalance'
-  | 'shutdown'
-  | 'overloaded'
-  | 'not-ready'
-  | 'behind'
-  | 'internal-error';
+  'handshake-timeout' | 'protocol-error' | 'ping-timeout' | 'too-slow' | 'rebalance' | 'shutdown' | 'overloaded' | 'not-ready' | 'behind' | 'internal-error';
 
 /**
  * Why a connection was refused before it became a WebSocket connection
@@ -31,16 +22,7 @@ export type DropReason =
  * `bad-request` (not parseable as HTTP), and the gate's own refusals (see upgrade.ts).
  */
 export type RejectReason =
-  | 'per-source'
-  | 'pending-handshakes'
-  | 'upgrade-timeout'
-  | 'bad-request'
-  | 'not-found'
-  | 'subprotocol'
-  | 'unauthorized'
-  | 'draining'
-  | 'not-upgrade'
-  | 'tls';
+  'per-source' | 'pending-handshakes' | 'upgrade-timeout' | 'bad-request' | 'not-found' | 'subprotocol' | 'unauthorized' | 'draining' | 'not-upgrade' | 'tls';
 
 export interface ServerMetrics {
   /** A WebSocket upgrade completed (it may still be refused as over the limit). */

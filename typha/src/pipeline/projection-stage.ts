@@ -29,11 +29,7 @@ export function projectUpdate<S extends SyncerType>(syncer: S, u: KVUpdate, proj
   return out as SyncerUpdate<S>;
 }
 
-export function createProjectionStage(
-  syncer: SyncerType,
-  next: SyncCallbacks<Update>,
-  projections: ProjectionTable = PROJECTIONS,
-): SyncCallbacks<KVUpdate> {
+export function createProjectionStage(syncer: SyncerType, next: SyncCallbacks<Update>, projections: ProjectionTable = PROJECTIONS): SyncCallbacks<KVUpdate> {
   const kinds = projections[syncer];
   return {
     onStatus(status: SyncStatus, revision: number): void {

@@ -24,9 +24,7 @@ export interface ValidationStats {
   decodeErrors: number;
 }
 
-export type InvalidReason =
-  | { type: 'decode'; error: Error }
-  | { type: 'invalid'; issues: readonly ValidationIssue[] };
+export type InvalidReason = { type: 'decode'; error: Error } | { type: 'invalid'; issues: readonly ValidationIssue[] };
 
 export interface ValidationStageOptions {
   /** The per-kind validator; `validateResource` from `@cattail/api` unless a test injects one. */

@@ -47,7 +47,9 @@ export function decodeServerFrame(codec: Codec, frame: Buffer, acceptCompressed:
     inner = inflateRawSync(c.data, { maxOutputLength: MAX_SERVER_FRAME_BYTES });
   } catch (err) {
     const tooBig = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-    throw new MalformedFrameError(tooBig ? `compressed frame inflates past ${MAX_SERVER_FRAME_BYTES} bytes` : 'compressed.data is not raw DEFLATE', { cause: err });
+    throw new MalformedFrameError(tooBig ? `compressed frame inflates past ${MAX_SERVER_FRAME_BYTES} bytes` : 'compressed.data is not raw DEFLATE', {
+      cause: err,
+    });
   }
   const msg = parseServerMessage(codec.decode(inner));
   if (msg.type !== 'snapshot') throw new UnexpectedMessageError(`a compressed frame holds "${msg.type}"; only snapshot pages are compressed`);

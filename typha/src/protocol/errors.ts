@@ -33,11 +33,7 @@ export class UnsupportedVersionError extends ProtocolError {
   readonly min: number;
   readonly max: number;
   constructor(version: number, min: number, max: number, side: 'server' | 'client') {
-    super(
-      'TYPHA_UNSUPPORTED_VERSION',
-      CloseCode.UnsupportedVersion,
-      `unsupported protocol version ${version} (this ${side} speaks ${min}..${max})`,
-    );
+    super('TYPHA_UNSUPPORTED_VERSION', CloseCode.UnsupportedVersion, `unsupported protocol version ${version} (this ${side} speaks ${min}..${max})`);
     this.version = version;
     this.min = min;
     this.max = max;
@@ -48,11 +44,7 @@ export class UnsupportedVersionError extends ProtocolError {
 export class UnknownSyncerError extends ProtocolError {
   readonly syncer: string;
   constructor(syncer: string, known: readonly string[]) {
-    super(
-      'TYPHA_UNKNOWN_SYNCER',
-      CloseCode.UnknownSyncer,
-      `unknown syncer type ${quote(syncer)} (expected ${known.join(', ')})`,
-    );
+    super('TYPHA_UNKNOWN_SYNCER', CloseCode.UnknownSyncer, `unknown syncer type ${quote(syncer)} (expected ${known.join(', ')})`);
     this.syncer = syncer;
   }
 }

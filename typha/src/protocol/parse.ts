@@ -31,12 +31,7 @@ import {
   type SnapshotPage,
   type Update,
 } from './messages.js';
-import {
-  MAX_CLIENT_ID_LENGTH,
-  MAX_FEATURES,
-  MAX_FEATURE_LENGTH,
-  MAX_NODE_NAME_LENGTH,
-} from './transport.js';
+import { MAX_CLIENT_ID_LENGTH, MAX_FEATURES, MAX_FEATURE_LENGTH, MAX_NODE_NAME_LENGTH } from './transport.js';
 import { checkVersion } from './version.js';
 
 type Rec = Record<string, unknown>;

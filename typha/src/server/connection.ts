@@ -369,7 +369,12 @@ export class Connection implements FanOutMember {
       }
       const oldest = (this.#cache as SyncCache).oldestResumableRevision;
       if (this.#queue.empty && this.#revision < oldest) {
-        this.goodbye(CloseCode.TooSlow, `too slow: revision ${this.#revision} fell behind ${oldest}, the oldest this replica can catch up from`, undefined, 'too-slow');
+        this.goodbye(
+          CloseCode.TooSlow,
+          `too slow: revision ${this.#revision} fell behind ${oldest}, the oldest this replica can catch up from`,
+          undefined,
+          'too-slow',
+        );
         return;
       }
     }

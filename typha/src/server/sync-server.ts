@@ -192,7 +192,24 @@ export class SyncServer {
     this.#port = (listener.address() as AddressInfo).port;
     this.#state = 'listening';
     this.#tickTimer = o.clock.setTimeout(serverOnTick, this.#tickMs, this);
-    const { caches, datastoreId, clock, wallClock, logger, metrics, codecs, frameWriter, overloadHint, behindHint, confirmRevision, tls: _t, host, port, serverId, ...limits } = o;
+    const {
+      caches,
+      datastoreId,
+      clock,
+      wallClock,
+      logger,
+      metrics,
+      codecs,
+      frameWriter,
+      overloadHint,
+      behindHint,
+      confirmRevision,
+      tls: _t,
+      host,
+      port,
+      serverId,
+      ...limits
+    } = o;
     this.#log.info(
       {
         host,
@@ -420,7 +437,12 @@ export class SyncServer {
     const code = err.code ?? '';
     // HPE_INVALID_EOF_STATE: the peer closed in the middle of its request (slowloris leaving).
     if (code.startsWith('HPE_') && code !== 'HPE_INVALID_EOF_STATE' && socket.writable) {
-      this[kReject](socket, code === 'HPE_HEADER_OVERFLOW' ? 431 : 400, `not a valid HTTP request (${code}): connect with a WebSocket to ${SYNC_PATH}`, 'bad-request');
+      this[kReject](
+        socket,
+        code === 'HPE_HEADER_OVERFLOW' ? 431 : 400,
+        `not a valid HTTP request (${code}): connect with a WebSocket to ${SYNC_PATH}`,
+        'bad-request',
+      );
     } else {
       socket.destroy(); // ECONNRESET and the like: the peer is gone
     }
@@ -484,7 +506,8 @@ export class SyncServer {
     this.#log.debug({ remote: socket.remoteAddress, upgradeTimeoutMs: this.#o.upgradeTimeoutMs }, 'upgrade request overdue; closing');
     // Under TLS the bytes on this socket are TLS records: no plain-text answer there.
     if (this.#o.tls !== undefined) socket.destroy();
-    else refuseUpgrade(socket, 408, `no complete WebSocket upgrade request within ${this.#o.upgradeTimeoutMs} ms of connecting (TYPHA_SERVERUPGRADETIMEOUTSECS)`);
+    else
+      refuseUpgrade(socket, 408, `no complete WebSocket upgrade request within ${this.#o.upgradeTimeoutMs} ms of connecting (TYPHA_SERVERUPGRADETIMEOUTSECS)`);
   }
 
   #refuseAtAccept(socket: Socket, source: string, why: AcceptRefusal): void {
@@ -492,8 +515,14 @@ export class SyncServer {
     const o = this.#o;
     const [status, body] =
       why === 'per-source'
-        ? [429, `too many connections from ${source} (limit ${o.maxConnectionsPerSource}, TYPHA_MAXCONNECTIONSPERSOURCE); close some or connect to another replica`]
-        : [503, `too many connections in their handshake (limit ${o.maxPendingHandshakes}, TYPHA_MAXPENDINGHANDSHAKES); retry shortly or connect to another replica`];
+        ? [
+            429,
+            `too many connections from ${source} (limit ${o.maxConnectionsPerSource}, TYPHA_MAXCONNECTIONSPERSOURCE); close some or connect to another replica`,
+          ]
+        : [
+            503,
+            `too many connections in their handshake (limit ${o.maxPendingHandshakes}, TYPHA_MAXPENDINGHANDSHAKES); retry shortly or connect to another replica`,
+          ];
     this.#log.debug({ remote: source, status, reason: why }, 'refused a connection at accept');
     // Under TLS an HTTP answer would cost the handshake the limit is there to spare.
     if (o.tls !== undefined) {

@@ -85,7 +85,10 @@ test('a status change flushes first and then passes on', () => {
   batcher.onStatus('in-sync', 4);
   batcher.onUpdates([upd('a', 5, {})], 5);
   batcher.onStatus('resync', 5);
-  assert.deepEqual(sink.calls.map((c) => c.type), ['status', 'updates', 'status']);
+  assert.deepEqual(
+    sink.calls.map((c) => c.type),
+    ['status', 'updates', 'status'],
+  );
   assert.equal(published.length, 1);
 });
 
@@ -137,7 +140,12 @@ test('recorded frames are replayed as the same Buffers and let join reuse a snap
 
 test('an encoding failure in one codec neither throws nor stops the others', () => {
   const good = testCodec('json');
-  const bad: Codec = { ...testCodec('msgpack'), encode: () => { throw new Error('cannot encode'); } };
+  const bad: Codec = {
+    ...testCodec('msgpack'),
+    encode: () => {
+      throw new Error('cannot encode');
+    },
+  };
   const sink = recordingSink<Update>();
   const published: string[][] = [];
   const scheduler = fakeScheduler();

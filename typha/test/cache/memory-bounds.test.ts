@@ -84,7 +84,12 @@ test('options are validated once, naming the key and range', () => {
 });
 
 test('estimateJsonBytes tracks the JSON size', () => {
-  const v = { kind: 'WorkloadEndpoint', name: 'n1-k8s-pod-eth0', revision: 123456, value: { labels: { app: 'web' }, spec: { ipNetworks: ['10.0.0.1/32'], ports: [{ port: 80, name: 'http' }], on: true, none: null } } };
+  const v = {
+    kind: 'WorkloadEndpoint',
+    name: 'n1-k8s-pod-eth0',
+    revision: 123456,
+    value: { labels: { app: 'web' }, spec: { ipNetworks: ['10.0.0.1/32'], ports: [{ port: 80, name: 'http' }], on: true, none: null } },
+  };
   const est = estimateJsonBytes(v);
   const real = JSON.stringify(v).length;
   assert.ok(est >= real * 0.8 && est <= real * 1.3, `estimate ${est} vs ${real}`);

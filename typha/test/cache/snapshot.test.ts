@@ -69,8 +69,14 @@ test('pages are bounded by count and bytes, flagged last, and hold every key onc
   const pages = decodePages(cache.snapshotFrames(codec), codec);
   assert.equal(pages.length, 13);
   assert.ok(pages.every((p) => p.updates.length <= 100 && p.type === 'snapshot' && p.revision === 1234));
-  assert.deepEqual(pages.map((p) => p.page), [...pages.keys()]);
-  assert.deepEqual(pages.map((p) => p.last), [...Array(12).fill(false), true]);
+  assert.deepEqual(
+    pages.map((p) => p.page),
+    [...pages.keys()],
+  );
+  assert.deepEqual(
+    pages.map((p) => p.last),
+    [...Array(12).fill(false), true],
+  );
   const names = pages.flatMap((p) => p.updates.map((u) => u.name));
   assert.equal(new Set(names).size, 1234);
 

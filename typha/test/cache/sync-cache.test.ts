@@ -17,7 +17,10 @@ test('before the first in-sync: no snapshot, resumes wait', () => {
   const cache = new SyncCache({ syncer: 'bgp' });
   cache.onUpdates([upd('a', 3, { v: 1 })], 3);
   assert.equal(cache.ready, false);
-  assert.throws(() => cache.snapshot(testCodec()), (e: unknown) => e instanceof CacheNotReadyError && e.code === 'TYPHA_CACHE_NOT_READY');
+  assert.throws(
+    () => cache.snapshot(testCodec()),
+    (e: unknown) => e instanceof CacheNotReadyError && e.code === 'TYPHA_CACHE_NOT_READY',
+  );
   assert.deepEqual(cache.changesSince(3), { mode: 'wait', revision: 3 });
 });
 

@@ -36,7 +36,10 @@ describe('agentDiscovery (Calico precedence: address, then Kubernetes service)',
     });
     assert.equal((await d.endpoints()).length, 1);
     fail = true;
-    assert.deepEqual((await d.endpoints()).map((e) => e.url), ['ws://10.2.0.1:5473/sync']);
+    assert.deepEqual(
+      (await d.endpoints()).map((e) => e.url),
+      ['ws://10.2.0.1:5473/sync'],
+    );
   });
 
   it('reads the Kubernetes service with the pod credentials when no address is set', async () => {

@@ -27,9 +27,13 @@ test('an address list makes an idle client; a test may replace the discovery', a
 });
 
 test('no way to find Typha, or an unreadable TLS file, is a ClientConfigError at start', () => {
-  assert.throws(() => agentSyncClient(NONE, 'felix', callbacks, options), (err: unknown) => err instanceof ClientConfigError && /no way to find Typha/.test(err.message));
+  assert.throws(
+    () => agentSyncClient(NONE, 'felix', callbacks, options),
+    (err: unknown) => err instanceof ClientConfigError && /no way to find Typha/.test(err.message),
+  );
   assert.throws(
     () => agentSyncClient({ ...NONE, TyphaAddr: '127.0.0.1:5473', TyphaCAFile: '/nonexistent/ca.crt' }, 'felix', callbacks, options),
-    (err: unknown) => err instanceof ClientConfigError && err.code === 'TYPHA_CLIENT_CONFIG' && err.message === 'cannot read TyphaCAFile /nonexistent/ca.crt: ENOENT',
+    (err: unknown) =>
+      err instanceof ClientConfigError && err.code === 'TYPHA_CLIENT_CONFIG' && err.message === 'cannot read TyphaCAFile /nonexistent/ca.crt: ENOENT',
   );
 });

@@ -43,12 +43,7 @@ describe('toUrl', () => {
 });
 
 describe('orderEndpoints', () => {
-  const eps: Endpoint[] = [
-    { url: 'ws://a/sync', node: 'n1' },
-    { url: 'ws://b/sync', node: 'n2' },
-    { url: 'ws://c/sync', node: 'n3' },
-    { url: 'ws://d/sync' },
-  ];
+  const eps: Endpoint[] = [{ url: 'ws://a/sync', node: 'n1' }, { url: 'ws://b/sync', node: 'n2' }, { url: 'ws://c/sync', node: 'n3' }, { url: 'ws://d/sync' }];
 
   it('puts same-node replicas first', () => {
     const order = orderEndpoints(eps, 'n3', sequence(0, 0, 0));
@@ -58,13 +53,19 @@ describe('orderEndpoints', () => {
 
   it('shuffles with the injected random (Fisher–Yates), deterministically', () => {
     // i=3: j=floor(0*4)=0 → swap 3,0; i=2: j=floor(0.99*3)=2; i=1: j=floor(0.5*2)=1
-    assert.deepEqual(orderEndpoints(eps, 'none', sequence(0, 0.99, 0.5)).map((e) => e.url), ['ws://d/sync', 'ws://b/sync', 'ws://c/sync', 'ws://a/sync']);
-    assert.deepEqual(orderEndpoints(eps, 'none', () => 0.999).map((e) => e.url), ['ws://a/sync', 'ws://b/sync', 'ws://c/sync', 'ws://d/sync']);
+    assert.deepEqual(
+      orderEndpoints(eps, 'none', sequence(0, 0.99, 0.5)).map((e) => e.url),
+      ['ws://d/sync', 'ws://b/sync', 'ws://c/sync', 'ws://a/sync'],
+    );
+    assert.deepEqual(
+      orderEndpoints(eps, 'none', () => 0.999).map((e) => e.url),
+      ['ws://a/sync', 'ws://b/sync', 'ws://c/sync', 'ws://d/sync'],
+    );
   });
 
   it('spreads many clients over the replicas', () => {
     let seed = 7;
-    const lcg = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const lcg = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const firsts = new Map<string, number>();
     for (let i = 0; i < 4000; i++) {
       const first = orderEndpoints(eps, 'elsewhere', lcg)[0].url;
@@ -99,7 +100,10 @@ describe('staticDiscovery', () => {
     const first = await d.endpoints();
     first.reverse();
     first[0].url = 'mangled';
-    assert.deepEqual((await d.endpoints()).map((e) => e.url), ['ws://a:1/sync', 'ws://b:2/sync']);
+    assert.deepEqual(
+      (await d.endpoints()).map((e) => e.url),
+      ['ws://a:1/sync', 'ws://b:2/sync'],
+    );
   });
 
   it('checks every address at construction', () => {
@@ -122,11 +126,7 @@ describe('dnsDiscovery', () => {
         resolve6: async (n) => (asked.push(`AAAA ${n}`), ['fd00:10::11']),
       },
     });
-    assert.deepEqual(await d.endpoints(), [
-      { url: 'ws://10.0.0.11:5473/sync' },
-      { url: 'ws://10.0.0.12:5473/sync' },
-      { url: 'ws://[fd00:10::11]:5473/sync' },
-    ]);
+    assert.deepEqual(await d.endpoints(), [{ url: 'ws://10.0.0.11:5473/sync' }, { url: 'ws://10.0.0.12:5473/sync' }, { url: 'ws://[fd00:10::11]:5473/sync' }]);
     assert.deepEqual(asked.sort(), ['A typha.calico-system.svc.cluster.local', 'AAAA typha.calico-system.svc.cluster.local']);
   });
 
@@ -139,9 +139,13 @@ describe('dnsDiscovery', () => {
   });
 
   it('returns nothing for a name without records, and fails when the resolver fails', async () => {
-    const none = dnsDiscovery('typha', 5473, { resolver: { resolve4: () => Promise.reject(errno('ENOTFOUND')), resolve6: () => Promise.reject(errno('ENODATA')) } });
+    const none = dnsDiscovery('typha', 5473, {
+      resolver: { resolve4: () => Promise.reject(errno('ENOTFOUND')), resolve6: () => Promise.reject(errno('ENODATA')) },
+    });
     assert.deepEqual(await none.endpoints(), []);
-    const broken = dnsDiscovery('typha', 5473, { resolver: { resolve4: () => Promise.reject(errno('ETIMEOUT')), resolve6: () => Promise.reject(errno('ECONNREFUSED')) } });
+    const broken = dnsDiscovery('typha', 5473, {
+      resolver: { resolve4: () => Promise.reject(errno('ETIMEOUT')), resolve6: () => Promise.reject(errno('ECONNREFUSED')) },
+    });
     await assert.rejects(broken.endpoints(), (err: unknown) => {
       assert.ok(err instanceof DiscoveryError);
       assert.equal(err.code, 'TYPHA_DISCOVERY_FAILED');
@@ -214,7 +218,10 @@ describe('k8sServiceDiscovery', () => {
     });
     assert.equal((await d.endpoints()).length, 4);
     assert.match(calls[1].url, /&continue=abc%3D$/);
-    assert.deepEqual(calls.map((c) => c.headers.authorization), ['Bearer t1', 'Bearer t1']);
+    assert.deepEqual(
+      calls.map((c) => c.headers.authorization),
+      ['Bearer t1', 'Bearer t1'],
+    );
     await d.endpoints();
     assert.equal(calls[2].headers.authorization, 'Bearer t2');
   });
@@ -249,7 +256,12 @@ describe('k8sServiceDiscovery', () => {
     const { port } = server.address() as AddressInfo;
     const d = k8sServiceDiscovery({ ...base, apiServer: `http://127.0.0.1:${port}`, token: 'tok' });
     assert.equal((await d.endpoints()).length, 4);
-    assert.deepEqual(seen, [{ url: '/apis/discovery.k8s.io/v1/namespaces/calico-system/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dcattail-typha', auth: 'Bearer tok' }]);
+    assert.deepEqual(seen, [
+      {
+        url: '/apis/discovery.k8s.io/v1/namespaces/calico-system/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dcattail-typha',
+        auth: 'Bearer tok',
+      },
+    ]);
   });
 
   it('requires namespace, service and a valid apiServer', () => {

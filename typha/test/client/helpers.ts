@@ -102,14 +102,30 @@ export class FakePeer {
 
   /** ServerHello (mode snapshot), one SnapshotPage per entry of `pages`, InSync. */
   serveSnapshot(revision: number, pages: Update[][], o: { datastoreId?: string; server?: string; inSync?: boolean } = {}): void {
-    this.send({ type: 'hello', protocolVersion: 1, server: o.server ?? 'typha-a', datastoreId: o.datastoreId ?? 'ds-1', features: ['resume', 'goodbye'], mode: 'snapshot', revision });
+    this.send({
+      type: 'hello',
+      protocolVersion: 1,
+      server: o.server ?? 'typha-a',
+      datastoreId: o.datastoreId ?? 'ds-1',
+      features: ['resume', 'goodbye'],
+      mode: 'snapshot',
+      revision,
+    });
     pages.forEach((updates, page) => this.send({ type: 'snapshot', revision, page, last: page === pages.length - 1, updates }));
     if (o.inSync ?? true) this.send({ type: 'in-sync', revision });
   }
 
   /** ServerHello (mode resume), one Deltas with `updates`, InSync. */
   serveResume(revision: number, updates: Update[], o: { datastoreId?: string; server?: string } = {}): void {
-    this.send({ type: 'hello', protocolVersion: 1, server: o.server ?? 'typha-a', datastoreId: o.datastoreId ?? 'ds-1', features: ['resume', 'goodbye'], mode: 'resume', revision });
+    this.send({
+      type: 'hello',
+      protocolVersion: 1,
+      server: o.server ?? 'typha-a',
+      datastoreId: o.datastoreId ?? 'ds-1',
+      features: ['resume', 'goodbye'],
+      mode: 'resume',
+      revision,
+    });
     if (updates.length > 0) this.send({ type: 'deltas', revision, updates });
     this.send({ type: 'in-sync', revision });
   }

@@ -24,11 +24,14 @@ describe('SyncClient options', () => {
   ];
   for (const [name, patch, message] of bad) {
     it(`rejects ${name} in the constructor`, () => {
-      assert.throws(() => new SyncClient({ ...ok, ...patch }), (err: unknown) => {
-        assert.ok(err instanceof ClientConfigError);
-        assert.match(err.message, message);
-        return true;
-      });
+      assert.throws(
+        () => new SyncClient({ ...ok, ...patch }),
+        (err: unknown) => {
+          assert.ok(err instanceof ClientConfigError);
+          assert.match(err.message, message);
+          return true;
+        },
+      );
     });
   }
 

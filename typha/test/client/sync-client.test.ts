@@ -55,7 +55,12 @@ describe('SyncClient', { timeout: 10_000 }, () => {
     assert.equal(peer.path, '/sync');
     assert.deepEqual(peer.frameBinary, [true]);
     assert.deepEqual(peer.hello, {
-      type: 'hello', protocolVersion: 1, syncer: 'felix', node: 'node-1', client: 'cattail-typha-client', features: ['resume', 'goodbye', 'deflate-snapshot'],
+      type: 'hello',
+      protocolVersion: 1,
+      syncer: 'felix',
+      node: 'node-1',
+      client: 'cattail-typha-client',
+      features: ['resume', 'goodbye', 'deflate-snapshot'],
     });
 
     peer.serveSnapshot(10, [[A, B], [C]]);
@@ -64,13 +69,20 @@ describe('SyncClient', { timeout: 10_000 }, () => {
     assert.equal(rec.statuses[1].detail.mode, 'snapshot');
     assert.equal(detail.server, 'typha-a');
     assert.equal(detail.revision, 10);
-    assert.deepEqual(rec.batches.map((b) => [b.updates.map((u) => u.name), b.revision]), [[['pool-a', 'web-0'], 10], [['node-2'], 10]]);
+    assert.deepEqual(
+      rec.batches.map((b) => [b.updates.map((u) => u.name), b.revision]),
+      [
+        [['pool-a', 'web-0'], 10],
+        [['node-2'], 10],
+      ],
+    );
     assert.equal(client.state, 'in-sync');
     assert.equal(client.revision, 10);
     assert.equal(client.connectedTo, typha.url);
-    assert.deepEqual(client.snapshot().map((u) => `${u.kind}/${u.namespace ?? ''}/${u.name}`), [
-      'IPPool//pool-a', 'Node//node-2', 'WorkloadEndpoint/default/web-0',
-    ]);
+    assert.deepEqual(
+      client.snapshot().map((u) => `${u.kind}/${u.namespace ?? ''}/${u.name}`),
+      ['IPPool//pool-a', 'Node//node-2', 'WorkloadEndpoint/default/web-0'],
+    );
 
     const B2 = upd('WorkloadEndpoint', 'web-0', 11, { node: 'node-1', ipNetworks: ['10.65.0.9/32'] }, 'default');
     const sameA = { ...A, revision: 11, value: { spec: { cidr: '10.65.0.0/16' } } };
@@ -104,9 +116,15 @@ describe('SyncClient', { timeout: 10_000 }, () => {
     p2.serveResume(15, [{ ...A, revision: 15 }, B3, upd('Node', 'node-2', 15)]);
     await rec.nth('in-sync', 2);
     assert.equal(rec.statuses.findLast((s) => s.status === 'resync')?.detail.mode, 'resume');
-    assert.deepEqual(delivered(rec, 2), [['web-0', 14, true], ['node-2', 15, false]]);
+    assert.deepEqual(delivered(rec, 2), [
+      ['web-0', 14, true],
+      ['node-2', 15, false],
+    ]);
     assert.equal(client.revision, 15);
-    assert.deepEqual(client.snapshot().map((u) => u.name), ['pool-a', 'web-0']);
+    assert.deepEqual(
+      client.snapshot().map((u) => u.name),
+      ['pool-a', 'web-0'],
+    );
   });
 
   it('reconciles a full snapshot after a reconnect: changes and new keys, deletions synthesised, unchanged keys silent', async (t) => {
@@ -128,10 +146,17 @@ describe('SyncClient', { timeout: 10_000 }, () => {
     p2.serveSnapshot(20, [[A2, B2], [D]], { server: 'typha-b' });
     await rec.nth('in-sync', 2);
 
-    assert.deepEqual(delivered(rec, 1), [['web-0', 19, true], ['pool-d', 20, true], ['node-2', 20, false]]);
+    assert.deepEqual(delivered(rec, 1), [
+      ['web-0', 19, true],
+      ['pool-d', 20, true],
+      ['node-2', 20, false],
+    ]);
     const deletion = rec.batches.at(-1)!.updates[0];
     assert.deepEqual(deletion, { kind: 'Node', name: 'node-2', revision: 20 });
-    assert.deepEqual(client.snapshot().map((u) => u.name), ['pool-a', 'pool-d', 'web-0']);
+    assert.deepEqual(
+      client.snapshot().map((u) => u.name),
+      ['pool-a', 'pool-d', 'web-0'],
+    );
     assert.equal(client.snapshot()[0].revision, 18, 'unchanged key keeps the newer revision');
   });
 
@@ -157,7 +182,10 @@ describe('SyncClient', { timeout: 10_000 }, () => {
     assert.deepEqual(p3.hello.floor, { revision: 20, datastoreId: 'ds-1' });
     assert.equal(client.revision, 0);
     assert.deepEqual(delivered(rec, 1), [['web-0', 19, true]], 'no deletions for keys the cut snapshot did not reach');
-    assert.deepEqual(client.snapshot().map((u) => u.name), ['pool-a', 'node-2', 'web-0']);
+    assert.deepEqual(
+      client.snapshot().map((u) => u.name),
+      ['pool-a', 'node-2', 'web-0'],
+    );
 
     // A server that ignores the floor (an older one) and offers revision 15 is refused.
     p3.send({ type: 'hello', protocolVersion: 1, server: 'typha-old', datastoreId: 'ds-1', features: [], mode: 'snapshot', revision: 15 });
@@ -170,7 +198,10 @@ describe('SyncClient', { timeout: 10_000 }, () => {
     assert.deepEqual(p4.hello.floor, { revision: 20, datastoreId: 'ds-1' });
     p4.serveSnapshot(21, [[A, B2]]);
     await rec.nth('in-sync', 2);
-    assert.deepEqual(client.snapshot().map((u) => u.name), ['pool-a', 'web-0']);
+    assert.deepEqual(
+      client.snapshot().map((u) => u.name),
+      ['pool-a', 'web-0'],
+    );
     assert.equal(client.revision, 21);
   });
 
@@ -258,7 +289,10 @@ describe('SyncClient', { timeout: 10_000 }, () => {
 
     p1.send({ type: 'ping', ts: 42 }); // any frame resets the deadline
     await p1.until((p) => p.count('pong') === 1);
-    assert.deepEqual(p1.received.find((m) => m.type === 'pong'), { type: 'pong', ts: 42 });
+    assert.deepEqual(
+      p1.received.find((m) => m.type === 'pong'),
+      { type: 'pong', ts: 42 },
+    );
     clock.advance(999);
     await tick();
     assert.equal(client.state, 'in-sync', '999 ms after the last frame is not yet a timeout');
@@ -294,7 +328,10 @@ describe('SyncClient', { timeout: 10_000 }, () => {
     });
     client.start();
     const p = await typha.nextPeer();
-    assert.deepEqual(rec.statuses.filter((s) => s.status === 'connecting').map((s) => s.detail.endpoint), [dead, typha.url]);
+    assert.deepEqual(
+      rec.statuses.filter((s) => s.status === 'connecting').map((s) => s.detail.endpoint),
+      [dead, typha.url],
+    );
     const failed = rec.statuses.find((s) => s.status === 'disconnected')!.detail;
     assert.ok(failed.error instanceof ConnectError, String(failed.error));
     assert.match(failed.error.message, /ECONNREFUSED/);
@@ -451,8 +488,17 @@ describe('SyncClient', { timeout: 10_000 }, () => {
     const logger: Logger = pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s)) });
     const rec = new Recorder();
     const client = new SyncClient({
-      syncer: 'bgp', node: 'node-1', discovery: staticDiscovery([typha.url]), logger,
-      callbacks: { onStatus: (s, d) => rec.onStatus(s, d), onUpdates: (u, r) => { rec.onUpdates(u, r); throw new Error('felix bug'); } },
+      syncer: 'bgp',
+      node: 'node-1',
+      discovery: staticDiscovery([typha.url]),
+      logger,
+      callbacks: {
+        onStatus: (s, d) => rec.onStatus(s, d),
+        onUpdates: (u, r) => {
+          rec.onUpdates(u, r);
+          throw new Error('felix bug');
+        },
+      },
     });
     t.after(() => client.close());
     client.start();
@@ -470,7 +516,12 @@ describe('SyncClient', { timeout: 10_000 }, () => {
   it('keeps retrying with backoff when discovery finds nothing', async (t) => {
     const clock = new FakeClock();
     let calls = 0;
-    const discovery: Discovery = { endpoints: () => { calls++; return Promise.resolve([]); } };
+    const discovery: Discovery = {
+      endpoints: () => {
+        calls++;
+        return Promise.resolve([]);
+      },
+    };
     const { client, rec } = makeClient(t, { discovery, clock, backoff: { delaysMs: [100, 200], jitter: 0, maxMs: 1000 } });
     client.start();
     const first = await rec.nth('disconnected');

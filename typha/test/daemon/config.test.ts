@@ -4,7 +4,9 @@ import { ConfigError } from '@cattail/api';
 import { loadTyphaConfig } from '../../src/config.js';
 
 test('Calico names and defaults; env then flags', () => {
-  const c = loadTyphaConfig({ TYPHA_SERVERPORT: '6000', typha_etcdendpoints: 'http://e1:2379,http://e2:2379', TYPHA_HEALTHENABLED: 'true' }, ['--server-port=7000']);
+  const c = loadTyphaConfig({ TYPHA_SERVERPORT: '6000', typha_etcdendpoints: 'http://e1:2379,http://e2:2379', TYPHA_HEALTHENABLED: 'true' }, [
+    '--server-port=7000',
+  ]);
   assert.equal(c.ServerPort, 7000);
   assert.deepEqual(c.EtcdEndpoints, ['http://e1:2379', 'http://e2:2379']);
   assert.equal(c.HealthEnabled, true);
@@ -30,6 +32,10 @@ test('bad values are refused with the parameter and what is allowed', () => {
     [{}, ['--no-such-flag=1'], /unknown flag/],
   ];
   for (const [env, argv, re] of bad) {
-    assert.throws(() => loadTyphaConfig(env, argv), (e: unknown) => e instanceof ConfigError && re.test(e.message), JSON.stringify(env));
+    assert.throws(
+      () => loadTyphaConfig(env, argv),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message),
+      JSON.stringify(env),
+    );
   }
 });

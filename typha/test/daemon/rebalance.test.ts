@@ -4,7 +4,16 @@ import { handoffTarget, planRebalance } from '../../src/daemon/rebalance.js';
 import type { ReplicaView } from '../../src/daemon/replica-registry.js';
 
 const r = (serverId: string, connections: number, extra: Partial<ReplicaView> = {}): ReplicaView => ({
-  serverId, url: `ws://${serverId}:5473`, node: serverId, connections, maxConnections: 10_000, inSync: true, revision: 100, updatedAt: '', fresh: true, ...extra,
+  serverId,
+  url: `ws://${serverId}:5473`,
+  node: serverId,
+  connections,
+  maxConnections: 10_000,
+  inSync: true,
+  revision: 100,
+  updatedAt: '',
+  fresh: true,
+  ...extra,
 });
 const opts = { tolerance: 0.1, maxShed: 10 };
 

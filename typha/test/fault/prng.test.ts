@@ -9,8 +9,14 @@ test('a seed gives the same stream, another seed another', () => {
   const b = mulberry32(42);
   const c = mulberry32(43);
   const xs = Array.from({ length: 20 }, () => a());
-  assert.deepEqual(Array.from({ length: 20 }, () => b()), xs);
-  assert.notDeepEqual(Array.from({ length: 20 }, () => c()), xs);
+  assert.deepEqual(
+    Array.from({ length: 20 }, () => b()),
+    xs,
+  );
+  assert.notDeepEqual(
+    Array.from({ length: 20 }, () => c()),
+    xs,
+  );
   assert.ok(xs.every((x) => x >= 0 && x < 1));
 });
 
@@ -32,7 +38,14 @@ test('int, range, pick and weighted stay within their bounds', () => {
     seen.add(n);
     const m = r.range(3, 6);
     assert.ok(m >= 3 && m <= 6);
-    assert.notEqual(r.weighted([['never', 0], ['a', 1], ['b', 3]] as const), 'never');
+    assert.notEqual(
+      r.weighted([
+        ['never', 0],
+        ['a', 1],
+        ['b', 3],
+      ] as const),
+      'never',
+    );
   }
   assert.equal(seen.size, 5);
   assert.throws(() => r.pick([]));

@@ -91,7 +91,12 @@ export function resourceAt(s: Slot, v: number): Resource {
         apiVersion: V3,
         kind: 'GlobalNetworkPolicy',
         metadata: { name: `gnp${i}` },
-        spec: { order: 100 + v, selector: `app == "a${v % 9}"`, types: ['Ingress'], ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [80 + (v % 20)] } }] },
+        spec: {
+          order: 100 + v,
+          selector: `app == "a${v % 9}"`,
+          types: ['Ingress'],
+          ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [80 + (v % 20)] } }],
+        },
       };
     case 'NetworkPolicy':
       return {

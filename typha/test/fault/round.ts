@@ -83,7 +83,11 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
   const body = async (): Promise<RoundResult> => {
     world = await World.start({ rng, clients: o.clients ?? ROUND_DEFAULTS.clients, initialWrites: 20, readyMs: READY_MS });
     const w = world;
-    await until(() => w.fleet.allInSyncAt(1), () => `the clients' first sync:\n${w.fleet.laggards(1).join('\n')}`, READY_MS);
+    await until(
+      () => w.fleet.allInSyncAt(1),
+      () => `the clients' first sync:\n${w.fleet.laggards(1).join('\n')}`,
+      READY_MS,
+    );
     const stepRng = rng.fork('steps');
     for (const [i, step] of plan.entries()) {
       const note = await runStep(w, step, stepRng);
@@ -124,13 +128,21 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
   };
   try {
     const timeout = new Promise<RoundResult>((resolve) => {
-      timer = setTimeout(() => resolve(result({ ok: false, kinds: ['round-timeout'], wrongClients: 0, report: `${header()}\nthe round took over ${roundMs} ms` })), roundMs);
+      timer = setTimeout(
+        () => resolve(result({ ok: false, kinds: ['round-timeout'], wrongClients: 0, report: `${header()}\nthe round took over ${roundMs} ms` })),
+        roundMs,
+      );
     });
     const running = body();
     running.catch(() => undefined); // after a timeout its late failure is no news
     return await Promise.race([running, timeout]);
   } catch (err) {
-    const tails = world ? world.each().map((r) => `replica ${r.name} log tail:\n${r.tail}`).join('\n') : '';
+    const tails = world
+      ? world
+          .each()
+          .map((r) => `replica ${r.name} log tail:\n${r.tail}`)
+          .join('\n')
+      : '';
     return result({ ok: false, kinds: ['error'], wrongClients: 0, report: `${header()}\nharness error: ${(err as Error).stack ?? String(err)}\n${tails}` });
   } finally {
     clearTimeout(timer);

@@ -46,7 +46,10 @@ for (let i = 0; i < rounds; i++) {
   if (!r.ok && !values['keep-going']) break;
 }
 const failed = results.filter((r) => !r.ok);
-const converged = results.map((r) => r.convergedMs).filter((ms): ms is number => ms !== undefined).sort((a, b) => a - b);
+const converged = results
+  .map((r) => r.convergedMs)
+  .filter((ms): ms is number => ms !== undefined)
+  .sort((a, b) => a - b);
 const summary = {
   summary: true,
   rounds: results.length,

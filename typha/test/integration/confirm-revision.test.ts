@@ -84,7 +84,10 @@ test('a client ahead only by writes outside /calico/ is served at once, after th
     assert.ok(client.revision >= floor, 'never below where it was');
     assert.ok(revisionOf(a.daemon) >= floor, 'A moved its revision forward');
     assert.equal(statuses.filter((s) => s.detail.code === 4012).length, 0, 'no ReplicaBehind hand-off');
-    assert.deepEqual(client.snapshot().map((u) => u.name), ['p']);
+    assert.deepEqual(
+      client.snapshot().map((u) => u.name),
+      ['p'],
+    );
     assert.equal((a.daemon.status() as { watcher: { confirmations: number } }).watcher.confirmations, 1);
   } finally {
     await client.close();

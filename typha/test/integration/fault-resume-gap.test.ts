@@ -71,7 +71,11 @@ test('a client that held K resumes on a replica that relisted across the gap whe
       () => `the client in sync on B at r>=${fence}: ${m.client.state} r=${m.client.revision} on ${w.fleet.replicaOf(m)} | ${m.history.join(' | ')}`,
     );
     const diff = diffClient(m, 'B', await expectedState(w.ds, [m.syncer]));
-    assert.equal(holdsK(), false, `the client kept K, deleted at r<=${rD} while B could not see it:\n${diff ? formatDiffs([diff]) : ''}\n${await B.describe()}`);
+    assert.equal(
+      holdsK(),
+      false,
+      `the client kept K, deleted at r<=${rD} while B could not see it:\n${diff ? formatDiffs([diff]) : ''}\n${await B.describe()}`,
+    );
     assert.equal(diff, undefined, diff && formatDiffs([diff]));
   } finally {
     await w.close();

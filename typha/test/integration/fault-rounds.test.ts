@@ -33,7 +33,10 @@ function runRounds(): Promise<{ lines: RoundResult[]; stderr: string; code: numb
     child.once('error', reject);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      const lines = stdout.split('\n').filter((l) => l.startsWith('{') && !l.includes('"summary"')).map((l) => JSON.parse(l) as RoundResult);
+      const lines = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{') && !l.includes('"summary"'))
+        .map((l) => JSON.parse(l) as RoundResult);
       resolve({ lines, stderr, code });
     });
   });
@@ -46,6 +49,10 @@ test(`after random faults every client holds etcd's projection (${rounds} rounds
   for (const r of lines) t.diagnostic(JSON.stringify({ ...r, plan: r.plan.join(', ') }));
   assert.equal(lines.length, rounds, `every round reported (runner exit ${code}):\n${stderr.slice(-4000)}`);
   const failed = lines.filter((r) => !r.ok);
-  assert.deepEqual(failed.map((r) => ({ seed: r.seed, kinds: r.kinds })), [], stderr);
+  assert.deepEqual(
+    failed.map((r) => ({ seed: r.seed, kinds: r.kinds })),
+    [],
+    stderr,
+  );
   assert.equal(code, 0);
 });

@@ -22,7 +22,14 @@ after(async () => {
 });
 
 const info = (serverId: string, connections: number): ReplicaInfo => ({
-  serverId, url: `ws://${serverId}:5473/sync`, node: serverId, connections, maxConnections: 100, inSync: true, revision: 7, updatedAt: new Date().toISOString(),
+  serverId,
+  url: `ws://${serverId}:5473/sync`,
+  node: serverId,
+  connections,
+  maxConnections: 100,
+  inSync: true,
+  revision: 7,
+  updatedAt: new Date().toISOString(),
 });
 const view = (rs: readonly ReplicaView[], id: string) => rs.find((r) => r.serverId === id);
 

@@ -53,11 +53,25 @@ const quietLogger = { error() {}, warn() {}, info() {}, debug() {}, child: () =>
 const wep = (ns: string, pod: string, node: string, n: number): Resource => ({
   apiVersion: 'projectcalico.org/v3',
   kind: 'WorkloadEndpoint',
-  metadata: { name: `${node}-k8s-${pod}-eth0`, namespace: ns, labels: { app: `a${n % 7}`, 'projectcalico.org/namespace': ns, 'projectcalico.org/orchestrator': 'k8s' } },
-  spec: { node, orchestrator: 'k8s', pod, endpoint: 'eth0', interfaceName: `cali${String(n).padStart(11, '0')}`, ipNetworks: [`10.65.${(n >> 8) & 255}.${n & 255}/32`] },
+  metadata: {
+    name: `${node}-k8s-${pod}-eth0`,
+    namespace: ns,
+    labels: { app: `a${n % 7}`, 'projectcalico.org/namespace': ns, 'projectcalico.org/orchestrator': 'k8s' },
+  },
+  spec: {
+    node,
+    orchestrator: 'k8s',
+    pod,
+    endpoint: 'eth0',
+    interfaceName: `cali${String(n).padStart(11, '0')}`,
+    ipNetworks: [`10.65.${(n >> 8) & 255}.${n & 255}/32`],
+  },
 });
 const bgpPeer = (name: string, asn: number): Resource => ({
-  apiVersion: 'projectcalico.org/v3', kind: 'BGPPeer', metadata: { name }, spec: { peerIP: '192.0.2.1', asNumber: asn },
+  apiVersion: 'projectcalico.org/v3',
+  kind: 'BGPPeer',
+  metadata: { name },
+  spec: { peerIP: '192.0.2.1', asNumber: asn },
 });
 
 /** What a syncer should hold: the datastore's current content, projected. */
@@ -66,14 +80,30 @@ async function expectedState(syncer: SyncerType): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const e of entries) {
     if (!e.resource) continue;
-    const u = projectUpdate(syncer, { key: e.key, kind: e.resource.kind, name: e.resource.metadata.name, namespace: e.resource.metadata.namespace, revision: e.revision, resource: e.resource }, PROJECTIONS);
+    const u = projectUpdate(
+      syncer,
+      {
+        key: e.key,
+        kind: e.resource.kind,
+        name: e.resource.metadata.name,
+        namespace: e.resource.metadata.namespace,
+        revision: e.revision,
+        resource: e.resource,
+      },
+      PROJECTIONS,
+    );
     if (u?.value) out.set(`${u.kind}/${u.namespace ?? ''}/${u.name}`, JSON.stringify(u.value));
   }
   return out;
 }
 
 function clientState(c: SyncClient): Map<string, string> {
-  return new Map(c.snapshot().filter((u: Update) => u.value).map((u) => [`${u.kind}/${u.namespace ?? ''}/${u.name}`, JSON.stringify(u.value)]));
+  return new Map(
+    c
+      .snapshot()
+      .filter((u: Update) => u.value)
+      .map((u) => [`${u.kind}/${u.namespace ?? ''}/${u.name}`, JSON.stringify(u.value)]),
+  );
 }
 
 function sameState(a: Map<string, string>, b: Map<string, string>): boolean {
@@ -251,8 +281,10 @@ test('a corrupt or invalid value in etcd is served as a deletion and counted; ev
     await raw.put('/calico/resources/v3/projectcalico.org/bgppeers/good', '{broken');
     await ds.create(bgpPeer('later', 64513));
     await until(() => clientState(c).has('BGPPeer//later') && !clientState(c).has('BGPPeer//good'), 'corrupt value dropped');
-    await raw.put('/calico/resources/v3/projectcalico.org/bgppeers/invalid',
-      JSON.stringify({ kind: 'BGPPeer', apiVersion: 'projectcalico.org/v3', metadata: { name: 'invalid' }, spec: { peerIP: 'not-an-ip', asNumber: 1 } }));
+    await raw.put(
+      '/calico/resources/v3/projectcalico.org/bgppeers/invalid',
+      JSON.stringify({ kind: 'BGPPeer', apiVersion: 'projectcalico.org/v3', metadata: { name: 'invalid' }, spec: { peerIP: 'not-an-ip', asNumber: 1 } }),
+    );
     await ds.create(bgpPeer('last', 64514));
     await until(() => clientState(c).has('BGPPeer//last'), 'later writes flow');
     assert.equal(clientState(c).has('BGPPeer//invalid'), false);
@@ -295,7 +327,10 @@ test('away longer than the tombstone window: a full resync, and the consumer see
     const want = await expectedState('felix');
     await until(() => modes.length >= 2 && c.state === 'in-sync' && sameState(clientState(c), want), 'resynced');
     assert.equal(modes[1], 'snapshot', 'deletions were forgotten, so a resume is impossible');
-    const after = delivered.slice(seen).map((u) => `${u.name}:${u.value ? 'put' : 'del'}`).sort();
+    const after = delivered
+      .slice(seen)
+      .map((u) => `${u.name}:${u.value ? 'put' : 'del'}`)
+      .sort();
     assert.deepEqual(after, ['n2-k8s-p100-eth0:put', 'n2-k8s-p5-eth0:del', 'n2-k8s-p6-eth0:del', 'n2-k8s-p7-eth0:del']);
   } finally {
     await c.close();

@@ -84,18 +84,29 @@ test('replicas register, the loaded one sheds toward the idle one, shutdown hand
     await until(() => connections(bb.daemon) >= 12 && connections(a.daemon) <= 18, 'load balanced', 30_000);
     await until(() => clients.every((c) => c.state === 'in-sync'), 'everyone back in sync', 30_000);
     assert.ok(goodbyes.length >= 12);
-    assert.ok(goodbyes.every((g) => g.goodbye?.reconnect?.includes(`:${bb.port}`)), 'every shed client got a hint toward B');
-    assert.ok(goodbyes.every((g) => g.reason && g.code === 4007), 'rebalance close code and a reason');
+    assert.ok(
+      goodbyes.every((g) => g.goodbye?.reconnect?.includes(`:${bb.port}`)),
+      'every shed client got a hint toward B',
+    );
+    assert.ok(
+      goodbyes.every((g) => g.reason && g.code === 4007),
+      'rebalance close code and a reason',
+    );
 
     // Shutdown of A: its clients are handed off to B (staggered over 1 s), none left behind.
     const before = goodbyes.length;
     await a.daemon.stop({ handoffMs: 1000 });
     await until(() => connections(bb.daemon) === 30 && clients.every((c) => c.state === 'in-sync'), 'all on B after hand-off', 30_000).catch((e) => {
-      throw new Error(`${e.message}: B has ${connections(bb.daemon)}; states ${clients.map((c) => c.state).join(',')}; goodbyes ${JSON.stringify(goodbyes.slice(before).map((g) => [g.code, g.goodbye?.reconnect]))}`);
+      throw new Error(
+        `${e.message}: B has ${connections(bb.daemon)}; states ${clients.map((c) => c.state).join(',')}; goodbyes ${JSON.stringify(goodbyes.slice(before).map((g) => [g.code, g.goodbye?.reconnect]))}`,
+      );
     });
     const handoffs = goodbyes.slice(before).filter((g) => g.code === 4008);
     assert.ok(handoffs.length >= 1);
-    assert.ok(handoffs.every((g) => g.goodbye?.reconnect?.includes(`:${bb.port}`)), 'shutdown goodbyes carry a hint toward B');
+    assert.ok(
+      handoffs.every((g) => g.goodbye?.reconnect?.includes(`:${bb.port}`)),
+      'shutdown goodbyes carry a hint toward B',
+    );
     // Never a ping-pong: B, suddenly holding every client, does not shed any back toward A on
     // A's last report (stale, or saying it is leaving).
     assert.deepEqual(

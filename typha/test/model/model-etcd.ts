@@ -22,7 +22,16 @@
  * model keeps its own full history anyway; only the views obey compaction.
  */
 import type { Resource } from '@cattail/api';
-import { CompactedError, UnavailableError, type Datastore, type PrefixProbe, type RawListResult, type WatchEvent, type WatchHandle, type WatchSink } from '@cattail/datastore';
+import {
+  CompactedError,
+  UnavailableError,
+  type Datastore,
+  type PrefixProbe,
+  type RawListResult,
+  type WatchEvent,
+  type WatchHandle,
+  type WatchSink,
+} from '@cattail/datastore';
 
 /** The real etcd client's request deadline (10 s), scaled to the model's pace. */
 const FROZEN_REQUEST_TIMEOUT_MS = 50;
@@ -128,7 +137,9 @@ export class ModelEtcd {
     const out: WatchEvent[] = [];
     for (const h of this.#history) {
       if (h.revision < from || !h.key.startsWith(prefix)) continue;
-      out.push(h.value === undefined ? { type: 'delete', key: h.key, revision: h.revision } : { type: 'put', key: h.key, revision: h.revision, resource: h.value });
+      out.push(
+        h.value === undefined ? { type: 'delete', key: h.key, revision: h.revision } : { type: 'put', key: h.key, revision: h.revision, resource: h.value },
+      );
     }
     return out;
   }

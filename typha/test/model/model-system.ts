@@ -45,7 +45,11 @@ function wep(i: number, v: number): Resource {
   return {
     apiVersion: 'projectcalico.org/v3',
     kind: 'WorkloadEndpoint',
-    metadata: { name: `n1-k8s-p${i}-eth0`, namespace: 'ns', labels: { app: `v${v}`, 'projectcalico.org/namespace': 'ns', 'projectcalico.org/orchestrator': 'k8s' } },
+    metadata: {
+      name: `n1-k8s-p${i}-eth0`,
+      namespace: 'ns',
+      labels: { app: `v${v}`, 'projectcalico.org/namespace': 'ns', 'projectcalico.org/orchestrator': 'k8s' },
+    },
     spec: { node: 'n1', orchestrator: 'k8s', pod: `p${i}`, endpoint: 'eth0', interfaceName: `cali0000000000${i}`, ipNetworks: [`10.65.0.${i + 1}/32`] },
   };
 }
@@ -201,7 +205,9 @@ export class ModelSystem {
       lines.push(`  replica ${r.name}: ${st ? `inSync=${st.inSync} revision=${st.revision}` : 'stopped'}, link ${this.etcd.link(r.name).mode}`);
     }
     for (const w of this.#clients) {
-      lines.push(`  ${w.syncer} client: ${w.client.state} revision=${w.client.revision} on ${w.client.connectedTo ?? '-'}; diff vs now: ${this.#diff(w, this.etcd.revision) ?? 'none'}`);
+      lines.push(
+        `  ${w.syncer} client: ${w.client.state} revision=${w.client.revision} on ${w.client.connectedTo ?? '-'}; diff vs now: ${this.#diff(w, this.etcd.revision) ?? 'none'}`,
+      );
     }
     return lines.join('\n');
   }
@@ -247,7 +253,8 @@ export class ModelSystem {
       callbacks: {
         onStatus: (status: string, detail: StatusDetail) => {
           if (status !== 'in-sync') return;
-          if (detail.revision < watched.lastInSync) this.violations.push(`I2: ${syncer} client went back from revision ${watched.lastInSync} to ${detail.revision} (${detail.endpoint})`);
+          if (detail.revision < watched.lastInSync)
+            this.violations.push(`I2: ${syncer} client went back from revision ${watched.lastInSync} to ${detail.revision} (${detail.endpoint})`);
           watched.lastInSync = Math.max(watched.lastInSync, detail.revision);
           this.#check(watched, detail.revision, 'in-sync');
         },
@@ -290,7 +297,14 @@ export function expectedProjection(etcd: ModelEtcd, syncer: SyncerType, revision
   for (const [key, { value, modRevision }] of etcd.stateAt(revision)) {
     const parsed = parseKey(key);
     if (parsed === undefined) continue;
-    const kv = { key, kind: parsed.kind.kind, name: parsed.name, revision: modRevision, resource: value, ...(parsed.namespace ? { namespace: parsed.namespace } : {}) };
+    const kv = {
+      key,
+      kind: parsed.kind.kind,
+      name: parsed.name,
+      revision: modRevision,
+      resource: value,
+      ...(parsed.namespace ? { namespace: parsed.namespace } : {}),
+    };
     const u = projectUpdate(syncer, kv);
     if (u?.value !== undefined) out.set(updateKey(u), u.value);
   }

@@ -33,7 +33,10 @@ abstract class Step implements Cmd {
 }
 
 class Write extends Step {
-  constructor(readonly key: number, readonly variant: number | undefined) {
+  constructor(
+    readonly key: number,
+    readonly variant: number | undefined,
+  ) {
     super();
   }
   apply(_m: Model, s: ModelSystem): void {
@@ -54,7 +57,10 @@ class WriteElsewhere extends Step {
 }
 
 class Link extends Step {
-  constructor(readonly replica: number, readonly mode: LinkMode) {
+  constructor(
+    readonly replica: number,
+    readonly mode: LinkMode,
+  ) {
     super();
   }
   apply(_m: Model, s: ModelSystem): void {
@@ -138,7 +144,9 @@ class Tick extends Step {
 }
 
 const replica = fc.integer({ min: 0, max: 1 });
-const write = fc.tuple(fc.integer({ min: 0, max: KEYS.length - 1 }), fc.option(fc.integer({ min: 0, max: 2 }), { freq: 2 })).map(([k, v]) => new Write(k, v ?? undefined));
+const write = fc
+  .tuple(fc.integer({ min: 0, max: KEYS.length - 1 }), fc.option(fc.integer({ min: 0, max: 2 }), { freq: 2 }))
+  .map(([k, v]) => new Write(k, v ?? undefined));
 const link = fc.tuple(replica, fc.constantFrom<LinkMode>('up', 'up', 'cut', 'frozen')).map(([r, mode]) => new Link(r, mode));
 const compact = fc.constant(new Compact());
 const move = replica.map((r) => new Move(r));

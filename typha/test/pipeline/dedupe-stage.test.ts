@@ -29,7 +29,14 @@ test('deletes of unknown keys are dropped, of known keys passed, and a re-create
   stage.onUpdates([up('a', 2, { cidr: 'c' }), up('a', 3)], 3);
   stage.onUpdates([up('a', 4)], 4);
   stage.onUpdates([up('a', 5, { cidr: 'c' })], 5);
-  assert.deepEqual(sink.updates().map((u) => [u.revision, u.value !== undefined]), [[2, true], [3, false], [5, true]]);
+  assert.deepEqual(
+    sink.updates().map((u) => [u.revision, u.value !== undefined]),
+    [
+      [2, true],
+      [3, false],
+      [5, true],
+    ],
+  );
   assert.deepEqual(stage.stats(), { skipped: 2, keys: 1 });
 });
 

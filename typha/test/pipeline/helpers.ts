@@ -49,7 +49,12 @@ export function fakeClock(start = 1_000): FakeClock {
   return new FakeClock(start);
 }
 
-export function res(kind: string, name: string, spec: Record<string, unknown>, extra: Partial<Resource> & { namespace?: string; labels?: Record<string, string> } = {}): Resource {
+export function res(
+  kind: string,
+  name: string,
+  spec: Record<string, unknown>,
+  extra: Partial<Resource> & { namespace?: string; labels?: Record<string, string> } = {},
+): Resource {
   const { namespace, labels, ...rest } = extra;
   const r: Resource = { apiVersion: 'projectcalico.org/v3', kind, metadata: { name }, spec, ...rest };
   if (namespace) r.metadata.namespace = namespace;

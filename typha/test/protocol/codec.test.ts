@@ -43,11 +43,14 @@ for (const codec of [msgpackCodec, jsonCodec]) {
 
     it('rejects an empty or garbage frame as malformed', () => {
       for (const frame of [Buffer.alloc(0), Buffer.from([0xc1]), Buffer.from('{"type":')]) {
-        assert.throws(() => parseServerMessage(codec.decode(frame)), (err: unknown) => {
-          assert.ok(err instanceof MalformedFrameError);
-          assert.equal(err.closeCode, CloseCode.MalformedFrame);
-          return true;
-        });
+        assert.throws(
+          () => parseServerMessage(codec.decode(frame)),
+          (err: unknown) => {
+            assert.ok(err instanceof MalformedFrameError);
+            assert.equal(err.closeCode, CloseCode.MalformedFrame);
+            return true;
+          },
+        );
       }
     });
   });
@@ -131,7 +134,13 @@ describe('codec registry', () => {
 
   it('declares frame types and names consistently', () => {
     const all: Codec[] = Object.values(CODECS);
-    assert.deepEqual(all.map((c) => [c.name, c.binary]), [['msgpack', true], ['json', false]]);
+    assert.deepEqual(
+      all.map((c) => [c.name, c.binary]),
+      [
+        ['msgpack', true],
+        ['json', false],
+      ],
+    );
   });
 
   it('selects the first offered subprotocol it knows', () => {

@@ -154,11 +154,15 @@ test('kinds per syncer', () => {
   // Every kind in the table is a registered kind, and every registered kind goes somewhere.
   const known = new Set(allKinds().map((k) => k.kind));
   const used = new Set<string>();
-  for (const s of SYNCER_TYPES) for (const k of PROJECTIONS[s].keys()) {
-    assert.ok(known.has(k), `${s}: ${k}`);
-    used.add(k);
-  }
-  assert.deepEqual([...known].filter((k) => !used.has(k)), []);
+  for (const s of SYNCER_TYPES)
+    for (const k of PROJECTIONS[s].keys()) {
+      assert.ok(known.has(k), `${s}: ${k}`);
+      used.add(k);
+    }
+  assert.deepEqual(
+    [...known].filter((k) => !used.has(k)),
+    [],
+  );
 });
 
 test('prototype names are not kinds', () => {
@@ -176,7 +180,11 @@ test('the stage drops kinds the syncer does not carry but always passes the revi
   stage.onUpdates([put(res('IPAMHandle', 'h1', { handleID: 'h1', block: {} }), 20)], 20);
   assert.deepEqual(sink.calls, [{ type: 'updates', updates: [], revision: 20 }]);
   stage.onUpdates([put(res('Tier', 'default', { order: 100 }), 21), del('BGPPeer', 'peer', 22)], 22);
-  assert.deepEqual(sink.calls[1], { type: 'updates', updates: [{ kind: 'Tier', name: 'default', revision: 21, value: { spec: { order: 100 } } }], revision: 22 });
+  assert.deepEqual(sink.calls[1], {
+    type: 'updates',
+    updates: [{ kind: 'Tier', name: 'default', revision: 21, value: { spec: { order: 100 } } }],
+    revision: 22,
+  });
   stage.onStatus('in-sync', 22);
   assert.deepEqual(sink.calls[2], { type: 'status', status: 'in-sync', revision: 22 });
 });

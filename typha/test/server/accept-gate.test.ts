@@ -38,7 +38,10 @@ test('per source: the connection over the limit from one address gets 429 and is
   const fourth = new TestClient(h.url, { wsOptions: { localAddress: '127.0.0.2' } });
   await fourth.untilClosed();
   assert.equal(fourth.httpStatus, 429);
-  assert.match(fourth.httpBody, /^too many connections from 127\.0\.0\.2 \(limit 3, TYPHA_MAXCONNECTIONSPERSOURCE\); close some or connect to another replica\n$/);
+  assert.match(
+    fourth.httpBody,
+    /^too many connections from 127\.0\.0\.2 \(limit 3, TYPHA_MAXCONNECTIONSPERSOURCE\); close some or connect to another replica\n$/,
+  );
   assert.equal(fourth.opened, false);
 
   const other = new TestClient(h.url, { node: 'elsewhere' });
@@ -89,7 +92,10 @@ test('pending handshakes: over the limit a connection gets 503 and is counted; a
   const refused = new TestClient(h.url, { node: 'refused' });
   await refused.untilClosed();
   assert.equal(refused.httpStatus, 503);
-  assert.match(refused.httpBody, /^too many connections in their handshake \(limit 3, TYPHA_MAXPENDINGHANDSHAKES\); retry shortly or connect to another replica\n$/);
+  assert.match(
+    refused.httpBody,
+    /^too many connections in their handshake \(limit 3, TYPHA_MAXPENDINGHANDSHAKES\); retry shortly or connect to another replica\n$/,
+  );
   assert.equal(await series(registry, 'typha_connections_rejected{reason="pending-handshakes"}'), 1);
 
   // A client is pending only until its hello: four in turn pass a budget of three.
@@ -125,7 +131,12 @@ test('upgrade deadline: a silent socket and a slowloris get 408 after upgradeTim
   const took = performance.now() - started;
   assert.ok(took >= upgradeTimeoutMs, `refused after ${took} ms, not before the ${upgradeTimeoutMs} ms deadline`);
   await until(() => h.server.connections().tcp.open === 1, 'both attacker sockets closed by the server', 20_000, 10);
-  await until(() => attack.report().slowloris.closedEarly === 1 && attack.report().silent.closedEarly === 1, 'both attackers see the close (by the server, not by us)', 20_000, 10);
+  await until(
+    () => attack.report().slowloris.closedEarly === 1 && attack.report().silent.closedEarly === 1,
+    'both attackers see the close (by the server, not by us)',
+    20_000,
+    10,
+  );
   assert.equal(await series(registry, 'typha_connections_rejected{reason="upgrade-timeout"}'), 2);
 
   // Long past the deadline, the client that upgraded in time is still served.
@@ -182,7 +193,13 @@ function gcFunction(): () => void {
 test('after an attack the server holds no per-connection state: counts back to zero, heap back within 1 MB', async (t) => {
   const gc = gcFunction();
   // Deadlines far away: every attacker stays until the round ends it.
-  const h = await Harness.start(t, { logger: silentLogger, initialKeys: 300, highWaterMarkBytes: 16 * 1024, handshakeTimeoutMs: 60_000, upgradeTimeoutMs: 60_000 });
+  const h = await Harness.start(t, {
+    logger: silentLogger,
+    initialKeys: 300,
+    highWaterMarkBytes: 16 * 1024,
+    handshakeTimeoutMs: 60_000,
+    upgradeTimeoutMs: 60_000,
+  });
   const steady = new TestClient(h.url, { node: 'steady' });
   t.after(() => steady.close());
   await steady.untilInSync();

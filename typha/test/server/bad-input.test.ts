@@ -22,15 +22,60 @@ test('each bad input gets its close code and reason, and the other clients notic
   const raw = (c: TestClient, bytes: Buffer | string): void => c.ws.send(bytes);
   const cases: Case[] = [
     { name: 'no hello', client: { noHello: true }, act: () => clock.advance(2000), code: CloseCode.HandshakeTimeout, reason: /^no hello within 2000 ms$/ },
-    { name: 'wrong protocol version', client: { hello: { protocolVersion: 99 } }, code: CloseCode.UnsupportedVersion, reason: /unsupported protocol version 99 \(this server speaks 1\.\.1\)/ },
-    { name: 'unknown syncer', client: { syncer: 'nope' }, code: CloseCode.UnknownSyncer, reason: /unknown syncer type "nope" \(expected felix, bgp, ipam, status\)/ },
-    { name: 'syncer not served here', client: { syncer: 'ipam' }, code: CloseCode.UnknownSyncer, reason: /syncer "ipam" is not served by this typha \(it serves felix, bgp\)/ },
-    { name: 'garbage bytes', client: { noHello: true }, act: (c) => raw(c, Buffer.from([0xc1, 0xff, 0x00, 0x13])), code: CloseCode.MalformedFrame, reason: /malformed frame/ },
-    { name: 'broken JSON', client: { noHello: true, codec: CODECS.json }, act: (c) => raw(c, '{"type":'), code: CloseCode.MalformedFrame, reason: /malformed frame/ },
-    { name: 'not a map', client: { noHello: true }, act: (c) => raw(c, CODECS.msgpack.encode([1, 2, 3] as unknown as Message)), code: CloseCode.MalformedFrame, reason: /expected a map with a string "type"/ },
+    {
+      name: 'wrong protocol version',
+      client: { hello: { protocolVersion: 99 } },
+      code: CloseCode.UnsupportedVersion,
+      reason: /unsupported protocol version 99 \(this server speaks 1\.\.1\)/,
+    },
+    {
+      name: 'unknown syncer',
+      client: { syncer: 'nope' },
+      code: CloseCode.UnknownSyncer,
+      reason: /unknown syncer type "nope" \(expected felix, bgp, ipam, status\)/,
+    },
+    {
+      name: 'syncer not served here',
+      client: { syncer: 'ipam' },
+      code: CloseCode.UnknownSyncer,
+      reason: /syncer "ipam" is not served by this typha \(it serves felix, bgp\)/,
+    },
+    {
+      name: 'garbage bytes',
+      client: { noHello: true },
+      act: (c) => raw(c, Buffer.from([0xc1, 0xff, 0x00, 0x13])),
+      code: CloseCode.MalformedFrame,
+      reason: /malformed frame/,
+    },
+    {
+      name: 'broken JSON',
+      client: { noHello: true, codec: CODECS.json },
+      act: (c) => raw(c, '{"type":'),
+      code: CloseCode.MalformedFrame,
+      reason: /malformed frame/,
+    },
+    {
+      name: 'not a map',
+      client: { noHello: true },
+      act: (c) => raw(c, CODECS.msgpack.encode([1, 2, 3] as unknown as Message)),
+      code: CloseCode.MalformedFrame,
+      reason: /expected a map with a string "type"/,
+    },
     { name: 'bad hello field', client: { hello: { node: '' } }, code: CloseCode.MalformedFrame, reason: /hello\.node must be a non-empty string/ },
-    { name: 'a server message', client: { noHello: true }, act: (c) => c.send({ type: 'deltas', revision: 1, updates: [] }), code: CloseCode.UnexpectedMessage, reason: /unexpected message type "deltas"/ },
-    { name: 'ping before hello', client: { noHello: true }, act: (c) => c.send({ type: 'ping', ts: 1 }), code: CloseCode.UnexpectedMessage, reason: /expected a hello first, got "ping"/ },
+    {
+      name: 'a server message',
+      client: { noHello: true },
+      act: (c) => c.send({ type: 'deltas', revision: 1, updates: [] }),
+      code: CloseCode.UnexpectedMessage,
+      reason: /unexpected message type "deltas"/,
+    },
+    {
+      name: 'ping before hello',
+      client: { noHello: true },
+      act: (c) => c.send({ type: 'ping', ts: 1 }),
+      code: CloseCode.UnexpectedMessage,
+      reason: /expected a hello first, got "ping"/,
+    },
     { name: 'oversized frame', client: { noHello: true }, act: (c) => raw(c, Buffer.alloc(2000, 0x90)), code: CloseCode.MessageTooBig, reason: /^$/ },
   ];
   for (const k of cases) {
@@ -53,9 +98,17 @@ test('each bad input gets its close code and reason, and the other clients notic
 
   // Refused at the HTTP level, before any WebSocket exists.
   const http = [
-    { client: new TestClient(h.url, { protocols: ['cattail.v9.cbor'] }), status: 400, body: /no supported WebSocket subprotocol offered \(offered: "cattail\.v9\.cbor"\); offer one of: cattail\.v1\.msgpack, cattail\.v1\.json/ },
+    {
+      client: new TestClient(h.url, { protocols: ['cattail.v9.cbor'] }),
+      status: 400,
+      body: /no supported WebSocket subprotocol offered \(offered: "cattail\.v9\.cbor"\); offer one of: cattail\.v1\.msgpack, cattail\.v1\.json/,
+    },
     { client: new TestClient(h.url, { protocols: [] }), status: 400, body: /offered: none/ },
-    { client: new TestClient(`ws://127.0.0.1:${h.port}/elsewhere`), status: 404, body: /no WebSocket endpoint at "\/elsewhere": the Typha sync stream is at \/sync/ },
+    {
+      client: new TestClient(`ws://127.0.0.1:${h.port}/elsewhere`),
+      status: 404,
+      body: /no WebSocket endpoint at "\/elsewhere": the Typha sync stream is at \/sync/,
+    },
   ];
   for (const x of http) {
     await x.client.untilClosed();
@@ -76,5 +129,8 @@ test('each bad input gets its close code and reason, and the other clients notic
   assert.ok(logged && 'conn' in logged.obj && 'remote' in logged.obj, 'logged through the per-connection child logger');
   await h.untilServer(() => h.server.connections().total === 1);
   const open = h.server.connections().clients.filter((c) => c.state !== 'closing');
-  assert.deepEqual(open.map((c) => [c.node, c.state]), [['bystander', 'live']]);
+  assert.deepEqual(
+    open.map((c) => [c.node, c.state]),
+    [['bystander', 'live']],
+  );
 });

@@ -21,7 +21,14 @@ test('coalesced pages: every page but the last carries the starting revision', (
     assert.equal(msg.updates.length, count);
     got.push(msg);
   }
-  assert.deepEqual(got.map((m) => [m.revision, m.updates.length]), [[120, 500], [120, 500], [150, 3]]);
+  assert.deepEqual(
+    got.map((m) => [m.revision, m.updates.length]),
+    [
+      [120, 500],
+      [120, 500],
+      [150, 3],
+    ],
+  );
   assert.equal(pages.revision, 150);
 });
 

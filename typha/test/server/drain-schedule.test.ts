@@ -25,10 +25,19 @@ test('N targets are closed evenly over the duration, the first at once, the last
   const { list, closed } = targets(4, clock);
   const s = new DrainSchedule(list, { durationMs: 1000, hint: { reconnect: 'ws://b:1' }, code: 4008, reason: 'bye', drop: 'shutdown', clock });
   s.start();
-  assert.deepEqual(closed.map((c) => c.at - t0), [0]);
+  assert.deepEqual(
+    closed.map((c) => c.at - t0),
+    [0],
+  );
   clock.advance(2000);
-  assert.deepEqual(closed.map((c) => c.at - t0), [0, 250, 500, 750]);
-  assert.deepEqual(closed.map((c) => c.i), [0, 1, 2, 3]);
+  assert.deepEqual(
+    closed.map((c) => c.at - t0),
+    [0, 250, 500, 750],
+  );
+  assert.deepEqual(
+    closed.map((c) => c.i),
+    [0, 1, 2, 3],
+  );
   assert.ok(closed.every((c) => c.hint?.reconnect === 'ws://b:1' && c.hint.delayMs === 0 && c.code === 4008));
   assert.equal(s.remaining, 0);
   assert.equal(clock.pending, 0);
@@ -39,7 +48,11 @@ test('targets closed in one late step get reconnect delays as if each had closed
   const a = targets(5, onTime);
   new DrainSchedule(a.list, { durationMs: 500, hint: { delayMs: 1000 }, code: 4008, reason: 'bye', drop: 'shutdown', clock: onTime }).start();
   onTime.advance(500);
-  assert.deepEqual(a.closed.map((c) => c.hint?.delayMs), [1000, 1000, 1000, 1000, 1000], 'timers on time: the base delay');
+  assert.deepEqual(
+    a.closed.map((c) => c.hint?.delayMs),
+    [1000, 1000, 1000, 1000, 1000],
+    'timers on time: the base delay',
+  );
 
   // A blocked event loop: the step runs 450 ms late and closes the four targets due by then.
   const late = new FakeClock();
@@ -50,7 +63,10 @@ test('targets closed in one late step get reconnect delays as if each had closed
   late.now = () => at;
   s.step();
   // Due at +0, +100, +200, +300, +400; closed at +0 (start), then four at +450.
-  assert.deepEqual(b.closed.map((c) => c.hint?.delayMs), [1000, 650, 750, 850, 950]);
+  assert.deepEqual(
+    b.closed.map((c) => c.hint?.delayMs),
+    [1000, 650, 750, 850, 950],
+  );
   s.cancel();
 });
 
@@ -63,5 +79,8 @@ test('targets already gone are skipped; cancel stops the schedule', () => {
   clock.advance(150);
   s.cancel();
   clock.advance(1000);
-  assert.deepEqual(closed.map((c) => c.i), [0]);
+  assert.deepEqual(
+    closed.map((c) => c.i),
+    [0],
+  );
 });

@@ -48,7 +48,9 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(rows)}\n\n`);
   process.stdout.write('| writer  | clients | payload B | fan-out µs/batch | ns/socket | server CPU ms |\n|---|---|---|---|---|---|\n');
   for (const r of rows) {
-    process.stdout.write(`| ${r.writer.padEnd(7)} | ${r.clients} | ${r.payloadBytes} | ${r.fanout_us.toFixed(0)} | ${r.per_sock_ns.toFixed(0)} | ${r.cpu_ms.toFixed(0)} |\n`);
+    process.stdout.write(
+      `| ${r.writer.padEnd(7)} | ${r.clients} | ${r.payloadBytes} | ${r.fanout_us.toFixed(0)} | ${r.per_sock_ns.toFixed(0)} | ${r.cpu_ms.toFixed(0)} |\n`,
+    );
   }
 }
 

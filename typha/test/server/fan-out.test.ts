@@ -9,7 +9,6 @@ import { Harness, TestClient, cacheContent, connectAll, countingCodec, fingerpri
 // Deterministic PRNG, so a failure replays: the one the fault harness uses.
 import { mulberry32 as seeded } from '../fault/prng.js';
 
-
 function randomBatch(rnd: () => number, revision: number, current: Map<string, Update>): Update[] {
   const n = 1 + Math.floor(rnd() * 20);
   const out: Update[] = [];
@@ -51,10 +50,16 @@ test('hundreds of clients of two syncers converge on the cache state; no batch l
       assert.equal(c.closed, undefined);
       assert.deepEqual(fingerprint(c.state), expected, `${s} client state = cache`);
       // Every batch after the client's InSync arrived once, in order, as its own message.
-      assert.deepEqual(c.liveRevisions, published[s].filter((r) => r > c.inSyncRevision));
+      assert.deepEqual(
+        c.liveRevisions,
+        published[s].filter((r) => r > c.inSyncRevision),
+      );
     }
   }
-  assert.ok(late.some((c) => c.inSyncRevision > 100), 'some clients joined mid-stream');
+  assert.ok(
+    late.some((c) => c.inSyncRevision > 100),
+    'some clients joined mid-stream',
+  );
   const status = h.server.connections();
   assert.equal(late.length, 50);
   assert.equal(status.total, 350);
@@ -98,5 +103,6 @@ test('each batch is encoded once per codec and the same Buffer is written to eve
     clients.forEach((c) => c.close());
   }
   // Independent of the number of clients: 20 batches × 1 encoding per codec, 3 pages per codec.
-  for (const e of encodes) assert.deepEqual({ deltas: e.deltas, snapshots: e.snapshots, distinct: e.distinct }, { deltas: [20, 20], snapshots: [3, 3], distinct: 40 });
+  for (const e of encodes)
+    assert.deepEqual({ deltas: e.deltas, snapshots: e.snapshots, distinct: e.distinct }, { deltas: [20, 20], snapshots: [3, 3], distinct: 40 });
 });

@@ -50,5 +50,8 @@ test('a client ping is answered with a pong carrying its timestamp', async (t) =
   t.after(() => c.close());
   c.send({ type: 'ping', ts: 123.5 });
   await c.until((x) => x.messages.some((m) => m.type === 'pong'));
-  assert.deepEqual(c.messages.find((m) => m.type === 'pong'), { type: 'pong', ts: 123.5 });
+  assert.deepEqual(
+    c.messages.find((m) => m.type === 'pong'),
+    { type: 'pong', ts: 123.5 },
+  );
 });

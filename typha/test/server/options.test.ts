@@ -29,7 +29,11 @@ test('each bad option is refused with a message naming it', () => {
     [{ tls: { cert: 'c', key: '' } }, /cert and key are both required/],
   ];
   for (const [o, re] of bad) {
-    assert.throws(() => resolveServerOptions({ ...base(), ...o }), (err: unknown) => err instanceof ServerOptionError && err.code === 'TYPHA_SERVER_BAD_OPTION' && re.test(err.message), String(re));
+    assert.throws(
+      () => resolveServerOptions({ ...base(), ...o }),
+      (err: unknown) => err instanceof ServerOptionError && err.code === 'TYPHA_SERVER_BAD_OPTION' && re.test(err.message),
+      String(re),
+    );
   }
 });
 

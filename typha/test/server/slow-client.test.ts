@@ -64,14 +64,26 @@ test('a slow client does not delay the others, stays bounded, and is closed with
   const socket = pause(slow);
   const r = await pushUntilLagging(h, fast, 30);
   assert.equal(r.during.length, 30, `the slow client lagged after ${r.batches - 30} batches`);
-  t.diagnostic(JSON.stringify({ batches: r.batches, maxBuffered: r.maxBuffered, maxFrame: r.maxFrame, before: median(r.before), during: median(r.during), maxDuring: Math.max(...r.during) }));
+  t.diagnostic(
+    JSON.stringify({
+      batches: r.batches,
+      maxBuffered: r.maxBuffered,
+      maxFrame: r.maxFrame,
+      before: median(r.before),
+      during: median(r.during),
+      maxDuring: Math.max(...r.during),
+    }),
+  );
 
   // Its server-side buffer never grew past the mark plus one frame.
   assert.ok(r.maxBuffered <= HWM + r.maxFrame, `buffered ${r.maxBuffered} > ${HWM} + ${r.maxFrame}`);
   // The others got every batch, as it was published, at the same pace as before.
   for (const c of fast) assert.equal(c.liveRevisions.length, r.batches);
   assert.ok(Math.max(...r.during) < 1000, `fast clients waited up to ${Math.max(...r.during).toFixed(1)} ms`);
-  assert.ok(median(r.during) <= 3 * median(r.before) + 20, `median ${median(r.during).toFixed(2)} ms while lagging vs ${median(r.before).toFixed(2)} ms before`);
+  assert.ok(
+    median(r.during) <= 3 * median(r.before) + 20,
+    `median ${median(r.during).toFixed(2)} ms while lagging vs ${median(r.before).toFixed(2)} ms before`,
+  );
 
   clock.advance(5000 + h.server.tickMs);
   const s = h.server.connections().clients.find((c) => c.node === 'slow');

@@ -43,7 +43,23 @@ function makePki(dir: string): { ca: string; server: Pem; good: Pem; bad: Pem; u
     const subj = (Array.isArray(cn) ? cn : [cn]).map((c) => `/CN=${c}`).join('');
     openssl(dir, ['req', '-new', '-key', `${name}.key`, '-out', `${name}.csr`, '-subj', subj]);
     writeFileSync(join(dir, `${name}.ext`), `${ext}\n`);
-    openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${signer}.crt`, '-CAkey', `${signer}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`]);
+    openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${signer}.crt`,
+      '-CAkey',
+      `${signer}.key`,
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    ]);
   };
   ca('ca');
   ca('other-ca');
@@ -91,7 +107,10 @@ test('TLS: client certificates are checked against the CA and the allowed CN or 
   const bad = connect(pki.bad);
   await bad.untilClosed();
   assert.equal(bad.httpStatus, 403);
-  assert.match(bad.httpBody, /client certificate not allowed: want CN "typha-client" or URI SAN "spiffe:\/\/cluster\.local\/ns\/calico-system\/sa\/calico-node", got CN "intruder"; URI SANs none/);
+  assert.match(
+    bad.httpBody,
+    /client certificate not allowed: want CN "typha-client" or URI SAN "spiffe:\/\/cluster\.local\/ns\/calico-system\/sa\/calico-node", got CN "intruder"; URI SANs none/,
+  );
   assert.equal(bad.opened, false);
 
   const anonymous = connect();
@@ -102,7 +121,10 @@ test('TLS: client certificates are checked against the CA and the allowed CN or 
     assert.ok(c.error, 'the client sees an error');
   }
   assert.deepEqual(
-    h.server.connections().clients.map((c) => c.state).sort(),
+    h.server
+      .connections()
+      .clients.map((c) => c.state)
+      .sort(),
     ['live', 'live'],
   );
   // Handed to TLS and counted through the TLS socket: nothing stays pending once in sync.
@@ -127,7 +149,10 @@ test('TLS: a certificate with several CNs is judged by its last CN only, as Cali
 });
 
 test('client identity rule: the last CN or a URI SAN, as Calico checks it', () => {
-  const cert = (cn: string | string[] | undefined, san?: string) => ({ subject: cn === undefined ? ({} as never) : ({ CN: cn } as never), subjectaltname: san });
+  const cert = (cn: string | string[] | undefined, san?: string) => ({
+    subject: cn === undefined ? ({} as never) : ({ CN: cn } as never),
+    subjectaltname: san,
+  });
   assert.equal(checkClientIdentity({}, cert('anyone')), undefined, 'no rule: any certificate from the CA');
   assert.equal(checkClientIdentity({ clientCN: 'felix' }, cert('felix')), undefined);
   assert.equal(checkClientIdentity({ clientCN: 'felix' }, cert(['x', 'felix'])), undefined, 'several CNs: the last one is the name');
@@ -135,7 +160,10 @@ test('client identity rule: the last CN or a URI SAN, as Calico checks it', () =
   assert.equal(checkClientIdentity({ clientCN: 'felix', clientURISAN: 'spiffe://a/b' }, cert(['felix', 'x'], 'URI:spiffe://a/b')), undefined, 'or its URI SAN');
   assert.match(checkClientIdentity({ clientCN: 'felix' }, cert('confd')) ?? '', /want CN "felix", got CN "confd"; URI SANs none/);
   assert.equal(checkClientIdentity({ clientURISAN: 'spiffe://a/b' }, cert('x', 'DNS:n1, URI:spiffe://a/b')), undefined);
-  assert.match(checkClientIdentity({ clientCN: 'f', clientURISAN: 'spiffe://a/b' }, cert(undefined, 'URI:spiffe://a/c')) ?? '', /got CN none; URI SANs "spiffe:\/\/a\/c"/);
+  assert.match(
+    checkClientIdentity({ clientCN: 'f', clientURISAN: 'spiffe://a/b' }, cert(undefined, 'URI:spiffe://a/c')) ?? '',
+    /got CN none; URI SANs "spiffe:\/\/a\/c"/,
+  );
   assert.equal(checkClientIdentity({ clientCN: 'f' }, undefined), 'no client certificate presented');
   assert.deepEqual(uriSans('DNS:a, URI:spiffe://x/y, IP Address:127.0.0.1, URI:"urn:a,b"'), ['spiffe://x/y', 'urn:a,b']);
   assert.deepEqual(uriSans(''), []);

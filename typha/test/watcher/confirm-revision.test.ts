@@ -15,7 +15,12 @@ const OUTSIDE = '/cattail/typha/replicas/x';
 
 async function started(etcd: ModelEtcd) {
   const sink = recordingSink<KVUpdate>();
-  const watcher = new DatastoreWatcher({ datastore: etcd.link('a') as unknown as Datastore, sink, retryDelaysMs: [5], delay: (ms) => new Promise((r) => setTimeout(r, ms)) });
+  const watcher = new DatastoreWatcher({
+    datastore: etcd.link('a') as unknown as Datastore,
+    sink,
+    retryDelaysMs: [5],
+    delay: (ms) => new Promise((r) => setTimeout(r, ms)),
+  });
   watcher.start();
   await until(() => watcher.inSync, 'watcher in sync');
   return { watcher, sink };

@@ -38,7 +38,17 @@ export class BirdProcess {
     const child = spawn(ipBin, ['netns', 'exec', ns, bird, '-f', '-c', config, '-s', socket], { stdio: ['ignore', 'pipe', 'pipe'] });
     const b = new BirdProcess(ns, socket, child);
     try {
-      await until(async () => (child.exitCode !== null ? 'exited' : await b.birdc('show', 'status').then(() => 'up', () => undefined)), `BIRD in ${ns} to answer on ${socket}`, 10_000);
+      await until(
+        async () =>
+          child.exitCode !== null
+            ? 'exited'
+            : await b.birdc('show', 'status').then(
+                () => 'up',
+                () => undefined,
+              ),
+        `BIRD in ${ns} to answer on ${socket}`,
+        10_000,
+      );
     } catch (err) {
       await b.stop();
       throw err;

@@ -95,7 +95,11 @@ export class ControlPlane {
   }
 
   async startBird(node: ConfdNode): Promise<BirdProcess> {
-    await until(() => node.confd.agent.status().counters.installs > 0, () => `confd ${node.name} to write its first configuration: ${JSON.stringify(node.confd.agent.status().lastError)}`, 15_000);
+    await until(
+      () => node.confd.agent.status().counters.installs > 0,
+      () => `confd ${node.name} to write its first configuration: ${JSON.stringify(node.confd.agent.status().lastError)}`,
+      15_000,
+    );
     const bird = await BirdProcess.start(node.net.ns, node.configFile, node.socket);
     this.#cleanup.add(`BIRD ${node.name} (pid ${bird.pid})`, () => bird.stop());
     node.bird = bird;

@@ -56,9 +56,8 @@ export type KindOf<S extends SyncerType> = keyof Views[S] & KindName;
 export type ViewOf<S extends SyncerType, K extends KindOf<S>> = Views[S][K];
 
 /** An update of kind K as syncer S sends it: the wire `Update` with `kind` and `value` typed. */
-export type KindUpdate<S extends SyncerType, K extends KindOf<S>> = K extends KindOf<S>
-  ? { kind: K; name: string; namespace?: string; revision: number; value?: ViewOf<S, K> }
-  : never;
+export type KindUpdate<S extends SyncerType, K extends KindOf<S>> =
+  K extends KindOf<S> ? { kind: K; name: string; namespace?: string; revision: number; value?: ViewOf<S, K> } : never;
 
 /**
  * Any update syncer S sends: a union discriminated by `kind`, so `switch (u.kind)` narrows

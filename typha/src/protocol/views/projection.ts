@@ -26,7 +26,7 @@ export type ValidResource<K extends KindName> = {
   readonly kind: string;
   readonly metadata: ObjectMeta;
   readonly status?: K extends keyof KindStatuses ? Validated<KindStatuses[K]> | null : unknown;
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{} extends T`: T's keys are all optional
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- `{} extends T`: T's keys are all optional
 } & ({} extends KindSpecs[K] ? { readonly spec?: Validated<KindSpecs[K]> | null } : { readonly spec: Validated<KindSpecs[K]> });
 
 /** A syncer's views by kind: what each kind it carries looks like on the wire. */
