@@ -45,7 +45,7 @@ export interface GuardOptions {
   signal?: AbortSignal;
 }
 
-export function isUnreachable(err: unknown): boolean {
+function isUnreachable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;

@@ -25,11 +25,11 @@ import { parseLogLevel, type LogLevel } from './log.js';
 /** Versions whose result shape we can write; CHECK exists from 0.4.0 on. */
 export const SUPPORTED_VERSIONS = Object.freeze(['0.3.0', '0.3.1', '0.4.0', '1.0.0'] as const);
 export const DEFAULT_MTU_FILE = '/var/lib/calico/mtu';
-export const DEFAULT_ETCD_ENDPOINT = 'http://127.0.0.1:2379';
+const DEFAULT_ETCD_ENDPOINT = 'http://127.0.0.1:2379';
 export const IPAM_TYPE = 'cattail-ipam';
 
 /** The scalar keys of the network configuration; a dot is a nested key (`ipam.assign_ipv4`). */
-export const NET_CONF_PARAMS = {
+const NET_CONF_PARAMS = {
   name: { type: 'string', default: '', help: 'The network name (letters, digits, _ . -); also the IPAM handle prefix. Required' },
   type: { type: 'string', default: '', help: 'The plugin binary, "cattail-cni". Required' },
   nodename: {

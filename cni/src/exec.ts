@@ -30,7 +30,7 @@ export class CommandError extends Error {
 
 const PACKAGE_HINT = 'the plugin needs `ip` (iproute2) and `nsenter` (util-linux) on PATH';
 
-export const DEFAULT_TIMEOUT_MS = 20_000;
+const DEFAULT_TIMEOUT_MS = 20_000;
 
 export const execRunner: Runner = (file, args, opts = {}) =>
   new Promise<string>((resolve, reject) => {

@@ -14,7 +14,7 @@ import { freePort, httpGet } from './ports.js';
 import { isAlive, isOurs, logTail, spawnDetached, stopProcess } from './processes.js';
 import { etcdEndpoint } from './state.js';
 
-export const TYPHA_REPLICAS = 2;
+const TYPHA_REPLICAS = 2;
 
 async function etcdAnswers(endpoint: string): Promise<boolean> {
   const client = new etcd.EtcdClient({ endpoints: [endpoint], dialTimeoutMs: 500, requestTimeoutMs: 1000 });

@@ -111,7 +111,7 @@ export async function ensureFelix(ctx: LabContext, node: NodeRecord): Promise<vo
 }
 
 /** Felix says ready (in sync with Typha, dataplane programmed). */
-export async function felixReady(node: NodeRecord): Promise<boolean> {
+async function felixReady(node: NodeRecord): Promise<boolean> {
   return (await httpGet(node.felixHealthPort, '/readiness'))?.status === 200;
 }
 

@@ -15,7 +15,7 @@ import { etcdEndpoint, type LabState, type NodeRecord } from './state.js';
 const V3 = 'projectcalico.org/v3';
 export const POOL_NAME = 'lab-pool';
 export const DEFAULT_POOL_CIDR = '10.66.0.0/16';
-export const AS_NUMBER = 64512;
+const AS_NUMBER = 64512;
 
 export function openDatastore(state: Pick<LabState, 'etcd'>): EtcdDatastore {
   return new EtcdDatastore({ endpoints: [etcdEndpoint(state)], dialTimeoutMs: 2000, requestTimeoutMs: 5000 });
@@ -35,7 +35,7 @@ export async function applyResource(ds: Datastore, doc: Resource): Promise<Resou
   }
 }
 
-export function poolResource(cidr: string, mode: LabMode): Resource {
+function poolResource(cidr: string, mode: LabMode): Resource {
   return {
     apiVersion: V3,
     kind: 'IPPool',
@@ -44,7 +44,7 @@ export function poolResource(cidr: string, mode: LabMode): Resource {
   };
 }
 
-export function namespaceProfiles(): Resource[] {
+function namespaceProfiles(): Resource[] {
   const out: Resource[] = [];
   for (const ns of POD_NAMESPACES) {
     const labelsToApply: Record<string, string> = { 'pcns.projectcalico.org/name': ns.name };
@@ -77,7 +77,7 @@ export async function ensureClusterResources(ds: Datastore, state: LabState): Pr
   for (const p of namespaceProfiles()) await applyResource(ds, p);
 }
 
-export function nodeResource(node: NodeRecord): Resource {
+function nodeResource(node: NodeRecord): Resource {
   const spec: Record<string, unknown> = { bgp: { ipv4Address: `${node.address}/24` }, orchRefs: [{ nodeName: node.name, orchestrator: 'k8s' }] };
   if (node.vxlanTunnelAddr) spec.ipv4VXLANTunnelAddr = node.vxlanTunnelAddr;
   return { apiVersion: V3, kind: 'Node', metadata: { name: node.name, labels: { 'kubernetes.io/hostname': node.name } }, spec };

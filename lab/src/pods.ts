@@ -46,7 +46,7 @@ interface CniResult {
  * The plugin is run as an executable (as a runtime would), not imported: the lab only needs it
  * built. Its bin script loads ../dist/src/main.js.
  */
-export function requireCniPlugin(cniBin: string): void {
+function requireCniPlugin(cniBin: string): void {
   if (!existsSync(cniBin) || !existsSync(join(dirname(cniBin), '..', 'dist', 'src', 'main.js'))) {
     throw new LabToolMissingError(`the CNI plugin is not built (${cniBin}): run npx tsc -b cni (or npm run build)`);
   }

@@ -6,7 +6,7 @@
 import { ipam, type Datastore } from '@cattail/datastore';
 import { LabError } from './errors.js';
 
-export function tunnelHandle(node: string): string {
+function tunnelHandle(node: string): string {
   return `vxlan-tunnel-addr-${node}`;
 }
 

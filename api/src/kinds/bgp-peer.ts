@@ -18,7 +18,7 @@ import { asString, isSet, type KindDef, type WithSpec } from '../validation/kind
 import { arr, bool, int, obj, oneOf, str, test, type Infer } from '../validation/schema.js';
 
 /** `<ip>`, `<ipv4>:<port>` or `[<ipv6>]:<port>`; the address part, or a message. */
-export function parsePeerIP(s: string): { address?: string; message?: string } {
+function parsePeerIP(s: string): { address?: string; message?: string } {
   let address = s;
   let port: string | undefined;
   const v6 = /^\[([^\]]+)\]:(\d+)$/.exec(s);

@@ -10,7 +10,7 @@ import { asArray, asObject, isSet, type KindDef, type WithSpec } from '../valida
 import { arr, obj, str, test, type Infer } from '../validation/schema.js';
 
 /** A named port of an endpoint, which policy rules can refer to by name. */
-export const endpointPort = obj({ name: str({ check: test(portName) }), protocol: protocol(), port: portNumber() }, { required: ['name', 'protocol', 'port'] });
+const endpointPort = obj({ name: str({ check: test(portName) }), protocol: protocol(), port: portNumber() }, { required: ['name', 'protocol', 'port'] });
 
 const spec = obj({
   node: name(),

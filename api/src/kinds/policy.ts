@@ -15,8 +15,8 @@ import { asArray, asString, type WithSpec } from '../validation/kind-def.js';
 import { arr, num, oneOf, str, test } from '../validation/schema.js';
 import { checkRules, rulesSchema } from './rule.js';
 
-export const POLICY_TYPES = ['Ingress', 'Egress'] as const;
-export const DEFAULT_TIER = 'default';
+const POLICY_TYPES = ['Ingress', 'Egress'] as const;
+const DEFAULT_TIER = 'default';
 
 export const policyFields = {
   tier: str({ check: test((s: string) => dnsLabel(s) && `${dnsLabel(s)} (tier names are DNS-1123 labels)`) }),

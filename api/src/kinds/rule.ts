@@ -83,7 +83,7 @@ export type Rule = Infer<typeof ruleSchema>;
 export type EntityRule = Infer<ReturnType<typeof entityRule>>;
 
 /** Calico's limit on rules per direction in a policy or profile. */
-export const MAX_RULES = 1024;
+const MAX_RULES = 1024;
 export const rulesSchema = () => arr(ruleSchema, { maxItems: MAX_RULES });
 
 export interface RuleContext {

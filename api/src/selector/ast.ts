@@ -103,7 +103,7 @@ export function booleanNode(kind: 'and' | 'or', operands: readonly SelectorNode[
  * two ranges past each other at the first differing unit gives code point order without
  * decoding the strings.
  */
-export function compareGoStrings(a: string, b: string): number {
+function compareGoStrings(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const x = a.charCodeAt(i);

@@ -24,7 +24,7 @@ export const portNumber = () => int(1, 65535);
 export const port = () => intOrStr(test(policyPort));
 export const protocol = () => intOrStr(test(protocolProblem));
 
-export function selectorProblem(s: string): string | undefined {
+function selectorProblem(s: string): string | undefined {
   const problem = validateSelector(s);
   return problem ? `invalid selector ${JSON.stringify(s)}: ${problem}` : undefined;
 }
@@ -59,7 +59,7 @@ function portNumberProblem(n: number, text: string): string | undefined {
 }
 
 /** `numorstring.Port` as Calico validates it in policy rules. */
-export function policyPort(v: number | string): string | undefined {
+function policyPort(v: number | string): string | undefined {
   return portOrRange(v, true);
 }
 
@@ -77,10 +77,6 @@ export function portOrRange(v: number | string, named: boolean): string | undefi
   }
   if (!named) return `"${v}" is not a port or port range (e.g. 30000:32767)`;
   return f.portName(v);
-}
-
-export function isNamedPort(v: unknown): boolean {
-  return typeof v === 'string' && !/^\d+(:\d+)?$/.test(v);
 }
 
 // ---- protocols ---------------------------------------------------------------------------------

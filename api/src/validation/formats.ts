@@ -12,7 +12,7 @@ const LABEL_RE = new RegExp(`^${LABEL}$`);
 const SUBDOMAIN_RE = new RegExp(`^${LABEL}(\\.${LABEL})*$`);
 const QUALIFIED_NAME_RE = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 
-export const DNS1123_LABEL_MAX = 63;
+const DNS1123_LABEL_MAX = 63;
 export const DNS1123_SUBDOMAIN_MAX = 253;
 
 /** A DNS-1123 label: Kubernetes namespaces, Calico tier names. */

@@ -320,7 +320,7 @@ function enumHas(schema: StrS, value: string): boolean {
   return schema.enum!.some((e) => e.toLowerCase() === lower);
 }
 
-export function rangeText(min?: number, max?: number): string {
+function rangeText(min?: number, max?: number): string {
   if (min !== undefined && max !== undefined) return `outside ${min}..${max}`;
   if (min !== undefined) return `less than ${min}`;
   return `greater than ${max}`;

@@ -13,7 +13,7 @@ import type { IPAddr } from '@cattail/api';
 import type { BgpConfigurationSpec, BgpModel, NodeView } from '../model/bgp-model.js';
 import { addressOf, asNumberOf, durationSeconds } from './bird-text.js';
 
-export const DEFAULT_AS_NUMBER = 64512;
+const DEFAULT_AS_NUMBER = 64512;
 export const DEFAULT_BGP_PORT = 179;
 
 export interface NodeFacts {

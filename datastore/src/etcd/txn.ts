@@ -50,7 +50,7 @@ export const op = {
 
 const RESULT: Record<CompareOp, CompareResult> = { '=': 'EQUAL', '!=': 'NOT_EQUAL', '<': 'LESS', '>': 'GREATER' };
 
-export function toWireCompare(c: Compare): WireCompare {
+function toWireCompare(c: Compare): WireCompare {
   const base = { result: RESULT[c.op], key: toBuffer(c.key) };
   switch (c.target) {
     case 'version':
@@ -66,7 +66,7 @@ export function toWireCompare(c: Compare): WireCompare {
   }
 }
 
-export function toWireOp(o: TxnOp): WireRequestOp {
+function toWireOp(o: TxnOp): WireRequestOp {
   switch (o.type) {
     case 'put':
       return { request_put: putRequest(o.key, o.value, o.options) };

@@ -38,7 +38,7 @@ import {
 } from './errors.js';
 import { rangeEndFor, toBuffer } from './keys.js';
 import type { Bytes, WatchEvent } from './types.js';
-import type { WireEvent, WireWatchCreateRequest, WireWatchResponse } from './wire.js';
+import type { WireEvent, WireWatchCreateRequest, WireWatchRequest, WireWatchResponse } from './wire.js';
 
 export interface WatchOptions {
   key: Bytes;
@@ -129,7 +129,7 @@ export class EtcdWatch {
    * caught up). A no-op while disconnected.
    */
   requestProgress(): void {
-    this.#call?.write({ progress_request: {} });
+    this.#call?.write({ progress_request: {} } satisfies WireWatchRequest);
   }
 
   /** Stops the watch. No sink callback runs after this returns. */
@@ -177,7 +177,7 @@ export class EtcdWatch {
       fragment: false,
     };
     if (this.#rangeEnd !== undefined) create.range_end = this.#rangeEnd;
-    call.write({ create_request: create });
+    call.write({ create_request: create } satisfies WireWatchRequest);
   }
 
   #onResponse(generation: number, res: WireWatchResponse): void {

@@ -16,14 +16,14 @@
  * one prefix read. A crash after step 1 leaves a pending affinity without a block, which the
  * next claim of that block on the same node simply completes.
  */
-import { API_VERSION, blockAffinityName, formatCIDR, keyFor, listPrefix, parseCIDR, type CIDR, type IPVersion, type Resource } from '@cattail/api';
+import { API_VERSION, blockAffinityName, formatCIDR, keyFor, listPrefix, type CIDR, type IPVersion, type Resource } from '@cattail/api';
 import type { Datastore } from '../datastore.js';
 import { NotFoundError } from '../errors.js';
 import { emptyBlock, hostAffinity } from './block.js';
 import { createBlock, readBlock } from './block-store.js';
 import { isCasLoss, withCasRetry, type RetryPolicy } from './retry.js';
 
-export const AFFINITY_KIND = 'BlockAffinity';
+const AFFINITY_KIND = 'BlockAffinity';
 
 export type AffinityState = 'confirmed' | 'pending' | 'pendingDeletion';
 
@@ -130,8 +130,4 @@ export async function deleteAffinity(ds: Datastore, node: string, cidr: string, 
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
   }
-}
-
-export function affinityCIDR(a: HostAffinity): CIDR | undefined {
-  return parseCIDR(a.cidr);
 }

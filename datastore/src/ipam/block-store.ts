@@ -9,7 +9,7 @@ import type { Datastore } from '../datastore.js';
 import { NotFoundError } from '../errors.js';
 import { normalizeBlock, type AllocationBlock } from './block.js';
 
-export const BLOCK_KIND = 'IPAMBlock';
+const BLOCK_KIND = 'IPAMBlock';
 
 export interface StoredBlock {
   readonly cidr: CIDR;
@@ -19,12 +19,6 @@ export interface StoredBlock {
 
 export function blockName(cidrText: string): string {
   return cidrToName(cidrText);
-}
-
-export function parseBlockCIDR(cidrText: string): CIDR {
-  const c = parseCIDR(cidrText);
-  if (!c) throw new Error(`internal: "${cidrText}" is not a block CIDR`);
-  return c;
 }
 
 export function storedFromResource(res: Resource): StoredBlock | undefined {

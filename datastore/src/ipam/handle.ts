@@ -13,7 +13,7 @@ import type { Datastore } from '../datastore.js';
 import { NotFoundError } from '../errors.js';
 import { withCasRetry, type RetryPolicy } from './retry.js';
 
-export const HANDLE_KIND = 'IPAMHandle';
+const HANDLE_KIND = 'IPAMHandle';
 
 /** Per-block counts of a handle; {} when the handle does not exist. */
 export async function readHandle(ds: Datastore, handleId: string): Promise<{ counts: Record<string, number>; resource?: Resource }> {

@@ -46,12 +46,6 @@ export interface IPSetData {
   readonly service?: string;
 }
 
-/** A list of rules in dataplane form and every IP set they refer to (unique by id). */
-export interface ParsedRules {
-  readonly rules: Rule[];
-  readonly ipSets: ReadonlyMap<string, IPSetData>;
-}
-
 const ALL = parseSelectorCached('all()');
 
 type RuleIn = Validated<RuleSpec>;

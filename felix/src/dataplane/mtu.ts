@@ -8,9 +8,9 @@
  */
 
 /** Calico's default MTUIfacePattern: ethernet, wireless, wwan and InfiniBand uplinks. */
-export const DEFAULT_MTU_IFACE_PATTERN = '^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*)';
+const DEFAULT_MTU_IFACE_PATTERN = '^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*)';
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14). */
-export const VXLAN_OVERHEAD = 50;
+const VXLAN_OVERHEAD = 50;
 
 export interface MtuPlan {
   /** Smallest MTU of the matching uplinks; undefined when none matches (nothing is written). */

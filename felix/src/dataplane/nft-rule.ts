@@ -61,7 +61,7 @@ function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
 
-export function verdictFor(rule: Rule, ctx: RuleRenderContext, inProfile: boolean): string {
+function verdictFor(rule: Rule, ctx: RuleRenderContext, inProfile: boolean): string {
   switch (rule.action) {
     case 'Allow':
       return `meta mark set meta mark | ${hex(ctx.markAccept)} return`;

@@ -14,7 +14,7 @@ import { cidrFamily } from './nft-rule.js';
 
 export const ROUTE_PROTO = 80;
 export const VXLAN_DEVICE = 'vxlan.calico';
-export const VXLAN_DEVICE_V6 = 'vxlan-v6.calico';
+const VXLAN_DEVICE_V6 = 'vxlan-v6.calico';
 
 export interface KernelRoute {
   /** Normalised CIDR (`10.65.0.5/32`). */
@@ -29,7 +29,7 @@ export interface DesiredRoute extends KernelRoute {
   endpoint?: string;
 }
 
-export function normaliseCidr(dst: string): string {
+function normaliseCidr(dst: string): string {
   if (dst === 'default') return '0.0.0.0/0';
   if (dst.includes('/')) return dst;
   return `${dst}/${cidrFamily(dst) === 4 ? 32 : 128}`;

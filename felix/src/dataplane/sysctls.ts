@@ -36,7 +36,7 @@ export function desiredSysctls(state: DesiredState, readyInterfaces: ReadonlySet
 }
 
 /** The dotted name `sysctl` prints for a slash key. */
-export function dottedName(slashKey: string): string {
+function dottedName(slashKey: string): string {
   return slashKey
     .split('/')
     .map((seg) => seg.replace(/\./g, '/'))

@@ -15,8 +15,8 @@
 import type { DesiredState } from './desired-state.js';
 import { VXLAN_DEVICE } from './routes.js';
 
-export const VXLAN_VNI = 4096;
-export const VXLAN_PORT = 4789;
+const VXLAN_VNI = 4096;
+const VXLAN_PORT = 4789;
 
 export interface VxlanDevice {
   vni: number;

@@ -57,7 +57,7 @@ export interface ConnectionConfig {
 }
 
 /** After we start a close handshake, how long the server gets to answer before we cut the TCP connection. */
-export const CLOSE_GRACE_MS = 2000;
+const CLOSE_GRACE_MS = 2000;
 
 const kConnection = Symbol('typha.connection');
 type Socket = WebSocket & { [kConnection]: Connection };

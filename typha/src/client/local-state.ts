@@ -118,6 +118,6 @@ export class LocalState {
   }
 }
 
-export function valueEqual(a: ProjectedValue | undefined, b: ProjectedValue | undefined): boolean {
+function valueEqual(a: ProjectedValue | undefined, b: ProjectedValue | undefined): boolean {
   return jsonEqual(a, b);
 }

@@ -40,7 +40,7 @@ export type CatchUpPlan =
 
 /** Updates per coalesced page, and estimated bytes (half the target leaves room for the estimate's error). */
 export const CATCH_UP_PAGE_UPDATES = 500;
-export const CATCH_UP_PAGE_BYTES = TARGET_PAGE_BYTES / 2;
+const CATCH_UP_PAGE_BYTES = TARGET_PAGE_BYTES / 2;
 
 export function planCatchUp(cache: SyncCache, codec: CodecName, from: number, replayMaxBytes: number): CatchUpPlan {
   if (from > cache.revision) return { kind: 'ahead', revision: cache.revision };

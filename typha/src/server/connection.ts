@@ -53,7 +53,7 @@ import type { GoodbyeHint, ResolvedServerOptions } from './options.js';
 import type { ClientSummary, ConnectionState } from './status.js';
 
 /** RFC 6455 "internal error": a bug or a failure on our side, not the client's. */
-export const CLOSE_INTERNAL_ERROR = 1011;
+const CLOSE_INTERNAL_ERROR = 1011;
 
 /** What a connection needs of its server; SyncServer implements it once, not per connection. */
 export interface ConnectionOwner {

@@ -64,7 +64,7 @@ export function pathRefusal(path: string): string {
 }
 
 /** An HTTP error response that closes the connection, with a plain-text body. */
-export function httpRefusal(status: number, body: string, headers: Record<string, string> = {}): string {
+function httpRefusal(status: number, body: string, headers: Record<string, string> = {}): string {
   const text = body.endsWith('\n') ? body : `${body}\n`;
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n`;
   for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
