@@ -1,15 +1,6 @@
 /**
- * `@cattail/typha/protocol`: the Typha sync protocol as data plus codecs, no I/O.
- *
- *   client                                   server
- *     │ ── WebSocket upgrade GET /sync (subprotocol cattail.v1.msgpack | cattail.v1.json) ─▶
- *     │ ── ClientHello {syncer, node, protocolVersion, features, resume?} ─────────────────▶
- *     │ ◀─ ServerHello {server, datastoreId, features, mode: snapshot|resume, revision} ────
- *     │ ◀─ SnapshotPage* (mode=snapshot)  or  Deltas* (mode=resume, coalesced) ────────────
- *     │ ◀─ InSync {revision} ──────────────────────────────────────────────────────────────
- *     │ ◀─ Deltas {revision, updates} … (live; the same bytes for every client of a syncer)
- *     │ ◀─▶ Ping / Pong (both ways; either side closes on a missed deadline)
- *     │ ◀─ Goodbye {code, reason, reconnect?, delayMs?} then close(code, reason)
+ * `@cattail/typha/protocol`: the Typha sync protocol as data plus codecs, no I/O. The exchange
+ * (handshake, snapshot or resume, live deltas, pings, goodbye) is drawn once, in docs/PROTOCOL.md.
  *
  * Upgrade rules (docs/PROTOCOL.md has the full text): PROTOCOL_VERSION changes only when the
  * meaning of a message changes; new optional fields and behaviours go behind feature flags the

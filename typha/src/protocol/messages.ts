@@ -1,15 +1,6 @@
 /**
  * The Typha sync protocol: messages as plain data. No I/O here; codecs turn these into frames.
- *
- *   client                                   server
- *     │ ── WebSocket upgrade (subprotocol "cattail.v1.msgpack" | "cattail.v1.json") ──▶
- *     │ ── ClientHello {syncer, node, version, features, resume?} ────────────────────▶
- *     │ ◀─ ServerHello {server, accepted features, mode: snapshot|resume, revision} ───
- *     │ ◀─ SnapshotPage* (mode=snapshot)  or  Deltas* (mode=resume, coalesced) ───────
- *     │ ◀─ InSync {revision} ─────────────────────────────────────────────────────────
- *     │ ◀─ Deltas {revision, updates} … (live; same bytes for every client of a syncer)
- *     │ ◀─▶ Ping / Pong (both ways; either side closes on a missed deadline)
- *     │ ◀─ Goodbye {code, reason, reconnect hint} then close(code)
+ * The exchange, the rules and every close code: docs/PROTOCOL.md.
  *
  * Revisions are the datastore's global revision (etcd's), so a client may resume on any replica
  * of the same datastore (checked by `datastoreId`). An update without `value` is a deletion.
