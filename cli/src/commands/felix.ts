@@ -6,13 +6,10 @@
  * and metrics ports. SIGTERM/SIGINT stop it; the dataplane keeps what was programmed.
  */
 import { hostname } from 'node:os';
-import { pino } from 'pino';
-import { ConfigError } from '@cattail/api';
 import { FELIX_PARAMS, FelixDaemon, loadFelixConfig, loggableFelixConfig } from '@cattail/felix';
 import { BINARY_NAME, type Command, type CommandContext } from '../command.js';
 import { CommandFailedError } from '../errors.js';
-
-const PINO_LEVEL: Record<string, string> = { Debug: 'debug', Info: 'info', Warning: 'warn', Error: 'error', Fatal: 'fatal' };
+import { componentLogger, givenFlags, loadConfig, pinoLevel, runUntilSignal } from './component.js';
 
 const SETTINGS = Object.entries(FELIX_PARAMS)
   .map(([name, spec]) => `  FELIX_${name.toUpperCase().padEnd(26)} ${spec.help} (default ${JSON.stringify(spec.default)})`)
@@ -36,42 +33,28 @@ ${SETTINGS}`,
 };
 
 async function runFelix(ctx: CommandContext): Promise<number> {
-  if (ctx.args.positionals.length) throw new CommandFailedError(`unexpected argument "${ctx.args.positionals[0]}"`);
-  let loaded;
-  try {
-    loaded = loadFelixConfig(ctx.env, { hostname: hostname() });
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CommandFailedError(`invalid felix configuration:\n${err.message}`, 1, { cause: err });
-    throw err;
-  }
-  const { layers, config } = loaded;
-  const logger = pino({ level: PINO_LEVEL[config.LogSeverityScreen] ?? 'info', base: { component: 'felix', node: config.FelixHostname } });
+  givenFlags(ctx, []);
+  const { layers, config } = loadConfig('felix', () => loadFelixConfig(ctx.env, { hostname: hostname() }));
+  const logger = componentLogger(config.LogSeverityScreen, { component: 'felix', node: config.FelixHostname });
   logger.info({ config: loggableFelixConfig(config) }, 'starting felix');
   let daemon: FelixDaemon;
   try {
     daemon = new FelixDaemon(layers, {
       logger,
       setLogLevel: (severity) => {
-        logger.level = PINO_LEVEL[severity] ?? 'info';
+        logger.level = pinoLevel(severity);
       },
     });
   } catch (err) {
     throw new CommandFailedError(`felix: ${err instanceof Error ? err.message : String(err)}`, 1, { cause: err });
   }
-  try {
-    const ports = await daemon.start();
-    logger.info({ ...ports }, 'running');
-    await new Promise<void>((resolve) => {
-      if (ctx.signal.aborted) resolve();
-      else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-    logger.info({}, 'stopping');
-    await daemon.stop();
-    logger.info({}, 'stopped');
-    return 0;
-  } catch (err) {
-    logger.error({ err }, 'felix failed');
-    await daemon.stop().catch(() => undefined);
-    throw new CommandFailedError(`felix: ${err instanceof Error ? err.message : String(err)}`, 1, { cause: err });
-  }
+  return runUntilSignal(ctx, {
+    name: 'felix',
+    logger,
+    start: async () => ({ ...(await daemon.start()) }),
+    stop: async (afterSignal) => {
+      if (afterSignal) logger.info({}, 'stopping');
+      await daemon.stop();
+    },
+  });
 }
