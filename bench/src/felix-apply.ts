@@ -177,7 +177,7 @@ function check(r: ApplyReport, what: string): void {
 }
 
 async function main(): Promise<void> {
-  await requireNetnsTools();
+  await requireNetnsTools('this benchmark');
   const cleanup = new Cleanup();
   try {
     const prefix = uniquePrefix();

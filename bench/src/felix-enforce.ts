@@ -105,7 +105,7 @@ class Probe {
 }
 
 async function main(): Promise<void> {
-  await requireNetnsTools();
+  await requireNetnsTools('this benchmark');
   if (!(await succeeds('ping', ['-V']))) throw new Error('this benchmark needs `ping` (iputils)');
   const cleanup = new Cleanup();
   try {

@@ -1,57 +1,15 @@
 /**
- * Network-namespace helpers for the Felix benchmarks (copied in spirit from
- * felix/test/dataplane/netns.ts, which bench cannot import): names `cfxb-<random>-<role>`,
- * a cleanup stack that runs even after a failure, and pod wiring as a CNI plugin does it.
+ * Network-namespace helpers for the Felix benchmarks: `@cattail/felix/testing`'s (which Felix's
+ * tests use too), plus names `cfxb-<random>-<role>`, nodes with an uplink, and a cleanup stack
+ * that runs even after a failure or a signal.
  */
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
+import { createNetns, run, uniquePrefix as taggedPrefix } from '@cattail/felix/testing';
 
-const execFileP = promisify(execFile);
+export { createNetns, requireNetnsTools, run, succeeds, wirePod } from '@cattail/felix/testing';
 
-export async function run(file: string, args: string[], input?: string): Promise<string> {
-  if (input === undefined) return (await execFileP(file, args, { encoding: 'utf8', maxBuffer: 64 << 20 })).stdout;
-  return new Promise((resolve, reject) => {
-    const child = execFile(file, args, { encoding: 'utf8', maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${file} ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout),
-    );
-    child.stdin?.end(input);
-  });
-}
-
-export async function succeeds(file: string, args: string[]): Promise<boolean> {
-  try {
-    await execFileP(file, args);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export async function requireNetnsTools(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('this benchmark needs root (network namespaces, nftables)');
-  for (const [tool, args] of [
-    ['ip', ['-V']],
-    ['nft', ['--version']],
-    ['sysctl', ['--version']],
-  ] as const) {
-    if (!(await succeeds(tool, [...args]))) throw new Error(`this benchmark needs \`${tool}\` on PATH`);
-  }
-}
-
-/** `cfxb-<6 hex>`; the 6 hex also serve as an interface-name tag. */
+/** `cfxb-<6 hex>`: the benchmarks' own tag, so their leftovers are told from the tests'. */
 export function uniquePrefix(): string {
-  return `cfxb-${randomBytes(3).toString('hex')}`;
-}
-
-export async function createNetns(name: string): Promise<string> {
-  await run('ip', ['netns', 'add', name]);
-  await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
-  return name;
-}
-
-export async function deleteNetns(name: string): Promise<void> {
-  await succeeds('ip', ['netns', 'del', name]);
+  return taggedPrefix('cfxb');
 }
 
 /** A node with a default route (proxy ARP for the pods' 169.254.1.1 gateway needs one). */
@@ -61,15 +19,6 @@ export async function createNode(name: string): Promise<void> {
   await run('ip', ['-n', name, 'link', 'set', 'ext1', 'up']);
   await run('ip', ['-n', name, 'link', 'set', 'ext0', 'up']);
   await run('ip', ['-n', name, 'route', 'add', 'default', 'dev', 'ext0']);
-}
-
-export async function wirePod(node: string, pod: string, iface: string, ip: string): Promise<void> {
-  await run('ip', ['-n', node, 'link', 'add', iface, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod]);
-  await run('ip', ['-n', node, 'link', 'set', iface, 'up']);
-  await run('ip', ['-n', pod, 'addr', 'add', `${ip}/32`, 'dev', 'eth0']);
-  await run('ip', ['-n', pod, 'link', 'set', 'eth0', 'up']);
-  await run('ip', ['-n', pod, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
-  await run('ip', ['-n', pod, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
 }
 
 /** Runs cleanup steps last-first, every one even if another fails; also on SIGINT/SIGTERM. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyMessages, emptyDesiredState } from '../../src/dataplane/desired-state.js';
 import { nftOptionsFromConfig, renderRuleset } from '../../src/dataplane/nft-render.js';
-import { createNetns, deleteNetns, requireNetnsTools, run, succeeds, uniquePrefix } from './netns.js';
+import { createNetns, deleteNetns, requireNetnsTools, run, succeeds, uniquePrefix } from '../../src/testing/netns.js';
 import { POLICY_CASES, stateWithHostEndpoint, stateWithPolicy } from './policy-cases.js';
 
 // Every rendered ruleset of the policy table must be accepted by the real nft parser and

@@ -6,7 +6,7 @@ import { inNetns, processExec } from '../../src/dataplane/exec.js';
 import { FakeClock } from '@cattail/typha/testing';
 import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage, HostEndpoint } from '../../src/proto/messages.js';
-import { createNetns, deleteNetns, ping, requireNetnsTools, run, succeeds, uniquePrefix } from '../dataplane/netns.js';
+import { createNetns, deleteNetns, ping, requireNetnsTools, run, succeeds, uniquePrefix } from '../../src/testing/netns.js';
 
 // A host endpoint on the node's interface toward an "outside" namespace: its policy really
 // applies to traffic to the host, failsafe ports stay open under a deny-all policy, and

@@ -4,7 +4,7 @@ import { inNetns, processExec } from '../../src/dataplane/exec.js';
 import { FakeClock } from '@cattail/typha/testing';
 import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage } from '../../src/proto/messages.js';
-import { createNetns, deleteNetns, requireNetnsTools, run, succeeds, uniquePrefix } from '../dataplane/netns.js';
+import { createNetns, deleteNetns, requireNetnsTools, run, succeeds, uniquePrefix } from '../../src/testing/netns.js';
 
 // IPv6 between two pods, wired as Calico's CNI plugin does: the host side of each veth has MAC
 // ee:ee:ee:ee:ee:ee, so its link-local address is fe80::ecee:eeff:feee:eeee, the pods' gateway.

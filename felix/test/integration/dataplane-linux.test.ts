@@ -4,7 +4,7 @@ import { inNetns, processExec } from '../../src/dataplane/exec.js';
 import { FakeClock } from '@cattail/typha/testing';
 import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage, Rule, WorkloadEndpoint } from '../../src/proto/messages.js';
-import { createNetns, deleteNetns, requireNetnsTools, run, succeeds, uniquePrefix } from '../dataplane/netns.js';
+import { createNetns, deleteNetns, requireNetnsTools, run, succeeds, uniquePrefix } from '../../src/testing/netns.js';
 
 // A "node" namespace and two "pod" namespaces joined by veth pairs, wired as a CNI plugin would
 // (pod: eth0 with a /32, 169.254.1.1 link route, default via it; node: cali<…> host side).

@@ -4,7 +4,7 @@ import { inNetns, processExec } from '../../src/dataplane/exec.js';
 import { FakeClock } from '@cattail/typha/testing';
 import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage, PolicyId, Rule, TierInfo } from '../../src/proto/messages.js';
-import { createNetns, deleteNetns, ping, requireNetnsTools, run, uniquePrefix, wirePod } from '../dataplane/netns.js';
+import { createNetns, deleteNetns, ping, requireNetnsTools, run, uniquePrefix, wirePod } from '../../src/testing/netns.js';
 
 // The tier walk of the proto module comment, checked with real packets: pod a pings pod b and
 // each case programs b's ingress (or a's egress) tiers and profiles, then expects the ping to

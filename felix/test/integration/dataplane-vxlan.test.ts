@@ -7,7 +7,7 @@ import { inNetns, processExec } from '../../src/dataplane/exec.js';
 import { FakeClock } from '@cattail/typha/testing';
 import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage } from '../../src/proto/messages.js';
-import { createNetns, deleteNetns, requireNetnsTools, run, succeeds, uniquePrefix } from '../dataplane/netns.js';
+import { createNetns, deleteNetns, requireNetnsTools, run, succeeds, uniquePrefix } from '../../src/testing/netns.js';
 
 // Two "node" namespaces joined by an underlay veth (192.168.77.0/24), one pod on each. Each
 // node's LinuxDataplane gets the messages its calculation graph would send: its local

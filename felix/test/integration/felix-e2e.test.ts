@@ -9,7 +9,7 @@ import { statusKey } from '../../src/agent/status-reporter.js';
 import { loadFelixLayers } from '../../src/config.js';
 import { FelixDaemon } from '../../src/daemon.js';
 import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
-import { createNetns, deleteNetns, ping, requireNetnsTools, run, succeeds, uniquePrefix, wirePod } from '../dataplane/netns.js';
+import { createNetns, deleteNetns, ping, requireNetnsTools, run, succeeds, uniquePrefix, wirePod } from '../../src/testing/netns.js';
 
 // The whole path, all real: etcd, an in-process Typha, an in-process Felix (FelixDaemon built
 // from its FELIX_* environment) whose LinuxDataplane programs a "node" network namespace with two

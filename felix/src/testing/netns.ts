@@ -1,6 +1,7 @@
 /**
- * Test helpers for real network namespaces: names unique per run (`cfx-<random>-<role>`),
- * removed by the test's own cleanup, and a clear failure when the host cannot run them.
+ * `@cattail/felix/testing`: helpers for real network namespaces, shared by Felix's tests and the
+ * Felix benchmarks. Names unique per run (`<tag>-<random>-<role>`), removed by the caller's own
+ * cleanup, and a clear failure when the host cannot run them.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -8,9 +9,15 @@ import { promisify } from 'node:util';
 
 const execFileP = promisify(execFile);
 
-export async function run(file: string, args: string[]): Promise<string> {
-  const { stdout } = await execFileP(file, args, { encoding: 'utf8' });
-  return stdout;
+/** Runs a command and returns its stdout; `input`, when given, is written to its stdin. */
+export async function run(file: string, args: string[], input?: string): Promise<string> {
+  if (input === undefined) return (await execFileP(file, args, { encoding: 'utf8', maxBuffer: 64 << 20 })).stdout;
+  return new Promise((resolve, reject) => {
+    const child = execFile(file, args, { encoding: 'utf8', maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${file} ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout),
+    );
+    child.stdin?.end(input);
+  });
 }
 
 /** Resolves true when the command exits 0. */
@@ -23,23 +30,27 @@ export async function succeeds(file: string, args: string[]): Promise<boolean> {
   }
 }
 
-/** Throws a message naming what is missing when the test cannot use namespaces and nftables. */
-export async function requireNetnsTools(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('this test needs root (network namespaces, nftables); run it as root');
+/**
+ * Throws a message naming what is missing when the caller (`this test`, `this benchmark`)
+ * cannot use namespaces and nftables.
+ */
+export async function requireNetnsTools(who = 'this test'): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error(`${who} needs root (network namespaces, nftables); run it as root`);
   for (const [tool, args] of [
     ['ip', ['-V']],
     ['nft', ['--version']],
     ['sysctl', ['--version']],
   ] as const) {
-    if (!(await succeeds(tool, [...args]))) throw new Error(`this test needs \`${tool}\` on PATH (apt-get install iproute2 nftables procps)`);
+    if (!(await succeeds(tool, [...args]))) throw new Error(`${who} needs \`${tool}\` on PATH (apt-get install iproute2 nftables procps)`);
   }
 }
 
-export function uniquePrefix(): string {
-  return `cfx-${randomBytes(3).toString('hex')}`;
+/** `<tag>-<6 hex>`; the 6 hex also serve as an interface-name tag. */
+export function uniquePrefix(tag = 'cfx'): string {
+  return `${tag}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Creates a namespace and returns its name; the caller registers `deleteNetns` in t.after. */
+/** Creates a namespace and returns its name; the caller registers `deleteNetns` in its cleanup. */
 export async function createNetns(name: string): Promise<string> {
   await run('ip', ['netns', 'add', name]);
   await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
