@@ -1,7 +1,8 @@
 /**
  * Test helpers of @cattail/datastore (subpath `@cattail/datastore/testing`): a real etcd per
  * test file, a TCP proxy that can reset, cut or freeze the connections through it, and the
- * small kit every integration test uses (a cleanup stack, poll-until with a deadline).
+ * small kit every integration test uses (one etcd per test file with a datastore on it, a
+ * cleanup stack, poll-until with a deadline).
  */
 export { startEtcd, findBinary, freePort } from './etcd-server.js';
 export type { EtcdServer, StartEtcdOptions } from './etcd-server.js';
@@ -9,6 +10,7 @@ export { startTcpProxy } from './tcp-proxy.js';
 export type { TcpProxy, LinkState } from './tcp-proxy.js';
 export { Cleanup } from './cleanup.js';
 export { until } from './poll-until.js';
+export { sharedEtcd, type SharedEtcd } from './shared-etcd.js';
 export { makeTestCertificates } from './tls-certs.js';
 export type { TlsFiles } from './tls-certs.js';
 export { EtcdNotFoundError, EtcdStartError, PollTimeoutError } from './errors.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { Resource } from '@cattail/api';
 import { startTcpProxy } from '../../src/testing/index.js';
 import { EtcdDatastore } from '../../src/etcd-datastore.js';
-import { sharedEtcd } from './shared-etcd.js';
+import { sharedEtcd } from '../../src/testing/index.js';
 import { AlreadyExistsError, CompactedError, ConflictError, NotFoundError } from '../../src/errors.js';
 import type { WatchEvent } from '../../src/datastore.js';
 

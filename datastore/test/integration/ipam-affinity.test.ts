@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cidrContainsIP, parseCIDR, parseIP, type Resource } from '@cattail/api';
-import { sharedEtcd } from './shared-etcd.js';
+import { sharedEtcd } from '../../src/testing/index.js';
 import { DEFAULT_RETRY, IpamClient, NoAddressesError, claimBlock, listHostAffinities, readBlock, type AssignedIP } from '../../src/ipam/index.js';
 
 const fx = sharedEtcd({ wipe: '/calico/' });

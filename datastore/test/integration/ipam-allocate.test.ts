@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateResource, type Resource } from '@cattail/api';
-import { sharedEtcd } from './shared-etcd.js';
+import { sharedEtcd } from '../../src/testing/index.js';
 import { IpamClient, NoAddressesError, NoPoolsError, InvalidIpamRequestError, listHostAffinities, readHandle } from '../../src/ipam/index.js';
 import { UnavailableError } from '../../src/errors.js';
 import type { Datastore } from '../../src/datastore.js';

@@ -4,41 +4,26 @@
 // it by those revisions only. The replica confirms against etcd that nothing under /calico/
 // changed since its revision, moves to etcd's, and serves the client at once, instead of
 // waiting out its resume wait and handing it off as if it were behind.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EtcdDatastore, etcd as etcdApi } from '@cattail/datastore';
-import { startEtcd, until, type EtcdServer } from '@cattail/datastore/testing';
+import { sharedEtcd, until } from '@cattail/datastore/testing';
+import { silentLogger } from '../../src/common/logger.js';
 import { TyphaDaemon } from '../../src/daemon/daemon.js';
 import { loadTyphaConfig } from '../../src/config.js';
 import { SyncClient, type StatusDetail } from '../../src/client/index.js';
 import { SYNC_PATH } from '../../src/protocol/transport.js';
 
-let etcd: EtcdServer;
-let ds: EtcdDatastore;
-let raw: etcdApi.EtcdClient;
-
-before(async () => {
-  etcd = await startEtcd();
-  ds = new EtcdDatastore(etcd.clientOptions());
-  raw = new etcdApi.EtcdClient(etcd.clientOptions());
-});
-after(async () => {
-  await ds?.close();
-  raw?.close();
-  await etcd?.stop();
-});
-
-const quiet = { error() {}, warn() {}, info() {}, debug() {}, child: () => quiet };
+const fx = sharedEtcd();
 
 async function replica(name: string): Promise<{ daemon: TyphaDaemon; url: string }> {
   const config = loadTyphaConfig({
-    TYPHA_ETCDENDPOINTS: etcd.endpoints.join(','),
+    TYPHA_ETCDENDPOINTS: fx.etcd.endpoints.join(','),
     TYPHA_SERVERHOST: '127.0.0.1',
     TYPHA_SERVERPORT: '0',
     TYPHA_CONNECTIONREBALANCINGMODE: 'none',
   });
   // A minute of resume wait: only a progress answer can get the client in sync within the test.
-  const daemon = new TyphaDaemon(config, { logger: quiet, serverId: name, tuning: { resumeWaitMs: 60_000 } });
+  const daemon = new TyphaDaemon(config, { logger: silentLogger, serverId: name, tuning: { resumeWaitMs: 60_000 } });
   const { syncPort } = await daemon.start();
   await until(() => daemon.ready, `${name} ready`);
   return { daemon, url: `ws://127.0.0.1:${syncPort}${SYNC_PATH}` };
@@ -47,10 +32,10 @@ async function replica(name: string): Promise<{ daemon: TyphaDaemon; url: string
 const revisionOf = (d: TyphaDaemon) => (d.status() as { revision: number }).revision;
 
 test('a client ahead only by writes outside /calico/ is served at once, after the replica confirms its revision', async () => {
-  await ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.9.0.0/16' } });
+  await fx.ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.9.0.0/16' } });
   const a = await replica('replica-a');
   // etcd moves on outside /calico/; A's watch sees nothing of it.
-  for (let i = 0; i < 5; i++) await raw.put(`/cattail/elsewhere/${i}`, 'x');
+  for (let i = 0; i < 5; i++) await fx.raw.put(`/cattail/elsewhere/${i}`, 'x');
   const b = await replica('replica-b');
   const aRevision = revisionOf(a.daemon);
   assert.ok(revisionOf(b.daemon) > aRevision, `B listed at ${revisionOf(b.daemon)}, above A's ${aRevision}`);
@@ -66,7 +51,7 @@ test('a client ahead only by writes outside /calico/ is served at once, after th
       onStatus: (status, detail) => statuses.push({ status, detail }),
       onUpdates() {},
     },
-    logger: quiet,
+    logger: silentLogger,
   });
   try {
     client.start();

@@ -1,12 +1,11 @@
 // A whole Typha in-process against a real etcd, with real sockets and real SyncClients:
 // convergence under random churn, resume that sends only the changes, compaction while a
 // client is away, a restart, a corrupt value, and readiness.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import WebSocket from 'ws';
-import { EtcdDatastore, etcd as etcdApi } from '@cattail/datastore';
-import { startEtcd, until, type EtcdServer } from '@cattail/datastore/testing';
+import { sharedEtcd, until } from '@cattail/datastore/testing';
 import type { Resource } from '@cattail/api';
 import { TyphaDaemon } from '../../src/daemon/daemon.js';
 import { loadTyphaConfig, type TyphaConfig } from '../../src/config.js';
@@ -15,24 +14,11 @@ import { msgpackCodec, SUBPROTOCOL_MSGPACK, type ServerMessage } from '../../src
 import { PROJECTIONS, projectUpdate } from '../../src/pipeline/index.js';
 import type { SyncerType } from '../../src/protocol/messages.js';
 
-let etcd: EtcdServer;
-let ds: EtcdDatastore;
-let raw: etcdApi.EtcdClient;
-
-before(async () => {
-  etcd = await startEtcd();
-  ds = new EtcdDatastore(etcd.clientOptions());
-  raw = new etcdApi.EtcdClient(etcd.clientOptions());
-});
-after(async () => {
-  await ds?.close();
-  raw?.close();
-  await etcd?.stop();
-});
+const fx = sharedEtcd();
 
 function config(extra: Record<string, string> = {}): TyphaConfig {
   return loadTyphaConfig({
-    TYPHA_ETCDENDPOINTS: etcd.endpoints.join(','),
+    TYPHA_ETCDENDPOINTS: fx.etcd.endpoints.join(','),
     TYPHA_SERVERHOST: '127.0.0.1',
     TYPHA_SERVERPORT: '0',
     TYPHA_CONNECTIONREBALANCINGMODE: 'none',
@@ -76,7 +62,7 @@ const bgpPeer = (name: string, asn: number): Resource => ({
 
 /** What a syncer should hold: the datastore's current content, projected. */
 async function expectedState(syncer: SyncerType): Promise<Map<string, string>> {
-  const { entries } = await ds.listPrefix();
+  const { entries } = await fx.ds.listPrefix();
   const out = new Map<string, string>();
   for (const e of entries) {
     if (!e.resource) continue;
@@ -118,7 +104,7 @@ test('hundreds of clients of two syncers converge on the datastore under random 
   const seen = new Map<SyncClient, Map<string, number>>();
   let duplicates = 0;
   try {
-    for (let i = 0; i < 200; i++) await ds.create(wep('conv', `p${i}`, `node${i % 10}`, i));
+    for (let i = 0; i < 200; i++) await fx.ds.create(wep('conv', `p${i}`, `node${i % 10}`, i));
     for (let i = 0; i < 300; i++) {
       const syncer: SyncerType = i % 3 === 0 ? 'bgp' : 'felix';
       const revs = new Map<string, number>();
@@ -147,18 +133,18 @@ test('hundreds of clients of two syncers converge on the datastore under random 
     for (let op = 0; op < 400; op++) {
       const r = randomInt(10);
       if (r < 4) {
-        await ds.create(wep('conv', `p${next}`, `node${next % 10}`, next));
+        await fx.ds.create(wep('conv', `p${next}`, `node${next % 10}`, next));
         live.add(next++);
       } else if (r < 7 && live.size) {
         const n = [...live][randomInt(live.size)];
-        const cur = await ds.get({ kind: 'WorkloadEndpoint', namespace: 'conv', name: `node${n % 10}-k8s-p${n}-eth0` });
-        await ds.update({ ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata.labels, app: `b${op}` } } });
+        const cur = await fx.ds.get({ kind: 'WorkloadEndpoint', namespace: 'conv', name: `node${n % 10}-k8s-p${n}-eth0` });
+        await fx.ds.update({ ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata.labels, app: `b${op}` } } });
       } else if (r < 9 && live.size) {
         const n = [...live][randomInt(live.size)];
-        await ds.delete({ kind: 'WorkloadEndpoint', namespace: 'conv', name: `node${n % 10}-k8s-p${n}-eth0` });
+        await fx.ds.delete({ kind: 'WorkloadEndpoint', namespace: 'conv', name: `node${n % 10}-k8s-p${n}-eth0` });
         live.delete(n);
       } else {
-        await ds.create(bgpPeer(`peer-${op}`, 64000 + op));
+        await fx.ds.create(bgpPeer(`peer-${op}`, 64000 + op));
       }
     }
     const want = { felix: await expectedState('felix'), bgp: await expectedState('bgp') };
@@ -171,7 +157,7 @@ test('hundreds of clients of two syncers converge on the datastore under random 
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     await daemon.stop();
-    await raw.deleteRange('/calico/', { prefix: true });
+    await fx.raw.deleteRange('/calico/', { prefix: true });
   }
 });
 
@@ -200,10 +186,10 @@ async function rawSync(port: number, resume?: { revision: number; datastoreId: s
 test('a resume receives only what changed (bytes ≪ snapshot); compaction while away still resumes from tombstones', async () => {
   const { daemon, port } = await startTypha();
   try {
-    for (let i = 0; i < 500; i++) await ds.create(wep('res', `p${i}`, `node${i % 5}`, i));
+    for (let i = 0; i < 500; i++) await fx.ds.create(wep('res', `p${i}`, `node${i % 5}`, i));
     // Wait for the felix cache itself (not just the watcher: the batcher may still hold the
     // last window), so the snapshot below has all 500 endpoints.
-    const loaded = (await raw.status()).revision;
+    const loaded = (await fx.raw.status()).revision;
     const cacheRevision = () => (daemon.status() as { cache: { felix: { revision: number } } }).cache.felix.revision;
     await until(() => cacheRevision() >= loaded, 'typha has the 500 endpoints');
     const first = await rawSync(port);
@@ -211,13 +197,13 @@ test('a resume receives only what changed (bytes ≪ snapshot); compaction while
     first.ws.close();
     // While away: 3 updates and 2 deletes.
     for (const i of [1, 2, 3]) {
-      const cur = await ds.get({ kind: 'WorkloadEndpoint', namespace: 'res', name: `node${i % 5}-k8s-p${i}-eth0` });
-      await ds.update({ ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata.labels, app: 'changed' } } });
+      const cur = await fx.ds.get({ kind: 'WorkloadEndpoint', namespace: 'res', name: `node${i % 5}-k8s-p${i}-eth0` });
+      await fx.ds.update({ ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata.labels, app: 'changed' } } });
     }
-    for (const i of [10, 11]) await ds.delete({ kind: 'WorkloadEndpoint', namespace: 'res', name: `node${i % 5}-k8s-p${i}-eth0` });
+    for (const i of [10, 11]) await fx.ds.delete({ kind: 'WorkloadEndpoint', namespace: 'res', name: `node${i % 5}-k8s-p${i}-eth0` });
     // Compact etcd past everything: Typha keeps its own tombstones, so this does not force a snapshot.
-    await raw.compact((await raw.status()).revision, true);
-    const wantRev = (await raw.status()).revision;
+    await fx.raw.compact((await fx.raw.status()).revision, true);
+    const wantRev = (await fx.raw.status()).revision;
     await until(() => cacheRevision() >= wantRev, 'typha caught up');
     const resumed = await rawSync(port, { revision: first.revision, datastoreId: first.hello.datastoreId });
     resumed.ws.close();
@@ -233,7 +219,7 @@ test('a resume receives only what changed (bytes ≪ snapshot); compaction while
     assert.equal(other.hello.mode, 'snapshot');
   } finally {
     await daemon.stop();
-    await raw.deleteRange('/calico/', { prefix: true });
+    await fx.raw.deleteRange('/calico/', { prefix: true });
   }
 });
 
@@ -248,15 +234,15 @@ test('Typha restart: clients reconnect to the new replica and converge without s
     callbacks: { onStatus() {}, onUpdates: (u) => delivered.push(u) },
   });
   try {
-    for (let i = 0; i < 50; i++) await ds.create(wep('rst', `p${i}`, 'n1', i));
+    for (let i = 0; i < 50; i++) await fx.ds.create(wep('rst', `p${i}`, 'n1', i));
     c.start();
     await until(() => c.state === 'in-sync' && clientState(c).size >= 50, 'first sync');
     const before = delivered.flat().length;
     await daemon.stop();
     // While Typha is down: one change and one deletion.
-    const cur = await ds.get({ kind: 'WorkloadEndpoint', namespace: 'rst', name: 'n1-k8s-p0-eth0' });
-    await ds.update({ ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata.labels, app: 'after-restart' } } });
-    await ds.delete({ kind: 'WorkloadEndpoint', namespace: 'rst', name: 'n1-k8s-p1-eth0' });
+    const cur = await fx.ds.get({ kind: 'WorkloadEndpoint', namespace: 'rst', name: 'n1-k8s-p0-eth0' });
+    await fx.ds.update({ ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata.labels, app: 'after-restart' } } });
+    await fx.ds.delete({ kind: 'WorkloadEndpoint', namespace: 'rst', name: 'n1-k8s-p1-eth0' });
     ({ daemon } = await startTypha({ TYPHA_SERVERPORT: String(port) }));
     const want = await expectedState('felix');
     await until(() => c.state === 'in-sync' && sameState(clientState(c), want), 'converged after restart');
@@ -267,25 +253,25 @@ test('Typha restart: clients reconnect to the new replica and converge without s
   } finally {
     await c.close();
     await daemon.stop();
-    await raw.deleteRange('/calico/', { prefix: true });
+    await fx.raw.deleteRange('/calico/', { prefix: true });
   }
 });
 
-test('a corrupt or invalid value in etcd is served as a deletion and counted; everything else flows', async () => {
+test('a corrupt or invalid value in fx.etcd is served as a deletion and counted; everything else flows', async () => {
   const { daemon, port } = await startTypha();
   const c = new SyncClient({ syncer: 'bgp', node: 'n', discovery: staticDiscovery(`127.0.0.1:${port}`), callbacks: { onStatus() {}, onUpdates() {} } });
   try {
-    await ds.create(bgpPeer('good', 64512));
+    await fx.ds.create(bgpPeer('good', 64512));
     c.start();
     await until(() => clientState(c).has('BGPPeer//good'), 'good peer');
-    await raw.put('/calico/resources/v3/projectcalico.org/bgppeers/good', '{broken');
-    await ds.create(bgpPeer('later', 64513));
+    await fx.raw.put('/calico/resources/v3/projectcalico.org/bgppeers/good', '{broken');
+    await fx.ds.create(bgpPeer('later', 64513));
     await until(() => clientState(c).has('BGPPeer//later') && !clientState(c).has('BGPPeer//good'), 'corrupt value dropped');
-    await raw.put(
+    await fx.raw.put(
       '/calico/resources/v3/projectcalico.org/bgppeers/invalid',
       JSON.stringify({ kind: 'BGPPeer', apiVersion: 'projectcalico.org/v3', metadata: { name: 'invalid' }, spec: { peerIP: 'not-an-ip', asNumber: 1 } }),
     );
-    await ds.create(bgpPeer('last', 64514));
+    await fx.ds.create(bgpPeer('last', 64514));
     await until(() => clientState(c).has('BGPPeer//last'), 'later writes flow');
     assert.equal(clientState(c).has('BGPPeer//invalid'), false);
     const v = (daemon.status() as { validation: { invalidUpdates: number; decodeErrors: number } }).validation;
@@ -293,7 +279,7 @@ test('a corrupt or invalid value in etcd is served as a deletion and counted; ev
   } finally {
     await c.close();
     await daemon.stop();
-    await raw.deleteRange('/calico/', { prefix: true });
+    await fx.raw.deleteRange('/calico/', { prefix: true });
   }
 });
 
@@ -314,16 +300,16 @@ test('away longer than the tombstone window: a full resync, and the consumer see
     },
   });
   try {
-    for (let i = 0; i < 40; i++) await ds.create(wep('away', `p${i}`, 'n2', i));
+    for (let i = 0; i < 40; i++) await fx.ds.create(wep('away', `p${i}`, 'n2', i));
     c.start();
     await until(() => c.state === 'in-sync' && clientState(c).size >= 40, 'first sync');
     const seen = delivered.length;
     // Send the client away for a while (Goodbye with a delay), and change things meanwhile.
     daemon.server.shed(1, { delayMs: 1500 });
     await until(() => c.state !== 'in-sync', 'client away');
-    for (const i of [5, 6, 7]) await ds.delete({ kind: 'WorkloadEndpoint', namespace: 'away', name: `n2-k8s-p${i}-eth0` });
-    await ds.create(wep('away', 'p100', 'n2', 100));
-    await raw.compact((await raw.status()).revision, true);
+    for (const i of [5, 6, 7]) await fx.ds.delete({ kind: 'WorkloadEndpoint', namespace: 'away', name: `n2-k8s-p${i}-eth0` });
+    await fx.ds.create(wep('away', 'p100', 'n2', 100));
+    await fx.raw.compact((await fx.raw.status()).revision, true);
     const want = await expectedState('felix');
     await until(() => modes.length >= 2 && c.state === 'in-sync' && sameState(clientState(c), want), 'resynced');
     assert.equal(modes[1], 'snapshot', 'deletions were forgotten, so a resume is impossible');
@@ -335,6 +321,6 @@ test('away longer than the tombstone window: a full resync, and the consumer see
   } finally {
     await c.close();
     await daemon.stop();
-    await raw.deleteRange('/calico/', { prefix: true });
+    await fx.raw.deleteRange('/calico/', { prefix: true });
   }
 });

@@ -1,37 +1,22 @@
 // Two Typha replicas on one real etcd: they register under leases and see each other's load;
 // the one holding every client sheds gradually toward the other with a reconnect hint; a
 // shutdown hands its clients off to the survivor. No client is dropped without a reason.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EtcdDatastore, etcd as etcdApi } from '@cattail/datastore';
-import { startEtcd, until, type EtcdServer } from '@cattail/datastore/testing';
+import { sharedEtcd, until } from '@cattail/datastore/testing';
+import { silentLogger } from '../../src/common/logger.js';
 import type { Resource } from '@cattail/api';
 import { TyphaDaemon } from '../../src/daemon/daemon.js';
 import { loadTyphaConfig } from '../../src/config.js';
 import { REPLICA_PREFIX } from '../../src/daemon/replica-registry.js';
 import { SyncClient, staticDiscovery, type StatusDetail } from '../../src/client/index.js';
 
-let etcd: EtcdServer;
-let ds: EtcdDatastore;
-let raw: etcdApi.EtcdClient;
-
-before(async () => {
-  etcd = await startEtcd();
-  ds = new EtcdDatastore(etcd.clientOptions());
-  raw = new etcdApi.EtcdClient(etcd.clientOptions());
-});
-after(async () => {
-  await ds?.close();
-  raw?.close();
-  await etcd?.stop();
-});
-
-const quiet = { error() {}, warn() {}, info() {}, debug() {}, child: () => quiet };
+const fx = sharedEtcd();
 
 async function replica(name: string): Promise<{ daemon: TyphaDaemon; port: number }> {
   const daemon = new TyphaDaemon(
     loadTyphaConfig({
-      TYPHA_ETCDENDPOINTS: etcd.endpoints.join(','),
+      TYPHA_ETCDENDPOINTS: fx.etcd.endpoints.join(','),
       TYPHA_SERVERHOST: '127.0.0.1',
       TYPHA_SERVERPORT: '0',
       TYPHA_CONNECTIONREBALANCINGMODE: 'etcd',
@@ -40,7 +25,7 @@ async function replica(name: string): Promise<{ daemon: TyphaDaemon; port: numbe
       TYPHA_REBALANCETOLERANCE: '0.1',
       TYPHA_REGISTRATIONTTLSECS: '5',
     }),
-    { logger: quiet, serverId: name },
+    { logger: silentLogger, serverId: name },
   );
   const { syncPort } = await daemon.start();
   return { daemon, port: syncPort };
@@ -50,7 +35,7 @@ const connections = (d: TyphaDaemon) => (d.status() as { total: number }).total;
 
 test('replicas register, the loaded one sheds toward the idle one, shutdown hands off', async () => {
   const pool: Resource = { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.9.0.0/16' } };
-  await ds.create(pool);
+  await fx.ds.create(pool);
   const a = await replica('replica-a');
   const clients: SyncClient[] = [];
   const goodbyes: StatusDetail[] = [];
@@ -79,7 +64,7 @@ test('replicas register, the loaded one sheds toward the idle one, shutdown hand
 
     b = await replica('replica-b');
     const bb = b;
-    await until(async () => (await raw.range(REPLICA_PREFIX, { prefix: true })).kvs.length === 2, 'both registered', 30_000);
+    await until(async () => (await fx.raw.range(REPLICA_PREFIX, { prefix: true })).kvs.length === 2, 'both registered', 30_000);
     // A sheds at most 3 per 0.2 s toward B until within 10% of the even split.
     await until(() => connections(bb.daemon) >= 12 && connections(a.daemon) <= 18, 'load balanced', 30_000);
     await until(() => clients.every((c) => c.state === 'in-sync'), 'everyone back in sync', 30_000);
@@ -115,7 +100,7 @@ test('replicas register, the loaded one sheds toward the idle one, shutdown hand
       'every goodbye, rebalancing or shutdown, pointed at B',
     );
     // A deregistered cleanly.
-    const regs = (await raw.range(REPLICA_PREFIX, { prefix: true })).kvs.map((kv) => kv.key.toString());
+    const regs = (await fx.raw.range(REPLICA_PREFIX, { prefix: true })).kvs.map((kv) => kv.key.toString());
     assert.deepEqual(regs, [`${REPLICA_PREFIX}replica-b`]);
   } finally {
     await Promise.all(clients.map((c) => c.close()));

@@ -30,8 +30,7 @@ import { SyncClient, updateKey, type StatusDetail } from '../../src/client/index
 import { jsonEqual } from '../../src/common/index.js';
 import { mulberry32 } from '../fault/prng.js';
 import { ModelEtcd, type LinkMode } from './model-etcd.js';
-
-const quiet = { error() {}, warn() {}, info() {}, debug() {}, fatal() {}, trace() {}, child: () => quiet };
+import { silentLogger } from '../../src/common/logger.js';
 
 /** The keys the model writes: few, so that faults and writes collide often. */
 export const KEYS = [
@@ -136,7 +135,7 @@ export class ModelSystem {
         TYPHA_SNAPSHOTCACHEMAXBATCHSIZE: '1',
       }),
       {
-        logger: quiet,
+        logger: silentLogger,
         serverId: r.name,
         factories: { datastore: () => link as unknown as Datastore },
         tuning: { listRetryDelaysMs: [5], resumeWaitMs: 30 },
@@ -265,7 +264,7 @@ export class ModelSystem {
       backoff: { delaysMs: [0, 5, 10], jitter: 0, maxMs: 10 },
       handshakeTimeoutMs: 2000,
       random: this.#random,
-      logger: quiet,
+      logger: silentLogger,
     });
     (watched as { client: SyncClient }).client = client;
     this.#clients.push(watched);

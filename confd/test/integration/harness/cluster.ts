@@ -13,8 +13,7 @@ import { checked } from '../../helpers/resources.js';
 import { Cleanup, until } from '@cattail/datastore/testing';
 import { BirdProcess } from './bird.js';
 import type { NodeNs } from './netns.js';
-
-const quiet = { error() {}, warn() {}, info() {}, debug() {}, child: () => quiet };
+import { silentLogger } from '@cattail/typha/common';
 
 export interface ConfdNode {
   readonly name: string;
@@ -51,7 +50,7 @@ export class ControlPlane {
         TYPHA_CONNECTIONREBALANCINGMODE: 'none',
         TYPHA_SERVERBATCHWINDOWMS: '5',
       }),
-      { logger: quiet },
+      { logger: silentLogger },
     );
     const { syncPort } = await typha.start();
     cleanup.add('typha', () => typha.stop());
@@ -87,7 +86,7 @@ export class ControlPlane {
       CONFD_PROMETHEUSMETRICSHOST: '127.0.0.1',
       CONFD_PROMETHEUSMETRICSPORT: '0',
     });
-    const confd = new ConfdDaemon(config, { logger: quiet });
+    const confd = new ConfdDaemon(config, { logger: silentLogger });
     const ports = await confd.start();
     const node: ConfdNode = { name, net, dir, configFile, socket, confd, ports, bird: undefined };
     this.#cleanup.add(`confd ${name}`, () => confd.stop());

@@ -4,9 +4,9 @@
  * before each test, so tests of one file do not see each other's resources.
  */
 import { after, before, beforeEach } from 'node:test';
-import { startEtcd, type EtcdServer } from '../../src/testing/index.js';
-import { EtcdDatastore } from '../../src/etcd-datastore.js';
-import { EtcdClient } from '../../src/etcd/index.js';
+import { startEtcd, type EtcdServer } from './etcd-server.js';
+import { EtcdDatastore } from '../etcd-datastore.js';
+import { EtcdClient } from '../etcd/index.js';
 
 export interface SharedEtcd {
   etcd: EtcdServer;
