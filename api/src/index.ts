@@ -10,3 +10,6 @@ export * from './validation/index.js';
 export * from './selector/index.js';
 export * from './config/params.js';
 export { documentSource } from './config/document.js';
+export { generateCRDs, crdFileName, type CustomResourceDefinition, type CRDVersion } from './crd/generate.js';
+export { CALICO_CRDS, NOT_CRDS, CRD_GROUP, CRD_VERSION, type CalicoCRD } from './crd/calico-crds.js';
+export type { JSONSchemaProps } from './crd/openapi.js';
