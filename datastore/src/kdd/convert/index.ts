@@ -16,6 +16,8 @@
 export type * from './k8s-types.js';
 export type { ConversionResult, Converted, Failed, SkipReason, Skipped } from './result.js';
 export { podToWorkloadEndpoint, POD_ENDPOINT, type PodConversionOptions } from './pod.js';
+export { namespaceToProfile } from './namespace.js';
+export { serviceAccountToProfile } from './service-account.js';
 export { convertUID } from './uid.js';
 export {
   ANNOTATION_CONTAINER_ID,
