@@ -18,6 +18,7 @@ export type { ConversionResult, Converted, Failed, SkipReason, Skipped } from '.
 export { podToWorkloadEndpoint, POD_ENDPOINT, type PodConversionOptions } from './pod.js';
 export { namespaceToProfile } from './namespace.js';
 export { serviceAccountToProfile } from './service-account.js';
+export { k8sNetworkPolicyToCalico, K8S_POLICY_ORDER } from './network-policy.js';
 export { convertUID } from './uid.js';
 export {
   ANNOTATION_CONTAINER_ID,
