@@ -19,6 +19,9 @@ export { podToWorkloadEndpoint, POD_ENDPOINT, type PodConversionOptions } from '
 export { namespaceToProfile } from './namespace.js';
 export { serviceAccountToProfile } from './service-account.js';
 export { k8sNetworkPolicyToCalico, K8S_POLICY_ORDER } from './network-policy.js';
+export { k8sNodeToCalico, type NodeConversionOptions } from './node.js';
+export { calicoNodeToK8sAnnotationPatch, type NodeAnnotationPatch, type NodePatchResult } from './node-patch.js';
+export { NODE_ANNOTATIONS } from './node-annotations.js';
 export { convertUID } from './uid.js';
 export {
   ANNOTATION_CONTAINER_ID,
