@@ -2,7 +2,7 @@ export * from './resource.js';
 export * from './errors.js';
 export { ERROR_CATALOG, renderErrorCatalog, type ErrorCode, type ErrorCodeOf, type ErrorPackage } from './error-catalog.js';
 export * from './kinds.js';
-export { workloadEndpointName, LABEL_NAMESPACE, LABEL_ORCHESTRATOR } from './kinds/workload-endpoint.js';
+export { workloadEndpointName, LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT } from './kinds/workload-endpoint.js';
 export * from './keys.js';
 export * from './storage.js';
 export * from './net/ip.js';

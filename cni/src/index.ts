@@ -29,7 +29,7 @@ export {
   type CniResult,
   type PodAddress,
 } from './result.js';
-export { buildWorkloadEndpoint, LABEL_SERVICE_ACCOUNT } from './workload-endpoint.js';
+export { buildWorkloadEndpoint } from './workload-endpoint.js';
 export { linuxWiring, type PodWiring } from './wiring.js';
 export { createLogger, type Logger } from './log.js';
 export * from './errors.js';

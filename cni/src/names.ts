@@ -11,13 +11,15 @@
  */
 import { createHash } from 'node:crypto';
 import { workloadEndpointName } from '@cattail/api';
+import { kdd } from '@cattail/datastore';
 import type { CniEnv } from './env.js';
 import { InvalidEnvError } from './errors.js';
 
-export const VETH_PREFIX = 'cali';
+export const VETH_PREFIX = kdd.DEFAULT_INTERFACE_PREFIX;
 
+/** The rule Calico's Kubernetes datastore derives the interface from, so both agree by construction. */
 export function vethName(namespace: string, pod: string): string {
-  return vethNameFor(`${namespace}.${pod}`);
+  return kdd.workloadInterfaceName(namespace, pod, VETH_PREFIX);
 }
 
 function vethNameFor(text: string): string {

@@ -15,12 +15,11 @@
  * another container; DEL deletes only an endpoint whose containerID is its own, so a late DEL
  * of an old sandbox cannot remove the new one's record.
  */
-import { API_VERSION, LABEL_NAMESPACE, LABEL_ORCHESTRATOR, type Resource } from '@cattail/api';
+import { API_VERSION, LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, type Resource } from '@cattail/api';
 import { NotFoundError, ipam, type Datastore } from '@cattail/datastore';
 import type { WorkloadIdentity } from './names.js';
 import type { PodAddress } from './result.js';
 
-export const LABEL_SERVICE_ACCOUNT = 'projectcalico.org/serviceaccount';
 const KIND = 'WorkloadEndpoint';
 
 export interface EndpointInput {

@@ -5,3 +5,4 @@ export * from './etcd-datastore.js';
 export * from './etcd-env.js';
 export * as etcd from './etcd/index.js';
 export * as ipam from './ipam/index.js';
+export * as kdd from './kdd/index.js';

@@ -54,6 +54,8 @@ export type WorkloadEndpointSpec = Infer<typeof spec>;
 
 export const LABEL_NAMESPACE = 'projectcalico.org/namespace';
 export const LABEL_ORCHESTRATOR = 'projectcalico.org/orchestrator';
+/** Set by the CNI plugin and the Kubernetes datastore from the pod's service account. */
+export const LABEL_SERVICE_ACCOUNT = 'projectcalico.org/serviceaccount';
 
 /** The name segments for the spec's orchestrator, as [field, value] pairs. */
 function segments(spec: Spec): Array<[string, string | undefined]> {
