@@ -24,3 +24,13 @@ export const profile: KindDef = {
     checkRules(res.spec.egress, 'spec.egress', { direction: 'egress', owner: 'Profile' }, issues);
   },
 };
+
+/**
+ * The profiles Calico derives in Kubernetes mode, and the prefixes of the labels they apply:
+ * `kns.<namespace>` (labels `pcns.<key>`), `ksa.<namespace>.<serviceaccount>` (labels `pcsa.<key>`).
+ * Felix's selector rewriting and the Kubernetes conversions both spell them from here.
+ */
+export const NAMESPACE_PROFILE_PREFIX = 'kns.';
+export const SERVICE_ACCOUNT_PROFILE_PREFIX = 'ksa.';
+export const NAMESPACE_LABEL_PREFIX = 'pcns.';
+export const SERVICE_ACCOUNT_LABEL_PREFIX = 'pcsa.';

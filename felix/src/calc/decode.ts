@@ -19,19 +19,23 @@
  * decode-network.ts. Decoders throw InvalidResourceError; the graph logs it and treats the
  * resource as deleted.
  */
-import { formatCIDR, formatIP, parseCIDR, parseIP, parseSelectorCached, type Selector } from '@cattail/api';
-import type { HostEndpoint, NatInfo, PolicyId, Rule, WorkloadEndpoint } from '../proto/messages.js';
-import { asLabels, fail, guarded, hostCIDR, NO_LABELS, specOf, type FelixUpdate, type Labels, type Present } from './decode-util.js';
-import { normalizeNet, parseRules, type IPSetData, type NamedPortProtocol } from './rule-parser.js';
 import {
-  globalNetworkPolicySelector,
+  formatCIDR,
+  formatIP,
   LABEL_NAMESPACE,
   LABEL_SERVICE_ACCOUNT,
   NAMESPACE_LABEL_PREFIX,
   NAMESPACE_PROFILE_PREFIX,
-  networkPolicySelector,
+  parseCIDR,
+  parseIP,
+  parseSelectorCached,
   SERVICE_ACCOUNT_LABEL_PREFIX,
-} from './selector-text.js';
+  type Selector,
+} from '@cattail/api';
+import type { HostEndpoint, NatInfo, PolicyId, Rule, WorkloadEndpoint } from '../proto/messages.js';
+import { asLabels, fail, guarded, hostCIDR, NO_LABELS, specOf, type FelixUpdate, type Labels, type Present } from './decode-util.js';
+import { normalizeNet, parseRules, type IPSetData, type NamedPortProtocol } from './rule-parser.js';
+import { globalNetworkPolicySelector, networkPolicySelector } from './selector-text.js';
 
 export type { Labels } from './decode-util.js';
 export type { BlockData, NodeData, PoolData } from './decode-network.js';

@@ -25,14 +25,14 @@
  * so do we, to stay identical. Where Calico logs and drops a selector that does not parse (which
  * silently widens the policy), we throw SelectorSyntaxError and the policy is refused instead.
  */
-import { formatSelectorNode, parseSelectorCached } from '@cattail/api';
-
-export const LABEL_NAMESPACE = 'projectcalico.org/namespace';
-export const LABEL_SERVICE_ACCOUNT = 'projectcalico.org/serviceaccount';
-export const LABEL_ORCHESTRATOR = 'projectcalico.org/orchestrator';
-export const NAMESPACE_LABEL_PREFIX = 'pcns.';
-export const SERVICE_ACCOUNT_LABEL_PREFIX = 'pcsa.';
-export const NAMESPACE_PROFILE_PREFIX = 'kns.';
+import {
+  formatSelectorNode,
+  LABEL_NAMESPACE,
+  LABEL_SERVICE_ACCOUNT,
+  NAMESPACE_LABEL_PREFIX,
+  parseSelectorCached,
+  SERVICE_ACCOUNT_LABEL_PREFIX,
+} from '@cattail/api';
 
 const HAS_NAMESPACE = `has(${LABEL_NAMESPACE})`;
 const NOT_HAS_NAMESPACE = `!has(${LABEL_NAMESPACE})`;

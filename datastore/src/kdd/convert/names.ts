@@ -6,10 +6,9 @@
 import { createHash } from 'node:crypto';
 import { isPlainObject } from '@cattail/api';
 
-export const NAMESPACE_PROFILE_PREFIX = 'kns.';
-export const SERVICE_ACCOUNT_PROFILE_PREFIX = 'ksa.';
-export const NAMESPACE_LABEL_PREFIX = 'pcns.';
-export const SERVICE_ACCOUNT_LABEL_PREFIX = 'pcsa.';
+import { NAMESPACE_PROFILE_PREFIX, SERVICE_ACCOUNT_PROFILE_PREFIX } from '@cattail/api';
+
+export { NAMESPACE_PROFILE_PREFIX, SERVICE_ACCOUNT_PROFILE_PREFIX, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT_LABEL_PREFIX } from '@cattail/api';
 /** Added to a profile's labelsToApply (under the prefix above) so a selector can match a name exactly. */
 export const NAME_LABEL = 'projectcalico.org/name';
 export const K8S_NETWORK_POLICY_PREFIX = 'knp.default.';
