@@ -20,6 +20,8 @@
  * settings for the status report are also read as calicoctl's ETCD_ENDPOINTS, ETCD_CA_CERT_FILE, …
  */
 import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
+import { parseNatPortRange } from './dataplane/nft-nat.js';
 import { ConfigError, envSource, loadConfig, redactConfig, type ConfigIssue, type ConfigSource, type ParamTable } from '@cattail/api';
 
 export const FELIX_PARAMS = {
@@ -73,6 +75,12 @@ export const FELIX_PARAMS = {
     type: 'string',
     default: '',
     help: "Uplinks whose smallest MTU sets the pod MTU (dataplane default: Calico's ^((en|wl|ww|sl|ib)[Pcopsvx].*|(eth|wlan|wwan).*))",
+  },
+  NATPortRange: { type: 'string', default: '', help: 'Source ports for NAT outgoing of TCP and UDP, e.g. 32768:65535 (default: the kernel picks)' },
+  NATOutgoingAddress: {
+    type: 'string',
+    default: '',
+    help: 'IPv4 address to SNAT NAT-outgoing traffic to (default: masquerade to the outgoing interface address)',
   },
   VXLANMTU: { type: 'int', default: 0, min: 0, max: 65535, help: 'MTU of the VXLAN device and, with VXLAN, of pods (0: the uplink MTU less 50)' },
 
@@ -259,6 +267,8 @@ const DATAPLANE_KEYS = {
   FailsafeOutboundHostPorts: 'failsafeOutboundHostPorts',
   MTUIfacePattern: 'mtuIfacePattern',
   VXLANMTU: 'vxlanMTU',
+  NATPortRange: 'natPortRange',
+  NATOutgoingAddress: 'natOutgoingAddress',
 } as const satisfies Partial<Record<FelixParam, string>>;
 const DATAPLANE_PARAMS = Object.keys(DATAPLANE_KEYS) as Array<keyof typeof DATAPLANE_KEYS>;
 
@@ -321,6 +331,12 @@ export function resolveFelixConfig(layers: FelixLayers, datastoreSpec: Readonly<
     if (config[param] !== '' && parseFailsafePorts(config[param]) === undefined) {
       issues.push({ param, source: 'config', message: `"${config[param]}" is not a list of proto:port or proto:net:port (e.g. tcp:22,udp:68), or none` });
     }
+  }
+  if (config.NATPortRange !== '' && parseNatPortRange(config.NATPortRange) === undefined) {
+    issues.push({ param: 'NATPortRange', source: 'config', message: `"${config.NATPortRange}" is not a port or port range (e.g. 32768:65535)` });
+  }
+  if (config.NATOutgoingAddress !== '' && !isIPv4(config.NATOutgoingAddress)) {
+    issues.push({ param: 'NATOutgoingAddress', source: 'config', message: `"${config.NATOutgoingAddress}" is not an IPv4 address` });
   }
   if ((config.TyphaCertFile === '') !== (config.TyphaKeyFile === '')) {
     issues.push({ param: 'TyphaCertFile', source: 'config', message: 'TyphaCertFile and TyphaKeyFile go together' });

@@ -114,3 +114,13 @@ test('the dataplane’s settings: env and file laid over the datastore spec; uns
   const unset = resolveFelixConfig(loadFelixLayers({ NODENAME: 'n' }), { vxlanMTU: 1300 }).config;
   assert.deepEqual(dataplaneConfig(unset, { vxlanMTU: 1300 }), { vxlanMTU: 1300 });
 });
+
+test('NAT outgoing settings: env over the datastore spec, bad env values stop Felix at start', () => {
+  const config = resolveFelixConfig(loadFelixLayers({ NODENAME: 'n', FELIX_NATPORTRANGE: '40000:50000' }), {}).config;
+  assert.deepEqual(dataplaneConfig(config, { natPortRange: '1024:2048', natOutgoingAddress: '192.0.2.1' }), {
+    natPortRange: '40000:50000',
+    natOutgoingAddress: '192.0.2.1',
+  });
+  assert.throws(() => loadFelixLayers({ NODENAME: 'n', FELIX_NATPORTRANGE: '9:8' }), /NATPortRange.*not a port or port range/);
+  assert.throws(() => loadFelixLayers({ NODENAME: 'n', FELIX_NATOUTGOINGADDRESS: 'fd00::1' }), /NATOutgoingAddress.*not an IPv4 address/);
+});

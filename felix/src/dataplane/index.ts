@@ -7,3 +7,4 @@ export { desiredRoutes, routeBatch, parseKernelRoutes, ROUTE_PROTO, VXLAN_DEVICE
 export { LinuxDataplane, type ApplyReport, type DataplaneTimers, type EndpointStatus, type LinuxDataplaneOptions } from './linux-dataplane.js';
 export { DryRunDataplane, formatDryRunSnapshot, type DryRunOptions, type DryRunSnapshot } from './dry-run-dataplane.js';
 export { hostEndpointRuleset, DEFAULT_FAILSAFE_INBOUND, DEFAULT_FAILSAFE_OUTBOUND, type FailsafePort } from './nft-host-endpoints.js';
+export { natOutgoingRuleset, parseNatPortRange, NAT_CHAIN, type NatOutgoingOptions } from './nft-nat.js';

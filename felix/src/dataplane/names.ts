@@ -9,6 +9,7 @@
  *   pri-<h> / pro-<h>  profile, inbound / outbound
  *   from-wl-<if>       everything a workload sends   (egress policy)
  *   to-wl-<if>         everything sent to a workload (ingress policy)
+ *   all-ipam-pools-v4 / masq-ipam-pools-v4 (and -v6)   pool CIDRs for NAT outgoing (Calico's names)
  */
 import { createHash } from 'node:crypto';
 
@@ -20,6 +21,10 @@ export function shortHash(text: string): string {
 
 export function ipSetName(id: string, family: 4 | 6): string {
   return `s${family}-${shortHash(id)}`;
+}
+
+export function poolSetName(which: 'all' | 'masq', family: 4 | 6): string {
+  return `${which}-ipam-pools-v${family}`;
 }
 
 export function policyChainName(key: string, direction: 'in' | 'out'): string {

@@ -35,15 +35,19 @@
  *   filter-input (hook input): conntrack as above; ICMPv6 ND/MLD from workloads accept; the
  *     sender's from-wl chain; then DefaultEndpointToHostAction (Calico's default: Drop).
  *
+ *   nat-postrouting (hook postrouting, srcnat): NAT outgoing for natOutgoing pools (nft-nat.ts).
+ *
  * Host endpoints add their own dispatch to filter-input, filter-output and filter-forward
  * (nft-host-endpoints.ts). The rejected alternative, `accept` in the endpoint chains with a
  * second base chain per direction, needs two hook passes and cannot express Pass between
  * tiers. Output is deterministic (sorted) so the text is a stable fingerprint of the state.
  */
+import { isIPv4 } from 'node:net';
 import type { Rule } from '../proto/messages.js';
 import type { DesiredState } from './desired-state.js';
 import { TABLE_NAME, fromWorkloadChainName, ipSetName, nftQuote, policyChainName, profileChainName, toWorkloadChainName } from './names.js';
 import { DEFAULT_FAILSAFE_INBOUND, DEFAULT_FAILSAFE_OUTBOUND, hostEndpointRuleset, type FailsafePort } from './nft-host-endpoints.js';
+import { NAT_CHAIN, natOutgoingRuleset, parseNatPortRange, type NatOutgoingOptions } from './nft-nat.js';
 import { cidrFamily, ipPortElement, renderRule, type RuleRenderContext } from './nft-rule.js';
 import { endpointChainLines } from './nft-tier-walk.js';
 
@@ -63,6 +67,8 @@ export interface NftRenderOptions {
   failsafeInbound: FailsafePort[];
   /** Ports always open from host endpoints (failsafeOutboundHostPorts). */
   failsafeOutbound: FailsafePort[];
+  /** natPortRange and natOutgoingAddress for the NAT-outgoing rules. */
+  natOutgoing: NatOutgoingOptions;
 }
 
 export const DEFAULT_NFT_OPTIONS: NftRenderOptions = {
@@ -73,6 +79,7 @@ export const DEFAULT_NFT_OPTIONS: NftRenderOptions = {
   endpointToHostAction: 'Drop',
   failsafeInbound: DEFAULT_FAILSAFE_INBOUND,
   failsafeOutbound: DEFAULT_FAILSAFE_OUTBOUND,
+  natOutgoing: {},
 };
 
 function configValue(config: Record<string, unknown>, camel: string): unknown {
@@ -95,7 +102,8 @@ function failsafeFromConfig(value: unknown, fallback: FailsafePort[]): FailsafeP
 
 /**
  * Options from the FelixConfiguration spec the graph sends in ConfigUpdate (camelCase keys,
- * `logPrefix`, `interfacePrefix`, `defaultEndpointToHostAction`, `failsafe*HostPorts`; the
+ * `logPrefix`, `interfacePrefix`, `defaultEndpointToHostAction`, `failsafe*HostPorts`,
+ * `natPortRange`, `natOutgoingAddress`; the
  * PascalCase env-style names are accepted too), defaults for what is absent. Values were
  * validated by the api schema on write.
  */
@@ -115,6 +123,12 @@ export function nftOptionsFromConfig(config: Record<string, unknown>): NftRender
   else if (action === 'return') opts.endpointToHostAction = 'Return';
   opts.failsafeInbound = failsafeFromConfig(configValue(config, 'failsafeInboundHostPorts'), DEFAULT_FAILSAFE_INBOUND);
   opts.failsafeOutbound = failsafeFromConfig(configValue(config, 'failsafeOutboundHostPorts'), DEFAULT_FAILSAFE_OUTBOUND);
+  const natOutgoing: NatOutgoingOptions = {};
+  const portRange = parseNatPortRange(configValue(config, 'natPortRange'));
+  if (portRange) natOutgoing.portRange = portRange;
+  const address = configValue(config, 'natOutgoingAddress');
+  if (typeof address === 'string' && isIPv4(address)) natOutgoing.address = address;
+  opts.natOutgoing = natOutgoing;
   return opts;
 }
 
@@ -176,6 +190,8 @@ export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFA
   const ctx = ruleContext(state, opts);
   const out: string[] = [`table inet ${TABLE_NAME} {}`, `delete table inet ${TABLE_NAME}`, `table inet ${TABLE_NAME} {`];
   renderSets(state, out);
+  const nat = natOutgoingRuleset(state, opts.natOutgoing);
+  out.push(...nat.sets);
 
   const workloads = sorted(state.workloads.values(), (w) => w.endpoint.name);
   const ifaces = [...new Set(workloads.map((w) => w.endpoint.name))];
@@ -207,6 +223,7 @@ export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFA
     renderChain('filter-output', ['type filter hook output priority filter; policy accept;', ...conntrack, ...heps.output], out);
   }
   for (const [name, lines] of heps.chains) renderChain(name, lines, out);
+  if (nat.chain.length > 0) renderChain(NAT_CHAIN, nat.chain, out);
 
   const seen = new Set<string>();
   for (const w of workloads) {

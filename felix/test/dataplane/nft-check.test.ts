@@ -56,6 +56,27 @@ test('failsafe ports from configuration (with and without nets) pass nft -c', as
   await run('ip', ['netns', 'exec', ns, 'nft', '-c', '-f', file]);
 });
 
+test('NAT outgoing rules (masquerade, port range, SNAT address, both families) pass nft -c', async (t) => {
+  await requireNetnsTools();
+  const ns = await createNetns(`${uniquePrefix()}-chk`);
+  const dir = await mkdtemp(join(tmpdir(), 'cfx-nft-'));
+  t.after(async () => {
+    await deleteNetns(ns);
+    await rm(dir, { recursive: true, force: true });
+  });
+  const state = emptyDesiredState();
+  applyMessages(state, [
+    { kind: 'IPAMPoolUpdate', id: 'a', pool: { cidr: '10.65.0.0/16', masquerade: true, ipipMode: 'Never', vxlanMode: 'Never', disabled: false } },
+    { kind: 'IPAMPoolUpdate', id: 'b', pool: { cidr: '10.66.0.0/16', masquerade: false, ipipMode: 'Never', vxlanMode: 'Never', disabled: false } },
+    { kind: 'IPAMPoolUpdate', id: 'c', pool: { cidr: 'fd00:65::/64', masquerade: true, ipipMode: 'Never', vxlanMode: 'Never', disabled: false } },
+  ]);
+  for (const config of [{}, { natPortRange: '32768:65535' }, { natPortRange: 1024, natOutgoingAddress: '192.0.2.7' }, { natOutgoingAddress: '192.0.2.7' }]) {
+    const file = join(dir, 'nat.nft');
+    await writeFile(file, renderRuleset(state, nftOptionsFromConfig(config)));
+    await run('ip', ['netns', 'exec', ns, 'nft', '-c', '-f', file]).catch((err: Error) => assert.fail(`${JSON.stringify(config)}: ${err.message}`));
+  }
+});
+
 test('nft -c rejects a broken ruleset (the check can fail)', async (t) => {
   await requireNetnsTools();
   const ns = await createNetns(`${uniquePrefix()}-chk`);

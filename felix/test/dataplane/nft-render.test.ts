@@ -175,3 +175,66 @@ test('host endpoint forward chain: no applyOnForward tiers lets traffic through'
   assert.match(chain(text, 'from-hep-fw-eth1'), /meta mark set meta mark \| 0x10000 return/);
   assert.match(chain(text, 'from-hep-eth1'), /\tdrop\n$/);
 });
+
+function poolState(pools: Array<[string, string, boolean]>) {
+  const s = emptyDesiredState();
+  applyMessages(
+    s,
+    pools.map(([id, cidr, masquerade]) => ({
+      kind: 'IPAMPoolUpdate' as const,
+      id,
+      pool: { cidr, masquerade, ipipMode: 'Never', vxlanMode: 'Never', disabled: false },
+    })),
+  );
+  return s;
+}
+
+test('NAT outgoing: pool sets per family, masquerade from masq pools to outside every pool', () => {
+  const text = renderRuleset(
+    poolState([
+      ['a', '10.65.0.0/16', true],
+      ['b', '10.66.0.0/16', false],
+      ['c', 'fd00:65::/64', true],
+    ]),
+  );
+  assert.match(text, /set all-ipam-pools-v4 \{\n\t\ttype ipv4_addr; flags interval; auto-merge;\n\t\telements = \{ 10\.65\.0\.0\/16, 10\.66\.0\.0\/16 \}/);
+  assert.match(text, /set masq-ipam-pools-v4 \{\n[^}]*elements = \{ 10\.65\.0\.0\/16 \}/);
+  assert.match(text, /set masq-ipam-pools-v6 \{\n[^}]*elements = \{ fd00:65::\/64 \}/);
+  assert.deepEqual(chain(text, 'nat-postrouting').trim().split('\n\t\t').slice(1), [
+    'type nat hook postrouting priority srcnat; policy accept;',
+    'ip saddr @masq-ipam-pools-v4 ip daddr != @all-ipam-pools-v4 masquerade',
+    'ip6 saddr @masq-ipam-pools-v6 ip6 daddr != @all-ipam-pools-v6 masquerade',
+  ]);
+
+  // No masquerading pool: the sets stay (empty masq set), the chain goes. No pool: neither.
+  const off = renderRuleset(poolState([['a', '10.65.0.0/16', false]]));
+  assert.match(off, /set masq-ipam-pools-v4 \{\n\t\ttype ipv4_addr; flags interval; auto-merge;\n\t\}/);
+  assert.ok(!off.includes('nat-postrouting') && !off.includes('masquerade'));
+  assert.ok(!renderRuleset(emptyDesiredState()).includes('ipam-pools'));
+});
+
+test('NAT outgoing honours natPortRange (TCP and UDP, then the rest) and natOutgoingAddress (IPv4 only)', () => {
+  const state = poolState([
+    ['a', '10.65.0.0/16', true],
+    ['c', 'fd00:65::/64', true],
+  ]);
+  const opts = nftOptionsFromConfig({ natPortRange: '32768:65535', natOutgoingAddress: '192.0.2.7' });
+  assert.deepEqual(opts.natOutgoing, { portRange: { first: 32768, last: 65535 }, address: '192.0.2.7' });
+  const lines = chain(renderRuleset(state, opts), 'nat-postrouting').trim().split('\n\t\t').slice(2);
+  const v4 = 'ip saddr @masq-ipam-pools-v4 ip daddr != @all-ipam-pools-v4';
+  const v6 = 'ip6 saddr @masq-ipam-pools-v6 ip6 daddr != @all-ipam-pools-v6';
+  assert.deepEqual(lines, [
+    `${v4} meta l4proto tcp snat ip to 192.0.2.7:32768-65535`,
+    `${v4} meta l4proto tcp return`,
+    `${v4} meta l4proto udp snat ip to 192.0.2.7:32768-65535`,
+    `${v4} meta l4proto udp return`,
+    `${v4} snat ip to 192.0.2.7`,
+    `${v6} meta l4proto tcp masquerade to :32768-65535`,
+    `${v6} meta l4proto tcp return`,
+    `${v6} meta l4proto udp masquerade to :32768-65535`,
+    `${v6} meta l4proto udp return`,
+    `${v6} masquerade`,
+  ]);
+  assert.deepEqual(nftOptionsFromConfig({ natPortRange: 1024 }).natOutgoing, { portRange: { first: 1024, last: 1024 } });
+  assert.deepEqual(nftOptionsFromConfig({ natPortRange: '9:8', natOutgoingAddress: 'fd00::1' }).natOutgoing, {});
+});
