@@ -15,6 +15,7 @@ export {
   type ProcessRecord,
 } from './state.js';
 export { probe, formatProbeTable, podKey, ping, mapLimit, type ProbeResult, type ProbeOptions } from './probe.js';
+export { probeExternal, formatExternalTable, parseEchoSources, ensureExternalHost, type ExternalProbe, type ExternalResult } from './external.js';
 export { collectStatus, formatStatus, kernelRoutes, type LabStatus, type NodeStatus, type RouteInfo } from './status.js';
 export { parseBgpSessions, bgpSessions, type BgpSession } from './node-agents.js';
 export { applyResource, openDatastore, POOL_NAME, DEFAULT_POOL_CIDR } from './node-setup.js';

@@ -10,6 +10,7 @@
  *  │ cattail confd ×N ─ bird.cfg, birdc ──┼──▶ │ BIRD ◀─BGP────┼─┼▶ BIRD ◀──────┼─┼▶ BIRD        │
  *  │ loopback relay ×N (etcd for the CNI) ┼──▶ │ cali… ─ pods  │ │ cali… ─ pods │ │ cali… ─ pods │
  *  └──────────────────────────────────────┘    └───────────────┘ └──────────────┘ └──────────────┘
+ *                                               and on the fabric, outside every pool: ctlab-<id>-ext (.253)
  *
  * Nothing is created in the root namespace but processes and files under the state dir.
  */
@@ -20,6 +21,7 @@ import { ensureEtcd, ensureTypha, ensureTyphas, killTypha } from './control-plan
 import { DEFAULT_CATTAIL_BIN, DEFAULT_CNI_BIN, logsDir, save, silentLogger, type LabContext, type LabLogger } from './context.js';
 import { LabStateError, LabUsageError } from './errors.js';
 import { requireTools, until } from './exec.js';
+import { ensureExternalHost, probeExternal, type ExternalProbe } from './external.js';
 import { deleteNamespace, ensureFabric, ensureNodeNamespace, listNamespaces, namespacePids } from './fabric.js';
 import { LabNames, type LabMode } from './names.js';
 import { bgpSessions, ensureBird, ensureConfd, ensureFelix, ensureRelay, nodeDir, waitFelixReady } from './node-agents.js';
@@ -137,6 +139,10 @@ export class Lab {
     await ensureFabric(this.names);
     addUnique(s.namespaces, this.names.fabricNs);
     addUnique(s.links, `${this.names.fabricNs}:br0`);
+    await ensureExternalHost(this.names);
+    addUnique(s.namespaces, this.names.externalNs);
+    addUnique(s.links, `${this.names.externalNs}:eth0`);
+    addUnique(s.links, `${this.names.fabricNs}:${this.names.externalPort}`);
     save(ctx);
     await ensureEtcd(ctx);
     await ensureTyphas(ctx);
@@ -277,6 +283,11 @@ export class Lab {
 
   async probe(opts: ProbeOptions = {}): Promise<ProbeResult[]> {
     return probe(this.#ctx().state.pods, opts);
+  }
+
+  /** Pings the external host (outside every pool) from every pod; reports the source it saw. */
+  async probeExternal(opts: { concurrency?: number; timeoutSecs?: number } = {}): Promise<ExternalProbe> {
+    return probeExternal(this.names, this.#ctx().state.pods, opts);
   }
 
   /** Kills Typha replica `i` (1-based); SIGKILL unless told otherwise. */

@@ -5,9 +5,10 @@
  *   ctlab-<id>-fab            the fabric: a bridge `br0` (gateway 172.31.<octet>.254)
  *   ctlab-<id>-n<i>           node i: `eth0` on the fabric at 172.31.<octet>.<i>
  *   ctlab-<id>-n<i>-p<j>      pod j on node i (its eth0 and route come from the CNI plugin)
+ *   ctlab-<id>-ext            a host outside the cluster: `eth0` on the fabric at 172.31.<octet>.253
  *
  * Links live only inside those namespaces: the fabric side of node i is `p<i>` in the fabric
- * namespace, and nothing is ever created in the root namespace. Node names (`node-<i>`) and pod
+ * namespace (of the external host, `pext`), and nothing is ever created in the root namespace. Node names (`node-<i>`) and pod
  * names are the cluster's: each lab has its own etcd, so they need no prefix.
  */
 import { createHash } from 'node:crypto';
@@ -74,6 +75,24 @@ export class LabNames {
 
   get gateway(): string {
     return `172.31.${this.octet}.254`;
+  }
+
+  /** A host on the fabric outside every pool (NAT outgoing is seen from there). */
+  get externalNs(): string {
+    return `${this.prefix}-ext`;
+  }
+
+  get externalAddress(): string {
+    return `172.31.${this.octet}.253`;
+  }
+
+  /** The fabric side of the external host's veth, and its name while created (then eth0). */
+  get externalPort(): string {
+    return 'pext';
+  }
+
+  get externalTempLink(): string {
+    return `l${this.id.slice(0, 8)}x`;
   }
 
   /** The fabric side of node i's veth, in the fabric namespace. */

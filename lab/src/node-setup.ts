@@ -1,6 +1,7 @@
 /**
  * What calico/node's startup and kube-controllers write, done by the lab: the IP pool (VXLAN
- * Always in VXLAN mode, no encapsulation in BGP mode), BGPConfiguration `default`, one Node per
+ * Always in VXLAN mode, no encapsulation in BGP mode; natOutgoing, as calico/node's default
+ * pool has it), BGPConfiguration `default`, one Node per
  * node (its fabric address as `bgp.ipv4Address`, and in VXLAN mode a tunnel address from IPAM),
  * and the profiles Calico's Kubernetes integration keeps per namespace (`kns.<ns>`, allowing
  * everything and carrying the namespace's labels as `pcns.` labels) and per service account
@@ -40,7 +41,7 @@ function poolResource(cidr: string, mode: LabMode): Resource {
     apiVersion: V3,
     kind: 'IPPool',
     metadata: { name: POOL_NAME },
-    spec: { cidr, blockSize: 26, ipipMode: 'Never', vxlanMode: mode === 'vxlan' ? 'Always' : 'Never', natOutgoing: false, nodeSelector: 'all()' },
+    spec: { cidr, blockSize: 26, ipipMode: 'Never', vxlanMode: mode === 'vxlan' ? 'Always' : 'Never', natOutgoing: true, nodeSelector: 'all()' },
   };
 }
 

@@ -29,8 +29,12 @@ export function podKey(p: Pick<PodRecord, 'namespace' | 'name'>): string {
   return `${p.namespace}/${p.name}`;
 }
 
-export async function ping(fromNetns: string, ip: string, timeoutSecs = 1): Promise<boolean> {
-  return succeeds('ip', ['netns', 'exec', fromNetns, 'ping', '-n', '-q', '-c', '1', '-W', String(timeoutSecs), ip], { timeoutMs: (timeoutSecs + 5) * 1000 });
+/** One echo; `identifier` sets its ICMP id (ping -e), so the receiver can tell echoes apart. */
+export async function ping(fromNetns: string, ip: string, timeoutSecs = 1, identifier?: number): Promise<boolean> {
+  const id = identifier === undefined ? [] : ['-e', String(identifier)];
+  return succeeds('ip', ['netns', 'exec', fromNetns, 'ping', '-n', '-q', '-c', '1', '-W', String(timeoutSecs), ...id, ip], {
+    timeoutMs: (timeoutSecs + 5) * 1000,
+  });
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight; results in input order. */

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Lab, LabError, formatProbeTable, formatStatus, type LabMode } from '@cattail/lab';
+import { Lab, LabError, formatExternalTable, formatProbeTable, formatStatus, type LabMode } from '@cattail/lab';
 import { BINARY_NAME, type Command, type CommandContext } from '../command.js';
 import type { FlagSpec } from '../argv.js';
 import { CommandFailedError, UsageError } from '../errors.js';
@@ -147,15 +147,28 @@ const statusCommand: Command = {
 
 const probeCommand: Command = {
   name: 'probe',
-  summary: 'The pod-to-pod reachability matrix, with one real ping per pair.',
-  usage: `${BINARY_NAME} lab probe [-o json] [--concurrency=<N>] [--name=<NAME>] [--dir=<DIR>]`,
-  flags: [OUTPUT_FLAG, { name: 'concurrency', value: 'N', help: 'Pings in flight at once (default 8).' }, NAME_FLAG, DIR_FLAG],
-  description: `-o json prints {"results": [{"from": "ns/pod", "to": "ns/pod", "reachable": true|false, "fromIp", "toIp"}, ...]}.`,
+  summary: 'The pod-to-pod reachability matrix, with one real ping per pair (or, with --external, every pod to a host outside the cluster).',
+  usage: `${BINARY_NAME} lab probe [--external] [-o json] [--concurrency=<N>] [--name=<NAME>] [--dir=<DIR>]`,
+  flags: [
+    OUTPUT_FLAG,
+    { name: 'external', help: 'Ping the external host (on the fabric, outside every pool) from every pod and show the source address it saw.' },
+    { name: 'concurrency', value: 'N', help: 'Pings in flight at once (default 8).' },
+    NAME_FLAG,
+    DIR_FLAG,
+  ],
+  description: `-o json prints {"results": [{"from": "ns/pod", "to": "ns/pod", "reachable": true|false, "fromIp", "toIp"}, ...]};
+with --external, {"external": {"address": IP, "results": [{"from": "ns/pod", "reachable": true|false, "sourceSeen": IP|null}, ...]}}
+(the lab's pool has natOutgoing, so each pod's echo arrives from its node's fabric address).`,
   run: (ctx) =>
     withLab(ctx, async (lab) => {
       const format = outputFormat(ctx);
       const concurrency = intFlag(ctx, 'concurrency', 8);
       if (concurrency < 1) throw new UsageError('--concurrency must be at least 1');
+      if (ctx.args.bool('external')) {
+        const external = await lab.probeExternal({ concurrency });
+        ctx.stdout.write(format === 'json' ? `${JSON.stringify({ external }, null, 2)}\n` : formatExternalTable(external));
+        return 0;
+      }
       const results = await lab.probe({ concurrency });
       ctx.stdout.write(format === 'json' ? `${JSON.stringify({ results }, null, 2)}\n` : formatProbeTable(results));
       return 0;
