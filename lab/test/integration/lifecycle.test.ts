@@ -1,5 +1,6 @@
 // The lab's lifecycle with real processes and namespaces, through the library and the CLI
-// (`cattail lab status|probe -o json` shapes): `up` on a running lab changes nothing;
+// (`cattail lab status|probe -o json` shapes, and `probe --external`: NAT outgoing seen from a
+// host outside the pool): `up` on a running lab changes nothing;
 // `up` after a process died starts only that one again (same ports, same etcd data); `down`
 // after a "crash" that lost the state file still finds every namespace (by prefix) and every
 // process (by the lab's environment marker) and removes them all.
@@ -43,6 +44,19 @@ test('up is idempotent, restarts what died, and down cleans up without a state f
       ['frontend/web-2-1', 'frontend/web-1-1', true],
     ]);
     assert.match(await cli('probe'), /2\/2 reachable/);
+    // The external host, outside every pool: the lab's pool has natOutgoing, so each pod's echo
+    // arrives with its node's fabric address as the source.
+    const ext = JSON.parse(await cli('probe', '--external', '-o', 'json')) as {
+      external: { address: string; results: Array<{ from: string; reachable: boolean; sourceSeen: string | null }> };
+    };
+    assert.equal(ext.external.address, lab.names.externalAddress);
+    const nodeAddress = (p: string) => lab.state!.nodes.find((n) => n.name === lab.state!.pods.find((x) => `${x.namespace}/${x.name}` === p)?.node)?.address;
+    assert.deepEqual(
+      ext.external.results.map((r) => [r.from, r.reachable, r.sourceSeen]),
+      ext.external.results.map((r) => [r.from, true, nodeAddress(r.from)]),
+    );
+    assert.equal(ext.external.results.length, 2);
+    assert.match(await cli('probe', '--external'), /2\/2 reachable/);
     assert.match(await cli('status'), /bgp: 172\.31\.\d+\.2 Established/);
 
     const pids = Object.fromEntries(Object.entries(lab.state!.processes).map(([role, r]) => [role, r.pid]));
