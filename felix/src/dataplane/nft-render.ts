@@ -74,7 +74,7 @@ export interface NftRenderOptions {
 export const DEFAULT_NFT_OPTIONS: NftRenderOptions = {
   markAccept: MARK_ACCEPT,
   markPass: MARK_PASS,
-  logPrefix: 'cattail-packet',
+  logPrefix: 'calico-packet', // Calico's default LogPrefix, which operators' log pipelines match
   interfacePrefixes: ['cali'],
   endpointToHostAction: 'Drop',
   failsafeInbound: DEFAULT_FAILSAFE_INBOUND,

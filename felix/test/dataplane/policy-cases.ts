@@ -21,7 +21,7 @@ export const POLICY_CASES: PolicyCase[] = [
     name: 'log',
     inbound: [{ action: 'Log', position: 0, protocol: 'udp' }],
     outbound: [],
-    expect: ['meta l4proto udp log prefix "cattail-packet: " level info'],
+    expect: ['meta l4proto udp log prefix "calico-packet: " level info'],
   },
   {
     name: 'ports and ranges',
