@@ -523,3 +523,30 @@ test('a policy in tier default named default.x keeps its name and round-trips', 
   assert.equal(g.metadata.name, 'default.x');
   assert.equal(g.spec.tier, 'default');
 });
+
+test('named ports need no protocol; numeric ports and ranges do', () => {
+  const withPorts = (dst: unknown, protocol?: string) =>
+    doc('NetworkPolicy', { ingress: [{ action: 'Allow', ...(protocol ? { protocol } : {}), destination: dst }] }, 'p', 'ns1');
+  runTable([
+    { name: 'named port', doc: withPorts({ ports: ['http'] }) },
+    { name: 'named notPort', doc: withPorts({ notPorts: ['metrics', 'debug'] }) },
+    {
+      name: 'numeric without protocol',
+      doc: withPorts({ ports: ['http', 80] }),
+      path: 'spec.ingress[0].destination.ports',
+      message: 'numeric ports need protocol TCP, UDP or SCTP (protocol is not set)',
+    },
+    {
+      name: 'range without protocol',
+      doc: withPorts({ notPorts: ['8000:8080'] }),
+      path: 'spec.ingress[0].destination.notPorts',
+      message: 'numeric notPorts need protocol',
+    },
+    {
+      name: 'named with ICMP',
+      doc: withPorts({ ports: ['http'] }, 'ICMP'),
+      path: 'spec.ingress[0].destination.ports',
+      message: 'ports need protocol TCP, UDP or SCTP (protocol is ICMP)',
+    },
+  ]);
+});
