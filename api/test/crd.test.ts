@@ -57,6 +57,8 @@ const CALICO: ReadonlyArray<[string, string, 'Cluster' | 'Namespaced']> = [
   ['BGPConfiguration', 'bgpconfigurations', 'Cluster'],
   ['BGPPeer', 'bgppeers', 'Cluster'],
   ['BlockAffinity', 'blockaffinities', 'Cluster'],
+  ['BGPFilter', 'bgpfilters', 'Cluster'],
+  ['CalicoNodeStatus', 'caliconodestatuses', 'Cluster'],
   ['ClusterInformation', 'clusterinformations', 'Cluster'],
   ['FelixConfiguration', 'felixconfigurations', 'Cluster'],
   ['GlobalNetworkPolicy', 'globalnetworkpolicies', 'Cluster'],
@@ -68,7 +70,11 @@ const CALICO: ReadonlyArray<[string, string, 'Cluster' | 'Namespaced']> = [
   ['IPPool', 'ippools', 'Cluster'],
   ['IPReservation', 'ipreservations', 'Cluster'],
   ['NetworkPolicy', 'networkpolicies', 'Namespaced'],
+  ['KubeControllersConfiguration', 'kubecontrollersconfigurations', 'Cluster'],
   ['NetworkSet', 'networksets', 'Namespaced'],
+  ['StagedGlobalNetworkPolicy', 'stagedglobalnetworkpolicies', 'Cluster'],
+  ['StagedKubernetesNetworkPolicy', 'stagedkubernetesnetworkpolicies', 'Namespaced'],
+  ['StagedNetworkPolicy', 'stagednetworkpolicies', 'Namespaced'],
   ['Tier', 'tiers', 'Cluster'],
 ];
 

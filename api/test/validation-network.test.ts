@@ -366,3 +366,15 @@ test('several network problems in one document are all reported', () => {
   assert.deepEqual(paths, ['spec.asNumber', 'spec.node', 'spec.peerIP', 'spec.peerSelector', 'spec.ttlSecurity']);
   expectIssue(pool({ cidr: 'fd00::1/64', ipipMode: 'Always', blockSize: 64 }), 'spec.cidr', 'host bits');
 });
+
+test('an IPPool with a namespaceSelector cannot be used for tunnel addresses', () => {
+  runTable([
+    { name: 'workload only', doc: pool({ cidr: '10.0.0.0/16', namespaceSelector: "team == 'a'", allowedUses: ['Workload'] }) },
+    {
+      name: 'default uses include Tunnel',
+      doc: pool({ cidr: '10.0.0.0/16', namespaceSelector: "team == 'a'" }),
+      path: 'spec.namespaceSelector',
+      message: 'an IP pool with allowed use Tunnel cannot have a namespaceSelector: set allowedUses to [Workload]',
+    },
+  ]);
+});

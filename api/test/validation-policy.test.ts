@@ -497,3 +497,56 @@ test('a policy with many problems reports each of them, schema and rules alike',
     assert.ok(paths.has(p), `missing ${p}`);
   }
 });
+
+test('every tiered policy kind carries the projectcalico.org/tier label, set from spec.tier', () => {
+  const np = expectValid(doc('NetworkPolicy', {}, 'allow-dns', 'prod'));
+  assert.deepEqual(np.metadata.labels, { 'projectcalico.org/tier': 'default' });
+  const gnp = expectValid({
+    ...doc('GlobalNetworkPolicy', { tier: 'security' }, 'security.deny'),
+    metadata: { name: 'security.deny', labels: { 'projectcalico.org/tier': 'other', app: 'x' } },
+  });
+  assert.deepEqual(gnp.metadata.labels, { 'projectcalico.org/tier': 'security', app: 'x' }, "a user's tier label is replaced");
+  for (const kind of ['StagedNetworkPolicy', 'StagedGlobalNetworkPolicy']) {
+    const staged = expectValid(doc(kind, { tier: 'platform' }, 'platform.x', kind === 'StagedNetworkPolicy' ? 'prod' : undefined));
+    assert.equal(staged.metadata.labels['projectcalico.org/tier'], 'platform', kind);
+  }
+  const del = expectValid(doc('StagedGlobalNetworkPolicy', { stagedAction: 'Delete' }, 'old'));
+  assert.equal(del.metadata.labels['projectcalico.org/tier'], 'default');
+  assert.equal(expectValid(doc('StagedKubernetesNetworkPolicy', {}, 'k', 'prod')).metadata.labels, undefined, 'not a tiered kind');
+});
+
+test('a policy in tier default named default.x keeps its name and round-trips', () => {
+  const first = expectValid(doc('NetworkPolicy', { tier: 'default' }, 'default.x', 'prod'));
+  assert.equal(first.metadata.name, 'default.x');
+  assert.deepEqual(expectValid(first), first, 'defaulting the stored form changes nothing');
+  const g = expectValid(doc('GlobalNetworkPolicy', {}, 'default.x'));
+  assert.equal(g.metadata.name, 'default.x');
+  assert.equal(g.spec.tier, 'default');
+});
+
+test('named ports need no protocol; numeric ports and ranges do', () => {
+  const withPorts = (dst: unknown, protocol?: string) =>
+    doc('NetworkPolicy', { ingress: [{ action: 'Allow', ...(protocol ? { protocol } : {}), destination: dst }] }, 'p', 'ns1');
+  runTable([
+    { name: 'named port', doc: withPorts({ ports: ['http'] }) },
+    { name: 'named notPort', doc: withPorts({ notPorts: ['metrics', 'debug'] }) },
+    {
+      name: 'numeric without protocol',
+      doc: withPorts({ ports: ['http', 80] }),
+      path: 'spec.ingress[0].destination.ports',
+      message: 'numeric ports need protocol TCP, UDP or SCTP (protocol is not set)',
+    },
+    {
+      name: 'range without protocol',
+      doc: withPorts({ notPorts: ['8000:8080'] }),
+      path: 'spec.ingress[0].destination.notPorts',
+      message: 'numeric notPorts need protocol',
+    },
+    {
+      name: 'named with ICMP',
+      doc: withPorts({ ports: ['http'] }, 'ICMP'),
+      path: 'spec.ingress[0].destination.ports',
+      message: 'ports need protocol TCP, UDP or SCTP (protocol is ICMP)',
+    },
+  ]);
+});

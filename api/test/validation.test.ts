@@ -72,7 +72,7 @@ test('kind must be an exact Kind name; aliases and other cases are refused with 
   expectIssue({ ...d, kind: 'pools' }, 'kind', 'did you mean "IPPool"');
   expectIssue({ ...d, kind: 'Widget' }, 'kind', 'unknown kind "Widget"');
   expectIssue({ ...d, kind: undefined }, 'kind', 'is required');
-  const r = checkResource({ ...d, kind: 'KubeControllersConfiguration' });
+  const r = checkResource({ ...d, kind: 'QoSPolicy' });
   assert.equal(r.ok ? '' : r.ref, 'document');
 });
 

@@ -176,8 +176,23 @@ function meta(name: string, namespace?: string, labels?: Record<string, string>)
   return m;
 }
 
+/** The label clientv3 puts on a policy of tier `default`. */
+const DEFAULT_TIER_LABEL: Readonly<Record<string, string>> = { 'projectcalico.org/tier': 'default' };
+
+/** One creation time for the whole cluster: the generator is deterministic. */
+const CREATED = '2026-01-01T00:00:00Z';
+
+/**
+ * Every resource gets the `uid` and `creationTimestamp` Calico's clientv3 sets on create (Calico's
+ * own Typha refuses a ClusterInformation without them). The uid is a UUID-shaped SHA-1 of kind,
+ * namespace and name, so a regenerated cluster has the same uids.
+ */
 function res(kind: string, metadata: Resource['metadata'], spec: Record<string, unknown>): Resource {
-  return { apiVersion: API_VERSION, kind, metadata, spec };
+  const h = createHash('sha1')
+    .update(`${kind}/${metadata.namespace ?? ''}/${metadata.name}`)
+    .digest('hex');
+  const uid = `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return { apiVersion: API_VERSION, kind, metadata: { ...metadata, uid, creationTimestamp: CREATED }, spec };
 }
 
 function ipPools(): Resource[] {
@@ -219,7 +234,7 @@ function felixConfiguration(): Resource {
   return res('FelixConfiguration', meta('default'), {
     logSeverityScreen: 'Info',
     reportingInterval: '0s',
-    routeRefreshInterval: '90s',
+    routeRefreshInterval: '1m30s',
   });
 }
 
@@ -293,7 +308,7 @@ function networkPolicy(ns: string, i: number, rng: Rng): Resource {
   const app = APPS[i % APPS.length];
   const from = rng.pick(APPS);
   const port = 8000 + rng.int(1000);
-  return res('NetworkPolicy', meta(`allow-${app}-${pad(i, 5)}`, ns), {
+  return res('NetworkPolicy', meta(`allow-${app}-${pad(i, 5)}`, ns, { ...DEFAULT_TIER_LABEL }), {
     tier: 'default',
     order: 100 + (i % 50),
     selector: `app == "${app}"`,
@@ -314,7 +329,7 @@ function networkPolicy(ns: string, i: number, rng: Rng): Resource {
 }
 
 function globalNetworkPolicy(i: number, rng: Rng): Resource {
-  return res('GlobalNetworkPolicy', meta(`global-${pad(i, 4)}`), {
+  return res('GlobalNetworkPolicy', meta(`global-${pad(i, 4)}`, undefined, { ...DEFAULT_TIER_LABEL }), {
     tier: 'default',
     order: 10 + i,
     selector: i % 2 === 0 ? 'all()' : `app == "${rng.pick(APPS)}"`,

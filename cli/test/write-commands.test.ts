@@ -374,3 +374,44 @@ test('a signal while the input is parsed stops the command with nothing written'
   assert.equal(h.connects, 0);
   assert.equal(h.ds.writes.length, 0);
 });
+
+test('apply, get and delete work for the kinds added for Calico parity, by calicoctl name', async (t) => {
+  const h = await CliHarness.create(t);
+  const docs = [
+    ['KubeControllersConfiguration', 'default', '', 'spec:\n  controllers:\n    node:\n      reconcilerPeriod: 5m\n'],
+    ['BGPFilter', 'export-only', '', 'spec:\n  exportV4:\n    - action: Accept\n      cidr: 10.0.0.0/8\n      matchOperator: In\n'],
+    ['CalicoNodeStatus', 'node-1', '', 'spec:\n  node: node-1\n  classes: [Agent, BGP]\n  updatePeriodSeconds: 10\n'],
+    ['StagedNetworkPolicy', 'allow-web', 'prod', "spec:\n  selector: app == 'web'\n  ingress:\n    - action: Allow\n"],
+    ['StagedGlobalNetworkPolicy', 'deny-all', '', 'spec:\n  stagedAction: Delete\n'],
+    ['StagedKubernetesNetworkPolicy', 'db', 'prod', 'spec:\n  podSelector:\n    matchLabels:\n      role: db\n'],
+  ] as const;
+  const yaml = docs
+    .map(([kind, name, ns, spec]) => `apiVersion: projectcalico.org/v3\nkind: ${kind}\nmetadata:\n  name: ${name}\n${ns ? `  namespace: ${ns}\n` : ''}${spec}`)
+    .join('---\n');
+  const r = await h.run(['apply', '-f', '-'], { stdin: yaml });
+  assert.equal(r.stderr, '');
+  assert.equal(r.code, 0);
+  const kcc = h.ds.peek({ kind: 'KubeControllersConfiguration', name: 'default' })!;
+  assert.deepEqual(kcc.spec, {
+    controllers: { node: { reconcilerPeriod: '5m0s', leakGracePeriod: '15m0s' } },
+    prometheusMetricsPort: 9094,
+    healthChecks: 'Enabled',
+  });
+  assert.equal(h.ds.peek({ kind: 'StagedNetworkPolicy', name: 'allow-web', namespace: 'prod' })?.metadata.labels?.['projectcalico.org/tier'], 'default');
+  for (const [alias, name] of [
+    ['kcc', 'default'],
+    ['bgpf', 'export-only'],
+    ['nodestatus', 'node-1'],
+    ['sgnp', 'deny-all'],
+  ]) {
+    const got = await h.run(['get', alias === 'kcc' ? 'kubecontrollersconfig' : alias, name]);
+    assert.equal(got.code, 0, `${alias}: ${got.stderr}`);
+    assert.match(got.stdout, new RegExp(name));
+  }
+  const snp = await h.run(['get', 'snp', '-n', 'prod', '-o', 'yaml']);
+  assert.equal(snp.code, 0, snp.stderr);
+  assert.match(snp.stdout, /kind: StagedNetworkPolicy/);
+  const del = await h.run(['delete', 'sknp', 'db', '-n', 'prod']);
+  assert.equal(del.code, 0, del.stderr);
+  assert.equal(h.ds.peek({ kind: 'StagedKubernetesNetworkPolicy', name: 'db', namespace: 'prod' }), undefined);
+});

@@ -10,17 +10,21 @@ import { asArray, isSet, type KindDef, type WithSpec } from '../validation/kind-
 import { bool, obj, type Infer } from '../validation/schema.js';
 import { checkPolicy, defaultPolicy, policyFields, policyName } from './policy.js';
 
-const spec = obj({
+/** GlobalNetworkPolicy's fields, shared with StagedGlobalNetworkPolicy. */
+export const globalPolicyFields = {
   ...policyFields,
   namespaceSelector: selector(),
   doNotTrack: bool(),
   preDNAT: bool(),
   applyOnForward: bool(),
-});
+} as const;
+
+const spec = obj(globalPolicyFields);
 
 export type GlobalNetworkPolicySpec = Infer<typeof spec>;
 
-function rules(res: WithSpec, issues: ValidationIssue[]): void {
+/** The host-protection rules and the checks every policy makes; shared with the staged kind. */
+export function checkGlobalPolicy(res: WithSpec, issues: ValidationIssue[]): void {
   const { doNotTrack, preDNAT, applyOnForward } = res.spec;
   if (doNotTrack === true && preDNAT === true) {
     issues.push({ path: 'spec.preDNAT', message: 'preDNAT and doNotTrack cannot both be true' });
@@ -42,5 +46,5 @@ export const globalNetworkPolicy: KindDef = {
   spec,
   name: policyName('global'),
   defaults: defaultPolicy,
-  rules,
+  rules: checkGlobalPolicy,
 };

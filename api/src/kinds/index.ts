@@ -3,6 +3,12 @@
  * the registry there needs its declaration here (a test checks that the two lists agree).
  */
 import type { KindDef } from '../validation/kind-def.js';
+import type { BGPFilterSpec } from './bgp-filter.js';
+import type { CalicoNodeStatusSpec, CalicoNodeStatusStatus } from './calico-node-status.js';
+import type { KubeControllersConfigurationSpec } from './kube-controllers-configuration.js';
+import type { StagedGlobalNetworkPolicySpec } from './staged-global-network-policy.js';
+import type { StagedKubernetesNetworkPolicySpec } from './staged-kubernetes-network-policy.js';
+import type { StagedNetworkPolicySpec } from './staged-network-policy.js';
 import type { BGPConfigurationSpec } from './bgp-configuration.js';
 import type { BGPPeerSpec } from './bgp-peer.js';
 import type { BlockAffinitySpec } from './block-affinity.js';
@@ -22,6 +28,12 @@ import type { ProfileSpec } from './profile.js';
 import type { TierSpec } from './tier.js';
 import type { WorkloadEndpointSpec } from './workload-endpoint.js';
 import { bgpConfiguration } from './bgp-configuration.js';
+import { bgpFilter } from './bgp-filter.js';
+import { calicoNodeStatus } from './calico-node-status.js';
+import { kubeControllersConfiguration } from './kube-controllers-configuration.js';
+import { stagedGlobalNetworkPolicy } from './staged-global-network-policy.js';
+import { stagedKubernetesNetworkPolicy } from './staged-kubernetes-network-policy.js';
+import { stagedNetworkPolicy } from './staged-network-policy.js';
 import { bgpPeer } from './bgp-peer.js';
 import { blockAffinity } from './block-affinity.js';
 import { clusterInformation } from './cluster-information.js';
@@ -42,8 +54,10 @@ import { workloadEndpoint } from './workload-endpoint.js';
 
 const DEFS: readonly KindDef[] = [
   bgpConfiguration,
+  bgpFilter,
   bgpPeer,
   blockAffinity,
+  calicoNodeStatus,
   clusterInformation,
   felixConfiguration,
   globalNetworkPolicy,
@@ -54,10 +68,14 @@ const DEFS: readonly KindDef[] = [
   ipamBlock,
   ipamConfiguration,
   ipamHandle,
+  kubeControllersConfiguration,
   networkPolicy,
   networkSet,
   node,
   profile,
+  stagedGlobalNetworkPolicy,
+  stagedKubernetesNetworkPolicy,
+  stagedNetworkPolicy,
   tier,
   workloadEndpoint,
 ];
@@ -78,8 +96,10 @@ export function allKindDefs(): readonly KindDef[] {
  */
 export interface KindSpecs {
   BGPConfiguration: BGPConfigurationSpec;
+  BGPFilter: BGPFilterSpec;
   BGPPeer: BGPPeerSpec;
   BlockAffinity: BlockAffinitySpec;
+  CalicoNodeStatus: CalicoNodeStatusSpec;
   ClusterInformation: ClusterInformationSpec;
   FelixConfiguration: FelixConfigurationSpec;
   GlobalNetworkPolicy: GlobalNetworkPolicySpec;
@@ -90,16 +110,21 @@ export interface KindSpecs {
   IPAMBlock: IPAMBlockSpec;
   IPAMConfiguration: IPAMConfigurationSpec;
   IPAMHandle: IPAMHandleSpec;
+  KubeControllersConfiguration: KubeControllersConfigurationSpec;
   NetworkPolicy: NetworkPolicySpec;
   NetworkSet: NetworkSetSpec;
   Node: NodeSpec;
   Profile: ProfileSpec;
+  StagedGlobalNetworkPolicy: StagedGlobalNetworkPolicySpec;
+  StagedKubernetesNetworkPolicy: StagedKubernetesNetworkPolicySpec;
+  StagedNetworkPolicy: StagedNetworkPolicySpec;
   Tier: TierSpec;
   WorkloadEndpoint: WorkloadEndpointSpec;
 }
 
 /** The kinds whose `status` has a schema (the others have none), and its type. */
 export interface KindStatuses {
+  CalicoNodeStatus: CalicoNodeStatusStatus;
   Node: NodeStatus;
 }
 
@@ -124,3 +149,9 @@ export type { ProfileSpec } from './profile.js';
 export type { EntityRule, Rule } from './rule.js';
 export type { TierSpec } from './tier.js';
 export type { WorkloadEndpointSpec } from './workload-endpoint.js';
+export type { BGPFilterSpec } from './bgp-filter.js';
+export type { CalicoNodeStatusSpec, CalicoNodeStatusStatus } from './calico-node-status.js';
+export type { KubeControllersConfigurationSpec } from './kube-controllers-configuration.js';
+export type { StagedGlobalNetworkPolicySpec } from './staged-global-network-policy.js';
+export type { StagedKubernetesNetworkPolicySpec } from './staged-kubernetes-network-policy.js';
+export type { StagedNetworkPolicySpec } from './staged-network-policy.js';

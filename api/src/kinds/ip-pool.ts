@@ -108,6 +108,14 @@ function rules(res: WithSpec, issues: ValidationIssue[]): void {
   }
 
   const uses = asArray(s.allowedUses);
+  if (uses.includes('Tunnel') && typeof s.namespaceSelector === 'string' && s.namespaceSelector !== '') {
+    // Calico's CRD rule: tunnel addresses belong to nodes, not to a namespace's pods. Note that
+    // allowedUses defaults to [Workload, Tunnel], so such a pool must list its uses.
+    issues.push({
+      path: 'spec.namespaceSelector',
+      message: 'an IP pool with allowed use Tunnel cannot have a namespaceSelector: set allowedUses to [Workload]',
+    });
+  }
   if (uses.includes('LoadBalancer')) {
     for (const other of uses.filter((u) => u === 'Workload' || u === 'Tunnel')) {
       issues.push({ path: 'spec.allowedUses', message: `LoadBalancer cannot be combined with ${String(other)}` });

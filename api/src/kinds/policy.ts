@@ -11,7 +11,7 @@
 import type { ValidationIssue } from '../errors.js';
 import { selector } from '../validation/fields.js';
 import { DNS1123_SUBDOMAIN_MAX, dnsLabel } from '../validation/formats.js';
-import { asArray, asString, type WithSpec } from '../validation/kind-def.js';
+import { asArray, asObject, asString, type WithSpec } from '../validation/kind-def.js';
 import { arr, num, oneOf, str, test } from '../validation/schema.js';
 import { checkRules, rulesSchema } from './rule.js';
 
@@ -55,10 +55,29 @@ export function policyName(scope: 'namespaced' | 'global') {
   };
 }
 
+/** The label clientv3 puts on every tiered policy, so policies can be listed by tier. */
+export const TIER_LABEL = 'projectcalico.org/tier';
+
+/**
+ * The tier default and the tier label: `spec.tier` (default `default`) copied into the
+ * `projectcalico.org/tier` label, replacing any value the user gave, as clientv3's
+ * `addTierLabel` does. (clientv3 writes the label for other tiers and adds `default` when it
+ * reads a policy without one; we store it for every tier, which reads back the same.)
+ */
+export function defaultTier(res: WithSpec): void {
+  const spec = res.spec;
+  if (spec.tier === undefined || spec.tier === '') spec.tier = DEFAULT_TIER;
+  const labels: unknown = res.metadata.labels;
+  // Labels of the wrong type are left for the validator to report.
+  if (typeof spec.tier === 'string' && (labels === undefined || asObject(labels))) {
+    res.metadata.labels = { ...(labels as Record<string, string> | undefined), [TIER_LABEL]: spec.tier };
+  }
+}
+
 /** Calico's `defaultPolicyTypesField` plus the tier default. */
 export function defaultPolicy(res: WithSpec): void {
   const spec = res.spec;
-  if (spec.tier === undefined || spec.tier === '') spec.tier = DEFAULT_TIER;
+  defaultTier(res);
   if (spec.types === undefined || (Array.isArray(spec.types) && spec.types.length === 0)) {
     const hasIngress = asArray(spec.ingress).length > 0;
     const hasEgress = asArray(spec.egress).length > 0;

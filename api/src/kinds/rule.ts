@@ -3,7 +3,7 @@
  * and its EntityRules, and the rules across their fields that libcalico-go's `validateRule` and
  * `validateEntityRule` (and the v3 CRDs' CEL rules) enforce:
  *
- *   - ports/notPorts need protocol TCP, UDP or SCTP; ICMP fields need protocol ICMP/ICMPv6;
+ *   - ports/notPorts need protocol TCP, UDP or SCTP (named ports alone need no protocol); ICMP fields need protocol ICMP/ICMPv6;
  *     protocol ICMP needs ipVersion 4 (if set) and ICMPv6 needs 6
  *   - nets/notNets are CIDRs without host bits, all of one IP version, matching ipVersion
  *   - an http match needs action Allow and protocol TCP (or none)
@@ -101,6 +101,11 @@ export function checkRules(rules: unknown, path: string, ctx: RuleContext, issue
   });
 }
 
+/** A named port (`http`), as opposed to a number or a `min:max` range. */
+function isNamedPort(p: unknown): boolean {
+  return typeof p === 'string' && !/^\d+(:\d+)?$/.test(p);
+}
+
 function checkRule(rule: Record<string, unknown>, path: string, ctx: RuleContext, issues: ValidationIssue[]): void {
   const src = asObject(rule.source) ?? {};
   const dst = asObject(rule.destination) ?? {};
@@ -114,10 +119,13 @@ function checkRule(rule: Record<string, unknown>, path: string, ctx: RuleContext
       ['destination', dst],
     ] as const) {
       for (const field of ['ports', 'notPorts'] as const) {
-        if (isSet(e[field])) {
+        // Without a protocol, named ports are allowed (the port's own protocol applies, as in
+        // Calico's validateRule with numorstring.AllPortsAreNamed); numbers and ranges are not.
+        const bad = proto === undefined ? asArray(e[field]).some((p) => !isNamedPort(p)) : isSet(e[field]);
+        if (bad) {
           issues.push({
             path: `${path}.${side}.${field}`,
-            message: `${field} need protocol TCP, UDP or SCTP (${why})`,
+            message: `${proto === undefined ? 'numeric ' : ''}${field} need protocol TCP, UDP or SCTP (${why})`,
           });
         }
       }

@@ -11,7 +11,8 @@ import { bool, int, intOrStr, mapOf, obj, str, test } from './schema.js';
 export const name = () => str({ check: test(f.dnsSubdomain) });
 export const dnsLabel = () => str({ check: test(f.dnsLabel) });
 export const selector = () => str({ check: test(selectorProblem) });
-export const duration = () => str({ check: test(f.duration) });
+/** A `metav1.Duration`: stored as Go prints it (`10m` → `10m0s`). */
+export const duration = () => str({ check: test(f.duration), normalize: f.normalizeDuration });
 export const regexp = () => str({ check: test(f.goRegexp) });
 export const ip = (version?: IPVersion) => str({ check: test((s: string) => f.ipAddress(s, version)) });
 export const cidr = (o: f.CIDROptions = {}) => str({ check: test((s: string) => f.cidrText(s, o)) });

@@ -216,3 +216,51 @@ export function parseNet(text: string, o: CIDROptions = {}): { cidr?: CIDR; mess
 export function cidrText(text: string, o: CIDROptions = {}): string | undefined {
   return parseNet(text, o).message;
 }
+
+const DURATION_UNITS: Readonly<Record<string, bigint>> = {
+  ns: 1n,
+  us: 1_000n,
+  µs: 1_000n,
+  μs: 1_000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+};
+
+/**
+ * A duration as Calico stores it: `metav1.Duration` marshals with Go's `Duration.String()`, so
+ * whatever was written (`10m`, `90s`, `0`) is stored as `10m0s`, `1m30s`, `0s`. Returns the
+ * text unchanged when it is not a valid duration (the validator reports it).
+ */
+export function normalizeDuration(s: string): string {
+  if (duration(s) !== undefined) return s;
+  if (s === '0') return '0s';
+  let ns = 0n;
+  for (const m of s.replace(/^\+/, '').matchAll(/(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/g)) {
+    const unit = DURATION_UNITS[m[3]];
+    const frac = m[2] ?? '';
+    ns += BigInt(m[1] || '0') * unit;
+    if (frac !== '') ns += (BigInt(frac) * unit) / 10n ** BigInt(frac.length);
+  }
+  return goDurationString(ns);
+}
+
+/** Go's `time.Duration.String()` for a non-negative count of nanoseconds. */
+function goDurationString(ns: bigint): string {
+  if (ns === 0n) return '0s';
+  const fixed = (v: bigint, digits: number): string => {
+    const scale = 10n ** BigInt(digits);
+    const frac = (v % scale).toString().padStart(digits, '0').replace(/0+$/, '');
+    return `${v / scale}${frac ? `.${frac}` : ''}`;
+  };
+  if (ns < 1_000n) return `${ns}ns`;
+  if (ns < 1_000_000n) return `${fixed(ns, 3)}µs`;
+  if (ns < 1_000_000_000n) return `${fixed(ns, 6)}ms`;
+  const hours = ns / 3_600_000_000_000n;
+  const minutes = (ns / 60_000_000_000n) % 60n;
+  const seconds = `${fixed(ns % 60_000_000_000n, 9)}s`;
+  if (hours > 0n) return `${hours}h${minutes}m${seconds}`;
+  if (minutes > 0n) return `${minutes}m${seconds}`;
+  return seconds;
+}

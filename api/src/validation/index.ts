@@ -16,7 +16,7 @@ import { allKinds, findKind, type KindInfo } from '../kinds.js';
 import { API_VERSION, describeRef, isPlainObject, type Resource } from '../resource.js';
 import type { KindDef, WithSpec } from './kind-def.js';
 import { checkMetadata, metadataSchema } from './metadata.js';
-import { checkValues, closest, decodeStrict, describe } from './schema.js';
+import { checkValues, closest, decodeStrict, describe, normalizeValues } from './schema.js';
 
 export type CheckResult = { ok: true; resource: Resource } | { ok: false; ref: string; issues: ValidationIssue[] };
 
@@ -74,6 +74,7 @@ export function applyDefaults(res: Resource): Resource {
     if (out.spec === undefined || out.spec === null) out.spec = {};
     if (isPlainObject(out.spec)) found.def.defaults(out as WithSpec);
   }
+  if (isPlainObject(out.spec)) normalizeValues(out.spec, found.def.spec);
   return out;
 }
 

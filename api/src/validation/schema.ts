@@ -36,6 +36,11 @@ export interface StrS<T extends string = string> extends Base<string> {
   /** Compare enum values ignoring case, as Felix does for settings whose CRD pattern has `(?i)`. */
   readonly ci?: boolean;
   readonly maxLength?: number;
+  /**
+   * How Calico rewrites the value when it stores it (a `metav1.Duration` is re-marshalled by
+   * Go: `10m` is stored as `10m0s`); applied by {@link normalizeValues} with the defaults.
+   */
+  readonly normalize?: (s: string) => string;
 }
 export interface BoolS extends Base<boolean> {
   readonly type: 'boolean';
@@ -201,6 +206,28 @@ export function decodeStrict(value: unknown, schema: Schema, path: string, issue
       }
       return out;
     }
+    default:
+      return value;
+  }
+}
+
+/**
+ * Rewrite, in place, every string whose schema has a `normalize` hook: what Calico's Go types
+ * do to a value on the way to storage. Values of the wrong type are left for checkValues.
+ */
+export function normalizeValues(value: unknown, schema: Schema): unknown {
+  switch (schema.type) {
+    case 'string':
+      return schema.normalize && typeof value === 'string' && value !== '' ? schema.normalize(value) : value;
+    case 'object':
+      if (isPlainObject(value)) for (const [key, field] of Object.entries(schema.fields)) if (key in value) value[key] = normalizeValues(value[key], field);
+      return value;
+    case 'array':
+      if (Array.isArray(value)) value.forEach((v, i) => (value[i] = normalizeValues(v, schema.items)));
+      return value;
+    case 'map':
+      if (isPlainObject(value)) for (const key of Object.keys(value)) value[key] = normalizeValues(value[key], schema.values);
+      return value;
     default:
       return value;
   }

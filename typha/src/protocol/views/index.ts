@@ -27,8 +27,9 @@
  *
  * Upgrade rules: a view may gain fields and a syncer may gain kinds (an older agent ignores
  * both: its switch has a default for kinds it does not know); a field an agent reads keeps its
- * name and type, or the change goes behind a feature flag (`docs/PROTOCOL.md`). Calico's
- * StagedNetworkPolicy kinds, BGPFilter and the Kubernetes-native kinds have no Cattail kind yet.
+ * name and type, or the change goes behind a feature flag (`docs/PROTOCOL.md`). The
+ * Kubernetes-native kinds have no Cattail kind yet; the kinds no syncer carries are listed, with
+ * the reason, in {@link NOT_SYNCED}.
  */
 import type { KindName, Resource } from '@cattail/api';
 import type { ProjectedValue, SyncerType } from '../messages.js';
@@ -68,6 +69,21 @@ export type SyncerUpdate<S extends SyncerType = SyncerType> = UpdatesBySyncer[S]
 // Indexed rather than a conditional on S, so that SyncerUpdate<'felix'> is a SyncerUpdate (and
 // a SyncClient<'felix'> a SyncClient): the compiler can tell the type is covariant in S.
 type UpdatesBySyncer = { [S in SyncerType]: KindUpdate<S, KindOf<S>> };
+
+/**
+ * Registered kinds no syncer carries, and why. Checked against Calico's syncers: its felix
+ * syncer does carry the staged Calico policies (as `staged:` policies that feed flow logs with
+ * what they would have done, never enforced); Cattail's Felix writes no flow logs, so sending
+ * them would only wake every Felix for nothing.
+ */
+export const NOT_SYNCED: Readonly<Record<string, string>> = Object.freeze({
+  BGPFilter: "Calico's bgp syncer carries it for confd; Cattail's confd does not render BGP filters yet",
+  KubeControllersConfiguration: 'read by calico-kube-controllers from the datastore, not through Typha',
+  CalicoNodeStatus: 'watched by calico/node itself (its status reporter), not through Typha',
+  StagedNetworkPolicy: 'never enforced; Calico sends staged policies to Felix only for flow logs',
+  StagedGlobalNetworkPolicy: 'never enforced; Calico sends staged policies to Felix only for flow logs',
+  StagedKubernetesNetworkPolicy: 'never enforced; Calico sends staged policies to Felix only for flow logs',
+});
 
 /** Each syncer's projections, typed by its views. */
 export const VIEW_PROJECTIONS: { readonly [S in SyncerType]: Projections<Views[S]> } = Object.freeze({
