@@ -51,6 +51,8 @@ export const ERROR_CATALOG = {
     ETCD_REQUEST_FAILED: 'any other gRPC failure from etcd; `grpcCode` is the gRPC status',
     ETCD_NOT_FOUND: 'tests: the etcd (or etcdctl, openssl) binary is not installed',
     ETCD_START_FAILED: 'tests: etcd did not come up, or a setup command failed; the message ends with its log',
+    KUBE_NOT_FOUND: 'tests: kube-apiserver or kubectl is not built: run `npm run setup`',
+    KUBE_START_FAILED: 'tests: kube-apiserver did not become ready, or a kubectl command failed; the message ends with its log or stderr',
     TEST_POLL_TIMEOUT: 'tests: a polled condition did not hold before the deadline; the message names what was awaited',
   },
   typha: {

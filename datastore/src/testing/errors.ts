@@ -1,6 +1,6 @@
 /**
  * Errors of the test harness. They extend the etcd client's EtcdError so one `code` check
- * covers both, and say what to do (install etcd, look at the log).
+ * covers both, and say what to do (install etcd, run setup, look at the log).
  */
 import { CattailError, type ErrorCodeOf } from '@cattail/api';
 import { EtcdError } from '../etcd/errors.js';
@@ -16,6 +16,20 @@ export class EtcdNotFoundError extends EtcdError {
 export class EtcdStartError extends EtcdError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ETCD_START_FAILED', message, options);
+  }
+}
+
+/** kube-apiserver or kubectl is neither in .tools/bin nor on PATH: `npm run setup` builds them. */
+export class KubeNotFoundError extends EtcdError {
+  constructor(message: string) {
+    super('KUBE_NOT_FOUND', message);
+  }
+}
+
+/** kube-apiserver did not become ready, or a kubectl command failed; the message ends with its log or stderr. */
+export class KubeStartError extends EtcdError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('KUBE_START_FAILED', message, options);
   }
 }
 

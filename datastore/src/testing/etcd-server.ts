@@ -8,10 +8,10 @@
  * mkdtemp dir, and only our own child pid is ever signalled. Readiness is polled with the real
  * client (Status), bounded, never a fixed sleep. A crashed test run leaves no etcd behind: an
  * 'exit' hook SIGKILLs live children, and SIGINT/SIGTERM hooks do the same before letting the
- * signal take its default course.
+ * signal take its default course (child-reaper.ts).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants as fsConstants, openSync, closeSync } from 'node:fs';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { EtcdClient } from '../etcd/client.js';
 import type { EtcdClientOptions } from '../etcd/options.js';
+import { forgetDir, logTail, reapOnExit, removeOnExit } from './child-reaper.js';
 import { EtcdNotFoundError, EtcdStartError } from './errors.js';
 import { makeTestCertificates, type TlsFiles } from './tls-certs.js';
 
@@ -80,7 +81,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdSer
   const binary = findBinary('etcd');
   if (binary === undefined) throw new EtcdNotFoundError(NOT_FOUND);
   const root = await mkdtemp(join(tmpdir(), 'cattail-etcd-'));
-  liveDirs.add(root);
+  removeOnExit(root);
   const server = new EtcdProcess(binary, root, options);
   try {
     await server.start();
@@ -183,7 +184,7 @@ class EtcdProcess implements EtcdServer {
       clearTimeout(timer);
     }
     await rm(this.#root, { recursive: true, force: true });
-    liveDirs.delete(this.#root);
+    forgetDir(this.#root);
   }
 
   async #killAndWait(): Promise<void> {
@@ -236,13 +237,11 @@ class EtcdProcess implements EtcdServer {
       closeSync(fd);
     }
     this.#child = child;
-    liveChildren.add(child);
-    installExitHooks();
+    reapOnExit(child);
     let exitInfo: string | undefined;
     this.#exited = new Promise<void>((resolve) => {
       const done = (info: string): void => {
         exitInfo ??= info;
-        liveChildren.delete(child);
         resolve();
       };
       child.once('exit', (code, signal) => done(signal ? `signal ${signal}` : `code ${code}`));
@@ -253,18 +252,18 @@ class EtcdProcess implements EtcdServer {
     try {
       for (;;) {
         if (exitInfo !== undefined) {
-          throw new EtcdStartError(`etcd exited during start (${exitInfo}); log tail:\n${tail(logFile)}`);
+          throw new EtcdStartError(`etcd exited during start (${exitInfo}); log tail:\n${logTail(logFile)}`);
         }
         try {
           // Answering is not enough: writes block until the single member has elected itself.
           if ((await probe.status()).leader !== '0') return;
         } catch (err) {
           if (Date.now() > deadline) {
-            throw new EtcdStartError(`etcd did not answer within the start timeout; log tail:\n${tail(logFile)}`, { cause: err });
+            throw new EtcdStartError(`etcd did not answer within the start timeout; log tail:\n${logTail(logFile)}`, { cause: err });
           }
         }
         if (Date.now() > deadline) {
-          throw new EtcdStartError(`etcd elected no leader within the start timeout; log tail:\n${tail(logFile)}`);
+          throw new EtcdStartError(`etcd elected no leader within the start timeout; log tail:\n${logTail(logFile)}`);
         }
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -299,15 +298,6 @@ class EtcdProcess implements EtcdServer {
   }
 }
 
-function tail(file: string, bytes = 4000): string {
-  try {
-    const text = readFileSync(file, 'utf8');
-    return text.slice(-bytes);
-  } catch {
-    return '(no log)';
-  }
-}
-
 /** A loopback port the kernel considered free a moment ago (the caller binds it right after and retries a race). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -319,43 +309,4 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
-}
-
-const liveChildren = new Set<ChildProcess>();
-const liveDirs = new Set<string>();
-let hooksInstalled = false;
-
-function killAllSync(): void {
-  for (const child of liveChildren) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  liveChildren.clear();
-  for (const dir of liveDirs) {
-    try {
-      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-    } catch {
-      // etcd may still be dying and writing; a leftover temp dir is harmless
-    }
-  }
-  liveDirs.clear();
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  killAllSync();
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  process.kill(process.pid, signal);
-}
-
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', killAllSync);
-  // Only when nobody else handles these: our handler must not swallow the caller's own.
-  if (process.listenerCount('SIGINT') === 0) process.on('SIGINT', onSignal);
-  if (process.listenerCount('SIGTERM') === 0) process.on('SIGTERM', onSignal);
 }

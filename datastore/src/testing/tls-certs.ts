@@ -1,8 +1,9 @@
 /**
- * Throwaway TLS material for a test etcd: a CA, a server certificate for 127.0.0.1/localhost
- * and a client certificate (CN "root", which etcd maps to the root user under client-cert
- * auth), all made with the openssl CLI because Node cannot issue X.509 certificates itself.
- * P-256 keys: generated in milliseconds, and Go's TLS (etcd) takes them.
+ * Throwaway TLS material for a test etcd or kube-apiserver: a CA, a server certificate for
+ * 127.0.0.1/localhost and a client certificate (by default CN "root", which etcd maps to the
+ * root user under client-cert auth; kube-apiserver's admin is O=system:masters), all made with
+ * the openssl CLI because Node cannot issue X.509 certificates itself. P-256 keys: generated
+ * in milliseconds, and Go's TLS (etcd, Kubernetes) takes them.
  */
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -23,17 +24,26 @@ export interface TlsFiles {
   readonly clientKey: Buffer;
 }
 
-export async function makeTestCertificates(dir: string): Promise<TlsFiles> {
+export interface TestCertificateOptions {
+  /** The client certificate's subject, in openssl's `/K=v/...` form. Default `/CN=root`. */
+  clientSubject?: string;
+  /** More subjectAltName entries for the server certificate (`DNS:x`, `IP:a.b.c.d`). */
+  serverAltNames?: readonly string[];
+}
+
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+export async function makeTestCertificates(dir: string, options: TestCertificateOptions = {}): Promise<TlsFiles> {
   const f = (name: string): string => join(dir, name);
-  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await openssl(['req', '-x509', ...ecKey, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=cattail-test-ca']);
-  await writeFile(f('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
+  await openssl(['req', '-x509', ...EC_KEY, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=cattail-test-ca']);
+  const altNames = ['IP:127.0.0.1', 'DNS:localhost', ...(options.serverAltNames ?? [])].join(',');
+  await writeFile(f('server.ext'), `subjectAltName=${altNames}\nextendedKeyUsage=serverAuth,clientAuth\n`);
   await writeFile(f('client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const [name, cn] of [
-    ['server', '127.0.0.1'],
-    ['client', 'root'],
+  for (const [name, subject] of [
+    ['server', '/CN=127.0.0.1'],
+    ['client', options.clientSubject ?? '/CN=root'],
   ] as const) {
-    await openssl(['req', ...ecKey, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`]);
+    await openssl(['req', ...EC_KEY, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', subject]);
     await openssl([
       'x509',
       '-req',
@@ -62,6 +72,15 @@ export async function makeTestCertificates(dir: string): Promise<TlsFiles> {
     clientCert: await readFile(f('client.crt')),
     clientKey: await readFile(f('client.key')),
   };
+}
+
+/** A P-256 key pair for signing (kube-apiserver's service-account tokens): `<name>.key` and `<name>.pub`. */
+export async function makeSigningKeyPair(dir: string, name: string): Promise<{ keyFile: string; publicKeyFile: string }> {
+  const keyFile = join(dir, `${name}.key`);
+  const publicKeyFile = join(dir, `${name}.pub`);
+  await openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', keyFile]);
+  await openssl(['pkey', '-in', keyFile, '-pubout', '-out', publicKeyFile]);
+  return { keyFile, publicKeyFile };
 }
 
 async function openssl(args: string[]): Promise<void> {
