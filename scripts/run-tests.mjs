@@ -47,8 +47,9 @@ if (files.length === 0) {
 // dozens of plugin processes at once. Next to other integration tests on two cores they would
 // measure the machine, and slow the tests that assert their own deadlines. They run after the
 // rest, one file at a time. So do Typha's fault tests (two Typha processes, etcd restarts and
-// 50 clients, with convergence deadlines).
-const ALONE = /\/(lab|cni)\/dist\/test\/integration\/|\/typha\/dist\/test\/integration\/fault-/;
+// 50 clients, with convergence deadlines), and Felix's end-to-end test (a policy enforced within
+// 2 s of the write, through etcd, Typha and Felix).
+const ALONE = /\/(lab|cni)\/dist\/test\/integration\/|\/typha\/dist\/test\/integration\/fault-|\/felix\/dist\/test\/integration\/felix-e2e/;
 const phases = [
   { files: files.filter((f) => !ALONE.test(`/${f}`)), concurrency: 3 },
   { files: files.filter((f) => ALONE.test(`/${f}`)), concurrency: 1 },
