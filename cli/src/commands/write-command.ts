@@ -9,13 +9,18 @@
  * resource and report all failures at the end; replace stops at the first. A datastore that
  * stops answering ends the batch at once (after saying how far it got).
  *
+ * Before the first write, the datastore is initialized as calicoctl does it (clientv3's
+ * EnsureInitialized: ClusterInformation `default` and the built-in tiers, created only if absent).
+ * As in calicoctl, a failure there is logged and the command carries on (the user may only be
+ * allowed to write some kinds), except an etcd that does not answer or a signal, which end it.
+ *
  * SIGINT/SIGTERM: before the writes, the command stops with nothing written (reading and loading
  * are interruptible). During them, the resource being written is finished (its write is awaited,
  * see guarded-datastore.ts), none after it is started, and every resource of the batch is
  * reported as written, refused or not attempted (interrupted-batch.ts); exit 130 or 143.
  */
 import { describeRef, refOf, type Resource } from '@cattail/api';
-import type { Datastore } from '@cattail/datastore';
+import { ensureInitialized, type Datastore } from '@cattail/datastore';
 import { allFailedLine, failureMessage, goErrorList, partialLine, singleKindOf, successLine, type WriteVerb } from '../calico-messages.js';
 import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, type Command, type CommandContext } from '../command.js';
 import { CliError, CommandFailedError, InterruptedError, interruptedBy, UsageError } from '../errors.js';
@@ -84,6 +89,7 @@ async function runWrite(ctx: CommandContext, verb: Exclude<WriteVerb, 'delete'>)
   }
 
   const ds = await ctx.datastore();
+  await initializeDatastore(ctx, ds);
   const action = ACTIONS[verb];
   const singleKind = singleKindOf(resources.map((r) => r.resource.kind));
   const outcomes: BatchOutcome[] = [];
@@ -133,4 +139,15 @@ async function runWrite(ctx: CommandContext, verb: Exclude<WriteVerb, 'delete'>)
   if (done === 0) throw new CommandFailedError(allFailedLine(verb, resources.length, singleKind, errorText));
   writeLine(ctx.stdout, partialLine(verb, done, resources.length, singleKind));
   throw new CommandFailedError(`${verb === 'apply' ? 'Hit error(s)' : 'Hit error'}: ${errorText}`);
+}
+
+async function initializeDatastore(ctx: CommandContext, ds: Datastore): Promise<void> {
+  try {
+    const report = await ensureInitialized(ds);
+    ctx.logger.debug(report, 'datastore initialized');
+  } catch (err) {
+    if (err instanceof InterruptedError) throw interruptedBy(ctx.signal, 'nothing of the input was written');
+    if (err instanceof CliError) throw err;
+    ctx.logger.info({ err }, 'Unable to initialize datastore');
+  }
 }
