@@ -452,3 +452,30 @@ test('a datastore that refuses the initialization does not stop the write, as in
     ['IPPool'],
   );
 });
+
+const FILTER = (name: string): string =>
+  `apiVersion: projectcalico.org/v3\nkind: BGPFilter\nmetadata:\n  name: ${name}\nspec:\n  exportV4:\n    - action: Accept\n      cidr: 10.0.0.0/8\n      matchOperator: In\n`;
+const PEER = (name: string, filters: string[]): string =>
+  `apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: ${name}\nspec:\n  peerIP: 192.0.2.1\n  asNumber: 64513\n  filters: [${filters.join(', ')}]\n`;
+
+test('a BGPPeer naming a BGPFilter that does not exist is refused, naming the filter; nothing is written', async (t) => {
+  const h = await CliHarness.create(t);
+  h.ds.seed({ apiVersion: 'projectcalico.org/v3', kind: 'BGPFilter', metadata: { name: 'stored' }, spec: {} });
+  const r = await h.run(['apply', '-f', '-'], { stdin: `${IPPOOL_A}---\n${PEER('peer-1', ['stored', 'typo'])}` });
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, '');
+  assert.equal(
+    r.stderr,
+    '<stdin>: document 2: BGPPeer(peer-1): spec.filters[1]: BGPFilter "typo" does not exist; create it first, or in the same input\n' +
+      'Failed to apply resources: 1 problem(s) in the input; nothing was written\n',
+  );
+  assert.deepEqual(h.ds.writes, []);
+});
+
+test('a BGPPeer may name a BGPFilter stored already or defined in the same input, before or after it', async (t) => {
+  const h = await CliHarness.create(t);
+  h.ds.seed({ apiVersion: 'projectcalico.org/v3', kind: 'BGPFilter', metadata: { name: 'stored' }, spec: {} });
+  const r = await h.run(['create', '-f', '-'], { stdin: `${PEER('peer-1', ['stored', 'fresh'])}---\n${FILTER('fresh')}` });
+  assert.equal(r.stdout, 'Successfully created 2 resource(s)\n', r.stderr);
+  assert.deepEqual(h.ds.peek({ kind: 'BGPPeer', name: 'peer-1' })?.spec?.filters, ['stored', 'fresh']);
+});

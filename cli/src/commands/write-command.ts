@@ -2,8 +2,9 @@
  * apply, create and replace share one flow; each is this factory with its verb:
  *
  *   read -f sources ─▶ load + validate EVERY document, within the input limits ─▶ any problem?
- *   print all, exit 1, write nothing (the datastore is not even opened) ─▶ else write in file
- *   order ─▶ calicoctl summary
+ *   print all, exit 1, write nothing (the datastore is not even opened) ─▶ else open it; a
+ *   reference to a resource that does not exist (reference-check.ts)? print, exit 1, write
+ *   nothing ─▶ initialize the datastore ─▶ write in file order ─▶ calicoctl summary
  *
  * Once writing starts, calicoctl's batch rules hold: apply and create carry on past a failed
  * resource and report all failures at the end; replace stops at the first. A datastore that
@@ -28,6 +29,7 @@ import { limitsSummary } from '../input-limits.js';
 import { interruptedBatch, type BatchOutcome } from '../interrupted-batch.js';
 import { writeLine } from '../io.js';
 import { readManifests } from '../manifest-input.js';
+import { missingReferences } from '../reference-check.js';
 import { applyResource, createResource, hasCode, replaceResource } from '../resource-actions.js';
 import { FILENAME_FLAG, NAMESPACE_FLAG, RECURSIVE_FLAG } from './common-flags.js';
 
@@ -89,6 +91,13 @@ async function runWrite(ctx: CommandContext, verb: Exclude<WriteVerb, 'delete'>)
   }
 
   const ds = await ctx.datastore();
+  const missing = await missingReferences(ds, resources).catch((err: unknown) => {
+    throw err instanceof InterruptedError ? interruptedBy(ctx.signal, 'nothing was written') : err;
+  });
+  if (missing.length) {
+    for (const p of missing) writeLine(ctx.stderr, p);
+    throw new CommandFailedError(`Failed to ${verb} resources: ${missing.length} problem(s) in the input; nothing was written`);
+  }
   await initializeDatastore(ctx, ds);
   const action = ACTIONS[verb];
   const singleKind = singleKindOf(resources.map((r) => r.resource.kind));
