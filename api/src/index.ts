@@ -4,6 +4,7 @@ export { ERROR_CATALOG, renderErrorCatalog, type ErrorCode, type ErrorCodeOf, ty
 export * from './kinds.js';
 export { workloadEndpointName, LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT } from './kinds/workload-endpoint.js';
 export { NAMESPACE_PROFILE_PREFIX, SERVICE_ACCOUNT_PROFILE_PREFIX, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT_LABEL_PREFIX } from './kinds/profile.js';
+export { BUILT_IN_TIERS } from './kinds/tier.js';
 export * from './keys.js';
 export * from './storage.js';
 export * from './net/ip.js';

@@ -107,29 +107,56 @@ function append<T>(target: T[], items: readonly T[]): void {
   for (const item of items) target.push(item);
 }
 
+/** The apiVersion of Kubernetes' own `kind: List`, the one list that may mix kinds. */
+const K8S_LIST_API_VERSION = 'v1';
+
+/**
+ * A document that is a list becomes its items. calicoctl looks a document's apiVersion and kind
+ * up in its table of kinds, where each Calico kind also registers its typed list
+ * (`projectcalico.org/v3` `IPPoolList`, decoded strictly into that kind's list type, so every
+ * item is of that kind); anything else is `Unknown resource type (<kind>) and/or version
+ * (<apiVersion>)`. We accept the same typed lists, and also Kubernetes' `v1` `List` (what
+ * `kubectl get -o yaml` writes, items of any kind), which calicoctl refuses. A `List` under any
+ * other apiVersion (`projectcalico.org/v3` has none) is refused as calicoctl refuses it.
+ *
+ * Items of a typed list may leave out apiVersion and kind: we fill them in from the list
+ * (calicoctl decodes such an item but then finds no handler for its empty kind); an item that
+ * names another kind is refused rather than written as what it says it is.
+ */
 function expand(value: unknown, origin: string): Entry[] {
   if (Array.isArray(value)) return (value as unknown[]).map((v, i) => ({ value: v, origin: `${origin}, item ${i + 1}` }));
   if (!isPlainObject(value) || typeof value.kind !== 'string') return [{ value, origin }];
 
   const listKind = value.kind;
   let itemKind: KindInfo | undefined;
-  if (listKind !== 'List') {
+  if (listKind === 'List') {
+    if (value.apiVersion !== K8S_LIST_API_VERSION) return [{ problems: [unknownListProblem(origin, listKind, value.apiVersion)] }];
+  } else {
     itemKind = listKind.endsWith('List') ? findKind(listKind.slice(0, -4)) : undefined;
     if (!itemKind || `${itemKind.kind}List` !== listKind) return [{ value, origin }];
+    if (value.apiVersion !== API_VERSION) return [{ problems: [unknownListProblem(origin, listKind, value.apiVersion)] }];
   }
 
   const items = value.items ?? [];
   if (!Array.isArray(items)) {
     return [{ problems: [`${origin}: ${listKind}: items: must be a list of resources`] }];
   }
-  return items.map((item, i) => {
-    let v: unknown = item;
-    // Items of a typed list may leave out what the list already says.
-    if (itemKind && isPlainObject(item)) {
-      v = { apiVersion: value.apiVersion, kind: itemKind.kind, ...item };
-    }
-    return { value: v, origin: `${origin}, item ${i + 1}` };
+  return items.map((item, i): Entry => {
+    const itemOrigin = `${origin}, item ${i + 1}`;
+    if (!itemKind || !isPlainObject(item)) return { value: item, origin: itemOrigin };
+    // Items of a typed list may leave out what the list already says, and may not contradict it.
+    const wrong: string[] = [];
+    if (item.kind !== undefined && item.kind !== itemKind.kind) wrong.push(`kind: must be ${itemKind.kind} in a ${listKind}, not ${JSON.stringify(item.kind)}`);
+    if (item.apiVersion !== undefined && item.apiVersion !== API_VERSION) wrong.push(`apiVersion: must be ${API_VERSION}`);
+    if (wrong.length) return { problems: wrong.map((w) => `${itemOrigin}: ${describeRaw(item)}: ${w}`) };
+    return { value: { apiVersion: API_VERSION, kind: itemKind.kind, ...item }, origin: itemOrigin };
   });
+}
+
+function unknownListProblem(origin: string, kind: string, apiVersion: unknown): string {
+  const version = typeof apiVersion === 'string' ? apiVersion : '';
+  const hint = kind === 'List' ? `a List of any kinds takes apiVersion ${K8S_LIST_API_VERSION}` : `${kind} takes apiVersion ${API_VERSION}`;
+  return `${origin}: ${kind}: Unknown resource type (${kind}) and/or version (${version}): ${hint}`;
 }
 
 type Checked = { resource: Resource } | { problems: string[] };

@@ -6,9 +6,20 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { API_VERSION, BUILT_IN_TIERS, type Resource } from '@cattail/api';
 import { run } from '../src/run.js';
 import type { RunOptions, Writer } from '../src/io.js';
 import { FakeDatastore } from './fake-datastore.js';
+
+const INITIALIZED: readonly Resource[] = [
+  {
+    apiVersion: API_VERSION,
+    kind: 'ClusterInformation',
+    metadata: { name: 'default' },
+    spec: { clusterGUID: '0123456789abcdef0123456789abcdef', datastoreReady: true },
+  },
+  ...Object.entries(BUILT_IN_TIERS).map(([name, t]): Resource => ({ apiVersion: API_VERSION, kind: 'Tier', metadata: { name }, spec: { ...t } })),
+];
 
 export interface CliResult {
   code: number;
@@ -35,11 +46,23 @@ export class CliHarness {
     this.#dir = dir;
   }
 
-  static async create(t: TestContext): Promise<CliHarness> {
+  /**
+   * By default the datastore starts as Calico leaves it after its first write (ClusterInformation
+   * and the built-in tiers, seeded without write records), so a test sees only the writes its
+   * command makes; `{ initialized: false }` starts from an empty datastore.
+   */
+  static async create(t: TestContext, opts: { initialized?: boolean } = {}): Promise<CliHarness> {
     const dir = await mkdtemp(join(tmpdir(), 'cattail-cli-test-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
-    return new CliHarness(dir);
+    const h = new CliHarness(dir);
+    if (opts.initialized !== false) {
+      for (const res of INITIALIZED) h.ds.seed(res);
+    }
+    return h;
   }
+
+  /** How many resources an initialized datastore holds before the test writes any. */
+  static readonly INITIALIZED_SIZE = INITIALIZED.length;
 
   get dir(): string {
     return this.#dir;

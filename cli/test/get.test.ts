@@ -215,7 +215,7 @@ test('Node wide shows the cluster default AS number in parentheses when a node h
 });
 
 test('tiers are listed in order of spec.order, as calicoctl sorts them', async (t) => {
-  const h = await CliHarness.create(t);
+  const h = await CliHarness.create(t, { initialized: false });
   h.ds.seed({ apiVersion: V3, kind: 'Tier', metadata: { name: 'a-last' }, spec: {} });
   h.ds.seed({ apiVersion: V3, kind: 'Tier', metadata: { name: 'b-second' }, spec: { order: 200 } });
   h.ds.seed({ apiVersion: V3, kind: 'Tier', metadata: { name: 'c-first' }, spec: { order: 100 } });

@@ -54,7 +54,7 @@ test('version prints the client and the cluster version from ClusterInformation'
 });
 
 test('version without ClusterInformation still prints the client version, then fails', async (t) => {
-  const h = await CliHarness.create(t);
+  const h = await CliHarness.create(t, { initialized: false });
   const r = await h.run(['version']);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /^Client Version: {4}v/);

@@ -84,7 +84,7 @@ test('create refuses a resourceVersion in the file, as libcalico-go does', async
     r.stderr,
     "Failed to create 'IPPool' resource: [error with field Metadata.ResourceVersion = '12' (field must not be set for a Create request)]\n",
   );
-  assert.equal(h.ds.size, 0);
+  assert.equal(h.ds.size - CliHarness.INITIALIZED_SIZE, 0);
 });
 
 test("replace of a missing resource fails with calicoctl's not-found message", async (t) => {
@@ -194,7 +194,7 @@ items:
   ]);
   const r2 = await h.run(['create', '-f', '-'], { stdin: json });
   assert.equal(r2.stdout, "Successfully created 2 'IPPool' resource(s)\n");
-  assert.equal(h.ds.size, 4);
+  assert.equal(h.ds.size - CliHarness.INITIALIZED_SIZE, 4);
 });
 
 test('an invalid List item is reported with its item number', async (t) => {
@@ -203,7 +203,7 @@ test('an invalid List item is reported with its item number', async (t) => {
   const r = await h.run(['apply', '-f', '-'], { stdin: list });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^<stdin>: document 1, item 1: .*kind/);
-  assert.equal(h.ds.size, 0);
+  assert.equal(h.ds.size - CliHarness.INITIALIZED_SIZE, 0);
 });
 
 test('namespaced resources get -n, else "default"; a conflicting namespace writes nothing', async (t) => {
@@ -226,7 +226,7 @@ test('a cluster-scoped resource refuses a namespace', async (t) => {
   const r = await h.run(['apply', '-n', 'dev', '-f', '-'], { stdin: IPPOOL_A });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^<stdin>: document 1: IPPool\(pool-a\): IPPool is not namespaced\n/);
-  assert.equal(h.ds.size, 0);
+  assert.equal(h.ds.size - CliHarness.INITIALIZED_SIZE, 0);
 });
 
 test('ClusterInformation is read-only to apply, as in calicoctl', async (t) => {
@@ -414,4 +414,68 @@ test('apply, get and delete work for the kinds added for Calico parity, by calic
   const del = await h.run(['delete', 'sknp', 'db', '-n', 'prod']);
   assert.equal(del.code, 0, del.stderr);
   assert.equal(h.ds.peek({ kind: 'StagedKubernetesNetworkPolicy', name: 'db', namespace: 'prod' }), undefined);
+});
+
+test('the first write initializes the datastore as calicoctl does: ClusterInformation and the built-in tiers, only if absent', async (t) => {
+  const h = await CliHarness.create(t, { initialized: false });
+  h.ds.seed({ apiVersion: 'projectcalico.org/v3', kind: 'Tier', metadata: { name: 'default', labels: { mine: 'yes' } }, spec: { order: 1_000_000 } });
+  const r = await h.run(['apply', '-f', '-'], { stdin: IPPOOL_A });
+  assert.equal(r.stdout, "Successfully applied 1 'IPPool' resource(s)\n", r.stderr);
+  assert.deepEqual(
+    h.ds.writes.map((w) => `${w.op} ${w.ref.kind}(${w.ref.name})`),
+    ['create ClusterInformation(default)', 'create Tier(kube-admin)', 'create Tier(kube-baseline)', 'create IPPool(pool-a)'],
+  );
+  const ci = h.ds.peek({ kind: 'ClusterInformation', name: 'default' })!;
+  assert.match((ci.spec as { clusterGUID: string }).clusterGUID, /^[0-9a-f]{32}$/);
+  assert.equal((ci.spec as { datastoreReady: boolean }).datastoreReady, true);
+  assert.deepEqual(h.ds.peek({ kind: 'Tier', name: 'default' })?.metadata.labels, { mine: 'yes' }, 'an existing tier is not touched');
+
+  // Initialized now: the next write writes only what it was given.
+  const again = await h.run(['create', '-f', '-'], { stdin: IPPOOL_A.replace('pool-a', 'pool-z').replace('10.1.0.0/16', '10.26.0.0/16') });
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(h.ds.writes.length, 5);
+
+  // version reads the cluster's ClusterInformation, which calicoctl's write leaves without a version or type.
+  const v = await h.run(['version']);
+  assert.match(v.stdout, /\nCluster Version: {3}unknown\nCluster Type: {6}unknown\n$/);
+});
+
+test('a datastore that refuses the initialization does not stop the write, as in calicoctl', async (t) => {
+  const h = await CliHarness.create(t, { initialized: false });
+  h.ds.beforeCall = (op, ref) => {
+    if (op === 'create' && (ref?.kind === 'ClusterInformation' || ref?.kind === 'Tier')) throw new Error('permission denied');
+  };
+  const r = await h.run(['apply', '-f', '-'], { stdin: IPPOOL_A });
+  assert.equal(r.stdout, "Successfully applied 1 'IPPool' resource(s)\n", r.stderr);
+  assert.deepEqual(
+    h.ds.writes.map((w) => w.ref.kind),
+    ['IPPool'],
+  );
+});
+
+const FILTER = (name: string): string =>
+  `apiVersion: projectcalico.org/v3\nkind: BGPFilter\nmetadata:\n  name: ${name}\nspec:\n  exportV4:\n    - action: Accept\n      cidr: 10.0.0.0/8\n      matchOperator: In\n`;
+const PEER = (name: string, filters: string[]): string =>
+  `apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: ${name}\nspec:\n  peerIP: 192.0.2.1\n  asNumber: 64513\n  filters: [${filters.join(', ')}]\n`;
+
+test('a BGPPeer naming a BGPFilter that does not exist is refused, naming the filter; nothing is written', async (t) => {
+  const h = await CliHarness.create(t);
+  h.ds.seed({ apiVersion: 'projectcalico.org/v3', kind: 'BGPFilter', metadata: { name: 'stored' }, spec: {} });
+  const r = await h.run(['apply', '-f', '-'], { stdin: `${IPPOOL_A}---\n${PEER('peer-1', ['stored', 'typo'])}` });
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, '');
+  assert.equal(
+    r.stderr,
+    '<stdin>: document 2: BGPPeer(peer-1): spec.filters[1]: BGPFilter "typo" does not exist; create it first, or in the same input\n' +
+      'Failed to apply resources: 1 problem(s) in the input; nothing was written\n',
+  );
+  assert.deepEqual(h.ds.writes, []);
+});
+
+test('a BGPPeer may name a BGPFilter stored already or defined in the same input, before or after it', async (t) => {
+  const h = await CliHarness.create(t);
+  h.ds.seed({ apiVersion: 'projectcalico.org/v3', kind: 'BGPFilter', metadata: { name: 'stored' }, spec: {} });
+  const r = await h.run(['create', '-f', '-'], { stdin: `${PEER('peer-1', ['stored', 'fresh'])}---\n${FILTER('fresh')}` });
+  assert.equal(r.stdout, 'Successfully created 2 resource(s)\n', r.stderr);
+  assert.deepEqual(h.ds.peek({ kind: 'BGPPeer', name: 'peer-1' })?.spec?.filters, ['stored', 'fresh']);
 });

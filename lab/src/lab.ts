@@ -195,11 +195,14 @@ export class Lab {
     addUnique(s.links, `${node.netns}:eth0`);
     addUnique(s.links, `${this.names.fabricNs}:${this.names.fabricPort(i)}`);
     save(ctx);
+    // The Node first, as calico/node writes it at start: IPAM allocates only for a known node.
+    // Then the tunnel address, and the Node again with it (calico/node's allocateip).
+    await ensureNodeResource(ds, node);
     if (s.mode === 'vxlan' && !node.vxlanTunnelAddr) {
       node.vxlanTunnelAddr = await allocateTunnelAddress(ds, node.name, s.poolCidr);
       save(ctx);
+      await ensureNodeResource(ds, node);
     }
-    await ensureNodeResource(ds, node);
     await ensureRelay(ctx, node);
     await ensureFelix(ctx, node);
     if (s.mode === 'bgp') {

@@ -2,12 +2,18 @@
  * apply, create and replace share one flow; each is this factory with its verb:
  *
  *   read -f sources ─▶ load + validate EVERY document, within the input limits ─▶ any problem?
- *   print all, exit 1, write nothing (the datastore is not even opened) ─▶ else write in file
- *   order ─▶ calicoctl summary
+ *   print all, exit 1, write nothing (the datastore is not even opened) ─▶ else open it; a
+ *   reference to a resource that does not exist (reference-check.ts)? print, exit 1, write
+ *   nothing ─▶ initialize the datastore ─▶ write in file order ─▶ calicoctl summary
  *
  * Once writing starts, calicoctl's batch rules hold: apply and create carry on past a failed
  * resource and report all failures at the end; replace stops at the first. A datastore that
  * stops answering ends the batch at once (after saying how far it got).
+ *
+ * Before the first write, the datastore is initialized as calicoctl does it (clientv3's
+ * EnsureInitialized: ClusterInformation `default` and the built-in tiers, created only if absent).
+ * As in calicoctl, a failure there is logged and the command carries on (the user may only be
+ * allowed to write some kinds), except an etcd that does not answer or a signal, which end it.
  *
  * SIGINT/SIGTERM: before the writes, the command stops with nothing written (reading and loading
  * are interruptible). During them, the resource being written is finished (its write is awaited,
@@ -15,7 +21,7 @@
  * reported as written, refused or not attempted (interrupted-batch.ts); exit 130 or 143.
  */
 import { describeRef, refOf, type Resource } from '@cattail/api';
-import type { Datastore } from '@cattail/datastore';
+import { ensureInitialized, type Datastore } from '@cattail/datastore';
 import { allFailedLine, failureMessage, goErrorList, partialLine, singleKindOf, successLine, type WriteVerb } from '../calico-messages.js';
 import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, type Command, type CommandContext } from '../command.js';
 import { CliError, CommandFailedError, InterruptedError, interruptedBy, UsageError } from '../errors.js';
@@ -23,6 +29,7 @@ import { limitsSummary } from '../input-limits.js';
 import { interruptedBatch, type BatchOutcome } from '../interrupted-batch.js';
 import { writeLine } from '../io.js';
 import { readManifests } from '../manifest-input.js';
+import { missingReferences } from '../reference-check.js';
 import { applyResource, createResource, hasCode, replaceResource } from '../resource-actions.js';
 import { FILENAME_FLAG, NAMESPACE_FLAG, RECURSIVE_FLAG } from './common-flags.js';
 
@@ -84,6 +91,14 @@ async function runWrite(ctx: CommandContext, verb: Exclude<WriteVerb, 'delete'>)
   }
 
   const ds = await ctx.datastore();
+  const missing = await missingReferences(ds, resources).catch((err: unknown) => {
+    throw err instanceof InterruptedError ? interruptedBy(ctx.signal, 'nothing was written') : err;
+  });
+  if (missing.length) {
+    for (const p of missing) writeLine(ctx.stderr, p);
+    throw new CommandFailedError(`Failed to ${verb} resources: ${missing.length} problem(s) in the input; nothing was written`);
+  }
+  await initializeDatastore(ctx, ds);
   const action = ACTIONS[verb];
   const singleKind = singleKindOf(resources.map((r) => r.resource.kind));
   const outcomes: BatchOutcome[] = [];
@@ -133,4 +148,15 @@ async function runWrite(ctx: CommandContext, verb: Exclude<WriteVerb, 'delete'>)
   if (done === 0) throw new CommandFailedError(allFailedLine(verb, resources.length, singleKind, errorText));
   writeLine(ctx.stdout, partialLine(verb, done, resources.length, singleKind));
   throw new CommandFailedError(`${verb === 'apply' ? 'Hit error(s)' : 'Hit error'}: ${errorText}`);
+}
+
+async function initializeDatastore(ctx: CommandContext, ds: Datastore): Promise<void> {
+  try {
+    const report = await ensureInitialized(ds);
+    ctx.logger.debug(report, 'datastore initialized');
+  } catch (err) {
+    if (err instanceof InterruptedError) throw interruptedBy(ctx.signal, 'nothing of the input was written');
+    if (err instanceof CliError) throw err;
+    ctx.logger.info({ err }, 'Unable to initialize datastore');
+  }
 }

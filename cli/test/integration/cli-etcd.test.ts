@@ -121,6 +121,45 @@ test('a file with one invalid document writes nothing', async () => {
   assert.equal(one.stderr, 'resource does not exist: IPPool(it-good) with error: <nil>\n');
 });
 
+test('a List file applies every item; a typed list may leave out kind and apiVersion; a v3 List writes nothing', async () => {
+  const k8sList = `apiVersion: v1
+kind: List
+items:
+  - apiVersion: projectcalico.org/v3
+    kind: IPPool
+    metadata: {name: it-list-pool}
+    spec: {cidr: 10.63.0.0/16}
+  - apiVersion: projectcalico.org/v3
+    kind: GlobalNetworkSet
+    metadata: {name: it-list-set}
+    spec: {nets: [192.0.2.0/24]}
+`;
+  const typed = `apiVersion: projectcalico.org/v3
+kind: IPPoolList
+items:
+  - metadata: {name: it-typed-a}
+    spec: {cidr: 10.64.0.0/16}
+  - metadata: {name: it-typed-b}
+    spec: {cidr: 10.65.0.0/16}
+`;
+  const mixed = await cattail(['apply', '-f', await file('list.yaml', k8sList)]);
+  assert.equal(mixed.stdout, 'Successfully applied 2 resource(s)\n', mixed.stderr);
+  const typedRun = await cattail(['create', '-f', await file('typed.yaml', typed)]);
+  assert.equal(typedRun.stdout, "Successfully created 2 'IPPool' resource(s)\n", typedRun.stderr);
+  const pools = JSON.parse((await cattail(['get', 'ippools', '-o', 'json'])).stdout) as { items: Resource[] };
+  assert.deepEqual(
+    pools.items.map((i) => i.metadata.name).filter((n) => n.startsWith('it-list') || n.startsWith('it-typed')),
+    ['it-list-pool', 'it-typed-a', 'it-typed-b'],
+  );
+  assert.equal((await cattail(['get', 'globalnetworkset', 'it-list-set'])).code, 0);
+
+  const v3List = k8sList.replace('apiVersion: v1', 'apiVersion: projectcalico.org/v3').replace(/it-list-/g, 'it-v3list-');
+  const refused = await cattail(['apply', '-f', await file('v3list.yaml', v3List)]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /^v3list\.yaml: document 1: List: Unknown resource type \(List\) and\/or version \(projectcalico\.org\/v3\)/);
+  assert.equal((await cattail(['get', 'ippool', 'it-v3list-pool'])).code, 1);
+});
+
 test('delete removes the resource', async () => {
   await file('del.yaml', POOL.replace('it-pool', 'it-del').replace('10.60.0.0/16', '10.62.0.0/16'));
   assert.equal((await cattail(['create', '-f', 'del.yaml'])).code, 0);

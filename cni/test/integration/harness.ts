@@ -140,6 +140,7 @@ export async function startCluster(t: TestContext): Promise<Cluster> {
   const ds = new EtcdDatastore(etcd.clientOptions());
   t.after(() => ds.close());
   const port = Number(new URL(etcd.clientUrl).port);
+  await createNodes(ds);
   return {
     etcd,
     ds,
@@ -150,6 +151,13 @@ export async function startCluster(t: TestContext): Promise<Cluster> {
       tc.after(() => relay.close());
     },
   };
+}
+
+/** Nodes the tests run pods on: IPAM allocates only for a node with a Node resource, as Calico's does. */
+export const TEST_NODES = ['node-0', 'node-1', 'node-2', 'node-3'];
+
+export async function createNodes(ds: EtcdDatastore): Promise<void> {
+  for (const name of TEST_NODES) await ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name }, spec: {} });
 }
 
 export function ipPool(name: string, cidr: string, extra: Record<string, unknown> = {}): Resource {

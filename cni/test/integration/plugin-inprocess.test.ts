@@ -9,13 +9,14 @@ import { defaultDeps, runPlugin, type PluginDeps } from '../../src/plugin.js';
 import { silentLogger } from '../../src/log.js';
 import { CommandError } from '../../src/exec.js';
 import type { PodWiring, SetupRequest } from '../../src/wiring.js';
-import { ipPool, netConf } from './harness.js';
+import { createNodes, ipPool, netConf } from './harness.js';
 
 let etcd: EtcdServer;
 let ds: EtcdDatastore;
 before(async () => {
   etcd = await startEtcd();
   ds = new EtcdDatastore(etcd.clientOptions());
+  await createNodes(ds);
   await ds.create(ipPool('pool-a', '10.66.0.0/16'));
   await ds.create(ipPool('tiny', '10.99.0.0/30', { blockSize: 30, assignmentMode: 'Manual' }));
 });

@@ -7,6 +7,9 @@
  *                         per-host block limit reached, or borrowing not allowed)
  *   IPAM_CONTENTION       a compare-and-swap kept losing for the whole retry budget: try again
  *   IPAM_INVALID_REQUEST  the request itself is wrong (a requested pool that does not exist)
+ *   IPAM_DATASTORE_LOCKED ClusterInformation says datastoreReady: false (a migration holds the
+ *                         datastore): nothing is allocated until it is unlocked
+ *   IPAM_UNKNOWN_NODE     the node has no Node resource
  */
 import { DatastoreError } from '../errors.js';
 
@@ -36,5 +39,27 @@ export class IpamContentionError extends IpamError {
 export class InvalidIpamRequestError extends IpamError {
   constructor(message: string) {
     super('IPAM_INVALID_REQUEST', message);
+  }
+}
+
+export class DatastoreLockedError extends IpamError {
+  constructor() {
+    super(
+      'IPAM_DATASTORE_LOCKED',
+      'Calico is currently not ready to process requests: ClusterInformation "default" has datastoreReady false ' +
+        '(the datastore migrate lock); no address is allocated until it is unlocked (calicoctl datastore migrate unlock)',
+    );
+  }
+}
+
+export class UnknownNodeError extends IpamError {
+  readonly node: string;
+  constructor(node: string, options?: { cause?: unknown }) {
+    super(
+      'IPAM_UNKNOWN_NODE',
+      `node "${node}" has no Node resource: IPAM allocates only for a node the datastore knows (calico/node writes it at start)`,
+      options,
+    );
+    this.node = node;
   }
 }

@@ -3,7 +3,9 @@
  * and nothing but compare-and-swap writes, so any number of CNI invocations on any number of
  * nodes can allocate at once and never hand out one address twice.
  *
- * autoAssign, per IP version, in libcalico-go's order:
+ * autoAssign refuses at once while the datastore migrate lock is held (datastore-lock.ts) and
+ * for a node without a Node resource (libcalico-go reads the Node first); then, per IP version,
+ * in libcalico-go's order:
  *
  *   1. the node's own blocks (its BlockAffinity records, one prefix read), lowest CIDR first
  *   2. while short, and IPAMConfiguration.autoAllocateBlocks allows, and the node has fewer
@@ -42,6 +44,7 @@ import {
   releaseOrdinals,
 } from './block.js';
 import { deleteBlock, listBlocks, readBlock, writeBlock } from './block-store.js';
+import { assertDatastoreReady } from './datastore-lock.js';
 import { IpamContentionError, NoAddressesError, NoPoolsError } from './errors.js';
 import { adjustHandle, deleteIfUnchanged, readHandle } from './handle.js';
 import { readIpamSettings, type IpamSettings } from './ipam-config.js';
@@ -104,6 +107,7 @@ export class IpamClient {
   }
 
   async autoAssign(args: AutoAssignArgs): Promise<AutoAssignResult> {
+    await assertDatastoreReady(this.#ds);
     const [pools, labels, settings, reservations] = await Promise.all([
       this.#ds.list('IPPool').then((r) => r.items),
       nodeLabels(this.#ds, args.node),

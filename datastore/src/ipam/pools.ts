@@ -15,7 +15,7 @@ import { cidrContainsIP, cidrsOverlap, formatCIDR, parseCIDR, parseIP, parseSele
 import type { Datastore } from '../datastore.js';
 import { NotFoundError } from '../errors.js';
 import { ipAt } from './block.js';
-import { InvalidIpamRequestError } from './errors.js';
+import { InvalidIpamRequestError, UnknownNodeError } from './errors.js';
 import type { IpamLogger } from './logger.js';
 
 export interface UsablePool {
@@ -36,12 +36,16 @@ interface PoolSpec {
 const DEFAULT_BLOCK = { 4: 26, 6: 122 } as const;
 
 /** The node's labels (empty when there is no Node resource). */
+/**
+ * The node's labels, for pools' nodeSelectors. A node without a Node resource is refused, as
+ * libcalico-go's AutoAssign refuses it (it reads the Node before choosing pools or blocks).
+ */
 export async function nodeLabels(ds: Datastore, node: string): Promise<Record<string, string>> {
   try {
     const res = await ds.get({ kind: 'Node', name: node });
     return { ...(res.metadata.labels ?? {}) };
   } catch (err) {
-    if (err instanceof NotFoundError) return {};
+    if (err instanceof NotFoundError) throw new UnknownNodeError(node, { cause: err });
     throw err;
   }
 }

@@ -1,13 +1,19 @@
 // IPAM's host affinity against a real etcd: two nodes racing for one block, concurrent claims on
 // one node, maxBlocksPerHost, strictAffinity against borrowing, autoAllocateBlocks, and many
 // nodes allocating at once from a pool too small for all of them to own blocks.
-import { test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cidrContainsIP, parseCIDR, parseIP, type Resource } from '@cattail/api';
 import { sharedEtcd } from '../../src/testing/index.js';
 import { DEFAULT_RETRY, IpamClient, NoAddressesError, claimBlock, listHostAffinities, readBlock, type AssignedIP } from '../../src/ipam/index.js';
 
 const fx = sharedEtcd({ wipe: '/calico/' });
+
+// IPAM allocates only for nodes with a Node resource, as Calico's does: every node these tests name has one.
+beforeEach(async () => {
+  for (const name of ['node-0', 'node-1', 'node-2', 'node-3', 'node-4', 'node-5', 'node-a', 'node-b'])
+    await fx.ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name }, spec: {} });
+});
 
 function pool(name: string, cidr: string, blockSize: number): Resource {
   return { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name }, spec: { cidr, blockSize } };

@@ -1,14 +1,28 @@
 // IPAM against a real etcd: claim + allocate + release, handle bookkeeping, reservations, pool
 // selection, and 50 concurrent allocations without a duplicate.
-import { test } from 'node:test';
+import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateResource, type Resource } from '@cattail/api';
 import { sharedEtcd } from '../../src/testing/index.js';
-import { IpamClient, NoAddressesError, NoPoolsError, InvalidIpamRequestError, listHostAffinities, readHandle } from '../../src/ipam/index.js';
+import {
+  DatastoreLockedError,
+  IpamClient,
+  NoAddressesError,
+  NoPoolsError,
+  InvalidIpamRequestError,
+  UnknownNodeError,
+  listHostAffinities,
+  readHandle,
+} from '../../src/ipam/index.js';
 import { UnavailableError } from '../../src/errors.js';
 import type { Datastore } from '../../src/datastore.js';
 
 const fx = sharedEtcd({ wipe: '/calico/' });
+
+// IPAM allocates only for nodes with a Node resource, as Calico's does: every node these tests name has one.
+beforeEach(async () => {
+  for (const name of ['node-1', 'n', 'n1']) await fx.ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name }, spec: {} });
+});
 
 function pool(name: string, cidr: string, extra: Record<string, unknown> = {}): Resource {
   return { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name }, spec: { cidr, blockSize: 26, ...extra } };
@@ -153,4 +167,32 @@ test('a block write of unknown outcome keeps the handle counting it, so release 
   assert.deepEqual(await ipam.releaseByHandle('h-flaky'), [held[0].address]);
   const { items } = await fx.ds.list('IPAMBlock');
   assert.ok(items.every((b) => (b.spec as { allocations: Array<number | null> }).allocations.every((a) => a === null)));
+});
+
+test('while ClusterInformation says datastoreReady: false (the migrate lock) nothing is allocated; unlocked, it is', async () => {
+  await fx.ds.create(pool('p-lock', '10.70.0.0/16'));
+  const ipam = new IpamClient(fx.ds);
+  const info: Resource = { apiVersion: 'projectcalico.org/v3', kind: 'ClusterInformation', metadata: { name: 'default' }, spec: { datastoreReady: false } };
+  const locked = await fx.ds.create(info);
+  await assert.rejects(
+    ipam.autoAssign({ handleId: 'h-lock', node: 'n', num4: 1, num6: 0 }),
+    (err: unknown) => err instanceof DatastoreLockedError && err.code === 'IPAM_DATASTORE_LOCKED' && /datastore migrate lock/.test(err.message),
+  );
+  assert.deepEqual(await listHostAffinities(fx.ds, 'n', 4), [], 'no block claimed under the lock');
+  assert.deepEqual((await readHandle(fx.ds, 'h-lock')).counts, {}, 'no handle written under the lock');
+
+  await fx.ds.update({ ...locked, spec: { datastoreReady: true } });
+  const got = await ipam.autoAssign({ handleId: 'h-lock', node: 'n', num4: 1, num6: 0 });
+  assert.equal(got.ipv4.length, 1);
+});
+
+test('a node without a Node resource gets nothing, even with a pool for it: no block is claimed', async () => {
+  await fx.ds.create(pool('p-ghost', '10.71.0.0/16'));
+  const ipam = new IpamClient(fx.ds);
+  await assert.rejects(
+    ipam.autoAssign({ handleId: 'h-ghost', node: 'ghost', num4: 1, num6: 0 }),
+    (err: unknown) => err instanceof UnknownNodeError && err.code === 'IPAM_UNKNOWN_NODE' && err.message.startsWith('node "ghost" has no Node resource'),
+  );
+  assert.deepEqual(await listHostAffinities(fx.ds, 'ghost', 4), []);
+  assert.deepEqual((await fx.ds.list('IPAMBlock')).items, []);
 });
