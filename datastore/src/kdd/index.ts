@@ -6,4 +6,5 @@
  */
 export * from './convert/index.js';
 export { KubeDatastore, type KubeDatastoreOptions } from './kube-datastore.js';
+export { KindWatcher, type KindWatcherOptions } from './kind-watcher.js';
 export { backendName, crdKind, fromCrdObject, toCrdObject, METADATA_ANNOTATION, CRD_API_VERSION, type CrdKind, type KubeObject } from './crd-codec.js';

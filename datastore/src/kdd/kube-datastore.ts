@@ -47,7 +47,8 @@ import {
 import type { Datastore, DeleteOptions, ListOptions, ListResult, RawListResult, WatchEvent, WatchHandle, WatchSink } from '../datastore.js';
 import { AlreadyExistsError, CompactedError, ConflictError, DatastoreError, NotFoundError, UnavailableError, UnsupportedError } from '../errors.js';
 import { backendName, crdKind, fromCrdObject, refOfResource, toCrdObject, type CrdKind, type KubeObject } from './crd-codec.js';
-import { KubeClient, KubeHttpError, loadKubeConfig, type KubeClientConfig } from './kube-client.js';
+import { KindWatcher, type KindWatcherOptions } from './kind-watcher.js';
+import { KubeClient, KubeHttpError, loadKubeConfig, type KubeClientConfig, type WatchStream, type WatchStreamHandlers } from './kube-client.js';
 
 /** How often update() without a resourceVersion retries after losing a race. */
 const UPDATE_RETRIES = 5;
@@ -57,6 +58,8 @@ export interface KubeDatastoreOptions {
   kubeconfigPath?: string;
   /** Server and credentials directly (tests through a proxy, or callers with their own loading). */
   config?: KubeClientConfig;
+  /** Watch tuning (heartbeat timeout, reconnect backoff). */
+  watch?: Partial<KindWatcherOptions>;
 }
 
 /** The raw list of one kind: objects and the list's resourceVersion. */
@@ -67,9 +70,12 @@ export interface KubeList {
 
 export class KubeDatastore implements Datastore {
   readonly #client: KubeClient;
+  readonly #watchOptions: Partial<KindWatcherOptions>;
+  readonly #watchers = new Set<KindWatcher>();
 
   constructor(options: KubeDatastoreOptions = {}) {
     this.#client = new KubeClient(options.config ?? loadKubeConfig(options.kubeconfigPath));
+    this.#watchOptions = options.watch ?? {};
   }
 
   async get(ref: ResourceRef): Promise<Resource> {
@@ -163,12 +169,34 @@ export class KubeDatastore implements Datastore {
     return { entries, revision: Number(resourceVersion) };
   }
 
-  /** Not built yet: the per-kind watcher comes next. */
-  watchPrefix(prefix: string, _fromRevision: number, _sink: WatchSink): WatchHandle {
-    throw new UnsupportedError(`the Kubernetes datastore cannot watch ${prefix} yet`);
+  /**
+   * Follows one kind from `fromRevision` (inclusive, as the etcd backend's): the watcher first
+   * reads the kind's state at `fromRevision - 1` (an exact-revision list) so that after a 410 it
+   * can relist and deliver only what differs. If that revision is already gone, the watch ends
+   * with CompactedError and the caller relists, as with etcd; later expiries are handled inside.
+   */
+  watchPrefix(prefix: string, fromRevision: number, sink: WatchSink): WatchHandle {
+    const { k, namespace } = kindForPrefix(prefix);
+    return this.watchKind(k.info.kind, sink, { namespace, fromRevision });
+  }
+
+  /**
+   * The per-kind watch underneath watchPrefix; without `fromRevision` it lists first and
+   * delivers the list as one batch of puts. The returned watcher is the handle (close()), and
+   * counts its watch requests and relists.
+   */
+  watchKind(kind: string, sink: WatchSink, opts: { namespace?: string; fromRevision?: number } = {}): KindWatcher {
+    const k = crdKind(kind);
+    const watcher = new KindWatcher(this, k, sink, { ...this.#watchOptions, namespace: opts.namespace, fromRevision: opts.fromRevision });
+    this.#watchers.add(watcher);
+    watcher.onClose = () => this.#watchers.delete(watcher);
+    watcher.start();
+    return watcher;
   }
 
   async close(): Promise<void> {
+    for (const w of this.#watchers) w.close();
+    this.#watchers.clear();
     this.#client.close();
   }
 
@@ -180,6 +208,17 @@ export class KubeDatastore implements Datastore {
       this.#client.request('GET', `${resourcePath(k, ns)}${query}`),
     )) as { items?: unknown[]; metadata?: { resourceVersion?: string } };
     return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '0' };
+  }
+
+  /** For KindWatcher: one watch request on a kind from `resourceVersion`, with bookmarks. */
+  watchStream(
+    k: CrdKind,
+    opts: { namespace?: string; resourceVersion: string; timeoutSeconds: number; heartbeatMs: number },
+    handlers: WatchStreamHandlers,
+  ): WatchStream {
+    const ns = k.info.namespaced ? opts.namespace : undefined;
+    const query = `?watch=true&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(opts.resourceVersion)}&timeoutSeconds=${opts.timeoutSeconds}`;
+    return this.#client.watch(`${resourcePath(k, ns)}${query}`, opts.heartbeatMs, handlers);
   }
 
   /** The error for a lost precondition: ConflictError naming the current resourceVersion, or NotFoundError if it is gone. */
