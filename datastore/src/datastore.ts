@@ -1,6 +1,7 @@
 /**
  * The Datastore boundary: everything above it (CLI, Typha, CNI IPAM) speaks resources and
- * revisions, never etcd. Backends: etcd v3 (`EtcdDatastore`); a Kubernetes backend later.
+ * revisions, never etcd. Backends: etcd v3 (`EtcdDatastore`); the Kubernetes datastore
+ * (`kdd.KubeDatastore`: Calico's CRD kinds, one kind per listPrefix/watchPrefix).
  *
  * Revisions are the datastore's global revision (etcd's), so they mean the same on every Typha
  * replica. `resourceVersion` on a resource is its own mod revision as a decimal string.

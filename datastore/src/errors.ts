@@ -42,3 +42,10 @@ export class UnavailableError extends DatastoreError {
     super('DATASTORE_UNAVAILABLE', message, options);
   }
 }
+
+/** The backend cannot serve this request as asked (e.g. a Kubernetes-datastore watch spanning several kinds). */
+export class UnsupportedError extends DatastoreError {
+  constructor(message: string) {
+    super('DATASTORE_UNSUPPORTED', message);
+  }
+}

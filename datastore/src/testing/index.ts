@@ -19,3 +19,4 @@ export type { TlsFiles, TestCertificateOptions } from './tls-certs.js';
 export { EtcdNotFoundError, EtcdStartError, KubeNotFoundError, KubeStartError, PollTimeoutError } from './errors.js';
 export { exposeLoopbackPorts, listenRelay, joinSockets, LOOPBACK_RELAY_MAIN } from './loopback-relay.js';
 export type { LoopbackExposure, RelayAddress } from './loopback-relay.js';
+export { applyCalicoCrds, calicoCrdDir } from './kube-crds.js';

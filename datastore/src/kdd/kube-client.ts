@@ -1,0 +1,233 @@
+/**
+ * The smallest Kubernetes API client the KDD backend needs, on `node:https`: JSON requests and
+ * line-delimited watch streams, with the credentials of a kubeconfig (client certificate or
+ * bearer token) or of the pod (in-cluster service account).
+ *
+ * Why not `@kubernetes/client-node`: 2.0.1 (the first release whose watches are not cut after
+ * 30 s) depends on undici ^8, which requires Node >= 22.19 and throws at import on Node 20, our
+ * floor (`TypeError: Cannot read properties of undefined (reading 'bind')` in undici's
+ * `interceptor/decompress.js`, the zstd API Node 20 lacks). Forcing undici 7 under it would be
+ * a combination nobody tests. What we need of it is small: four verbs on one resource path, a
+ * list, and a watch whose every byte we must see anyway (heartbeat, in-stream 410).
+ *
+ * The watch's heartbeat is an inactivity timer reset on every chunk: the API server sends a
+ * BOOKMARK about once a minute on an idle watch (with `allowWatchBookmarks`), so silence past
+ * the timeout means a dead or half-open connection, and the request is destroyed.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent, request, type RequestOptions } from 'node:https';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { UnavailableError } from '../errors.js';
+
+export interface KubeClientConfig {
+  /** `https://host:port` */
+  server: string;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  token?: string;
+}
+
+/** A non-2xx answer: the HTTP status and the Kubernetes Status the server sent, if any. */
+export class KubeHttpError extends Error {
+  readonly statusCode: number;
+  readonly status: { reason?: string; message?: string; code?: number };
+  constructor(statusCode: number, status: { reason?: string; message?: string; code?: number }) {
+    super(`kube-apiserver answered ${statusCode}${status.reason ? ` ${status.reason}` : ''}: ${status.message ?? ''}`);
+    this.statusCode = statusCode;
+    this.status = status;
+  }
+}
+
+export interface WatchStreamHandlers {
+  /** The server answered 200: the stream is open (an idle watch may send nothing for a minute). */
+  onOpen(): void;
+  /** One decoded line of the stream: `{type, object}`. */
+  onEvent(type: string, object: unknown): void;
+  /** The stream ended: undefined when the server closed it cleanly; KubeHttpError for a non-200 start. */
+  onEnd(err?: Error): void;
+}
+
+export interface WatchStream {
+  close(): void;
+}
+
+const IN_CLUSTER_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** Per request (not per watch): a plain call that takes longer is treated as unavailable. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * A kubeconfig's current context (file `path`, else $KUBECONFIG's first file, else
+ * ~/.kube/config), or the in-cluster service account when no file exists and
+ * KUBERNETES_SERVICE_HOST is set.
+ */
+export function loadKubeConfig(path?: string): KubeClientConfig {
+  const file = path ?? process.env.KUBECONFIG?.split(':').find((p) => p !== '') ?? join(homedir(), '.kube', 'config');
+  let text: string | undefined;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (path !== undefined || process.env.KUBERNETES_SERVICE_HOST === undefined) {
+      throw new UnavailableError(`cannot read kubeconfig ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  if (text === undefined) return inCluster();
+  const doc = parseYaml(text) as KubeconfigDoc;
+  const ctxName = doc['current-context'];
+  const ctx = doc.contexts?.find((c) => c.name === ctxName)?.context;
+  const cluster = doc.clusters?.find((c) => c.name === ctx?.cluster)?.cluster;
+  const user = doc.users?.find((u) => u.name === ctx?.user)?.user ?? {};
+  if (!ctx || !cluster?.server) throw new UnavailableError(`kubeconfig ${file}: current context "${ctxName ?? ''}" names no cluster with a server`);
+  return {
+    server: cluster.server.replace(/\/$/, ''),
+    ca: bytes(cluster['certificate-authority-data'], cluster['certificate-authority']),
+    cert: bytes(user['client-certificate-data'], user['client-certificate']),
+    key: bytes(user['client-key-data'], user['client-key']),
+    token: user.token ?? (user.tokenFile ? readFileSync(user.tokenFile, 'utf8').trim() : undefined),
+  };
+}
+
+interface KubeconfigDoc {
+  'current-context'?: string;
+  contexts?: { name: string; context?: { cluster?: string; user?: string } }[];
+  clusters?: { name: string; cluster?: { server?: string; 'certificate-authority'?: string; 'certificate-authority-data'?: string } }[];
+  users?: {
+    name: string;
+    user?: {
+      'client-certificate'?: string;
+      'client-certificate-data'?: string;
+      'client-key'?: string;
+      'client-key-data'?: string;
+      token?: string;
+      tokenFile?: string;
+    };
+  }[];
+}
+
+function bytes(data: string | undefined, file: string | undefined): Buffer | undefined {
+  if (data) return Buffer.from(data, 'base64');
+  if (file) return readFileSync(file);
+  return undefined;
+}
+
+function inCluster(): KubeClientConfig {
+  const host = process.env.KUBERNETES_SERVICE_HOST ?? '';
+  const port = process.env.KUBERNETES_SERVICE_PORT ?? '443';
+  return {
+    server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    ca: readFileSync(join(IN_CLUSTER_DIR, 'ca.crt')),
+    token: readFileSync(join(IN_CLUSTER_DIR, 'token'), 'utf8').trim(),
+  };
+}
+
+export class KubeClient {
+  readonly #config: KubeClientConfig;
+  readonly #agent: Agent;
+
+  constructor(config: KubeClientConfig) {
+    this.#config = config;
+    this.#agent = new Agent({ keepAlive: true, ca: config.ca, cert: config.cert, key: config.key });
+  }
+
+  /** One JSON request; resolves to the decoded body of a 2xx, rejects with KubeHttpError or UnavailableError. */
+  request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = request(`${this.#config.server}${path}`, this.#options(method, payload), (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          let parsed: unknown;
+          try {
+            parsed = text === '' ? undefined : JSON.parse(text);
+          } catch {
+            parsed = { message: text.slice(0, 500) };
+          }
+          if (status >= 200 && status < 300) resolve(parsed);
+          else reject(new KubeHttpError(status, typeof parsed === 'object' && parsed !== null ? parsed : {}));
+        });
+        res.on('error', (err) => reject(unavailable(method, path, err)));
+      });
+      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+      req.on('error', (err) => reject(unavailable(method, path, err)));
+      req.end(payload);
+    });
+  }
+
+  /** A watch stream on `path` (query already in it); `heartbeatMs` of silence destroys it. */
+  watch(path: string, heartbeatMs: number, handlers: WatchStreamHandlers): WatchStream {
+    let ended = false;
+    const end = (err?: Error): void => {
+      if (ended) return;
+      ended = true;
+      handlers.onEnd(err);
+    };
+    const req = request(`${this.#config.server}${path}`, this.#options('GET'), (res) => {
+      const status = res.statusCode ?? 0;
+      res.setEncoding('utf8');
+      if (status !== 200) {
+        let text = '';
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => end(new KubeHttpError(status, safeJson(text))));
+        return;
+      }
+      handlers.onOpen();
+      let buffered = '';
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (line === '' || ended) continue;
+          const ev = safeJson(line) as { type?: unknown; object?: unknown };
+          if (typeof ev.type === 'string') handlers.onEvent(ev.type, ev.object);
+        }
+      });
+      res.on('end', () => end());
+      res.on('error', (err) => end(err));
+    });
+    // Socket inactivity, reset by every chunk either way: the heartbeat.
+    req.setTimeout(heartbeatMs, () => req.destroy(new Error(`watch ${path}: nothing received for ${heartbeatMs} ms`)));
+    req.on('socket', (socket) => socket.setKeepAlive(true, 15_000));
+    req.on('error', (err) => end(err));
+    req.end();
+    return {
+      close: () => {
+        ended = true;
+        req.destroy();
+      },
+    };
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  #options(method: string, payload?: string): RequestOptions {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (payload !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = String(Buffer.byteLength(payload));
+    }
+    if (this.#config.token) headers.Authorization = `Bearer ${this.#config.token}`;
+    return { method, headers, agent: this.#agent };
+  }
+}
+
+function unavailable(method: string, path: string, err: Error): UnavailableError {
+  return new UnavailableError(`kube-apiserver: ${method} ${path}: ${err.message}`, { cause: err });
+}
+
+function safeJson(text: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+  } catch {
+    return { message: text.slice(0, 500) };
+  }
+}

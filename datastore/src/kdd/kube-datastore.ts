@@ -1,0 +1,320 @@
+/**
+ * The Kubernetes datastore (KDD) backend of the Datastore boundary, for Calico's own kinds kept
+ * as `crd.projectcalico.org/v1` custom resources (the v3 spec as the CRD object's spec; the
+ * mapping is ./crd-codec.ts). Node, Profile and WorkloadEndpoint, which Calico derives from
+ * Kubernetes' own objects (./convert/), are not served here yet: UnknownKindError.
+ *
+ * HTTP is ./kube-client.ts on `node:https` (why not `@kubernetes/client-node` is there); config
+ * from a kubeconfig file, KUBECONFIG, or in-cluster.
+ * Semantics are the etcd backend's, mapped onto the API server's:
+ *   - `resourceVersion` is the object's own, passed through (the API server's are etcd mod
+ *     revisions too, so they compare as the etcd backend's do; we still treat them as opaque
+ *     except for the watch's revision numbers).
+ *   - update with a resourceVersion is a PUT carrying it: the API server refuses a stale one
+ *     with 409, which is ConflictError. Without one, get-then-PUT, retried on a lost race (the
+ *     API server allows no unconditional update of a custom resource).
+ *   - delete is a DELETE with a resourceVersion precondition (the given one, or the one just
+ *     read, so the resource returned is the one deleted).
+ *   - uid and creationTimestamp come from the API server on create (uid bit-reversed as Calico's
+ *     `ConvertUID` does; see the codec), and are kept across updates.
+ *   - every write is checked by `validateResource` of `@cattail/api` first (ValidationError),
+ *     so nothing the agents would refuse reaches the API server. (The etcd backend leaves this
+ *     to its callers; here the CRD's structural schema would otherwise be the only gate.)
+ *
+ * Watching is per kind (./kind-watcher.ts). `listPrefix`/`watchPrefix` accept a prefix of
+ * Calico's etcd key layout that falls within ONE kind (`/calico/resources/v3/projectcalico.org/
+ * ippools/`, a namespace under a namespaced kind, `/calico/ipam/v2/assignment/`), and hand out
+ * events under the etcd keys, so a consumer that classifies keys with `parseKey` (Typha's
+ * watcher) reads them unchanged. A prefix spanning several kinds (`/calico/`) is refused with
+ * DATASTORE_UNSUPPORTED: each kind is a separate list and watch on the API server, and one
+ * ordered stream across them is not built.
+ */
+import {
+  ApiError,
+  CorruptValueError,
+  describeRef,
+  findKind,
+  keyFor,
+  listPrefix as kindListPrefix,
+  ValidationError,
+  validateResource,
+  CALICO_CRDS,
+  CRD_GROUP,
+  CRD_VERSION,
+  type Resource,
+  type ResourceRef,
+} from '@cattail/api';
+import type { Datastore, DeleteOptions, ListOptions, ListResult, RawListResult, WatchEvent, WatchHandle, WatchSink } from '../datastore.js';
+import { AlreadyExistsError, CompactedError, ConflictError, DatastoreError, NotFoundError, UnavailableError, UnsupportedError } from '../errors.js';
+import { backendName, crdKind, fromCrdObject, refOfResource, toCrdObject, type CrdKind, type KubeObject } from './crd-codec.js';
+import { KindWatcher, type KindWatcherOptions } from './kind-watcher.js';
+import { KubeClient, KubeHttpError, loadKubeConfig, type KubeClientConfig, type WatchStream, type WatchStreamHandlers } from './kube-client.js';
+
+/** How often update() without a resourceVersion retries after losing a race. */
+const UPDATE_RETRIES = 5;
+
+export interface KubeDatastoreOptions {
+  /** A kubeconfig file; default: KUBECONFIG or ~/.kube/config, else in-cluster. */
+  kubeconfigPath?: string;
+  /** Server and credentials directly (tests through a proxy, or callers with their own loading). */
+  config?: KubeClientConfig;
+  /** Watch tuning (heartbeat timeout, reconnect backoff). */
+  watch?: Partial<KindWatcherOptions>;
+}
+
+/** The raw list of one kind: objects and the list's resourceVersion. */
+export interface KubeList {
+  items: unknown[];
+  resourceVersion: string;
+}
+
+export class KubeDatastore implements Datastore {
+  readonly #client: KubeClient;
+  readonly #watchOptions: Partial<KindWatcherOptions>;
+  readonly #watchers = new Set<KindWatcher>();
+
+  constructor(options: KubeDatastoreOptions = {}) {
+    this.#client = new KubeClient(options.config ?? loadKubeConfig(options.kubeconfigPath));
+    this.#watchOptions = options.watch ?? {};
+  }
+
+  async get(ref: ResourceRef): Promise<Resource> {
+    const k = crdKind(ref.kind);
+    const obj = await this.#call(ref, () => this.#getObject(k, backendName(k.info.kind, ref.name), ref.namespace));
+    return fromCrdObject(k, obj);
+  }
+
+  async list(kind: string, opts: ListOptions = {}): Promise<ListResult> {
+    const k = crdKind(kind);
+    const { items, resourceVersion } = await this.listObjects(k, { namespace: opts.namespace });
+    const out: Resource[] = [];
+    const errors: CorruptValueError[] = [];
+    for (const obj of items) {
+      try {
+        out.push(fromCrdObject(k, obj));
+      } catch (err) {
+        if (err instanceof CorruptValueError) errors.push(err);
+        else throw err;
+      }
+    }
+    return { items: out, revision: Number(resourceVersion), errors };
+  }
+
+  async create(res: Resource): Promise<Resource> {
+    const k = crdKind(res.kind);
+    checkValid(res);
+    const body = toCrdObject({ ...res, metadata: { ...res.metadata, resourceVersion: undefined, uid: undefined } });
+    const ref = refOfResource(res);
+    const ns = namespaceOf(k, ref);
+    const created = await this.#call(ref, () => this.#client.request('POST', resourcePath(k, ns), body));
+    return fromCrdObject(k, created);
+  }
+
+  async update(res: Resource): Promise<Resource> {
+    const k = crdKind(res.kind);
+    checkValid(res);
+    const ref = refOfResource(res);
+    const ns = namespaceOf(k, ref);
+    const name = backendName(k.info.kind, ref.name);
+    for (let attempt = 0; ; attempt++) {
+      const current = fromCrdObject(k, await this.#call(ref, () => this.#getObject(k, name, ns)));
+      const expected = res.metadata.resourceVersion;
+      const next: Resource = {
+        ...res,
+        metadata: {
+          ...res.metadata,
+          resourceVersion: expected ?? current.metadata.resourceVersion,
+          uid: current.metadata.uid,
+          creationTimestamp: current.metadata.creationTimestamp ?? res.metadata.creationTimestamp,
+        },
+      };
+      const body = toCrdObject(next);
+      try {
+        const written = await this.#call(ref, () => this.#client.request('PUT', resourcePath(k, ns, name), body));
+        return fromCrdObject(k, written);
+      } catch (err) {
+        // Lost a race: with an explicit resourceVersion that is the caller's conflict; without one, retry.
+        if (!(err instanceof ConflictError)) throw err;
+        if (expected !== undefined || attempt >= UPDATE_RETRIES) throw await this.#conflict(k, ref, expected ?? current.metadata.resourceVersion);
+      }
+    }
+  }
+
+  async delete(ref: ResourceRef, opts: DeleteOptions = {}): Promise<Resource> {
+    const k = crdKind(ref.kind);
+    const ns = namespaceOf(k, ref);
+    const name = backendName(k.info.kind, ref.name);
+    const current = fromCrdObject(k, await this.#call(ref, () => this.#getObject(k, name, ns)));
+    const resourceVersion = opts.resourceVersion ?? current.metadata.resourceVersion;
+    const body = { preconditions: { resourceVersion } };
+    await this.#call(ref, async () => {
+      try {
+        return await this.#client.request('DELETE', resourcePath(k, ns, name), body);
+      } catch (err) {
+        if (err instanceof KubeHttpError && err.statusCode === 409) throw await this.#conflict(k, ref, resourceVersion);
+        throw err;
+      }
+    });
+    return current;
+  }
+
+  async listPrefix(prefix?: string): Promise<RawListResult> {
+    const { k, namespace } = kindForPrefix(prefix);
+    const { items, resourceVersion } = await this.listObjects(k, { namespace });
+    const entries: WatchEvent[] = [];
+    for (const obj of items) {
+      const ev = putEvent(k, obj);
+      if (ev) entries.push(ev);
+    }
+    return { entries, revision: Number(resourceVersion) };
+  }
+
+  /**
+   * Follows one kind from `fromRevision` (inclusive, as the etcd backend's): the watcher first
+   * reads the kind's state at `fromRevision - 1` (an exact-revision list) so that after a 410 it
+   * can relist and deliver only what differs. If that revision is already gone, the watch ends
+   * with CompactedError and the caller relists, as with etcd; later expiries are handled inside.
+   */
+  watchPrefix(prefix: string, fromRevision: number, sink: WatchSink): WatchHandle {
+    const { k, namespace } = kindForPrefix(prefix);
+    return this.watchKind(k.info.kind, sink, { namespace, fromRevision });
+  }
+
+  /**
+   * The per-kind watch underneath watchPrefix; without `fromRevision` it lists first and
+   * delivers the list as one batch of puts. The returned watcher is the handle (close()), and
+   * counts its watch requests and relists.
+   */
+  watchKind(kind: string, sink: WatchSink, opts: { namespace?: string; fromRevision?: number } = {}): KindWatcher {
+    const k = crdKind(kind);
+    const watcher = new KindWatcher(this, k, sink, { ...this.#watchOptions, namespace: opts.namespace, fromRevision: opts.fromRevision });
+    this.#watchers.add(watcher);
+    watcher.onClose = () => this.#watchers.delete(watcher);
+    watcher.start();
+    return watcher;
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.#watchers) w.close();
+    this.#watchers.clear();
+    this.#client.close();
+  }
+
+  /** For KindWatcher: one list of a kind, optionally at an exact resourceVersion. Errors are DatastoreErrors (410 → CompactedError). */
+  async listObjects(k: CrdKind, opts: { namespace?: string; resourceVersion?: string }): Promise<KubeList> {
+    const query = opts.resourceVersion !== undefined ? `?resourceVersion=${encodeURIComponent(opts.resourceVersion)}&resourceVersionMatch=Exact` : '';
+    const ns = k.info.namespaced ? opts.namespace : undefined;
+    const list = (await this.#call({ kind: k.info.kind, name: '*', namespace: opts.namespace }, () =>
+      this.#client.request('GET', `${resourcePath(k, ns)}${query}`),
+    )) as { items?: unknown[]; metadata?: { resourceVersion?: string } };
+    return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '0' };
+  }
+
+  /** For KindWatcher: one watch request on a kind from `resourceVersion`, with bookmarks. */
+  watchStream(
+    k: CrdKind,
+    opts: { namespace?: string; resourceVersion: string; timeoutSeconds: number; heartbeatMs: number },
+    handlers: WatchStreamHandlers,
+  ): WatchStream {
+    const ns = k.info.namespaced ? opts.namespace : undefined;
+    const query = `?watch=true&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(opts.resourceVersion)}&timeoutSeconds=${opts.timeoutSeconds}`;
+    return this.#client.watch(`${resourcePath(k, ns)}${query}`, opts.heartbeatMs, handlers);
+  }
+
+  /** The error for a lost precondition: ConflictError naming the current resourceVersion, or NotFoundError if it is gone. */
+  async #conflict(k: CrdKind, ref: ResourceRef, expected: string | undefined): Promise<DatastoreError> {
+    try {
+      const now = fromCrdObject(k, await this.#call(ref, () => this.#getObject(k, backendName(k.info.kind, ref.name), namespaceOf(k, ref))));
+      return new ConflictError(ref, expected, now.metadata.resourceVersion);
+    } catch (err) {
+      if (err instanceof DatastoreError) return err;
+      throw err;
+    }
+  }
+
+  #getObject(k: CrdKind, name: string, namespace: string | undefined): Promise<unknown> {
+    return this.#client.request('GET', resourcePath(k, namespace, name));
+  }
+
+  /** Wraps client-node's errors at the boundary into ours, by HTTP status and Kubernetes' `reason`. */
+  async #call<T>(ref: ResourceRef, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toDatastoreError(err, ref);
+    }
+  }
+}
+
+/** Wraps the client's errors into ours, by HTTP status and Kubernetes' `reason`. */
+export function toDatastoreError(err: unknown, ref: ResourceRef): unknown {
+  if (!(err instanceof KubeHttpError)) return err; // ours already (UnavailableError for transport failures), or a bug
+  const { statusCode, status } = err;
+  switch (statusCode) {
+    case 404:
+      return new NotFoundError(ref, { cause: err });
+    case 409:
+      if (status.reason === 'AlreadyExists') return new AlreadyExistsError(ref);
+      return new ConflictError(ref, undefined, undefined);
+    case 410:
+      return new CompactedError(0, { cause: err });
+    case 422:
+      return new ValidationError(describeRef(ref), [{ path: '', message: `kube-apiserver refused it: ${status.message ?? 'Invalid'}` }]);
+    default:
+      return new UnavailableError(`kube-apiserver answered ${statusCode} for ${describeRef(ref)}: ${status.message ?? status.reason ?? 'no message'}`, {
+        cause: err,
+      });
+  }
+}
+
+/** `/apis/crd.projectcalico.org/v1[/namespaces/<ns>]/<plural>[/<name>]` */
+function resourcePath(k: CrdKind, namespace: string | undefined, name?: string): string {
+  const ns = namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `/apis/${CRD_GROUP}/${CRD_VERSION}${ns}/${k.crd.plural}${name !== undefined ? `/${encodeURIComponent(name)}` : ''}`;
+}
+
+function checkValid(res: Resource): void {
+  const issues = validateResource(res);
+  if (issues.length > 0) throw new ValidationError(describeRef(refOfResource(res)), issues);
+}
+
+function namespaceOf(k: CrdKind, ref: ResourceRef): string | undefined {
+  if (!k.info.namespaced) return undefined;
+  if (!ref.namespace) throw new ApiError('NAMESPACE_REQUIRED', `${k.info.kind} is namespaced: a namespace is required`);
+  return ref.namespace;
+}
+
+/** A put event under the etcd key of the resource a CRD object holds (a corrupt object is an event with `error`). */
+export function putEvent(k: CrdKind, obj: unknown): WatchEvent | undefined {
+  const rv = (obj as KubeObject)?.metadata?.resourceVersion;
+  try {
+    const resource = fromCrdObject(k, obj);
+    return { type: 'put', key: keyFor(resource), revision: Number(rv ?? 0), resource };
+  } catch (err) {
+    if (!(err instanceof CorruptValueError)) throw err;
+    return { type: 'put', key: err.key, revision: Number(rv ?? 0), error: err };
+  }
+}
+
+/** The one kind (and namespace) a prefix of Calico's etcd layout selects, or UnsupportedError. */
+export function kindForPrefix(prefix: string | undefined): { k: CrdKind; namespace?: string } {
+  const p = prefix ?? '/calico/';
+  const matches: { k: CrdKind; namespace?: string }[] = [];
+  for (const kind of Object.keys(CALICO_CRDS)) {
+    const info = findKind(kind);
+    if (!info) continue;
+    const base = kindListPrefix(info.kind);
+    if (base.startsWith(p)) matches.push({ k: crdKind(info.kind) });
+    else if (p.startsWith(base)) {
+      const rest = p.slice(base.length).replace(/\/$/, '');
+      if (rest === '') matches.push({ k: crdKind(info.kind) });
+      else if (info.namespaced && !rest.includes('/')) matches.push({ k: crdKind(info.kind), namespace: rest });
+    }
+  }
+  if (matches.length !== 1) {
+    throw new UnsupportedError(
+      `the Kubernetes datastore lists and watches one kind at a time: prefix "${p}" selects ${matches.length === 0 ? 'no kind' : `${matches.length} kinds`}`,
+    );
+  }
+  return matches[0];
+}
