@@ -8,8 +8,8 @@
  * The normal path does not come here: each fixture's stop() ends its own child by pid, waits
  * for it, and removes its dir, then calls `forgetDir`.
  */
-import type { ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 
 const liveChildren = new Set<ChildProcess>();
 const liveDirs = new Set<string>();
@@ -77,4 +77,34 @@ function installExitHooks(): void {
   // Only when nobody else handles these: our handler must not swallow the caller's own.
   if (process.listenerCount('SIGINT') === 0) process.on('SIGINT', onSignal);
   if (process.listenerCount('SIGTERM') === 0) process.on('SIGTERM', onSignal);
+}
+
+/** A spawned test server: its process, a promise of its end, and why it ended (once it has). */
+export interface SpawnedServer {
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+  /** `code N`, `signal S` or `spawn error …` once the process has ended; undefined while it runs. */
+  exitInfo(): string | undefined;
+}
+
+/** Spawns `binary` with stdout and stderr appended to `logFile`, reaped if the test run exits. */
+export function spawnServer(binary: string, args: readonly string[], logFile: string): SpawnedServer {
+  const fd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(binary, args, { stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  reapOnExit(child);
+  let info: string | undefined;
+  const exited = new Promise<void>((resolve) => {
+    const done = (why: string): void => {
+      info ??= why;
+      resolve();
+    };
+    child.once('exit', (code, signal) => done(signal ? `signal ${signal}` : `code ${code}`));
+    child.once('error', (err) => done(`spawn error ${err.message}`));
+  });
+  return { child, exited, exitInfo: () => info };
 }

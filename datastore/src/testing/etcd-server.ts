@@ -10,8 +10,8 @@
  * 'exit' hook SIGKILLs live children, and SIGINT/SIGTERM hooks do the same before letting the
  * signal take its default course (child-reaper.ts).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants, openSync, closeSync } from 'node:fs';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { EtcdClient } from '../etcd/client.js';
 import type { EtcdClientOptions } from '../etcd/options.js';
-import { forgetDir, logTail, reapOnExit, removeOnExit } from './child-reaper.js';
+import { forgetDir, logTail, removeOnExit, spawnServer } from './child-reaper.js';
 import { EtcdNotFoundError, EtcdStartError } from './errors.js';
 import { makeTestCertificates, type TlsFiles } from './tls-certs.js';
 
@@ -229,30 +229,15 @@ class EtcdProcess implements EtcdServer {
       args.push('--trusted-ca-file', this.tls.caFile, '--client-cert-auth');
     }
     const logFile = join(this.#root, 'etcd.log');
-    const fd = openSync(logFile, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(this.#binary, args, { stdio: ['ignore', fd, fd] });
-    } finally {
-      closeSync(fd);
-    }
-    this.#child = child;
-    reapOnExit(child);
-    let exitInfo: string | undefined;
-    this.#exited = new Promise<void>((resolve) => {
-      const done = (info: string): void => {
-        exitInfo ??= info;
-        resolve();
-      };
-      child.once('exit', (code, signal) => done(signal ? `signal ${signal}` : `code ${code}`));
-      child.once('error', (err) => done(`spawn error ${err.message}`));
-    });
+    const server = spawnServer(this.#binary, args, logFile);
+    this.#child = server.child;
+    this.#exited = server.exited;
     const deadline = Date.now() + (this.#options.startTimeoutMs ?? 20_000);
     const probe = new EtcdClient({ ...this.clientOptions(), dialTimeoutMs: 500, requestTimeoutMs: 1000 });
     try {
       for (;;) {
-        if (exitInfo !== undefined) {
-          throw new EtcdStartError(`etcd exited during start (${exitInfo}); log tail:\n${logTail(logFile)}`);
+        if (server.exitInfo() !== undefined) {
+          throw new EtcdStartError(`etcd exited during start (${server.exitInfo()}); log tail:\n${logTail(logFile)}`);
         }
         try {
           // Answering is not enough: writes block until the single member has elected itself.

@@ -28,13 +28,13 @@
  * test run leaves no process behind (child-reaper.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants as fsConstants, openSync } from 'node:fs';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { forgetDir, logTail, reapOnExit, removeOnExit } from './child-reaper.js';
+import { forgetDir, logTail, removeOnExit, spawnServer } from './child-reaper.js';
 import { findBinary, freePort, startEtcd, type EtcdServer } from './etcd-server.js';
 import { KubeNotFoundError, KubeStartError } from './errors.js';
 import { makeSigningKeyPair, makeTestCertificates, type TlsFiles } from './tls-certs.js';
@@ -258,30 +258,15 @@ class KubeApiServerProcess implements KubeApiServer {
 
   async #spawnAndWait(): Promise<void> {
     const logFile = join(this.#root, 'kube-apiserver.log');
-    const fd = openSync(logFile, 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(this.#binaries.apiserver, this.#args(), { stdio: ['ignore', fd, fd] });
-    } finally {
-      closeSync(fd);
-    }
-    this.#child = child;
-    reapOnExit(child);
-    let exitInfo: string | undefined;
-    this.#exited = new Promise<void>((resolve) => {
-      const done = (info: string): void => {
-        exitInfo ??= info;
-        resolve();
-      };
-      child.once('exit', (code, signal) => done(signal ? `signal ${signal}` : `code ${code}`));
-      child.once('error', (err) => done(`spawn error ${err.message}`));
-    });
+    const server = spawnServer(this.#binaries.apiserver, this.#args(), logFile);
+    this.#child = server.child;
+    this.#exited = server.exited;
     const timeoutMs = this.#options.startTimeoutMs ?? 90_000;
     const deadline = Date.now() + timeoutMs;
     let last = 'no answer yet';
     for (;;) {
-      if (exitInfo !== undefined) {
-        throw new KubeStartError(`kube-apiserver exited during start (${exitInfo}); log tail:\n${logTail(logFile)}`);
+      if (server.exitInfo() !== undefined) {
+        throw new KubeStartError(`kube-apiserver exited during start (${server.exitInfo()}); log tail:\n${logTail(logFile)}`);
       }
       try {
         const res = await this.#get('/readyz', 2000);
