@@ -96,3 +96,9 @@ export interface Datastore {
   keysChangedSince?(prefix: string, revision: number): Promise<PrefixProbe>;
   close(): Promise<void>;
 }
+
+/**
+ * What a follower of a prefix needs (Typha's watcher): a Datastore, or the Kubernetes backend's
+ * merged stream of every collection (`kdd.KubeSyncStream`), whose revisions are its own.
+ */
+export type SyncSource = Pick<Datastore, 'listPrefix' | 'watchPrefix' | 'keysChangedSince'>;

@@ -8,7 +8,17 @@
 import { envSource, flagSource, loadConfig, redactConfig, type ConfigIssue, ConfigError, type ParamTable } from '@cattail/api';
 
 export const TYPHA_PARAMS = {
-  DatastoreType: { type: 'enum', default: 'etcdv3', values: ['etcdv3', 'kubernetes'], help: 'Datastore: etcdv3 (kubernetes is not built yet)' },
+  DatastoreType: {
+    type: 'enum',
+    default: 'etcdv3',
+    values: ['etcdv3', 'kubernetes'],
+    help: 'Datastore: etcdv3, or kubernetes (the API server: Calico CRDs and the Kubernetes objects Calico derives from)',
+  },
+  Kubeconfig: {
+    type: 'string',
+    default: '',
+    help: 'kubeconfig file for DatastoreType=kubernetes (default: KUBECONFIG, ~/.kube/config, else the in-cluster service account)',
+  },
   EtcdEndpoints: { type: 'list', default: ['http://127.0.0.1:2379'], help: 'Comma-separated etcd URLs' },
   EtcdCaFile: { type: 'string', default: '', help: 'CA bundle for etcd TLS' },
   EtcdCertFile: { type: 'string', default: '', help: 'Client certificate for etcd TLS' },
@@ -89,9 +99,9 @@ export const TYPHA_PARAMS = {
 
   ConnectionRebalancingMode: {
     type: 'enum',
-    default: 'etcd',
-    values: ['etcd', 'none'],
-    help: 'How replicas find each other to balance load (ours: etcd leases)',
+    default: 'auto',
+    values: ['auto', 'etcd', 'none'],
+    help: 'How replicas find each other to balance load (ours): etcd leases; auto is etcd on etcdv3 and none on kubernetes, where registration in Lease objects is not built yet',
   },
   RebalanceIntervalSecs: { type: 'seconds', default: 5, min: 0.05, max: 3600, help: 'How often load is compared and excess shed (ours)' },
   RebalanceMaxShedPerInterval: { type: 'int', default: 10, min: 1, max: 100000, help: 'Clients shed per interval at most (gradual; ours)' },
@@ -116,8 +126,14 @@ export function loadTyphaConfig(env: Readonly<Record<string, string | undefined>
   for (const extra of flags.rest) issues.push({ param: extra, source: 'flags', message: 'unexpected argument' });
   if (issues.length) throw new ConfigError(issues);
   const config = loadConfig<TyphaConfig>(TYPHA_PARAMS, [envSource(TYPHA_PARAMS, 'TYPHA_', env), flags.source]);
-  if (config.DatastoreType !== 'etcdv3') {
-    throw new ConfigError([{ param: 'DatastoreType', source: 'config', message: 'only etcdv3 is supported by this build' }]);
+  if (config.DatastoreType === 'kubernetes' && config.ConnectionRebalancingMode === 'etcd') {
+    throw new ConfigError([
+      {
+        param: 'ConnectionRebalancingMode',
+        source: 'config',
+        message: 'replicas register in etcd with mode etcd, which DatastoreType=kubernetes does not have: use none (or auto)',
+      },
+    ]);
   }
   if ((config.ServerCertFile === '') !== (config.ServerKeyFile === '')) {
     throw new ConfigError([{ param: 'ServerCertFile', source: 'config', message: 'ServerCertFile and ServerKeyFile go together' }]);

@@ -1,6 +1,7 @@
 /**
- * Follows one Calico kind on the API server: list, then watch from the list's resourceVersion
- * with bookmarks, and keep following across everything a watch meets.
+ * Follows one collection on the API server (a {@link KubeSource}: a Calico CRD kind, or the
+ * Kubernetes objects a Calico kind is derived from): list, then watch from the list's
+ * resourceVersion with bookmarks, and keep following across everything a watch meets.
  *
  *   start ─▶ list (Exact at fromRevision-1, or latest) ─▶ watch ?resourceVersion=R&allowWatchBookmarks
  *                 ▲                                           │ ADDED/MODIFIED/DELETED → sink, R = event's
@@ -11,7 +12,9 @@
  * Guarantee to the sink ("only real changes"): it sees each change once, in the kind's order;
  * after a relist it sees only what differs from what it was told (puts for new or changed
  * objects, synthesised deletes, with `previous`, for vanished ones), never a replay. For that the
- * watcher keeps `known`: key → the resource last delivered. When started from a revision (the
+ * watcher keeps `known`: Kubernetes object (namespace/name) → the key and resource last
+ * delivered for it. An object whose conversion yields nothing (a pod that lost its IP) or fails
+ * (malformed) becomes a delete of the key it had; a failure is reported through `onProblem`. When started from a revision (the
  * `watchPrefix` contract), `known` is read with an exact-revision list at `fromRevision - 1`
  * without delivering it: the caller already has that state. If that revision is gone, the
  * watch ends with CompactedError and the caller relists, as the etcd backend's does.
@@ -25,11 +28,11 @@ import type { Resource } from '@cattail/api';
 import { backoffDelay, type BackoffPolicy } from '../backoff.js';
 import type { WatchEvent, WatchHandle, WatchSink } from '../datastore.js';
 import { CompactedError } from '../errors.js';
-import type { CrdKind } from './crd-codec.js';
 import type { KubeDatastore } from './kube-datastore.js';
 import type { WatchStream } from './kube-client.js';
 import { KubeHttpError } from './kube-client.js';
-import { putEvent, toDatastoreError } from './kube-datastore.js';
+import { toDatastoreError } from './kube-datastore.js';
+import { objectId, objectResourceVersion, type Decoded, type KubeSource } from './kube-source.js';
 
 export interface KindWatcherOptions {
   namespace?: string;
@@ -42,6 +45,17 @@ export interface KindWatcherOptions {
   backoff: BackoffPolicy;
   /** Injected for tests. */
   setTimer: (fn: () => void, ms: number) => { unref?(): unknown };
+  /** An object the source could not convert (malformed): for a rate-limited log and a counter. */
+  onProblem?: (source: string, message: string) => void;
+}
+
+/** What the sink was told for one Kubernetes object. */
+interface Known {
+  key: string;
+  /** The object's resourceVersion when it was delivered (a relist skips unchanged objects). */
+  objectVersion: string | undefined;
+  /** Undefined when the object's value was corrupt (delivered as an error). */
+  resource: Resource | undefined;
 }
 
 const DEFAULTS: KindWatcherOptions = {
@@ -58,11 +72,11 @@ interface KubeWatchEvent {
 
 export class KindWatcher implements WatchHandle {
   readonly #ds: KubeDatastore;
-  readonly #k: CrdKind;
+  readonly #source: KubeSource;
   readonly #sink: WatchSink;
   readonly #opts: KindWatcherOptions;
-  /** What the sink has been told: etcd key → resource. */
-  readonly #known = new Map<string, Resource>();
+  /** What the sink has been told: object id → key and resource. */
+  readonly #known = new Map<string, Known>();
   #resourceVersion = '';
   #stream: WatchStream | undefined;
   #closed = false;
@@ -74,9 +88,9 @@ export class KindWatcher implements WatchHandle {
   /** Set by the owner to forget the watcher when it is closed. */
   onClose: (() => void) | undefined;
 
-  constructor(ds: KubeDatastore, k: CrdKind, sink: WatchSink, opts: Partial<KindWatcherOptions>) {
+  constructor(ds: KubeDatastore, source: KubeSource, sink: WatchSink, opts: Partial<KindWatcherOptions>) {
     this.#ds = ds;
-    this.#k = k;
+    this.#source = source;
     this.#sink = sink;
     this.#opts = { ...DEFAULTS, ...withoutUndefined(opts) };
   }
@@ -85,7 +99,7 @@ export class KindWatcher implements WatchHandle {
     void this.#initialList().then(
       () => this.#watch(),
       (err: unknown) => {
-        const e = toDatastoreError(err, { kind: this.#k.info.kind, name: '*', namespace: this.#opts.namespace });
+        const e = toDatastoreError(err, { kind: this.#source.name, name: '*', namespace: this.#opts.namespace });
         // A start revision that is gone ends the watch (the caller relists); anything else is retried.
         if (e instanceof CompactedError) this.#fail(e);
         else if (!this.#closed) {
@@ -104,14 +118,12 @@ export class KindWatcher implements WatchHandle {
 
   async #initialList(): Promise<void> {
     const from = this.#opts.fromRevision;
-    const list = await this.#ds.listObjects(this.#k, { namespace: this.#opts.namespace, resourceVersion: from !== undefined ? String(from - 1) : undefined });
+    const list = await this.#ds.listObjects(this.#source, {
+      namespace: this.#opts.namespace,
+      resourceVersion: from !== undefined ? String(from - 1) : undefined,
+    });
     const events: WatchEvent[] = [];
-    for (const obj of list.items) {
-      const ev = putEvent(this.#k, obj);
-      if (!ev) continue;
-      if (ev.resource) this.#known.set(ev.key, ev.resource);
-      events.push(ev);
-    }
+    for (const obj of list.items) events.push(...this.#apply('put', obj));
     this.#resourceVersion = list.resourceVersion;
     if (from === undefined && !this.#closed) this.#sink.onEvents(events, Number(list.resourceVersion));
   }
@@ -121,7 +133,7 @@ export class KindWatcher implements WatchHandle {
     this.watches++;
     let expired = false;
     const stream = this.#ds.watchStream(
-      this.#k,
+      this.#source,
       {
         namespace: this.#opts.namespace,
         resourceVersion: this.#resourceVersion,
@@ -164,42 +176,71 @@ export class KindWatcher implements WatchHandle {
 
   #deliver(type: string, object: unknown, rv: string | undefined): void {
     if (rv) this.#resourceVersion = rv;
-    const ev = putEvent(this.#k, object);
-    if (!ev) return;
-    if (type === 'DELETED') {
-      const previous = ev.resource ?? this.#known.get(ev.key);
-      this.#known.delete(ev.key);
-      const del: WatchEvent = { type: 'delete', key: ev.key, revision: ev.revision };
-      if (previous) del.previous = previous;
-      this.#sink.onEvents([del], del.revision);
-      return;
+    const events = this.#apply(type === 'DELETED' ? 'delete' : 'put', object);
+    if (events.length > 0) this.#sink.onEvents(events, events[events.length - 1].revision);
+  }
+
+  /**
+   * Records one object's new state in `known` and returns the events that tell the sink: a put
+   * (or corrupt value) at its key, a delete of the key it had when it now maps to nothing or to
+   * another key, nothing when nothing changed for the sink.
+   */
+  #apply(type: 'put' | 'delete', object: unknown): WatchEvent[] {
+    const id = objectId(object);
+    if (id === undefined) {
+      this.#opts.onProblem?.(this.#source.name, 'an object without metadata.name');
+      return [];
     }
-    if (ev.resource) this.#known.set(ev.key, ev.resource);
-    this.#sink.onEvents([ev], ev.revision);
+    const objectVersion = objectResourceVersion(object);
+    const revision = Number(objectVersion ?? 0);
+    const before = this.#known.get(id);
+    const decoded: Decoded = type === 'delete' ? { outcome: 'none', reason: 'deleted' } : this.#source.decode(object);
+    if (decoded.outcome === 'failed') this.#opts.onProblem?.(this.#source.name, decoded.message);
+    const events: WatchEvent[] = [];
+    const gone = (key: string, previous: Resource | undefined) => {
+      const del: WatchEvent = { type: 'delete', key, revision };
+      if (previous) del.previous = previous;
+      events.push(del);
+    };
+    if (decoded.outcome === 'none' || decoded.outcome === 'failed') {
+      if (before) gone(before.key, before.resource);
+      this.#known.delete(id);
+      return events;
+    }
+    if (before && before.key !== decoded.key) gone(before.key, before.resource);
+    if (decoded.outcome === 'resource') {
+      this.#known.set(id, { key: decoded.key, objectVersion, resource: decoded.resource });
+      events.push({ type: 'put', key: decoded.key, revision, resource: decoded.resource });
+    } else {
+      this.#known.set(id, { key: decoded.key, objectVersion, resource: undefined });
+      events.push({ type: 'put', key: decoded.key, revision, error: decoded.error });
+    }
+    return events;
   }
 
   /** After a 410: list at the latest revision and deliver only the difference from `known`. */
   async #relist(): Promise<void> {
     this.relists++;
     try {
-      const list = await this.#ds.listObjects(this.#k, { namespace: this.#opts.namespace });
+      const list = await this.#ds.listObjects(this.#source, { namespace: this.#opts.namespace });
       if (this.#closed) return;
       const revision = Number(list.resourceVersion);
       const seen = new Set<string>();
       const events: WatchEvent[] = [];
       for (const obj of list.items) {
-        const ev = putEvent(this.#k, obj);
-        if (!ev) continue;
-        seen.add(ev.key);
-        const before = this.#known.get(ev.key);
-        if (ev.resource && before?.metadata.resourceVersion === ev.resource.metadata.resourceVersion) continue;
-        if (ev.resource) this.#known.set(ev.key, ev.resource);
-        events.push(ev);
+        const id = objectId(obj);
+        if (id === undefined) continue;
+        seen.add(id);
+        const before = this.#known.get(id);
+        if (before !== undefined && before.objectVersion === objectResourceVersion(obj)) continue;
+        events.push(...this.#apply('put', obj));
       }
-      for (const [key, previous] of this.#known) {
-        if (seen.has(key)) continue;
-        this.#known.delete(key);
-        events.push({ type: 'delete', key, revision, previous });
+      for (const [id, before] of this.#known) {
+        if (seen.has(id)) continue;
+        this.#known.delete(id);
+        const del: WatchEvent = { type: 'delete', key: before.key, revision };
+        if (before.resource) del.previous = before.resource;
+        events.push(del);
       }
       events.sort((a, b) => a.revision - b.revision);
       this.#resourceVersion = list.resourceVersion;

@@ -34,7 +34,6 @@ import {
   CorruptValueError,
   describeRef,
   findKind,
-  keyFor,
   listPrefix as kindListPrefix,
   ValidationError,
   validateResource,
@@ -46,8 +45,9 @@ import {
 } from '@cattail/api';
 import type { Datastore, DeleteOptions, ListOptions, ListResult, RawListResult, WatchEvent, WatchHandle, WatchSink } from '../datastore.js';
 import { AlreadyExistsError, CompactedError, ConflictError, DatastoreError, NotFoundError, UnavailableError, UnsupportedError } from '../errors.js';
-import { backendName, crdKind, fromCrdObject, refOfResource, toCrdObject, type CrdKind, type KubeObject } from './crd-codec.js';
+import { backendName, crdKind, fromCrdObject, refOfResource, toCrdObject, type CrdKind } from './crd-codec.js';
 import { KindWatcher, type KindWatcherOptions } from './kind-watcher.js';
+import { crdSource, crdSourceOf, objectResourceVersion, type KubeSource } from './kube-source.js';
 import { KubeClient, KubeHttpError, loadKubeConfig, type KubeClientConfig, type WatchStream, type WatchStreamHandlers } from './kube-client.js';
 
 /** How often update() without a resourceVersion retries after losing a race. */
@@ -86,7 +86,7 @@ export class KubeDatastore implements Datastore {
 
   async list(kind: string, opts: ListOptions = {}): Promise<ListResult> {
     const k = crdKind(kind);
-    const { items, resourceVersion } = await this.listObjects(k, { namespace: opts.namespace });
+    const { items, resourceVersion } = await this.listObjects(crdSource(k), { namespace: opts.namespace });
     const out: Resource[] = [];
     const errors: CorruptValueError[] = [];
     for (const obj of items) {
@@ -160,11 +160,14 @@ export class KubeDatastore implements Datastore {
 
   async listPrefix(prefix?: string): Promise<RawListResult> {
     const { k, namespace } = kindForPrefix(prefix);
-    const { items, resourceVersion } = await this.listObjects(k, { namespace });
+    const source = crdSource(k);
+    const { items, resourceVersion } = await this.listObjects(source, { namespace });
     const entries: WatchEvent[] = [];
     for (const obj of items) {
-      const ev = putEvent(k, obj);
-      if (ev) entries.push(ev);
+      const d = source.decode(obj);
+      const revision = Number(objectResourceVersion(obj) ?? 0);
+      if (d.outcome === 'resource') entries.push({ type: 'put', key: d.key, revision, resource: d.resource });
+      else if (d.outcome === 'corrupt') entries.push({ type: 'put', key: d.key, revision, error: d.error });
     }
     return { entries, revision: Number(resourceVersion) };
   }
@@ -181,13 +184,18 @@ export class KubeDatastore implements Datastore {
   }
 
   /**
-   * The per-kind watch underneath watchPrefix; without `fromRevision` it lists first and
-   * delivers the list as one batch of puts. The returned watcher is the handle (close()), and
-   * counts its watch requests and relists.
+   * The per-collection watch underneath watchPrefix, of a Calico kind's CRD or of any
+   * {@link KubeSource}; without `fromRevision` it lists first and delivers the list as one batch
+   * of puts. The returned watcher is the handle (close()), and counts its watch requests and
+   * relists.
    */
-  watchKind(kind: string, sink: WatchSink, opts: { namespace?: string; fromRevision?: number } = {}): KindWatcher {
-    const k = crdKind(kind);
-    const watcher = new KindWatcher(this, k, sink, { ...this.#watchOptions, namespace: opts.namespace, fromRevision: opts.fromRevision });
+  watchKind(
+    kind: string | KubeSource,
+    sink: WatchSink,
+    opts: { namespace?: string; fromRevision?: number; onProblem?: KindWatcherOptions['onProblem'] } = {},
+  ): KindWatcher {
+    const source = typeof kind === 'string' ? crdSourceOf(kind) : kind;
+    const watcher = new KindWatcher(this, source, sink, { ...this.#watchOptions, ...opts });
     this.#watchers.add(watcher);
     watcher.onClose = () => this.#watchers.delete(watcher);
     watcher.start();
@@ -200,25 +208,23 @@ export class KubeDatastore implements Datastore {
     this.#client.close();
   }
 
-  /** For KindWatcher: one list of a kind, optionally at an exact resourceVersion. Errors are DatastoreErrors (410 → CompactedError). */
-  async listObjects(k: CrdKind, opts: { namespace?: string; resourceVersion?: string }): Promise<KubeList> {
+  /** For KindWatcher: one list of a collection, optionally at an exact resourceVersion. Errors are DatastoreErrors (410 → CompactedError). */
+  async listObjects(source: KubeSource, opts: { namespace?: string; resourceVersion?: string }): Promise<KubeList> {
     const query = opts.resourceVersion !== undefined ? `?resourceVersion=${encodeURIComponent(opts.resourceVersion)}&resourceVersionMatch=Exact` : '';
-    const ns = k.info.namespaced ? opts.namespace : undefined;
-    const list = (await this.#call({ kind: k.info.kind, name: '*', namespace: opts.namespace }, () =>
-      this.#client.request('GET', `${resourcePath(k, ns)}${query}`),
+    const list = (await this.#call({ kind: source.name, name: '*', namespace: opts.namespace }, () =>
+      this.#client.request('GET', `${source.path(opts.namespace)}${query}`),
     )) as { items?: unknown[]; metadata?: { resourceVersion?: string } };
     return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '0' };
   }
 
-  /** For KindWatcher: one watch request on a kind from `resourceVersion`, with bookmarks. */
+  /** For KindWatcher: one watch request on a collection from `resourceVersion`, with bookmarks. */
   watchStream(
-    k: CrdKind,
+    source: KubeSource,
     opts: { namespace?: string; resourceVersion: string; timeoutSeconds: number; heartbeatMs: number },
     handlers: WatchStreamHandlers,
   ): WatchStream {
-    const ns = k.info.namespaced ? opts.namespace : undefined;
     const query = `?watch=true&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(opts.resourceVersion)}&timeoutSeconds=${opts.timeoutSeconds}`;
-    return this.#client.watch(`${resourcePath(k, ns)}${query}`, opts.heartbeatMs, handlers);
+    return this.#client.watch(`${source.path(opts.namespace)}${query}`, opts.heartbeatMs, handlers);
   }
 
   /** The error for a lost precondition: ConflictError naming the current resourceVersion, or NotFoundError if it is gone. */
@@ -282,18 +288,6 @@ function namespaceOf(k: CrdKind, ref: ResourceRef): string | undefined {
   if (!k.info.namespaced) return undefined;
   if (!ref.namespace) throw new ApiError('NAMESPACE_REQUIRED', `${k.info.kind} is namespaced: a namespace is required`);
   return ref.namespace;
-}
-
-/** A put event under the etcd key of the resource a CRD object holds (a corrupt object is an event with `error`). */
-export function putEvent(k: CrdKind, obj: unknown): WatchEvent | undefined {
-  const rv = (obj as KubeObject)?.metadata?.resourceVersion;
-  try {
-    const resource = fromCrdObject(k, obj);
-    return { type: 'put', key: keyFor(resource), revision: Number(rv ?? 0), resource };
-  } catch (err) {
-    if (!(err instanceof CorruptValueError)) throw err;
-    return { type: 'put', key: err.key, revision: Number(rv ?? 0), error: err };
-  }
 }
 
 /** The one kind (and namespace) a prefix of Calico's etcd layout selects, or UnsupportedError. */

@@ -17,11 +17,14 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { Registry, collectDefaultMetrics, Counter, Gauge } from 'prom-client';
-import { EtcdDatastore, etcdOptionsFromConfig, type Datastore } from '@cattail/datastore';
+import { EtcdDatastore, etcdOptionsFromConfig, kdd, type Datastore, type SyncSource } from '@cattail/datastore';
 import { backoffDelay, type BackoffPolicy } from '@cattail/datastore/backoff';
 import { SYNCER_TYPES, type SyncerType } from '../protocol/messages.js';
 import { CODECS } from '../protocol/codecs.js';
 import { SYNC_PATH } from '../protocol/transport.js';
+import { syncerKinds } from '../protocol/views/index.js';
+import { createLogLimiter } from '../pipeline/log-limiter.js';
+import { realClock } from '../common/clock.js';
 import { SyncCache, DeltaBatcher } from '../cache/index.js';
 import { createDedupeStage, createProjectionStage, createValidationStage, teeCallbacks, type DedupeStage, type ValidationStage } from '../pipeline/index.js';
 import { SyncServer, type ServerTlsOptions } from '../server/index.js';
@@ -35,8 +38,14 @@ import { handoffTarget, planRebalance } from './rebalance.js';
 import type { Logger } from '../common/logger.js';
 
 export interface TyphaFactories {
-  /** The datastore (default: EtcdDatastore from the config). */
+  /** The datastore (default: from the config, EtcdDatastore or kdd.KubeDatastore). */
   datastore?(config: TyphaConfig): Datastore;
+}
+
+/** The datastore the config names. */
+function configuredDatastore(c: TyphaConfig): Datastore {
+  if (c.DatastoreType === 'kubernetes') return new kdd.KubeDatastore(c.Kubeconfig ? { kubeconfigPath: c.Kubeconfig } : {});
+  return new EtcdDatastore(etcdOptionsFromConfig(c));
 }
 
 /**
@@ -74,6 +83,9 @@ export class TyphaDaemon {
   readonly #registry = new Registry();
   readonly #metricsSink = new PromServerMetrics({ registry: this.#registry });
   #datastore!: Datastore;
+  /** What the watcher follows: the datastore itself (etcd), or the KDD merged stream. */
+  #source!: SyncSource;
+  #kubeStream: kdd.KubeSyncStream | undefined;
   #datastoreId = '';
   #pipelines = new Map<SyncerType, SyncerPipeline>();
   #validation!: ValidationStage;
@@ -108,7 +120,20 @@ export class TyphaDaemon {
 
   async start(): Promise<TyphaPorts> {
     const c = this.#config;
-    this.#datastore = this.#factories.datastore?.(c) ?? new EtcdDatastore(etcdOptionsFromConfig(c));
+    this.#datastore = this.#factories.datastore?.(c) ?? configuredDatastore(c);
+    this.#source = this.#datastore;
+    if (this.#datastore instanceof kdd.KubeDatastore) {
+      // One list+watch per collection, for the kinds some syncer carries, merged into one stream.
+      const kinds = new Set(SYNCER_TYPES.flatMap((s) => syncerKinds(s)));
+      const limiter = createLogLimiter({ clock: realClock });
+      this.#kubeStream = new kdd.KubeSyncStream(this.#datastore, kdd.sourcesForKinds(kinds), {
+        onProblem: (source, message) => {
+          const suppressed = limiter.take();
+          if (suppressed >= 0) this.#log.warn({ source, suppressed }, `Kubernetes object not converted: ${message}`);
+        },
+      });
+      this.#source = this.#kubeStream;
+    }
     const caches = this.#buildCaches();
     this.#server = new SyncServer({
       caches: Object.fromEntries(caches),
@@ -142,7 +167,7 @@ export class TyphaDaemon {
     // serving (a resume against a different etcd cluster must get a snapshot).
     this.#datastoreId = await this.#fetchDatastoreId();
     this.#watcher = new DatastoreWatcher({
-      datastore: this.#datastore,
+      datastore: this.#source,
       sink: this.#validation,
       logger: this.#log,
       ...(this.#tuning.listRetryDelaysMs ? { retryDelaysMs: this.#tuning.listRetryDelaysMs } : {}),
@@ -161,7 +186,7 @@ export class TyphaDaemon {
       metrics: async () => ({ status: 200, type: this.#registry.contentType, body: await this.#registry.metrics() }),
     });
     const ports: TyphaPorts = { syncPort, ...this.#endpoints.ports };
-    if (c.ConnectionRebalancingMode === 'etcd' && this.#datastore instanceof EtcdDatastore) {
+    if (c.ConnectionRebalancingMode !== 'none' && this.#datastore instanceof EtcdDatastore) {
       this.#replicas = new ReplicaRegistry(this.#datastore.client, c.RegistrationTTLSecs);
       this.#rebalanceTimer = setInterval(() => void this.#rebalance(), secs(c.RebalanceIntervalSecs));
       this.#rebalanceTimer.unref();
@@ -183,6 +208,7 @@ export class TyphaDaemon {
       inSync: this.#watcher.inSync,
       revision: this.#watcher.revision,
       watcher: this.#watcher.stats(),
+      ...(this.#kubeStream ? { kubernetes: { streamId: this.#kubeStream.id, sources: this.#kubeStream.stats() } } : {}),
       validation: this.#validation.stats(),
       connections,
       total: conns.total,
@@ -211,6 +237,7 @@ export class TyphaDaemon {
       await this.#server.drain({ durationMs: opts.handoffMs, hint });
     }
     await this.#server.stop();
+    this.#kubeStream?.close();
     await this.#watcher?.stop();
     for (const p of this.#pipelines.values()) {
       p.batcher.close();
@@ -294,6 +321,8 @@ export class TyphaDaemon {
   }
 
   async #fetchDatastoreId(): Promise<string> {
+    // KDD: revisions are the merged stream's own, comparable only within it (see kdd/sync-stream.ts).
+    if (this.#kubeStream) return this.#kubeStream.id;
     const ds = this.#datastore as Datastore & { clusterId?: () => Promise<string> };
     if (!ds.clusterId) return 'unknown';
     for (let attempt = 0; ; attempt++) {

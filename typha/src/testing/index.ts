@@ -7,3 +7,4 @@
 export { FakeClock } from './fake-clock.js';
 export { maskedFrame, upgradeRequest, helloFrame } from './client-frames.js';
 export { AttackSwarm, ATTACK_KINDS, type AttackKind, type AttackTarget, type KindReport, type SwarmOptions } from './attack-swarm.js';
+export { rawSync, type RawSyncResult } from './raw-sync.js';

@@ -26,7 +26,7 @@
  * progress notification is not used: before 3.4.31/3.5.13 (Debian has 3.4.23) it can report a
  * revision ahead of events still queued for the watch, and trusting it loses those events.
  */
-import type { Datastore, WatchEvent, WatchHandle } from '@cattail/datastore';
+import type { SyncSource, WatchEvent, WatchHandle } from '@cattail/datastore';
 import { CompactedError } from '@cattail/datastore';
 import { backoffDelay, realDelay, type BackoffPolicy, type DelayFn } from '@cattail/datastore/backoff';
 import { CALICO_PREFIX, parseKey } from '@cattail/api';
@@ -34,7 +34,8 @@ import type { KVUpdate, SyncCallbacks } from '../pipeline/sync-callbacks.js';
 import { silentLogger, type Logger } from '../pipeline/logger.js';
 
 export interface DatastoreWatcherOptions {
-  datastore: Datastore;
+  /** The datastore itself (etcd), or the Kubernetes backend's merged stream. */
+  datastore: SyncSource;
   sink: SyncCallbacks<KVUpdate>;
   prefix?: string;
   logger?: Logger;
@@ -60,7 +61,7 @@ const CONFIRM_ATTEMPTS = 5;
 const CONFIRM_RETRY_MS = 100;
 
 export class DatastoreWatcher {
-  readonly #ds: Datastore;
+  readonly #ds: SyncSource;
   readonly #sink: SyncCallbacks<KVUpdate>;
   readonly #prefix: string;
   readonly #log: Logger;

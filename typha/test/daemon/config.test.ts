@@ -18,6 +18,10 @@ test('Calico names and defaults; env then flags', () => {
   assert.equal(c.MaxPendingHandshakes, 2000);
   assert.equal(c.ServerUpgradeTimeoutSecs, 10);
   assert.equal(loadTyphaConfig({ TYPHA_MAXCONNECTIONSPERSOURCE: '0' }).MaxConnectionsPerSource, 0, '0: no limit');
+  const kdd = loadTyphaConfig({ TYPHA_DATASTORETYPE: 'kubernetes', TYPHA_KUBECONFIG: '/k/config' });
+  assert.equal(kdd.DatastoreType, 'kubernetes');
+  assert.equal(kdd.Kubeconfig, '/k/config');
+  assert.equal(kdd.ConnectionRebalancingMode, 'auto');
 });
 
 test('bad values are refused with the parameter and what is allowed', () => {
@@ -26,7 +30,8 @@ test('bad values are refused with the parameter and what is allowed', () => {
     [{ TYPHA_HEALTHPORT: '70000' }, [], /HealthPort: 70000 is outside 0\.\.65535/],
     [{ TYPHA_MAXPENDINGHANDSHAKES: '-1' }, [], /MaxPendingHandshakes: -1 is outside 0\.\.1000000/],
     [{ TYPHA_LOGSEVERITYSCREEN: 'loud' }, [], /LogSeverityScreen: "loud" is not one of/],
-    [{ TYPHA_DATASTORETYPE: 'kubernetes' }, [], /only etcdv3/],
+    [{ TYPHA_DATASTORETYPE: 'kube' }, [], /DatastoreType: "kube" is not one of/],
+    [{ TYPHA_DATASTORETYPE: 'kubernetes', TYPHA_CONNECTIONREBALANCINGMODE: 'etcd' }, [], /DatastoreType=kubernetes does not have/],
     [{ TYPHA_SERVERCERTFILE: '/x.crt' }, [], /go together/],
     [{ TYPHA_CAFILE: '/ca', TYPHA_SERVERCERTFILE: '/c', TYPHA_SERVERKEYFILE: '/k' }, [], /ClientCN or ClientURISAN/],
     [{}, ['--no-such-flag=1'], /unknown flag/],

@@ -4,14 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import WebSocket from 'ws';
 import { sharedEtcd, until } from '@cattail/datastore/testing';
 import type { Resource } from '@cattail/api';
 import { TyphaDaemon } from '../../src/daemon/daemon.js';
 import { loadTyphaConfig, type TyphaConfig } from '../../src/config.js';
 import { SyncClient, staticDiscovery, type Update } from '../../src/client/index.js';
-import { msgpackCodec, SUBPROTOCOL_MSGPACK, type ServerMessage } from '../../src/protocol/index.js';
 import { PROJECTIONS, projectUpdate } from '../../src/pipeline/index.js';
+import { rawSync } from '../../src/testing/index.js';
 import type { SyncerType } from '../../src/protocol/messages.js';
 
 const fx = sharedEtcd();
@@ -160,28 +159,6 @@ test('hundreds of clients of two syncers converge on the datastore under random 
     await fx.raw.deleteRange('/calico/', { prefix: true });
   }
 });
-
-/** A raw msgpack client that counts bytes until in-sync. */
-async function rawSync(port: number, resume?: { revision: number; datastoreId: string }) {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/sync`, [SUBPROTOCOL_MSGPACK]);
-  let bytes = 0;
-  const messages: ServerMessage[] = [];
-  await new Promise<void>((resolve, reject) => {
-    ws.once('error', reject);
-    ws.once('open', () => {
-      ws.send(msgpackCodec.encode({ type: 'hello', protocolVersion: 1, syncer: 'felix', node: 'raw', features: ['resume'], ...(resume ? { resume } : {}) }));
-    });
-    ws.on('message', (data: Buffer) => {
-      bytes += data.length;
-      const m = msgpackCodec.decode(data) as ServerMessage;
-      messages.push(m);
-      if (m.type === 'in-sync') resolve();
-    });
-  });
-  const hello = messages[0] as Extract<ServerMessage, { type: 'hello' }>;
-  const inSync = messages[messages.length - 1] as Extract<ServerMessage, { type: 'in-sync' }>;
-  return { ws, bytes, messages, hello, revision: inSync.revision };
-}
 
 test('a resume receives only what changed (bytes ≪ snapshot); compaction while away still resumes from tombstones', async () => {
   const { daemon, port } = await startTypha();

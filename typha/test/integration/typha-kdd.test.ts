@@ -1,0 +1,191 @@
+// A whole Typha in-process in Kubernetes-datastore mode against a real kube-apiserver: Calico
+// CRDs, and Pods, Namespaces, ServiceAccounts, Kubernetes NetworkPolicies and Nodes converted as
+// Calico does, reach real SyncClients of the felix and bgp syncers; random pod churn converges;
+// a reconnect to the same replica resumes, a move to another replica gets a snapshot (revisions
+// are per replica in this mode); a malformed object is counted and skipped.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomInt } from 'node:crypto';
+import { applyCalicoCrds, startKubeApiServer, until, type KubeApiServer } from '@cattail/datastore/testing';
+import { kdd } from '@cattail/datastore';
+import type { Resource } from '@cattail/api';
+import { TyphaDaemon } from '../../src/daemon/daemon.js';
+import { loadTyphaConfig } from '../../src/config.js';
+import { SyncClient, staticDiscovery } from '../../src/client/index.js';
+import type { SyncerType } from '../../src/protocol/messages.js';
+import { rawSync } from '../../src/testing/index.js';
+
+const quietLogger = { error() {}, warn() {}, info() {}, debug() {}, child: () => quietLogger };
+
+let kube: KubeApiServer;
+let ds: kdd.KubeDatastore;
+const typhas: TyphaDaemon[] = [];
+const clients: SyncClient[] = [];
+
+async function startTypha(): Promise<{ daemon: TyphaDaemon; port: number }> {
+  const config = loadTyphaConfig({
+    TYPHA_DATASTORETYPE: 'kubernetes',
+    TYPHA_KUBECONFIG: kube.kubeconfigPath,
+    TYPHA_SERVERHOST: '127.0.0.1',
+    TYPHA_SERVERPORT: '0',
+    TYPHA_SERVERBATCHWINDOWMS: '5',
+  });
+  const daemon = new TyphaDaemon(config, { logger: quietLogger });
+  typhas.push(daemon);
+  const { syncPort } = await daemon.start();
+  await until(() => daemon.ready, 'typha in sync with the API server', 60_000);
+  return { daemon, port: syncPort };
+}
+
+function client(syncer: SyncerType, port: number, node = 'n1'): SyncClient {
+  const c = new SyncClient({ syncer, node, discovery: staticDiscovery(`127.0.0.1:${port}`), callbacks: { onStatus() {}, onUpdates() {} } });
+  clients.push(c);
+  c.start();
+  return c;
+}
+
+/** kind/namespace/name → value, of what a client holds. */
+function held(c: SyncClient): Map<string, Record<string, unknown>> {
+  return new Map(c.snapshot().map((u) => [`${u.kind}/${u.namespace ?? ''}/${u.name}`, u.value as Record<string, unknown>]));
+}
+
+function pod(ns: string, name: string, node: string, ip: string | undefined, labels: Record<string, string> = {}): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns, labels, ...(ip ? { annotations: { 'cni.projectcalico.org/podIP': `${ip}/32` } } : {}) },
+    spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] },
+  });
+}
+
+const ippool = (name: string, cidr: string): Resource => ({
+  apiVersion: 'projectcalico.org/v3',
+  kind: 'IPPool',
+  metadata: { name },
+  spec: { cidr, blockSize: 26, natOutgoing: true },
+});
+
+before(async () => {
+  kube = await startKubeApiServer();
+  await applyCalicoCrds(kube);
+  ds = new kdd.KubeDatastore({ kubeconfigPath: kube.kubeconfigPath });
+});
+
+after(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  for (const t of typhas) await t.stop();
+  await ds?.close();
+  await kube?.stop();
+});
+
+describe('Typha on the Kubernetes datastore', () => {
+  test('CRDs and the Kubernetes objects Calico derives from reach felix and bgp clients, and follow changes', async () => {
+    await kube.ensureNamespace('shop');
+    await kube.kubectl(['label', 'namespace', 'shop', 'role=frontend']);
+    await kube.kubectl(['apply', '-f', '-'], { input: pod('shop', 'web-0', 'node-a', '10.65.0.5', { app: 'web' }) });
+    await kube.kubectl(['apply', '-f', '-'], { input: pod('shop', 'pending', 'node-a', undefined) });
+    await kube.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'deny-web', namespace: 'shop' },
+        spec: { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress'] },
+      }),
+    });
+    await kube.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: 'node-a', annotations: { 'projectcalico.org/IPv4Address': '192.0.2.10/24', 'projectcalico.org/ASNumber': '64512' } },
+      }),
+    });
+    await ds.create(ippool('pool-a', '10.65.0.0/16'));
+
+    const { daemon, port } = await startTypha();
+    const felix = client('felix', port);
+    const bgp = client('bgp', port);
+    await until(() => felix.state === 'in-sync' && bgp.state === 'in-sync', 'clients in sync', 30_000);
+
+    const f = held(felix);
+    const wep = f.get('WorkloadEndpoint/shop/node--a-k8s-web--0-eth0');
+    assert.ok(wep, `the pod's endpoint reached felix; it holds ${[...f.keys()].join(', ')}`);
+    assert.deepEqual((wep.spec as { ipNetworks?: string[] }).ipNetworks, ['10.65.0.5/32']);
+    assert.ok(
+      [...f.keys()].every((k) => !k.includes('pending')),
+      'a pod without an IP has no endpoint',
+    );
+    assert.ok(f.has('Profile//kns.shop'), 'namespace profile');
+    assert.ok(f.has('Profile//ksa.shop.default'), 'service account profile');
+    assert.ok(f.has('NetworkPolicy/shop/knp.default.deny-web'), 'Kubernetes NetworkPolicy as knp.default.*');
+    assert.ok(f.has('IPPool//pool-a'), 'IPPool CRD');
+    const b = held(bgp);
+    assert.ok(b.has('Node//node-a'), `the Node reached bgp; it holds ${[...b.keys()].join(', ')}`);
+
+    // Changes follow: the pending pod gets its IP, web-0 goes, the policy goes.
+    await kube.kubectl(['annotate', 'pod', '-n', 'shop', 'pending', 'cni.projectcalico.org/podIP=10.65.0.6/32']);
+    await kube.kubectl(['delete', 'pod', '-n', 'shop', 'web-0', '--grace-period=0', '--force']);
+    await kube.kubectl(['delete', 'networkpolicy', '-n', 'shop', 'deny-web']);
+    await until(() => {
+      const now = held(felix);
+      return (
+        now.has('WorkloadEndpoint/shop/node--a-k8s-pending-eth0') &&
+        !now.has('WorkloadEndpoint/shop/node--a-k8s-web--0-eth0') &&
+        !now.has('NetworkPolicy/shop/knp.default.deny-web')
+      );
+    }, 'felix follows pod and policy changes');
+
+    const status = daemon.status() as { datastoreId: string; kubernetes: { sources: Array<{ name: string; listed: boolean }> } };
+    assert.match(status.datastoreId, /^kdd-/);
+    assert.ok(status.kubernetes.sources.every((s) => s.listed));
+    assert.ok(status.kubernetes.sources.some((s) => s.name === 'pods'));
+  });
+
+  test('random pod churn converges; a reconnect resumes on the same replica and gets a snapshot on another', async () => {
+    await kube.ensureNamespace('churn');
+    const { daemon, port } = await startTypha();
+    const felix = client('felix', port, 'node-c');
+    await until(() => felix.state === 'in-sync', 'in sync', 30_000);
+
+    const live = new Map<string, string>(); // pod → ip
+    let next = 0;
+    for (let op = 0; op < 40; op++) {
+      const r = randomInt(10);
+      if (r < 6 || live.size === 0) {
+        const name = `p${next}`;
+        const ip = `10.66.0.${++next}`;
+        await kube.kubectl(['apply', '-f', '-'], { input: pod('churn', name, 'node-c', ip, { n: String(next) }) });
+        live.set(name, ip);
+      } else {
+        const name = [...live.keys()][randomInt(live.size)];
+        await kube.kubectl(['delete', 'pod', '-n', 'churn', name, '--grace-period=0', '--force']);
+        live.delete(name);
+      }
+    }
+    const want = () => new Map([...live].map(([name, ip]) => [`WorkloadEndpoint/churn/node--c-k8s-${name.replace(/-/g, '--')}-eth0`, [`${ip}/32`]]));
+    const churnHeld = () =>
+      new Map([...held(felix)].filter(([k]) => k.startsWith('WorkloadEndpoint/churn/')).map(([k, v]) => [k, (v.spec as { ipNetworks?: unknown }).ipNetworks]));
+    await until(() => JSON.stringify([...churnHeld()].sort()) === JSON.stringify([...want()].sort()), 'felix holds exactly the live pods', 30_000);
+
+    // The same replica: a resume, with only what changed since; another replica: a snapshot
+    // (each replica numbers its own revisions), whose content is the same.
+    const first = await rawSync(port);
+    first.ws.close();
+    assert.equal(first.hello.mode, 'snapshot');
+    await kube.kubectl(['apply', '-f', '-'], { input: pod('churn', 'late', 'node-c', '10.66.1.1') });
+    await until(() => held(felix).has('WorkloadEndpoint/churn/node--c-k8s-late-eth0'), 'the late pod arrived');
+    const resumed = await rawSync(port, { revision: first.revision, datastoreId: first.hello.datastoreId });
+    resumed.ws.close();
+    assert.equal(resumed.hello.mode, 'resume');
+    assert.ok(resumed.bytes < first.bytes / 2, `resume ${resumed.bytes} B vs snapshot ${first.bytes} B`);
+    const second = await startTypha();
+    const other = await rawSync(second.port, { revision: first.revision, datastoreId: first.hello.datastoreId });
+    other.ws.close();
+    assert.equal(other.hello.mode, 'snapshot');
+    assert.notEqual(other.hello.datastoreId, first.hello.datastoreId, 'each replica numbers its own revisions');
+    const moved = client('felix', second.port, 'node-c');
+    await until(() => moved.state === 'in-sync', 'second replica client in sync', 30_000);
+    const churnOf = (c: SyncClient) => JSON.stringify([...held(c)].filter(([k]) => k.startsWith('WorkloadEndpoint/churn/')).sort());
+    await until(() => churnOf(moved) === churnOf(felix), 'both replicas serve the same endpoints');
+    assert.ok((daemon.status() as { ready: boolean }).ready);
+  });
+});
