@@ -307,6 +307,17 @@ export class TyphaDaemon {
         this.inc(watcher()?.relists ?? 0);
       },
     });
+    const kube = () => this.#kubeStream?.stats() ?? [];
+    new Counter({
+      name: 'typha_kubernetes_objects_unconverted',
+      help: 'Kubernetes objects (per source collection) that could not be converted to a Calico resource and were left out (Kubernetes datastore only).',
+      labelNames: ['source'],
+      registers: [this.#registry],
+      collect() {
+        this.reset();
+        for (const s of kube()) this.inc({ source: s.name }, s.problems);
+      },
+    });
     const validation = () => this.#validation.stats();
     new Counter({
       name: 'typha_updates_invalid',

@@ -22,19 +22,22 @@ let ds: kdd.KubeDatastore;
 const typhas: TyphaDaemon[] = [];
 const clients: SyncClient[] = [];
 
-async function startTypha(): Promise<{ daemon: TyphaDaemon; port: number }> {
+async function startTypha(): Promise<{ daemon: TyphaDaemon; port: number; metricsPort: number }> {
   const config = loadTyphaConfig({
     TYPHA_DATASTORETYPE: 'kubernetes',
     TYPHA_KUBECONFIG: kube.kubeconfigPath,
     TYPHA_SERVERHOST: '127.0.0.1',
     TYPHA_SERVERPORT: '0',
     TYPHA_SERVERBATCHWINDOWMS: '5',
+    TYPHA_PROMETHEUSMETRICSENABLED: 'true',
+    TYPHA_PROMETHEUSMETRICSHOST: '127.0.0.1',
+    TYPHA_PROMETHEUSMETRICSPORT: '0',
   });
   const daemon = new TyphaDaemon(config, { logger: quietLogger });
   typhas.push(daemon);
-  const { syncPort } = await daemon.start();
+  const { syncPort, metricsPort } = await daemon.start();
   await until(() => daemon.ready, 'typha in sync with the API server', 60_000);
-  return { daemon, port: syncPort };
+  return { daemon, port: syncPort, metricsPort: metricsPort ?? 0 };
 }
 
 function client(syncer: SyncerType, port: number, node = 'n1'): SyncClient {
@@ -84,6 +87,7 @@ describe('Typha on the Kubernetes datastore', () => {
     await kube.kubectl(['label', 'namespace', 'shop', 'role=frontend']);
     await kube.kubectl(['apply', '-f', '-'], { input: pod('shop', 'web-0', 'node-a', '10.65.0.5', { app: 'web' }) });
     await kube.kubectl(['apply', '-f', '-'], { input: pod('shop', 'pending', 'node-a', undefined) });
+    await kube.kubectl(['apply', '-f', '-'], { input: pod('shop', 'bad-ip', 'node-a', 'not-an-address') });
     await kube.kubectl(['apply', '-f', '-'], {
       input: JSON.stringify({
         apiVersion: 'networking.k8s.io/v1',
@@ -101,7 +105,7 @@ describe('Typha on the Kubernetes datastore', () => {
     });
     await ds.create(ippool('pool-a', '10.65.0.0/16'));
 
-    const { daemon, port } = await startTypha();
+    const { daemon, port, metricsPort } = await startTypha();
     const felix = client('felix', port);
     const bgp = client('bgp', port);
     await until(() => felix.state === 'in-sync' && bgp.state === 'in-sync', 'clients in sync', 30_000);
@@ -114,6 +118,13 @@ describe('Typha on the Kubernetes datastore', () => {
       [...f.keys()].every((k) => !k.includes('pending')),
       'a pod without an IP has no endpoint',
     );
+    assert.ok(![...f.keys()].some((k) => k.includes('bad--ip')), 'a pod with a malformed IP annotation has no endpoint');
+    const problems = (daemon.status() as { kubernetes: { sources: Array<{ name: string; problems: number }> } }).kubernetes.sources.find(
+      (s) => s.name === 'pods',
+    )?.problems;
+    assert.equal(problems, 1, 'and is counted');
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(metrics, /typha_kubernetes_objects_unconverted\{source="pods"\} 1/);
     assert.ok(f.has('Profile//kns.shop'), 'namespace profile');
     assert.ok(f.has('Profile//ksa.shop.default'), 'service account profile');
     assert.ok(f.has('NetworkPolicy/shop/knp.default.deny-web'), 'Kubernetes NetworkPolicy as knp.default.*');
