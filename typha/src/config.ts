@@ -100,13 +100,20 @@ export const TYPHA_PARAMS = {
   ConnectionRebalancingMode: {
     type: 'enum',
     default: 'auto',
-    values: ['auto', 'etcd', 'none'],
-    help: 'How replicas find each other to balance load (ours): etcd leases; auto is etcd on etcdv3 and none on kubernetes, where registration in Lease objects is not built yet',
+    values: ['auto', 'etcd', 'kubernetes', 'none'],
+    help: "How replicas find each other to balance load (ours): etcd leases, or Lease objects in K8sNamespace; auto is the datastore's own",
   },
+  K8sNamespace: { type: 'string', default: 'kube-system', help: "Namespace of the replicas' Lease objects (ConnectionRebalancingMode kubernetes)" },
   RebalanceIntervalSecs: { type: 'seconds', default: 5, min: 0.05, max: 3600, help: 'How often load is compared and excess shed (ours)' },
   RebalanceMaxShedPerInterval: { type: 'int', default: 10, min: 1, max: 100000, help: 'Clients shed per interval at most (gradual; ours)' },
   RebalanceTolerance: { type: 'float', default: 0.1, min: 0, max: 10, help: 'Shed only above target × (1 + tolerance) (ours)' },
-  RegistrationTTLSecs: { type: 'int', default: 15, min: 2, max: 3600, help: 'etcd lease TTL of this replica’s registration (ours)' },
+  RegistrationTTLSecs: {
+    type: 'int',
+    default: 15,
+    min: 2,
+    max: 3600,
+    help: 'Lifetime of this replica’s registration: etcd lease TTL, or the Lease’s duration (ours)',
+  },
 } as const satisfies ParamTable;
 
 export type TyphaConfig = {
@@ -126,12 +133,13 @@ export function loadTyphaConfig(env: Readonly<Record<string, string | undefined>
   for (const extra of flags.rest) issues.push({ param: extra, source: 'flags', message: 'unexpected argument' });
   if (issues.length) throw new ConfigError(issues);
   const config = loadConfig<TyphaConfig>(TYPHA_PARAMS, [envSource(TYPHA_PARAMS, 'TYPHA_', env), flags.source]);
-  if (config.DatastoreType === 'kubernetes' && config.ConnectionRebalancingMode === 'etcd') {
+  const otherStore = config.DatastoreType === 'kubernetes' ? 'etcd' : 'kubernetes';
+  if (config.ConnectionRebalancingMode === otherStore) {
     throw new ConfigError([
       {
         param: 'ConnectionRebalancingMode',
         source: 'config',
-        message: 'replicas register in etcd with mode etcd, which DatastoreType=kubernetes does not have: use none (or auto)',
+        message: `replicas register in the datastore: mode ${otherStore} needs DatastoreType=${otherStore === 'etcd' ? 'etcdv3' : 'kubernetes'} (use auto)`,
       },
     ]);
   }

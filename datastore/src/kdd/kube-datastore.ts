@@ -159,12 +159,13 @@ export class KubeDatastore implements Datastore {
   }
 
   async listPrefix(prefix?: string): Promise<RawListResult> {
-    const { k, namespace } = kindForPrefix(prefix);
+    const { k, namespace, within } = kindForPrefix(prefix);
     const source = crdSource(k);
     const { items, resourceVersion } = await this.listObjects(source, { namespace });
     const entries: WatchEvent[] = [];
     for (const obj of items) {
       const d = source.decode(obj);
+      if (within !== undefined && 'key' in d && !d.key.startsWith(within)) continue;
       const revision = Number(objectResourceVersion(obj) ?? 0);
       if (d.outcome === 'resource') entries.push({ type: 'put', key: d.key, revision, resource: d.resource });
       else if (d.outcome === 'corrupt') entries.push({ type: 'put', key: d.key, revision, error: d.error });
@@ -179,8 +180,19 @@ export class KubeDatastore implements Datastore {
    * with CompactedError and the caller relists, as with etcd; later expiries are handled inside.
    */
   watchPrefix(prefix: string, fromRevision: number, sink: WatchSink): WatchHandle {
-    const { k, namespace } = kindForPrefix(prefix);
-    return this.watchKind(k.info.kind, sink, { namespace, fromRevision });
+    const { k, namespace, within } = kindForPrefix(prefix);
+    const narrowed: WatchSink =
+      within === undefined
+        ? sink
+        : {
+            onEvents: (events, revision) => {
+              const mine = events.filter((e) => e.key.startsWith(within));
+              if (mine.length > 0) sink.onEvents(mine, revision);
+            },
+            onError: (err) => sink.onError(err),
+            onStatus: (state) => sink.onStatus?.(state),
+          };
+    return this.watchKind(k.info.kind, narrowed, { namespace, fromRevision });
   }
 
   /**
@@ -200,6 +212,15 @@ export class KubeDatastore implements Datastore {
     watcher.onClose = () => this.#watchers.delete(watcher);
     watcher.start();
     return watcher;
+  }
+
+  /**
+   * A plain call to the API server with this datastore's credentials, for what is not a Calico
+   * resource (Typha's Lease registrations); failures are the client's KubeHttpError or
+   * UnavailableError.
+   */
+  request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+    return this.#client.request(method, path, body);
   }
 
   async close(): Promise<void> {
@@ -290,19 +311,26 @@ function namespaceOf(k: CrdKind, ref: ResourceRef): string | undefined {
   return ref.namespace;
 }
 
-/** The one kind (and namespace) a prefix of Calico's etcd layout selects, or UnsupportedError. */
-export function kindForPrefix(prefix: string | undefined): { k: CrdKind; namespace?: string } {
+/**
+ * The one kind (and namespace) a prefix of Calico's etcd layout selects, or UnsupportedError.
+ * A prefix deeper than a kind's (one node's block affinities, one key) selects that kind, with
+ * `within` set: the kind is listed (narrowed to the namespace if the prefix names one) and only
+ * keys under the prefix are kept, as etcd's range read would.
+ */
+export function kindForPrefix(prefix: string | undefined): { k: CrdKind; namespace?: string; within?: string } {
   const p = prefix ?? '/calico/';
-  const matches: { k: CrdKind; namespace?: string }[] = [];
+  const matches: { k: CrdKind; namespace?: string; within?: string }[] = [];
   for (const kind of Object.keys(CALICO_CRDS)) {
     const info = findKind(kind);
     if (!info) continue;
     const base = kindListPrefix(info.kind);
     if (base.startsWith(p)) matches.push({ k: crdKind(info.kind) });
     else if (p.startsWith(base)) {
-      const rest = p.slice(base.length).replace(/\/$/, '');
-      if (rest === '') matches.push({ k: crdKind(info.kind) });
-      else if (info.namespaced && !rest.includes('/')) matches.push({ k: crdKind(info.kind), namespace: rest });
+      const rest = p.slice(base.length);
+      const [first, ...more] = rest.split('/');
+      const namespace = info.namespaced && first !== '' && (more.length > 0 || rest.endsWith('/')) ? first : undefined;
+      const exact = rest === '' || (namespace !== undefined && rest === `${namespace}/`);
+      matches.push({ k: crdKind(info.kind), ...(namespace !== undefined ? { namespace } : {}), ...(exact ? {} : { within: p }) });
     }
   }
   if (matches.length !== 1) {

@@ -8,8 +8,9 @@
  *                                               ├▶ project(ipam)  ─▶ …
  *                                               └▶ project(status)─▶ …
  *
- * Side servers: health (/liveness, /readiness, /status) and Prometheus /metrics. With
- * ConnectionRebalancingMode=etcd the replica registers itself under a lease, reads its peers'
+ * Side servers: health (/liveness, /readiness, /status) and Prometheus /metrics. Unless
+ * ConnectionRebalancingMode=none the replica registers itself (an etcd lease, or a Lease object
+ * on the Kubernetes datastore), reads its peers'
  * load every interval, sheds excess clients gradually toward the least-loaded peer, and on
  * SIGTERM hands every client off over ShutdownTimeoutSecs with a hint.
  */
@@ -33,7 +34,8 @@ import { DatastoreWatcher } from '../watcher/datastore-watcher.js';
 import type { TyphaConfig } from '../config.js';
 import { json, text } from '../common/http-endpoints.js';
 import { serveComponentEndpoints, type ComponentEndpoints } from '../common/component-endpoints.js';
-import { ReplicaRegistry, type ReplicaView } from './replica-registry.js';
+import { ReplicaRegistry, type ReplicaDirectory, type ReplicaView } from './replica-registry.js';
+import { LeaseReplicaRegistry } from './lease-registry.js';
 import { handoffTarget, planRebalance } from './rebalance.js';
 import type { Logger } from '../common/logger.js';
 
@@ -92,7 +94,7 @@ export class TyphaDaemon {
   #watcher!: DatastoreWatcher;
   #server!: SyncServer;
   #endpoints: ComponentEndpoints | undefined;
-  #replicas: ReplicaRegistry | undefined;
+  #replicas: ReplicaDirectory | undefined;
   #rebalanceTimer: NodeJS.Timeout | undefined;
   #url = '';
   #stopping = false;
@@ -186,8 +188,12 @@ export class TyphaDaemon {
       metrics: async () => ({ status: 200, type: this.#registry.contentType, body: await this.#registry.metrics() }),
     });
     const ports: TyphaPorts = { syncPort, ...this.#endpoints.ports };
-    if (c.ConnectionRebalancingMode !== 'none' && this.#datastore instanceof EtcdDatastore) {
-      this.#replicas = new ReplicaRegistry(this.#datastore.client, c.RegistrationTTLSecs);
+    if (c.ConnectionRebalancingMode !== 'none') {
+      const ds = this.#datastore;
+      if (ds instanceof EtcdDatastore) this.#replicas = new ReplicaRegistry(ds.client, c.RegistrationTTLSecs);
+      else if (ds instanceof kdd.KubeDatastore) this.#replicas = new LeaseReplicaRegistry(ds, { namespace: c.K8sNamespace, ttlSeconds: c.RegistrationTTLSecs });
+    }
+    if (this.#replicas) {
       this.#rebalanceTimer = setInterval(() => void this.#rebalance(), secs(c.RebalanceIntervalSecs));
       this.#rebalanceTimer.unref();
       void this.#rebalance();

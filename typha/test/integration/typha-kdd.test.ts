@@ -29,6 +29,7 @@ async function startTypha(): Promise<{ daemon: TyphaDaemon; port: number; metric
     TYPHA_SERVERHOST: '127.0.0.1',
     TYPHA_SERVERPORT: '0',
     TYPHA_SERVERBATCHWINDOWMS: '5',
+    TYPHA_REBALANCEINTERVALSECS: '0.2',
     TYPHA_PROMETHEUSMETRICSENABLED: 'true',
     TYPHA_PROMETHEUSMETRICSHOST: '127.0.0.1',
     TYPHA_PROMETHEUSMETRICSPORT: '0',
@@ -198,5 +199,27 @@ describe('Typha on the Kubernetes datastore', () => {
     const churnOf = (c: SyncClient) => JSON.stringify([...held(c)].filter(([k]) => k.startsWith('WorkloadEndpoint/churn/')).sort());
     await until(() => churnOf(moved) === churnOf(felix), 'both replicas serve the same endpoints');
     assert.ok((daemon.status() as { ready: boolean }).ready);
+
+    // The replicas find each other through Lease objects, a crashed replica's Lease is removed
+    // after ten durations without renewal, and a stopped one removes its own.
+    await kube.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: 'cattail-typha-crashed', namespace: 'kube-system', labels: { 'cattail.dev/typha-replica': 'true' } },
+        spec: { holderIdentity: 'crashed', leaseDurationSeconds: 15, renewTime: '2026-01-01T00:00:00.000000Z' },
+      }),
+    });
+    type Replicas = { replicas: Array<{ serverId: string; fresh: boolean; connections: number }> };
+    await until(() => {
+      const seen = (second.daemon.status() as Replicas).replicas.filter((r) => r.fresh).map((r) => r.serverId);
+      return seen.includes(daemon.serverId) && seen.includes(second.daemon.serverId);
+    }, 'each replica sees the other as fresh');
+    const leases = () =>
+      kube.kubectl(['get', 'leases', '-n', 'kube-system', '-l', 'cattail.dev/typha-replica', '-o', 'jsonpath={.items[*].spec.holderIdentity}']);
+    assert.ok((await leases()).split(' ').includes(second.daemon.serverId));
+    await until(async () => !(await leases()).split(' ').includes('crashed'), 'the stale Lease is removed');
+    await second.daemon.stop();
+    assert.ok(!(await leases()).split(' ').includes(second.daemon.serverId), 'the stopped replica deleted its Lease');
   });
 });
