@@ -1,0 +1,208 @@
+/**
+ * `cattail ipam show|check|release|configure` in-process against a real etcd, on IPAM data our
+ * IPAM client allocated: one pool, node-1 and node-2 with a block each, node-3 borrowing from
+ * them (its own block claims are off), workload endpoints for some of the addresses and none
+ * for the others (leaked), and a handle no block refers to.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, beforeEach, test } from 'node:test';
+import { API_VERSION, type Resource } from '@cattail/api';
+import { ipam } from '@cattail/datastore';
+import { sharedEtcd } from '@cattail/datastore/testing';
+import { run } from '../../src/run.js';
+
+const fx = sharedEtcd({ wipe: '/calico/' });
+let dir = '';
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cattail-ipam-it-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+const GUID = '0123456789abcdef0123456789abcdef';
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cattail(...argv: string[]): Promise<Result> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(argv, {
+    stdout: { write: (s) => void (stdout += s) },
+    stderr: { write: (s) => void (stderr += s) },
+    env: { ETCD_ENDPOINTS: fx.etcd.endpoints.join(',') },
+    cwd: dir,
+  });
+  return { code, stdout, stderr };
+}
+
+function res(kind: string, name: string, spec: Record<string, unknown>, namespace?: string): Resource {
+  return { apiVersion: API_VERSION, kind, metadata: namespace ? { name, namespace } : { name }, spec };
+}
+
+function wep(pod: string, node: string, addresses: readonly string[]): Resource {
+  const name = `${node}-k8s-${pod}-eth0`;
+  return res(
+    'WorkloadEndpoint',
+    name,
+    { orchestrator: 'k8s', workload: '', node, pod, endpoint: 'eth0', interfaceName: `cali${pod}`, ipNetworks: addresses.map((a) => `${a}/32`) },
+    'default',
+  );
+}
+
+interface Seeded {
+  /** Addresses per handle. */
+  ips: Record<string, string[]>;
+  /** Block CIDR per node (node-1, node-2). */
+  blocks: Record<string, string>;
+}
+
+/**
+ * h-a (2 addresses) and h-b on node-1, h-c on node-2, h-d on node-3 (borrowed); workload
+ * endpoints exist for h-a and h-c only, so h-b's and h-d's addresses are leaked; `h-orphan` is a
+ * handle without addresses.
+ */
+async function seed(): Promise<Seeded> {
+  const ds = fx.ds;
+  await ds.create(res('ClusterInformation', 'default', { clusterGUID: GUID, datastoreReady: true }));
+  for (const n of ['node-1', 'node-2', 'node-3']) await ds.create(res('Node', n, {}));
+  await ds.create(res('IPPool', 'pool-a', { cidr: '10.66.0.0/16', blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: true }));
+  const client = new ipam.IpamClient(ds);
+  const ips: Record<string, string[]> = {};
+  const blocks: Record<string, string> = {};
+  const assign = async (handle: string, node: string, num: number, pod: string): Promise<void> => {
+    const got = await client.autoAssign({
+      handleId: handle,
+      node,
+      num4: num,
+      num6: 0,
+      attrs: { node, namespace: 'default', pod, timestamp: '2026-01-02T03:04:05Z' },
+    });
+    ips[handle] = got.ipv4.map((a) => a.address);
+    blocks[node] ??= got.ipv4[0].block;
+  };
+  await assign('h-a', 'node-1', 2, 'pod-a');
+  await assign('h-b', 'node-1', 1, 'pod-b');
+  await assign('h-c', 'node-2', 1, 'pod-c');
+  // node-3 may not claim a block: it borrows from node-1's or node-2's.
+  await ds.create(res('IPAMConfiguration', 'default', { strictAffinity: false, autoAllocateBlocks: false, maxBlocksPerHost: 0 }));
+  await assign('h-d', 'node-3', 1, 'pod-d');
+  delete blocks['node-3'];
+  await ds.create(wep('pod-a', 'node-1', ips['h-a']));
+  await ds.create(wep('pod-c', 'node-2', ips['h-c']));
+  await ds.create(res('IPAMHandle', 'h-orphan', { handleID: 'h-orphan', block: {}, deleted: false }));
+  return { ips, blocks };
+}
+
+let seeded: Seeded;
+beforeEach(async () => {
+  seeded = await seed();
+});
+
+/** The lines of a boxed table, for comparing against expected text. */
+function box(...lines: string[]): string {
+  return lines.map((l) => `${l}\n`).join('');
+}
+
+test('show: the pool table, with blocks and their affinity', async () => {
+  assert.deepEqual(seeded.blocks, { 'node-1': '10.66.224.192/26', 'node-2': '10.66.69.128/26' }, 'blocks are chosen from the node names: stable');
+  const show = await cattail('ipam', 'show');
+  assert.equal(show.stderr, '');
+  assert.equal(show.code, 0);
+  assert.equal(
+    show.stdout,
+    box(
+      '+----------+--------------+-----------+------------+--------------+',
+      '| GROUPING |     CIDR     | IPS TOTAL | IPS IN USE |   IPS FREE   |',
+      '+----------+--------------+-----------+------------+--------------+',
+      '| IP Pool  | 10.66.0.0/16 |     65536 | 5 (0%)     | 65531 (100%) |',
+      '+----------+--------------+-----------+------------+--------------+',
+    ),
+  );
+
+  const blocks = await cattail('ipam', 'show', '--show-blocks');
+  assert.equal(blocks.code, 0, blocks.stderr);
+  assert.equal(
+    blocks.stdout,
+    box(
+      '+----------+------------------+-----------+------------+--------------+-------------+',
+      '| GROUPING |       CIDR       | IPS TOTAL | IPS IN USE |   IPS FREE   |  AFFINITY   |',
+      '+----------+------------------+-----------+------------+--------------+-------------+',
+      '| IP Pool  | 10.66.0.0/16     |     65536 | 5 (0%)     | 65531 (100%) |             |',
+      '| Block    | 10.66.69.128/26  |        64 | 1 (2%)     | 63 (98%)     | host:node-2 |',
+      '| Block    | 10.66.224.192/26 |        64 | 4 (6%)     | 60 (94%)     | host:node-1 |',
+      '+----------+------------------+-----------+------------+--------------+-------------+',
+    ),
+  );
+
+  // A block whose pool was deleted is shown after the pools, without a pool row.
+  await fx.ds.delete({ kind: 'IPPool', name: 'pool-a' });
+  const orphan = await cattail('ipam', 'show', '--show-blocks');
+  assert.match(orphan.stdout, /^\| GROUPING \|/m);
+  assert.deepEqual(orphan.stdout.split('\n').filter((l) => l.startsWith('| Block') || l.startsWith('| IP Pool')).length, 2, 'two block rows and no pool row');
+});
+
+test('show: borrowed addresses, one address, the configuration', async () => {
+  const borrowed = await cattail('ipam', 'show', '--show-borrowed');
+  assert.equal(borrowed.code, 0, borrowed.stderr);
+  const [d] = seeded.ips['h-d'];
+  assert.equal(d, '10.66.224.195', 'node-3 borrowed from node-1’s block');
+  assert.equal(
+    borrowed.stdout,
+    box(
+      '+---------------+----------------+------------------+-------------+------+---------------+',
+      '|      IP       | BORROWING-NODE |      BLOCK       | BLOCK OWNER | TYPE | ALLOCATED-TO  |',
+      '+---------------+----------------+------------------+-------------+------+---------------+',
+      '| 10.66.224.195 | node-3         | 10.66.224.192/26 | node-1      | pod  | default/pod-d |',
+      '+---------------+----------------+------------------+-------------+------+---------------+',
+    ),
+  );
+
+  const one = await cattail('ipam', 'show', `--ip=${seeded.ips['h-a'][1]}`);
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(
+    one.stdout,
+    [
+      'IP 10.66.224.193 is in use',
+      'Handle ID: h-a',
+      'Active Owner Attributes:',
+      '  namespace: default',
+      '  node: node-1',
+      '  pod: pod-a',
+      '  timestamp: 2026-01-02T03:04:05Z',
+      '',
+    ].join('\n'),
+  );
+  const free = await cattail('ipam', 'show', '--ip=10.66.224.250');
+  assert.deepEqual(free, { code: 0, stdout: '10.66.224.250 is not assigned\n', stderr: '' });
+
+  const cfg = await cattail('ipam', 'show', '--show-configuration');
+  assert.equal(
+    cfg.stdout,
+    box(
+      '+--------------------+-------+',
+      '|      PROPERTY      | VALUE |',
+      '+--------------------+-------+',
+      '| StrictAffinity     | false |',
+      '| AutoAllocateBlocks | false |',
+      '| MaxBlocksPerHost   | 0     |',
+      '+--------------------+-------+',
+    ),
+  );
+});
+
+test('show: flags are checked before the datastore is used', async () => {
+  const bad = await cattail('ipam', 'show', '--ip=10.66.1', '--etcd-endpoints=http://127.0.0.1:1');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^--ip: "10\.66\.1" is not an IP address\n/);
+  const both = await cattail('ipam', 'show', '--show-blocks', '--show-borrowed');
+  assert.equal(both.code, 1);
+  assert.match(both.stderr, /--show-blocks and --show-borrowed cannot be combined/);
+  const extra = await cattail('ipam', 'show', 'blocks');
+  assert.match(extra.stderr, /unexpected argument "blocks"/);
+});
