@@ -5,14 +5,16 @@
  * for the others (leaked), and a handle no block refers to.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { API_VERSION, type Resource } from '@cattail/api';
 import { ipam } from '@cattail/datastore';
 import { sharedEtcd } from '@cattail/datastore/testing';
+import type { CheckReport } from '../../src/ipam/check-report.js';
 import { run } from '../../src/run.js';
+import { clientVersion } from '../../src/version-info.js';
 
 const fx = sharedEtcd({ wipe: '/calico/' });
 let dir = '';
@@ -205,4 +207,76 @@ test('show: flags are checked before the datastore is used', async () => {
   assert.match(both.stderr, /--show-blocks and --show-borrowed cannot be combined/);
   const extra = await cattail('ipam', 'show', 'blocks');
   assert.match(extra.stderr, /unexpected argument "blocks"/);
+});
+
+async function report(name = 'report.json'): Promise<CheckReport> {
+  return JSON.parse(await readFile(join(dir, name), 'utf8')) as CheckReport;
+}
+
+test('check: leaked addresses and handles, and calicoctl’s JSON report', async () => {
+  const check = await cattail('ipam', 'check', '--show-problem-ips', '-o', 'report.json');
+  assert.equal(check.code, 0, check.stderr);
+  const lines = check.stdout.split('\n');
+  for (const expected of [
+    'Checking IPAM for inconsistencies...',
+    'Found 2 IPAM blocks.',
+    ' IPAM block 10.66.224.192/26 affinity=host:node-1:',
+    'IPAM blocks record 5 allocations.',
+    'Found 1 active IP pools.',
+    'Found 3 workload IPs.',
+    'Workloads and nodes are using 3 IPs.',
+    '  node-1 has 3 allocations',
+    '  10.66.224.194 leaked; attrs Main:h-b Extra:namespace=default,node=node-1,pod=pod-b,timestamp=2026-01-02T03:04:05Z',
+    '  10.66.224.195 leaked; attrs Main:h-d Extra:namespace=default,node=node-3,pod=pod-d,timestamp=2026-01-02T03:04:05Z',
+    'Found 2 IPs that are allocated in IPAM but not actually in use.',
+    'Found 1 handles with no matching IPs (and 4 handles with matches).',
+    'Found 0 handles mentioned in blocks with no matching handle resource.',
+    'Found 0 blocks affine to nodes with no Node resource.',
+    'Check complete; found 3 problems.',
+  ]) {
+    assert.ok(lines.includes(expected), `missing line: ${expected}\n${check.stdout}`);
+  }
+
+  const r = await report();
+  const info = await fx.ds.get({ kind: 'ClusterInformation', name: 'default' });
+  assert.deepEqual(Object.keys(r), ['version', 'clusterGUID', 'datastoreLocked', 'clusterInformationRevision', 'clusterType', 'allocations', 'leakedHandles']);
+  assert.equal(r.version, clientVersion());
+  assert.equal(r.clusterGUID, GUID);
+  assert.equal(r.datastoreLocked, false);
+  assert.equal(r.clusterInformationRevision, info.metadata.resourceVersion);
+  assert.deepEqual(
+    Object.keys(r.allocations),
+    ['10.66.224.192', '10.66.224.193', '10.66.224.194', '10.66.224.195', '10.66.69.128'],
+    'sorted as Go sorts map keys',
+  );
+  assert.deepEqual(r.allocations['10.66.224.195'], [
+    {
+      ip: '10.66.224.195',
+      handle: 'h-d',
+      sequenceNumber: 2,
+      pod: 'pod-d',
+      namespace: 'default',
+      node: 'node-3',
+      creationTimestamp: '2026-01-02T03:04:05Z',
+      inUse: false,
+      borrowed: true,
+      owners: null,
+    },
+  ]);
+  assert.deepEqual(r.allocations['10.66.69.128'][0].owners, ['Workload(default/node-2-k8s-pod-c-eth0)']);
+  assert.equal(r.allocations['10.66.69.128'][0].inUse, true);
+  const orphan = await fx.ds.get({ kind: 'IPAMHandle', name: 'h-orphan' });
+  assert.deepEqual(r.leakedHandles, [{ ID: 'h-orphan', UID: orphan.metadata.uid ?? null, Revision: orphan.metadata.resourceVersion }]);
+
+  // A block affine to a node without a Node resource is a problem too.
+  await fx.ds.delete({ kind: 'Node', name: 'node-2' });
+  const again = await cattail('ipam', 'check', '--show-problem-ips');
+  assert.match(again.stdout, /^ {2}10\.66\.69\.128\/26 \(node node-2\) has no Node resource\.$/m);
+  assert.match(again.stdout, /^Found 1 blocks affine to nodes with no Node resource\.$/m);
+  assert.match(again.stdout, /^Check complete; found 4 problems\.$/m);
+
+  const noDir = await cattail('ipam', 'check', '-o', 'missing/report.json');
+  assert.equal(noDir.code, 1);
+  assert.match(noDir.stderr, /--output: directory .*missing does not exist/);
+  assert.equal(noDir.stdout, '', 'nothing checked');
 });
