@@ -1,16 +1,17 @@
 /**
- * `cattail ipam <command>`: calicoctl's IPAM commands (so far: show, check) over
+ * `cattail ipam <command>`: calicoctl's IPAM commands (so far: show, check, release) over
  * the Datastore boundary. `split` and `check`'s Kubernetes service addresses are not here.
  */
 import { BINARY_NAME, type Command } from '../command.js';
 import { ipamCheckCommand } from './ipam-check.js';
+import { ipamReleaseCommand } from './ipam-release.js';
 import { ipamShowCommand } from './ipam-show.js';
 
 export const ipamCommand: Command = {
   name: 'ipam',
   summary: 'IP address management.',
   usage: `${BINARY_NAME} ipam <command> [<args>...]`,
-  subcommands: [ipamShowCommand, ipamCheckCommand],
+  subcommands: [ipamReleaseCommand, ipamShowCommand, ipamCheckCommand],
   description: `IP Address Management specific commands. See "${BINARY_NAME} ipam <command> --help"
 to read about a specific subcommand.`,
 };

@@ -5,7 +5,7 @@
  * for the others (leaked), and a handle no block refers to.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
@@ -209,6 +209,12 @@ test('show: flags are checked before the datastore is used', async () => {
   assert.match(extra.stderr, /unexpected argument "blocks"/);
 });
 
+/** Marks the datastore locked, as `calicoctl datastore migrate lock` does. */
+async function lockDatastore(): Promise<void> {
+  const info = await fx.ds.get({ kind: 'ClusterInformation', name: 'default' });
+  await fx.ds.update({ ...info, spec: { ...info.spec, datastoreReady: false } });
+}
+
 async function report(name = 'report.json'): Promise<CheckReport> {
   return JSON.parse(await readFile(join(dir, name), 'utf8')) as CheckReport;
 }
@@ -279,4 +285,147 @@ test('check: leaked addresses and handles, and calicoctl’s JSON report', async
   assert.equal(noDir.code, 1);
   assert.match(noDir.stderr, /--output: directory .*missing does not exist/);
   assert.equal(noDir.stdout, '', 'nothing checked');
+});
+
+test('release --ip frees the address and lowers its handle; an unassigned address is an error', async () => {
+  const [b] = seeded.ips['h-b'];
+  const rel = await cattail('ipam', 'release', `--ip=${b}`);
+  assert.deepEqual(rel, { code: 0, stdout: `Successfully released IP address ${b}\n`, stderr: '' });
+  assert.equal((await ipam.readHandle(fx.ds, 'h-b')).resource, undefined, 'its only address gone, the handle is deleted');
+  assert.match((await cattail('ipam', 'show', `--ip=${b}`)).stdout, /is not assigned/);
+  const again = await cattail('ipam', 'release', `--ip=${b}`);
+  assert.deepEqual(again, { code: 1, stdout: '', stderr: `IP address ${b} is not assigned\n` });
+  assert.deepEqual(await new ipam.IpamClient(fx.ds).ipsByHandle('h-a').then((x) => x.map((i) => i.address)), seeded.ips['h-a'], 'others untouched');
+
+  for (const [args, message] of [
+    [[], /give --ip=<IP> or --from-report=<REPORT>/],
+    [['--ip=1.2.3.4', '--from-report=r.json'], /either --ip or --from-report, not both/],
+    [['--ip=1.2.3.4', '--force'], /--force applies only to --from-report/],
+    [['--ip=nope'], /--ip: "nope" is not an IP address/],
+  ] as const) {
+    const r = await cattail('ipam', 'release', ...args);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, message);
+  }
+});
+
+test('release --from-report frees exactly the leaked addresses and handles, re-checking each; a re-run is a no-op', async () => {
+  await lockDatastore();
+  assert.equal((await cattail('ipam', 'check', '-o', 'report.json')).code, 0);
+  const rel = await cattail('ipam', 'release', '--from-report=report.json');
+  assert.equal(rel.stderr, '');
+  assert.equal(rel.code, 0);
+  assert.equal(
+    rel.stdout,
+    [
+      'Releasing 2 old IPs...',
+      'Released 2 IPs successfully',
+      'Deleting 1 handles...',
+      "Key: '.' = Deleted OK; 'x' = skip, handle missing/changed.",
+      '.',
+      'Released 1 handles; 0 skipped; 0 errors.',
+      'You may now unlock the data store.',
+      '',
+    ].join('\n'),
+  );
+  const client = new ipam.IpamClient(fx.ds);
+  assert.deepEqual(await client.ipsByHandle('h-b'), []);
+  assert.deepEqual(await client.ipsByHandle('h-d'), []);
+  assert.equal((await ipam.readHandle(fx.ds, 'h-orphan')).resource, undefined);
+  assert.deepEqual(
+    (await client.ipsByHandle('h-a')).map((i) => i.address),
+    seeded.ips['h-a'],
+  );
+  assert.deepEqual(
+    (await client.ipsByHandle('h-c')).map((i) => i.address),
+    seeded.ips['h-c'],
+  );
+  assert.match((await cattail('ipam', 'check')).stdout, /^Check complete; found 0 problems\.$/m);
+
+  const rerun = await cattail('ipam', 'release', '--from-report=report.json');
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.match(rerun.stdout, /^Released 0 IPs successfully\n2 addresses marked as leaked in the report had already been cleaned up\.$/m);
+  assert.match(rerun.stdout, /^x\nReleased 0 handles; 1 skipped; 0 errors\.$/m);
+});
+
+test('release --from-report skips what is in use or changed since the report', async () => {
+  await lockDatastore();
+  assert.equal((await cattail('ipam', 'check', '-o', 'report.json')).code, 0);
+  // Since the report: pod-b got its endpoint, and h-orphan was written again.
+  await fx.ds.create(wep('pod-b', 'node-1', seeded.ips['h-b']));
+  const orphan = await fx.ds.get({ kind: 'IPAMHandle', name: 'h-orphan' });
+  await fx.ds.update(orphan);
+  const rel = await cattail('ipam', 'release', '--from-report=report.json');
+  assert.equal(rel.code, 0, rel.stderr);
+  assert.match(rel.stdout, /^Released 1 IPs successfully\n1 addresses marked as leaked in the report are in use or allocated again since; not released\.$/m);
+  assert.match(rel.stdout, /^x\nReleased 0 handles; 1 skipped; 0 errors\.$/m);
+  const client = new ipam.IpamClient(fx.ds);
+  assert.deepEqual(
+    (await client.ipsByHandle('h-b')).map((i) => i.address),
+    seeded.ips['h-b'],
+  );
+  assert.deepEqual(await client.ipsByHandle('h-d'), []);
+  assert.notEqual((await ipam.readHandle(fx.ds, 'h-orphan')).resource, undefined);
+});
+
+test('release --from-report: calicoctl’s preconditions (cluster, lock, staleness, version)', async () => {
+  assert.equal((await cattail('ipam', 'check', '-o', 'report.json')).code, 0);
+  const unlocked = await cattail('ipam', 'release', '--from-report=report.json');
+  assert.deepEqual(unlocked, { code: 1, stdout: '', stderr: 'data store is not locked. Either lock the data store, or re-run with --force\n' });
+
+  const r = await report();
+  await writeFile(join(dir, 'other.json'), JSON.stringify({ ...r, clusterGUID: 'another' }));
+  const other = await cattail('ipam', 'release', '--from-report=other.json', '--force');
+  assert.equal(other.code, 1);
+  assert.match(other.stderr, /mismatched cluster GUID\. Refusing to release/);
+
+  await writeFile(join(dir, 'old.json'), JSON.stringify({ ...r, version: 'v0.0.1' }));
+  const old = await cattail('ipam', 'release', '--from-report=old.json');
+  assert.match(old.stderr, /was produced using a different version \(v0\.0\.1\)/);
+
+  await lockDatastore(); // moves ClusterInformation on: the report is now stale
+  const stale = await cattail('ipam', 'release', '--from-report=report.json');
+  assert.match(stale.stderr, /the provided report is stale/);
+
+  await writeFile(join(dir, 'broken.json'), '{"version": "v1"');
+  const broken = await cattail('ipam', 'release', '--from-report=broken.json');
+  assert.match(broken.stderr, /^broken\.json: not an ipam check report: not JSON/);
+  const missing = await cattail('ipam', 'release', '--from-report=none.json');
+  assert.match(missing.stderr, /^cannot read the report none\.json: ENOENT/);
+
+  const forced = await cattail('ipam', 'release', '--from-report=report.json', '--force');
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stdout, /^WARNING: Report is stale\. Ignoring due to --force option$/m);
+  assert.match(forced.stdout, /^Released 2 IPs successfully$/m);
+});
+
+test('release --from-report stopped by a signal leaves consistent data; the same command finishes the job', async () => {
+  await lockDatastore();
+  assert.equal((await cattail('ipam', 'check', '-o', 'report.json')).code, 0);
+  const abort = new AbortController();
+  let stdout = '';
+  let stderr = '';
+  const code = await run(['ipam', 'release', '--from-report=report.json'], {
+    stdout: {
+      write: (s) => {
+        stdout += s;
+        // Stop once the addresses are done, before the handles.
+        if (s.startsWith('Released 2 IPs')) abort.abort('SIGTERM');
+      },
+    },
+    stderr: { write: (s) => void (stderr += s) },
+    env: { ETCD_ENDPOINTS: fx.etcd.endpoints.join(',') },
+    cwd: dir,
+    signal: abort.signal,
+  });
+  assert.equal(code, 143);
+  assert.match(stderr, /^interrupted by SIGTERM: the release stopped between two items and the data is consistent; run the same command again to finish\n$/);
+  assert.match(stdout, /Deleting 1 handles\.\.\.\n.*\n\nReleased 0 handles; 0 skipped; 0 errors\.\n$/);
+  assert.notEqual((await ipam.readHandle(fx.ds, 'h-orphan')).resource, undefined, 'the handle was not reached');
+
+  const resumed = await cattail('ipam', 'release', '--from-report=report.json');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /^2 addresses marked as leaked in the report had already been cleaned up\.$/m);
+  assert.match(resumed.stdout, /^Released 1 handles; 0 skipped; 0 errors\.$/m);
+  assert.match((await cattail('ipam', 'check')).stdout, /^Check complete; found 0 problems\.$/m);
 });
