@@ -429,3 +429,34 @@ test('release --from-report stopped by a signal leaves consistent data; the same
   assert.match(resumed.stdout, /^Released 1 handles; 0 skipped; 0 errors\.$/m);
   assert.match((await cattail('ipam', 'check')).stdout, /^Check complete; found 0 problems\.$/m);
 });
+
+test('configure writes IPAMConfiguration default, keeping the fields not given', async () => {
+  const set = await cattail('ipam', 'configure', '--strictaffinity=true');
+  assert.deepEqual(set, { code: 0, stdout: 'Successfully set StrictAffinity to: true\n', stderr: '' });
+  const stored = await fx.ds.get({ kind: 'IPAMConfiguration', name: 'default' });
+  assert.deepEqual(stored.spec, { strictAffinity: true, autoAllocateBlocks: false, maxBlocksPerHost: 0 });
+  assert.equal((await ipam.readIpamSettings(fx.ds)).strictAffinity, true);
+  assert.match((await cattail('ipam', 'show', '--show-configuration')).stdout, /^\| StrictAffinity {5}\| true {2}\|$/m);
+
+  // Strict affinity now forbids node-3 to borrow.
+  await assert.rejects(new ipam.IpamClient(fx.ds).autoAssign({ handleId: 'h-e', node: 'node-3', num4: 1, num6: 0 }), /strictAffinity forbids borrowing/);
+
+  await fx.ds.delete({ kind: 'IPAMConfiguration', name: 'default' });
+  const fresh = await cattail('ipam', 'configure', '--strictaffinity=False', '--max-blocks-per-host=4');
+  assert.equal(fresh.stdout, 'Successfully set StrictAffinity to: false\nSuccessfully set MaxBlocksPerHost to: 4\n');
+  assert.deepEqual((await fx.ds.get({ kind: 'IPAMConfiguration', name: 'default' })).spec, {
+    strictAffinity: false,
+    autoAllocateBlocks: true,
+    maxBlocksPerHost: 4,
+  });
+
+  for (const [args, message] of [
+    [[], /at least one configuration option must be specified/],
+    [['--strictaffinity=yes'], /invalid value\. Use true or false to set strictaffinity/],
+    [['--max-blocks-per-host=-1'], /invalid value for max-blocks-per-host: "-1"/],
+  ] as const) {
+    const r = await cattail('ipam', 'configure', ...args);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, message);
+  }
+});
