@@ -175,10 +175,11 @@ async function releaseIPs(ctx: CommandContext, ds: Datastore, leaked: readonly R
         kept++;
         continue;
       }
+      // What the report knows of the allocation must still hold; a field it lacks is not checked.
       const req: ipam.ReleaseAddressRequest = {
         address: a.ip,
-        sequenceNumber: a.sequenceNumber ?? 0,
         ...(a.handle !== undefined ? { handleId: a.handle } : {}),
+        ...(a.sequenceNumber !== undefined ? { sequenceNumber: a.sequenceNumber } : {}),
       };
       let outcome: ipam.ReleaseOutcome;
       try {

@@ -366,6 +366,21 @@ test('release --from-report skips what is in use or changed since the report', a
   );
   assert.deepEqual(await client.ipsByHandle('h-d'), []);
   assert.notEqual((await ipam.readHandle(fx.ds, 'h-orphan')).resource, undefined);
+
+  // A report whose allocation is not the one in the block now (another sequence number: the
+  // address was freed and handed out again) frees nothing.
+  const r = await report();
+  const [a] = seeded.ips['h-a'];
+  r.allocations[a] = [{ ...r.allocations[a][0], inUse: false, sequenceNumber: 99 }];
+  await fx.ds.delete({ kind: 'WorkloadEndpoint', name: 'node-1-k8s-pod-a-eth0', namespace: 'default' });
+  await writeFile(join(dir, 'changed.json'), JSON.stringify(r));
+  const changed = await cattail('ipam', 'release', '--from-report=changed.json');
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.match(changed.stdout, /^Released 0 IPs successfully\n/m);
+  assert.deepEqual(
+    (await client.ipsByHandle('h-a')).map((i) => i.address),
+    seeded.ips['h-a'],
+  );
 });
 
 test('release --from-report: calicoctl’s preconditions (cluster, lock, staleness, version)', async () => {
