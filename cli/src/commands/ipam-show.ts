@@ -10,8 +10,8 @@
  *   --ip=<IP>              whether one address is allocated, to which handle, with what attributes
  *
  * The layouts are calicoctl's, numbers included: totals as Go's `%.5g` (`65536`,
- * `1.2089e+24`), shares as `%.f%%` (rounded half to even). calicoctl versions from 3.28 on add
- * IPS RESERVED and IPS COOLING columns; this is the earlier five-column table.
+ * `1.2089e+24`), shares as `%.f%%` (rounded half to even). Newer calicoctl versions add IPS
+ * RESERVED and IPS COOLING columns; this is the earlier five-column table.
  */
 import { formatCIDR, formatIP } from '@cattail/api';
 import { ipam } from '@cattail/datastore';
