@@ -7,6 +7,7 @@ import { applyCommand } from './apply.js';
 import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { getCommand } from './get.js';
+import { ipamCommand } from './ipam.js';
 import { replaceCommand } from './replace.js';
 import { selectorCommand } from './selector.js';
 import { confdCommand } from './confd.js';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   deleteCommand,
   getCommand,
   selectorCommand,
+  ipamCommand,
   typhaCommand,
   confdCommand,
   felixCommand,

@@ -4,7 +4,16 @@
  * written with compare-and-swap. The CNI plugin uses {@link IpamClient}; the pure block
  * arithmetic is exported for tests and tools.
  */
-export { IpamClient, candidateBlocks, type AssignedIP, type AutoAssignArgs, type AutoAssignResult, type IpamClientOptions } from './ipam-client.js';
+export {
+  IpamClient,
+  candidateBlocks,
+  type AssignedIP,
+  type AutoAssignArgs,
+  type AutoAssignResult,
+  type IpamClientOptions,
+  type ReleaseAddressRequest,
+  type ReleaseOutcome,
+} from './ipam-client.js';
 export {
   addressBits,
   assignFromBlock,

@@ -25,8 +25,10 @@
  *
  * releaseByHandle reads the handle to learn its blocks, frees its ordinals in each (CAS), deletes
  * blocks left empty that no host holds, and deletes the handle if nobody touched it meanwhile.
+ * releaseAddress frees one address (`calicoctl ipam release`), optionally only while it is
+ * still the allocation a report saw.
  */
-import { formatCIDR, formatIP, parseCIDR, type CIDR, type IPVersion, type Resource } from '@cattail/api';
+import { cidrContainsIP, formatCIDR, formatIP, parseCIDR, parseIP, type CIDR, type IPVersion, type Resource } from '@cattail/api';
 import type { Datastore } from '../datastore.js';
 import { NotFoundError } from '../errors.js';
 import { claimBlock, listHostAffinities } from './affinity.js';
@@ -45,7 +47,7 @@ import {
 } from './block.js';
 import { deleteBlock, listBlocks, readBlock, writeBlock } from './block-store.js';
 import { assertDatastoreReady } from './datastore-lock.js';
-import { IpamContentionError, NoAddressesError, NoPoolsError } from './errors.js';
+import { InvalidIpamRequestError, IpamContentionError, NoAddressesError, NoPoolsError } from './errors.js';
 import { adjustHandle, deleteIfUnchanged, readHandle } from './handle.js';
 import { readIpamSettings, type IpamSettings } from './ipam-config.js';
 import { silentIpamLogger, type IpamLogger } from './logger.js';
@@ -139,6 +141,47 @@ export class IpamClient {
     });
     if (released.size > 0) this.#log.info({ handleId, released: [...released] }, 'released addresses');
     return [...released];
+  }
+
+  /**
+   * Frees one address, as libcalico-go's ReleaseIPs does for `calicoctl ipam release`. With
+   * `handleId` and/or `sequenceNumber` the address is freed only while it is still that
+   * allocation (a report's view of it): an address released and handed out again since is
+   * 'owner-changed' and left alone. The block is written first (CAS), then the owner's handle
+   * count lowered: stopped between the two, the handle counts one too many, which the handle
+   * invariant allows (handle.ts) and `ipam check` reports as a handle without addresses.
+   * `blocks` (the CIDRs of every block) saves a list per call when freeing many addresses.
+   */
+  async releaseAddress(req: ReleaseAddressRequest, blocks?: readonly string[]): Promise<ReleaseOutcome> {
+    const ip = parseIP(req.address);
+    if (!ip) throw new InvalidIpamRequestError(`"${req.address}" is not an IP address`);
+    const cidrs = blocks ?? (await listBlocks(this.#ds)).map((b) => formatCIDR(b.cidr));
+    const text = cidrs.find((c) => {
+      const cidr = parseCIDR(c);
+      return cidr !== undefined && cidrContainsIP(cidr, ip);
+    });
+    if (text === undefined) return 'not-assigned';
+    let owner: string | undefined;
+    const outcome = await withCasRetry(this.#retry, `block ${text}`, async (): Promise<ReleaseOutcome> => {
+      const stored = await readBlock(this.#ds, text);
+      const ordinal = stored && ordinalOf(stored.cidr, ip);
+      if (!stored || ordinal === undefined) return 'not-assigned';
+      const index = stored.block.allocations[ordinal];
+      if (index === null || index === undefined) return 'not-assigned';
+      const holder = stored.block.attributes[index]?.handle_id;
+      if (req.handleId !== undefined && holder !== req.handleId) return 'owner-changed';
+      if (req.sequenceNumber !== undefined && (stored.block.sequenceNumberForAllocation[String(ordinal)] ?? 0) !== req.sequenceNumber) return 'owner-changed';
+      const r = releaseOrdinals(stored.block, [ordinal]);
+      if (isEmpty(r.block) && r.block.affinity === undefined) await deleteBlock(this.#ds, text, stored.resourceVersion);
+      else await writeBlock(this.#ds, r.block, stored.resourceVersion);
+      owner = holder;
+      return 'released';
+    });
+    if (outcome === 'released') {
+      if (owner !== undefined) await adjustHandle(this.#ds, this.#retry, owner, text, -1);
+      this.#log.info({ address: formatIP(ip), block: text, handleId: owner }, 'released address');
+    }
+    return outcome;
   }
 
   /** The addresses the handle holds now, read from its blocks. */
@@ -336,6 +379,18 @@ export class IpamClient {
     }
   }
 }
+
+/** One address to free; the optional fields make the release conditional on the allocation. */
+export interface ReleaseAddressRequest {
+  readonly address: string;
+  /** Free only while this handle holds the address. */
+  readonly handleId?: string;
+  /** Free only while the allocation's sequence number is this one (0 when the block has none). */
+  readonly sequenceNumber?: number;
+}
+
+/** released; not-assigned: nothing holds it (released already); owner-changed: another allocation holds it now. */
+export type ReleaseOutcome = 'released' | 'not-assigned' | 'owner-changed';
 
 interface PartialError {
   partial?: AssignedIP[];

@@ -196,3 +196,23 @@ test('a node without a Node resource gets nothing, even with a pool for it: no b
   assert.deepEqual(await listHostAffinities(fx.ds, 'ghost', 4), []);
   assert.deepEqual((await fx.ds.list('IPAMBlock')).items, []);
 });
+
+test('releaseAddress frees one address only while the expected allocation holds it, then lowers its handle', async () => {
+  await fx.ds.create(pool('p1', '10.66.0.0/16'));
+  const ipam = new IpamClient(fx.ds);
+  const got = await ipam.autoAssign({ handleId: 'h1', node: 'node-1', num4: 2, num6: 0 });
+  const [first, second] = got.ipv4.map((a) => a.address);
+  const block = got.ipv4[0].block;
+
+  assert.equal(await ipam.releaseAddress({ address: first, handleId: 'someone-else' }), 'owner-changed');
+  assert.equal(await ipam.releaseAddress({ address: first, handleId: 'h1', sequenceNumber: 7 }), 'owner-changed', 'handed out at sequence 0');
+  assert.equal(await ipam.releaseAddress({ address: first, handleId: 'h1', sequenceNumber: 0 }), 'released');
+  assert.deepEqual((await readHandle(fx.ds, 'h1')).counts, { [block]: 1 });
+  assert.equal(await ipam.releaseAddress({ address: first }), 'not-assigned', 'idempotent');
+  assert.equal(await ipam.releaseAddress({ address: '10.99.0.1' }), 'not-assigned', 'in no block');
+  await assert.rejects(ipam.releaseAddress({ address: 'nope' }), InvalidIpamRequestError);
+
+  assert.equal(await ipam.releaseAddress({ address: second }, [block]), 'released', 'with the block list given');
+  assert.equal((await readHandle(fx.ds, 'h1')).resource, undefined, 'the emptied handle is deleted');
+  assert.deepEqual(await ipam.ipsByHandle('h1'), []);
+});
