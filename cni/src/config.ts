@@ -4,10 +4,12 @@
  * on; README.md has the full reference):
  *
  *   cniVersion                    checked first (error 1 for one we do not speak)
- *   name, type, nodename, datastore_type, etcd_*, mtu, mtu_file, log_level, ipam.*,
+ *   name, type, nodename, datastore_type, etcd_*, kubernetes.kubeconfig, mtu, mtu_file,
+ *   log_level, ipam.*, policy.type,
  *   args.cni.serviceAccountName   {@link NET_CONF_PARAMS}: the shared config engine's table, with
  *                                 each key's type, default, range, environment fallback and help
- *   args.cni.labels               [{key, value}]: the pod's labels (no Kubernetes API here)
+ *   args.cni.labels               [{key, value}]: the pod's labels (etcd mode: no Kubernetes API
+ *                                 here; with datastore_type kubernetes they come from the Pod)
  *   prevResult                    set by the runtime for CHECK and DEL; passed on as it is
  *
  *   stdin JSON ─▶ documentSource ┐
@@ -39,7 +41,24 @@ const NET_CONF_PARAMS = {
     unset: [''],
     help: 'This node: block affinity, endpoint name, spec.node (else NODENAME, else the host name)',
   },
-  datastore_type: { type: 'string', default: 'etcdv3', unset: [''], help: 'Datastore: "etcdv3", the only one the plugin supports so far' },
+  datastore_type: {
+    type: 'string',
+    default: 'etcdv3',
+    unset: [''],
+    help: 'Datastore: "etcdv3", or "kubernetes" (IPAM in Calico\'s CRDs, the pod read from and its IPs written to the API server)',
+  },
+  'kubernetes.kubeconfig': {
+    type: 'string',
+    default: '',
+    env: 'KUBECONFIG',
+    unset: [''],
+    help: 'kubeconfig for datastore_type kubernetes (else KUBECONFIG; the chart installs one beside the conflist)',
+  },
+  'policy.type': {
+    type: 'string',
+    default: '',
+    help: 'Calico\'s "k8s" (policy from Kubernetes and Calico resources); accepted for compatibility, it changes nothing',
+  },
   etcd_endpoints: {
     type: 'string',
     default: DEFAULT_ETCD_ENDPOINT,
@@ -74,6 +93,12 @@ const NET_CONF_PARAMS = {
     expects: 'a list of pool CIDRs or names',
     help: 'IPv6 pools to allocate from, by CIDR or IPPool name (default: every enabled Automatic pool)',
   },
+  'feature_control.ip_addrs_no_ipam': {
+    type: 'bool',
+    default: false,
+    unset: [''],
+    help: 'Allow the cni.projectcalico.org/ipAddrsNoIpam pod annotation (addresses given without IPAM), as Calico',
+  },
   'args.cni.serviceAccountName': { type: 'string', default: '', help: "The pod's service account" },
 } as const satisfies ParamTable;
 
@@ -99,8 +124,10 @@ export interface NetConf {
   readonly name: string;
   readonly type: string;
   readonly nodename: string;
-  readonly datastoreType: 'etcdv3';
+  readonly datastoreType: 'etcdv3' | 'kubernetes';
   readonly etcd: EtcdSettings;
+  /** datastore_type kubernetes: the kubeconfig file (required there). */
+  readonly kubeconfig: string;
   /** From the config; undefined means "read mtuFile". */
   readonly mtu: number | undefined;
   readonly mtuFile: string;
@@ -108,6 +135,8 @@ export interface NetConf {
   readonly ipam: IpamConf;
   readonly labels: Readonly<Record<string, string>>;
   readonly serviceAccountName: string;
+  /** feature_control.ip_addrs_no_ipam */
+  readonly allowIpAddrsNoIpam: boolean;
   readonly prevResult: unknown;
 }
 
@@ -158,9 +187,14 @@ export function parseNetConf(raw: Record<string, unknown>, opts: ParseOptions = 
   if (c.type === '') issues.push('type is required (the plugin binary, "cattail-cni")');
   const nodename = c.nodename.trim() || (opts.hostname ?? osHostname()).trim();
   if (nodename === '') issues.push('nodename is required: set it in the config or NODENAME');
-  if (c.datastore_type !== 'etcdv3') {
-    issues.push(`datastore_type "${c.datastore_type}" is not supported: use "etcdv3" (the Kubernetes datastore is not available to the plugin yet)`);
+  const datastoreType = c.datastore_type === 'kubernetes' ? 'kubernetes' : 'etcdv3';
+  if (c.datastore_type !== 'etcdv3' && c.datastore_type !== 'kubernetes') {
+    issues.push(`datastore_type "${c.datastore_type}" is not supported: use "etcdv3" or "kubernetes"`);
   }
+  if (datastoreType === 'kubernetes' && c['kubernetes.kubeconfig'] === '') {
+    issues.push('datastore_type "kubernetes" needs kubernetes.kubeconfig (or KUBECONFIG): the plugin runs outside any pod');
+  }
+  if (c['policy.type'] !== '' && c['policy.type'] !== 'k8s') issues.push(`policy.type "${c['policy.type']}" is not supported: use "k8s" or leave it out`);
   const etcd = etcdSettings(c, issues);
   const logLevel = parseLogLevel(c.log_level);
   if (logLevel === undefined) issues.push(`log_level "${c.log_level}" is not one of debug, info, warning, error, none`);
@@ -173,14 +207,16 @@ export function parseNetConf(raw: Record<string, unknown>, opts: ParseOptions = 
     name: c.name,
     type: c.type,
     nodename,
-    datastoreType: 'etcdv3',
+    datastoreType,
     etcd: Object.freeze(etcd),
+    kubeconfig: c['kubernetes.kubeconfig'],
     mtu: c.mtu === 0 ? undefined : c.mtu,
     mtuFile: c.mtu_file,
     logLevel: logLevel ?? 'info',
     ipam: Object.freeze(ipam),
     labels: Object.freeze(labels),
     serviceAccountName: c['args.cni.serviceAccountName'],
+    allowIpAddrsNoIpam: c['feature_control.ip_addrs_no_ipam'],
     prevResult: raw.prevResult,
   });
 }

@@ -5,6 +5,7 @@
 import type { Datastore, ipam } from '@cattail/datastore';
 import type { NetConf } from './config.js';
 import type { CniEnv } from './env.js';
+import type { PodInfo } from './k8s-pod.js';
 import type { Logger } from './log.js';
 import type { PodWiring } from './wiring.js';
 
@@ -18,4 +19,6 @@ export interface CommandContext {
   /** The MTU for the pod's interface: the config's, else the MTU file's, else 1500. */
   mtu(): Promise<number>;
   now(): Date;
+  /** datastore_type kubernetes: the pod as the API server has it (labels, service account, annotations). */
+  pod?(namespace: string, name: string): Promise<PodInfo>;
 }

@@ -9,7 +9,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { DatastoreError, EtcdDatastore, UnavailableError, etcd, ipam, type Datastore } from '@cattail/datastore';
+import { DatastoreError, EtcdDatastore, UnavailableError, etcd, ipam, kdd, type Datastore } from '@cattail/datastore';
+import { readPodInfo } from './k8s-pod.js';
 import { cmdAdd } from './commands/add.js';
 import { cmdCheck } from './commands/check.js';
 import { cmdDel } from './commands/del.js';
@@ -58,14 +59,16 @@ export function defaultDeps(run: Runner = execRunner): PluginDeps {
   return {
     makeLogger: (level) => createLogger(level),
     openDatastore: (conf) =>
-      new EtcdDatastore({
-        endpoints: [...conf.etcd.endpoints],
-        ...(conf.etcd.caFile ? { caFile: conf.etcd.caFile } : {}),
-        ...(conf.etcd.certFile ? { certFile: conf.etcd.certFile } : {}),
-        ...(conf.etcd.keyFile ? { keyFile: conf.etcd.keyFile } : {}),
-        dialTimeoutMs: 5000,
-        requestTimeoutMs: 15000,
-      }),
+      conf.datastoreType === 'kubernetes'
+        ? new kdd.KubeDatastore({ kubeconfigPath: conf.kubeconfig })
+        : new EtcdDatastore({
+            endpoints: [...conf.etcd.endpoints],
+            ...(conf.etcd.caFile ? { caFile: conf.etcd.caFile } : {}),
+            ...(conf.etcd.certFile ? { certFile: conf.etcd.certFile } : {}),
+            ...(conf.etcd.keyFile ? { keyFile: conf.etcd.keyFile } : {}),
+            dialTimeoutMs: 5000,
+            requestTimeoutMs: 15000,
+          }),
     makeWiring: (log) => linuxWiring(run, log),
     readFile: (path) => readFile(path, 'utf8'),
     hostname: () => hostname(),
@@ -93,8 +96,11 @@ export async function runPlugin(input: PluginInput, deps: PluginDeps = defaultDe
     try {
       ds = deps.openDatastore(conf);
     } catch (err) {
-      throw new InvalidConfigError(`cannot use the etcd settings: ${errorMessage(err)}`, { cause: err });
+      throw new InvalidConfigError(`cannot use the ${conf.datastoreType === 'kubernetes' ? 'kubeconfig' : 'etcd settings'}: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
+    const kube = ds instanceof kdd.KubeDatastore ? ds : undefined;
     const ctx: CommandContext = {
       conf,
       env,
@@ -104,6 +110,7 @@ export async function runPlugin(input: PluginInput, deps: PluginDeps = defaultDe
       log,
       mtu: () => readMtu(conf, deps, log),
       now: deps.now,
+      ...(kube ? { pod: (namespace: string, name: string) => readPodInfo(kube, namespace, name) } : {}),
     };
     switch (env.command) {
       case 'ADD':
@@ -157,6 +164,17 @@ export function toCniError(err: unknown): CniError {
     return new InterfaceError(`setting up the pod's interface failed: ${err.message}`, { cause: err, details: err.stderr.trim() });
   }
   if (err instanceof etcd.EtcdConfigError) return new InvalidConfigError(`etcd settings: ${err.message}`, { cause: err });
+  if (err instanceof kdd.KubeHttpError) {
+    // The plugin's own calls (the pod, its namespace): credentials and RBAC are configuration,
+    // a missing pod is the runtime's mistake, anything else the API server's passing trouble.
+    if (err.statusCode === 401 || err.statusCode === 403) {
+      return new InvalidConfigError(`the API server refused the plugin (check the kubeconfig and its RBAC: get pods and namespaces): ${err.message}`, {
+        cause: err,
+      });
+    }
+    if (err.statusCode === 404) return new InvalidConfigError(`the pod is not on the API server: ${err.message}`, { cause: err });
+    return new TryAgainLaterError(`the API server: ${err.message}`, { cause: err });
+  }
   if (err instanceof DatastoreError) return new DatastoreWriteError(`datastore: ${err.message}`, { cause: err });
   return new InternalError(`unexpected error: ${errorMessage(err)}`, { cause: err });
 }

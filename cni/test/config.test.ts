@@ -55,13 +55,25 @@ test('fallbacks: NODENAME then the host name; ETCD_ENDPOINTS; no mtu reads the M
   assert.equal(parseNetConf(rest, { env: {}, hostname: 'host-a' }).nodename, 'host-a');
 });
 
+test('the Kubernetes datastore: kubeconfig from the config, else KUBECONFIG', () => {
+  const conf = parseNetConf(
+    { ...contract, datastore_type: 'kubernetes', kubernetes: { kubeconfig: '/etc/cni/net.d/cattail-kubeconfig' }, policy: { type: 'k8s' } },
+    { env: {} },
+  );
+  assert.equal(conf.datastoreType, 'kubernetes');
+  assert.equal(conf.kubeconfig, '/etc/cni/net.d/cattail-kubeconfig');
+  assert.equal(parseNetConf({ ...contract, datastore_type: 'kubernetes' }, { env: { KUBECONFIG: '/root/.kube/config' } }).kubeconfig, '/root/.kube/config');
+});
+
 test('invalid values are error 7 naming the key', () => {
   fails({ ...contract, ipam: { type: 'host-local' } }, 7, /ipam\.type "host-local" is not supported/);
   fails({ ...contract, ipam: undefined }, 7, /ipam is required/);
   fails({ ...contract, ipam: { type: 'cattail-ipam', assign_ipv4: 'yes' } }, 7, /ipam\.assign_ipv4 must be "true" or "false"/);
   fails({ ...contract, ipam: { type: 'cattail-ipam', assign_ipv4: 'false' } }, 7, /both false/);
   fails({ ...contract, ipam: { type: 'cattail-ipam', ipv4_pools: '10.0.0.0/8' } }, 7, /ipam\.ipv4_pools must be a list/);
-  fails({ ...contract, datastore_type: 'kubernetes' }, 7, /datastore_type "kubernetes" is not supported/);
+  fails({ ...contract, datastore_type: 'kdd' }, 7, /datastore_type "kdd" is not supported: use "etcdv3" or "kubernetes"/);
+  fails({ ...contract, datastore_type: 'kubernetes' }, 7, /needs kubernetes\.kubeconfig/);
+  fails({ ...contract, policy: { type: 'calico' } }, 7, /policy\.type "calico" is not supported/);
   fails({ ...contract, mtu: 20 }, 7, /mtu must be an integer in 68\.\.65535/);
   fails({ ...contract, etcd_cert_file: '/x.crt' }, 7, /etcd_cert_file and etcd_key_file go together/);
   fails({ ...contract, etcd_endpoints: 'not a url' }, 7, /etcd_endpoints: "not a url"/);

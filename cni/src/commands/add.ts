@@ -1,6 +1,11 @@
 /**
  * ADD: addresses from IPAM, the veth pair, the WorkloadEndpoint, the result.
  *
+ * On the Kubernetes datastore the pod is read first (labels, service account, pool and address
+ * annotations: k8s-pod.ts), and "writing the WorkloadEndpoint" is what Calico's KDD backend
+ * makes of it: the pod's `cni.projectcalico.org/podIP(s)` and `containerID` annotations, from
+ * which every reader derives the endpoint.
+ *
  * A retried ADD for the same container finds its addresses on its handle and reuses them, so a
  * runtime that lost our answer does not leak addresses. Any failure after allocation undoes what
  * this call did (interface, addresses) before reporting the error, so a failed ADD leaves
@@ -8,7 +13,8 @@
  */
 import type { ipam } from '@cattail/datastore';
 import type { CommandContext } from '../context.js';
-import { errorMessage } from '../errors.js';
+import { errorMessage, InvalidConfigError } from '../errors.js';
+import type { PodInfo } from '../k8s-pod.js';
 import { handleId, workloadIdentity } from '../names.js';
 import { addResult, type CniResult, type PodAddress } from '../result.js';
 import { buildWorkloadEndpoint, writeEndpoint } from '../workload-endpoint.js';
@@ -20,8 +26,9 @@ export async function cmdAdd(ctx: CommandContext): Promise<CniResult> {
   const want4 = conf.ipam.assignIpv4 ? 1 : 0;
   const want6 = conf.ipam.assignIpv6 ? 1 : 0;
   const mtu = await ctx.mtu();
+  const pod = await podInfo(ctx, id.namespace, id.pod);
 
-  const addresses = await allocate(ctx, handle, want4, want6, id.namespace, id.pod);
+  const addresses = pod?.noIpamAddresses ? noIpamAddresses(ctx, pod.noIpamAddresses) : await allocate(ctx, handle, want4, want6, id.namespace, id.pod, pod);
   log.info({ handle, addresses: addresses.map((a) => a.address), hostVeth: id.hostVeth, mtu }, 'addresses assigned');
   try {
     const { containerMac } = await ctx.wiring.setup({ netns: env.netns, ifname: env.ifname, hostVeth: id.hostVeth, mtu, addresses });
@@ -29,8 +36,8 @@ export async function cmdAdd(ctx: CommandContext): Promise<CniResult> {
       identity: id,
       addresses,
       containerMac,
-      labels: conf.labels,
-      serviceAccountName: conf.serviceAccountName,
+      labels: pod?.labels ?? conf.labels,
+      serviceAccountName: pod?.serviceAccountName ?? conf.serviceAccountName,
     });
     await writeEndpoint(ctx.ds, wep);
     log.info({ wep: `${id.namespace}/${id.wepName}` }, 'workload endpoint written');
@@ -43,7 +50,35 @@ export async function cmdAdd(ctx: CommandContext): Promise<CniResult> {
   }
 }
 
-async function allocate(ctx: CommandContext, handle: string, want4: number, want6: number, namespace: string, pod: string | undefined): Promise<PodAddress[]> {
+/** The pod as the API server has it (Kubernetes datastore only; there a pod identity is required). */
+async function podInfo(ctx: CommandContext, namespace: string, pod: string | undefined): Promise<PodInfo | undefined> {
+  if (!ctx.pod) return undefined;
+  if (pod === undefined) {
+    throw new InvalidConfigError('datastore_type "kubernetes" wires Kubernetes pods: CNI_ARGS must name the pod (K8S_POD_NAMESPACE and K8S_POD_NAME)');
+  }
+  return ctx.pod(namespace, pod);
+}
+
+/** The addresses of the ipAddrsNoIpam annotation, where the network configuration allows them. */
+function noIpamAddresses(ctx: CommandContext, addresses: readonly string[]): PodAddress[] {
+  if (!ctx.conf.allowIpAddrsNoIpam) {
+    throw new InvalidConfigError(
+      'the pod asks for cni.projectcalico.org/ipAddrsNoIpam, which needs feature_control.ip_addrs_no_ipam: true in the network configuration',
+    );
+  }
+  ctx.log.info({ addresses }, 'addresses from the ipAddrsNoIpam annotation: IPAM not asked');
+  return addresses.map((address) => ({ address, version: address.includes(':') ? 6 : 4 }));
+}
+
+async function allocate(
+  ctx: CommandContext,
+  handle: string,
+  want4: number,
+  want6: number,
+  namespace: string,
+  pod: string | undefined,
+  info: PodInfo | undefined,
+): Promise<PodAddress[]> {
   const held = await ctx.ipam.ipsByHandle(handle);
   const v4 = held.filter((a) => a.version === 4);
   const v6 = held.filter((a) => a.version === 6);
@@ -62,7 +97,7 @@ async function allocate(ctx: CommandContext, handle: string, want4: number, want
     node: ctx.conf.nodename,
     num4: want4,
     num6: want6,
-    pools: [...ctx.conf.ipam.ipv4Pools, ...ctx.conf.ipam.ipv6Pools],
+    pools: [...(info?.ipv4Pools ?? ctx.conf.ipam.ipv4Pools), ...(info?.ipv6Pools ?? ctx.conf.ipam.ipv6Pools)],
     attrs,
   });
   return [...got.ipv4, ...got.ipv6].map(toPodAddress);
