@@ -34,6 +34,8 @@ export const ERROR_CATALOG = {
     DATASTORE_COMPACTED: 'the requested revision was compacted: relist, then watch from the list revision',
     DATASTORE_UNAVAILABLE: 'the datastore did not answer; retrying later may succeed',
     DATASTORE_UNSUPPORTED: 'this backend cannot serve the request as asked (the Kubernetes datastore lists and watches one kind per prefix)',
+    DATASTORE_READ_ONLY:
+      'the Kubernetes datastore derives this resource from a Kubernetes object (Profile, WorkloadEndpoint, knp.default.* NetworkPolicy; Node except its update): change the Kubernetes object instead',
     IPAM_NO_POOLS: 'no enabled IP pool of that version applies to the node',
     IPAM_NO_ADDRESSES: 'the pools are full for this node (no block left, the per-host block limit, or no borrowing)',
     IPAM_CONTENTION: 'an IPAM compare-and-swap kept losing for its whole retry budget: try again',

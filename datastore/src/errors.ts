@@ -49,3 +49,15 @@ export class UnsupportedError extends DatastoreError {
     super('DATASTORE_UNSUPPORTED', message);
   }
 }
+
+/**
+ * A write the Kubernetes datastore refuses because the resource is derived from a Kubernetes
+ * object (a Profile from a Namespace, a WorkloadEndpoint from a Pod, …). The message begins with
+ * calicoctl's wording (`operation Create is not supported on Profile(kns.web)`) and says what to
+ * change instead.
+ */
+export class ReadOnlyError extends DatastoreError {
+  constructor(operation: 'Create' | 'Update' | 'Delete', ref: ResourceRef, reason: string) {
+    super('DATASTORE_READ_ONLY', `operation ${operation} is not supported on ${describeRef(ref)}: ${reason}`);
+  }
+}

@@ -1,8 +1,10 @@
 /**
  * Calico's Kubernetes datastore (KDD): the pure conversions of Kubernetes objects (`convert/`),
  * and `KubeDatastore`, the Datastore boundary served from Calico's CRDs on the API server
- * (`crd.projectcalico.org/v1`), and `KubeSyncStream`, Typha's one merged stream of every
- * collection (CRD kinds and the Kubernetes objects Calico kinds are derived from).
+ * (`crd.projectcalico.org/v1`) and, read through the conversions, from Kubernetes' own objects
+ * (WorkloadEndpoint, Profile, Node, knp.default.* NetworkPolicies; `derived-kinds.ts`), and
+ * `KubeSyncStream`, Typha's one merged stream of every collection (CRD kinds and the Kubernetes
+ * objects Calico kinds are derived from).
  */
 export * from './convert/index.js';
 export { KubeDatastore, type KubeDatastoreOptions } from './kube-datastore.js';
@@ -11,3 +13,4 @@ export { backendName, crdKind, fromCrdObject, toCrdObject, METADATA_ANNOTATION, 
 export { KubeSyncStream, sourcesForKinds, type KubeSyncStreamOptions, type SourceStats } from './sync-stream.js';
 export { crdSource, podSource, namespaceSource, serviceAccountSource, k8sPolicySource, nodeSource, type KubeSource, type Decoded } from './kube-source.js';
 export { KubeHttpError, loadKubeConfig, type KubeClientConfig } from './kube-client.js';
+export { DEFAULT_ALLOW_PROFILE } from './derived-kinds.js';

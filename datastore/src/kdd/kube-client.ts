@@ -1,13 +1,15 @@
 /**
  * The smallest Kubernetes API client the KDD backend needs, on `node:https`: JSON requests and
  * line-delimited watch streams, with the credentials of a kubeconfig (client certificate or
- * bearer token) or of the pod (in-cluster service account).
+ * bearer token) or of the pod (in-cluster service account). A PATCH is always a JSON merge patch
+ * (`application/merge-patch+json`, RFC 7386), the one patch type the backend writes (a Calico
+ * Node's annotations onto the Kubernetes Node).
  *
  * Why not `@kubernetes/client-node`: 2.0.1 (the first release whose watches are not cut after
  * 30 s) depends on undici ^8, which requires Node >= 22.19 and throws at import on Node 20, our
  * floor (`TypeError: Cannot read properties of undefined (reading 'bind')` in undici's
  * `interceptor/decompress.js`, the zstd API Node 20 lacks). Forcing undici 7 under it would be
- * a combination nobody tests. What we need of it is small: four verbs on one resource path, a
+ * a combination nobody tests. What we need of it is small: five verbs on one resource path, a
  * list, and a watch whose every byte we must see anyway (heartbeat, in-stream 410).
  *
  * The watch's heartbeat is an inactivity timer reset on every chunk: the API server sends a
@@ -131,8 +133,8 @@ export class KubeClient {
     this.#agent = new Agent({ keepAlive: true, ca: config.ca, cert: config.cert, key: config.key });
   }
 
-  /** One JSON request; resolves to the decoded body of a 2xx, rejects with KubeHttpError or UnavailableError. */
-  request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+  /** One JSON request (PATCH: a merge patch); resolves to the decoded body of a 2xx, rejects with KubeHttpError or UnavailableError. */
+  request(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request(`${this.#config.server}${path}`, this.#options(method, payload), (res) => {
@@ -211,7 +213,7 @@ export class KubeClient {
   #options(method: string, payload?: string): RequestOptions {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (payload !== undefined) {
-      headers['Content-Type'] = 'application/json';
+      headers['Content-Type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
     if (this.#config.token) headers.Authorization = `Bearer ${this.#config.token}`;

@@ -1,8 +1,10 @@
 /**
  * The Kubernetes datastore (KDD) backend of the Datastore boundary, for Calico's own kinds kept
  * as `crd.projectcalico.org/v1` custom resources (the v3 spec as the CRD object's spec; the
- * mapping is ./crd-codec.ts). Node, Profile and WorkloadEndpoint, which Calico derives from
- * Kubernetes' own objects (./convert/), are not served here yet: UnknownKindError.
+ * mapping is ./crd-codec.ts), and get/list/create/update/delete of the kinds Calico derives from
+ * Kubernetes' own objects (WorkloadEndpoint, Profile, Node, and the knp.default.* NetworkPolicies
+ * next to the CRD ones: ./derived-kinds.ts, which says what is read-only). The watch side serves
+ * the CRD kinds only.
  *
  * HTTP is ./kube-client.ts on `node:https` (why not `@kubernetes/client-node` is there); config
  * from a kubeconfig file, KUBECONFIG, or in-cluster.
@@ -46,6 +48,7 @@ import {
 import type { Datastore, DeleteOptions, ListOptions, ListResult, RawListResult, WatchEvent, WatchHandle, WatchSink } from '../datastore.js';
 import { AlreadyExistsError, CompactedError, ConflictError, DatastoreError, NotFoundError, UnavailableError, UnsupportedError } from '../errors.js';
 import { backendName, crdKind, fromCrdObject, refOfResource, toCrdObject, type CrdKind } from './crd-codec.js';
+import { DerivedKinds, isDerived, listsDerived } from './derived-kinds.js';
 import { KindWatcher, type KindWatcherOptions } from './kind-watcher.js';
 import { crdSource, crdSourceOf, objectResourceVersion, type KubeSource } from './kube-source.js';
 import { KubeClient, KubeHttpError, loadKubeConfig, type KubeClientConfig, type WatchStream, type WatchStreamHandlers } from './kube-client.js';
@@ -72,19 +75,24 @@ export class KubeDatastore implements Datastore {
   readonly #client: KubeClient;
   readonly #watchOptions: Partial<KindWatcherOptions>;
   readonly #watchers = new Set<KindWatcher>();
+  readonly #derived: DerivedKinds;
 
   constructor(options: KubeDatastoreOptions = {}) {
     this.#client = new KubeClient(options.config ?? loadKubeConfig(options.kubeconfigPath));
     this.#watchOptions = options.watch ?? {};
+    this.#derived = new DerivedKinds(this.#client, (ref, fn) => this.#call(ref, fn));
   }
 
   async get(ref: ResourceRef): Promise<Resource> {
+    if (isDerived(ref.kind, ref.name)) return this.#derived.get(ref);
     const k = crdKind(ref.kind);
     const obj = await this.#call(ref, () => this.#getObject(k, backendName(k.info.kind, ref.name), ref.namespace));
     return fromCrdObject(k, obj);
   }
 
   async list(kind: string, opts: ListOptions = {}): Promise<ListResult> {
+    const derived = listsDerived(kind);
+    if (derived === 'only') return this.#derived.list(kind, opts);
     const k = crdKind(kind);
     const { items, resourceVersion } = await this.listObjects(crdSource(k), { namespace: opts.namespace });
     const out: Resource[] = [];
@@ -97,10 +105,14 @@ export class KubeDatastore implements Datastore {
         else throw err;
       }
     }
-    return { items: out, revision: Number(resourceVersion), errors };
+    const crds: ListResult = { items: out, revision: Number(resourceVersion), errors };
+    if (derived !== 'also') return crds;
+    const more = await this.#derived.list(kind, opts);
+    return { items: [...crds.items, ...more.items], revision: Math.max(crds.revision, more.revision), errors: [...crds.errors, ...more.errors] };
   }
 
   async create(res: Resource): Promise<Resource> {
+    if (isDerived(res.kind, res.metadata.name)) return this.#derived.create(res);
     const k = crdKind(res.kind);
     checkValid(res);
     const body = toCrdObject({ ...res, metadata: { ...res.metadata, resourceVersion: undefined, uid: undefined } });
@@ -111,6 +123,7 @@ export class KubeDatastore implements Datastore {
   }
 
   async update(res: Resource): Promise<Resource> {
+    if (isDerived(res.kind, res.metadata.name)) return this.#derived.update(res);
     const k = crdKind(res.kind);
     checkValid(res);
     const ref = refOfResource(res);
@@ -141,6 +154,7 @@ export class KubeDatastore implements Datastore {
   }
 
   async delete(ref: ResourceRef, opts: DeleteOptions = {}): Promise<Resource> {
+    if (isDerived(ref.kind, ref.name)) return this.#derived.delete(ref);
     const k = crdKind(ref.kind);
     const ns = namespaceOf(k, ref);
     const name = backendName(k.info.kind, ref.name);

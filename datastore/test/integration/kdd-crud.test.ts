@@ -166,7 +166,7 @@ describe('KubeDatastore CRUD on a real kube-apiserver', () => {
     assert.equal(now.metadata.resourceVersion, won[0].status === 'fulfilled' ? won[0].value.metadata.resourceVersion : '');
   });
 
-  test('IPAMConfiguration is the CRD kind IPAMConfig; kinds without a CRD and multi-kind prefixes are refused', async () => {
+  test('IPAMConfiguration is the CRD kind IPAMConfig; an unknown kind and multi-kind prefixes are refused', async () => {
     await ds.create({
       apiVersion: 'projectcalico.org/v3',
       kind: 'IPAMConfiguration',
@@ -175,7 +175,7 @@ describe('KubeDatastore CRUD on a real kube-apiserver', () => {
     });
     assert.equal((await kube.kubectl(['get', 'ipamconfigs.crd.projectcalico.org', '-o', 'name'])).trim(), 'ipamconfig.crd.projectcalico.org/default');
     assert.equal((await ds.get({ kind: 'IPAMConfiguration', name: 'default' })).spec?.strictAffinity, true);
-    await assert.rejects(ds.list('Profile'), (err: Error & { code: string }) => err.code === 'UNKNOWN_KIND');
+    await assert.rejects(ds.list('NoSuchKind'), (err: Error & { code: string }) => err.code === 'UNKNOWN_KIND');
     await assert.rejects(ds.listPrefix('/calico/'), UnsupportedError);
     const one = await ds.listPrefix('/calico/ipam/v2/config');
     assert.deepEqual(

@@ -11,7 +11,7 @@
  *   Node (k8s)              → Node                     k8sNodeToCalico
  *   Node (Calico)           → annotation merge patch   calicoNodeToK8sAnnotationPatch
  *
- * No I/O here; the Kubernetes backend that watches the API server and uses these is not built.
+ * No I/O here; KubeDatastore serves its reads of these kinds through them (../derived-kinds.ts).
  */
 export type * from './k8s-types.js';
 export type { ConversionResult, Converted, Failed, SkipReason, Skipped } from './result.js';

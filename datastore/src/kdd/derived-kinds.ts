@@ -1,0 +1,319 @@
+/**
+ * The kinds Calico's Kubernetes datastore does not keep as CRDs but derives from Kubernetes' own
+ * objects, served by KubeDatastore through the pure conversions of ./convert/ (libcalico-go
+ * `lib/backend/k8s/resources/{profile,workloadendpoint,node,networkpolicy}.go`):
+ *
+ *   WorkloadEndpoint   Pods (one namespace, or all)              read-only
+ *   Profile            kns.<ns> from Namespaces, ksa.<ns>.<sa>   read-only
+ *                      from ServiceAccounts, and the built-in
+ *                      projectcalico-default-allow
+ *   NetworkPolicy      knp.default.<name> from networking.k8s.io read-only (Calico's own
+ *                      NetworkPolicies; listed with the CRD ones  NetworkPolicies stay CRDs)
+ *   Node               Kubernetes Nodes                          update only: a merge patch of
+ *                                                                the Node's projectcalico.org/*
+ *                                                                annotations
+ *
+ * A read converts what the API server returns: a pod Calico would not show (host network, not
+ * scheduled, finished, no IP) is not found, as in Calico; an object whose conversion fails is a
+ * CorruptValueError (in a list: reported in `errors`, never fatal to it). resourceVersion is the
+ * Kubernetes object's (a Profile's is Calico's `<namespace rv>/<service account rv>`); a list
+ * of two sources (Profiles, NetworkPolicies) is at the later of their two revisions, which are
+ * the same etcd's.
+ *
+ * Writes are refused with ReadOnlyError (DATASTORE_READ_ONLY, in calicoctl's words "operation
+ * Create is not supported on ...") and say which Kubernetes object to change instead: Calico
+ * derives these on every read, so a write could not stick. Node is the exception Calico makes:
+ * calico/node stores its BGP, tunnel and WireGuard fields as annotations of the Kubernetes
+ * Node, so an update writes exactly those (`calicoNodeToK8sAnnotationPatch`), with the given
+ * resourceVersion as the patch's precondition; creating or deleting a Node is Kubernetes' job.
+ */
+import {
+  API_VERSION,
+  ApiError,
+  CorruptValueError,
+  describeRef,
+  findKind,
+  validateResource,
+  ValidationError,
+  type Resource,
+  type ResourceRef,
+} from '@cattail/api';
+import type { ListOptions, ListResult } from '../datastore.js';
+import { ConflictError, NotFoundError, ReadOnlyError } from '../errors.js';
+import { ALLOW_ALL_RULE, namespaceToProfile } from './convert/namespace.js';
+import { K8S_NETWORK_POLICY_PREFIX, NAMESPACE_PROFILE_PREFIX, SERVICE_ACCOUNT_PROFILE_PREFIX } from './convert/names.js';
+import { k8sNetworkPolicyToCalico } from './convert/network-policy.js';
+import { k8sNodeToCalico } from './convert/node.js';
+import { calicoNodeToK8sAnnotationPatch } from './convert/node-patch.js';
+import { podToWorkloadEndpoint } from './convert/pod.js';
+import type { ConversionResult } from './convert/result.js';
+import { serviceAccountToProfile } from './convert/service-account.js';
+import type { KubeClient } from './kube-client.js';
+
+/** Calico's built-in profile that allows everything (libcalico-go `resources.DefaultAllowProfile`). */
+export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow';
+
+/** The kinds served wholly from Kubernetes objects. */
+const DERIVED_KINDS = new Set(['WorkloadEndpoint', 'Profile', 'Node']);
+
+/** KubeDatastore's error mapping around one API call (HTTP status → our DatastoreErrors). */
+export type KubeCall = <T>(ref: ResourceRef, fn: () => Promise<T>) => Promise<T>;
+
+interface KubeList {
+  items: unknown[];
+  revision: number;
+}
+
+/** One Kubernetes source: where it is in the API, and how it converts. */
+interface Source {
+  /** `/api/v1` or `/apis/<group>/<version>` */
+  readonly api: string;
+  readonly plural: string;
+  /** The Kubernetes kind, for messages. */
+  readonly kind: string;
+  readonly convert: (obj: never) => ConversionResult;
+}
+
+const PODS: Source = { api: '/api/v1', plural: 'pods', kind: 'Pod', convert: podToWorkloadEndpoint };
+const NAMESPACES: Source = { api: '/api/v1', plural: 'namespaces', kind: 'Namespace', convert: namespaceToProfile };
+const SERVICE_ACCOUNTS: Source = { api: '/api/v1', plural: 'serviceaccounts', kind: 'ServiceAccount', convert: serviceAccountToProfile };
+const NODES: Source = { api: '/api/v1', plural: 'nodes', kind: 'Node', convert: k8sNodeToCalico };
+const K8S_POLICIES: Source = {
+  api: '/apis/networking.k8s.io/v1',
+  plural: 'networkpolicies',
+  kind: 'NetworkPolicy (networking.k8s.io)',
+  convert: k8sNetworkPolicyToCalico,
+};
+
+/** The canonical kind name (`findKind` accepts Calico's aliases), or the input. */
+function canonical(kind: string): string {
+  return findKind(kind)?.kind ?? kind;
+}
+
+/** Whether KubeDatastore serves `kind` (and, for NetworkPolicy, this name) here rather than from a CRD. */
+export function isDerived(kind: string, name?: string): boolean {
+  const k = canonical(kind);
+  return DERIVED_KINDS.has(k) || (k === 'NetworkPolicy' && name !== undefined && name.startsWith(K8S_NETWORK_POLICY_PREFIX));
+}
+
+/** Whether a list of `kind` includes derived resources next to (or instead of) CRD objects. */
+export function listsDerived(kind: string): 'only' | 'also' | undefined {
+  const k = canonical(kind);
+  if (DERIVED_KINDS.has(k)) return 'only';
+  return k === 'NetworkPolicy' ? 'also' : undefined;
+}
+
+export class DerivedKinds {
+  readonly #client: KubeClient;
+  readonly #call: KubeCall;
+
+  constructor(client: KubeClient, call: KubeCall) {
+    this.#client = client;
+    this.#call = call;
+  }
+
+  async get(ref: ResourceRef): Promise<Resource> {
+    const kind = canonical(ref.kind);
+    const at: ResourceRef = { ...ref, kind };
+    switch (kind) {
+      case 'WorkloadEndpoint':
+        return this.#getWorkloadEndpoint(at);
+      case 'Profile':
+        return this.#getProfile(at);
+      case 'Node':
+        return this.#getOne(at, NODES, undefined, ref.name);
+      case 'NetworkPolicy':
+        return this.#getOne(at, K8S_POLICIES, requireNamespace(at), ref.name.slice(K8S_NETWORK_POLICY_PREFIX.length));
+      default:
+        throw new NotFoundError(at);
+    }
+  }
+
+  /** A derived kind's list, or for NetworkPolicy only the knp.default.* ones (KubeDatastore adds the CRD objects). */
+  async list(kind: string, opts: ListOptions = {}): Promise<ListResult> {
+    const k = canonical(kind);
+    switch (k) {
+      case 'WorkloadEndpoint':
+        return this.#listConverted(k, [[PODS, opts.namespace]]);
+      case 'Profile': {
+        const listed = await this.#listConverted(k, [
+          [NAMESPACES, undefined],
+          [SERVICE_ACCOUNTS, undefined],
+        ]);
+        return { ...listed, items: [defaultAllowProfile(), ...listed.items] };
+      }
+      case 'Node':
+        return this.#listConverted(k, [[NODES, undefined]]);
+      case 'NetworkPolicy':
+        return this.#listConverted(k, [[K8S_POLICIES, opts.namespace]]);
+      default:
+        return { items: [], revision: 0, errors: [] };
+    }
+  }
+
+  async create(res: Resource): Promise<Resource> {
+    throw this.#readOnly('Create', refOf(res));
+  }
+
+  /** Node: its projectcalico.org/* annotations onto the Kubernetes Node. Anything else is read-only. */
+  async update(res: Resource): Promise<Resource> {
+    const ref = refOf(res);
+    if (ref.kind !== 'Node') throw this.#readOnly('Update', ref);
+    const issues = validateResource(res);
+    if (issues.length > 0) throw new ValidationError(describeRef(ref), issues);
+    const patch = calicoNodeToK8sAnnotationPatch(res);
+    if (patch.outcome === 'failed') throw new ValidationError(describeRef(ref), [{ path: 'metadata', message: patch.error }]);
+    const expected = res.metadata.resourceVersion;
+    // With a resourceVersion in the patch, the API server applies it only to that version (409 otherwise).
+    const body = expected ? { metadata: { ...patch.patch.metadata, resourceVersion: expected } } : patch.patch;
+    let written: unknown;
+    try {
+      written = await this.#call(ref, () => this.#client.request('PATCH', path(NODES, undefined, ref.name), body));
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      const now = await this.get(ref);
+      throw new ConflictError(ref, expected, now.metadata.resourceVersion);
+    }
+    return this.#converted(ref, NODES, written);
+  }
+
+  async delete(ref: ResourceRef): Promise<Resource> {
+    throw this.#readOnly('Delete', { ...ref, kind: canonical(ref.kind) });
+  }
+
+  #readOnly(operation: 'Create' | 'Update' | 'Delete', ref: ResourceRef): ReadOnlyError {
+    const name = ref.name;
+    const from = ((): string => {
+      switch (ref.kind) {
+        case 'WorkloadEndpoint':
+          return `derives it from a Pod in namespace ${ref.namespace ?? '<none>'}: change the Pod instead`;
+        case 'Profile':
+          if (name === DEFAULT_ALLOW_PROFILE) return 'serves this built-in profile itself';
+          if (name.startsWith(NAMESPACE_PROFILE_PREFIX))
+            return `derives it from the Namespace ${name.slice(NAMESPACE_PROFILE_PREFIX.length)}: change that instead`;
+          if (name.startsWith(SERVICE_ACCOUNT_PROFILE_PREFIX))
+            return `derives it from a ServiceAccount (${name.slice(SERVICE_ACCOUNT_PROFILE_PREFIX.length)}): change that instead`;
+          return 'derives Profiles from Namespaces (kns.*) and ServiceAccounts (ksa.*) only';
+        case 'Node':
+          return 'derives Nodes from the Kubernetes Nodes, which Kubernetes creates and deletes (update changes only their projectcalico.org annotations)';
+        default:
+          return `derives it from the Kubernetes NetworkPolicy ${ref.namespace ?? '<none>'}/${name.slice(K8S_NETWORK_POLICY_PREFIX.length)}: change that instead`;
+      }
+    })();
+    return new ReadOnlyError(operation, ref, `the Kubernetes datastore ${from}`);
+  }
+
+  async #getWorkloadEndpoint(ref: ResourceRef): Promise<Resource> {
+    const namespace = requireNamespace(ref);
+    const parts = splitEndpointName(ref.name);
+    if (parts?.length !== 4 || parts[1] !== 'k8s') throw new NotFoundError(ref);
+    const wep = await this.#getOne(ref, PODS, namespace, parts[2]);
+    // The pod exists, but on another node or under another endpoint name than asked for.
+    if (wep.metadata.name !== ref.name) throw new NotFoundError(ref);
+    return wep;
+  }
+
+  async #getProfile(ref: ResourceRef): Promise<Resource> {
+    const name = ref.name;
+    if (name === DEFAULT_ALLOW_PROFILE) return defaultAllowProfile();
+    if (name.startsWith(NAMESPACE_PROFILE_PREFIX)) return this.#getOne(ref, NAMESPACES, undefined, name.slice(NAMESPACE_PROFILE_PREFIX.length));
+    if (name.startsWith(SERVICE_ACCOUNT_PROFILE_PREFIX)) {
+      // A namespace name has no '.', a service account's may.
+      const rest = name.slice(SERVICE_ACCOUNT_PROFILE_PREFIX.length);
+      const dot = rest.indexOf('.');
+      if (dot > 0) return this.#getOne(ref, SERVICE_ACCOUNTS, rest.slice(0, dot), rest.slice(dot + 1));
+    }
+    throw new NotFoundError(ref);
+  }
+
+  /** One object, converted; a skipped one is not found, as in Calico. */
+  async #getOne(ref: ResourceRef, source: Source, namespace: string | undefined, name: string): Promise<Resource> {
+    if (name === '') throw new NotFoundError(ref);
+    const obj = await this.#call(ref, () => this.#client.request('GET', path(source, namespace, name)));
+    return this.#converted(ref, source, obj);
+  }
+
+  #converted(ref: ResourceRef, source: Source, obj: unknown): Resource {
+    const result = source.convert(obj as never);
+    if (result.outcome === 'converted') return result.resource;
+    if (result.outcome === 'skipped') throw new NotFoundError(ref);
+    throw new CorruptValueError(where(source, obj), result.error);
+  }
+
+  async #listConverted(kind: string, sources: ReadonlyArray<readonly [Source, string | undefined]>): Promise<ListResult> {
+    const out: ListResult = { items: [], revision: 0, errors: [] };
+    for (const [source, namespace] of sources) {
+      const { items, revision } = await this.#list({ kind, name: '*', namespace }, source, namespace);
+      out.revision = Math.max(out.revision, revision);
+      for (const obj of items) {
+        const result = source.convert(obj as never);
+        if (result.outcome === 'converted') out.items.push(result.resource);
+        else if (result.outcome === 'failed') out.errors.push(new CorruptValueError(where(source, obj), result.error));
+      }
+    }
+    return out;
+  }
+
+  async #list(ref: ResourceRef, source: Source, namespace: string | undefined): Promise<KubeList> {
+    const list = (await this.#call(ref, () => this.#client.request('GET', path(source, namespace)))) as {
+      items?: unknown[];
+      metadata?: { resourceVersion?: string };
+    };
+    return { items: list.items ?? [], revision: Number(list.metadata?.resourceVersion ?? 0) };
+  }
+}
+
+/** The built-in profile, as Calico serves it: no source object, resourceVersion "0". */
+export function defaultAllowProfile(): Resource {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Profile',
+    metadata: { name: DEFAULT_ALLOW_PROFILE, resourceVersion: '0' },
+    spec: { ingress: [{ ...ALLOW_ALL_RULE }], egress: [{ ...ALLOW_ALL_RULE }] },
+  };
+}
+
+/**
+ * The parts of a workload endpoint name (`<node>-<orchestrator>-<workload>-<endpoint>`): a
+ * single '-' separates, '--' is a '-' within a part. Undefined when a part would be empty.
+ */
+export function splitEndpointName(name: string): string[] | undefined {
+  const parts: string[] = [];
+  let current = '';
+  for (let i = 0; i < name.length; i++) {
+    if (name[i] !== '-') current += name[i];
+    else if (name[i + 1] === '-') {
+      current += '-';
+      i++;
+    } else {
+      parts.push(current);
+      current = '';
+    }
+  }
+  parts.push(current);
+  return parts.every((p) => p !== '') ? parts : undefined;
+}
+
+function requireNamespace(ref: ResourceRef): string {
+  if (!ref.namespace) throw new ApiError('NAMESPACE_REQUIRED', `${ref.kind} is namespaced: a namespace is required`);
+  return ref.namespace;
+}
+
+function refOf(res: Resource): ResourceRef {
+  const ref: ResourceRef = { kind: canonical(res.kind), name: res.metadata.name };
+  if (res.metadata.namespace) ref.namespace = res.metadata.namespace;
+  return ref;
+}
+
+/** `<api>[/namespaces/<ns>]/<plural>[/<name>]` */
+function path(source: Source, namespace: string | undefined, name?: string): string {
+  const ns = namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${source.api}${ns}/${source.plural}${name !== undefined ? `/${encodeURIComponent(name)}` : ''}`;
+}
+
+/** Where a Kubernetes object is, for a CorruptValueError's key: `<Kind> [<ns>/]<name>`. */
+function where(source: Source, obj: unknown): string {
+  const meta = (obj as { metadata?: { name?: unknown; namespace?: unknown } } | undefined)?.metadata;
+  const name = typeof meta?.name === 'string' ? meta.name : '<no name>';
+  return `${source.kind} ${typeof meta?.namespace === 'string' ? `${meta.namespace}/` : ''}${name}`;
+}
