@@ -3,7 +3,7 @@
  * objects, served by KubeDatastore through the pure conversions of ./convert/ (libcalico-go
  * `lib/backend/k8s/resources/{profile,workloadendpoint,node,networkpolicy}.go`):
  *
- *   WorkloadEndpoint   Pods (one namespace, or all)              read-only
+ *   WorkloadEndpoint   Pods (one namespace, or all)              writes: the pod's IP annotations
  *   Profile            kns.<ns> from Namespaces, ksa.<ns>.<sa>   read-only
  *                      from ServiceAccounts, and the built-in
  *                      projectcalico-default-allow
@@ -22,7 +22,12 @@
  *
  * Writes are refused with ReadOnlyError (DATASTORE_READ_ONLY, in calicoctl's words "operation
  * Create is not supported on ...") and say which Kubernetes object to change instead: Calico
- * derives these on every read, so a write could not stick. Node is the exception Calico makes:
+ * derives these on every read, so a write could not stick. Two exceptions, as Calico makes them.
+ * A WorkloadEndpoint write (the CNI plugin's, after it wired a pod) sets the pod's
+ * `cni.projectcalico.org/podIP`, `podIPs` and `containerID` annotations, through the pod's
+ * `status` subresource as Calico's plugin does (its RBAC then needs only `pods/status` patch),
+ * with the given resourceVersion as a precondition; a delete blanks podIP and podIPs, so the
+ * pod derives no endpoint until its next sandbox. And Node:
  * calico/node stores its BGP, tunnel and WireGuard fields as annotations of the Kubernetes
  * Node, so an update writes exactly those (`calicoNodeToK8sAnnotationPatch`), with the given
  * resourceVersion as the patch's precondition; creating or deleting a Node is Kubernetes' job.
@@ -41,7 +46,14 @@ import {
 import type { ListOptions, ListResult } from '../datastore.js';
 import { ConflictError, NotFoundError, ReadOnlyError } from '../errors.js';
 import { ALLOW_ALL_RULE, namespaceToProfile } from './convert/namespace.js';
-import { K8S_NETWORK_POLICY_PREFIX, NAMESPACE_PROFILE_PREFIX, SERVICE_ACCOUNT_PROFILE_PREFIX } from './convert/names.js';
+import {
+  ANNOTATION_CONTAINER_ID,
+  ANNOTATION_POD_IP,
+  ANNOTATION_POD_IPS,
+  K8S_NETWORK_POLICY_PREFIX,
+  NAMESPACE_PROFILE_PREFIX,
+  SERVICE_ACCOUNT_PROFILE_PREFIX,
+} from './convert/names.js';
 import { k8sNetworkPolicyToCalico } from './convert/network-policy.js';
 import { k8sNodeToCalico } from './convert/node.js';
 import { calicoNodeToK8sAnnotationPatch } from './convert/node-patch.js';
@@ -151,13 +163,17 @@ export class DerivedKinds {
     }
   }
 
+  /** WorkloadEndpoint: the pod's IP annotations. Anything else is read-only. */
   async create(res: Resource): Promise<Resource> {
-    throw this.#readOnly('Create', refOf(res));
+    const ref = refOf(res);
+    if (ref.kind === 'WorkloadEndpoint') return this.#writeEndpoint(ref, res);
+    throw this.#readOnly('Create', ref);
   }
 
-  /** Node: its projectcalico.org/* annotations onto the Kubernetes Node. Anything else is read-only. */
+  /** Node: its projectcalico.org/* annotations onto the Kubernetes Node; WorkloadEndpoint: the pod's IP annotations. Anything else is read-only. */
   async update(res: Resource): Promise<Resource> {
     const ref = refOf(res);
+    if (ref.kind === 'WorkloadEndpoint') return this.#writeEndpoint(ref, res);
     if (ref.kind !== 'Node') throw this.#readOnly('Update', ref);
     const issues = validateResource(res);
     if (issues.length > 0) throw new ValidationError(describeRef(ref), issues);
@@ -177,8 +193,65 @@ export class DerivedKinds {
     return this.#converted(ref, NODES, written);
   }
 
-  async delete(ref: ResourceRef): Promise<Resource> {
-    throw this.#readOnly('Delete', { ...ref, kind: canonical(ref.kind) });
+  async delete(ref: ResourceRef, resourceVersion?: string): Promise<Resource> {
+    const at = { ...ref, kind: canonical(ref.kind) };
+    if (at.kind !== 'WorkloadEndpoint') throw this.#readOnly('Delete', at);
+    const current = await this.#getWorkloadEndpoint(at);
+    await this.#patchPodIPs(at, requireNamespace(at), String((current.spec as { pod?: unknown }).pod), {
+      annotations: { [ANNOTATION_POD_IP]: '', [ANNOTATION_POD_IPS]: '' },
+      resourceVersion: resourceVersion ?? current.metadata.resourceVersion,
+    });
+    return current;
+  }
+
+  /** The endpoint's addresses and container onto its pod's annotations; the endpoint as the pod now derives it. */
+  async #writeEndpoint(ref: ResourceRef, res: Resource): Promise<Resource> {
+    const issues = validateResource(res);
+    if (issues.length > 0) throw new ValidationError(describeRef(ref), issues);
+    const namespace = requireNamespace(ref);
+    const spec = (res.spec ?? {}) as { pod?: unknown; ipNetworks?: unknown; containerID?: unknown };
+    if (typeof spec.pod !== 'string' || spec.pod === '') {
+      throw new ValidationError(describeRef(ref), [
+        { path: 'spec.pod', message: 'the Kubernetes datastore keeps endpoints on their pods: spec.pod is required' },
+      ]);
+    }
+    // The endpoint must be the one the pod derives (<node>-k8s-<pod>-<endpoint>), checked before anything is written.
+    const parts = splitEndpointName(ref.name);
+    const pod = (await this.#call(ref, () => this.#client.request('GET', path(PODS, namespace, spec.pod as string)))) as { spec?: { nodeName?: unknown } };
+    if (parts?.length !== 4 || parts[1] !== 'k8s' || parts[2] !== spec.pod || parts[0] !== pod.spec?.nodeName) {
+      const node = typeof pod.spec?.nodeName === 'string' ? pod.spec.nodeName : '<unscheduled>';
+      throw new ValidationError(describeRef(ref), [
+        { path: 'metadata.name', message: `pod ${namespace}/${spec.pod} on node ${node} does not derive an endpoint of this name` },
+      ]);
+    }
+    const nets = Array.isArray(spec.ipNetworks) ? spec.ipNetworks.filter((n): n is string => typeof n === 'string') : [];
+    const written = await this.#patchPodIPs(ref, namespace, spec.pod, {
+      annotations: {
+        [ANNOTATION_POD_IP]: nets[0] ?? '',
+        [ANNOTATION_POD_IPS]: nets.join(','),
+        [ANNOTATION_CONTAINER_ID]: typeof spec.containerID === 'string' ? spec.containerID : '',
+      },
+      resourceVersion: res.metadata.resourceVersion,
+    });
+    const wep = this.#converted(ref, PODS, written);
+    if (wep.metadata.name !== ref.name) {
+      throw new ValidationError(describeRef(ref), [
+        { path: 'metadata.name', message: `pod ${namespace}/${spec.pod} derives the endpoint ${wep.metadata.name}, not this one` },
+      ]);
+    }
+    return wep;
+  }
+
+  /** A merge patch of the pod's annotations through its status subresource (a stale resourceVersion: ConflictError). */
+  async #patchPodIPs(
+    ref: ResourceRef,
+    namespace: string,
+    pod: string,
+    change: { annotations: Record<string, string>; resourceVersion: string | undefined },
+  ): Promise<unknown> {
+    const metadata: Record<string, unknown> = { annotations: change.annotations };
+    if (change.resourceVersion) metadata.resourceVersion = change.resourceVersion;
+    return this.#call(ref, () => this.#client.request('PATCH', `${path(PODS, namespace, pod)}/status`, { metadata }));
   }
 
   #readOnly(operation: 'Create' | 'Update' | 'Delete', ref: ResourceRef): ReadOnlyError {

@@ -154,7 +154,7 @@ export class KubeDatastore implements Datastore {
   }
 
   async delete(ref: ResourceRef, opts: DeleteOptions = {}): Promise<Resource> {
-    if (isDerived(ref.kind, ref.name)) return this.#derived.delete(ref);
+    if (isDerived(ref.kind, ref.name)) return this.#derived.delete(ref, opts.resourceVersion);
     const k = crdKind(ref.kind);
     const ns = namespaceOf(k, ref);
     const name = backendName(k.info.kind, ref.name);

@@ -148,15 +148,11 @@ describe('KubeDatastore: kinds derived from Kubernetes objects', () => {
     await assert.rejects(ds.get({ kind: 'NetworkPolicy', name: 'knp.default.nope', namespace: NS }), NotFoundError);
   });
 
-  test('Profile, WorkloadEndpoint and knp.default.* policies are read-only; Nodes are not created or deleted', async () => {
+  test('Profile and knp.default.* policies are read-only; Nodes are not created or deleted', async () => {
     const kns = await ds.get({ kind: 'Profile', name: `kns.${NS}` });
     await assert.rejects(ds.update(kns), readOnly(/^operation Update is not supported on Profile\(kns\.shop\): .*Namespace shop/));
     await assert.rejects(ds.create({ ...kns, metadata: { name: 'kns.other' } }), readOnly(/operation Create/));
     await assert.rejects(ds.delete({ kind: 'Profile', name: 'projectcalico-default-allow' }), readOnly(/built-in/));
-    const wepRef: ResourceRef = { kind: 'WorkloadEndpoint', name: WEP, namespace: NS };
-    const wep = await ds.get(wepRef);
-    await assert.rejects(ds.update(wep), readOnly(/from a Pod/));
-    await assert.rejects(ds.delete(wepRef), readOnly(/operation Delete/));
     const knp = await ds.get({ kind: 'NetworkPolicy', name: 'knp.default.allow-web', namespace: NS });
     await assert.rejects(ds.update(knp), readOnly(/Kubernetes NetworkPolicy shop\/allow-web/));
     await assert.rejects(ds.delete({ kind: 'NetworkPolicy', name: 'knp.default.allow-web', namespace: NS }), readOnly(/operation Delete/));
@@ -166,6 +162,50 @@ describe('KubeDatastore: kinds derived from Kubernetes objects', () => {
     // Nothing changed underneath.
     await k8sGet('node', 'node-1');
     await k8sGet('networkpolicies.networking.k8s.io', 'allow-web', '-n', NS);
+  });
+
+  test("WorkloadEndpoint writes are the pod's IP annotations (the CNI plugin's), with resourceVersion preconditions", async () => {
+    await create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'cni-0', namespace: NS, labels: { app: 'cni' } },
+      spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'registry.invalid/web:1' }] },
+    });
+    const name = 'node--1-k8s-cni--0-eth0';
+    const ref: ResourceRef = { kind: 'WorkloadEndpoint', name, namespace: NS };
+    await assert.rejects(ds.get(ref), NotFoundError, 'no IP yet: no endpoint');
+    const wep: Resource = {
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'WorkloadEndpoint',
+      metadata: { name, namespace: NS },
+      spec: {
+        node: 'node-1',
+        orchestrator: 'k8s',
+        pod: 'cni-0',
+        endpoint: 'eth0',
+        containerID: 'abc123',
+        interfaceName: 'cali0123456789a',
+        ipNetworks: ['10.65.0.9/32', 'fd00::9/128'],
+      },
+    };
+    const created = await ds.create(wep);
+    assert.deepEqual(created.spec?.ipNetworks, ['10.65.0.9/32', 'fd00::9/128']);
+    const pod = await k8sGet('pod', 'cni-0', '-n', NS);
+    assert.equal(pod.metadata?.annotations?.['cni.projectcalico.org/podIP'], '10.65.0.9/32');
+    assert.equal(pod.metadata?.annotations?.['cni.projectcalico.org/podIPs'], '10.65.0.9/32,fd00::9/128');
+    assert.equal(pod.metadata?.annotations?.['cni.projectcalico.org/containerID'], 'abc123');
+    assert.equal((await ds.get(ref)).spec?.containerID, 'abc123');
+    // A stale resourceVersion is refused; the current one deletes (blanks the IPs).
+    const stale = created.metadata.resourceVersion;
+    await ds.update({ ...wep, metadata: { ...wep.metadata, resourceVersion: stale }, spec: { ...wep.spec, containerID: 'def456' } });
+    await assert.rejects(ds.delete(ref, { resourceVersion: stale }), ConflictError);
+    await ds.delete(ref);
+    await assert.rejects(ds.get(ref), NotFoundError, 'IPs blanked: no endpoint');
+    await assert.rejects(
+      ds.create({ ...wep, metadata: { name: 'node--2-k8s-cni--0-eth0', namespace: NS }, spec: { ...wep.spec, node: 'node-2' } }),
+      (err: Error) => /pod shop\/cni-0 on node node-1 does not derive an endpoint of this name/.test(err.message),
+      'an endpoint name that does not match the pod',
+    );
   });
 
   test('Node: read from the Kubernetes Node; update patches its projectcalico.org annotations', async () => {
