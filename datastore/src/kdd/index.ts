@@ -13,4 +13,4 @@ export { backendName, crdKind, fromCrdObject, toCrdObject, METADATA_ANNOTATION, 
 export { KubeSyncStream, sourcesForKinds, type KubeSyncStreamOptions, type SourceStats } from './sync-stream.js';
 export { crdSource, podSource, namespaceSource, serviceAccountSource, k8sPolicySource, nodeSource, type KubeSource, type Decoded } from './kube-source.js';
 export { KubeHttpError, loadKubeConfig, type KubeClientConfig } from './kube-client.js';
-export { DEFAULT_ALLOW_PROFILE } from './derived-kinds.js';
+export { DEFAULT_ALLOW_PROFILE, defaultAllowProfile } from './derived-kinds.js';

@@ -30,7 +30,7 @@
  * caller lists again (a diff against what it holds: only real changes).
  */
 import { randomUUID } from 'node:crypto';
-import { CALICO_CRDS } from '@cattail/api';
+import { CALICO_CRDS, keyFor, type Resource } from '@cattail/api';
 import type { RawListResult, WatchEvent, WatchHandle, WatchSink } from '../datastore.js';
 import { CompactedError, UnsupportedError } from '../errors.js';
 import type { KindWatcher } from './kind-watcher.js';
@@ -41,6 +41,8 @@ import { crdSourceOf, k8sPolicySource, namespaceSource, nodeSource, podSource, s
 const DEFAULT_LOG_EVENTS = 10_000;
 
 export interface KubeSyncStreamOptions {
+  /** Resources no collection holds but every reader sees (Calico's built-in default-allow Profile). */
+  builtIn?: readonly Resource[];
   /** Bound of the recent-event log (events). */
   maxLogEvents?: number;
   /** An object a source could not convert: for a rate-limited log and a counter. */
@@ -154,6 +156,8 @@ export class KubeSyncStream {
     this.#started = true;
     let unlisted = this.#sources.length;
     this.#listed = new Promise<void>((resolve) => (this.#allListed = resolve));
+    const builtIn = this.#opts.builtIn ?? [];
+    if (builtIn.length > 0) this.#onBatch(builtIn.map((resource) => ({ type: 'put', key: keyFor(resource), revision: 0, resource })));
     if (unlisted === 0) this.#allListed();
     this.#sources.forEach((source, i) => {
       const stats = this.#stats[i];

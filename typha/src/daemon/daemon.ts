@@ -129,6 +129,7 @@ export class TyphaDaemon {
       const kinds = new Set(SYNCER_TYPES.flatMap((s) => syncerKinds(s)));
       const limiter = createLogLimiter({ clock: realClock });
       this.#kubeStream = new kdd.KubeSyncStream(this.#datastore, kdd.sourcesForKinds(kinds), {
+        builtIn: kinds.has('Profile') ? [kdd.defaultAllowProfile()] : [],
         onProblem: (source, message) => {
           const suppressed = limiter.take();
           if (suppressed >= 0) this.#log.warn({ source, suppressed }, `Kubernetes object not converted: ${message}`);

@@ -127,6 +127,7 @@ describe('Typha on the Kubernetes datastore', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     assert.match(metrics, /typha_kubernetes_objects_unconverted\{source="pods"\} 1/);
     assert.ok(f.has('Profile//kns.shop'), 'namespace profile');
+    assert.ok(f.has('Profile//projectcalico-default-allow'), "Calico's built-in profile");
     assert.ok(f.has('Profile//ksa.shop.default'), 'service account profile');
     assert.ok(f.has('NetworkPolicy/shop/knp.default.deny-web'), 'Kubernetes NetworkPolicy as knp.default.*');
     assert.ok(f.has('IPPool//pool-a'), 'IPPool CRD');
