@@ -12,7 +12,8 @@ import { LabError } from './errors.js';
 import { findOnPath, until } from './exec.js';
 import { freePort, httpGet } from './ports.js';
 import { isAlive, isOurs, logTail, spawnDetached, stopProcess } from './processes.js';
-import { etcdEndpoint } from './state.js';
+import { kubeconfigPath } from './kube.js';
+import { datastoreOf, etcdEndpoint } from './state.js';
 
 const TYPHA_REPLICAS = 2;
 
@@ -115,7 +116,9 @@ export async function ensureTypha(ctx: LabContext, i: number): Promise<void> {
       argv: [process.execPath, ctx.cattailBin, 'typha'],
       env: {
         ...process.env,
-        TYPHA_ETCDENDPOINTS: etcdEndpoint(s),
+        ...(datastoreOf(s) === 'kubernetes'
+          ? { TYPHA_DATASTORETYPE: 'kubernetes', TYPHA_KUBECONFIG: kubeconfigPath(ctx.dir) }
+          : { TYPHA_ETCDENDPOINTS: etcdEndpoint(s) }),
         TYPHA_SERVERHOST: '127.0.0.1',
         TYPHA_SERVERPORT: String(t.port),
         TYPHA_HEALTHENABLED: 'true',

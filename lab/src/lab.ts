@@ -16,7 +16,8 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EtcdDatastore } from '@cattail/datastore';
+import type { Datastore } from '@cattail/datastore';
+import { ensureKubeApiServer, ensureKubeNode, kubeconfigPath, labKubectl } from './kube.js';
 import { ensureEtcd, ensureTypha, ensureTyphas, killTypha } from './control-plane.js';
 import { DEFAULT_CATTAIL_BIN, DEFAULT_CNI_BIN, logsDir, save, silentLogger, type LabContext, type LabLogger } from './context.js';
 import { LabStateError, LabUsageError } from './errors.js';
@@ -30,7 +31,7 @@ import { ensurePod } from './pods.js';
 import { probe, type ProbeOptions, type ProbeResult } from './probe.js';
 import { findLabProcesses, procStat, stopProcess } from './processes.js';
 import { collectStatus, kernelRoutes, type LabStatus } from './status.js';
-import { addUnique, readState, STATE_VERSION, type LabState, type NodeRecord } from './state.js';
+import { addUnique, datastoreOf, readState, STATE_VERSION, type LabDatastore, type LabState, type NodeRecord } from './state.js';
 import { allocateTunnelAddress } from './tunnel-address.js';
 
 export interface LabOptions {
@@ -47,6 +48,8 @@ export interface UpOptions {
   nodes: number;
   podsPerNode: number;
   mode: LabMode;
+  /** Where Calico's data lives (default etcdv3). */
+  datastore?: LabDatastore;
   /** Wait until every BGP session is Established (BGP mode) and every node routes every other node's blocks. Default true. */
   waitForMesh?: boolean;
 }
@@ -65,7 +68,7 @@ export class Lab {
   readonly #cniBin: string;
   readonly #log: LabLogger;
   #state: LabState | undefined;
-  #ds: EtcdDatastore | undefined;
+  #ds: Datastore | undefined;
 
   constructor(opts: LabOptions) {
     this.names = new LabNames(opts.id);
@@ -89,10 +92,22 @@ export class Lab {
     return { names: this.names, dir: this.dir, state: this.#state, cattailBin: this.#cattailBin, cniBin: this.#cniBin, log: this.#log };
   }
 
-  /** The lab's etcd as a datastore (opened once, closed by close()). */
-  datastore(): EtcdDatastore {
-    this.#ds ??= openDatastore(this.#ctx().state);
+  /** The lab's datastore, etcd or the API server (opened once, closed by close()). */
+  datastore(): Datastore {
+    this.#ds ??= openDatastore(this.#ctx().state, this.dir);
     return this.#ds;
+  }
+
+  /** kubectl against the lab's API server (a `kubernetes` lab only). */
+  async kubectl(args: readonly string[], input?: string): Promise<string> {
+    if (datastoreOf(this.#ctx().state) !== 'kubernetes')
+      throw new LabUsageError(`lab ${this.names.id} runs on etcd: there is no API server (\`lab up --datastore kubernetes\`)`);
+    return labKubectl(this.dir, args, input);
+  }
+
+  /** The admin kubeconfig of a `kubernetes` lab. */
+  kubeconfig(): string | undefined {
+    return datastoreOf(this.#ctx().state) === 'kubernetes' ? kubeconfigPath(this.dir) : undefined;
   }
 
   async close(): Promise<void> {
@@ -107,6 +122,7 @@ export class Lab {
       id: this.names.id,
       prefix: this.names.prefix,
       mode: o.mode,
+      datastore: o.datastore ?? 'etcdv3',
       createdAt: new Date().toISOString(),
       podsPerNode: o.podsPerNode,
       poolCidr: DEFAULT_POOL_CIDR,
@@ -129,6 +145,9 @@ export class Lab {
     if (this.#state && this.#state.mode !== o.mode) {
       throw new LabUsageError(`lab ${this.names.id} runs in ${this.#state.mode} mode; \`cattail lab down\` first to change to ${o.mode}`);
     }
+    if (this.#state && o.datastore !== undefined && datastoreOf(this.#state) !== o.datastore) {
+      throw new LabUsageError(`lab ${this.names.id} runs on ${datastoreOf(this.#state)}; \`cattail lab down\` first to change to ${o.datastore}`);
+    }
     mkdirSync(join(this.dir, 'logs'), { recursive: true });
     this.#state ??= this.#newState(o);
     const ctx = this.#ctx();
@@ -145,6 +164,7 @@ export class Lab {
     addUnique(s.links, `${this.names.fabricNs}:${this.names.externalPort}`);
     save(ctx);
     await ensureEtcd(ctx);
+    if (datastoreOf(s) === 'kubernetes') await ensureKubeApiServer(ctx);
     await ensureTyphas(ctx);
     const ds = this.datastore();
     await ensureClusterResources(ds, s);
@@ -170,7 +190,7 @@ export class Lab {
     return s;
   }
 
-  async #ensureNode(ctx: LabContext, ds: EtcdDatastore, i: number): Promise<NodeRecord> {
+  async #ensureNode(ctx: LabContext, ds: Datastore, i: number): Promise<NodeRecord> {
     const s = ctx.state;
     let node = s.nodes.find((n) => n.index === i);
     if (!node) {
@@ -197,6 +217,7 @@ export class Lab {
     save(ctx);
     // The Node first, as calico/node writes it at start: IPAM allocates only for a known node.
     // Then the tunnel address, and the Node again with it (calico/node's allocateip).
+    if (datastoreOf(s) === 'kubernetes') await ensureKubeNode(ctx.dir, node.name);
     await ensureNodeResource(ds, node);
     if (s.mode === 'vxlan' && !node.vxlanTunnelAddr) {
       node.vxlanTunnelAddr = await allocateTunnelAddress(ds, node.name, s.poolCidr);
@@ -216,7 +237,7 @@ export class Lab {
   /** Adds node N+1 with the lab's pods per node; returns it. */
   async addNode(): Promise<NodeRecord> {
     const s = this.#ctx().state;
-    await this.up({ nodes: s.nodes.length + 1, podsPerNode: s.podsPerNode, mode: s.mode });
+    await this.up({ nodes: s.nodes.length + 1, podsPerNode: s.podsPerNode, mode: s.mode, datastore: datastoreOf(s) });
     return s.nodes[s.nodes.length - 1];
   }
 
@@ -351,7 +372,9 @@ export async function downLab(names: LabNames, state: LabState | undefined): Pro
           ? 2
           : role.startsWith('typha')
             ? 3
-            : 4;
+            : role === 'kube-apiserver'
+              ? 4
+              : 5;
   const recorded = Object.values(state?.processes ?? {}).sort((a, b) => order(a.role) - order(b.role));
   await Promise.all(recorded.filter((r) => order(r.role) < 2).map(async (r) => void ((await stopProcess(names.prefix, r, { graceMs: 3_000 })) && stopped++)));
   for (const r of recorded.filter((x) => order(x.role) >= 2)) if (await stopProcess(names.prefix, r, { graceMs: 3_000 })) stopped++;

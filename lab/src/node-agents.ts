@@ -20,7 +20,12 @@ import { LabError } from './errors.js';
 import { findOnPath, run, until } from './exec.js';
 import { freePort, httpGet } from './ports.js';
 import { isAlive, isOurs, logTail, spawnDetached } from './processes.js';
-import { etcdEndpoint, typhaAddrs, type NodeRecord, type ProcessRecord } from './state.js';
+import { datastoreOf, etcdEndpoint, typhaAddrs, type LabState, type NodeRecord, type ProcessRecord } from './state.js';
+
+/** What the CNI plugin inside a node namespace reaches on 127.0.0.1: etcd, or the API server. */
+function relayPorts(s: LabState): number[] {
+  return datastoreOf(s) === 'kubernetes' && s.kube ? [s.kube.port] : [s.etcd.clientPort];
+}
 
 export function nodeDir(ctx: LabContext, node: string): string {
   return join(ctx.dir, 'nodes', node);
@@ -58,7 +63,7 @@ export async function ensureRelay(ctx: LabContext, node: NodeRecord): Promise<vo
   const from = logSize(log);
   const proc = spawnDetached(ctx.names.prefix, {
     role,
-    argv: [process.execPath, LOOPBACK_RELAY_MAIN, '--netns', node.netns, '--ports', String(ctx.state.etcd.clientPort), '--dir', dir],
+    argv: [process.execPath, LOOPBACK_RELAY_MAIN, '--netns', node.netns, '--ports', relayPorts(ctx.state).join(','), '--dir', dir],
     env: process.env,
     log,
   });
@@ -101,7 +106,8 @@ export async function ensureFelix(ctx: LabContext, node: NodeRecord): Promise<vo
       FELIX_MTUFILE: mtuFile(ctx, node),
       FELIX_REPORTINGINTERVALSECS: '5',
       FELIX_LOGSEVERITYSCREEN: logSeverity(),
-      ETCD_ENDPOINTS: etcdEndpoint(ctx.state),
+      // Felix's status report goes to etcd; on the Kubernetes datastore Calico keeps none.
+      ...(datastoreOf(ctx.state) === 'etcdv3' ? { ETCD_ENDPOINTS: etcdEndpoint(ctx.state) } : {}),
     },
     log,
   });

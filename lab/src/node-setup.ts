@@ -8,17 +8,20 @@
  * (`ksa.<ns>.<sa>`, labels only). Every write is an apply (create or update), so `up` converges.
  */
 import { checkResource, type Resource } from '@cattail/api';
-import { EtcdDatastore, NotFoundError, type Datastore } from '@cattail/datastore';
+import { EtcdDatastore, NotFoundError, kdd, type Datastore } from '@cattail/datastore';
+import { kubeconfigPath } from './kube.js';
 import { LabError } from './errors.js';
 import { POD_NAMESPACES, type LabMode } from './names.js';
-import { etcdEndpoint, type LabState, type NodeRecord } from './state.js';
+import { datastoreOf, etcdEndpoint, type LabState, type NodeRecord } from './state.js';
 
 const V3 = 'projectcalico.org/v3';
 export const POOL_NAME = 'lab-pool';
 export const DEFAULT_POOL_CIDR = '10.66.0.0/16';
 const AS_NUMBER = 64512;
 
-export function openDatastore(state: Pick<LabState, 'etcd'>): EtcdDatastore {
+/** The lab's datastore: its etcd, or its API server (`dir` holds the kubeconfig). */
+export function openDatastore(state: Pick<LabState, 'etcd' | 'datastore'>, dir: string): Datastore {
+  if (datastoreOf(state) === 'kubernetes') return new kdd.KubeDatastore({ kubeconfigPath: kubeconfigPath(dir) });
   return new EtcdDatastore({ endpoints: [etcdEndpoint(state)], dialTimeoutMs: 2000, requestTimeoutMs: 5000 });
 }
 
@@ -75,7 +78,8 @@ export async function ensureClusterResources(ds: Datastore, state: LabState): Pr
     metadata: { name: 'default' },
     spec: { nodeToNodeMeshEnabled: true, asNumber: AS_NUMBER, logSeverityScreen: 'Info' },
   });
-  for (const p of namespaceProfiles()) await applyResource(ds, p);
+  // On the Kubernetes datastore the profiles are derived from the Namespaces and ServiceAccounts.
+  if (datastoreOf(state) === 'etcdv3') for (const p of namespaceProfiles()) await applyResource(ds, p);
 }
 
 function nodeResource(node: NodeRecord): Resource {

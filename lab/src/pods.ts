@@ -5,6 +5,11 @@
  * affine to the node), creates the `cali…` veth and host route, and writes the
  * WorkloadEndpoint; the lab only keeps what the result says. It reaches etcd at 127.0.0.1
  * inside the node namespace through the loopback relay (node-agents.ts).
+ *
+ * On the Kubernetes datastore the lab plays the scheduler and the kubelet around the same call:
+ * the Pod is created bound to its node first, the plugin (datastore_type kubernetes, the lab's
+ * kubeconfig, the API server reached through the same relay) reads it and writes its IP
+ * annotations, and the lab then sets `status.podIP(s)` as the kubelet would.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -14,7 +19,8 @@ import { LabCommandError, LabToolMissingError } from './errors.js';
 import { run, succeeds } from './exec.js';
 import { createNamespace, namespaceExists } from './fabric.js';
 import type { PodName } from './names.js';
-import type { NodeRecord, PodRecord } from './state.js';
+import { datastoreOf, type NodeRecord, type PodRecord } from './state.js';
+import { ensureKubePod, kubeconfigPath, setKubePodStatus } from './kube.js';
 import { mtuFile } from './node-agents.js';
 
 export function containerId(prefix: string, pod: Pick<PodName, 'namespace' | 'name'>): string {
@@ -23,16 +29,23 @@ export function containerId(prefix: string, pod: Pick<PodName, 'namespace' | 'na
 
 /** The network configuration the plugin reads on stdin. */
 export function cniConfig(ctx: LabContext, node: NodeRecord, pod: Pick<PodName, 'labels'>): Record<string, unknown> {
-  return {
+  const common = {
     cniVersion: '1.0.0',
     name: 'k8s-pod-network',
     type: 'cattail-cni',
     nodename: node.name,
-    datastore_type: 'etcdv3',
-    etcd_endpoints: `http://127.0.0.1:${ctx.state.etcd.clientPort}`,
     // The pod MTU comes from the file this node's Felix writes (uplink MTU, less 50 with VXLAN).
     mtu_file: mtuFile(ctx, node),
     ipam: { type: 'cattail-ipam', assign_ipv4: 'true', ipv4_pools: [ctx.state.poolCidr] },
+  };
+  if (datastoreOf(ctx.state) === 'kubernetes') {
+    // Labels and service account come from the Pod itself.
+    return { ...common, datastore_type: 'kubernetes', kubernetes: { kubeconfig: kubeconfigPath(ctx.dir) }, policy: { type: 'k8s' } };
+  }
+  return {
+    ...common,
+    datastore_type: 'etcdv3',
+    etcd_endpoints: `http://127.0.0.1:${ctx.state.etcd.clientPort}`,
     args: { cni: { labels: Object.entries(pod.labels).map(([key, value]) => ({ key, value })), serviceAccountName: 'default' } },
   };
 }
@@ -99,9 +112,12 @@ export async function ensurePod(ctx: LabContext, node: NodeRecord, pod: PodName)
     await invokeCni(ctx, 'DEL', node, pod, existing.containerId).catch(() => undefined);
   }
   await createNamespace(pod.netns);
+  const kube = datastoreOf(ctx.state) === 'kubernetes';
+  if (kube) await ensureKubePod(ctx.dir, { namespace: pod.namespace, name: pod.name, node: node.name, labels: pod.labels });
   const started = Date.now();
   const out = await invokeCni(ctx, 'ADD', node, pod, id);
   const { ip, iface } = parseCniResult(out);
+  if (kube && ip) await setKubePodStatus(ctx.dir, pod, ip);
   const rec: PodRecord = {
     name: pod.name,
     namespace: pod.namespace,

@@ -55,6 +55,10 @@ export interface LabState {
   id: string;
   prefix: string;
   mode: LabMode;
+  /** Where Calico's data lives: etcd (absent in states written before the choice existed) or the API server. */
+  datastore?: LabDatastore;
+  /** The API server of a `kubernetes` lab. */
+  kube?: { port: number };
   createdAt: string;
   podsPerNode: number;
   poolCidr: string;
@@ -71,6 +75,12 @@ export interface LabState {
 
 export function statePath(dir: string): string {
   return join(dir, 'state.json');
+}
+
+export type LabDatastore = 'etcdv3' | 'kubernetes';
+
+export function datastoreOf(state: Pick<LabState, 'datastore'>): LabDatastore {
+  return state.datastore ?? 'etcdv3';
 }
 
 export function etcdEndpoint(state: Pick<LabState, 'etcd'>): string {

@@ -4,7 +4,7 @@
  * (its Typha connection and revision) and each Typha replica's /status (its clients per node,
  * with their state and lag).
  *
- *   {"mode", "etcd", "typhas": [{index, address, up, ready, revision, connections}],
+ *   {"mode", "datastore", "etcd", "kubeconfig"? (kubernetes), "typhas": [{index, address, up, ready, revision, connections}],
  *    "nodes": [{"name", "netns", "address", "processes": {felix, confd, bird, relay},
  *               "bgpSessions": [{"peer", "state"}], "routes": [{dst, gateway?, dev?, protocol?, type?}],
  *               "endpoints": [{pod, namespace, ip, iface}],
@@ -17,7 +17,8 @@ import { run } from './exec.js';
 import { bgpSessions } from './node-agents.js';
 import { httpJson } from './ports.js';
 import { isOurs } from './processes.js';
-import type { NodeRecord } from './state.js';
+import { datastoreOf, type NodeRecord } from './state.js';
+import { kubeconfigPath } from './kube.js';
 import { formatTable } from './table.js';
 
 export interface RouteInfo {
@@ -53,7 +54,10 @@ export interface TyphaInfo {
 export interface LabStatus {
   name: string;
   mode: string;
+  /** etcdv3, or kubernetes (then `kubeconfig` is the admin kubeconfig's path). */
+  datastore: string;
   etcd: string;
+  kubeconfig?: string;
   typhas: TyphaInfo[];
   nodes: NodeStatus[];
 }
@@ -166,7 +170,9 @@ export async function collectStatus(ctx: LabContext, ds: Datastore | undefined):
   return {
     name: ctx.names.id,
     mode: ctx.state.mode,
+    datastore: datastoreOf(ctx.state),
     etcd: `http://127.0.0.1:${ctx.state.etcd.clientPort}`,
+    ...(datastoreOf(ctx.state) === 'kubernetes' ? { kubeconfig: kubeconfigPath(ctx.dir) } : {}),
     typhas: typhaDocs.map(({ index, t, doc }) => {
       const rec = ctx.state.processes[`typha-${index}`];
       return {
@@ -184,7 +190,7 @@ export async function collectStatus(ctx: LabContext, ds: Datastore | undefined):
 /** The human form of {@link LabStatus}. */
 export function formatStatus(s: LabStatus): string {
   const parts: string[] = [];
-  parts.push(`lab ${s.name} (${s.mode} mode), etcd ${s.etcd}\n`);
+  parts.push(`lab ${s.name} (${s.mode} mode, ${s.datastore}), etcd ${s.etcd}${s.kubeconfig ? `, kubeconfig ${s.kubeconfig}` : ''}\n`);
   parts.push(
     formatTable(
       ['TYPHA', 'ADDRESS', 'UP', 'READY', 'REVISION', 'FELIX', 'BGP'],

@@ -36,6 +36,7 @@ test('the status text names each node, its sessions, Felix-programmed routes and
   const s: LabStatus = {
     name: 'demo',
     mode: 'bgp',
+    datastore: 'etcdv3',
     etcd: 'http://127.0.0.1:1',
     typhas: [{ index: 1, address: '127.0.0.1:2', up: true, ready: true, revision: 9, connections: { felix: 1, bgp: 1 } }],
     nodes: [

@@ -54,8 +54,8 @@ function intFlag(ctx: CommandContext, name: string, def: number): number {
   return Number(v);
 }
 
-async function withLab<T>(ctx: CommandContext, fn: (lab: Lab) => Promise<T>): Promise<T> {
-  if (ctx.args.positionals.length) throw new UsageError(`unexpected argument "${ctx.args.positionals[0]}"`);
+async function withLab<T>(ctx: CommandContext, fn: (lab: Lab) => Promise<T>, opts: { positionals?: boolean } = {}): Promise<T> {
+  if (ctx.args.positionals.length && !opts.positionals) throw new UsageError(`unexpected argument "${ctx.args.positionals[0]}"`);
   const lab = openLab(ctx);
   try {
     return await fn(lab);
@@ -69,11 +69,16 @@ async function withLab<T>(ctx: CommandContext, fn: (lab: Lab) => Promise<T>): Pr
 const upCommand: Command = {
   name: 'up',
   summary: 'Build the lab (or bring an existing one up to date) and leave it running.',
-  usage: `${BINARY_NAME} lab up [--nodes=<N>] [--pods-per-node=<M>] [--mode=bgp|vxlan] [--name=<NAME>] [--dir=<DIR>]`,
+  usage: `${BINARY_NAME} lab up [--nodes=<N>] [--pods-per-node=<M>] [--mode=bgp|vxlan] [--datastore=etcdv3|kubernetes] [--name=<NAME>] [--dir=<DIR>]`,
   flags: [
     { name: 'nodes', value: 'N', help: 'Nodes (default 3). On a running lab, more nodes are added; none are removed.' },
     { name: 'pods-per-node', value: 'M', help: 'Pods per node (default 2), alternately in namespaces frontend (app=web) and backend (app=db).' },
     { name: 'mode', value: 'MODE', help: 'bgp (default: BIRD node-to-node mesh, no encapsulation) or vxlan (IPPool vxlanMode Always, no BIRD).' },
+    {
+      name: 'datastore',
+      value: 'TYPE',
+      help: "etcdv3 (default) or kubernetes: a real kube-apiserver with Calico's CRDs; namespaces, nodes and pods are Kubernetes objects.",
+    },
     NAME_FLAG,
     DIR_FLAG,
   ],
@@ -84,24 +89,31 @@ summary (etcd endpoint, how to look around) to stdout.`,
     withLab(ctx, async (lab) => {
       const mode = (ctx.args.string('mode') ?? lab.state?.mode ?? 'bgp') as LabMode;
       if (mode !== 'bgp' && mode !== 'vxlan') throw new UsageError(`--mode must be bgp or vxlan, got "${mode}"`);
+      const datastore = ctx.args.string('datastore') ?? lab.state?.datastore ?? 'etcdv3';
+      if (datastore !== 'etcdv3' && datastore !== 'kubernetes') throw new UsageError(`--datastore must be etcdv3 or kubernetes, got "${datastore}"`);
       const state = await lab.up({
         nodes: intFlag(ctx, 'nodes', lab.state?.nodes.length || 3),
         podsPerNode: intFlag(ctx, 'pods-per-node', lab.state?.podsPerNode ?? 2),
         mode,
+        datastore,
       });
+      const kubeconfig = lab.kubeconfig();
       const etcd = `http://127.0.0.1:${state.etcd.clientPort}`;
       const nameArg = lab.names.id === 'demo' ? '' : ` --name ${lab.names.id}`;
       ctx.stdout.write(
         [
-          `lab ${lab.names.id} is up: ${state.nodes.length} nodes, ${state.pods.length} pods, ${state.mode} mode`,
+          `lab ${lab.names.id} is up: ${state.nodes.length} nodes, ${state.pods.length} pods, ${state.mode} mode, ${datastore}`,
           `  etcd      ${etcd}`,
+          ...(kubeconfig ? [`  kubeconfig ${kubeconfig}`] : []),
           `  typha     ${state.typhas.map((t) => `127.0.0.1:${t.port}`).join(', ')}`,
           `  state     ${lab.dir} (logs in ${lab.dir}/logs)`,
           '',
           'Look around:',
           `  ${BINARY_NAME} lab status${nameArg}            # sessions, routes, endpoints, Typha per node`,
           `  ${BINARY_NAME} lab probe${nameArg}             # pod-to-pod reachability with real pings`,
-          `  ETCD_ENDPOINTS=${etcd} ${BINARY_NAME} get workloadendpoints -A`,
+          kubeconfig
+            ? `  ${BINARY_NAME} lab kubectl${nameArg} -- get pods -A -o wide   # the Kubernetes objects`
+            : `  ETCD_ENDPOINTS=${etcd} ${BINARY_NAME} get workloadendpoints -A`,
           `  ip netns exec ${state.nodes[0]?.netns ?? ''} ip route         # a node's kernel routes`,
           ...(state.pods[0]
             ? [
@@ -175,9 +187,28 @@ with --external, {"external": {"address": IP, "results": [{"from": "ns/pod", "re
     }),
 };
 
+const kubectlCommand: Command = {
+  name: 'kubectl',
+  summary: "Run kubectl against the lab's API server (a --datastore kubernetes lab).",
+  usage: `${BINARY_NAME} lab kubectl [--name=<NAME>] [--dir=<DIR>] -- <kubectl args>...`,
+  flags: [NAME_FLAG, DIR_FLAG],
+  description: `Everything after -- goes to kubectl, with the lab's admin kubeconfig, e.g.
+${BINARY_NAME} lab kubectl -- get pods -A -o wide. kubectl's output and exit status are passed on.`,
+  run: (ctx) =>
+    withLab(
+      ctx,
+      async (lab) => {
+        if (ctx.args.positionals.length === 0) throw new UsageError('give kubectl its arguments after --, e.g. -- get pods -A');
+        ctx.stdout.write(await lab.kubectl(ctx.args.positionals));
+        return 0;
+      },
+      { positionals: true },
+    ),
+};
+
 export const labCommand: Command = {
   name: 'lab',
-  summary: 'A whole cluster in network namespaces: up, down, status, probe.',
+  summary: 'A whole cluster in network namespaces: up, down, status, probe, kubectl.',
   usage: `${BINARY_NAME} lab <command> [<args>...]`,
-  subcommands: [upCommand, downCommand, statusCommand, probeCommand],
+  subcommands: [upCommand, downCommand, statusCommand, probeCommand, kubectlCommand],
 };

@@ -7,8 +7,8 @@
  */
 export { startEtcd, findBinary, freePort } from './etcd-server.js';
 export type { EtcdServer, StartEtcdOptions } from './etcd-server.js';
-export { startKubeApiServer, findKubeBinary } from './kube-apiserver.js';
-export type { KubeApiServer, StartKubeApiServerOptions } from './kube-apiserver.js';
+export { startKubeApiServer, findKubeBinary, makeKubePki, kubeApiServerArgs, adminKubeconfig, runKubectl } from './kube-apiserver.js';
+export type { KubeApiServer, KubePki, StartKubeApiServerOptions } from './kube-apiserver.js';
 export { startTcpProxy } from './tcp-proxy.js';
 export type { TcpProxy, LinkState } from './tcp-proxy.js';
 export { Cleanup } from './cleanup.js';

@@ -96,6 +96,60 @@ export function findKubeBinary(name: 'kube-apiserver' | 'kubectl'): string {
   throw new KubeNotFoundError(`${name} not found in .tools/bin or on PATH: run \`npm run setup\` (it builds kube-apiserver and kubectl from tools/kube)`);
 }
 
+/** What a kube-apiserver of ours needs: serving and admin client certificates, and the service-account signing key pair. */
+export interface KubePki {
+  tls: TlsFiles;
+  serviceAccount: { keyFile: string; publicKeyFile: string };
+}
+
+/** Makes the certificates (openssl) in `dir`; the admin is in system:masters. `days`: validity (default 2). */
+export async function makeKubePki(dir: string, opts: { days?: number } = {}): Promise<KubePki> {
+  await mkdir(dir, { recursive: true });
+  const tls = await makeTestCertificates(dir, {
+    clientSubject: '/O=system:masters/CN=cattail-admin',
+    serverAltNames: ['DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'IP:10.96.0.1'],
+    ...(opts.days !== undefined ? { days: opts.days } : {}),
+  });
+  const serviceAccount = await makeSigningKeyPair(dir, 'service-account');
+  return { tls, serviceAccount };
+}
+
+/** The flags of a single loopback kube-apiserver on `etcdUrl` (see the module comment for why each). */
+export function kubeApiServerArgs(o: { etcdUrl: string; port: number; pki: KubePki; extraArgs?: readonly string[] }): string[] {
+  const { tls, serviceAccount: sa } = o.pki;
+  return [
+    `--etcd-servers=${o.etcdUrl}`,
+    `--secure-port=${o.port}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--tls-cert-file=${tls.serverCertFile}`,
+    `--tls-private-key-file=${tls.serverKeyFile}`,
+    `--client-ca-file=${tls.caFile}`,
+    '--authorization-mode=Node,RBAC',
+    // One API server and no kube-controller-manager: nobody else keeps the `kubernetes` Endpoints.
+    '--endpoint-reconciler-type=none',
+    `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
+    `--service-account-key-file=${sa.publicKeyFile}`,
+    `--service-account-signing-key-file=${sa.keyFile}`,
+    `--service-cluster-ip-range=${SERVICE_CIDR}`,
+    '--allow-privileged=true',
+    '--profiling=false',
+    ...(o.extraArgs ?? []),
+  ];
+}
+
+/** An admin kubeconfig (JSON is YAML: kubectl and client libraries read it). */
+export function adminKubeconfig(url: string, tls: Pick<TlsFiles, 'caFile' | 'clientCertFile' | 'clientKeyFile'>, name = 'cattail-test'): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name, cluster: { server: url, 'certificate-authority': tls.caFile } }],
+    users: [{ name: 'cattail-admin', user: { 'client-certificate': tls.clientCertFile, 'client-key': tls.clientKeyFile } }],
+    contexts: [{ name, context: { cluster: name, user: 'cattail-admin', namespace: 'default' } }],
+    'current-context': name,
+  };
+}
+
 export async function startKubeApiServer(options: StartKubeApiServerOptions = {}): Promise<KubeApiServer> {
   const binaries = { apiserver: findKubeBinary('kube-apiserver'), kubectl: findKubeBinary('kubectl') };
   const root = await mkdtemp(join(tmpdir(), 'cattail-kube-'));
@@ -104,13 +158,7 @@ export async function startKubeApiServer(options: StartKubeApiServerOptions = {}
   let server: KubeApiServerProcess | undefined;
   try {
     etcd = await startEtcd();
-    const pki = join(root, 'pki');
-    await mkdir(pki);
-    const tls = await makeTestCertificates(pki, {
-      clientSubject: '/O=system:masters/CN=cattail-admin',
-      serverAltNames: ['DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'IP:10.96.0.1'],
-    });
-    const serviceAccount = await makeSigningKeyPair(pki, 'service-account');
+    const { tls, serviceAccount } = await makeKubePki(join(root, 'pki'));
     server = new KubeApiServerProcess(binaries, root, etcd, tls, serviceAccount, options);
     await server.start();
     return server;
@@ -233,27 +281,12 @@ class KubeApiServerProcess implements KubeApiServer {
   }
 
   #args(): string[] {
-    const tls = this.#tls;
-    const sa = this.#serviceAccount;
-    return [
-      `--etcd-servers=${this.etcd.clientUrl}`,
-      `--secure-port=${this.#port}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--tls-cert-file=${tls.serverCertFile}`,
-      `--tls-private-key-file=${tls.serverKeyFile}`,
-      `--client-ca-file=${tls.caFile}`,
-      '--authorization-mode=Node,RBAC',
-      // One API server and no kube-controller-manager: nobody else keeps the `kubernetes` Endpoints.
-      '--endpoint-reconciler-type=none',
-      `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
-      `--service-account-key-file=${sa.publicKeyFile}`,
-      `--service-account-signing-key-file=${sa.keyFile}`,
-      `--service-cluster-ip-range=${SERVICE_CIDR}`,
-      '--allow-privileged=true',
-      '--profiling=false',
-      ...(this.#options.extraArgs ?? []),
-    ];
+    return kubeApiServerArgs({
+      etcdUrl: this.etcd.clientUrl,
+      port: this.#port,
+      pki: { tls: this.#tls, serviceAccount: this.#serviceAccount },
+      ...(this.#options.extraArgs ? { extraArgs: this.#options.extraArgs } : {}),
+    });
   }
 
   async #spawnAndWait(): Promise<void> {
@@ -298,20 +331,13 @@ class KubeApiServerProcess implements KubeApiServer {
     });
   }
 
-  /** JSON is YAML: kubectl and client libraries read it as a kubeconfig. */
   #kubeconfig(): object {
-    return {
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'cattail-test', cluster: { server: this.url, 'certificate-authority': this.caFile } }],
-      users: [{ name: 'cattail-admin', user: { 'client-certificate': this.clientCertFile, 'client-key': this.clientKeyFile } }],
-      contexts: [{ name: 'cattail-test', context: { cluster: 'cattail-test', user: 'cattail-admin', namespace: 'default' } }],
-      'current-context': 'cattail-test',
-    };
+    return adminKubeconfig(this.url, this.#tls);
   }
 }
 
-function runKubectl(binary: string, args: readonly string[], input: string | undefined): Promise<string> {
+/** Runs kubectl; resolves to stdout, rejects with KubeStartError carrying stderr. */
+export function runKubectl(binary: string, args: readonly string[], input: string | undefined): Promise<string> {
   const what = `kubectl ${args.slice(2).join(' ')}`.slice(0, 120);
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: KUBECTL_TIMEOUT_MS });

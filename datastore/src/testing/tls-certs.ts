@@ -29,13 +29,16 @@ export interface TestCertificateOptions {
   clientSubject?: string;
   /** More subjectAltName entries for the server certificate (`DNS:x`, `IP:a.b.c.d`). */
   serverAltNames?: readonly string[];
+  /** Validity of every certificate. Default 2 (a test run); a lab that stays up asks for more. */
+  days?: number;
 }
 
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
 export async function makeTestCertificates(dir: string, options: TestCertificateOptions = {}): Promise<TlsFiles> {
   const f = (name: string): string => join(dir, name);
-  await openssl(['req', '-x509', ...EC_KEY, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=cattail-test-ca']);
+  const days = String(options.days ?? 2);
+  await openssl(['req', '-x509', ...EC_KEY, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', days, '-subj', '/CN=cattail-test-ca']);
   const altNames = ['IP:127.0.0.1', 'DNS:localhost', ...(options.serverAltNames ?? [])].join(',');
   await writeFile(f('server.ext'), `subjectAltName=${altNames}\nextendedKeyUsage=serverAuth,clientAuth\n`);
   await writeFile(f('client.ext'), 'extendedKeyUsage=clientAuth\n');
@@ -57,7 +60,7 @@ export async function makeTestCertificates(dir: string, options: TestCertificate
       '-out',
       f(`${name}.crt`),
       '-days',
-      '2',
+      days,
       '-extfile',
       f(`${name}.ext`),
     ]);
