@@ -9,3 +9,4 @@ export { KubeDatastore, type KubeDatastoreOptions } from './kube-datastore.js';
 export { KindWatcher, type KindWatcherOptions } from './kind-watcher.js';
 export { backendName, crdKind, fromCrdObject, toCrdObject, METADATA_ANNOTATION, CRD_API_VERSION, type CrdKind, type KubeObject } from './crd-codec.js';
 export { DEFAULT_ALLOW_PROFILE } from './derived-kinds.js';
+export { inClusterConfig, loadKubeConfig, type KubeClientConfig } from './kube-client.js';
