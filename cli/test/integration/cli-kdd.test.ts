@@ -3,11 +3,12 @@
  * Calico's CRDs: apply/get/delete of CRD kinds (after which ClusterInformation and the built-in
  * tiers exist, as calicoctl's first write leaves them), get of the kinds derived from Kubernetes
  * objects, the refusal to write them, the ways to name the API server (KUBECONFIG, --kubeconfig,
- * K8S_API_ENDPOINT with K8S_* files), and a clear error without any.
+ * K8S_API_ENDPOINT with K8S_* files), and a clear error without any or when the server is not there.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Resource } from '@cattail/api';
@@ -166,7 +167,7 @@ test('--kubeconfig, and K8S_API_ENDPOINT with the K8S_* credential files, name t
   assert.match(byEndpoint.stdout, /node-1/);
 });
 
-test('without a kubeconfig, or with one that is not there, the error says what to set', async () => {
+test('without a kubeconfig, with one that is not there, or with no API server there, the error says what to set', async () => {
   const none = await cattail(['get', 'ippools'], {});
   assert.equal(none.code, 1);
   assert.equal(
@@ -176,4 +177,27 @@ test('without a kubeconfig, or with one that is not there, the error says what t
   const missing = await cattail(['get', 'ippools'], { KUBECONFIG: join(dir, 'no-such-kubeconfig') });
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^cannot configure the Kubernetes client: cannot read kubeconfig .*no-such-kubeconfig/);
+
+  // An API server that is not there: one line naming it and what sets it.
+  const port = await closedPort();
+  const unreachable = await cattail(['get', 'ippools'], { K8S_API_ENDPOINT: `https://127.0.0.1:${port}`, K8S_CA_FILE: kube.caFile });
+  assert.equal(unreachable.code, 1);
+  const lines = unreachable.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, unreachable.stderr);
+  assert.match(
+    lines[0],
+    new RegExp(`^cannot reach the Kubernetes API server at https://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED.*; check --kubeconfig or KUBECONFIG`),
+  );
 });
+
+/** A loopback port nothing listens on: bind port 0, note it, close. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
