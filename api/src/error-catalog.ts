@@ -119,8 +119,9 @@ export const ERROR_CATALOG = {
   cli: {
     CLI_USAGE: 'the command line is wrong (unknown flag, missing value, wrong arguments)',
     CLI_COMMAND_FAILED: 'the command ran and failed; the message is the complete text for the user',
-    CLI_DATASTORE_UNREACHABLE: 'no answer from etcd at the given endpoints',
-    CLI_DATASTORE_CONFIG: 'the datastore client could not be made (bad endpoint syntax, unreadable certificate)',
+    CLI_DATASTORE_UNREACHABLE: 'no answer from the datastore (etcd at the given endpoints, or the Kubernetes API server)',
+    CLI_DATASTORE_CONFIG:
+      'the datastore client could not be made (unknown DATASTORE_TYPE, bad endpoint syntax, no or unreadable kubeconfig, unreadable certificate)',
     CLI_INTERRUPTED: 'SIGINT or SIGTERM arrived while the command was working',
     CLI_INPUT_LIMIT: 'the input is over one of the CLI’s input bounds',
     CLI_RESOURCE_VERSION_ON_CREATE: 'create was given a resourceVersion',

@@ -35,6 +35,7 @@ export async function runCommand(target: CommandTarget, options: RunOptions, log
     factory: options.datastoreFactory,
     env,
     endpointsFlag: args.string('etcd-endpoints'),
+    kubeconfigFlag: args.string('kubeconfig'),
     timeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     signal: options.signal,
     logger,

@@ -29,7 +29,7 @@ export interface CommandContext {
    * Every call on it is bounded by the request timeout.
    */
   datastore(): Promise<Datastore>;
-  /** Where `datastore()` connects, for messages. */
+  /** The etcd endpoints `datastore()` connects to (flag, variable or default), for messages; with DATASTORE_TYPE=kubernetes it connects to the API server instead. */
   readonly endpoints: readonly string[];
 }
 
@@ -59,6 +59,13 @@ export const ETCD_ENDPOINTS_FLAG: FlagSpec = {
   name: 'etcd-endpoints',
   value: 'ENDPOINTS',
   help: 'Comma-separated etcd URLs (default: $ETCD_ENDPOINTS, else http://127.0.0.1:2379).',
+};
+
+/** Where the Kubernetes datastore is (DATASTORE_TYPE=kubernetes); accepted wherever --etcd-endpoints is. */
+export const KUBECONFIG_FLAG: FlagSpec = {
+  name: 'kubeconfig',
+  value: 'FILE',
+  help: 'With DATASTORE_TYPE=kubernetes: the kubeconfig file (default: $KUBECONFIG).',
 };
 
 export function usageBlock(cmd: Command): string {

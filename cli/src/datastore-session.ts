@@ -5,16 +5,18 @@
  */
 import type { Datastore } from '@cattail/datastore';
 import type { Logger } from 'pino';
-import { checkDatastoreType, resolveEndpoints, type DatastoreFactory } from './datastore-config.js';
+import { resolveDatastore, resolveEndpoints, type DatastoreFactory } from './datastore-config.js';
 import { CliError, DatastoreConfigError, firstLine } from './errors.js';
 import { GuardedDatastore } from './guarded-datastore.js';
 
 export interface DatastoreSessionOptions {
-  /** Undefined: the etcd backend (loaded on first use). */
+  /** Undefined: the production backends, etcd or Kubernetes (loaded on first use). */
   factory: DatastoreFactory | undefined;
   env: NodeJS.ProcessEnv;
   /** --etcd-endpoints, when given. */
   endpointsFlag: string | undefined;
+  /** --kubeconfig, when given. */
+  kubeconfigFlag: string | undefined;
   timeoutMs: number;
   signal: AbortSignal | undefined;
   logger: Logger;
@@ -33,18 +35,18 @@ export class DatastoreSession {
   async open(): Promise<Datastore> {
     if (this.#datastore) return this.#datastore;
     const { env, timeoutMs, signal, logger } = this.#opts;
-    checkDatastoreType(env);
-    const factory = this.#opts.factory ?? (await import('./datastore-factory.js')).etcdDatastoreFactory;
+    const location = resolveDatastore(env, { endpoints: this.#opts.endpointsFlag, kubeconfig: this.#opts.kubeconfigFlag });
+    const factory = this.#opts.factory ?? (await import('./datastore-factory.js')).productionDatastoreFactory;
     if (this.#datastore) return this.#datastore; // opened by a concurrent caller meanwhile
     let inner: Datastore;
     try {
-      inner = factory(env, { endpoints: this.endpoints.join(',') });
+      inner = factory(env, location);
     } catch (err) {
       if (err instanceof CliError) throw err;
       throw new DatastoreConfigError(`cannot configure the datastore client: ${firstLine(err)}`, { cause: err });
     }
-    logger.debug({ endpoints: this.endpoints }, 'datastore client created');
-    this.#datastore = new GuardedDatastore(inner, { endpoints: this.endpoints, timeoutMs, signal });
+    logger.debug({ location }, 'datastore client created');
+    this.#datastore = new GuardedDatastore(inner, { location, timeoutMs, signal });
     return this.#datastore;
   }
 

@@ -9,6 +9,7 @@
  * for an interrupted command.
  */
 import { CattailError, type ErrorCodeOf } from '@cattail/api';
+import type { DatastoreLocation } from './datastore-config.js';
 
 export class CliError extends CattailError<ErrorCodeOf<'cli'>> {
   readonly exitCode: number;
@@ -42,18 +43,25 @@ export class CommandFailedError extends CliError {
   }
 }
 
-/** No answer from the datastore: refused, timed out, or unreachable. Names where we tried. */
+/** No answer from the datastore: refused, timed out, or unreachable. Names where we tried and what sets it. */
 export class DatastoreUnreachableError extends CliError {
-  readonly endpoints: readonly string[];
-  constructor(endpoints: readonly string[], reason: string, options?: { cause?: unknown }) {
-    super(
-      'CLI_DATASTORE_UNREACHABLE',
-      `cannot reach etcd at ${endpoints.join(',')}: ${reason}; check --etcd-endpoints or ETCD_ENDPOINTS (and the ETCD_* TLS settings)`,
-      1,
-      options,
-    );
-    this.endpoints = endpoints;
+  readonly location: DatastoreLocation;
+  constructor(location: DatastoreLocation, reason: string, options?: { cause?: unknown }) {
+    const check =
+      location.type === 'etcdv3'
+        ? '--etcd-endpoints or ETCD_ENDPOINTS (and the ETCD_* TLS settings)'
+        : '--kubeconfig or KUBECONFIG (and K8S_API_ENDPOINT and the K8S_* credential settings)';
+    super('CLI_DATASTORE_UNREACHABLE', `cannot reach ${describeLocation(location)}: ${reason}; check ${check}`, 1, options);
+    this.location = location;
   }
+}
+
+/** `etcd at <endpoints>`, `the Kubernetes API server (kubeconfig <file>)`, … */
+function describeLocation(location: DatastoreLocation): string {
+  if (location.type === 'etcdv3') return `etcd at ${location.endpoints.join(',')}`;
+  if (location.apiEndpoint !== undefined) return `the Kubernetes API server at ${location.apiEndpoint}`;
+  if (location.kubeconfig !== undefined) return `the Kubernetes API server (kubeconfig ${location.kubeconfig})`;
+  return 'the Kubernetes API server (in-cluster service account)';
 }
 
 /** The datastore client could not even be made (bad endpoint syntax, unreadable certificate). */

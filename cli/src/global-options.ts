@@ -60,7 +60,9 @@ Description:
   The ${BINARY_NAME} command line tool manages Calico (projectcalico.org/v3) network and
   security resources in the datastore, the way calicoctl does. The datastore is etcd,
   set by --etcd-endpoints or ETCD_ENDPOINTS (and ETCD_CA_CERT_FILE, ETCD_CERT_FILE,
-  ETCD_KEY_FILE, ETCD_USERNAME, ETCD_PASSWORD).
+  ETCD_KEY_FILE, ETCD_USERNAME, ETCD_PASSWORD), or with DATASTORE_TYPE=kubernetes the
+  Kubernetes API server, set by --kubeconfig or KUBECONFIG (and K8S_API_ENDPOINT,
+  K8S_CA_FILE, K8S_CERT_FILE, K8S_KEY_FILE, K8S_API_TOKEN).
 
   See '${BINARY_NAME} <command> --help' to read about a specific subcommand.
 `;

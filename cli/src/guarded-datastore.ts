@@ -1,6 +1,6 @@
 /**
- * A Datastore wrapper that bounds every call, so the CLI never hangs on an etcd that does not
- * answer:
+ * A Datastore wrapper that bounds every call, so the CLI never hangs on a datastore (etcd, or the
+ * Kubernetes API server) that does not answer:
  *
  *   call ──▶ inner datastore ──▶ answer in time ─────────────▶ result / its own error
  *                             └─▶ no answer in `timeoutMs` ──▶ DatastoreUnreachableError
@@ -19,6 +19,7 @@
  */
 import type { Resource, ResourceRef } from '@cattail/api';
 import type { Datastore, DeleteOptions, ListOptions, ListResult, RawListResult, WatchHandle, WatchSink } from '@cattail/datastore';
+import type { DatastoreLocation } from './datastore-config.js';
 import { DatastoreUnreachableError, firstLine, interruptedBy } from './errors.js';
 
 /** Error codes (ours and the etcd client's) that mean "nobody answered", checked along `cause`. */
@@ -40,7 +41,7 @@ interface BoundOptions {
 const WRITE: BoundOptions = { onSignal: 'wait' };
 
 export interface GuardOptions {
-  endpoints: readonly string[];
+  location: DatastoreLocation;
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -106,7 +107,7 @@ export class GuardedDatastore implements Datastore {
   }
 
   #bound<T>(call: () => Promise<T>, opts: BoundOptions = {}): Promise<T> {
-    const { endpoints, signal } = this.#opts;
+    const { location, signal } = this.#opts;
     const timeoutMs = opts.timeoutMs ?? this.#opts.timeoutMs;
     const onSignal = opts.onSignal ?? 'interrupt';
     const interruptible = onSignal === 'interrupt';
@@ -124,7 +125,7 @@ export class GuardedDatastore implements Datastore {
         if (finish()) reject(interruptedBy(signal));
       };
       const timer = setTimeout(() => {
-        if (finish()) reject(new DatastoreUnreachableError(endpoints, `no answer within ${formatMs(timeoutMs)}`));
+        if (finish()) reject(new DatastoreUnreachableError(location, `no answer within ${formatMs(timeoutMs)}`));
       }, timeoutMs);
       if (interruptible) signal?.addEventListener('abort', onAbort, { once: true });
       let pending: Promise<T>;
@@ -139,7 +140,7 @@ export class GuardedDatastore implements Datastore {
         },
         (err: unknown) => {
           if (!finish()) return;
-          reject(isUnreachable(err) ? new DatastoreUnreachableError(endpoints, firstLine(err), { cause: err }) : err);
+          reject(isUnreachable(err) ? new DatastoreUnreachableError(location, firstLine(err), { cause: err }) : err);
         },
       );
     });

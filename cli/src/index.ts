@@ -5,10 +5,10 @@
  */
 export { run } from './run.js';
 export { COMMANDS } from './commands/index.js';
-export { BINARY_NAME, ETCD_ENDPOINTS_FLAG, HELP_FLAG, type Command, type CommandContext } from './command.js';
+export { BINARY_NAME, ETCD_ENDPOINTS_FLAG, HELP_FLAG, KUBECONFIG_FLAG, type Command, type CommandContext } from './command.js';
 export type { FlagSpec, ParsedArgs } from './argv.js';
 export { DEFAULT_REQUEST_TIMEOUT_MS, type RunOptions, type Writer } from './io.js';
-export { DEFAULT_ETCD_ENDPOINTS, type DatastoreFactory } from './datastore-config.js';
+export { DEFAULT_ETCD_ENDPOINTS, type DatastoreFactory, type DatastoreLocation } from './datastore-config.js';
 export { INPUT_LIMITS, type InputLimits } from './input-limits.js';
 export { loadResources, type LoadOptions, type LoadResult } from './resource-loader.js';
 export {

@@ -19,7 +19,7 @@ export interface RunOptions {
   stderr: Writer;
   /** `-f -` reads this: the text itself, or a stream to read to its end (process.stdin). */
   stdin?: string | AsyncIterable<string | Uint8Array>;
-  /** Read for ETCD_* and DATASTORE_TYPE, as calicoctl does. Defaults to an empty environment. */
+  /** Read for DATASTORE_TYPE, ETCD_*, KUBECONFIG and K8S_*, as calicoctl does. Defaults to an empty environment. */
   env?: NodeJS.ProcessEnv;
   /** Relative -f paths are resolved against this. Defaults to process.cwd(). */
   cwd?: string;

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { API_VERSION, BUILT_IN_TIERS, type Resource } from '@cattail/api';
 import { run } from '../src/run.js';
+import type { DatastoreLocation } from '../src/datastore-config.js';
 import type { RunOptions, Writer } from '../src/io.js';
 import { FakeDatastore } from './fake-datastore.js';
 
@@ -39,7 +40,7 @@ export class CliHarness {
   /** How often the datastore factory was called (0 = the command never connected). */
   connects = 0;
   /** What the factory was given. */
-  lastFactoryArgs: { env: NodeJS.ProcessEnv; endpoints: string } | undefined;
+  lastFactoryArgs: { env: NodeJS.ProcessEnv; location: DatastoreLocation } | undefined;
   readonly #dir: string;
 
   private constructor(dir: string) {
@@ -85,9 +86,9 @@ export class CliHarness {
       env: opts.env ?? {},
       cwd: this.#dir,
       requestTimeoutMs: opts.requestTimeoutMs ?? 1000,
-      datastoreFactory: (env, overrides) => {
+      datastoreFactory: (env, location) => {
         this.connects++;
-        this.lastFactoryArgs = { env, endpoints: overrides.endpoints };
+        this.lastFactoryArgs = { env, location };
         return this.ds;
       },
     };

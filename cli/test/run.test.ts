@@ -64,13 +64,13 @@ test('version without ClusterInformation still prints the client version, then f
 test("endpoints come from --etcd-endpoints, else ETCD_ENDPOINTS, else calicoctl's default", async (t) => {
   const h = await CliHarness.create(t);
   await h.run(['get', 'ippool']);
-  assert.equal(h.lastFactoryArgs?.endpoints, 'http://127.0.0.1:2379');
+  assert.deepEqual(h.lastFactoryArgs?.location, { type: 'etcdv3', endpoints: ['http://127.0.0.1:2379'] });
   const env = { ETCD_ENDPOINTS: 'http://etcd-1:2379,http://etcd-2:2379', ETCD_CA_CERT_FILE: '/ca.pem' };
   await h.run(['get', 'ippool'], { env });
-  assert.equal(h.lastFactoryArgs?.endpoints, 'http://etcd-1:2379,http://etcd-2:2379');
+  assert.deepEqual(h.lastFactoryArgs?.location, { type: 'etcdv3', endpoints: ['http://etcd-1:2379', 'http://etcd-2:2379'] });
   assert.equal(h.lastFactoryArgs?.env.ETCD_CA_CERT_FILE, '/ca.pem', 'TLS settings reach the factory');
   await h.run(['get', 'ippool', '--etcd-endpoints', 'http://10.0.0.9:2379'], { env });
-  assert.equal(h.lastFactoryArgs?.endpoints, 'http://10.0.0.9:2379');
+  assert.deepEqual(h.lastFactoryArgs?.location, { type: 'etcdv3', endpoints: ['http://10.0.0.9:2379'] });
   assert.ok(h.ds.closed, 'the datastore is closed when the command ends');
 });
 
@@ -130,10 +130,25 @@ test('SIGINT while waiting for stdin ends the command with 130', async (t) => {
 
 test('an unsupported DATASTORE_TYPE is refused before connecting', async (t) => {
   const h = await CliHarness.create(t);
-  const r = await h.run(['get', 'ippool'], { env: { DATASTORE_TYPE: 'kubernetes' } });
+  const r = await h.run(['get', 'ippool'], { env: { DATASTORE_TYPE: 'consul' } });
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^DATASTORE_TYPE "kubernetes" is not supported/);
+  assert.equal(r.stderr, 'DATASTORE_TYPE "consul" is not supported: set it to etcdv3 (the default) or kubernetes\n');
   assert.equal(h.connects, 0);
+});
+
+test('DATASTORE_TYPE=kubernetes: the kubeconfig from --kubeconfig, else KUBECONFIG; none is refused before connecting', async (t) => {
+  const h = await CliHarness.create(t);
+  const none = await h.run(['get', 'ippool'], { env: { DATASTORE_TYPE: 'kubernetes' } });
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /^DATASTORE_TYPE=kubernetes needs a kubeconfig: set KUBECONFIG or pass --kubeconfig/);
+  assert.equal(h.connects, 0);
+  const env = { DATASTORE_TYPE: 'kubernetes', KUBECONFIG: '/etc/a.conf:/etc/b.conf' };
+  await h.run(['get', 'ippool'], { env });
+  assert.deepEqual(h.lastFactoryArgs?.location, { type: 'kubernetes', kubeconfig: '/etc/a.conf' });
+  await h.run(['get', 'ippool', '--kubeconfig', '/etc/c.conf'], { env: { ...env, K8S_API_ENDPOINT: 'https://10.0.0.1:6443' } });
+  assert.deepEqual(h.lastFactoryArgs?.location, { type: 'kubernetes', kubeconfig: '/etc/c.conf', apiEndpoint: 'https://10.0.0.1:6443' });
+  await h.run(['get', 'ippool'], { env: { DATASTORE_TYPE: 'kubernetes', KUBERNETES_SERVICE_HOST: '10.96.0.1' } });
+  assert.deepEqual(h.lastFactoryArgs?.location, { type: 'kubernetes' }, 'in a pod: its service account');
 });
 
 test('the global --log-level is checked', async (t) => {

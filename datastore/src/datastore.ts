@@ -1,7 +1,8 @@
 /**
  * The Datastore boundary: everything above it (CLI, Typha, CNI IPAM) speaks resources and
  * revisions, never etcd. Backends: etcd v3 (`EtcdDatastore`); the Kubernetes datastore
- * (`kdd.KubeDatastore`: Calico's CRD kinds, one kind per listPrefix/watchPrefix).
+ * (`kdd.KubeDatastore`: Calico's CRD kinds, one kind per listPrefix/watchPrefix, and get/list of
+ * the kinds derived from Kubernetes objects, which are read-only but for a Node update).
  *
  * Revisions are the datastore's global revision (etcd's), so they mean the same on every Typha
  * replica. `resourceVersion` on a resource is its own mod revision as a decimal string.

@@ -3,7 +3,7 @@
  * type from ClusterInformation `default` (written by the node agents). Without a cluster to ask,
  * the client lines are still printed and the command fails with the reason.
  */
-import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, type Command, type CommandContext } from '../command.js';
+import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG, type Command, type CommandContext } from '../command.js';
 import { CliError, CommandFailedError } from '../errors.js';
 import { writeLine } from '../io.js';
 import { failureMessage } from '../calico-messages.js';
@@ -12,8 +12,8 @@ import { clientVersion } from '../version-info.js';
 export const versionCommand: Command = {
   name: 'version',
   summary: 'Display the version of this binary.',
-  usage: `${BINARY_NAME} version [--etcd-endpoints=<ENDPOINTS>]`,
-  flags: [ETCD_ENDPOINTS_FLAG],
+  usage: `${BINARY_NAME} version [--etcd-endpoints=<ENDPOINTS>] [--kubeconfig=<FILE>]`,
+  flags: [ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG],
   description: `Displays the client version and, from ClusterInformation "default", the version
 and type of the cluster.`,
   run: runVersion,

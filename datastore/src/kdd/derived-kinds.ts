@@ -134,10 +134,8 @@ export class DerivedKinds {
         return this.#getProfile(at);
       case 'Node':
         return this.#getOne(at, NODES, undefined, ref.name);
-      case 'NetworkPolicy':
+      default: // a knp.default.* NetworkPolicy, the one other name `isDerived` sends here
         return this.#getOne(at, K8S_POLICIES, requireNamespace(at), ref.name.slice(K8S_NETWORK_POLICY_PREFIX.length));
-      default:
-        throw new NotFoundError(at);
     }
   }
 
@@ -156,10 +154,8 @@ export class DerivedKinds {
       }
       case 'Node':
         return this.#listConverted(k, [[NODES, undefined]]);
-      case 'NetworkPolicy':
+      default: // NetworkPolicy, the one other kind `listsDerived` sends here
         return this.#listConverted(k, [[K8S_POLICIES, opts.namespace]]);
-      default:
-        return { items: [], revision: 0, errors: [] };
     }
   }
 

@@ -75,7 +75,7 @@ export function loadKubeConfig(path?: string): KubeClientConfig {
       throw new UnavailableError(`cannot read kubeconfig ${file}: ${(err as Error).message}`, { cause: err });
     }
   }
-  if (text === undefined) return inCluster();
+  if (text === undefined) return inClusterConfig();
   const doc = parseYaml(text) as KubeconfigDoc;
   const ctxName = doc['current-context'];
   const ctx = doc.contexts?.find((c) => c.name === ctxName)?.context;
@@ -114,7 +114,8 @@ function bytes(data: string | undefined, file: string | undefined): Buffer | und
   return undefined;
 }
 
-function inCluster(): KubeClientConfig {
+/** The pod's own service account: KUBERNETES_SERVICE_HOST/PORT, its token and CA. */
+export function inClusterConfig(): KubeClientConfig {
   const host = process.env.KUBERNETES_SERVICE_HOST ?? '';
   const port = process.env.KUBERNETES_SERVICE_PORT ?? '443';
   return {
