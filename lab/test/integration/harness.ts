@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Resource } from '@cattail/api';
 import { Lab, applyResource, formatProbeTable, formatStatus, run, type LabMode, type PodRecord, type ProbeResult } from '../../src/index.js';
+import type { LabDatastore } from '../../src/state.js';
 import { logTail } from '../../src/processes.js';
 
 const failed = new WeakSet<Lab>();
@@ -48,7 +49,7 @@ async function takeSlot(ms: number): Promise<() => void> {
  * BIRD configs, state.json, the nodes' ruleset and routes) is kept for a look; its path is in
  * the error.
  */
-export async function startLab(t: TestContext, opts: { nodes: number; podsPerNode: number; mode: LabMode }): Promise<Lab> {
+export async function startLab(t: TestContext, opts: { nodes: number; podsPerNode: number; mode: LabMode; datastore?: LabDatastore }): Promise<Lab> {
   const release = await takeSlot(240_000);
   const id = `t${randomBytes(3).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), `ctlab-${id}-`));
