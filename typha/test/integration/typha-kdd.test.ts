@@ -6,7 +6,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { applyCalicoCrds, startKubeApiServer, until, type KubeApiServer } from '@cattail/datastore/testing';
+import { adminKubeconfig, applyCalicoCrds, startKubeApiServer, startTcpProxy, until, type KubeApiServer } from '@cattail/datastore/testing';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { kdd } from '@cattail/datastore';
 import type { Resource } from '@cattail/api';
 import { TyphaDaemon } from '../../src/daemon/daemon.js';
@@ -22,10 +25,10 @@ let ds: kdd.KubeDatastore;
 const typhas: TyphaDaemon[] = [];
 const clients: SyncClient[] = [];
 
-async function startTypha(): Promise<{ daemon: TyphaDaemon; port: number; metricsPort: number }> {
+async function startTypha(kubeconfig = kube.kubeconfigPath): Promise<{ daemon: TyphaDaemon; port: number; metricsPort: number }> {
   const config = loadTyphaConfig({
     TYPHA_DATASTORETYPE: 'kubernetes',
-    TYPHA_KUBECONFIG: kube.kubeconfigPath,
+    TYPHA_KUBECONFIG: kubeconfig,
     TYPHA_SERVERHOST: '127.0.0.1',
     TYPHA_SERVERPORT: '0',
     TYPHA_SERVERBATCHWINDOWMS: '5',
@@ -222,5 +225,36 @@ describe('Typha on the Kubernetes datastore', () => {
     await until(async () => !(await leases()).split(' ').includes('crashed'), 'the stale Lease is removed');
     await second.daemon.stop();
     assert.ok(!(await leases()).split(' ').includes(second.daemon.serverId), 'the stopped replica deleted its Lease');
+  });
+
+  test('a cut link to the API server: changes made meanwhile arrive once it heals', async (t) => {
+    await kube.ensureNamespace('cut');
+    await kube.kubectl(['apply', '-f', '-'], { input: pod('cut', 'before', 'node-d', '10.68.0.1') });
+    const proxy = await startTcpProxy('127.0.0.1', Number(new URL(kube.url).port));
+    const dir = await mkdtemp(join(tmpdir(), 'cattail-kdd-cut-'));
+    t.after(async () => {
+      await proxy.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const kubeconfig = join(dir, 'kubeconfig');
+    await writeFile(kubeconfig, JSON.stringify(adminKubeconfig(`https://127.0.0.1:${proxy.port}`, kube)));
+    const { port } = await startTypha(kubeconfig);
+    const felix = client('felix', port, 'node-d');
+    const cutEndpoints = () =>
+      [...held(felix).keys()]
+        .filter((k) => k.startsWith('WorkloadEndpoint/cut/'))
+        .sort()
+        .join(' ');
+    await until(() => cutEndpoints() === 'WorkloadEndpoint/cut/node--d-k8s-before-eth0', 'the first pod arrived', 30_000);
+
+    proxy.cut();
+    await kube.kubectl(['apply', '-f', '-'], { input: pod('cut', 'during', 'node-d', '10.68.0.2') });
+    await kube.kubectl(['delete', 'pod', '-n', 'cut', 'before', '--grace-period=0', '--force']);
+    proxy.heal();
+    await until(
+      () => cutEndpoints() === 'WorkloadEndpoint/cut/node--d-k8s-during-eth0',
+      () => `felix holds ${cutEndpoints()}`,
+      30_000,
+    );
   });
 });
