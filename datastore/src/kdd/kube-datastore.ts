@@ -230,10 +230,10 @@ export class KubeDatastore implements Datastore {
 
   /**
    * A plain call to the API server with this datastore's credentials, for what is not a Calico
-   * resource (Typha's Lease registrations); failures are the client's KubeHttpError or
+   * resource (Typha's Lease registrations; PATCH is a JSON merge patch); failures are the client's KubeHttpError or
    * UnavailableError.
    */
-  request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+  request(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
     return this.#client.request(method, path, body);
   }
 
