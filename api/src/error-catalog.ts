@@ -124,6 +124,7 @@ export const ERROR_CATALOG = {
     CLI_RESOURCE_VERSION_ON_CREATE: 'create was given a resourceVersion',
     CLI_UPDATE_CONFLICT: 'the resourceVersion given to replace or apply is not the stored one',
     CLI_OPERATION_NOT_SUPPORTED: 'the operation is not allowed on this kind (ClusterInformation is read-only)',
+    CLI_VERSION_MISMATCH: 'the cluster runs another Calico version than this client (ClusterInformation calicoVersion); --allow-version-mismatch overrides',
   },
   bench: {
     BENCH_USAGE: 'a benchmark command-line value is malformed or out of range',

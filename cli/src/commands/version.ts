@@ -2,8 +2,11 @@
  * `cattail version`, as calicoctl prints it: the client version, then the cluster's version and
  * type from ClusterInformation `default` (written by the node agents). Without a cluster to ask,
  * the client lines are still printed and the command fails with the reason.
+ *
+ * It never checks for a version mismatch (calicoctl's does not either: it is how one finds one);
+ * --allow-version-mismatch is accepted, as calicoctl accepts it, and changes nothing.
  */
-import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, type Command, type CommandContext } from '../command.js';
+import { ALLOW_VERSION_MISMATCH_FLAG, BINARY_NAME, ETCD_ENDPOINTS_FLAG, type Command, type CommandContext } from '../command.js';
 import { CliError, CommandFailedError } from '../errors.js';
 import { writeLine } from '../io.js';
 import { failureMessage } from '../calico-messages.js';
@@ -12,10 +15,11 @@ import { clientVersion } from '../version-info.js';
 export const versionCommand: Command = {
   name: 'version',
   summary: 'Display the version of this binary.',
-  usage: `${BINARY_NAME} version [--etcd-endpoints=<ENDPOINTS>]`,
-  flags: [ETCD_ENDPOINTS_FLAG],
+  usage: `${BINARY_NAME} version [--etcd-endpoints=<ENDPOINTS>] [--allow-version-mismatch]`,
+  flags: [ETCD_ENDPOINTS_FLAG, ALLOW_VERSION_MISMATCH_FLAG],
   description: `Displays the client version and, from ClusterInformation "default", the version
-and type of the cluster.`,
+and type of the cluster. Commands that read or write resources refuse to run when
+the cluster's version is not this client's (unless --allow-version-mismatch is given).`,
   run: runVersion,
 };
 
