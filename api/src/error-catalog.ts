@@ -125,6 +125,8 @@ export const ERROR_CATALOG = {
     CLI_UPDATE_CONFLICT: 'the resourceVersion given to replace or apply is not the stored one',
     CLI_OPERATION_NOT_SUPPORTED: 'the operation is not allowed on this kind (ClusterInformation is read-only)',
     CLI_VERSION_MISMATCH: 'the cluster runs another Calico version than this client (ClusterInformation calicoVersion); --allow-version-mismatch overrides',
+    CLI_PATCH_INVALID:
+      'the --patch document cannot be applied (not JSON, wrong shape for its --type, a failed JSON Patch test or path, or it changes the resource identity)',
   },
   bench: {
     BENCH_USAGE: 'a benchmark command-line value is malformed or out of range',

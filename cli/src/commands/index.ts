@@ -8,6 +8,7 @@ import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { getCommand } from './get.js';
 import { ipamCommand } from './ipam.js';
+import { patchCommand } from './patch.js';
 import { replaceCommand } from './replace.js';
 import { selectorCommand } from './selector.js';
 import { confdCommand } from './confd.js';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   createCommand,
   replaceCommand,
   applyCommand,
+  patchCommand,
   deleteCommand,
   getCommand,
   selectorCommand,
