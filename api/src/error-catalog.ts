@@ -127,6 +127,7 @@ export const ERROR_CATALOG = {
     CLI_VERSION_MISMATCH: 'the cluster runs another Calico version than this client (ClusterInformation calicoVersion); --allow-version-mismatch overrides',
     CLI_PATCH_INVALID:
       'the --patch document cannot be applied (not JSON, wrong shape for its --type, a failed JSON Patch test or path, or it changes the resource identity)',
+    CLI_LABEL_REFUSED: 'label would change an existing value without --overwrite, or remove a key that is not there',
   },
   bench: {
     BENCH_USAGE: 'a benchmark command-line value is malformed or out of range',

@@ -8,6 +8,7 @@ import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { getCommand } from './get.js';
 import { ipamCommand } from './ipam.js';
+import { labelCommand } from './label.js';
 import { patchCommand } from './patch.js';
 import { replaceCommand } from './replace.js';
 import { selectorCommand } from './selector.js';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   patchCommand,
   deleteCommand,
   getCommand,
+  labelCommand,
   selectorCommand,
   ipamCommand,
   typhaCommand,
