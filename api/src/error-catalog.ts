@@ -128,6 +128,7 @@ export const ERROR_CATALOG = {
     CLI_PATCH_INVALID:
       'the --patch document cannot be applied (not JSON, wrong shape for its --type, a failed JSON Patch test or path, or it changes the resource identity)',
     CLI_LABEL_REFUSED: 'label would change an existing value without --overwrite, or remove a key that is not there',
+    CLI_BIRD_UNAVAILABLE: 'BIRD’s control socket cannot be reached, or answered outside its protocol (node status)',
   },
   bench: {
     BENCH_USAGE: 'a benchmark command-line value is malformed or out of range',

@@ -9,6 +9,7 @@ import { deleteCommand } from './delete.js';
 import { getCommand } from './get.js';
 import { ipamCommand } from './ipam.js';
 import { labelCommand } from './label.js';
+import { nodeCommand } from './node.js';
 import { patchCommand } from './patch.js';
 import { replaceCommand } from './replace.js';
 import { selectorCommand } from './selector.js';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   labelCommand,
   selectorCommand,
   ipamCommand,
+  nodeCommand,
   typhaCommand,
   confdCommand,
   felixCommand,
