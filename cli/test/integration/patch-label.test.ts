@@ -1,5 +1,5 @@
 /**
- * `cattail patch`, `cattail label` and the version-mismatch guard, in-process against a real
+ * `cattail patch`, `cattail label`, the version-mismatch guard and `version --poll`, in-process against a real
  * etcd: what each writes (read back through the datastore), what each refuses (etcd's revision
  * does not move), that their input is checked before any connection (an endpoint nothing
  * listens on), and that a write racing another writer is retried on the newer version.
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { API_VERSION, type Resource } from '@cattail/api';
 import type { Datastore } from '@cattail/datastore';
-import { sharedEtcd } from '@cattail/datastore/testing';
+import { sharedEtcd, until } from '@cattail/datastore/testing';
 import type { RunOptions } from '../../src/io.js';
 import { run } from '../../src/run.js';
 import { clientVersion } from '../../src/version-info.js';
@@ -282,4 +282,30 @@ test("the version-mismatch guard: calicoctl's message, its override, and the com
   const info = await fx.ds.get({ kind: 'ClusterInformation', name: 'default' });
   await fx.ds.update({ ...info, spec: { ...info.spec, calicoVersion: `${clientVersion()}-lab` } });
   assert.equal((await cattail(['get', 'ippool', 'pool-a', '-o', 'custom-columns=NAME'])).code, 0);
+});
+
+test('version --poll prints a cluster line again only when it changes, and ends on SIGINT', async () => {
+  const info = await fx.ds.create(
+    res('ClusterInformation', 'default', { clusterGUID: '0123456789abcdef0123456789abcdef', calicoVersion: 'v3.28.0', clusterType: 'k8s' }),
+  );
+  const bad = await cattail(['version', '--poll', '10 seconds', '--etcd-endpoints', DEAD_ENDPOINT]);
+  assert.equal(bad.stderr, 'Invalid poll duration specified: 10 seconds\n');
+  assert.equal(bad.code, 1);
+
+  const controller = new AbortController();
+  let stdout = '';
+  const polling = run(['version', '--poll=20ms'], {
+    stdout: { write: (s) => void (stdout += s) },
+    stderr: { write: () => undefined },
+    env: { ETCD_ENDPOINTS: fx.etcd.endpoints.join(',') },
+    cwd: dir,
+    signal: controller.signal,
+  });
+  const seen = (line: string): Promise<boolean> => until(() => stdout.includes(line), `"${line}" in version --poll's output`, 10_000, 10);
+  await seen('Cluster Type:      k8s\n');
+  await fx.ds.update({ ...info, spec: { ...info.spec, clusterType: 'k8s,bgp' } });
+  await seen('Cluster Type:      k8s,bgp\n');
+  controller.abort('SIGINT');
+  assert.equal(await polling, 130);
+  assert.equal(stdout, `Client Version:    ${clientVersion()}\nCluster Version:   v3.28.0\nCluster Type:      k8s\nCluster Type:      k8s,bgp\n`);
 });
