@@ -127,6 +127,11 @@ export const ERROR_CATALOG = {
     CLI_RESOURCE_VERSION_ON_CREATE: 'create was given a resourceVersion',
     CLI_UPDATE_CONFLICT: 'the resourceVersion given to replace or apply is not the stored one',
     CLI_OPERATION_NOT_SUPPORTED: 'the operation is not allowed on this kind (ClusterInformation is read-only)',
+    CLI_VERSION_MISMATCH: 'the cluster runs another Calico version than this client (ClusterInformation calicoVersion); --allow-version-mismatch overrides',
+    CLI_PATCH_INVALID:
+      'the --patch document cannot be applied (not JSON, wrong shape for its --type, a failed JSON Patch test or path, or it changes the resource identity)',
+    CLI_LABEL_REFUSED: 'label would change an existing value without --overwrite, or remove a key that is not there',
+    CLI_BIRD_UNAVAILABLE: 'BIRD’s control socket cannot be reached, or answered outside its protocol (node status)',
   },
   bench: {
     BENCH_USAGE: 'a benchmark command-line value is malformed or out of range',

@@ -1,10 +1,12 @@
 /**
  * Runs one resolved command: parses its flags against its declaration, answers `--help`, builds
  * the context (writers, environment, a lazily opened, time-bounded datastore that is closed when
- * the command ends) and maps what the command throws onto stderr and an exit code: a UsageError
+ * the command ends; for the commands calicoctl guards, checked once for a cluster of another Calico
+ * version when first opened, version-check.ts) and maps what the command throws onto stderr and an exit code: a UsageError
  * with the command's usage, any other CliError as its message and its own exit code, anything
  * else as a bug.
  */
+import type { Datastore } from '@cattail/datastore';
 import type { Logger } from 'pino';
 import { parseArgv, type ParsedArgs } from './argv.js';
 import { BINARY_NAME, HELP_FLAG, helpText, usageBlock, type CommandContext } from './command.js';
@@ -13,8 +15,10 @@ import type { CommandTarget } from './dispatch.js';
 import { CliError, UsageError } from './errors.js';
 import { internalError, usageFailure } from './failure-output.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, writeLine, type RunOptions } from './io.js';
+import { checkVersionMismatch } from './version-check.js';
+import { clientVersion } from './version-info.js';
 
-export async function runCommand(target: CommandTarget, options: RunOptions, logger: Logger): Promise<number> {
+export async function runCommand(target: CommandTarget, options: RunOptions, logger: Logger, allowVersionMismatch = false): Promise<number> {
   const { cmd, path } = target;
   const usageExit = cmd.usageExitCode ?? 1;
   let args;
@@ -44,7 +48,8 @@ export async function runCommand(target: CommandTarget, options: RunOptions, log
   const onAbort = (): void => logger.debug({ signal: options.signal?.reason }, 'interrupt received; stopping');
   options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await cmd.run(commandContext(target, args, env, options, logger, session));
+    const checkVersion = cmd.checksClusterVersion === true && !allowVersionMismatch && !args.bool('allow-version-mismatch');
+    return await cmd.run(commandContext(target, args, env, options, logger, session, checkVersion));
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(options, err, usageBlock(cmd), usageExit, path);
     if (err instanceof CliError) {
@@ -65,7 +70,16 @@ function commandContext(
   options: RunOptions,
   logger: Logger,
   session: DatastoreSession,
+  checkVersion: boolean,
 ): CommandContext {
+  // The version check runs once, on the first open, so a command that fails on its input
+  // never connects; its failure is the command's (every later open rethrows it).
+  let opened: Promise<Datastore> | undefined;
+  const open = async (): Promise<Datastore> => {
+    const ds = await session.open();
+    if (checkVersion) await checkVersionMismatch(ds, clientVersion());
+    return ds;
+  };
   return {
     args,
     stdout: options.stdout,
@@ -77,6 +91,6 @@ function commandContext(
     logger: logger.child({ command: target.path }),
     usage: usageBlock(target.cmd),
     endpoints: session.endpoints,
-    datastore: () => session.open(),
+    datastore: () => (opened ??= open()),
   };
 }

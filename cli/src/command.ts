@@ -45,6 +45,12 @@ export interface Command {
   readonly flags?: readonly FlagSpec[];
   /** For group commands: `cattail selector test ...`. */
   readonly subcommands?: readonly Command[];
+  /**
+   * Whether the datastore, when first opened, is checked for a cluster of another Calico
+   * version (version-check.ts); true for the commands calicoctl checks. Such a command also
+   * lists ALLOW_VERSION_MISMATCH_FLAG.
+   */
+  readonly checksClusterVersion?: boolean;
   /** Exit code for a usage error in this command. Default 1 (calicoctl's). */
   readonly usageExitCode?: number;
   /** Returns the exit code. Throws CliError for failures that are one message. */
@@ -66,6 +72,12 @@ export const KUBECONFIG_FLAG: FlagSpec = {
   name: 'kubeconfig',
   value: 'FILE',
   help: 'With DATASTORE_TYPE=kubernetes: the kubeconfig file (default: $KUBECONFIG).',
+};
+
+/** calicoctl's override of the version-mismatch check; also accepted before the command name. */
+export const ALLOW_VERSION_MISMATCH_FLAG: FlagSpec = {
+  name: 'allow-version-mismatch',
+  help: 'Allow client and cluster versions mismatch.',
 };
 
 export function usageBlock(cmd: Command): string {

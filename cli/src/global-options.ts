@@ -3,7 +3,7 @@
  * help that lists the commands. The log level takes calicoctl's (logrus) names.
  */
 import { formatFlags, parseArgv, type FlagSpec } from './argv.js';
-import { BINARY_NAME, HELP_FLAG, type Command } from './command.js';
+import { ALLOW_VERSION_MISMATCH_FLAG, BINARY_NAME, HELP_FLAG, type Command } from './command.js';
 import { UsageError } from './errors.js';
 
 const LOG_LEVEL_FLAG: FlagSpec = {
@@ -12,7 +12,7 @@ const LOG_LEVEL_FLAG: FlagSpec = {
   value: 'level',
   help: 'Log level on stderr: panic, fatal, error, warn, info, debug, trace [default: panic].',
 };
-const GLOBAL_FLAGS: readonly FlagSpec[] = [HELP_FLAG, LOG_LEVEL_FLAG];
+const GLOBAL_FLAGS: readonly FlagSpec[] = [HELP_FLAG, LOG_LEVEL_FLAG, ALLOW_VERSION_MISMATCH_FLAG];
 
 /** calicoctl's (logrus) level names onto pino's; `panic`, the default, prints nothing in practice. */
 const LOG_LEVELS: Readonly<Record<string, string>> = {
@@ -30,6 +30,8 @@ export interface GlobalOptions {
   help: boolean;
   /** pino's name for the level asked for. */
   level: string;
+  /** --allow-version-mismatch before the command name: skips the check for whatever command runs. */
+  allowVersionMismatch: boolean;
   /** The command name and everything after it. */
   words: readonly string[];
 }
@@ -40,7 +42,7 @@ export function parseGlobalOptions(argv: readonly string[]): GlobalOptions {
   const levelName = (global.string('log-level') ?? 'panic').toLowerCase();
   const level = LOG_LEVELS[levelName];
   if (!level) throw new UsageError(`unknown log level "${levelName}"`);
-  return { help: global.bool('help'), level, words: global.rest };
+  return { help: global.bool('help'), level, allowVersionMismatch: global.bool('allow-version-mismatch'), words: global.rest };
 }
 
 /** The usage block shown with a top-level usage error: the synopsis and the commands. */

@@ -11,6 +11,7 @@
  *            stored one ("update conflict" otherwise) and is then not retried.
  *   apply    create; if it already exists, replace.
  *   delete   by reference; a resourceVersion (from a file) makes it conditional.
+ *   modify   (patch, label) read, change, compare-and-swap; a lost race re-reads and retries.
  *
  * ClusterInformation is read-only to the CLI, as in calicoctl (calico/node owns it).
  * Errors are the datastore's own (NotFound, AlreadyExists, Conflict), or ResourceRejectedError;
@@ -69,6 +70,31 @@ export async function applyResource(ds: Datastore, res: Resource): Promise<Resou
     if (!hasCode(err, 'DATASTORE_ALREADY_EXISTS')) throw err;
   }
   return replaceResource(ds, res);
+}
+
+/**
+ * Read-modify-write of one stored resource (patch, label): `change` gets the stored resource and
+ * returns what to write, which is written as a compare-and-swap on the resourceVersion it was
+ * read at. A concurrent writer makes it re-read and call `change` again on the newer version
+ * (5 attempts, as replace), so nothing another writer did in between is overwritten. `change`
+ * may throw to refuse; the datastore's own errors (not found, validation) pass through.
+ */
+export async function modifyResource(ds: Datastore, ref: ResourceRef, change: (stored: Resource) => Resource): Promise<Resource> {
+  if (ref.kind === 'ClusterInformation') {
+    throw new ResourceRejectedError('CLI_OPERATION_NOT_SUPPORTED', 'operation update is not supported on ClusterInformation: resource is readonly');
+  }
+  let lastError: unknown;
+  for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+    const stored = await ds.get(ref);
+    const next = change(stored);
+    try {
+      return await ds.update({ ...next, metadata: { ...next.metadata, resourceVersion: stored.metadata.resourceVersion } });
+    } catch (err) {
+      if (!hasCode(err, 'DATASTORE_CONFLICT')) throw err;
+      lastError = err; // someone wrote in between: read the new version and try again
+    }
+  }
+  throw lastError;
 }
 
 export async function deleteResource(ds: Datastore, ref: ResourceRef, resourceVersion?: string): Promise<Resource> {

@@ -48,5 +48,5 @@ export async function run(argv: readonly string[], options: RunOptions, commands
     options.stdout.write(target.help);
     return 0;
   }
-  return runCommand(target, options, logger);
+  return runCommand(target, options, logger, global.allowVersionMismatch);
 }

@@ -12,7 +12,7 @@
  */
 import { describeRef, findKind, type ResourceRef } from '@cattail/api';
 import { failureMessage, singleKindOf, successLine } from '../calico-messages.js';
-import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG, type Command, type CommandContext } from '../command.js';
+import { ALLOW_VERSION_MISMATCH_FLAG, BINARY_NAME, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG, type Command, type CommandContext } from '../command.js';
 import { CliError, CommandFailedError, InterruptedError, interruptedBy, UsageError } from '../errors.js';
 import { interruptedBatch, type BatchOutcome } from '../interrupted-batch.js';
 import { writeLine } from '../io.js';
@@ -32,8 +32,9 @@ export const deleteCommand: Command = {
   name: 'delete',
   summary: 'Delete a resource identified by file, directory, stdin or resource type and name.',
   usage: `${BINARY_NAME} delete ( (<KIND> [<NAME>...]) | --filename=<FILENAME> [--recursive] )
-               [--skip-not-exists] [--namespace=<NS>] [--etcd-endpoints=<ENDPOINTS>] [--kubeconfig=<FILE>]`,
-  flags: [SKIP_NOT_EXISTS_FLAG, FILENAME_FLAG, RECURSIVE_FLAG, NAMESPACE_FLAG, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG],
+               [--skip-not-exists] [--namespace=<NS>] [--etcd-endpoints=<ENDPOINTS>] [--kubeconfig=<FILE>] [--allow-version-mismatch]`,
+  flags: [SKIP_NOT_EXISTS_FLAG, FILENAME_FLAG, RECURSIVE_FLAG, NAMESPACE_FLAG, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG, ALLOW_VERSION_MISMATCH_FLAG],
+  checksClusterVersion: true,
   description: `Deletes resources by type and name, or those named in a file.
 KIND is case-insensitive and may be plural or a short name (ippool, pool, gnp, ...).
 Deleting a resource that does not exist is an error unless --skip-not-exists is set.

@@ -11,7 +11,7 @@
 import { findKind, type KindInfo, type Resource, type ResourceRef } from '@cattail/api';
 import type { Datastore } from '@cattail/datastore';
 import { notFoundMessage, failureMessage } from '../calico-messages.js';
-import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG, type Command, type CommandContext } from '../command.js';
+import { ALLOW_VERSION_MISMATCH_FLAG, BINARY_NAME, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG, type Command, type CommandContext } from '../command.js';
 import { CliError, CommandFailedError, UsageError } from '../errors.js';
 import { writeLine } from '../io.js';
 import { readManifests } from '../manifest-input.js';
@@ -30,8 +30,9 @@ export const getCommand: Command = {
   name: 'get',
   summary: 'Get a resource identified by file, directory, stdin or resource type and name.',
   usage: `${BINARY_NAME} get ( (<KIND> [<NAME>...]) | --filename=<FILENAME> [--recursive] )
-            [--output=<OUTPUT>] [--namespace=<NS>] [--all-namespaces] [--etcd-endpoints=<ENDPOINTS>] [--kubeconfig=<FILE>]`,
-  flags: [FILENAME_FLAG, RECURSIVE_FLAG, OUTPUT_FLAG, NAMESPACE_FLAG, ALL_NAMESPACES_FLAG, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG],
+            [--output=<OUTPUT>] [--namespace=<NS>] [--all-namespaces] [--etcd-endpoints=<ENDPOINTS>] [--kubeconfig=<FILE>] [--allow-version-mismatch]`,
+  flags: [FILENAME_FLAG, RECURSIVE_FLAG, OUTPUT_FLAG, NAMESPACE_FLAG, ALL_NAMESPACES_FLAG, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG, ALLOW_VERSION_MISMATCH_FLAG],
+  checksClusterVersion: true,
   description: `Displays resources by type and name, or those named in a file.
 KIND is case-insensitive and may be plural or a short name (ippool, ippools, pool,
 gnp, wep, ...). Without names every resource of the kind is listed.

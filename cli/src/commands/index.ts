@@ -8,6 +8,9 @@ import { createCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { getCommand } from './get.js';
 import { ipamCommand } from './ipam.js';
+import { labelCommand } from './label.js';
+import { nodeCommand } from './node.js';
+import { patchCommand } from './patch.js';
 import { replaceCommand } from './replace.js';
 import { selectorCommand } from './selector.js';
 import { confdCommand } from './confd.js';
@@ -20,10 +23,13 @@ export const COMMANDS: readonly Command[] = [
   createCommand,
   replaceCommand,
   applyCommand,
+  patchCommand,
   deleteCommand,
   getCommand,
+  labelCommand,
   selectorCommand,
   ipamCommand,
+  nodeCommand,
   typhaCommand,
   confdCommand,
   felixCommand,

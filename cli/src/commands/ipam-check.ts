@@ -17,7 +17,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { formatCIDR, isPlainObject, parseIP, type Resource } from '@cattail/api';
 import { ipam, type Datastore } from '@cattail/datastore';
-import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, type Command, type CommandContext } from '../command.js';
+import { ALLOW_VERSION_MISMATCH_FLAG, BINARY_NAME, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG, type Command, type CommandContext } from '../command.js';
 import { CliError, CommandFailedError, UsageError, firstLine } from '../errors.js';
 import { writeLine } from '../io.js';
 import { allocationsOf, blockOwner, compareIPText, loadAddressUsers, loadBlocks, loadPools, WINDOWS_RESERVED_HANDLE } from '../ipam/ipam-data.js';
@@ -28,13 +28,16 @@ import { clientVersion } from '../version-info.js';
 export const ipamCheckCommand: Command = {
   name: 'check',
   summary: 'Check the integrity of the IPAM data structures.',
-  usage: `${BINARY_NAME} ipam check [--show-all-ips] [--show-problem-ips] [--output=<FILE>] [--etcd-endpoints=<ENDPOINTS>]`,
+  usage: `${BINARY_NAME} ipam check [--show-all-ips] [--show-problem-ips] [--output=<FILE>] [--etcd-endpoints=<ENDPOINTS>] [--kubeconfig=<FILE>] [--allow-version-mismatch]`,
   flags: [
     { name: 'output', short: 'o', value: 'FILE', help: 'Path to output report file.' },
     { name: 'show-all-ips', help: 'Print all IPs that are checked.' },
     { name: 'show-problem-ips', help: 'Print all IPs that are leaked or not allocated properly.' },
     ETCD_ENDPOINTS_FLAG,
+    KUBECONFIG_FLAG,
+    ALLOW_VERSION_MISMATCH_FLAG,
   ],
+  checksClusterVersion: true,
   description: `The ipam check command checks the integrity of the IPAM data structures against
 the workload endpoints and nodes in the datastore. It changes nothing. The report
 written with -o is the input of "${BINARY_NAME} ipam release --from-report".`,

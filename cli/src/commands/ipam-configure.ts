@@ -12,7 +12,7 @@
  */
 import { API_VERSION, isPlainObject } from '@cattail/api';
 import { ipam, type Datastore } from '@cattail/datastore';
-import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, type Command, type CommandContext } from '../command.js';
+import { ALLOW_VERSION_MISMATCH_FLAG, BINARY_NAME, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG, type Command, type CommandContext } from '../command.js';
 import { CliError, UsageError } from '../errors.js';
 import { writeLine } from '../io.js';
 import { hasCode } from '../resource-actions.js';
@@ -20,7 +20,7 @@ import { hasCode } from '../resource-actions.js';
 export const ipamConfigureCommand: Command = {
   name: 'configure',
   summary: 'Configure IPAM.',
-  usage: `${BINARY_NAME} ipam configure [--strictaffinity=<true/false>] [--max-blocks-per-host=<number>] [--etcd-endpoints=<ENDPOINTS>]`,
+  usage: `${BINARY_NAME} ipam configure [--strictaffinity=<true/false>] [--max-blocks-per-host=<number>] [--etcd-endpoints=<ENDPOINTS>] [--kubeconfig=<FILE>] [--allow-version-mismatch]`,
   flags: [
     {
       name: 'strictaffinity',
@@ -29,7 +29,10 @@ export const ipamConfigureCommand: Command = {
     },
     { name: 'max-blocks-per-host', value: 'number', help: 'Set the maximum number of blocks that can be affine to a host (0: no limit).' },
     ETCD_ENDPOINTS_FLAG,
+    KUBECONFIG_FLAG,
+    ALLOW_VERSION_MISMATCH_FLAG,
   ],
+  checksClusterVersion: true,
   description: 'Modify configuration for Calico IP address management.',
   run: runConfigure,
 };

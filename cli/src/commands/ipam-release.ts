@@ -28,7 +28,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { formatIP, isPlainObject, type Resource } from '@cattail/api';
 import { ipam, type Datastore } from '@cattail/datastore';
-import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, type Command, type CommandContext } from '../command.js';
+import { ALLOW_VERSION_MISMATCH_FLAG, BINARY_NAME, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG, type Command, type CommandContext } from '../command.js';
 import { CliError, CommandFailedError, InterruptedError, interruptedBy, UsageError, firstLine } from '../errors.js';
 import { writeLine } from '../io.js';
 import { parseReport, type CheckReport, type LeakedHandle, type ReportAllocation } from '../ipam/check-report.js';
@@ -44,13 +44,16 @@ const MAX_REPORT_BYTES = 256 * 1024 * 1024;
 export const ipamReleaseCommand: Command = {
   name: 'release',
   summary: 'Release a Calico assigned IP address.',
-  usage: `${BINARY_NAME} ipam release (--ip=<IP> | --from-report=<REPORT> [--force]) [--etcd-endpoints=<ENDPOINTS>]`,
+  usage: `${BINARY_NAME} ipam release (--ip=<IP> | --from-report=<REPORT> [--force]) [--etcd-endpoints=<ENDPOINTS>] [--kubeconfig=<FILE>] [--allow-version-mismatch]`,
   flags: [
     { name: 'ip', value: 'IP', help: 'IP address to release.' },
     { name: 'from-report', value: 'REPORT', help: 'Release all leaked addresses and handles from the report of "ipam check -o".' },
     { name: 'force', help: 'Release from a report although the datastore is not locked or the report is of another version or stale.' },
     ETCD_ENDPOINTS_FLAG,
+    KUBECONFIG_FLAG,
+    ALLOW_VERSION_MISMATCH_FLAG,
   ],
+  checksClusterVersion: true,
   description: `The ipam release command releases an IP address from the Calico IP Address
 Manager that was previously assigned to an endpoint. When an IP address is
 released, it becomes available for assignment to any endpoint.

@@ -15,7 +15,7 @@
  */
 import { formatCIDR, formatIP } from '@cattail/api';
 import { ipam } from '@cattail/datastore';
-import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, type Command, type CommandContext } from '../command.js';
+import { ALLOW_VERSION_MISMATCH_FLAG, BINARY_NAME, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG, type Command, type CommandContext } from '../command.js';
 import { UsageError } from '../errors.js';
 import { allocationsOf, blockOwner, loadBlocks, loadPools, parseAddress, poolContaining, type BlockAllocation, type PoolInfo } from '../ipam/ipam-data.js';
 import { formatBoxTable } from '../output/box-table.js';
@@ -23,14 +23,17 @@ import { formatBoxTable } from '../output/box-table.js';
 export const ipamShowCommand: Command = {
   name: 'show',
   summary: 'Show details of a Calico assigned IP address, or of overall IP usage.',
-  usage: `${BINARY_NAME} ipam show [--ip=<IP> | --show-blocks | --show-borrowed | --show-configuration] [--etcd-endpoints=<ENDPOINTS>]`,
+  usage: `${BINARY_NAME} ipam show [--ip=<IP> | --show-blocks | --show-borrowed | --show-configuration] [--etcd-endpoints=<ENDPOINTS>] [--kubeconfig=<FILE>] [--allow-version-mismatch]`,
   flags: [
     { name: 'ip', value: 'IP', help: 'Report whether this specific IP address is in use.' },
     { name: 'show-blocks', help: 'Show detailed information for IP blocks as well as pools.' },
     { name: 'show-borrowed', help: 'Show detailed information for "borrowed" IP addresses.' },
     { name: 'show-configuration', help: 'Show current Calico IPAM configuration.' },
     ETCD_ENDPOINTS_FLAG,
+    KUBECONFIG_FLAG,
+    ALLOW_VERSION_MISMATCH_FLAG,
   ],
+  checksClusterVersion: true,
   description: `The ipam show command prints information about a given IP address, or about
 overall IP usage. The flags choose one view each and cannot be combined.
 With --show-blocks the table has an AFFINITY column (calicoctl's has none): the

@@ -23,7 +23,7 @@
 import { describeRef, refOf, type Resource } from '@cattail/api';
 import { ensureInitialized, type Datastore } from '@cattail/datastore';
 import { allFailedLine, failureMessage, goErrorList, partialLine, singleKindOf, successLine, type WriteVerb } from '../calico-messages.js';
-import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG, type Command, type CommandContext } from '../command.js';
+import { ALLOW_VERSION_MISMATCH_FLAG, BINARY_NAME, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG, type Command, type CommandContext } from '../command.js';
 import { CliError, CommandFailedError, InterruptedError, interruptedBy, UsageError } from '../errors.js';
 import { limitsSummary } from '../input-limits.js';
 import { interruptedBatch, type BatchOutcome } from '../interrupted-batch.js';
@@ -63,7 +63,7 @@ export function writeCommand(spec: WriteCommandSpec): Command {
   return {
     name: verb,
     summary: spec.summary,
-    usage: `${BINARY_NAME} ${verb} --filename=<FILENAME> [--recursive]${skipExists ? ' [--skip-exists]' : ''} [--namespace=<NS>] [--etcd-endpoints=<ENDPOINTS>] [--kubeconfig=<FILE>]`,
+    usage: `${BINARY_NAME} ${verb} --filename=<FILENAME> [--recursive]${skipExists ? ' [--skip-exists]' : ''} [--namespace=<NS>] [--etcd-endpoints=<ENDPOINTS>] [--kubeconfig=<FILE>] [--allow-version-mismatch]`,
     description: `${spec.description}\n\n${INPUT_AND_SIGNALS_HELP}`,
     flags: [
       FILENAME_FLAG,
@@ -72,7 +72,9 @@ export function writeCommand(spec: WriteCommandSpec): Command {
       NAMESPACE_FLAG,
       ETCD_ENDPOINTS_FLAG,
       KUBECONFIG_FLAG,
+      ALLOW_VERSION_MISMATCH_FLAG,
     ],
+    checksClusterVersion: true,
     run: (ctx) => runWrite(ctx, verb),
   };
 }

@@ -3,7 +3,6 @@
 // resumes no one from), while changes that cancelled out are dropped when they arrive.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Datastore } from '@cattail/datastore';
 import { DatastoreWatcher } from '../../src/watcher/datastore-watcher.js';
 import type { KVUpdate } from '../../src/pipeline/sync-callbacks.js';
 import { ModelEtcd } from '../model/model-etcd.js';
@@ -16,7 +15,7 @@ const OUTSIDE = '/cattail/typha/replicas/x';
 async function started(etcd: ModelEtcd) {
   const sink = recordingSink<KVUpdate>();
   const watcher = new DatastoreWatcher({
-    datastore: etcd.link('a') as unknown as Datastore,
+    datastore: etcd.link('a'),
     sink,
     retryDelaysMs: [5],
     delay: (ms) => new Promise((r) => setTimeout(r, ms)),
