@@ -45,7 +45,7 @@ import {
 } from '@cattail/api';
 import type { ListOptions, ListResult } from '../datastore.js';
 import { ConflictError, NotFoundError, ReadOnlyError } from '../errors.js';
-import { ALLOW_ALL_RULE, namespaceToProfile } from './convert/namespace.js';
+import { ALLOW_ALL_RULE } from './convert/namespace.js';
 import {
   ANNOTATION_CONTAINER_ID,
   ANNOTATION_POD_IP,
@@ -54,13 +54,9 @@ import {
   NAMESPACE_PROFILE_PREFIX,
   SERVICE_ACCOUNT_PROFILE_PREFIX,
 } from './convert/names.js';
-import { k8sNetworkPolicyToCalico } from './convert/network-policy.js';
-import { k8sNodeToCalico } from './convert/node.js';
 import { calicoNodeToK8sAnnotationPatch } from './convert/node-patch.js';
-import { podToWorkloadEndpoint } from './convert/pod.js';
-import type { ConversionResult } from './convert/result.js';
-import { serviceAccountToProfile } from './convert/service-account.js';
 import type { KubeClient } from './kube-client.js';
+import { describeObject, k8sPolicySource, namespaceSource, nodeSource, podSource, serviceAccountSource, type KubeSource } from './kube-source.js';
 
 /** Calico's built-in profile that allows everything (libcalico-go `resources.DefaultAllowProfile`). */
 export const DEFAULT_ALLOW_PROFILE = 'projectcalico-default-allow';
@@ -76,26 +72,11 @@ interface KubeList {
   revision: number;
 }
 
-/** One Kubernetes source: where it is in the API, and how it converts. */
-interface Source {
-  /** `/api/v1` or `/apis/<group>/<version>` */
-  readonly api: string;
-  readonly plural: string;
-  /** The Kubernetes kind, for messages. */
-  readonly kind: string;
-  readonly convert: (obj: never) => ConversionResult;
-}
-
-const PODS: Source = { api: '/api/v1', plural: 'pods', kind: 'Pod', convert: podToWorkloadEndpoint };
-const NAMESPACES: Source = { api: '/api/v1', plural: 'namespaces', kind: 'Namespace', convert: namespaceToProfile };
-const SERVICE_ACCOUNTS: Source = { api: '/api/v1', plural: 'serviceaccounts', kind: 'ServiceAccount', convert: serviceAccountToProfile };
-const NODES: Source = { api: '/api/v1', plural: 'nodes', kind: 'Node', convert: k8sNodeToCalico };
-const K8S_POLICIES: Source = {
-  api: '/apis/networking.k8s.io/v1',
-  plural: 'networkpolicies',
-  kind: 'NetworkPolicy (networking.k8s.io)',
-  convert: k8sNetworkPolicyToCalico,
-};
+const PODS = podSource();
+const NAMESPACES = namespaceSource();
+const SERVICE_ACCOUNTS = serviceAccountSource();
+const NODES = nodeSource();
+const K8S_POLICIES = k8sPolicySource();
 
 /** The canonical kind name (`findKind` accepts Calico's aliases), or the input. */
 function canonical(kind: string): string {
@@ -180,7 +161,7 @@ export class DerivedKinds {
     const body = expected ? { metadata: { ...patch.patch.metadata, resourceVersion: expected } } : patch.patch;
     let written: unknown;
     try {
-      written = await this.#call(ref, () => this.#client.request('PATCH', path(NODES, undefined, ref.name), body));
+      written = await this.#call(ref, () => this.#client.request('PATCH', NODES.path(undefined, ref.name), body));
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
       const now = await this.get(ref);
@@ -213,7 +194,7 @@ export class DerivedKinds {
     }
     // The endpoint must be the one the pod derives (<node>-k8s-<pod>-<endpoint>), checked before anything is written.
     const parts = splitEndpointName(ref.name);
-    const pod = (await this.#call(ref, () => this.#client.request('GET', path(PODS, namespace, spec.pod as string)))) as { spec?: { nodeName?: unknown } };
+    const pod = (await this.#call(ref, () => this.#client.request('GET', PODS.path(namespace, spec.pod as string)))) as { spec?: { nodeName?: unknown } };
     if (parts?.length !== 4 || parts[1] !== 'k8s' || parts[2] !== spec.pod || parts[0] !== pod.spec?.nodeName) {
       const node = typeof pod.spec?.nodeName === 'string' ? pod.spec.nodeName : '<unscheduled>';
       throw new ValidationError(describeRef(ref), [
@@ -247,7 +228,7 @@ export class DerivedKinds {
   ): Promise<unknown> {
     const metadata: Record<string, unknown> = { annotations: change.annotations };
     if (change.resourceVersion) metadata.resourceVersion = change.resourceVersion;
-    return this.#call(ref, () => this.#client.request('PATCH', `${path(PODS, namespace, pod)}/status`, { metadata }));
+    return this.#call(ref, () => this.#client.request('PATCH', `${PODS.path(namespace, pod)}/status`, { metadata }));
   }
 
   #readOnly(operation: 'Create' | 'Update' | 'Delete', ref: ResourceRef): ReadOnlyError {
@@ -296,35 +277,36 @@ export class DerivedKinds {
   }
 
   /** One object, converted; a skipped one is not found, as in Calico. */
-  async #getOne(ref: ResourceRef, source: Source, namespace: string | undefined, name: string): Promise<Resource> {
+  async #getOne(ref: ResourceRef, source: KubeSource, namespace: string | undefined, name: string): Promise<Resource> {
     if (name === '') throw new NotFoundError(ref);
-    const obj = await this.#call(ref, () => this.#client.request('GET', path(source, namespace, name)));
+    const obj = await this.#call(ref, () => this.#client.request('GET', source.path(namespace, name)));
     return this.#converted(ref, source, obj);
   }
 
-  #converted(ref: ResourceRef, source: Source, obj: unknown): Resource {
-    const result = source.convert(obj as never);
-    if (result.outcome === 'converted') return result.resource;
-    if (result.outcome === 'skipped') throw new NotFoundError(ref);
-    throw new CorruptValueError(where(source, obj), result.error);
+  #converted(ref: ResourceRef, source: KubeSource, obj: unknown): Resource {
+    const d = source.decode(obj);
+    if (d.outcome === 'resource') return d.resource;
+    if (d.outcome === 'none') throw new NotFoundError(ref);
+    throw d.outcome === 'corrupt' ? d.error : new CorruptValueError(describeObject(source, obj), d.message);
   }
 
-  async #listConverted(kind: string, sources: ReadonlyArray<readonly [Source, string | undefined]>): Promise<ListResult> {
+  async #listConverted(kind: string, sources: ReadonlyArray<readonly [KubeSource, string | undefined]>): Promise<ListResult> {
     const out: ListResult = { items: [], revision: 0, errors: [] };
     for (const [source, namespace] of sources) {
       const { items, revision } = await this.#list({ kind, name: '*', namespace }, source, namespace);
       out.revision = Math.max(out.revision, revision);
       for (const obj of items) {
-        const result = source.convert(obj as never);
-        if (result.outcome === 'converted') out.items.push(result.resource);
-        else if (result.outcome === 'failed') out.errors.push(new CorruptValueError(where(source, obj), result.error));
+        const d = source.decode(obj);
+        if (d.outcome === 'resource') out.items.push(d.resource);
+        else if (d.outcome === 'failed') out.errors.push(new CorruptValueError(describeObject(source, obj), d.message));
+        else if (d.outcome === 'corrupt') out.errors.push(d.error);
       }
     }
     return out;
   }
 
-  async #list(ref: ResourceRef, source: Source, namespace: string | undefined): Promise<KubeList> {
-    const list = (await this.#call(ref, () => this.#client.request('GET', path(source, namespace)))) as {
+  async #list(ref: ResourceRef, source: KubeSource, namespace: string | undefined): Promise<KubeList> {
+    const list = (await this.#call(ref, () => this.#client.request('GET', source.path(namespace)))) as {
       items?: unknown[];
       metadata?: { resourceVersion?: string };
     };
@@ -372,17 +354,4 @@ function refOf(res: Resource): ResourceRef {
   const ref: ResourceRef = { kind: canonical(res.kind), name: res.metadata.name };
   if (res.metadata.namespace) ref.namespace = res.metadata.namespace;
   return ref;
-}
-
-/** `<api>[/namespaces/<ns>]/<plural>[/<name>]` */
-function path(source: Source, namespace: string | undefined, name?: string): string {
-  const ns = namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  return `${source.api}${ns}/${source.plural}${name !== undefined ? `/${encodeURIComponent(name)}` : ''}`;
-}
-
-/** Where a Kubernetes object is, for a CorruptValueError's key: `<Kind> [<ns>/]<name>`. */
-function where(source: Source, obj: unknown): string {
-  const meta = (obj as { metadata?: { name?: unknown; namespace?: unknown } } | undefined)?.metadata;
-  const name = typeof meta?.name === 'string' ? meta.name : '<no name>';
-  return `${source.kind} ${typeof meta?.namespace === 'string' ? `${meta.namespace}/` : ''}${name}`;
 }

@@ -48,10 +48,12 @@ export type Decoded =
 export interface KubeSource {
   /** For logs, metrics and errors: the CRD kind, or the Kubernetes resource (`pods`). */
   readonly name: string;
+  /** The kind of the objects, for messages about one (`Pod`, `NetworkPolicy (networking.k8s.io)`). */
+  readonly kind: string;
   /** Namespaced collection (a namespace may narrow the list and watch). */
   readonly namespaced: boolean;
-  /** `/api/v1/pods`, or `/api/v1/namespaces/<ns>/pods` with a namespace. */
-  path(namespace?: string): string;
+  /** `/api/v1/pods`, `/api/v1/namespaces/<ns>/pods` with a namespace, `…/pods/<name>` for one object. */
+  path(namespace?: string, name?: string): string;
   decode(obj: unknown): Decoded;
 }
 
@@ -67,16 +69,25 @@ export function objectResourceVersion(obj: unknown): string | undefined {
   return typeof rv === 'string' ? rv : undefined;
 }
 
-function collectionPath(prefix: string, plural: string, namespace?: string): string {
-  return `${prefix}${namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : ''}/${plural}`;
+function collectionPath(prefix: string, plural: string, namespace?: string, name?: string): string {
+  const ns = namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${prefix}${ns}/${plural}${name !== undefined ? `/${encodeURIComponent(name)}` : ''}`;
+}
+
+/** Where a Kubernetes object is, for a CorruptValueError's key and messages: `<Kind> [<ns>/]<name>`. */
+export function describeObject(source: Pick<KubeSource, 'kind'>, obj: unknown): string {
+  const meta = (obj as { metadata?: { name?: unknown; namespace?: unknown } } | undefined)?.metadata;
+  const name = typeof meta?.name === 'string' ? meta.name : '<no name>';
+  return `${source.kind} ${typeof meta?.namespace === 'string' ? `${meta.namespace}/` : ''}${name}`;
 }
 
 /** A Calico CRD kind. */
 export function crdSource(k: CrdKind): KubeSource {
   return {
     name: k.info.kind,
+    kind: k.crd.kind,
     namespaced: k.info.namespaced,
-    path: (namespace) => collectionPath(`/apis/${CRD_GROUP}/${CRD_VERSION}`, k.crd.plural, k.info.namespaced ? namespace : undefined),
+    path: (namespace, name) => collectionPath(`/apis/${CRD_GROUP}/${CRD_VERSION}`, k.crd.plural, k.info.namespaced ? namespace : undefined, name),
     decode(obj) {
       try {
         const resource = fromCrdObject(k, obj);
@@ -89,11 +100,12 @@ export function crdSource(k: CrdKind): KubeSource {
   };
 }
 
-function derived(name: string, namespaced: boolean, prefix: string, convert: (obj: unknown) => ConversionResult): KubeSource {
+function derived(name: string, kind: string, namespaced: boolean, prefix: string, convert: (obj: unknown) => ConversionResult): KubeSource {
   return {
     name,
+    kind,
     namespaced,
-    path: (namespace) => collectionPath(prefix, name, namespaced ? namespace : undefined),
+    path: (namespace, objectName) => collectionPath(prefix, name, namespaced ? namespace : undefined, objectName),
     decode(obj) {
       const r = convert(obj);
       switch (r.outcome) {
@@ -109,12 +121,13 @@ function derived(name: string, namespaced: boolean, prefix: string, convert: (ob
 }
 
 export const podSource = (interfacePrefix?: string): KubeSource =>
-  derived('pods', true, '/api/v1', (o) => podToWorkloadEndpoint(o as K8sPod, interfacePrefix ? { interfacePrefix } : {}));
-export const namespaceSource = (): KubeSource => derived('namespaces', false, '/api/v1', (o) => namespaceToProfile(o as K8sNamespace));
-export const serviceAccountSource = (): KubeSource => derived('serviceaccounts', true, '/api/v1', (o) => serviceAccountToProfile(o as K8sServiceAccount));
+  derived('pods', 'Pod', true, '/api/v1', (o) => podToWorkloadEndpoint(o as K8sPod, interfacePrefix ? { interfacePrefix } : {}));
+export const namespaceSource = (): KubeSource => derived('namespaces', 'Namespace', false, '/api/v1', (o) => namespaceToProfile(o as K8sNamespace));
+export const serviceAccountSource = (): KubeSource =>
+  derived('serviceaccounts', 'ServiceAccount', true, '/api/v1', (o) => serviceAccountToProfile(o as K8sServiceAccount));
 export const k8sPolicySource = (): KubeSource =>
-  derived('networkpolicies', true, '/apis/networking.k8s.io/v1', (o) => k8sNetworkPolicyToCalico(o as K8sNetworkPolicy));
-export const nodeSource = (): KubeSource => derived('nodes', false, '/api/v1', (o) => k8sNodeToCalico(o as K8sNode));
+  derived('networkpolicies', 'NetworkPolicy (networking.k8s.io)', true, '/apis/networking.k8s.io/v1', (o) => k8sNetworkPolicyToCalico(o as K8sNetworkPolicy));
+export const nodeSource = (): KubeSource => derived('nodes', 'Node', false, '/api/v1', (o) => k8sNodeToCalico(o as K8sNode));
 
 /** The CRD source of a Calico kind by name (UnknownKindError for kinds without a CRD). */
 export function crdSourceOf(kind: string): KubeSource {
