@@ -40,6 +40,7 @@ export const ERROR_CATALOG = {
     IPAM_NO_ADDRESSES: 'the pools are full for this node (no block left, the per-host block limit, or no borrowing)',
     IPAM_CONTENTION: 'an IPAM compare-and-swap kept losing for its whole retry budget: try again',
     IPAM_INVALID_REQUEST: 'the IPAM request itself is wrong (e.g. a requested pool that does not exist)',
+    IPAM_ADDRESS_IN_USE: 'a specifically requested address is allocated already or reserved by an IPReservation',
     IPAM_DATASTORE_LOCKED: 'ClusterInformation default has datastoreReady false (the datastore migrate lock): no allocation until it is unlocked',
     IPAM_UNKNOWN_NODE: 'the node has no Node resource: IPAM allocates only for a node the datastore knows',
     ETCD_UNAVAILABLE: 'no etcd endpoint answered, or the connection dropped mid-call',

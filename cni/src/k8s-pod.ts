@@ -10,9 +10,8 @@
  *   ipAddrsNoIpam          annotation `cni.projectcalico.org/ipAddrsNoIpam`: the pod gets exactly
  *                          these addresses and IPAM is not asked (Calico allows it only with
  *                          `feature_control.ip_addrs_no_ipam`, and so do we)
- *   ipAddrs                annotation `cni.projectcalico.org/ipAddrs`: specific addresses from
- *                          IPAM; not built here yet, so such a pod is refused with a clear error
- *                          rather than given other addresses than it asked for
+ *   ipAddrs                annotation `cni.projectcalico.org/ipAddrs`: these addresses, each
+ *                          taken from IPAM (AssignIP: it must lie in an enabled pool and be free)
  *
  * A malformed annotation fails the ADD with a message naming it (error 7): starting the pod with
  * addresses it did not ask for would be worse than not starting it.
@@ -34,6 +33,8 @@ export interface PodInfo {
   ipv6Pools?: string[];
   /** Addresses to use without IPAM (ipAddrsNoIpam). */
   noIpamAddresses?: string[];
+  /** Addresses to take from IPAM (ipAddrs). */
+  requestedAddresses?: string[];
 }
 
 interface KubeMeta {
@@ -63,15 +64,14 @@ export async function readPodInfo(api: Pick<kdd.KubeDatastore, 'request'>, names
   const noIpam = stringList(annotations, ANNOTATION_IP_ADDRS_NO_IPAM, where);
   if (ipAddrs && noIpam)
     throw new InvalidConfigError(`${where}: annotations ${ANNOTATION_IP_ADDRS} and ${ANNOTATION_IP_ADDRS_NO_IPAM} cannot be used together`);
-  if (ipAddrs) {
-    throw new InvalidConfigError(
-      `${where}: annotation ${ANNOTATION_IP_ADDRS} (specific addresses from IPAM) is not supported by this plugin yet; remove it, or use ${ANNOTATION_IP_ADDRS_NO_IPAM}`,
-    );
+  for (const [key, list] of [
+    [ANNOTATION_IP_ADDRS, ipAddrs],
+    [ANNOTATION_IP_ADDRS_NO_IPAM, noIpam],
+  ] as const) {
+    for (const a of list ?? []) if (isIP(a) === 0) throw new InvalidConfigError(`${where}: annotation ${key}: "${a}" is not an IP address`);
   }
-  if (noIpam) {
-    for (const a of noIpam) if (isIP(a) === 0) throw new InvalidConfigError(`${where}: annotation ${ANNOTATION_IP_ADDRS_NO_IPAM}: "${a}" is not an IP address`);
-    info.noIpamAddresses = noIpam;
-  }
+  if (ipAddrs) info.requestedAddresses = ipAddrs;
+  if (noIpam) info.noIpamAddresses = noIpam;
   return info;
 }
 

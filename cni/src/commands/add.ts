@@ -28,7 +28,11 @@ export async function cmdAdd(ctx: CommandContext): Promise<CniResult> {
   const mtu = await ctx.mtu();
   const pod = await podInfo(ctx, id.namespace, id.pod);
 
-  const addresses = pod?.noIpamAddresses ? noIpamAddresses(ctx, pod.noIpamAddresses) : await allocate(ctx, handle, want4, want6, id.namespace, id.pod, pod);
+  const addresses = pod?.noIpamAddresses
+    ? noIpamAddresses(ctx, pod.noIpamAddresses)
+    : pod?.requestedAddresses
+      ? await assignRequested(ctx, handle, pod.requestedAddresses, id.namespace, id.pod)
+      : await allocate(ctx, handle, want4, want6, id.namespace, id.pod, pod);
   log.info({ handle, addresses: addresses.map((a) => a.address), hostVeth: id.hostVeth, mtu }, 'addresses assigned');
   try {
     const { containerMac } = await ctx.wiring.setup({ netns: env.netns, ifname: env.ifname, hostVeth: id.hostVeth, mtu, addresses });
@@ -70,6 +74,43 @@ function noIpamAddresses(ctx: CommandContext, addresses: readonly string[]): Pod
   return addresses.map((address) => ({ address, version: address.includes(':') ? 6 : 4 }));
 }
 
+/** The addresses of the ipAddrs annotation, each from IPAM; all or none (a retried ADD keeps them). */
+async function assignRequested(
+  ctx: CommandContext,
+  handle: string,
+  requested: readonly string[],
+  namespace: string,
+  pod: string | undefined,
+): Promise<PodAddress[]> {
+  const held = (await ctx.ipam.ipsByHandle(handle)).map((a) => a.address);
+  if (requested.every((a) => held.includes(a)) && held.length === requested.length) {
+    ctx.log.info({ handle }, 'this container already holds its requested addresses (a retried ADD): reusing them');
+    return requested.map((address) => ({ address, version: address.includes(':') ? 6 : 4 }));
+  }
+  if (held.length > 0) await ctx.ipam.releaseByHandle(handle);
+  const attrs = workloadAttrs(ctx, namespace, pod);
+  const out: PodAddress[] = [];
+  try {
+    for (const address of requested) {
+      const a = await ctx.ipam.assignIP({ address, handleId: handle, node: ctx.conf.nodename, attrs });
+      out.push(toPodAddress(a));
+    }
+  } catch (err) {
+    await ctx.ipam.releaseByHandle(handle).catch(() => undefined);
+    throw err;
+  }
+  return out;
+}
+
+function workloadAttrs(ctx: CommandContext, namespace: string, pod: string | undefined): Record<string, string> {
+  const attrs: Record<string, string> = { node: ctx.conf.nodename, timestamp: ctx.now().toISOString() };
+  if (pod !== undefined) {
+    attrs.namespace = namespace;
+    attrs.pod = pod;
+  }
+  return attrs;
+}
+
 async function allocate(
   ctx: CommandContext,
   handle: string,
@@ -87,11 +128,7 @@ async function allocate(
     return [...v4.slice(0, want4), ...v6.slice(0, want6)].map(toPodAddress);
   }
   if (held.length > 0) await ctx.ipam.releaseByHandle(handle);
-  const attrs: Record<string, string> = { node: ctx.conf.nodename, timestamp: ctx.now().toISOString() };
-  if (pod !== undefined) {
-    attrs.namespace = namespace;
-    attrs.pod = pod;
-  }
+  const attrs = workloadAttrs(ctx, namespace, pod);
   const got = await ctx.ipam.autoAssign({
     handleId: handle,
     node: ctx.conf.nodename,

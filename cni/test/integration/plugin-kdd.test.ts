@@ -145,3 +145,25 @@ test('ipAddrsNoIpam only with the feature flag; malformed annotations and missin
   assert.equal(missing.json.code, 7);
   assert.match(String(missing.json.msg), /not on the API server/);
 });
+
+test('ipAddrs: the requested address from IPAM; one in use or outside every pool is refused; DEL frees it', async () => {
+  await pod('kdd', 'want-7', { 'cni.projectcalico.org/ipAddrs': '["10.66.200.7"]' });
+  await pod('kdd', 'want-7-too', { 'cni.projectcalico.org/ipAddrs': '["10.66.200.7"]' });
+  await pod('kdd', 'want-outside', { 'cni.projectcalico.org/ipAddrs': '["192.0.2.1"]' });
+  const got = await add('c6', 'kdd', 'want-7');
+  assert.equal(got.exitCode, 0, JSON.stringify(got.json));
+  assert.equal(ipOf(got.json), '10.66.200.7/32');
+  const again = await add('c6', 'kdd', 'want-7');
+  assert.equal(ipOf(again.json), '10.66.200.7/32', 'a retried ADD keeps it');
+  const taken = await add('c7', 'kdd', 'want-7-too');
+  assert.equal(taken.exitCode, 1);
+  assert.match(String(taken.json.msg), /10\.66\.200\.7 is already in use/);
+  assert.deepEqual(await new ipam.IpamClient(ds).ipsByHandle('k8s-pod-network.c7'), [], 'the refused ADD holds nothing');
+  const outside = await add('c8', 'kdd', 'want-outside');
+  assert.match(String(outside.json.msg), /192\.0\.2\.1 is not in an enabled IP pool/);
+
+  const del = await runPlugin({ env: env('DEL', 'c6', 'kdd', 'want-7'), stdin: conf() }, deps);
+  assert.equal(del.exitCode, 0, del.stdout);
+  const now = await add('c7', 'kdd', 'want-7-too');
+  assert.equal(ipOf(now.json), '10.66.200.7/32', 'free again after DEL');
+});

@@ -171,7 +171,16 @@ export function assignFromBlock(
   secondary: Record<string, string> | undefined,
   reserved?: (ordinal: number) => boolean,
 ): AssignResult {
-  const picked = freeOrdinals(block, reserved).slice(0, Math.max(0, num));
+  return assignOrdinals(block, freeOrdinals(block, reserved).slice(0, Math.max(0, num)), handleId, secondary);
+}
+
+/** One given ordinal, if it is free (else nothing is assigned: `ordinals` is empty). */
+export function assignOrdinal(block: AllocationBlock, ordinal: number, handleId: string, secondary: Record<string, string> | undefined): AssignResult {
+  if (ordinal < 0 || ordinal >= block.allocations.length || block.allocations[ordinal] !== null) return { block, ordinals: [] };
+  return assignOrdinals(block, [ordinal], handleId, secondary);
+}
+
+function assignOrdinals(block: AllocationBlock, picked: readonly number[], handleId: string, secondary: Record<string, string> | undefined): AssignResult {
   if (picked.length === 0) return { block, ordinals: [] };
   const next = structuredClone(block);
   const attr: AllocationAttribute = { handle_id: handleId };
@@ -185,7 +194,7 @@ export function assignFromBlock(
     next.sequenceNumberForAllocation[String(o)] = next.sequenceNumber;
   }
   next.sequenceNumber += 1;
-  return { block: next, ordinals: picked };
+  return { block: next, ordinals: [...picked] };
 }
 
 /** Free the given ordinals (those already free are ignored); unused attributes are dropped. */

@@ -36,6 +36,13 @@ export class IpamContentionError extends IpamError {
   }
 }
 
+/** A requested address that is allocated or reserved already. */
+export class AddressInUseError extends IpamError {
+  constructor(message: string) {
+    super('IPAM_ADDRESS_IN_USE', message);
+  }
+}
+
 export class InvalidIpamRequestError extends IpamError {
   constructor(message: string) {
     super('IPAM_INVALID_REQUEST', message);

@@ -28,12 +28,13 @@
  * releaseAddress frees one address (`calicoctl ipam release`), optionally only while it is
  * still the allocation a report saw.
  */
-import { cidrContainsIP, formatCIDR, formatIP, parseCIDR, parseIP, type CIDR, type IPVersion, type Resource } from '@cattail/api';
+import { cidrContainsIP, formatCIDR, formatIP, networkOf, parseCIDR, parseIP, type CIDR, type IPVersion, type Resource } from '@cattail/api';
 import type { Datastore } from '../datastore.js';
 import { NotFoundError } from '../errors.js';
 import { claimBlock, listHostAffinities } from './affinity.js';
 import {
   assignFromBlock,
+  assignOrdinal,
   blockCount,
   freeOrdinals,
   hostAffinity,
@@ -47,11 +48,11 @@ import {
 } from './block.js';
 import { deleteBlock, listBlocks, readBlock, writeBlock } from './block-store.js';
 import { assertDatastoreReady } from './datastore-lock.js';
-import { InvalidIpamRequestError, IpamContentionError, NoAddressesError, NoPoolsError } from './errors.js';
+import { AddressInUseError, InvalidIpamRequestError, IpamContentionError, NoAddressesError, NoPoolsError } from './errors.js';
 import { adjustHandle, deleteIfUnchanged, readHandle } from './handle.js';
 import { readIpamSettings, type IpamSettings } from './ipam-config.js';
 import { silentIpamLogger, type IpamLogger } from './logger.js';
-import { listReservations, nodeLabels, poolOfBlock, reservedIn, selectPools, type UsablePool } from './pools.js';
+import { enabledPools, listReservations, nodeLabels, poolOfBlock, reservedIn, selectPools, type UsablePool } from './pools.js';
 import { DEFAULT_RETRY, withCasRetry, type RetryPolicy } from './retry.js';
 
 export interface AutoAssignArgs {
@@ -182,6 +183,57 @@ export class IpamClient {
       this.#log.info({ address: formatIP(ip), block: text, handleId: owner }, 'released address');
     }
     return outcome;
+  }
+
+  /**
+   * One given address for `handleId`, as libcalico-go's AssignIP (the CNI plugin's
+   * `cni.projectcalico.org/ipAddrs`): it must lie in an enabled pool; its block is claimed for
+   * `node` when nobody holds it yet, and otherwise used whoever holds it; an address already
+   * allocated, or reserved by an IPReservation, is refused (IPAM_ADDRESS_IN_USE). The handle is
+   * counted up first and down again if the block did not take the address.
+   */
+  async assignIP(args: { address: string; handleId: string; node: string; attrs?: Record<string, string> }): Promise<AssignedIP> {
+    await assertDatastoreReady(this.#ds);
+    const ip = parseIP(args.address);
+    if (!ip) throw new InvalidIpamRequestError(`"${args.address}" is not an IP address`);
+    const [pools, settings, reservations] = await Promise.all([
+      this.#ds.list('IPPool').then((r) => r.items),
+      readIpamSettings(this.#ds),
+      listReservations(this.#ds),
+      nodeLabels(this.#ds, args.node),
+    ]);
+    const pool = enabledPools(pools).find((p) => cidrContainsIP(p.cidr, ip));
+    if (!pool) throw new InvalidIpamRequestError(`${formatIP(ip)} is not in an enabled IP pool`);
+    const cidr = parseCIDR(`${formatIP(ip)}/${pool.blockPrefix}`)!;
+    const block = parseCIDR(`${formatIP(networkOf(cidr))}/${pool.blockPrefix}`)!;
+    const text = formatCIDR(block);
+    const ordinal = ordinalOf(block, ip)!;
+    if (reservedIn(block, reservations)?.(ordinal)) throw new AddressInUseError(`${formatIP(ip)} is reserved by an IPReservation`);
+    if (!(await readBlock(this.#ds, text))) {
+      const outcome = await claimBlock(this.#ds, this.#retry, {
+        node: args.node,
+        cidr: block,
+        strictAffinity: settings.strictAffinity,
+        claimTime: this.#now().toISOString(),
+      });
+      if (outcome === 'claimed') this.#log.info({ node: args.node, block: text }, 'claimed block');
+    }
+    await adjustHandle(this.#ds, this.#retry, args.handleId, text, 1);
+    let taken = false;
+    try {
+      await withCasRetry(this.#retry, `block ${text}`, async () => {
+        const stored = await readBlock(this.#ds, text);
+        if (!stored) throw new AddressInUseError(`the block ${text} of ${formatIP(ip)} was deleted meanwhile; try again`);
+        const r = assignOrdinal(stored.block, ordinal, args.handleId, args.attrs);
+        if (r.ordinals.length === 0) throw new AddressInUseError(`${formatIP(ip)} is already in use`);
+        await writeBlock(this.#ds, r.block, stored.resourceVersion);
+      });
+      taken = true;
+    } finally {
+      if (!taken) await adjustHandle(this.#ds, this.#retry, args.handleId, text, -1).catch(() => undefined);
+    }
+    this.#log.info({ handleId: args.handleId, address: formatIP(ip), block: text }, 'assigned the requested address');
+    return { address: formatIP(ip), version: ip.version, block: text, pool: pool.name };
   }
 
   /** The addresses the handle holds now, read from its blocks. */

@@ -114,9 +114,30 @@ export function selectPools(
       if (wanted && wanted.length > 0) log?.warn({ pool: p.res.metadata.name }, 'requested pool does not select this node: skipped');
       continue;
     }
-    const blockPrefix = typeof p.spec.blockSize === 'number' && p.spec.blockSize > 0 ? p.spec.blockSize : DEFAULT_BLOCK[version];
-    if (blockPrefix < p.cidr.prefix) continue;
-    out.push({ name: p.res.metadata.name, cidr: p.cidr, blockPrefix });
+    const usable = usablePool(p);
+    if (usable) out.push(usable);
+  }
+  return out;
+}
+
+function usablePool(p: { res: Resource; spec: PoolSpec; cidr: CIDR }): UsablePool | undefined {
+  const blockPrefix = typeof p.spec.blockSize === 'number' && p.spec.blockSize > 0 ? p.spec.blockSize : DEFAULT_BLOCK[p.cidr.version];
+  if (blockPrefix < p.cidr.prefix) return undefined;
+  return { name: p.res.metadata.name, cidr: p.cidr, blockPrefix };
+}
+
+/**
+ * The enabled pools for Workload use, whatever their assignment mode and node selector: where a
+ * specifically requested address may come from (libcalico-go's AssignIP checks only that).
+ */
+export function enabledPools(pools: readonly Resource[]): UsablePool[] {
+  const out: UsablePool[] = [];
+  for (const res of pools) {
+    const spec = (res.spec ?? {}) as PoolSpec;
+    const cidr = parseCIDR(String(spec.cidr ?? ''));
+    if (!cidr || spec.disabled === true || !(spec.allowedUses ?? ['Workload', 'Tunnel']).includes('Workload')) continue;
+    const usable = usablePool({ res, spec, cidr });
+    if (usable) out.push(usable);
   }
   return out;
 }

@@ -118,6 +118,24 @@ test('IPReservation addresses are never handed out', async () => {
   await assert.rejects(ipam.autoAssign({ handleId: 'h2', node: 'n', num4: 1, num6: 0 }), NoAddressesError);
 });
 
+test('assignIP: a given address from a Manual pool, claimed for the node; reserved or taken addresses are refused', async () => {
+  await fx.ds.create(pool('manual', '10.71.0.0/24', { assignmentMode: 'Manual' }));
+  await fx.ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPReservation', metadata: { name: 'r' }, spec: { reservedCIDRs: ['10.71.0.9'] } });
+  const ipam = new IpamClient(fx.ds);
+  const a = await ipam.assignIP({ address: '10.71.0.7', handleId: 'h1', node: 'n1' });
+  assert.deepEqual(a, { address: '10.71.0.7', version: 4, block: '10.71.0.0/26', pool: 'manual' });
+  assert.deepEqual((await listHostAffinities(fx.ds, 'n1', 4)).map((x) => x.cidr), ['10.71.0.0/26'], 'the block is claimed for the node');
+  await assert.rejects(ipam.assignIP({ address: '10.71.0.7', handleId: 'h2', node: 'n' }), { code: 'IPAM_ADDRESS_IN_USE' });
+  await assert.rejects(ipam.assignIP({ address: '10.71.0.9', handleId: 'h2', node: 'n' }), { code: 'IPAM_ADDRESS_IN_USE' });
+  await assert.rejects(ipam.assignIP({ address: '10.99.0.1', handleId: 'h2', node: 'n' }), InvalidIpamRequestError);
+  assert.deepEqual(await ipam.ipsByHandle('h2'), [], 'nothing held by the refused requests');
+  assert.deepEqual((await readHandle(fx.ds, 'h2')).resource, undefined, 'and no handle left behind');
+  // Another node's block: a given address is taken from it all the same.
+  const b = await ipam.assignIP({ address: '10.71.0.8', handleId: 'h3', node: 'n' });
+  assert.equal(b.block, '10.71.0.0/26');
+  assert.deepEqual(await ipam.releaseByHandle('h1'), ['10.71.0.7']);
+});
+
 test('50 concurrent allocations on one node: 50 distinct addresses; releasing them all empties the handles', async () => {
   await fx.ds.create(pool('p', '10.66.0.0/16'));
   const ipam = new IpamClient(fx.ds);
