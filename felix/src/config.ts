@@ -40,7 +40,20 @@ export const FELIX_PARAMS = {
   TyphaCN: { type: 'string', default: '', help: 'Accept a Typha certificate with this CN' },
   TyphaURISAN: { type: 'string', default: '', help: 'Accept a Typha certificate with this URI SAN' },
 
-  RouteRefreshInterval: { type: 'seconds', default: 90, min: 0.1, max: 86400, help: 'Drift repair: re-read and re-apply the dataplane this often' },
+  RouteRefreshInterval: {
+    type: 'seconds',
+    default: 90,
+    min: 0.1,
+    max: 86400,
+    help: 'Drift repair: re-read and re-apply routes (and everything else) this often',
+  },
+  NftablesRefreshInterval: {
+    type: 'seconds',
+    default: 180,
+    min: 0.1,
+    max: 86400,
+    help: 'Drift repair of our nftables table; one refresh checks everything, so it runs at the shorter of this and RouteRefreshInterval',
+  },
   DataplaneDebounceMs: { type: 'int', default: 50, min: 0, max: 60000, help: 'Collect messages this long before an apply (ours)' },
   MTUFile: {
     type: 'string',
@@ -56,7 +69,8 @@ export const FELIX_PARAMS = {
   PrometheusMetricsPort: { type: 'int', default: 9091, min: 0, max: 65535, help: 'Metrics server port' },
 
   // Read by the dataplane from the merged FelixConfiguration; env and file values are laid over
-  // it (dataplaneConfig) so they win there too. '' means not set here.
+  // it (dataplaneConfig) so they win there too. The defaults here only fill --help: the dataplane
+  // applies Calico's default for a setting no layer sets.
   LogPrefix: { type: 'string', default: '', help: 'Prefix of nftables log lines (dataplane default "calico-packet")' },
   InterfacePrefix: { type: 'string', default: '', help: 'Workload interface name prefixes, comma-separated (dataplane default "cali")' },
   DefaultEndpointToHostAction: {
@@ -108,7 +122,11 @@ export type FelixConfig = {
         : string;
 };
 
-/** Chosen once at start: a datastore change to one of these needs a restart. */
+/**
+ * Chosen once at start: a datastore change to one of these needs a restart. (The daemon applies
+ * the others as they change: log level, refresh interval, and the health and metrics servers,
+ * which it reopens in-process.)
+ */
 export const RESTART_REQUIRED: ReadonlySet<FelixParam> = new Set<FelixParam>([
   'FelixHostname',
   'ConfigFile',
@@ -123,15 +141,8 @@ export const RESTART_REQUIRED: ReadonlySet<FelixParam> = new Set<FelixParam>([
   'TyphaKeyFile',
   'TyphaCN',
   'TyphaURISAN',
-  'RouteRefreshInterval',
   'DataplaneDebounceMs',
   'MTUFile',
-  'HealthEnabled',
-  'HealthHost',
-  'HealthPort',
-  'PrometheusMetricsEnabled',
-  'PrometheusMetricsHost',
-  'PrometheusMetricsPort',
   'EtcdEndpoints',
   'EtcdCaFile',
   'EtcdCertFile',
@@ -142,11 +153,24 @@ export const RESTART_REQUIRED: ReadonlySet<FelixParam> = new Set<FelixParam>([
   'ReportingTTLSecs',
 ]);
 
-/** Settings that only env or the file may set (they pick the node and where config comes from). */
+/**
+ * Settings that only env or the file may set: they pick the node and where config comes from
+ * (Calico marks the same ones `local`: FelixHostname, Etcd*, Typha*; a datastore value for one
+ * is dropped, since Typha is how this Felix reads the datastore in the first place).
+ */
 const LOCAL_ONLY: ReadonlySet<FelixParam> = new Set<FelixParam>([
   'FelixHostname',
   'ConfigFile',
   'Netns',
+  'TyphaAddr',
+  'TyphaK8sServiceName',
+  'TyphaK8sNamespace',
+  'TyphaReadTimeout',
+  'TyphaCAFile',
+  'TyphaCertFile',
+  'TyphaKeyFile',
+  'TyphaCN',
+  'TyphaURISAN',
   'EtcdEndpoints',
   'EtcdCaFile',
   'EtcdCertFile',
@@ -296,12 +320,13 @@ export function parseFailsafePorts(text: string): Array<{ protocol: string; port
 /**
  * The ConfigUpdate spec the dataplane gets: the merged FelixConfiguration with the env and file
  * values of the dataplane's settings laid over it, so env > file > datastore holds there too.
+ * Only a setting env or the file actually names is laid over (whatever its value).
  */
-export function dataplaneConfig(config: FelixConfig, spec: Readonly<Record<string, unknown>>): Record<string, unknown> {
+export function dataplaneConfig(layers: FelixLayers, config: FelixConfig, spec: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...spec };
   for (const param of DATAPLANE_PARAMS) {
+    if (layers.env.values[param] === undefined && layers.file.values[param] === undefined) continue;
     const v = config[param];
-    if (v === '' || v === 0) continue; // not set by env or file ('' and 0 are the unset defaults)
     const key = DATAPLANE_KEYS[param];
     out[key] = typeof v === 'string' && param.startsWith('Failsafe') ? (parseFailsafePorts(v) ?? out[key]) : v;
   }

@@ -99,7 +99,7 @@ export class LinuxDataplane implements DataplaneSink {
   readonly #nodeName: string;
   readonly #timers: DataplaneTimers;
   readonly #debounceMs: number;
-  readonly #refreshMs: number;
+  #refreshMs: number;
   readonly #retryMs: number;
   readonly #onError: ((err: Error) => void) | undefined;
   readonly #mtuFile: string | undefined;
@@ -130,6 +130,14 @@ export class LinuxDataplane implements DataplaneSink {
 
   /** Starts the periodic refresh. */
   start(): void {
+    this.#scheduleRefresh();
+  }
+
+  /** A new drift-refresh period: the pending refresh is rescheduled to it (from now). */
+  setRefreshInterval(ms: number): void {
+    this.#refreshMs = ms;
+    if (this.#refreshTimer === undefined) return;
+    this.#timers.clearTimeout(this.#refreshTimer);
     this.#scheduleRefresh();
   }
 
@@ -201,6 +209,7 @@ export class LinuxDataplane implements DataplaneSink {
   }
 
   readonly #onRefresh = (): void => {
+    this.#refreshTimer = undefined; // while it runs, a new interval applies to the next one
     this.refresh()
       .catch((err: unknown) => this.#report(err))
       .finally(() => this.#scheduleRefresh());
