@@ -97,6 +97,9 @@ export const FELIX_PARAMS = {
     help: 'IPv4 address to SNAT NAT-outgoing traffic to (default: masquerade to the outgoing interface address)',
   },
   VXLANMTU: { type: 'int', default: 0, min: 0, max: 65535, help: 'MTU of the VXLAN device and, with VXLAN, of pods (0: the uplink MTU less 50)' },
+  VXLANEnabled: { type: 'bool', default: false, help: 'Force VXLAN on or off (unset: on when an IPv4 pool uses VXLAN, as in Calico)' },
+  VXLANVNI: { type: 'int', default: 4096, min: 1, max: 16777215, help: 'VNI of vxlan.calico' },
+  VXLANPort: { type: 'int', default: 4789, min: 1, max: 65535, help: 'UDP port of vxlan.calico' },
 
   EtcdEndpoints: { type: 'list', default: [], help: 'etcd for the status report (also ETCD_ENDPOINTS); empty: no report' },
   EtcdCaFile: { type: 'string', default: '', help: 'CA bundle for etcd TLS (also ETCD_CA_CERT_FILE)' },
@@ -291,6 +294,9 @@ const DATAPLANE_KEYS = {
   FailsafeOutboundHostPorts: 'failsafeOutboundHostPorts',
   MTUIfacePattern: 'mtuIfacePattern',
   VXLANMTU: 'vxlanMTU',
+  VXLANEnabled: 'vxlanEnabled',
+  VXLANVNI: 'vxlanVNI',
+  VXLANPort: 'vxlanPort',
   NATPortRange: 'natPortRange',
   NATOutgoingAddress: 'natOutgoingAddress',
 } as const satisfies Partial<Record<FelixParam, string>>;

@@ -152,9 +152,9 @@ test('the dataplane’s settings: env and file laid over the datastore spec; uns
   const unset = resolveFelixConfig(unsetLayers, { vxlanMTU: 1300 }).config;
   assert.deepEqual(dataplaneConfig(unsetLayers, unset, { vxlanMTU: 1300, vxlanVNI: 5000 }), { vxlanMTU: 1300, vxlanVNI: 5000 });
   // An env value equal to the built-in default still wins (FELIX_VXLANMTU=0: the uplink less 50).
-  const zeroLayers = loadFelixLayers({ NODENAME: 'n', FELIX_VXLANMTU: '0' });
+  const zeroLayers = loadFelixLayers({ NODENAME: 'n', FELIX_VXLANMTU: '0', FELIX_VXLANENABLED: 'false' });
   const zero = resolveFelixConfig(zeroLayers, {}).config;
-  assert.deepEqual(dataplaneConfig(zeroLayers, zero, { vxlanMTU: 1300 }), { vxlanMTU: 0 });
+  assert.deepEqual(dataplaneConfig(zeroLayers, zero, { vxlanMTU: 1300, vxlanEnabled: true }), { vxlanMTU: 0, vxlanEnabled: false });
 });
 
 test('NAT outgoing settings: env over the datastore spec, bad env values stop Felix at start', () => {

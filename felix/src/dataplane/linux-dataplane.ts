@@ -25,7 +25,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { realClock, type Clock, type TimerHandle } from '@cattail/typha/common';
 import type { DataplaneMessage, DataplaneSink } from '../proto/messages.js';
-import { applyMessages, emptyDesiredState, type DesiredState } from './desired-state.js';
+import { applyMessages, emptyDesiredState, vxlanEnabled, type DesiredState } from './desired-state.js';
 import { DataplaneCommandError, EndpointNotReadyError } from './errors.js';
 import type { Exec } from './exec.js';
 import { TABLE_NAME } from './names.js';
@@ -237,7 +237,7 @@ export class LinuxDataplane implements DataplaneSink {
     const ready = new Set(links.map((l) => String(l.ifname)));
     this.#updateStatus(ready);
     const nftOptions = nftOptionsFromConfig(this.#state.config);
-    report.mtu = planMtu(links, this.#state.config, this.#state.encapsulation.vxlanEnabled, nftOptions.interfacePrefixes);
+    report.mtu = planMtu(links, this.#state.config, vxlanEnabled(this.#state), nftOptions.interfacePrefixes);
 
     await step(() => this.#applyNft(report, nftOptions));
     await step(() => this.#applyLinksAndRoutes(report, links, ready));
@@ -313,10 +313,13 @@ export class LinuxDataplane implements DataplaneSink {
     const vx = vxlanCommands(desiredVxlan(this.#state, this.#nodeName, report.mtu.vxlanMtu), await this.#readVxlan(links));
     if (vx.ip.some((l) => l.startsWith(`link add ${VXLAN_DEVICE}`))) ready.add(VXLAN_DEVICE);
     if (vx.ip.includes(`link del ${VXLAN_DEVICE}`) && !vx.ip.some((l) => l.startsWith('link add'))) ready.delete(VXLAN_DEVICE);
-    const actual = [
+    const read = [
       ...parseKernelRoutes((await this.#exec('ip', ['-json', '-4', 'route', 'show', 'proto', String(ROUTE_PROTO)])).stdout),
       ...parseKernelRoutes((await this.#exec('ip', ['-json', '-6', 'route', 'show', 'proto', String(ROUTE_PROTO)])).stdout),
     ];
+    // Deleting the device (to remake it with a new VNI or port) takes its routes with it.
+    const deviceGoes = vx.ip.includes(`link del ${VXLAN_DEVICE}`);
+    const actual = deviceGoes ? read.filter((r) => r.dev !== VXLAN_DEVICE) : read;
     const lines = [...vx.ip, ...routeBatch(desiredRoutes(this.#state, ready), actual)];
     report.ipCommands = lines;
     report.bridgeCommands = vx.bridge;

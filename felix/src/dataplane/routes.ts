@@ -9,7 +9,7 @@
  * `routeBatch` is pure: it turns the two lists into `ip -batch` lines (replace what is missing
  * or different, delete what is ours but no longer wanted).
  */
-import type { DesiredState } from './desired-state.js';
+import { vxlanEnabled, type DesiredState } from './desired-state.js';
 import { cidrFamily } from './nft-rule.js';
 
 export const ROUTE_PROTO = 80;
@@ -56,7 +56,7 @@ export function desiredRoutes(state: DesiredState, readyInterfaces: ReadonlySet<
       const vtep = state.vteps.get(r.dstNodeName);
       const via = family === 4 ? vtep?.ipv4Addr : vtep?.ipv6Addr;
       const dev = family === 4 ? VXLAN_DEVICE : VXLAN_DEVICE_V6;
-      const enabled = family === 4 ? state.encapsulation.vxlanEnabled : state.encapsulation.vxlanEnabledV6;
+      const enabled = family === 4 ? vxlanEnabled(state) : state.encapsulation.vxlanEnabledV6;
       if (via && enabled && readyInterfaces.has(dev)) out.set(dst, { dst, via, dev, onlink: true });
     } else if (r.type === 'remote-workload-direct' && r.dstNodeIp) {
       out.set(dst, { dst, via: r.dstNodeIp });
