@@ -20,7 +20,7 @@
  * settings for the status report are also read as calicoctl's ETCD_ENDPOINTS, ETCD_CA_CERT_FILE, …
  */
 import { readFileSync } from 'node:fs';
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { parseNatPortRange } from './dataplane/nft-nat.js';
 import { ConfigError, envSource, loadConfig, redactConfig, type ConfigIssue, type ConfigSource, type ParamTable } from '@cattail/api';
 
@@ -100,6 +100,17 @@ export const FELIX_PARAMS = {
   VXLANEnabled: { type: 'bool', default: false, help: 'Force VXLAN on or off (unset: on when an IPv4 pool uses VXLAN, as in Calico)' },
   VXLANVNI: { type: 'int', default: 4096, min: 1, max: 16777215, help: 'VNI of vxlan.calico' },
   VXLANPort: { type: 'int', default: 4789, min: 1, max: 65535, help: 'UDP port of vxlan.calico' },
+  AllowVXLANPacketsFromWorkloads: { type: 'bool', default: false, help: 'Let pods send UDP to the VXLAN port (dropped before policy otherwise)' },
+  AllowIPIPPacketsFromWorkloads: { type: 'bool', default: false, help: 'Let pods send IP-in-IP packets (dropped before policy otherwise)' },
+  DeviceRouteSourceAddress: { type: 'string', default: '', help: 'IPv4 source hint (src) on the routes to local pods' },
+  DeviceRouteSourceAddressIPv6: { type: 'string', default: '', help: 'IPv6 source hint (src) on the routes to local pods' },
+  RemoveExternalRoutes: { type: 'bool', default: true, help: 'Delete routes others put on workload interfaces' },
+  WorkloadSourceSpoofing: {
+    type: 'enum',
+    default: 'Disabled',
+    values: ['Disabled', 'Any'],
+    help: "Any: honour pods' allowedSourcePrefixes (reverse-path filtering off for them)",
+  },
 
   EtcdEndpoints: { type: 'list', default: [], help: 'etcd for the status report (also ETCD_ENDPOINTS); empty: no report' },
   EtcdCaFile: { type: 'string', default: '', help: 'CA bundle for etcd TLS (also ETCD_CA_CERT_FILE)' },
@@ -297,6 +308,12 @@ const DATAPLANE_KEYS = {
   VXLANEnabled: 'vxlanEnabled',
   VXLANVNI: 'vxlanVNI',
   VXLANPort: 'vxlanPort',
+  AllowVXLANPacketsFromWorkloads: 'allowVXLANPacketsFromWorkloads',
+  AllowIPIPPacketsFromWorkloads: 'allowIPIPPacketsFromWorkloads',
+  DeviceRouteSourceAddress: 'deviceRouteSourceAddress',
+  DeviceRouteSourceAddressIPv6: 'deviceRouteSourceAddressIPv6',
+  RemoveExternalRoutes: 'removeExternalRoutes',
+  WorkloadSourceSpoofing: 'workloadSourceSpoofing',
   NATPortRange: 'natPortRange',
   NATOutgoingAddress: 'natOutgoingAddress',
 } as const satisfies Partial<Record<FelixParam, string>>;
@@ -368,6 +385,12 @@ export function resolveFelixConfig(layers: FelixLayers, datastoreSpec: Readonly<
   }
   if (config.NATOutgoingAddress !== '' && !isIPv4(config.NATOutgoingAddress)) {
     issues.push({ param: 'NATOutgoingAddress', source: 'config', message: `"${config.NATOutgoingAddress}" is not an IPv4 address` });
+  }
+  if (config.DeviceRouteSourceAddress !== '' && !isIPv4(config.DeviceRouteSourceAddress)) {
+    issues.push({ param: 'DeviceRouteSourceAddress', source: 'config', message: `"${config.DeviceRouteSourceAddress}" is not an IPv4 address` });
+  }
+  if (config.DeviceRouteSourceAddressIPv6 !== '' && !isIPv6(config.DeviceRouteSourceAddressIPv6)) {
+    issues.push({ param: 'DeviceRouteSourceAddressIPv6', source: 'config', message: `"${config.DeviceRouteSourceAddressIPv6}" is not an IPv6 address` });
   }
   if ((config.TyphaCertFile === '') !== (config.TyphaKeyFile === '')) {
     issues.push({ param: 'TyphaCertFile', source: 'config', message: 'TyphaCertFile and TyphaKeyFile go together' });

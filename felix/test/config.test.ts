@@ -167,3 +167,23 @@ test('NAT outgoing settings: env over the datastore spec, bad env values stop Fe
   assert.throws(() => loadFelixLayers({ NODENAME: 'n', FELIX_NATPORTRANGE: '9:8' }), /NATPortRange.*not a port or port range/);
   assert.throws(() => loadFelixLayers({ NODENAME: 'n', FELIX_NATOUTGOINGADDRESS: 'fd00::1' }), /NATOutgoingAddress.*not an IPv4 address/);
 });
+
+test('dataplane switches from env: typed values laid over the spec, bad addresses stop Felix at start', () => {
+  const layers = loadFelixLayers({
+    NODENAME: 'n',
+    FELIX_REMOVEEXTERNALROUTES: 'false',
+    FELIX_WORKLOADSOURCESPOOFING: 'any',
+    FELIX_DEVICEROUTESOURCEADDRESS: '192.0.2.1',
+    FELIX_VXLANPORT: '8472',
+  });
+  const config = resolveFelixConfig(layers, {}).config;
+  assert.deepEqual(dataplaneConfig(layers, config, { removeExternalRoutes: true, allowVXLANPacketsFromWorkloads: true }), {
+    removeExternalRoutes: false,
+    workloadSourceSpoofing: 'Any',
+    deviceRouteSourceAddress: '192.0.2.1',
+    vxlanPort: 8472,
+    allowVXLANPacketsFromWorkloads: true,
+  });
+  assert.throws(() => loadFelixLayers({ NODENAME: 'n', FELIX_DEVICEROUTESOURCEADDRESS: 'fd00::1' }), /DeviceRouteSourceAddress.*not an IPv4 address/);
+  assert.throws(() => loadFelixLayers({ NODENAME: 'n', FELIX_DEVICEROUTESOURCEADDRESSIPV6: '10.0.0.1' }), /DeviceRouteSourceAddressIPv6.*not an IPv6/);
+});

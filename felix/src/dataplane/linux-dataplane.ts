@@ -30,7 +30,7 @@ import { DataplaneCommandError, EndpointNotReadyError } from './errors.js';
 import type { Exec } from './exec.js';
 import { TABLE_NAME } from './names.js';
 import { nftOptionsFromConfig, renderRuleset, type NftRenderOptions } from './nft-render.js';
-import { desiredRoutes, parseKernelRoutes, routeBatch, ROUTE_PROTO, VXLAN_DEVICE } from './routes.js';
+import { desiredRoutes, externalRouteDeletes, parseKernelRoutes, routeBatch, ROUTE_PROTO, VXLAN_DEVICE } from './routes.js';
 import { desiredSysctls, parseSysctlOutput, sysctlWrites } from './sysctls.js';
 import { desiredVxlan, parseVxlanLink, vxlanCommands, type ActualVxlan } from './vxlan.js';
 import { planMtu, type MtuPlan } from './mtu.js';
@@ -240,7 +240,7 @@ export class LinuxDataplane implements DataplaneSink {
     report.mtu = planMtu(links, this.#state.config, vxlanEnabled(this.#state), nftOptions.interfacePrefixes);
 
     await step(() => this.#applyNft(report, nftOptions));
-    await step(() => this.#applyLinksAndRoutes(report, links, ready));
+    await step(() => this.#applyLinksAndRoutes(report, links, ready, nftOptions.interfacePrefixes));
     await step(() => this.#applySysctls(report, ready));
     await step(() => this.#applyMtuFile(report));
 
@@ -309,7 +309,7 @@ export class LinuxDataplane implements DataplaneSink {
     return actual;
   }
 
-  async #applyLinksAndRoutes(report: ApplyReport, links: Array<Record<string, unknown>>, ready: Set<string>): Promise<void> {
+  async #applyLinksAndRoutes(report: ApplyReport, links: Array<Record<string, unknown>>, ready: Set<string>, workloadPrefixes: string[]): Promise<void> {
     const vx = vxlanCommands(desiredVxlan(this.#state, this.#nodeName, report.mtu.vxlanMtu), await this.#readVxlan(links));
     if (vx.ip.some((l) => l.startsWith(`link add ${VXLAN_DEVICE}`))) ready.add(VXLAN_DEVICE);
     if (vx.ip.includes(`link del ${VXLAN_DEVICE}`) && !vx.ip.some((l) => l.startsWith('link add'))) ready.delete(VXLAN_DEVICE);
@@ -320,7 +320,14 @@ export class LinuxDataplane implements DataplaneSink {
     // Deleting the device (to remake it with a new VNI or port) takes its routes with it.
     const deviceGoes = vx.ip.includes(`link del ${VXLAN_DEVICE}`);
     const actual = deviceGoes ? read.filter((r) => r.dev !== VXLAN_DEVICE) : read;
-    const lines = [...vx.ip, ...routeBatch(desiredRoutes(this.#state, ready), actual)];
+    // FelixConfiguration removeExternalRoutes (default true): others' routes on workload interfaces go.
+    const external: string[] = [];
+    if (this.#state.config.removeExternalRoutes !== false) {
+      for (const family of ['-4', '-6']) {
+        external.push(...externalRouteDeletes((await this.#exec('ip', ['-json', family, 'route', 'show', 'table', 'main'])).stdout, workloadPrefixes));
+      }
+    }
+    const lines = [...vx.ip, ...external, ...routeBatch(desiredRoutes(this.#state, ready), actual)];
     report.ipCommands = lines;
     report.bridgeCommands = vx.bridge;
     if (lines.length > 0) await this.#exec('ip', ['-force', '-batch', '-'], `${lines.join('\n')}\n`);

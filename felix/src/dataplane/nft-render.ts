@@ -69,6 +69,14 @@ export interface NftRenderOptions {
   failsafeOutbound: FailsafePort[];
   /** natPortRange and natOutgoingAddress for the NAT-outgoing rules. */
   natOutgoing: NatOutgoingOptions;
+  /**
+   * Dropped first thing in every from-workload chain, before policy (Calico's
+   * allowVXLANPacketsFromWorkloads / allowIPIPPacketsFromWorkloads, both false by default): a
+   * pod's own VXLAN (UDP to this port) or IP-in-IP packets, which could carry traffic past egress
+   * policy. undefined / false: allowed.
+   */
+  dropVxlanFromWorkloadsPort: number | undefined;
+  dropIpipFromWorkloads: boolean;
 }
 
 export const DEFAULT_NFT_OPTIONS: NftRenderOptions = {
@@ -80,6 +88,8 @@ export const DEFAULT_NFT_OPTIONS: NftRenderOptions = {
   failsafeInbound: DEFAULT_FAILSAFE_INBOUND,
   failsafeOutbound: DEFAULT_FAILSAFE_OUTBOUND,
   natOutgoing: {},
+  dropVxlanFromWorkloadsPort: 4789,
+  dropIpipFromWorkloads: true,
 };
 
 function configValue(config: Record<string, unknown>, camel: string): unknown {
@@ -103,7 +113,8 @@ function failsafeFromConfig(value: unknown, fallback: FailsafePort[]): FailsafeP
 /**
  * Options from the FelixConfiguration spec the graph sends in ConfigUpdate (camelCase keys,
  * `logPrefix`, `interfacePrefix`, `defaultEndpointToHostAction`, `failsafe*HostPorts`,
- * `natPortRange`, `natOutgoingAddress`; the
+ * `natPortRange`, `natOutgoingAddress`, `allowVXLANPacketsFromWorkloads` with `vxlanPort`,
+ * `allowIPIPPacketsFromWorkloads`; the
  * PascalCase env-style names are accepted too), defaults for what is absent. Values were
  * validated by the api schema on write.
  */
@@ -129,6 +140,12 @@ export function nftOptionsFromConfig(config: Record<string, unknown>): NftRender
   const address = configValue(config, 'natOutgoingAddress');
   if (typeof address === 'string' && isIPv4(address)) natOutgoing.address = address;
   opts.natOutgoing = natOutgoing;
+  if (configValue(config, 'allowVXLANPacketsFromWorkloads') === true) opts.dropVxlanFromWorkloadsPort = undefined;
+  else {
+    const port = configValue(config, 'vxlanPort');
+    if (typeof port === 'number' && Number.isInteger(port) && port > 0) opts.dropVxlanFromWorkloadsPort = port;
+  }
+  if (configValue(config, 'allowIPIPPacketsFromWorkloads') === true) opts.dropIpipFromWorkloads = false;
   return opts;
 }
 
@@ -225,11 +242,17 @@ export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFA
   for (const [name, lines] of heps.chains) renderChain(name, lines, out);
   if (nat.chain.length > 0) renderChain(NAT_CHAIN, nat.chain, out);
 
+  const encapDrops = [
+    ...(opts.dropVxlanFromWorkloadsPort !== undefined ? [`udp dport ${opts.dropVxlanFromWorkloadsPort} drop`] : []),
+    ...(opts.dropIpipFromWorkloads ? ['meta l4proto 4 drop'] : []),
+  ];
   const seen = new Set<string>();
   for (const w of workloads) {
     if (seen.has(w.endpoint.name)) continue;
     seen.add(w.endpoint.name);
-    renderChain(fromWorkloadChainName(w.endpoint.name), endpointChainLines(state, w.endpoint, 'out', opts), out);
+    const fromLines = endpointChainLines(state, w.endpoint, 'out', opts);
+    fromLines.splice(1, 0, ...encapDrops); // right after the marks are cleared, as Calico orders it
+    renderChain(fromWorkloadChainName(w.endpoint.name), fromLines, out);
     renderChain(toWorkloadChainName(w.endpoint.name), endpointChainLines(state, w.endpoint, 'in', opts), out);
   }
   for (const [key, { policy }] of sorted(state.policies, ([k]) => k)) {

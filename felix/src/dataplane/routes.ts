@@ -2,12 +2,14 @@
  * Routes we own, desired versus actual. Every route we program carries `proto 80` (Calico's
  * own number), so `ip route show proto 80` lists exactly ours and we never touch another's:
  *
- *   local workload    10.65.0.5/32 dev cali1234 scope link proto 80       (and /128)
+ *   local workload    10.65.0.5/32 dev cali1234 scope link [src <deviceRouteSourceAddress>] proto 80   (and /128, src …IPv6)
  *   remote, VXLAN     10.65.1.0/26 via <remote VTEP ip> dev vxlan.calico onlink proto 80
  *   remote, direct    10.65.2.0/26 via <remote node ip> proto 80           (CrossSubnet)
  *
  * `routeBatch` is pure: it turns the two lists into `ip -batch` lines (replace what is missing
- * or different, delete what is ours but no longer wanted).
+ * or different, delete what is ours but no longer wanted). `externalRouteDeletes` is Calico's
+ * removeExternalRoutes (true by default): a route someone else put on a workload interface (say
+ * a stale static route to a recycled cali device) would steer pod traffic past us, so it goes.
  */
 import { vxlanEnabled, type DesiredState } from './desired-state.js';
 import { cidrFamily } from './nft-rule.js';
@@ -22,6 +24,8 @@ export interface KernelRoute {
   dev?: string;
   via?: string;
   onlink?: boolean;
+  /** The source hint (`src`, the kernel's prefsrc). */
+  src?: string;
 }
 
 export interface DesiredRoute extends KernelRoute {
@@ -41,11 +45,17 @@ function normaliseCidr(dst: string): string {
  */
 export function desiredRoutes(state: DesiredState, readyInterfaces: ReadonlySet<string>): DesiredRoute[] {
   const out = new Map<string, DesiredRoute>();
+  // FelixConfiguration deviceRouteSourceAddress(IPv6): the host's source address toward its pods.
+  const srcFor = (family: 4 | 6): string | undefined => {
+    const v = state.config[family === 4 ? 'deviceRouteSourceAddress' : 'deviceRouteSourceAddressIPv6'];
+    return typeof v === 'string' && v !== '' && cidrFamily(v) === family ? v : undefined;
+  };
   for (const [key, { endpoint }] of state.workloads) {
     if (!readyInterfaces.has(endpoint.name)) continue;
     for (const net of [...endpoint.ipv4Nets, ...endpoint.ipv6Nets]) {
       const dst = normaliseCidr(net);
-      out.set(dst, { dst, dev: endpoint.name, endpoint: key });
+      const src = srcFor(cidrFamily(dst));
+      out.set(dst, { dst, dev: endpoint.name, endpoint: key, ...(src ? { src } : {}) });
     }
   }
   for (const r of state.routes.values()) {
@@ -77,6 +87,7 @@ export function parseKernelRoutes(json: string): KernelRoute[] {
       if (typeof r.dev === 'string') route.dev = r.dev;
       if (typeof r.gateway === 'string') route.via = r.gateway;
       if (Array.isArray(r.flags) && r.flags.includes('onlink')) route.onlink = true;
+      if (typeof r.prefsrc === 'string') route.src = r.prefsrc;
       return route;
     });
 }
@@ -84,7 +95,7 @@ export function parseKernelRoutes(json: string): KernelRoute[] {
 function sameRoute(a: KernelRoute, b: KernelRoute): boolean {
   if (a.via !== b.via) return false;
   if (a.dev !== undefined && b.dev !== undefined && a.dev !== b.dev) return false;
-  return (a.onlink ?? false) === (b.onlink ?? false);
+  return (a.onlink ?? false) === (b.onlink ?? false) && a.src === b.src;
 }
 
 export function routeSpec(r: KernelRoute): string {
@@ -93,6 +104,7 @@ export function routeSpec(r: KernelRoute): string {
   if (r.dev) parts.push('dev', r.dev);
   if (!r.via) parts.push('scope', 'link');
   if (r.onlink) parts.push('onlink');
+  if (r.src) parts.push('src', r.src);
   parts.push('proto', String(ROUTE_PROTO));
   return parts.join(' ');
 }
@@ -108,6 +120,25 @@ export function routeBatch(desired: readonly KernelRoute[], actual: readonly Ker
   for (const r of desired) {
     const cur = have.get(r.dst);
     if (!cur || !sameRoute(r, cur)) lines.push(`route replace ${routeSpec(r)}`);
+  }
+  return lines;
+}
+
+/**
+ * `ip -batch` lines deleting the routes on workload interfaces (names starting with one of
+ * `prefixes`) that are not ours: from `ip -json route show` of the main table (either family).
+ * The kernel's own routes (`proto kernel`, such as IPv6 link-local) stay.
+ */
+export function externalRouteDeletes(json: string, prefixes: readonly string[]): string[] {
+  const trimmed = json.trim();
+  if (trimmed === '' || prefixes.length === 0) return [];
+  const lines: string[] = [];
+  for (const r of JSON.parse(trimmed) as Array<Record<string, unknown>>) {
+    const dev = typeof r.dev === 'string' ? r.dev : undefined;
+    if (!dev || !prefixes.some((p) => dev.startsWith(p))) continue;
+    if (r.protocol === 'kernel' || String(r.protocol) === String(ROUTE_PROTO)) continue;
+    if (r.type !== undefined && r.type !== 'unicast') continue;
+    lines.push(`route del ${normaliseCidr(String(r.dst))} dev ${dev}`);
   }
   return lines;
 }

@@ -238,3 +238,15 @@ test('NAT outgoing honours natPortRange (TCP and UDP, then the rest) and natOutg
   assert.deepEqual(nftOptionsFromConfig({ natPortRange: 1024 }).natOutgoing, { portRange: { first: 1024, last: 1024 } });
   assert.deepEqual(nftOptionsFromConfig({ natPortRange: '9:8', natOutgoingAddress: 'fd00::1' }).natOutgoing, {});
 });
+
+test('a workload’s own VXLAN and IP-in-IP packets are dropped before its egress policy unless FelixConfiguration allows them', () => {
+  const from = (config: Record<string, unknown>) => chain(renderRuleset(stateWithPolicy([], []), nftOptionsFromConfig(config)), 'from-wl-cali1');
+  const lines = from({})
+    .split('\n')
+    .map((l) => l.trim());
+  assert.deepEqual(lines.slice(1, 4), ['meta mark set meta mark & 0xfffcffff', 'udp dport 4789 drop', 'meta l4proto 4 drop']);
+  assert.match(from({ vxlanPort: 8472 }), /udp dport 8472 drop/);
+  assert.doesNotMatch(from({ allowVXLANPacketsFromWorkloads: true }), /udp dport/);
+  assert.doesNotMatch(from({ allowIPIPPacketsFromWorkloads: true }), /l4proto 4/);
+  assert.doesNotMatch(chain(renderRuleset(stateWithPolicy([], [])), 'to-wl-cali1'), /udp dport 4789/, 'only traffic from the workload');
+});
