@@ -50,9 +50,11 @@ export function desiredRoutes(state: DesiredState, readyInterfaces: ReadonlySet<
     const v = state.config[family === 4 ? 'deviceRouteSourceAddress' : 'deviceRouteSourceAddressIPv6'];
     return typeof v === 'string' && v !== '' && cidrFamily(v) === family ? v : undefined;
   };
+  // FelixConfiguration ipv6Support false: no IPv6 route at all (the ones we had are deleted).
+  const ipv6 = state.config.ipv6Support !== false;
   for (const [key, { endpoint }] of state.workloads) {
     if (!readyInterfaces.has(endpoint.name)) continue;
-    for (const net of [...endpoint.ipv4Nets, ...endpoint.ipv6Nets]) {
+    for (const net of [...endpoint.ipv4Nets, ...(ipv6 ? endpoint.ipv6Nets : [])]) {
       const dst = normaliseCidr(net);
       const src = srcFor(cidrFamily(dst));
       out.set(dst, { dst, dev: endpoint.name, endpoint: key, ...(src ? { src } : {}) });
@@ -62,6 +64,7 @@ export function desiredRoutes(state: DesiredState, readyInterfaces: ReadonlySet<
     const dst = normaliseCidr(r.dst);
     if (out.has(dst)) continue;
     const family = cidrFamily(dst);
+    if (family === 6 && !ipv6) continue;
     if (r.type === 'remote-workload-vxlan') {
       const vtep = state.vteps.get(r.dstNodeName);
       const via = family === 4 ? vtep?.ipv4Addr : vtep?.ipv6Addr;

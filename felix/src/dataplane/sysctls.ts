@@ -9,7 +9,8 @@
  *                                         workloadSourceSpoofing is Any (Calico's default,
  *                                         Disabled, ignores the pods' annotation)
  *   net.ipv4.neigh.<if>.proxy_delay=0     no random delay before proxy-ARP replies
- *   net.ipv6.conf.<if>.accept_ra=0, forwarding=1, proxy_ndp=1   (endpoints with IPv6)
+ *   net.ipv6.conf.<if>.accept_ra=0, forwarding=1, proxy_ndp=1   (endpoints with IPv6, unless
+ *                                         FelixConfiguration ipv6Support is false)
  *   net.ipv4.ip_forward=1 (net.ipv6.conf.all.forwarding=1)      once any endpoint needs it
  *
  * Keys are kept in slash form (`net/ipv4/conf/vxlan.calico/…`), which `sysctl` accepts for
@@ -29,7 +30,7 @@ export function desiredSysctls(state: DesiredState, readyInterfaces: ReadonlySet
     out.set(`net/ipv4/conf/${i}/route_localnet`, '1');
     out.set(`net/ipv4/conf/${i}/rp_filter`, spoofingAllowed && (endpoint.allowSpoofedSourcePrefixes?.length ?? 0) > 0 ? '0' : '1');
     out.set(`net/ipv4/neigh/${i}/proxy_delay`, '0');
-    if (endpoint.ipv6Nets.length > 0) {
+    if (endpoint.ipv6Nets.length > 0 && state.config.ipv6Support !== false) {
       out.set('net/ipv6/conf/all/forwarding', '1');
       out.set(`net/ipv6/conf/${i}/accept_ra`, '0');
       out.set(`net/ipv6/conf/${i}/forwarding`, '1');

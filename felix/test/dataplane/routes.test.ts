@@ -125,3 +125,23 @@ test('workloadSourceSpoofing Any lets an endpoint with allowSpoofedSourcePrefixe
   assert.equal(spoofer({ workloadSourceSpoofing: 'Any' }).get('net/ipv4/conf/cali2/rp_filter'), '0');
   assert.equal(spoofer({ workloadSourceSpoofing: 'Any' }).get('net/ipv4/conf/cali1/rp_filter'), '1');
 });
+
+test('ipv6Support false: no IPv6 routes or IPv6 sysctls', () => {
+  const s = state();
+  applyMessages(s, [
+    { kind: 'RouteUpdate', type: 'remote-workload-direct', dst: 'fd00:66::/122', dstNodeName: 'n3', dstNodeIp: 'fd00:ff::3' },
+    { kind: 'ConfigUpdate', config: { ipv6Support: false }, clusterInformation: {} },
+  ]);
+  const routes = desiredRoutes(s, new Set(['cali1']));
+  assert.deepEqual(
+    routes.map((r) => r.dst),
+    ['10.65.0.1/32', '10.66.0.0/26'],
+  );
+  assert.ok(![...desiredSysctls(s, new Set(['cali1'])).keys()].some((k) => k.startsWith('net/ipv6')));
+  applyMessages(s, [{ kind: 'ConfigUpdate', config: {}, clusterInformation: {} }]);
+  assert.deepEqual(
+    desiredRoutes(s, new Set(['cali1'])).map((r) => r.dst),
+    ['10.65.0.1/32', '10.66.0.0/26', 'fd00:66::/122', 'fd00::1/128'],
+  );
+  assert.equal(desiredSysctls(s, new Set(['cali1'])).get('net/ipv6/conf/cali1/proxy_ndp'), '1');
+});

@@ -55,7 +55,7 @@ function udpEcho(ns: string, host: string, port: number, bind = ''): Promise<boo
   return succeeds('ip', ['netns', 'exec', ns, process.execPath, '-e', CLIENT, host, String(port), bind]);
 }
 
-test('FelixConfiguration on the kernel: VXLAN from workloads, device route source, external routes, source spoofing', async (t) => {
+test('FelixConfiguration on the kernel: VXLAN from workloads, device route source, external routes, source spoofing, IPv6 support', async (t) => {
   await requireNetnsTools();
   const prefix = uniquePrefix();
   const tag = prefix.slice(4);
@@ -148,4 +148,13 @@ test('FelixConfiguration on the kernel: VXLAN from workloads, device route sourc
   assert.equal((await run('ip', ['netns', 'exec', node, 'sysctl', '-n', `net.ipv4.conf.${ifaces.b}.rp_filter`])).trim(), '0');
   await udpEcho(pods.b, IPS.a, 4790, IPS.spoofed);
   assert.equal(await server.seen(4790, IPS.spoofed), true, 'Any: the pod may use its allowed prefix');
+
+  // ipv6Support false: pod a's IPv6 route and IPv6 sysctls are not programmed; ours is removed.
+  const v6Routes = async () => run('ip', ['-n', node, '-6', 'route', 'show', 'proto', '80']);
+  dp.onMessages([endpoint('a', { ipv6Nets: ['fd00:65::1/128'] })]);
+  await configure({});
+  assert.match(await v6Routes(), new RegExp(`^fd00:65::1 dev ${ifaces.a}`, 'm'));
+  await configure({ ipv6Support: false });
+  assert.equal((await v6Routes()).trim(), '');
+  assert.match(await run('ip', ['-n', node, 'route', 'show', 'proto', '80']), new RegExp(`^${IPS.a} dev ${ifaces.a}`, 'm'), 'IPv4 unchanged');
 });
