@@ -273,22 +273,51 @@ export function loadFelixLayers(env: Env, opts: LoadFelixOptions = {}): FelixLay
   return layers;
 }
 
-const GO_DURATION = /^([0-9.]+)(ms|s|m|h)$/;
-const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+const GO_DURATION = /^(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+$/;
+const GO_DURATION_PART = /([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/g;
+const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 0.001, s: 1, m: 60, h: 3600 };
 
-/** FelixConfiguration spec (camelCase) → source values, durations ("90s") in seconds. */
+/** A Go duration ("90s", "1m30s", "500ms") in seconds; undefined when `text` is not one. */
+function goDurationSeconds(text: string): number | undefined {
+  if (!GO_DURATION.test(text)) return undefined;
+  let total = 0;
+  for (const [, n, unit] of text.matchAll(GO_DURATION_PART)) total += Number(n) * UNIT_SECONDS[unit];
+  return total;
+}
+
+/** Spec fields whose name differs from the parameter's (Calico's v3 API renamed them). */
+const SPEC_NAMES: Readonly<Record<string, FelixParam>> = { reportinginterval: 'ReportingIntervalSecs', reportingttl: 'ReportingTTLSecs' };
+
+const PARAMS_BY_LOWER: ReadonlyMap<string, FelixParam> = new Map(Object.keys(FELIX_PARAMS).map((k) => [k.toLowerCase(), k as FelixParam]));
+
+/** The parameter a FelixConfiguration spec field sets, if any (names case-insensitive). */
+function paramOfSpecField(field: string): FelixParam | undefined {
+  const lower = field.toLowerCase();
+  return SPEC_NAMES[lower] ?? PARAMS_BY_LOWER.get(lower);
+}
+
+/** FelixConfiguration spec (camelCase) → source values, durations ("90s", "1m30s") in seconds. */
 function datastoreSource(spec: Readonly<Record<string, unknown>>): ConfigSource {
-  const byLower = new Map(Object.keys(FELIX_PARAMS).map((k) => [k.toLowerCase(), k as FelixParam]));
   const values: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec)) {
-    const param = byLower.get(k.toLowerCase());
+    const param = paramOfSpecField(k);
     if (param === undefined || LOCAL_ONLY.has(param) || DATAPLANE_SET.has(param) || v === null || v === undefined) continue;
     let s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-    const d = FELIX_PARAMS[param].type === 'seconds' ? GO_DURATION.exec(s.trim()) : null;
-    if (d) s = String(Number(d[1]) * UNIT_SECONDS[d[2]]);
+    const seconds = FELIX_PARAMS[param].type === 'seconds' ? goDurationSeconds(s.trim()) : undefined;
+    if (seconds !== undefined) s = String(seconds);
     values[param] = s;
   }
   return { name: 'FelixConfiguration', values };
+}
+
+/**
+ * How this Felix treats a FelixConfiguration spec field: a setting of its own (resolved with env
+ * and file), one the dataplane reads from the spec, or one it does not honour.
+ */
+export function specFieldUse(field: string): 'setting' | 'dataplane' | 'not honoured' {
+  const param = paramOfSpecField(field);
+  if (param === undefined || LOCAL_ONLY.has(param)) return 'not honoured';
+  return DATAPLANE_SET.has(param) ? 'dataplane' : 'setting';
 }
 
 export interface ResolvedFelixConfig {

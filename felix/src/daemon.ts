@@ -41,7 +41,16 @@ import {
 import { FelixAgent, type FelixAgentStatus } from './agent/felix-agent.js';
 import { formatMetrics } from './agent/metrics.js';
 import { StatusReporter, type StatusStore } from './agent/status-reporter.js';
-import { RESTART_REQUIRED, changedParams, dataplaneConfig, resolveFelixConfig, type FelixConfig, type FelixLayers, type FelixParam } from './config.js';
+import {
+  RESTART_REQUIRED,
+  changedParams,
+  dataplaneConfig,
+  resolveFelixConfig,
+  specFieldUse,
+  type FelixConfig,
+  type FelixLayers,
+  type FelixParam,
+} from './config.js';
 import { DryRunDataplane } from './dataplane/dry-run-dataplane.js';
 import { inNetns, processExec, type Exec } from './dataplane/exec.js';
 import { LinuxDataplane } from './dataplane/linux-dataplane.js';
@@ -133,6 +142,8 @@ export class FelixDaemon {
   /** Server opens and closes, one at a time in order (a later config waits for the earlier). */
   #serverWork: Promise<void> = Promise.resolve();
   #serving = false;
+  /** The last merged FelixConfiguration spec, to tell which fields changed. */
+  #spec: Record<string, unknown> = {};
   #dataplaneErrors = 0;
   #lastDataplaneError: string | undefined;
   readonly #restartRequired = new Set<string>();
@@ -289,6 +300,31 @@ export class FelixDaemon {
     }
   }
 
+  /**
+   * Logs the spec fields that changed and are not settings of ours (those are logged above): the
+   * dataplane's, applied at its next apply unless env or the file pins them, and the ones this
+   * Felix does not honour, so an operator sees that e.g. bpfEnabled had no effect.
+   */
+  #logSpecChanges(prevConfig: FelixConfig, nextConfig: FelixConfig, spec: Record<string, unknown>): void {
+    const prev = this.#spec;
+    this.#spec = spec;
+    const before = dataplaneConfig(this.#layers, prevConfig, prev);
+    const after = dataplaneConfig(this.#layers, nextConfig, spec);
+    for (const field of [...new Set([...Object.keys(prev), ...Object.keys(spec)])].sort()) {
+      if (JSON.stringify(prev[field]) === JSON.stringify(spec[field])) continue;
+      const use = specFieldUse(field);
+      if (use === 'not honoured') {
+        this.#log.warn({ field, to: spec[field] }, 'FelixConfiguration field not honoured by this Felix; ignored');
+      } else if (use === 'dataplane') {
+        const pinned = JSON.stringify(before[field]) === JSON.stringify(after[field]);
+        this.#log.info(
+          { field, from: prev[field], to: spec[field], applied: pinned ? 'no: env or config file wins' : 'next dataplane apply' },
+          'configuration changed',
+        );
+      }
+    }
+  }
+
   #onDatastoreConfig(spec: Record<string, unknown>): void {
     let next: FelixConfig;
     try {
@@ -314,6 +350,7 @@ export class FelixDaemon {
         this.#log.info({ param, from: prev[param], to: next[param], applied }, 'configuration changed');
       }
     }
+    this.#logSpecChanges(prev, next, spec);
     if (changed.includes('LogSeverityScreen')) this.#setLogLevel?.(next.LogSeverityScreen);
     if (refreshIntervalMs(prev) !== refreshIntervalMs(next)) this.dataplane.setRefreshInterval?.(refreshIntervalMs(next));
     for (const name of ['health', 'metrics'] as const) {

@@ -42,12 +42,14 @@ test('precedence: env > config file > FelixConfiguration > default', () => {
     routeRefreshInterval: '5s',
     healthPort: 9199,
     prometheusMetricsPort: '2m',
-    reportingTTLSecs: '2m',
+    reportingTTL: '2m30s',
+    reportingInterval: '500ms',
   });
   assert.equal(config.LogSeverityScreen, 'Debug'); // env
   assert.equal(config.RouteRefreshInterval, 20); // file over datastore
   assert.equal(config.HealthPort, 9199); // datastore over default
-  assert.equal(config.ReportingTTLSecs, 120, 'a Go duration converts for seconds settings');
+  assert.equal(config.ReportingTTLSecs, 150, 'a Go duration converts for seconds settings (Calico’s spec name reportingTTL)');
+  assert.equal(config.ReportingIntervalSecs, 0.5);
   assert.equal(config.PrometheusMetricsPort, 9091, '"2m" is not a port: ignored');
   assert.deepEqual(
     ignored.map((i) => i.param),
@@ -68,11 +70,11 @@ test('per field, as Calico: env > file > node.<node> > default > built-in defaul
         healthPort: 4004,
         healthHost: 'global-host',
         prometheusMetricsPort: 4005,
-        reportingTTLSecs: 44,
+        reportingTTL: '44s',
         logSeverityScreen: 'Error',
       }),
       update('FelixConfiguration', 'node.n', { healthHost: 'node-host', prometheusMetricsPort: 3005, logSeverityScreen: 'Debug' }),
-      update('FelixConfiguration', 'node.other', { reportingTTLSecs: 99, prometheusMetricsHost: 'not-ours' }),
+      update('FelixConfiguration', 'node.other', { reportingTTL: '99s', prometheusMetricsHost: 'not-ours' }),
     ],
     2,
   );

@@ -42,7 +42,7 @@ test('a datastore change to a restart-only setting is logged as "restart require
     setLogLevel: (l) => levels.push(l),
   });
   assert.ok(daemon.dataplane instanceof DryRunDataplane);
-  daemon.agent.onUpdates([update('FelixConfiguration', 'default', { reportingTTLSecs: '2m', healthPort: 9199, logSeverityScreen: 'Debug' })], 2);
+  daemon.agent.onUpdates([update('FelixConfiguration', 'default', { reportingTTL: '2m', healthPort: 9199, logSeverityScreen: 'Debug' })], 2);
   daemon.agent.onStatus('in-sync', { revision: 2 });
   const restart = lines.filter((l) => l.msg === 'configuration changed: restart required');
   assert.deepEqual(
@@ -74,6 +74,23 @@ test('refresh intervals from FelixConfiguration apply at once: the shorter of ro
   daemon.agent.onUpdates([update('FelixConfiguration', 'default', { routeRefreshInterval: '30s' })], 3);
   assert.deepEqual(intervals, [30_000], 'min(120 s, env 60 s) is still 60 s: no call; then min(30 s, 60 s)');
   assert.deepEqual(daemon.status().restartRequired, []);
+});
+
+test('changed spec fields the dataplane reads, or that are not honoured, are logged with what happens to them', () => {
+  const lines: Line[] = [];
+  const daemon = new FelixDaemon(loadFelixLayers({ NODENAME: NODE, FELIX_LOGPREFIX: 'env-prefix' }), {
+    logger: recordingLogger(lines),
+    discovery: nowhere,
+    dataplane: () => ({ onMessages: () => {} }),
+  });
+  daemon.agent.onUpdates([update('FelixConfiguration', 'default', { vxlanVNI: 5000, logPrefix: 'ds-prefix', bpfEnabled: true })], 2);
+  daemon.agent.onStatus('in-sync', { revision: 2 });
+  const seen = lines.filter((l) => l.obj.field !== undefined).map((l) => [l.level, l.obj.field, l.obj.applied ?? l.msg]);
+  assert.deepEqual(seen, [
+    ['warn', 'bpfEnabled', 'FelixConfiguration field not honoured by this Felix; ignored'],
+    ['info', 'logPrefix', 'no: env or config file wins'],
+    ['info', 'vxlanVNI', 'next dataplane apply'],
+  ]);
 });
 
 test('env wins over FelixConfiguration: no restart is asked for a value env pins', () => {
