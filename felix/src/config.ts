@@ -105,6 +105,7 @@ export const FELIX_PARAMS = {
   DeviceRouteSourceAddress: { type: 'string', default: '', help: 'IPv4 source hint (src) on the routes to local pods' },
   DeviceRouteSourceAddressIPv6: { type: 'string', default: '', help: 'IPv6 source hint (src) on the routes to local pods' },
   RemoveExternalRoutes: { type: 'bool', default: true, help: 'Delete routes others put on workload interfaces' },
+  IPForwarding: { type: 'enum', default: 'Enabled', values: ['Enabled', 'Disabled'], help: 'Disabled: leave the host-wide ip_forward sysctls alone' },
   Ipv6Support: { type: 'bool', default: true, help: 'false: program no IPv6 routes or IPv6 sysctls (policy still covers IPv6: the table is inet)' },
   WorkloadSourceSpoofing: {
     type: 'enum',
@@ -344,6 +345,7 @@ const DATAPLANE_KEYS = {
   DeviceRouteSourceAddressIPv6: 'deviceRouteSourceAddressIPv6',
   RemoveExternalRoutes: 'removeExternalRoutes',
   Ipv6Support: 'ipv6Support',
+  IPForwarding: 'ipForwarding',
   WorkloadSourceSpoofing: 'workloadSourceSpoofing',
   NATPortRange: 'natPortRange',
   NATOutgoingAddress: 'natOutgoingAddress',

@@ -145,3 +145,13 @@ test('ipv6Support false: no IPv6 routes or IPv6 sysctls', () => {
   );
   assert.equal(desiredSysctls(s, new Set(['cali1'])).get('net/ipv6/conf/cali1/proxy_ndp'), '1');
 });
+
+test('ipForwarding Disabled leaves the host-wide forwarding sysctls alone; per-interface ones stay', () => {
+  const s = state();
+  applyMessages(s, [{ kind: 'ConfigUpdate', config: { ipForwarding: 'Disabled' }, clusterInformation: {} }]);
+  const desired = desiredSysctls(s, new Set(['cali1']));
+  assert.equal(desired.has('net/ipv4/ip_forward'), false);
+  assert.equal(desired.has('net/ipv6/conf/all/forwarding'), false);
+  assert.equal(desired.get('net/ipv4/conf/cali1/forwarding'), '1');
+  assert.equal(desiredSysctls(state(), new Set(['cali1'])).get('net/ipv6/conf/all/forwarding'), '1');
+});

@@ -55,7 +55,7 @@ function udpEcho(ns: string, host: string, port: number, bind = ''): Promise<boo
   return succeeds('ip', ['netns', 'exec', ns, process.execPath, '-e', CLIENT, host, String(port), bind]);
 }
 
-test('FelixConfiguration on the kernel: VXLAN from workloads, device route source, external routes, source spoofing, IPv6 support', async (t) => {
+test('FelixConfiguration on the kernel: VXLAN from workloads, device route source, external routes, source spoofing, IPv6 support, IP forwarding', async (t) => {
   await requireNetnsTools();
   const prefix = uniquePrefix();
   const tag = prefix.slice(4);
@@ -157,4 +157,12 @@ test('FelixConfiguration on the kernel: VXLAN from workloads, device route sourc
   await configure({ ipv6Support: false });
   assert.equal((await v6Routes()).trim(), '');
   assert.match(await run('ip', ['-n', node, 'route', 'show', 'proto', '80']), new RegExp(`^${IPS.a} dev ${ifaces.a}`, 'm'), 'IPv4 unchanged');
+
+  // ipForwarding Disabled: the host-wide switch is left as the host has it; Enabled sets it.
+  const ipForward = async () => (await run('ip', ['netns', 'exec', node, 'sysctl', '-n', 'net.ipv4.ip_forward'])).trim();
+  await run('ip', ['netns', 'exec', node, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=0']);
+  await configure({ ipForwarding: 'Disabled' });
+  assert.equal(await ipForward(), '0');
+  await configure({});
+  assert.equal(await ipForward(), '1');
 });
