@@ -30,7 +30,7 @@ import { DataplaneCommandError, EndpointNotReadyError } from './errors.js';
 import type { Exec } from './exec.js';
 import { TABLE_NAME } from './names.js';
 import { nftOptionsFromConfig, renderRuleset, type NftRenderOptions } from './nft-render.js';
-import { desiredRoutes, externalRouteDeletes, parseKernelRoutes, routeBatch, ROUTE_PROTO, VXLAN_DEVICE } from './routes.js';
+import { desiredRoutes, externalRoutes, parseKernelRoutes, routeBatch, ROUTE_PROTO, VXLAN_DEVICE } from './routes.js';
 import { desiredSysctls, parseSysctlOutput, sysctlWrites } from './sysctls.js';
 import { desiredVxlan, parseVxlanLink, vxlanCommands, type ActualVxlan } from './vxlan.js';
 import { planMtu, type MtuPlan } from './mtu.js';
@@ -74,6 +74,10 @@ export interface LinuxDataplaneOptions {
   refreshIntervalMs?: number;
   /** Delay before retrying after an endpoint or command error. */
   retryMs?: number;
+  /** Milliseconds now, for the route clean-up grace (default Date.now; a test moves it). */
+  now?: () => number;
+  /** A workload interface's routes from others are left alone this long after it appears (Calico: 10 s). */
+  routeCleanupGraceMs?: number;
   /** Where to write the pod MTU for the CNI plugin (Calico: /var/lib/calico/mtu); none: not written. */
   mtuFile?: string;
   /** How the MTU file is written (default: temp file + rename). */
@@ -104,6 +108,10 @@ export class LinuxDataplane implements DataplaneSink {
   readonly #onError: ((err: Error) => void) | undefined;
   readonly #mtuFile: string | undefined;
   readonly #writeFile: FileWriter;
+  readonly #now: () => number;
+  readonly #graceMs: number;
+  /** When each workload interface was first seen (for the route clean-up grace). */
+  readonly #ifaceFirstSeen = new Map<string, number>();
   #mtuWritten: string | undefined;
   readonly #state: DesiredState = emptyDesiredState();
   #status = new Map<string, EndpointStatus>();
@@ -126,6 +134,8 @@ export class LinuxDataplane implements DataplaneSink {
     this.#onError = opts.onError;
     this.#mtuFile = opts.mtuFile || undefined;
     this.#writeFile = opts.writeFile ?? atomicWrite;
+    this.#now = opts.now ?? Date.now;
+    this.#graceMs = opts.routeCleanupGraceMs ?? 10_000;
   }
 
   /** Starts the periodic refresh. */
@@ -320,18 +330,35 @@ export class LinuxDataplane implements DataplaneSink {
     // Deleting the device (to remake it with a new VNI or port) takes its routes with it.
     const deviceGoes = vx.ip.includes(`link del ${VXLAN_DEVICE}`);
     const actual = deviceGoes ? read.filter((r) => r.dev !== VXLAN_DEVICE) : read;
-    // FelixConfiguration removeExternalRoutes (default true): others' routes on workload interfaces go.
-    const external: string[] = [];
-    if (this.#state.config.removeExternalRoutes !== false) {
-      for (const family of ['-4', '-6']) {
-        external.push(...externalRouteDeletes((await this.#exec('ip', ['-json', family, 'route', 'show', 'table', 'main'])).stdout, workloadPrefixes));
-      }
-    }
+    const external = await this.#externalRouteDeletes(ready, workloadPrefixes);
     const lines = [...vx.ip, ...external, ...routeBatch(desiredRoutes(this.#state, ready), actual)];
     report.ipCommands = lines;
     report.bridgeCommands = vx.bridge;
     if (lines.length > 0) await this.#exec('ip', ['-force', '-batch', '-'], `${lines.join('\n')}\n`);
     if (vx.bridge.length > 0) await this.#exec('bridge', ['-force', '-batch', '-'], `${vx.bridge.join('\n')}\n`);
+  }
+
+  /**
+   * FelixConfiguration removeExternalRoutes (default true): `route del` lines for others' routes on
+   * workload interfaces that have been there for the grace period; a later apply is scheduled
+   * for those still in it.
+   */
+  async #externalRouteDeletes(present: ReadonlySet<string>, prefixes: readonly string[]): Promise<string[]> {
+    const now = this.#now();
+    for (const name of [...this.#ifaceFirstSeen.keys()]) if (!present.has(name)) this.#ifaceFirstSeen.delete(name);
+    for (const name of present) if (prefixes.some((p) => name.startsWith(p)) && !this.#ifaceFirstSeen.has(name)) this.#ifaceFirstSeen.set(name, now);
+    if (this.#state.config.removeExternalRoutes === false) return [];
+    const lines: string[] = [];
+    let wait: number | undefined;
+    for (const family of ['-4', '-6']) {
+      for (const r of externalRoutes((await this.#exec('ip', ['-json', family, 'route', 'show', 'table', 'main'])).stdout, prefixes)) {
+        const left = (this.#ifaceFirstSeen.get(r.dev) ?? now) + this.#graceMs - now;
+        if (left <= 0) lines.push(`route del ${r.dst} dev ${r.dev}`);
+        else wait = Math.min(wait ?? left, left);
+      }
+    }
+    if (wait !== undefined) this.#schedule(wait);
+    return lines;
   }
 
   /** Writes the pod MTU when it is known and differs from what this process last wrote. */

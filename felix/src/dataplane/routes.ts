@@ -7,9 +7,11 @@
  *   remote, direct    10.65.2.0/26 via <remote node ip> proto 80           (CrossSubnet)
  *
  * `routeBatch` is pure: it turns the two lists into `ip -batch` lines (replace what is missing
- * or different, delete what is ours but no longer wanted). `externalRouteDeletes` is Calico's
+ * or different, delete what is ours but no longer wanted). `externalRoutes` serves Calico's
  * removeExternalRoutes (true by default): a route someone else put on a workload interface (say
- * a stale static route to a recycled cali device) would steer pod traffic past us, so it goes.
+ * a stale static route to a recycled cali device) would steer pod traffic past us, so the driver
+ * deletes it, once the interface has existed for a grace period (the CNI plugin's own route to a
+ * new pod must survive until the pod's endpoint reaches Felix; Calico waits 10 s).
  */
 import { vxlanEnabled, type DesiredState } from './desired-state.js';
 import { cidrFamily } from './nft-rule.js';
@@ -128,20 +130,20 @@ export function routeBatch(desired: readonly KernelRoute[], actual: readonly Ker
 }
 
 /**
- * `ip -batch` lines deleting the routes on workload interfaces (names starting with one of
- * `prefixes`) that are not ours: from `ip -json route show` of the main table (either family).
- * The kernel's own routes (`proto kernel`, such as IPv6 link-local) stay.
+ * The routes on workload interfaces (names starting with one of `prefixes`) that are not ours,
+ * from `ip -json route show` of the main table (either family). The kernel's own routes
+ * (`proto kernel`, such as IPv6 link-local) are not counted.
  */
-export function externalRouteDeletes(json: string, prefixes: readonly string[]): string[] {
+export function externalRoutes(json: string, prefixes: readonly string[]): Array<KernelRoute & { dev: string }> {
   const trimmed = json.trim();
   if (trimmed === '' || prefixes.length === 0) return [];
-  const lines: string[] = [];
+  const out: Array<KernelRoute & { dev: string }> = [];
   for (const r of JSON.parse(trimmed) as Array<Record<string, unknown>>) {
     const dev = typeof r.dev === 'string' ? r.dev : undefined;
     if (!dev || !prefixes.some((p) => dev.startsWith(p))) continue;
     if (r.protocol === 'kernel' || String(r.protocol) === String(ROUTE_PROTO)) continue;
     if (r.type !== undefined && r.type !== 'unicast') continue;
-    lines.push(`route del ${normaliseCidr(String(r.dst))} dev ${dev}`);
+    out.push({ dst: normaliseCidr(String(r.dst)), dev });
   }
-  return lines;
+  return out;
 }

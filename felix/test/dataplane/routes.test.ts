@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyMessages, emptyDesiredState } from '../../src/dataplane/desired-state.js';
-import { desiredRoutes, externalRouteDeletes, parseKernelRoutes, routeBatch } from '../../src/dataplane/routes.js';
+import { desiredRoutes, externalRoutes, parseKernelRoutes, routeBatch } from '../../src/dataplane/routes.js';
 import { desiredSysctls, parseSysctlOutput, sysctlWrites } from '../../src/dataplane/sysctls.js';
 
 function state() {
@@ -94,7 +94,7 @@ test('deviceRouteSourceAddress(IPv6) puts a src on local workload routes of its 
   assert.ok(!routeBatch(routes, withSrc).some((l) => l.includes('10.65.0.1/32')));
 });
 
-test('external routes on workload interfaces are deleted; ours, the kernel’s and other interfaces’ stay', () => {
+test('external routes: others’ routes on workload interfaces; not ours, the kernel’s or other interfaces’', () => {
   const json = JSON.stringify([
     { dst: '10.99.0.0/24', dev: 'cali1', protocol: 'static', scope: 'link', flags: [] },
     { dst: '10.65.0.1', dev: 'cali1', protocol: '80', scope: 'link', flags: [] },
@@ -103,8 +103,11 @@ test('external routes on workload interfaces are deleted; ours, the kernel’s a
     { type: 'broadcast', dst: '10.98.0.255', dev: 'tap1', protocol: 'boot', flags: [] },
     { dst: '10.97.0.1', dev: 'tap1', protocol: 'boot', flags: [] },
   ]);
-  assert.deepEqual(externalRouteDeletes(json, ['cali', 'tap']), ['route del 10.99.0.0/24 dev cali1', 'route del 10.97.0.1/32 dev tap1']);
-  assert.deepEqual(externalRouteDeletes('', ['cali']), []);
+  assert.deepEqual(externalRoutes(json, ['cali', 'tap']), [
+    { dst: '10.99.0.0/24', dev: 'cali1' },
+    { dst: '10.97.0.1/32', dev: 'tap1' },
+  ]);
+  assert.deepEqual(externalRoutes('', ['cali']), []);
 });
 
 test('workloadSourceSpoofing Any lets an endpoint with allowSpoofedSourcePrefixes off rp_filter; Disabled (default) does not', () => {

@@ -77,7 +77,8 @@ test('FelixConfiguration on the kernel: VXLAN from workloads, device route sourc
   await run('ip', ['-n', node, 'addr', 'add', `${HOST_ADDRS[0]}/24`, 'dev', 'ext0']);
   await run('ip', ['-n', node, 'addr', 'add', `${HOST_ADDRS[1]}/32`, 'dev', 'ext1']);
 
-  const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: 'node1', clock: new FakeClock() });
+  let now = 0; // the route clean-up grace is measured on this clock
+  const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: 'node1', clock: new FakeClock(), now: () => now });
   t.after(() => dp.close());
   const endpoint = (k: 'a' | 'b', extra: Partial<WorkloadEndpoint> = {}): DataplaneMessage => ({
     kind: 'WorkloadEndpointUpdate',
@@ -123,13 +124,18 @@ test('FelixConfiguration on the kernel: VXLAN from workloads, device route sourc
   assert.equal(await srcToward(IPS.a), hint);
   assert.deepEqual((await dp.apply()).ipCommands, [], 'the route with its src reads back as desired');
 
-  // removeExternalRoutes (default true): someone else's route on a workload interface goes;
+  // removeExternalRoutes (default true): someone else's route on a workload interface goes once
+  // the interface is 10 s old (a new pod keeps its CNI route until Felix has its endpoint);
   // false, it stays.
   const stray = ['-n', node, 'route', 'add', '10.98.0.0/24', 'dev', ifaces.b, 'proto', 'static'];
   const hasStray = async () => /^10\.98\.0\.0\/24/m.test(await run('ip', ['-n', node, 'route', 'show']));
   await run('ip', stray);
+  now = 9_999;
   await configure({});
-  assert.equal(await hasStray(), false, 'removed');
+  assert.equal(await hasStray(), true, 'kept while the interface is in its grace period');
+  now = 10_000;
+  await dp.apply();
+  assert.equal(await hasStray(), false, 'removed after it');
   await configure({ removeExternalRoutes: false });
   await run('ip', stray);
   await dp.apply();
