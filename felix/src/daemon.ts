@@ -248,10 +248,15 @@ export class FelixDaemon {
 
   async start(): Promise<FelixPorts> {
     this.#serving = true;
+    // In the server queue, so a FelixConfiguration that arrives meanwhile is applied after it.
+    const opening = this.#serverWork.then(async () => {
+      for (const name of ['health', 'metrics'] as const) await this.#openServer(name, this.#config);
+    });
+    this.#serverWork = opening.catch(() => undefined);
     try {
       // At start a server that cannot listen stops Felix (a wrong env or file value); later, a
       // datastore value that cannot be served is logged and the server stays closed.
-      for (const name of ['health', 'metrics'] as const) await this.#openServer(name, this.#config);
+      await opening;
     } catch (err) {
       await this.stop();
       throw err;
