@@ -73,6 +73,11 @@ export const FELIX_PARAMS = {
   // applies Calico's default for a setting no layer sets.
   LogPrefix: { type: 'string', default: '', help: 'Prefix of nftables log lines (dataplane default "calico-packet")' },
   InterfacePrefix: { type: 'string', default: '', help: 'Workload interface name prefixes, comma-separated (dataplane default "cali")' },
+  InterfaceExclude: {
+    type: 'string',
+    default: 'kube-ipvs0',
+    help: 'Interfaces host endpoints are not applied on: names or /regex/ entries, comma-separated',
+  },
   DefaultEndpointToHostAction: {
     type: 'enum',
     default: '',
@@ -331,6 +336,7 @@ export interface ResolvedFelixConfig {
 const DATAPLANE_KEYS = {
   LogPrefix: 'logPrefix',
   InterfacePrefix: 'interfacePrefix',
+  InterfaceExclude: 'interfaceExclude',
   DefaultEndpointToHostAction: 'defaultEndpointToHostAction',
   FailsafeInboundHostPorts: 'failsafeInboundHostPorts',
   FailsafeOutboundHostPorts: 'failsafeOutboundHostPorts',

@@ -46,7 +46,7 @@ import { isIPv4 } from 'node:net';
 import type { Rule } from '../proto/messages.js';
 import type { DesiredState } from './desired-state.js';
 import { TABLE_NAME, fromWorkloadChainName, ipSetName, nftQuote, policyChainName, profileChainName, toWorkloadChainName } from './names.js';
-import { DEFAULT_FAILSAFE_INBOUND, DEFAULT_FAILSAFE_OUTBOUND, hostEndpointRuleset, type FailsafePort } from './nft-host-endpoints.js';
+import { DEFAULT_FAILSAFE_INBOUND, DEFAULT_FAILSAFE_OUTBOUND, hostEndpointRuleset, interfaceExcluder, type FailsafePort } from './nft-host-endpoints.js';
 import { NAT_CHAIN, natOutgoingRuleset, parseNatPortRange, type NatOutgoingOptions } from './nft-nat.js';
 import { cidrFamily, ipPortElement, renderRule, type RuleRenderContext } from './nft-rule.js';
 import { endpointChainLines } from './nft-tier-walk.js';
@@ -77,6 +77,8 @@ export interface NftRenderOptions {
    */
   dropVxlanFromWorkloadsPort: number | undefined;
   dropIpipFromWorkloads: boolean;
+  /** Interfaces host endpoints are not resolved on (Calico's interfaceExclude). */
+  interfaceExcluded: (ifname: string) => boolean;
 }
 
 export const DEFAULT_NFT_OPTIONS: NftRenderOptions = {
@@ -90,6 +92,7 @@ export const DEFAULT_NFT_OPTIONS: NftRenderOptions = {
   natOutgoing: {},
   dropVxlanFromWorkloadsPort: 4789,
   dropIpipFromWorkloads: true,
+  interfaceExcluded: interfaceExcluder('kube-ipvs0'), // Calico's default: kube-proxy's IPVS dummy device
 };
 
 function configValue(config: Record<string, unknown>, camel: string): unknown {
@@ -114,7 +117,7 @@ function failsafeFromConfig(value: unknown, fallback: FailsafePort[]): FailsafeP
  * Options from the FelixConfiguration spec the graph sends in ConfigUpdate (camelCase keys,
  * `logPrefix`, `interfacePrefix`, `defaultEndpointToHostAction`, `failsafe*HostPorts`,
  * `natPortRange`, `natOutgoingAddress`, `allowVXLANPacketsFromWorkloads` with `vxlanPort`,
- * `allowIPIPPacketsFromWorkloads`; the
+ * `allowIPIPPacketsFromWorkloads`, `interfaceExclude`; the
  * PascalCase env-style names are accepted too), defaults for what is absent. Values were
  * validated by the api schema on write.
  */
@@ -146,6 +149,8 @@ export function nftOptionsFromConfig(config: Record<string, unknown>): NftRender
     if (typeof port === 'number' && Number.isInteger(port) && port > 0) opts.dropVxlanFromWorkloadsPort = port;
   }
   if (configValue(config, 'allowIPIPPacketsFromWorkloads') === true) opts.dropIpipFromWorkloads = false;
+  const exclude = configValue(config, 'interfaceExclude');
+  if (typeof exclude === 'string') opts.interfaceExcluded = interfaceExcluder(exclude);
   return opts;
 }
 
@@ -216,7 +221,7 @@ export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFA
   const toWl = ifaces.map((i): [string, string] => [i, toWorkloadChainName(i)]);
   const conntrack = ['ct state established,related accept', 'ct state invalid drop'];
 
-  const heps = hostEndpointRuleset(state, opts, { inbound: opts.failsafeInbound, outbound: opts.failsafeOutbound });
+  const heps = hostEndpointRuleset(state, opts, { inbound: opts.failsafeInbound, outbound: opts.failsafeOutbound }, opts.interfaceExcluded);
   renderChain(
     'filter-forward',
     ['type filter hook forward priority filter; policy accept;', ...conntrack, ...vmap('iifname', fromWl), ...vmap('oifname', toWl), ...heps.forward],

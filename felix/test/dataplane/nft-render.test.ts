@@ -250,3 +250,18 @@ test('a workload’s own VXLAN and IP-in-IP packets are dropped before its egres
   assert.doesNotMatch(from({ allowIPIPPacketsFromWorkloads: true }), /l4proto 4/);
   assert.doesNotMatch(chain(renderRuleset(stateWithPolicy([], [])), 'to-wl-cali1'), /udp dport 4789/, 'only traffic from the workload');
 });
+
+test('interfaceExclude: no host endpoint on an excluded interface (names or /regex/; default kube-ipvs0)', () => {
+  const hepOn = (name: string) => {
+    const s = stateWithHostEndpoint([], []);
+    const [ep] = s.hostEndpoints.values();
+    s.hostEndpoints.clear();
+    s.hostEndpoints.set('h', { ...ep, name });
+    return s;
+  };
+  assert.match(renderRuleset(hepOn('eth0')), /from-hep-eth0/);
+  assert.doesNotMatch(renderRuleset(hepOn('kube-ipvs0')), /from-hep-/, 'Calico’s default excludes kube-ipvs0');
+  assert.doesNotMatch(renderRuleset(hepOn('eth0'), nftOptionsFromConfig({ interfaceExclude: 'kube-ipvs0,eth0' })), /from-hep-/);
+  assert.doesNotMatch(renderRuleset(hepOn('eth0'), nftOptionsFromConfig({ interfaceExclude: '/^eth[0-9]+$/' })), /from-hep-/);
+  assert.match(renderRuleset(hepOn('kube-ipvs0'), nftOptionsFromConfig({ interfaceExclude: 'eth9' })), /from-hep-kube-ipvs0/);
+});
