@@ -110,6 +110,7 @@ export const FELIX_PARAMS = {
   DeviceRouteSourceAddress: { type: 'string', default: '', help: 'IPv4 source hint (src) on the routes to local pods' },
   DeviceRouteSourceAddressIPv6: { type: 'string', default: '', help: 'IPv6 source hint (src) on the routes to local pods' },
   RemoveExternalRoutes: { type: 'bool', default: true, help: 'Delete routes others put on workload interfaces' },
+  DisableConntrackInvalidCheck: { type: 'bool', default: false, help: 'true: packets conntrack calls invalid are not dropped first' },
   IPForwarding: { type: 'enum', default: 'Enabled', values: ['Enabled', 'Disabled'], help: 'Disabled: leave the host-wide ip_forward sysctls alone' },
   Ipv6Support: { type: 'bool', default: true, help: 'false: program no IPv6 routes or IPv6 sysctls (policy still covers IPv6: the table is inet)' },
   WorkloadSourceSpoofing: {
@@ -352,6 +353,7 @@ const DATAPLANE_KEYS = {
   RemoveExternalRoutes: 'removeExternalRoutes',
   Ipv6Support: 'ipv6Support',
   IPForwarding: 'ipForwarding',
+  DisableConntrackInvalidCheck: 'disableConntrackInvalidCheck',
   WorkloadSourceSpoofing: 'workloadSourceSpoofing',
   NATPortRange: 'natPortRange',
   NATOutgoingAddress: 'natOutgoingAddress',

@@ -79,6 +79,8 @@ export interface NftRenderOptions {
   dropIpipFromWorkloads: boolean;
   /** Interfaces host endpoints are not resolved on (Calico's interfaceExclude). */
   interfaceExcluded: (ifname: string) => boolean;
+  /** Drop what conntrack calls invalid (false with Calico's disableConntrackInvalidCheck). */
+  dropConntrackInvalid: boolean;
 }
 
 export const DEFAULT_NFT_OPTIONS: NftRenderOptions = {
@@ -93,6 +95,7 @@ export const DEFAULT_NFT_OPTIONS: NftRenderOptions = {
   dropVxlanFromWorkloadsPort: 4789,
   dropIpipFromWorkloads: true,
   interfaceExcluded: interfaceExcluder('kube-ipvs0'), // Calico's default: kube-proxy's IPVS dummy device
+  dropConntrackInvalid: true,
 };
 
 function configValue(config: Record<string, unknown>, camel: string): unknown {
@@ -117,7 +120,7 @@ function failsafeFromConfig(value: unknown, fallback: FailsafePort[]): FailsafeP
  * Options from the FelixConfiguration spec the graph sends in ConfigUpdate (camelCase keys,
  * `logPrefix`, `interfacePrefix`, `defaultEndpointToHostAction`, `failsafe*HostPorts`,
  * `natPortRange`, `natOutgoingAddress`, `allowVXLANPacketsFromWorkloads` with `vxlanPort`,
- * `allowIPIPPacketsFromWorkloads`, `interfaceExclude`; the
+ * `allowIPIPPacketsFromWorkloads`, `interfaceExclude`, `disableConntrackInvalidCheck`; the
  * PascalCase env-style names are accepted too), defaults for what is absent. Values were
  * validated by the api schema on write.
  */
@@ -151,6 +154,7 @@ export function nftOptionsFromConfig(config: Record<string, unknown>): NftRender
   if (configValue(config, 'allowIPIPPacketsFromWorkloads') === true) opts.dropIpipFromWorkloads = false;
   const exclude = configValue(config, 'interfaceExclude');
   if (typeof exclude === 'string') opts.interfaceExcluded = interfaceExcluder(exclude);
+  if (configValue(config, 'disableConntrackInvalidCheck') === true) opts.dropConntrackInvalid = false;
   return opts;
 }
 
@@ -219,7 +223,8 @@ export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFA
   const ifaces = [...new Set(workloads.map((w) => w.endpoint.name))];
   const fromWl = ifaces.map((i): [string, string] => [i, fromWorkloadChainName(i)]);
   const toWl = ifaces.map((i): [string, string] => [i, toWorkloadChainName(i)]);
-  const conntrack = ['ct state established,related accept', 'ct state invalid drop'];
+  // FelixConfiguration disableConntrackInvalidCheck: packets conntrack calls invalid go on to policy.
+  const conntrack = ['ct state established,related accept', ...(opts.dropConntrackInvalid ? ['ct state invalid drop'] : [])];
 
   const heps = hostEndpointRuleset(state, opts, { inbound: opts.failsafeInbound, outbound: opts.failsafeOutbound }, opts.interfaceExcluded);
   renderChain(

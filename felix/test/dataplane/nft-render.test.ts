@@ -265,3 +265,10 @@ test('interfaceExclude: no host endpoint on an excluded interface (names or /reg
   assert.doesNotMatch(renderRuleset(hepOn('eth0'), nftOptionsFromConfig({ interfaceExclude: '/^eth[0-9]+$/' })), /from-hep-/);
   assert.match(renderRuleset(hepOn('kube-ipvs0'), nftOptionsFromConfig({ interfaceExclude: 'eth9' })), /from-hep-kube-ipvs0/);
 });
+
+test('disableConntrackInvalidCheck: no invalid-state drop in the base chains', () => {
+  const text = (config: Record<string, unknown>) => renderRuleset(stateWithHostEndpoint([], []), nftOptionsFromConfig(config));
+  assert.equal(text({}).match(/ct state invalid drop/g)?.length, 3, 'forward, input and output drop invalid by default');
+  assert.doesNotMatch(text({ disableConntrackInvalidCheck: true }), /ct state invalid/);
+  assert.match(text({ disableConntrackInvalidCheck: true }), /ct state established,related accept/);
+});
