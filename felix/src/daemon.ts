@@ -90,12 +90,16 @@ function serverAddress(name: ServerName, c: FelixConfig): { host: string; port: 
 /** How a changed setting takes effect. */
 type Applied = 'at once' | 'server reopened' | 'restart required';
 
+/** Applied by #onDatastoreConfig as they change (the dataplane's own settings never reach it). */
+const AT_ONCE: ReadonlySet<FelixParam> = new Set<FelixParam>(['LogSeverityScreen', 'RouteRefreshInterval', 'NftablesRefreshInterval']);
+
 function howApplied(param: FelixParam): Applied {
   if (RESTART_REQUIRED.has(param)) return 'restart required';
+  if (AT_ONCE.has(param)) return 'at once';
   if ((SERVER_PARAMS.health as readonly FelixParam[]).includes(param) || (SERVER_PARAMS.metrics as readonly FelixParam[]).includes(param)) {
     return 'server reopened';
   }
-  return 'at once';
+  return 'restart required'; // nothing applies it live
 }
 
 export interface DataplaneFactoryOptions {
