@@ -20,7 +20,7 @@
  * settings for the status report are also read as calicoctl's ETCD_ENDPOINTS, ETCD_CA_CERT_FILE, …
  */
 import { readFileSync } from 'node:fs';
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { parseNatPortRange } from './dataplane/nft-nat.js';
 import { ConfigError, envSource, loadConfig, redactConfig, type ConfigIssue, type ConfigSource, type ParamTable } from '@cattail/api';
 
@@ -40,7 +40,20 @@ export const FELIX_PARAMS = {
   TyphaCN: { type: 'string', default: '', help: 'Accept a Typha certificate with this CN' },
   TyphaURISAN: { type: 'string', default: '', help: 'Accept a Typha certificate with this URI SAN' },
 
-  RouteRefreshInterval: { type: 'seconds', default: 90, min: 0.1, max: 86400, help: 'Drift repair: re-read and re-apply the dataplane this often' },
+  RouteRefreshInterval: {
+    type: 'seconds',
+    default: 90,
+    min: 0.1,
+    max: 86400,
+    help: 'Drift repair: re-read and re-apply routes (and everything else) this often',
+  },
+  NftablesRefreshInterval: {
+    type: 'seconds',
+    default: 180,
+    min: 0.1,
+    max: 86400,
+    help: 'Drift repair of our nftables table; one refresh checks everything, so it runs at the shorter of this and RouteRefreshInterval',
+  },
   DataplaneDebounceMs: { type: 'int', default: 50, min: 0, max: 60000, help: 'Collect messages this long before an apply (ours)' },
   MTUFile: {
     type: 'string',
@@ -56,9 +69,15 @@ export const FELIX_PARAMS = {
   PrometheusMetricsPort: { type: 'int', default: 9091, min: 0, max: 65535, help: 'Metrics server port' },
 
   // Read by the dataplane from the merged FelixConfiguration; env and file values are laid over
-  // it (dataplaneConfig) so they win there too. '' means not set here.
+  // it (dataplaneConfig) so they win there too. The defaults here only fill --help: the dataplane
+  // applies Calico's default for a setting no layer sets.
   LogPrefix: { type: 'string', default: '', help: 'Prefix of nftables log lines (dataplane default "calico-packet")' },
   InterfacePrefix: { type: 'string', default: '', help: 'Workload interface name prefixes, comma-separated (dataplane default "cali")' },
+  InterfaceExclude: {
+    type: 'string',
+    default: 'kube-ipvs0',
+    help: 'Interfaces host endpoints are not applied on: names or /regex/ entries, comma-separated',
+  },
   DefaultEndpointToHostAction: {
     type: 'enum',
     default: '',
@@ -83,6 +102,23 @@ export const FELIX_PARAMS = {
     help: 'IPv4 address to SNAT NAT-outgoing traffic to (default: masquerade to the outgoing interface address)',
   },
   VXLANMTU: { type: 'int', default: 0, min: 0, max: 65535, help: 'MTU of the VXLAN device and, with VXLAN, of pods (0: the uplink MTU less 50)' },
+  VXLANEnabled: { type: 'bool', default: false, help: 'Force VXLAN on or off (unset: on when an IPv4 pool uses VXLAN, as in Calico)' },
+  VXLANVNI: { type: 'int', default: 4096, min: 1, max: 16777215, help: 'VNI of vxlan.calico' },
+  VXLANPort: { type: 'int', default: 4789, min: 1, max: 65535, help: 'UDP port of vxlan.calico' },
+  AllowVXLANPacketsFromWorkloads: { type: 'bool', default: false, help: 'Let pods send UDP to the VXLAN port (dropped before policy otherwise)' },
+  AllowIPIPPacketsFromWorkloads: { type: 'bool', default: false, help: 'Let pods send IP-in-IP packets (dropped before policy otherwise)' },
+  DeviceRouteSourceAddress: { type: 'string', default: '', help: 'IPv4 source hint (src) on the routes to local pods' },
+  DeviceRouteSourceAddressIPv6: { type: 'string', default: '', help: 'IPv6 source hint (src) on the routes to local pods' },
+  RemoveExternalRoutes: { type: 'bool', default: true, help: 'Delete routes others put on workload interfaces' },
+  DisableConntrackInvalidCheck: { type: 'bool', default: false, help: 'true: packets conntrack calls invalid are not dropped first' },
+  IPForwarding: { type: 'enum', default: 'Enabled', values: ['Enabled', 'Disabled'], help: 'Disabled: leave the host-wide ip_forward sysctls alone' },
+  Ipv6Support: { type: 'bool', default: true, help: 'false: program no IPv6 routes or IPv6 sysctls (policy still covers IPv6: the table is inet)' },
+  WorkloadSourceSpoofing: {
+    type: 'enum',
+    default: 'Disabled',
+    values: ['Disabled', 'Any'],
+    help: "Any: honour pods' allowedSourcePrefixes (reverse-path filtering off for them)",
+  },
 
   EtcdEndpoints: { type: 'list', default: [], help: 'etcd for the status report (also ETCD_ENDPOINTS); empty: no report' },
   EtcdCaFile: { type: 'string', default: '', help: 'CA bundle for etcd TLS (also ETCD_CA_CERT_FILE)' },
@@ -108,7 +144,11 @@ export type FelixConfig = {
         : string;
 };
 
-/** Chosen once at start: a datastore change to one of these needs a restart. */
+/**
+ * Chosen once at start: a datastore change to one of these needs a restart. (The daemon applies
+ * the others as they change: log level, refresh interval, and the health and metrics servers,
+ * which it reopens in-process.)
+ */
 export const RESTART_REQUIRED: ReadonlySet<FelixParam> = new Set<FelixParam>([
   'FelixHostname',
   'ConfigFile',
@@ -123,15 +163,8 @@ export const RESTART_REQUIRED: ReadonlySet<FelixParam> = new Set<FelixParam>([
   'TyphaKeyFile',
   'TyphaCN',
   'TyphaURISAN',
-  'RouteRefreshInterval',
   'DataplaneDebounceMs',
   'MTUFile',
-  'HealthEnabled',
-  'HealthHost',
-  'HealthPort',
-  'PrometheusMetricsEnabled',
-  'PrometheusMetricsHost',
-  'PrometheusMetricsPort',
   'EtcdEndpoints',
   'EtcdCaFile',
   'EtcdCertFile',
@@ -142,11 +175,24 @@ export const RESTART_REQUIRED: ReadonlySet<FelixParam> = new Set<FelixParam>([
   'ReportingTTLSecs',
 ]);
 
-/** Settings that only env or the file may set (they pick the node and where config comes from). */
+/**
+ * Settings that only env or the file may set: they pick the node and where config comes from
+ * (Calico marks the same ones `local`: FelixHostname, Etcd*, Typha*; a datastore value for one
+ * is dropped, since Typha is how this Felix reads the datastore in the first place).
+ */
 const LOCAL_ONLY: ReadonlySet<FelixParam> = new Set<FelixParam>([
   'FelixHostname',
   'ConfigFile',
   'Netns',
+  'TyphaAddr',
+  'TyphaK8sServiceName',
+  'TyphaK8sNamespace',
+  'TyphaReadTimeout',
+  'TyphaCAFile',
+  'TyphaCertFile',
+  'TyphaKeyFile',
+  'TyphaCN',
+  'TyphaURISAN',
   'EtcdEndpoints',
   'EtcdCaFile',
   'EtcdCertFile',
@@ -234,22 +280,51 @@ export function loadFelixLayers(env: Env, opts: LoadFelixOptions = {}): FelixLay
   return layers;
 }
 
-const GO_DURATION = /^([0-9.]+)(ms|s|m|h)$/;
-const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+const GO_DURATION = /^(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+$/;
+const GO_DURATION_PART = /([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/g;
+const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 0.001, s: 1, m: 60, h: 3600 };
 
-/** FelixConfiguration spec (camelCase) → source values, durations ("90s") in seconds. */
+/** A Go duration ("90s", "1m30s", "500ms") in seconds; undefined when `text` is not one. */
+function goDurationSeconds(text: string): number | undefined {
+  if (!GO_DURATION.test(text)) return undefined;
+  let total = 0;
+  for (const [, n, unit] of text.matchAll(GO_DURATION_PART)) total += Number(n) * UNIT_SECONDS[unit];
+  return total;
+}
+
+/** Spec fields whose name differs from the parameter's (Calico's v3 API renamed them). */
+const SPEC_NAMES: Readonly<Record<string, FelixParam>> = { reportinginterval: 'ReportingIntervalSecs', reportingttl: 'ReportingTTLSecs' };
+
+const PARAMS_BY_LOWER: ReadonlyMap<string, FelixParam> = new Map(Object.keys(FELIX_PARAMS).map((k) => [k.toLowerCase(), k as FelixParam]));
+
+/** The parameter a FelixConfiguration spec field sets, if any (names case-insensitive). */
+function paramOfSpecField(field: string): FelixParam | undefined {
+  const lower = field.toLowerCase();
+  return SPEC_NAMES[lower] ?? PARAMS_BY_LOWER.get(lower);
+}
+
+/** FelixConfiguration spec (camelCase) → source values, durations ("90s", "1m30s") in seconds. */
 function datastoreSource(spec: Readonly<Record<string, unknown>>): ConfigSource {
-  const byLower = new Map(Object.keys(FELIX_PARAMS).map((k) => [k.toLowerCase(), k as FelixParam]));
   const values: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec)) {
-    const param = byLower.get(k.toLowerCase());
+    const param = paramOfSpecField(k);
     if (param === undefined || LOCAL_ONLY.has(param) || DATAPLANE_SET.has(param) || v === null || v === undefined) continue;
     let s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-    const d = FELIX_PARAMS[param].type === 'seconds' ? GO_DURATION.exec(s.trim()) : null;
-    if (d) s = String(Number(d[1]) * UNIT_SECONDS[d[2]]);
+    const seconds = FELIX_PARAMS[param].type === 'seconds' ? goDurationSeconds(s.trim()) : undefined;
+    if (seconds !== undefined) s = String(seconds);
     values[param] = s;
   }
   return { name: 'FelixConfiguration', values };
+}
+
+/**
+ * How this Felix treats a FelixConfiguration spec field: a setting of its own (resolved with env
+ * and file), one the dataplane reads from the spec, or one it does not honour.
+ */
+export function specFieldUse(field: string): 'setting' | 'dataplane' | 'not honoured' {
+  const param = paramOfSpecField(field);
+  if (param === undefined || LOCAL_ONLY.has(param)) return 'not honoured';
+  return DATAPLANE_SET.has(param) ? 'dataplane' : 'setting';
 }
 
 export interface ResolvedFelixConfig {
@@ -262,11 +337,24 @@ export interface ResolvedFelixConfig {
 const DATAPLANE_KEYS = {
   LogPrefix: 'logPrefix',
   InterfacePrefix: 'interfacePrefix',
+  InterfaceExclude: 'interfaceExclude',
   DefaultEndpointToHostAction: 'defaultEndpointToHostAction',
   FailsafeInboundHostPorts: 'failsafeInboundHostPorts',
   FailsafeOutboundHostPorts: 'failsafeOutboundHostPorts',
   MTUIfacePattern: 'mtuIfacePattern',
   VXLANMTU: 'vxlanMTU',
+  VXLANEnabled: 'vxlanEnabled',
+  VXLANVNI: 'vxlanVNI',
+  VXLANPort: 'vxlanPort',
+  AllowVXLANPacketsFromWorkloads: 'allowVXLANPacketsFromWorkloads',
+  AllowIPIPPacketsFromWorkloads: 'allowIPIPPacketsFromWorkloads',
+  DeviceRouteSourceAddress: 'deviceRouteSourceAddress',
+  DeviceRouteSourceAddressIPv6: 'deviceRouteSourceAddressIPv6',
+  RemoveExternalRoutes: 'removeExternalRoutes',
+  Ipv6Support: 'ipv6Support',
+  IPForwarding: 'ipForwarding',
+  DisableConntrackInvalidCheck: 'disableConntrackInvalidCheck',
+  WorkloadSourceSpoofing: 'workloadSourceSpoofing',
   NATPortRange: 'natPortRange',
   NATOutgoingAddress: 'natOutgoingAddress',
 } as const satisfies Partial<Record<FelixParam, string>>;
@@ -296,12 +384,13 @@ export function parseFailsafePorts(text: string): Array<{ protocol: string; port
 /**
  * The ConfigUpdate spec the dataplane gets: the merged FelixConfiguration with the env and file
  * values of the dataplane's settings laid over it, so env > file > datastore holds there too.
+ * Only a setting env or the file actually names is laid over (whatever its value).
  */
-export function dataplaneConfig(config: FelixConfig, spec: Readonly<Record<string, unknown>>): Record<string, unknown> {
+export function dataplaneConfig(layers: FelixLayers, config: FelixConfig, spec: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...spec };
   for (const param of DATAPLANE_PARAMS) {
+    if (layers.env.values[param] === undefined && layers.file.values[param] === undefined) continue;
     const v = config[param];
-    if (v === '' || v === 0) continue; // not set by env or file ('' and 0 are the unset defaults)
     const key = DATAPLANE_KEYS[param];
     out[key] = typeof v === 'string' && param.startsWith('Failsafe') ? (parseFailsafePorts(v) ?? out[key]) : v;
   }
@@ -337,6 +426,12 @@ export function resolveFelixConfig(layers: FelixLayers, datastoreSpec: Readonly<
   }
   if (config.NATOutgoingAddress !== '' && !isIPv4(config.NATOutgoingAddress)) {
     issues.push({ param: 'NATOutgoingAddress', source: 'config', message: `"${config.NATOutgoingAddress}" is not an IPv4 address` });
+  }
+  if (config.DeviceRouteSourceAddress !== '' && !isIPv4(config.DeviceRouteSourceAddress)) {
+    issues.push({ param: 'DeviceRouteSourceAddress', source: 'config', message: `"${config.DeviceRouteSourceAddress}" is not an IPv4 address` });
+  }
+  if (config.DeviceRouteSourceAddressIPv6 !== '' && !isIPv6(config.DeviceRouteSourceAddressIPv6)) {
+    issues.push({ param: 'DeviceRouteSourceAddressIPv6', source: 'config', message: `"${config.DeviceRouteSourceAddressIPv6}" is not an IPv6 address` });
   }
   if ((config.TyphaCertFile === '') !== (config.TyphaKeyFile === '')) {
     issues.push({ param: 'TyphaCertFile', source: 'config', message: 'TyphaCertFile and TyphaKeyFile go together' });

@@ -6,10 +6,20 @@
  *   SyncClient(felix, node, discovery) ──callbacks──▶ FelixAgent ──▶ CalcGraph ──▶ Dataplane
  *                                                          │ ConfigUpdate             (linux | dry-run)
  *                                                          ▼
- *                     resolveFelixConfig(env > file > datastore) ─▶ "restart required" log
+ *                     resolveFelixConfig(env > file > datastore) ─▶ apply: live, servers, or "restart required"
  *   health server: /liveness /readiness /status ──── status()
  *   metrics server: /metrics ───────────────────────┤
  *   StatusReporter: etcd /cattail/felix/v2/<node>/status (lease TTL) ┘
+ *
+ * A FelixConfiguration change is applied as far as it can be without restarting the process:
+ * the log level and the refresh interval at once; the health and metrics servers are closed and
+ * opened again on their new host/port (or opened, or closed) in-process. Calico's Felix instead
+ * waits for the datastore before it serves them and exits when one of these changes (its pod is
+ * then restarted): here the process keeps its Typha connection, calculation graph and dataplane
+ * state, and the servers are up with the env/file values while Typha is still unreachable (so
+ * /liveness and /status answer during that time), then follow the datastore. Only the settings
+ * in RESTART_REQUIRED, which choose and wire the parts, wait for a restart. Each change is logged
+ * with how it was applied.
  *
  * Factories (`dataplane`, `discovery`, `clock`, `exec`) replace a part for a test; by default
  * each is the real thing the config names.
@@ -20,17 +30,27 @@ import {
   agentHealthRoutes,
   PROMETHEUS_TEXT,
   realClock,
-  serveComponentEndpoints,
+  serveRoutes,
   silentLogger,
   type Clock,
-  type ComponentEndpoints,
   type EndpointPorts,
+  type HttpEndpoint,
   type Logger,
+  type Route,
 } from '@cattail/typha/common';
 import { FelixAgent, type FelixAgentStatus } from './agent/felix-agent.js';
 import { formatMetrics } from './agent/metrics.js';
 import { StatusReporter, type StatusStore } from './agent/status-reporter.js';
-import { RESTART_REQUIRED, changedParams, dataplaneConfig, resolveFelixConfig, type FelixConfig, type FelixLayers } from './config.js';
+import {
+  RESTART_REQUIRED,
+  changedParams,
+  dataplaneConfig,
+  resolveFelixConfig,
+  specFieldUse,
+  type FelixConfig,
+  type FelixLayers,
+  type FelixParam,
+} from './config.js';
 import { DryRunDataplane } from './dataplane/dry-run-dataplane.js';
 import { inNetns, processExec, type Exec } from './dataplane/exec.js';
 import { LinuxDataplane } from './dataplane/linux-dataplane.js';
@@ -40,6 +60,46 @@ import type { DataplaneSink } from './proto/messages.js';
 export interface ManagedDataplane extends DataplaneSink {
   start?(): void;
   close?(): void;
+  /** The drift-repair period changed (RouteRefreshInterval, NftablesRefreshInterval). */
+  setRefreshInterval?(ms: number): void;
+}
+
+/** One drift refresh checks routes and the nftables table alike: it runs as often as the more frequent asks. */
+function refreshIntervalMs(c: FelixConfig): number {
+  return Math.round(Math.min(c.RouteRefreshInterval, c.NftablesRefreshInterval) * 1000);
+}
+
+/** The settings each HTTP server is opened with; a change to any of them reopens that server. */
+const SERVER_PARAMS = {
+  health: ['HealthEnabled', 'HealthHost', 'HealthPort'],
+  metrics: ['PrometheusMetricsEnabled', 'PrometheusMetricsHost', 'PrometheusMetricsPort'],
+} as const satisfies Record<string, readonly FelixParam[]>;
+type ServerName = keyof typeof SERVER_PARAMS;
+
+/** Where a server should listen under `c`, or undefined when it is disabled. */
+function serverAddress(name: ServerName, c: FelixConfig): { host: string; port: number } | undefined {
+  return name === 'health'
+    ? c.HealthEnabled
+      ? { host: c.HealthHost, port: c.HealthPort }
+      : undefined
+    : c.PrometheusMetricsEnabled
+      ? { host: c.PrometheusMetricsHost, port: c.PrometheusMetricsPort }
+      : undefined;
+}
+
+/** How a changed setting takes effect. */
+type Applied = 'at once' | 'server reopened' | 'restart required';
+
+/** Applied by #onDatastoreConfig as they change (the dataplane's own settings never reach it). */
+const AT_ONCE: ReadonlySet<FelixParam> = new Set<FelixParam>(['LogSeverityScreen', 'RouteRefreshInterval', 'NftablesRefreshInterval']);
+
+function howApplied(param: FelixParam): Applied {
+  if (RESTART_REQUIRED.has(param)) return 'restart required';
+  if (AT_ONCE.has(param)) return 'at once';
+  if ((SERVER_PARAMS.health as readonly FelixParam[]).includes(param) || (SERVER_PARAMS.metrics as readonly FelixParam[]).includes(param)) {
+    return 'server reopened';
+  }
+  return 'restart required'; // nothing applies it live
 }
 
 export interface DataplaneFactoryOptions {
@@ -80,7 +140,14 @@ export class FelixDaemon {
   #config: FelixConfig;
   readonly #log: Logger;
   readonly #client: SyncClient<'felix'>;
-  #endpoints: ComponentEndpoints | undefined;
+  readonly #routes: Readonly<Record<ServerName, Readonly<Record<string, Route>>>>;
+  /** The open servers, with the address each was opened for. */
+  readonly #servers = new Map<ServerName, { key: string; endpoint: HttpEndpoint }>();
+  /** Server opens and closes, one at a time in order (a later config waits for the earlier). */
+  #serverWork: Promise<void> = Promise.resolve();
+  #serving = false;
+  /** The last merged FelixConfiguration spec, to tell which fields changed. */
+  #spec: Record<string, unknown> = {};
   #dataplaneErrors = 0;
   #lastDataplaneError: string | undefined;
   readonly #restartRequired = new Set<string>();
@@ -108,7 +175,7 @@ export class FelixDaemon {
             exec: config.Netns ? inNetns(deps.exec ?? processExec(), config.Netns) : (deps.exec ?? processExec()),
             nodeName: config.FelixHostname,
             debounceMs: config.DataplaneDebounceMs,
-            refreshIntervalMs: Math.round(config.RouteRefreshInterval * 1000),
+            refreshIntervalMs: refreshIntervalMs(config),
             mtuFile: config.MTUFile,
             onError,
             ...(deps.clock ? { clock: deps.clock } : {}),
@@ -117,7 +184,7 @@ export class FelixDaemon {
       nodeName: config.FelixHostname,
       dataplane: this.dataplane,
       onConfig: (spec) => this.#onDatastoreConfig(spec),
-      dataplaneConfig: (spec) => dataplaneConfig(config, spec),
+      dataplaneConfig: (spec) => dataplaneConfig(layers, config, spec),
       logger: this.#log.child({ component: 'agent' }),
     });
     this.#client = agentSyncClient(config, 'felix', this.agent, {
@@ -128,6 +195,13 @@ export class FelixDaemon {
       logger: this.#log,
       ...(deps.discovery ? { discovery: deps.discovery } : {}),
     });
+    this.#routes = {
+      health: agentHealthRoutes(
+        () => this.agent.ready,
+        () => this.status(),
+      ),
+      metrics: { '/metrics': () => ({ status: 200, type: PROMETHEUS_TEXT, body: formatMetrics(this.status()) }) },
+    };
     if (config.ReportingIntervalSecs > 0 && (deps.statusStore || config.EtcdEndpoints.length > 0)) {
       this.#statusStore = deps.statusStore ? deps.statusStore(config) : new etcd.EtcdClient(etcdOptionsFromConfig(config));
       this.reporter = new StatusReporter({
@@ -160,34 +234,104 @@ export class FelixDaemon {
     };
   }
 
+  /** The ports the health and metrics servers listen on now (useful with port 0). */
+  ports(): FelixPorts {
+    const ports: FelixPorts = {};
+    const health = this.#servers.get('health');
+    const metrics = this.#servers.get('metrics');
+    if (health) ports.healthPort = health.endpoint.port;
+    if (metrics) ports.metricsPort = metrics.endpoint.port;
+    return ports;
+  }
+
+  /** Resolves once the servers match the configuration as it is now (after a FelixConfiguration change). */
+  async serversSettled(): Promise<FelixPorts> {
+    await this.#serverWork;
+    return this.ports();
+  }
+
   async start(): Promise<FelixPorts> {
-    const c = this.startConfig;
+    this.#serving = true;
+    // In the server queue, so a FelixConfiguration that arrives meanwhile is applied after it.
+    const opening = this.#serverWork.then(async () => {
+      for (const name of ['health', 'metrics'] as const) await this.#openServer(name, this.#config);
+    });
+    this.#serverWork = opening.catch(() => undefined);
     try {
-      this.#endpoints = await serveComponentEndpoints(c, {
-        health: agentHealthRoutes(
-          () => this.agent.ready,
-          () => this.status(),
-        ),
-        metrics: () => ({ status: 200, type: PROMETHEUS_TEXT, body: formatMetrics(this.status()) }),
-      });
+      // At start a server that cannot listen stops Felix (a wrong env or file value); later, a
+      // datastore value that cannot be served is logged and the server stays closed.
+      await opening;
     } catch (err) {
       await this.stop();
       throw err;
     }
-    const ports: FelixPorts = { ...this.#endpoints.ports };
     this.dataplane.start?.();
     this.#client.start();
     this.reporter?.start();
-    return ports;
+    return this.ports();
   }
 
   async stop(): Promise<void> {
+    this.#serving = false;
     await this.reporter?.close();
     this.#statusStore?.close?.();
     await this.#client.close();
     this.dataplane.close?.();
-    await this.#endpoints?.close();
-    this.#endpoints = undefined;
+    await this.#serverWork;
+    await Promise.all([...this.#servers.values()].map((s) => s.endpoint.close()));
+    this.#servers.clear();
+  }
+
+  async #openServer(name: ServerName, c: FelixConfig): Promise<void> {
+    const addr = serverAddress(name, c);
+    if (!addr) return;
+    const endpoint = await serveRoutes(addr.host, addr.port, this.#routes[name]);
+    this.#servers.set(name, { key: `${addr.host}:${addr.port}`, endpoint });
+    this.#log.info({ server: name, host: addr.host, port: endpoint.port }, `serving ${name}`);
+  }
+
+  /** Closes and reopens a server whose address changed; opens or closes one enabled or disabled. */
+  async #reconcileServer(name: ServerName, c: FelixConfig): Promise<void> {
+    if (!this.#serving) return;
+    const addr = serverAddress(name, c);
+    const want = addr ? `${addr.host}:${addr.port}` : undefined;
+    const have = this.#servers.get(name);
+    if (have?.key === want) return;
+    if (have) {
+      this.#servers.delete(name);
+      await have.endpoint.close();
+      this.#log.info({ server: name, port: have.endpoint.port }, `stopped serving ${name}`);
+    }
+    try {
+      await this.#openServer(name, c);
+    } catch (err) {
+      this.#log.error({ err, server: name, host: addr?.host, port: addr?.port }, `cannot serve ${name} as configured; it stays closed`);
+    }
+  }
+
+  /**
+   * Logs the spec fields that changed and are not settings of ours (those are logged above): the
+   * dataplane's, applied at its next apply unless env or the file pins them, and the ones this
+   * Felix does not honour, so an operator sees that e.g. bpfEnabled had no effect.
+   */
+  #logSpecChanges(prevConfig: FelixConfig, nextConfig: FelixConfig, spec: Record<string, unknown>): void {
+    const prev = this.#spec;
+    this.#spec = spec;
+    const before = dataplaneConfig(this.#layers, prevConfig, prev);
+    const after = dataplaneConfig(this.#layers, nextConfig, spec);
+    for (const field of [...new Set([...Object.keys(prev), ...Object.keys(spec)])].sort()) {
+      if (JSON.stringify(prev[field]) === JSON.stringify(spec[field])) continue;
+      const use = specFieldUse(field);
+      if (use === 'not honoured') {
+        this.#log.warn({ field, to: spec[field] }, 'FelixConfiguration field not honoured by this Felix; ignored');
+      } else if (use === 'dataplane') {
+        const pinned = JSON.stringify(before[field]) === JSON.stringify(after[field]);
+        this.#log.info(
+          { field, from: prev[field], to: spec[field], applied: pinned ? 'no: env or config file wins' : 'next dataplane apply' },
+          'configuration changed',
+        );
+      }
+    }
   }
 
   #onDatastoreConfig(spec: Record<string, unknown>): void {
@@ -200,18 +344,27 @@ export class FelixDaemon {
       this.#log.error({ err }, 'FelixConfiguration rejected; keeping the running configuration');
       return;
     }
-    const changed = changedParams(this.#config, next);
+    const prev = this.#config;
+    const changed = changedParams(prev, next);
     this.#config = next;
     for (const param of changed) {
-      if (RESTART_REQUIRED.has(param)) {
+      const applied = howApplied(param);
+      if (applied === 'restart required') {
         if (next[param] === this.startConfig[param]) this.#restartRequired.delete(param);
         else {
           this.#restartRequired.add(param);
           this.#log.warn({ param, running: this.startConfig[param], configured: next[param] }, 'configuration changed: restart required');
         }
       } else {
-        this.#log.info({ param, value: next[param] }, 'configuration changed');
-        if (param === 'LogSeverityScreen') this.#setLogLevel?.(next.LogSeverityScreen);
+        this.#log.info({ param, from: prev[param], to: next[param], applied }, 'configuration changed');
+      }
+    }
+    this.#logSpecChanges(prev, next, spec);
+    if (changed.includes('LogSeverityScreen')) this.#setLogLevel?.(next.LogSeverityScreen);
+    if (refreshIntervalMs(prev) !== refreshIntervalMs(next)) this.dataplane.setRefreshInterval?.(refreshIntervalMs(next));
+    for (const name of ['health', 'metrics'] as const) {
+      if (SERVER_PARAMS[name].some((p) => changed.includes(p))) {
+        this.#serverWork = this.#serverWork.then(() => this.#reconcileServer(name, next));
       }
     }
   }

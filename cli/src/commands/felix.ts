@@ -23,8 +23,9 @@ export const felixCommand: Command = {
 FELIX_CONFIGFILE, then FelixConfiguration node.<name>, then FelixConfiguration default. The node
 name is FELIX_FELIXHOSTNAME, else NODENAME, else the host name. Typha is found through
 FELIX_TYPHAADDR (host:port; a host name finds every address it resolves to) or the Kubernetes
-Service FELIX_TYPHAK8SSERVICENAME in FELIX_TYPHAK8SNAMESPACE. A datastore change to a setting
-fixed at start is logged as "restart required".
+Service FELIX_TYPHAK8SSERVICENAME in FELIX_TYPHAK8SNAMESPACE. FelixConfiguration changes apply
+while running (the health and metrics servers are reopened on a new address); a change to a
+setting fixed at start is logged as "restart required".
 
 Settings:
 ${SETTINGS}`,

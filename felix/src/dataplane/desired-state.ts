@@ -61,6 +61,15 @@ export function emptyDesiredState(): DesiredState {
   };
 }
 
+/**
+ * Whether IPv4 VXLAN is on: FelixConfiguration `vxlanEnabled` when it is set (true or false),
+ * else whether a pool uses VXLAN, as Calico's EncapsulationCalculator decides.
+ */
+export function vxlanEnabled(state: Pick<DesiredState, 'config' | 'encapsulation'>): boolean {
+  const forced = state.config.vxlanEnabled;
+  return typeof forced === 'boolean' ? forced : state.encapsulation.vxlanEnabled;
+}
+
 /** A stable key for a policy id: `tier/namespace/name` (namespace empty for global policies). */
 export function policyKey(id: PolicyId): string {
   return `${id.tier}/${id.namespace ?? ''}/${id.name}`;

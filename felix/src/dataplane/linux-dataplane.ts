@@ -25,12 +25,12 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { realClock, type Clock, type TimerHandle } from '@cattail/typha/common';
 import type { DataplaneMessage, DataplaneSink } from '../proto/messages.js';
-import { applyMessages, emptyDesiredState, type DesiredState } from './desired-state.js';
+import { applyMessages, emptyDesiredState, vxlanEnabled, type DesiredState } from './desired-state.js';
 import { DataplaneCommandError, EndpointNotReadyError } from './errors.js';
 import type { Exec } from './exec.js';
 import { TABLE_NAME } from './names.js';
 import { nftOptionsFromConfig, renderRuleset, type NftRenderOptions } from './nft-render.js';
-import { desiredRoutes, parseKernelRoutes, routeBatch, ROUTE_PROTO, VXLAN_DEVICE } from './routes.js';
+import { desiredRoutes, externalRoutes, parseKernelRoutes, routeBatch, ROUTE_PROTO, VXLAN_DEVICE } from './routes.js';
 import { desiredSysctls, parseSysctlOutput, sysctlWrites } from './sysctls.js';
 import { desiredVxlan, parseVxlanLink, vxlanCommands, type ActualVxlan } from './vxlan.js';
 import { planMtu, type MtuPlan } from './mtu.js';
@@ -74,6 +74,10 @@ export interface LinuxDataplaneOptions {
   refreshIntervalMs?: number;
   /** Delay before retrying after an endpoint or command error. */
   retryMs?: number;
+  /** Milliseconds now, for the route clean-up grace (default Date.now; a test moves it). */
+  now?: () => number;
+  /** A workload interface's routes from others are left alone this long after it appears (Calico: 10 s). */
+  routeCleanupGraceMs?: number;
   /** Where to write the pod MTU for the CNI plugin (Calico: /var/lib/calico/mtu); none: not written. */
   mtuFile?: string;
   /** How the MTU file is written (default: temp file + rename). */
@@ -99,11 +103,15 @@ export class LinuxDataplane implements DataplaneSink {
   readonly #nodeName: string;
   readonly #timers: DataplaneTimers;
   readonly #debounceMs: number;
-  readonly #refreshMs: number;
+  #refreshMs: number;
   readonly #retryMs: number;
   readonly #onError: ((err: Error) => void) | undefined;
   readonly #mtuFile: string | undefined;
   readonly #writeFile: FileWriter;
+  readonly #now: () => number;
+  readonly #graceMs: number;
+  /** When each workload interface was first seen (for the route clean-up grace). */
+  readonly #ifaceFirstSeen = new Map<string, number>();
   #mtuWritten: string | undefined;
   readonly #state: DesiredState = emptyDesiredState();
   #status = new Map<string, EndpointStatus>();
@@ -126,10 +134,20 @@ export class LinuxDataplane implements DataplaneSink {
     this.#onError = opts.onError;
     this.#mtuFile = opts.mtuFile || undefined;
     this.#writeFile = opts.writeFile ?? atomicWrite;
+    this.#now = opts.now ?? Date.now;
+    this.#graceMs = opts.routeCleanupGraceMs ?? 10_000;
   }
 
   /** Starts the periodic refresh. */
   start(): void {
+    this.#scheduleRefresh();
+  }
+
+  /** A new drift-refresh period: the pending refresh is rescheduled to it (from now). */
+  setRefreshInterval(ms: number): void {
+    this.#refreshMs = ms;
+    if (this.#refreshTimer === undefined) return;
+    this.#timers.clearTimeout(this.#refreshTimer);
     this.#scheduleRefresh();
   }
 
@@ -201,6 +219,7 @@ export class LinuxDataplane implements DataplaneSink {
   }
 
   readonly #onRefresh = (): void => {
+    this.#refreshTimer = undefined; // while it runs, a new interval applies to the next one
     this.refresh()
       .catch((err: unknown) => this.#report(err))
       .finally(() => this.#scheduleRefresh());
@@ -228,10 +247,10 @@ export class LinuxDataplane implements DataplaneSink {
     const ready = new Set(links.map((l) => String(l.ifname)));
     this.#updateStatus(ready);
     const nftOptions = nftOptionsFromConfig(this.#state.config);
-    report.mtu = planMtu(links, this.#state.config, this.#state.encapsulation.vxlanEnabled, nftOptions.interfacePrefixes);
+    report.mtu = planMtu(links, this.#state.config, vxlanEnabled(this.#state), nftOptions.interfacePrefixes);
 
     await step(() => this.#applyNft(report, nftOptions));
-    await step(() => this.#applyLinksAndRoutes(report, links, ready));
+    await step(() => this.#applyLinksAndRoutes(report, links, ready, nftOptions.interfacePrefixes));
     await step(() => this.#applySysctls(report, ready));
     await step(() => this.#applyMtuFile(report));
 
@@ -300,19 +319,46 @@ export class LinuxDataplane implements DataplaneSink {
     return actual;
   }
 
-  async #applyLinksAndRoutes(report: ApplyReport, links: Array<Record<string, unknown>>, ready: Set<string>): Promise<void> {
+  async #applyLinksAndRoutes(report: ApplyReport, links: Array<Record<string, unknown>>, ready: Set<string>, workloadPrefixes: string[]): Promise<void> {
     const vx = vxlanCommands(desiredVxlan(this.#state, this.#nodeName, report.mtu.vxlanMtu), await this.#readVxlan(links));
     if (vx.ip.some((l) => l.startsWith(`link add ${VXLAN_DEVICE}`))) ready.add(VXLAN_DEVICE);
     if (vx.ip.includes(`link del ${VXLAN_DEVICE}`) && !vx.ip.some((l) => l.startsWith('link add'))) ready.delete(VXLAN_DEVICE);
-    const actual = [
+    const read = [
       ...parseKernelRoutes((await this.#exec('ip', ['-json', '-4', 'route', 'show', 'proto', String(ROUTE_PROTO)])).stdout),
       ...parseKernelRoutes((await this.#exec('ip', ['-json', '-6', 'route', 'show', 'proto', String(ROUTE_PROTO)])).stdout),
     ];
-    const lines = [...vx.ip, ...routeBatch(desiredRoutes(this.#state, ready), actual)];
+    // Deleting the device (to remake it with a new VNI or port) takes its routes with it.
+    const deviceGoes = vx.ip.includes(`link del ${VXLAN_DEVICE}`);
+    const actual = deviceGoes ? read.filter((r) => r.dev !== VXLAN_DEVICE) : read;
+    const external = await this.#externalRouteDeletes(ready, workloadPrefixes);
+    const lines = [...vx.ip, ...external, ...routeBatch(desiredRoutes(this.#state, ready), actual)];
     report.ipCommands = lines;
     report.bridgeCommands = vx.bridge;
     if (lines.length > 0) await this.#exec('ip', ['-force', '-batch', '-'], `${lines.join('\n')}\n`);
     if (vx.bridge.length > 0) await this.#exec('bridge', ['-force', '-batch', '-'], `${vx.bridge.join('\n')}\n`);
+  }
+
+  /**
+   * FelixConfiguration removeExternalRoutes (default true): `route del` lines for others' routes on
+   * workload interfaces that have been there for the grace period; a later apply is scheduled
+   * for those still in it.
+   */
+  async #externalRouteDeletes(present: ReadonlySet<string>, prefixes: readonly string[]): Promise<string[]> {
+    const now = this.#now();
+    for (const name of [...this.#ifaceFirstSeen.keys()]) if (!present.has(name)) this.#ifaceFirstSeen.delete(name);
+    for (const name of present) if (prefixes.some((p) => name.startsWith(p)) && !this.#ifaceFirstSeen.has(name)) this.#ifaceFirstSeen.set(name, now);
+    if (this.#state.config.removeExternalRoutes === false) return [];
+    const lines: string[] = [];
+    let wait: number | undefined;
+    for (const family of ['-4', '-6']) {
+      for (const r of externalRoutes((await this.#exec('ip', ['-json', family, 'route', 'show', 'table', 'main'])).stdout, prefixes)) {
+        const left = (this.#ifaceFirstSeen.get(r.dev) ?? now) + this.#graceMs - now;
+        if (left <= 0) lines.push(`route del ${r.dst} dev ${r.dev}`);
+        else wait = Math.min(wait ?? left, left);
+      }
+    }
+    if (wait !== undefined) this.#schedule(wait);
+    return lines;
   }
 
   /** Writes the pod MTU when it is known and differs from what this process last wrote. */

@@ -8,7 +8,9 @@
  * Failsafe ports (Calico's failsafeInboundHostPorts / failsafeOutboundHostPorts, defaulting to
  * ssh, DHCP, DNS, BGP, etcd, Typha, the API server) are accepted before any host endpoint policy, so
  * a wrong policy cannot cut a node off its control plane. Forwarded traffic is policed only by
- * applyOnForward tiers; an endpoint without them lets it through. Not done yet: `*` (all
+ * applyOnForward tiers; an endpoint without them lets it through. An interface that
+ * FelixConfiguration interfaceExclude names (default `kube-ipvs0`, kube-proxy's dummy device) is
+ * not one Felix resolves host endpoints on, as in Calico: an endpoint on it gets no rules. Not done yet: `*` (all
  * interfaces) and endpoints found by expected IPs, untracked (doNotTrack) and preDNAT tiers.
  */
 import type { DesiredState } from './desired-state.js';
@@ -74,13 +76,33 @@ function failsafe(ifaces: string[], list: FailsafePort[], dir: 'iifname' | 'oifn
   return lines;
 }
 
+/**
+ * Calico's interfaceExclude: comma-separated names, or `/regex/` entries; whether `ifname` is
+ * excluded.
+ */
+export function interfaceExcluder(list: string): (ifname: string) => boolean {
+  const exact = new Set<string>();
+  const patterns: RegExp[] = [];
+  for (const entry of list.split(',').map((e) => e.trim())) {
+    if (entry.length > 2 && entry.startsWith('/') && entry.endsWith('/')) {
+      try {
+        patterns.push(new RegExp(entry.slice(1, -1)));
+      } catch {
+        // An invalid pattern (the API rejects one on write) excludes nothing.
+      }
+    } else if (entry !== '') exact.add(entry);
+  }
+  return (ifname) => exact.has(ifname) || patterns.some((re) => re.test(ifname));
+}
+
 export function hostEndpointRuleset(
   state: DesiredState,
   marks: MarkBits,
   failsafes: { inbound: FailsafePort[]; outbound: FailsafePort[] } = { inbound: DEFAULT_FAILSAFE_INBOUND, outbound: DEFAULT_FAILSAFE_OUTBOUND },
+  excluded: (ifname: string) => boolean = () => false,
 ): HostEndpointRuleset {
   const heps = [...state.hostEndpoints.values()]
-    .filter((h): h is typeof h & { name: string } => typeof h.name === 'string' && h.name !== '' && h.name !== '*')
+    .filter((h): h is typeof h & { name: string } => typeof h.name === 'string' && h.name !== '' && h.name !== '*' && !excluded(h.name))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const result: HostEndpointRuleset = { input: [], output: [], forward: [], chains: [] };
   if (heps.length === 0) return result;

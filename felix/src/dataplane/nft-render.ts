@@ -46,7 +46,7 @@ import { isIPv4 } from 'node:net';
 import type { Rule } from '../proto/messages.js';
 import type { DesiredState } from './desired-state.js';
 import { TABLE_NAME, fromWorkloadChainName, ipSetName, nftQuote, policyChainName, profileChainName, toWorkloadChainName } from './names.js';
-import { DEFAULT_FAILSAFE_INBOUND, DEFAULT_FAILSAFE_OUTBOUND, hostEndpointRuleset, type FailsafePort } from './nft-host-endpoints.js';
+import { DEFAULT_FAILSAFE_INBOUND, DEFAULT_FAILSAFE_OUTBOUND, hostEndpointRuleset, interfaceExcluder, type FailsafePort } from './nft-host-endpoints.js';
 import { NAT_CHAIN, natOutgoingRuleset, parseNatPortRange, type NatOutgoingOptions } from './nft-nat.js';
 import { cidrFamily, ipPortElement, renderRule, type RuleRenderContext } from './nft-rule.js';
 import { endpointChainLines } from './nft-tier-walk.js';
@@ -69,6 +69,18 @@ export interface NftRenderOptions {
   failsafeOutbound: FailsafePort[];
   /** natPortRange and natOutgoingAddress for the NAT-outgoing rules. */
   natOutgoing: NatOutgoingOptions;
+  /**
+   * Dropped first thing in every from-workload chain, before policy (Calico's
+   * allowVXLANPacketsFromWorkloads / allowIPIPPacketsFromWorkloads, both false by default): a
+   * pod's own VXLAN (UDP to this port) or IP-in-IP packets, which could carry traffic past egress
+   * policy. undefined / false: allowed.
+   */
+  dropVxlanFromWorkloadsPort: number | undefined;
+  dropIpipFromWorkloads: boolean;
+  /** Interfaces host endpoints are not resolved on (Calico's interfaceExclude). */
+  interfaceExcluded: (ifname: string) => boolean;
+  /** Drop what conntrack calls invalid (false with Calico's disableConntrackInvalidCheck). */
+  dropConntrackInvalid: boolean;
 }
 
 export const DEFAULT_NFT_OPTIONS: NftRenderOptions = {
@@ -80,6 +92,10 @@ export const DEFAULT_NFT_OPTIONS: NftRenderOptions = {
   failsafeInbound: DEFAULT_FAILSAFE_INBOUND,
   failsafeOutbound: DEFAULT_FAILSAFE_OUTBOUND,
   natOutgoing: {},
+  dropVxlanFromWorkloadsPort: 4789,
+  dropIpipFromWorkloads: true,
+  interfaceExcluded: interfaceExcluder('kube-ipvs0'), // Calico's default: kube-proxy's IPVS dummy device
+  dropConntrackInvalid: true,
 };
 
 function configValue(config: Record<string, unknown>, camel: string): unknown {
@@ -103,7 +119,8 @@ function failsafeFromConfig(value: unknown, fallback: FailsafePort[]): FailsafeP
 /**
  * Options from the FelixConfiguration spec the graph sends in ConfigUpdate (camelCase keys,
  * `logPrefix`, `interfacePrefix`, `defaultEndpointToHostAction`, `failsafe*HostPorts`,
- * `natPortRange`, `natOutgoingAddress`; the
+ * `natPortRange`, `natOutgoingAddress`, `allowVXLANPacketsFromWorkloads` with `vxlanPort`,
+ * `allowIPIPPacketsFromWorkloads`, `interfaceExclude`, `disableConntrackInvalidCheck`; the
  * PascalCase env-style names are accepted too), defaults for what is absent. Values were
  * validated by the api schema on write.
  */
@@ -129,6 +146,15 @@ export function nftOptionsFromConfig(config: Record<string, unknown>): NftRender
   const address = configValue(config, 'natOutgoingAddress');
   if (typeof address === 'string' && isIPv4(address)) natOutgoing.address = address;
   opts.natOutgoing = natOutgoing;
+  if (configValue(config, 'allowVXLANPacketsFromWorkloads') === true) opts.dropVxlanFromWorkloadsPort = undefined;
+  else {
+    const port = configValue(config, 'vxlanPort');
+    if (typeof port === 'number' && Number.isInteger(port) && port > 0) opts.dropVxlanFromWorkloadsPort = port;
+  }
+  if (configValue(config, 'allowIPIPPacketsFromWorkloads') === true) opts.dropIpipFromWorkloads = false;
+  const exclude = configValue(config, 'interfaceExclude');
+  if (typeof exclude === 'string') opts.interfaceExcluded = interfaceExcluder(exclude);
+  if (configValue(config, 'disableConntrackInvalidCheck') === true) opts.dropConntrackInvalid = false;
   return opts;
 }
 
@@ -197,9 +223,10 @@ export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFA
   const ifaces = [...new Set(workloads.map((w) => w.endpoint.name))];
   const fromWl = ifaces.map((i): [string, string] => [i, fromWorkloadChainName(i)]);
   const toWl = ifaces.map((i): [string, string] => [i, toWorkloadChainName(i)]);
-  const conntrack = ['ct state established,related accept', 'ct state invalid drop'];
+  // FelixConfiguration disableConntrackInvalidCheck: packets conntrack calls invalid go on to policy.
+  const conntrack = ['ct state established,related accept', ...(opts.dropConntrackInvalid ? ['ct state invalid drop'] : [])];
 
-  const heps = hostEndpointRuleset(state, opts, { inbound: opts.failsafeInbound, outbound: opts.failsafeOutbound });
+  const heps = hostEndpointRuleset(state, opts, { inbound: opts.failsafeInbound, outbound: opts.failsafeOutbound }, opts.interfaceExcluded);
   renderChain(
     'filter-forward',
     ['type filter hook forward priority filter; policy accept;', ...conntrack, ...vmap('iifname', fromWl), ...vmap('oifname', toWl), ...heps.forward],
@@ -225,11 +252,17 @@ export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFA
   for (const [name, lines] of heps.chains) renderChain(name, lines, out);
   if (nat.chain.length > 0) renderChain(NAT_CHAIN, nat.chain, out);
 
+  const encapDrops = [
+    ...(opts.dropVxlanFromWorkloadsPort !== undefined ? [`udp dport ${opts.dropVxlanFromWorkloadsPort} drop`] : []),
+    ...(opts.dropIpipFromWorkloads ? ['meta l4proto 4 drop'] : []),
+  ];
   const seen = new Set<string>();
   for (const w of workloads) {
     if (seen.has(w.endpoint.name)) continue;
     seen.add(w.endpoint.name);
-    renderChain(fromWorkloadChainName(w.endpoint.name), endpointChainLines(state, w.endpoint, 'out', opts), out);
+    const fromLines = endpointChainLines(state, w.endpoint, 'out', opts);
+    fromLines.splice(1, 0, ...encapDrops); // right after the marks are cleared, as Calico orders it
+    renderChain(fromWorkloadChainName(w.endpoint.name), fromLines, out);
     renderChain(toWorkloadChainName(w.endpoint.name), endpointChainLines(state, w.endpoint, 'in', opts), out);
   }
   for (const [key, { policy }] of sorted(state.policies, ([k]) => k)) {

@@ -1,22 +1,31 @@
 /**
  * The VXLAN device and its peers, as Calico programs them (IPv4):
  *
- *   ip link add vxlan.calico type vxlan id 4096 dstport 4789 local <node ip> nolearning
+ *   ip link add vxlan.calico type vxlan id <vxlanVNI: 4096> dstport <vxlanPort: 4789> local <node ip> nolearning
  *   ip addr replace <our VTEP ip>/32 dev vxlan.calico ; ip link set vxlan.calico up
  *   per remote VTEP:  ip neigh replace <vtep ip> lladdr <vtep mac> dev vxlan.calico nud permanent
  *                     bridge fdb replace <vtep mac> dev vxlan.calico dst <node ip> self permanent
  *
  * The device's MTU is the VXLAN MTU of `mtu.ts` (uplink less 50 bytes, or `vxlanMTU`) when known.
+ * A device whose VNI or port differs from FelixConfiguration is deleted and made again (the
+ * kernel cannot change either on a live device); FelixConfiguration `vxlanEnabled` forces the
+ * device on or off whatever the pools say.
  *
  * Remote blocks are then routed `via <vtep ip> dev vxlan.calico onlink` (routes.ts): the neighbour
  * entry gives the inner MAC, the FDB entry the outer destination. `replace` (not `append`) keeps
  * re-applies idempotent. Pure: the driver feeds in what it read from the kernel.
  */
-import type { DesiredState } from './desired-state.js';
+import { vxlanEnabled, type DesiredState } from './desired-state.js';
 import { VXLAN_DEVICE } from './routes.js';
 
 const VXLAN_VNI = 4096;
 const VXLAN_PORT = 4789;
+
+/** A positive integer from the spec, else Calico's default. */
+function configNumber(config: Record<string, unknown>, key: string, fallback: number): number {
+  const v = config[key];
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : fallback;
+}
 
 export interface VxlanDevice {
   vni: number;
@@ -41,8 +50,13 @@ export interface DesiredVxlan {
 
 export function desiredVxlan(state: DesiredState, nodeName: string, mtu?: number): DesiredVxlan {
   const own = state.vteps.get(nodeName);
-  if (!state.encapsulation.vxlanEnabled || !own?.ipv4Addr || !own.parentDeviceIp) return { peers: [] };
-  const device: VxlanDevice = { vni: VXLAN_VNI, port: VXLAN_PORT, local: own.parentDeviceIp, address: own.ipv4Addr };
+  if (!vxlanEnabled(state) || !own?.ipv4Addr || !own.parentDeviceIp) return { peers: [] };
+  const device: VxlanDevice = {
+    vni: configNumber(state.config, 'vxlanVNI', VXLAN_VNI),
+    port: configNumber(state.config, 'vxlanPort', VXLAN_PORT),
+    local: own.parentDeviceIp,
+    address: own.ipv4Addr,
+  };
   if (own.mac) device.mac = own.mac;
   if (mtu !== undefined) device.mtu = mtu;
   const peers: VxlanPeer[] = [];

@@ -5,7 +5,15 @@ import { loadFelixLayers } from '../../src/config.js';
 import { FelixDaemon } from '../../src/daemon.js';
 import { DryRunDataplane } from '../../src/dataplane/dry-run-dataplane.js';
 import type { DataplaneMessage } from '../../src/proto/messages.js';
+import { serveRoutes } from '@cattail/typha/common';
 import { NODE, update, wep } from '../calc/harness.js';
+
+/** Ports free right now (bound to port 0, then released). */
+async function freePorts(n: number): Promise<number[]> {
+  const eps = await Promise.all(Array.from({ length: n }, () => serveRoutes('127.0.0.1', 0, {})));
+  await Promise.all(eps.map((e) => e.close()));
+  return eps.map((e) => e.port);
+}
 
 interface Line {
   level: string;
@@ -34,20 +42,55 @@ test('a datastore change to a restart-only setting is logged as "restart require
     setLogLevel: (l) => levels.push(l),
   });
   assert.ok(daemon.dataplane instanceof DryRunDataplane);
-  daemon.agent.onUpdates([update('FelixConfiguration', 'default', { healthPort: 9199, logSeverityScreen: 'Debug' })], 2);
+  daemon.agent.onUpdates([update('FelixConfiguration', 'default', { reportingTTL: '2m', healthPort: 9199, logSeverityScreen: 'Debug' })], 2);
   daemon.agent.onStatus('in-sync', { revision: 2 });
   const restart = lines.filter((l) => l.msg === 'configuration changed: restart required');
   assert.deepEqual(
     restart.map((l) => l.obj.param),
-    ['HealthPort'],
+    ['ReportingTTLSecs'],
   );
   assert.equal(daemon.config.LogSeverityScreen, 'Debug');
   assert.deepEqual(levels, ['Debug'], 'the log level applies without a restart');
-  assert.equal(daemon.startConfig.HealthPort, 9099);
-  assert.deepEqual(daemon.status().restartRequired, ['HealthPort']);
+  const applied = lines.filter((l) => l.msg === 'configuration changed').map((l) => [l.obj.param, l.obj.from, l.obj.to, l.obj.applied]);
+  assert.deepEqual(applied, [
+    ['HealthPort', 9099, 9199, 'server reopened'],
+    ['LogSeverityScreen', 'Info', 'Debug', 'at once'],
+  ]);
+  assert.equal(daemon.startConfig.ReportingTTLSecs, 90);
+  assert.deepEqual(daemon.status().restartRequired, ['ReportingTTLSecs']);
   // Back to the running value: no longer pending.
   daemon.agent.onUpdates([update('FelixConfiguration', 'default', { logSeverityScreen: 'Debug' })], 3);
   assert.deepEqual(daemon.status().restartRequired, []);
+});
+
+test('refresh intervals from FelixConfiguration apply at once: the shorter of route and nftables', () => {
+  const intervals: number[] = [];
+  const daemon = new FelixDaemon(loadFelixLayers({ NODENAME: NODE, FELIX_NFTABLESREFRESHINTERVAL: '60' }), {
+    discovery: nowhere,
+    dataplane: () => ({ onMessages: () => {}, setRefreshInterval: (ms) => intervals.push(ms) }),
+  });
+  daemon.agent.onUpdates([update('FelixConfiguration', 'default', { routeRefreshInterval: '2m', nftablesRefreshInterval: '10s' })], 2);
+  daemon.agent.onStatus('in-sync', { revision: 2 });
+  daemon.agent.onUpdates([update('FelixConfiguration', 'default', { routeRefreshInterval: '30s' })], 3);
+  assert.deepEqual(intervals, [30_000], 'min(120 s, env 60 s) is still 60 s: no call; then min(30 s, 60 s)');
+  assert.deepEqual(daemon.status().restartRequired, []);
+});
+
+test('changed spec fields the dataplane reads, or that are not honoured, are logged with what happens to them', () => {
+  const lines: Line[] = [];
+  const daemon = new FelixDaemon(loadFelixLayers({ NODENAME: NODE, FELIX_LOGPREFIX: 'env-prefix' }), {
+    logger: recordingLogger(lines),
+    discovery: nowhere,
+    dataplane: () => ({ onMessages: () => {} }),
+  });
+  daemon.agent.onUpdates([update('FelixConfiguration', 'default', { vxlanVNI: 5000, logPrefix: 'ds-prefix', bpfEnabled: true })], 2);
+  daemon.agent.onStatus('in-sync', { revision: 2 });
+  const seen = lines.filter((l) => l.obj.field !== undefined).map((l) => [l.level, l.obj.field, l.obj.applied ?? l.msg]);
+  assert.deepEqual(seen, [
+    ['warn', 'bpfEnabled', 'FelixConfiguration field not honoured by this Felix; ignored'],
+    ['info', 'logPrefix', 'no: env or config file wins'],
+    ['info', 'vxlanVNI', 'next dataplane apply'],
+  ]);
 });
 
 test('env wins over FelixConfiguration: no restart is asked for a value env pins', () => {
@@ -91,6 +134,65 @@ test('health, readiness, status and metrics follow the agent', async (t) => {
   assert.match(metrics, /^felix_in_sync 1$/m);
   assert.match(metrics, /^felix_datastore_revision 4$/m);
   assert.ok((daemon.dataplane as DryRunDataplane).snapshot(), 'the dry-run dataplane computed a snapshot');
+});
+
+test('FelixConfiguration from Typha turns the health and metrics servers on and moves them; env still wins', async (t) => {
+  const lines: Line[] = [];
+  const daemon = new FelixDaemon(
+    loadFelixLayers({ NODENAME: NODE, FELIX_DATAPLANEMODE: 'dry-run', FELIX_HEALTHHOST: '127.0.0.1', FELIX_PROMETHEUSMETRICSHOST: '127.0.0.1' }),
+    { discovery: pending, logger: recordingLogger(lines) },
+  );
+  const [p1, p2, p3] = await freePorts(3);
+  assert.deepEqual(await daemon.start(), {}, 'both off by default');
+  t.after(() => daemon.stop());
+  daemon.agent.onUpdates(
+    [
+      update('FelixConfiguration', 'default', { healthEnabled: true, prometheusMetricsEnabled: true, prometheusMetricsPort: p1, healthPort: 1 }),
+      update('FelixConfiguration', `node.${NODE}`, { healthPort: p2, healthHost: '0.0.0.0', prometheusMetricsHost: '0.0.0.0' }),
+    ],
+    3,
+  );
+  daemon.agent.onStatus('in-sync', { revision: 3 });
+  assert.deepEqual(await daemon.serversSettled(), { healthPort: p2, metricsPort: p1 }, 'node.<node> over default, per field');
+  const metrics = await fetch(`http://127.0.0.1:${p1}/metrics`);
+  assert.equal(metrics.status, 200);
+  assert.match(await metrics.text(), /^felix_in_sync 1$/m);
+  assert.equal((await fetch(`http://127.0.0.1:${p2}/readiness`)).status, 200);
+  assert.equal(daemon.config.HealthHost, '127.0.0.1', 'env over node.<node>');
+  assert.equal(daemon.config.PrometheusMetricsHost, '127.0.0.1');
+  assert.deepEqual(daemon.status().restartRequired, []);
+
+  // Metrics off, health to another port: the old ports close.
+  daemon.agent.onUpdates(
+    [
+      update('FelixConfiguration', 'default', { healthEnabled: true, prometheusMetricsEnabled: false }),
+      update('FelixConfiguration', `node.${NODE}`, { healthPort: p3 }),
+    ],
+    4,
+  );
+  assert.deepEqual(await daemon.serversSettled(), { healthPort: p3 });
+  await assert.rejects(fetch(`http://127.0.0.1:${p1}/metrics`));
+  await assert.rejects(fetch(`http://127.0.0.1:${p2}/liveness`));
+  assert.equal((await fetch(`http://127.0.0.1:${p3}/liveness`)).status, 200);
+  assert.ok(lines.some((l) => l.msg === 'stopped serving metrics'));
+  assert.ok(lines.some((l) => l.msg === 'configuration changed' && l.obj.param === 'HealthPort' && l.obj.from === p2 && l.obj.to === p3));
+});
+
+test('a datastore port that cannot be served is logged; the server stays closed and Felix runs on', async (t) => {
+  const lines: Line[] = [];
+  const blocker = await serveRoutes('127.0.0.1', 0, {});
+  t.after(() => blocker.close());
+  const daemon = new FelixDaemon(loadFelixLayers({ NODENAME: NODE, FELIX_DATAPLANEMODE: 'dry-run', FELIX_PROMETHEUSMETRICSHOST: '127.0.0.1' }), {
+    discovery: pending,
+    logger: recordingLogger(lines),
+  });
+  await daemon.start();
+  t.after(() => daemon.stop());
+  daemon.agent.onUpdates([update('FelixConfiguration', 'default', { prometheusMetricsEnabled: true, prometheusMetricsPort: blocker.port })], 2);
+  daemon.agent.onStatus('in-sync', { revision: 2 });
+  assert.deepEqual(await daemon.serversSettled(), {});
+  const err = lines.find((l) => l.msg === 'cannot serve metrics as configured; it stays closed');
+  assert.equal(err?.obj.port, blocker.port);
 });
 
 test('the dataplane gets the FelixConfiguration with env values laid over it', () => {

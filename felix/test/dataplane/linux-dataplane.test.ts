@@ -155,6 +155,35 @@ test('refresh re-applies the table when the kernel no longer has what we left', 
   assert.equal(pending.length, 0);
 });
 
+test('a new refresh interval reschedules the waiting refresh, or applies to the next one after a running refresh', async () => {
+  const { clock, pending, fire } = fakeTimers();
+  const kernel = fakeKernel([]);
+  const dp = new LinuxDataplane({ exec: kernel.exec, nodeName: 'n1', clock, refreshIntervalMs: 90_000 });
+  dp.setRefreshInterval(5_000);
+  assert.equal(pending.length, 0, 'not started: nothing scheduled');
+  dp.start();
+  assert.deepEqual(
+    pending.map((t) => t.ms),
+    [5_000],
+  );
+  dp.setRefreshInterval(30_000);
+  assert.deepEqual(
+    pending.map((t) => t.ms),
+    [30_000],
+    'the waiting refresh moved, not doubled',
+  );
+  fire(); // a refresh is running now
+  dp.setRefreshInterval(10_000);
+  await dp.apply();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(
+    pending.map((t) => t.ms),
+    [10_000],
+    'one refresh chain, at the new interval',
+  );
+  dp.close();
+});
+
 test('concurrent applies never overlap', async () => {
   const kernel = fakeKernel([]);
   let inFlight = 0;

@@ -238,3 +238,37 @@ test('NAT outgoing honours natPortRange (TCP and UDP, then the rest) and natOutg
   assert.deepEqual(nftOptionsFromConfig({ natPortRange: 1024 }).natOutgoing, { portRange: { first: 1024, last: 1024 } });
   assert.deepEqual(nftOptionsFromConfig({ natPortRange: '9:8', natOutgoingAddress: 'fd00::1' }).natOutgoing, {});
 });
+
+test('a workload’s own VXLAN and IP-in-IP packets are dropped before its egress policy unless FelixConfiguration allows them', () => {
+  const from = (config: Record<string, unknown>) => chain(renderRuleset(stateWithPolicy([], []), nftOptionsFromConfig(config)), 'from-wl-cali1');
+  const lines = from({})
+    .split('\n')
+    .map((l) => l.trim());
+  assert.deepEqual(lines.slice(1, 4), ['meta mark set meta mark & 0xfffcffff', 'udp dport 4789 drop', 'meta l4proto 4 drop']);
+  assert.match(from({ vxlanPort: 8472 }), /udp dport 8472 drop/);
+  assert.doesNotMatch(from({ allowVXLANPacketsFromWorkloads: true }), /udp dport/);
+  assert.doesNotMatch(from({ allowIPIPPacketsFromWorkloads: true }), /l4proto 4/);
+  assert.doesNotMatch(chain(renderRuleset(stateWithPolicy([], [])), 'to-wl-cali1'), /udp dport 4789/, 'only traffic from the workload');
+});
+
+test('interfaceExclude: no host endpoint on an excluded interface (names or /regex/; default kube-ipvs0)', () => {
+  const hepOn = (name: string) => {
+    const s = stateWithHostEndpoint([], []);
+    const [ep] = s.hostEndpoints.values();
+    s.hostEndpoints.clear();
+    s.hostEndpoints.set('h', { ...ep, name });
+    return s;
+  };
+  assert.match(renderRuleset(hepOn('eth0')), /from-hep-eth0/);
+  assert.doesNotMatch(renderRuleset(hepOn('kube-ipvs0')), /from-hep-/, 'Calico’s default excludes kube-ipvs0');
+  assert.doesNotMatch(renderRuleset(hepOn('eth0'), nftOptionsFromConfig({ interfaceExclude: 'kube-ipvs0,eth0' })), /from-hep-/);
+  assert.doesNotMatch(renderRuleset(hepOn('eth0'), nftOptionsFromConfig({ interfaceExclude: '/^eth[0-9]+$/' })), /from-hep-/);
+  assert.match(renderRuleset(hepOn('kube-ipvs0'), nftOptionsFromConfig({ interfaceExclude: 'eth9' })), /from-hep-kube-ipvs0/);
+});
+
+test('disableConntrackInvalidCheck: no invalid-state drop in the base chains', () => {
+  const text = (config: Record<string, unknown>) => renderRuleset(stateWithHostEndpoint([], []), nftOptionsFromConfig(config));
+  assert.equal(text({}).match(/ct state invalid drop/g)?.length, 3, 'forward, input and output drop invalid by default');
+  assert.doesNotMatch(text({ disableConntrackInvalidCheck: true }), /ct state invalid/);
+  assert.match(text({ disableConntrackInvalidCheck: true }), /ct state established,related accept/);
+});

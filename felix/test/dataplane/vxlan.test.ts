@@ -82,3 +82,35 @@ test('the device gets the VXLAN MTU when it is created, and a changed MTU is set
   // Unknown MTU (no uplink found): the device's MTU is left alone.
   assert.deepEqual(vxlanCommands(desiredVxlan(state(), 'n1'), actual).ip, []);
 });
+
+test('FelixConfiguration vxlanVNI and vxlanPort make the device; a device with the old ones is recreated', () => {
+  const s = state();
+  applyMessages(s, [{ kind: 'ConfigUpdate', config: { vxlanVNI: 5000, vxlanPort: 8472 }, clusterInformation: {} }]);
+  const desired = desiredVxlan(s, 'n1');
+  assert.equal(
+    vxlanCommands(desired, { addresses: [], neighbours: [], fdb: [] }).ip[0],
+    'link add vxlan.calico address 66:00:00:00:00:01 type vxlan id 5000 dstport 8472 local 192.168.0.1 nolearning',
+  );
+  const old = parseVxlanLink([
+    {
+      ifname: 'vxlan.calico',
+      flags: ['UP'],
+      address: '66:00:00:00:00:01',
+      linkinfo: { info_data: { id: 4096, port: 4789, local: '192.168.0.1', learning: false } },
+    },
+  ]);
+  assert.deepEqual(vxlanCommands(desired, { device: old, addresses: ['10.65.0.0/32'], neighbours: [], fdb: [] }).ip.slice(0, 2), [
+    'link del vxlan.calico',
+    'link add vxlan.calico address 66:00:00:00:00:01 type vxlan id 5000 dstport 8472 local 192.168.0.1 nolearning',
+  ]);
+});
+
+test('FelixConfiguration vxlanEnabled overrides the pools either way; unset, the pools decide', () => {
+  const forcedOff = state(true);
+  applyMessages(forcedOff, [{ kind: 'ConfigUpdate', config: { vxlanEnabled: false }, clusterInformation: {} }]);
+  assert.equal(desiredVxlan(forcedOff, 'n1').device, undefined);
+  const forcedOn = state(false);
+  applyMessages(forcedOn, [{ kind: 'ConfigUpdate', config: { vxlanEnabled: true }, clusterInformation: {} }]);
+  assert.equal(desiredVxlan(forcedOn, 'n1').device?.vni, 4096);
+  assert.equal(desiredVxlan(state(false), 'n1').device, undefined);
+});

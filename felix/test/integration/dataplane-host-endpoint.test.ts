@@ -78,6 +78,14 @@ test('host endpoint policy applies to traffic to the host; failsafe ports stay o
   assert.equal(await tcpConnects(outside, 2222), false, 'tcp 2222 denied');
   assert.equal(await tcpConnects(outside, 22), true, 'ssh is a failsafe port');
 
+  // FelixConfiguration interfaceExclude naming eth1: no host endpoint is resolved on it.
+  dp.onMessages([{ kind: 'ConfigUpdate', config: { interfaceExclude: 'kube-ipvs0,eth1' }, clusterInformation: {} }]);
+  await dp.apply();
+  assert.equal(await ping(outside, NODE_IP), true, 'eth1 excluded: its host endpoint does not apply');
+  dp.onMessages([{ kind: 'ConfigUpdate', config: {}, clusterInformation: {} }]);
+  await dp.apply();
+  assert.equal(await ping(outside, NODE_IP), false, 'not excluded: denied again');
+
   dp.onMessages([{ kind: 'HostEndpointRemove', id: { name: 'node1-eth1' } }]);
   await dp.apply();
   assert.equal(await ping(outside, NODE_IP), true, 'no host endpoint, no host policy');

@@ -124,6 +124,29 @@ test('VXLAN: device, neighbours, FDB and onlink routes carry pod traffic between
 
   assert.equal(await succeeds('ip', ['netns', 'exec', podNs[0], 'ping', '-c', '1', '-W', '2', NODES[1].podIp]), true, 'pod on n1 → pod on n2 over VXLAN');
 
+  // FelixConfiguration vxlanVNI/vxlanPort on both nodes: the devices are made again with them
+  // (with their neighbours, FDB entries and routes), and the pods still reach each other.
+  for (const dp of dps) {
+    dp.onMessages([{ kind: 'ConfigUpdate', config: { mtuIfacePattern: '^ul$', vxlanVNI: 5000, vxlanPort: 8472 }, clusterInformation: {} }]);
+    const r = await dp.apply();
+    assert.deepEqual(r.errors, []);
+  }
+  assert.match(await run('ip', ['-n', n1, '-d', 'link', 'show', 'vxlan.calico']), /vxlan id 5000 .*dstport 8472/);
+  assert.match(await run('ip', ['-n', n1, 'route', 'show', 'proto', '80']), /^10\.65\.1\.0\/26 via 10\.65\.1\.0 dev vxlan\.calico onlink/m);
+  assert.equal(await succeeds('ip', ['netns', 'exec', podNs[0], 'ping', '-c', '1', '-W', '2', NODES[1].podIp]), true, 'pods talk over VNI 5000, port 8472');
+  assert.deepEqual((await dps[0].apply()).ipCommands, [], 'the new device reads back as desired');
+
+  // vxlanEnabled: false on n1 overrides the pools: no device, no VXLAN route; unset again, back.
+  dps[0].onMessages([
+    { kind: 'ConfigUpdate', config: { mtuIfacePattern: '^ul$', vxlanVNI: 5000, vxlanPort: 8472, vxlanEnabled: false }, clusterInformation: {} },
+  ]);
+  await dps[0].apply();
+  assert.equal(await succeeds('ip', ['-n', n1, 'link', 'show', 'vxlan.calico']), false);
+  assert.doesNotMatch(await run('ip', ['-n', n1, 'route', 'show', 'proto', '80']), /vxlan\.calico/);
+  dps[0].onMessages([{ kind: 'ConfigUpdate', config: { mtuIfacePattern: '^ul$', vxlanVNI: 5000, vxlanPort: 8472 }, clusterInformation: {} }]);
+  await dps[0].apply();
+  assert.equal(await succeeds('ip', ['netns', 'exec', podNs[0], 'ping', '-c', '1', '-W', '2', NODES[1].podIp]), true, 'back on');
+
   // The other node's VTEP and route go away: its neighbour, FDB entry and route are removed.
   dps[0].onMessages([
     { kind: 'RouteRemove', dst: NODES[1].block },

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { checkResource, type Resource } from '@cattail/api';
 import { EtcdDatastore } from '@cattail/datastore';
 import { startEtcd, until } from '@cattail/datastore/testing';
@@ -34,6 +35,15 @@ function wep(pod: string, iface: string, ip: string): Resource {
     metadata: { name: `${NODE}-k8s-${pod}-eth0`, namespace: 'default', labels: { pod } },
     spec: { node: NODE, orchestrator: 'k8s', pod, endpoint: 'eth0', interfaceName: iface, ipNetworks: [`${ip}/32`], profiles: ['allow-all'] },
   });
+}
+
+/** A port free right now (bound to 0, then released). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 async function kernelState(ns: string): Promise<string> {
@@ -164,6 +174,25 @@ test('felix end to end: etcd → Typha → Felix → kernel, and a Typha outage 
   // 3. Delete it: ping works again.
   await ds.delete({ kind: 'GlobalNetworkPolicy', name: 'deny-icmp-b' });
   await until(() => ping(pods.a, ips.b), 'ping a → b to work after the delete', 5_000);
+
+  // 3b. FelixConfiguration node.<node> through etcd and Typha turns the metrics server on (it was
+  // off at start) on the port it names, without a restart.
+  assert.equal(felix.ports().metricsPort, undefined);
+  const metricsPort = await freePort();
+  await ds.create(
+    checked({
+      apiVersion: V3,
+      kind: 'FelixConfiguration',
+      metadata: { name: `node.${NODE}` },
+      spec: { prometheusMetricsEnabled: true, prometheusMetricsHost: '127.0.0.1', prometheusMetricsPort: metricsPort },
+    }),
+  );
+  await until(
+    async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => undefined))?.status === 200,
+    'the metrics server on the FelixConfiguration port',
+    5_000,
+  );
+  assert.deepEqual(felix.status().restartRequired, []);
 
   // 4. Typha goes away: the kernel keeps exactly what it has, even through a forced refresh.
   await dp.apply();
