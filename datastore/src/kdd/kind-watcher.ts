@@ -47,6 +47,12 @@ export interface KindWatcherOptions {
   setTimer: (fn: () => void, ms: number) => { unref?(): unknown };
   /** An object the source could not convert (malformed): for a rate-limited log and a counter. */
   onProblem?: (source: string, message: string) => void;
+  /**
+   * A list or watch request that failed and will be retried (the API server unreachable, a 401
+   * or 403, a CRD not installed): for a rate-limited log and a counter. A cleanly ended stream
+   * (the server's timeout) is not an error.
+   */
+  onRetry?: (source: string, err: Error) => void;
 }
 
 /** What the sink was told for one Kubernetes object. */
@@ -103,6 +109,7 @@ export class KindWatcher implements WatchHandle {
         // A start revision that is gone ends the watch (the caller relists); anything else is retried.
         if (e instanceof CompactedError) this.#fail(e);
         else if (!this.#closed) {
+          this.#opts.onRetry?.(this.#source.name, e instanceof Error ? e : new Error(String(e)));
           this.#sink.onStatus?.('reconnecting');
           this.#opts.setTimer(() => this.start(), backoffDelay(this.#opts.backoff, this.#failures++)).unref?.();
         }
@@ -154,7 +161,10 @@ export class KindWatcher implements WatchHandle {
             expired = obj.code === 410;
             stream.close();
             if (expired) void this.#relist();
-            else this.#rewatch();
+            else {
+              this.#opts.onRetry?.(this.#source.name, new Error(`watch error ${obj.code ?? ''} ${obj.reason ?? ''}: ${obj.message ?? ''}`.trim()));
+              this.#rewatch();
+            }
             return;
           }
           const rv = obj.metadata?.resourceVersion;
@@ -167,7 +177,10 @@ export class KindWatcher implements WatchHandle {
         onEnd: (err) => {
           if (this.#closed || expired) return;
           if (err instanceof KubeHttpError && err.statusCode === 410) void this.#relist();
-          else this.#rewatch();
+          else {
+            if (err) this.#opts.onRetry?.(this.#source.name, err);
+            this.#rewatch();
+          }
         },
       },
     );
@@ -247,7 +260,7 @@ export class KindWatcher implements WatchHandle {
       if (events.length > 0) this.#sink.onEvents(events, revision);
       this.#watch();
     } catch (err) {
-      void err; // retried: a relist fails only while the API server is unreachable
+      if (!this.#closed) this.#opts.onRetry?.(this.#source.name, err instanceof Error ? err : new Error(String(err)));
       this.#rewatch(true);
     }
   }

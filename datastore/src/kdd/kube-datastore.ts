@@ -218,7 +218,7 @@ export class KubeDatastore implements Datastore {
   watchKind(
     kind: string | KubeSource,
     sink: WatchSink,
-    opts: { namespace?: string; fromRevision?: number; onProblem?: KindWatcherOptions['onProblem'] } = {},
+    opts: { namespace?: string; fromRevision?: number; onProblem?: KindWatcherOptions['onProblem']; onRetry?: KindWatcherOptions['onRetry'] } = {},
   ): KindWatcher {
     const source = typeof kind === 'string' ? crdSourceOf(kind) : kind;
     const watcher = new KindWatcher(this, source, sink, { ...this.#watchOptions, ...opts });

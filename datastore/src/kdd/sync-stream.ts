@@ -47,6 +47,8 @@ export interface KubeSyncStreamOptions {
   maxLogEvents?: number;
   /** An object a source could not convert: for a rate-limited log and a counter. */
   onProblem?: (source: string, message: string) => void;
+  /** A list or watch of a source failed and is being retried: for a rate-limited log and a counter. */
+  onRetry?: (source: string, err: Error) => void;
 }
 
 export interface SourceStats {
@@ -58,6 +60,9 @@ export interface SourceStats {
   relists: number;
   /** Objects it could not convert. */
   problems: number;
+  /** Failed list or watch requests (each retried), and the last failure. */
+  retries: number;
+  lastError?: string;
   connected: boolean;
 }
 
@@ -108,7 +113,7 @@ export class KubeSyncStream {
     this.#sources = sources;
     this.#opts = opts;
     this.#maxLog = opts.maxLogEvents ?? DEFAULT_LOG_EVENTS;
-    this.#stats = sources.map((s) => ({ name: s.name, listed: false, watches: 0, relists: 0, problems: 0, connected: false }));
+    this.#stats = sources.map((s) => ({ name: s.name, listed: false, watches: 0, relists: 0, problems: 0, retries: 0, connected: false }));
   }
 
   get revision(): number {
@@ -185,6 +190,11 @@ export class KubeSyncStream {
           onProblem: (name, message) => {
             stats.problems++;
             this.#opts.onProblem?.(name, message);
+          },
+          onRetry: (name, err) => {
+            stats.retries++;
+            stats.lastError = err.message;
+            this.#opts.onRetry?.(name, err);
           },
         },
       );

@@ -128,11 +128,16 @@ export class TyphaDaemon {
       // One list+watch per collection, for the kinds some syncer carries, merged into one stream.
       const kinds = new Set(SYNCER_TYPES.flatMap((s) => syncerKinds(s)));
       const limiter = createLogLimiter({ clock: realClock });
+      const retryLimiter = createLogLimiter({ clock: realClock });
       this.#kubeStream = new kdd.KubeSyncStream(this.#datastore, kdd.sourcesForKinds(kinds), {
         builtIn: kinds.has('Profile') ? [kdd.defaultAllowProfile()] : [],
         onProblem: (source, message) => {
           const suppressed = limiter.take();
           if (suppressed >= 0) this.#log.warn({ source, suppressed }, `Kubernetes object not converted: ${message}`);
+        },
+        onRetry: (source, err) => {
+          const suppressed = retryLimiter.take();
+          if (suppressed >= 0) this.#log.warn({ source, suppressed, err: err.message }, `listing or watching ${source} on the API server failed; retrying`);
         },
       });
       this.#source = this.#kubeStream;
@@ -315,6 +320,16 @@ export class TyphaDaemon {
       },
     });
     const kube = () => this.#kubeStream?.stats() ?? [];
+    new Counter({
+      name: 'typha_kubernetes_request_retries',
+      help: 'List or watch requests to the API server (per source collection) that failed and were retried (Kubernetes datastore only).',
+      labelNames: ['source'],
+      registers: [this.#registry],
+      collect() {
+        this.reset();
+        for (const s of kube()) this.inc({ source: s.name }, s.retries);
+      },
+    });
     new Counter({
       name: 'typha_kubernetes_objects_unconverted',
       help: 'Kubernetes objects (per source collection) that could not be converted to a Calico resource and were left out (Kubernetes datastore only).',

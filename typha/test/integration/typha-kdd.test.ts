@@ -238,7 +238,7 @@ describe('Typha on the Kubernetes datastore', () => {
     });
     const kubeconfig = join(dir, 'kubeconfig');
     await writeFile(kubeconfig, JSON.stringify(adminKubeconfig(`https://127.0.0.1:${proxy.port}`, kube)));
-    const { port } = await startTypha(kubeconfig);
+    const { daemon, port } = await startTypha(kubeconfig);
     const felix = client('felix', port, 'node-d');
     const cutEndpoints = () =>
       [...held(felix).keys()]
@@ -256,5 +256,9 @@ describe('Typha on the Kubernetes datastore', () => {
       () => `felix holds ${cutEndpoints()}`,
       30_000,
     );
+    // The cut was seen, counted and said why, per source.
+    const sources = (daemon.status() as { kubernetes: { sources: Array<{ name: string; retries: number; lastError?: string }> } }).kubernetes.sources;
+    const pods = sources.find((s) => s.name === 'pods');
+    assert.ok(pods && pods.retries > 0 && pods.lastError, `pods source: ${JSON.stringify(pods)}`);
   });
 });
