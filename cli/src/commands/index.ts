@@ -9,6 +9,7 @@ import { deleteCommand } from './delete.js';
 import { getCommand } from './get.js';
 import { ipamCommand } from './ipam.js';
 import { labelCommand } from './label.js';
+import { datastoreCommand } from './datastore-migrate.js';
 import { nodeCommand } from './node.js';
 import { patchCommand } from './patch.js';
 import { replaceCommand } from './replace.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   deleteCommand,
   getCommand,
   labelCommand,
+  datastoreCommand,
   selectorCommand,
   ipamCommand,
   nodeCommand,

@@ -118,7 +118,8 @@ export class KubeDatastore implements Datastore {
     const body = toCrdObject({ ...res, metadata: { ...res.metadata, resourceVersion: undefined, uid: undefined } });
     const ref = refOfResource(res);
     const ns = namespaceOf(k, ref);
-    const created = await this.#call(ref, () => this.#client.request('POST', resourcePath(k, ns), body));
+    // A 404 on a create can only mean the namespace is missing: say that, not "does not exist".
+    const created = await this.#call(ns !== undefined ? { kind: 'Namespace', name: ns } : ref, () => this.#client.request('POST', resourcePath(k, ns), body));
     return fromCrdObject(k, created);
   }
 
