@@ -118,6 +118,8 @@ export class LinuxDataplane implements DataplaneSink {
   #lastListing: string | undefined;
   #lastText: string | undefined;
   #timer: TimerHandle | undefined;
+  /** When the pending #timer fires (in #now() time). */
+  #timerDue = 0;
   #refreshTimer: TimerHandle | undefined;
   #running: Promise<ApplyReport> | undefined;
   #next: Promise<ApplyReport> | undefined;
@@ -203,8 +205,19 @@ export class LinuxDataplane implements DataplaneSink {
     return this.apply();
   }
 
+  /**
+   * An apply in `ms`, or sooner if one is already due sooner. A later wish never delays an
+   * earlier one, and an earlier one replaces a later one: a route clean-up waiting out its 10 s
+   * grace must not hold back a policy change that wants its apply in 20 ms.
+   */
   #schedule(ms: number): void {
-    if (this.#closed || this.#timer !== undefined) return;
+    if (this.#closed) return;
+    const due = this.#now() + ms;
+    if (this.#timer !== undefined) {
+      if (this.#timerDue <= due) return;
+      this.#timers.clearTimeout(this.#timer);
+    }
+    this.#timerDue = due;
     this.#timer = this.#timers.setTimeout(runTimer, ms, this.#onDebounce);
   }
 

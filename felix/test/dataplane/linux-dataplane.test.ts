@@ -90,6 +90,31 @@ test('nothing is programmed before InSync; then one debounced apply for several 
   assert.deepEqual(dp.status().get('ns/a'), { state: 'ok' });
 });
 
+test('a route clean-up waiting out its grace never holds back an apply that is due sooner', async () => {
+  const { clock, pending } = fakeTimers();
+  const kernel = fakeKernel(['cali1']);
+  // The CNI plugin's route on the new workload interface: someone else's until the grace is over.
+  const exec: Exec = async (file, args, input) =>
+    [file, ...args].join(' ') === 'ip -json -4 route show table main'
+      ? { stdout: JSON.stringify([{ dst: '10.65.0.1', dev: 'cali1', protocol: 'boot', scope: 'link' }]), stderr: '' }
+      : kernel.exec(file, args, input);
+  const dp = new LinuxDataplane({ exec, nodeName: 'n1', clock, debounceMs: 25, now: () => 1_000_000, routeCleanupGraceMs: 10_000 });
+  dp.onMessages([endpoint('a', 'cali1'), { kind: 'InSync' }]);
+  pending.length = 0;
+  await dp.apply();
+  assert.deepEqual(
+    pending.map((t) => t.ms),
+    [10_000],
+    'the clean-up apply waits for the grace',
+  );
+  dp.onMessages([endpoint('b', 'cali1')]);
+  assert.deepEqual(
+    pending.map((t) => t.ms),
+    [25],
+    'a change is applied after the debounce, not after the grace',
+  );
+});
+
 test('a missing interface is an error for that endpoint only, retried after retryMs', async () => {
   const { clock, pending } = fakeTimers();
   const kernel = fakeKernel(['cali1']);
