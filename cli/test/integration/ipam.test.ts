@@ -475,3 +475,45 @@ test('configure writes IPAMConfiguration default, keeping the fields not given',
     assert.match(r.stderr, message);
   }
 });
+
+test('split: only locked, into equal children that keep every allocation valid; an interrupted split resumes', async () => {
+  await fx.ds.create(res('IPPool', 'big', { cidr: '10.80.0.0/16', blockSize: 26, natOutgoing: true, nodeSelector: 'all()' }));
+  await fx.ds.create(res('Node', 'split-node', {}));
+  // The seeded cluster claims no blocks; this test wants the pool's blocks claimed as usual.
+  const config = await fx.ds.get({ kind: 'IPAMConfiguration', name: 'default' });
+  await fx.ds.update({ ...config, spec: { ...config.spec, autoAllocateBlocks: true } });
+  const client = new ipam.IpamClient(fx.ds);
+  const got = await client.autoAssign({ handleId: 'split-h', node: 'split-node', num4: 2, num6: 0, pools: ['big'] });
+
+  const unlocked = await cattail('ipam', 'split', '--name=big', '4');
+  assert.equal(unlocked.code, 1);
+  assert.match(unlocked.stderr + unlocked.stdout, /Datastore is not locked/);
+  assert.equal((await cattail('datastore', 'migrate', 'lock')).code, 0);
+  for (const [n, re] of [
+    ['3', /power of 2/],
+    ['2048', /smaller than one block \(\/26\); split into at most 1024/],
+  ] as const) {
+    const r = await cattail('ipam', 'split', '--cidr=10.80.0.0/16', n);
+    assert.equal(r.code === 0, false, n);
+    assert.match(r.stderr + r.stdout, re);
+  }
+  // An interrupted run: one child written, the parent still there.
+  await fx.ds.create(res('IPPool', 'big-1', { cidr: '10.80.64.0/18', blockSize: 26, natOutgoing: true, nodeSelector: 'all()' }));
+  const r = await cattail('ipam', 'split', '--cidr=10.80.0.0/16', '4');
+  assert.equal(r.code, 0, r.stderr);
+  const pools = (await fx.ds.list('IPPool')).items.filter((p) => p.metadata.name.startsWith('big'));
+  assert.deepEqual(pools.map((p) => `${p.metadata.name} ${String(p.spec?.cidr)} ${String(p.spec?.natOutgoing)}`).sort(), [
+    'big-0 10.80.0.0/18 true',
+    'big-1 10.80.64.0/18 true',
+    'big-2 10.80.128.0/18 true',
+    'big-3 10.80.192.0/18 true',
+  ]);
+  assert.deepEqual(
+    (await client.ipsByHandle('split-h')).map((a) => a.address).sort(),
+    [...got.ipv4.map((a) => a.address)].sort(),
+    'the allocations are untouched',
+  );
+  assert.equal((await cattail('datastore', 'migrate', 'unlock')).code, 0);
+  const more = await client.autoAssign({ handleId: 'split-h2', node: 'split-node', num4: 1, num6: 0 });
+  assert.match(more.ipv4[0].address, /^10\.80\./, 'the children allocate after the unlock');
+});
