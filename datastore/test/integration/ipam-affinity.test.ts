@@ -5,7 +5,16 @@ import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cidrContainsIP, parseCIDR, parseIP, type Resource } from '@cattail/api';
 import { sharedEtcd } from '../../src/testing/index.js';
-import { DEFAULT_RETRY, IpamClient, NoAddressesError, claimBlock, listAllAffinities, listHostAffinities, readBlock, type AssignedIP } from '../../src/ipam/index.js';
+import {
+  DEFAULT_RETRY,
+  IpamClient,
+  NoAddressesError,
+  claimBlock,
+  listAllAffinities,
+  listHostAffinities,
+  readBlock,
+  type AssignedIP,
+} from '../../src/ipam/index.js';
 
 const fx = sharedEtcd({ wipe: '/calico/' });
 
@@ -71,12 +80,18 @@ test('releasing a node’s affinities: empty blocks deleted, a used block kept u
   const cidr = (ip: AssignedIP) => ip.block;
   const used = cidr((await one(ipam, 'node-0', 'h-used')).ipv4[0]);
   const empty = [0, 64, 128, 192].map((o) => `10.84.0.${o}/26`).find((c) => c !== used)!;
-  assert.equal(await claimBlock(fx.ds, DEFAULT_RETRY, { node: 'node-0', cidr: parseCIDR(empty)!, strictAffinity: false, claimTime: new Date().toISOString() }), 'claimed');
+  assert.equal(
+    await claimBlock(fx.ds, DEFAULT_RETRY, { node: 'node-0', cidr: parseCIDR(empty)!, strictAffinity: false, claimTime: new Date().toISOString() }),
+    'claimed',
+  );
 
   // requireEmpty: the used block stays the node's; the empty one is deleted with its record.
   assert.deepEqual(await ipam.releaseHostAffinities('node-0', { requireEmpty: true }), [empty]);
   assert.equal(await readBlock(fx.ds, empty), undefined);
-  assert.deepEqual((await listHostAffinities(fx.ds, 'node-0', 4)).map((a) => a.cidr), [used]);
+  assert.deepEqual(
+    (await listHostAffinities(fx.ds, 'node-0', 4)).map((a) => a.cidr),
+    [used],
+  );
 
   // Without: the used block keeps its allocation and loses its affinity; no record is left.
   assert.equal(await ipam.releaseBlockAffinity('node-0', used), 'released');
