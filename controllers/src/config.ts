@@ -15,10 +15,26 @@
  * the etcd-mode sync controllers (`namespace`, `serviceaccount`, `policy`, `workloadendpoint`)
  * are not built, and asking for them is a configuration error that says so.
  */
-import { ConfigError, durationMillis, flagSource, loadConfig, namedEnvSource, redactConfig, type ConfigIssue, type ConfigOf, type ParamTable } from '@cattail/api';
+import {
+  ConfigError,
+  durationMillis,
+  flagSource,
+  loadConfig,
+  namedEnvSource,
+  redactConfig,
+  type ConfigIssue,
+  type ConfigOf,
+  type ParamTable,
+} from '@cattail/api';
 
 export const KUBE_CONTROLLERS_PARAMS = {
-  DatastoreType: { type: 'enum', default: 'kubernetes', values: ['kubernetes', 'etcdv3'], env: 'DATASTORE_TYPE', help: 'Datastore: kubernetes (KDD) or etcdv3' },
+  DatastoreType: {
+    type: 'enum',
+    default: 'kubernetes',
+    values: ['kubernetes', 'etcdv3'],
+    env: 'DATASTORE_TYPE',
+    help: 'Datastore: kubernetes (KDD) or etcdv3',
+  },
   Kubeconfig: { type: 'string', default: '', env: 'KUBECONFIG', help: 'kubeconfig file (default: in-cluster, or ~/.kube/config)' },
   EnabledControllers: {
     type: 'list',
@@ -43,9 +59,30 @@ export const KUBE_CONTROLLERS_PARAMS = {
   LeaderElection: { type: 'bool', default: true, env: 'LEADER_ELECTION', help: 'Run the controllers only while holding the Lease' },
   LeaseNamespace: { type: 'string', default: 'kube-system', env: 'LEADER_ELECTION_NAMESPACE', help: 'Namespace of the Lease' },
   LeaseName: { type: 'string', default: 'cattail-kube-controllers', env: 'LEADER_ELECTION_LEASE_NAME', help: 'Name of the Lease' },
-  LeaseDurationSecs: { type: 'seconds', default: 15, min: 1, max: 3600, env: 'LEADER_ELECTION_LEASE_DURATION', help: 'A Lease not renewed for this long is free' },
-  RenewDeadlineSecs: { type: 'seconds', default: 10, min: 0.1, max: 3600, env: 'LEADER_ELECTION_RENEW_DEADLINE', help: 'The leader steps down when it could not renew for this long' },
-  RetryPeriodSecs: { type: 'seconds', default: 2, min: 0.05, max: 600, env: 'LEADER_ELECTION_RETRY_PERIOD', help: 'Renew (leader) or try to acquire (others) this often' },
+  LeaseDurationSecs: {
+    type: 'seconds',
+    default: 15,
+    min: 1,
+    max: 3600,
+    env: 'LEADER_ELECTION_LEASE_DURATION',
+    help: 'A Lease not renewed for this long is free',
+  },
+  RenewDeadlineSecs: {
+    type: 'seconds',
+    default: 10,
+    min: 0.1,
+    max: 3600,
+    env: 'LEADER_ELECTION_RENEW_DEADLINE',
+    help: 'The leader steps down when it could not renew for this long',
+  },
+  RetryPeriodSecs: {
+    type: 'seconds',
+    default: 2,
+    min: 0.05,
+    max: 600,
+    env: 'LEADER_ELECTION_RETRY_PERIOD',
+    help: 'Renew (leader) or try to acquire (others) this often',
+  },
   Identity: { type: 'string', default: '', env: 'POD_NAME', help: 'This instance in the Lease (default: host name and a random suffix)' },
 
   HealthEnabled: { type: 'bool', default: true, env: 'HEALTH_ENABLED', help: 'Serve /liveness, /readiness, /status' },

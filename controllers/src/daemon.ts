@@ -106,19 +106,16 @@ export class KubeControllersDaemon {
 
   async start(): Promise<EndpointPorts & { identity: string }> {
     const c = this.#config;
-    this.#endpoints = await serveComponentEndpoints(
-      c,
-      {
-        health: agentHealthRoutes(
-          () => this.status().leader.reachable,
-          () => this.status(),
-        ),
-        metrics: () => {
-          const s = this.status();
-          return { status: 200, type: PROMETHEUS_TEXT, body: formatMetrics({ leader: s.leader, ipam: s.ipam.sweeps > 0 ? s.ipam : undefined }) };
-        },
+    this.#endpoints = await serveComponentEndpoints(c, {
+      health: agentHealthRoutes(
+        () => this.status().leader.reachable,
+        () => this.status(),
+      ),
+      metrics: () => {
+        const s = this.status();
+        return { status: 200, type: PROMETHEUS_TEXT, body: formatMetrics({ leader: s.leader, ipam: s.ipam.sweeps > 0 ? s.ipam : undefined }) };
       },
-    );
+    });
     if (this.elector) this.elector.start();
     else this.gc.start();
     return { ...this.#endpoints.ports, identity: this.#identity };

@@ -13,7 +13,14 @@ export {
   type KubeControllersConfig,
 } from './config.js';
 export { LeaderElector, type KubeRequester, type LeaderCallbacks, type LeaderElectorOptions, type LeaderStatus } from './leader-elector.js';
-export { IpamGarbageCollector, DEFAULT_LEAK_GRACE_MS, DEFAULT_RECONCILER_PERIOD_MS, type IpamGcOptions, type IpamGcStatus, type IpamGauges } from './ipam-gc.js';
+export {
+  IpamGarbageCollector,
+  DEFAULT_LEAK_GRACE_MS,
+  DEFAULT_RECONCILER_PERIOD_MS,
+  type IpamGcOptions,
+  type IpamGcStatus,
+  type IpamGauges,
+} from './ipam-gc.js';
 export { kubeClusterView, podAddresses, type ClusterView, type PodAddresses } from './cluster-view.js';
 export { formatMetrics, type KubeControllersMetricsInput } from './metrics.js';
 export { KubeControllersDaemon, type KubeControllersDependencies, type KubeControllersStatus } from './daemon.js';

@@ -343,7 +343,12 @@ function allocationsOf(b: ipam.StoredBlock, pools: readonly Resource[]): Allocat
   return out;
 }
 
-function gaugesOf(allocations: readonly Allocation[], blocks: readonly ipam.StoredBlock[], pools: readonly Resource[], candidates: ReadonlyMap<string, Candidate>): IpamGauges[] {
+function gaugesOf(
+  allocations: readonly Allocation[],
+  blocks: readonly ipam.StoredBlock[],
+  pools: readonly Resource[],
+  candidates: ReadonlyMap<string, Candidate>,
+): IpamGauges[] {
   const byKey = new Map<string, IpamGauges>();
   const at = (pool: string, node: string): IpamGauges => {
     const k = `${pool}|${node}`;

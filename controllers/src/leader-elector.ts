@@ -118,7 +118,14 @@ export class LeaderElector {
   }
 
   status(): LeaderStatus {
-    return { identity: this.#opts.identity, leader: this.#leader, holder: this.#holder, acquisitions: this.#acquisitions, errors: this.#errors, reachable: this.#reachable };
+    return {
+      identity: this.#opts.identity,
+      leader: this.#leader,
+      holder: this.#holder,
+      acquisitions: this.#acquisitions,
+      errors: this.#errors,
+      reachable: this.#reachable,
+    };
   }
 
   start(): void {
@@ -215,7 +222,12 @@ export class LeaderElector {
     })) as LeaseObject | undefined;
     if (current === undefined) {
       try {
-        await this.#api.request('POST', this.#path(), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: this.#spec(undefined) });
+        await this.#api.request('POST', this.#path(), {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec: this.#spec(undefined),
+        });
       } catch (err) {
         if (err instanceof kdd.KubeHttpError && err.statusCode === 409) return false; // another instance created it first
         throw err;

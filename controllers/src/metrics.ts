@@ -31,8 +31,18 @@ export interface KubeControllersMetricsInput {
 
 function metricsOf(s: KubeControllersMetricsInput): Metric[] {
   const out: Metric[] = [
-    { name: 'cattail_kube_controllers_leader', type: 'gauge', help: '1 while this instance holds the Lease and runs the controllers.', samples: [['', s.leader.leader ? 1 : 0]] },
-    { name: 'cattail_kube_controllers_leader_acquisitions_total', type: 'counter', help: 'Times this instance became leader.', samples: [['', s.leader.acquisitions]] },
+    {
+      name: 'cattail_kube_controllers_leader',
+      type: 'gauge',
+      help: '1 while this instance holds the Lease and runs the controllers.',
+      samples: [['', s.leader.leader ? 1 : 0]],
+    },
+    {
+      name: 'cattail_kube_controllers_leader_acquisitions_total',
+      type: 'counter',
+      help: 'Times this instance became leader.',
+      samples: [['', s.leader.acquisitions]],
+    },
     { name: 'cattail_kube_controllers_lease_errors_total', type: 'counter', help: 'Failed reads or writes of the Lease.', samples: [['', s.leader.errors]] },
   ];
   const g = s.ipam;
@@ -58,7 +68,12 @@ function metricsOf(s: KubeControllersMetricsInput): Metric[] {
       }),
     },
     { name: 'cattail_kube_controllers_ipam_sweeps_total', type: 'counter', help: 'IPAM garbage-collection sweeps completed.', samples: [['', g.sweeps]] },
-    { name: 'cattail_kube_controllers_ipam_sweep_errors_total', type: 'counter', help: 'IPAM sweeps that failed (retried next period).', samples: [['', g.sweepErrors]] },
+    {
+      name: 'cattail_kube_controllers_ipam_sweep_errors_total',
+      type: 'counter',
+      help: 'IPAM sweeps that failed (retried next period).',
+      samples: [['', g.sweepErrors]],
+    },
     {
       name: 'cattail_kube_controllers_block_affinities_released_total',
       type: 'counter',

@@ -103,13 +103,21 @@ describe('the node controller: IPAM garbage collection', () => {
       // The released addresses' handles are gone with them; the live ones stay.
       const handles = (await ds.list('IPAMHandle')).items.map((h) => h.metadata.name).sort();
       assert.deepEqual(handles, ['k8s-pod-network.ghost', 'k8s-pod-network.late', 'k8s-pod-network.live', 'k8s-pod-network.starting']);
-      assert.ok((await ipam.listAllAffinities(ds)).some((a) => a.node === 'node-1'), 'node-1 keeps its block');
+      assert.ok(
+        (await ipam.listAllAffinities(ds)).some((a) => a.node === 'node-1'),
+        'node-1 keeps its block',
+      );
       const s = gc.status();
-      assert.equal([...s.reclamations.values()].reduce((x, y) => x + y, 0), 3);
+      assert.equal(
+        [...s.reclamations.values()].reduce((x, y) => x + y, 0),
+        3,
+      );
       assert.equal(s.reclamations.get('pool|node-2'), 2);
       assert.equal(s.affinitiesReleased, 1);
       assert.equal(s.candidates, 0);
-      const allocated = new Set((await ipam.listBlocks(ds)).flatMap((b) => b.block.allocations.flatMap((x, o) => (x === null ? [] : [ipam.ipAt(b.cidr, o)]))).map(formatIP));
+      const allocated = new Set(
+        (await ipam.listBlocks(ds)).flatMap((b) => b.block.allocations.flatMap((x, o) => (x === null ? [] : [ipam.ipAt(b.cidr, o)]))).map(formatIP),
+      );
       assert.deepEqual(
         [live, starting, shown, late, gone, onTwo, tunnel].map((a) => allocated.has(a.address)),
         [true, true, true, true, false, false, false],
