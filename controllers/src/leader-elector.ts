@@ -110,7 +110,7 @@ export class LeaderElector {
     };
     this.#clock = opts.clock ?? realClock;
     this.#now = opts.now ?? (() => new Date());
-    this.#log = (opts.logger ?? silentLogger).child({ component: 'leader-election', lease: `${opts.namespace}/${opts.name}` });
+    this.#log = (opts.logger ?? silentLogger).child({ part: 'leader-election', lease: `${opts.namespace}/${opts.name}` });
   }
 
   get isLeader(): boolean {
@@ -188,7 +188,9 @@ export class LeaderElector {
 
   #stepDown(why: string): void {
     this.#leader = false;
-    this.#log.warn({ identity: this.#opts.identity, why }, 'stepped down as leader');
+    const fields = { identity: this.#opts.identity, why };
+    if (why === 'stopping') this.#log.info(fields, 'stepped down as leader');
+    else this.#log.warn(fields, 'lost the lead: controllers stop');
     this.#transition(() => this.#callbacks.onStoppedLeading());
   }
 
