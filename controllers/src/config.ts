@@ -11,9 +11,11 @@
  * sweep), and `LEAK_GRACE_PERIOD` / `RECONCILER_PERIOD`, when set, override it.
  *
  * Controllers: Calico's names. On the Kubernetes datastore only `node` applies (Calico refuses the
- * others there too: the API server already has the namespaces, service accounts and policies);
- * the etcd-mode sync controllers (`namespace`, `serviceaccount`, `policy`, `workloadendpoint`)
- * are not built, and asking for them is a configuration error that says so.
+ * others there too: the API server already has the namespaces, service accounts and policies).
+ * On etcd (`etcdv3`), `namespace`, `serviceaccount` and `policy` copy those Kubernetes objects
+ * into etcd as Profiles and policies; `workloadendpoint` (pod label sync) is not built, and
+ * asking for it is a configuration error that says so. The Kubernetes API (KUBECONFIG) is needed
+ * in both modes: the Lease, the pods and the nodes live there.
  */
 import {
   ConfigError,
@@ -36,11 +38,17 @@ export const KUBE_CONTROLLERS_PARAMS = {
     help: 'Datastore: kubernetes (KDD) or etcdv3',
   },
   Kubeconfig: { type: 'string', default: '', env: 'KUBECONFIG', help: 'kubeconfig file (default: in-cluster, or ~/.kube/config)' },
+  EtcdEndpoints: { type: 'list', default: ['http://127.0.0.1:2379'], env: 'ETCD_ENDPOINTS', help: 'etcd endpoints (DATASTORE_TYPE etcdv3), comma-separated' },
+  EtcdCaFile: { type: 'string', default: '', env: 'ETCD_CA_CERT_FILE', help: 'CA of etcd’s certificate' },
+  EtcdCertFile: { type: 'string', default: '', env: 'ETCD_CERT_FILE', help: 'Client certificate for etcd' },
+  EtcdKeyFile: { type: 'string', default: '', env: 'ETCD_KEY_FILE', help: 'Client key for etcd' },
+  EtcdUsername: { type: 'string', default: '', env: 'ETCD_USERNAME', help: 'etcd user' },
+  EtcdPassword: { type: 'string', default: '', env: 'ETCD_PASSWORD', secret: true, help: 'etcd password' },
   EnabledControllers: {
     type: 'list',
-    default: ['node'],
+    default: [],
     env: 'ENABLED_CONTROLLERS',
-    help: 'Controllers to run, comma-separated (Calico names: node, workloadendpoint, serviceaccount, namespace, policy; only node is built)',
+    help: 'Controllers to run, comma-separated (Calico names: node, workloadendpoint, serviceaccount, namespace, policy); default node on kubernetes, node,namespace,serviceaccount,policy on etcdv3',
   },
   KubeControllersConfigName: {
     type: 'string',
@@ -106,7 +114,9 @@ export type KubeControllersConfig = ConfigOf<typeof KUBE_CONTROLLERS_PARAMS>;
 
 export const CALICO_CONTROLLERS = ['node', 'workloadendpoint', 'serviceaccount', 'namespace', 'policy'] as const;
 /** The controllers this package has. */
-export const BUILT_CONTROLLERS: readonly string[] = ['node'];
+export const BUILT_CONTROLLERS: readonly string[] = ['node', 'namespace', 'serviceaccount', 'policy'];
+/** The controllers that copy Kubernetes objects into etcd: nothing to do on the Kubernetes datastore. */
+export const ETCD_ONLY_CONTROLLERS: readonly string[] = ['workloadendpoint', 'namespace', 'serviceaccount', 'policy'];
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -116,20 +126,20 @@ export function loadKubeControllersConfig(env: Env, argv: readonly string[] = []
   const issues: ConfigIssue[] = [...flags.issues];
   for (const extra of flags.rest) issues.push({ param: extra, source: 'flags', message: 'unexpected argument' });
   if (issues.length) throw new ConfigError(issues);
-  const config = loadConfig<KubeControllersConfig>(KUBE_CONTROLLERS_PARAMS, [namedEnvSource(KUBE_CONTROLLERS_PARAMS, env), flags.source]);
+  const loaded = loadConfig<KubeControllersConfig>(KUBE_CONTROLLERS_PARAMS, [namedEnvSource(KUBE_CONTROLLERS_PARAMS, env), flags.source]);
+  const etcd = loaded.DatastoreType === 'etcdv3';
+  const config: KubeControllersConfig = {
+    ...loaded,
+    EnabledControllers: loaded.EnabledControllers.length > 0 ? loaded.EnabledControllers : etcd ? ['node', 'namespace', 'serviceaccount', 'policy'] : ['node'],
+  };
   const add = (param: string, message: string) => issues.push({ param, source: 'config', message });
   for (const c of config.EnabledControllers) {
     if (!(CALICO_CONTROLLERS as readonly string[]).includes(c)) add('EnabledControllers', `"${c}" is not a controller: use ${CALICO_CONTROLLERS.join(', ')}`);
-    else if (!BUILT_CONTROLLERS.includes(c)) {
-      add(
-        'EnabledControllers',
-        config.DatastoreType === 'kubernetes'
-          ? `"${c}" does not apply to the Kubernetes datastore (it syncs Kubernetes objects into etcd): use node`
-          : `"${c}" (the etcd-mode sync) is not built yet: use node`,
-      );
-    }
+    else if (!etcd && ETCD_ONLY_CONTROLLERS.includes(c)) {
+      add('EnabledControllers', `"${c}" does not apply to the Kubernetes datastore (it syncs Kubernetes objects into etcd): use node`);
+    } else if (!BUILT_CONTROLLERS.includes(c)) add('EnabledControllers', `"${c}" is not built yet: use ${BUILT_CONTROLLERS.join(', ')}`);
   }
-  if (config.DatastoreType !== 'kubernetes') add('DatastoreType', 'only kubernetes is built: the etcd-mode controllers are not (docs/DESIGN.md)');
+  if (etcd && config.EtcdEndpoints.length === 0) add('EtcdEndpoints', 'is required with DATASTORE_TYPE etcdv3: set ETCD_ENDPOINTS');
   for (const p of ['ReconcilerPeriod', 'LeakGracePeriod'] as const) {
     if (config[p] !== '' && durationMillis(config[p]) === undefined) add(p, `"${config[p]}" is not a duration: use e.g. 90s, 15m, 1h`);
   }

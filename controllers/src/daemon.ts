@@ -4,17 +4,19 @@
  * two instances in one process against one API server.
  *
  *   LeaderElector (Lease) ──onStartedLeading──▶ IpamGarbageCollector.start()   (node controller)
- *                         ──onStoppedLeading──▶ IpamGarbageCollector.stop()
+ *                         │                    KubeToEtcdSync.start() ×3      (etcd mode: namespace,
+ *                         │                                                    serviceaccount, policy)
+ *                         ──onStoppedLeading──▶ … .stop()
  *   health: /liveness /readiness /status    metrics: /metrics
  *
  * Without leader election the controllers run at once. Readiness: the last Lease round reached
- * the API server (a standby is ready: it is healthy and waits its turn). Factories (`datastore`,
- * `cluster`, `clock`) replace a part for a test.
+ * the API server (a standby is ready: it is healthy and waits its turn). Factories (`kube`,
+ * `etcd`, `cluster`, `clock`) replace a part for a test.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { durationMillis } from '@cattail/api';
-import { kdd } from '@cattail/datastore';
+import { EtcdDatastore, etcdOptionsFromConfig, kdd, type Datastore } from '@cattail/datastore';
 import {
   agentHealthRoutes,
   PROMETHEUS_TEXT,
@@ -29,56 +31,86 @@ import {
 import { kubeClusterView, type ClusterView } from './cluster-view.js';
 import type { KubeControllersConfig } from './config.js';
 import { IpamGarbageCollector, type IpamGcStatus } from './ipam-gc.js';
+import { KubeToEtcdSync, SYNC_TARGETS, type SyncStatus } from './kube-to-etcd-sync.js';
 import { LeaderElector, type LeaderStatus } from './leader-elector.js';
 import { formatMetrics } from './metrics.js';
 
 export interface KubeControllersDependencies {
   logger?: Logger;
   clock?: Clock;
-  datastore?: () => kdd.KubeDatastore;
-  cluster?: (ds: kdd.KubeDatastore) => ClusterView;
+  /** The Kubernetes API (Lease, pods, nodes; the datastore itself on KDD). */
+  kube?: () => kdd.KubeDatastore;
+  /** The etcd datastore (DATASTORE_TYPE etcdv3). */
+  etcd?: () => Datastore;
+  cluster?: (kube: kdd.KubeDatastore) => ClusterView;
 }
 
 export interface KubeControllersStatus {
   readonly leader: LeaderStatus;
   readonly controllers: readonly string[];
   readonly ipam: IpamGcStatus;
+  /** The etcd-mode sync controllers (empty on KDD). */
+  readonly syncs: readonly SyncStatus[];
 }
 
 export class KubeControllersDaemon {
-  readonly ds: kdd.KubeDatastore;
+  readonly kube: kdd.KubeDatastore;
+  /** Where Calico's resources and IPAM live: `kube` on KDD, etcd on etcdv3. */
+  readonly ds: Datastore;
+  readonly syncs: readonly KubeToEtcdSync[];
   readonly gc: IpamGarbageCollector;
   readonly elector: LeaderElector | undefined;
   readonly #config: KubeControllersConfig;
   readonly #log: Logger;
   readonly #identity: string;
   #endpoints: ComponentEndpoints | undefined;
+  readonly #startControllers: () => void;
+  readonly #stopControllers: () => Promise<void>;
 
   constructor(config: KubeControllersConfig, deps: KubeControllersDependencies = {}) {
     this.#config = config;
     this.#log = deps.logger ?? silentLogger;
     const clock = deps.clock ?? realClock;
     this.#identity = config.Identity.trim() || `${hostname()}_${randomUUID().slice(0, 8)}`;
-    this.ds = deps.datastore?.() ?? new kdd.KubeDatastore(config.Kubeconfig ? { kubeconfigPath: config.Kubeconfig } : {});
-    const cluster = deps.cluster?.(this.ds) ?? kubeClusterView(this.ds);
+    this.kube = deps.kube?.() ?? new kdd.KubeDatastore(config.Kubeconfig ? { kubeconfigPath: config.Kubeconfig } : {});
+    this.ds = config.DatastoreType === 'etcdv3' ? (deps.etcd?.() ?? new EtcdDatastore(etcdOptionsFromConfig(config))) : this.kube;
+    const cluster = deps.cluster?.(this.kube) ?? kubeClusterView(this.kube);
+    const periodMs = config.ReconcilerPeriod ? durationMillis(config.ReconcilerPeriod) : undefined;
+    this.syncs =
+      config.DatastoreType === 'etcdv3'
+        ? config.EnabledControllers.filter((c) => SYNC_TARGETS[c] !== undefined).map(
+            (c) =>
+              new KubeToEtcdSync(this.kube, this.ds, SYNC_TARGETS[c], {
+                clock,
+                logger: this.#log,
+                ...(periodMs !== undefined ? { reconcilePeriodMs: periodMs } : {}),
+              }),
+          )
+        : [];
+    const nodeController = config.EnabledControllers.includes('node');
     this.gc = new IpamGarbageCollector(this.ds, cluster, {
       configName: config.KubeControllersConfigName,
       ...(config.LeakGracePeriod ? { leakGracePeriodMs: durationMillis(config.LeakGracePeriod) } : {}),
-      ...(config.ReconcilerPeriod ? { reconcilerPeriodMs: durationMillis(config.ReconcilerPeriod) } : {}),
+      ...(periodMs !== undefined ? { reconcilerPeriodMs: periodMs } : {}),
       clock,
       logger: this.#log,
     });
+    this.#startControllers = () => {
+      this.#log.info({ controllers: config.EnabledControllers }, 'starting controllers');
+      if (nodeController) this.gc.start();
+      for (const s of this.syncs) s.start();
+    };
+    this.#stopControllers = async () => {
+      await Promise.all([this.gc.stop(), ...this.syncs.map((s) => s.stop())]);
+    };
     this.elector = config.LeaderElection
       ? new LeaderElector(
-          this.ds,
+          this.kube,
           {
-            onStartedLeading: () => {
-              this.#log.info({ controllers: config.EnabledControllers }, 'starting controllers');
-              this.gc.start();
-            },
+            onStartedLeading: () => this.#startControllers(),
             onStoppedLeading: async () => {
               this.#log.info({}, 'stopping controllers');
-              await this.gc.stop();
+              await this.#stopControllers();
             },
           },
           {
@@ -101,7 +133,7 @@ export class KubeControllersDaemon {
 
   status(): KubeControllersStatus {
     const leader = this.elector?.status() ?? { identity: this.#identity, leader: true, holder: this.#identity, acquisitions: 1, errors: 0, reachable: true };
-    return { leader, controllers: this.#config.EnabledControllers, ipam: this.gc.status() };
+    return { leader, controllers: this.#config.EnabledControllers, ipam: this.gc.status(), syncs: this.syncs.map((s) => s.status()) };
   }
 
   async start(): Promise<EndpointPorts & { identity: string }> {
@@ -117,16 +149,17 @@ export class KubeControllersDaemon {
       },
     });
     if (this.elector) this.elector.start();
-    else this.gc.start();
+    else this.#startControllers();
     return { ...this.#endpoints.ports, identity: this.#identity };
   }
 
   /** Stops the controllers, hands the Lease back (unless `release: false`: a crash as others see it), closes the ports. */
   async stop(opts: { release?: boolean } = {}): Promise<void> {
     if (this.elector) await this.elector.stop(opts);
-    await this.gc.stop();
+    await this.#stopControllers();
     await this.#endpoints?.close();
     this.#endpoints = undefined;
-    await this.ds.close();
+    if (this.ds !== this.kube) await this.ds.close();
+    await this.kube.close();
   }
 }

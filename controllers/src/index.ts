@@ -8,6 +8,7 @@ export {
   KUBE_CONTROLLERS_PARAMS,
   CALICO_CONTROLLERS,
   BUILT_CONTROLLERS,
+  ETCD_ONLY_CONTROLLERS,
   loadKubeControllersConfig,
   loggableKubeControllersConfig,
   type KubeControllersConfig,
@@ -21,6 +22,7 @@ export {
   type IpamGcStatus,
   type IpamGauges,
 } from './ipam-gc.js';
+export { KubeToEtcdSync, SYNC_TARGETS, type SyncTarget, type SyncStatus, type KubeToEtcdSyncOptions } from './kube-to-etcd-sync.js';
 export { kubeClusterView, podAddresses, type ClusterView, type PodAddresses } from './cluster-view.js';
 export { formatMetrics, type KubeControllersMetricsInput } from './metrics.js';
 export { KubeControllersDaemon, type KubeControllersDependencies, type KubeControllersStatus } from './daemon.js';

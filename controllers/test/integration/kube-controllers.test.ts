@@ -7,8 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatIP } from '@cattail/api';
-import { ipam, kdd } from '@cattail/datastore';
-import { applyCalicoCrds, startKubeApiServer, until, type KubeApiServer } from '@cattail/datastore/testing';
+import { EtcdDatastore, ipam, kdd } from '@cattail/datastore';
+import { applyCalicoCrds, startEtcd, startKubeApiServer, until, type KubeApiServer } from '@cattail/datastore/testing';
 import { IpamGarbageCollector, KubeControllersDaemon, kubeClusterView, loadKubeControllersConfig } from '../../src/index.js';
 
 let kube: KubeApiServer;
@@ -203,5 +203,90 @@ describe('leader election on a Lease', () => {
     running.delete(standby);
     await until(() => c.elector?.isLeader, 'the newcomer takes over', 10_000, 50);
     assert.ok(Date.now() - stoppedAt < 1_500, `handover after ${Date.now() - stoppedAt} ms`);
+  });
+});
+
+describe('etcd mode: namespaces, service accounts and NetworkPolicies synced into etcd', () => {
+  test('creates, updates and deletes kns./ksa./knp.default. resources to match the API server; leaves others alone', async (t) => {
+    const etcd = await startEtcd();
+    const store = new EtcdDatastore(etcd.clientOptions());
+    t.after(async () => {
+      await store.close();
+      await etcd.stop();
+    });
+    const profile = (name: string) => ({ apiVersion: 'projectcalico.org/v3', kind: 'Profile', metadata: { name }, spec: {} });
+    await store.create(profile('kns.gone-ns')); // a namespace deleted while no controller ran
+    await store.create(profile('mine')); // written by hand: not ours
+    await kube.ensureNamespace('etcd-shop');
+    await store.create({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'knp.default.old', namespace: 'etcd-shop' },
+      spec: { tier: 'default', order: 1000, selector: 'all()', types: ['Ingress'] },
+    });
+    await apply({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { namespace: 'etcd-shop', name: 'allow-web' },
+      spec: { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ ports: [{ port: 80, protocol: 'TCP' }] }] },
+    });
+
+    const daemon = new KubeControllersDaemon(
+      loadKubeControllersConfig({
+        DATASTORE_TYPE: 'etcdv3',
+        ETCD_ENDPOINTS: etcd.endpoints.join(','),
+        KUBECONFIG: kube.kubeconfigPath,
+        POD_NAME: 'kc-etcd',
+        LEADER_ELECTION_LEASE_NAME: 'kc-etcd',
+        LEADER_ELECTION_LEASE_DURATION: '2',
+        LEADER_ELECTION_RENEW_DEADLINE: '1.5',
+        LEADER_ELECTION_RETRY_PERIOD: '0.2',
+        RECONCILER_PERIOD: '1s',
+        HEALTH_ENABLED: 'false',
+        PROMETHEUS_METRICS_ENABLED: 'false',
+      }),
+    );
+    t.after(() => daemon.stop());
+    assert.deepEqual(daemon.status().controllers, ['node', 'namespace', 'serviceaccount', 'policy']);
+    await daemon.start();
+
+    const names = async (kind: string) =>
+      (await store.list(kind)).items.map((r) => `${r.metadata.namespace ? `${r.metadata.namespace}/` : ''}${r.metadata.name}`).sort();
+    let seen = '';
+    await until(
+      async () => {
+        const p = await names('Profile');
+        const n = await names('NetworkPolicy');
+        seen = `profiles ${p.join(', ')}; policies ${n.join(', ')}`;
+        return (
+          p.includes('kns.etcd-shop') && p.includes('ksa.etcd-shop.default') && !p.includes('kns.gone-ns') && n.join() === 'etcd-shop/knp.default.allow-web'
+        );
+      },
+      () => seen,
+      15_000,
+    );
+    assert.ok((await names('Profile')).includes('mine'), 'a Profile we do not own is kept');
+    const policy = await store.get({ kind: 'NetworkPolicy', name: 'knp.default.allow-web', namespace: 'etcd-shop' });
+    assert.equal(policy.spec?.selector, "projectcalico.org/orchestrator == 'k8s' && app == 'web'");
+
+    // A label on the namespace reaches its Profile; a deleted policy leaves etcd.
+    await kube.kubectl(['label', 'namespace', 'etcd-shop', 'team=blue']);
+    await kube.kubectl(['delete', 'networkpolicy', '-n', 'etcd-shop', 'allow-web']);
+    await until(
+      async () =>
+        JSON.stringify((await store.get({ kind: 'Profile', name: 'kns.etcd-shop' })).spec).includes('"pcns.team":"blue"') &&
+        (await names('NetworkPolicy')).length === 0,
+      'the label applied and the policy deleted',
+      15_000,
+    );
+    const synced = daemon.status().syncs;
+    assert.deepEqual(
+      synced.map((x) => [x.controller, x.synced]),
+      [
+        ['namespace', true],
+        ['serviceaccount', true],
+        ['policy', true],
+      ],
+    );
   });
 });
