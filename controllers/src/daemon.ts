@@ -90,6 +90,7 @@ export class KubeControllersDaemon {
     const nodeController = config.EnabledControllers.includes('node');
     this.gc = new IpamGarbageCollector(this.ds, cluster, {
       configName: config.KubeControllersConfigName,
+      deleteCalicoNodes: config.DatastoreType === 'etcdv3',
       ...(config.LeakGracePeriod ? { leakGracePeriodMs: durationMillis(config.LeakGracePeriod) } : {}),
       ...(periodMs !== undefined ? { reconcilerPeriodMs: periodMs } : {}),
       clock,

@@ -20,6 +20,7 @@
  *   then, for every block affinity whose node is gone: the affinity is released; an empty block
  *   is deleted, a block that still holds addresses nobody has leaked keeps them without an
  *   affinity, a block with candidates still in their grace period waits for the next sweep.
+ *   On etcd, last, the Calico Nodes of deleted Kubernetes nodes are deleted (calico-node-cleanup.ts).
  *
  * Calico's rules kept: leakGracePeriod `0` disables address GC (node affinities are still
  * released); the grace period and the period come from KubeControllersConfiguration
@@ -33,6 +34,7 @@
 import { cidrContainsIP, durationMillis, formatCIDR, formatIP, parseCIDR, type Resource } from '@cattail/api';
 import { ipam, NotFoundError, type Datastore } from '@cattail/datastore';
 import { realClock, silentLogger, type Clock, type Logger, type TimerHandle } from '@cattail/typha/common';
+import { deleteOrphanedCalicoNodes, k8sNodeOf } from './calico-node-cleanup.js';
 import type { ClusterView, PodAddresses } from './cluster-view.js';
 
 export const DEFAULT_LEAK_GRACE_MS = 15 * 60_000;
@@ -45,6 +47,8 @@ const WINDOWS_RESERVED_HANDLE = 'windows-reserved-ipam-handle';
 export interface IpamGcOptions {
   /** The KubeControllersConfiguration to read (`default`). */
   configName?: string;
+  /** etcd mode: also delete Calico Nodes whose Kubernetes Node is gone (calico-node-cleanup.ts). */
+  deleteCalicoNodes?: boolean;
   /** Overrides of the resource's values (the environment's). */
   leakGracePeriodMs?: number;
   reconcilerPeriodMs?: number;
@@ -73,6 +77,7 @@ export interface IpamGcStatus {
   /** Released addresses, by `pool|node`. */
   readonly reclamations: ReadonlyMap<string, number>;
   readonly affinitiesReleased: number;
+  readonly calicoNodesDeleted: number;
 }
 
 interface Allocation {
@@ -111,6 +116,7 @@ export class IpamGarbageCollector {
   #sweepErrors = 0;
   #lastSweepMs: number | undefined;
   #affinitiesReleased = 0;
+  #calicoNodesDeleted = 0;
   #graceMs: number;
   #periodMs: number;
   #timer: TimerHandle | undefined;
@@ -139,6 +145,7 @@ export class IpamGarbageCollector {
       gauges: this.#gauges,
       reclamations: this.#reclamations,
       affinitiesReleased: this.#affinitiesReleased,
+      calicoNodesDeleted: this.#calicoNodesDeleted,
     };
   }
 
@@ -177,7 +184,7 @@ export class IpamGarbageCollector {
     const [blocks, poolsList, nodes, pods, affinities] = await Promise.all([
       ipam.listBlocks(this.#ds),
       this.#ds.list('IPPool'),
-      this.#cluster.nodeNames(),
+      this.#nodeNames(),
       this.#cluster.pods(),
       ipam.listAllAffinities(this.#ds),
     ]);
@@ -205,7 +212,7 @@ export class IpamGarbageCollector {
     const due = this.#graceMs > 0 ? [...this.#candidates.entries()].filter(([, c]) => now - c.since >= this.#graceMs) : [];
     for (const [, c] of this.#candidates) if (!due.some(([, d]) => d === c)) pending.add(c.alloc.block);
     if (due.length > 0) {
-      const [freshNodes, freshPods] = await Promise.all([this.#cluster.nodeNames(), this.#cluster.pods()]);
+      const [freshNodes, freshPods] = await Promise.all([this.#nodeNames(), this.#cluster.pods()]);
       const freshIndex = indexPods(freshPods);
       const cidrs = blocks.map((b) => formatCIDR(b.cidr));
       for (const [key, c] of due) {
@@ -233,7 +240,7 @@ export class IpamGarbageCollector {
 
     // 3. Affinities of nodes that are gone.
     const orphaned = affinities.filter((aff) => !nodes.has(aff.node) && !pending.has(aff.cidr));
-    const current = orphaned.length > 0 ? await this.#cluster.nodeNames() : nodes;
+    const current = orphaned.length > 0 ? await this.#nodeNames() : nodes;
     for (const aff of orphaned) {
       if (current.has(aff.node)) continue; // re-created meanwhile
       const outcome = await this.#ipam.releaseBlockAffinity(aff.node, aff.cidr);
@@ -241,9 +248,25 @@ export class IpamGarbageCollector {
       this.#log.info({ node: aff.node, block: aff.cidr, outcome }, 'released the block affinity of a deleted node');
     }
 
+    // 4. etcd mode: the Calico Nodes of deleted Kubernetes nodes.
+    if (this.#opts.deleteCalicoNodes) {
+      this.#calicoNodesDeleted += (await deleteOrphanedCalicoNodes(this.#ds, () => this.#cluster.nodeNames(), this.#log)).length;
+    }
+
     this.#gauges = gaugesOf(allocations, blocks, pools, this.#candidates);
     this.#sweeps++;
     this.#lastSweepMs = this.#clock.now() - started;
+  }
+
+  /**
+   * The nodes that exist: the Kubernetes Nodes; on etcd also the Calico Nodes that stand for no
+   * Kubernetes node (registered by hand), whose addresses and blocks are theirs to keep.
+   */
+  async #nodeNames(): Promise<Set<string>> {
+    const nodes = await this.#cluster.nodeNames();
+    if (!this.#opts.deleteCalicoNodes) return nodes;
+    for (const n of (await this.#ds.list('Node')).items) if (k8sNodeOf(n) === undefined) nodes.add(n.metadata.name);
+    return nodes;
   }
 
   /** The reason it is still leaked by a fresh read, or undefined when it is in use. */

@@ -80,6 +80,12 @@ function metricsOf(s: KubeControllersMetricsInput): Metric[] {
       help: 'Block affinities of deleted nodes released.',
       samples: [['', g.affinitiesReleased]],
     },
+    {
+      name: 'cattail_kube_controllers_calico_nodes_deleted_total',
+      type: 'counter',
+      help: 'Calico Nodes of deleted Kubernetes nodes deleted (etcd mode).',
+      samples: [['', g.calicoNodesDeleted]],
+    },
   );
   return out;
 }

@@ -206,8 +206,8 @@ describe('leader election on a Lease', () => {
   });
 });
 
-describe('etcd mode: namespaces, service accounts and NetworkPolicies synced into etcd', () => {
-  test('creates, updates and deletes kns./ksa./knp.default. resources to match the API server; leaves others alone', async (t) => {
+describe('etcd mode: namespaces, service accounts and NetworkPolicies synced into etcd; the node controller on etcd', () => {
+  test('creates, updates and deletes kns./ksa./knp.default. resources to match the API server, leaves others alone; deletes the Calico Node and IPAM of a gone node', async (t) => {
     const etcd = await startEtcd();
     const store = new EtcdDatastore(etcd.clientOptions());
     t.after(async () => {
@@ -231,8 +231,36 @@ describe('etcd mode: namespaces, service accounts and NetworkPolicies synced int
       spec: { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ ports: [{ port: 80, protocol: 'TCP' }] }] },
     });
 
+    // The node controller on etcd: a Calico Node whose Kubernetes node is gone goes, with its tunnel address.
+    const calicoNode = (name: string, k8s?: string) => ({
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'Node',
+      metadata: { name },
+      spec: k8s ? { orchRefs: [{ orchestrator: 'k8s', nodeName: k8s }] } : {},
+    });
+    await store.create(calicoNode('node-1', 'node-1'));
+    await store.create(calicoNode('etcd-gone', 'etcd-gone'));
+    await store.create(calicoNode('by-hand'));
+    await store.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'pool' }, spec: { cidr: '10.91.0.0/16', blockSize: 26 } });
+    const etcdIpam = new ipam.IpamClient(store);
+    await etcdIpam.autoAssign({
+      handleId: 'vxlan-tunnel-addr-etcd-gone',
+      node: 'etcd-gone',
+      num4: 1,
+      num6: 0,
+      attrs: { node: 'etcd-gone', type: 'vxlanTunnelAddress' },
+    });
+    await etcdIpam.autoAssign({
+      handleId: 'vxlan-tunnel-addr-by-hand',
+      node: 'by-hand',
+      num4: 1,
+      num6: 0,
+      attrs: { node: 'node-1', type: 'vxlanTunnelAddress' },
+    });
+
     const daemon = new KubeControllersDaemon(
       loadKubeControllersConfig({
+        LEAK_GRACE_PERIOD: '1s',
         DATASTORE_TYPE: 'etcdv3',
         ETCD_ENDPOINTS: etcd.endpoints.join(','),
         KUBECONFIG: kube.kubeconfigPath,
@@ -279,6 +307,17 @@ describe('etcd mode: namespaces, service accounts and NetworkPolicies synced int
       'the label applied and the policy deleted',
       15_000,
     );
+    await until(
+      async () =>
+        (await etcdIpam.ipsByHandle('vxlan-tunnel-addr-etcd-gone')).length === 0 &&
+        (await ipam.listHostAffinities(store, 'etcd-gone', 4)).length === 0 &&
+        daemon.status().ipam.calicoNodesDeleted === 1,
+      'the gone node’s tunnel address, block affinity and Calico Node gone',
+      15_000,
+    );
+    assert.deepEqual(await names('Node'), ['by-hand', 'node-1']);
+    assert.equal((await etcdIpam.ipsByHandle('vxlan-tunnel-addr-by-hand')).length, 1);
+    assert.equal((await ipam.listHostAffinities(store, 'by-hand', 4)).length, 1, 'a Calico Node of no Kubernetes node keeps its block');
     const synced = daemon.status().syncs;
     assert.deepEqual(
       synced.map((x) => [x.controller, x.synced]),
