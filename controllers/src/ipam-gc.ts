@@ -210,7 +210,8 @@ export class IpamGarbageCollector {
 
     // 2. Release candidates past their grace period, each re-checked against a fresh read.
     const due = this.#graceMs > 0 ? [...this.#candidates.entries()].filter(([, c]) => now - c.since >= this.#graceMs) : [];
-    for (const [, c] of this.#candidates) if (!due.some(([, d]) => d === c)) pending.add(c.alloc.block);
+    const dueKeys = new Set(due.map(([key]) => key));
+    for (const [key, c] of this.#candidates) if (!dueKeys.has(key)) pending.add(c.alloc.block);
     if (due.length > 0) {
       const [freshNodes, freshPods] = await Promise.all([this.#nodeNames(), this.#cluster.pods()]);
       const freshIndex = indexPods(freshPods);
