@@ -13,9 +13,9 @@
  * Controllers: Calico's names. On the Kubernetes datastore only `node` applies (Calico refuses the
  * others there too: the API server already has the namespaces, service accounts and policies).
  * On etcd (`etcdv3`), `namespace`, `serviceaccount` and `policy` copy those Kubernetes objects
- * into etcd as Profiles and policies; `workloadendpoint` (pod label sync) is not built, and
- * asking for it is a configuration error that says so. The Kubernetes API (KUBECONFIG) is needed
- * in both modes: the Lease, the pods and the nodes live there.
+ * into etcd as Profiles and policies, and `workloadendpoint` copies pod labels onto the CNI
+ * plugin's endpoints. The Kubernetes API (KUBECONFIG) is needed in both modes: the Lease, the
+ * pods and the nodes live there.
  */
 import {
   ConfigError,
@@ -48,7 +48,7 @@ export const KUBE_CONTROLLERS_PARAMS = {
     type: 'list',
     default: [],
     env: 'ENABLED_CONTROLLERS',
-    help: 'Controllers to run, comma-separated (Calico names: node, workloadendpoint, serviceaccount, namespace, policy); default node on kubernetes, node,namespace,serviceaccount,policy on etcdv3',
+    help: 'Controllers to run, comma-separated (Calico names: node, workloadendpoint, serviceaccount, namespace, policy); default node on kubernetes, all five on etcdv3',
   },
   KubeControllersConfigName: {
     type: 'string',
@@ -113,8 +113,6 @@ export const KUBE_CONTROLLERS_PARAMS = {
 export type KubeControllersConfig = ConfigOf<typeof KUBE_CONTROLLERS_PARAMS>;
 
 export const CALICO_CONTROLLERS = ['node', 'workloadendpoint', 'serviceaccount', 'namespace', 'policy'] as const;
-/** The controllers this package has. */
-export const BUILT_CONTROLLERS: readonly string[] = ['node', 'namespace', 'serviceaccount', 'policy'];
 /** The controllers that copy Kubernetes objects into etcd: nothing to do on the Kubernetes datastore. */
 export const ETCD_ONLY_CONTROLLERS: readonly string[] = ['workloadendpoint', 'namespace', 'serviceaccount', 'policy'];
 
@@ -130,14 +128,19 @@ export function loadKubeControllersConfig(env: Env, argv: readonly string[] = []
   const etcd = loaded.DatastoreType === 'etcdv3';
   const config: KubeControllersConfig = {
     ...loaded,
-    EnabledControllers: loaded.EnabledControllers.length > 0 ? loaded.EnabledControllers : etcd ? ['node', 'namespace', 'serviceaccount', 'policy'] : ['node'],
+    EnabledControllers:
+      loaded.EnabledControllers.length > 0
+        ? loaded.EnabledControllers
+        : etcd
+          ? ['node', 'namespace', 'serviceaccount', 'policy', 'workloadendpoint']
+          : ['node'],
   };
   const add = (param: string, message: string) => issues.push({ param, source: 'config', message });
   for (const c of config.EnabledControllers) {
     if (!(CALICO_CONTROLLERS as readonly string[]).includes(c)) add('EnabledControllers', `"${c}" is not a controller: use ${CALICO_CONTROLLERS.join(', ')}`);
     else if (!etcd && ETCD_ONLY_CONTROLLERS.includes(c)) {
       add('EnabledControllers', `"${c}" does not apply to the Kubernetes datastore (it syncs Kubernetes objects into etcd): use node`);
-    } else if (!BUILT_CONTROLLERS.includes(c)) add('EnabledControllers', `"${c}" is not built yet: use ${BUILT_CONTROLLERS.join(', ')}`);
+    }
   }
   if (etcd && config.EtcdEndpoints.length === 0) add('EtcdEndpoints', 'is required with DATASTORE_TYPE etcdv3: set ETCD_ENDPOINTS');
   for (const p of ['ReconcilerPeriod', 'LeakGracePeriod'] as const) {

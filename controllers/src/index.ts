@@ -7,7 +7,6 @@
 export {
   KUBE_CONTROLLERS_PARAMS,
   CALICO_CONTROLLERS,
-  BUILT_CONTROLLERS,
   ETCD_ONLY_CONTROLLERS,
   loadKubeControllersConfig,
   loggableKubeControllersConfig,

@@ -1,8 +1,10 @@
 /**
  * The etcd-mode sync controllers of calico-kube-controllers: `namespace` (Namespace → Profile
- * `kns.<ns>`), `serviceaccount` (ServiceAccount → Profile `ksa.<ns>.<sa>`) and `policy`
- * (networking.k8s.io NetworkPolicy → NetworkPolicy `knp.default.<name>`). On the Kubernetes
- * datastore these are derived on every read; on etcd someone must write them, and this is it.
+ * `kns.<ns>`), `serviceaccount` (ServiceAccount → Profile `ksa.<ns>.<sa>`), `policy`
+ * (networking.k8s.io NetworkPolicy → NetworkPolicy `knp.default.<name>`) and `workloadendpoint`
+ * (a pod's labels onto the WorkloadEndpoint the CNI plugin wrote; labels only, never a create or
+ * a delete: the plugin owns the endpoint). On the Kubernetes datastore these are derived on
+ * every read; on etcd someone must write them, and this is it.
  *
  *   KubeDatastore.watchKind(source) ──puts/deletes──▶ desired: Map<etcd key, Resource>
  *                                                       │ (debounced; again every period)
@@ -29,15 +31,24 @@ export interface SyncTarget {
   readonly controller: string;
   readonly source: () => kdd.KubeSource;
   /** The Calico kind written to etcd. */
-  readonly kind: 'Profile' | 'NetworkPolicy';
+  readonly kind: 'Profile' | 'NetworkPolicy' | 'WorkloadEndpoint';
   /** Names this controller owns in etcd. */
   readonly owns: (name: string) => boolean;
+  /** Only the labels of resources someone else writes (the CNI plugin's endpoints): never a create or a delete. */
+  readonly labelsOnly?: boolean;
 }
 
 export const SYNC_TARGETS: Readonly<Record<string, SyncTarget>> = {
   namespace: { controller: 'namespace', source: kdd.namespaceSource, kind: 'Profile', owns: (n) => n.startsWith('kns.') },
   serviceaccount: { controller: 'serviceaccount', source: kdd.serviceAccountSource, kind: 'Profile', owns: (n) => n.startsWith('ksa.') },
   policy: { controller: 'policy', source: kdd.k8sPolicySource, kind: 'NetworkPolicy', owns: (n) => n.startsWith('knp.default.') },
+  workloadendpoint: {
+    controller: 'workloadendpoint',
+    source: () => kdd.podSource(),
+    kind: 'WorkloadEndpoint',
+    owns: (n) => n.includes('-k8s-'),
+    labelsOnly: true,
+  },
 };
 
 export interface KubeToEtcdSyncOptions {
@@ -179,6 +190,15 @@ export class KubeToEtcdSync {
     const actual = new Map<string, Resource>();
     for (const r of (await this.#etcd.list(kind)).items) if (owns(r.metadata.name)) actual.set(`${r.metadata.namespace ?? ''}/${r.metadata.name}`, r);
     const desired = new Map([...this.#desired.values()].map((r) => [`${r.metadata.namespace ?? ''}/${r.metadata.name}`, r]));
+    if (this.#target.labelsOnly) {
+      for (const [id, want] of desired) {
+        const have = actual.get(id);
+        if (!have || jsonEqual(have.metadata.labels ?? {}, want.metadata.labels ?? {})) continue;
+        const next: Resource = { ...have, metadata: { ...have.metadata, labels: { ...want.metadata.labels } } };
+        await this.#write('update', next, () => this.#etcd.update(next));
+      }
+      return;
+    }
     for (const [id, want] of desired) {
       const have = actual.get(id);
       if (!have) {

@@ -206,7 +206,7 @@ describe('leader election on a Lease', () => {
   });
 });
 
-describe('etcd mode: namespaces, service accounts and NetworkPolicies synced into etcd; the node controller on etcd', () => {
+describe('etcd mode: namespaces, service accounts, NetworkPolicies and pod labels synced into etcd; the node controller on etcd', () => {
   test('creates, updates and deletes kns./ksa./knp.default. resources to match the API server, leaves others alone; deletes the Calico Node and IPAM of a gone node', async (t) => {
     const etcd = await startEtcd();
     const store = new EtcdDatastore(etcd.clientOptions());
@@ -258,6 +258,17 @@ describe('etcd mode: namespaces, service accounts and NetworkPolicies synced int
       attrs: { node: 'node-1', type: 'vxlanTunnelAddress' },
     });
 
+    // workloadendpoint: the CNI plugin's endpoint in etcd gets the pod's labels (and only that).
+    await apply({
+      ...pod('etcd-shop', 'web', 'node-1', '10.91.9.9'),
+      metadata: { ...pod('etcd-shop', 'web', 'node-1', '10.91.9.9').metadata, labels: { app: 'web' } },
+    });
+    const decoded = kdd.podSource().decode(JSON.parse(await kube.kubectl(['get', 'pod', '-n', 'etcd-shop', 'web', '-o', 'json'])));
+    assert.equal(decoded.outcome, 'resource');
+    const wep = decoded.outcome === 'resource' ? decoded.resource : undefined;
+    const wepRef = { kind: 'WorkloadEndpoint', name: wep!.metadata.name, namespace: 'etcd-shop' };
+    await store.create({ ...wep!, metadata: { name: wep!.metadata.name, namespace: 'etcd-shop', labels: { app: 'old' } } });
+
     const daemon = new KubeControllersDaemon(
       loadKubeControllersConfig({
         LEAK_GRACE_PERIOD: '1s',
@@ -275,7 +286,7 @@ describe('etcd mode: namespaces, service accounts and NetworkPolicies synced int
       }),
     );
     t.after(() => daemon.stop());
-    assert.deepEqual(daemon.status().controllers, ['node', 'namespace', 'serviceaccount', 'policy']);
+    assert.deepEqual(daemon.status().controllers, ['node', 'namespace', 'serviceaccount', 'policy', 'workloadendpoint']);
     await daemon.start();
 
     const names = async (kind: string) =>
@@ -318,6 +329,13 @@ describe('etcd mode: namespaces, service accounts and NetworkPolicies synced int
     assert.deepEqual(await names('Node'), ['by-hand', 'node-1']);
     assert.equal((await etcdIpam.ipsByHandle('vxlan-tunnel-addr-by-hand')).length, 1);
     assert.equal((await ipam.listHostAffinities(store, 'by-hand', 4)).length, 1, 'a Calico Node of no Kubernetes node keeps its block');
+    await until(async () => (await store.get(wepRef)).metadata.labels?.app === 'web', 'the pod’s labels on its endpoint', 15_000);
+    assert.deepEqual((await store.get(wepRef)).metadata.labels, wep!.metadata.labels);
+    assert.deepEqual((await store.get(wepRef)).spec, wep!.spec, 'the plugin’s spec is left alone');
+    await kube.kubectl(['label', 'pod', '-n', 'etcd-shop', 'web', 'tier=front']);
+    await until(async () => (await store.get(wepRef)).metadata.labels?.tier === 'front', 'a new pod label on its endpoint', 15_000);
+    assert.equal((await store.list('WorkloadEndpoint')).items.length, 1, 'no endpoint is created for pods the plugin did not wire');
+
     const synced = daemon.status().syncs;
     assert.deepEqual(
       synced.map((x) => [x.controller, x.synced]),
@@ -325,6 +343,7 @@ describe('etcd mode: namespaces, service accounts and NetworkPolicies synced int
         ['namespace', true],
         ['serviceaccount', true],
         ['policy', true],
+        ['workloadendpoint', true],
       ],
     );
   });
