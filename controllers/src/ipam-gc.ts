@@ -122,6 +122,8 @@ export class IpamGarbageCollector {
   #timer: TimerHandle | undefined;
   #running: Promise<void> | undefined;
   #stopped = true;
+  /** Set by stop(): a sweep in progress makes no further change (the lead may be lost). */
+  #abort = false;
 
   constructor(ds: Datastore, cluster: ClusterView, opts: IpamGcOptions = {}) {
     this.#ds = ds;
@@ -153,6 +155,7 @@ export class IpamGarbageCollector {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#abort = false;
     this.#candidates.clear();
     this.tick();
   }
@@ -173,6 +176,7 @@ export class IpamGarbageCollector {
   /** Stops sweeping; waits for a sweep in progress to end. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#abort = true;
     this.#clock.clearTimeout(this.#timer);
     await this.#running;
   }
@@ -217,6 +221,7 @@ export class IpamGarbageCollector {
       const freshIndex = indexPods(freshPods);
       const cidrs = blocks.map((b) => formatCIDR(b.cidr));
       for (const [key, c] of due) {
+        if (this.#abort) return;
         const a = c.alloc;
         const still = await this.#stillLeaked(a, freshNodes, freshIndex);
         if (still === undefined) {
@@ -243,6 +248,7 @@ export class IpamGarbageCollector {
     const orphaned = affinities.filter((aff) => !nodes.has(aff.node) && !pending.has(aff.cidr));
     const current = orphaned.length > 0 ? await this.#nodeNames() : nodes;
     for (const aff of orphaned) {
+      if (this.#abort) return;
       if (current.has(aff.node)) continue; // re-created meanwhile
       const outcome = await this.#ipam.releaseBlockAffinity(aff.node, aff.cidr);
       this.#affinitiesReleased++;
@@ -250,7 +256,7 @@ export class IpamGarbageCollector {
     }
 
     // 4. etcd mode: the Calico Nodes of deleted Kubernetes nodes.
-    if (this.#opts.deleteCalicoNodes) {
+    if (this.#opts.deleteCalicoNodes && !this.#abort) {
       this.#calicoNodesDeleted += (await deleteOrphanedCalicoNodes(this.#ds, () => this.#cluster.nodeNames(), this.#log)).length;
     }
 

@@ -216,6 +216,7 @@ export class KubeToEtcdSync {
   }
 
   async #write(op: 'create' | 'update' | 'delete', r: Resource, fn: () => Promise<unknown>): Promise<void> {
+    if (this.#stopped) return; // stopped mid-reconcile (the lead may be lost): no further change
     try {
       await fn();
     } catch (err) {
