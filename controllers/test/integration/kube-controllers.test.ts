@@ -348,3 +348,87 @@ describe('etcd mode: namespaces, service accounts, NetworkPolicies and pod label
     );
   });
 });
+
+describe('least privilege', () => {
+  test('runs on a ServiceAccount token with exactly the grants controllers/README.md lists', async (t) => {
+    const rules = {
+      cluster: [
+        { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list'] },
+        {
+          apiGroups: ['crd.projectcalico.org'],
+          resources: ['ipamblocks', 'blockaffinities', 'ipamhandles'],
+          verbs: ['get', 'list', 'create', 'update', 'delete'],
+        },
+        { apiGroups: ['crd.projectcalico.org'], resources: ['ippools', 'kubecontrollersconfigurations'], verbs: ['get', 'list'] },
+      ],
+      lease: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }],
+    };
+    const sa = { kind: 'ServiceAccount', name: 'kc-rbac', namespace: 'kube-system' };
+    await apply({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa.name, namespace: sa.namespace } },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'kc-rbac' }, rules: rules.cluster },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRoleBinding',
+          metadata: { name: 'kc-rbac' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kc-rbac' },
+          subjects: [sa],
+        },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'kc-rbac', namespace: 'kube-system' }, rules: rules.lease },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: 'kc-rbac', namespace: 'kube-system' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kc-rbac' },
+          subjects: [sa],
+        },
+      ],
+    });
+    const token = (await kube.kubectl(['create', 'token', sa.name, '-n', sa.namespace])).trim();
+    const leaked = (
+      await new ipam.IpamClient(ds).autoAssign({
+        handleId: 'k8s-pod-network.rbac',
+        node: 'node-1',
+        num4: 1,
+        num6: 0,
+        attrs: { node: 'node-1', namespace: 'shop', pod: 'never' },
+      })
+    ).ipv4[0];
+
+    const daemon = new KubeControllersDaemon(
+      loadKubeControllersConfig({
+        POD_NAME: 'kc-rbac',
+        LEADER_ELECTION_LEASE_NAME: 'kc-rbac',
+        LEADER_ELECTION_LEASE_DURATION: '2',
+        LEADER_ELECTION_RENEW_DEADLINE: '1.5',
+        LEADER_ELECTION_RETRY_PERIOD: '0.2',
+        RECONCILER_PERIOD: '300ms',
+        LEAK_GRACE_PERIOD: '500ms',
+        HEALTH_ENABLED: 'false',
+        PROMETHEUS_METRICS_ENABLED: 'false',
+      }),
+      { kube: () => new kdd.KubeDatastore({ config: { server: kube.url, ca: kube.ca, token } }) },
+    );
+    t.after(() => daemon.stop());
+    await daemon.start();
+    await until(() => daemon.elector?.isLeader, 'the lead, with the ServiceAccount');
+    await until(async () => (await new ipam.IpamClient(ds).ipsByHandle('k8s-pod-network.rbac')).length === 0, `${leaked.address} released`, 15_000);
+    await until(() => daemon.status().ipam.sweeps >= 2, 'another sweep');
+    const s = daemon.status();
+    assert.equal(s.leader.errors, 0);
+    assert.equal(s.ipam.sweepErrors, 0);
+    // Nothing wider: the token may not write pods or read secrets (and can-i answers at all: list pods is yes).
+    const asSa = `--as=system:serviceaccount:${sa.namespace}:${sa.name}`;
+    assert.equal((await kube.kubectl(['auth', 'can-i', 'list', 'pods', asSa])).trim(), 'yes');
+    for (const [verb, what] of [
+      ['delete', 'pods'],
+      ['get', 'secrets'],
+      ['create', 'ippools.crd.projectcalico.org'],
+    ]) {
+      assert.equal((await kube.kubectl(['auth', 'can-i', verb, what, asSa]).catch(() => 'no')).trim(), 'no', `${verb} ${what}`);
+    }
+  });
+});
