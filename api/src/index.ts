@@ -9,7 +9,7 @@ export * from './keys.js';
 export * from './storage.js';
 export * from './net/ip.js';
 export * from './validation/index.js';
-export { qualifiedName, labelValue } from './validation/formats.js';
+export { qualifiedName, labelValue, durationMillis } from './validation/formats.js';
 export * from './selector/index.js';
 export * from './config/params.js';
 export { documentSource } from './config/document.js';

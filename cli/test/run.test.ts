@@ -157,3 +157,17 @@ test('the global --log-level is checked', async (t) => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^unknown log level "loud"\n/);
 });
+
+test('kube-controllers: --help names Calico’s variables; a bad configuration lists every problem and exits 1 before connecting', async (t) => {
+  const h = await CliHarness.create(t);
+  const help = await h.run(['kube-controllers', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--enabled-controllers=<VALUE> +.*\[ENABLED_CONTROLLERS, /);
+  assert.match(help.stdout, /--leak-grace-period=<VALUE> +.*\[LEAK_GRACE_PERIOD, /);
+  const bad = await h.run(['kube-controllers', '--leak-grace-period=soon'], { env: { ENABLED_CONTROLLERS: 'node,policy' } });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /invalid kube-controllers configuration:\n/);
+  assert.match(bad.stderr, /"policy" does not apply to the Kubernetes datastore/);
+  assert.match(bad.stderr, /LeakGracePeriod: "soon" is not a duration/);
+  assert.equal(h.connects, 0);
+});

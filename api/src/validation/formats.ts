@@ -234,8 +234,14 @@ const DURATION_UNITS: Readonly<Record<string, bigint>> = {
  * text unchanged when it is not a valid duration (the validator reports it).
  */
 export function normalizeDuration(s: string): string {
-  if (duration(s) !== undefined) return s;
-  if (s === '0') return '0s';
+  const ns = durationNanos(s);
+  return ns === undefined ? s : goDurationString(ns);
+}
+
+/** A Go duration (`15m0s`, `1m30s`, `500ms`, `0`) in nanoseconds; undefined when it is not a valid, non-negative one. */
+export function durationNanos(s: string): bigint | undefined {
+  if (duration(s) !== undefined) return undefined;
+  if (s === '0') return 0n;
   let ns = 0n;
   for (const m of s.replace(/^\+/, '').matchAll(/(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/g)) {
     const unit = DURATION_UNITS[m[3]];
@@ -243,7 +249,13 @@ export function normalizeDuration(s: string): string {
     ns += BigInt(m[1] || '0') * unit;
     if (frac !== '') ns += (BigInt(frac) * unit) / 10n ** BigInt(frac.length);
   }
-  return goDurationString(ns);
+  return ns;
+}
+
+/** A Go duration in milliseconds (rounded down); undefined when it is not a valid, non-negative one. */
+export function durationMillis(s: string): number | undefined {
+  const ns = durationNanos(s);
+  return ns === undefined ? undefined : Number(ns / 1_000_000n);
 }
 
 /** Go's `time.Duration.String()` for a non-negative count of nanoseconds. */

@@ -16,6 +16,7 @@ import { replaceCommand } from './replace.js';
 import { selectorCommand } from './selector.js';
 import { confdCommand } from './confd.js';
 import { felixCommand } from './felix.js';
+import { kubeControllersCommand } from './kube-controllers.js';
 import { labCommand } from './lab.js';
 import { typhaCommand } from './typha.js';
 import { versionCommand } from './version.js';
@@ -35,6 +36,7 @@ export const COMMANDS: readonly Command[] = [
   typhaCommand,
   confdCommand,
   felixCommand,
+  kubeControllersCommand,
   labCommand,
   versionCommand,
 ];

@@ -57,6 +57,27 @@ export async function listHostAffinities(ds: Datastore, node: string, version: I
   return out;
 }
 
+/** Every host affinity of every node (both IP versions), for controllers that look for nodes that are gone. */
+export async function listAllAffinities(ds: Datastore): Promise<Array<HostAffinity & { readonly node: string }>> {
+  const { items } = await ds.list(AFFINITY_KIND);
+  const out: Array<HostAffinity & { node: string }> = [];
+  for (const r of items) {
+    const spec = r.spec as { cidr?: unknown; node?: unknown; state?: unknown; deleted?: unknown } | undefined;
+    if (!spec || typeof spec.cidr !== 'string' || typeof spec.node !== 'string' || spec.deleted === true) continue;
+    const state = spec.state === 'pending' || spec.state === 'pendingDeletion' ? spec.state : 'confirmed';
+    out.push({ node: spec.node, cidr: spec.cidr, state, resourceVersion: r.metadata.resourceVersion ?? '' });
+  }
+  return out;
+}
+
+/** Delete a node's affinity record for a block, whatever its state and version (gone already is fine). */
+export async function dropAffinity(ds: Datastore, policy: RetryPolicy, node: string, cidr: string): Promise<void> {
+  await withCasRetry(policy, `affinity ${node} ${cidr}`, async () => {
+    const current = await readAffinity(ds, node, cidr);
+    if (current) await deleteAffinity(ds, node, cidr, current.resourceVersion);
+  });
+}
+
 async function readAffinity(ds: Datastore, node: string, cidr: string): Promise<HostAffinity | undefined> {
   const key = keyFor(affinityResource(node, cidr, 'pending'));
   const { entries } = await ds.listPrefix(key);

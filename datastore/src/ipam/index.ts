@@ -36,7 +36,16 @@ export {
   type AllocationBlock,
   type AssignResult,
 } from './block.js';
-export { claimBlock, deleteAffinity, hostAffinityPrefix, listHostAffinities, type ClaimOptions, type HostAffinity } from './affinity.js';
+export {
+  claimBlock,
+  deleteAffinity,
+  dropAffinity,
+  hostAffinityPrefix,
+  listAllAffinities,
+  listHostAffinities,
+  type ClaimOptions,
+  type HostAffinity,
+} from './affinity.js';
 export { listBlocks, readBlock, blockName, type StoredBlock } from './block-store.js';
 export { adjustHandle, readHandle } from './handle.js';
 export { readIpamSettings, DEFAULT_IPAM_SETTINGS, type IpamSettings } from './ipam-config.js';

@@ -31,7 +31,7 @@
 import { cidrContainsIP, formatCIDR, formatIP, networkOf, parseCIDR, parseIP, type CIDR, type IPVersion, type Resource } from '@cattail/api';
 import type { Datastore } from '../datastore.js';
 import { NotFoundError } from '../errors.js';
-import { claimBlock, listHostAffinities } from './affinity.js';
+import { claimBlock, dropAffinity, listHostAffinities } from './affinity.js';
 import {
   assignFromBlock,
   assignOrdinal,
@@ -234,6 +234,46 @@ export class IpamClient {
     }
     this.#log.info({ handleId: args.handleId, address: formatIP(ip), block: text }, 'assigned the requested address');
     return { address: formatIP(ip), version: ip.version, block: text, pool: pool.name };
+  }
+
+  /**
+   * Gives up `node`'s claim on one block, as libcalico-go's ReleaseBlockAffinity: an empty block
+   * is deleted; a block with allocations keeps them and loses its affinity (any node may then
+   * borrow from it and it is deleted once emptied), or, with `requireEmpty`, is left alone
+   * ('not-empty'). The node's BlockAffinity record goes in every case but 'not-empty', also when
+   * the block is gone or held by another node ('not-held'). Block writes are CAS, retried.
+   */
+  async releaseBlockAffinity(node: string, cidr: string, opts: { requireEmpty?: boolean } = {}): Promise<'released' | 'not-empty' | 'not-held'> {
+    const mine = hostAffinity(node);
+    const outcome = await withCasRetry(this.#retry, `block ${cidr}`, async (): Promise<'released' | 'not-empty' | 'not-held'> => {
+      const stored = await readBlock(this.#ds, cidr);
+      if (stored?.block.affinity !== mine) return 'not-held';
+      if (isEmpty(stored.block)) {
+        await deleteBlock(this.#ds, cidr, stored.resourceVersion);
+        return 'released';
+      }
+      if (opts.requireEmpty) return 'not-empty';
+      const next = structuredClone(stored.block);
+      delete next.affinity;
+      delete next.affinityClaimTime;
+      await writeBlock(this.#ds, next, stored.resourceVersion);
+      return 'released';
+    });
+    if (outcome === 'not-empty') return outcome;
+    await dropAffinity(this.#ds, this.#retry, node, cidr);
+    this.#log.info({ node, block: cidr, outcome }, 'released block affinity');
+    return outcome;
+  }
+
+  /** {@link releaseBlockAffinity} for every block `node` holds (both IP versions); returns the blocks released. */
+  async releaseHostAffinities(node: string, opts: { requireEmpty?: boolean } = {}): Promise<string[]> {
+    const released: string[] = [];
+    for (const version of [4, 6] as const) {
+      for (const a of await listHostAffinities(this.#ds, node, version)) {
+        if ((await this.releaseBlockAffinity(node, a.cidr, opts)) !== 'not-empty') released.push(a.cidr);
+      }
+    }
+    return released;
   }
 
   /** The addresses the handle holds now, read from its blocks. */

@@ -5,7 +5,16 @@ import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cidrContainsIP, parseCIDR, parseIP, type Resource } from '@cattail/api';
 import { sharedEtcd } from '../../src/testing/index.js';
-import { DEFAULT_RETRY, IpamClient, NoAddressesError, claimBlock, listHostAffinities, readBlock, type AssignedIP } from '../../src/ipam/index.js';
+import {
+  DEFAULT_RETRY,
+  IpamClient,
+  NoAddressesError,
+  claimBlock,
+  listAllAffinities,
+  listHostAffinities,
+  readBlock,
+  type AssignedIP,
+} from '../../src/ipam/index.js';
 
 const fx = sharedEtcd({ wipe: '/calico/' });
 
@@ -63,6 +72,37 @@ test('concurrent claims of one block on the same node both succeed and leave one
     (await listHostAffinities(fx.ds, 'node-a', 4)).map((a) => [a.cidr, a.state]),
     [['10.81.0.0/26', 'confirmed']],
   );
+});
+
+test('releasing a node’s affinities: empty blocks deleted, a used block kept unless allowed, else unaffine until emptied', async () => {
+  const ipam = new IpamClient(fx.ds);
+  await fx.ds.create(pool('rel', '10.84.0.0/24', 26));
+  const cidr = (ip: AssignedIP) => ip.block;
+  const used = cidr((await one(ipam, 'node-0', 'h-used')).ipv4[0]);
+  const empty = [0, 64, 128, 192].map((o) => `10.84.0.${o}/26`).find((c) => c !== used)!;
+  assert.equal(
+    await claimBlock(fx.ds, DEFAULT_RETRY, { node: 'node-0', cidr: parseCIDR(empty)!, strictAffinity: false, claimTime: new Date().toISOString() }),
+    'claimed',
+  );
+
+  // requireEmpty: the used block stays the node's; the empty one is deleted with its record.
+  assert.deepEqual(await ipam.releaseHostAffinities('node-0', { requireEmpty: true }), [empty]);
+  assert.equal(await readBlock(fx.ds, empty), undefined);
+  assert.deepEqual(
+    (await listHostAffinities(fx.ds, 'node-0', 4)).map((a) => a.cidr),
+    [used],
+  );
+
+  // Without: the used block keeps its allocation and loses its affinity; no record is left.
+  assert.equal(await ipam.releaseBlockAffinity('node-0', used), 'released');
+  const kept = await readBlock(fx.ds, used);
+  assert.equal(kept?.block.affinity, undefined);
+  assert.equal(kept?.block.allocations.filter((a) => a !== null).length, 1);
+  assert.deepEqual(await listAllAffinities(fx.ds), []);
+  assert.equal(await ipam.releaseBlockAffinity('node-0', used), 'not-held');
+  // Emptied, the unaffine block is deleted by the release.
+  await ipam.releaseByHandle('h-used');
+  assert.equal(await readBlock(fx.ds, used), undefined);
 });
 
 test('maxBlocksPerHost: a full node borrows from another host’s block, or fails under strictAffinity', async () => {

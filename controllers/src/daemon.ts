@@ -1,0 +1,166 @@
+/**
+ * KubeControllersDaemon: the wiring of one kube-controllers instance. The `cattail
+ * kube-controllers` command and the integration tests build it from a config, so a test runs
+ * two instances in one process against one API server.
+ *
+ *   LeaderElector (Lease) ──onStartedLeading──▶ IpamGarbageCollector.start()   (node controller)
+ *                         │                    KubeToEtcdSync.start() ×3      (etcd mode: namespace,
+ *                         │                                                    serviceaccount, policy)
+ *                         ──onStoppedLeading──▶ … .stop()
+ *   health: /liveness /readiness /status    metrics: /metrics
+ *
+ * Without leader election the controllers run at once. Readiness: the last Lease round reached
+ * the API server (a standby is ready: it is healthy and waits its turn). Factories (`kube`,
+ * `etcd`, `cluster`, `clock`) replace a part for a test.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { durationMillis } from '@cattail/api';
+import { EtcdDatastore, etcdOptionsFromConfig, kdd, type Datastore } from '@cattail/datastore';
+import {
+  agentHealthRoutes,
+  PROMETHEUS_TEXT,
+  realClock,
+  serveComponentEndpoints,
+  silentLogger,
+  type Clock,
+  type ComponentEndpoints,
+  type EndpointPorts,
+  type Logger,
+} from '@cattail/typha/common';
+import { kubeClusterView, type ClusterView } from './cluster-view.js';
+import type { KubeControllersConfig } from './config.js';
+import { IpamGarbageCollector, type IpamGcStatus } from './ipam-gc.js';
+import { KubeToEtcdSync, SYNC_TARGETS, type SyncStatus } from './kube-to-etcd-sync.js';
+import { LeaderElector, type LeaderStatus } from './leader-elector.js';
+import { formatMetrics } from './metrics.js';
+
+export interface KubeControllersDependencies {
+  logger?: Logger;
+  clock?: Clock;
+  /** The Kubernetes API (Lease, pods, nodes; the datastore itself on KDD). */
+  kube?: () => kdd.KubeDatastore;
+  /** The etcd datastore (DATASTORE_TYPE etcdv3). */
+  etcd?: () => Datastore;
+  cluster?: (kube: kdd.KubeDatastore) => ClusterView;
+}
+
+export interface KubeControllersStatus {
+  readonly leader: LeaderStatus;
+  readonly controllers: readonly string[];
+  readonly ipam: IpamGcStatus;
+  /** The etcd-mode sync controllers (empty on KDD). */
+  readonly syncs: readonly SyncStatus[];
+}
+
+export class KubeControllersDaemon {
+  readonly kube: kdd.KubeDatastore;
+  /** Where Calico's resources and IPAM live: `kube` on KDD, etcd on etcdv3. */
+  readonly ds: Datastore;
+  readonly syncs: readonly KubeToEtcdSync[];
+  readonly gc: IpamGarbageCollector;
+  readonly elector: LeaderElector | undefined;
+  readonly #config: KubeControllersConfig;
+  readonly #log: Logger;
+  readonly #identity: string;
+  #endpoints: ComponentEndpoints | undefined;
+  readonly #startControllers: () => void;
+  readonly #stopControllers: () => Promise<void>;
+
+  constructor(config: KubeControllersConfig, deps: KubeControllersDependencies = {}) {
+    this.#config = config;
+    this.#log = deps.logger ?? silentLogger;
+    const clock = deps.clock ?? realClock;
+    this.#identity = config.Identity.trim() || `${hostname()}_${randomUUID().slice(0, 8)}`;
+    this.kube = deps.kube?.() ?? new kdd.KubeDatastore(config.Kubeconfig ? { kubeconfigPath: config.Kubeconfig } : {});
+    this.ds = config.DatastoreType === 'etcdv3' ? (deps.etcd?.() ?? new EtcdDatastore(etcdOptionsFromConfig(config))) : this.kube;
+    const cluster = deps.cluster?.(this.kube) ?? kubeClusterView(this.kube);
+    const periodMs = config.ReconcilerPeriod ? durationMillis(config.ReconcilerPeriod) : undefined;
+    this.syncs =
+      config.DatastoreType === 'etcdv3'
+        ? config.EnabledControllers.filter((c) => SYNC_TARGETS[c] !== undefined).map(
+            (c) =>
+              new KubeToEtcdSync(this.kube, this.ds, SYNC_TARGETS[c], {
+                clock,
+                logger: this.#log,
+                ...(periodMs !== undefined ? { reconcilePeriodMs: periodMs } : {}),
+              }),
+          )
+        : [];
+    const nodeController = config.EnabledControllers.includes('node');
+    this.gc = new IpamGarbageCollector(this.ds, cluster, {
+      configName: config.KubeControllersConfigName,
+      deleteCalicoNodes: config.DatastoreType === 'etcdv3',
+      ...(config.LeakGracePeriod ? { leakGracePeriodMs: durationMillis(config.LeakGracePeriod) } : {}),
+      ...(periodMs !== undefined ? { reconcilerPeriodMs: periodMs } : {}),
+      clock,
+      logger: this.#log,
+    });
+    this.#startControllers = () => {
+      this.#log.info({ controllers: config.EnabledControllers }, 'starting controllers');
+      if (nodeController) this.gc.start();
+      for (const s of this.syncs) s.start();
+    };
+    this.#stopControllers = async () => {
+      await Promise.all([this.gc.stop(), ...this.syncs.map((s) => s.stop())]);
+    };
+    this.elector = config.LeaderElection
+      ? new LeaderElector(
+          this.kube,
+          {
+            onStartedLeading: () => this.#startControllers(),
+            onStoppedLeading: async () => {
+              this.#log.info({}, 'stopping controllers');
+              await this.#stopControllers();
+            },
+          },
+          {
+            namespace: config.LeaseNamespace,
+            name: config.LeaseName,
+            identity: this.#identity,
+            leaseDurationMs: config.LeaseDurationSecs * 1000,
+            renewDeadlineMs: config.RenewDeadlineSecs * 1000,
+            retryPeriodMs: config.RetryPeriodSecs * 1000,
+            clock,
+            logger: this.#log,
+          },
+        )
+      : undefined;
+  }
+
+  get identity(): string {
+    return this.#identity;
+  }
+
+  status(): KubeControllersStatus {
+    const leader = this.elector?.status() ?? { identity: this.#identity, leader: true, holder: this.#identity, acquisitions: 1, errors: 0, reachable: true };
+    return { leader, controllers: this.#config.EnabledControllers, ipam: this.gc.status(), syncs: this.syncs.map((s) => s.status()) };
+  }
+
+  async start(): Promise<EndpointPorts & { identity: string }> {
+    const c = this.#config;
+    this.#endpoints = await serveComponentEndpoints(c, {
+      health: agentHealthRoutes(
+        () => this.status().leader.reachable,
+        () => this.status(),
+      ),
+      metrics: () => {
+        const s = this.status();
+        return { status: 200, type: PROMETHEUS_TEXT, body: formatMetrics({ leader: s.leader, ipam: s.ipam.sweeps > 0 ? s.ipam : undefined }) };
+      },
+    });
+    if (this.elector) this.elector.start();
+    else this.#startControllers();
+    return { ...this.#endpoints.ports, identity: this.#identity };
+  }
+
+  /** Stops the controllers, hands the Lease back (unless `release: false`: a crash as others see it), closes the ports. */
+  async stop(opts: { release?: boolean } = {}): Promise<void> {
+    if (this.elector) await this.elector.stop(opts);
+    await this.#stopControllers();
+    await this.#endpoints?.close();
+    this.#endpoints = undefined;
+    if (this.ds !== this.kube) await this.ds.close();
+    await this.kube.close();
+  }
+}

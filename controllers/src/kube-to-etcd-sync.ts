@@ -1,0 +1,233 @@
+/**
+ * The etcd-mode sync controllers of calico-kube-controllers: `namespace` (Namespace → Profile
+ * `kns.<ns>`), `serviceaccount` (ServiceAccount → Profile `ksa.<ns>.<sa>`), `policy`
+ * (networking.k8s.io NetworkPolicy → NetworkPolicy `knp.default.<name>`) and `workloadendpoint`
+ * (a pod's labels onto the WorkloadEndpoint the CNI plugin wrote; labels only, never a create or
+ * a delete: the plugin owns the endpoint). On the Kubernetes datastore these are derived on
+ * every read; on etcd someone must write them, and this is it.
+ *
+ *   KubeDatastore.watchKind(source) ──puts/deletes──▶ desired: Map<etcd key, Resource>
+ *                                                       │ (debounced; again every period)
+ *   etcd list of the kind ──────────────────────────────┴─▶ reconcile: create what is missing,
+ *                                                           update what differs (spec, labels),
+ *                                                           delete what we own and is not desired
+ *
+ * A full reconcile of desired against etcd, rather than one write per event, makes every case
+ * the same (a missed delete while not leader, a resource edited by hand, a restart): the state
+ * of etcd converges on the conversions of what the API server has. "What we own" is the name
+ * prefix the conversion gives (`kns.`, `ksa.`, `knp.default.`), exactly the names Calico's
+ * controllers own, so hand-written Profiles and policies are never touched. The conversions are
+ * `@cattail/datastore`'s kdd ones, the same the Kubernetes datastore serves, so both modes show
+ * one cluster identically. Writes carry the resourceVersion read (a lost race re-runs the
+ * reconcile). Nothing is deleted before the watch has delivered its first list.
+ */
+import type { Resource } from '@cattail/api';
+import { AlreadyExistsError, ConflictError, NotFoundError, type Datastore, type WatchEvent, type WatchHandle } from '@cattail/datastore';
+import { kdd } from '@cattail/datastore';
+import { jsonEqual, realClock, silentLogger, type Clock, type Logger, type TimerHandle } from '@cattail/typha/common';
+
+export interface SyncTarget {
+  /** Calico's controller name: namespace, serviceaccount, policy. */
+  readonly controller: string;
+  readonly source: () => kdd.KubeSource;
+  /** The Calico kind written to etcd. */
+  readonly kind: 'Profile' | 'NetworkPolicy' | 'WorkloadEndpoint';
+  /** Names this controller owns in etcd. */
+  readonly owns: (name: string) => boolean;
+  /** Only the labels of resources someone else writes (the CNI plugin's endpoints): never a create or a delete. */
+  readonly labelsOnly?: boolean;
+}
+
+export const SYNC_TARGETS: Readonly<Record<string, SyncTarget>> = {
+  namespace: { controller: 'namespace', source: kdd.namespaceSource, kind: 'Profile', owns: (n) => n.startsWith('kns.') },
+  serviceaccount: { controller: 'serviceaccount', source: kdd.serviceAccountSource, kind: 'Profile', owns: (n) => n.startsWith('ksa.') },
+  policy: { controller: 'policy', source: kdd.k8sPolicySource, kind: 'NetworkPolicy', owns: (n) => n.startsWith('knp.default.') },
+  workloadendpoint: {
+    controller: 'workloadendpoint',
+    source: () => kdd.podSource(),
+    kind: 'WorkloadEndpoint',
+    owns: (n) => n.includes('-k8s-'),
+    labelsOnly: true,
+  },
+};
+
+export interface KubeToEtcdSyncOptions {
+  reconcilePeriodMs?: number;
+  debounceMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface SyncStatus {
+  readonly controller: string;
+  readonly synced: boolean;
+  readonly desired: number;
+  readonly created: number;
+  readonly updated: number;
+  readonly deleted: number;
+  readonly errors: number;
+}
+
+function syncTick(s: KubeToEtcdSync): void {
+  s.tick();
+}
+
+/** What is compared and written: the parts the conversion decides. */
+function essence(r: Resource): Resource {
+  const metadata: Resource['metadata'] = { name: r.metadata.name };
+  if (r.metadata.namespace !== undefined) metadata.namespace = r.metadata.namespace;
+  if (r.metadata.labels && Object.keys(r.metadata.labels).length > 0) metadata.labels = { ...r.metadata.labels };
+  return { apiVersion: r.apiVersion, kind: r.kind, metadata, spec: r.spec };
+}
+
+export class KubeToEtcdSync {
+  readonly #kube: kdd.KubeDatastore;
+  readonly #etcd: Datastore;
+  readonly #target: SyncTarget;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #periodMs: number;
+  readonly #debounceMs: number;
+  readonly #desired = new Map<string, Resource>();
+  #watch: WatchHandle | undefined;
+  #listed = false;
+  #timer: TimerHandle | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = true;
+  #synced = false;
+  #counts = { created: 0, updated: 0, deleted: 0, errors: 0 };
+
+  constructor(kube: kdd.KubeDatastore, etcd: Datastore, target: SyncTarget, opts: KubeToEtcdSyncOptions = {}) {
+    this.#kube = kube;
+    this.#etcd = etcd;
+    this.#target = target;
+    this.#clock = opts.clock ?? realClock;
+    this.#log = (opts.logger ?? silentLogger).child({ controller: target.controller });
+    this.#periodMs = opts.reconcilePeriodMs ?? 5 * 60_000;
+    this.#debounceMs = opts.debounceMs ?? 100;
+  }
+
+  status(): SyncStatus {
+    return { controller: this.#target.controller, synced: this.#synced, desired: this.#desired.size, ...this.#counts };
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#listed = false;
+    this.#synced = false;
+    this.#desired.clear();
+    this.#watch = this.#kube.watchKind(
+      this.#target.source(),
+      {
+        onEvents: (events) => this.#apply(events),
+        onError: (err) => {
+          this.#counts.errors++;
+          this.#log.error({ err }, 'the watch stopped; restarting it');
+          this.#watch?.close();
+          if (!this.#stopped) {
+            this.#stopped = true;
+            this.start();
+          }
+        },
+      },
+      { onProblem: (source, message) => this.#log.warn({ source, problem: message }, 'a Kubernetes object could not be converted; skipped') },
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#watch?.close();
+    this.#watch = undefined;
+    this.#clock.clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  /** Reconcile now (timers call it); runs never overlap, a call during one runs another after. */
+  tick(): void {
+    if (this.#stopped || !this.#listed) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#clock.clearTimeout(this.#timer);
+    this.#running = this.#reconcile()
+      .then(
+        () => {
+          this.#synced = true;
+        },
+        (err: unknown) => {
+          this.#counts.errors++;
+          this.#log.warn({ err }, 'reconcile failed; retrying');
+          this.#again = true;
+        },
+      )
+      .finally(() => {
+        this.#running = undefined;
+        if (this.#stopped) return;
+        const next = this.#again ? this.#debounceMs : this.#periodMs;
+        this.#again = false;
+        this.#timer = this.#clock.setTimeout(syncTick, next, this);
+      });
+  }
+
+  #apply(events: readonly WatchEvent[]): void {
+    for (const e of events) {
+      if (e.type === 'put' && e.resource) this.#desired.set(e.key, essence(e.resource));
+      else this.#desired.delete(e.key);
+    }
+    this.#listed = true; // the first batch is the initial list
+    if (this.#running) this.#again = true;
+    else {
+      this.#clock.clearTimeout(this.#timer);
+      this.#timer = this.#clock.setTimeout(syncTick, this.#debounceMs, this);
+    }
+  }
+
+  async #reconcile(): Promise<void> {
+    const { kind, owns } = this.#target;
+    const actual = new Map<string, Resource>();
+    for (const r of (await this.#etcd.list(kind)).items) if (owns(r.metadata.name)) actual.set(`${r.metadata.namespace ?? ''}/${r.metadata.name}`, r);
+    const desired = new Map([...this.#desired.values()].map((r) => [`${r.metadata.namespace ?? ''}/${r.metadata.name}`, r]));
+    if (this.#target.labelsOnly) {
+      for (const [id, want] of desired) {
+        const have = actual.get(id);
+        if (!have || jsonEqual(have.metadata.labels ?? {}, want.metadata.labels ?? {})) continue;
+        const next: Resource = { ...have, metadata: { ...have.metadata, labels: { ...want.metadata.labels } } };
+        await this.#write('update', next, () => this.#etcd.update(next));
+      }
+      return;
+    }
+    for (const [id, want] of desired) {
+      const have = actual.get(id);
+      if (!have) {
+        await this.#write('create', want, () => this.#etcd.create(want));
+      } else if (!jsonEqual(essence(have).spec, want.spec) || !jsonEqual(essence(have).metadata.labels ?? {}, want.metadata.labels ?? {})) {
+        await this.#write('update', want, () => this.#etcd.update({ ...want, metadata: { ...want.metadata, resourceVersion: have.metadata.resourceVersion } }));
+      }
+    }
+    for (const [id, have] of actual) {
+      if (desired.has(id)) continue;
+      await this.#write('delete', have, () =>
+        this.#etcd.delete({ kind, name: have.metadata.name, namespace: have.metadata.namespace }, { resourceVersion: have.metadata.resourceVersion }),
+      );
+    }
+  }
+
+  async #write(op: 'create' | 'update' | 'delete', r: Resource, fn: () => Promise<unknown>): Promise<void> {
+    if (this.#stopped) return; // stopped mid-reconcile (the lead may be lost): no further change
+    try {
+      await fn();
+    } catch (err) {
+      // Someone else wrote or deleted it since our list: the next run sees the new state.
+      if (err instanceof AlreadyExistsError || err instanceof ConflictError || err instanceof NotFoundError) {
+        this.#again = true;
+        return;
+      }
+      throw err;
+    }
+    this.#counts[op === 'create' ? 'created' : op === 'update' ? 'updated' : 'deleted']++;
+    this.#log.info({ kind: r.kind, name: r.metadata.name, namespace: r.metadata.namespace }, `${op}d in etcd`);
+  }
+}
