@@ -124,7 +124,11 @@ test('assignIP: a given address from a Manual pool, claimed for the node; reserv
   const ipam = new IpamClient(fx.ds);
   const a = await ipam.assignIP({ address: '10.71.0.7', handleId: 'h1', node: 'n1' });
   assert.deepEqual(a, { address: '10.71.0.7', version: 4, block: '10.71.0.0/26', pool: 'manual' });
-  assert.deepEqual((await listHostAffinities(fx.ds, 'n1', 4)).map((x) => x.cidr), ['10.71.0.0/26'], 'the block is claimed for the node');
+  assert.deepEqual(
+    (await listHostAffinities(fx.ds, 'n1', 4)).map((x) => x.cidr),
+    ['10.71.0.0/26'],
+    'the block is claimed for the node',
+  );
   await assert.rejects(ipam.assignIP({ address: '10.71.0.7', handleId: 'h2', node: 'n' }), { code: 'IPAM_ADDRESS_IN_USE' });
   await assert.rejects(ipam.assignIP({ address: '10.71.0.9', handleId: 'h2', node: 'n' }), { code: 'IPAM_ADDRESS_IN_USE' });
   await assert.rejects(ipam.assignIP({ address: '10.99.0.1', handleId: 'h2', node: 'n' }), InvalidIpamRequestError);
