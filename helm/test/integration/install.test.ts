@@ -1,0 +1,241 @@
+/**
+ * `helm install` of the chart into a real kube-apiserver (RBAC on; no kubelet, so no pod runs):
+ * every object is accepted, the CRDs become Established, the generated TLS is a CA with a
+ * server and a client certificate under the CNs each side checks, and each ServiceAccount may
+ * do what its component's code does and not more. The expected permissions are derived from
+ * the code where the code can say: Typha's from the collections its Kubernetes-datastore
+ * stream follows for the kinds its syncers carry. Then `helm upgrade` keeps the certificates,
+ * and `helm uninstall` removes everything but the CRDs (Helm never deletes those).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { kdd } from '@cattail/datastore';
+import { startKubeApiServer, type KubeApiServer } from '@cattail/datastore/testing';
+import { SYNCER_TYPES, syncerKinds } from '@cattail/typha/protocol';
+import { CHART_DIR, helmOk, parseManifests } from '../chart-kit.js';
+
+const NS = 'cattail-system';
+const RELEASE = 'cattail';
+
+interface Access {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+}
+
+/** `/apis/<group>/<version>/<plural>` or `/api/v1/<plural>` → group and resource. */
+function accessOf(path: string, verb: string): Access {
+  const core = /^\/api\/v1\/([a-z]+)$/.exec(path);
+  if (core) return { verb, group: '', resource: core[1] };
+  const named = /^\/apis\/([^/]+)\/[^/]+\/([a-z]+)$/.exec(path);
+  assert.ok(named, `collection path ${path}`);
+  return { verb, group: named[1], resource: named[2] };
+}
+
+function describeAccess(a: Access): string {
+  const res = `${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.group ? `.${a.group}` : ''}`;
+  return `${a.verb} ${res}${a.namespace ? ` in ${a.namespace}` : ''}`;
+}
+
+describe('helm install on a real kube-apiserver', () => {
+  let kube: KubeApiServer;
+  const kubeconfig = (): string[] => ['--kubeconfig', kube.kubeconfigPath];
+
+  /** One SubjectAccessReview per check, all in one kubectl call; resolves to allowed per check. */
+  async function allowed(serviceAccount: string, checks: readonly Access[]): Promise<boolean[]> {
+    const user = `system:serviceaccount:${NS}:${serviceAccount}`;
+    const reviews = checks.map((c) => ({
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: {
+        user,
+        groups: ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated'],
+        resourceAttributes: { verb: c.verb, group: c.group, resource: c.resource, subresource: c.subresource ?? '', namespace: c.namespace ?? '' },
+      },
+    }));
+    const out = await kube.kubectl(['create', '-o', 'jsonpath={.status.allowed}{"\\n"}', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: reviews }),
+    });
+    const answers = out.trim().split('\n');
+    assert.equal(answers.length, checks.length, `one answer per review: ${out}`);
+    return answers.map((a) => a === 'true');
+  }
+
+  async function assertAccess(serviceAccount: string, may: readonly Access[], mayNot: readonly Access[]): Promise<void> {
+    const answers = await allowed(serviceAccount, [...may, ...mayNot]);
+    const wrong: string[] = [];
+    may.forEach((a, i) => answers[i] || wrong.push(`cannot ${describeAccess(a)}`));
+    mayNot.forEach((a, i) => answers[may.length + i] && wrong.push(`can ${describeAccess(a)}`));
+    assert.deepEqual(wrong, [], `${serviceAccount}`);
+  }
+
+  before(async () => {
+    kube = await startKubeApiServer();
+    await helmOk(['install', RELEASE, CHART_DIR, '--namespace', NS, '--create-namespace', ...kubeconfig()]);
+  });
+  after(async () => {
+    await kube?.stop();
+  });
+
+  test('the CRDs are installed and Established', async () => {
+    const dir = join(CHART_DIR, 'crds');
+    assert.equal(readdirSync(dir).length, 22);
+    await kube.kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', dir]);
+  });
+
+  test('the workloads, the Service with its named port, and the RBAC objects exist', async () => {
+    const objs = parseManifests(
+      await kube.kubectl([
+        'get',
+        '-n',
+        NS,
+        '-o',
+        'yaml',
+        'deployment/cattail-typha',
+        'deployment/cattail-kube-controllers',
+        'daemonset/cattail-node',
+        'service/cattail-typha',
+        'poddisruptionbudget/cattail-typha',
+        'configmap/cattail-node-cni',
+        'serviceaccount/cattail-typha',
+        'serviceaccount/cattail-node',
+        'serviceaccount/cattail-kube-controllers',
+        'role/cattail-typha',
+        'rolebinding/cattail-node',
+        'clusterrole/cattail-typha',
+        'clusterrole/cattail-node',
+        'clusterrole/cattail-kube-controllers',
+        'clusterrolebinding/cattail-typha',
+      ]),
+    );
+    const items = (objs[0] as any).items as any[];
+    assert.equal(items.length, 15);
+    const svc = items.find((o) => o.kind === 'Service');
+    assert.ok(svc.spec.ports.some((p: any) => p.name === 'cattail-typha' && p.port === 5473));
+    const typha = items.find((o) => o.kind === 'Deployment' && o.metadata.name === 'cattail-typha');
+    assert.equal(typha.spec.replicas, 3);
+  });
+
+  test('the generated TLS: one CA, Typha and node certificates under the CNs each side checks', async () => {
+    const secret = async (name: string): Promise<Record<string, X509Certificate>> => {
+      const s = JSON.parse(await kube.kubectl(['get', '-n', NS, 'secret', name, '-o', 'json'])) as { type: string; data: Record<string, string> };
+      assert.equal(s.type, 'kubernetes.io/tls');
+      assert.ok(Buffer.from(s.data['tls.key'], 'base64').toString().includes('PRIVATE KEY'));
+      return {
+        ca: new X509Certificate(Buffer.from(s.data['ca.crt'], 'base64')),
+        cert: new X509Certificate(Buffer.from(s.data['tls.crt'], 'base64')),
+      };
+    };
+    const typha = await secret('cattail-typha-tls');
+    const node = await secret('cattail-node-tls');
+    assert.equal(typha.ca.fingerprint256, node.ca.fingerprint256);
+    assert.match(typha.cert.subject, /CN=cattail-typha/);
+    assert.match(node.cert.subject, /CN=cattail-node/);
+    assert.ok(typha.cert.verify(typha.ca.publicKey), 'Typha certificate signed by the CA');
+    assert.ok(node.cert.verify(typha.ca.publicKey), 'node certificate signed by the CA');
+  });
+
+  test("Typha's ServiceAccount: list and watch of every collection it follows, its Leases, nothing else", async () => {
+    const kinds = new Set(SYNCER_TYPES.flatMap((s) => syncerKinds(s)));
+    const collections = kdd.sourcesForKinds(kinds).map((s) => s.path());
+    assert.ok(collections.length > 15);
+    const may = collections.flatMap((p) => [accessOf(p, 'list'), accessOf(p, 'watch')]);
+    for (const verb of ['get', 'list', 'create', 'update', 'delete']) may.push({ verb, group: 'coordination.k8s.io', resource: 'leases', namespace: NS });
+    await assertAccess('cattail-typha', may, [
+      { verb: 'delete', group: '', resource: 'pods', namespace: 'default' },
+      { verb: 'create', group: 'crd.projectcalico.org', resource: 'ippools' },
+      { verb: 'update', group: 'crd.projectcalico.org', resource: 'ipamblocks' },
+      { verb: 'list', group: '', resource: 'secrets', namespace: NS },
+      { verb: 'patch', group: '', resource: 'nodes' },
+      { verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: 'default' },
+    ]);
+    // The same question as a person asks it.
+    assert.equal(
+      (await kube.kubectl(['auth', 'can-i', 'watch', 'ippools.crd.projectcalico.org', `--as=system:serviceaccount:${NS}:cattail-typha`])).trim(),
+      'yes',
+    );
+    await assert.rejects(kube.kubectl(['auth', 'can-i', 'delete', 'pods', '-n', 'default', `--as=system:serviceaccount:${NS}:cattail-typha`]), /exit code 1/);
+  });
+
+  test("the node agent's ServiceAccount: Typha discovery and what the CNI plugin does", async () => {
+    const crd = (resource: string, verb: string): Access => ({ verb, group: 'crd.projectcalico.org', resource });
+    const ipamWritten = ['ipamblocks', 'blockaffinities', 'ipamhandles'].flatMap((r) => ['get', 'list', 'create', 'update', 'delete'].map((v) => crd(r, v)));
+    await assertAccess(
+      'cattail-node',
+      [
+        { verb: 'list', group: 'discovery.k8s.io', resource: 'endpointslices', namespace: NS },
+        { verb: 'get', group: '', resource: 'pods', namespace: 'default' },
+        { verb: 'get', group: '', resource: 'namespaces' },
+        { verb: 'patch', group: '', resource: 'pods', subresource: 'status', namespace: 'default' },
+        { verb: 'get', group: '', resource: 'nodes' },
+        crd('ippools', 'list'),
+        crd('ipreservations', 'list'),
+        crd('ipamconfigs', 'get'),
+        crd('clusterinformations', 'get'),
+        ...ipamWritten,
+      ],
+      [
+        { verb: 'delete', group: '', resource: 'pods', namespace: 'default' },
+        { verb: 'update', group: '', resource: 'pods', namespace: 'default' },
+        { verb: 'update', group: '', resource: 'pods', subresource: 'status', namespace: 'default' },
+        { verb: 'list', group: '', resource: 'pods', namespace: 'default' },
+        { verb: 'list', group: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'default' },
+        { verb: 'list', group: '', resource: 'secrets', namespace: NS },
+        crd('ippools', 'create'),
+        crd('networkpolicies', 'list'),
+      ],
+    );
+  });
+
+  test("kube-controllers' ServiceAccount: its Lease, pods and nodes read, IPAM cleaned", async () => {
+    const crd = (resource: string, verb: string): Access => ({ verb, group: 'crd.projectcalico.org', resource });
+    await assertAccess(
+      'cattail-kube-controllers',
+      [
+        ...['get', 'create', 'update'].map((verb) => ({ verb, group: 'coordination.k8s.io', resource: 'leases', namespace: NS })),
+        { verb: 'list', group: '', resource: 'pods' },
+        { verb: 'list', group: '', resource: 'nodes' },
+        crd('ipamblocks', 'update'),
+        crd('ipamhandles', 'delete'),
+        crd('blockaffinities', 'delete'),
+        crd('kubecontrollersconfigurations', 'get'),
+      ],
+      [
+        { verb: 'delete', group: '', resource: 'pods', namespace: 'default' },
+        { verb: 'delete', group: '', resource: 'nodes' },
+        { verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: 'default' },
+        crd('ippools', 'create'),
+      ],
+    );
+  });
+
+  test('helm upgrade keeps the certificates; helm uninstall leaves only the CRDs', async () => {
+    const caOf = async () =>
+      JSON.parse(await kube.kubectl(['get', '-n', NS, 'secret', 'cattail-node-tls', '-o', 'jsonpath={.data}'])) as Record<string, string>;
+    const before = await caOf();
+    await helmOk(['upgrade', RELEASE, CHART_DIR, '--namespace', NS, '--reuse-values', '--set', 'typha.replicas=5', ...kubeconfig()]);
+    assert.equal((await kube.kubectl(['get', '-n', NS, 'deployment', 'cattail-typha', '-o', 'jsonpath={.spec.replicas}'])).trim(), '5');
+    assert.deepEqual(await caOf(), before, 'the upgrade kept the generated certificates');
+
+    await helmOk(['uninstall', RELEASE, '--namespace', NS, '--wait', ...kubeconfig()]);
+    const left = await kube.kubectl([
+      'get',
+      'deployments,daemonsets,services,secrets,configmaps,serviceaccounts,roles,rolebindings,poddisruptionbudgets',
+      '-n',
+      NS,
+      '-l',
+      `app.kubernetes.io/instance=${RELEASE}`,
+      '-o',
+      'name',
+    ]);
+    assert.equal(left.trim(), '');
+    const cluster = await kube.kubectl(['get', 'clusterroles,clusterrolebindings', '-l', `app.kubernetes.io/instance=${RELEASE}`, '-o', 'name']);
+    assert.equal(cluster.trim(), '');
+    assert.match(await kube.kubectl(['get', 'crd', 'ippools.crd.projectcalico.org', '-o', 'name']), /ippools/);
+  });
+});
