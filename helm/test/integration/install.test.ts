@@ -214,6 +214,20 @@ describe('helm install on a real kube-apiserver', () => {
     );
   });
 
+  test("every object rendered for other values passes the API server's own schema, strictly", async () => {
+    const variants: string[][] = [
+      [],
+      ['datastore=etcd', 'etcd.endpoints={https://10.0.0.10:2379}', 'etcd.tls.secretName=etcd-client', 'tls.enabled=false'],
+      ['typha.replicas=1', 'kubeControllers.enabled=false', 'node.cni.mtu=1400', 'node.cni.ipv4Pools={10.66.0.0/16}'],
+    ];
+    for (const sets of variants) {
+      const rendered = await helmOk(['template', 'other', CHART_DIR, '--namespace', NS, ...sets.flatMap((s) => ['--set', s])]);
+      // Unknown or misplaced fields are errors here, not the warnings a plain apply gives.
+      const out = await kube.kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { input: rendered });
+      assert.equal(out.trim().split('\n').length, parseManifests(rendered).length, `${sets.join(' ')}: ${out}`);
+    }
+  });
+
   test('helm upgrade keeps the certificates; helm uninstall leaves only the CRDs', async () => {
     const caOf = async () =>
       JSON.parse(await kube.kubectl(['get', '-n', NS, 'secret', 'cattail-node-tls', '-o', 'jsonpath={.data}'])) as Record<string, string>;
