@@ -32,10 +32,17 @@ function kinds(objs: readonly KubeObject[]): Record<string, number> {
 }
 
 describe('helm/cattail', () => {
-  test('helm lint --strict passes', async () => {
-    const res = await helm(['lint', '--strict', CHART_DIR]);
-    assert.equal(res.code, 0, res.stdout + res.stderr);
-    assert.match(res.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+  test('helm lint --strict passes, with default and other values', async () => {
+    const variants = [
+      [],
+      ['datastore=etcd', 'etcd.endpoints={https://10.0.0.10:2379}', 'tls.enabled=false'],
+      ['typha.replicas=5', 'kubeControllers.enabled=false'],
+    ];
+    for (const sets of variants) {
+      const res = await helm(['lint', '--strict', CHART_DIR, ...sets.flatMap((s) => ['--set', s])]);
+      assert.equal(res.code, 0, res.stdout + res.stderr);
+      assert.match(res.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
   });
 
   test('default values render the whole installation, every object valid YAML', async () => {
@@ -104,6 +111,15 @@ describe('helm/cattail', () => {
     for (const name of felixEnv.keys()) if (name !== 'NODENAME') assert.ok(felixNames.has(name), `Felix reads ${name}`);
     assert.equal(felixEnv.get('FELIX_TYPHAK8SSERVICENAME'), svc.metadata.name);
     assert.equal(felixEnv.get('FELIX_TYPHACN'), 'cattail-typha');
+    for (const [name, prefix] of [
+      ['felix', 'FELIX_'],
+      ['confd', 'CONFD_'],
+    ] as const) {
+      const c = container(ds, name);
+      const probe = c.livenessProbe.httpGet;
+      assert.equal(probe.host, envOf(c).get(`${prefix}HEALTHHOST`), `${name} is probed where it listens`);
+      assert.equal(String(probe.port), envOf(c).get(`${prefix}HEALTHPORT`));
+    }
     const confdEnv = envOf(container(ds, 'confd'));
     const confdNames = new Set([...knownNames('CONFD_', CONFD_PARAMS), ...felixNames]);
     for (const name of confdEnv.keys()) if (name !== 'NODENAME') assert.ok(confdNames.has(name), `confd reads ${name}`);
