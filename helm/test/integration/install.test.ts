@@ -11,9 +11,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kdd } from '@cattail/datastore';
-import { startKubeApiServer, type KubeApiServer } from '@cattail/datastore/testing';
+import { startKubeApiServer, until, type KubeApiServer } from '@cattail/datastore/testing';
+import { loadTyphaConfig, TyphaDaemon } from '@cattail/typha';
+import { SyncClient, k8sServiceDiscovery } from '@cattail/typha/client';
 import { SYNCER_TYPES, syncerKinds } from '@cattail/typha/protocol';
 import { CHART_DIR, helmOk, parseManifests } from '../chart-kit.js';
 
@@ -212,6 +216,110 @@ describe('helm install on a real kube-apiserver', () => {
         crd('ippools', 'create'),
       ],
     );
+  });
+
+  test("Typha runs on the chart's env under its own ServiceAccount's token, and a node agent finds it and syncs over the chart's TLS", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'cattail-helm-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    // What the pods would mount: the TLS Secrets' files, and a kubeconfig with a token of the
+    // ServiceAccount (the API server issues it; no kubelet is needed for that).
+    const mountSecret = async (name: string): Promise<string> => {
+      const data = JSON.parse(await kube.kubectl(['get', '-n', NS, 'secret', name, '-o', 'jsonpath={.data}'])) as Record<string, string>;
+      const to = join(dir, name);
+      await mkdir(to);
+      for (const [file, b64] of Object.entries(data)) await writeFile(join(to, file), Buffer.from(b64, 'base64'), { mode: 0o600 });
+      return to;
+    };
+    const token = async (sa: string): Promise<string> => (await kube.kubectl(['create', 'token', sa, '-n', NS, '--duration=1h'])).trim();
+    const typhaTls = await mountSecret('cattail-typha-tls');
+    const nodeTls = await mountSecret('cattail-node-tls');
+    const kubeconfig = join(dir, 'typha-kubeconfig');
+    await writeFile(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: kube.url, 'certificate-authority': kube.caFile } }],
+        users: [{ name: 'typha', user: { token: await token('cattail-typha') } }],
+        contexts: [{ name: 'c', context: { cluster: 'c', user: 'typha' } }],
+        'current-context': 'c',
+      }),
+    );
+
+    // The Deployment's env as the cluster holds it, with this process's paths and free ports.
+    const deployment = JSON.parse(await kube.kubectl(['get', '-n', NS, 'deployment', 'cattail-typha', '-o', 'json']));
+    const env: Record<string, string> = {};
+    for (const e of deployment.spec.template.spec.containers[0].env as Array<{ name: string; value: string }>) {
+      env[e.name] = e.value.replace('/etc/cattail/typha-tls', typhaTls);
+    }
+    Object.assign(env, {
+      TYPHA_KUBECONFIG: kubeconfig,
+      TYPHA_SERVERHOST: '127.0.0.1',
+      TYPHA_SERVERPORT: '0',
+      TYPHA_HEALTHPORT: '0',
+      TYPHA_PROMETHEUSMETRICSPORT: '0',
+    });
+    const quiet = { error() {}, warn() {}, info() {}, debug() {}, child: () => quiet };
+    const typha = new TyphaDaemon(loadTyphaConfig(env), { logger: quiet });
+    t.after(() => typha.stop({ handoffMs: 0 }));
+    const { syncPort } = await typha.start();
+    await until(() => typha.ready, 'Typha in sync with the API server under its own ServiceAccount', 60_000);
+    await until(
+      async () => (await kube.kubectl(['get', 'leases', '-n', NS, '-l', 'cattail.dev/typha-replica', '-o', 'name'])).trim() !== '',
+      "Typha's replica Lease in the release namespace",
+      30_000,
+    );
+
+    // No endpoint-slice controller runs here: publish the slice it would, for the named port.
+    // The API server refuses loopback addresses in a slice, so it names a documentation address
+    // (192.0.2.0/24, never contacted) that the agent's discovery maps back to this host.
+    await kube.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: { name: 'cattail-typha-test', namespace: NS, labels: { 'kubernetes.io/service-name': 'cattail-typha' } },
+        addressType: 'IPv4',
+        ports: [{ name: 'cattail-typha', port: syncPort, protocol: 'TCP' }],
+        endpoints: [{ addresses: ['192.0.2.10'], conditions: { ready: true } }],
+      }),
+    });
+    // The node agent: discovery with its ServiceAccount's token, mutual TLS with its certificate,
+    // both as the DaemonSet's env says.
+    const ds = JSON.parse(await kube.kubectl(['get', '-n', NS, 'daemonset', 'cattail-node', '-o', 'json']));
+    const felixEnv = new Map<string, string>(
+      (ds.spec.template.spec.containers[0].env as Array<{ name: string; value?: string }>).map((e) => [
+        e.name,
+        (e.value ?? '').replace('/etc/cattail/node-tls', nodeTls),
+      ]),
+    );
+    const discovery = k8sServiceDiscovery({
+      namespace: felixEnv.get('FELIX_TYPHAK8SNAMESPACE')!,
+      service: felixEnv.get('FELIX_TYPHAK8SSERVICENAME')!,
+      apiServer: kube.url,
+      token: await token('cattail-node'),
+      ca: kube.ca,
+      secure: true,
+    });
+    const found = await discovery.endpoints();
+    assert.deepEqual(
+      found.map((e) => e.url),
+      [`wss://192.0.2.10:${syncPort}/sync`],
+    );
+    const felix = new SyncClient({
+      syncer: 'felix',
+      node: 'node-1',
+      discovery: { endpoints: async () => found.map((e) => ({ ...e, url: e.url.replace('192.0.2.10', '127.0.0.1') })) },
+      tls: {
+        ca: await readFile(felixEnv.get('FELIX_TYPHACAFILE')!),
+        cert: await readFile(felixEnv.get('FELIX_TYPHACERTFILE')!),
+        key: await readFile(felixEnv.get('FELIX_TYPHAKEYFILE')!),
+        cn: felixEnv.get('FELIX_TYPHACN'),
+      },
+      callbacks: { onStatus() {}, onUpdates() {} },
+    });
+    t.after(() => felix.close());
+    felix.start();
+    await until(() => felix.state === 'in-sync', 'the node agent in sync through Typha', 30_000);
   });
 
   test("every object rendered for other values passes the API server's own schema, strictly", async () => {
