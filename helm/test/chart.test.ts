@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TYPHA_PARAMS, loadTyphaConfig } from '@cattail/typha';
 import { FELIX_PARAMS } from '@cattail/felix';
+import { DEFAULT_TYPHA_PORT_NAME } from '@cattail/typha/client';
 import { CONFD_PARAMS, loadConfdConfig } from '@cattail/confd';
 import { parseNetConf } from '@cattail/cni';
 import { CHART_DIR, REPO_ROOT, envOf, find, helm, helmOk, render, type KubeObject } from './chart-kit.js';
@@ -66,6 +67,7 @@ describe('helm/cattail', () => {
     }
 
     const svc = find(objs, 'Service', '-typha');
+    assert.equal(DEFAULT_TYPHA_PORT_NAME, 'cattail-typha', "the agents' discovery looks up the port the chart names");
     assert.deepEqual(
       svc.spec.ports.map((p: any) => [p.name, p.port]),
       [

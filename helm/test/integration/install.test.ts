@@ -9,12 +9,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kdd } from '@cattail/datastore';
+import { parseNetConf } from '@cattail/cni';
 import { startKubeApiServer, until, type KubeApiServer } from '@cattail/datastore/testing';
 import { loadTyphaConfig, TyphaDaemon } from '@cattail/typha';
 import { SyncClient, k8sServiceDiscovery } from '@cattail/typha/client';
@@ -320,6 +322,62 @@ describe('helm install on a real kube-apiserver', () => {
     t.after(() => felix.close());
     felix.start();
     await until(() => felix.state === 'in-sync', 'the node agent in sync through Typha', 30_000);
+  });
+
+  test("install-cni writes a plugin, conflist and kubeconfig with which the CNI plugin's calls pass, and no more", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'cattail-helm-cni-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const cm = JSON.parse(await kube.kubectl(['get', '-n', NS, 'configmap', 'cattail-node-cni', '-o', 'json'])) as { data: Record<string, string> };
+    const sa = join(dir, 'sa');
+    const config = join(dir, 'config');
+    await mkdir(sa);
+    await mkdir(config);
+    await writeFile(join(sa, 'token'), await kube.kubectl(['create', 'token', 'cattail-node', '-n', NS, '--duration=1h']));
+    await writeFile(join(sa, 'ca.crt'), kube.ca);
+    await writeFile(join(config, 'conflist'), cm.data.conflist);
+    await writeFile(join(config, 'install-cni.sh'), cm.data['install-cni.sh']);
+    await writeFile(join(dir, 'cattail-cni'), '#!/bin/sh\n');
+    const api = new URL(kube.url);
+    const res = spawnSync('sh', [join(config, 'install-cni.sh')], {
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        NODENAME: 'node-1',
+        KUBERNETES_SERVICE_HOST: api.hostname,
+        KUBERNETES_SERVICE_PORT: api.port,
+        CATTAIL_HOST_ROOT: join(dir, 'host'),
+        CATTAIL_SA_DIR: sa,
+        CATTAIL_CNI_CONFIG_DIR: config,
+        CATTAIL_CNI_PLUGIN: join(dir, 'cattail-cni'),
+      },
+    });
+    assert.equal(res.status, 0, res.stderr);
+    const netd = join(dir, 'host', 'etc', 'cni', 'net.d');
+    assert.equal(statSync(join(dir, 'host', 'opt', 'cni', 'bin', 'cattail-cni')).mode & 0o777, 0o755);
+    assert.equal(statSync(join(netd, 'cattail-kubeconfig')).mode & 0o777, 0o600, 'the token is readable by root only');
+    const conflist = JSON.parse(await readFile(join(netd, '10-cattail.conflist'), 'utf8'));
+    const conf = parseNetConf({ cniVersion: conflist.cniVersion, name: conflist.name, ...conflist.plugins[0] });
+    assert.equal(conf.nodename, 'node-1');
+
+    // What the plugin does with that kubeconfig (cni/src/k8s-pod.ts and IPAM on the CRDs).
+    await kube.ensureNamespace('apps');
+    await kube.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'web', namespace: 'apps' },
+        spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'web' }] },
+      }),
+    });
+    const cni = new kdd.KubeDatastore({ kubeconfigPath: join(netd, 'cattail-kubeconfig') });
+    t.after(() => cni.close());
+    await cni.request('GET', '/api/v1/namespaces/apps/pods/web');
+    await cni.request('GET', '/api/v1/namespaces/apps');
+    await cni.request('PATCH', '/api/v1/namespaces/apps/pods/web/status', { metadata: { annotations: { 'cni.projectcalico.org/podIP': '10.66.0.5/32' } } });
+    await cni.list('IPPool');
+    await cni.list('IPAMBlock');
+    await assert.rejects(cni.request('DELETE', '/api/v1/namespaces/apps/pods/web'), /403|forbidden/i);
+    await assert.rejects(cni.request('GET', '/api/v1/namespaces/apps/secrets'), /403|forbidden/i);
   });
 
   test("every object rendered for other values passes the API server's own schema, strictly", async () => {
