@@ -76,11 +76,18 @@ const SERVICE_CIDR = '10.96.0.0/16';
 const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const KUBECTL_TIMEOUT_MS = 30_000;
 
+/** What builds each binary, for the message when it is missing. */
+const KUBE_BINARY_SOURCE = {
+  'kube-apiserver': 'it builds kube-apiserver and kubectl from tools/kube',
+  kubectl: 'it builds kube-apiserver and kubectl from tools/kube',
+  helm: 'it builds helm with go install',
+} as const;
+
 /**
  * The path of a Kubernetes binary: `.tools/bin/<name>` of the enclosing checkout (where
- * scripts/setup.sh links the build of tools/kube), else on PATH.
+ * scripts/setup.sh links the build of tools/kube, and helm), else on PATH.
  */
-export function findKubeBinary(name: 'kube-apiserver' | 'kubectl'): string {
+export function findKubeBinary(name: keyof typeof KUBE_BINARY_SOURCE): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
     const candidate = join(dir, '.tools', 'bin', name);
     try {
@@ -93,7 +100,7 @@ export function findKubeBinary(name: 'kube-apiserver' | 'kubectl'): string {
   }
   const onPath = findBinary(name);
   if (onPath !== undefined) return onPath;
-  throw new KubeNotFoundError(`${name} not found in .tools/bin or on PATH: run \`npm run setup\` (it builds kube-apiserver and kubectl from tools/kube)`);
+  throw new KubeNotFoundError(`${name} not found in .tools/bin or on PATH: run \`npm run setup\` (${KUBE_BINARY_SOURCE[name]})`);
 }
 
 /** What a kube-apiserver of ours needs: serving and admin client certificates, and the service-account signing key pair. */
