@@ -3,7 +3,8 @@
  * kube-controllers` command and the integration tests build it from a config, so a test runs
  * two instances in one process against one API server.
  *
- *   LeaderElector (Lease) ──onStartedLeading──▶ IpamGarbageCollector.start()   (node controller)
+ *   LeaderElector (Lease) ──onStartedLeading──▶ IpamGarbageCollector.start()   (node controller;
+ *                         │                    + watches of nodes and pods: a deletion kicks a sweep)
  *                         │                    KubeToEtcdSync.start() ×3      (etcd mode: namespace,
  *                         │                                                    serviceaccount, policy)
  *                         ──onStoppedLeading──▶ … .stop()
@@ -16,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { durationMillis } from '@cattail/api';
-import { EtcdDatastore, etcdOptionsFromConfig, kdd, type Datastore } from '@cattail/datastore';
+import { EtcdDatastore, etcdOptionsFromConfig, kdd, type Datastore, type WatchHandle, type WatchSink } from '@cattail/datastore';
 import {
   agentHealthRoutes,
   PROMETHEUS_TEXT,
@@ -65,6 +66,7 @@ export class KubeControllersDaemon {
   readonly #identity: string;
   #endpoints: ComponentEndpoints | undefined;
   readonly #startControllers: () => void;
+  #kickWatches: WatchHandle[] = [];
   readonly #stopControllers: () => Promise<void>;
 
   constructor(config: KubeControllersConfig, deps: KubeControllersDependencies = {}) {
@@ -98,10 +100,21 @@ export class KubeControllersDaemon {
     });
     this.#startControllers = () => {
       this.#log.info({ controllers: config.EnabledControllers }, 'starting controllers');
-      if (nodeController) this.gc.start();
+      if (nodeController) {
+        this.gc.start();
+        // A deleted pod or node makes the collector sweep soon (puts, the initial list included, do not).
+        const kick: WatchSink = {
+          onEvents: (events) => {
+            if (events.some((e) => e.type === 'delete')) this.gc.kick();
+          },
+          onError: (err) => this.#log.warn({ err }, 'a deletion watch stopped; the collector still sweeps every period'),
+        };
+        this.#kickWatches = [this.kube.watchKind(kdd.nodeSource(), kick), this.kube.watchKind(kdd.podSource(), kick)];
+      }
       for (const s of this.syncs) s.start();
     };
     this.#stopControllers = async () => {
+      for (const w of this.#kickWatches.splice(0)) w.close();
       await Promise.all([this.gc.stop(), ...this.syncs.map((s) => s.stop())]);
     };
     this.elector = config.LeaderElection

@@ -22,12 +22,15 @@
  *   affinity, a block with candidates still in their grace period waits for the next sweep.
  *   On etcd, last, the Calico Nodes of deleted Kubernetes nodes are deleted (calico-node-cleanup.ts).
  *
+ * Sweeps run every period, sooner when a candidate's grace period ends first, and soon after a
+ * pod or node deletion the daemon's watches report (`kick`).
+ *
  * Calico's rules kept: leakGracePeriod `0` disables address GC (node affinities are still
  * released); the grace period and the period come from KubeControllersConfiguration
  * `spec.controllers.node` (`leakGracePeriod`, default 15m; `reconcilerPeriod`, default 5m),
  * overridable from the environment. Calico follows pods and nodes with informers and sweeps
- * from their caches; this sweep lists them (two list calls per period): simpler, and the cost is
- * the same list Calico's informers make at start, once per period.
+ * from their caches; a sweep here lists them (two list calls per sweep): simpler, and the cost
+ * is the same list Calico's informers make at start, once per sweep.
  *
  * Every release is logged and counted (metrics.ts names them as Calico does).
  */
@@ -43,6 +46,8 @@ export const DEFAULT_RECONCILER_PERIOD_MS = 5 * 60_000;
 const TUNNEL_TYPES = new Set(['ipipTunnelAddress', 'vxlanTunnelAddress', 'vxlanV6TunnelAddress', 'wireguardTunnelAddress', 'wireguardV6TunnelAddress']);
 const TUNNEL_HANDLE = /^(?:ipip|vxlan|vxlan-v6|wireguard|wireguard-v6)-tunnel-addr-(.+)$/;
 const WINDOWS_RESERVED_HANDLE = 'windows-reserved-ipam-handle';
+/** A sweep asked for by an event waits this long, so a burst of deletions makes one sweep. */
+const KICK_DELAY_MS = 250;
 
 export interface IpamGcOptions {
   /** The KubeControllersConfiguration to read (`default`). */
@@ -124,6 +129,7 @@ export class IpamGarbageCollector {
   #stopped = true;
   /** Set by stop(): a sweep in progress makes no further change (the lead may be lost). */
   #abort = false;
+  #again = false;
 
   constructor(ds: Datastore, cluster: ClusterView, opts: IpamGcOptions = {}) {
     this.#ds = ds;
@@ -160,8 +166,14 @@ export class IpamGarbageCollector {
     this.tick();
   }
 
+  /** Sweep now (the timer calls it); sweeps never overlap, one asked for during a sweep runs after it. */
   tick(): void {
-    if (this.#stopped || this.#running) return;
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#clock.clearTimeout(this.#timer);
     this.#running = this.sweep()
       .catch((err: unknown) => {
         this.#sweepErrors++;
@@ -169,8 +181,34 @@ export class IpamGarbageCollector {
       })
       .finally(() => {
         this.#running = undefined;
-        if (!this.#stopped) this.#timer = this.#clock.setTimeout(gcTick, this.#periodMs, this);
+        if (this.#stopped) return;
+        const next = this.#again ? KICK_DELAY_MS : this.#nextDelay();
+        this.#again = false;
+        this.#timer = this.#clock.setTimeout(gcTick, next, this);
       });
+  }
+
+  /**
+   * Something was deleted (a pod, a node: the daemon's watches say so): sweep soon rather than
+   * at the end of the period, so a leak is seen, and its grace period starts, when it happens.
+   */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = this.#clock.setTimeout(gcTick, KICK_DELAY_MS, this);
+  }
+
+  /** The period, or sooner when a candidate's grace period ends before it. */
+  #nextDelay(): number {
+    if (this.#graceMs <= 0 || this.#candidates.size === 0) return this.#periodMs;
+    const now = this.#clock.now();
+    let soonest = Infinity;
+    for (const c of this.#candidates.values()) soonest = Math.min(soonest, c.since + this.#graceMs - now);
+    return Math.min(this.#periodMs, Math.max(KICK_DELAY_MS, soonest));
   }
 
   /** Stops sweeping; waits for a sweep in progress to end. */

@@ -350,10 +350,10 @@ describe('etcd mode: namespaces, service accounts, NetworkPolicies and pod label
 });
 
 describe('least privilege', () => {
-  test('runs on a ServiceAccount token with exactly the grants controllers/README.md lists', async (t) => {
+  test('runs on a ServiceAccount token with exactly the grants controllers/README.md lists; deletions and grace ends drive the sweeps', async (t) => {
     const rules = {
       cluster: [
-        { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list'] },
+        { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
         {
           apiGroups: ['crd.projectcalico.org'],
           resources: ['ipamblocks', 'blockaffinities', 'ipamhandles'],
@@ -388,15 +388,12 @@ describe('least privilege', () => {
       ],
     });
     const token = (await kube.kubectl(['create', 'token', sa.name, '-n', sa.namespace])).trim();
-    const leaked = (
-      await new ipam.IpamClient(ds).autoAssign({
-        handleId: 'k8s-pod-network.rbac',
-        node: 'node-1',
-        num4: 1,
-        num6: 0,
-        attrs: { node: 'node-1', namespace: 'shop', pod: 'never' },
-      })
-    ).ipv4[0];
+    const client = new ipam.IpamClient(ds);
+    const podAlloc = async (handleId: string, name: string) =>
+      (await client.autoAssign({ handleId, node: 'node-1', num4: 1, num6: 0, attrs: { node: 'node-1', namespace: 'shop', pod: name } })).ipv4[0].address;
+    const leaked = await podAlloc('k8s-pod-network.rbac', 'never');
+    const doomed = await podAlloc('k8s-pod-network.doomed', 'doomed');
+    await apply(pod('shop', 'doomed', 'node-1', doomed));
 
     const daemon = new KubeControllersDaemon(
       loadKubeControllersConfig({
@@ -405,7 +402,7 @@ describe('least privilege', () => {
         LEADER_ELECTION_LEASE_DURATION: '2',
         LEADER_ELECTION_RENEW_DEADLINE: '1.5',
         LEADER_ELECTION_RETRY_PERIOD: '0.2',
-        RECONCILER_PERIOD: '300ms',
+        RECONCILER_PERIOD: '1h', // only a deletion event or a grace period's end can make a sweep happen
         LEAK_GRACE_PERIOD: '500ms',
         HEALTH_ENABLED: 'false',
         PROMETHEUS_METRICS_ENABLED: 'false',
@@ -415,8 +412,15 @@ describe('least privilege', () => {
     t.after(() => daemon.stop());
     await daemon.start();
     await until(() => daemon.elector?.isLeader, 'the lead, with the ServiceAccount');
-    await until(async () => (await new ipam.IpamClient(ds).ipsByHandle('k8s-pod-network.rbac')).length === 0, `${leaked.address} released`, 15_000);
-    await until(() => daemon.status().ipam.sweeps >= 2, 'another sweep');
+    // Leaked at start: released when its grace period ends, not at the end of the period.
+    await until(async () => (await client.ipsByHandle('k8s-pod-network.rbac')).length === 0, `${leaked} released`, 15_000);
+    assert.deepEqual(
+      (await client.ipsByHandle('k8s-pod-network.doomed')).map((a) => a.address),
+      [doomed],
+    );
+    // A pod deleted later: its watch event makes the sweep that starts the grace period.
+    await kube.kubectl(['delete', 'pod', '-n', 'shop', 'doomed', '--grace-period=0', '--force']);
+    await until(async () => (await client.ipsByHandle('k8s-pod-network.doomed')).length === 0, `${doomed} released after its pod’s deletion`, 15_000);
     const s = daemon.status();
     assert.equal(s.leader.errors, 0);
     assert.equal(s.ipam.sweepErrors, 0);
