@@ -204,8 +204,7 @@ describe('helm install on a real kube-apiserver', () => {
       'cattail-kube-controllers',
       [
         ...['get', 'create', 'update'].map((verb) => ({ verb, group: 'coordination.k8s.io', resource: 'leases', namespace: NS })),
-        { verb: 'list', group: '', resource: 'pods' },
-        { verb: 'list', group: '', resource: 'nodes' },
+        ...['get', 'list', 'watch'].flatMap((verb) => ['pods', 'nodes'].map((resource) => ({ verb, group: '', resource }))),
         crd('ipamblocks', 'update'),
         crd('ipamhandles', 'delete'),
         crd('blockaffinities', 'delete'),
