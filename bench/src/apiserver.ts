@@ -24,7 +24,6 @@
  * direct ÷ typha. Every process started here is ended by its pid.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { request } from 'node:https';
 import { kdd } from '@cattail/datastore';
@@ -32,11 +31,10 @@ import { applyCalicoCrds, startKubeApiServer, type KubeApiServer } from '@cattai
 import { intArg, UsageError } from './args.js';
 import { machineInfo } from './machine.js';
 import { installSignalHandlers } from './signals.js';
-import { TyphaProcess } from './typha-process.js';
+import { procStats, TyphaProcess } from './typha-process.js';
 import type { AgentsConfig } from './apiserver-agents.js';
 
 const WORKER = fileURLToPath(new URL('./apiserver-agents.js', import.meta.url));
-const CLK_TCK = 100;
 const NODES = 20;
 /** Every process this run started (the API server, its etcd, Typhas, agent workers), for a hard stop. */
 const PIDS = new Set<number>();
@@ -83,14 +81,7 @@ function parseArgs(argv: string[]): Params {
 }
 
 function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-function rssMB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 1024;
+  return procStats(pid)?.cpuSeconds ?? NaN;
 }
 
 /** Open WATCH requests, from the API server's own metrics. */
@@ -236,7 +227,7 @@ async function run(p: Params, agents: number, mode: Mode, cleanup: Array<() => P
     syncSeconds,
     apiserverCpuSecondsSync: round(cpu1 - cpu0),
     apiserverCpuSecondsChurn: round(cpu2 - cpu1),
-    apiserverRssMB: round(rssMB(kube.pid)),
+    apiserverRssMB: round(procStats(kube.pid)?.rssMB ?? NaN),
     apiserverWatches: await watchCount(kube),
     eventsReceived: events.reduce((a, b) => a + b, 0),
     ...(mode === 'typha' ? { typhaCpuSecondsChurn: round(typhaCpu2 - typhaCpu1) } : {}),

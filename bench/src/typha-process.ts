@@ -203,16 +203,7 @@ export class TyphaProcess {
   }
 
   proc(): ProcStats | undefined {
-    try {
-      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-      const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-      const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-      return { cpuSeconds, rssMB: kb('VmRSS') / 1024, peakRssMB: kb('VmHWM') / 1024 };
-    } catch {
-      return undefined;
-    }
+    return procStats(this.pid);
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`; by pid, only ours. */
@@ -258,4 +249,18 @@ function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** CPU seconds (user + system) and memory of a process from /proc; undefined once it is gone. */
+export function procStats(pid: number): ProcStats | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { cpuSeconds, rssMB: kb('VmRSS') / 1024, peakRssMB: kb('VmHWM') / 1024 };
+  } catch {
+    return undefined;
+  }
 }

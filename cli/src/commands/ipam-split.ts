@@ -13,7 +13,7 @@
  * split before anything is written.
  */
 import { formatCIDR, parseCIDR, type CIDR, type Resource } from '@cattail/api';
-import { NotFoundError, type Datastore } from '@cattail/datastore';
+import { ipam, NotFoundError, type Datastore } from '@cattail/datastore';
 import { ALLOW_VERSION_MISMATCH_FLAG, BINARY_NAME, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG, type Command, type CommandContext } from '../command.js';
 import { CommandFailedError, UsageError } from '../errors.js';
 import { writeLine } from '../io.js';
@@ -73,7 +73,7 @@ async function runSplit(ctx: CommandContext): Promise<number> {
       `cannot split ${formatCIDR(cidr)} into ${n}: each child would be a /${childPrefix}, smaller than one block (/${blockSize}); split into at most ${2 ** (blockSize - cidr.prefix)}`,
     );
   }
-  const children = childCidrs(cidr, childPrefix).map((c, i): Resource => ({
+  const children = Array.from({ length: n }, (_, i) => parseCIDR(ipam.nthBlock(cidr, childPrefix, BigInt(i)))!).map((c, i): Resource => ({
     apiVersion: parent.apiVersion,
     kind: 'IPPool',
     metadata: { name: `${parent.metadata.name}-${i}`, ...(parent.metadata.labels ? { labels: { ...parent.metadata.labels } } : {}) },
@@ -114,24 +114,4 @@ async function clusterInfo(ds: Datastore): Promise<Resource | undefined> {
 function sameCidr(pool: Resource, c: CIDR): boolean {
   const p = parseCIDR(String(pool.spec?.cidr ?? ''));
   return p !== undefined && formatCIDR(p) === formatCIDR(c);
-}
-
-/** The 2^(prefix - cidr.prefix) subnets of `cidr` of length `prefix`, in address order. */
-function childCidrs(cidr: CIDR, prefix: number): CIDR[] {
-  const bits = cidr.version === 4 ? 32 : 128;
-  let base = 0n;
-  for (const b of cidr.addr.bytes) base = (base << 8n) | BigInt(b);
-  base = (base >> BigInt(bits - cidr.prefix)) << BigInt(bits - cidr.prefix);
-  const step = 1n << BigInt(bits - prefix);
-  const out: CIDR[] = [];
-  for (let i = 0n; i < 1n << BigInt(prefix - cidr.prefix); i++) {
-    let v = base + i * step;
-    const bytes = new Uint8Array(bits / 8);
-    for (let j = bytes.length - 1; j >= 0; j--) {
-      bytes[j] = Number(v & 0xffn);
-      v >>= 8n;
-    }
-    out.push({ version: cidr.version, addr: { version: cidr.version, bytes }, prefix });
-  }
-  return out;
 }

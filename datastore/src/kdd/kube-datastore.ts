@@ -40,8 +40,6 @@ import {
   ValidationError,
   validateResource,
   CALICO_CRDS,
-  CRD_GROUP,
-  CRD_VERSION,
   type Resource,
   type ResourceRef,
 } from '@cattail/api';
@@ -119,7 +117,7 @@ export class KubeDatastore implements Datastore {
     const ref = refOfResource(res);
     const ns = namespaceOf(k, ref);
     // A 404 on a create can only mean the namespace is missing: say that, not "does not exist".
-    const created = await this.#call(ns !== undefined ? { kind: 'Namespace', name: ns } : ref, () => this.#client.request('POST', resourcePath(k, ns), body));
+    const created = await this.#call(ns !== undefined ? { kind: 'Namespace', name: ns } : ref, () => this.#client.request('POST', crdSource(k).path(ns), body));
     return fromCrdObject(k, created);
   }
 
@@ -144,7 +142,7 @@ export class KubeDatastore implements Datastore {
       };
       const body = toCrdObject(next);
       try {
-        const written = await this.#call(ref, () => this.#client.request('PUT', resourcePath(k, ns, name), body));
+        const written = await this.#call(ref, () => this.#client.request('PUT', crdSource(k).path(ns, name), body));
         return fromCrdObject(k, written);
       } catch (err) {
         // Lost a race: with an explicit resourceVersion that is the caller's conflict; without one, retry.
@@ -164,7 +162,7 @@ export class KubeDatastore implements Datastore {
     const body = { preconditions: { resourceVersion } };
     await this.#call(ref, async () => {
       try {
-        return await this.#client.request('DELETE', resourcePath(k, ns, name), body);
+        return await this.#client.request('DELETE', crdSource(k).path(ns, name), body);
       } catch (err) {
         if (err instanceof KubeHttpError && err.statusCode === 409) throw await this.#conflict(k, ref, resourceVersion);
         throw err;
@@ -275,7 +273,7 @@ export class KubeDatastore implements Datastore {
   }
 
   #getObject(k: CrdKind, name: string, namespace: string | undefined): Promise<unknown> {
-    return this.#client.request('GET', resourcePath(k, namespace, name));
+    return this.#client.request('GET', crdSource(k).path(namespace, name));
   }
 
   /** Wraps client-node's errors at the boundary into ours, by HTTP status and Kubernetes' `reason`. */
@@ -307,12 +305,6 @@ export function toDatastoreError(err: unknown, ref: ResourceRef): unknown {
         cause: err,
       });
   }
-}
-
-/** `/apis/crd.projectcalico.org/v1[/namespaces/<ns>]/<plural>[/<name>]` */
-function resourcePath(k: CrdKind, namespace: string | undefined, name?: string): string {
-  const ns = namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  return `/apis/${CRD_GROUP}/${CRD_VERSION}${ns}/${k.crd.plural}${name !== undefined ? `/${encodeURIComponent(name)}` : ''}`;
 }
 
 function checkValid(res: Resource): void {
