@@ -107,6 +107,12 @@ export const ERROR_CATALOG = {
     103: 'CHECK found the pod’s network different from what ADD made',
     104: 'the datastore refused a write for a reason retrying will not fix',
   },
+  startup: {
+    STARTUP_CONFIG: 'a start-up setting (IP, IP6, AS, an autodetection method, a default pool variable) is not valid; the message names the variable',
+    STARTUP_NO_ADDRESS: 'the node address was neither configured nor found by the autodetection method; the message says what was searched',
+    STARTUP_ADDRESS_CONFLICT: "another Node already uses this node's address (two hosts with one address, or one host under two names)",
+    STARTUP_NODE_MISSING: 'on the Kubernetes datastore, no Kubernetes Node of this name exists (the kubelet registers it first)',
+  },
   lab: {
     LAB_TOOL_MISSING: 'a program the lab needs is not installed, or the lab is not run as root',
     LAB_STATE_INVALID: 'the lab state file is unreadable or of another shape',

@@ -1,16 +1,17 @@
 /**
- * `cattail node <command>`: calicoctl's node commands that make sense for Cattail. Only `status`
- * is here; `run`, `diags` and `checksystem` manage calico/node containers and host setup, which
- * Cattail's daemons (felix, confd, lab) do their own way.
+ * `cattail node <command>`: calicoctl's node commands that make sense for Cattail (`status`), and
+ * `init`, calico/node's start-up. `run`, `diags` and `checksystem` manage calico/node containers
+ * and host setup, which Cattail's daemons (felix, confd, lab) and the chart do their own way.
  */
 import { BINARY_NAME, type Command } from '../command.js';
+import { nodeInitCommand } from './node-init.js';
 import { nodeStatusCommand } from './node-status.js';
 
 export const nodeCommand: Command = {
   name: 'node',
   summary: 'Calico node management.',
   usage: `${BINARY_NAME} node <command> [<args>...]`,
-  subcommands: [nodeStatusCommand],
+  subcommands: [nodeStatusCommand, nodeInitCommand],
   description: `Node specific commands. See "${BINARY_NAME} node <command> --help" to read about a
 specific subcommand.`,
 };

@@ -65,6 +65,8 @@ export interface AutoAssignArgs {
   pools?: readonly string[];
   /** Stored with the allocation (block attribute `secondary`): namespace, pod, node, timestamp. */
   attrs?: Record<string, string>;
+  /** What the address is for: only pools whose `allowedUses` include it serve (default Workload). */
+  intendedUse?: 'Workload' | 'Tunnel';
 }
 
 export interface AssignedIP {
@@ -293,7 +295,7 @@ export class IpamClient {
   async #assignVersion(version: IPVersion, num: number, ctx: Context): Promise<AssignedIP[]> {
     if (num <= 0) return [];
     const { args, settings } = ctx;
-    const pools = selectPools(ctx.pools, version, ctx.labels, args.pools, this.#log);
+    const pools = selectPools(ctx.pools, version, ctx.labels, args.pools, this.#log, args.intendedUse);
     if (pools.length === 0) {
       throw new NoPoolsError(
         `no enabled IPv${version} pool applies to node "${args.node}"${args.pools?.length ? ` among the requested ${args.pools.join(', ')}` : ''}: create an IPPool (allowedUses Workload, nodeSelector matching the node) or set assign_ipv${version} to false`,

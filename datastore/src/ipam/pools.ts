@@ -55,7 +55,7 @@ function describePool(p: Resource): string {
 }
 
 /**
- * Pools of `version` usable for `node`, in name order (or in the order requested). `requested`
+ * Pools of `version` usable for `node` and `intendedUse`, in name order (or in the order requested). `requested`
  * holds CIDRs or pool names, possibly of both versions; entries of the other version are ignored.
  */
 export function selectPools(
@@ -64,6 +64,7 @@ export function selectPools(
   labels: Record<string, string>,
   requested: readonly string[] | undefined,
   log?: IpamLogger,
+  intendedUse: 'Workload' | 'Tunnel' = 'Workload',
 ): UsablePool[] {
   const parsed = pools
     .map((p) => {
@@ -101,7 +102,7 @@ export function selectPools(
   const out: UsablePool[] = [];
   for (const p of chosen) {
     const uses = p.spec.allowedUses ?? ['Workload', 'Tunnel'];
-    if (!uses.includes('Workload')) continue;
+    if (!uses.includes(intendedUse)) continue;
     const selector = p.spec.nodeSelector?.trim() || 'all()';
     let selects: boolean;
     try {
