@@ -18,7 +18,16 @@
  * passed through unbounded.
  */
 import type { Resource, ResourceRef } from '@cattail/api';
-import type { Datastore, DeleteOptions, ListOptions, ListResult, RawListResult, WatchHandle, WatchSink } from '@cattail/datastore';
+import {
+  kdd,
+  type Datastore,
+  type DeleteOptions,
+  type ListOptions,
+  type ListResult,
+  type RawListResult,
+  type WatchHandle,
+  type WatchSink,
+} from '@cattail/datastore';
 import type { DatastoreLocation } from './datastore-config.js';
 import { DatastoreUnreachableError, firstLine, interruptedBy } from './errors.js';
 
@@ -26,6 +35,8 @@ import { DatastoreUnreachableError, firstLine, interruptedBy } from './errors.js
 const UNREACHABLE_CODES = new Set(['DATASTORE_UNAVAILABLE', 'ETCD_UNAVAILABLE', 'ETCD_TIMEOUT', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH']);
 
 const CLOSE_TIMEOUT_MS = 1000;
+
+export type KubeApi = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown) => Promise<unknown>;
 
 interface BoundOptions {
   /** Default: the session's request timeout. */
@@ -81,6 +92,16 @@ export class GuardedDatastore implements Datastore {
 
   delete(ref: ResourceRef, opts?: DeleteOptions): Promise<Resource> {
     return this.#bound(() => this.#inner.delete(ref, opts), WRITE);
+  }
+
+  /**
+   * Raw requests to the Kubernetes API behind a Kubernetes datastore (a GET is a read, anything
+   * else a write, bounded as every call); undefined on etcd.
+   */
+  get kubeApi(): KubeApi | undefined {
+    const inner = this.#inner;
+    if (!(inner instanceof kdd.KubeDatastore)) return undefined;
+    return (method, path, body) => this.#bound(() => inner.request(method, path, body), method === 'GET' ? {} : WRITE);
   }
 
   listPrefix(prefix?: string): Promise<RawListResult> {

@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadStartupConfig } from '@cattail/startup';
 import { TYPHA_PARAMS, loadTyphaConfig } from '@cattail/typha';
 import { FELIX_PARAMS } from '@cattail/felix';
 import { DEFAULT_TYPHA_PORT_NAME } from '@cattail/typha/client';
@@ -104,8 +105,16 @@ describe('helm/cattail', () => {
     assert.equal(ds.spec.template.spec.hostNetwork, true);
     assert.deepEqual(
       [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].map((c: any) => c.name),
-      ['install-cni', 'felix', 'confd', 'bird'],
+      ['node-init', 'install-cni', 'felix', 'confd', 'bird'],
     );
+    // node-init's env is calico/node's, and the start-up accepts every value the chart renders.
+    const init = ds.spec.template.spec.initContainers.find((c: any) => c.name === 'node-init');
+    assert.deepEqual(init.command, ['cattail', 'node', 'init']);
+    const initEnv = Object.fromEntries(init.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+    const startup = loadStartupConfig({ NODENAME: 'n1', ...initEnv });
+    assert.equal(startup.ipv4.kind, 'autodetect');
+    assert.equal(startup.pools.v4?.blockSize, 26);
+    assert.equal(startup.pools.v6, undefined, 'IPv6 off by default, as in Calico');
     assert.deepEqual(container(ds, 'felix').command, ['cattail', 'felix']);
     assert.deepEqual(container(ds, 'confd').command, ['cattail', 'confd']);
     const felixNames = knownNames('FELIX_', FELIX_PARAMS);

@@ -1,4 +1,4 @@
-export { runStartup, reconcileTunnelAddresses, type StartupDeps, type StartupLogger, type StartupReport } from './startup.js';
+export { runStartup, reconcileTunnelAddresses, type KubeApi, type StartupDeps, type StartupLogger, type StartupReport } from './startup.js';
 export { loadStartupConfig, nodeNameFrom, type StartupConfig, type AddressSetting, type DefaultPoolSetting } from './config.js';
 export {
   autodetect,

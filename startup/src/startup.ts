@@ -64,7 +64,14 @@ export interface StartupDeps {
   /** The host's interfaces (default: `cfg.netns`'s, else this process's network namespace). */
   interfaces?: () => HostInterface[] | Promise<HostInterface[]>;
   sourceFor?: AutodetectContext['sourceFor'];
+  /**
+   * The Kubernetes API when the datastore is Kubernetes (its Node's addresses and condition).
+   * Default: the datastore's own when it is a kdd.KubeDatastore; none on etcd.
+   */
+  kube?: KubeApi;
 }
+
+export type KubeApi = (method: 'GET' | 'PATCH', path: string, body?: unknown) => Promise<unknown>;
 
 export interface StartupReport {
   node: string;
@@ -98,15 +105,18 @@ function checked(doc: Resource): Resource {
   throw new StartupError('STARTUP_CONFIG', `${res.ref} would be invalid: ${res.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
 }
 
-function isKube(ds: Datastore): ds is kdd.KubeDatastore {
-  return ds instanceof kdd.KubeDatastore;
+function kubeApiOf(deps: StartupDeps): KubeApi | undefined {
+  if (deps.kube) return deps.kube;
+  const ds = deps.ds;
+  return ds instanceof kdd.KubeDatastore ? (method, path, body) => ds.request(method, path, body) : undefined;
 }
 
 export async function runStartup(cfg: StartupConfig, deps: StartupDeps): Promise<StartupReport> {
   const { ds } = deps;
   const log = deps.log ?? silent;
   const report: StartupReport = { node: cfg.nodeName, poolsCreated: [], networkUnavailableCleared: false };
-  const k8sNode = isKube(ds) ? await readKubeNode(ds, cfg.k8sNodeName) : undefined;
+  const kube = kubeApiOf(deps);
+  const k8sNode = kube ? await readKubeNode(kube, cfg.k8sNodeName) : undefined;
   const ctx: AutodetectContext = {
     interfaces: await (deps.interfaces ?? (cfg.netns ? () => netnsInterfaces(cfg.netns!) : hostInterfaces))(),
     kubernetesAddresses: k8sNode?.addresses,
@@ -114,7 +124,7 @@ export async function runStartup(cfg: StartupConfig, deps: StartupDeps): Promise
   };
 
   // 1. The Node.
-  const node = await writeNode(cfg, ds, ctx, log);
+  const node = await writeNode(cfg, ds, kube !== undefined, ctx, log);
   const bgp = bgpOf(specOf(node));
   report.ipv4Address = typeof bgp.ipv4Address === 'string' ? bgp.ipv4Address : undefined;
   report.ipv6Address = typeof bgp.ipv6Address === 'string' ? bgp.ipv6Address : undefined;
@@ -124,7 +134,7 @@ export async function runStartup(cfg: StartupConfig, deps: StartupDeps): Promise
 
   // 3. Cluster defaults.
   await ensureInitialized(ds, { calicoVersion: deps.version, clusterType: cfg.clusterType });
-  await ensureDefaultConfig(cfg, ds);
+  await ensureDefaultConfig(cfg, ds, kube !== undefined);
 
   // 4. Tunnel addresses.
   const tunnels = await reconcileTunnelAddresses(ds, cfg.nodeName, log);
@@ -133,7 +143,7 @@ export async function runStartup(cfg: StartupConfig, deps: StartupDeps): Promise
 
   // 5. The nodename file and the Kubernetes Node's condition.
   await writeNodenameFile(cfg.varLibDir, cfg.nodeName);
-  if (isKube(ds) && cfg.backend !== 'none') report.networkUnavailableCleared = await clearNetworkUnavailable(ds, cfg.k8sNodeName);
+  if (kube && cfg.backend !== 'none') report.networkUnavailableCleared = await clearNetworkUnavailable(kube, cfg.k8sNodeName);
   log.info('node started up', { ...report });
   return report;
 }
@@ -144,10 +154,10 @@ interface KubeNodeView {
   addresses: { type: string; address: string }[];
 }
 
-async function readKubeNode(ds: kdd.KubeDatastore, name: string): Promise<KubeNodeView> {
+async function readKubeNode(kube: KubeApi, name: string): Promise<KubeNodeView> {
   let obj: unknown;
   try {
-    obj = await ds.request('GET', `/api/v1/nodes/${encodeURIComponent(name)}`);
+    obj = await kube('GET', `/api/v1/nodes/${encodeURIComponent(name)}`);
   } catch (err) {
     if (err instanceof kdd.KubeHttpError && err.statusCode === 404) {
       throw new StartupError(
@@ -227,10 +237,10 @@ async function checkConflicts(ds: Datastore, name: string, v4: string | undefine
   }
 }
 
-async function writeNode(cfg: StartupConfig, ds: Datastore, ctx: AutodetectContext, log: StartupLogger): Promise<Resource> {
+async function writeNode(cfg: StartupConfig, ds: Datastore, onKube: boolean, ctx: AutodetectContext, log: StartupLogger): Promise<Resource> {
   for (let attempt = 1; ; attempt++) {
     const current = await readNode(ds, cfg.nodeName);
-    if (!current && isKube(ds))
+    if (!current && onKube)
       throw new StartupError('STARTUP_NODE_MISSING', `no Node "${cfg.nodeName}" on the Kubernetes datastore: the kubelet registers it first`);
     const spec = current ? specOf(current) : {};
     const bgp = bgpOf(spec);
@@ -336,10 +346,10 @@ async function ensureConfig(ds: Datastore, kind: string, name: string, fill: Spe
   }
 }
 
-async function ensureDefaultConfig(cfg: StartupConfig, ds: Datastore): Promise<void> {
+async function ensureDefaultConfig(cfg: StartupConfig, ds: Datastore, onKube: boolean): Promise<void> {
   await ensureConfig(ds, 'FelixConfiguration', 'default', { reportingInterval: '0s', logSeverityScreen: 'Info' });
   // Calico keeps no per-node FelixConfiguration on the Kubernetes datastore.
-  if (!isKube(ds)) await ensureConfig(ds, 'FelixConfiguration', `node.${cfg.nodeName}`, { defaultEndpointToHostAction: 'Return' });
+  if (!onKube) await ensureConfig(ds, 'FelixConfiguration', `node.${cfg.nodeName}`, { defaultEndpointToHostAction: 'Return' });
   await ensureConfig(ds, 'BGPConfiguration', 'default', {});
   await ensureConfig(ds, 'IPAMConfiguration', 'default', { strictAffinity: false, autoAllocateBlocks: true, maxBlocksPerHost: 0 });
 }
@@ -453,10 +463,10 @@ async function writeNodenameFile(dir: string, name: string): Promise<void> {
  * calico/node). A merge patch replaces the whole conditions list, so it carries the list as read
  * with its resourceVersion: a kubelet status update in between makes it a conflict, re-read.
  */
-async function clearNetworkUnavailable(ds: kdd.KubeDatastore, name: string): Promise<boolean> {
+async function clearNetworkUnavailable(kube: KubeApi, name: string): Promise<boolean> {
   const path = `/api/v1/nodes/${encodeURIComponent(name)}/status`;
   for (let attempt = 1; ; attempt++) {
-    const obj = await ds.request('GET', `/api/v1/nodes/${encodeURIComponent(name)}`);
+    const obj = await kube('GET', `/api/v1/nodes/${encodeURIComponent(name)}`);
     const meta = isPlainObject(obj) && isPlainObject(obj.metadata) ? obj.metadata : {};
     const status = isPlainObject(obj) && isPlainObject(obj.status) ? obj.status : {};
     const conditions = Array.isArray(status.conditions) ? status.conditions.filter(isPlainObject) : [];
@@ -473,7 +483,7 @@ async function clearNetworkUnavailable(ds: kdd.KubeDatastore, name: string): Pro
     };
     const next = [...conditions.filter((c) => c.type !== 'NetworkUnavailable'), cond];
     try {
-      await ds.request('PATCH', path, { metadata: { resourceVersion: meta.resourceVersion }, status: { conditions: next } });
+      await kube('PATCH', path, { metadata: { resourceVersion: meta.resourceVersion }, status: { conditions: next } });
       return true;
     } catch (err) {
       if (err instanceof kdd.KubeHttpError && err.statusCode === 409 && attempt < WRITE_ATTEMPTS) continue;

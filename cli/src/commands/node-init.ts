@@ -8,6 +8,7 @@
 import { StartupError, loadStartupConfig, runStartup, type StartupConfig, type StartupReport } from '@cattail/startup';
 import { BINARY_NAME, ETCD_ENDPOINTS_FLAG, KUBECONFIG_FLAG, type Command, type CommandContext } from '../command.js';
 import { CommandFailedError, UsageError } from '../errors.js';
+import { GuardedDatastore } from '../guarded-datastore.js';
 import { writeLine } from '../io.js';
 import { clientVersion } from '../version-info.js';
 import { componentLogger } from './component.js';
@@ -32,8 +33,10 @@ async function runNodeInit(ctx: CommandContext): Promise<number> {
   const report = await startupFailuresAsCommandErrors(async () => {
     const cfg: StartupConfig = loadStartupConfig(ctx.env);
     const logger = componentLogger(ctx.env.CALICO_STARTUP_LOGLEVEL ?? 'Info', { component: 'node-init', node: cfg.nodeName });
+    const ds = await ctx.datastore();
     return runStartup(cfg, {
-      ds: await ctx.datastore(),
+      ds,
+      kube: ds instanceof GuardedDatastore ? ds.kubeApi : undefined,
       version: clientVersion(),
       log: { info: (msg, f) => logger.info(f ?? {}, msg), warn: (msg, f) => logger.warn(f ?? {}, msg) },
     });

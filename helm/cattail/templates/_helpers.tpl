@@ -71,6 +71,25 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- end }}
 {{- end -}}
 
+{{/* The datastore under calicoctl's variable names (DATASTORE_TYPE, ETCD_*), as the cattail CLI,
+kube-controllers and node init read it; on the Kubernetes datastore the pod's ServiceAccount. */}}
+{{- define "cattail.datastoreEnv" -}}
+- name: DATASTORE_TYPE
+  value: {{ include "cattail.datastoreType" . }}
+{{- if eq .Values.datastore "etcd" }}
+- name: ETCD_ENDPOINTS
+  value: {{ join "," .Values.etcd.endpoints | quote }}
+{{- if .Values.etcd.tls.secretName }}
+- name: ETCD_CA_CERT_FILE
+  value: /etc/cattail/etcd/ca.crt
+- name: ETCD_CERT_FILE
+  value: /etc/cattail/etcd/tls.crt
+- name: ETCD_KEY_FILE
+  value: /etc/cattail/etcd/tls.key
+{{- end }}
+{{- end }}
+{{- end -}}
+
 {{- define "cattail.etcdVolumeMount" -}}
 {{- if and (eq .Values.datastore "etcd") .Values.etcd.tls.secretName }}
 - name: etcd-tls
@@ -93,6 +112,53 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- range $k, $v := . }}
 - name: {{ $k }}
   value: {{ $v | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The node start-up's settings under calico/node's names (startup/src/config.ts). */}}
+{{- define "cattail.node.startupEnv" -}}
+{{- $n := .Values.node -}}
+{{- $v4 := .Values.ipPools.ipv4 -}}
+{{- $v6 := .Values.ipPools.ipv6 -}}
+- name: IP
+  value: {{ $n.ip | quote }}
+- name: IP_AUTODETECTION_METHOD
+  value: {{ $n.ipAutodetectionMethod | quote }}
+- name: IP6
+  value: {{ $n.ip6 | quote }}
+- name: IP6_AUTODETECTION_METHOD
+  value: {{ $n.ip6AutodetectionMethod | quote }}
+{{- if $n.asNumber }}
+- name: AS
+  value: {{ $n.asNumber | quote }}
+{{- end }}
+- name: CALICO_NETWORKING_BACKEND
+  value: {{ $n.networkingBackend }}
+- name: CLUSTER_TYPE
+  value: k8s,bgp
+- name: CALICO_IPV4POOL_CIDR
+  value: {{ ternary $v4.cidr "none" $v4.enabled | quote }}
+- name: CALICO_IPV4POOL_BLOCK_SIZE
+  value: {{ $v4.blockSize | quote }}
+- name: CALICO_IPV4POOL_VXLAN
+  value: {{ $v4.vxlanMode }}
+- name: CALICO_IPV4POOL_NAT_OUTGOING
+  value: {{ $v4.natOutgoing | quote }}
+- name: CALICO_IPV4POOL_NODE_SELECTOR
+  value: {{ $v4.nodeSelector | quote }}
+- name: FELIX_IPV6SUPPORT
+  value: {{ $v6.enabled | quote }}
+{{- if $v6.enabled }}
+- name: CALICO_IPV6POOL_CIDR
+  value: {{ $v6.cidr | quote }}
+- name: CALICO_IPV6POOL_BLOCK_SIZE
+  value: {{ $v6.blockSize | quote }}
+- name: CALICO_IPV6POOL_VXLAN
+  value: {{ $v6.vxlanMode }}
+- name: CALICO_IPV6POOL_NAT_OUTGOING
+  value: {{ $v6.natOutgoing | quote }}
+- name: CALICO_IPV6POOL_NODE_SELECTOR
+  value: {{ $v6.nodeSelector | quote }}
 {{- end }}
 {{- end -}}
 

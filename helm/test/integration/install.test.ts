@@ -23,6 +23,8 @@ import { SyncClient, k8sServiceDiscovery } from '@cattail/typha/client';
 import { SYNCER_TYPES, syncerKinds } from '@cattail/typha/protocol';
 import { CHART_DIR, helmOk, parseManifests } from '../chart-kit.js';
 
+const CLI = new URL('../../../../cli/bin/cattail.js', import.meta.url).pathname;
+
 const NS = 'cattail-system';
 const RELEASE = 'cattail';
 
@@ -184,6 +186,13 @@ describe('helm install on a real kube-apiserver', () => {
         crd('ipamconfigs', 'get'),
         crd('clusterinformations', 'get'),
         ...ipamWritten,
+        // node init
+        { verb: 'list', group: '', resource: 'nodes' },
+        { verb: 'patch', group: '', resource: 'nodes' },
+        { verb: 'patch', group: '', resource: 'nodes', subresource: 'status' },
+        crd('ippools', 'create'),
+        crd('tiers', 'create'),
+        ...['felixconfigurations', 'bgpconfigurations', 'ipamconfigs', 'clusterinformations'].flatMap((r) => ['get', 'create', 'update'].map((v) => crd(r, v))),
       ],
       [
         { verb: 'delete', group: '', resource: 'pods', namespace: 'default' },
@@ -192,7 +201,12 @@ describe('helm install on a real kube-apiserver', () => {
         { verb: 'list', group: '', resource: 'pods', namespace: 'default' },
         { verb: 'list', group: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'default' },
         { verb: 'list', group: '', resource: 'secrets', namespace: NS },
-        crd('ippools', 'create'),
+        { verb: 'delete', group: '', resource: 'nodes' },
+        { verb: 'update', group: '', resource: 'nodes' },
+        crd('ippools', 'update'),
+        crd('ippools', 'delete'),
+        crd('tiers', 'update'),
+        crd('felixconfigurations', 'delete'),
         crd('networkpolicies', 'list'),
       ],
     );
@@ -321,6 +335,87 @@ describe('helm install on a real kube-apiserver', () => {
     t.after(() => felix.close());
     felix.start();
     await until(() => felix.state === 'in-sync', 'the node agent in sync through Typha', 30_000);
+  });
+
+  test("node init on the node-init container's env under the node ServiceAccount's token: the Node, pools, defaults, condition", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'cattail-helm-init-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    // The Node as a kubelet registers it, with the address kubernetes-internal-ip reads.
+    await kube.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'init-node', labels: { 'kubernetes.io/hostname': 'init-node' } } }),
+    });
+    await kube.kubectl([
+      'patch',
+      'node',
+      'init-node',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { addresses: [{ type: 'InternalIP', address: '10.201.0.5' }] } }),
+    ]);
+    const token = (await kube.kubectl(['create', 'token', 'cattail-node', '-n', NS, '--duration=1h'])).trim();
+    const kubeconfig = join(dir, 'node-kubeconfig');
+    await writeFile(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: kube.url, 'certificate-authority': kube.caFile } }],
+        users: [{ name: 'node', user: { token } }],
+        contexts: [{ name: 'c', context: { cluster: 'c', user: 'node' } }],
+        'current-context': 'c',
+      }),
+    );
+    const ds = JSON.parse(await kube.kubectl(['get', '-n', NS, 'daemonset', 'cattail-node', '-o', 'json']));
+    const init = (ds.spec.template.spec.initContainers as Array<{ name: string; command: string[]; env: Array<{ name: string; value?: string }> }>).find(
+      (c) => c.name === 'node-init',
+    )!;
+    assert.deepEqual(init.command, ['cattail', 'node', 'init']);
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
+    for (const e of init.env) if (e.value !== undefined) env[e.name] = e.value;
+    assert.equal(env.DATASTORE_TYPE, 'kubernetes');
+    Object.assign(env, {
+      NODENAME: 'init-node',
+      KUBECONFIG: kubeconfig,
+      // The test host's own interfaces are not the node's: take Kubernetes' InternalIP.
+      IP_AUTODETECTION_METHOD: 'kubernetes-internal-ip',
+      CALICO_IPV4POOL_VXLAN: 'Always',
+      CATTAIL_VAR_LIB_DIR: dir,
+      CALICO_STARTUP_LOGLEVEL: 'Warning',
+    });
+    const res = spawnSync(process.execPath, [CLI, 'node', 'init'], { encoding: 'utf8', env, timeout: 60_000 });
+    assert.equal(res.status, 0, res.stderr);
+
+    const node = JSON.parse(await kube.kubectl(['get', 'node', 'init-node', '-o', 'json'])) as {
+      metadata: { annotations: Record<string, string> };
+      status: { conditions?: Array<{ type: string; status: string; reason: string }> };
+    };
+    assert.equal(node.metadata.annotations['projectcalico.org/IPv4Address'], '10.201.0.5/32');
+    assert.match(node.metadata.annotations['projectcalico.org/IPv4VXLANTunnelAddr'], /^192\.168\.\d+\.\d+$/);
+    assert.deepEqual(
+      node.status.conditions?.filter((c) => c.type === 'NetworkUnavailable').map((c) => [c.status, c.reason]),
+      [['False', 'CalicoIsUp']],
+    );
+    const pool = JSON.parse(await kube.kubectl(['get', 'ippools.crd.projectcalico.org', 'default-ipv4-ippool', '-o', 'json'])) as {
+      spec: Record<string, unknown>;
+    };
+    assert.equal(pool.spec.cidr, '192.168.0.0/16');
+    for (const [kind, name] of [
+      ['clusterinformations', 'default'],
+      ['felixconfigurations', 'default'],
+      ['bgpconfigurations', 'default'],
+      ['ipamconfigs', 'default'],
+      ['tiers', 'default'],
+      ['tiers', 'kube-admin'],
+    ]) {
+      await kube.kubectl(['get', `${kind}.crd.projectcalico.org`, name]);
+    }
+    assert.equal(await readFile(join(dir, 'nodename'), 'utf8'), 'init-node');
+
+    // Without a Kubernetes Node of that name it stops, saying so.
+    const missing = spawnSync(process.execPath, [CLI, 'node', 'init'], { encoding: 'utf8', env: { ...env, NODENAME: 'no-such-node' }, timeout: 60_000 });
+    assert.notEqual(missing.status, 0);
+    assert.match(missing.stderr, /no Kubernetes Node "no-such-node".*STARTUP_NODE_MISSING/);
   });
 
   test("install-cni writes a plugin, conflist and kubeconfig with which the CNI plugin's calls pass, and no more", async (t) => {
