@@ -26,13 +26,13 @@ import { ensureExternalHost, probeExternal, type ExternalProbe } from './externa
 import { deleteNamespace, ensureFabric, ensureNodeNamespace, listNamespaces, namespacePids } from './fabric.js';
 import { LabNames, type LabMode } from './names.js';
 import { bgpSessions, ensureBird, ensureConfd, ensureFelix, ensureRelay, nodeDir, waitFelixReady } from './node-agents.js';
+import { reconcileTunnelAddresses } from '@cattail/startup';
 import { DEFAULT_POOL_CIDR, ensureClusterResources, ensureNodeResource, openDatastore } from './node-setup.js';
 import { ensurePod } from './pods.js';
 import { probe, type ProbeOptions, type ProbeResult } from './probe.js';
 import { findLabProcesses, procStat, stopProcess } from './processes.js';
 import { collectStatus, kernelRoutes, type LabStatus } from './status.js';
 import { addUnique, datastoreOf, readState, STATE_VERSION, type LabDatastore, type LabState, type NodeRecord } from './state.js';
-import { allocateTunnelAddress } from './tunnel-address.js';
 
 export interface LabOptions {
   /** The lab's name: its prefix is `ctlab-<id>`. */
@@ -216,13 +216,14 @@ export class Lab {
     addUnique(s.links, `${this.names.fabricNs}:${this.names.fabricPort(i)}`);
     save(ctx);
     // The Node first, as calico/node writes it at start: IPAM allocates only for a known node.
-    // Then the tunnel address, and the Node again with it (calico/node's allocateip).
+    // Then the tunnel address, recorded on the Node (the node start-up's allocation: held
+    // while a VXLAN pool serves the node, released otherwise).
     if (datastoreOf(s) === 'kubernetes') await ensureKubeNode(ctx.dir, node.name);
     await ensureNodeResource(ds, node);
-    if (s.mode === 'vxlan' && !node.vxlanTunnelAddr) {
-      node.vxlanTunnelAddr = await allocateTunnelAddress(ds, node.name, s.poolCidr);
+    const tunnels = await reconcileTunnelAddresses(ds, node.name);
+    if (node.vxlanTunnelAddr !== tunnels.v4) {
+      node.vxlanTunnelAddr = tunnels.v4;
       save(ctx);
-      await ensureNodeResource(ds, node);
     }
     await ensureRelay(ctx, node);
     await ensureFelix(ctx, node);
