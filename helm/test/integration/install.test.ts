@@ -19,6 +19,9 @@ import { kdd } from '@cattail/datastore';
 import { parseNetConf } from '@cattail/cni';
 import { startKubeApiServer, until, type KubeApiServer } from '@cattail/datastore/testing';
 import { loadTyphaConfig, TyphaDaemon } from '@cattail/typha';
+import { FelixDaemon, loadFelixConfig } from '@cattail/felix';
+import { KubeControllersDaemon, loadKubeControllersConfig } from '@cattail/controllers';
+import { ConfdDaemon, birdCommands, loadConfdConfig } from '@cattail/confd';
 import { SyncClient, k8sServiceDiscovery } from '@cattail/typha/client';
 import { SYNCER_TYPES, syncerKinds } from '@cattail/typha/protocol';
 import { CHART_DIR, helmOk, parseManifests } from '../chart-kit.js';
@@ -335,6 +338,76 @@ describe('helm install on a real kube-apiserver', () => {
     t.after(() => felix.close());
     felix.start();
     await until(() => felix.state === 'in-sync', 'the node agent in sync through Typha', 30_000);
+
+    // Felix and confd themselves, each on its container's env from the DaemonSet: discovery with
+    // the node ServiceAccount's token (the slice's documentation address mapped to this host),
+    // mutual TLS with the node certificate. Felix computes only (dry-run dataplane); confd's
+    // BIRD checks each configuration with the real `bird -p` and counts the reloads.
+    const nodeDiscovery = { endpoints: async () => (await discovery.endpoints()).map((e) => ({ ...e, url: e.url.replace('192.0.2.10', '127.0.0.1') })) };
+    const containerEnv = (name: string): Record<string, string> => {
+      const c = (ds.spec.template.spec.containers as Array<{ name: string; env: Array<{ name: string; value?: string }> }>).find((x) => x.name === name)!;
+      const out: Record<string, string> = { NODENAME: 'node-1' };
+      for (const e of c.env) if (e.value !== undefined) out[e.name] = e.value.replace('/etc/cattail/node-tls', nodeTls);
+      return out;
+    };
+    const felixDaemon = new FelixDaemon(
+      loadFelixConfig({ ...containerEnv('felix'), FELIX_DATAPLANEMODE: 'dry-run', FELIX_HEALTHPORT: '0', FELIX_PROMETHEUSMETRICSENABLED: 'false' }).layers,
+      { discovery: nodeDiscovery },
+    );
+    t.after(() => felixDaemon.stop());
+    await felixDaemon.start();
+    await until(() => felixDaemon.agent.ready, 'Felix in sync through Typha on the chart env', 30_000);
+
+    // Its Node as node init leaves it (the BGP address annotation), which BIRD's config needs.
+    await kube.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: 'node-1', annotations: { 'projectcalico.org/IPv4Address': '10.201.0.9/24' } },
+      }),
+    });
+    let reloads = 0;
+    const realBird = birdCommands({ bird: 'bird', birdc: 'birdc', socket: join(dir, 'bird.ctl'), timeoutMs: 10_000 });
+    const confd = new ConfdDaemon(loadConfdConfig({ ...containerEnv('confd'), CONFD_HEALTHPORT: '0', CONFD_BIRDCONFIGFILE: join(dir, 'bird.cfg') }), {
+      discovery: nodeDiscovery,
+      bird: { check: (file) => realBird.check(file), configure: async () => (reloads++, '0003 Reconfigured') },
+    });
+    t.after(() => confd.stop());
+    await confd.start();
+    await until(
+      () => confd.agent.ready,
+      () => `confd in sync through Typha on the chart env, its BIRD configuration written: ${JSON.stringify(confd.agent.status())}`,
+      30_000,
+    );
+    assert.ok(reloads >= 1, 'confd reloaded BIRD');
+    assert.match(await readFile(join(dir, 'bird.cfg'), 'utf8'), /protocol kernel/);
+  });
+
+  test("kube-controllers runs on the Deployment's env under its own ServiceAccount's token: takes the Lease, sweeps cleanly", async (t) => {
+    const deployment = JSON.parse(await kube.kubectl(['get', '-n', NS, 'deployment', 'cattail-kube-controllers', '-o', 'json']));
+    const env: Record<string, string> = { POD_NAME: 'cattail-kube-controllers-test' };
+    for (const e of deployment.spec.template.spec.containers[0].env as Array<{ name: string; value?: string }>)
+      if (e.value !== undefined) env[e.name] = e.value;
+    assert.equal(env.DATASTORE_TYPE, 'kubernetes');
+    Object.assign(env, { HEALTH_ENABLED: 'false', PROMETHEUS_METRICS_ENABLED: 'false' });
+    const token = (await kube.kubectl(['create', 'token', 'cattail-kube-controllers', '-n', NS, '--duration=1h'])).trim();
+    const daemon = new KubeControllersDaemon(loadKubeControllersConfig(env), {
+      kube: () => new kdd.KubeDatastore({ config: { server: kube.url, ca: kube.ca, token } }),
+    });
+    t.after(() => daemon.stop());
+    await daemon.start();
+    await until(() => daemon.elector?.isLeader, 'kube-controllers leading under its own ServiceAccount', 30_000);
+    const lease = JSON.parse(await kube.kubectl(['get', 'lease', '-n', NS, env.LEADER_ELECTION_LEASE_NAME, '-o', 'json'])) as {
+      spec: { holderIdentity: string };
+    };
+    assert.equal(lease.spec.holderIdentity, 'cattail-kube-controllers-test');
+    await until(
+      () => daemon.status().ipam.sweeps > 0,
+      () => `a first IPAM sweep: ${JSON.stringify(daemon.status())}`,
+      30_000,
+    );
+    assert.equal(daemon.status().leader.errors, 0);
+    assert.equal(daemon.status().ipam.sweepErrors, 0);
   });
 
   test("node init on the node-init container's env under the node ServiceAccount's token: the Node, pools, defaults, condition", async (t) => {
