@@ -48,7 +48,8 @@ function unavailable(message: string, cause?: unknown): CliError {
 }
 
 /**
- * The reply lines of one command, from the greeting's end to `0000` (that line excluded).
+ * The reply lines of one command, from the greeting's end to its last line (a code followed by
+ * a space; `0000`, which carries nothing, excluded).
  * Throws CliError CLI_BIRD_UNAVAILABLE when the socket cannot be reached, BIRD answers with an
  * error code, or stops answering.
  */
@@ -85,10 +86,13 @@ export function birdCommand(socket: string, command: string, opts: BirdQueryOpti
           if (code?.[1] !== '0001') return finish(unavailable(`Error executing command: ${socket} is not a BIRD control socket (it said "${line}")`));
           greeted = true;
           conn.write(`${command}\n`);
-        } else if (code?.[1] === '0000') {
-          return finish(undefined, lines);
         } else if (code && /^[89]/.test(code[1])) {
           return finish(unavailable(`Error executing command: BIRD replied ${line}`));
+        } else if (code?.[2] === ' ') {
+          // A code and a space: the reply's last line (`0000` carries nothing; `show status`
+          // ends with `0013 Daemon is up and running`).
+          if (code[1] !== '0000') lines.push(line);
+          return finish(undefined, lines);
         } else {
           lines.push(line);
         }

@@ -1,9 +1,11 @@
 /**
- * `cattail node <command>`: calicoctl's node commands that make sense for Cattail (`status`), and
- * `init`, calico/node's start-up. `run`, `diags` and `checksystem` manage calico/node containers
- * and host setup, which Cattail's daemons (felix, confd, lab) and the chart do their own way.
+ * `cattail node <command>`: calicoctl's node commands that make sense for Cattail (`status`,
+ * `diags`), and `init`, calico/node's start-up. `run` and `checksystem` manage calico/node
+ * containers and host setup, which Cattail's daemons (felix, confd, lab) and the chart do their
+ * own way.
  */
 import { BINARY_NAME, type Command } from '../command.js';
+import { nodeDiagsCommand } from './node-diags.js';
 import { nodeInitCommand } from './node-init.js';
 import { nodeStatusCommand } from './node-status.js';
 
@@ -11,7 +13,7 @@ export const nodeCommand: Command = {
   name: 'node',
   summary: 'Calico node management.',
   usage: `${BINARY_NAME} node <command> [<args>...]`,
-  subcommands: [nodeStatusCommand, nodeInitCommand],
+  subcommands: [nodeStatusCommand, nodeDiagsCommand, nodeInitCommand],
   description: `Node specific commands. See "${BINARY_NAME} node <command> --help" to read about a
 specific subcommand.`,
 };
