@@ -25,6 +25,10 @@ export interface BgpPeer {
   family: 4 | 6;
   /** As calicoctl shows it; `:<port>` (`[addr]:<port>` for IPv6) for a non-default port. */
   address: string;
+  /** The peer's address alone. */
+  ip: string;
+  /** How confd named the session: the mesh, a node-specific or a global BGPPeer. */
+  source: 'Mesh' | 'Node' | 'Global';
   /** `node-to-node mesh`, `node specific` or `global`. */
   type: string;
   /** BIRD's protocol state: up, start, down... */
@@ -131,5 +135,6 @@ function peerOf(columns: readonly string[]): BgpPeer | undefined {
   if (!ip) return undefined;
   const text = formatIP(ip);
   const address = port === undefined ? text : ip.version === 4 ? `${text}:${port}` : `[${text}]:${port}`;
-  return { family: ip.version, address, type: PEER_TYPES[prefix], state: columns[3], since: columns[4], info: columns.slice(5).join(' ') };
+  const source = prefix as BgpPeer['source'];
+  return { family: ip.version, address, ip: text, source, type: PEER_TYPES[prefix], state: columns[3], since: columns[4], info: columns.slice(5).join(' ') };
 }
