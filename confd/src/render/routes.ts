@@ -6,16 +6,19 @@
  *   advertises the block; the kernel gets the blackhole, so traffic to an unused address of the
  *   block stops here instead of bouncing around the fabric. Felix's /32 routes to local pods are
  *   more specific and win.
- * - Export filter (`calico_export4` / `calico_export6`): only our static blocks and routes
- *   learned over BGP, and of those only networks inside an IP pool no longer than the pool's
- *   block size: blocks (and aggregates) travel, host routes (/32, /128, borrowed addresses)
- *   and interface subnets never do. Pools with `disableBGPExport` are refused first.
+ * - Export function (`calico_export4()` / `calico_export6()`, the end of every session's export
+ *   filter, after its BGPFilters): only our static blocks and routes learned over BGP, and of
+ *   those only networks inside an IP pool no longer than the pool's block size: blocks (and
+ *   aggregates) travel, host routes (/32, /128, borrowed addresses) and interface subnets never
+ *   do. Pools with `disableBGPExport` are refused first. Routes that pass first get the
+ *   communities of the prefix advertisements that cover them (communities.ts).
  * - Kernel filter (`calico_kernel4` / `calico_kernel6`): learned BGP routes and our blackholes
  *   go to the kernel; interface routes (protocol direct, needed only to resolve next hops)
  *   never do.
  */
 import { cidrContains, formatCIDR, parseCIDR, type CIDR } from '@cattail/api';
 import type { BgpModel } from '../model/bgp-model.js';
+import type { CommunityRule } from './communities.js';
 
 const DEFAULT_BLOCK_SIZE = { 4: 26, 6: 122 } as const;
 
@@ -64,13 +67,21 @@ function prefixSet(ranges: readonly PoolRange[]): string {
   return `[ ${ranges.map((r) => `${formatCIDR(r.cidr)}{${r.cidr.prefix},${r.maxPrefix}}`).join(', ')} ]`;
 }
 
-export function exportFilter(version: 4 | 6, pools: readonly PoolRange[]): string[] {
+export function exportFunction(version: 4 | 6, pools: readonly PoolRange[], communities: readonly CommunityRule[] = []): string[] {
   const refused = pools.filter((p) => !p.exported);
   const allowed = pools.filter((p) => p.exported);
-  const lines = [`filter calico_export${version} {`, '  if !(source ~ [RTS_STATIC, RTS_BGP]) then reject;'];
+  const lines = [`function calico_export${version}() {`, '  if !(source ~ [RTS_STATIC, RTS_BGP]) then reject;'];
   if (refused.length)
     lines.push(`  if net ~ ${prefixSet(refused.map((p) => ({ ...p, maxPrefix: version === 4 ? 32 : 128 })))} then reject; # disableBGPExport`);
-  if (allowed.length) lines.push(`  if net ~ ${prefixSet(allowed)} then accept;`);
+  if (allowed.length) {
+    if (communities.length === 0) {
+      lines.push(`  if net ~ ${prefixSet(allowed)} then accept;`);
+    } else {
+      lines.push(`  if net ~ ${prefixSet(allowed)} then {`);
+      for (const c of communities) lines.push(`    if net ~ ${formatCIDR(c.cidr)} then { ${c.adds.join(' ')} } # ${c.values.join(', ')}`);
+      lines.push('    accept;', '  }');
+    }
+  }
   lines.push('  reject;', '}');
   return lines;
 }

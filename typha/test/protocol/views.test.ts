@@ -136,6 +136,12 @@ test('bgp: block affinities keep node, cidr, state; felix does not get them', ()
   assert.equal(project('felix', aff), undefined);
 });
 
+test('bgp: workload endpoints keep labels, node and networks (localWorkloadSelector peerings)', () => {
+  assert.deepEqual(project('bgp', wep({ phase: 'Running' }))?.value, { labels: { app: 'web' }, spec: { node: 'node1', ipNetworks: ['10.0.0.5/32'] } });
+  // A container restart (new containerID, same addresses) changes nothing confd reads.
+  assert.ok(jsonEqual(project('bgp', wep(undefined, 'c1'))?.value, project('bgp', wep(undefined, 'c2'))?.value));
+});
+
 test('felix reads only the service ranges of BGPConfiguration', () => {
   const cfg = res('BGPConfiguration', 'default', { asNumber: 64512, nodeToNodeMeshEnabled: true, serviceClusterIPs: [{ cidr: '10.96.0.0/12' }] });
   assert.deepEqual(project('felix', cfg)?.value, { spec: { serviceClusterIPs: [{ cidr: '10.96.0.0/12' }] } });
@@ -147,7 +153,7 @@ test('kinds per syncer', () => {
   assert.ok(syncerKinds('ipam').includes('IPAMHandle'));
   assert.ok(!syncerKinds('felix').includes('IPAMHandle'));
   assert.ok(!syncerKinds('felix').includes('BGPPeer'));
-  assert.ok(!syncerKinds('bgp').includes('WorkloadEndpoint'));
+  assert.ok(syncerKinds('bgp').includes('BGPFilter'));
   for (const k of ['Profile', 'WorkloadEndpoint', 'HostEndpoint', 'NetworkPolicy', 'GlobalNetworkPolicy', 'Tier', 'NetworkSet', 'GlobalNetworkSet', 'IPPool']) {
     assert.ok(syncerKinds('felix').includes(k), k);
   }
@@ -207,8 +213,8 @@ test('the views are checked by the compiler: projections against views, agents a
     const node: string = u.value.spec.node;
     assert.equal(node, 'n1');
   }
-  // @ts-expect-error: the bgp syncer does not carry WorkloadEndpoints
-  const notCarried: SyncerUpdate<'bgp'> = { kind: 'WorkloadEndpoint', name: 'w', revision: 1 };
+  // @ts-expect-error: the bgp syncer does not carry HostEndpoints
+  const notCarried: SyncerUpdate<'bgp'> = { kind: 'HostEndpoint', name: 'w', revision: 1 };
   assert.ok(notCarried);
   // Every syncer's typed table and the pipeline's table name the same kinds.
   for (const s of SYNCER_TYPES) assert.deepEqual(Object.keys(VIEW_PROJECTIONS[s]), syncerKinds(s));

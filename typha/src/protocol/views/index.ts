@@ -77,7 +77,6 @@ type UpdatesBySyncer = { [S in SyncerType]: KindUpdate<S, KindOf<S>> };
  * them would only wake every Felix for nothing.
  */
 export const NOT_SYNCED: Readonly<Record<string, string>> = Object.freeze({
-  BGPFilter: "Calico's bgp syncer carries it for confd; Cattail's confd does not render BGP filters yet",
   KubeControllersConfiguration: 'read by calico-kube-controllers from the datastore, not through Typha',
   CalicoNodeStatus: 'watched by calico/node itself (its status reporter), not through Typha',
   StagedNetworkPolicy: 'never enforced; Calico sends staged policies to Felix only for flow logs',
