@@ -181,14 +181,21 @@ function workloadSessions(b: Builder, kind: SessionKind, origin: string, p: Read
     b.notes.push(`${origin}: asNumber is not usable; skipped`);
     return;
   }
+  let selected = 0;
   for (const key of [...b.workloads.keys()].sort()) {
     const w = b.workloads.get(key)!;
     if (w.node !== b.me.name || !matches(selector, w.labels)) continue;
+    selected++;
     for (const net of w.ipNetworks) {
       const ip = parseCIDR(net)?.addr ?? parseIP(net);
       if (ip === undefined || addressFor(b.me, ip.version) === undefined) continue;
       add(b, kind, `${origin} (workload ${key})`, { ip, port: undefined, as, node: undefined, workload: true }, p, settings);
     }
+  }
+  if (selected === 0) {
+    b.notes.push(
+      `${origin}: localWorkloadSelector selects no workload on this node (Typha sends WorkloadEndpoints to confd only with TYPHA_BGPSYNCERWORKLOADENDPOINTS=true)`,
+    );
   }
 }
 

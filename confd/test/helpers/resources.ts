@@ -4,7 +4,7 @@
 // deliver.
 import assert from 'node:assert/strict';
 import { checkResource, type Resource } from '@cattail/api';
-import { projectUpdate } from '@cattail/typha';
+import { projectionTable, projectUpdate } from '@cattail/typha';
 import type { KindOf, SyncerUpdate } from '@cattail/typha/protocol';
 
 const V3 = 'projectcalico.org/v3';
@@ -70,11 +70,14 @@ export function checked(resources: readonly Resource[]): Resource[] {
   });
 }
 
-/** What the bgp syncer sends for these resources. */
+/** Typha's projections with WorkloadEndpoints on the bgp syncer (TYPHA_BGPSYNCERWORKLOADENDPOINTS=true). */
+const PROJECTIONS = projectionTable({ bgpWorkloadEndpoints: true });
+
+/** What the bgp syncer sends for these resources (WorkloadEndpoints included, as Typha does when told to). */
 export function bgpUpdates(resources: readonly Resource[], revision = 1): SyncerUpdate<'bgp'>[] {
   return checked(resources).map((r) => {
     const ns = r.metadata.namespace;
-    const u = projectUpdate('bgp', { key: '', kind: r.kind, name: r.metadata.name, ...(ns ? { namespace: ns } : {}), revision, resource: r });
+    const u = projectUpdate('bgp', { key: '', kind: r.kind, name: r.metadata.name, ...(ns ? { namespace: ns } : {}), revision, resource: r }, PROJECTIONS);
     assert.ok(u, `the bgp syncer does not carry ${r.kind}`);
     return u;
   });

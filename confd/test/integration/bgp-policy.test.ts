@@ -208,7 +208,7 @@ test('localWorkloadSelector: the node peers with its selected workload only', { 
   cleanup.add('temp dir', () => rmSync(root, { recursive: true, force: true }));
   const fabric = await Fabric.create();
   cleanup.add('namespaces', () => fabric.destroy());
-  const cp = await ControlPlane.start(cleanup);
+  const cp = await ControlPlane.start(cleanup, { TYPHA_BGPSYNCERWORKLOADENDPOINTS: 'true' });
   const o = fabric.octet;
 
   const [n1, n2] = [await fabric.addNode(1), await fabric.addNode(2)];
