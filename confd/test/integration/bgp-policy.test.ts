@@ -13,6 +13,7 @@
 //     routes go, carrying the prefix-advertisement communities (named and literal, standard and
 //     large) of the CIDRs that cover them; changing the filter in the datastore changes what the
 //     running tor sees;
+//   - the service ranges of BGPConfiguration default reach the tor and stay out of the kernels;
 //   - node-2 peers with the selected workload only (passive, at the workload's address), takes
 //     only what the workload's import filter accepts, and gives it the pool routes.
 import { test } from 'node:test';
@@ -27,6 +28,8 @@ import { BirdProcess } from './harness/bird.js';
 import { Fabric, ip, requireRoot, routes } from './harness/netns.js';
 
 const POOL = '10.66.0.0/16';
+const SERVICES = '10.96.0.0/16';
+const EXTERNAL = '192.0.2.64/28';
 
 /** A hand-written BIRD for a router that is not a Calico node. */
 function routerConfig(o: { routerId: string; localIP: string; localAS: number; peerIP: string; peerAS: number; originate: string[]; iface: string }): string {
@@ -124,6 +127,8 @@ test('BGPFilter import/export in order, communities and reachableBy against a re
         { cidr: POOL, communities: ['cluster', '65000:101'] },
         { cidr: '10.66.1.0/26', communities: ['rack-1'] },
       ],
+      serviceClusterIPs: [{ cidr: SERVICES }],
+      serviceExternalIPs: [{ cidr: EXTERNAL }],
     }),
     // Runs first: lets 10.98.2.0/24 in although tor-policy's first rule would refuse it.
     bgpFilter('allow-one', { importV4: [{ action: 'Accept', matchOperator: 'Equal', cidr: '10.98.2.0/24' }] }),
@@ -182,6 +187,12 @@ test('BGPFilter import/export in order, communities and reachableBy against a re
     return undefined;
   };
   await tableSettles(tor, 'the tor learns node-1 pool routes', ['10.66.1.0/26', '10.66.2.0/26'], ['10.66.1.64/26'], communities);
+  // Service ranges: the tor learns them from node-1; no node puts them in its kernel.
+  await tableSettles(tor, 'the tor learns the service ranges', [SERVICES, EXTERNAL], []);
+  for (const ns of [n1.ns, n2.ns]) {
+    const table = await routes(ns);
+    assert.ok(!table.some((r) => r.dst === SERVICES || r.dst === EXTERNAL), `${ns}: service range in the kernel: ${JSON.stringify(table)}`);
+  }
 
   // Changing the filter in the datastore changes what the running tor learns; BIRD is not restarted.
   const pid = bird1.pid;

@@ -254,4 +254,21 @@ export const SCENARIOS: readonly Scenario[] = [
       workload('node-b', 'bird-2', ['10.65.2.5/32'], { app: 'bird' }),
     ],
   },
+  {
+    // Service ranges: advertised by every node with the communities that cover them, kept out of the kernel.
+    name: 'services',
+    node: 'node-a',
+    resources: [
+      node('node-a', { ipv4: '172.31.0.1/24', ipv6: 'fd00:31::1/64' }),
+      node('node-b', { ipv4: '172.31.0.2/24' }),
+      pool('default-ipv4-ippool', '10.65.0.0/16'),
+      block('10.65.1.0/26', 'node-a'),
+      bgpConfig('default', {
+        serviceClusterIPs: [{ cidr: '10.96.0.0/12' }, { cidr: 'fd00:96::/112' }],
+        serviceExternalIPs: [{ cidr: '192.0.2.64/28' }, { cidr: '10.96.0.0/12' }],
+        serviceLoadBalancerIPs: [{ cidr: '198.51.100.0/28' }],
+        prefixAdvertisements: [{ cidr: '10.96.0.0/12', communities: ['65000:96'] }],
+      }),
+    ],
+  },
 ];
