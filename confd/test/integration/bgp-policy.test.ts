@@ -14,6 +14,7 @@
 //     large) of the CIDRs that cover them; changing the filter in the datastore changes what the
 //     running tor sees;
 //   - the service ranges of BGPConfiguration default reach the tor and stay out of the kernels;
+//   - the same for IPv6 (a third test: import and export rules, a large community);
 //   - node-2 peers with the selected workload only (passive, at the workload's address), takes
 //     only what the workload's import filter accepts, and gives it the pool routes.
 import { test } from 'node:test';
@@ -274,4 +275,76 @@ test('localWorkloadSelector: the node peers with its selected workload only', { 
   await tableSettles(child, 'the workload learns the pool routes from node-2', ['10.66.1.0/26', '10.66.2.0/26'], []);
   // The mesh does not pass the workload's route on: it is in no pool.
   await tableSettles(nodes[0].bird!, 'node-1 over the mesh', ['10.66.2.0/26'], [`10.202.${o}.0/24`]);
+});
+
+test('IPv6: BGPFilter import and export rules and large communities against a real external router', { timeout: 120_000 }, async (t) => {
+  requireRoot();
+  const cleanup = new Cleanup();
+  t.after(() => cleanup.run());
+  const root = mkdtempSync(join(tmpdir(), 'ctcd-policy6-'));
+  cleanup.add('temp dir', () => rmSync(root, { recursive: true, force: true }));
+  const fabric = await Fabric.create();
+  cleanup.add('namespaces', () => fabric.destroy());
+  const cp = await ControlPlane.start(cleanup);
+  const hex = fabric.octet.toString(16);
+
+  const [n1, torNet] = [await fabric.addNode(1), await fabric.addNode(9)];
+  const v6 = (i: number) => `fd31:${hex}::${i}`;
+  for (const [net, i] of [
+    [n1, 1],
+    [torNet, 9],
+  ] as const) {
+    await ip('-n', net.ns, 'addr', 'add', `${v6(i)}/64`, 'dev', 'eth0', 'nodad');
+  }
+  const pool6 = `fd10:${hex}::/64`;
+  const [blockA, blockB] = [`fd10:${hex}::/122`, `fd10:${hex}::40/122`];
+
+  await cp.create(
+    pool('pool-v4', POOL),
+    pool('pool-v6', pool6),
+    node('node-1', { ipv4: n1.cidr, ipv6: `${v6(1)}/64` }),
+    block(blockA, 'node-1'),
+    affinity('node-1', blockA),
+    block(blockB, 'node-1'),
+    affinity('node-1', blockB),
+    bgpConfig('default', { prefixAdvertisements: [{ cidr: pool6, communities: ['65000:6:6'] }] }),
+    bgpFilter('v6-policy', {
+      importV6: [
+        { action: 'Reject', matchOperator: 'In', cidr: 'fd99:1::/32', prefixLength: { min: 48 } },
+        { action: 'Reject', matchOperator: 'Equal', cidr: 'fd98::/32' },
+      ],
+      exportV6: [{ action: 'Reject', matchOperator: 'Equal', cidr: blockB }],
+    }),
+    peer('tor-v6', { node: 'node-1', peerIP: v6(9), asNumber: 65000, filters: ['v6-policy'] }),
+  );
+  const n = await cp.startConfd('node-1', n1, root);
+  const bird1 = await cp.startBird(n);
+  const torConfig = [
+    `router id ${torNet.address};`,
+    'protocol device { scan time 2; }',
+    'protocol direct { ipv6; interface "eth0"; }',
+    'protocol static originated {',
+    '  ipv6;',
+    ...['fd99:1::/32', 'fd99:1:1::/48', 'fd98::/32', 'fd97::/32'].map((r) => `  route ${r} blackhole;`),
+    '}',
+    'protocol bgp calico {',
+    `  local ${v6(9)} as 65000;`,
+    `  neighbor ${v6(1)} as 64512;`,
+    '  multihop;',
+    '  connect delay time 1;',
+    '  connect retry time 2;',
+    '  ipv6 { import all; export where proto = "originated"; };',
+    '}',
+    '',
+  ].join('\n');
+  const tor = await startRouter(cleanup, torNet.ns, root, 'tor6', torConfig);
+
+  const session = `Node_${v6(9).replace(/:/g, '_')}`;
+  await until(() => established(bird1, session), `node-1's ${session} to be Established`, 25_000).catch(async (err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify([...(await bird1.bgpSessions())])}; tor: ${JSON.stringify([...(await tor.bgpSessions())])}`);
+  });
+  await tableSettles(bird1, 'node-1 imports over IPv6', ['fd99:1::/32', 'fd97::/32'], ['fd99:1:1::/48', 'fd98::/32']);
+  await tableSettles(tor, 'the tor learns node-1 IPv6 blocks', [blockA], [blockB], (prefix, text) =>
+    /BGP\.large_community: .*\(65000, 6, 6\)/.test(text) ? undefined : `${prefix}: no large community (65000, 6, 6) in ${text}`,
+  );
 });
