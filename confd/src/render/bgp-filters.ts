@@ -35,7 +35,7 @@
  */
 import { formatCIDR, parseCIDR } from '@cattail/api';
 import type { BgpModel, FilterSpec } from '../model/bgp-model.js';
-import { asNumberOf } from './bird-text.js';
+import { asNumberOf, fnv1a32 } from './bird-text.js';
 
 export type Direction = 'import' | 'export';
 
@@ -49,15 +49,6 @@ const LISTS = {
 /** BIRD symbols are at most 64 characters. */
 const MAX_SYMBOL = 64;
 
-function fnv32(text: string): string {
-  let h = 0x811c9dc5;
-  for (const b of new TextEncoder().encode(text)) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, '0');
-}
-
 /**
  * `'bgp_<name>_importFilterV4'`: a quoted BIRD symbol (filter names hold `-` and `.`), with a
  * long name cut and given a hash of the whole so two long names never meet.
@@ -65,7 +56,7 @@ function fnv32(text: string): string {
 export function filterFunctionName(name: string, direction: Direction, version: 4 | 6): string {
   const suffix = `_${direction}FilterV${version}`;
   const room = MAX_SYMBOL - 'bgp_'.length - suffix.length;
-  const shown = name.length <= room ? name : `${name.slice(0, room - 9)}-${fnv32(name)}`;
+  const shown = name.length <= room ? name : `${name.slice(0, room - 9)}-${fnv1a32(name).toString(16).padStart(8, '0')}`;
   return `'bgp_${shown}${suffix}'`;
 }
 
