@@ -8,7 +8,16 @@ export { ConfdAgent, type ApplyResult, type ConfdAgentOptions, type ConfdCounter
 export { birdCommands, lastReply, type BirdCommandOptions, type BirdControl } from './agent/bird-control.js';
 export { fileSecretReader } from './agent/file-secrets.js';
 export { formatMetrics } from './agent/metrics.js';
-export { BgpModelStore, emptyModel, type AffinityView, type BgpModel, type BlockView, type NodeView } from './model/bgp-model.js';
+export {
+  BgpModelStore,
+  emptyModel,
+  type AffinityView,
+  type BgpModel,
+  type BgpModelStoreOptions,
+  type BlockView,
+  type NodeView,
+  type WorkloadView,
+} from './model/bgp-model.js';
 export { renderBirdConfig, type RenderResult, type SecretReader, type SecretResult } from './render/bird-config.js';
 export type { SecretRef } from './render/node-facts.js';
 export * from './errors.js';

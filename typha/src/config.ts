@@ -69,6 +69,11 @@ export const TYPHA_PARAMS = {
     default: true,
     help: 'Send snapshot pages DEFLATE-compressed once per revision to clients that offer deflate-snapshot (ours)',
   },
+  BGPSyncerWorkloadEndpoints: {
+    type: 'bool',
+    default: false,
+    help: "Send WorkloadEndpoints on the bgp syncer, for confd's localWorkloadSelector peerings (ours; every pod change then reaches every confd)",
+  },
   SnapshotCacheMaxBatchSize: { type: 'int', default: 500, min: 1, max: 100000, help: 'Updates per snapshot page' },
   DeltaRetentionSecs: { type: 'seconds', default: 600, min: 0, max: 86400, help: 'How long deletions are kept for resume (ours)' },
   MaxTombstones: { type: 'int', default: 100000, min: 0, max: 10000000, help: 'Deletions kept for resume (ours)' },

@@ -93,7 +93,7 @@ function onTimer(agent: ConfdAgent): void {
 export class ConfdAgent implements ClientCallbacks<'bgp'> {
   readonly #o: Required<Omit<ConfdAgentOptions, 'readSecret'>> & { readSecret: SecretReader | undefined };
   readonly #log: Logger;
-  readonly #store = new BgpModelStore();
+  readonly #store: BgpModelStore;
   #syncStatus: ClientStatus | 'idle' = 'idle';
   #server: string | undefined;
   #revision = 0;
@@ -137,6 +137,7 @@ export class ConfdAgent implements ClientCallbacks<'bgp'> {
       logger: o.logger ?? silentLogger,
     };
     this.#log = this.#o.logger;
+    this.#store = new BgpModelStore({ node: o.nodeName });
   }
 
   /** Reads the live file, so an unchanged first render reloads nothing. Call before the client starts. */

@@ -10,7 +10,10 @@
  * the store keeps specs as they come and only reshapes nodes, blocks and affinities. Unset is
  * absent, null or '' (Validated in `@cattail/api`); the renderer reads settings with that in
  * mind. Every update changes something (the client's LocalState guarantees it), so `apply`
- * reports a change for every update of a kind confd reads, without comparing values.
+ * reports a change for every update of a kind confd reads, without comparing values. The one
+ * exception is WorkloadEndpoints: the syncer sends every node's, and a store made for a node
+ * (`new BgpModelStore({ node })`) keeps only that node's, so another node's pod starting or
+ * stopping costs no render.
  */
 import type { KindOf, SyncerUpdate, ViewOf } from '@cattail/typha/protocol';
 
@@ -21,6 +24,7 @@ export type NodeBgpSpec = NonNullable<BgpSpec<'Node'>['bgp']>;
 export type PeerSpec = BgpSpec<'BGPPeer'>;
 export type BgpConfigurationSpec = BgpSpec<'BGPConfiguration'>;
 export type PoolSpec = BgpSpec<'IPPool'>;
+export type FilterSpec = BgpSpec<'BGPFilter'>;
 
 export interface NodeView {
   readonly name: string;
@@ -41,6 +45,15 @@ export interface AffinityView {
   readonly deleted: boolean;
 }
 
+/** A workload endpoint on this node, as `localWorkloadSelector` peerings read it. */
+export interface WorkloadView {
+  /** `<namespace>/<name>`. */
+  readonly key: string;
+  readonly node: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly ipNetworks: readonly string[];
+}
+
 export interface BgpModel {
   readonly nodes: ReadonlyMap<string, NodeView>;
   readonly peers: ReadonlyMap<string, Readonly<PeerSpec>>;
@@ -49,6 +62,14 @@ export interface BgpModel {
   readonly pools: ReadonlyMap<string, Readonly<PoolSpec>>;
   readonly blocks: ReadonlyMap<string, BlockView>;
   readonly affinities: ReadonlyMap<string, AffinityView>;
+  readonly filters: ReadonlyMap<string, Readonly<FilterSpec>>;
+  /** By `<namespace>/<name>`; only this node's when the store was made for a node. */
+  readonly workloads: ReadonlyMap<string, WorkloadView>;
+}
+
+export interface BgpModelStoreOptions {
+  /** Keep only this node's WorkloadEndpoints. */
+  readonly node?: string;
 }
 
 type BgpUpdate = SyncerUpdate<'bgp'>;
@@ -66,14 +87,21 @@ function affinityView(spec: BgpSpec<'BlockAffinity'>): AffinityView {
   return { node: spec.node, cidr: spec.cidr, state: spec.state || undefined, deleted: spec.deleted === true || spec.deleted === 'true' };
 }
 
+function workloadView(key: string, value: ViewOf<'bgp', 'WorkloadEndpoint'>): WorkloadView {
+  return { key, node: value.spec?.node ?? '', labels: value.labels ?? {}, ipNetworks: value.spec?.ipNetworks ?? [] };
+}
+
 /** The latest value of every resource the bgp syncer sent; see the module comment. */
 export class BgpModelStore {
+  readonly #node: string | undefined;
   readonly #nodes = new Map<string, NodeView>();
   readonly #peers = new Map<string, PeerSpec>();
   readonly #configs = new Map<string, BgpConfigurationSpec>();
   readonly #pools = new Map<string, PoolSpec>();
   readonly #blocks = new Map<string, BlockView>();
   readonly #affinities = new Map<string, AffinityView>();
+  readonly #filters = new Map<string, FilterSpec>();
+  readonly #workloads = new Map<string, WorkloadView>();
   readonly #model: BgpModel = {
     nodes: this.#nodes,
     peers: this.#peers,
@@ -81,7 +109,13 @@ export class BgpModelStore {
     pools: this.#pools,
     blocks: this.#blocks,
     affinities: this.#affinities,
+    filters: this.#filters,
+    workloads: this.#workloads,
   };
+
+  constructor(options: BgpModelStoreOptions = {}) {
+    this.#node = options.node;
+  }
 
   /** Applies a batch; true when any kind confd reads changed. */
   apply(updates: readonly BgpUpdate[]): boolean {
@@ -109,6 +143,15 @@ export class BgpModelStore {
         return set(this.#blocks, u.name, u.value && blockView(u.value.spec));
       case 'BlockAffinity':
         return set(this.#affinities, u.name, u.value && affinityView(u.value.spec));
+      case 'BGPFilter':
+        return set(this.#filters, u.name, u.value && (u.value.spec ?? {}));
+      case 'WorkloadEndpoint': {
+        const key = `${u.namespace ?? ''}/${u.name}`;
+        const w = u.value && workloadView(key, u.value);
+        // Another node's endpoint: drop it (and any earlier copy, should it have moved).
+        if (w !== undefined && this.#node !== undefined && w.node !== this.#node) return this.#workloads.delete(key);
+        return set(this.#workloads, key, w);
+      }
       default:
         return unknownKind(u);
     }

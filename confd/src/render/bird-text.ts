@@ -89,16 +89,22 @@ export function durationSeconds(text: unknown): number | undefined {
   return secs === 0 && total > 0 ? 1 : secs;
 }
 
+/** FNV-1a, 32 bits, of the UTF-8 text: a stable short hash for names BIRD has to hold. */
+export function fnv1a32(text: string): number {
+  let h = 0x811c9dc5;
+  for (const b of new TextEncoder().encode(text)) {
+    h ^= b;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
 /**
  * A stable 32-bit router id for a node without an IPv4 BGP address (BIRD's router id is always
  * an IPv4-shaped number): FNV-1a of the node name, never 0.0.0.0.
  */
 export function routerIdFromName(name: string): string {
-  let h = 0x811c9dc5;
-  for (const b of new TextEncoder().encode(name)) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
+  let h = fnv1a32(name);
   if (h === 0) h = 1;
   return [h >>> 24, (h >>> 16) & 255, (h >>> 8) & 255, h & 255].join('.');
 }

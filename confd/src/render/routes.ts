@@ -6,16 +6,27 @@
  *   advertises the block; the kernel gets the blackhole, so traffic to an unused address of the
  *   block stops here instead of bouncing around the fabric. Felix's /32 routes to local pods are
  *   more specific and win.
- * - Export filter (`calico_export4` / `calico_export6`): only our static blocks and routes
- *   learned over BGP, and of those only networks inside an IP pool no longer than the pool's
- *   block size: blocks (and aggregates) travel, host routes (/32, /128, borrowed addresses)
- *   and interface subnets never do. Pools with `disableBGPExport` are refused first.
+ * - Export function (`calico_export4()` / `calico_export6()`, the end of every session's export
+ *   filter, after its BGPFilters): only our static blocks and routes learned over BGP, and of
+ *   those only networks inside an IP pool no longer than the pool's block size: blocks (and
+ *   aggregates) travel, host routes (/32, /128, borrowed addresses) and interface subnets never
+ *   do. Pools with `disableBGPExport` are refused first. Routes that pass first get the
+ *   communities of the prefix advertisements that cover them (communities.ts).
+ * - Service ranges (`protocol static services4/6`): BGPConfiguration `default`'s
+ *   `serviceClusterIPs`, `serviceExternalIPs`, and `serviceLoadBalancerIPs` (unless
+ *   `serviceLoadBalancerAggregation: Disabled`, which asks for one /32 per LoadBalancer IP: that
+ *   needs Services in the syncer, which Cattail does not have yet), originated by every node and
+ *   exported like pool routes, as Calico's cluster-wide ECMP advertisement. They stay out of the
+ *   kernel: kube-proxy catches service traffic before routing, and a blackhole would only turn
+ *   a miss into a drop. The per-service /32 of an `externalTrafficPolicy: Local` service, from
+ *   the nodes with its endpoints, is not rendered (no Services or EndpointSlices in the syncer).
  * - Kernel filter (`calico_kernel4` / `calico_kernel6`): learned BGP routes and our blackholes
- *   go to the kernel; interface routes (protocol direct, needed only to resolve next hops)
- *   never do.
+ *   go to the kernel; interface routes (protocol direct, needed only to resolve next hops) and
+ *   service ranges never do.
  */
 import { cidrContains, formatCIDR, parseCIDR, type CIDR } from '@cattail/api';
 import type { BgpModel } from '../model/bgp-model.js';
+import type { CommunityRule } from './communities.js';
 
 const DEFAULT_BLOCK_SIZE = { 4: 26, 6: 122 } as const;
 
@@ -64,19 +75,61 @@ function prefixSet(ranges: readonly PoolRange[]): string {
   return `[ ${ranges.map((r) => `${formatCIDR(r.cidr)}{${r.cidr.prefix},${r.maxPrefix}}`).join(', ')} ]`;
 }
 
-export function exportFilter(version: 4 | 6, pools: readonly PoolRange[]): string[] {
+export interface ServiceRange {
+  readonly cidr: CIDR;
+  /** The BGPConfiguration field it came from. */
+  readonly field: 'serviceClusterIPs' | 'serviceExternalIPs' | 'serviceLoadBalancerIPs';
+}
+
+/** The service ranges every node advertises (see the module comment), one per CIDR, sorted. */
+export function serviceRanges(model: BgpModel, version: 4 | 6): ServiceRange[] {
+  const g = model.configs.get('default') ?? {};
+  const found = new Map<string, ServiceRange>();
+  const fields: ServiceRange['field'][] = ['serviceClusterIPs', 'serviceExternalIPs'];
+  if (g.serviceLoadBalancerAggregation !== 'Disabled') fields.push('serviceLoadBalancerIPs');
+  for (const field of fields) {
+    for (const entry of g[field] ?? []) {
+      const cidr = typeof entry?.cidr === 'string' ? parseCIDR(entry.cidr) : undefined;
+      if (cidr?.version === version && !found.has(formatCIDR(cidr))) found.set(formatCIDR(cidr), { cidr, field });
+    }
+  }
+  return [...found.values()].sort((a, b) => byNetwork(a.cidr, b.cidr));
+}
+
+export function exportFunction(
+  version: 4 | 6,
+  pools: readonly PoolRange[],
+  communities: readonly CommunityRule[] = [],
+  services: readonly ServiceRange[] = [],
+): string[] {
   const refused = pools.filter((p) => !p.exported);
   const allowed = pools.filter((p) => p.exported);
-  const lines = [`filter calico_export${version} {`, '  if !(source ~ [RTS_STATIC, RTS_BGP]) then reject;'];
+  const lines = [`function calico_export${version}() {`, '  if !(source ~ [RTS_STATIC, RTS_BGP]) then reject;'];
   if (refused.length)
     lines.push(`  if net ~ ${prefixSet(refused.map((p) => ({ ...p, maxPrefix: version === 4 ? 32 : 128 })))} then reject; # disableBGPExport`);
-  if (allowed.length) lines.push(`  if net ~ ${prefixSet(allowed)} then accept;`);
+  const tests = [
+    ...(allowed.length ? [`net ~ ${prefixSet(allowed)}`] : []),
+    ...(services.length ? [`net ~ [ ${services.map((r) => formatCIDR(r.cidr)).join(', ')} ]`] : []),
+  ];
+  if (tests.length) {
+    const test = tests.length === 1 ? tests[0] : tests.map((t) => `(${t})`).join(' || ');
+    if (communities.length === 0) {
+      lines.push(`  if ${test} then accept;`);
+    } else {
+      lines.push(`  if ${test} then {`);
+      for (const c of communities) lines.push(`    if net ~ ${formatCIDR(c.cidr)} then { ${c.adds.join(' ')} } # ${c.values.join(', ')}`);
+      lines.push('    accept;', '  }');
+    }
+  }
   lines.push('  reject;', '}');
   return lines;
 }
 
-export function kernelFilter(version: 4 | 6): string[] {
-  return [`filter calico_kernel${version} {`, '  if source ~ [RTS_STATIC, RTS_BGP] then accept;', '  reject;', '}'];
+export function kernelFilter(version: 4 | 6, services: readonly ServiceRange[] = []): string[] {
+  const lines = [`filter calico_kernel${version} {`];
+  if (services.length) lines.push(`  if net ~ [ ${services.map((r) => formatCIDR(r.cidr)).join(', ')} ] then reject; # service ranges`);
+  lines.push('  if source ~ [RTS_STATIC, RTS_BGP] then accept;', '  reject;', '}');
+  return lines;
 }
 
 /** Pools a block belongs to, for the comment beside its route. */

@@ -12,6 +12,10 @@
  *   `peerSelector` peering also applies in reverse (unless `reversePeering: Manual`): a node the
  *   peer selector matches peers with every node the peering applies to, so a route reflector
  *   learns its clients from the same resource that gave the clients their reflector.
+ * - BGPPeers with `localWorkloadSelector`: on each node the peering applies to, a session to
+ *   every address of every local WorkloadEndpoint the selector matches (`Local_Workload_<ip>`,
+ *   AS `asNumber`), passive (the workload connects to its node) and with no local address (the
+ *   workload may dial the node's address or a `localWorkloadPeeringIPV4/6` Felix puts on it).
  *
  * One session per remote address (and port): node-specific peers win over global ones, global
  * over the mesh; among equals the first BGPPeer by name. Displaced duplicates become comments.
@@ -24,7 +28,7 @@
  * directly. Every other session advertises `next hop self`, unless the BGPPeer says
  * `keepOriginalNextHop` / `nextHopMode: Keep` (or `Self`, which wins everywhere).
  */
-import { formatIP, parseSelector, type IPAddr } from '@cattail/api';
+import { formatIP, parseCIDR, parseIP, parseSelector, type IPAddr } from '@cattail/api';
 import type { BgpModel, PeerSpec } from '../model/bgp-model.js';
 import { asNumberOf, compareIP, durationSeconds, parsePeerAddress, protocolName } from './bird-text.js';
 import { addressFor, DEFAULT_BGP_PORT, nodeFacts, secretRefOf, type BgpSettings, type NodeFacts, type SecretRef } from './node-facts.js';
@@ -55,6 +59,10 @@ export interface Session {
   readonly restartSecs: number | undefined;
   readonly ttlSecurityHops: number | undefined;
   readonly allowLocalAS: number | undefined;
+  /** BGPFilter names, in the peer's order. */
+  readonly filters: readonly string[];
+  /** `reachableBy`: the gateway of a static /32 (/128) route to the peer. */
+  readonly reachableBy: IPAddr | undefined;
 }
 
 export interface SessionPlan {
@@ -71,6 +79,8 @@ interface Target {
   port: number | undefined;
   as: number;
   node: NodeFacts | undefined;
+  /** A local workload selected by `localWorkloadSelector`. */
+  workload?: boolean;
 }
 
 function matches(selector: string, labels: Readonly<Record<string, string>>): boolean {
@@ -104,13 +114,14 @@ function nodeTargets(nodes: readonly NodeFacts[], me: NodeFacts, version: 4 | 6,
 interface Builder {
   readonly me: NodeFacts;
   readonly nodes: readonly NodeFacts[];
+  readonly workloads: BgpModel['workloads'];
   readonly byKey: Map<string, Session>;
   readonly notes: string[];
 }
 
 export function planSessions(model: BgpModel, me: NodeFacts, settings: BgpSettings): SessionPlan {
   const nodes = [...model.nodes.values()].filter((n) => n.bgp).map((n) => nodeFacts(model, n));
-  const b: Builder = { me, nodes, byKey: new Map(), notes: [] };
+  const b: Builder = { me, nodes, workloads: model.workloads, byKey: new Map(), notes: [] };
   for (const version of [4, 6] as const) {
     if (addressFor(me, version) === undefined) continue;
     if (settings.meshEnabled && me.rrClusterId === undefined) {
@@ -128,12 +139,12 @@ export function planSessions(model: BgpModel, me: NodeFacts, settings: BgpSettin
 
 function peerSessions(b: Builder, name: string, p: Readonly<PeerSpec>, settings: BgpSettings): void {
   const origin = `BGPPeer ${name}`;
-  if (p.localWorkloadSelector) {
-    b.notes.push(`${origin}: localWorkloadSelector peerings are not supported by cattail; skipped`);
-    return;
-  }
   const kind: SessionKind = p.node || p.nodeSelector ? 'node' : 'global';
   try {
+    if (p.localWorkloadSelector) {
+      if (appliesTo(p, b.me)) workloadSessions(b, kind, origin, p, p.localWorkloadSelector, settings);
+      return;
+    }
     if (appliesTo(p, b.me)) {
       if (p.peerIP) {
         const peer = parsePeerAddress(p.peerIP);
@@ -164,6 +175,30 @@ function peerSessions(b: Builder, name: string, p: Readonly<PeerSpec>, settings:
   }
 }
 
+function workloadSessions(b: Builder, kind: SessionKind, origin: string, p: Readonly<PeerSpec>, selector: string, settings: BgpSettings): void {
+  const as = asNumberOf(p.asNumber);
+  if (as === undefined) {
+    b.notes.push(`${origin}: asNumber is not usable; skipped`);
+    return;
+  }
+  let selected = 0;
+  for (const key of [...b.workloads.keys()].sort()) {
+    const w = b.workloads.get(key)!;
+    if (w.node !== b.me.name || !matches(selector, w.labels)) continue;
+    selected++;
+    for (const net of w.ipNetworks) {
+      const ip = parseCIDR(net)?.addr ?? parseIP(net);
+      if (ip === undefined || addressFor(b.me, ip.version) === undefined) continue;
+      add(b, kind, `${origin} (workload ${key})`, { ip, port: undefined, as, node: undefined, workload: true }, p, settings);
+    }
+  }
+  if (selected === 0) {
+    b.notes.push(
+      `${origin}: localWorkloadSelector selects no workload on this node (Typha sends WorkloadEndpoints to confd only with TYPHA_BGPSYNCERWORKLOADENDPOINTS=true)`,
+    );
+  }
+}
+
 function add(b: Builder, kind: SessionKind, origin: string, t: Target, p: Readonly<PeerSpec> | undefined, settings: BgpSettings): void {
   const me = b.me;
   const myIP = addressFor(me, t.ip.version) as IPAddr;
@@ -174,8 +209,10 @@ function add(b: Builder, kind: SessionKind, origin: string, t: Target, p: Readon
   const keep = p?.keepOriginalNextHop === true || p?.nextHopMode === 'Keep';
   const ttl = typeof p?.ttlSecurity === 'number' && p.ttlSecurity > 0 ? p.ttlSecurity : undefined;
   const allow = typeof p?.numAllowedLocalASNumbers === 'number' && p.numAllowedLocalASNumbers > 0 ? p.numAllowedLocalASNumbers : undefined;
+  const gateway = typeof p?.reachableBy === 'string' && p.reachableBy !== '' ? parseIP(p.reachableBy) : undefined;
+  const prefix = t.workload ? 'Local_Workload' : kind === 'mesh' ? 'Mesh' : kind === 'global' ? 'Global' : 'Node';
   const session: Session = {
-    name: protocolName(kind === 'mesh' ? 'Mesh' : kind === 'global' ? 'Global' : 'Node', t.ip, t.port),
+    name: protocolName(prefix, t.ip, t.port),
     kind,
     version: t.ip.version,
     origin,
@@ -183,10 +220,10 @@ function add(b: Builder, kind: SessionKind, origin: string, t: Target, p: Readon
     peerIP: t.ip,
     peerPort: t.port,
     peerAS: t.as,
-    localIP: p?.sourceAddress === 'None' ? undefined : myIP,
+    localIP: p?.sourceAddress === 'None' || t.workload ? undefined : myIP,
     localPort: me.listenPort === DEFAULT_BGP_PORT ? undefined : me.listenPort,
     localAS,
-    passive: t.node !== undefined && compareIP(t.ip, myIP) > 0,
+    passive: t.workload === true || (t.node !== undefined && compareIP(t.ip, myIP) > 0),
     rrClient,
     rrClusterId: rrClient ? me.rrClusterId : undefined,
     nextHop: keep ? 'keep' : p?.nextHopMode === 'Self' ? 'self' : me.rrClusterId !== undefined && ibgp ? 'auto' : 'self',
@@ -195,6 +232,8 @@ function add(b: Builder, kind: SessionKind, origin: string, t: Target, p: Readon
     restartSecs: p ? durationSeconds(p.maxRestartTime) : settings.meshRestartSecs,
     ttlSecurityHops: ttl,
     allowLocalAS: allow,
+    filters: (p?.filters ?? []).filter((f): f is string => typeof f === 'string' && f !== ''),
+    reachableBy: gateway?.version === t.ip.version ? gateway : undefined,
   };
   const remote = t.port === undefined ? formatIP(t.ip) : `${formatIP(t.ip)} port ${t.port}`;
   const existing = b.byKey.get(remote);

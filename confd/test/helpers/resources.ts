@@ -4,7 +4,7 @@
 // deliver.
 import assert from 'node:assert/strict';
 import { checkResource, type Resource } from '@cattail/api';
-import { projectUpdate } from '@cattail/typha';
+import { projectionTable, projectUpdate } from '@cattail/typha';
 import type { KindOf, SyncerUpdate } from '@cattail/typha/protocol';
 
 const V3 = 'projectcalico.org/v3';
@@ -38,6 +38,20 @@ export function pool(name: string, cidr: string, extra: Record<string, unknown> 
   return { apiVersion: V3, kind: 'IPPool', metadata: { name }, spec: { cidr, ...extra } };
 }
 
+export function bgpFilter(name: string, spec: Record<string, unknown>): Resource {
+  return { apiVersion: V3, kind: 'BGPFilter', metadata: { name }, spec };
+}
+
+/** A Kubernetes pod's WorkloadEndpoint on `nodeName` (its name derived by the API). */
+export function workload(nodeName: string, pod: string, ipNetworks: string[], labels: Record<string, string>, namespace = 'default'): Resource {
+  return {
+    apiVersion: V3,
+    kind: 'WorkloadEndpoint',
+    metadata: { name: '', namespace, labels },
+    spec: { orchestrator: 'k8s', node: nodeName, pod, endpoint: 'eth0', interfaceName: `cali${pod}`.slice(0, 15), ipNetworks },
+  };
+}
+
 /** An IPAMBlock affine to `host:<node>` (or unaffine with node undefined). */
 export function block(cidr: string, nodeName: string | undefined): Resource {
   return { apiVersion: V3, kind: 'IPAMBlock', metadata: { name: '' }, spec: { cidr, ...(nodeName ? { affinity: `host:${nodeName}` } : {}) } };
@@ -56,10 +70,14 @@ export function checked(resources: readonly Resource[]): Resource[] {
   });
 }
 
-/** What the bgp syncer sends for these resources. */
+/** Typha's projections with WorkloadEndpoints on the bgp syncer (TYPHA_BGPSYNCERWORKLOADENDPOINTS=true). */
+const PROJECTIONS = projectionTable({ bgpWorkloadEndpoints: true });
+
+/** What the bgp syncer sends for these resources (WorkloadEndpoints included, as Typha does when told to). */
 export function bgpUpdates(resources: readonly Resource[], revision = 1): SyncerUpdate<'bgp'>[] {
   return checked(resources).map((r) => {
-    const u = projectUpdate('bgp', { key: '', kind: r.kind, name: r.metadata.name, revision, resource: r });
+    const ns = r.metadata.namespace;
+    const u = projectUpdate('bgp', { key: '', kind: r.kind, name: r.metadata.name, ...(ns ? { namespace: ns } : {}), revision, resource: r }, PROJECTIONS);
     assert.ok(u, `the bgp syncer does not carry ${r.kind}`);
     return u;
   });

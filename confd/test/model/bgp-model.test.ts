@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SyncerUpdate } from '@cattail/typha/protocol';
 import { BgpModelStore } from '../../src/index.js';
-import { affinity, bgpUpdates, block, deletion, node, peer, pool } from '../helpers/resources.js';
+import { affinity, bgpFilter, bgpUpdates, block, deletion, node, peer, pool, workload } from '../helpers/resources.js';
 
 test('the store keeps the latest value per resource and drops deleted ones', () => {
   const store = new BgpModelStore();
@@ -35,7 +35,7 @@ test('apply says whether anything confd reads changed', () => {
   const store = new BgpModelStore();
   assert.equal(store.apply([deletion('BGPPeer', 'never-seen')]), false);
   // A kind this build's bgp views do not have (as a newer Typha could send) changes nothing.
-  assert.equal(store.apply([{ kind: 'WorkloadEndpoint', name: 'w', revision: 1, value: { spec: {} } } as unknown as SyncerUpdate<'bgp'>]), false);
+  assert.equal(store.apply([{ kind: 'HostEndpoint', name: 'h', revision: 1, value: { spec: {} } } as unknown as SyncerUpdate<'bgp'>]), false);
   assert.equal(store.apply(bgpUpdates([peer('p', { peerIP: '192.0.2.1', asNumber: 65001 })])), true);
 });
 
@@ -43,4 +43,25 @@ test('a BlockAffinity written by libcalico-go with deleted as a string is read a
   const store = new BgpModelStore();
   store.apply([{ kind: 'BlockAffinity', name: 'a-x', revision: 1, value: { spec: { node: 'a', cidr: '10.65.1.0/26', state: 'confirmed', deleted: 'true' } } }]);
   assert.equal(store.model().affinities.get('a-x')?.deleted, true);
+});
+
+test("a store made for a node keeps that node's workload endpoints only: another node's pod costs no render", () => {
+  const store = new BgpModelStore({ node: 'a' });
+  assert.equal(store.apply(bgpUpdates([workload('b', 'p1', ['10.65.2.5/32'], { app: 'x' })])), false);
+  assert.equal(store.apply(bgpUpdates([workload('a', 'p2', ['10.65.1.5/32'], { app: 'x' })])), true);
+  const [w] = store.model().workloads.values();
+  assert.equal(w.key, 'default/a-k8s-p2-eth0');
+  assert.deepEqual([w.node, w.labels.app, w.ipNetworks], ['a', 'x', ['10.65.1.5/32']]);
+  // Moved to another node (same name): dropped, and that is a change.
+  const moved = bgpUpdates([workload('b', 'p2', ['10.65.1.5/32'], { app: 'x' })])[0];
+  assert.equal(store.apply([{ ...moved, name: 'a-k8s-p2-eth0' }]), true);
+  assert.equal(store.model().workloads.size, 0);
+});
+
+test('BGPFilters are kept by name and dropped on delete', () => {
+  const store = new BgpModelStore();
+  assert.equal(store.apply(bgpUpdates([bgpFilter('f', { importV4: [{ action: 'Reject' }] })])), true);
+  assert.deepEqual(store.model().filters.get('f'), { importV4: [{ action: 'Reject' }] });
+  assert.equal(store.apply([deletion('BGPFilter', 'f')]), true);
+  assert.equal(store.model().filters.size, 0);
 });

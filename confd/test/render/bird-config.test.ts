@@ -59,6 +59,6 @@ test('only this node’s confirmed, undeleted blocks become blackholes; the expo
 
 test('no pools: the export filter rejects everything', () => {
   const r = render([node('a', { ipv4: '10.0.0.1/24' })], 'a');
-  assert.match(r.text, /filter calico_export4 \{\n {2}if !\(source ~ \[RTS_STATIC, RTS_BGP\]\) then reject;\n {2}reject;\n\}/);
+  assert.match(r.text, /function calico_export4\(\) \{\n {2}if !\(source ~ \[RTS_STATIC, RTS_BGP\]\) then reject;\n {2}reject;\n\}/);
   assert.doesNotMatch(r.text, /protocol static/);
 });

@@ -2,7 +2,7 @@
 // rendered from it. One file per scenario in test/fixtures/golden/<name>.conf.
 import type { Resource } from '@cattail/api';
 import type { SecretReader } from '../../src/index.js';
-import { affinity, bgpConfig, block, node, peer, pool } from '../helpers/resources.js';
+import { affinity, bgpConfig, bgpFilter, block, node, peer, pool, workload } from '../helpers/resources.js';
 
 export interface Scenario {
   name: string;
@@ -160,6 +160,115 @@ export const SCENARIOS: readonly Scenario[] = [
       peer('upstream', { peerIP: '192.0.2.1', asNumber: 65101, localASNumber: 65200 }),
       pool('default-ipv4-ippool', '10.65.0.0/16'),
       block('10.65.1.0/26', 'node-a'),
+    ],
+  },
+  {
+    // BGPFilters on peers, v4 and v6, every match and operation; a missing filter; communities.
+    name: 'filters',
+    node: 'node-a',
+    resources: [
+      node('node-a', { ipv4: '172.31.0.1/24', ipv6: 'fd00:31::1/64' }),
+      node('node-b', { ipv4: '172.31.0.2/24', ipv6: 'fd00:31::2/64' }),
+      pool('default-ipv4-ippool', '10.65.0.0/16'),
+      pool('default-ipv6-ippool', 'fd00:10::/64'),
+      block('10.65.1.0/26', 'node-a'),
+      block('fd00:10::/122', 'node-a'),
+      bgpFilter('edge-v4', {
+        exportV4: [
+          { action: 'Reject', matchOperator: 'Equal', cidr: '10.65.1.64/26' },
+          { action: 'Accept', matchOperator: 'In', cidr: '10.66.0.0/16', prefixLength: { min: 24, max: 28 } },
+          { action: 'Reject', source: 'RemotePeers', interface: 'eth*' },
+          { action: 'Accept', matchOperator: 'NotEqual', cidr: '10.67.0.0/16', prefixLength: { max: 8 } },
+          { action: 'Accept', matchOperator: 'Equal', cidr: '10.68.0.0/16', prefixLength: { min: 20 } },
+        ],
+        importV4: [
+          { action: 'Reject', matchOperator: 'In', cidr: '10.98.0.0/16', prefixLength: { min: 24 } },
+          { action: 'Accept', matchOperator: 'NotIn', cidr: '10.0.0.0/8', peerType: 'eBGP' },
+          {
+            action: 'Accept',
+            communities: { values: ['65000:7'] },
+            asPathPrefix: [65000, 65001],
+            priority: 512,
+            operations: [{ addCommunity: { value: '65000:8:9' } }, { prependASPath: { prefix: [65010, 65011] } }, { setPriority: { value: 256 } }],
+          },
+        ],
+      }),
+      bgpFilter('v6-only', {
+        importV6: [{ action: 'Reject', matchOperator: 'NotIn', cidr: 'fd00:10::/64' }],
+        exportV6: [{ action: 'Accept', matchOperator: 'In', cidr: 'fd00:99::/48', prefixLength: { min: 56, max: 64 } }],
+      }),
+      bgpFilter('a-very-long-filter-name-that-does-not-fit-in-a-bird-symbol-of-64', { importV4: [{ action: 'Reject' }] }),
+      peer('tor', {
+        node: 'node-a',
+        peerIP: '192.0.2.1',
+        asNumber: 65000,
+        filters: ['edge-v4', 'a-very-long-filter-name-that-does-not-fit-in-a-bird-symbol-of-64'],
+      }),
+      peer('tor-v6', { node: 'node-a', peerIP: 'fd00:31::fe', asNumber: 65000, filters: ['v6-only', 'edge-v4'] }),
+      peer('ibgp-rr', { node: 'node-a', peerIP: '192.0.2.2', asNumber: 64512, filters: ['edge-v4', 'gone'] }),
+      bgpConfig('default', {
+        communities: [
+          { name: 'edge', value: '65000:100' },
+          { name: 'big', value: '65000:1:2' },
+        ],
+        prefixAdvertisements: [
+          { cidr: '10.65.0.0/16', communities: ['edge', '65000:101'] },
+          { cidr: '10.65.1.0/26', communities: ['big'] },
+          { cidr: 'fd00:10::/64', communities: ['65000:600:1'] },
+        ],
+      }),
+    ],
+  },
+  {
+    // A node's own prefix advertisements replace the default's; names resolve there, then in default.
+    name: 'node-communities',
+    node: 'node-a',
+    resources: [
+      node('node-a', { ipv4: '172.31.0.1/24' }),
+      pool('default-ipv4-ippool', '10.65.0.0/16'),
+      block('10.65.1.0/26', 'node-a'),
+      bgpConfig('default', { communities: [{ name: 'edge', value: '65000:100' }], prefixAdvertisements: [{ cidr: '10.65.0.0/16', communities: ['edge'] }] }),
+      bgpConfig('node.node-a', {
+        communities: [{ name: 'rack', value: '65000:200' }],
+        prefixAdvertisements: [{ cidr: '10.65.1.0/26', communities: ['rack', '65000:201'] }],
+      }),
+      peer('tor', { peerIP: '192.0.2.1', asNumber: 65000 }),
+    ],
+  },
+  {
+    // reachableBy: a static route to the peer through its gateway; local workload peerings.
+    name: 'reachable-and-workloads',
+    node: 'node-a',
+    resources: [
+      bgpConfig('default', { nodeToNodeMeshEnabled: false }),
+      node('node-a', { ipv4: '172.31.0.1/24', ipv6: 'fd00:31::1/64' }),
+      node('node-b', { ipv4: '172.31.0.2/24' }),
+      pool('default-ipv4-ippool', '10.65.0.0/16'),
+      block('10.65.1.0/26', 'node-a'),
+      peer('far-tor', { peerIP: '198.51.100.1', asNumber: 65000, reachableBy: '172.31.0.254' }),
+      peer('far-tor-v6', { node: 'node-a', peerIP: 'fd00:99::1', asNumber: 65000, reachableBy: 'fd00:31::fe' }),
+      peer('children', { localWorkloadSelector: "app == 'bird'", asNumber: 65100, localASNumber: 65001, filters: ['from-children'] }),
+      bgpFilter('from-children', { importV4: [{ action: 'Accept', matchOperator: 'In', cidr: '10.200.0.0/16' }, { action: 'Reject' }] }),
+      workload('node-a', 'bird-1', ['10.65.1.5/32', 'fd00:10::5/128'], { app: 'bird' }),
+      workload('node-a', 'web-1', ['10.65.1.6/32'], { app: 'web' }),
+      workload('node-b', 'bird-2', ['10.65.2.5/32'], { app: 'bird' }),
+    ],
+  },
+  {
+    // Service ranges: advertised by every node with the communities that cover them, kept out of the kernel.
+    name: 'services',
+    node: 'node-a',
+    resources: [
+      node('node-a', { ipv4: '172.31.0.1/24', ipv6: 'fd00:31::1/64' }),
+      node('node-b', { ipv4: '172.31.0.2/24' }),
+      pool('default-ipv4-ippool', '10.65.0.0/16'),
+      block('10.65.1.0/26', 'node-a'),
+      bgpConfig('default', {
+        serviceClusterIPs: [{ cidr: '10.96.0.0/12' }, { cidr: 'fd00:96::/112' }],
+        serviceExternalIPs: [{ cidr: '192.0.2.64/28' }, { cidr: '10.96.0.0/12' }],
+        serviceLoadBalancerIPs: [{ cidr: '198.51.100.0/28' }],
+        prefixAdvertisements: [{ cidr: '10.96.0.0/12', communities: ['65000:96'] }],
+      }),
     ],
   },
 ];

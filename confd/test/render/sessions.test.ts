@@ -6,7 +6,7 @@ import { formatIP, type Resource } from '@cattail/api';
 import { BgpModelStore } from '../../src/index.js';
 import { bgpSettings, nodeFacts } from '../../src/render/node-facts.js';
 import { planSessions, type Session } from '../../src/render/sessions.js';
-import { bgpConfig, bgpUpdates, node, peer } from '../helpers/resources.js';
+import { bgpConfig, bgpUpdates, node, peer, workload } from '../helpers/resources.js';
 
 function plan(resources: Resource[], me: string) {
   const store = new BgpModelStore();
@@ -174,8 +174,50 @@ test('per-peer settings: local AS, ports, source address, timers, TTL security',
   assert.equal(s.passive, false, 'an external peer is never passive');
 });
 
-test('localWorkloadSelector peerings are noted and skipped', () => {
-  const got = plan([node('a', { ipv4: '10.0.0.1/24' }), peer('w', { localWorkloadSelector: "app == 'x'", asNumber: 65001 })], 'a');
-  assert.deepEqual(got.sessions, []);
-  assert.match(got.notes[0], /BGPPeer w: localWorkloadSelector peerings are not supported/);
+test('localWorkloadSelector: a passive session to each address of each selected workload on this node', () => {
+  const rs = [
+    node('a', { ipv4: '10.0.0.1/24', ipv6: 'fd00::1/64' }),
+    node('b', { ipv4: '10.0.0.2/24', labels: { rack: 'r2' } }),
+    bgpConfig('default', { nodeToNodeMeshEnabled: false }),
+    peer('w', { localWorkloadSelector: "app == 'bird'", asNumber: 65001, filters: ['f'] }),
+    peer('only-b', { nodeSelector: "rack == 'r2'", localWorkloadSelector: "app == 'web'", asNumber: 65002 }),
+    workload('a', 'bird-1', ['10.65.1.5/32', 'fd00:10::5/128'], { app: 'bird' }),
+    workload('a', 'web-1', ['10.65.1.6/32'], { app: 'web' }),
+    workload('b', 'bird-2', ['10.65.2.5/32'], { app: 'bird' }),
+    workload('b', 'web-2', ['10.65.2.6/32'], { app: 'web' }),
+  ];
+  // A store made for a node keeps only that node's endpoints; one made for none keeps all, and
+  // the plan still picks only the node's own.
+  for (const store of [new BgpModelStore({ node: 'a' }), new BgpModelStore()]) {
+    store.apply(bgpUpdates(rs));
+    const model = store.model();
+    const got = planSessions(model, nodeFacts(model, model.nodes.get('a')!), bgpSettings(model, 'a')).sessions;
+    assert.deepEqual(got.map(summary), [
+      'Local_Workload_10_65_1_5 10.65.1.5 as 65001 passive nh=self',
+      'Local_Workload_fd00_10__5 fd00:10::5 as 65001 passive nh=self',
+    ]);
+    assert.ok(got.every((s) => s.localIP === undefined && s.kind === 'global' && s.filters.join() === 'f'));
+  }
+  // On b: its own bird workload through `w` (every node), its web workload through `only-b`.
+  assert.deepEqual(plan(rs, 'b').sessions.map(summary), [
+    'Local_Workload_10_65_2_5 10.65.2.5 as 65001 passive nh=self',
+    'Local_Workload_10_65_2_6 10.65.2.6 as 65002 passive nh=self',
+  ]);
+  const onlyA = new BgpModelStore({ node: 'a' });
+  onlyA.apply(bgpUpdates(rs));
+  assert.deepEqual(
+    [...onlyA.model().workloads.values()].map((w) => w.node),
+    ['a', 'a'],
+  );
+});
+
+test('reachableBy: the session carries its gateway, only for its own family', () => {
+  const rs = [
+    node('a', { ipv4: '10.0.0.1/24', ipv6: 'fd00::1/64' }),
+    peer('far', { peerIP: '198.51.100.1', asNumber: 65000, reachableBy: '10.0.0.254' }),
+    peer('near', { peerIP: '198.51.100.2', asNumber: 65000 }),
+  ];
+  const got = plan(rs, 'a').sessions;
+  assert.equal(got.find((s) => s.name === 'Global_198_51_100_1')?.reachableBy && formatIP(got[0].reachableBy!), '10.0.0.254');
+  assert.equal(got.find((s) => s.name === 'Global_198_51_100_2')?.reachableBy, undefined);
 });

@@ -23,7 +23,7 @@ import { backoffDelay, type BackoffPolicy } from '@cattail/datastore/backoff';
 import { SYNCER_TYPES, type SyncerType } from '../protocol/messages.js';
 import { CODECS } from '../protocol/codecs.js';
 import { SYNC_PATH } from '../protocol/transport.js';
-import { syncerKinds } from '../protocol/views/index.js';
+import { projectionTable, syncerKinds } from '../protocol/views/index.js';
 import { createLogLimiter } from '../pipeline/log-limiter.js';
 import { realClock } from '../common/clock.js';
 import { SyncCache, DeltaBatcher } from '../cache/index.js';
@@ -282,6 +282,7 @@ export class TyphaDaemon {
   /** validate ─▶ tee ─▶ per syncer: project ─▶ (count) ─▶ dedupe ─▶ batcher ─▶ cache, publishing to the server. */
   #buildPipelines(caches: ReadonlyMap<SyncerType, SyncCache>): void {
     const projections = [];
+    const table = projectionTable({ bgpWorkloadEndpoints: this.#config.BGPSyncerWorkloadEndpoints });
     for (const [syncer, cache] of caches) {
       const batcher = new DeltaBatcher({
         next: cache,
@@ -293,7 +294,7 @@ export class TyphaDaemon {
       });
       const dedupe = createDedupeStage(batcher);
       this.#metricsSink.watch(syncer, { cache, dedupe });
-      projections.push(createProjectionStage(syncer, this.#metricsSink.countUpdates(syncer, dedupe)));
+      projections.push(createProjectionStage(syncer, this.#metricsSink.countUpdates(syncer, dedupe), table));
       this.#pipelines.set(syncer, { cache, dedupe, batcher });
     }
     this.#validation = createValidationStage(teeCallbacks(projections), { logger: this.#log });

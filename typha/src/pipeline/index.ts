@@ -1,7 +1,7 @@
 /** The pipeline: watcher ─▶ validate ─▶ tee per syncer ─▶ project ─▶ dedupe ─▶ (cache). */
 export type { SyncCallbacks, SyncStatus, KVUpdate } from './sync-callbacks.js';
 export { createValidationStage, type ValidationStage, type ValidationStageOptions, type ValidationStats, type InvalidReason } from './validation-stage.js';
-export { PROJECTIONS, syncerKinds, type Projection, type ProjectionTable } from '../protocol/views/index.js';
+export { PROJECTIONS, projectionTable, syncerKinds, type Projection, type ProjectionOptions, type ProjectionTable } from '../protocol/views/index.js';
 export { createProjectionStage, projectUpdate } from './projection-stage.js';
 export { createDedupeStage, type DedupeStage, type DedupeStats } from './dedupe-stage.js';
 export { teeCallbacks } from './tee.js';

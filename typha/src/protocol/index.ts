@@ -13,6 +13,7 @@ export * from './messages.js';
 export {
   PROJECTIONS,
   VIEW_PROJECTIONS,
+  projectionTable,
   syncerKinds,
   type BgpViews,
   type FelixViews,
@@ -21,6 +22,7 @@ export {
   type KindUpdate,
   type Labels,
   type Projection,
+  type ProjectionOptions,
   type ProjectionTable,
   type Projections,
   type StatusViews,

@@ -17,6 +17,8 @@ test('Calico names and defaults; env then flags', () => {
   assert.equal(c.MaxConnectionsPerSource, 1000);
   assert.equal(c.MaxPendingHandshakes, 2000);
   assert.equal(c.ServerUpgradeTimeoutSecs, 10);
+  assert.equal(c.BGPSyncerWorkloadEndpoints, false, 'opt-in: pod churn reaches confd only when asked');
+  assert.equal(loadTyphaConfig({ TYPHA_BGPSYNCERWORKLOADENDPOINTS: 'true' }).BGPSyncerWorkloadEndpoints, true);
   assert.equal(loadTyphaConfig({ TYPHA_MAXCONNECTIONSPERSOURCE: '0' }).MaxConnectionsPerSource, 0, '0: no limit');
   const kdd = loadTyphaConfig({ TYPHA_DATASTORETYPE: 'kubernetes', TYPHA_KUBECONFIG: '/k/config' });
   assert.equal(kdd.DatastoreType, 'kubernetes');

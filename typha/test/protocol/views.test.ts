@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { allKinds } from '@cattail/api';
-import { NOT_SYNCED, PROJECTIONS, syncerKinds, VIEW_PROJECTIONS, type Projections, type SyncerUpdate } from '../../src/protocol/views/index.js';
+import {
+  NOT_SYNCED,
+  PROJECTIONS,
+  projectionTable,
+  syncerKinds,
+  VIEW_PROJECTIONS,
+  type Projections,
+  type SyncerUpdate,
+} from '../../src/protocol/views/index.js';
 import type { SpecView } from '../../src/protocol/views/projection.js';
 import { createProjectionStage, projectUpdate } from '../../src/pipeline/projection-stage.js';
 import { jsonEqual } from '../../src/common/json-equal.js';
@@ -136,6 +144,16 @@ test('bgp: block affinities keep node, cidr, state; felix does not get them', ()
   assert.equal(project('felix', aff), undefined);
 });
 
+test('bgp: workload endpoints only when Typha is told to send them; then labels, node and networks', () => {
+  assert.equal(project('bgp', wep({ phase: 'Running' })), undefined, 'not by default');
+  const withWeps = projectionTable({ bgpWorkloadEndpoints: true });
+  const bgp = (r: ReturnType<typeof res>) => projectUpdate('bgp', put(r, 10), withWeps)?.value;
+  assert.deepEqual(bgp(wep({ phase: 'Running' })), { labels: { app: 'web' }, spec: { node: 'node1', ipNetworks: ['10.0.0.5/32'] } });
+  // A container restart (new containerID, same addresses) changes nothing confd reads.
+  assert.ok(jsonEqual(bgp(wep(undefined, 'c1')), bgp(wep(undefined, 'c2'))));
+  assert.deepEqual(projectionTable({ bgpWorkloadEndpoints: true }).felix, projectionTable().felix);
+});
+
 test('felix reads only the service ranges of BGPConfiguration', () => {
   const cfg = res('BGPConfiguration', 'default', { asNumber: 64512, nodeToNodeMeshEnabled: true, serviceClusterIPs: [{ cidr: '10.96.0.0/12' }] });
   assert.deepEqual(project('felix', cfg)?.value, { spec: { serviceClusterIPs: [{ cidr: '10.96.0.0/12' }] } });
@@ -147,7 +165,9 @@ test('kinds per syncer', () => {
   assert.ok(syncerKinds('ipam').includes('IPAMHandle'));
   assert.ok(!syncerKinds('felix').includes('IPAMHandle'));
   assert.ok(!syncerKinds('felix').includes('BGPPeer'));
+  assert.ok(syncerKinds('bgp').includes('BGPFilter'));
   assert.ok(!syncerKinds('bgp').includes('WorkloadEndpoint'));
+  assert.ok(syncerKinds('bgp', projectionTable({ bgpWorkloadEndpoints: true })).includes('WorkloadEndpoint'));
   for (const k of ['Profile', 'WorkloadEndpoint', 'HostEndpoint', 'NetworkPolicy', 'GlobalNetworkPolicy', 'Tier', 'NetworkSet', 'GlobalNetworkSet', 'IPPool']) {
     assert.ok(syncerKinds('felix').includes(k), k);
   }
@@ -207,9 +227,10 @@ test('the views are checked by the compiler: projections against views, agents a
     const node: string = u.value.spec.node;
     assert.equal(node, 'n1');
   }
-  // @ts-expect-error: the bgp syncer does not carry WorkloadEndpoints
-  const notCarried: SyncerUpdate<'bgp'> = { kind: 'WorkloadEndpoint', name: 'w', revision: 1 };
+  // @ts-expect-error: the bgp syncer does not carry HostEndpoints
+  const notCarried: SyncerUpdate<'bgp'> = { kind: 'HostEndpoint', name: 'w', revision: 1 };
   assert.ok(notCarried);
   // Every syncer's typed table and the pipeline's table name the same kinds.
-  for (const s of SYNCER_TYPES) assert.deepEqual(Object.keys(VIEW_PROJECTIONS[s]), syncerKinds(s));
+  const everything = projectionTable({ bgpWorkloadEndpoints: true });
+  for (const s of SYNCER_TYPES) assert.deepEqual(Object.keys(VIEW_PROJECTIONS[s]), syncerKinds(s, everything));
 });

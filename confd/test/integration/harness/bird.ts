@@ -101,6 +101,22 @@ export class BirdProcess {
     return out;
   }
 
+  /**
+   * `show route all` as prefix → the text BIRD printed for it (every path and attribute line),
+   * e.g. to look for `BGP.community: (65000,100)`.
+   */
+  async routeTable(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    let current: string | undefined;
+    for (const line of (await this.birdc('show', 'route', 'all')).split('\n')) {
+      const m = /^([0-9a-f.:]+\/\d+)\s/.exec(line);
+      if (m) current = m[1];
+      else if (!/^\s/.test(line)) current = undefined;
+      if (current !== undefined) out.set(current, `${out.get(current) ?? ''}${line}\n`);
+    }
+    return out;
+  }
+
   /** SIGTERM, then SIGKILL after 3 s; only our own child's pid. */
   async stop(): Promise<void> {
     if (!this.alive) return;

@@ -37,7 +37,8 @@ export class ControlPlane {
     this.#cleanup = cleanup;
   }
 
-  static async start(cleanup: Cleanup): Promise<ControlPlane> {
+  /** `typhaEnv`: extra TYPHA_* settings, e.g. TYPHA_BGPSYNCERWORKLOADENDPOINTS. */
+  static async start(cleanup: Cleanup, typhaEnv: Record<string, string> = {}): Promise<ControlPlane> {
     const etcd: EtcdServer = await startEtcd();
     cleanup.add('etcd', () => etcd.stop());
     const ds = new EtcdDatastore(etcd.clientOptions());
@@ -49,6 +50,7 @@ export class ControlPlane {
         TYPHA_SERVERPORT: '0',
         TYPHA_CONNECTIONREBALANCINGMODE: 'none',
         TYPHA_SERVERBATCHWINDOWMS: '5',
+        ...typhaEnv,
       }),
       { logger: silentLogger },
     );

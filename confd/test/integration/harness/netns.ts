@@ -77,6 +77,29 @@ export class Fabric {
     return { ns, address, cidr: `${address}/24` };
   }
 
+  /** A namespace of this fabric's (`<prefix>-<suffix>`) joined to nothing: for a router or a workload. */
+  async addNamespace(suffix: string): Promise<string> {
+    const ns = `${this.prefix}-${suffix}`;
+    await ip('netns', 'add', ns);
+    this.#namespaces.push(ns);
+    await ip('-n', ns, 'link', 'set', 'lo', 'up');
+    return ns;
+  }
+
+  /**
+   * A veth pair between two of this fabric's namespaces: `aName` with `aCidr` in `a`, `bName`
+   * with `bCidr` in `b`, both up. Deleted with the namespaces.
+   */
+  async link(a: string, aName: string, aCidr: string, b: string, bName: string, bCidr: string): Promise<void> {
+    const tmp = `ct${randomBytes(5).toString('hex')}`; // ≤ 15 chars, unique while it exists
+    await ip('link', 'add', tmp, 'netns', a, 'type', 'veth', 'peer', 'name', bName, 'netns', b);
+    await ip('-n', a, 'link', 'set', tmp, 'name', aName);
+    await ip('-n', a, 'addr', 'add', aCidr, 'dev', aName);
+    await ip('-n', b, 'addr', 'add', bCidr, 'dev', bName);
+    await ip('-n', a, 'link', 'set', aName, 'up');
+    await ip('-n', b, 'link', 'set', bName, 'up');
+  }
+
   async destroy(): Promise<void> {
     const errors: string[] = [];
     for (const ns of this.#namespaces.splice(0).reverse()) {

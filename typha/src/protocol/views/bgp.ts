@@ -10,11 +10,18 @@
  *   BlockAffinity        node, cidr, state, deleted. Calico's bgpsyncer sends only this node's
  *                        affinities; we send all (one cache and one encoding for every node) and
  *                        confd filters on `spec.node`.
+ *   BGPFilter            the spec (the import/export rules BGPPeers name in `filters`).
+ *   WorkloadEndpoint     labels, node and ipNetworks: what `localWorkloadSelector` peerings read.
+ *                        Calico hands confd the local workloads a peering selects through Felix's
+ *                        endpoint status files; Cattail sends them on the syncer instead, and
+ *                        confd keeps only its own node's. The cost: a pod start or stop reaches
+ *                        every confd (which drops other nodes' endpoints without a render).
  */
 import type { KindSpecs, Validated } from '@cattail/api';
 import { blockRoute, labelsOf, pick, specOnly, view, type BlockRouteView, type Labels, type Projections, type SpecView } from './projection.js';
 
 const BLOCK_AFFINITY_FIELDS = ['node', 'cidr', 'state', 'deleted'] as const;
+const WORKLOAD_ENDPOINT_FIELDS = ['node', 'ipNetworks'] as const;
 
 export type BgpViews = {
   Node: { labels?: Labels; spec?: Pick<Validated<KindSpecs['Node']>, 'bgp'> };
@@ -23,6 +30,8 @@ export type BgpViews = {
   IPPool: SpecView<'IPPool'>;
   IPAMBlock: BlockRouteView;
   BlockAffinity: { spec: Pick<Validated<KindSpecs['BlockAffinity']>, (typeof BLOCK_AFFINITY_FIELDS)[number]> };
+  BGPFilter: SpecView<'BGPFilter'>;
+  WorkloadEndpoint: { labels?: Labels; spec?: Pick<Validated<KindSpecs['WorkloadEndpoint']>, (typeof WORKLOAD_ENDPOINT_FIELDS)[number]> };
 };
 
 export const BGP_PROJECTIONS: Projections<BgpViews> = {
@@ -32,4 +41,6 @@ export const BGP_PROJECTIONS: Projections<BgpViews> = {
   IPPool: specOnly,
   IPAMBlock: blockRoute,
   BlockAffinity: (res) => view(undefined, pick(res.spec, BLOCK_AFFINITY_FIELDS)),
+  BGPFilter: specOnly,
+  WorkloadEndpoint: (res) => view(labelsOf(res), pick(res.spec, WORKLOAD_ENDPOINT_FIELDS)),
 };

@@ -77,7 +77,6 @@ type UpdatesBySyncer = { [S in SyncerType]: KindUpdate<S, KindOf<S>> };
  * them would only wake every Felix for nothing.
  */
 export const NOT_SYNCED: Readonly<Record<string, string>> = Object.freeze({
-  BGPFilter: "Calico's bgp syncer carries it for confd; Cattail's confd does not render BGP filters yet",
   KubeControllersConfiguration: 'read by calico-kube-controllers from the datastore, not through Typha',
   CalicoNodeStatus: 'watched by calico/node itself (its status reporter), not through Typha',
   StagedNetworkPolicy: 'never enforced; Calico sends staged policies to Felix only for flow logs',
@@ -99,21 +98,36 @@ export type Projection = (res: Resource) => ProjectedValue;
 /** Per syncer, kind → projection (a Map: a kind named `constructor` is not a kind). */
 export type ProjectionTable = Readonly<Record<SyncerType, ReadonlyMap<string, Projection>>>;
 
-/**
- * VIEW_PROJECTIONS keyed by the wire's `kind` string. Widening each projection to `Projection`
- * is sound for the pipeline's one use: it looks a projection up by the update's kind and calls
- * it with that update's resource, which the validation stage has checked is of that kind and
- * valid.
- */
-export const PROJECTIONS: ProjectionTable = Object.freeze({
-  felix: table(VIEW_PROJECTIONS.felix),
-  bgp: table(VIEW_PROJECTIONS.bgp),
-  ipam: table(VIEW_PROJECTIONS.ipam),
-  status: table(VIEW_PROJECTIONS.status),
-});
+export interface ProjectionOptions {
+  /**
+   * Send WorkloadEndpoints (labels, node, ipNetworks) on the bgp syncer, for confd's
+   * `localWorkloadSelector` peerings (TYPHA_BGPSYNCERWORKLOADENDPOINTS). Off by default: every
+   * pod start and stop would otherwise reach every confd, and the bgp snapshot would grow with
+   * the pod count, for a feature few clusters use.
+   */
+  readonly bgpWorkloadEndpoints?: boolean;
+}
 
-function table(projections: object): ReadonlyMap<string, Projection> {
-  return new Map(Object.entries(projections) as Array<[string, Projection]>);
+/**
+ * VIEW_PROJECTIONS keyed by the wire's `kind` string, without the kinds the options leave out.
+ * Widening each projection to `Projection` is sound for the pipeline's one use: it looks a
+ * projection up by the update's kind and calls it with that update's resource, which the
+ * validation stage has checked is of that kind and valid.
+ */
+export function projectionTable(options: ProjectionOptions = {}): ProjectionTable {
+  return Object.freeze({
+    felix: table(VIEW_PROJECTIONS.felix),
+    bgp: table(VIEW_PROJECTIONS.bgp, options.bgpWorkloadEndpoints === true ? [] : ['WorkloadEndpoint']),
+    ipam: table(VIEW_PROJECTIONS.ipam),
+    status: table(VIEW_PROJECTIONS.status),
+  });
+}
+
+/** Typha's default table (see ProjectionOptions). */
+export const PROJECTIONS: ProjectionTable = projectionTable();
+
+function table(projections: object, without: readonly string[] = []): ReadonlyMap<string, Projection> {
+  return new Map((Object.entries(projections) as Array<[string, Projection]>).filter(([kind]) => !without.includes(kind)));
 }
 
 /** The kinds a syncer receives, for `/status` and docs. */
