@@ -5,6 +5,7 @@
  *
  *   onMessages ─▶ DesiredState ─▶ (debounce) ─▶ apply:
  *      ip -json -d link show            which interfaces exist (per-endpoint status)
+ *      ip -json addr show               host addresses, only while a host endpoint uses expectedIPs
  *      nft list table inet cattail      ≠ what we left there, or new desired text ─▶ nft -f -
  *      ip -json route show proto 80     ─▶ ip -force -batch -   (VXLAN device, neighbours, routes)
  *      bridge -json fdb show            ─▶ bridge -force -batch -
@@ -29,6 +30,7 @@ import { applyMessages, emptyDesiredState, vxlanEnabled, type DesiredState } fro
 import { DataplaneCommandError, EndpointNotReadyError } from './errors.js';
 import type { Exec } from './exec.js';
 import { TABLE_NAME } from './names.js';
+import type { HostInterfaces } from './nft-host-endpoints.js';
 import { nftOptionsFromConfig, renderRuleset, type NftRenderOptions } from './nft-render.js';
 import { desiredRoutes, externalRoutes, parseKernelRoutes, routeBatch, ROUTE_PROTO, VXLAN_DEVICE } from './routes.js';
 import { desiredSysctls, parseSysctlOutput, sysctlWrites } from './sysctls.js';
@@ -296,8 +298,27 @@ export class LinuxDataplane implements DataplaneSink {
     }
   }
 
+  /**
+   * The host's interfaces and addresses, read only while some host endpoint is found by
+   * expectedIPs (an address that appears later is picked up by the next apply or refresh).
+   */
+  async #hostInterfaces(): Promise<HostInterfaces | undefined> {
+    const wanted = [...this.#state.hostEndpoints.values()].some((h) => h.name === undefined || h.name === '');
+    if (!wanted) return undefined;
+    const links = JSON.parse((await this.#exec('ip', ['-json', 'addr', 'show'])).stdout || '[]') as Array<{ ifname?: string; addr_info?: Array<{ local?: string }> }>;
+    const out = new Map<string, string[]>();
+    for (const l of links) {
+      if (typeof l.ifname !== 'string') continue;
+      out.set(
+        l.ifname,
+        (l.addr_info ?? []).map((a) => a.local).filter((a): a is string => typeof a === 'string'),
+      );
+    }
+    return out;
+  }
+
   async #applyNft(report: ApplyReport, options: NftRenderOptions): Promise<void> {
-    const text = renderRuleset(this.#state, options);
+    const text = renderRuleset(this.#state, options, await this.#hostInterfaces());
     const listing = await this.#listTable();
     if (text === this.#lastText && listing === this.#lastListing) return;
     await this.#exec('nft', ['-f', '-'], text);
