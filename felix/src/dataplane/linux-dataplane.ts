@@ -305,7 +305,10 @@ export class LinuxDataplane implements DataplaneSink {
   async #hostInterfaces(): Promise<HostInterfaces | undefined> {
     const wanted = [...this.#state.hostEndpoints.values()].some((h) => h.name === undefined || h.name === '');
     if (!wanted) return undefined;
-    const links = JSON.parse((await this.#exec('ip', ['-json', 'addr', 'show'])).stdout || '[]') as Array<{ ifname?: string; addr_info?: Array<{ local?: string }> }>;
+    const links = JSON.parse((await this.#exec('ip', ['-json', 'addr', 'show'])).stdout || '[]') as Array<{
+      ifname?: string;
+      addr_info?: Array<{ local?: string }>;
+    }>;
     const out = new Map<string, string[]>();
     for (const l of links) {
       if (typeof l.ifname !== 'string') continue;

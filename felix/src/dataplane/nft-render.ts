@@ -46,7 +46,14 @@ import { isIPv4 } from 'node:net';
 import type { Rule } from '../proto/messages.js';
 import type { DesiredState } from './desired-state.js';
 import { TABLE_NAME, fromWorkloadChainName, ipSetName, nftQuote, policyChainName, profileChainName, toWorkloadChainName } from './names.js';
-import { DEFAULT_FAILSAFE_INBOUND, DEFAULT_FAILSAFE_OUTBOUND, hostEndpointRuleset, interfaceExcluder, type FailsafePort, type HostInterfaces } from './nft-host-endpoints.js';
+import {
+  DEFAULT_FAILSAFE_INBOUND,
+  DEFAULT_FAILSAFE_OUTBOUND,
+  hostEndpointRuleset,
+  interfaceExcluder,
+  type FailsafePort,
+  type HostInterfaces,
+} from './nft-host-endpoints.js';
 import { NAT_CHAIN, natInterfaceFilter, natOutgoingRuleset, parseNatPortRange, type NatOutgoingOptions } from './nft-nat.js';
 import { cidrFamily, ipPortElement, renderRule, type RuleRenderContext } from './nft-rule.js';
 import { endpointChainLines } from './nft-tier-walk.js';
