@@ -37,7 +37,8 @@
  *
  *   nat-postrouting (hook postrouting, srcnat): NAT outgoing for natOutgoing pools (nft-nat.ts).
  *
- * Host endpoints add their own dispatch to filter-input, filter-output and filter-forward
+ * Host endpoints add their own dispatch to filter-input, filter-output and filter-forward, and
+ * base chains at raw priority (doNotTrack policy) and mangle priority (preDNAT policy)
  * (nft-host-endpoints.ts). The rejected alternative, `accept` in the endpoint chains with a
  * second base chain per direction, needs two hook passes and cannot express Pass between
  * tiers. Output is deterministic (sorted) so the text is a stable fingerprint of the state.
