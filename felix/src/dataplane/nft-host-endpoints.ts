@@ -16,10 +16,10 @@
  *
  * ## Where each kind of policy runs (Calico's raw / mangle / filter tables as priorities)
  *
- *   raw-prerouting   prerouting, priority raw (-300)     clear marks; workloads return;
- *                      jump untracked-from-dispatch ; ACCEPT ? accept
- *   raw-output       output, priority raw               clear marks;
- *                      jump untracked-to-dispatch ; ACCEPT ? accept
+ *   raw-prerouting   prerouting, priority raw (-300)     clear marks; [with doNotTrack policy:
+ *                      workloads return ; jump untracked-from-dispatch ; ACCEPT ? accept]
+ *   raw-output       output, priority raw               clear marks; [jump untracked-to-dispatch ;
+ *                      ACCEPT ? accept]
  *   mangle-prerouting prerouting, priority mangle (-150, before DNAT at -100)
  *                      established,related accept ; ACCEPT (raw allowed it) ? accept ;
  *                      jump prednat-from-dispatch ; ACCEPT ? accept
@@ -282,13 +282,18 @@ export function hostEndpointRuleset(state: DesiredState, opts: HostEndpointOptio
   result.forwardFirst.push(`meta mark set meta mark & ${hex(~opts.markPass >>> 0)}`, `meta mark & ${acc} == 0 ${fromFw}`);
   result.forwardLast.push(toFw);
 
-  const workloadsReturn = opts.interfacePrefixes.map((p) => `iifname ${nftQuote(`${p}*`)} return`);
+  // The raw chains always clear our mark bits first, as Calico's do: a mark left on a packet
+  // (one our forward chain accepted, then encapsulated and sent again) must not pass for a raw
+  // or mangle allow further on.
+  const rawPre = ['type filter hook prerouting priority raw; policy accept;', clearAll];
+  const rawOut = ['type filter hook output priority raw; policy accept;', clearAll];
   if (untracked.length > 0) {
     const from = dispatch({ name: 'untracked-from-hep-dispatch', keyword: 'iifname', prefix: 'untracked-from-hep-', entries: untracked, fallback: false });
     const to = dispatch({ name: 'untracked-to-hep-dispatch', keyword: 'oifname', prefix: 'untracked-to-hep-', entries: untracked, fallback: false });
-    result.baseChains.push(['raw-prerouting', ['type filter hook prerouting priority raw; policy accept;', clearAll, ...workloadsReturn, from, accepted]]);
-    result.baseChains.push(['raw-output', ['type filter hook output priority raw; policy accept;', clearAll, to, accepted]]);
+    rawPre.push(...opts.interfacePrefixes.map((p) => `iifname ${nftQuote(`${p}*`)} return`), from, accepted);
+    rawOut.push(to, accepted);
   }
+  result.baseChains.push(['raw-prerouting', rawPre], ['raw-output', rawOut]);
   if (preDnat.length > 0 || preDnatAll) {
     const from = dispatch({ name: 'prednat-from-hep-dispatch', keyword: 'iifname', prefix: 'prednat-from-hep-', entries: preDnat, fallback: preDnatAll });
     result.baseChains.push([

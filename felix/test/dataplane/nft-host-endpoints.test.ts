@@ -107,7 +107,7 @@ test('preDNAT: a mangle-priority prerouting chain, ingress only, before normal p
   const chain = lines(text, 'prednat-from-hep-eth0');
   assert.equal(chain[1], 'jump failsafe-in');
   assert.ok(!chain.includes('drop') && !chain.some((l) => l.includes('notrack')));
-  assert.doesNotMatch(text, /prednat-to|raw-/);
+  assert.doesNotMatch(text, /prednat-to|untracked/);
   // Normal policy still ends in the tier's drop.
   assert.ok(lines(text, 'from-hep-eth0').includes('meta mark & 0x20000 == 0 drop'));
 });
@@ -123,7 +123,8 @@ test('interfaceName "*": the default of every dispatch, never for workload inter
   assert.deepEqual(lines(text, 'from-hep-dispatch'), ['iifname vmap { "eth1" : goto from-hep-eth1 }', 'iifname "cali*" return', `goto from-hep-${star}`]);
   assert.deepEqual(lines(text, 'to-hep-fw-dispatch'), ['oifname vmap { "eth1" : goto to-hep-fw-eth1 }', 'oifname "cali*" return', `goto to-hep-fw-${star}`]);
   assert.deepEqual(lines(text, 'prednat-from-hep-dispatch'), ['iifname "cali*" return', `goto prednat-from-hep-${star}`]);
-  assert.doesNotMatch(text, /raw-prerouting|untracked/, 'Calico ignores doNotTrack policy on a `*` endpoint');
+  assert.doesNotMatch(text, /untracked/, 'Calico ignores doNotTrack policy on a `*` endpoint');
+  assert.equal(lines(text, 'raw-prerouting').length, 2, 'the raw chains only clear the marks');
   // A workload interface prefix from FelixConfiguration is excluded too.
   assert.match(
     lines(renderRuleset(state({ all: hep({ name: '*' }) }), nftOptionsFromConfig({ interfacePrefix: 'cali,tap' })), 'to-hep-dispatch').join('\n'),

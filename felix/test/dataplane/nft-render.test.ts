@@ -177,7 +177,11 @@ test('host endpoints: failsafes first in each endpoint chain, dispatch in input,
   assert.match(chain(text, 'to-hep-eth0'), new RegExp(`jump ${profileChainName('kns.default', 'out')}`));
   // Without host endpoints there is no output chain at all, nor raw or mangle ones.
   assert.doesNotMatch(renderRuleset(stateWithPolicy([], [])), /filter-output|hep/);
-  assert.doesNotMatch(text, /raw-prerouting|mangle-prerouting|notrack/, 'no untracked or preDNAT policy: no raw or mangle chains');
+  assert.doesNotMatch(text, /mangle-prerouting|notrack|untracked/, 'no untracked or preDNAT policy: no mangle chain, no untracked dispatch');
+  // The raw chains only clear our marks, so none left over from an earlier pass (a packet accepted
+  // in forward, then encapsulated) passes for a raw or mangle allow.
+  assert.deepEqual(lines('raw-output'), ['type filter hook output priority raw; policy accept;', 'meta mark set meta mark & 0xfffcffff']);
+  assert.deepEqual(lines('raw-prerouting').slice(1), ['meta mark set meta mark & 0xfffcffff']);
 });
 
 test('host endpoint forward chain: no applyOnForward tiers lets traffic through', () => {
