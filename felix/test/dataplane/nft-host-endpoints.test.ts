@@ -5,6 +5,7 @@ import { resolveHostEndpoints } from '../../src/dataplane/nft-host-endpoints.js'
 import { DEFAULT_NFT_OPTIONS, nftOptionsFromConfig, renderRuleset } from '../../src/dataplane/nft-render.js';
 import { policyChainName } from '../../src/dataplane/names.js';
 import type { HostEndpoint, TierInfo } from '../../src/proto/messages.js';
+import { gnp, harness, hep as hepResource, node as nodeResource } from '../calc/harness.js';
 
 function lines(text: string, name: string): string[] {
   const start = text.indexOf(`\tchain ${name} {`);
@@ -148,4 +149,37 @@ test('natOutgoingExclusions IPPoolsAndHostIPs and iptablesNATOutgoingInterfaceFi
   assert.match(lines(nat({ iptablesNATOutgoingInterfaceFilter: 'eth+' }), 'nat-postrouting')[1], / oifname "eth\*" masquerade$/);
   assert.match(lines(nat({ iptablesNATOutgoingInterfaceFilter: 'bond0' }), 'nat-postrouting')[1], / oifname "bond0" masquerade$/);
   assert.doesNotMatch(nat({ iptablesNATOutgoingInterfaceFilter: 'bad name!' }), /oifname/, 'an invalid filter (the API rejects it) filters nothing');
+});
+
+test('from resources: GlobalNetworkPolicies with doNotTrack, preDNAT and applyOnForward reach the raw, mangle and forward chains', () => {
+  const h = harness();
+  const msgs = h.start([
+    nodeResource('node-1', { ip: '192.0.2.1' }),
+    hepResource('node-1-eth0', { iface: 'eth0', labels: { role: 'host' } }),
+    hepResource('node-1-all', { iface: '*', labels: { role: 'host' } }),
+    gnp('untracked', {
+      selector: "role == 'host'",
+      ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [2222] } }],
+      doNotTrack: true,
+      applyOnForward: true,
+    }),
+    gnp('prednat', {
+      selector: "role == 'host'",
+      ingress: [{ action: 'Deny', protocol: 'TCP', destination: { ports: [30080] } }],
+      preDNAT: true,
+      applyOnForward: true,
+    }),
+    gnp('forward', { selector: "role == 'host'", ingress: [{ action: 'Allow' }], types: ['Ingress'], applyOnForward: true }),
+  ]);
+  const s = emptyDesiredState();
+  applyMessages(s, msgs);
+  const text = renderRuleset(s);
+  const untracked = policyChainName('default//untracked', 'in');
+  assert.ok(lines(text, 'untracked-from-hep-eth0').includes(`meta mark & 0x20000 == 0 jump ${untracked}`));
+  assert.deepEqual(lines(text, untracked), ['meta l4proto tcp th dport { 2222 } meta mark set meta mark | 0x10000 return']);
+  assert.ok(lines(text, 'prednat-from-hep-eth0').includes(`meta mark & 0x20000 == 0 jump ${policyChainName('default//prednat', 'in')}`));
+  assert.match(lines(text, 'prednat-from-hep-dispatch').join('\n'), /goto prednat-from-hep-684888c0ebb17f37$/, 'the * endpoint has the preDNAT policy too');
+  assert.ok(lines(text, 'from-hep-fw-eth0').includes(`meta mark & 0x20000 == 0 jump ${policyChainName('default//forward', 'in')}`));
+  assert.ok(!lines(text, 'from-hep-eth0').some((l) => l.includes(untracked)), 'untracked policy is not normal policy');
+  assert.doesNotMatch(text, /untracked-from-hep-684888c0ebb17f37/, 'nor applied to the * endpoint');
 });
