@@ -101,8 +101,21 @@ export const FELIX_PARAMS = {
     default: '',
     help: 'IPv4 address to SNAT NAT-outgoing traffic to (default: masquerade to the outgoing interface address)',
   },
+  NATOutgoingExclusions: {
+    type: 'enum',
+    default: '',
+    values: ['', 'IPPoolsOnly', 'IPPoolsAndHostIPs'],
+    help: 'Destinations NAT outgoing leaves alone: IPPoolsOnly (default) or IPPoolsAndHostIPs (also every node address)',
+  },
+  IptablesNATOutgoingInterfaceFilter: {
+    type: 'string',
+    default: '',
+    help: 'Masquerade NAT-outgoing traffic only out of this interface (`+` as a trailing wildcard; default: any)',
+  },
   VXLANMTU: { type: 'int', default: 0, min: 0, max: 65535, help: 'MTU of the VXLAN device and, with VXLAN, of pods (0: the uplink MTU less 50)' },
   VXLANEnabled: { type: 'bool', default: false, help: 'Force VXLAN on or off (unset: on when an IPv4 pool uses VXLAN, as in Calico)' },
+  VXLANEnabledV6: { type: 'bool', default: false, help: 'Force IPv6 VXLAN on or off (unset: on when an IPv6 pool uses VXLAN, as in Calico)' },
+  VXLANMTUV6: { type: 'int', default: 0, min: 0, max: 65535, help: 'MTU of vxlan-v6.calico and, with IPv6 VXLAN, of pods (0: the uplink MTU less 70)' },
   VXLANVNI: { type: 'int', default: 4096, min: 1, max: 16777215, help: 'VNI of vxlan.calico' },
   VXLANPort: { type: 'int', default: 4789, min: 1, max: 65535, help: 'UDP port of vxlan.calico' },
   AllowVXLANPacketsFromWorkloads: { type: 'bool', default: false, help: 'Let pods send UDP to the VXLAN port (dropped before policy otherwise)' },
@@ -344,6 +357,8 @@ const DATAPLANE_KEYS = {
   MTUIfacePattern: 'mtuIfacePattern',
   VXLANMTU: 'vxlanMTU',
   VXLANEnabled: 'vxlanEnabled',
+  VXLANEnabledV6: 'vxlanEnabledV6',
+  VXLANMTUV6: 'vxlanMTUV6',
   VXLANVNI: 'vxlanVNI',
   VXLANPort: 'vxlanPort',
   AllowVXLANPacketsFromWorkloads: 'allowVXLANPacketsFromWorkloads',
@@ -357,6 +372,8 @@ const DATAPLANE_KEYS = {
   WorkloadSourceSpoofing: 'workloadSourceSpoofing',
   NATPortRange: 'natPortRange',
   NATOutgoingAddress: 'natOutgoingAddress',
+  NATOutgoingExclusions: 'natOutgoingExclusions',
+  IptablesNATOutgoingInterfaceFilter: 'iptablesNATOutgoingInterfaceFilter',
 } as const satisfies Partial<Record<FelixParam, string>>;
 const DATAPLANE_PARAMS = Object.keys(DATAPLANE_KEYS) as Array<keyof typeof DATAPLANE_KEYS>;
 

@@ -168,6 +168,14 @@ test('NAT outgoing settings: env over the datastore spec, bad env values stop Fe
   });
   assert.throws(() => loadFelixLayers({ NODENAME: 'n', FELIX_NATPORTRANGE: '9:8' }), /NATPortRange.*not a port or port range/);
   assert.throws(() => loadFelixLayers({ NODENAME: 'n', FELIX_NATOUTGOINGADDRESS: 'fd00::1' }), /NATOutgoingAddress.*not an IPv4 address/);
+  // natOutgoingExclusions and the interface filter reach the dataplane, env first.
+  const exLayers = loadFelixLayers({ NODENAME: 'n', FELIX_NATOUTGOINGEXCLUSIONS: 'IPPoolsAndHostIPs' });
+  const ex = resolveFelixConfig(exLayers, {}).config;
+  assert.deepEqual(dataplaneConfig(exLayers, ex, { natOutgoingExclusions: 'IPPoolsOnly', iptablesNATOutgoingInterfaceFilter: 'eth+' }), {
+    natOutgoingExclusions: 'IPPoolsAndHostIPs',
+    iptablesNATOutgoingInterfaceFilter: 'eth+',
+  });
+  assert.throws(() => loadFelixLayers({ NODENAME: 'n', FELIX_NATOUTGOINGEXCLUSIONS: 'Everything' }), /NATOutgoingExclusions/);
 });
 
 test('dataplane switches from env: typed values laid over the spec, bad addresses stop Felix at start', () => {

@@ -70,6 +70,15 @@ export function vxlanEnabled(state: Pick<DesiredState, 'config' | 'encapsulation
   return typeof forced === 'boolean' ? forced : state.encapsulation.vxlanEnabled;
 }
 
+/**
+ * Whether IPv6 VXLAN is on: `vxlanEnabledV6` when set (as Calico's VXLANEnabledV6), else whether
+ * an IPv6 pool uses VXLAN.
+ */
+export function vxlanEnabledV6(state: Pick<DesiredState, 'config' | 'encapsulation'>): boolean {
+  const forced = state.config.vxlanEnabledV6;
+  return typeof forced === 'boolean' ? forced : state.encapsulation.vxlanEnabledV6;
+}
+
 /** A stable key for a policy id: `tier/namespace/name` (namespace empty for global policies). */
 export function policyKey(id: PolicyId): string {
   return `${id.tier}/${id.namespace ?? ''}/${id.name}`;

@@ -5,6 +5,7 @@
  *
  *   onMessages ─▶ DesiredState ─▶ (debounce) ─▶ apply:
  *      ip -json -d link show            which interfaces exist (per-endpoint status)
+ *      ip -json addr show               host addresses, only while a host endpoint uses expectedIPs
  *      nft list table inet cattail      ≠ what we left there, or new desired text ─▶ nft -f -
  *      ip -json route show proto 80     ─▶ ip -force -batch -   (VXLAN device, neighbours, routes)
  *      bridge -json fdb show            ─▶ bridge -force -batch -
@@ -17,7 +18,7 @@
  * a comparison the messages cannot replace (the EventSequencer only says some object changed,
  * and most changes, routes for one, do not change the ruleset; a refresh changes nothing at all)
  * and the listing is how drift is noticed. Only our objects are read and changed: routes with `proto 80`, our table, the
- * `vxlan.calico` device, sysctls of workload interfaces. An endpoint whose interface does not
+ * `vxlan.calico` and `vxlan-v6.calico` devices, sysctls of workload interfaces. An endpoint whose interface does not
  * exist yet is reported in `status()` and retried, without holding back the others. Nothing is
  * programmed before the first InSync. Every command goes through the injected `Exec`.
  */
@@ -25,12 +26,13 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { realClock, type Clock, type TimerHandle } from '@cattail/typha/common';
 import type { DataplaneMessage, DataplaneSink } from '../proto/messages.js';
-import { applyMessages, emptyDesiredState, vxlanEnabled, type DesiredState } from './desired-state.js';
+import { applyMessages, emptyDesiredState, vxlanEnabled, vxlanEnabledV6, type DesiredState } from './desired-state.js';
 import { DataplaneCommandError, EndpointNotReadyError } from './errors.js';
 import type { Exec } from './exec.js';
 import { TABLE_NAME } from './names.js';
+import type { HostInterfaces } from './nft-host-endpoints.js';
 import { nftOptionsFromConfig, renderRuleset, type NftRenderOptions } from './nft-render.js';
-import { desiredRoutes, externalRoutes, parseKernelRoutes, routeBatch, ROUTE_PROTO, VXLAN_DEVICE } from './routes.js';
+import { desiredRoutes, externalRoutes, parseKernelRoutes, routeBatch, ROUTE_PROTO } from './routes.js';
 import { desiredSysctls, parseSysctlOutput, sysctlWrites } from './sysctls.js';
 import { desiredVxlan, parseVxlanLink, vxlanCommands, type ActualVxlan } from './vxlan.js';
 import { planMtu, type MtuPlan } from './mtu.js';
@@ -260,7 +262,7 @@ export class LinuxDataplane implements DataplaneSink {
     const ready = new Set(links.map((l) => String(l.ifname)));
     this.#updateStatus(ready);
     const nftOptions = nftOptionsFromConfig(this.#state.config);
-    report.mtu = planMtu(links, this.#state.config, vxlanEnabled(this.#state), nftOptions.interfacePrefixes);
+    report.mtu = planMtu(links, this.#state.config, vxlanEnabled(this.#state), nftOptions.interfacePrefixes, vxlanEnabledV6(this.#state));
 
     await step(() => this.#applyNft(report, nftOptions));
     await step(() => this.#applyLinksAndRoutes(report, links, ready, nftOptions.interfacePrefixes));
@@ -296,8 +298,30 @@ export class LinuxDataplane implements DataplaneSink {
     }
   }
 
+  /**
+   * The host's interfaces and addresses, read only while some host endpoint is found by
+   * expectedIPs (an address that appears later is picked up by the next apply or refresh).
+   */
+  async #hostInterfaces(): Promise<HostInterfaces | undefined> {
+    const wanted = [...this.#state.hostEndpoints.values()].some((h) => h.name === undefined || h.name === '');
+    if (!wanted) return undefined;
+    const links = JSON.parse((await this.#exec('ip', ['-json', 'addr', 'show'])).stdout || '[]') as Array<{
+      ifname?: string;
+      addr_info?: Array<{ local?: string }>;
+    }>;
+    const out = new Map<string, string[]>();
+    for (const l of links) {
+      if (typeof l.ifname !== 'string') continue;
+      out.set(
+        l.ifname,
+        (l.addr_info ?? []).map((a) => a.local).filter((a): a is string => typeof a === 'string'),
+      );
+    }
+    return out;
+  }
+
   async #applyNft(report: ApplyReport, options: NftRenderOptions): Promise<void> {
-    const text = renderRuleset(this.#state, options);
+    const text = renderRuleset(this.#state, options, await this.#hostInterfaces());
     const listing = await this.#listTable();
     if (text === this.#lastText && listing === this.#lastListing) return;
     await this.#exec('nft', ['-f', '-'], text);
@@ -306,25 +330,27 @@ export class LinuxDataplane implements DataplaneSink {
     report.nftApplied = true;
   }
 
-  async #readVxlan(links: Array<Record<string, unknown>>): Promise<ActualVxlan> {
-    const device = parseVxlanLink(links);
+  async #readVxlan(links: Array<Record<string, unknown>>, name: string, family: '-4' | '-6'): Promise<ActualVxlan> {
+    const device = parseVxlanLink(links, name);
     const actual: ActualVxlan = { addresses: [], neighbours: [], fdb: [] };
     if (!device) return actual;
     actual.device = device;
     const json = async (file: string, args: string[]): Promise<Array<Record<string, unknown>>> =>
       JSON.parse((await this.#exec(file, args)).stdout || '[]') as Array<Record<string, unknown>>;
-    const addrs = await json('ip', ['-json', '-4', 'addr', 'show', 'dev', VXLAN_DEVICE]);
+    const addrs = await json('ip', ['-json', family, 'addr', 'show', 'dev', name]);
     for (const a of addrs) {
       for (const info of (a.addr_info as Array<{ local: string; prefixlen: number }> | undefined) ?? []) {
         actual.addresses.push(`${info.local}/${info.prefixlen}`);
       }
     }
-    for (const n of await json('ip', ['-json', '-4', 'neigh', 'show', 'dev', VXLAN_DEVICE])) {
+    for (const n of await json('ip', ['-json', family, 'neigh', 'show', 'dev', name])) {
+      // IPv6 neighbour discovery makes entries of its own on the device; ours are the permanent ones.
+      if (family === '-6' && !(Array.isArray(n.state) && n.state.includes('PERMANENT'))) continue;
       const entry: { ip: string; mac?: string } = { ip: String(n.dst) };
       if (typeof n.lladdr === 'string') entry.mac = n.lladdr;
       actual.neighbours.push(entry);
     }
-    for (const f of await json('bridge', ['-json', 'fdb', 'show', 'dev', VXLAN_DEVICE])) {
+    for (const f of await json('bridge', ['-json', 'fdb', 'show', 'dev', name])) {
       const entry: { mac: string; dst?: string } = { mac: String(f.mac) };
       if (typeof f.dst === 'string') entry.dst = f.dst;
       actual.fdb.push(entry);
@@ -333,16 +359,31 @@ export class LinuxDataplane implements DataplaneSink {
   }
 
   async #applyLinksAndRoutes(report: ApplyReport, links: Array<Record<string, unknown>>, ready: Set<string>, workloadPrefixes: string[]): Promise<void> {
-    const vx = vxlanCommands(desiredVxlan(this.#state, this.#nodeName, report.mtu.vxlanMtu), await this.#readVxlan(links));
-    if (vx.ip.some((l) => l.startsWith(`link add ${VXLAN_DEVICE}`))) ready.add(VXLAN_DEVICE);
-    if (vx.ip.includes(`link del ${VXLAN_DEVICE}`) && !vx.ip.some((l) => l.startsWith('link add'))) ready.delete(VXLAN_DEVICE);
+    const ip: string[] = [];
+    const bridge: string[] = [];
+    const goes = new Set<string>();
+    for (const [family, flag, mtu] of [
+      [4, '-4', report.mtu.vxlanMtu],
+      [6, '-6', report.mtu.vxlanMtuV6],
+    ] as const) {
+      const desired = desiredVxlan(this.#state, this.#nodeName, mtu, family);
+      const vx = vxlanCommands(desired, await this.#readVxlan(links, desired.name, flag));
+      const made = vx.ip.some((l) => l.startsWith(`link add ${desired.name} `));
+      if (made) ready.add(desired.name);
+      // Deleting a device (to remake it with a new VNI, port or local address) takes its routes with it.
+      if (vx.ip.includes(`link del ${desired.name}`)) {
+        goes.add(desired.name);
+        if (!made) ready.delete(desired.name);
+      }
+      ip.push(...vx.ip);
+      bridge.push(...vx.bridge);
+    }
     const read = [
       ...parseKernelRoutes((await this.#exec('ip', ['-json', '-4', 'route', 'show', 'proto', String(ROUTE_PROTO)])).stdout),
       ...parseKernelRoutes((await this.#exec('ip', ['-json', '-6', 'route', 'show', 'proto', String(ROUTE_PROTO)])).stdout),
     ];
-    // Deleting the device (to remake it with a new VNI or port) takes its routes with it.
-    const deviceGoes = vx.ip.includes(`link del ${VXLAN_DEVICE}`);
-    const actual = deviceGoes ? read.filter((r) => r.dev !== VXLAN_DEVICE) : read;
+    const actual = read.filter((r) => r.dev === undefined || !goes.has(r.dev));
+    const vx = { ip, bridge };
     const external = await this.#externalRouteDeletes(ready, workloadPrefixes);
     const lines = [...vx.ip, ...external, ...routeBatch(desiredRoutes(this.#state, ready), actual)];
     report.ipCommands = lines;

@@ -11,6 +11,12 @@
  *                     ip saddr @masq… ip daddr != @all…                   masquerade
  *     and the same with ip6 for IPv6 pools
  *
+ * FelixConfiguration `natOutgoingExclusions: IPPoolsAndHostIPs` adds a set of every node's
+ * addresses (the Node resources', as Calico's all-hosts set) per family, `all-hosts-v4|v6`, and
+ * destinations in it keep the pod's address too (`ip daddr != @all-hosts-v4`).
+ * `iptablesNATOutgoingInterfaceFilter` (an interface name, `+` as iptables' wildcard) limits the
+ * masquerade to traffic leaving through matching interfaces (`oifname "eth*"`).
+ *
  * With `natOutgoingAddress` (an IPv4 address, as in Calico) IPv4 rules `snat ip to <address>`
  * instead of masquerading; IPv6 keeps masquerade. Only the first packet of a connection reaches
  * a nat chain, so a pool's flag changes new connections, not established ones (Calico: the same).
@@ -22,7 +28,7 @@
  */
 import type { PortRange } from '../proto/messages.js';
 import type { DesiredState } from './desired-state.js';
-import { poolSetName } from './names.js';
+import { nftQuote, poolSetName } from './names.js';
 import { cidrFamily } from './nft-rule.js';
 
 export interface NatOutgoingOptions {
@@ -30,6 +36,18 @@ export interface NatOutgoingOptions {
   portRange?: PortRange;
   /** FelixConfiguration natOutgoingAddress: SNAT IPv4 to this address instead of masquerading. */
   address?: string;
+  /** natOutgoingExclusions IPPoolsAndHostIPs: destinations that are nodes' addresses are not masqueraded. */
+  excludeHostIPs?: boolean;
+  /** iptablesNATOutgoingInterfaceFilter, as an nft interface name (`*` wildcard). */
+  interfaceFilter?: string;
+}
+
+/** iptables interface syntax (`eth+`) as nft's (`eth*`); undefined for an empty or bad value. */
+export function natInterfaceFilter(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const v = value.trim();
+  if (!/^[A-Za-z0-9_.:-]{1,15}\+?$/.test(v)) return undefined;
+  return v.endsWith('+') ? `${v.slice(0, -1)}*` : v;
 }
 
 export interface NatOutgoingRuleset {
@@ -66,8 +84,14 @@ export function natOutgoingRuleset(state: DesiredState, opts: NatOutgoingOptions
     all[family].add(pool.cidr);
     if (pool.masquerade) masq[family].add(pool.cidr);
   }
+  const hosts = { 4: new Set<string>(), 6: new Set<string>() };
+  for (const h of state.hosts.values()) {
+    if (h.ipv4Addr !== undefined) hosts[4].add(h.ipv4Addr);
+    if (h.ipv6Addr !== undefined) hosts[6].add(h.ipv6Addr);
+  }
   const result: NatOutgoingRuleset = { sets: [], chain: [] };
   const rules: string[] = [];
+  const oif = opts.interfaceFilter !== undefined ? ` oifname ${nftQuote(opts.interfaceFilter)}` : '';
   const ports = opts.portRange ? `${opts.portRange.first}-${opts.portRange.last}` : '';
   for (const family of [4, 6] as const) {
     if (all[family].size === 0) continue;
@@ -82,7 +106,15 @@ export function natOutgoingRuleset(state: DesiredState, opts: NatOutgoingOptions
     }
     if (masq[family].size === 0) continue;
     const kw = family === 4 ? 'ip' : 'ip6';
-    const match = `${kw} saddr @${poolSetName('masq', family)} ${kw} daddr != @${poolSetName('all', family)}`;
+    let match = `${kw} saddr @${poolSetName('masq', family)} ${kw} daddr != @${poolSetName('all', family)}`;
+    if (opts.excludeHostIPs === true) {
+      const name = `all-hosts-v${family}`;
+      result.sets.push(`\tset ${name} {`, `\t\ttype ${family === 4 ? 'ipv4_addr' : 'ipv6_addr'};`);
+      if (hosts[family].size > 0) result.sets.push(`\t\telements = { ${[...hosts[family]].sort().join(', ')} }`);
+      result.sets.push('\t}');
+      match += ` ${kw} daddr != @${name}`;
+    }
+    match += oif;
     if (ports) {
       for (const proto of ['tcp', 'udp']) {
         rules.push(`${match} meta l4proto ${proto} ${action(family, opts, ports)}`, `${match} meta l4proto ${proto} return`);

@@ -37,7 +37,8 @@
  *
  *   nat-postrouting (hook postrouting, srcnat): NAT outgoing for natOutgoing pools (nft-nat.ts).
  *
- * Host endpoints add their own dispatch to filter-input, filter-output and filter-forward
+ * Host endpoints add their own dispatch to filter-input, filter-output and filter-forward, and
+ * base chains at raw priority (doNotTrack policy) and mangle priority (preDNAT policy)
  * (nft-host-endpoints.ts). The rejected alternative, `accept` in the endpoint chains with a
  * second base chain per direction, needs two hook passes and cannot express Pass between
  * tiers. Output is deterministic (sorted) so the text is a stable fingerprint of the state.
@@ -46,8 +47,15 @@ import { isIPv4 } from 'node:net';
 import type { Rule } from '../proto/messages.js';
 import type { DesiredState } from './desired-state.js';
 import { TABLE_NAME, fromWorkloadChainName, ipSetName, nftQuote, policyChainName, profileChainName, toWorkloadChainName } from './names.js';
-import { DEFAULT_FAILSAFE_INBOUND, DEFAULT_FAILSAFE_OUTBOUND, hostEndpointRuleset, interfaceExcluder, type FailsafePort } from './nft-host-endpoints.js';
-import { NAT_CHAIN, natOutgoingRuleset, parseNatPortRange, type NatOutgoingOptions } from './nft-nat.js';
+import {
+  DEFAULT_FAILSAFE_INBOUND,
+  DEFAULT_FAILSAFE_OUTBOUND,
+  hostEndpointRuleset,
+  interfaceExcluder,
+  type FailsafePort,
+  type HostInterfaces,
+} from './nft-host-endpoints.js';
+import { NAT_CHAIN, natInterfaceFilter, natOutgoingRuleset, parseNatPortRange, type NatOutgoingOptions } from './nft-nat.js';
 import { cidrFamily, ipPortElement, renderRule, type RuleRenderContext } from './nft-rule.js';
 import { endpointChainLines } from './nft-tier-walk.js';
 
@@ -145,6 +153,9 @@ export function nftOptionsFromConfig(config: Record<string, unknown>): NftRender
   if (portRange) natOutgoing.portRange = portRange;
   const address = configValue(config, 'natOutgoingAddress');
   if (typeof address === 'string' && isIPv4(address)) natOutgoing.address = address;
+  if (String(configValue(config, 'natOutgoingExclusions') ?? '').toLowerCase() === 'ippoolsandhostips') natOutgoing.excludeHostIPs = true;
+  const natIface = natInterfaceFilter(configValue(config, 'iptablesNATOutgoingInterfaceFilter'));
+  if (natIface !== undefined) natOutgoing.interfaceFilter = natIface;
   opts.natOutgoing = natOutgoing;
   if (configValue(config, 'allowVXLANPacketsFromWorkloads') === true) opts.dropVxlanFromWorkloadsPort = undefined;
   else {
@@ -211,8 +222,11 @@ function vmap(keyword: 'iifname' | 'oifname', entries: Array<[string, string]>):
   return [`${keyword} vmap { ${entries.map(([i, c]) => `${nftQuote(i)} : jump ${c}`).join(', ')} }`];
 }
 
-/** The complete `nft -f` text for our table. */
-export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFAULT_NFT_OPTIONS): string {
+/**
+ * The complete `nft -f` text for our table. `hostInterfaces` (the host's interfaces and their
+ * addresses) resolves host endpoints found by expectedIPs; without it only named ones apply.
+ */
+export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFAULT_NFT_OPTIONS, hostInterfaces?: HostInterfaces): string {
   const ctx = ruleContext(state, opts);
   const out: string[] = [`table inet ${TABLE_NAME} {}`, `delete table inet ${TABLE_NAME}`, `table inet ${TABLE_NAME} {`];
   renderSets(state, out);
@@ -226,10 +240,17 @@ export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFA
   // FelixConfiguration disableConntrackInvalidCheck: packets conntrack calls invalid go on to policy.
   const conntrack = ['ct state established,related accept', ...(opts.dropConntrackInvalid ? ['ct state invalid drop'] : [])];
 
-  const heps = hostEndpointRuleset(state, opts, { inbound: opts.failsafeInbound, outbound: opts.failsafeOutbound }, opts.interfaceExcluded);
+  const heps = hostEndpointRuleset(state, opts, hostInterfaces);
   renderChain(
     'filter-forward',
-    ['type filter hook forward priority filter; policy accept;', ...conntrack, ...vmap('iifname', fromWl), ...vmap('oifname', toWl), ...heps.forward],
+    [
+      'type filter hook forward priority filter; policy accept;',
+      ...conntrack,
+      ...heps.forwardFirst,
+      ...vmap('iifname', fromWl),
+      ...vmap('oifname', toWl),
+      ...heps.forwardLast,
+    ],
     out,
   );
 
@@ -249,6 +270,7 @@ export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFA
   if (heps.output.length > 0) {
     renderChain('filter-output', ['type filter hook output priority filter; policy accept;', ...conntrack, ...heps.output], out);
   }
+  for (const [name, lines] of heps.baseChains) renderChain(name, lines, out);
   for (const [name, lines] of heps.chains) renderChain(name, lines, out);
   if (nat.chain.length > 0) renderChain(NAT_CHAIN, nat.chain, out);
 

@@ -3,7 +3,7 @@
  * own number), so `ip route show proto 80` lists exactly ours and we never touch another's:
  *
  *   local workload    10.65.0.5/32 dev cali1234 scope link [src <deviceRouteSourceAddress>] proto 80   (and /128, src …IPv6)
- *   remote, VXLAN     10.65.1.0/26 via <remote VTEP ip> dev vxlan.calico onlink proto 80
+ *   remote, VXLAN     10.65.1.0/26 via <remote VTEP ip> dev vxlan.calico onlink proto 80   (IPv6: dev vxlan-v6.calico)
  *   remote, direct    10.65.2.0/26 via <remote node ip> proto 80           (CrossSubnet)
  *
  * `routeBatch` is pure: it turns the two lists into `ip -batch` lines (replace what is missing
@@ -13,12 +13,12 @@
  * deletes it, once the interface has existed for a grace period (the CNI plugin's own route to a
  * new pod must survive until the pod's endpoint reaches Felix; Calico waits 10 s).
  */
-import { vxlanEnabled, type DesiredState } from './desired-state.js';
+import { vxlanEnabled, vxlanEnabledV6, type DesiredState } from './desired-state.js';
 import { cidrFamily } from './nft-rule.js';
 
 export const ROUTE_PROTO = 80;
 export const VXLAN_DEVICE = 'vxlan.calico';
-const VXLAN_DEVICE_V6 = 'vxlan-v6.calico';
+export const VXLAN_DEVICE_V6 = 'vxlan-v6.calico';
 
 export interface KernelRoute {
   /** Normalised CIDR (`10.65.0.5/32`). */
@@ -71,7 +71,7 @@ export function desiredRoutes(state: DesiredState, readyInterfaces: ReadonlySet<
       const vtep = state.vteps.get(r.dstNodeName);
       const via = family === 4 ? vtep?.ipv4Addr : vtep?.ipv6Addr;
       const dev = family === 4 ? VXLAN_DEVICE : VXLAN_DEVICE_V6;
-      const enabled = family === 4 ? vxlanEnabled(state) : state.encapsulation.vxlanEnabledV6;
+      const enabled = family === 4 ? vxlanEnabled(state) : vxlanEnabledV6(state);
       if (via && enabled && readyInterfaces.has(dev)) out.set(dst, { dst, via, dev, onlink: true });
     } else if (r.type === 'remote-workload-direct' && r.dstNodeIp) {
       out.set(dst, { dst, via: r.dstNodeIp });

@@ -1,22 +1,24 @@
 /**
- * The VXLAN device and its peers, as Calico programs them (IPv4):
+ * The VXLAN devices and their peers, as Calico programs them: `vxlan.calico` for IPv4 and
+ * `vxlan-v6.calico` for IPv6 (outer and inner addresses of that family, /128 VTEP address):
  *
  *   ip link add vxlan.calico type vxlan id <vxlanVNI: 4096> dstport <vxlanPort: 4789> local <node ip> nolearning
  *   ip addr replace <our VTEP ip>/32 dev vxlan.calico ; ip link set vxlan.calico up
  *   per remote VTEP:  ip neigh replace <vtep ip> lladdr <vtep mac> dev vxlan.calico nud permanent
  *                     bridge fdb replace <vtep mac> dev vxlan.calico dst <node ip> self permanent
  *
- * The device's MTU is the VXLAN MTU of `mtu.ts` (uplink less 50 bytes, or `vxlanMTU`) when known.
- * A device whose VNI or port differs from FelixConfiguration is deleted and made again (the
- * kernel cannot change either on a live device); FelixConfiguration `vxlanEnabled` forces the
- * device on or off whatever the pools say.
+ * The device's MTU is the VXLAN MTU of `mtu.ts` (uplink less 50 bytes for IPv4, 70 for IPv6, or
+ * `vxlanMTU` / `vxlanMTUV6`) when known. A device whose VNI, port or local address differs from
+ * what is wanted is deleted and made again (the kernel cannot change them on a live device);
+ * FelixConfiguration `vxlanEnabled` (IPv4) and `vxlanEnabledV6` force a device on or off
+ * whatever the pools say.
  *
- * Remote blocks are then routed `via <vtep ip> dev vxlan.calico onlink` (routes.ts): the neighbour
+ * Remote blocks are then routed `via <vtep ip> dev <device> onlink` (routes.ts): the neighbour
  * entry gives the inner MAC, the FDB entry the outer destination. `replace` (not `append`) keeps
  * re-applies idempotent. Pure: the driver feeds in what it read from the kernel.
  */
-import { vxlanEnabled, type DesiredState } from './desired-state.js';
-import { VXLAN_DEVICE } from './routes.js';
+import { vxlanEnabled, vxlanEnabledV6, type DesiredState } from './desired-state.js';
+import { VXLAN_DEVICE, VXLAN_DEVICE_V6 } from './routes.js';
 
 const VXLAN_VNI = 4096;
 const VXLAN_PORT = 4789;
@@ -44,27 +46,40 @@ export interface VxlanPeer {
 }
 
 export interface DesiredVxlan {
+  /** `vxlan.calico` or `vxlan-v6.calico`. */
+  name: string;
+  /** The VTEP address's prefix length: 32 or 128. */
+  hostPrefix: 32 | 128;
   device?: VxlanDevice;
   peers: VxlanPeer[];
 }
 
-export function desiredVxlan(state: DesiredState, nodeName: string, mtu?: number): DesiredVxlan {
-  const own = state.vteps.get(nodeName);
-  if (!vxlanEnabled(state) || !own?.ipv4Addr || !own.parentDeviceIp) return { peers: [] };
+/** The VTEP fields of one family. */
+function vtepOf(v: DesiredState['vteps'] extends Map<string, infer T> ? T : never, family: 4 | 6): { ip?: string; parent?: string; mac?: string } {
+  return family === 4 ? { ip: v.ipv4Addr, parent: v.parentDeviceIp, mac: v.mac } : { ip: v.ipv6Addr, parent: v.parentDeviceIpv6, mac: v.macV6 };
+}
+
+export function desiredVxlan(state: DesiredState, nodeName: string, mtu?: number, family: 4 | 6 = 4): DesiredVxlan {
+  const out: DesiredVxlan = { name: family === 4 ? VXLAN_DEVICE : VXLAN_DEVICE_V6, hostPrefix: family === 4 ? 32 : 128, peers: [] };
+  const ownVtep = state.vteps.get(nodeName);
+  const own = ownVtep === undefined ? undefined : vtepOf(ownVtep, family);
+  const enabled = family === 4 ? vxlanEnabled(state) : vxlanEnabledV6(state);
+  if (!enabled || !own?.ip || !own.parent) return out;
   const device: VxlanDevice = {
     vni: configNumber(state.config, 'vxlanVNI', VXLAN_VNI),
     port: configNumber(state.config, 'vxlanPort', VXLAN_PORT),
-    local: own.parentDeviceIp,
-    address: own.ipv4Addr,
+    local: own.parent,
+    address: own.ip,
   };
   if (own.mac) device.mac = own.mac;
   if (mtu !== undefined) device.mtu = mtu;
-  const peers: VxlanPeer[] = [];
-  for (const [node, v] of [...state.vteps].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (node === nodeName || !v.ipv4Addr || !v.parentDeviceIp || !v.mac) continue;
-    peers.push({ node, vtepIp: v.ipv4Addr, mac: v.mac.toLowerCase(), hostIp: v.parentDeviceIp });
+  out.device = device;
+  for (const [node, vtep] of [...state.vteps].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const v = vtepOf(vtep, family);
+    if (node === nodeName || !v.ip || !v.parent || !v.mac) continue;
+    out.peers.push({ node, vtepIp: v.ip, mac: v.mac.toLowerCase(), hostIp: v.parent });
   }
-  return { device, peers };
+  return out;
 }
 
 /** What the kernel has: from `ip -json -d link show`, `ip -json neigh show dev …`, `bridge -json fdb show dev …`. */
@@ -75,8 +90,8 @@ export interface ActualVxlan {
   fdb: Array<{ mac: string; dst?: string }>;
 }
 
-export function parseVxlanLink(links: Array<Record<string, unknown>>): ActualVxlan['device'] {
-  const link = links.find((l) => l.ifname === VXLAN_DEVICE);
+export function parseVxlanLink(links: Array<Record<string, unknown>>, name: string = VXLAN_DEVICE): ActualVxlan['device'] {
+  const link = links.find((l) => l.ifname === name);
   if (!link) return undefined;
   const info = (link.linkinfo as { info_data?: Record<string, unknown> } | undefined)?.info_data ?? {};
   const flags = Array.isArray(link.flags) ? (link.flags as string[]) : [];
@@ -84,6 +99,7 @@ export function parseVxlanLink(links: Array<Record<string, unknown>>): ActualVxl
   if (typeof info.id === 'number') dev.vni = info.id;
   if (typeof info.port === 'number') dev.port = info.port;
   if (typeof info.local === 'string') dev.local = info.local;
+  else if (typeof info.local6 === 'string') dev.local = info.local6;
   if (typeof info.learning === 'boolean') dev.learning = info.learning;
   if (typeof link.address === 'string') dev.mac = link.address;
   if (typeof link.mtu === 'number') dev.mtu = link.mtu;
@@ -100,44 +116,46 @@ export interface VxlanCommands {
 export function vxlanCommands(desired: DesiredVxlan, actual: ActualVxlan): VxlanCommands {
   const ip: string[] = [];
   const bridge: string[] = [];
+  const dev = desired.name;
   const d = desired.device;
   const a = actual.device;
   if (!d) {
-    if (a) ip.push(`link del ${VXLAN_DEVICE}`);
+    if (a) ip.push(`link del ${dev}`);
     return { ip, bridge };
   }
   const wrong = a && (a.vni !== d.vni || a.port !== d.port || a.local !== d.local || a.learning === true);
   let fresh = !a;
   if (wrong) {
-    ip.push(`link del ${VXLAN_DEVICE}`);
+    ip.push(`link del ${dev}`);
     fresh = true;
   }
   if (fresh) {
     ip.push(
-      `link add ${VXLAN_DEVICE}${d.mac ? ` address ${d.mac}` : ''}${d.mtu ? ` mtu ${d.mtu}` : ''} type vxlan id ${d.vni} dstport ${d.port} local ${d.local} nolearning`,
+      `link add ${dev}${d.mac ? ` address ${d.mac}` : ''}${d.mtu ? ` mtu ${d.mtu}` : ''} type vxlan id ${d.vni} dstport ${d.port} local ${d.local} nolearning`,
     );
   } else {
-    if (d.mac && a?.mac?.toLowerCase() !== d.mac.toLowerCase()) ip.push(`link set ${VXLAN_DEVICE} address ${d.mac}`);
-    if (d.mtu && a?.mtu !== d.mtu) ip.push(`link set ${VXLAN_DEVICE} mtu ${d.mtu}`);
+    if (d.mac && a?.mac?.toLowerCase() !== d.mac.toLowerCase()) ip.push(`link set ${dev} address ${d.mac}`);
+    if (d.mtu && a?.mtu !== d.mtu) ip.push(`link set ${dev} mtu ${d.mtu}`);
   }
-  if (fresh || !actual.addresses.includes(`${d.address}/32`)) ip.push(`addr replace ${d.address}/32 dev ${VXLAN_DEVICE}`);
-  if (fresh || !a?.up) ip.push(`link set ${VXLAN_DEVICE} up`);
+  if (fresh || !actual.addresses.includes(`${d.address}/${desired.hostPrefix}`))
+    ip.push(`addr replace ${d.address}/${desired.hostPrefix} dev ${dev}${desired.hostPrefix === 128 ? ' nodad' : ''}`);
+  if (fresh || !a?.up) ip.push(`link set ${dev} up`);
 
   const wantNeigh = new Map(desired.peers.map((p) => [p.vtepIp, p.mac]));
   const wantFdb = new Map(desired.peers.map((p) => [p.mac, p.hostIp]));
   const haveNeigh = new Map(fresh ? [] : actual.neighbours.map((n) => [n.ip, n.mac?.toLowerCase()]));
   const haveFdb = new Map(fresh ? [] : actual.fdb.map((f) => [f.mac.toLowerCase(), f.dst]));
   for (const [ipAddr] of haveNeigh) {
-    if (!wantNeigh.has(ipAddr)) ip.push(`neigh del ${ipAddr} dev ${VXLAN_DEVICE}`);
+    if (!wantNeigh.has(ipAddr)) ip.push(`neigh del ${ipAddr} dev ${dev}`);
   }
   for (const [ipAddr, mac] of wantNeigh) {
-    if (haveNeigh.get(ipAddr) !== mac) ip.push(`neigh replace ${ipAddr} lladdr ${mac} dev ${VXLAN_DEVICE} nud permanent`);
+    if (haveNeigh.get(ipAddr) !== mac) ip.push(`neigh replace ${ipAddr} lladdr ${mac} dev ${dev} nud permanent`);
   }
   for (const [mac, dst] of haveFdb) {
-    if (dst !== undefined && !wantFdb.has(mac)) bridge.push(`fdb del ${mac} dev ${VXLAN_DEVICE} dst ${dst} self`);
+    if (dst !== undefined && !wantFdb.has(mac)) bridge.push(`fdb del ${mac} dev ${dev} dst ${dst} self`);
   }
   for (const [mac, dst] of wantFdb) {
-    if (haveFdb.get(mac) !== dst) bridge.push(`fdb replace ${mac} dev ${VXLAN_DEVICE} dst ${dst} self permanent`);
+    if (haveFdb.get(mac) !== dst) bridge.push(`fdb replace ${mac} dev ${dev} dst ${dst} self permanent`);
   }
   return { ip, bridge };
 }

@@ -3,7 +3,7 @@
  * Felix benchmarks. Names unique per run (`<tag>-<random>-<role>`), removed by the caller's own
  * cleanup, and a clear failure when the host cannot run them.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 
@@ -74,4 +74,51 @@ export async function wirePod(node: string, pod: string, iface: string, ip: stri
 /** One ICMP echo with a 1 s deadline; true when answered. */
 export async function ping(pod: string, ip: string): Promise<boolean> {
   return succeeds('ip', ['netns', 'exec', pod, 'ping', '-c', '1', '-W', '1', ip]);
+}
+
+/**
+ * True when a TCP connection from namespace `ns` to `host:port` is established within
+ * `timeoutMs` (a dropped SYN or SYN-ACK times out; a reset fails at once).
+ */
+export async function tcpConnects(ns: string, host: string, port: number, timeoutMs = 2000): Promise<boolean> {
+  const client = `const s = require('node:net').connect(${port}, ${JSON.stringify(host)}, () => process.exit(0)); s.on('error', () => process.exit(2)); setTimeout(() => process.exit(1), ${timeoutMs});`;
+  return succeeds('ip', ['netns', 'exec', ns, process.execPath, '-e', client]);
+}
+
+/** TCP listeners on `ports` (every address) in namespace `ns`; each connection is closed at once. */
+export interface TcpListeners {
+  /** Ends the listener process (by its own PID). */
+  close(): void;
+}
+
+export async function listenTcp(ns: string, ports: number[], timeoutMs = 10_000): Promise<TcpListeners> {
+  const script = `
+const net = require('node:net');
+let n = 0;
+for (const port of ${JSON.stringify(ports)}) net.createServer((s) => s.end()).listen(port, '::', () => { if (++n === ${ports.length}) process.stdout.write('ready\\n'); });`;
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const close = (): void => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid);
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`listeners on ${ports.join(', ')} in ${ns} not ready within ${timeoutMs} ms`)), timeoutMs);
+      let buf = '';
+      child.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (buf.includes('ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`listeners in ${ns} exited with ${code}`));
+      });
+    });
+  } catch (err) {
+    close();
+    throw err;
+  }
+  return { close };
 }

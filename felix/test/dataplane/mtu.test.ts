@@ -23,3 +23,11 @@ test('vxlanMTU from FelixConfiguration wins; nothing is planned without an uplin
 test('a pattern that is not a regular expression falls back to the default', () => {
   assert.equal(planMtu(LINKS, { mtuIfacePattern: '([' }, false, ['cali']).hostMtu, 1500);
 });
+
+test('IPv6 VXLAN: 70 bytes of overhead or vxlanMTUV6; pods get the smallest MTU of the tunnels in use', () => {
+  const links = [{ ifname: 'eth0', mtu: 1500 }];
+  assert.deepEqual(planMtu(links, {}, false, ['cali'], true), { hostMtu: 1500, vxlanMtuV6: 1430, podMtu: 1430 });
+  assert.deepEqual(planMtu(links, {}, true, ['cali'], true), { hostMtu: 1500, vxlanMtu: 1450, vxlanMtuV6: 1430, podMtu: 1430 });
+  assert.deepEqual(planMtu(links, { vxlanMTUV6: 1460 }, true, ['cali'], true), { hostMtu: 1500, vxlanMtu: 1450, vxlanMtuV6: 1460, podMtu: 1450 });
+  assert.deepEqual(planMtu([...links, { ifname: 'vxlan-v6.calico', mtu: 1000 }], {}, false, ['cali'], true).hostMtu, 1500, 'our own device is not an uplink');
+});

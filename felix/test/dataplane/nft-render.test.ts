@@ -130,27 +130,58 @@ test('FelixConfiguration keys change the log prefix, interface prefixes, endpoin
   ]);
   assert.deepEqual(opts.failsafeOutbound, []);
   assert.match(renderRuleset(stateWithPolicy([], []), opts), /iifname "tap\*" accept/);
-  const input = chain(renderRuleset(stateWithHostEndpoint([], []), opts), 'filter-input');
-  assert.match(input, /iifname \{ "eth0" \} meta l4proto \. th dport \{ tcp \. 2222, tcp \. 23 \} accept/);
-  assert.match(input, /iifname \{ "eth0" \} ip saddr 10\.0\.0\.0\/8 meta l4proto udp th dport 53 accept/);
+  const failsafeIn = chain(renderRuleset(stateWithHostEndpoint([], []), opts), 'failsafe-in');
+  assert.match(failsafeIn, /\tmeta l4proto \. th dport \{ tcp \. 2222, tcp \. 23 \} accept/);
+  assert.match(failsafeIn, /\tip saddr 10\.0\.0\.0\/8 meta l4proto udp th dport 53 accept/);
+  assert.doesNotMatch(renderRuleset(stateWithHostEndpoint([], []), opts), /failsafe-out/, 'an empty list: no chain, no jump');
   // PascalCase (environment-style) names work too; absent keys keep Calico's defaults.
   assert.equal(nftOptionsFromConfig({ LogPrefix: 'env' }).logPrefix, 'env');
   assert.equal(nftOptionsFromConfig({}).failsafeInbound[0]?.port, 22);
 });
 
-test('host endpoints: failsafes first, then dispatch in input, output and forward', () => {
+test('host endpoints: failsafes first in each endpoint chain, dispatch in input, output and forward', () => {
   const text = renderRuleset(stateWithHostEndpoint([{ action: 'Allow', position: 0 }], []));
-  const input = chain(text, 'filter-input');
-  assert.ok(input.indexOf('meta l4proto . th dport { tcp . 22,') < input.indexOf('iifname vmap { "eth0" : jump from-hep-eth0 }'));
-  assert.match(
-    chain(text, 'filter-output'),
-    /oifname \{ "eth0" \} meta l4proto \. th dport \{ udp \. 53,.*\} accept\n\t\toifname vmap \{ "eth0" : jump to-hep-eth0 \}/,
-  );
-  assert.match(chain(text, 'filter-forward'), /iifname vmap \{ "eth0" : jump from-hep-fw-eth0 \}/);
-  assert.match(chain(text, 'from-hep-eth0'), new RegExp(`jump ${policyChainName('default//p', 'in')}`));
+  const lines = (name: string) =>
+    chain(text, name)
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim());
+  assert.deepEqual(lines('filter-input').slice(-4), [
+    'meta mark & 0x10000 == 0x10000 accept',
+    'meta mark set meta mark & 0xfffcffff',
+    'jump from-hep-dispatch',
+    'meta mark & 0x10000 == 0x10000 accept',
+  ]);
+  assert.deepEqual(lines('filter-output').slice(3), [
+    'meta mark & 0x10000 == 0x10000 accept',
+    'oifname "cali*" return',
+    'meta mark set meta mark & 0xfffcffff',
+    'jump to-hep-dispatch',
+    'meta mark & 0x10000 == 0x10000 accept',
+  ]);
+  // Forward: the ingress host endpoint before the workloads (skipped when raw or mangle already
+  // allowed it), the egress one after.
+  assert.deepEqual(lines('filter-forward').slice(3), [
+    'meta mark set meta mark & 0xfffdffff',
+    'meta mark & 0x10000 == 0 jump from-hep-fw-dispatch',
+    'iifname vmap { "cali1" : jump from-wl-cali1 }',
+    'oifname vmap { "cali1" : jump to-wl-cali1 }',
+    'jump to-hep-fw-dispatch',
+  ]);
+  assert.deepEqual(lines('from-hep-dispatch'), ['iifname vmap { "eth0" : goto from-hep-eth0 }']);
+  assert.deepEqual(lines('from-hep-eth0').slice(1, 3), ['jump failsafe-in', `meta mark & 0x20000 == 0 jump ${policyChainName('default//p', 'in')}`]);
+  assert.equal(lines('to-hep-eth0')[1], 'jump failsafe-out');
+  assert.match(lines('failsafe-in')[0], /^meta l4proto \. th dport \{ tcp \. 22, udp \. 68,/);
+  assert.ok(!lines('from-hep-fw-eth0').includes('jump failsafe-in'), 'no failsafe on forwarded traffic');
   assert.match(chain(text, 'to-hep-eth0'), new RegExp(`jump ${profileChainName('kns.default', 'out')}`));
-  // Without host endpoints there is no output chain at all.
-  assert.doesNotMatch(renderRuleset(stateWithPolicy([], [])), /filter-output/);
+  // Without host endpoints there is no output chain at all, nor raw or mangle ones.
+  assert.doesNotMatch(renderRuleset(stateWithPolicy([], [])), /filter-output|hep/);
+  assert.doesNotMatch(text, /mangle-prerouting|notrack|untracked/, 'no untracked or preDNAT policy: no mangle chain, no untracked dispatch');
+  // The raw chains only clear our marks, so none left over from an earlier pass (a packet accepted
+  // in forward, then encapsulated) passes for a raw or mangle allow.
+  assert.deepEqual(lines('raw-output'), ['type filter hook output priority raw; policy accept;', 'meta mark set meta mark & 0xfffcffff']);
+  assert.deepEqual(lines('raw-prerouting').slice(1), ['meta mark set meta mark & 0xfffcffff']);
 });
 
 test('host endpoint forward chain: no applyOnForward tiers lets traffic through', () => {

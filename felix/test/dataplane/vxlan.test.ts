@@ -114,3 +114,50 @@ test('FelixConfiguration vxlanEnabled overrides the pools either way; unset, the
   assert.equal(desiredVxlan(forcedOn, 'n1').device?.vni, 4096);
   assert.equal(desiredVxlan(state(false), 'n1').device, undefined);
 });
+
+test('IPv6 VXLAN: vxlan-v6.calico with the v6 VTEP (/128, no DAD), peers and local address; enabled by v6 pools or vxlanEnabledV6', () => {
+  const s = emptyDesiredState();
+  applyMessages(s, [
+    { kind: 'EncapsulationUpdate', ipipEnabled: false, vxlanEnabled: false, vxlanEnabledV6: true },
+    { kind: 'VXLANTunnelEndpointUpdate', node: 'n1', ipv6Addr: 'fd00:65::1', parentDeviceIpv6: 'fd00:78::1', macV6: '66:00:00:00:06:01' },
+    { kind: 'VXLANTunnelEndpointUpdate', node: 'n2', ipv6Addr: 'fd00:65::41', parentDeviceIpv6: 'fd00:78::2', macV6: '66:00:00:00:06:02' },
+  ]);
+  assert.equal(desiredVxlan(s, 'n1').device, undefined, 'no IPv4 VTEP, IPv4 VXLAN off: no vxlan.calico');
+  const v6 = desiredVxlan(s, 'n1', 1330, 6);
+  assert.equal(v6.name, 'vxlan-v6.calico');
+  const cmds = vxlanCommands(v6, { addresses: [], neighbours: [], fdb: [] });
+  assert.deepEqual(cmds.ip, [
+    'link add vxlan-v6.calico address 66:00:00:00:06:01 mtu 1330 type vxlan id 4096 dstport 4789 local fd00:78::1 nolearning',
+    'addr replace fd00:65::1/128 dev vxlan-v6.calico nodad',
+    'link set vxlan-v6.calico up',
+    'neigh replace fd00:65::41 lladdr 66:00:00:00:06:02 dev vxlan-v6.calico nud permanent',
+  ]);
+  assert.deepEqual(cmds.bridge, ['fdb replace 66:00:00:00:06:02 dev vxlan-v6.calico dst fd00:78::2 self permanent']);
+  // The kernel's JSON names an IPv6 local address `local6`; read back, nothing is to do.
+  const device = parseVxlanLink(
+    [
+      {
+        ifname: 'vxlan-v6.calico',
+        flags: ['UP'],
+        mtu: 1330,
+        address: '66:00:00:00:06:01',
+        linkinfo: { info_data: { id: 4096, port: 4789, local6: 'fd00:78::1', learning: false } },
+      },
+    ],
+    'vxlan-v6.calico',
+  );
+  assert.equal(device?.local, 'fd00:78::1');
+  const again = vxlanCommands(v6, {
+    device,
+    addresses: ['fe80::1/64', 'fd00:65::1/128'],
+    neighbours: [{ ip: 'fd00:65::41', mac: '66:00:00:00:06:02' }],
+    fdb: [{ mac: '66:00:00:00:06:02', dst: 'fd00:78::2' }],
+  });
+  assert.deepEqual(again, { ip: [], bridge: [] });
+  // vxlanEnabledV6 false forces it off (the device goes); true forces it on without v6 pools.
+  s.config = { vxlanEnabledV6: false };
+  assert.deepEqual(vxlanCommands(desiredVxlan(s, 'n1', 1330, 6), { device, addresses: [], neighbours: [], fdb: [] }).ip, ['link del vxlan-v6.calico']);
+  s.config = { vxlanEnabledV6: true };
+  s.encapsulation = { ipipEnabled: false, vxlanEnabled: false, vxlanEnabledV6: false };
+  assert.ok(desiredVxlan(s, 'n1', undefined, 6).device);
+});

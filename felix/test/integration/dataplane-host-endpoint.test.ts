@@ -1,12 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { inNetns, processExec } from '../../src/dataplane/exec.js';
 import { FakeClock } from '@cattail/typha/testing';
 import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage, HostEndpoint } from '../../src/proto/messages.js';
-import { createNetns, deleteNetns, ping, requireNetnsTools, run, succeeds, uniquePrefix } from '../../src/testing/netns.js';
+import { createNetns, deleteNetns, listenTcp, ping, requireNetnsTools, run, tcpConnects as connects, uniquePrefix } from '../../src/testing/netns.js';
 
 // A host endpoint on the node's interface toward an "outside" namespace: its policy really
 // applies to traffic to the host, failsafe ports stay open under a deny-all policy, and
@@ -14,11 +12,6 @@ import { createNetns, deleteNetns, ping, requireNetnsTools, run, succeeds, uniqu
 
 const NODE_IP = '192.168.88.1';
 const OUTSIDE_IP = '192.168.88.2';
-const LISTENER = `
-const net = require('node:net');
-let n = 0;
-for (const port of [22, 2222]) net.createServer((s) => s.end()).listen(port, '0.0.0.0', () => { if (++n === 2) process.stdout.write('ready\\n'); });
-`;
 
 function hep(tiers: HostEndpoint['tiers'], profileIds: string[]): DataplaneMessage {
   return {
@@ -28,10 +21,7 @@ function hep(tiers: HostEndpoint['tiers'], profileIds: string[]): DataplaneMessa
   };
 }
 
-async function tcpConnects(ns: string, port: number): Promise<boolean> {
-  const client = `const s = require('node:net').connect(${port}, '${NODE_IP}', () => process.exit(0)); s.on('error', () => process.exit(2)); setTimeout(() => process.exit(1), 1000);`;
-  return succeeds('ip', ['netns', 'exec', ns, process.execPath, '-e', client]);
-}
+const tcpConnects = (ns: string, port: number): Promise<boolean> => connects(ns, NODE_IP, port);
 
 test('host endpoint policy applies to traffic to the host; failsafe ports stay open', async (t) => {
   await requireNetnsTools();
@@ -47,12 +37,8 @@ test('host endpoint policy applies to traffic to the host; failsafe ports stay o
   await run('ip', ['-n', node, 'link', 'set', 'eth1', 'up']);
   await run('ip', ['-n', outside, 'link', 'set', 'eth0', 'up']);
 
-  const listener = spawn('ip', ['netns', 'exec', node, process.execPath, '-e', LISTENER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.after(() => {
-    if (listener.pid !== undefined && listener.exitCode === null) process.kill(listener.pid);
-  });
-  const [chunk] = (await once(listener.stdout, 'data')) as [Buffer];
-  assert.equal(chunk.toString().trim(), 'ready');
+  const listener = await listenTcp(node, [22, 2222]);
+  t.after(() => listener.close());
 
   const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: 'n1', clock: new FakeClock() });
   t.after(() => dp.close());

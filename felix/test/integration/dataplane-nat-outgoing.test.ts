@@ -57,7 +57,7 @@ async function seenFrom(pod: string, host: string, port: number): Promise<{ addr
   return { address, port: Number(p) };
 }
 
-test('natOutgoing masquerades pod traffic to outside every pool, IPv4 and IPv6; false does not; toggling flips it', async (t) => {
+test('natOutgoing masquerades pod traffic to outside every pool, IPv4 and IPv6; false does not; toggling flips it; exclusions and the interface filter', async (t) => {
   await requireNetnsTools();
   const prefix = uniquePrefix('cnat');
   const tag = prefix.slice(5);
@@ -145,4 +145,20 @@ test('natOutgoing masquerades pod traffic to outside every pool, IPv4 and IPv6; 
     assert.equal(seen.address, NODE.alt, 'natOutgoingAddress');
     assert.ok(seen.port >= 40000 && seen.port <= 40009, `source port ${seen.port} outside natPortRange 40000:40009`);
   }
+
+  // natOutgoingExclusions: the external host becomes another node (a Node with its addresses).
+  await apply([
+    { kind: 'ConfigUpdate', config: {}, clusterInformation: {} },
+    { kind: 'IPAMPoolUpdate', id: 'v6', pool: pool('fd00:65::/64', true) },
+    { kind: 'HostMetadataUpdate', hostname: 'n2', ipv4Addr: EXT.v4, ipv6Addr: EXT.v6, labels: {} },
+  ]);
+  assert.deepEqual(await sources(), [NODE.v4, NODE.v6, POD.v4], 'IPPoolsOnly (the default): traffic to a node is masqueraded');
+  await apply([{ kind: 'ConfigUpdate', config: { natOutgoingExclusions: 'IPPoolsAndHostIPs' }, clusterInformation: {} }]);
+  assert.deepEqual(await sources(), [POD.v4, POD.v6, POD.v4], 'IPPoolsAndHostIPs: traffic to a node keeps the pod address');
+
+  // iptablesNATOutgoingInterfaceFilter: masquerade only out of matching interfaces.
+  await apply([{ kind: 'ConfigUpdate', config: { iptablesNATOutgoingInterfaceFilter: 'eth9' }, clusterInformation: {} }]);
+  assert.deepEqual(await sources(), [POD.v4, POD.v6, POD.v4], 'the uplink eth0 is not eth9');
+  await apply([{ kind: 'ConfigUpdate', config: { iptablesNATOutgoingInterfaceFilter: 'eth+' }, clusterInformation: {} }]);
+  assert.deepEqual(await sources(), [NODE.v4, NODE.v6, POD.v4], 'eth+ matches the uplink eth0');
 });
