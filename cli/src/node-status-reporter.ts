@@ -139,7 +139,11 @@ export class NodeStatusReporter {
 
   async collect(classes: ReadonlySet<string>): Promise<Status> {
     const { birdSocket, logger } = this.#o;
-    const status: Status = { lastUpdated: this.#now().toISOString().replace(/\.\d+Z$/, 'Z') };
+    const status: Status = {
+      lastUpdated: this.#now()
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z'),
+    };
     const ask = async (command: string): Promise<string[] | undefined> => {
       try {
         return await birdCommand(birdSocket, command);

@@ -105,7 +105,7 @@ describe('helm/cattail', () => {
     assert.equal(ds.spec.template.spec.hostNetwork, true);
     assert.deepEqual(
       [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].map((c: any) => c.name),
-      ['node-init', 'install-cni', 'felix', 'confd', 'bird'],
+      ['node-init', 'install-cni', 'felix', 'confd', 'status-reporter', 'bird'],
     );
     // node-init's env is calico/node's, and the start-up accepts every value the chart renders.
     const init = ds.spec.template.spec.initContainers.find((c: any) => c.name === 'node-init');

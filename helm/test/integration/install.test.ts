@@ -9,7 +9,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { X509Certificate } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -195,6 +196,7 @@ describe('helm install on a real kube-apiserver', () => {
         { verb: 'patch', group: '', resource: 'nodes', subresource: 'status' },
         crd('ippools', 'create'),
         crd('tiers', 'create'),
+        ...['get', 'list', 'update'].map((v) => crd('caliconodestatuses', v)),
         ...['felixconfigurations', 'bgpconfigurations', 'ipamconfigs', 'clusterinformations'].flatMap((r) => ['get', 'create', 'update'].map((v) => crd(r, v))),
       ],
       [
@@ -210,6 +212,8 @@ describe('helm install on a real kube-apiserver', () => {
         crd('ippools', 'delete'),
         crd('tiers', 'update'),
         crd('felixconfigurations', 'delete'),
+        crd('caliconodestatuses', 'create'),
+        crd('caliconodestatuses', 'delete'),
         crd('networkpolicies', 'list'),
       ],
     );
@@ -484,6 +488,36 @@ describe('helm install on a real kube-apiserver', () => {
       await kube.kubectl(['get', `${kind}.crd.projectcalico.org`, name]);
     }
     assert.equal(await readFile(join(dir, 'nodename'), 'utf8'), 'init-node');
+
+    // The status-reporter container's command under the same token answers the node's
+    // CalicoNodeStatus (no BIRD runs here: the status is written without the BIRD classes).
+    await kube.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'crd.projectcalico.org/v1',
+        kind: 'CalicoNodeStatus',
+        metadata: { name: 'init-node-status' },
+        spec: { node: 'init-node', classes: ['Agent', 'BGP'], updatePeriodSeconds: 5 },
+      }),
+    });
+    const reporterC = (ds.spec.template.spec.containers as Array<{ name: string; command: string[] }>).find((c) => c.name === 'status-reporter')!;
+    const reporter = spawn(process.execPath, [CLI, ...reporterC.command.slice(1).map((a) => a.replace('/var/run/calico', dir))], {
+      env: { ...env, LOG_LEVEL: 'Warning' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let reporterErr = '';
+    reporter.stdout.on('data', (d) => (reporterErr += String(d)));
+    reporter.stderr.on('data', (d) => (reporterErr += String(d)));
+    t.after(async () => {
+      if (reporter.exitCode === null && reporter.signalCode === null) {
+        reporter.kill('SIGTERM');
+        await once(reporter, 'exit');
+      }
+    });
+    await until(
+      async () => JSON.parse(await kube.kubectl(['get', 'caliconodestatuses.crd.projectcalico.org', 'init-node-status', '-o', 'json'])).status?.lastUpdated,
+      () => `the status reporter's answer under the node token: ${reporterErr}`,
+      30_000,
+    );
 
     // Without a Kubernetes Node of that name it stops, saying so.
     const missing = spawnSync(process.execPath, [CLI, 'node', 'init'], { encoding: 'utf8', env: { ...env, NODENAME: 'no-such-node' }, timeout: 60_000 });
