@@ -121,7 +121,6 @@ export const ERROR_CATALOG = {
     LAB_USAGE: 'a lab request that cannot be carried out as asked (bad flag value, mode change on a running lab)',
     LAB_START_FAILED: 'a process the lab started (etcd, Typha, Felix, confd, BIRD) exited at start',
     LAB_INVALID_RESOURCE: 'a resource in the lab’s manifest does not validate',
-    LAB_IPAM: 'IPAM gave a node no VXLAN tunnel address',
   },
   cli: {
     CLI_USAGE: 'the command line is wrong (unknown flag, missing value, wrong arguments)',
