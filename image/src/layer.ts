@@ -10,11 +10,13 @@
  * content), and two items claiming one path refused.
  *
  * Device nodes, FIFOs and sockets found in a tree are left out: a container runtime creates
- * /dev itself, and an unprivileged unpacker could not create them anyway. Owners come from the
+ * /dev itself, and an unprivileged unpacker could not create them anyway. A directory that is
+ * a mount point of another file system is kept, empty. Owners come from the
  * tree as they are on disk (numeric), unless the item says otherwise; items that are not trees
  * belong to root.
  */
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { chmod, copyFile, lchown, link, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { ImageInputError } from './errors.js';
 import type { TarEntry } from './tar.js';
@@ -137,7 +139,9 @@ function walkTree(
       const path = at ? `${at}/${relPath}` : relPath;
       if (st.isDirectory()) {
         add({ type: 'dir', path, mode: st.mode & 0o7777, ...owner(st) }, full);
-        visit(full, relPath);
+        // One file system, as `tar --one-file-system`: a /proc or /sys mounted in a rootfs
+        // being built stays an empty directory.
+        if (st.dev === rootStat.dev) visit(full, relPath);
       } else if (st.isFile()) {
         const inode = st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
         add({ type: 'file', path, mode: st.mode & 0o7777, ...owner(st), size: st.size, source: full, inode }, full);
@@ -148,4 +152,24 @@ function walkTree(
     }
   };
   visit(root, '');
+}
+
+/**
+ * Writes a layer's content as a directory tree under `dir` (for a Containerfile's `COPY` of
+ * the same content the daemonless build packs): directories, files, symlinks and hard links,
+ * with their modes; owners as in the entries when run as root.
+ */
+export async function writeLayerTree(spec: string | { items: LayerItem[] }, dir: string): Promise<void> {
+  const asRoot = process.getuid?.() === 0;
+  for (const e of layerEntries(spec)) {
+    const target = join(dir, e.path);
+    if (e.type === 'dir') await mkdir(target, { recursive: true });
+    else if (e.type === 'file') {
+      if (Buffer.isBuffer(e.source)) await writeFile(target, e.source);
+      else await copyFile(e.source, target);
+    } else if (e.type === 'symlink') await symlink(e.target, target);
+    else await link(join(dir, e.target), target);
+    if (e.type !== 'symlink' && e.type !== 'hardlink') await chmod(target, e.mode);
+    if (asRoot) await lchown(target, e.uid, e.gid);
+  }
 }
