@@ -23,6 +23,7 @@ import { baseLayer, BASE_PACKAGES, cacheRoot } from './base.js';
 import { buildCniBinary } from './cni-binary.js';
 import { writeLayerTree, type LayerItem, type PrebuiltLayer } from './layer.js';
 import { prebuildLayer, writeOciArchive, type OciImageResult } from './oci.js';
+import { ImageBuildError } from './errors.js';
 import { run } from './run.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -126,6 +127,7 @@ async function nodeLayer(nodeBinary: string, log: (msg: string) => void): Promis
   const dir = join(cacheRoot(), `image-node-${hash.digest('hex').slice(0, 16)}`);
   const meta = join(dir, 'layer.json');
   if (!existsSync(meta)) {
+    await checkSelfContainedNode(nodeBinary);
     log(`node layer: ${nodeBinary}, stripped`);
     await mkdir(cacheRoot(), { recursive: true });
     const tmp = await mkdtemp(`${dir}.partial-`);
@@ -154,6 +156,22 @@ async function nodeLayer(nodeBinary: string, log: (msg: string) => void): Promis
   }
   const m = JSON.parse(await readFile(meta, 'utf8')) as Omit<PrebuiltLayer, 'blob'>;
   return { ...m, blob: join(dir, 'layer.tar.gz') };
+}
+
+/**
+ * The image carries the node binary alone, so it must not link libraries that only its build
+ * machine has: a distribution's node built against a shared libnode, OpenSSL, libuv… (Debian's
+ * own `nodejs` package is) would start nowhere else. Node's official and NodeSource builds
+ * link only glibc and libstdc++, which the base layer has.
+ */
+async function checkSelfContainedNode(nodeBinary: string): Promise<void> {
+  const vars = JSON.parse(await run(nodeBinary, ['-p', 'JSON.stringify(process.config.variables)'])) as Record<string, unknown>;
+  const shared = Object.keys(vars).filter((k) => /^node_shared(_|$)/.test(k) && vars[k] === true);
+  if (shared.length > 0) {
+    throw new ImageBuildError(
+      `${nodeBinary} links shared libraries the image would not carry (${shared.join(', ')}): build with Node's official or NodeSource binary (nodeBinary option)`,
+    );
+  }
 }
 
 export { BASE_PACKAGES };

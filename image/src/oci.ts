@@ -126,7 +126,8 @@ export async function writeOciLayout(opts: OciImageOptions & { dir: string }): P
       await rename(tmp, join(blobs, hex(layer.digest)));
     }
     layers.push(layer);
-    const comment = typeof spec === 'string' ? `rootfs ${spec}` : spec.comment;
+    // A tree's host path is not recorded: it would make the config's digest depend on it.
+    const comment = typeof spec === 'string' ? undefined : spec.comment;
     history.push({ created, created_by: 'cattail image writer', ...(comment ? { comment } : {}) });
   }
   const c = opts.config;
