@@ -1,8 +1,8 @@
 /**
  * The CNI plugin as one standalone executable, for the host's /opt/cni/bin where there is no
  * Node: the `@cattail/cni` package bundled into one CommonJS file (esbuild), made a Node 20
- * Single Executable Application (the bundle and its V8 code cache injected into a copy of
- * this machine's `node` with postject).
+ * Single Executable Application (the bundle injected into a copy of this machine's `node` with
+ * postject).
  *
  *   @cattail/cni ──esbuild──▶ cattail-cni.cjs ──node --experimental-sea-config──▶ blob
  *   node (stripped copy) ◀──postject NODE_SEA_BLOB── blob      ⇒ cattail-cni (ELF, ~90 MB)
@@ -12,8 +12,8 @@
  * in step with the binary. The SEA binary needs the host's glibc (2.28 or later) and
  * libstdc++6, as the `node` it is made of does.
  *
- * The node that writes the blob must be the node the blob is injected into (the code cache is
- * V8-version specific): both are `nodeBinary`, this process's own by default.
+ * The node that writes the blob must be the node the blob is injected into (the blob's format,
+ * and the code cache when on, belong to one Node version): both are `nodeBinary`, this process's own by default.
  */
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,13 @@ import { run } from './run.js';
 
 /** Node's SEA fuse: the sentinel postject flips so `node` runs the injected blob. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+/**
+ * V8's code cache in the blob (`CATTAIL_SEA_CODE_CACHE=1`) starts the plugin a little faster,
+ * but V8 writes a different cache on every build, so the binary, the layer and the image digest
+ * would change each time; off by default, the build is reproducible byte for byte.
+ */
+const CODE_CACHE = process.env.CATTAIL_SEA_CODE_CACHE === '1';
 
 const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -66,7 +73,10 @@ export async function buildCniBinary(opts: CniBinaryOptions): Promise<{ out: str
       );
     }
     const blob = join(work, 'sea.blob');
-    await writeFile(join(work, 'sea-config.json'), JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
+    // Paths relative to `work` (the cwd below): the main script's name is recorded in the blob,
+    // and a temporary directory's random name would make every binary differ.
+    const seaConfig = { main: 'cattail-cni.cjs', output: 'sea.blob', disableExperimentalSEAWarning: true, useCodeCache: CODE_CACHE };
+    await writeFile(join(work, 'sea-config.json'), JSON.stringify(seaConfig));
     await run(nodeBinary, ['--experimental-sea-config', join(work, 'sea-config.json')], { cwd: work });
     const partial = join(work, 'cattail-cni');
     await copyFile(nodeBinary, partial);

@@ -1,5 +1,6 @@
 // The cattail image, built for real (debootstrap base, Node, the packages, the SEA CNI binary)
 // and checked from the outside:
+//   - building it twice gives the same digests (a reproducible build);
 //   - the archive is a valid OCI image layout: every blob's sha256 and size, media types, the
 //     ref name the chart asks for (`cattail/cattail:<appVersion>`), the run config;
 //   - GNU tar unpacks its layers into a rootfs where runc (a generated OCI runtime spec,
@@ -81,6 +82,16 @@ test('the cattail image: a valid OCI archive whose tools run under runc, and a C
   const out = join(work, 'cattail.oci.tar');
   const img = await buildCattailImage({ out, log: (m) => t.diagnostic(m) });
   t.diagnostic(`archive ${(await stat(out)).size} bytes, ${img.layers.length} layers`);
+
+  await t.test('a second build gives the same image, digest for digest', async () => {
+    const again = await buildCattailImage({ out: join(work, 'again.oci.tar') });
+    assert.deepEqual(
+      again.layers.map((l) => l.digest),
+      img.layers.map((l) => l.digest),
+    );
+    assert.equal(again.manifestDigest, img.manifestDigest);
+    await rm(join(work, 'again.oci.tar'));
+  });
 
   await t.test('the archive is an OCI image layout that holds together', async () => {
     const layout = join(work, 'layout');
