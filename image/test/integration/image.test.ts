@@ -6,6 +6,8 @@
 //   - GNU tar unpacks its layers into a rootfs where runc (a generated OCI runtime spec,
 //     read-only root, its own namespaces) runs `cattail version`, `bird --version`,
 //     `nft --version`, `ip -V`, `sysctl --version` and the shell tools install-cni.sh uses;
+//   - the chart's install-cni script, run in the image under runc with the DaemonSet's mounts,
+//     installs the plugin, conflist and kubeconfig into a host directory;
 //   - the standalone cattail-cni taken out of the image runs on this host with no Node on PATH:
 //     VERSION, and ADD then DEL of a pod in network namespaces the test creates, against real
 //     etcd.
@@ -20,6 +22,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import { EtcdDatastore } from '@cattail/datastore';
 import { exposeLoopbackPorts, startEtcd } from '@cattail/datastore/testing';
 import { buildCattailImage, imageVersion, REPO_ROOT } from '../../src/build.js';
@@ -122,29 +125,34 @@ test('the cattail image: a valid OCI archive whose tools run under runc, and a C
   }
   const config = (await verifyOciLayout(join(work, 'layout'))).config.config;
 
-  await t.test('inside the image, under runc: cattail, BIRD, nft, ip, sysctl and the shell tools', async () => {
-    await execFileP('runc', ['spec', '--bundle', bundle]);
-    const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8'));
-    spec.root = { path: 'rootfs', readonly: true };
-    spec.process.terminal = false;
-    spec.process.env = config.Env;
-    spec.process.cwd = '/';
-    spec.hostname = 'cattail-image-test';
-    // A read-only root, as the chart runs Typha and kube-controllers, with a writable /tmp (the
-    // etcd client writes its embedded protos there; in a pod that is an emptyDir).
-    spec.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', 'size=64m'] });
-    const state = join(work, 'runc-state');
-    const inContainer = async (args: string[]): Promise<Ran> => {
-      spec.process.args = args;
-      await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
-      const id = `cattail-image-${randomBytes(4).toString('hex')}`;
-      try {
-        return await runProc('runc', ['--root', state, 'run', '--bundle', bundle, id], { timeoutMs: 120_000 });
-      } finally {
-        await runProc('runc', ['--root', state, 'delete', '--force', id]).catch(() => undefined);
-      }
-    };
+  // runc with a generated runtime spec: the image's Env, a read-only root (as the chart runs
+  // Typha and kube-controllers) with a writable /tmp (the etcd client writes its embedded protos
+  // there; in a pod that is an emptyDir), its own namespaces.
+  await execFileP('runc', ['spec', '--bundle', bundle]);
+  const baseSpec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8'));
+  baseSpec.root = { path: 'rootfs', readonly: true };
+  baseSpec.process.terminal = false;
+  baseSpec.process.cwd = '/';
+  baseSpec.hostname = 'cattail-image-test';
+  baseSpec.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', 'size=64m'] });
+  const state = join(work, 'runc-state');
+  const inContainer = async (args: string[], extra: { env?: string[]; binds?: Array<[string, string, boolean]> } = {}): Promise<Ran> => {
+    const spec = structuredClone(baseSpec);
+    spec.process.args = args;
+    spec.process.env = [...(config.Env as string[]), ...(extra.env ?? [])];
+    for (const [source, destination, readonly] of extra.binds ?? []) {
+      spec.mounts.push({ destination, type: 'bind', source, options: ['rbind', readonly ? 'ro' : 'rw'] });
+    }
+    await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+    const id = `cattail-image-${randomBytes(4).toString('hex')}`;
+    try {
+      return await runProc('runc', ['--root', state, 'run', '--bundle', bundle, id], { timeoutMs: 120_000 });
+    } finally {
+      await runProc('runc', ['--root', state, 'delete', '--force', id]).catch(() => undefined);
+    }
+  };
 
+  await t.test('inside the image, under runc: cattail, BIRD, nft, ip, sysctl and the shell tools', async () => {
     const ver = await inContainer(['cattail', 'version']);
     assert.match(ver.stdout, new RegExp(`^Client Version:\\s+v${version.replace(/\./g, '\\.')}$`, 'm'), `cattail version: ${ver.stdout}${ver.stderr}`);
     // No datastore in the container: the CLI got as far as dialling etcd (all its modules loaded).
@@ -172,6 +180,50 @@ test('the cattail image: a valid OCI archive whose tools run under runc, and a C
       'for c in base64 cp mv sed mkdir chmod cat sleep birdc; do command -v $c >/dev/null || echo "missing $c"; done; test -x /opt/cattail/cni/cattail-cni && echo ok',
     ]);
     assert.equal(sh.stdout.trim(), 'ok', sh.stdout + sh.stderr);
+  });
+
+  await t.test("the chart's install-cni init container, run in the image, installs a plugin that runs on the host", async () => {
+    // The ConfigMap the chart renders (default values: the Kubernetes datastore), its script
+    // run as the init container runs it: the host's CNI directories and the ServiceAccount
+    // mounted where the DaemonSet mounts them.
+    const helm = join(REPO_ROOT, '.tools', 'bin', 'helm');
+    if (!existsSync(helm)) throw new Error(`${helm} is missing: run npm run setup (it builds helm)`);
+    const rendered = (await execFileP(helm, ['template', 'cattail', join(REPO_ROOT, 'helm', 'cattail'), '--show-only', 'templates/node-cni-config.yaml']))
+      .stdout;
+    const cm = parseYaml(rendered) as { data: Record<string, string> };
+    const dir = join(work, 'install-cni');
+    const host = join(dir, 'host');
+    for (const d of ['config', 'sa', 'host/opt/cni/bin', 'host/etc/cni/net.d']) await mkdir(join(dir, d), { recursive: true });
+    await writeFile(join(dir, 'config', 'conflist'), cm.data.conflist);
+    await writeFile(join(dir, 'config', 'install-cni.sh'), cm.data['install-cni.sh']);
+    await writeFile(join(dir, 'sa', 'token'), 'image-test-token');
+    await writeFile(join(dir, 'sa', 'ca.crt'), '-----BEGIN CERTIFICATE-----\nimage-test\n-----END CERTIFICATE-----\n');
+    const res = await inContainer(['sh', '/etc/cattail/cni/install-cni.sh'], {
+      env: ['NODENAME=img-node-1', 'KUBERNETES_SERVICE_HOST=10.96.0.1', 'KUBERNETES_SERVICE_PORT=443'],
+      binds: [
+        [join(host, 'opt', 'cni', 'bin'), '/host/opt/cni/bin', false],
+        [join(host, 'etc', 'cni', 'net.d'), '/host/etc/cni/net.d', false],
+        [join(dir, 'config'), '/etc/cattail/cni', true],
+        [join(dir, 'sa'), '/var/run/secrets/kubernetes.io/serviceaccount', true],
+      ],
+    });
+    assert.equal(res.code, 0, `install-cni.sh: ${res.stdout}${res.stderr}`);
+    const installed = join(host, 'opt', 'cni', 'bin', 'cattail-cni');
+    assert.equal((await stat(installed)).mode & 0o777, 0o755);
+    assert.ok((await readFile(installed)).equals(await readFile(join(rootfs, 'opt', 'cattail', 'cni', 'cattail-cni'))), 'the image’s plugin, byte for byte');
+    const conflist = JSON.parse(await readFile(join(host, 'etc', 'cni', 'net.d', '10-cattail.conflist'), 'utf8'));
+    assert.equal(conflist.plugins[0].nodename, 'img-node-1');
+    const kubeconfig = await readFile(join(host, 'etc', 'cni', 'net.d', 'cattail-kubeconfig'), 'utf8');
+    assert.match(kubeconfig, /server: https:\/\/10\.96\.0\.1:443/);
+    assert.match(kubeconfig, /token: image-test-token/);
+    assert.ok(
+      kubeconfig.includes(Buffer.from('-----BEGIN CERTIFICATE-----\nimage-test\n-----END CERTIFICATE-----\n').toString('base64')),
+      'the CA, base64 by the image’s coreutils',
+    );
+    // The plugin as installed on the host answers, with no Node on PATH.
+    const ver = await runProc(installed, [], { env: { CNI_COMMAND: 'VERSION' }, input: '{"cniVersion":"1.0.0"}' });
+    assert.equal(ver.code, 0, ver.stderr);
+    assert.equal(JSON.parse(ver.stdout).cniVersion, '1.0.0');
   });
 
   await t.test('the standalone cattail-cni from the image runs on the host without Node: VERSION, ADD, DEL', async (t2) => {
