@@ -103,7 +103,7 @@ export async function buildCattailImage(opts: CattailImageOptions = {}): Promise
 export function appItems(repoRoot = REPO_ROOT): LayerItem[] {
   const { items } = appClosure(repoRoot, ['cli']);
   for (const required of ['cli/dist/src/main.js', 'cni/dist/src/main.js']) {
-    if (!existsSync(join(repoRoot, required))) throw new Error(`${required} is missing: build the packages first (npx tsc -b)`);
+    if (!existsSync(join(repoRoot, required))) throw new ImageBuildError(`${required} is missing: build the packages first (npx tsc -b)`);
   }
   return [...items, { path: CATTAIL_PATH, symlink: CLI_BIN }];
 }

@@ -94,7 +94,7 @@ export async function writeOciArchive(opts: OciImageOptions & { out: string }): 
   await mkdir(dirname(opts.out), { recursive: true });
   const staging = await mkdtemp(`${opts.out}.staging-`);
   try {
-    const result = await writeOciLayout({ ...opts, dir: join(staging, 'layout') });
+    const result = await writeLayout({ ...opts, dir: join(staging, 'layout') });
     const partial = join(staging, 'archive.tar');
     await pipeline(
       Readable.from(tarStream(layerEntries({ items: [{ path: '/', tree: join(staging, 'layout'), uid: 0, gid: 0 }] }), opts.mtime ?? 0)),
@@ -110,6 +110,10 @@ export async function writeOciArchive(opts: OciImageOptions & { out: string }): 
 /** Writes the image as an OCI image layout directory `dir` (created; must not hold another layout). */
 export async function writeOciLayout(opts: OciImageOptions & { dir: string }): Promise<OciImageResult> {
   checkOptions(opts);
+  return writeLayout(opts);
+}
+
+async function writeLayout(opts: OciImageOptions & { dir: string }): Promise<OciImageResult> {
   const blobs = join(opts.dir, 'blobs', 'sha256');
   await mkdir(blobs, { recursive: true });
   const layers: WrittenLayer[] = [];
