@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-# Debian packages, by the binary each provides.
+# Debian packages, by the binary each provides. debootstrap, strip and runc are for the image
+# (image/): its base rootfs, the stripped Node, and running the built image in its test.
 declare -A PKG_FOR=(
   [etcd]=etcd-server
   [etcdctl]=etcd-client
@@ -16,6 +17,9 @@ declare -A PKG_FOR=(
   [nft]=nftables
   [ip]=iproute2
   [ping]=iputils-ping
+  [debootstrap]=debootstrap
+  [runc]=runc
+  [strip]=binutils
 )
 missing=()
 for bin in "${!PKG_FOR[@]}"; do

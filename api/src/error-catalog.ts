@@ -147,6 +147,12 @@ export const ERROR_CATALOG = {
     LOADTEST_K6_MISSING: 'k6 is not installed and could not be built',
     LOADTEST_TIMEOUT: 'something the load test depends on did not happen in time',
   },
+  image: {
+    IMAGE_BAD_INPUT: 'an image or layer description is wrong (a path outside the image, a missing source file, a bad reference name); nothing was written',
+    IMAGE_TOOL_MISSING: 'a program the image build needs (debootstrap, chroot, runc) is not installed, or the build is not run as root',
+    IMAGE_BUILD_FAILED: 'a step of the image build failed (debootstrap, apt-get in the chroot, npm, esbuild, the SEA blob); the message ends with its output',
+    IMAGE_INVALID_ARCHIVE: 'an OCI archive read back does not hold together (a digest, size or media type that does not match)',
+  },
 } as const satisfies Readonly<Record<string, Readonly<Record<string | number, string>>>>;
 
 export type ErrorPackage = keyof typeof ERROR_CATALOG;
