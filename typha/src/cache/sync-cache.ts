@@ -113,6 +113,9 @@ export interface SyncCacheStats {
   snapshotPagesCompressed: number;
   snapshotBytesBeforeCompression: number;
   snapshotBytesCompressed: number;
+  /** Size of the last complete binary-codec snapshot, before and after compression (Calico's gauges). */
+  lastSnapshotRawBytes: number;
+  lastSnapshotCompressedBytes: number;
   resumesFromLog: number;
   resumesFromState: number;
   resumesTooOld: number;
@@ -355,6 +358,8 @@ export class SyncCache implements SyncCallbacks<Update> {
       snapshotPagesCompressed: snap.pagesCompressed,
       snapshotBytesBeforeCompression: snap.bytesBeforeCompression,
       snapshotBytesCompressed: snap.bytesCompressed,
+      lastSnapshotRawBytes: snap.lastRawBytes,
+      lastSnapshotCompressedBytes: snap.lastCompressedBytes,
       resumesFromLog: this.#resumesFromLog,
       resumesFromState: this.#resumesFromState,
       resumesTooOld: this.#resumesTooOld,

@@ -159,6 +159,7 @@ export class TyphaDaemon {
       pingIntervalMs: secs(c.ServerPingIntervalSecs),
       pongTimeoutMs: secs(c.ServerPongTimeoutSecs),
       maxLagMs: secs(c.ServerMaxFallBehindSecs),
+      newClientGraceMs: secs(c.ServerNewClientFallBehindGracePeriod),
       highWaterMarkBytes: c.ServerMaxBufferedBytes,
       compressSnapshots: c.ServerCompressSnapshots,
       ...(this.#tuning.resumeWaitMs !== undefined ? { resumeWaitMs: this.#tuning.resumeWaitMs } : {}),
@@ -289,6 +290,7 @@ export class TyphaDaemon {
         codecs: Object.values(CODECS),
         publish: this.#server.publisher(syncer),
         windowMs: this.#config.ServerBatchWindowMs,
+        maxBatch: this.#config.ServerMaxMessageSize,
         logger: this.#log,
       });
       const dedupe = createDedupeStage(batcher);

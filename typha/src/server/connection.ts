@@ -23,9 +23,10 @@
  * remembers the revision it was fully sent (`lagging`); on 'drain' (or the server's tick, if a
  * drain is missed) it catches up from the cache and goes live again. Lagging longer than
  * `maxLagMs`, or more than `maxLagRevisions` behind, or behind the cache's resumable horizon:
- * Goodbye(TooSlow). A client still in its initial sync is not held to `maxLagMs` (a large
- * snapshot to a slow link legitimately takes a while; its buffer is bounded all the same); ping
- * timeouts apply throughout.
+ * Goodbye(TooSlow). A new client is not cut for lag during its initial sync nor for
+ * `newClientGraceMs` after it (the new-client grace, `lag-policy.ts`): a large snapshot to a
+ * slow link legitimately takes a while, and its buffer is bounded all the same. Ping timeouts
+ * and the resumable horizon apply throughout.
  *
  * Liveness. The server's tick (one timer for all connections) calls `tick(now)`: a ping every
  * `pingIntervalMs` (one encoding per codec per tick, shared), and a close with PingTimeout
@@ -51,6 +52,7 @@ import { OutboundQueue } from './outbound-queue.js';
 import type { Logger } from '../common/logger.js';
 import type { GoodbyeHint, ResolvedServerOptions } from './options.js';
 import type { ClientSummary, ConnectionState } from './status.js';
+import { lagVerdict } from './lag-policy.js';
 
 /** RFC 6455 "internal error": a bug or a failure on our side, not the client's. */
 const CLOSE_INTERNAL_ERROR = 1011;
@@ -121,6 +123,11 @@ export class Connection implements FanOutMember {
   /** The revision this client has been sent everything up to. */
   #revision = 0;
   #laggingSince = -1;
+  /** When the client was last current, for the lag limits (-1: current); see lag-policy.ts. */
+  #behindSince = -1;
+  /** End of the new-client grace: Infinity through the initial sync, then InSync + newClientGraceMs. */
+  #graceEndsAt = Infinity;
+  #graceUsed = false;
   #syncStartedAt = 0;
   #lastRecvAt: number;
   #nextPingAt = Infinity;
@@ -188,7 +195,7 @@ export class Connection implements FanOutMember {
   }
 
   summary(now: number): ClientSummary {
-    const lagMs = this.#laggingSince >= 0 ? now - this.#laggingSince : this.#state === 'syncing' ? now - this.#syncStartedAt : 0;
+    const lagMs = this.#behindSince >= 0 ? now - this.#behindSince : 0;
     return {
       id: this.id,
       node: this.#node,
@@ -227,6 +234,7 @@ export class Connection implements FanOutMember {
     if (this.#state !== 'live') return;
     this.#state = 'lagging';
     this.#hub?.remove(this);
+    if (this.#behindSince < 0) this.#behindSince = now;
     this.#startLagging(now);
   }
 
@@ -357,15 +365,29 @@ export class Connection implements FanOutMember {
       this.#nextPingAt = now + o.pingIntervalMs;
       this.#write(this.#owner.pingFrame(this.codec, now));
     }
-    if (st === 'lagging' && this.#laggingSince >= 0) {
-      if (now - this.#laggingSince > o.maxLagMs) {
-        this.goodbye(CloseCode.TooSlow, `too slow: behind the live stream for more than ${o.maxLagMs} ms`, undefined, 'too-slow');
+    if (st === 'lagging' && this.#behindSince >= 0) {
+      const behind = (this.#hub?.publishedRevision ?? 0) - this.#revision;
+      const verdict = lagVerdict({
+        now,
+        behindSince: this.#behindSince,
+        graceEndsAt: this.#graceEndsAt,
+        revisionsBehind: behind,
+        maxLagMs: o.maxLagMs,
+        maxLagRevisions: o.maxLagRevisions,
+      });
+      if (verdict === 'cut') {
+        const grace = this.#graceUsed ? `; new-client grace of ${o.newClientGraceMs} ms used up` : '';
+        const reason =
+          now - this.#behindSince > o.maxLagMs
+            ? `too slow: behind the live stream for more than ${o.maxLagMs} ms${grace}`
+            : `too slow: ${behind} revisions behind the live stream (limit ${o.maxLagRevisions})${grace}`;
+        this.goodbye(CloseCode.TooSlow, reason, undefined, 'too-slow');
         return;
       }
-      const behind = (this.#hub?.publishedRevision ?? 0) - this.#revision;
-      if (o.maxLagRevisions > 0 && behind > o.maxLagRevisions) {
-        this.goodbye(CloseCode.TooSlow, `too slow: ${behind} revisions behind the live stream (limit ${o.maxLagRevisions})`, undefined, 'too-slow');
-        return;
+      if (verdict === 'grace' && !this.#graceUsed) {
+        this.#graceUsed = true;
+        this.#owner.metrics.graceUsed(this.#syncer as SyncerType);
+        this.#log.warn({ lagMs: now - this.#behindSince, graceLeftMs: this.#graceEndsAt - now }, 'new client is far behind; the grace period lets it catch up');
       }
       const oldest = (this.#cache as SyncCache).oldestResumableRevision;
       if (this.#queue.empty && this.#revision < oldest) {
@@ -520,6 +542,8 @@ export class Connection implements FanOutMember {
     this.#state = 'syncing';
     this.#helloSent = true;
     this.#syncStartedAt = o.clock.now();
+    this.#behindSince = this.#syncStartedAt;
+    this.#graceEndsAt = Infinity;
     const syncer = this.#syncer as SyncerType;
     this.#owner.metrics.streaming(syncer, 1);
     this.#owner.metrics.syncStarted(syncer, mode);
@@ -555,7 +579,9 @@ export class Connection implements FanOutMember {
     this.#revision = revision;
     this.#send({ type: 'in-sync', revision });
     this.#state = 'lagging'; // until #planNext finds it current
-    const seconds = (this.#o.clock.now() - this.#syncStartedAt) / 1000;
+    const now = this.#o.clock.now();
+    this.#graceEndsAt = now + this.#o.newClientGraceMs;
+    const seconds = (now - this.#syncStartedAt) / 1000;
     this.#owner.metrics.initialSyncSent(this.#syncer as SyncerType, this.#mode, seconds);
     this.#log.info({ mode: this.#mode, revision, seconds }, 'client in sync');
   }
@@ -593,6 +619,7 @@ export class Connection implements FanOutMember {
 
   #goLive(now: number): void {
     this.#state = 'live';
+    this.#behindSince = -1;
     this.#hub?.add(this);
     if (this.#laggingSince >= 0) {
       this.#owner.metrics.caughtUp(this.#syncer as SyncerType, (now - this.#laggingSince) / 1000);
@@ -620,7 +647,15 @@ export class Connection implements FanOutMember {
 
   #write(payload: Buffer): void {
     if (this.#ws.readyState !== OPEN) return;
+    const syncer = this.#syncer;
+    if (syncer === undefined) {
+      this.#writer.write(this.#ws, payload, this.codec.binary);
+      return;
+    }
+    const clock = this.#o.clock;
+    const start = clock.now();
     this.#writer.write(this.#ws, payload, this.codec.binary);
+    this.#owner.metrics.writeLatency(syncer, (clock.now() - start) / 1000);
   }
 
   #protocolError(err: unknown): void {

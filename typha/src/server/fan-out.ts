@@ -20,7 +20,7 @@ import type { CodecName } from '../protocol/codecs.js';
 import type { Deltas, SyncerType } from '../protocol/messages.js';
 import type { Clock } from '../common/clock.js';
 import { SharedFrame } from './frame-writer.js';
-import type { ServerMetrics } from '../metrics/server-metrics.js';
+import { WRITE_LATENCY_SAMPLE_EVERY, type ServerMetrics } from '../metrics/server-metrics.js';
 
 /** What the hub needs of a connection; Connection implements it. */
 export interface FanOutMember {
@@ -40,6 +40,8 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
   #publishedRevision = 0;
   #batches = 0;
   #liveCount = 0;
+  /** Writes until the next one timed for typha_client_write_latency_secs. */
+  #untilSample = WRITE_LATENCY_SAMPLE_EVERY;
   /** The DeltaBatcher's publish callback, bound once. */
   readonly publish = (frames: ReadonlyMap<CodecName, Buffer>, deltas: Deltas): void => {
     this.#publish(frames, deltas);
@@ -95,7 +97,16 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
       }
       clients += set.size;
       const frame = new SharedFrame(payload, this.#binary.get(name) as boolean);
-      for (const m of set) m.writeLive(frame, revision, start);
+      for (const m of set) {
+        if (--this.#untilSample > 0) {
+          m.writeLive(frame, revision, start);
+          continue;
+        }
+        this.#untilSample = WRITE_LATENCY_SAMPLE_EVERY;
+        const t0 = this.#clock.now();
+        m.writeLive(frame, revision, start);
+        this.#metrics.writeLatency(this.syncer, (this.#clock.now() - t0) / 1000);
+      }
     }
     this.#metrics.batchPublished(this.syncer, deltas.updates.length, clients, (this.#clock.now() - start) / 1000);
   }

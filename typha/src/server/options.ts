@@ -79,8 +79,15 @@ export const SERVER_LIMITS = Object.freeze({
    * At least 16 KiB (a net.Socket's own mark) so that a blocked socket always emits 'drain'.
    */
   highWaterMarkBytes: { default: 512 * KiB, min: 16 * KiB, max: 1024 * MiB },
-  /** A client lagging this long after its initial sync is closed with TooSlow (Calico MaxFallBehind: 300 s). */
+  /** A client lagging this long is closed with TooSlow (Calico MaxFallBehind: 300 s); see `newClientGraceMs`. */
   maxLagMs: { default: 5 * MINUTE, min: 1, max: 24 * 60 * MINUTE },
+  /**
+   * Calico's NewClientFallBehindGracePeriod (300 s): a new client is not closed for lag while it
+   * downloads its initial sync, nor for this long after its InSync, so a large snapshot to a slow
+   * link cannot lead to connect, download, cut, reconnect. Its lag counts from the start of its
+   * sync. 0: no grace after the InSync.
+   */
+  newClientGraceMs: { default: 5 * MINUTE, min: 0, max: 24 * 60 * MINUTE },
   /** A lagging client this many datastore revisions behind is closed with TooSlow (0: no limit). */
   maxLagRevisions: { default: 0, min: 0, max: Number.MAX_SAFE_INTEGER },
   /** How long a client waits for a cache that is not in sync yet before Goodbye(ServerOverloaded). */
