@@ -96,6 +96,12 @@ export const TYPHA_PARAMS = {
     default: true,
     help: 'Send snapshot pages DEFLATE-compressed once per revision to clients that offer deflate-snapshot (ours)',
   },
+  ServerCompressDeltas: {
+    type: 'bool',
+    default: true,
+    help: 'Send delta batches DEFLATE-compressed once per batch, with a dictionary of the syncer’s key space sent once per connection, to clients that offer deflate-deltas (ours)',
+  },
+
   SnapshotCacheMaxBatchSize: { type: 'int', default: 500, min: 1, max: 100000, help: 'Updates per snapshot page' },
   DeltaRetentionSecs: { type: 'seconds', default: 600, min: 0, max: 86400, help: 'How long deletions are kept for resume (ours)' },
   MaxTombstones: { type: 'int', default: 100000, min: 0, max: 10000000, help: 'Deletions kept for resume (ours)' },

@@ -53,6 +53,7 @@ import type { Logger } from '../common/logger.js';
 import type { GoodbyeHint, ResolvedServerOptions } from './options.js';
 import type { ClientSummary, ConnectionState } from './status.js';
 import { lagVerdict } from './lag-policy.js';
+import { deltaFrameKind } from '../protocol/deflated-deltas.js';
 
 /** RFC 6455 "internal error": a bug or a failure on our side, not the client's. */
 const CLOSE_INTERNAL_ERROR = 1011;
@@ -90,12 +91,14 @@ export interface ConnectionInit {
 const kConnection = Symbol('typha.server.connection');
 type Tagged = { [kConnection]: Connection };
 const OPEN = WebSocket.OPEN;
-const ACCEPTED_FEATURES: readonly string[] = [Features.Resume, Features.Goodbye, Features.DeflateSnapshot];
+const ACCEPTED_FEATURES: readonly string[] = [Features.Resume, Features.Goodbye, Features.DeflateSnapshot, Features.DeflateDeltas];
 
 /** Whether this server would accept `feature` from a client of `codec`. */
 function acceptsFeature(feature: string, codec: Codec, o: ResolvedServerOptions): boolean {
   if (!ACCEPTED_FEATURES.includes(feature)) return false;
-  return feature !== Features.DeflateSnapshot || (codec.binary && o.compressSnapshots);
+  if (feature === Features.DeflateSnapshot) return codec.binary && o.compressSnapshots;
+  if (feature === Features.DeflateDeltas) return codec.binary && o.compressDeltas;
+  return true;
 }
 
 export class Connection implements FanOutMember {
@@ -104,6 +107,8 @@ export class Connection implements FanOutMember {
   readonly codec: Codec;
   readonly connectedAt: number;
   readonly connectedAtWall: number;
+  /** The delta frames this client takes: its codec's, or `<codec>+deflate` once it accepted `deflate-deltas`. */
+  frameKind: string;
   readonly #owner: ConnectionOwner;
   readonly #o: ResolvedServerOptions;
   readonly #ws: WebSocket;
@@ -147,6 +152,7 @@ export class Connection implements FanOutMember {
     this.id = init.id;
     this.remote = init.remote;
     this.codec = init.codec;
+    this.frameKind = init.codec.name;
     this.#writer = init.writer;
     this.#log = init.logger;
     this.#hwm = this.#o.highWaterMarkBytes;
@@ -433,6 +439,7 @@ export class Connection implements FanOutMember {
     this.#client = hello.client;
     this.#protocolVersion = hello.protocolVersion;
     this.#features = ACCEPTED_FEATURES.filter((f) => hello.features.includes(f) && acceptsFeature(f, this.codec, this.#o));
+    this.frameKind = deltaFrameKind(this.codec.name, this.#features.includes(Features.DeflateDeltas));
     this.#log = this.#log.child({ node: hello.node, syncer: hello.syncer });
     this.#state = 'waiting';
     this.#nextPingAt = now + this.#o.pingIntervalMs;
@@ -470,7 +477,7 @@ export class Connection implements FanOutMember {
           return;
         }
       }
-      if (resume !== undefined && this.#startResume(resume.revision, planCatchUp(cache, this.codec.name, resume.revision, this.#owner.replayMaxBytes))) {
+      if (resume !== undefined && this.#startResume(resume.revision, planCatchUp(cache, this.frameKind, resume.revision, this.#owner.replayMaxBytes))) {
         this.pump();
         return;
       }
@@ -520,7 +527,7 @@ export class Connection implements FanOutMember {
   }
 
   #startSnapshot(cache: SyncCache): void {
-    const join = cache.join(this.codec);
+    const join = cache.join(this.codec, this.frameKind);
     this.#queue.setSnapshot(join.snapshot, this.#features.includes(Features.DeflateSnapshot));
     if (join.tail.length > 0) this.#queue.setFrames(join.tail, join.revision);
     this.#inSyncRevision = join.revision;
@@ -539,6 +546,8 @@ export class Connection implements FanOutMember {
       mode,
       revision,
     });
+    // deflate-deltas: the dictionary before any Deflated frame (a tail or replay may hold some).
+    if (this.frameKind !== this.codec.name) this.#write((this.#cache as SyncCache).deltaCompression(this.codec).dictionaryFrame);
     this.#state = 'syncing';
     this.#helloSent = true;
     this.#syncStartedAt = o.clock.now();
@@ -590,7 +599,7 @@ export class Connection implements FanOutMember {
   #planNext(): boolean {
     const cache = this.#cache as SyncCache;
     const now = this.#o.clock.now();
-    const plan = planCatchUp(cache, this.codec.name, this.#revision, this.#owner.replayMaxBytes);
+    const plan = planCatchUp(cache, this.frameKind, this.#revision, this.#owner.replayMaxBytes);
     switch (plan.kind) {
       case 'current':
       case 'ahead':

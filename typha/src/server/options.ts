@@ -145,6 +145,12 @@ export interface SyncServerOptions extends Partial<Record<ServerLimitName, numbe
    * revision (~85% fewer bytes in a connect storm). Default true.
    */
   compressSnapshots?: boolean;
+  /**
+   * Accept `deflate-deltas` from binary-codec clients: delta batches compressed once with the
+   * syncer's dictionary (`SyncCache.deltaCompression`; the batcher must make the variant, see
+   * `SyncCache.deltaVariant`, or those clients simply get plain frames). Default true.
+   */
+  compressDeltas?: boolean;
   clock?: Clock;
   wallClock?: WallClock;
   logger?: Logger;
@@ -164,6 +170,7 @@ export interface ResolvedServerOptions extends ServerLimits {
   readonly behindHint: ((revision: number) => GoodbyeHint | undefined) | undefined;
   readonly confirmRevision: ((target: number) => void) | undefined;
   readonly compressSnapshots: boolean;
+  readonly compressDeltas: boolean;
   readonly clock: Clock;
   readonly wallClock: WallClock;
   readonly logger: Logger;
@@ -207,8 +214,8 @@ export function resolveServerOptions(o: SyncServerOptions): ResolvedServerOption
       throw new ServerOptionError(`server option codecs: "${k}" must be a codec named "${k}" with subprotocol of the built-in one`);
     }
   }
-  if (o.compressSnapshots !== undefined && typeof o.compressSnapshots !== 'boolean') {
-    throw new ServerOptionError(`server option compressSnapshots: ${String(o.compressSnapshots)} is not a boolean`);
+  for (const k of ['compressSnapshots', 'compressDeltas'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new ServerOptionError(`server option ${k}: ${String(o[k])} is not a boolean`);
   }
   const tls = o.tls;
   if (tls !== undefined) {
@@ -232,6 +239,7 @@ export function resolveServerOptions(o: SyncServerOptions): ResolvedServerOption
     behindHint: o.behindHint,
     confirmRevision: o.confirmRevision,
     compressSnapshots: o.compressSnapshots ?? true,
+    compressDeltas: o.compressDeltas ?? true,
     clock: o.clock ?? realClock,
     wallClock: o.wallClock ?? realWallClock,
     logger: o.logger ?? silentLogger,

@@ -180,6 +180,7 @@ const path = process.env.CATTAIL_MODEL_PATH;
 
 test('no reachable state leaves a client in sync with a view that differs from etcd', { timeout: 30 * 60_000 }, async () => {
   let runSeed = 0;
+  let deflated = 0;
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), commands, async (clientSeed, cmds) => {
       runSeed = clientSeed;
@@ -189,6 +190,7 @@ test('no reachable state leaves a client in sync with a view that differs from e
         await fc.asyncModelRun(() => ({ model: { running: [true, true] }, real: system }), cmds);
         await system.converge();
         assert.deepEqual(system.violations, [], system.violations.join('\n'));
+        deflated += system.deflatedFrames();
       } finally {
         await system.close();
       }
@@ -201,4 +203,5 @@ test('no reachable state leaves a client in sync with a view that differs from e
     },
   );
   assert.ok(runSeed > 0, 'the property ran');
+  assert.ok(deflated > 0, 'the clients took deflate-deltas (Deflated frames were made), so the property covered it');
 });
