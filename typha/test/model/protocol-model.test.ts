@@ -2,7 +2,8 @@
 // frozen or healed, compaction, replicas stopped and started, clients moved between replicas
 // or dropped) against two real Typha replicas and real clients on a model of etcd, explored
 // by fast-check and shrunk to a minimal failing sequence. After every step the clients must
-// satisfy I1 and I2, and after healing, I3 (see `model-system.ts`).
+// satisfy I1 and I2, and after healing, I3 (see `model-system.ts`). The clients take
+// deflate-deltas, as SyncClient does by default: delta batches as Deflated frames.
 //
 // Replay a failure with the seed and path it prints:
 //   CATTAIL_MODEL_SEED=<seed> CATTAIL_MODEL_PATH=<path> node --test typha/dist/test/model/protocol-model.test.js
