@@ -16,7 +16,7 @@
  * of value hashes indexed by the worker's key table (see LiteClient), updated from the decoded
  * frame; only the decoding is shared.
  */
-import { decodeServerFrame, msgpackCodec, type ServerHello, type Goodbye } from '@cattail/typha/protocol';
+import { decodeServerFrame, msgpackCodec, type FrameAcceptance, type ServerHello, type Goodbye } from '@cattail/typha/protocol';
 import { updateKey, type Update } from '@cattail/typha/client';
 import { valueHash, keyHash } from './digest.js';
 import { TS_LABEL } from './generator.js';
@@ -52,7 +52,7 @@ export class KeyTable {
   }
 }
 
-export type FrameKind = 'hello' | 'snapshot' | 'deltas' | 'in-sync' | 'ping' | 'pong' | 'goodbye';
+export type FrameKind = 'hello' | 'snapshot' | 'deltas' | 'in-sync' | 'ping' | 'pong' | 'goodbye' | 'dictionary';
 
 /** A decoded frame reduced to what a LiteClient applies. Shared between clients: never mutated. */
 export interface FrameInfo {
@@ -99,7 +99,7 @@ export interface FrameCacheStats {
 export class FrameCache {
   readonly keys: KeyTable;
   readonly #maxBytes: number;
-  readonly #acceptCompressed: boolean;
+  readonly #accept: FrameAcceptance;
   readonly #byPrefix = new Map<string, Entry[]>();
   #cachedBytes = 0;
   readonly stats: FrameCacheStats = { decoded: 0, streamHits: 0, hits: 0, uncached: 0, cachedBytes: 0 };
@@ -108,10 +108,12 @@ export class FrameCache {
    * `acceptCompressed`: this worker's clients offered `deflate-snapshot`, so a Compressed frame
    * is inflated (once, like every decode here) and must hold a snapshot page.
    */
-  constructor(keys: KeyTable, maxBytes = 256 * 1024 * 1024, acceptCompressed = false) {
+  constructor(keys: KeyTable, maxBytes = 256 * 1024 * 1024, acceptCompressed = false, acceptDeflatedDeltas = false) {
     this.keys = keys;
     this.#maxBytes = maxBytes;
-    this.#acceptCompressed = acceptCompressed;
+    // deflate-deltas: every client of the worker follows the same Typha, so one dictionary
+    // (the last one a client was sent) serves the whole frame cache.
+    this.#accept = { snapshots: acceptCompressed, ...(acceptDeflatedDeltas ? { deltas: { dictionary: undefined } } : {}) };
   }
 
   /** Cached frames of this length whose first bytes are `prefix` (≤ PREFIX bytes, all of them if shorter). */
@@ -156,7 +158,7 @@ export class FrameCache {
 
   #reduce(data: Buffer): FrameInfo {
     this.stats.decoded++;
-    const msg = decodeServerFrame(msgpackCodec, data, this.#acceptCompressed);
+    const msg = decodeServerFrame(msgpackCodec, data, this.#accept);
     const info: FrameInfo = {
       kind: msg.type,
       revision: 'revision' in msg ? msg.revision : 0,

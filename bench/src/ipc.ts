@@ -21,6 +21,8 @@ export interface WorkerConfig {
   localAddresses: string[];
   /** LiteClients offer `deflate-snapshot` (and the worker's frame cache unwraps Compressed frames). */
   deflateSnapshot: boolean;
+  /** LiteClients offer `deflate-deltas`: all, none, or the even-numbered ones (by index in the whole swarm's order within the worker). */
+  deltas: 'deflate' | 'plain' | 'mixed';
   handshakeTimeoutMs: number;
 }
 
@@ -105,6 +107,8 @@ export interface WorkerReport {
   stampsReceived: { min: number; max: number; sum: number };
   /** Live churn-stamped updates received during the 'churn' phase, per LiteClient. */
   churnReceipts: { min: number; sum: number };
+  /** Wire bytes (payload + frame header) of the Deltas frames LiteClients received during the churn phase, by whether they offered deflate-deltas. */
+  churnDeltaBytes: { deflate: number; plain: number; deflateClients: number; plainClients: number };
   bytes: { total: number; snapshotMin: number; snapshotMax: number; snapshotSum: number };
   unexpectedCloses: number;
   closeReasons: Record<string, number>;

@@ -62,6 +62,8 @@ export interface LiteClientConfig {
   handshakeTimeoutMs: number;
   /** Offer `deflate-snapshot`: snapshot pages arrive compressed (the frame cache inflates them once). */
   deflateSnapshot: boolean;
+  /** Offer `deflate-deltas`: delta batches arrive as Deflated frames (the frame cache inflates them once). */
+  deflateDeltas: boolean;
 }
 
 export class LiteClient {
@@ -71,6 +73,9 @@ export class LiteClient {
   readonly #assembler: FrameAssembler;
   #ws: RawWebSocket<LiteClient> | undefined;
   #msgBytes = 0;
+  #wireBytes = 0;
+  /** Wire bytes of the Deltas frames received while live. */
+  deltaWireBytes = 0;
   #tooBig = false;
   phase: LitePhase = 'idle';
   mode: 'snapshot' | 'resume' | undefined;
@@ -151,7 +156,12 @@ export class LiteClient {
       syncer: this.cfg.syncer,
       node: this.cfg.node,
       client: 'cattail-bench-lite/0.1.0',
-      features: this.cfg.deflateSnapshot ? [Features.Resume, Features.Goodbye, Features.DeflateSnapshot] : [Features.Resume, Features.Goodbye],
+      features: [
+        Features.Resume,
+        Features.Goodbye,
+        ...(this.cfg.deflateSnapshot ? [Features.DeflateSnapshot] : []),
+        ...(this.cfg.deflateDeltas ? [Features.DeflateDeltas] : []),
+      ],
     };
     if (this.#resumeOffered && this.datastoreId !== undefined) hello.resume = { revision: this.revision, datastoreId: this.datastoreId };
     this.#ws?.send(msgpackCodec.encode(hello));
@@ -162,6 +172,7 @@ export class LiteClient {
     this.sessionBytes += wire;
     this.totalBytes += wire;
     this.#msgBytes = length;
+    this.#wireBytes = wire;
     this.#tooBig = length > MAX_SERVER_FRAME_BYTES;
     this.#assembler.start(length, final);
   }
@@ -198,8 +209,11 @@ export class LiteClient {
         this.phase = 'syncing';
         return;
       }
+      case 'dictionary':
+        return;
       case 'snapshot':
       case 'deltas':
+        if (info.kind === 'deltas' && this.phase === 'live') this.deltaWireBytes += this.#wireBytes;
         if (this.phase !== 'syncing' && this.phase !== 'live') {
           this.#fail(CloseCode.UnexpectedMessage, `bench: ${info.kind} in phase ${this.phase}`);
           return;

@@ -33,6 +33,11 @@ export function printTable(r: FanoutResult, out: NodeJS.WritableStream): void {
     ['floor spread p50 (' + (r.floor.best ?? '-') + ')', r.floor.best ? `${r.floor.modes[r.floor.best].spreadMs.p50} ms for ${r.floor.payloadBytes} B` : 'n/a'],
     ['floorRatio (spread) / end-to-end', `${r.floorRatio ?? 'n/a'} / ${r.floorRatioEndToEnd ?? 'n/a'}`],
     ['sender µs per client write', r.floorSender ? `Typha ${r.floorSender.typhaUs} vs floor ${r.floorSender.floorUs} (×${r.floorSender.ratio})` : 'n/a'],
+    [
+      'delta bytes / update / client',
+      `${r.deltaBytesPerUpdatePerClient ?? 'n/a'} (deflate ${r.deltaBytes.deflate ?? '-'} × ${r.deltaBytes.deflateClients}, plain ${r.deltaBytes.plain ?? '-'} × ${r.deltaBytes.plainClients}, ratio ${r.deltaBytes.ratio ?? '-'})`,
+    ],
+    ['typha CPU µs / delivered update', String(r.typhaCpuUsPerDeliveredUpdate ?? 'n/a')],
     ['resumeBytesRatio p50 (ideal)', `${r.resumeBytesRatio ?? 'n/a'} (${r.resume.idealRatio ?? 'n/a'}) modes ${JSON.stringify(r.resume.modes)}`],
     ['typha CPU s / RSS / peak RSS', `${r.typhaCpuSeconds} s / ${r.typhaRssMB} MB / ${r.typhaPeakRssMB} MB`],
     ['bytesSent', mb(r.bytesSent)],

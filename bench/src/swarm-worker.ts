@@ -95,6 +95,8 @@ class SwarmWorker implements LiteHost, FloorHost {
   #unexpected = 0;
   readonly #closeReasons: Record<string, number> = {};
   #phase: Phase = 'idle';
+  #deltaBytesAtChurn = { deflate: 0, plain: 0 };
+  readonly #churnDeltaBytes = { deflate: 0, plain: 0 };
   readonly #latency: Record<Phase, HistogramData> = { idle: createHistogram(), churn: createHistogram(), resume: createHistogram() };
   readonly #batches = new Map<number, BatchReceipt>();
   // resume test
@@ -110,7 +112,7 @@ class SwarmWorker implements LiteHost, FloorHost {
 
   constructor(cfg: WorkerConfig) {
     this.cfg = cfg;
-    this.frames = new FrameCache(this.keys, undefined, cfg.deflateSnapshot);
+    this.frames = new FrameCache(this.keys, undefined, cfg.deflateSnapshot, cfg.deltas !== 'plain');
     const addrs = cfg.localAddresses;
     const { host, port } = hostPort(cfg.url);
     this.clients = cfg.nodes.map(
@@ -125,6 +127,7 @@ class SwarmWorker implements LiteHost, FloorHost {
             localAddress: addrs.length ? addrs[i % addrs.length] : undefined,
             handshakeTimeoutMs: cfg.handshakeTimeoutMs,
             deflateSnapshot: cfg.deflateSnapshot,
+            deflateDeltas: cfg.deltas === 'deflate' || (cfg.deltas === 'mixed' && i % 2 === 0),
           },
           this,
         ),
@@ -263,7 +266,19 @@ class SwarmWorker implements LiteHost, FloorHost {
   }
 
   setPhase(phase: Phase): void {
+    if (phase === 'churn' && this.#phase !== 'churn') this.#deltaBytesAtChurn = this.#deltaBytesByMode();
+    if (phase !== 'churn' && this.#phase === 'churn') {
+      const now = this.#deltaBytesByMode();
+      this.#churnDeltaBytes.deflate += now.deflate - this.#deltaBytesAtChurn.deflate;
+      this.#churnDeltaBytes.plain += now.plain - this.#deltaBytesAtChurn.plain;
+    }
     this.#phase = phase;
+  }
+
+  #deltaBytesByMode(): { deflate: number; plain: number } {
+    const r = { deflate: 0, plain: 0 };
+    for (const c of this.clients) r[c.cfg.deflateDeltas ? 'deflate' : 'plain'] += c.deltaWireBytes;
+    return r;
   }
 
   // ── resume test ───────────────────────────────────────────────────────────────────────────
@@ -421,6 +436,11 @@ class SwarmWorker implements LiteHost, FloorHost {
       batches: [...this.#batches.values()],
       floor: [...this.#floorRounds.values()],
       stampsReceived: { min: sMin === Infinity ? 0 : sMin, max: sMax, sum: sSum },
+      churnDeltaBytes: {
+        ...this.#churnDeltaBytes,
+        deflateClients: this.clients.filter((c) => c.cfg.deflateDeltas).length,
+        plainClients: this.clients.filter((c) => !c.cfg.deflateDeltas).length,
+      },
       churnReceipts: {
         min: this.#churnReceipts.reduce((a, b) => Math.min(a, b), this.#churnReceipts.length ? Infinity : 0),
         sum: this.#churnReceipts.reduce((a, b) => a + b, 0),

@@ -21,6 +21,8 @@ export interface SwarmOptions {
   localAddresses: string[];
   /** LiteClients offer `deflate-snapshot`. */
   deflateSnapshot: boolean;
+  /** LiteClients offer `deflate-deltas`: all, none, or the even-numbered ones. */
+  deltas: 'deflate' | 'plain' | 'mixed';
   handshakeTimeoutMs: number;
   /** Upper bound for a worker to start and answer init. */
   startTimeoutMs?: number;
@@ -137,6 +139,7 @@ export class Swarm {
             maxPendingConnects: o.maxPendingConnects,
             localAddresses: o.localAddresses,
             deflateSnapshot: o.deflateSnapshot,
+            deltas: o.deltas,
             handshakeTimeoutMs: o.handshakeTimeoutMs,
           };
           return h.call({ type: 'init', config }, 30_000);

@@ -62,8 +62,35 @@ export const TYPHA_PARAMS = {
   ServerPingIntervalSecs: { type: 'seconds', default: 10, min: 0.01, max: 600, help: 'Server→client ping interval' },
   ServerPongTimeoutSecs: { type: 'seconds', default: 60, min: 0.02, max: 3600, help: 'Close a client silent this long' },
   ServerMaxFallBehindSecs: { type: 'seconds', default: 300, min: 0.01, max: 86400, help: 'Close a client lagging this long (TooSlow)' },
+  ServerNewClientFallBehindGracePeriod: {
+    type: 'seconds',
+    default: 300,
+    min: 0,
+    max: 86400,
+    help: 'A new client is not closed for lag during its initial sync nor for this long after its InSync (typha_connections_grace_used counts those it saved); its lag counts from the start of its sync',
+  },
+  ServerMinBatchingAgeThresholdSecs: {
+    type: 'seconds',
+    default: 0.01,
+    min: 0,
+    max: 1,
+    help: 'How long a delta may wait to be batched with others: the batching window, once for all clients (Calico: batch only for a client this far behind). Same as ServerBatchWindowMs; give one',
+  },
+  ServerMaxMessageSize: {
+    type: 'int',
+    default: 1000,
+    min: 1,
+    max: 100000,
+    help: 'Distinct keys in one live delta batch at most; more flush it at once (Calico: KVs per message, default 100)',
+  },
   ServerMaxBufferedBytes: { type: 'int', default: 1048576, min: 1024, max: 1073741824, help: 'Per-client socket buffer high-water mark (ours)' },
-  ServerBatchWindowMs: { type: 'int', default: 10, min: 0, max: 1000, help: 'Delta batching window (ours; Calico: ServerMinBatchingAgeThresholdSecs)' },
+  ServerBatchWindowMs: {
+    type: 'int',
+    default: 10,
+    min: 0,
+    max: 1000,
+    help: 'Delta batching window in ms (ours; Calico’s name is ServerMinBatchingAgeThresholdSecs, which sets this when given)',
+  },
   ServerCompressSnapshots: {
     type: 'bool',
     default: true,
@@ -73,6 +100,11 @@ export const TYPHA_PARAMS = {
     type: 'bool',
     default: false,
     help: "Send WorkloadEndpoints on the bgp syncer, for confd's localWorkloadSelector peerings (ours; every pod change then reaches every confd)",
+  },
+  ServerCompressDeltas: {
+    type: 'bool',
+    default: true,
+    help: 'Send delta batches DEFLATE-compressed once per batch, with a dictionary of the syncer’s key space sent once per connection, to clients that offer deflate-deltas (ours)',
   },
   SnapshotCacheMaxBatchSize: { type: 'int', default: 500, min: 1, max: 100000, help: 'Updates per snapshot page' },
   DeltaRetentionSecs: { type: 'seconds', default: 600, min: 0, max: 86400, help: 'How long deletions are kept for resume (ours)' },
@@ -137,7 +169,8 @@ export function loadTyphaConfig(env: Readonly<Record<string, string | undefined>
   const issues: ConfigIssue[] = [...flags.issues];
   for (const extra of flags.rest) issues.push({ param: extra, source: 'flags', message: 'unexpected argument' });
   if (issues.length) throw new ConfigError(issues);
-  const config = loadConfig<TyphaConfig>(TYPHA_PARAMS, [envSource(TYPHA_PARAMS, 'TYPHA_', env), flags.source]);
+  const sources = [envSource(TYPHA_PARAMS, 'TYPHA_', env), flags.source];
+  const config = resolveAliases(loadConfig<TyphaConfig>(TYPHA_PARAMS, sources), sources);
   const otherStore = config.DatastoreType === 'kubernetes' ? 'etcd' : 'kubernetes';
   if (config.ConnectionRebalancingMode === otherStore) {
     throw new ConfigError([
@@ -158,6 +191,27 @@ export function loadTyphaConfig(env: Readonly<Record<string, string | undefined>
     throw new ConfigError([{ param: 'ClientCN', source: 'config', message: 'with CAFile set, ClientCN or ClientURISAN must say which clients to accept' }]);
   }
   return config;
+}
+
+/**
+ * Calico's ServerMinBatchingAgeThresholdSecs and our ServerBatchWindowMs set the same window:
+ * the one given wins (the result's ServerBatchWindowMs is the window used); both, disagreeing,
+ * is an error rather than a silent choice.
+ */
+function resolveAliases(config: TyphaConfig, sources: readonly { values: Readonly<Record<string, string>> }[]): TyphaConfig {
+  const given = (name: keyof TyphaConfig) => sources.some((s) => s.values[name] !== undefined);
+  if (!given('ServerMinBatchingAgeThresholdSecs')) return config;
+  const windowMs = Math.round(config.ServerMinBatchingAgeThresholdSecs * 1000);
+  if (given('ServerBatchWindowMs') && config.ServerBatchWindowMs !== windowMs) {
+    throw new ConfigError([
+      {
+        param: 'ServerMinBatchingAgeThresholdSecs',
+        source: 'config',
+        message: `sets the batching window like ServerBatchWindowMs, which says ${config.ServerBatchWindowMs} ms, not ${windowMs} ms: give one`,
+      },
+    ]);
+  }
+  return Object.freeze({ ...config, ServerBatchWindowMs: windowMs });
 }
 
 export function loggableTyphaConfig(config: TyphaConfig): Record<string, unknown> {

@@ -10,7 +10,7 @@ import { intArg, numArg, UsageError } from '../args.js';
 export const FANOUT_USAGE = `usage: fanout.js [--clients 1000] [--resources 35000] [--rate 50] [--duration 30] [--syncer felix]
   [--workers W] [--seed 1] [--etcd URL] [--json] [--sync-clients 1] [--resume-sample K] [--resume-gap 10]
   [--floor-rounds 30] [--storm-timeout 300] [--max-pending 500] [--local-addresses 0] [--batch-window-ms MS]
-  [--deflate-snapshot] [--typha-cpu-prof DIR] [--swarm-cpu-prof DIR] [--typha-env KEY=VALUE ...]`;
+  [--deflate-snapshot] [--deltas deflate|plain|mixed] [--typha-cpu-prof DIR] [--swarm-cpu-prof DIR] [--typha-env KEY=VALUE ...]`;
 
 export interface FanoutParams {
   clients: number;
@@ -31,6 +31,12 @@ export interface FanoutParams {
   batchWindowMs: number | undefined;
   /** LiteClients offer `deflate-snapshot` (snapshot pages compressed once per revision). */
   deflateSnapshot: boolean;
+  /**
+   * Whether LiteClients offer `deflate-deltas`, as the real client does: `deflate` (default),
+   * `plain`, or `mixed` (even-numbered clients offer it, odd ones do not: both figures and their
+   * ratio from one run, under the same load).
+   */
+  deltas: DeltasMode;
   typhaCpuProf: string | undefined;
   swarmCpuProf: string | undefined;
   typhaEnv: Record<string, string>;
@@ -61,6 +67,7 @@ export function parseFanoutArgs(argv: string[]): FanoutArgs {
       'local-addresses': { type: 'string' },
       'batch-window-ms': { type: 'string' },
       'deflate-snapshot': { type: 'boolean', default: false },
+      deltas: { type: 'string' },
       'typha-cpu-prof': { type: 'string' },
       'swarm-cpu-prof': { type: 'string' },
       'typha-env': { type: 'string', multiple: true },
@@ -90,6 +97,7 @@ export function parseFanoutArgs(argv: string[]): FanoutArgs {
     localAddresses: intArg('local-addresses', values['local-addresses'], clients > 25_000 ? Math.ceil(clients / 20_000) : 0, 0, 250),
     batchWindowMs: values['batch-window-ms'] === undefined ? undefined : intArg('batch-window-ms', values['batch-window-ms'], 10, 0, 1000),
     deflateSnapshot: values['deflate-snapshot'],
+    deltas: deltasMode(values.deltas),
     typhaCpuProf: values['typha-cpu-prof'],
     swarmCpuProf: values['swarm-cpu-prof'],
     typhaEnv,
@@ -105,4 +113,12 @@ function typhaEnvArgs(pairs: readonly string[]): Record<string, string> {
     env[kv.slice(0, i)] = kv.slice(i + 1);
   }
   return env;
+}
+
+export type DeltasMode = 'deflate' | 'plain' | 'mixed';
+
+function deltasMode(v: string | undefined): DeltasMode {
+  if (v === undefined) return 'deflate';
+  if (v === 'deflate' || v === 'plain' || v === 'mixed') return v;
+  throw new UsageError(`--deltas must be deflate, plain or mixed, not "${v}"`);
 }

@@ -69,6 +69,16 @@ export interface FanoutResult {
     latencyMs: Summary;
   };
   resumeBytesRatio: number | null;
+  /**
+   * Wire bytes (payload + frame header) of the Deltas frames the LiteClients received during
+   * the churn phase ÷ churn writes ÷ clients: for the clients in the run's default mode
+   * (`--deltas deflate`, the default, as the real client: those offering deflate-deltas).
+   */
+  deltaBytesPerUpdatePerClient: number | null;
+  /** The same per group of clients (both in `--deltas mixed`), and deflate ÷ plain. */
+  deltaBytes: { deflate: number | null; plain: number | null; ratio: number | null; deflateClients: number; plainClients: number };
+  /** Typha CPU in the churn phase ÷ (churn writes × LiteClients): µs per delivered update. */
+  typhaCpuUsPerDeliveredUpdate: number | null;
   typhaCpuSeconds: number;
   typhaCpuByPhase: Record<string, number>;
   typhaRssMB: number;
@@ -139,6 +149,11 @@ export function fanoutResult(o: FanoutOutcomes): FanoutResult {
     floorSender: null,
     resume: resume.resume,
     resumeBytesRatio: resume.resumeBytesRatio,
+    ...deltaBytesFigures(rig.p.deltas, o.churn.churned.writes, final.reports),
+    typhaCpuUsPerDeliveredUpdate:
+      o.churn.churned.writes > 0 && Number.isFinite(costs.typhaCpuByPhase.churn)
+        ? round((costs.typhaCpuByPhase.churn * 1e6) / (o.churn.churned.writes * final.reports.reduce((a, r) => a + r.clients, 0)), 3)
+        : null,
     typhaCpuSeconds: costs.typhaCpuSeconds,
     typhaCpuByPhase: costs.typhaCpuByPhase,
     typhaRssMB: costs.typhaRssMB,
@@ -171,5 +186,33 @@ function targets(r: FanoutResult, peakRssMB: number): FanoutResult['targets'] {
     floorRatio: { target: '≤ 1.5', value: r.floorRatio, met: r.floorRatio === null ? null : r.floorRatio <= 1.5 },
     resumeBytesRatio: { target: '≤ 0.01 after a 10 s gap', value: r.resumeBytesRatio, met: r.resumeBytesRatio === null ? null : r.resumeBytesRatio <= 0.01 },
     converged: { target: 'true', value: r.converged ? 1 : 0, met: r.converged },
+  };
+}
+
+/** `deltaBytesPerUpdatePerClient` and `deltaBytes`, from the workers' churn-phase byte counts. */
+function deltaBytesFigures(
+  mode: FanoutResult['params']['deltas'],
+  writes: number,
+  reports: readonly WorkerReport[],
+): Pick<FanoutResult, 'deltaBytesPerUpdatePerClient' | 'deltaBytes'> {
+  const sum = { deflate: 0, plain: 0, deflateClients: 0, plainClients: 0 };
+  for (const r of reports) {
+    sum.deflate += r.churnDeltaBytes.deflate;
+    sum.plain += r.churnDeltaBytes.plain;
+    sum.deflateClients += r.churnDeltaBytes.deflateClients;
+    sum.plainClients += r.churnDeltaBytes.plainClients;
+  }
+  const per = (bytes: number, clients: number): number | null => (writes > 0 && clients > 0 ? round(bytes / writes / clients, 1) : null);
+  const deflate = per(sum.deflate, sum.deflateClients);
+  const plain = per(sum.plain, sum.plainClients);
+  return {
+    deltaBytesPerUpdatePerClient: mode === 'plain' ? plain : deflate,
+    deltaBytes: {
+      deflate,
+      plain,
+      ratio: deflate !== null && plain !== null && plain > 0 ? round(deflate / plain, 3) : null,
+      deflateClients: sum.deflateClients,
+      plainClients: sum.plainClients,
+    },
   };
 }

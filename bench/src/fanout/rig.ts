@@ -130,6 +130,7 @@ async function startSwarm(
     maxPendingConnects: p.maxPending,
     localAddresses,
     deflateSnapshot: p.deflateSnapshot,
+    deltas: p.deltas,
     handshakeTimeoutMs: Math.max(30_000, p.stormTimeoutS * 1000),
     execArgv: p.swarmCpuProf ? ['--cpu-prof', `--cpu-prof-dir=${p.swarmCpuProf}`] : [],
   });

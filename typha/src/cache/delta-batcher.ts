@@ -37,7 +37,20 @@ export interface FrameRecorder {
   recordFrames(revision: number, frames: ReadonlyMap<string, Buffer>): void;
 }
 
-export type PublishFn = (frames: ReadonlyMap<Codec['name'], Buffer>, deltas: Deltas) => void;
+/** Frames keyed by kind: a codec's name, or a variant's (e.g. `msgpack+deflate`). */
+export type PublishFn = (frames: ReadonlyMap<string, Buffer>, deltas: Deltas) => void;
+
+/**
+ * Another encoding of each batch, made once from a codec's frame (`deflate-deltas`: the frame
+ * compressed with the syncer's dictionary). Kept and published beside the codecs' frames under
+ * `name`; a batch whose `make` gives nothing (or fails) goes out without it, and clients of the
+ * variant get the codec's plain frame.
+ */
+export interface FrameVariant {
+  readonly name: string;
+  readonly from: Codec['name'];
+  make(frame: Buffer): Buffer | undefined;
+}
 
 export interface DeltaBatcherOptions {
   /** Receives each coalesced batch before it is published (the SyncCache). */
@@ -46,6 +59,8 @@ export interface DeltaBatcherOptions {
   codecs: readonly Codec[];
   publish: PublishFn;
   recorder?: FrameRecorder;
+  /** Made once per batch after the codecs' frames; `setVariants` replaces them. */
+  variants?: readonly FrameVariant[];
   /** Window in ms from the first pending update to the flush (default 10, 0..1000). */
   windowMs?: number;
   /** Distinct keys that flush a batch at once (default 1000, 1..100 000). */
@@ -64,6 +79,9 @@ export interface DeltaBatcherStats {
   bytesEncoded: number;
   encodeErrors: number;
   publishErrors: number;
+  /** Variant frames made (e.g. `deflate-deltas`), and their bytes. */
+  variantFrames: number;
+  variantBytes: number;
 }
 
 function checkRange(name: string, v: number, min: number, max: number): number {
@@ -78,6 +96,7 @@ export class DeltaBatcher implements SyncCallbacks<Update> {
   readonly #codecs: readonly Codec[];
   readonly #publish: PublishFn;
   readonly #recorder: FrameRecorder | undefined;
+  #variants: readonly FrameVariant[];
   readonly #windowMs: number;
   readonly #maxBatch: number;
   readonly #clock: Clock;
@@ -105,6 +124,8 @@ export class DeltaBatcher implements SyncCallbacks<Update> {
     bytesEncoded: 0,
     encodeErrors: 0,
     publishErrors: 0,
+    variantFrames: 0,
+    variantBytes: 0,
   };
 
   constructor(opts: DeltaBatcherOptions) {
@@ -113,11 +134,17 @@ export class DeltaBatcher implements SyncCallbacks<Update> {
     this.#codecs = [...opts.codecs];
     this.#publish = opts.publish;
     this.#recorder = opts.recorder;
+    this.#variants = opts.variants ?? [];
     this.#windowMs = checkRange('windowMs', opts.windowMs ?? 10, 0, 1000);
     this.#maxBatch = checkRange('maxBatch', opts.maxBatch ?? 1000, 1, 100_000);
     this.#clock = opts.clock ?? realClock;
     this.#logger = opts.logger ?? silentLogger;
     this.#errorLimiter = createLogLimiter({ clock: this.#clock });
+  }
+
+  /** Replaces the variants made of each later batch. */
+  setVariants(variants: readonly FrameVariant[]): void {
+    this.#variants = [...variants];
   }
 
   /** Updates waiting for the window to close. */
@@ -165,7 +192,7 @@ export class DeltaBatcher implements SyncCallbacks<Update> {
     this.#pending = new Map();
     const deltas: Deltas = { type: 'deltas', revision, updates };
 
-    const frames = new Map<Codec['name'], Buffer>();
+    const frames = new Map<string, Buffer>();
     for (const codec of this.#codecs) {
       try {
         const buf = codec.encode(deltas);
@@ -177,13 +204,29 @@ export class DeltaBatcher implements SyncCallbacks<Update> {
         this.#logError(err, revision, `cannot encode a delta batch with ${codec.name}; its clients will need to resume`);
       }
     }
+    const allCodecs = frames.size === this.#codecs.length;
     this.#stats.batches++;
     this.#stats.updates += updates.length;
 
     // The cache is the source of truth for resume and snapshots: it applies the batch even if
     // an encoding failed (clients of that codec then miss it and must resume from the cache).
     this.#next.onUpdates(updates, revision);
-    if (frames.size === this.#codecs.length) this.#recorder?.recordFrames(revision, frames);
+    for (const v of this.#variants) {
+      const base = frames.get(v.from);
+      if (base === undefined) continue;
+      try {
+        const buf = v.make(base);
+        if (buf !== undefined) {
+          frames.set(v.name, buf);
+          this.#stats.variantFrames++;
+          this.#stats.variantBytes += buf.byteLength;
+        }
+      } catch (err) {
+        this.#stats.encodeErrors++;
+        this.#logError(err, revision, `cannot make the ${v.name} frame of a delta batch; its clients get the ${v.from} frame`);
+      }
+    }
+    if (allCodecs) this.#recorder?.recordFrames(revision, frames);
     try {
       this.#publish(frames, deltas);
     } catch (err) {

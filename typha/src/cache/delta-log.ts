@@ -12,6 +12,7 @@
  * batch moves `base` up to its revision. Bounded by batch count, bytes and age.
  */
 import type { Update } from '../protocol/messages.js';
+import { baseFrameKind } from '../protocol/deflated-deltas.js';
 import { updateKey } from '../common/update-key.js';
 
 export interface LogEntry {
@@ -113,14 +114,17 @@ export class DeltaLog {
   }
 
   /**
-   * The frames of `codec` for every batch after `revision`, in order; undefined when the log
-   * does not reach back that far or a batch has no frame for that codec.
+   * The frames of `kind` (a codec's name, or `<codec>+deflate`: a batch without that variant
+   * gives its codec's plain frame) for every batch after `revision`, in order; undefined when
+   * the log does not reach back that far or a batch has no frame for that codec.
    */
-  framesSince(revision: number, codec: string): Buffer[] | undefined {
+  framesSince(revision: number, kind: string): Buffer[] | undefined {
     if (revision < this.#base) return undefined;
+    const base = baseFrameKind(kind);
     const out: Buffer[] = [];
     for (let i = this.#firstAfter(revision); i < this.#entries.length; i++) {
-      const frame = this.#entries[i].frames?.get(codec);
+      const frames = this.#entries[i].frames;
+      const frame = frames?.get(kind) ?? frames?.get(base);
       if (frame === undefined) return undefined;
       out.push(frame);
     }

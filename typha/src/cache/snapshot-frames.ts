@@ -51,6 +51,10 @@ export interface SnapshotFramesInit {
   onEncode?: (bytes: number) => void;
   /** Told of each page compressed: the plain and compressed frame sizes (for stats). */
   onCompress?: (plainBytes: number, compressedBytes: number) => void;
+  /** Told once every page is encoded, with their total size (Calico's typha_snapshot_raw_bytes). */
+  onEncoded?: (totalBytes: number) => void;
+  /** Told once every page is compressed, with the total compressed size (typha_snapshot_compressed_bytes). */
+  onCompressed?: (totalBytes: number) => void;
 }
 
 /** End index (exclusive) of each page: at most `pageSize` updates and, past the first, `pageBytes`. */
@@ -72,7 +76,7 @@ export function pageEnds(sizes: readonly number[], pageSize: number, pageBytes: 
 }
 
 export function createSnapshotFrames(init: SnapshotFramesInit): SnapshotFrames {
-  const { revision, codec, createdAt, onEncode, onCompress } = init;
+  const { revision, codec, createdAt, onEncode, onCompress, onEncoded, onCompressed } = init;
   let updates: readonly Update[] | undefined = init.updates;
   const updateCount = updates.length;
   const ends = pageEnds(init.sizes, init.pageSize, init.pageBytes);
@@ -80,6 +84,9 @@ export function createSnapshotFrames(init: SnapshotFramesInit): SnapshotFrames {
   const frames = new Array<Buffer | undefined>(pageCount);
   let compressedFrames: Array<Buffer | undefined> | undefined;
   let encoded = 0;
+  let encodedBytes = 0;
+  let compressedPages = 0;
+  let compressedBytes = 0;
   let estimatedBytes = 0;
   for (const s of init.sizes) estimatedBytes += s;
 
@@ -95,6 +102,8 @@ export function createSnapshotFrames(init: SnapshotFramesInit): SnapshotFrames {
     const buf = compressFrame(codec, plain);
     compressedFrames[page] = buf;
     onCompress?.(plain.byteLength, buf.byteLength);
+    compressedBytes += buf.byteLength;
+    if (++compressedPages === pageCount) onCompressed?.(compressedBytes);
     return buf;
   }
 
@@ -114,8 +123,12 @@ export function createSnapshotFrames(init: SnapshotFramesInit): SnapshotFrames {
     };
     const buf = codec.encode(msg);
     frames[page] = buf;
-    if (++encoded === pageCount) updates = undefined;
+    encodedBytes += buf.byteLength;
     onEncode?.(buf.byteLength);
+    if (++encoded === pageCount) {
+      updates = undefined;
+      onEncoded?.(encodedBytes);
+    }
     return buf;
   }
 

@@ -34,6 +34,13 @@ export interface SnapshotStoreStats {
   pagesCompressed: number;
   bytesBeforeCompression: number;
   bytesCompressed: number;
+  /**
+   * Calico's typha_snapshot_raw_bytes / _compressed_bytes: the size of the most recently
+   * completed snapshot of a binary codec (every page encoded), and of its compressed pages
+   * (every page compressed for `deflate-snapshot` clients); 0 until one is.
+   */
+  lastRawBytes: number;
+  lastCompressedBytes: number;
 }
 
 export class SnapshotStore {
@@ -46,6 +53,14 @@ export class SnapshotStore {
   #pagesCompressed = 0;
   #bytesBeforeCompression = 0;
   #bytesCompressed = 0;
+  #lastRawBytes = 0;
+  #lastCompressedBytes = 0;
+  readonly #onEncoded = (bytes: number): void => {
+    this.#lastRawBytes = bytes;
+  };
+  readonly #onCompressed = (bytes: number): void => {
+    this.#lastCompressedBytes = bytes;
+  };
   readonly #onEncode = (bytes: number): void => {
     this.#pagesEncoded++;
     this.#bytesEncoded += bytes;
@@ -88,6 +103,7 @@ export class SnapshotStore {
       pageBytes: this.#limits.pageBytes,
       onEncode: this.#onEncode,
       onCompress: this.#onCompress,
+      ...(codec.binary ? { onEncoded: this.#onEncoded, onCompressed: this.#onCompressed } : {}),
     });
     this.#generated++;
     this.#lru.set(key, frames);
@@ -137,6 +153,8 @@ export class SnapshotStore {
       pagesCompressed: this.#pagesCompressed,
       bytesBeforeCompression: this.#bytesBeforeCompression,
       bytesCompressed: this.#bytesCompressed,
+      lastRawBytes: this.#lastRawBytes,
+      lastCompressedBytes: this.#lastCompressedBytes,
     };
   }
 

@@ -65,6 +65,8 @@ import type { SnapshotFrames } from './snapshot-frames.js';
 import { SnapshotStore, type CapturedState } from './snapshot-store.js';
 import { ResyncGaps, type Gap } from './resync-gaps.js';
 import { Tombstones } from './tombstones.js';
+import { buildDeltaDictionary, deflateDeltasFrame, deltaDictionaryFrame, deltaFrameKind, type DeltaDictionaryData } from '../protocol/deflated-deltas.js';
+import type { FrameVariant } from './delta-batcher.js';
 
 export interface SyncCacheOptions extends Partial<Record<CacheLimitName, number>> {
   syncer: SyncerType;
@@ -82,6 +84,13 @@ export type ChangesResult =
   | { mode: 'wait'; revision: number };
 
 /** What a new client is sent: pages, then `tail`, then InSync at `revision`. */
+/** One syncer's `deflate-deltas` for one codec: see `SyncCache.deltaCompression`. */
+export interface DeltaCompression {
+  readonly dictionary: DeltaDictionaryData;
+  /** The `DeltaDictionary` message, encoded once: written after the hello of each client that accepted the feature. */
+  readonly dictionaryFrame: Buffer;
+}
+
 export interface SnapshotJoin {
   snapshot: SnapshotFrames;
   /** Encoded Deltas frames from the snapshot's revision to `revision` (empty when current). */
@@ -113,6 +122,9 @@ export interface SyncCacheStats {
   snapshotPagesCompressed: number;
   snapshotBytesBeforeCompression: number;
   snapshotBytesCompressed: number;
+  /** Size of the last complete binary-codec snapshot, before and after compression (Calico's gauges). */
+  lastSnapshotRawBytes: number;
+  lastSnapshotCompressedBytes: number;
   resumesFromLog: number;
   resumesFromState: number;
   resumesTooOld: number;
@@ -136,6 +148,7 @@ export class SyncCache implements SyncCallbacks<Update> {
   readonly #logger: Logger;
   readonly #warnLimiter: LogLimiter;
   readonly #state = new Map<string, Entry>();
+  readonly #deltaCompression = new Map<string, DeltaCompression>();
   readonly #log: DeltaLog;
   readonly #tombstones: Tombstones;
   readonly #gaps = new ResyncGaps();
@@ -308,13 +321,13 @@ export class SyncCache implements SyncCallbacks<Update> {
    * What to send a new client: the current snapshot or, within `snapshotReuseMs`, a recent one
    * plus the delta frames sent since (so a rush of joins under churn encodes nothing new).
    */
-  join(codec: Codec): SnapshotJoin {
+  join(codec: Codec, frameKind: string = codec.name): SnapshotJoin {
     this.#assertServing();
     if (!this.#snapshots.has(this.#contentRevision, codec.name)) {
       const now = this.#clock.now();
       this.#log.trim(now);
       const recent = this.#snapshots.takeRecent(codec.name, now);
-      const tail = recent && this.#log.framesSince(recent.revision, codec.name);
+      const tail = recent && this.#log.framesSince(recent.revision, frameKind);
       if (recent && tail) {
         this.#snapshots.markReused(recent);
         return { snapshot: recent, tail, revision: this.#revision };
@@ -323,8 +336,41 @@ export class SyncCache implements SyncCallbacks<Update> {
     return { snapshot: this.snapshot(codec), tail: [], revision: this.#revision };
   }
 
-  /** The encoded Deltas frames after `revision` for `codec`, if the log still holds them all. */
-  deltaFramesSince(revision: number, codec: Codec['name']): Buffer[] | undefined {
+  /**
+   * The delta-compression of this syncer for a binary `codec` (`deflate-deltas`): the dictionary,
+   * built once from the state when first asked for, its frame for each client's hello, and the
+   * batcher's variant that compresses each batch's frame once.
+   */
+  deltaCompression(codec: Codec): DeltaCompression {
+    this.#assertServing();
+    let dc = this.#deltaCompression.get(codec.name);
+    if (dc === undefined) {
+      const dict = buildDeltaDictionary(
+        codec,
+        Array.from(this.#state.values(), (e) => e.update),
+      );
+      this.#logger.info({ codec: codec.name, id: dict.id, bytes: dict.data.length, keys: this.#state.size }, 'built the delta dictionary');
+      dc = { dictionary: dict, dictionaryFrame: deltaDictionaryFrame(codec, dict) };
+      this.#deltaCompression.set(codec.name, dc);
+    }
+    return dc;
+  }
+
+  /**
+   * For the DeltaBatcher (`variants`): each batch's `codec` frame compressed once with this
+   * syncer's dictionary, kept and fanned out as `<codec>+deflate`. The dictionary is built at the
+   * first batch (batches flow only once the cache is ready), so this may be wired at start.
+   */
+  deltaVariant(codec: Codec): FrameVariant {
+    return {
+      name: deltaFrameKind(codec.name, true),
+      from: codec.name,
+      make: (frame) => deflateDeltasFrame(codec, frame, this.deltaCompression(codec).dictionary),
+    };
+  }
+
+  /** The encoded Deltas frames of `kind` (see `deltaFrameKind`) after `revision`, if the log still holds them all. */
+  deltaFramesSince(revision: number, codec: string): Buffer[] | undefined {
     this.#assertOpen();
     if (!this.#ready || revision > this.#revision || this.#gaps.contains(revision)) return undefined;
     this.#log.trim(this.#clock.now());
@@ -355,6 +401,8 @@ export class SyncCache implements SyncCallbacks<Update> {
       snapshotPagesCompressed: snap.pagesCompressed,
       snapshotBytesBeforeCompression: snap.bytesBeforeCompression,
       snapshotBytesCompressed: snap.bytesCompressed,
+      lastSnapshotRawBytes: snap.lastRawBytes,
+      lastSnapshotCompressedBytes: snap.lastCompressedBytes,
       resumesFromLog: this.#resumesFromLog,
       resumesFromState: this.#resumesFromState,
       resumesTooOld: this.#resumesTooOld,

@@ -16,7 +16,7 @@ import WebSocket from 'ws';
 import type { Codec } from '../protocol/codec.js';
 import { MalformedFrameError, ProtocolError, UnexpectedMessageError, truncateReason } from '../protocol/errors.js';
 import { CloseCode, Features, type ClientHello, type Deltas, type Goodbye, type InSync, type ServerHello, type SnapshotPage } from '../protocol/messages.js';
-import { decodeServerFrame } from '../protocol/compressed.js';
+import { decodeServerFrame, type FrameAcceptance } from '../protocol/compressed.js';
 import { MAX_SERVER_FRAME_BYTES } from '../protocol/transport.js';
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { ConnectError, HandshakeTimeoutError, ReadTimeoutError, ServerClosedError } from './errors.js';
@@ -74,7 +74,8 @@ export class Connection {
   #opened = false;
   #helloReceived = false;
   /** Set from the ServerHello: the server accepted the `deflate-snapshot` this client offered. */
-  #compressedAccepted = false;
+  /** What this connection accepts compressed (from the ServerHello), and the delta dictionary it was sent. */
+  readonly #accept: FrameAcceptance = { snapshots: false };
   #ended = false;
   #lastFrameAt = 0;
   #handshakeTimer: TimerHandle | undefined;
@@ -170,7 +171,7 @@ export class Connection {
     this.#lastFrameAt = clock.now();
     let msg;
     try {
-      msg = decodeServerFrame(this.#cfg.codec, toBuffer(data), this.#compressedAccepted);
+      msg = decodeServerFrame(this.#cfg.codec, toBuffer(data), this.#accept);
     } catch (err) {
       this.fail(err instanceof ProtocolError ? err : new MalformedFrameError('undecodable frame', { cause: err }));
       return;
@@ -188,7 +189,10 @@ export class Connection {
           return;
         }
         this.#helloReceived = true;
-        this.#compressedAccepted = msg.features.includes(Features.DeflateSnapshot) && this.#cfg.hello.features.includes(Features.DeflateSnapshot);
+        this.#accept.snapshots = msg.features.includes(Features.DeflateSnapshot) && this.#cfg.hello.features.includes(Features.DeflateSnapshot);
+        if (msg.features.includes(Features.DeflateDeltas) && this.#cfg.hello.features.includes(Features.DeflateDeltas)) {
+          this.#accept.deltas = { dictionary: undefined };
+        }
         clock.clearTimeout(this.#handshakeTimer);
         this.#handshakeTimer = undefined;
         this.#readTimer = clock.setTimeout(connectionOnReadCheck, this.#cfg.readTimeoutMs, this);
@@ -196,6 +200,10 @@ export class Connection {
         break;
       case 'goodbye':
         break;
+      case 'dictionary':
+        // Kept by decodeServerFrame in #accept for the Deflated frames that follow.
+        if (!this.#helloReceived) this.fail(new UnexpectedMessageError('"dictionary" before the server hello'));
+        return;
       default:
         if (!this.#helloReceived) {
           this.fail(new UnexpectedMessageError(`"${msg.type}" before the server hello`));

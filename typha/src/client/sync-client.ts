@@ -251,8 +251,11 @@ export class SyncClient<S extends SyncerType = SyncerType> {
       syncer: o.syncer,
       node: o.node,
       client: o.clientId,
-      // Compressed snapshot pages need byte strings: offered on the msgpack codec only.
-      features: o.codec === 'msgpack' ? [Features.Resume, Features.Goodbye, Features.DeflateSnapshot] : [Features.Resume, Features.Goodbye],
+      // Compressed snapshot pages and delta batches need byte strings: offered on the msgpack codec only.
+      features:
+        o.codec === 'msgpack'
+          ? [Features.Resume, Features.Goodbye, Features.DeflateSnapshot, ...(o.deflateDeltas ? [Features.DeflateDeltas] : [])]
+          : [Features.Resume, Features.Goodbye],
     };
     if (resume !== undefined) hello.resume = { revision: resume.revision, datastoreId: resume.datastoreId };
     if (this.#floor !== undefined) hello.floor = { revision: this.#floor.revision, datastoreId: this.#floor.datastoreId };

@@ -159,8 +159,10 @@ export class TyphaDaemon {
       pingIntervalMs: secs(c.ServerPingIntervalSecs),
       pongTimeoutMs: secs(c.ServerPongTimeoutSecs),
       maxLagMs: secs(c.ServerMaxFallBehindSecs),
+      newClientGraceMs: secs(c.ServerNewClientFallBehindGracePeriod),
       highWaterMarkBytes: c.ServerMaxBufferedBytes,
       compressSnapshots: c.ServerCompressSnapshots,
+      compressDeltas: c.ServerCompressDeltas,
       ...(this.#tuning.resumeWaitMs !== undefined ? { resumeWaitMs: this.#tuning.resumeWaitMs } : {}),
       overloadHint: () => this.#hintToward(0),
       behindHint: (revision) => this.#hintToward(revision),
@@ -227,7 +229,9 @@ export class TyphaDaemon {
       maxConnections: conns.maxConnections,
       tcp: conns.tcp,
       refused: conns.refused,
-      cache: Object.fromEntries([...this.#pipelines].map(([s, p]) => [s, { ...p.cache.stats(), skipped: p.dedupe.stats().skipped }])),
+      cache: Object.fromEntries(
+        [...this.#pipelines].map(([s, p]) => [s, { ...p.cache.stats(), skipped: p.dedupe.stats().skipped, batcher: p.batcher.stats() }]),
+      ),
       replicas: this.#replicas?.replicas ?? [],
       clients: conns.clients,
     };
@@ -290,6 +294,8 @@ export class TyphaDaemon {
         codecs: Object.values(CODECS),
         publish: this.#server.publisher(syncer),
         windowMs: this.#config.ServerBatchWindowMs,
+        maxBatch: this.#config.ServerMaxMessageSize,
+        variants: this.#config.ServerCompressDeltas ? [cache.deltaVariant(CODECS.msgpack)] : [],
         logger: this.#log,
       });
       const dedupe = createDedupeStage(batcher);

@@ -12,6 +12,16 @@
  * | typha_connections_dropped         | counter   | reason       | closed by the server; Calico counts rebalancing   |
  * |                                   |           |              | only, which is {reason="rebalance"}               |
  * | typha_client_snapshot_send_secs   | histogram | syncer       | ServerHello to InSync of a snapshot (Calico: summary) |
+ * | typha_client_write_latency_secs   | histogram | syncer       | one write call to one client's socket: every       |
+ * |                                   |           |              | snapshot page and catch-up frame, one fan-out write|
+ * |                                   |           |              | in 64 (Calico: summary, every write; ours never    |
+ * |                                   |           |              | block, so this is the copy into the socket)        |
+ * | typha_connections_grace_used      | counter   | syncer       | new clients past the lag limit that the grace      |
+ * |                                   |           |              | period excused, once per connection (same)         |
+ * | typha_snapshot_raw_bytes          | gauge     | syncer       | size of the last complete msgpack snapshot (same:  |
+ * |                                   |           |              | Calico's binary snapshot before compression)       |
+ * | typha_snapshot_compressed_bytes   | gauge     | syncer       | its pages after DEFLATE, once all were compressed  |
+ * |                                   |           |              | for deflate-snapshot clients (Calico: snappy)      |
  * | typha_client_latency_secs         | histogram | syncer       | how far behind clients are: per batch, the wait of |
  * |                                   |           |              | the last live client; per catch-up, the time the   |
  * |                                   |           |              | client lagged (Calico: summary, per client per msg)|
@@ -36,8 +46,7 @@
  * typha_connections_pending (accepted, hello not yet received: the TLS handshake, the HTTP
  * upgrade, or a WebSocket waiting for its hello), typha_connections_lagging{syncer}, typha_connections_synced{syncer,mode}
  * (initial syncs by snapshot or resume: Calico always sends a snapshot) and
- * typha_client_resume_send_secs{syncer}. Calico's typha_client_write_latency_secs has no
- * counterpart: writes here are buffered, never blocking.
+ * typha_client_resume_send_secs{syncer}.
  *
  * Histograms rather than Calico's summaries: they aggregate across replicas. Queries on
  * `_sum` and `_count` work on both; quantile series do not exist here.
@@ -51,12 +60,22 @@ import type { DropReason, RejectReason, ServerMetrics } from './server-metrics.j
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 /** Snapshot sends take longer. */
 const SEND_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+/** A write call copies into the socket: microseconds, or more under memory pressure. */
+const WRITE_BUCKETS = [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.1, 1];
 const SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
 
 /** What is read at scrape time for one syncer (SyncCache and DedupeStage fit). */
 export interface SyncerSources {
   cache?: {
-    stats(): { keys: number; snapshotsGenerated: number; snapshotsReused: number; snapshotBytesEncoded: number; snapshotBytesCompressed: number };
+    stats(): {
+      keys: number;
+      snapshotsGenerated: number;
+      snapshotsReused: number;
+      snapshotBytesEncoded: number;
+      snapshotBytesCompressed: number;
+      lastSnapshotRawBytes: number;
+      lastSnapshotCompressedBytes: number;
+    };
   };
   dedupe?: { stats(): { skipped: number } };
 }
@@ -86,6 +105,8 @@ export class PromServerMetrics implements ServerMetrics {
   readonly #pingLatency: Histogram<'syncer'>;
   readonly #kvsPerMsg: Histogram<'syncer'>;
   readonly #breadcrumbSize: Histogram<'syncer'>;
+  readonly #writeLatency: Histogram<'syncer'>;
+  readonly #graceUsed: Counter<'syncer'>;
   /** Label children, made once per syncer: `observe({syncer}, v)` would hash labels every call. */
   readonly #children = new Map<Histogram<'syncer'>, Map<SyncerType, Observer>>();
 
@@ -150,6 +171,38 @@ export class PromServerMetrics implements ServerMetrics {
     this.#pingLatency = hist('typha_ping_latency', 'Round-trip ping latency to client.', LATENCY_BUCKETS);
     this.#kvsPerMsg = hist('typha_kvs_per_msg', 'Number of KV pairs in each message encoded.', SIZE_BUCKETS);
     this.#breadcrumbSize = hist('typha_breadcrumb_size', 'Number of KVs in each published batch.', SIZE_BUCKETS);
+    this.#writeLatency = hist(
+      'typha_client_write_latency_secs',
+      'Per-client write.  How long each write call is taking (fan-out writes sampled one in 64).',
+      WRITE_BUCKETS,
+    );
+    this.#graceUsed = new Counter({
+      name: 'typha_connections_grace_used',
+      help: 'Total number of connections that made use of the grace period to catch up after sending the initial snapshot.',
+      labelNames: ['syncer'],
+      registers,
+    });
+    const lastSnapshot = (name: string, help: string, read: (s: NonNullable<SyncerSources['cache']>) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['syncer'],
+        registers,
+        collect(this: Gauge<'syncer'>) {
+          for (const [syncer, s] of sources) if (s.cache) this.set({ syncer }, read(s.cache));
+        },
+      });
+    };
+    lastSnapshot(
+      'typha_snapshot_raw_bytes',
+      'Size of the most recently generated binary snapshot (before compression).',
+      (c) => c.stats().lastSnapshotRawBytes,
+    );
+    lastSnapshot(
+      'typha_snapshot_compressed_bytes',
+      'Size of the most recently generated binary snapshot (after compression).',
+      (c) => c.stats().lastSnapshotCompressedBytes,
+    );
 
     new Gauge({
       name: 'typha_cache_size',
@@ -269,6 +322,14 @@ export class PromServerMetrics implements ServerMetrics {
 
   pingLatency(syncer: SyncerType, seconds: number): void {
     this.#child(this.#pingLatency, syncer).observe(seconds);
+  }
+
+  graceUsed(syncer: SyncerType): void {
+    this.#graceUsed.inc({ syncer });
+  }
+
+  writeLatency(syncer: SyncerType, seconds: number): void {
+    this.#child(this.#writeLatency, syncer).observe(seconds);
   }
 
   #child(h: Histogram<'syncer'>, syncer: SyncerType): Observer {

@@ -50,7 +50,22 @@ export interface ServerMetrics {
   /** A lagging client is live again after `seconds` behind. */
   caughtUp(syncer: SyncerType, seconds: number): void;
   pingLatency(syncer: SyncerType, seconds: number): void;
+  /**
+   * A new client was behind the live stream by more than the lag limit while its grace period
+   * (TYPHA_SERVERNEWCLIENTFALLBEHINDGRACEPERIOD) still excused it: once per connection.
+   */
+  graceUsed(syncer: SyncerType): void;
+  /**
+   * How long one write call to one client's socket took. Every write of a message to one client
+   * (snapshot pages, catch-up) is timed; fan-out writes are sampled (one in
+   * `WRITE_LATENCY_SAMPLE_EVERY`), since timing each of 10,000 writes per batch would cost more
+   * than the writes.
+   */
+  writeLatency(syncer: SyncerType, seconds: number): void;
 }
+
+/** One fan-out write in this many is timed for `writeLatency`. */
+export const WRITE_LATENCY_SAMPLE_EVERY = 64;
 
 function noop(): void {}
 
@@ -69,4 +84,6 @@ export const noopServerMetrics: ServerMetrics = Object.freeze({
   catchUpPlanned: noop,
   caughtUp: noop,
   pingLatency: noop,
+  graceUsed: noop,
+  writeLatency: noop,
 });

@@ -16,7 +16,8 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Codec } from './codec.js';
 import { MalformedFrameError, UnexpectedMessageError } from './errors.js';
-import type { Compressed, ServerMessage } from './messages.js';
+import type { Compressed, DeltaDictionary, ServerMessage } from './messages.js';
+import { DELTA_DICTIONARY_MAX_BYTES, type DeltaDictionaryData } from './deflated-deltas.js';
 import { parseServerMessage } from './parse.js';
 import { MAX_SERVER_FRAME_BYTES } from './transport.js';
 
@@ -31,31 +32,72 @@ export function compressFrame(codec: Codec, frame: Buffer): Buffer {
 }
 
 /**
- * Client side: one frame from Typha, decoded and validated. A `Compressed` envelope is unwrapped
- * when `acceptCompressed` (the client offered `deflate-snapshot`) and must hold a snapshot page;
- * otherwise it is an unexpected message like any other type the client never asked for. The
- * inflated size is capped at the frame limit, so a small frame cannot expand without bound.
+ * What a client accepts compressed on one connection: `snapshots` (it offered
+ * `deflate-snapshot` and the server accepted), `deltas` (the same for `deflate-deltas`: the
+ * holder keeps the dictionary the server sent on this connection; a new connection starts with
+ * an empty one).
  */
-export function decodeServerFrame(codec: Codec, frame: Buffer, acceptCompressed: boolean): ServerMessage {
+export interface FrameAcceptance {
+  snapshots: boolean;
+  deltas?: { dictionary: DeltaDictionaryData | undefined };
+}
+
+/**
+ * Client side: one frame from Typha, decoded and validated. A `Compressed` envelope is unwrapped
+ * when snapshots are accepted compressed and must hold a snapshot page; a `DeltaDictionary` is
+ * kept in `accept.deltas` (and returned, for the caller to skip), and a `Deflated` frame is
+ * inflated with it and must hold Deltas. Either, not accepted, is an unexpected message like any
+ * other type the client never asked for. The inflated size is capped at the frame limit, so a
+ * small frame cannot expand without bound.
+ */
+export function decodeServerFrame(codec: Codec, frame: Buffer, accept: boolean | FrameAcceptance): ServerMessage {
+  const a: FrameAcceptance = typeof accept === 'boolean' ? { snapshots: accept } : accept;
   const value = codec.decode(frame);
-  if (!acceptCompressed || !isCompressed(value)) return parseServerMessage(value);
-  const c = value as Record<string, unknown>;
+  const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+  if (type === 'compressed' && a.snapshots) return unwrapSnapshot(codec, value as Record<string, unknown>);
+  if (a.deltas !== undefined) {
+    if (type === 'dictionary') return keepDictionary(value as Record<string, unknown>, a.deltas);
+    if (type === 'deflated') return unwrapDeltas(codec, value as Record<string, unknown>, a.deltas.dictionary);
+  }
+  return parseServerMessage(value);
+}
+
+function unwrapSnapshot(codec: Codec, c: Record<string, unknown>): ServerMessage {
   if (c.encoding !== 'deflate') throw new MalformedFrameError(`compressed.encoding must be "deflate"`);
   if (!(c.data instanceof Uint8Array)) throw new MalformedFrameError('compressed.data must be a byte string');
-  let inner: Buffer;
-  try {
-    inner = inflateRawSync(c.data, { maxOutputLength: MAX_SERVER_FRAME_BYTES });
-  } catch (err) {
-    const tooBig = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-    throw new MalformedFrameError(tooBig ? `compressed frame inflates past ${MAX_SERVER_FRAME_BYTES} bytes` : 'compressed.data is not raw DEFLATE', {
-      cause: err,
-    });
-  }
-  const msg = parseServerMessage(codec.decode(inner));
+  const msg = parseServerMessage(codec.decode(inflate(c.data, undefined, 'compressed')));
   if (msg.type !== 'snapshot') throw new UnexpectedMessageError(`a compressed frame holds "${msg.type}"; only snapshot pages are compressed`);
   return msg;
 }
 
-function isCompressed(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'compressed';
+function keepDictionary(d: Record<string, unknown>, holder: { dictionary: DeltaDictionaryData | undefined }): DeltaDictionary {
+  if (!Number.isSafeInteger(d.id) || (d.id as number) < 0) throw new MalformedFrameError('dictionary.id must be a non-negative integer');
+  if (!(d.data instanceof Uint8Array)) throw new MalformedFrameError('dictionary.data must be a byte string');
+  if (d.data.length > DELTA_DICTIONARY_MAX_BYTES) throw new MalformedFrameError(`dictionary.data must be at most ${DELTA_DICTIONARY_MAX_BYTES} bytes`);
+  const data = Buffer.from(d.data);
+  holder.dictionary = { id: d.id as number, data };
+  return { type: 'dictionary', id: d.id as number, data };
+}
+
+function unwrapDeltas(codec: Codec, z: Record<string, unknown>, dict: DeltaDictionaryData | undefined): ServerMessage {
+  if (!(z.data instanceof Uint8Array)) throw new MalformedFrameError('deflated.data must be a byte string');
+  if (dict === undefined || z.dict !== dict.id) {
+    throw new UnexpectedMessageError(`deflated deltas name dictionary ${String(z.dict)}, which this connection has not received`);
+  }
+  const msg = parseServerMessage(codec.decode(inflate(z.data, dict.data, 'deflated')));
+  if (msg.type !== 'deltas') throw new UnexpectedMessageError(`a deflated frame holds "${msg.type}"; only delta batches are deflated`);
+  return msg;
+}
+
+function inflate(data: Uint8Array, dictionary: Buffer | undefined, what: string): Buffer {
+  try {
+    const opts =
+      dictionary !== undefined && dictionary.length > 0 ? { maxOutputLength: MAX_SERVER_FRAME_BYTES, dictionary } : { maxOutputLength: MAX_SERVER_FRAME_BYTES };
+    return inflateRawSync(data, opts);
+  } catch (err) {
+    const tooBig = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+    throw new MalformedFrameError(tooBig ? `${what} frame inflates past ${MAX_SERVER_FRAME_BYTES} bytes` : `${what}.data is not raw DEFLATE`, {
+      cause: err,
+    });
+  }
 }

@@ -37,7 +37,15 @@ export { msgpackCodec } from './msgpack-codec.js';
 export { jsonCodec } from './json-codec.js';
 export { CODECS, codecForSubprotocol, selectSubprotocol, type CodecName } from './codecs.js';
 export { parseClientMessage, parseServerMessage, parseUpdate } from './parse.js';
-export { compressFrame, decodeServerFrame, SNAPSHOT_DEFLATE_LEVEL } from './compressed.js';
+export { compressFrame, decodeServerFrame, SNAPSHOT_DEFLATE_LEVEL, type FrameAcceptance } from './compressed.js';
+export {
+  buildDeltaDictionary,
+  deflateDeltasFrame,
+  deltaDictionaryFrame,
+  DELTA_DEFLATE_LEVEL,
+  DELTA_DICTIONARY_MAX_BYTES,
+  type DeltaDictionaryData,
+} from './deflated-deltas.js';
 export { checkVersion, SUPPORTED_VERSIONS, type VersionRange } from './version.js';
 export * from './errors.js';
 export * from './transport.js';

@@ -37,6 +37,12 @@ export const Features = {
    * compresses each page once per revision, so every client still gets the same bytes.
    */
   DeflateSnapshot: 'deflate-snapshot',
+  /**
+   * Client accepts live and replayed delta batches inside `Deflated` frames, raw DEFLATE with a
+   * preset dictionary sent once per connection (`DeltaDictionary`, binary codecs only). Each
+   * batch is compressed once per codec, so every client still gets the same bytes.
+   */
+  DeflateDeltas: 'deflate-deltas',
 } as const;
 
 /** Close codes (4000–4999 are the application range of RFC 6455). */
@@ -169,6 +175,28 @@ export interface Compressed {
   data: Uint8Array;
 }
 
+/**
+ * `deflate-deltas`: the preset dictionary the connection's `Deflated` frames are compressed
+ * with, sent once right after the ServerHello (the same frame to every client of the syncer).
+ * `id` names it in those frames; `data` is at most 32 KiB (DEFLATE's window).
+ */
+export interface DeltaDictionary {
+  type: 'dictionary';
+  id: number;
+  data: Uint8Array;
+}
+
+/**
+ * `deflate-deltas`: one Deltas frame of the connection's codec, raw DEFLATE (RFC 1951) with the
+ * preset dictionary `dict`. Compressed once per batch and written as is to every client that
+ * accepted the feature. The receiver unwraps it before parsing: see `decodeServerFrame`.
+ */
+export interface Deflated {
+  type: 'deflated';
+  dict: number;
+  data: Uint8Array;
+}
+
 export type ClientMessage = ClientHello | Ping | Pong;
-export type ServerMessage = ServerHello | SnapshotPage | InSync | Deltas | Ping | Pong | Goodbye;
+export type ServerMessage = ServerHello | SnapshotPage | InSync | Deltas | Ping | Pong | Goodbye | DeltaDictionary;
 export type Message = ClientMessage | ServerMessage;

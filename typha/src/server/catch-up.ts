@@ -27,7 +27,6 @@
 import type { SyncCache } from '../cache/sync-cache.js';
 import { estimateJsonBytes } from '../cache/size.js';
 import type { Codec } from '../protocol/codec.js';
-import type { CodecName } from '../protocol/codecs.js';
 import type { Deltas, Update } from '../protocol/messages.js';
 import { TARGET_PAGE_BYTES } from '../protocol/transport.js';
 
@@ -42,9 +41,10 @@ export type CatchUpPlan =
 export const CATCH_UP_PAGE_UPDATES = 500;
 const CATCH_UP_PAGE_BYTES = TARGET_PAGE_BYTES / 2;
 
-export function planCatchUp(cache: SyncCache, codec: CodecName, from: number, replayMaxBytes: number): CatchUpPlan {
+/** `frameKind`: the client's delta frames (its codec's name, or `<codec>+deflate`). */
+export function planCatchUp(cache: SyncCache, frameKind: string, from: number, replayMaxBytes: number): CatchUpPlan {
   if (from > cache.revision) return { kind: 'ahead', revision: cache.revision };
-  const frames = cache.deltaFramesSince(from, codec);
+  const frames = cache.deltaFramesSince(from, frameKind);
   if (frames !== undefined) {
     if (frames.length === 0) return { kind: 'current', revision: cache.revision };
     let bytes = 0;

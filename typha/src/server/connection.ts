@@ -23,9 +23,10 @@
  * remembers the revision it was fully sent (`lagging`); on 'drain' (or the server's tick, if a
  * drain is missed) it catches up from the cache and goes live again. Lagging longer than
  * `maxLagMs`, or more than `maxLagRevisions` behind, or behind the cache's resumable horizon:
- * Goodbye(TooSlow). A client still in its initial sync is not held to `maxLagMs` (a large
- * snapshot to a slow link legitimately takes a while; its buffer is bounded all the same); ping
- * timeouts apply throughout.
+ * Goodbye(TooSlow). A new client is not cut for lag during its initial sync nor for
+ * `newClientGraceMs` after it (the new-client grace, `lag-policy.ts`): a large snapshot to a
+ * slow link legitimately takes a while, and its buffer is bounded all the same. Ping timeouts
+ * and the resumable horizon apply throughout.
  *
  * Liveness. The server's tick (one timer for all connections) calls `tick(now)`: a ping every
  * `pingIntervalMs` (one encoding per codec per tick, shared), and a close with PingTimeout
@@ -51,6 +52,8 @@ import { OutboundQueue } from './outbound-queue.js';
 import type { Logger } from '../common/logger.js';
 import type { GoodbyeHint, ResolvedServerOptions } from './options.js';
 import type { ClientSummary, ConnectionState } from './status.js';
+import { lagVerdict } from './lag-policy.js';
+import { deltaFrameKind } from '../protocol/deflated-deltas.js';
 
 /** RFC 6455 "internal error": a bug or a failure on our side, not the client's. */
 const CLOSE_INTERNAL_ERROR = 1011;
@@ -88,12 +91,14 @@ export interface ConnectionInit {
 const kConnection = Symbol('typha.server.connection');
 type Tagged = { [kConnection]: Connection };
 const OPEN = WebSocket.OPEN;
-const ACCEPTED_FEATURES: readonly string[] = [Features.Resume, Features.Goodbye, Features.DeflateSnapshot];
+const ACCEPTED_FEATURES: readonly string[] = [Features.Resume, Features.Goodbye, Features.DeflateSnapshot, Features.DeflateDeltas];
 
 /** Whether this server would accept `feature` from a client of `codec`. */
 function acceptsFeature(feature: string, codec: Codec, o: ResolvedServerOptions): boolean {
   if (!ACCEPTED_FEATURES.includes(feature)) return false;
-  return feature !== Features.DeflateSnapshot || (codec.binary && o.compressSnapshots);
+  if (feature === Features.DeflateSnapshot) return codec.binary && o.compressSnapshots;
+  if (feature === Features.DeflateDeltas) return codec.binary && o.compressDeltas;
+  return true;
 }
 
 export class Connection implements FanOutMember {
@@ -102,6 +107,8 @@ export class Connection implements FanOutMember {
   readonly codec: Codec;
   readonly connectedAt: number;
   readonly connectedAtWall: number;
+  /** The delta frames this client takes: its codec's, or `<codec>+deflate` once it accepted `deflate-deltas`. */
+  frameKind: string;
   readonly #owner: ConnectionOwner;
   readonly #o: ResolvedServerOptions;
   readonly #ws: WebSocket;
@@ -121,6 +128,11 @@ export class Connection implements FanOutMember {
   /** The revision this client has been sent everything up to. */
   #revision = 0;
   #laggingSince = -1;
+  /** When the client was last current, for the lag limits (-1: current); see lag-policy.ts. */
+  #behindSince = -1;
+  /** End of the new-client grace: Infinity through the initial sync, then InSync + newClientGraceMs. */
+  #graceEndsAt = Infinity;
+  #graceUsed = false;
   #syncStartedAt = 0;
   #lastRecvAt: number;
   #nextPingAt = Infinity;
@@ -140,6 +152,7 @@ export class Connection implements FanOutMember {
     this.id = init.id;
     this.remote = init.remote;
     this.codec = init.codec;
+    this.frameKind = init.codec.name;
     this.#writer = init.writer;
     this.#log = init.logger;
     this.#hwm = this.#o.highWaterMarkBytes;
@@ -188,7 +201,7 @@ export class Connection implements FanOutMember {
   }
 
   summary(now: number): ClientSummary {
-    const lagMs = this.#laggingSince >= 0 ? now - this.#laggingSince : this.#state === 'syncing' ? now - this.#syncStartedAt : 0;
+    const lagMs = this.#behindSince >= 0 ? now - this.#behindSince : 0;
     return {
       id: this.id,
       node: this.#node,
@@ -227,6 +240,7 @@ export class Connection implements FanOutMember {
     if (this.#state !== 'live') return;
     this.#state = 'lagging';
     this.#hub?.remove(this);
+    if (this.#behindSince < 0) this.#behindSince = now;
     this.#startLagging(now);
   }
 
@@ -357,15 +371,29 @@ export class Connection implements FanOutMember {
       this.#nextPingAt = now + o.pingIntervalMs;
       this.#write(this.#owner.pingFrame(this.codec, now));
     }
-    if (st === 'lagging' && this.#laggingSince >= 0) {
-      if (now - this.#laggingSince > o.maxLagMs) {
-        this.goodbye(CloseCode.TooSlow, `too slow: behind the live stream for more than ${o.maxLagMs} ms`, undefined, 'too-slow');
+    if (st === 'lagging' && this.#behindSince >= 0) {
+      const behind = (this.#hub?.publishedRevision ?? 0) - this.#revision;
+      const verdict = lagVerdict({
+        now,
+        behindSince: this.#behindSince,
+        graceEndsAt: this.#graceEndsAt,
+        revisionsBehind: behind,
+        maxLagMs: o.maxLagMs,
+        maxLagRevisions: o.maxLagRevisions,
+      });
+      if (verdict === 'cut') {
+        const grace = this.#graceUsed ? `; new-client grace of ${o.newClientGraceMs} ms used up` : '';
+        const reason =
+          now - this.#behindSince > o.maxLagMs
+            ? `too slow: behind the live stream for more than ${o.maxLagMs} ms${grace}`
+            : `too slow: ${behind} revisions behind the live stream (limit ${o.maxLagRevisions})${grace}`;
+        this.goodbye(CloseCode.TooSlow, reason, undefined, 'too-slow');
         return;
       }
-      const behind = (this.#hub?.publishedRevision ?? 0) - this.#revision;
-      if (o.maxLagRevisions > 0 && behind > o.maxLagRevisions) {
-        this.goodbye(CloseCode.TooSlow, `too slow: ${behind} revisions behind the live stream (limit ${o.maxLagRevisions})`, undefined, 'too-slow');
-        return;
+      if (verdict === 'grace' && !this.#graceUsed) {
+        this.#graceUsed = true;
+        this.#owner.metrics.graceUsed(this.#syncer as SyncerType);
+        this.#log.warn({ lagMs: now - this.#behindSince, graceLeftMs: this.#graceEndsAt - now }, 'new client is far behind; the grace period lets it catch up');
       }
       const oldest = (this.#cache as SyncCache).oldestResumableRevision;
       if (this.#queue.empty && this.#revision < oldest) {
@@ -411,6 +439,7 @@ export class Connection implements FanOutMember {
     this.#client = hello.client;
     this.#protocolVersion = hello.protocolVersion;
     this.#features = ACCEPTED_FEATURES.filter((f) => hello.features.includes(f) && acceptsFeature(f, this.codec, this.#o));
+    this.frameKind = deltaFrameKind(this.codec.name, this.#features.includes(Features.DeflateDeltas));
     this.#log = this.#log.child({ node: hello.node, syncer: hello.syncer });
     this.#state = 'waiting';
     this.#nextPingAt = now + this.#o.pingIntervalMs;
@@ -448,7 +477,7 @@ export class Connection implements FanOutMember {
           return;
         }
       }
-      if (resume !== undefined && this.#startResume(resume.revision, planCatchUp(cache, this.codec.name, resume.revision, this.#owner.replayMaxBytes))) {
+      if (resume !== undefined && this.#startResume(resume.revision, planCatchUp(cache, this.frameKind, resume.revision, this.#owner.replayMaxBytes))) {
         this.pump();
         return;
       }
@@ -498,7 +527,7 @@ export class Connection implements FanOutMember {
   }
 
   #startSnapshot(cache: SyncCache): void {
-    const join = cache.join(this.codec);
+    const join = cache.join(this.codec, this.frameKind);
     this.#queue.setSnapshot(join.snapshot, this.#features.includes(Features.DeflateSnapshot));
     if (join.tail.length > 0) this.#queue.setFrames(join.tail, join.revision);
     this.#inSyncRevision = join.revision;
@@ -517,9 +546,13 @@ export class Connection implements FanOutMember {
       mode,
       revision,
     });
+    // deflate-deltas: the dictionary before any Deflated frame (a tail or replay may hold some).
+    if (this.frameKind !== this.codec.name) this.#write((this.#cache as SyncCache).deltaCompression(this.codec).dictionaryFrame);
     this.#state = 'syncing';
     this.#helloSent = true;
     this.#syncStartedAt = o.clock.now();
+    this.#behindSince = this.#syncStartedAt;
+    this.#graceEndsAt = Infinity;
     const syncer = this.#syncer as SyncerType;
     this.#owner.metrics.streaming(syncer, 1);
     this.#owner.metrics.syncStarted(syncer, mode);
@@ -555,7 +588,9 @@ export class Connection implements FanOutMember {
     this.#revision = revision;
     this.#send({ type: 'in-sync', revision });
     this.#state = 'lagging'; // until #planNext finds it current
-    const seconds = (this.#o.clock.now() - this.#syncStartedAt) / 1000;
+    const now = this.#o.clock.now();
+    this.#graceEndsAt = now + this.#o.newClientGraceMs;
+    const seconds = (now - this.#syncStartedAt) / 1000;
     this.#owner.metrics.initialSyncSent(this.#syncer as SyncerType, this.#mode, seconds);
     this.#log.info({ mode: this.#mode, revision, seconds }, 'client in sync');
   }
@@ -564,7 +599,7 @@ export class Connection implements FanOutMember {
   #planNext(): boolean {
     const cache = this.#cache as SyncCache;
     const now = this.#o.clock.now();
-    const plan = planCatchUp(cache, this.codec.name, this.#revision, this.#owner.replayMaxBytes);
+    const plan = planCatchUp(cache, this.frameKind, this.#revision, this.#owner.replayMaxBytes);
     switch (plan.kind) {
       case 'current':
       case 'ahead':
@@ -593,6 +628,7 @@ export class Connection implements FanOutMember {
 
   #goLive(now: number): void {
     this.#state = 'live';
+    this.#behindSince = -1;
     this.#hub?.add(this);
     if (this.#laggingSince >= 0) {
       this.#owner.metrics.caughtUp(this.#syncer as SyncerType, (now - this.#laggingSince) / 1000);
@@ -620,7 +656,15 @@ export class Connection implements FanOutMember {
 
   #write(payload: Buffer): void {
     if (this.#ws.readyState !== OPEN) return;
+    const syncer = this.#syncer;
+    if (syncer === undefined) {
+      this.#writer.write(this.#ws, payload, this.codec.binary);
+      return;
+    }
+    const clock = this.#o.clock;
+    const start = clock.now();
     this.#writer.write(this.#ws, payload, this.codec.binary);
+    this.#owner.metrics.writeLatency(syncer, (clock.now() - start) / 1000);
   }
 
   #protocolError(err: unknown): void {

@@ -4,8 +4,12 @@
  * frame to every live client of that codec. Nothing here encodes, copies or allocates per
  * client: the loop is a Set iteration and one call per member.
  *
- *   DeltaBatcher ─publish(frames, deltas)─▶ FanOut ─┬─ msgpack: SharedFrame ─▶ every live msgpack client
- *                                                   └─ json:    SharedFrame ─▶ every live json client
+ *   DeltaBatcher ─publish(frames, deltas)─▶ FanOut ─┬─ msgpack:         SharedFrame ─▶ every live msgpack client
+ *                                                   ├─ msgpack+deflate: SharedFrame ─▶ every live deflate-deltas client
+ *                                                   └─ json:            SharedFrame ─▶ every live json client
+ *
+ * A batch that has no frame of a set's kind (it did not compress smaller) goes to that set as
+ * its codec's plain frame: clients of `deflate-deltas` take both.
  *
  * Only live members are in the sets. A member that is syncing or lagging is absent and catches
  * up from the cache on its own (replayed frames or coalesced changes) before it joins again;
@@ -16,32 +20,41 @@
  * that codec are made to fall behind and catch up from the cache, which applied the batch.
  */
 import type { Codec } from '../protocol/codec.js';
-import type { CodecName } from '../protocol/codecs.js';
 import type { Deltas, SyncerType } from '../protocol/messages.js';
 import type { Clock } from '../common/clock.js';
 import { SharedFrame } from './frame-writer.js';
-import type { ServerMetrics } from '../metrics/server-metrics.js';
+import { WRITE_LATENCY_SAMPLE_EVERY, type ServerMetrics } from '../metrics/server-metrics.js';
 
 /** What the hub needs of a connection; Connection implements it. */
 export interface FanOutMember {
   readonly codec: Codec;
+  /** The delta frames it takes: its codec's name, or `<codec>+deflate` (see `deltaFrameKind`). */
+  readonly frameKind: string;
   /** Writes the batch, or notices the socket is over its mark and starts lagging. */
   writeLive(frame: SharedFrame, revision: number, now: number): void;
   /** Leaves the live set and catches up from the cache. */
   fallBehind(now: number): void;
 }
 
+interface LiveSet<M> {
+  readonly members: Set<M>;
+  /** The frame written when the batch has none of this set's kind (a variant it did not make). */
+  readonly fallback: string;
+  readonly binary: boolean;
+}
+
 export class FanOut<M extends FanOutMember = FanOutMember> {
   readonly syncer: SyncerType;
-  readonly #live = new Map<CodecName, Set<M>>();
-  readonly #binary = new Map<CodecName, boolean>();
+  readonly #live = new Map<string, LiveSet<M>>();
   readonly #clock: Clock;
   readonly #metrics: ServerMetrics;
   #publishedRevision = 0;
   #batches = 0;
   #liveCount = 0;
+  /** Writes until the next one timed for typha_client_write_latency_secs. */
+  #untilSample = WRITE_LATENCY_SAMPLE_EVERY;
   /** The DeltaBatcher's publish callback, bound once. */
-  readonly publish = (frames: ReadonlyMap<CodecName, Buffer>, deltas: Deltas): void => {
+  readonly publish = (frames: ReadonlyMap<string, Buffer>, deltas: Deltas): void => {
     this.#publish(frames, deltas);
   };
 
@@ -49,10 +62,7 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
     this.syncer = syncer;
     this.#clock = clock;
     this.#metrics = metrics;
-    for (const c of codecs) {
-      this.#live.set(c.name, new Set());
-      this.#binary.set(c.name, c.binary);
-    }
+    for (const c of codecs) this.#live.set(c.name, { members: new Set(), fallback: c.name, binary: c.binary });
   }
 
   /** Revision of the last batch published. */
@@ -70,32 +80,46 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
   }
 
   add(m: M): void {
-    const set = this.#live.get(m.codec.name);
-    if (set === undefined || set.has(m)) return;
-    set.add(m);
+    let set = this.#live.get(m.frameKind);
+    if (set === undefined) {
+      if (!this.#live.has(m.codec.name)) return;
+      this.#live.set(m.frameKind, (set = { members: new Set(), fallback: m.codec.name, binary: m.codec.binary }));
+    }
+    if (set.members.has(m)) return;
+    set.members.add(m);
     this.#liveCount++;
   }
 
   remove(m: M): void {
-    if (this.#live.get(m.codec.name)?.delete(m)) this.#liveCount--;
+    if (this.#live.get(m.frameKind)?.members.delete(m)) this.#liveCount--;
   }
 
-  #publish(frames: ReadonlyMap<CodecName, Buffer>, deltas: Deltas): void {
+  #publish(frames: ReadonlyMap<string, Buffer>, deltas: Deltas): void {
     const start = this.#clock.now();
     const revision = deltas.revision;
     if (revision > this.#publishedRevision) this.#publishedRevision = revision;
     this.#batches++;
     let clients = 0;
-    for (const [name, set] of this.#live) {
-      if (set.size === 0) continue;
-      const payload = frames.get(name);
+    for (const [kind, set] of this.#live) {
+      const members = set.members;
+      if (members.size === 0) continue;
+      const payload = frames.get(kind) ?? frames.get(set.fallback);
       if (payload === undefined) {
-        for (const m of [...set]) m.fallBehind(start);
+        for (const m of [...members]) m.fallBehind(start);
         continue;
       }
-      clients += set.size;
-      const frame = new SharedFrame(payload, this.#binary.get(name) as boolean);
-      for (const m of set) m.writeLive(frame, revision, start);
+      clients += members.size;
+      const frame = new SharedFrame(payload, set.binary);
+      for (const m of members) {
+        if (--this.#untilSample > 0) {
+          m.writeLive(frame, revision, start);
+          continue;
+        }
+        this.#untilSample = WRITE_LATENCY_SAMPLE_EVERY;
+        const t0 = this.#clock.now();
+        m.writeLive(frame, revision, start);
+        this.#metrics.writeLatency(this.syncer, (this.#clock.now() - t0) / 1000);
+      }
     }
     this.#metrics.batchPublished(this.syncer, deltas.updates.length, clients, (this.#clock.now() - start) / 1000);
   }

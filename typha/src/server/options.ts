@@ -79,8 +79,15 @@ export const SERVER_LIMITS = Object.freeze({
    * At least 16 KiB (a net.Socket's own mark) so that a blocked socket always emits 'drain'.
    */
   highWaterMarkBytes: { default: 512 * KiB, min: 16 * KiB, max: 1024 * MiB },
-  /** A client lagging this long after its initial sync is closed with TooSlow (Calico MaxFallBehind: 300 s). */
+  /** A client lagging this long is closed with TooSlow (Calico MaxFallBehind: 300 s); see `newClientGraceMs`. */
   maxLagMs: { default: 5 * MINUTE, min: 1, max: 24 * 60 * MINUTE },
+  /**
+   * Calico's NewClientFallBehindGracePeriod (300 s): a new client is not closed for lag while it
+   * downloads its initial sync, nor for this long after its InSync, so a large snapshot to a slow
+   * link cannot lead to connect, download, cut, reconnect. Its lag counts from the start of its
+   * sync. 0: no grace after the InSync.
+   */
+  newClientGraceMs: { default: 5 * MINUTE, min: 0, max: 24 * 60 * MINUTE },
   /** A lagging client this many datastore revisions behind is closed with TooSlow (0: no limit). */
   maxLagRevisions: { default: 0, min: 0, max: Number.MAX_SAFE_INTEGER },
   /** How long a client waits for a cache that is not in sync yet before Goodbye(ServerOverloaded). */
@@ -138,6 +145,12 @@ export interface SyncServerOptions extends Partial<Record<ServerLimitName, numbe
    * revision (~85% fewer bytes in a connect storm). Default true.
    */
   compressSnapshots?: boolean;
+  /**
+   * Accept `deflate-deltas` from binary-codec clients: delta batches compressed once with the
+   * syncer's dictionary (`SyncCache.deltaCompression`; the batcher must make the variant, see
+   * `SyncCache.deltaVariant`, or those clients simply get plain frames). Default true.
+   */
+  compressDeltas?: boolean;
   clock?: Clock;
   wallClock?: WallClock;
   logger?: Logger;
@@ -157,6 +170,7 @@ export interface ResolvedServerOptions extends ServerLimits {
   readonly behindHint: ((revision: number) => GoodbyeHint | undefined) | undefined;
   readonly confirmRevision: ((target: number) => void) | undefined;
   readonly compressSnapshots: boolean;
+  readonly compressDeltas: boolean;
   readonly clock: Clock;
   readonly wallClock: WallClock;
   readonly logger: Logger;
@@ -200,8 +214,8 @@ export function resolveServerOptions(o: SyncServerOptions): ResolvedServerOption
       throw new ServerOptionError(`server option codecs: "${k}" must be a codec named "${k}" with subprotocol of the built-in one`);
     }
   }
-  if (o.compressSnapshots !== undefined && typeof o.compressSnapshots !== 'boolean') {
-    throw new ServerOptionError(`server option compressSnapshots: ${String(o.compressSnapshots)} is not a boolean`);
+  for (const k of ['compressSnapshots', 'compressDeltas'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new ServerOptionError(`server option ${k}: ${String(o[k])} is not a boolean`);
   }
   const tls = o.tls;
   if (tls !== undefined) {
@@ -225,6 +239,7 @@ export function resolveServerOptions(o: SyncServerOptions): ResolvedServerOption
     behindHint: o.behindHint,
     confirmRevision: o.confirmRevision,
     compressSnapshots: o.compressSnapshots ?? true,
+    compressDeltas: o.compressDeltas ?? true,
     clock: o.clock ?? realClock,
     wallClock: o.wallClock ?? realWallClock,
     logger: o.logger ?? silentLogger,

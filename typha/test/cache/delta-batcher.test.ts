@@ -9,7 +9,7 @@ import { recordingSink } from '../pipeline/helpers.js';
 import { brief, fakeClock, fakeScheduler, testCodec, upd } from './helpers.js';
 
 interface Published {
-  frames: ReadonlyMap<Codec['name'], Buffer>;
+  frames: ReadonlyMap<string, Buffer>;
   deltas: Deltas;
   cacheRevision: number;
 }

@@ -60,7 +60,7 @@ describe('SyncClient', { timeout: 10_000 }, () => {
       syncer: 'felix',
       node: 'node-1',
       client: 'cattail-typha-client',
-      features: ['resume', 'goodbye', 'deflate-snapshot'],
+      features: ['resume', 'goodbye', 'deflate-snapshot', 'deflate-deltas'],
     });
 
     peer.serveSnapshot(10, [[A, B], [C]]);

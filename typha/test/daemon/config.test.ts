@@ -47,3 +47,36 @@ test('bad values are refused with the parameter and what is allowed', () => {
     );
   }
 });
+
+test("Calico's server knobs: grace period, batching age (the same window as ServerBatchWindowMs), message size", () => {
+  const d = loadTyphaConfig({});
+  assert.equal(d.ServerNewClientFallBehindGracePeriod, 300);
+  assert.equal(d.ServerMaxFallBehindSecs, 300);
+  assert.equal(d.ServerBatchWindowMs, 10);
+  const c = loadTyphaConfig({
+    TYPHA_SERVERMINBATCHINGAGETHRESHOLDSECS: '0.025',
+    TYPHA_SERVERNEWCLIENTFALLBEHINDGRACEPERIOD: '45',
+    TYPHA_SERVERMAXFALLBEHINDSECS: '30',
+    TYPHA_SERVERPINGINTERVALSECS: '5',
+    TYPHA_SERVERPONGTIMEOUTSECS: '40',
+    TYPHA_SERVERHANDSHAKETIMEOUTSECS: '7',
+    TYPHA_SERVERMAXMESSAGESIZE: '100',
+  });
+  assert.equal(c.ServerBatchWindowMs, 25, 'the Calico name sets the batching window');
+  assert.equal(c.ServerNewClientFallBehindGracePeriod, 45);
+  assert.equal(c.ServerMaxFallBehindSecs, 30);
+  assert.equal(c.ServerPingIntervalSecs, 5);
+  assert.equal(c.ServerPongTimeoutSecs, 40);
+  assert.equal(c.ServerHandshakeTimeoutSecs, 7);
+  assert.equal(c.ServerMaxMessageSize, 100);
+  assert.equal(loadTyphaConfig({ TYPHA_SERVERBATCHWINDOWMS: '5' }).ServerBatchWindowMs, 5);
+  assert.equal(loadTyphaConfig({ TYPHA_SERVERBATCHWINDOWMS: '20', TYPHA_SERVERMINBATCHINGAGETHRESHOLDSECS: '0.02' }).ServerBatchWindowMs, 20, 'both, agreeing');
+  assert.throws(
+    () => loadTyphaConfig({ TYPHA_SERVERBATCHWINDOWMS: '5' }, ['--server-min-batching-age-threshold-secs=0.1']),
+    (e: unknown) => e instanceof ConfigError && /ServerBatchWindowMs, which says 5 ms, not 100 ms: give one/.test(e.message),
+  );
+  assert.throws(
+    () => loadTyphaConfig({ TYPHA_SERVERNEWCLIENTFALLBEHINDGRACEPERIOD: '-1' }),
+    (e: unknown) => e instanceof ConfigError && /ServerNewClientFallBehindGracePeriod: -1 is outside 0\.\.86400/.test(e.message),
+  );
+});

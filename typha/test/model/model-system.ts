@@ -95,6 +95,16 @@ export class ModelSystem {
     await this.settle();
   }
 
+  /** Deflated delta frames made by the replicas running now (deflate-deltas, which SyncClient offers by default). */
+  deflatedFrames(): number {
+    let n = 0;
+    for (const r of this.replicas) {
+      const cache = r.daemon?.status().cache as Record<string, { batcher: { variantFrames: number } }> | undefined;
+      for (const c of Object.values(cache ?? {})) n += c.batcher.variantFrames;
+    }
+    return n;
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.#clients.map((w) => w.client.close()));
     for (let i = 0; i < this.replicas.length; i++) await this.stopReplica(i);

@@ -75,3 +75,38 @@ test('bad compressed frames are refused with a reason, never inflated without bo
 test('the JSON codec cannot carry compressed frames', () => {
   assert.throws(() => compressFrame(CODECS.json, CODECS.json.encode(page(1))), /json codec cannot carry compressed frames/);
 });
+
+test('deflate-deltas frames: decoded with the connection’s dictionary, refused without it or holding anything but Deltas', async () => {
+  const {
+    buildDeltaDictionary,
+    deflateDeltasFrame,
+    deltaDictionaryFrame,
+    decodeServerFrame: decode,
+    msgpackCodec: mp,
+  } = await import('../../src/protocol/index.js');
+  const state = Array.from({ length: 200 }, (_, i) => ({
+    kind: 'WorkloadEndpoint',
+    name: `wep-${i}`,
+    namespace: 'ns',
+    revision: i + 1,
+    value: { labels: { app: 'a' }, spec: { node: `n${i % 9}`, ipNetworks: [`10.0.0.${i % 250}/32`] } },
+  }));
+  const dict = buildDeltaDictionary(mp, state);
+  assert.ok(dict.data.length > 1000 && dict.data.length <= 32 * 1024);
+  const deltas = mp.encode({ type: 'deltas', revision: 300, updates: [{ ...state[7], revision: 300 }] });
+  const z = deflateDeltasFrame(mp, deltas, dict);
+  assert.ok(z !== undefined && z.length < deltas.length / 2, `${z?.length} of ${deltas.length}`);
+  const accept = { snapshots: false, deltas: { dictionary: undefined as undefined | { id: number; data: Buffer } } };
+  assert.throws(() => decode(mp, z, accept), /dictionary \d+, which this connection has not received/);
+  assert.equal(decode(mp, deltaDictionaryFrame(mp, dict), accept).type, 'dictionary');
+  const msg = decode(mp, z, accept);
+  assert.equal(msg.type, 'deltas');
+  assert.deepEqual(msg.type === 'deltas' && msg.updates[0].name, 'wep-7');
+  assert.throws(() => decode(mp, z, { snapshots: true }), /unexpected message type "deflated"/, 'not accepted: unexpected');
+  assert.throws(() => decode(mp, deltaDictionaryFrame(mp, dict), true), /unexpected message type "dictionary"/);
+  const page = mp.encode({ type: 'snapshot', revision: 1, page: 0, last: true, updates: [] });
+  const wrapped = mp.encode({ type: 'deflated', dict: dict.id, data: deflateRawSync(page, { dictionary: dict.data }) });
+  assert.throws(() => decode(mp, wrapped, accept), /only delta batches are deflated/);
+  const garbage = mp.encode({ type: 'deflated', dict: dict.id, data: Buffer.from('not deflate at all') });
+  assert.throws(() => decode(mp, garbage, accept), /deflated\.data is not raw DEFLATE/);
+});

@@ -16,6 +16,7 @@ import {
   PROTOCOL_VERSION,
   SYNC_PATH,
   decodeServerFrame,
+  type FrameAcceptance,
   parseServerMessage,
   type ClientHello,
   type Codec,
@@ -119,7 +120,9 @@ export class Harness {
     });
     for (const s of syncers) {
       const cache = this.caches.get(s) as SyncCache;
-      const batcher = new DeltaBatcher({ next: cache, recorder: cache, codecs: this.codecs, publish: this.server.publisher(s), clock: manualClock });
+      const binary = this.codecs.find((c) => c.binary);
+      const variants = binary !== undefined && opts.compressDeltas !== false ? [cache.deltaVariant(binary)] : [];
+      const batcher = new DeltaBatcher({ next: cache, recorder: cache, codecs: this.codecs, publish: this.server.publisher(s), clock: manualClock, variants });
       this.batchers.set(s, batcher);
       const initial = Array.from({ length: opts.initialKeys ?? 0 }, (_, i) => upd(`init-${i}`, this.revision, { i, syncer: s }));
       batcher.onStatus('resync', 0);
@@ -215,6 +218,11 @@ export class TestClient {
   httpBody = '';
   bytes = 0;
   frames = 0;
+  /** Deltas frames received, their wire bytes, and how many of them came as Deflated frames. */
+  deltaFrames = 0;
+  deltaBytes = 0;
+  deflatedFrames = 0;
+  readonly #accept: FrameAcceptance = { snapshots: false };
   readonly arrivals: number[] = [];
 
   constructor(url: string, opts: ClientOptions = {}) {
@@ -298,17 +306,22 @@ export class TestClient {
     this.bytes += data.length;
     this.frames++;
     this.arrivals.push(performance.now());
-    const msg = decodeServerFrame(this.codec, data, this.hello?.features.includes(Features.DeflateSnapshot) ?? false);
+    const msg = decodeServerFrame(this.codec, data, this.#accept);
     this.messages.push(msg);
     switch (msg.type) {
       case 'hello':
         this.hello = msg;
+        this.#accept.snapshots = msg.features.includes(Features.DeflateSnapshot);
+        if (msg.features.includes(Features.DeflateDeltas)) this.#accept.deltas = { dictionary: undefined };
         if (msg.mode === 'snapshot') this.#pending = new Map();
         break;
       case 'snapshot':
         for (const u of msg.updates) this.#apply(this.#pending as Map<string, Update>, u);
         break;
       case 'deltas':
+        this.deltaFrames++;
+        this.deltaBytes += data.length;
+        if ((this.codec.decode(data) as { type?: string }).type === 'deflated') this.deflatedFrames++;
         this.#apply(this.#pending ?? this.state, msg.updates);
         if (this.live) this.liveRevisions.push(msg.revision);
         this.revision = msg.revision;

@@ -77,3 +77,25 @@ test('typha_snapshot_bytes_encoded and _compressed count each page once, whateve
   // Four clients, one encode and one compression per page: each got about the compressed bytes.
   assert.ok(clients[0].bytes < compressed * 1.1, `a client received ${clients[0].bytes} B`);
 });
+
+test("Calico's typha_snapshot_raw_bytes / _compressed_bytes: the last complete snapshot; typha_client_write_latency_secs: writes timed", async (t) => {
+  const registry = new Registry();
+  const metrics = new PromServerMetrics({ registry });
+  const h = await Harness.start(t, { metrics, initialKeys: 1200 });
+  metrics.watch('felix', { cache: h.cache('felix') });
+  let text = await registry.metrics();
+  assert.equal(value(text, 'typha_snapshot_raw_bytes{syncer="felix"}'), 0, 'no snapshot yet');
+  const clients = await connectAll(h.url, 2, (i) => ({ node: `n${i}`, features: ['resume', 'goodbye', 'deflate-snapshot'] }));
+  t.after(() => clients.forEach((c) => c.close()));
+  text = await registry.metrics();
+  const raw = value(text, 'typha_snapshot_raw_bytes{syncer="felix"}') as number;
+  const compressed = value(text, 'typha_snapshot_compressed_bytes{syncer="felix"}') as number;
+  const stats = h.cache('felix').stats();
+  assert.equal(raw, stats.snapshotBytesEncoded, 'one snapshot so far: its size is every page encoded');
+  assert.equal(compressed, stats.snapshotBytesCompressed);
+  assert.ok(compressed > 0 && compressed * 3 < raw, `${compressed} of ${raw}`);
+  // Hello, pages and InSync to each client were written and timed.
+  const writes = value(text, 'typha_client_write_latency_secs_count{syncer="felix"}') as number;
+  assert.ok(writes >= 2 * 3, `${writes} writes timed`);
+  assert.equal(value(text, 'typha_connections_grace_used{syncer="felix"}'), undefined, 'no client needed the grace (no series yet)');
+});

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
 import { CODECS, CloseCode, type Update } from '../../src/protocol/index.js';
+import { Registry } from 'prom-client';
+import { until } from '@cattail/datastore/testing';
+import { PromServerMetrics } from '../../src/metrics/index.js';
 import { FakeClock, Harness, TestClient, connectAll, fingerprint } from './helpers.js';
 
 const HWM = 64 * 1024;
@@ -24,6 +27,7 @@ async function slowSetup(t: Parameters<typeof Harness.start>[0]) {
     clock,
     highWaterMarkBytes: HWM,
     maxLagMs: 5000,
+    newClientGraceMs: 0,
     pingIntervalMs: 600_000,
     pongTimeoutMs: 1_200_000,
     codecList: [CODECS.msgpack],
@@ -119,4 +123,81 @@ test('a slow client that drains is caught up with coalesced changes and goes liv
   const next = h.feedMany('felix', 2, 10, 'after');
   await slow.untilRevision(next);
   assert.equal(slow.liveRevisions.at(-1), next);
+});
+
+function metricValue(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+test('new-client grace: a client downloading its snapshot is never cut for lag; after its InSync, only once the grace is used up', async (t) => {
+  const clock = new FakeClock();
+  const registry = new Registry();
+  const metrics = new PromServerMetrics({ registry });
+  const h = await Harness.start(t, {
+    clock,
+    metrics,
+    highWaterMarkBytes: HWM,
+    maxLagMs: 5000,
+    newClientGraceMs: 20_000,
+    pingIntervalMs: 600_000,
+    pongTimeoutMs: 1_200_000,
+    codecList: [CODECS.msgpack],
+    initialKeys: 10,
+  });
+  const [fast] = await connectAll(h.url, 1, () => ({ node: 'fast' }));
+  t.after(() => fast.close());
+  // ~16 MB of state: far more than the loopback socket buffers take from a client that does not read.
+  let rev = 0;
+  for (let b = 0; b < 16; b++) rev = h.feedMany('felix', 1000, 1000, `big${b}`);
+  await fast.untilRevision(rev);
+
+  // A newcomer that stops reading at once stays in its snapshot while the stream moves on.
+  const downloading = new TestClient(h.url, { node: 'downloading' });
+  t.after(() => downloading.close());
+  await downloading.until((c) => c.opened);
+  const socket = pause(downloading);
+  const view = () => h.server.connections().clients.find((c) => c.node === 'downloading');
+  // The socket buffers live in the kernel: no event says they are full, so poll (bounded).
+  await until(
+    () => {
+      const v = view();
+      return v !== undefined && v.state !== 'handshake' && v.state !== 'waiting' && (v.state !== 'syncing' || v.bufferedBytes > HWM);
+    },
+    'the newcomer blocked in its snapshot',
+    20_000,
+    10,
+  );
+  assert.equal(view()?.state, 'syncing', 'the newcomer is held up in its snapshot');
+  rev = h.feedMany('felix', 5, 100, 'while-downloading');
+  clock.advance(60_000); // past maxLagMs and the grace length: still downloading, so not cut
+  clock.advance(h.server.tickMs);
+  assert.equal(view()?.state, 'syncing', 'a client still in its snapshot is not cut for lag');
+  assert.ok((view()?.lagMs ?? 0) >= 60_000, 'its lag counts from the start of its sync');
+  socket.resume();
+  await downloading.untilRevision(rev);
+  assert.equal(downloading.closed, undefined);
+  assert.deepEqual(fingerprint(downloading.state), fingerprint(h.model.get('felix') as Map<string, Update>));
+
+  // A newcomer in sync that then falls behind past maxLagMs within its grace: kept, and counted.
+  const slow = new TestClient(h.url, { node: 'slow' });
+  t.after(() => slow.close());
+  await slow.untilInSync();
+  const inSyncAt = clock.now();
+  const slowSocket = pause(slow);
+  const r = await pushUntilLagging(h, [fast], 3);
+  assert.equal(r.during.length, 3);
+  clock.advance(6000);
+  clock.advance(h.server.tickMs);
+  const s = h.server.connections().clients.find((c) => c.node === 'slow');
+  assert.equal(s?.state, 'lagging', 'past maxLagMs within the grace: kept');
+  assert.equal(metricValue(await registry.metrics(), 'typha_connections_grace_used{syncer="felix"}'), 1);
+  clock.advance(inSyncAt + 20_000 - clock.now());
+  clock.advance(h.server.tickMs);
+  slowSocket.resume();
+  const closed = await slow.untilClosed();
+  assert.equal(closed.code, CloseCode.TooSlow);
+  assert.match(closed.reason, /new-client grace of 20000 ms used up/);
+  assert.equal(metricValue(await registry.metrics(), 'typha_connections_grace_used{syncer="felix"}'), 1, 'once per connection');
+  assert.equal(fast.closed, undefined);
 });
