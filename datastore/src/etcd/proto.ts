@@ -10,10 +10,8 @@
  * shipped alone. The text is written once per process to a private temp dir, loaded with
  * proto-loader, and the dir removed.
  */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
 
 const KV_PROTO = `syntax = "proto3";
 package mvccpb;
@@ -361,35 +359,35 @@ export function etcdMethods(): EtcdMethods {
   return cached;
 }
 
+/**
+ * Parsed in memory (protobufjs, then proto-loader's descriptor): no file is written, so the
+ * client starts on a read-only root filesystem with no /tmp (the chart's Typha and
+ * kube-controllers).
+ */
 function load(): EtcdMethods {
-  const dir = mkdtempSync(join(tmpdir(), 'cattail-etcd-proto-'));
-  try {
-    mkdirSync(join(dir, 'mvccpb'));
-    mkdirSync(join(dir, 'etcdserverpb'));
-    writeFileSync(join(dir, 'mvccpb', 'kv.proto'), KV_PROTO);
-    writeFileSync(join(dir, 'etcdserverpb', 'rpc.proto'), RPC_PROTO);
-    const def = protoLoader.loadSync('etcdserverpb/rpc.proto', { ...LOADER_OPTIONS, includeDirs: [dir] });
-    const method = (service: string, name: string): MethodCodec => {
-      const svc = def[`etcdserverpb.${service}`] as protoLoader.ServiceDefinition | undefined;
-      const m = svc?.[name];
-      if (m === undefined) throw new Error(`embedded etcd proto lacks ${service}.${name}`);
-      return { path: m.path, serialize: m.requestSerialize, deserialize: m.responseDeserialize };
-    };
-    return {
-      range: method('KV', 'Range'),
-      put: method('KV', 'Put'),
-      deleteRange: method('KV', 'DeleteRange'),
-      txn: method('KV', 'Txn'),
-      compact: method('KV', 'Compact'),
-      watch: method('Watch', 'Watch'),
-      leaseGrant: method('Lease', 'LeaseGrant'),
-      leaseRevoke: method('Lease', 'LeaseRevoke'),
-      leaseKeepAlive: method('Lease', 'LeaseKeepAlive'),
-      leaseTimeToLive: method('Lease', 'LeaseTimeToLive'),
-      status: method('Maintenance', 'Status'),
-      authenticate: method('Auth', 'Authenticate'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const root = new protobuf.Root();
+  protobuf.parse(KV_PROTO, root, { keepCase: true });
+  protobuf.parse(RPC_PROTO, root, { keepCase: true });
+  root.resolveAll();
+  const def = protoLoader.fromJSON(root.toJSON(), LOADER_OPTIONS);
+  const method = (service: string, name: string): MethodCodec => {
+    const svc = def[`etcdserverpb.${service}`] as protoLoader.ServiceDefinition | undefined;
+    const m = svc?.[name];
+    if (m === undefined) throw new Error(`embedded etcd proto lacks ${service}.${name}`);
+    return { path: m.path, serialize: m.requestSerialize, deserialize: m.responseDeserialize };
+  };
+  return {
+    range: method('KV', 'Range'),
+    put: method('KV', 'Put'),
+    deleteRange: method('KV', 'DeleteRange'),
+    txn: method('KV', 'Txn'),
+    compact: method('KV', 'Compact'),
+    watch: method('Watch', 'Watch'),
+    leaseGrant: method('Lease', 'LeaseGrant'),
+    leaseRevoke: method('Lease', 'LeaseRevoke'),
+    leaseKeepAlive: method('Lease', 'LeaseKeepAlive'),
+    leaseTimeToLive: method('Lease', 'LeaseTimeToLive'),
+    status: method('Maintenance', 'Status'),
+    authenticate: method('Auth', 'Authenticate'),
+  };
 }
