@@ -194,3 +194,13 @@ kube-controllers and node init read it; on the Kubernetes datastore the pod's Se
 {{- fail "tls.typhaSecretName and tls.nodeSecretName go together: name both existing Secrets, or neither to have the certificates generated" -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The API server's real address where pods cannot reach the kubernetes Service (no kube-proxy,
+or before it runs), as Calico's manifests take it: KUBERNETES_SERVICE_HOST/PORT from the
+ConfigMap kubernetes-services-endpoint in the release namespace, when it exists. */}}
+{{- define "cattail.servicesEndpoint" -}}
+envFrom:
+  - configMapRef:
+      name: kubernetes-services-endpoint
+      optional: true
+{{- end -}}
