@@ -27,6 +27,7 @@ export { isOurs, isAlive, findLabProcesses, stopProcess, spawnDetached, LAB_ENV,
 export type { LabLogger } from './context.js';
 export {
   upKubernetes,
+  checkStateDir,
   kubeStatus,
   formatKubeStatus,
   nodeReadiness,

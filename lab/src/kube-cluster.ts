@@ -16,7 +16,8 @@
  * restarts what died and adds nodes; it never removes any.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { LabUsageError } from './errors.js';
 import { save, type LabContext } from './context.js';
 import { requireTools, until } from './exec.js';
 import { ensureFabric, ensureFabricHost, ensureNodeNamespace } from './fabric.js';
@@ -38,7 +39,20 @@ export interface KubeUpOptions {
   readyTimeoutMs?: number;
 }
 
+/**
+ * Each node mounts its own /run and overlays on /etc, /opt and /var: a state dir below one of
+ * them would be hidden from the node (or be an overlay's upper dir inside its lower one).
+ */
+export function checkStateDir(dir: string): void {
+  const abs = resolve(dir);
+  const under = NODE_PRIVATE_DIRS.find((d) => abs === d || abs.startsWith(`${d}/`));
+  if (under) throw new LabUsageError(`--dir ${abs} is under ${under}, which every kubernetes-engine node mounts its own of: choose a state dir elsewhere (e.g. under /tmp)`);
+}
+
+const NODE_PRIVATE_DIRS = ['/run', '/var', '/etc', '/opt'];
+
 export async function upKubernetes(ctx: LabContext, o: KubeUpOptions): Promise<void> {
+  checkStateDir(ctx.dir);
   requireTools(KUBE_ENGINE_TOOLS);
   const s = ctx.state;
   const names = ctx.names;

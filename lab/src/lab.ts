@@ -20,7 +20,8 @@ import type { Datastore } from '@cattail/datastore';
 import { ensureKubeApiServer, ensureKubeNode, kubeconfigPath, labKubectl } from './kube.js';
 import { ensureEtcd, ensureTypha, ensureTyphas, killTypha } from './control-plane.js';
 import { DEFAULT_CATTAIL_BIN, DEFAULT_CNI_BIN, logsDir, save, silentLogger, type LabContext, type LabLogger } from './context.js';
-import { LabStateError, LabUsageError } from './errors.js';
+import { LabCommandError, LabStateError, LabUsageError } from './errors.js';
+import { KubeStartError } from '@cattail/datastore/testing';
 import { requireTools, until } from './exec.js';
 import { ensureExternalHost, probeExternal, type ExternalProbe } from './external.js';
 import { deleteNamespace, ensureFabric, ensureNodeNamespace, listNamespaces, namespacePids } from './fabric.js';
@@ -33,7 +34,7 @@ import { findLabProcesses, procStat, stopProcess } from './processes.js';
 import { collectStatus, kernelRoutes, type LabStatus } from './status.js';
 import { addUnique, datastoreOf, engineOf, readState, STATE_VERSION, type LabDatastore, type LabEngine, type LabState, type NodeRecord } from './state.js';
 import { removeCgroupTree } from './cgroups.js';
-import { kubeStatus, upKubernetes, type KubeLabStatus } from './kube-cluster.js';
+import { checkStateDir, kubeStatus, upKubernetes, type KubeLabStatus } from './kube-cluster.js';
 import type { LabCni } from './kube-node.js';
 import { allocateTunnelAddress } from './tunnel-address.js';
 
@@ -109,7 +110,13 @@ export class Lab {
   async kubectl(args: readonly string[], input?: string): Promise<string> {
     if (datastoreOf(this.#ctx().state) !== 'kubernetes')
       throw new LabUsageError(`lab ${this.names.id} runs on etcd: there is no API server (\`lab up --datastore kubernetes\`)`);
-    return labKubectl(this.dir, args, input);
+    try {
+      return await labKubectl(this.dir, args, input);
+    } catch (err) {
+      // kubectl's own failure (a bad argument, a refused request) is the user's to read, not a bug of the lab.
+      if (err instanceof KubeStartError) throw new LabCommandError(err.message, '', { cause: err });
+      throw err;
+    }
   }
 
   /** The admin kubeconfig of a `kubernetes` lab. */
@@ -204,6 +211,7 @@ export class Lab {
 
   /** `--engine kubernetes`: the control plane, and per node containerd and a kubelet (kube-cluster.ts); no pods of its own. */
   async #upKubernetes(o: UpOptions): Promise<LabState> {
+    checkStateDir(this.dir);
     if (o.podsPerNode > 0 && !this.#state) this.#log.info('--engine kubernetes makes no pods of its own: the chart and the tests schedule them');
     if (this.#state && o.mode !== this.#state.mode) {
       throw new LabUsageError(`lab ${this.names.id} runs in ${this.#state.mode} mode; \`cattail lab down\` first to change to ${o.mode}`);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cgroupMounts } from '../src/index.js';
+import { LabUsageError, cgroupMounts, checkStateDir } from '../src/index.js';
 
 // /proc/self/mountinfo of a cgroup v1 machine with the hybrid unified hierarchy (this one's shape).
 const MOUNTINFO = `22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
@@ -23,4 +23,9 @@ test('cgroupMounts lists every cgroup hierarchy (v1 and v2) and nothing else', (
     '/sys/fs/cgroup/unified',
   ]);
   assert.deepEqual(cgroupMounts(''), []);
+});
+
+test('a kubernetes-engine state dir may not be under a directory every node mounts its own of', () => {
+  for (const dir of ['/var/tmp/lab', '/run/lab', '/etc/x', '/opt', '/var']) assert.throws(() => checkStateDir(dir), LabUsageError, dir);
+  for (const dir of ['/tmp/ctlab-x', '/work/repo/.cattail/lab/demo', '/variable/lab', '/optional']) assert.doesNotThrow(() => checkStateDir(dir), dir);
 });

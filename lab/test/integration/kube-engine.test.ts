@@ -155,6 +155,24 @@ test('kubernetes engine: real nodes run scheduled pods, and down leaves nothing'
     // A pod reaches the control plane's fabric address (where the API server listens), through its node.
     await kubectl('exec', '-n', ns, bb[0].metadata.name, '--', 'ping', '-c', '1', '-W', '5', lab.names.controlPlaneAddress);
 
+    // `up` again converges: every process is still the one it was.
+    const pids = Object.fromEntries(Object.entries(lab.state!.processes).map(([role, r]) => [role, r.pid]));
+    assert.deepEqual(Object.keys(pids).sort(), [
+      'api-relay',
+      'containerd/node-1',
+      'containerd/node-2',
+      'etcd',
+      'kube-apiserver',
+      'kube-controller-manager',
+      'kube-scheduler',
+      'kubelet/node-1',
+      'kubelet/node-2',
+      'node/node-1',
+      'node/node-2',
+    ]);
+    await lab.up({ engine: 'kubernetes', nodes: NODES, podsPerNode: 0, mode: 'bgp' });
+    assert.deepEqual(Object.fromEntries(Object.entries(lab.state!.processes).map(([role, r]) => [role, r.pid])), pids);
+
     // Every container runs under the lab's cgroup: down will find them there.
     const inCgroups = cgroupPids(`/${prefix}`);
     assert.ok(inCgroups.length >= 6, `processes under /${prefix}: ${inCgroups.join(', ')}`);
