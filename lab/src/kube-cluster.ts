@@ -46,7 +46,10 @@ export interface KubeUpOptions {
 export function checkStateDir(dir: string): void {
   const abs = resolve(dir);
   const under = NODE_PRIVATE_DIRS.find((d) => abs === d || abs.startsWith(`${d}/`));
-  if (under) throw new LabUsageError(`--dir ${abs} is under ${under}, which every kubernetes-engine node mounts its own of: choose a state dir elsewhere (e.g. under /tmp)`);
+  if (under)
+    throw new LabUsageError(
+      `--dir ${abs} is under ${under}, which every kubernetes-engine node mounts its own of: choose a state dir elsewhere (e.g. under /tmp)`,
+    );
 }
 
 const NODE_PRIVATE_DIRS = ['/run', '/var', '/etc', '/opt'];
@@ -74,7 +77,8 @@ export async function upKubernetes(ctx: LabContext, o: KubeUpOptions): Promise<v
   const images = await ensureImageArchives(join(ctx.dir, 'images'));
   const count = Math.max(o.nodes, s.nodes.length);
   for (let i = 1; i <= count; i++) await ensureKubeNode(ctx, i, pki, images, s.cluster.cni);
-  await waitNodesReady(ctx, o.readyTimeoutMs ?? 180_000);
+  // With no CNI of the lab's, a Node is NotReady until a chart installs one: then only registered.
+  await waitNodesReady(ctx, o.readyTimeoutMs ?? 180_000, { registeredOnly: s.cluster.cni === 'none' });
 }
 
 async function ensureKubeNode(ctx: LabContext, i: number, pki: ClusterPki, images: Map<string, string>, cni: LabCni): Promise<NodeRecord> {
@@ -126,7 +130,7 @@ export async function nodeReadiness(ctx: LabContext): Promise<Map<string, { read
   return out;
 }
 
-export async function waitNodesReady(ctx: LabContext, ms: number): Promise<void> {
+export async function waitNodesReady(ctx: LabContext, ms: number, opts: { registeredOnly?: boolean } = {}): Promise<void> {
   let last = '';
   await until(
     async () => {
@@ -135,16 +139,16 @@ export async function waitNodesReady(ctx: LabContext, ms: number): Promise<void>
         if (!isOurs(ctx.names.prefix, rec)) throw new Error(`${role} exited; its log ${rec.log} ends:\n${logTail(rec.log, 2500)}`);
       }
       const r = await nodeReadiness(ctx).catch((err: Error) => new Map([['(api)', { ready: false, reason: err.message }]]));
-      const notReady = [...r].filter(([, v]) => !v.ready);
+      const notReady = [...r].filter(([, v]) => (opts.registeredOnly ? v.reason === 'not registered' : !v.ready));
       last = notReady.map(([k, v]) => `${k}: ${v.reason}`).join('; ');
       return notReady.length === 0;
     },
-    'every Node to be Ready',
+    opts.registeredOnly ? 'every Node to be registered' : 'every Node to be Ready',
     ms,
     () => last,
     500,
   );
-  ctx.log.info(`${ctx.state.nodes.length} nodes Ready`);
+  ctx.log.info(`${ctx.state.nodes.length} nodes ${opts.registeredOnly ? 'registered (NotReady until a CNI is installed)' : 'Ready'}`);
 }
 
 export interface KubeNodeStatus {

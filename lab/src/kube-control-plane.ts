@@ -15,7 +15,8 @@
  * serving certificate names 127.0.0.1, the fabric address and the `kubernetes` Service address.
  * The `kubernetes` Service's endpoint is the advertised fabric address, which nodes and pods
  * route to directly; there is no kube-proxy (see docs/DESIGN.md), so a pod that needs the API
- * is given KUBERNETES_SERVICE_HOST/PORT, as Calico's own installs do without kube-proxy.
+ * is given KUBERNETES_SERVICE_HOST/PORT, as Calico's own installs do without kube-proxy: the
+ * lab writes them into ConfigMap kube-system/kubernetes-services-endpoint.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -25,7 +26,7 @@ import { kubeApiServerArgs } from '@cattail/datastore/testing';
 import { logsDir, save, type LabContext } from './context.js';
 import { LabError } from './errors.js';
 import { findOnPath, until } from './exec.js';
-import { kubeconfigPath, kubeDir } from './kube.js';
+import { kubeconfigPath, kubeDir, labKubectl } from './kube.js';
 import { findClusterBinary } from './kube-node.js';
 import { clientCert, ensureClusterPki, kubeconfig, type ClusterPki } from './kube-pki.js';
 import { freePort } from './ports.js';
@@ -206,6 +207,16 @@ export async function ensureControlPlane(ctx: LabContext): Promise<ClusterPki> {
     // Calico's IPAM gives pods their addresses: no node podCIDRs.
     '--allocate-node-cidrs=false',
   ]);
+  // Where pods reach the API server without kube-proxy, under the name Calico's operator uses
+  // (pods take it with `envFrom: configMapRef: kubernetes-services-endpoint, optional: true`).
+  const api = inClusterApiserver(ctx);
+  const endpoint = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'kubernetes-services-endpoint', namespace: 'kube-system' },
+    data: { KUBERNETES_SERVICE_HOST: api.host, KUBERNETES_SERVICE_PORT: String(api.port) },
+  };
+  await labKubectl(ctx.dir, ['apply', '-f', '-'], JSON.stringify(endpoint));
   return pki;
 }
 

@@ -72,6 +72,12 @@ test('kubernetes engine: real nodes run scheduled pods, and down leaves nothing'
       assert.equal(n.status.conditions.find((c) => c.type === 'Ready')?.status, 'True');
     }
 
+    // Where pods reach the API server without kube-proxy.
+    const endpoint = JSON.parse(await kubectl('get', 'configmap', '-n', 'kube-system', 'kubernetes-services-endpoint', '-o', 'json')) as {
+      data: Record<string, string>;
+    };
+    assert.deepEqual(endpoint.data, { KUBERNETES_SERVICE_HOST: lab.names.controlPlaneAddress, KUBERNETES_SERVICE_PORT: '6443' });
+
     // `lab status -o json` from the CLI.
     const cli = (...args: string[]) => run(process.execPath, [CATTAIL, 'lab', ...args, '--name', id, '--dir', dir], { timeoutMs: 60_000 });
     const status = JSON.parse(await cli('status', '-o', 'json')) as {
