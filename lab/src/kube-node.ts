@@ -33,7 +33,7 @@ import { copyFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameSyn
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { logsDir, save, type LabContext } from './context.js';
-import { cgroupProcsFiles, ensureCgroup } from './cgroups.js';
+import { cgroupProcsFiles, ensureCgroup, removeCgroupTree } from './cgroups.js';
 import { LabError } from './errors.js';
 import { findOnPath, run, until } from './exec.js';
 import { clientCert, kubeconfig, type ClusterPki } from './kube-pki.js';
@@ -122,15 +122,17 @@ async function stopRole(ctx: LabContext, role: string): Promise<void> {
 
 /**
  * The node's holder (its mount namespace). When the holder is gone but containerd or the kubelet
- * still run (in a namespace nothing can enter any more), they are stopped first: the node starts
- * over whole, its files in <node> kept.
+ * still run (in a namespace nothing can enter any more), everything in the node's cgroup is
+ * ended first: the node starts over whole, its files in <node> kept.
  */
 export async function ensureNodeHolder(ctx: LabContext, node: NodeRecord): Promise<ProcessRecord> {
   const role = `node/${node.name}`;
   const have = running(ctx, role);
   if (have) return have;
-  await stopRole(ctx, `kubelet/${node.name}`);
-  await stopRole(ctx, `containerd/${node.name}`);
+  // Whatever of the node still runs (kubelet, containerd, shims, containers) is in its cgroup.
+  await removeCgroupTree(nodeCgroup(ctx, node));
+  delete ctx.state.processes[`kubelet/${node.name}`];
+  delete ctx.state.processes[`containerd/${node.name}`];
   const root = nodeRoot(ctx, node);
   mkdirSync(root, { recursive: true });
   const script = join(root, 'node-init.sh');

@@ -24,7 +24,7 @@ const NODES = 2;
 interface PodObject {
   metadata: { name: string; labels?: Record<string, string> };
   spec: { nodeName?: string };
-  status: { phase?: string; podIP?: string; hostIP?: string };
+  status: { phase?: string; podIP?: string; hostIP?: string; containerStatuses?: Array<{ restartCount: number; state?: { running?: unknown } }> };
 }
 
 /** On failure: which logs to read, with their tails. */
@@ -178,6 +178,32 @@ test('kubernetes engine: real nodes run scheduled pods, and down leaves nothing'
     ]);
     await lab.up({ engine: 'kubernetes', nodes: NODES, podsPerNode: 0, mode: 'bgp' });
     assert.deepEqual(Object.fromEntries(Object.entries(lab.state!.processes).map(([role, r]) => [role, r.pid])), pids);
+
+    // A node whose mount namespace is lost (its holder killed) starts over whole on the next
+    // `up`: what ran in its cgroup is ended, and its pod runs again in a new sandbox.
+    const node1 = `/${prefix}/node-1`;
+    const oldNode1 = cgroupPids(node1);
+    process.kill(lab.state!.processes['node/node-1'].pid, 'SIGKILL');
+    await lab.up({ engine: 'kubernetes', nodes: NODES, podsPerNode: 0, mode: 'bgp' });
+    assert.deepEqual(
+      oldNode1.filter((pid) => cgroupPids(node1).includes(pid)),
+      [],
+      'nothing of the old node-1 runs on',
+    );
+    await until(
+      async () => {
+        const list = JSON.parse(await kubectl('get', 'pods', '-n', ns, '-l', 'app=bb', '-o', 'json')) as { items: PodObject[] };
+        seen = list.items
+          .map((p) => `${p.metadata.name}@${p.spec.nodeName ?? '-'}:${p.status.phase ?? '?'}:${JSON.stringify(p.status.containerStatuses)}`)
+          .join(' ');
+        const restarted = list.items.some((p) => p.spec.nodeName === 'node-1' && (p.status.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
+        return restarted && list.items.every((p) => p.status.containerStatuses?.[0]?.state?.running !== undefined);
+      },
+      'the pod on node-1 restarted and every replica running',
+      180_000,
+      () => seen,
+      1000,
+    );
 
     // Every container runs under the lab's cgroup: down will find them there.
     const inCgroups = cgroupPids(`/${prefix}`);
