@@ -75,6 +75,7 @@ export async function upKubernetes(ctx: LabContext, o: KubeUpOptions): Promise<v
   save(ctx);
   const pki = await ensureControlPlane(ctx);
   const images = await ensureImageArchives(join(ctx.dir, 'images'));
+  for (const [ref, archive] of Object.entries(s.cluster.images ?? {})) images.set(ref, archive);
   const count = Math.max(o.nodes, s.nodes.length);
   for (let i = 1; i <= count; i++) await ensureKubeNode(ctx, i, pki, images, s.cluster.cni);
   // With no CNI of the lab's, a Node is NotReady until a chart installs one: then only registered.
@@ -111,6 +112,29 @@ async function ensureKubeNode(ctx: LabContext, i: number, pki: ClusterPki, image
   await ensureKubelet(ctx, node, holder, pki, inClusterApiserver(ctx).url);
   save(ctx);
   return node;
+}
+
+/**
+ * Imports an OCI (or Docker) image archive into every node's containerd (`ctr images import`)
+ * and remembers it, so a node that starts over or joins later gets it too. Returns the image
+ * names the archive held (containerd's `io.containerd.image.name`, or the ref name).
+ */
+export async function importImage(ctx: LabContext, archive: string): Promise<string[]> {
+  const path = resolve(archive);
+  if (!existsSync(path)) throw new LabUsageError(`image archive ${path} does not exist`);
+  if (ctx.state.nodes.length === 0) throw new LabUsageError('the lab has no nodes to import into: `lab up --engine kubernetes` first');
+  let refs: string[] = [];
+  for (const node of ctx.state.nodes) {
+    const out = await ctr(ctx, node, ['images', 'import', path], 300_000);
+    // `unpacking <ref> (sha256:…)...done`, one line per image.
+    refs = [...out.matchAll(/^unpacking (\S+) \(sha256:/gm)].map((m) => m[1]);
+  }
+  if (refs.length === 0) throw new LabUsageError(`${path} holds no named image: give its index an io.containerd.image.name annotation`);
+  ctx.state.cluster ??= { cni: 'bridge' };
+  ctx.state.cluster.images ??= {};
+  for (const ref of refs) ctx.state.cluster.images[ref] = path;
+  save(ctx);
+  return refs;
 }
 
 interface KubeNodeObject {

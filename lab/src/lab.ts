@@ -34,7 +34,7 @@ import { findLabProcesses, procStat, stopProcess } from './processes.js';
 import { collectStatus, kernelRoutes, type LabStatus } from './status.js';
 import { addUnique, datastoreOf, engineOf, readState, STATE_VERSION, type LabDatastore, type LabEngine, type LabState, type NodeRecord } from './state.js';
 import { removeCgroupTree } from './cgroups.js';
-import { checkStateDir, kubeStatus, upKubernetes, type KubeLabStatus } from './kube-cluster.js';
+import { checkStateDir, importImage, kubeStatus, upKubernetes, type KubeLabStatus } from './kube-cluster.js';
 import type { LabCni } from './kube-node.js';
 import { allocateTunnelAddress } from './tunnel-address.js';
 
@@ -223,6 +223,13 @@ export class Lab {
     await upKubernetes(ctx, { nodes: o.nodes, ...(o.cni ? { cni: o.cni } : {}) });
     save(ctx);
     return ctx.state;
+  }
+
+  /** `--engine kubernetes`: imports an image archive into every node (and into nodes added later). */
+  async importImage(archive: string): Promise<string[]> {
+    const ctx = this.#ctx();
+    if (engineOf(ctx.state) !== 'kubernetes') throw new LabUsageError(`lab ${this.names.id} has no container runtime: images are for \`--engine kubernetes\``);
+    return importImage(ctx, archive);
   }
 
   /** The engine of an existing lab. */

@@ -62,7 +62,11 @@ export interface LabState {
   /** How the cluster is made: `netns` (absent in older states: the agents as processes, pods as namespaces) or `kubernetes` (kubelets and containerd). */
   engine?: LabEngine;
   /** `--engine kubernetes`: what the lab installs on each node. */
-  cluster?: { cni: 'bridge' | 'none' };
+  cluster?: {
+    cni: 'bridge' | 'none';
+    /** Image archives imported with `importImage` (ref → archive path), imported again into every node that starts over or joins. */
+    images?: Record<string, string>;
+  };
   createdAt: string;
   podsPerNode: number;
   poolCidr: string;

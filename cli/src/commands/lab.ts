@@ -248,9 +248,29 @@ ${BINARY_NAME} lab kubectl -- get pods -A -o wide. kubectl's output and exit sta
     ),
 };
 
+const importImageCommand: Command = {
+  name: 'import-image',
+  summary: "Import an OCI image archive into every node's containerd (an --engine kubernetes lab).",
+  usage: `${BINARY_NAME} lab import-image [--name=<NAME>] [--dir=<DIR>] <archive.tar>`,
+  flags: [NAME_FLAG, DIR_FLAG],
+  description: `Runs ctr images import on each node; nodes that start over or join later get it too.
+Pods use it with imagePullPolicy: Never (or IfNotPresent): nothing is pulled from a registry.`,
+  run: (ctx) =>
+    withLab(
+      ctx,
+      async (lab) => {
+        if (ctx.args.positionals.length !== 1) throw new UsageError('give one image archive, e.g. lab import-image cattail.tar');
+        const refs = await lab.importImage(resolve(ctx.cwd, ctx.args.positionals[0]));
+        ctx.stdout.write(`imported ${refs.join(', ')} into ${lab.state?.nodes.length ?? 0} nodes\n`);
+        return 0;
+      },
+      { positionals: true },
+    ),
+};
+
 export const labCommand: Command = {
   name: 'lab',
-  summary: 'A whole cluster in network namespaces: up, down, status, probe, kubectl.',
+  summary: 'A whole cluster in network namespaces: up, down, status, probe, kubectl, import-image.',
   usage: `${BINARY_NAME} lab <command> [<args>...]`,
-  subcommands: [upCommand, downCommand, statusCommand, probeCommand, kubectlCommand],
+  subcommands: [upCommand, downCommand, statusCommand, probeCommand, kubectlCommand, importImageCommand],
 };

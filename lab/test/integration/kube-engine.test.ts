@@ -9,11 +9,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUSYBOX_IMAGE, KUBE_ENGINE_TOOLS, Lab, cgroupMounts, cgroupPids, findLabProcesses, requireTools, run, statePath, until } from '../../src/index.js';
+import {
+  BUSYBOX_IMAGE,
+  KUBE_ENGINE_TOOLS,
+  Lab,
+  cgroupMounts,
+  cgroupPids,
+  findLabProcesses,
+  requireTools,
+  run,
+  statePath,
+  until,
+  writeOciArchive,
+} from '../../src/index.js';
 import { listNamespaces } from '../../src/fabric.js';
 import { logTail } from '../../src/processes.js';
 import { takeSlot } from './harness.js';
@@ -161,6 +173,18 @@ test('kubernetes engine: real nodes run scheduled pods, and down leaves nothing'
     // A pod reaches the control plane's fabric address (where the API server listens), through its node.
     await kubectl('exec', '-n', ns, bb[0].metadata.name, '--', 'ping', '-c', '1', '-W', '5', lab.names.controlPlaneAddress);
 
+    // An image of the user's (as the chart's will be), imported into every node.
+    const archive = join(dir, 'hello.tar');
+    const hello = join(dir, 'hello.sh');
+    writeFileSync(hello, '#!/bin/busybox sh\necho hello from $(hostname)\nexec /bin/busybox sleep 3600\n');
+    chmodSync(hello, 0o755);
+    await writeOciArchive({ ref: 'cattail.local/hello:1', files: { 'bin/busybox': '/bin/busybox', hello: hello }, entrypoint: ['/hello'] }, archive);
+    assert.deepEqual(await lab.importImage(archive), ['cattail.local/hello:1']);
+    for (const n of lab.state!.nodes) {
+      const sock = join(dir, 'nodes', n.name, 'containerd', 'containerd.sock');
+      assert.match(await run('ctr', ['--address', sock, '-n', 'k8s.io', 'images', 'ls', '-q']), /^cattail\.local\/hello:1$/m);
+    }
+
     // `up` again converges: every process is still the one it was.
     const pids = Object.fromEntries(Object.entries(lab.state!.processes).map(([role, r]) => [role, r.pid]));
     assert.deepEqual(Object.keys(pids).sort(), [
@@ -201,6 +225,26 @@ test('kubernetes engine: real nodes run scheduled pods, and down leaves nothing'
       },
       'the pod on node-1 restarted and every replica running',
       180_000,
+      () => seen,
+      1000,
+    );
+
+    // The node that started over still has the imported image: a pod of it runs there.
+    const helloPod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'hello', namespace: ns },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        nodeSelector: { 'kubernetes.io/hostname': 'node-1' },
+        containers: [{ name: 'hello', image: 'cattail.local/hello:1', imagePullPolicy: 'Never' }],
+      },
+    };
+    await lab.kubectl(['apply', '-f', '-'], JSON.stringify(helloPod));
+    await until(
+      async () => /hello from hello/.test(await kubectl('logs', '-n', ns, 'hello').catch((e: Error) => (seen = e.message))),
+      'the hello pod to greet',
+      120_000,
       () => seen,
       1000,
     );
