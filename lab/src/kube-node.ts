@@ -180,9 +180,9 @@ export async function ensureNodeHolder(ctx: LabContext, node: NodeRecord): Promi
  * `lab up`, and `down` would miss it and the shims it starts.)
  */
 function inNodeArgv(ctx: LabContext, node: NodeRecord, holder: ProcessRecord, argv: readonly string[]): string[] {
-  const join = 'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"';
+  const joinCgroup = 'while [ "$1" != -- ]; do echo $$ > "$1"; shift; done; shift; exec "$@"';
   const procs = cgroupProcsFiles(`${nodeCgroup(ctx, node)}/system`);
-  return ['/bin/sh', '-c', join, 'sh', ...procs, '--', tool('nsenter', 'util-linux'), '-t', String(holder.pid), '-m', '-n', '--', ...argv];
+  return ['/bin/sh', '-c', joinCgroup, 'sh', ...procs, '--', tool('nsenter', 'util-linux'), '-t', String(holder.pid), '-m', '-n', '--', ...argv];
 }
 
 /** Runs a program inside the node (its network and mount namespaces), for the lab's own setup steps. */
