@@ -20,11 +20,25 @@ declare -A PKG_FOR=(
   [debootstrap]=debootstrap
   [runc]=runc
   [strip]=binutils
+  [containerd]=containerd
+  [ctr]=containerd
+)
+# And by a file that is not a command on PATH: the kubernetes lab engine's CNI plugins (loopback
+# for every pod, bridge and host-local for its default CNI) and the static busybox its workload
+# image is made of (Debian's dynamic `busybox` would not run in an image without libc).
+declare -A PKG_FOR_FILE=(
+  [/usr/lib/cni/loopback]=containernetworking-plugins
+  [/usr/lib/cni/bridge]=containernetworking-plugins
+  [/usr/lib/cni/host-local]=containernetworking-plugins
 )
 missing=()
 for bin in "${!PKG_FOR[@]}"; do
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("${PKG_FOR[$bin]}")
 done
+for file in "${!PKG_FOR_FILE[@]}"; do
+  [ -x "$file" ] || missing+=("${PKG_FOR_FILE[$file]}")
+done
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || missing+=(busybox-static)
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u | sed '/^$/d')
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -44,25 +58,33 @@ for tool in k6 cnitool; do
   bash scripts/go-tool.sh "$tool" >/dev/null || log "warning: $tool is unavailable; the tests that need it will fail"
 done
 
-# kube-apiserver and kubectl for the Kubernetes-datastore tests (datastore/src/testing/
-# kube-apiserver.ts). Kubernetes publishes no Go-installable commands (`go install
-# k8s.io/kubernetes/cmd/...@v1.30.14` fails: its go.mod replaces the k8s.io/* staging modules
-# with local paths, which `go install` refuses), so tools/kube is a small module that requires
-# k8s.io/kubernetes and replaces each staging module with its published v0.x twin; its go.sum
-# is committed. The version comes from that go.mod alone. The binaries are cached outside the
-# repo, keyed by version, so every worktree and every later run reuses them; .tools/bin links
-# to them. The first build takes ~15 CPU-minutes (15 to 17 minutes of wall time seen on a busy
-# 2-core machine), fills ~0.9 GB of module cache and ~2 GB of Go build cache, and leaves 225 MB
-# of binaries; later runs only check that the two binaries are there.
+# The Kubernetes binaries: kube-apiserver and kubectl for the Kubernetes-datastore tests
+# (datastore/src/testing/kube-apiserver.ts), and kube-scheduler, kube-controller-manager and
+# kubelet for the kubernetes lab engine (lab/src/kube-cluster.ts). Kubernetes publishes no
+# Go-installable commands (`go install k8s.io/kubernetes/cmd/...@v1.30.14` fails: its go.mod
+# replaces the k8s.io/* staging modules with local paths, which `go install` refuses), so
+# tools/kube is a small module that requires k8s.io/kubernetes and replaces each staging module
+# with its published v0.x twin; its go.sum is committed. The version comes from that go.mod
+# alone. The binaries are cached outside the repo, keyed by version, so every worktree and every
+# later run reuses them; .tools/bin links to them. The first build of all five takes ~25
+# CPU-minutes, fills ~1 GB of module cache and ~3 GB of Go build cache, and leaves ~450 MB of
+# binaries; later runs only check that the binaries are there (a cache holding only some of
+# them, e.g. from before the lab engine, is rebuilt whole: the shared packages come from Go's
+# build cache).
+KUBE_COMMANDS=(kube-apiserver kubectl kube-scheduler kube-controller-manager kubelet)
 kube_tools() {
-  local version cache gobin tmp minor
+  local version cache gobin tmp minor cmd complete=1 pkgs=()
   version=$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' tools/kube/go.mod)
   [ -n "$version" ] || { log "tools/kube/go.mod requires no k8s.io/kubernetes"; return 1; }
   cache="${XDG_CACHE_HOME:-$HOME/.cache}/cattail/kube-$version"
-  if [ ! -x "$cache/kube-apiserver" ] || [ ! -x "$cache/kubectl" ]; then
+  for cmd in "${KUBE_COMMANDS[@]}"; do
+    [ -x "$cache/$cmd" ] || complete=0
+    pkgs+=("k8s.io/kubernetes/cmd/$cmd")
+  done
+  if [ "$complete" -eq 0 ]; then
     gobin=$(command -v go || command -v /usr/local/go/bin/go || true)
-    [ -n "$gobin" ] || { log "Go is missing: kube-apiserver and kubectl $version cannot be built"; return 1; }
-    log "building kube-apiserver and kubectl $version (once per machine: ~15 CPU-minutes)"
+    [ -n "$gobin" ] || { log "Go is missing: ${KUBE_COMMANDS[*]} $version cannot be built"; return 1; }
+    log "building ${KUBE_COMMANDS[*]} $version (once per machine: ~25 CPU-minutes)"
     minor=${version#v1.}
     minor=${minor%%.*}
     local ldflags="" pkg
@@ -72,13 +94,14 @@ kube_tools() {
     mkdir -p "$(dirname "$cache")"
     tmp=$(mktemp -d "$cache.partial.XXXXXX")
     chmod 755 "$tmp"
-    # One `go build` for both commands: they share most packages, so each compiles once.
+    # One `go build` for all commands: they share most packages, so each compiles once.
     # GOTOOLCHAIN=local: the go.mod's go line (1.22, kubernetes' own, which also fixes the
     # GODEBUG defaults) is older than any Go we run, and no other toolchain may be fetched.
     # GOWORK=off: an enclosing go.work must not change the module graph. The default
-    # -mod=readonly is enough, because go.mod and go.sum are complete.
+    # -mod=readonly is enough, because go.mod and go.sum are complete. CGO_ENABLED=0 also for
+    # the kubelet: it then has no cgo-only extras (none the lab uses) and runs anywhere.
     if ! (cd tools/kube && GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 "$gobin" build -trimpath -ldflags "${ldflags# }" \
-      -o "$tmp/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl); then
+      -o "$tmp/" "${pkgs[@]}"); then
       rm -rf "$tmp"
       return 1
     fi
@@ -86,10 +109,30 @@ kube_tools() {
     mv "$tmp" "$cache"
   fi
   mkdir -p .tools/bin
-  ln -sfn "$cache/kube-apiserver" .tools/bin/kube-apiserver
-  ln -sfn "$cache/kubectl" .tools/bin/kubectl
+  for cmd in "${KUBE_COMMANDS[@]}"; do
+    ln -sfn "$cache/$cmd" ".tools/bin/$cmd"
+  done
 }
-kube_tools || log "warning: kube-apiserver/kubectl are unavailable; the tests that need them will fail"
+kube_tools || log "warning: the Kubernetes binaries are unavailable; the tests that need them will fail"
+
+# The kubernetes lab engine's pod sandbox program (tools/pause: a static Go program, its image is
+# this one file), cached outside the repo keyed by the hash of its source; .tools/bin links to it.
+pause_tool() {
+  local hash cache gobin
+  hash=$(cat tools/pause/go.mod tools/pause/main.go | sha256sum | cut -c1-16)
+  cache="${XDG_CACHE_HOME:-$HOME/.cache}/cattail/pause-$hash"
+  if [ ! -x "$cache/cattail-pause" ]; then
+    gobin=$(command -v go || command -v /usr/local/go/bin/go || true)
+    [ -n "$gobin" ] || { log "Go is missing: tools/pause cannot be built"; return 1; }
+    log "building tools/pause"
+    mkdir -p "$cache"
+    (cd tools/pause && GOTOOLCHAIN=local GOWORK=off CGO_ENABLED=0 "$gobin" build -trimpath -ldflags=-s -o "$cache/cattail-pause.tmp" .) || return 1
+    mv "$cache/cattail-pause.tmp" "$cache/cattail-pause"
+  fi
+  mkdir -p .tools/bin
+  ln -sfn "$cache/cattail-pause" .tools/bin/cattail-pause
+}
+pause_tool || log "warning: cattail-pause is unavailable; the kubernetes lab engine will fail"
 
 # helm for the chart's tests (helm/test/). Built with `go install` of the pinned version (the
 # issue asked for v3.22.0, but this machine's Go module list marks v3.22.0 as served yet not

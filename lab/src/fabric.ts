@@ -43,19 +43,25 @@ export async function ensureFabric(names: LabNames): Promise<void> {
 
 /** Creates node i's namespace and its veth into the fabric unless they exist. */
 export async function ensureNodeNamespace(names: LabNames, i: number): Promise<void> {
-  const ns = names.nodeNs(i);
+  await ensureFabricHost(names, { ns: names.nodeNs(i), address: names.nodeAddress(i), port: names.fabricPort(i), tempLink: names.tempLink(i) });
+}
+
+/**
+ * A host on the fabric: namespace `ns` with `eth0` at `address`/24, its peer `port` on the
+ * bridge, default route via the gateway. `tempLink` names eth0 while it is made (unique across labs).
+ */
+export async function ensureFabricHost(names: LabNames, h: { ns: string; address: string; port: string; tempLink: string }): Promise<void> {
+  const { ns, port } = h;
   const fab = names.fabricNs;
   if (!(await namespaceExists(ns))) await ip('netns', 'add', ns);
   await ip('-n', ns, 'link', 'set', 'lo', 'up');
   if (!(await linkExists(ns, 'eth0'))) {
-    const port = names.fabricPort(i);
     if (await linkExists(fab, port)) await ip('-n', fab, 'link', 'del', port);
-    const tmp = names.tempLink(i);
-    await ip('link', 'add', tmp, 'netns', ns, 'type', 'veth', 'peer', 'name', port, 'netns', fab);
-    await ip('-n', ns, 'link', 'set', tmp, 'name', 'eth0');
+    await ip('link', 'add', h.tempLink, 'netns', ns, 'type', 'veth', 'peer', 'name', port, 'netns', fab);
+    await ip('-n', ns, 'link', 'set', h.tempLink, 'name', 'eth0');
   }
-  await ip('-n', fab, 'link', 'set', names.fabricPort(i), 'master', 'br0', 'up');
-  await ip('-n', ns, 'addr', 'replace', `${names.nodeAddress(i)}/24`, 'dev', 'eth0');
+  await ip('-n', fab, 'link', 'set', port, 'master', 'br0', 'up');
+  await ip('-n', ns, 'addr', 'replace', `${h.address}/24`, 'dev', 'eth0');
   await ip('-n', ns, 'link', 'set', 'eth0', 'up');
   await ip('-n', ns, 'route', 'replace', 'default', 'via', names.gateway, 'dev', 'eth0');
 }

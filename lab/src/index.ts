@@ -25,3 +25,19 @@ export { LabError, LabToolMissingError, LabStateError, LabTimeoutError, LabComma
 export { requireTools, until, run } from './exec.js';
 export { isOurs, isAlive, findLabProcesses, stopProcess, spawnDetached, LAB_ENV, ROLE_ENV } from './processes.js';
 export type { LabLogger } from './context.js';
+export {
+  upKubernetes,
+  checkStateDir,
+  kubeStatus,
+  formatKubeStatus,
+  nodeReadiness,
+  waitNodesReady,
+  KUBE_ENGINE_TOOLS,
+  type KubeLabStatus,
+  type KubeNodeStatus,
+} from './kube-cluster.js';
+export { containerdSocket, ctr, nodeCgroup, nodeExec, SANDBOX_IMAGE, findClusterBinary, type LabCni } from './kube-node.js';
+export { BUSYBOX_IMAGE, writeOciArchive, ensureImageArchives, type ImageSpec } from './kube-images.js';
+export { cgroupMounts, cgroupPids, removeCgroupTree } from './cgroups.js';
+export { inClusterApiserver, APISERVER_PORT } from './kube-control-plane.js';
+export { engineOf, type LabEngine } from './state.js';

@@ -20,7 +20,8 @@ import type { Datastore } from '@cattail/datastore';
 import { ensureKubeApiServer, ensureKubeNode, kubeconfigPath, labKubectl } from './kube.js';
 import { ensureEtcd, ensureTypha, ensureTyphas, killTypha } from './control-plane.js';
 import { DEFAULT_CATTAIL_BIN, DEFAULT_CNI_BIN, logsDir, save, silentLogger, type LabContext, type LabLogger } from './context.js';
-import { LabStateError, LabUsageError } from './errors.js';
+import { LabCommandError, LabStateError, LabUsageError } from './errors.js';
+import { KubeStartError } from '@cattail/datastore/testing';
 import { requireTools, until } from './exec.js';
 import { ensureExternalHost, probeExternal, type ExternalProbe } from './external.js';
 import { deleteNamespace, ensureFabric, ensureNodeNamespace, listNamespaces, namespacePids } from './fabric.js';
@@ -32,7 +33,10 @@ import { ensurePod } from './pods.js';
 import { probe, type ProbeOptions, type ProbeResult } from './probe.js';
 import { findLabProcesses, procStat, stopProcess } from './processes.js';
 import { collectStatus, kernelRoutes, type LabStatus } from './status.js';
-import { addUnique, datastoreOf, readState, STATE_VERSION, type LabDatastore, type LabState, type NodeRecord } from './state.js';
+import { addUnique, datastoreOf, engineOf, readState, STATE_VERSION, type LabDatastore, type LabEngine, type LabState, type NodeRecord } from './state.js';
+import { removeCgroupTree } from './cgroups.js';
+import { checkStateDir, importImage, kubeStatus, upKubernetes, type KubeLabStatus } from './kube-cluster.js';
+import type { LabCni } from './kube-node.js';
 
 export interface LabOptions {
   /** The lab's name: its prefix is `ctlab-<id>`. */
@@ -52,6 +56,10 @@ export interface UpOptions {
   datastore?: LabDatastore;
   /** Wait until every BGP session is Established (BGP mode) and every node routes every other node's blocks. Default true. */
   waitForMesh?: boolean;
+  /** netns (default): the agents as processes and pods as namespaces; kubernetes: kubelets and containerd (kube-cluster.ts). */
+  engine?: LabEngine;
+  /** `--engine kubernetes`: the CNI the lab installs on each node (default bridge). */
+  cni?: LabCni;
 }
 
 export interface DownReport {
@@ -102,7 +110,13 @@ export class Lab {
   async kubectl(args: readonly string[], input?: string): Promise<string> {
     if (datastoreOf(this.#ctx().state) !== 'kubernetes')
       throw new LabUsageError(`lab ${this.names.id} runs on etcd: there is no API server (\`lab up --datastore kubernetes\`)`);
-    return labKubectl(this.dir, args, input);
+    try {
+      return await labKubectl(this.dir, args, input);
+    } catch (err) {
+      // kubectl's own failure (a bad argument, a refused request) is the user's to read, not a bug of the lab.
+      if (err instanceof KubeStartError) throw new LabCommandError(err.message, '', { cause: err });
+      throw err;
+    }
   }
 
   /** The admin kubeconfig of a `kubernetes` lab. */
@@ -122,7 +136,8 @@ export class Lab {
       id: this.names.id,
       prefix: this.names.prefix,
       mode: o.mode,
-      datastore: o.datastore ?? 'etcdv3',
+      ...(o.engine === 'kubernetes' ? { engine: 'kubernetes' as const } : {}),
+      datastore: o.engine === 'kubernetes' ? 'kubernetes' : (o.datastore ?? 'etcdv3'),
       createdAt: new Date().toISOString(),
       podsPerNode: o.podsPerNode,
       poolCidr: DEFAULT_POOL_CIDR,
@@ -141,6 +156,10 @@ export class Lab {
     if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 200) throw new LabUsageError(`--nodes must be 1..200, got ${o.nodes}`);
     if (!Number.isInteger(o.podsPerNode) || o.podsPerNode < 0 || o.podsPerNode > 50)
       throw new LabUsageError(`--pods-per-node must be 0..50, got ${o.podsPerNode}`);
+    if (this.#state && o.engine !== undefined && engineOf(this.#state) !== o.engine) {
+      throw new LabUsageError(`lab ${this.names.id} runs on the ${engineOf(this.#state)} engine; \`cattail lab down\` first to change to ${o.engine}`);
+    }
+    if ((o.engine ?? (this.#state ? engineOf(this.#state) : 'netns')) === 'kubernetes') return this.#upKubernetes(o);
     requireTools(REQUIRED_TOOLS);
     if (this.#state && this.#state.mode !== o.mode) {
       throw new LabUsageError(`lab ${this.names.id} runs in ${this.#state.mode} mode; \`cattail lab down\` first to change to ${o.mode}`);
@@ -188,6 +207,34 @@ export class Lab {
       await this.waitForRoutes();
     }
     return s;
+  }
+
+  /** `--engine kubernetes`: the control plane, and per node containerd and a kubelet (kube-cluster.ts); no pods of its own. */
+  async #upKubernetes(o: UpOptions): Promise<LabState> {
+    checkStateDir(this.dir);
+    if (o.podsPerNode > 0 && !this.#state) this.#log.info('--engine kubernetes makes no pods of its own: the chart and the tests schedule them');
+    if (this.#state && o.mode !== this.#state.mode) {
+      throw new LabUsageError(`lab ${this.names.id} runs in ${this.#state.mode} mode; \`cattail lab down\` first to change to ${o.mode}`);
+    }
+    mkdirSync(join(this.dir, 'logs'), { recursive: true });
+    this.#state ??= this.#newState({ ...o, podsPerNode: 0 });
+    const ctx = this.#ctx();
+    save(ctx);
+    await upKubernetes(ctx, { nodes: o.nodes, ...(o.cni ? { cni: o.cni } : {}) });
+    save(ctx);
+    return ctx.state;
+  }
+
+  /** `--engine kubernetes`: imports an image archive into every node (and into nodes added later). */
+  async importImage(archive: string): Promise<string[]> {
+    const ctx = this.#ctx();
+    if (engineOf(ctx.state) !== 'kubernetes') throw new LabUsageError(`lab ${this.names.id} has no container runtime: images are for \`--engine kubernetes\``);
+    return importImage(ctx, archive);
+  }
+
+  /** The engine of an existing lab. */
+  get engine(): LabEngine {
+    return engineOf(this.#ctx().state);
   }
 
   async #ensureNode(ctx: LabContext, ds: Datastore, i: number): Promise<NodeRecord> {
@@ -303,7 +350,13 @@ export class Lab {
 
   async status(): Promise<LabStatus> {
     const ctx = this.#ctx();
+    if (engineOf(ctx.state) === 'kubernetes') throw new LabUsageError('a kubernetes-engine lab: use kubeStatus()');
     return collectStatus(ctx, this.datastore());
+  }
+
+  /** `lab status` of a `--engine kubernetes` lab: control plane, per node its processes and Ready. */
+  async kubeStatus(): Promise<KubeLabStatus> {
+    return kubeStatus(this.#ctx());
   }
 
   async probe(opts: ProbeOptions = {}): Promise<ProbeResult[]> {
@@ -364,22 +417,32 @@ export class Lab {
  */
 export async function downLab(names: LabNames, state: LabState | undefined): Promise<DownReport> {
   let stopped = 0;
+  // The kubelets first (or they would restart containers), then containerd; the control plane last.
   const order = (role: string) =>
-    role.startsWith('bird/')
+    role.startsWith('bird/') || role.startsWith('kubelet/')
       ? 0
-      : role.startsWith('confd/') || role.startsWith('felix/')
+      : role.startsWith('confd/') || role.startsWith('felix/') || role.startsWith('containerd/')
         ? 1
-        : role.startsWith('relay/')
+        : role.startsWith('relay/') || role.startsWith('node/') || role === 'api-relay'
           ? 2
-          : role.startsWith('typha')
+          : role.startsWith('typha') || role === 'kube-scheduler' || role === 'kube-controller-manager'
             ? 3
             : role === 'kube-apiserver'
               ? 4
               : 5;
   const recorded = Object.values(state?.processes ?? {}).sort((a, b) => order(a.role) - order(b.role));
-  await Promise.all(recorded.filter((r) => order(r.role) < 2).map(async (r) => void ((await stopProcess(names.prefix, r, { graceMs: 3_000 })) && stopped++)));
+  await Promise.all(recorded.filter((r) => order(r.role) < 1).map(async (r) => void ((await stopProcess(names.prefix, r, { graceMs: 3_000 })) && stopped++)));
+  await Promise.all(recorded.filter((r) => order(r.role) === 1).map(async (r) => void ((await stopProcess(names.prefix, r, { graceMs: 3_000 })) && stopped++)));
+  // A kubernetes-engine lab's nodes: every process in their cgroups (the kubelets, containerd,
+  // its shims, containers in pod namespaces that nothing else finds), frozen and killed at once,
+  // so no kubelet restarts a container meanwhile; then the cgroups themselves. Found by name, so
+  // after a crash (no state file) too.
+  stopped += await removeCgroupTree(`/${names.prefix}`);
   for (const r of recorded.filter((x) => order(x.role) >= 2)) if (await stopProcess(names.prefix, r, { graceMs: 3_000 })) stopped++;
   for (const r of findLabProcesses(names.prefix)) if (await stopProcess(names.prefix, r, { graceMs: 2_000 })) stopped++;
+  // Again, for a node process that outlived the first sweep outside its cgroup (a lab made by
+  // an older version) and made cgroups since.
+  stopped += await removeCgroupTree(`/${names.prefix}`);
   const namespaces = (await listNamespaces()).filter((ns) => names.owns(ns));
   for (const ns of namespaces) {
     for (const pid of await namespacePids(ns)) {

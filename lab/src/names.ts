@@ -6,6 +6,7 @@
  *   ctlab-<id>-n<i>           node i: `eth0` on the fabric at 172.31.<octet>.<i>
  *   ctlab-<id>-n<i>-p<j>      pod j on node i (its eth0 and route come from the CNI plugin)
  *   ctlab-<id>-ext            a host outside the cluster: `eth0` on the fabric at 172.31.<octet>.253
+ *   ctlab-<id>-cp             `--engine kubernetes`: the control plane, `eth0` at 172.31.<octet>.250
  *
  * Links live only inside those namespaces: the fabric side of node i is `p<i>` in the fabric
  * namespace (of the external host, `pext`), and nothing is ever created in the root namespace. Node names (`node-<i>`) and pod
@@ -93,6 +94,24 @@ export class LabNames {
 
   get externalTempLink(): string {
     return `l${this.id.slice(0, 8)}x`;
+  }
+
+  /** `--engine kubernetes`: the control plane's namespace (etcd, kube-apiserver, scheduler, controller manager). */
+  get controlPlaneNs(): string {
+    return `${this.prefix}-cp`;
+  }
+
+  get controlPlaneAddress(): string {
+    return `172.31.${this.octet}.250`;
+  }
+
+  /** The fabric side of the control plane's veth, and its name while created (then eth0). */
+  get controlPlanePort(): string {
+    return 'pcp';
+  }
+
+  get controlPlaneTempLink(): string {
+    return `l${this.id.slice(0, 8)}c`;
   }
 
   /** The fabric side of node i's veth, in the fabric namespace. */

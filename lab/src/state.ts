@@ -57,8 +57,16 @@ export interface LabState {
   mode: LabMode;
   /** Where Calico's data lives: etcd (absent in states written before the choice existed) or the API server. */
   datastore?: LabDatastore;
-  /** The API server of a `kubernetes` lab. */
+  /** The API server of a `kubernetes` lab (with `--engine kubernetes`: the port of the relay to it). */
   kube?: { port: number };
+  /** How the cluster is made: `netns` (absent in older states: the agents as processes, pods as namespaces) or `kubernetes` (kubelets and containerd). */
+  engine?: LabEngine;
+  /** `--engine kubernetes`: what the lab installs on each node. */
+  cluster?: {
+    cni: 'bridge' | 'none';
+    /** Image archives imported with `importImage` (ref → archive path), imported again into every node that starts over or joins. */
+    images?: Record<string, string>;
+  };
   createdAt: string;
   podsPerNode: number;
   poolCidr: string;
@@ -78,6 +86,12 @@ export function statePath(dir: string): string {
 }
 
 export type LabDatastore = 'etcdv3' | 'kubernetes';
+
+export type LabEngine = 'netns' | 'kubernetes';
+
+export function engineOf(state: Pick<LabState, 'engine'>): LabEngine {
+  return state.engine ?? 'netns';
+}
 
 export function datastoreOf(state: Pick<LabState, 'datastore'>): LabDatastore {
   return state.datastore ?? 'etcdv3';

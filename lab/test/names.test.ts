@@ -15,6 +15,12 @@ test('every kernel name carries the lab prefix; link names fit in 15 characters'
   assert.ok(new LabNames('abcdefghij').tempLink(200).length <= 15);
   assert.equal(nodeIndexOf(n, 'ctlab-abc123-n12'), 12);
   assert.equal(nodeIndexOf(n, 'ctlab-abc123-n1-p1'), undefined);
+  // --engine kubernetes: the control plane's namespace is the lab's, and no node's.
+  assert.equal(n.controlPlaneNs, 'ctlab-abc123-cp');
+  assert.ok(n.owns(n.controlPlaneNs));
+  assert.equal(nodeIndexOf(n, n.controlPlaneNs), undefined);
+  assert.ok(new LabNames('abcdefghij').controlPlaneTempLink.length <= 15);
+  assert.notEqual(new LabNames('abcdefghij').controlPlaneTempLink, new LabNames('abcdefghij').tempLink(1));
 });
 
 test('fabric addresses: one stable /24 per lab name, node i at .i, gateway .254', () => {
@@ -23,6 +29,8 @@ test('fabric addresses: one stable /24 per lab name, node i at .i, gateway .254'
   assert.ok(n.octet >= 1 && n.octet <= 250);
   assert.equal(n.nodeAddress(2), `172.31.${n.octet}.2`);
   assert.equal(n.gateway, `172.31.${n.octet}.254`);
+  // The control plane sits above every node (at most 200) and below the external host and gateway.
+  assert.equal(n.controlPlaneAddress, `172.31.${n.octet}.250`);
 });
 
 test('pods alternate between the frontend and backend namespaces with app and pod labels', () => {

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Lab, LabError, formatExternalTable, formatProbeTable, formatStatus, type LabMode } from '@cattail/lab';
+import { Lab, LabError, formatExternalTable, formatKubeStatus, formatProbeTable, formatStatus, type LabMode } from '@cattail/lab';
 import { BINARY_NAME, type Command, type CommandContext } from '../command.js';
 import type { FlagSpec } from '../argv.js';
 import { CommandFailedError, UsageError } from '../errors.js';
@@ -69,8 +69,14 @@ async function withLab<T>(ctx: CommandContext, fn: (lab: Lab) => Promise<T>, opt
 const upCommand: Command = {
   name: 'up',
   summary: 'Build the lab (or bring an existing one up to date) and leave it running.',
-  usage: `${BINARY_NAME} lab up [--nodes=<N>] [--pods-per-node=<M>] [--mode=bgp|vxlan] [--datastore=etcdv3|kubernetes] [--name=<NAME>] [--dir=<DIR>]`,
+  usage: `${BINARY_NAME} lab up [--engine=netns|kubernetes] [--nodes=<N>] [--pods-per-node=<M>] [--mode=bgp|vxlan] [--datastore=etcdv3|kubernetes] [--cni=bridge|none] [--name=<NAME>] [--dir=<DIR>]`,
   flags: [
+    {
+      name: 'engine',
+      value: 'ENGINE',
+      help: 'netns (default: the agents as processes, pods as namespaces) or kubernetes: a real cluster, the control plane and per node containerd + kubelet.',
+    },
+    { name: 'cni', value: 'CNI', help: "--engine kubernetes: bridge (default: Debian's bridge plugin, a /24 per node) or none (for a CNI a chart installs)." },
     { name: 'nodes', value: 'N', help: 'Nodes (default 3). On a running lab, more nodes are added; none are removed.' },
     { name: 'pods-per-node', value: 'M', help: 'Pods per node (default 2), alternately in namespaces frontend (app=web) and backend (app=db).' },
     { name: 'mode', value: 'MODE', help: 'bgp (default: BIRD node-to-node mesh, no encapsulation) or vxlan (IPPool vxlanMode Always, no BIRD).' },
@@ -87,6 +93,9 @@ it again restarts whatever died and adds what is missing. Progress goes to stder
 summary (etcd endpoint, how to look around) to stdout.`,
   run: (ctx) =>
     withLab(ctx, async (lab) => {
+      const engine = ctx.args.string('engine') ?? lab.state?.engine ?? 'netns';
+      if (engine !== 'netns' && engine !== 'kubernetes') throw new UsageError(`--engine must be netns or kubernetes, got "${engine}"`);
+      if (engine === 'kubernetes') return upKubernetesLab(ctx, lab);
       const mode = (ctx.args.string('mode') ?? lab.state?.mode ?? 'bgp') as LabMode;
       if (mode !== 'bgp' && mode !== 'vxlan') throw new UsageError(`--mode must be bgp or vxlan, got "${mode}"`);
       const datastore = ctx.args.string('datastore') ?? lab.state?.datastore ?? 'etcdv3';
@@ -128,6 +137,34 @@ summary (etcd endpoint, how to look around) to stdout.`,
     }),
 };
 
+async function upKubernetesLab(ctx: CommandContext, lab: Lab): Promise<number> {
+  const mode = (ctx.args.string('mode') ?? lab.state?.mode ?? 'bgp') as LabMode;
+  if (mode !== 'bgp' && mode !== 'vxlan') throw new UsageError(`--mode must be bgp or vxlan, got "${mode}"`);
+  const cni = ctx.args.string('cni') ?? lab.state?.cluster?.cni ?? 'bridge';
+  if (cni !== 'bridge' && cni !== 'none') throw new UsageError(`--cni must be bridge or none, got "${cni}"`);
+  if (ctx.args.string('datastore') !== undefined && ctx.args.string('datastore') !== 'kubernetes') {
+    throw new UsageError("--engine kubernetes keeps Calico's data in the API server: --datastore must be kubernetes or left out");
+  }
+  const state = await lab.up({ engine: 'kubernetes', nodes: intFlag(ctx, 'nodes', lab.state?.nodes.length || 2), podsPerNode: 0, mode, cni });
+  const nameArg = lab.names.id === 'demo' ? '' : ` --name ${lab.names.id}`;
+  ctx.stdout.write(
+    [
+      `lab ${lab.names.id} is up: a Kubernetes cluster of ${state.nodes.length} nodes (kubelet + containerd each), CNI ${cni}`,
+      `  kubeconfig ${lab.kubeconfig() ?? ''}`,
+      `  state      ${lab.dir} (logs in ${lab.dir}/logs)`,
+      '',
+      'Look around:',
+      `  ${BINARY_NAME} lab kubectl${nameArg} -- get nodes -o wide`,
+      `  ${BINARY_NAME} lab kubectl${nameArg} -- get pods -A -o wide`,
+      `  ${BINARY_NAME} lab status${nameArg}`,
+      `  ctr --address ${lab.dir}/nodes/node-1/containerd/containerd.sock -n k8s.io containers ls`,
+      `  ${BINARY_NAME} lab down${nameArg}              # remove everything`,
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
 const downCommand: Command = {
   name: 'down',
   summary: 'Stop every process and delete every namespace of the lab (also after a crash).',
@@ -151,6 +188,11 @@ const statusCommand: Command = {
   run: (ctx) =>
     withLab(ctx, async (lab) => {
       const format = outputFormat(ctx);
+      if (lab.state?.engine === 'kubernetes') {
+        const k = await lab.kubeStatus();
+        ctx.stdout.write(format === 'json' ? `${JSON.stringify(k, null, 2)}\n` : formatKubeStatus(k));
+        return 0;
+      }
       const s = await lab.status();
       ctx.stdout.write(format === 'json' ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
       return 0;
@@ -206,9 +248,29 @@ ${BINARY_NAME} lab kubectl -- get pods -A -o wide. kubectl's output and exit sta
     ),
 };
 
+const importImageCommand: Command = {
+  name: 'import-image',
+  summary: "Import an OCI image archive into every node's containerd (an --engine kubernetes lab).",
+  usage: `${BINARY_NAME} lab import-image [--name=<NAME>] [--dir=<DIR>] <archive.tar>`,
+  flags: [NAME_FLAG, DIR_FLAG],
+  description: `Runs ctr images import on each node; nodes that start over or join later get it too.
+Pods use it with imagePullPolicy: Never (or IfNotPresent): nothing is pulled from a registry.`,
+  run: (ctx) =>
+    withLab(
+      ctx,
+      async (lab) => {
+        if (ctx.args.positionals.length !== 1) throw new UsageError('give one image archive, e.g. lab import-image cattail.tar');
+        const refs = await lab.importImage(resolve(ctx.cwd, ctx.args.positionals[0]));
+        ctx.stdout.write(`imported ${refs.join(', ')} into ${lab.state?.nodes.length ?? 0} nodes\n`);
+        return 0;
+      },
+      { positionals: true },
+    ),
+};
+
 export const labCommand: Command = {
   name: 'lab',
-  summary: 'A whole cluster in network namespaces: up, down, status, probe, kubectl.',
+  summary: 'A whole cluster in network namespaces: up, down, status, probe, kubectl, import-image.',
   usage: `${BINARY_NAME} lab <command> [<args>...]`,
-  subcommands: [upCommand, downCommand, statusCommand, probeCommand, kubectlCommand],
+  subcommands: [upCommand, downCommand, statusCommand, probeCommand, kubectlCommand, importImageCommand],
 };

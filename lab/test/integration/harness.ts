@@ -22,7 +22,7 @@ const failed = new WeakSet<Lab>();
  */
 const SLOT = join(tmpdir(), 'cattail-lab-e2e.slot');
 
-async function takeSlot(ms: number): Promise<() => void> {
+export async function takeSlot(ms: number): Promise<() => void> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {

@@ -1,0 +1,3 @@
+module cattail.local/tools/pause
+
+go 1.22
