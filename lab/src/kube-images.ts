@@ -13,8 +13,10 @@
  * `ctr images import` names what it imports. The layer is made with tar's deterministic options,
  * so the same inputs give the same digests.
  *
- * TODO(image branch): image/src/oci.ts is the project's OCI archive writer; once it is on main,
- * `writeOciArchive` here gives way to it.
+ * TODO: @cattail/image's `writeOciArchive` (image/src/oci.ts) is the project's general OCI writer,
+ * but `image` depends on `cli`, which depends on `lab`: the lab cannot import it until the writer
+ * moves to a package below both (its own, or `datastore`'s testing kit). Until then this small
+ * single-layer writer stays.
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
