@@ -13,10 +13,15 @@
  * /var/run/calico/bird.ctl. Health and metrics ports default to 9097 and 9096, beside Felix's
  * 9099/9091 and Typha's 9098/9093 so all of them can run on one host.
  */
-import { ConfigError, envSource, flagSource, loadConfig, redactConfig, type ConfigIssue, type ConfigSource, type ParamTable } from '@cattail/api';
+import { ConfigError, parseIP, envSource, flagSource, loadConfig, redactConfig, type ConfigIssue, type ConfigSource, type ParamTable } from '@cattail/api';
 
 export const CONFD_PARAMS = {
   NodeName: { type: 'string', default: '', help: 'This node (also NODENAME / CALICO_NODENAME; default: the host name)' },
+  RouterID: {
+    type: 'string',
+    default: '',
+    help: 'BGP router id: an IPv4 address, "hash" (a stable hash of the node name), or empty for the node’s IPv4 BGP address (also CALICO_ROUTER_ID)',
+  },
 
   TyphaAddr: {
     type: 'string',
@@ -69,6 +74,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 const CALICO_ALIASES: ReadonlyArray<readonly [param: keyof typeof CONFD_PARAMS, env: string]> = [
   ['NodeName', 'CALICO_NODENAME'],
   ['NodeName', 'NODENAME'],
+  ['RouterID', 'CALICO_ROUTER_ID'],
   ['TyphaAddr', 'FELIX_TYPHAADDR'],
   ['TyphaK8sServiceName', 'FELIX_TYPHAK8SSERVICENAME'],
   ['TyphaK8sNamespace', 'FELIX_TYPHAK8SNAMESPACE'],
@@ -114,6 +120,10 @@ export function loadConfdConfig(env: Env, argv: readonly string[] = [], opts: Lo
     issues.push({ param: 'TyphaCertFile', source: 'config', message: 'TyphaCertFile and TyphaKeyFile go together' });
   }
   if (config.BirdConfigFile === '') issues.push({ param: 'BirdConfigFile', source: 'config', message: 'must not be empty' });
+  const rid = config.RouterID.trim();
+  if (rid !== '' && rid !== 'hash' && parseIP(rid)?.version !== 4) {
+    issues.push({ param: 'RouterID', source: 'config', message: `"${rid}" is not an IPv4 address or "hash"` });
+  }
   if (issues.length) throw new ConfigError(issues);
   return Object.freeze(config);
 }

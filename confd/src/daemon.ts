@@ -64,6 +64,7 @@ export class ConfdDaemon {
       configFile: config.BirdConfigFile,
       bird,
       readSecret: fileSecretReader(config.SecretsDir),
+      routerId: config.RouterID,
       debounceMs: config.DebounceMs,
       reconcileIntervalMs: Math.round(config.ReconcileIntervalSecs * 1000),
       clock,

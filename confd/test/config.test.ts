@@ -57,3 +57,13 @@ test('every bad or missing value is reported at once, naming the parameter', () 
 test('the loggable config is the config (nothing confd reads is secret)', () => {
   assert.equal(loggableConfdConfig(loadConfdConfig(REQUIRED)).NodeName, 'node-a');
 });
+
+test('CALICO_ROUTER_ID is read: an IPv4 address or hash; anything else is refused', () => {
+  assert.equal(loadConfdConfig(REQUIRED).RouterID, '');
+  assert.equal(loadConfdConfig({ ...REQUIRED, CALICO_ROUTER_ID: 'hash' }).RouterID, 'hash');
+  assert.equal(loadConfdConfig({ ...REQUIRED, CALICO_ROUTER_ID: '192.0.2.7' }).RouterID, '192.0.2.7');
+  assert.throws(
+    () => loadConfdConfig({ ...REQUIRED, CALICO_ROUTER_ID: 'fd00::1' }),
+    (err: unknown) => err instanceof ConfigError && /RouterID.*not an IPv4 address or "hash"/s.test(err.message),
+  );
+});

@@ -31,7 +31,11 @@ export interface WatchEvent {
   key: string;
   /** The mod revision of this change. */
   revision: number;
-  /** The decoded resource for puts (undefined when it failed to decode: see `error`). */
+  /**
+   * The decoded resource for puts (undefined when it failed to decode: see `error`; and for a
+   * key outside Calico's layout, e.g. another program's status under `/calico/`, which is passed
+   * on with neither, so a follower counting the keys under a prefix counts it too).
+   */
   resource?: Resource;
   /** For deletes, what the key held before when the backend knows it. */
   previous?: Resource;

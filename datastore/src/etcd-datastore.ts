@@ -162,8 +162,7 @@ export class EtcdDatastore implements Datastore {
     const { kvs, revision } = await this.#rangeAll(prefix);
     const entries: WatchEvent[] = [];
     for (const kv of kvs) {
-      const ev = toEvent('put', kv);
-      if (ev) entries.push(ev);
+      entries.push(toEvent('put', kv));
     }
     return { entries, revision };
   }
@@ -174,10 +173,7 @@ export class EtcdDatastore implements Datastore {
       {
         onEvents(events: EtcdWatchEvent[], revision: number) {
           const out: WatchEvent[] = [];
-          for (const e of events) {
-            const ev = toEvent(e.type, e.kv);
-            if (ev) out.push(ev);
-          }
+          for (const e of events) out.push(toEvent(e.type, e.kv));
           sink.onEvents(out, revision);
         },
         onError(err: EtcdError) {
@@ -231,11 +227,15 @@ export class EtcdDatastore implements Datastore {
   }
 }
 
-function toEvent(type: 'put' | 'delete', kv: KeyValue): WatchEvent | undefined {
+/**
+ * Every key becomes an event: one outside Calico's layout (another program's key under
+ * `/calico/`) with neither resource nor error, so that Typha's watcher, which compares the keys
+ * it holds with the count under its prefix (`keysChangedSince`), counts it as etcd does.
+ */
+function toEvent(type: 'put' | 'delete', kv: KeyValue): WatchEvent {
   const key = kv.key.toString();
-  const parsed = parseKey(key);
-  if (!parsed) return undefined;
   const ev: WatchEvent = { type, key, revision: kv.modRevision };
+  if (!parseKey(key)) return ev;
   if (type === 'put') {
     ev.raw = kv.value;
     try {

@@ -170,7 +170,7 @@ test("parseBirdPeers refuses a table of another shape; isFelixCommand knows cali
   assert.throws(() => parseBirdPeers(['2002-Name Proto Table State Since']), /unknown BIRD table output format/);
   assert.throws(() => parseBirdPeers(['garbage']), /unexpected output line from BIRD: garbage/);
   assert.deepEqual(parseBirdPeers(['2002-name proto table state since info', '1002-Node_fd00__2_port_1790 BGP master up 2016-11-21 Established']), [
-    { family: 6, address: '[fd00::2]:1790', type: 'node specific', state: 'up', since: '2016-11-21', info: 'Established' },
+    { family: 6, address: '[fd00::2]:1790', ip: 'fd00::2', source: 'Node', type: 'node specific', state: 'up', since: '2016-11-21', info: 'Established' },
   ]);
 
   assert.equal(isFelixCommand(['/usr/bin/calico-felix']), true);

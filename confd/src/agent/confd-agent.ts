@@ -36,6 +36,8 @@ export interface ConfdAgentOptions {
   configFile: string;
   bird: BirdControl;
   readSecret?: SecretReader;
+  /** CALICO_ROUTER_ID: an IPv4 address, `hash`, or empty (the node's IPv4 BGP address). */
+  routerId?: string;
   /**
    * How long changes are collected before a render: the first change after a render starts the
    * window, later ones ride along, so a steady stream of updates still renders every window.
@@ -130,6 +132,7 @@ export class ConfdAgent implements ClientCallbacks<'bgp'> {
       configFile: o.configFile,
       bird: o.bird,
       readSecret: o.readSecret,
+      routerId: o.routerId ?? '',
       debounceMs: o.debounceMs ?? 100,
       reconcileIntervalMs: o.reconcileIntervalMs ?? 30_000,
       clock: o.clock ?? realClock,
@@ -266,7 +269,7 @@ export class ConfdAgent implements ClientCallbacks<'bgp'> {
     this.#counters.renders++;
     let text = '';
     try {
-      const r = renderBirdConfig(this.#store.model(), this.#o.nodeName, this.#o.readSecret);
+      const r = renderBirdConfig(this.#store.model(), this.#o.nodeName, this.#o.readSecret, this.#o.routerId);
       text = r.text;
       if (r.problems.length) throw new RenderError(r.problems);
       if (r.text === this.#onDisk && !this.#pendingReload) {

@@ -4,7 +4,8 @@
  * and the agent can skip the reload. Written for BIRD 2's syntax and channels, not adapted from
  * Calico's BIRD 1 templates; the meaning follows Calico's.
  *
- *   router id            the node's IPv4 BGP address (a stable hash of the name when it has none)
+ *   router id            CALICO_ROUTER_ID (an address, or `hash` of the name), else the node's
+ *                        IPv4 BGP address (a stable hash of the name when it has none)
  *   protocol device      interface state
  *   protocol direct      interface subnets, only so BGP next hops resolve (never exported)
  *   protocol kernel      per family: learned routes and our blackholes into the kernel
@@ -53,7 +54,11 @@ const LOG_CLASSES: Readonly<Record<string, string>> = {
 
 const noSecrets: SecretReader = () => ({ error: 'no secret reader configured' });
 
-export function renderBirdConfig(model: BgpModel, nodeName: string, readSecret: SecretReader = noSecrets): RenderResult {
+/**
+ * `routerId`: calico/node's CALICO_ROUTER_ID — an IPv4 address, `hash` (a stable hash of the node
+ * name), or empty for the node's IPv4 BGP address (a hash when it has none).
+ */
+export function renderBirdConfig(model: BgpModel, nodeName: string, readSecret: SecretReader = noSecrets, routerId = ''): RenderResult {
   const view = model.nodes.get(nodeName);
   const me = view ? nodeFacts(model, view) : undefined;
   if (!me || (me.ipv4 === undefined && me.ipv6 === undefined)) {
@@ -78,7 +83,8 @@ export function renderBirdConfig(model: BgpModel, nodeName: string, readSecret: 
   out.push('');
   out.push(`log stderr ${LOG_CLASSES[settings.logSeverity] ?? LOG_CLASSES.Info};`);
   if (settings.logSeverity === 'Debug' || settings.logSeverity === 'Trace') out.push('debug protocols { states, events };');
-  out.push(`router id ${me.ipv4 ? formatIP(me.ipv4) : routerIdFromName(nodeName)};`);
+  const rid = routerId.trim();
+  out.push(`router id ${rid === 'hash' ? routerIdFromName(nodeName) : rid !== '' ? rid : me.ipv4 ? formatIP(me.ipv4) : routerIdFromName(nodeName)};`);
   out.push('');
 
   for (const v of families) {

@@ -62,3 +62,14 @@ test('no pools: the export filter rejects everything', () => {
   assert.match(r.text, /function calico_export4\(\) \{\n {2}if !\(source ~ \[RTS_STATIC, RTS_BGP\]\) then reject;\n {2}reject;\n\}/);
   assert.doesNotMatch(r.text, /protocol static/);
 });
+
+test("the router id: CALICO_ROUTER_ID's address or hash of the name, else the node's IPv4 address", () => {
+  const store = new BgpModelStore();
+  store.apply(bgpUpdates([node('a', { ipv4: '10.0.0.1/24' })]));
+  const rid = (routerId?: string) => /^router id (\S+);$/m.exec(renderBirdConfig(store.model(), 'a', secretsFrom(), routerId).text)?.[1];
+  assert.equal(rid(), '10.0.0.1');
+  assert.equal(rid('192.0.2.7'), '192.0.2.7');
+  const hashed = rid('hash');
+  assert.match(hashed ?? '', /^\d+\.\d+\.\d+\.\d+$/);
+  assert.notEqual(hashed, '10.0.0.1');
+});

@@ -33,6 +33,9 @@ const revisionOf = (d: TyphaDaemon) => (d.status() as { revision: number }).revi
 
 test('a client ahead only by writes outside /calico/ is served at once, after the replica confirms its revision', async () => {
   await fx.ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'p' }, spec: { cidr: '10.9.0.0/16' } });
+  // A key under /calico/ that is no resource (Calico's Felix writes its status there): it counts
+  // under the prefix in etcd's answer, so the replica must count it too, or never confirm.
+  await fx.raw.put('/calico/felix/v2/no-region/host/n9/status', '{"time":"2026-12-04T00:00:00Z"}');
   const a = await replica('replica-a');
   // etcd moves on outside /calico/; A's watch sees nothing of it.
   for (let i = 0; i < 5; i++) await fx.raw.put(`/cattail/elsewhere/${i}`, 'x');
