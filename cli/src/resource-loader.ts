@@ -190,12 +190,6 @@ function identifyCandidate(c: Candidate, cliNamespace: string | undefined): Chec
   if (value.apiVersion !== API_VERSION) issues.push({ path: 'apiVersion', message: `must be ${API_VERSION}` });
   const kind = typeof value.kind === 'string' ? findKind(value.kind) : undefined;
   if (!kind || kind.kind !== value.kind) issues.push({ path: 'kind', message: `unknown kind ${JSON.stringify(value.kind ?? '')}` });
-  else if (kind.kubernetesOnly) {
-    issues.push({
-      path: 'kind',
-      message: `${kind.kind} is read from Kubernetes objects by the Kubernetes datastore and cannot be written: edit the Kubernetes object instead`,
-    });
-  }
   const meta = isPlainObject(value.metadata) ? value.metadata : {};
   if (typeof meta.name !== 'string' || meta.name === '') issues.push({ path: 'metadata.name', message: 'is required' });
   if (issues.length) return { problems: issues.map((i) => formatProblem(c.origin, describeRaw(value), i)) };
@@ -211,6 +205,13 @@ function applyNamespace(raw: unknown, cliNamespace: string | undefined): { value
   if (!isPlainObject(raw) || typeof raw.kind !== 'string') return { value: raw, issues };
   const kind = findKind(raw.kind);
   if (!kind) return { value: raw, issues };
+  if (kind.kubernetesOnly) {
+    issues.push({
+      path: 'kind',
+      message: `${kind.kind} is read from Kubernetes objects by the Kubernetes datastore and cannot be written: edit the Kubernetes object instead`,
+    });
+    return { value: raw, issues };
+  }
   const meta = isPlainObject(raw.metadata) ? raw.metadata : undefined;
   const fileNs = typeof meta?.namespace === 'string' ? meta.namespace : '';
   if (!kind.namespaced) {
