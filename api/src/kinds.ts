@@ -19,6 +19,11 @@ export interface KindInfo {
   readonly aliases: readonly string[];
   readonly namespaced: boolean;
   readonly storage: 'resource' | 'ipam';
+  /**
+   * Read from Kubernetes objects by the Kubernetes datastore only (KubernetesService,
+   * KubernetesEndpointSlice): no CRD, never written, never in etcd. Tools refuse to write one.
+   */
+  readonly kubernetesOnly?: boolean;
 }
 
 const KINDS: readonly KindInfo[] = [
@@ -31,6 +36,8 @@ const KINDS: readonly KindInfo[] = [
   info('GlobalNetworkPolicy', 'globalnetworkpolicies', ['gnp', 'gnps']),
   info('GlobalNetworkSet', 'globalnetworksets', []),
   info('HostEndpoint', 'hostendpoints', ['hep', 'heps']),
+  info('KubernetesEndpointSlice', 'kubernetesendpointslices', [], true, 'resource', true),
+  info('KubernetesService', 'kubernetesservices', [], true, 'resource', true),
   info('KubeControllersConfiguration', 'kubecontrollersconfigurations', ['kubecontrollersconfig', 'kubecontrollersconfigs']),
   info('IPPool', 'ippools', ['ipp', 'ipps', 'pool', 'pools']),
   info('IPReservation', 'ipreservations', ['reservation', 'reservations']),
@@ -54,9 +61,9 @@ const KINDS: readonly KindInfo[] = [
   info('IPAMConfiguration', 'ipamconfigurations', ['ipamconfig', 'ipamconfigs'], false, 'ipam'),
 ];
 
-function info(kind: string, plural: string, short: string[], namespaced = false, storage: KindInfo['storage'] = 'resource'): KindInfo {
+function info(kind: string, plural: string, short: string[], namespaced = false, storage: KindInfo['storage'] = 'resource', kubernetesOnly = false): KindInfo {
   const aliases = [...new Set([kind.toLowerCase(), plural, ...short])];
-  return Object.freeze({ kind, plural, aliases: Object.freeze(aliases), namespaced, storage });
+  return Object.freeze({ kind, plural, aliases: Object.freeze(aliases), namespaced, storage, ...(kubernetesOnly ? { kubernetesOnly } : {}) });
 }
 
 const BY_NAME = new Map<string, KindInfo>();

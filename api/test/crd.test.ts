@@ -105,7 +105,7 @@ test('every kind is either a CRD or listed, with a reason, as derived from Kuber
     assert.ok(isCRD !== isNot, `${info.kind}: exactly one of CALICO_CRDS and NOT_CRDS`);
   }
   for (const kind of [...Object.keys(CALICO_CRDS), ...Object.keys(NOT_CRDS)]) assert.ok(findKind(kind)?.kind === kind, `${kind} is a kind`);
-  assert.deepEqual(Object.keys(NOT_CRDS).sort(), ['Node', 'Profile', 'WorkloadEndpoint']);
+  assert.deepEqual(Object.keys(NOT_CRDS).sort(), ['KubernetesEndpointSlice', 'KubernetesService', 'Node', 'Profile', 'WorkloadEndpoint']);
 });
 
 test('the IPAM configuration kind is IPAMConfiguration in v3 and IPAMConfig as a CRD', () => {

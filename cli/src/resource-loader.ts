@@ -205,6 +205,13 @@ function applyNamespace(raw: unknown, cliNamespace: string | undefined): { value
   if (!isPlainObject(raw) || typeof raw.kind !== 'string') return { value: raw, issues };
   const kind = findKind(raw.kind);
   if (!kind) return { value: raw, issues };
+  if (kind.kubernetesOnly) {
+    issues.push({
+      path: 'kind',
+      message: `${kind.kind} is read from Kubernetes objects by the Kubernetes datastore and cannot be written: edit the Kubernetes object instead`,
+    });
+    return { value: raw, issues };
+  }
   const meta = isPlainObject(raw.metadata) ? raw.metadata : undefined;
   const fileNs = typeof meta?.namespace === 'string' ? meta.namespace : '';
   if (!kind.namespaced) {

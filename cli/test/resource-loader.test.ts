@@ -73,3 +73,10 @@ test('the input limits apply to each item: the documents limit counts items, the
   assert.equal(sized.problems.length, 3);
   assert.match(sized.problems[1], /^lists\.yaml: document 1, item 2: IPPool\(b\): \d+ bytes as stored, over the limit of 100 bytes for one resource$/);
 });
+
+test('KubernetesService and KubernetesEndpointSlice are read from Kubernetes, never written: apply refuses them by name', async () => {
+  const r = await load('apiVersion: projectcalico.org/v3\nkind: KubernetesService\nmetadata: {name: web, namespace: shop}\nspec: {clusterIPs: [10.96.0.10]}\n');
+  assert.deepEqual(r.resources, []);
+  assert.equal(r.problems.length, 1);
+  assert.match(r.problems[0], /KubernetesService is read from Kubernetes objects .* cannot be written: edit the Kubernetes object instead/);
+});

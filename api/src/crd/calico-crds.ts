@@ -58,6 +58,8 @@ export const NOT_CRDS: Readonly<Record<string, string>> = {
   Node: "derived from the Kubernetes Node (Calico's fields are annotations and labels on it)",
   Profile: 'derived from Kubernetes Namespaces (kns.<namespace>) and ServiceAccounts (ksa.<namespace>.<name>)',
   WorkloadEndpoint: 'derived from Pods (the CNI plugin writes the pod IPs as annotations on the Pod)',
+  KubernetesService: 'read from Kubernetes Services (for `services` in rules and service IP advertisement); not a Calico resource',
+  KubernetesEndpointSlice: 'read from Kubernetes EndpointSlices (discovery.k8s.io/v1); not a Calico resource',
 };
 
 function crd(kind: string, plural: string): CalicoCRD {

@@ -6,6 +6,7 @@ import type { KindDef } from '../validation/kind-def.js';
 import type { BGPFilterSpec } from './bgp-filter.js';
 import type { CalicoNodeStatusSpec, CalicoNodeStatusStatus } from './calico-node-status.js';
 import type { KubeControllersConfigurationSpec } from './kube-controllers-configuration.js';
+import type { KubernetesEndpointSliceSpec, KubernetesServiceSpec } from './kubernetes-service.js';
 import type { StagedGlobalNetworkPolicySpec } from './staged-global-network-policy.js';
 import type { StagedKubernetesNetworkPolicySpec } from './staged-kubernetes-network-policy.js';
 import type { StagedNetworkPolicySpec } from './staged-network-policy.js';
@@ -31,6 +32,7 @@ import { bgpConfiguration } from './bgp-configuration.js';
 import { bgpFilter } from './bgp-filter.js';
 import { calicoNodeStatus } from './calico-node-status.js';
 import { kubeControllersConfiguration } from './kube-controllers-configuration.js';
+import { kubernetesEndpointSlice, kubernetesService } from './kubernetes-service.js';
 import { stagedGlobalNetworkPolicy } from './staged-global-network-policy.js';
 import { stagedKubernetesNetworkPolicy } from './staged-kubernetes-network-policy.js';
 import { stagedNetworkPolicy } from './staged-network-policy.js';
@@ -69,6 +71,8 @@ const DEFS: readonly KindDef[] = [
   ipamConfiguration,
   ipamHandle,
   kubeControllersConfiguration,
+  kubernetesEndpointSlice,
+  kubernetesService,
   networkPolicy,
   networkSet,
   node,
@@ -111,6 +115,8 @@ export interface KindSpecs {
   IPAMConfiguration: IPAMConfigurationSpec;
   IPAMHandle: IPAMHandleSpec;
   KubeControllersConfiguration: KubeControllersConfigurationSpec;
+  KubernetesEndpointSlice: KubernetesEndpointSliceSpec;
+  KubernetesService: KubernetesServiceSpec;
   NetworkPolicy: NetworkPolicySpec;
   NetworkSet: NetworkSetSpec;
   Node: NodeSpec;

@@ -100,7 +100,9 @@ policies) is left out, and counted on stderr.`,
     const left = new Map<string, number>();
     const docs: string[] = [];
     // ClusterInformation first: importing it first locks the target for the rest.
-    const kinds = [...allKinds()].sort((a, b) => Number(b.kind === 'ClusterInformation') - Number(a.kind === 'ClusterInformation'));
+    const kinds = allKinds()
+      .filter((k) => !k.kubernetesOnly)
+      .sort((a, b) => Number(b.kind === 'ClusterInformation') - Number(a.kind === 'ClusterInformation'));
     for (const k of kinds) {
       const { items } = await ds.list(k.kind);
       for (const res of items) {

@@ -13,7 +13,8 @@
  * reports a change for every update of a kind confd reads, without comparing values. The one
  * exception is WorkloadEndpoints: the syncer sends every node's, and a store made for a node
  * (`new BgpModelStore({ node })`) keeps only that node's, so another node's pod starting or
- * stopping costs no render.
+ * stopping costs no render. EndpointSlices likewise: all are kept (with the nodes that have a
+ * ready endpoint), but a node's store reports a change only when its own node's part changed.
  */
 import type { KindOf, SyncerUpdate, ViewOf } from '@cattail/typha/protocol';
 
@@ -54,6 +55,23 @@ export interface WorkloadView {
   readonly ipNetworks: readonly string[];
 }
 
+/** A Kubernetes Service, as service IP advertisement reads it. */
+export interface ServiceView {
+  /** `<namespace>/<name>`. */
+  readonly key: string;
+  readonly clusterIPs: readonly string[];
+  readonly externalIPs: readonly string[];
+  readonly loadBalancerIPs: readonly string[];
+  /** `externalTrafficPolicy: Local`: advertised as /32 (/128) only from nodes with an endpoint. */
+  readonly local: boolean;
+}
+
+/** An EndpointSlice: its Service and the nodes with a ready endpoint in it. */
+export interface SliceView {
+  readonly service: string;
+  readonly readyNodes: readonly string[];
+}
+
 export interface BgpModel {
   readonly nodes: ReadonlyMap<string, NodeView>;
   readonly peers: ReadonlyMap<string, Readonly<PeerSpec>>;
@@ -65,6 +83,10 @@ export interface BgpModel {
   readonly filters: ReadonlyMap<string, Readonly<FilterSpec>>;
   /** By `<namespace>/<name>`; only this node's when the store was made for a node. */
   readonly workloads: ReadonlyMap<string, WorkloadView>;
+  /** Kubernetes Services by `<namespace>/<name>` (Kubernetes datastore only). */
+  readonly services: ReadonlyMap<string, ServiceView>;
+  /** EndpointSlices by `<namespace>/<name>`. */
+  readonly slices: ReadonlyMap<string, SliceView>;
 }
 
 export interface BgpModelStoreOptions {
@@ -91,6 +113,23 @@ function workloadView(key: string, value: ViewOf<'bgp', 'WorkloadEndpoint'>): Wo
   return { key, node: value.spec?.node ?? '', labels: value.labels ?? {}, ipNetworks: value.spec?.ipNetworks ?? [] };
 }
 
+function serviceView(key: string, value: ViewOf<'bgp', 'KubernetesService'>): ServiceView {
+  const spec = value.spec ?? {};
+  return {
+    key,
+    clusterIPs: (spec.clusterIPs ?? []).filter((ip): ip is string => !!ip),
+    externalIPs: (spec.externalIPs ?? []).filter((ip): ip is string => !!ip),
+    loadBalancerIPs: (spec.loadBalancerIPs ?? []).filter((ip): ip is string => !!ip),
+    local: spec.externalTrafficPolicy === 'Local',
+  };
+}
+
+function sliceView(namespace: string, value: ViewOf<'bgp', 'KubernetesEndpointSlice'>): SliceView {
+  const nodes = new Set<string>();
+  for (const e of value.spec?.endpoints ?? []) if (e.ready !== false && e.nodeName && (e.addresses?.length ?? 0) > 0) nodes.add(e.nodeName);
+  return { service: `${namespace}/${value.spec?.serviceName ?? ''}`, readyNodes: [...nodes].sort() };
+}
+
 /** The latest value of every resource the bgp syncer sent; see the module comment. */
 export class BgpModelStore {
   readonly #node: string | undefined;
@@ -102,6 +141,8 @@ export class BgpModelStore {
   readonly #affinities = new Map<string, AffinityView>();
   readonly #filters = new Map<string, FilterSpec>();
   readonly #workloads = new Map<string, WorkloadView>();
+  readonly #services = new Map<string, ServiceView>();
+  readonly #slices = new Map<string, SliceView>();
   readonly #model: BgpModel = {
     nodes: this.#nodes,
     peers: this.#peers,
@@ -111,6 +152,8 @@ export class BgpModelStore {
     affinities: this.#affinities,
     filters: this.#filters,
     workloads: this.#workloads,
+    services: this.#services,
+    slices: this.#slices,
   };
 
   constructor(options: BgpModelStoreOptions = {}) {
@@ -152,6 +195,20 @@ export class BgpModelStore {
         if (w !== undefined && this.#node !== undefined && w.node !== this.#node) return this.#workloads.delete(key);
         return set(this.#workloads, key, w);
       }
+      case 'KubernetesService': {
+        const key = `${u.namespace ?? 'default'}/${u.name}`;
+        return set(this.#services, key, u.value && serviceView(key, u.value));
+      }
+      case 'KubernetesEndpointSlice': {
+        const key = `${u.namespace ?? 'default'}/${u.name}`;
+        const old = this.#slices.get(key);
+        const next = u.value && sliceView(u.namespace ?? 'default', u.value);
+        set(this.#slices, key, next);
+        // A store made for a node renders again only when whether this node has a ready
+        // endpoint of the slice's Service changed; a pod elsewhere costs no render.
+        if (this.#node === undefined) return true;
+        return old?.service !== next?.service || hasNode(old, this.#node) !== hasNode(next, this.#node);
+      }
       default:
         return unknownKind(u);
     }
@@ -164,6 +221,10 @@ export class BgpModelStore {
  */
 function unknownKind(_u: never): false {
   return false;
+}
+
+function hasNode(slice: SliceView | undefined, node: string): boolean {
+  return slice?.readyNodes.includes(node) ?? false;
 }
 
 function set<V>(map: Map<string, V>, name: string, value: V | undefined): boolean {

@@ -14,17 +14,24 @@
  *   communities of the prefix advertisements that cover them (communities.ts).
  * - Service ranges (`protocol static services4/6`): BGPConfiguration `default`'s
  *   `serviceClusterIPs`, `serviceExternalIPs`, and `serviceLoadBalancerIPs` (unless
- *   `serviceLoadBalancerAggregation: Disabled`, which asks for one /32 per LoadBalancer IP: that
- *   needs Services in the syncer, which Cattail does not have yet), originated by every node and
- *   exported like pool routes, as Calico's cluster-wide ECMP advertisement. They stay out of the
- *   kernel: kube-proxy catches service traffic before routing, and a blackhole would only turn
- *   a miss into a drop. The per-service /32 of an `externalTrafficPolicy: Local` service, from
- *   the nodes with its endpoints, is not rendered (no Services or EndpointSlices in the syncer).
+ *   `serviceLoadBalancerAggregation: Disabled`), originated by every node and exported like pool
+ *   routes, as Calico's cluster-wide ECMP advertisement. They stay out of the kernel:
+ *   kube-proxy catches service traffic before routing, and a blackhole would only turn a miss
+ *   into a drop.
+ * - Per-service routes (same protocol, from the bgp syncer's KubernetesService and
+ *   KubernetesEndpointSlice; Kubernetes datastore only): a Service with
+ *   `externalTrafficPolicy: Local` has each of its cluster, external and LoadBalancer IPs that
+ *   falls in the matching advertised range advertised as a /32 (/128) by the nodes that have a
+ *   ready endpoint of it, and by no other node, so external traffic lands where the Service
+ *   keeps its source address. A `Cluster` Service stays covered by the range, except that with
+ *   `serviceLoadBalancerAggregation: Disabled` every node advertises each LoadBalancer IP as a
+ *   /32 instead of the range. The export function and kernel filter match these exact
+ *   prefixes: a route reflector does not pass on other nodes' per-service routes.
  * - Kernel filter (`calico_kernel4` / `calico_kernel6`): learned BGP routes and our blackholes
  *   go to the kernel; interface routes (protocol direct, needed only to resolve next hops) and
  *   service ranges never do.
  */
-import { cidrContains, formatCIDR, parseCIDR, type CIDR } from '@cattail/api';
+import { cidrContains, formatCIDR, parseCIDR, parseIP, type CIDR } from '@cattail/api';
 import type { BgpModel } from '../model/bgp-model.js';
 import type { CommunityRule } from './communities.js';
 
@@ -75,10 +82,14 @@ function prefixSet(ranges: readonly PoolRange[]): string {
   return `[ ${ranges.map((r) => `${formatCIDR(r.cidr)}{${r.cidr.prefix},${r.maxPrefix}}`).join(', ')} ]`;
 }
 
+type ServiceField = 'serviceClusterIPs' | 'serviceExternalIPs' | 'serviceLoadBalancerIPs';
+
 export interface ServiceRange {
   readonly cidr: CIDR;
   /** The BGPConfiguration field it came from. */
-  readonly field: 'serviceClusterIPs' | 'serviceExternalIPs' | 'serviceLoadBalancerIPs';
+  readonly field: ServiceField;
+  /** For a per-service route: the Service (`<namespace>/<name>`) it advertises. */
+  readonly service?: string;
 }
 
 /** The service ranges every node advertises (see the module comment), one per CIDR, sorted. */
@@ -92,6 +103,45 @@ export function serviceRanges(model: BgpModel, version: 4 | 6): ServiceRange[] {
       const cidr = typeof entry?.cidr === 'string' ? parseCIDR(entry.cidr) : undefined;
       if (cidr?.version === version && !found.has(formatCIDR(cidr))) found.set(formatCIDR(cidr), { cidr, field });
     }
+  }
+  return [...found.values()].sort((a, b) => byNetwork(a.cidr, b.cidr));
+}
+
+/**
+ * The per-service /32 (/128) routes this node advertises (see the module comment), one per
+ * address, sorted. A Service listed under several addresses gives one route per address.
+ */
+export function serviceRoutes(model: BgpModel, node: string, version: 4 | 6): ServiceRange[] {
+  const g = model.configs.get('default') ?? {};
+  const ranges = (field: ServiceField): CIDR[] =>
+    (g[field] ?? []).flatMap((e) => {
+      const c = typeof e?.cidr === 'string' ? parseCIDR(e.cidr) : undefined;
+      return c?.version === version ? [c] : [];
+    });
+  const byField: Record<ServiceField, CIDR[]> = {
+    serviceClusterIPs: ranges('serviceClusterIPs'),
+    serviceExternalIPs: ranges('serviceExternalIPs'),
+    serviceLoadBalancerIPs: ranges('serviceLoadBalancerIPs'),
+  };
+  const lbPerAddress = g.serviceLoadBalancerAggregation === 'Disabled';
+  const withLocalEndpoint = new Set<string>();
+  for (const slice of model.slices.values()) if (slice.readyNodes.includes(node)) withLocalEndpoint.add(slice.service);
+  const found = new Map<string, ServiceRange>();
+  for (const svc of model.services.values()) {
+    const here = svc.local && withLocalEndpoint.has(svc.key);
+    const take = (field: ServiceField, addresses: readonly string[], advertise: boolean) => {
+      if (!advertise) return;
+      for (const text of addresses) {
+        const ip = parseIP(text);
+        if (ip?.version !== version) continue;
+        const cidr: CIDR = { version, addr: ip, prefix: version === 4 ? 32 : 128 };
+        const key = formatCIDR(cidr);
+        if (!found.has(key) && byField[field].some((r) => cidrContains(r, cidr))) found.set(key, { cidr, field, service: svc.key });
+      }
+    };
+    take('serviceClusterIPs', svc.clusterIPs, here);
+    take('serviceExternalIPs', svc.externalIPs, here);
+    take('serviceLoadBalancerIPs', svc.loadBalancerIPs, svc.local ? here : lbPerAddress);
   }
   return [...found.values()].sort((a, b) => byNetwork(a.cidr, b.cidr));
 }

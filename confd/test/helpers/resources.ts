@@ -86,3 +86,23 @@ export function bgpUpdates(resources: readonly Resource[], revision = 1): Syncer
 export function deletion(kind: KindOf<'bgp'>, name: string, revision = 2): SyncerUpdate<'bgp'> {
   return { kind, name, revision };
 }
+
+/** A Kubernetes Service as the Kubernetes datastore presents it (KubernetesService). */
+export function service(namespace: string, name: string, spec: Record<string, unknown>): Resource {
+  return { apiVersion: V3, kind: 'KubernetesService', metadata: { name, namespace }, spec };
+}
+
+/** An EndpointSlice of Service `svc` (KubernetesEndpointSlice): endpoints as [address, node, ready]. */
+export function endpointSlice(namespace: string, name: string, svc: string, endpoints: Array<[string, string, boolean]>): Resource {
+  return {
+    apiVersion: V3,
+    kind: 'KubernetesEndpointSlice',
+    metadata: { name, namespace },
+    spec: {
+      serviceName: svc,
+      addressType: endpoints[0]?.[0].includes(':') ? 'IPv6' : 'IPv4',
+      endpoints: endpoints.map(([address, nodeName, ready]) => ({ addresses: [address], nodeName, ready })),
+      ports: [{ protocol: 'TCP', port: 8080 }],
+    },
+  };
+}

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SyncerUpdate } from '@cattail/typha/protocol';
 import { BgpModelStore } from '../../src/index.js';
-import { affinity, bgpFilter, bgpUpdates, block, deletion, node, peer, pool, workload } from '../helpers/resources.js';
+import { affinity, bgpConfig, bgpFilter, bgpUpdates, block, deletion, endpointSlice, node, peer, pool, service, workload } from '../helpers/resources.js';
 
 test('the store keeps the latest value per resource and drops deleted ones', () => {
   const store = new BgpModelStore();
@@ -64,4 +64,61 @@ test('BGPFilters are kept by name and dropped on delete', () => {
   assert.deepEqual(store.model().filters.get('f'), { importV4: [{ action: 'Reject' }] });
   assert.equal(store.apply([deletion('BGPFilter', 'f')]), true);
   assert.equal(store.model().filters.size, 0);
+});
+
+test("Services and EndpointSlices: a node's store renders again only when its own ready endpoints change, and the /32 follows them", async () => {
+  const { renderBirdConfig } = await import('../../src/index.js');
+  const store = new BgpModelStore({ node: 'a' });
+  store.apply(
+    bgpUpdates([
+      node('a', { ipv4: '172.31.0.1/24' }),
+      bgpConfig('default', { serviceClusterIPs: [{ cidr: '10.96.0.0/12' }] }),
+      service('shop', 'web', { clusterIPs: ['10.96.0.10'], externalTrafficPolicy: 'Local' }),
+      endpointSlice('shop', 'web-1', 'web', [['10.65.2.4', 'b', true]]),
+    ]),
+  );
+  const advertised = () => renderBirdConfig(store.model(), 'a').text.includes('route 10.96.0.10/32 blackhole;');
+  assert.equal(advertised(), false, 'no endpoint on a');
+  // Another node's endpoints changing: no render.
+  assert.equal(store.apply(bgpUpdates([endpointSlice('shop', 'web-1', 'web', [['10.65.2.5', 'b', true]])], 2)), false);
+  // A ready endpoint on this node: render, and the /32 appears.
+  assert.equal(
+    store.apply(
+      bgpUpdates(
+        [
+          endpointSlice('shop', 'web-1', 'web', [
+            ['10.65.2.5', 'b', true],
+            ['10.65.1.4', 'a', true],
+          ]),
+        ],
+        3,
+      ),
+    ),
+    true,
+  );
+  assert.equal(advertised(), true);
+  // Not ready any more: withdrawn.
+  assert.equal(
+    store.apply(
+      bgpUpdates(
+        [
+          endpointSlice('shop', 'web-1', 'web', [
+            ['10.65.2.5', 'b', true],
+            ['10.65.1.4', 'a', false],
+          ]),
+        ],
+        4,
+      ),
+    ),
+    true,
+  );
+  assert.equal(advertised(), false);
+  // Ready again, then the Service turns to Cluster: withdrawn (the range covers it).
+  store.apply(bgpUpdates([endpointSlice('shop', 'web-1', 'web', [['10.65.1.4', 'a', true]])], 5));
+  assert.equal(advertised(), true);
+  assert.equal(store.apply(bgpUpdates([service('shop', 'web', { clusterIPs: ['10.96.0.10'], externalTrafficPolicy: 'Cluster' })], 6)), true);
+  assert.equal(advertised(), false);
+  // The slice goes: a change for this node.
+  assert.equal(store.apply([deletion('KubernetesEndpointSlice', 'web-1', 7)].map((u) => ({ ...u, namespace: 'shop' }))), true);
+  assert.equal(store.model().slices.size, 0);
 });

@@ -2,7 +2,7 @@
 // rendered from it. One file per scenario in test/fixtures/golden/<name>.conf.
 import type { Resource } from '@cattail/api';
 import type { SecretReader } from '../../src/index.js';
-import { affinity, bgpConfig, bgpFilter, block, node, peer, pool, workload } from '../helpers/resources.js';
+import { affinity, bgpConfig, bgpFilter, block, endpointSlice, node, peer, pool, service, workload } from '../helpers/resources.js';
 
 export interface Scenario {
   name: string;
@@ -269,6 +269,55 @@ export const SCENARIOS: readonly Scenario[] = [
         serviceLoadBalancerIPs: [{ cidr: '198.51.100.0/28' }],
         prefixAdvertisements: [{ cidr: '10.96.0.0/12', communities: ['65000:96'] }],
       }),
+    ],
+  },
+  {
+    // Per-service routes: externalTrafficPolicy Local services with a ready endpoint here get a
+    // /32 (/128) per address inside the advertised ranges; elsewhere, not ready, Cluster or out of
+    // range: none (the range covers them).
+    name: 'service-routes',
+    node: 'node-a',
+    resources: [
+      node('node-a', { ipv4: '172.31.0.1/24', ipv6: 'fd00:31::1/64' }),
+      node('node-b', { ipv4: '172.31.0.2/24' }),
+      pool('default-ipv4-ippool', '10.65.0.0/16'),
+      bgpConfig('default', {
+        serviceClusterIPs: [{ cidr: '10.96.0.0/12' }, { cidr: 'fd00:96::/112' }],
+        serviceExternalIPs: [{ cidr: '192.0.2.64/28' }],
+        serviceLoadBalancerIPs: [{ cidr: '198.51.100.0/28' }],
+      }),
+      service('shop', 'web', {
+        type: 'LoadBalancer',
+        clusterIPs: ['10.96.0.10', 'fd00:96::10'],
+        externalIPs: ['192.0.2.70', '203.0.113.9'],
+        loadBalancerIPs: ['198.51.100.5'],
+        externalTrafficPolicy: 'Local',
+      }),
+      endpointSlice('shop', 'web-1', 'web', [
+        ['10.65.1.4', 'node-a', true],
+        ['10.65.2.4', 'node-b', true],
+      ]),
+      endpointSlice('shop', 'web-2', 'web', [['fd00:65::4', 'node-a', true]]),
+      service('shop', 'api', { clusterIPs: ['10.96.0.11'], externalTrafficPolicy: 'Local', type: 'NodePort' }),
+      endpointSlice('shop', 'api-1', 'api', [['10.65.2.5', 'node-b', true]]),
+      service('shop', 'starting', { clusterIPs: ['10.96.0.12'], externalTrafficPolicy: 'Local', type: 'NodePort' }),
+      endpointSlice('shop', 'starting-1', 'starting', [['10.65.1.6', 'node-a', false]]),
+      service('shop', 'cluster', { clusterIPs: ['10.96.0.13'], loadBalancerIPs: ['198.51.100.6'], externalTrafficPolicy: 'Cluster', type: 'LoadBalancer' }),
+      endpointSlice('shop', 'cluster-1', 'cluster', [['10.65.1.7', 'node-a', true]]),
+      service('shop', 'outside', { clusterIPs: ['10.200.0.1'], externalTrafficPolicy: 'Local', type: 'NodePort' }),
+      endpointSlice('shop', 'outside-1', 'outside', [['10.65.1.8', 'node-a', true]]),
+    ],
+  },
+  {
+    // serviceLoadBalancerAggregation Disabled: every node advertises each LoadBalancer IP as a /32.
+    name: 'service-lb-per-address',
+    node: 'node-b',
+    resources: [
+      node('node-a', { ipv4: '172.31.0.1/24' }),
+      node('node-b', { ipv4: '172.31.0.2/24' }),
+      bgpConfig('default', { serviceLoadBalancerIPs: [{ cidr: '198.51.100.0/28' }], serviceLoadBalancerAggregation: 'Disabled' }),
+      service('shop', 'cluster', { clusterIPs: ['10.96.0.13'], loadBalancerIPs: ['198.51.100.6'], externalTrafficPolicy: 'Cluster', type: 'LoadBalancer' }),
+      endpointSlice('shop', 'cluster-1', 'cluster', [['10.65.1.7', 'node-a', true]]),
     ],
   },
 ];

@@ -11,6 +11,17 @@ export { KubeDatastore, type KubeDatastoreOptions } from './kube-datastore.js';
 export { KindWatcher, type KindWatcherOptions } from './kind-watcher.js';
 export { backendName, crdKind, fromCrdObject, toCrdObject, METADATA_ANNOTATION, CRD_API_VERSION, type CrdKind, type KubeObject } from './crd-codec.js';
 export { KubeSyncStream, sourcesForKinds, type KubeSyncStreamOptions, type SourceStats } from './sync-stream.js';
-export { crdSource, podSource, namespaceSource, serviceAccountSource, k8sPolicySource, nodeSource, type KubeSource, type Decoded } from './kube-source.js';
+export {
+  crdSource,
+  podSource,
+  namespaceSource,
+  serviceAccountSource,
+  k8sPolicySource,
+  nodeSource,
+  serviceSource,
+  endpointSliceSource,
+  type KubeSource,
+  type Decoded,
+} from './kube-source.js';
 export { KubeHttpError, inClusterConfig, loadKubeConfig, type KubeClientConfig } from './kube-client.js';
 export { DEFAULT_ALLOW_PROFILE, defaultAllowProfile } from './derived-kinds.js';

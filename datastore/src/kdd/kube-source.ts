@@ -12,6 +12,8 @@
  *   serviceaccounts   /api/v1/serviceaccounts                  Profile ksa.<ns>.<sa>
  *   networkpolicies   /apis/networking.k8s.io/v1/networkpolicies  NetworkPolicy knp.default.<name>
  *   nodes             /api/v1/nodes                            Node
+ *   services          /api/v1/services                         KubernetesService
+ *   endpointslices    /apis/discovery.k8s.io/v1/endpointslices KubernetesEndpointSlice (slices of a Service)
  *
  * Each Kubernetes object maps to at most one Calico resource; the watcher keys what it has
  * delivered by the object (namespace/name), so a pod that loses its IP, or a corrupt object,
@@ -20,15 +22,19 @@
 import { CorruptValueError, keyFor, type Resource } from '@cattail/api';
 import {
   k8sNetworkPolicyToCalico,
+  endpointSliceToCalico,
   k8sNodeToCalico,
   namespaceToProfile,
   podToWorkloadEndpoint,
   serviceAccountToProfile,
+  serviceToCalico,
   type ConversionResult,
+  type K8sEndpointSlice,
   type K8sNamespace,
   type K8sNetworkPolicy,
   type K8sNode,
   type K8sPod,
+  type K8sService,
   type K8sServiceAccount,
 } from './convert/index.js';
 import { fromCrdObject, crdKind, type CrdKind, type KubeObject } from './crd-codec.js';
@@ -128,6 +134,9 @@ export const serviceAccountSource = (): KubeSource =>
 export const k8sPolicySource = (): KubeSource =>
   derived('networkpolicies', 'NetworkPolicy (networking.k8s.io)', true, '/apis/networking.k8s.io/v1', (o) => k8sNetworkPolicyToCalico(o as K8sNetworkPolicy));
 export const nodeSource = (): KubeSource => derived('nodes', 'Node', false, '/api/v1', (o) => k8sNodeToCalico(o as K8sNode));
+export const serviceSource = (): KubeSource => derived('services', 'Service', true, '/api/v1', (o) => serviceToCalico(o as K8sService));
+export const endpointSliceSource = (): KubeSource =>
+  derived('endpointslices', 'EndpointSlice', true, '/apis/discovery.k8s.io/v1', (o) => endpointSliceToCalico(o as K8sEndpointSlice));
 
 /** The CRD source of a Calico kind by name (UnknownKindError for kinds without a CRD). */
 export function crdSourceOf(kind: string): KubeSource {

@@ -6,7 +6,9 @@
  *   CRD ippools ─────┐
  *   CRD …  (per kind)├─▶ KubeSyncStream: state (key → event), seq, recent-event log ─▶ listPrefix('/calico/')
  *   pods → WEPs ─────┤                                                              └▶ watchPrefix('/calico/', from)
- *   namespaces, serviceaccounts → Profiles, networkpolicies → knp.default.*, nodes → Nodes
+ *   namespaces, serviceaccounts → Profiles, networkpolicies → knp.default.*, nodes → Nodes,
+ *   services, endpointslices → KubernetesService, KubernetesEndpointSlice (only when a syncer
+ *   carries them: felix and bgp do)
  *
  * Revisions. The API server gives each collection its own ordered watch, and no cross-type
  * order: an event of one type with resourceVersion 100 may reach us before one of another type
@@ -35,7 +37,17 @@ import type { RawListResult, WatchEvent, WatchHandle, WatchSink } from '../datas
 import { CompactedError, UnsupportedError } from '../errors.js';
 import type { KindWatcher } from './kind-watcher.js';
 import type { KubeDatastore } from './kube-datastore.js';
-import { crdSourceOf, k8sPolicySource, namespaceSource, nodeSource, podSource, serviceAccountSource, type KubeSource } from './kube-source.js';
+import {
+  crdSourceOf,
+  endpointSliceSource,
+  k8sPolicySource,
+  namespaceSource,
+  nodeSource,
+  podSource,
+  serviceAccountSource,
+  serviceSource,
+  type KubeSource,
+} from './kube-source.js';
 
 /** Events kept for `watchPrefix` replays (a lister re-attaches right after its list). */
 const DEFAULT_LOG_EVENTS = 10_000;
@@ -78,6 +90,8 @@ export function sourcesForKinds(kinds: Iterable<string>, opts: { interfacePrefix
     else if (kind === 'WorkloadEndpoint') out.push(podSource(opts.interfacePrefix));
     else if (kind === 'Profile') out.push(namespaceSource(), serviceAccountSource());
     else if (kind === 'Node') out.push(nodeSource());
+    else if (kind === 'KubernetesService') out.push(serviceSource());
+    else if (kind === 'KubernetesEndpointSlice') out.push(endpointSliceSource());
     else if (!(kind in CALICO_CRDS)) throw new UnsupportedError(`the Kubernetes datastore has no source for kind ${kind}`);
   }
   return out;

@@ -14,6 +14,7 @@
  *     IPAMBlock ────────▶ RouteCalculator
  *     Node ─────────────▶ RouteCalculator + VXLANResolver + host metadata
  *     FelixConfiguration, ClusterInformation ▶ ConfigCalculator
+ *     KubernetesService, KubernetesEndpointSlice ▶ IPSetMemberCalculator's ServiceIndex
  *   ActiveRulesCalculator ─▶ RuleScanner ─▶ IPSetMemberCalculator (which sets exist)
  *   everything ─▶ CalcCallbacks = EventSequencer ─▶ DataplaneSink, once per input batch
  *
@@ -54,6 +55,7 @@ import {
   type NodeData,
 } from './decode.js';
 import { isPresent, type FelixUpdate } from './decode-util.js';
+import { decodeService, decodeSlice } from './decode-service.js';
 import { EventSequencer } from './event-sequencer.js';
 import { IPSetMemberCalculator } from './ipset-member-calculator.js';
 import { PolicyResolver } from './policy-resolver.js';
@@ -179,6 +181,10 @@ export class CalcGraph {
       case 'BGPConfiguration':
         // Carried for the advertised service ranges, which this graph does not use yet.
         return;
+      case 'KubernetesService':
+        return this.#ipSets.updateService(`${u.namespace ?? 'default'}/${u.name}`, isPresent(u) ? decodeService(u) : undefined);
+      case 'KubernetesEndpointSlice':
+        return this.#ipSets.updateSlice(key, isPresent(u) ? decodeSlice(u) : undefined);
       default:
         return unknownKind(u);
     }

@@ -7,8 +7,9 @@
  *   named-port set  `addr,proto:port` for every address of every matching endpoint that has a
  *                   port of that name and protocol (network sets have no ports)
  *
- * Service sets (rules matching a Kubernetes Service) stay empty: the felix syncer carries no
- * Services or EndpointSlices yet.
+ *   service set     a Kubernetes Service's members, from the ServiceIndex (./service-index.ts):
+ *                   cluster IP and endpoint address . protocol . port for a destination, endpoint
+ *                   addresses for a source; re-diffed whenever the Service or a slice changes
  *
  * Members are reference counted per set: two endpoints with the same address (a pod being
  * replaced, a host endpoint and a workload) or a network set overlapping an endpoint make one
@@ -21,6 +22,7 @@ import type { EndpointPort, Labels, LabeledNets } from './decode.js';
 import { LabelIndex } from './label-index.js';
 import type { IPSetData } from './rule-parser.js';
 import type { IPSetRegistry } from './rule-scanner.js';
+import { ServiceIndex, type ServiceData, type SliceData } from './service-index.js';
 
 export type IPSetOutput = Pick<CalcCallbacks, 'onIPSetAdded' | 'onIPSetRemoved' | 'onIPSetMemberAdded' | 'onIPSetMemberRemoved'>;
 
@@ -39,6 +41,9 @@ export class IPSetMemberCalculator implements IPSetRegistry {
   readonly #index: LabelIndex;
   readonly #sets = new Map<string, SetState>();
   readonly #items = new Map<string, ItemState>();
+  readonly #services = new ServiceIndex((svc) => this.#serviceChanged(svc));
+  /** Service (`namespace/name`) → ids of the active sets that match it. */
+  readonly #serviceSets = new Map<string, Set<string>>();
 
   constructor(out: IPSetOutput) {
     this.#out = out;
@@ -50,13 +55,27 @@ export class IPSetMemberCalculator implements IPSetRegistry {
 
   addIPSet(data: IPSetData): void {
     this.#out.onIPSetAdded(data.id, data.type);
-    this.#sets.set(data.id, { data, refs: new Map() });
-    // Service sets have no selector: nothing in the felix syncer fills them (yet).
+    const set: SetState = { data, refs: new Map() };
+    this.#sets.set(data.id, set);
     if (data.selector !== undefined) this.#index.updateSelector(data.id, data.selector);
+    if (data.service !== undefined) {
+      let ids = this.#serviceSets.get(data.service);
+      if (ids === undefined) this.#serviceSets.set(data.service, (ids = new Set()));
+      ids.add(data.id);
+      this.#syncServiceSet(set);
+    }
   }
 
   removeIPSet(id: string): void {
-    if (!this.#sets.delete(id)) return;
+    const set = this.#sets.get(id);
+    if (set === undefined) return;
+    this.#sets.delete(id);
+    const service = set.data.service;
+    if (service !== undefined) {
+      const ids = this.#serviceSets.get(service);
+      ids?.delete(id);
+      if (ids?.size === 0) this.#serviceSets.delete(service);
+    }
     this.#out.onIPSetRemoved(id);
     // The set is gone from #sets, so the match-stopped callbacks below change nothing.
     this.#index.deleteSelector(id);
@@ -93,9 +112,30 @@ export class IPSetMemberCalculator implements IPSetRegistry {
     this.#index.updateParentLabels(profile, labels);
   }
 
+  /** A Kubernetes Service (`namespace/name`) appeared, changed or went. */
+  updateService(service: string, data: ServiceData | undefined): void {
+    this.#services.updateService(service, data);
+  }
+
+  /** An EndpointSlice appeared, changed or went. */
+  updateSlice(key: string, data: SliceData | undefined): void {
+    this.#services.updateSlice(key, data);
+  }
+
   /** Current members of a set, for tests and status. */
   members(id: string): string[] {
     return [...(this.#sets.get(id)?.refs.keys() ?? [])].sort();
+  }
+
+  #serviceChanged(service: string): void {
+    for (const id of this.#serviceSets.get(service) ?? []) this.#syncServiceSet(this.#sets.get(id)!);
+  }
+
+  /** Brings a service set to the index's members: adds first, then removes. */
+  #syncServiceSet(set: SetState): void {
+    const want = this.#services.members(set.data.service!, set.data.type === 'ip-port');
+    for (const m of want) if (!set.refs.has(m)) this.#ref(set, m, 1);
+    for (const m of [...set.refs.keys()]) if (!want.has(m)) this.#ref(set, m, -1);
   }
 
   #apply(setId: string, itemId: string, delta: 1 | -1): void {

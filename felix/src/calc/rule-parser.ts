@@ -14,9 +14,10 @@
  *     a named-port set already restricts the addresses to the selector's endpoints
  *
  * Kubernetes Service matches (`services: {name, namespace}`) become Calico's service IP sets:
- * `ip-port` (`dstIpPortSetIds`) for a destination, `net` for a source. The felix syncer does not
- * carry Services or EndpointSlices yet, so those sets stay empty: the rule matches what Calico's
- * would for a service without endpoints (nothing), rather than being dropped or widened.
+ * `ip-port` (`dstIpPortSetIds`) for a destination, `net` for a source, filled from the felix
+ * syncer's KubernetesService and KubernetesEndpointSlice (./service-index.ts). In etcd mode
+ * nothing fills them: the rule matches what Calico's would for a service without endpoints
+ * (nothing), rather than being dropped or widened.
  *
  * IP set IDs are Calico's (libcalico-go `hash.MakeUniqueID`): a selector set is
  * `selector.uniqueId()`; a named-port set is `n:` + base64url(SHA-224(`n:<selector id>,<proto>,

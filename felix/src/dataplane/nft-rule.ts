@@ -6,6 +6,9 @@
  *  - times the alternatives on each side: numeric ports OR each named-port set (`ip-port`),
  *    which the proto says are alternatives, so the cross product of src and dst alternatives.
  *
+ * A destination service set (`dstIpPortSetIds`, from `services` in a rule) is a fixed match on
+ * address . protocol . port: every listed set must hold the packet's triple.
+ *
  * Matches inside one nft rule are ANDed, as the proto's fields are. Lists inside a field are
  * anonymous sets (any entry); IP set lists are one lookup per set (in every set); `not*` lists
  * are `!=` lookups (in none).
@@ -112,6 +115,12 @@ function sideMatches(rule: Rule, side: 'src' | 'dst', family: 4 | 6, ctx: RuleRe
   for (const id of notSets ?? []) {
     const name = ctx.setName(id, family);
     if (name) fixed.push(`${ipKw} ${addr} != @${name}`);
+  }
+  // A destination service match (`services` in a rule): address, protocol and port together.
+  for (const id of side === 'dst' ? (rule.dstIpPortSetIds ?? []) : []) {
+    const name = ctx.setName(id, family);
+    if (!name) return undefined;
+    fixed.push(`${ipKw} ${addr} . meta l4proto . th ${port} @${name}`);
   }
   if (notPorts && notPorts.length > 0) fixed.push(`th ${port} != ${portList(notPorts)}`);
   for (const id of notNamed ?? []) {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { parseSelector } from '@cattail/api';
 import { namedPortSet, parseRules } from '../../src/calc/rule-parser.js';
 import type { Rule } from '../../src/proto/messages.js';
-import { gnetset, gnp, harness, hep, namespace, netset, np, serviceAccount, setId, wep } from './harness.js';
+import { del, gnetset, gnp, harness, hep, namespace, netset, np, serviceAccount, setId, update, wep } from './harness.js';
 
 test('a rule with every field converts field by field', () => {
   const sets = new Map();
@@ -109,7 +109,7 @@ test('ports: named ports alone need no selector set; with numeric ports both are
   assert.deepEqual(rules[2], { action: 'Allow', position: 2, protocol: 6, dstNamedPortIpSetIds: [namedPortSet(parseSelector('all()'), 'web', 'tcp').id] });
 });
 
-test("Kubernetes Service matches become Calico's service IP sets (empty until services are synced)", () => {
+test("Kubernetes Service matches become Calico's service IP sets (empty while no Service is synced)", () => {
   const h = harness();
   h.start([
     namespace('app'),
@@ -259,4 +259,62 @@ test('named ports resolve per endpoint, protocol and address', () => {
   assert.deepEqual(deltas.get(id(1, 0)), [[], ['10.0.1.2,udp:9091']]);
   assert.deepEqual(deltas.get(id(2)), [['10.0.1.2,tcp:9999'], ['10.0.1.2,tcp:9090']]);
   assert.equal(deltas.size, 3);
+});
+
+test('service sets follow the Service and its EndpointSlices: cluster IP and endpoints with ports for a destination, endpoint addresses for a source', () => {
+  const hash = (prefix: string, s: string) => `${prefix}:${createHash('sha224').update(`${prefix}:${s}`).digest('base64url')}`;
+  const DST = hash('svc', 'kube-system/kube-dns');
+  const SRC = hash('svcnoport', 'app/frontend');
+  const svc = (ns: string, name: string, spec: Record<string, unknown>) => update('KubernetesService', name, spec, undefined, ns);
+  const slice = (ns: string, name: string, spec: Record<string, unknown>) => update('KubernetesEndpointSlice', name, spec, undefined, ns);
+  const h = harness();
+  h.start([
+    namespace('app'),
+    wep('app', 'client', { ips: ['10.0.0.1'] }),
+    svc('kube-system', 'kube-dns', { clusterIPs: ['10.96.0.10'], ports: [{ name: 'dns', protocol: 'UDP', port: 53 }] }),
+    slice('kube-system', 'kube-dns-1', {
+      serviceName: 'kube-dns',
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.65.0.5'], nodeName: 'node-2', ready: true }],
+      ports: [{ name: 'dns', protocol: 'UDP', port: 5353 }],
+    }),
+    np('app', 'svc', {
+      types: ['Ingress', 'Egress'],
+      egress: [{ action: 'Allow', protocol: 'UDP', destination: { services: { name: 'kube-dns', namespace: 'kube-system' } } }],
+      ingress: [{ action: 'Allow', source: { services: { name: 'frontend' } } }],
+    }),
+  ]);
+  assert.deepEqual(h.dp.members(DST), ['10.65.0.5,udp:5353', '10.96.0.10,udp:53']);
+  assert.deepEqual(h.dp.members(SRC), []);
+
+  // A second slice, with a not-ready endpoint (still the Service's pod) and an IPv6 one.
+  h.apply([
+    slice('kube-system', 'kube-dns-2', {
+      serviceName: 'kube-dns',
+      addressType: 'IPv6',
+      endpoints: [{ addresses: ['fd00:65:0:0::7'], ready: false }],
+      ports: [{ protocol: 'UDP', port: 5353 }],
+    }),
+  ]);
+  assert.deepEqual(h.dp.members(DST), ['10.65.0.5,udp:5353', '10.96.0.10,udp:53', 'fd00:65::7,udp:5353']);
+
+  // The source set: only the endpoints' addresses, no ports, no cluster IP.
+  h.apply([
+    svc('app', 'frontend', { clusterIPs: ['10.96.1.1'], ports: [{ protocol: 'TCP', port: 80 }] }),
+    slice('app', 'frontend-x', { serviceName: 'frontend', endpoints: [{ addresses: ['10.65.1.1', '10.65.1.2'] }], ports: [{ protocol: 'TCP', port: 8080 }] }),
+  ]);
+  assert.deepEqual(h.dp.members(SRC), ['10.65.1.1/32', '10.65.1.2/32']);
+
+  // An endpoint leaves; the Service changes its port; a slice and the Service go.
+  h.apply([slice('app', 'frontend-x', { serviceName: 'frontend', endpoints: [{ addresses: ['10.65.1.2'] }], ports: [{ protocol: 'TCP', port: 8080 }] })]);
+  assert.deepEqual(h.dp.members(SRC), ['10.65.1.2/32']);
+  const moved = h.apply([svc('kube-system', 'kube-dns', { clusterIPs: ['10.96.0.10'], ports: [{ protocol: 'TCP', port: 53 }] })]);
+  assert.deepEqual(moved, [{ kind: 'IPSetDeltaUpdate', id: DST, added: ['10.96.0.10,tcp:53'], removed: ['10.96.0.10,udp:53'] }]);
+  h.apply([del('KubernetesEndpointSlice', 'kube-dns-1', 'kube-system'), del('KubernetesService', 'kube-dns', 'kube-system')]);
+  assert.deepEqual(h.dp.members(DST), ['fd00:65::7,udp:5353']);
+
+  // The rule goes: its sets go with it, and later slice changes send nothing.
+  h.apply([np('app', 'svc', { types: ['Ingress'], ingress: [] })]);
+  assert.equal(h.dp.ipSets.has(DST), false);
+  assert.deepEqual(h.apply([slice('kube-system', 'kube-dns-2', { serviceName: 'kube-dns', endpoints: [{ addresses: ['10.65.9.9'] }] })]), []);
 });

@@ -57,6 +57,15 @@ test('an unknown IP set makes a positive match impossible and a negative one vac
   assert.deepEqual(renderRule({ action: 'Allow', position: 0, notSrcIpSetIds: ['gone'] }, unknown, false), ['meta mark set meta mark | 0x10000 return']);
 });
 
+test('a destination service set is one address . protocol . port lookup, and an unknown one never matches', () => {
+  assert.deepEqual(renderRule({ action: 'Allow', position: 0, protocol: 'udp', dstIpPortSetIds: ['svc'] }, ctx, false), [
+    'meta nfproto ipv4 meta l4proto udp ip daddr . meta l4proto . th dport @s4-svc meta mark set meta mark | 0x10000 return',
+    'meta nfproto ipv6 meta l4proto udp ip6 daddr . meta l4proto . th dport @s6-svc meta mark set meta mark | 0x10000 return',
+  ]);
+  const unknown: RuleRenderContext = { ...ctx, setName: () => undefined };
+  assert.deepEqual(renderRule({ action: 'Allow', position: 0, dstIpPortSetIds: ['gone'] }, unknown, false), []);
+});
+
 test('Pass in a profile just returns; in a policy it sets the pass mark', () => {
   assert.deepEqual(renderRule({ action: 'Pass', position: 0 }, ctx, true), ['return']);
   assert.deepEqual(renderRule({ action: 'Pass', position: 0 }, ctx, false), ['meta mark set meta mark | 0x20000 return']);

@@ -1,6 +1,7 @@
 // A whole Typha in-process in Kubernetes-datastore mode against a real kube-apiserver: Calico
 // CRDs, and Pods, Namespaces, ServiceAccounts, Kubernetes NetworkPolicies and Nodes converted as
-// Calico does, reach real SyncClients of the felix and bgp syncers; random pod churn converges;
+// Calico does, and Services and EndpointSlices cut down to what agents read, reach real
+// SyncClients of the felix and bgp syncers; random pod churn converges;
 // a reconnect to the same replica resumes, a move to another replica gets a snapshot (revisions
 // are per replica in this mode); a malformed object is counted and skipped.
 import { after, before, describe, test } from 'node:test';
@@ -154,6 +155,56 @@ describe('Typha on the Kubernetes datastore', () => {
     assert.match(status.datastoreId, /^kdd-/);
     assert.ok(status.kubernetes.sources.every((s) => s.listed));
     assert.ok(status.kubernetes.sources.some((s) => s.name === 'pods'));
+  });
+
+  test('Services and EndpointSlices reach felix and bgp clients cut down to what they read; a change outside that sends nothing', async () => {
+    await kube.ensureNamespace('svc');
+    await kube.kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web', namespace: 'svc', labels: { app: 'web' } },
+        spec: { type: 'NodePort', externalTrafficPolicy: 'Local', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+      }),
+    });
+    const slice = (addresses: string[]) =>
+      JSON.stringify({
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: { name: 'web-1', namespace: 'svc', labels: { 'kubernetes.io/service-name': 'web' } },
+        addressType: 'IPv4',
+        endpoints: addresses.map((a) => ({ addresses: [a], nodeName: 'node-a', conditions: { ready: true } })),
+        ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+      });
+    await kube.kubectl(['apply', '-f', '-'], { input: slice(['10.65.3.1']) });
+    const { port } = await startTypha();
+    const felix = client('felix', port);
+    const bgp = client('bgp', port);
+    await until(() => felix.state === 'in-sync' && bgp.state === 'in-sync', 'clients in sync', 30_000);
+    for (const c of [felix, bgp]) {
+      const svc = held(c).get('KubernetesService/svc/web') as { spec: { clusterIPs: string[]; ports: unknown[]; externalTrafficPolicy: string } } | undefined;
+      assert.ok(svc, 'the Service arrived');
+      assert.deepEqual(Object.keys(svc), ['spec'], 'no labels or metadata');
+      assert.match(svc.spec.clusterIPs[0], /^10\.96\./, 'the cluster IP the API server allocated');
+      assert.deepEqual(svc.spec.ports, [{ name: 'http', protocol: 'TCP', port: 80 }]);
+      assert.equal(svc.spec.externalTrafficPolicy, 'Local');
+      assert.deepEqual(held(c).get('KubernetesEndpointSlice/svc/web-1'), {
+        spec: {
+          serviceName: 'web',
+          addressType: 'IPv4',
+          endpoints: [{ addresses: ['10.65.3.1'], nodeName: 'node-a', ready: true }],
+          ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
+        },
+      });
+    }
+    // An annotation on the Service changes nothing the agents read: no update; the slice change
+    // after it is the proof that everything before it has been delivered.
+    const revisionOf = () => felix.snapshot().find((u) => u.kind === 'KubernetesService' && u.name === 'web')?.revision;
+    const before = revisionOf();
+    await kube.kubectl(['annotate', 'service', '-n', 'svc', 'web', 'note=unrelated']);
+    await kube.kubectl(['apply', '-f', '-'], { input: slice(['10.65.3.1', '10.65.3.2']) });
+    await until(() => JSON.stringify(held(felix).get('KubernetesEndpointSlice/svc/web-1')).includes('10.65.3.2'), 'the slice change arrived', 30_000);
+    assert.equal(revisionOf(), before, 'the annotation sent nothing');
   });
 
   test('random pod churn converges; a reconnect resumes on the same replica and gets a snapshot on another', async () => {

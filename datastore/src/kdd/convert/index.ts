@@ -10,6 +10,8 @@
  *   NetworkPolicy (k8s)     → NetworkPolicy knp.default.<name>   k8sNetworkPolicyToCalico
  *   Node (k8s)              → Node                     k8sNodeToCalico
  *   Node (Calico)           → annotation merge patch   calicoNodeToK8sAnnotationPatch
+ *   Service                 → KubernetesService        serviceToCalico
+ *   EndpointSlice           → KubernetesEndpointSlice  endpointSliceToCalico
  *
  * No I/O here; KubeDatastore serves its reads of these kinds through them (../derived-kinds.ts).
  */
@@ -23,6 +25,7 @@ export { k8sNodeToCalico, type NodeConversionOptions } from './node.js';
 export { calicoNodeToK8sAnnotationPatch, type NodeAnnotationPatch, type NodePatchResult } from './node-patch.js';
 export { NODE_ANNOTATIONS } from './node-annotations.js';
 export { convertUID } from './uid.js';
+export { serviceToCalico, endpointSliceToCalico, SERVICE_NAME_LABEL } from './service.js';
 export {
   ANNOTATION_CONTAINER_ID,
   ANNOTATION_POD_IP,

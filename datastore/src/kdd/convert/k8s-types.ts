@@ -105,3 +105,29 @@ export interface K8sNetworkPolicy {
     policyTypes?: string[] | null;
   };
 }
+
+export interface K8sServicePort {
+  name?: string;
+  protocol?: string;
+  port?: number;
+}
+
+export interface K8sService {
+  metadata?: K8sObjectMeta;
+  spec?: {
+    type?: string;
+    clusterIP?: string;
+    clusterIPs?: string[];
+    externalIPs?: string[];
+    ports?: K8sServicePort[];
+    externalTrafficPolicy?: string;
+  };
+  status?: { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } };
+}
+
+export interface K8sEndpointSlice {
+  metadata?: K8sObjectMeta;
+  addressType?: string;
+  endpoints?: Array<{ addresses?: string[]; nodeName?: string; conditions?: { ready?: boolean } }>;
+  ports?: K8sServicePort[];
+}

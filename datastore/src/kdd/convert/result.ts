@@ -14,7 +14,7 @@
  */
 import { describeRef, validateResource, type Resource, type ResourceRef } from '@cattail/api';
 
-export type SkipReason = 'host-network' | 'unscheduled' | 'finished' | 'no-ip';
+export type SkipReason = 'host-network' | 'unscheduled' | 'finished' | 'no-ip' | 'no-service';
 
 export interface Converted<R = Resource> {
   readonly outcome: 'converted';

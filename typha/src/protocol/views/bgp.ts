@@ -16,6 +16,11 @@
  *                        endpoint status files; Cattail sends them on the syncer instead, and
  *                        confd keeps only its own node's. The cost: a pod start or stop reaches
  *                        every confd (which drops other nodes' endpoints without a render).
+ *   KubernetesService, KubernetesEndpointSlice
+ *                        the converted spec (IPs, ports, externalTrafficPolicy; endpoint
+ *                        addresses, node, ready): per-service /32 and /128 advertisement for
+ *                        `externalTrafficPolicy: Local`. Calico's bgpsyncer carries both kinds
+ *                        too. Kubernetes datastore only.
  */
 import type { KindSpecs, Validated } from '@cattail/api';
 import { blockRoute, labelsOf, pick, specOnly, view, type BlockRouteView, type Labels, type Projections, type SpecView } from './projection.js';
@@ -32,6 +37,8 @@ export type BgpViews = {
   BlockAffinity: { spec: Pick<Validated<KindSpecs['BlockAffinity']>, (typeof BLOCK_AFFINITY_FIELDS)[number]> };
   BGPFilter: SpecView<'BGPFilter'>;
   WorkloadEndpoint: { labels?: Labels; spec?: Pick<Validated<KindSpecs['WorkloadEndpoint']>, (typeof WORKLOAD_ENDPOINT_FIELDS)[number]> };
+  KubernetesService: SpecView<'KubernetesService'>;
+  KubernetesEndpointSlice: SpecView<'KubernetesEndpointSlice'>;
 };
 
 export const BGP_PROJECTIONS: Projections<BgpViews> = {
@@ -43,4 +50,6 @@ export const BGP_PROJECTIONS: Projections<BgpViews> = {
   BlockAffinity: (res) => view(undefined, pick(res.spec, BLOCK_AFFINITY_FIELDS)),
   BGPFilter: specOnly,
   WorkloadEndpoint: (res) => view(labelsOf(res), pick(res.spec, WORKLOAD_ENDPOINT_FIELDS)),
+  KubernetesService: specOnly,
+  KubernetesEndpointSlice: specOnly,
 };

@@ -22,6 +22,12 @@
  *   BGPConfiguration     the advertised service ranges only (service loop prevention); Calico
  *                        sends it whole.
  *   IPAMBlock            cidr and affinity (see `blockRoute`).
+ *   KubernetesService, KubernetesEndpointSlice
+ *                        the spec, already cut down by the Kubernetes datastore's conversion
+ *                        (cluster/external/LB IPs, ports, traffic policy; endpoint addresses,
+ *                        node, ready, ports): what `services` in policy rules match. Calico
+ *                        sends the whole Service and EndpointSlice. Only the Kubernetes
+ *                        datastore produces them; in etcd mode there are none.
  *
  * Not carried: IPReservation (reservations only constrain IPAM), BGPPeer (Calico sends it for
  * local-workload peering, which Cattail does not do), BlockAffinity, IPAMHandle,
@@ -86,6 +92,8 @@ export type FelixViews = {
   IPPool: SpecView<'IPPool'>;
   BGPConfiguration: { spec?: Pick<Validated<KindSpecs['BGPConfiguration']>, (typeof BGP_CONFIGURATION_FIELDS)[number]> };
   IPAMBlock: BlockRouteView;
+  KubernetesService: SpecView<'KubernetesService'>;
+  KubernetesEndpointSlice: SpecView<'KubernetesEndpointSlice'>;
 };
 
 export const FELIX_PROJECTIONS: Projections<FelixViews> = {
@@ -107,4 +115,6 @@ export const FELIX_PROJECTIONS: Projections<FelixViews> = {
   IPPool: specOnly,
   BGPConfiguration: (res) => view(undefined, pick(res.spec, BGP_CONFIGURATION_FIELDS)),
   IPAMBlock: blockRoute,
+  KubernetesService: specOnly,
+  KubernetesEndpointSlice: specOnly,
 };
