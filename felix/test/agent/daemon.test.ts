@@ -264,7 +264,13 @@ test("Calico's felix_* metrics move with the dataplane: endpoints, policies, hos
     [
       update('Node', NODE, { bgp: { ipv4Address: '192.168.0.1/24' } }),
       update('Node', 'node-2', { bgp: { ipv4Address: '192.168.0.2/24' } }),
-      update('GlobalNetworkPolicy', 'allow-a', { tier: 'default', order: 1, selector: 'app == "a"', ingress: [{ action: 'Allow' }], types: ['Ingress'] }),
+      update('GlobalNetworkPolicy', 'allow-a', {
+        tier: 'default',
+        order: 1,
+        selector: 'app == "a"',
+        ingress: [{ action: 'Allow', source: { selector: 'app == "b"' } }],
+        types: ['Ingress'],
+      }),
       wep('default', 'a', { ips: ['10.0.0.1/32'], labels: { app: 'a' } }),
     ],
     4,
@@ -281,6 +287,8 @@ test("Calico's felix_* metrics move with the dataplane: endpoints, policies, hos
   assert.equal(sample(body, 'felix_active_local_endpoints'), 1);
   assert.equal(sample(body, 'felix_active_local_policies'), 1);
   assert.equal(sample(body, 'felix_cluster_num_hosts'), 2);
+  assert.equal(sample(body, 'felix_ipsets_calico'), 1, "the rule's source selector");
+  assert.ok((sample(body, 'felix_calc_graph_output_events') ?? 0) > 0);
   assert.equal(sample(body, 'felix_resyncs_started'), 1);
   assert.ok((sample(body, 'felix_int_dataplane_apply_time_seconds_sum') ?? -1) >= 0);
   assert.equal(sample(body, 'felix_int_dataplane_failures'), 0);
