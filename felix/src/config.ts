@@ -141,6 +141,18 @@ export const FELIX_PARAMS = {
   EtcdPassword: { type: 'string', default: '', secret: true, help: 'etcd password (also ETCD_PASSWORD)' },
   ReportingIntervalSecs: { type: 'seconds', default: 30, min: 0, max: 86400, help: 'Write the node status this often; 0: never' },
   ReportingTTLSecs: { type: 'seconds', default: 90, min: 1, max: 86400, help: 'The status report expires this long after it was written' },
+  EndpointReportingEnabled: {
+    type: 'bool',
+    default: false,
+    help: "Write each local endpoint's status (up, down, error) to etcd (needs EtcdEndpoints, as the node status does)",
+  },
+  EndpointReportingDelaySecs: {
+    type: 'seconds',
+    default: 1,
+    min: 0.01,
+    max: 3600,
+    help: 'An endpoint status is written once it has held this long (flaps inside it are not written); datastore resync every 180 times this',
+  },
 
   LogSeverityScreen: { type: 'enum', default: 'Info', values: ['Debug', 'Info', 'Warning', 'Error', 'Fatal'], help: 'Log level' },
 } as const satisfies ParamTable;
@@ -186,6 +198,8 @@ export const RESTART_REQUIRED: ReadonlySet<FelixParam> = new Set<FelixParam>([
   'EtcdPassword',
   'ReportingIntervalSecs',
   'ReportingTTLSecs',
+  'EndpointReportingEnabled',
+  'EndpointReportingDelaySecs',
 ]);
 
 /**
@@ -306,7 +320,11 @@ function goDurationSeconds(text: string): number | undefined {
 }
 
 /** Spec fields whose name differs from the parameter's (Calico's v3 API renamed them). */
-const SPEC_NAMES: Readonly<Record<string, FelixParam>> = { reportinginterval: 'ReportingIntervalSecs', reportingttl: 'ReportingTTLSecs' };
+const SPEC_NAMES: Readonly<Record<string, FelixParam>> = {
+  reportinginterval: 'ReportingIntervalSecs',
+  reportingttl: 'ReportingTTLSecs',
+  endpointreportingdelay: 'EndpointReportingDelaySecs',
+};
 
 const PARAMS_BY_LOWER: ReadonlyMap<string, FelixParam> = new Map(Object.keys(FELIX_PARAMS).map((k) => [k.toLowerCase(), k as FelixParam]));
 

@@ -10,6 +10,8 @@
  *   health server: /liveness /readiness /status ──── status()
  *   metrics server: /metrics ───────────────────────┤
  *   StatusReporter: etcd /cattail/felix/v2/<node>/status (lease TTL) ┘
+ *   Dataplane ─onEndpointStatus─▶ EndpointStatusReporter: etcd /cattail/felix/v2/<node>/workload/…
+ *                                 (EndpointReportingEnabled)
  *
  * A FelixConfiguration change is applied as far as it can be without restarting the process:
  * the log level and the refresh interval at once; the health and metrics servers are closed and
@@ -42,6 +44,12 @@ import { FelixAgent, type FelixAgentStatus } from './agent/felix-agent.js';
 import { formatMetrics } from './agent/metrics.js';
 import { StatusReporter, type StatusStore } from './agent/status-reporter.js';
 import {
+  EndpointStatusReporter,
+  etcdEndpointStatusStore,
+  type EndpointStatusReporterStats,
+  type EndpointStatusStore,
+} from './agent/endpoint-status-reporter.js';
+import {
   RESTART_REQUIRED,
   changedParams,
   dataplaneConfig,
@@ -52,6 +60,8 @@ import {
   type FelixParam,
 } from './config.js';
 import { DryRunDataplane } from './dataplane/dry-run-dataplane.js';
+import type { EndpointStatusListener } from './dataplane/endpoint-status.js';
+import type { DataplaneStats } from './dataplane/stats.js';
 import { inNetns, processExec, type Exec } from './dataplane/exec.js';
 import { LinuxDataplane } from './dataplane/linux-dataplane.js';
 import type { DataplaneSink } from './proto/messages.js';
@@ -62,6 +72,8 @@ export interface ManagedDataplane extends DataplaneSink {
   close?(): void;
   /** The drift-repair period changed (RouteRefreshInterval, NftablesRefreshInterval). */
   setRefreshInterval?(ms: number): void;
+  /** Counts for `/metrics` (endpoints, policies, IP sets, hosts, apply times). */
+  stats?(): DataplaneStats;
 }
 
 /** One drift refresh checks routes and the nftables table alike: it runs as often as the more frequent asks. */
@@ -105,6 +117,8 @@ function howApplied(param: FelixParam): Applied {
 export interface DataplaneFactoryOptions {
   config: FelixConfig;
   onError: (err: Error) => void;
+  /** Where the driver sends endpoint statuses (to the endpoint status reporter, when enabled). */
+  onEndpointStatus: EndpointStatusListener;
 }
 
 export interface FelixDependencies {
@@ -118,6 +132,8 @@ export interface FelixDependencies {
   setLogLevel?: (severity: FelixConfig['LogSeverityScreen']) => void;
   /** Where the status report goes (default: an etcd client on EtcdEndpoints, when set). */
   statusStore?: (config: FelixConfig) => StatusStore & { close?(): void };
+  /** Where endpoint statuses go (default: the same etcd client), when EndpointReportingEnabled. */
+  endpointStatusStore?: (config: FelixConfig) => EndpointStatusStore;
 }
 
 export type FelixPorts = EndpointPorts;
@@ -127,6 +143,10 @@ export interface FelixStatus extends FelixAgentStatus {
   dataplaneErrors: number;
   lastDataplaneError?: string;
   restartRequired: string[];
+  /** The driver's counts, when it keeps them. */
+  dataplane?: DataplaneStats;
+  /** The endpoint status reporter's counts, when it runs. */
+  endpointStatus?: EndpointStatusReporterStats;
 }
 
 export const FELIX_CLIENT_ID = 'cattail-felix/0.1.0';
@@ -153,7 +173,9 @@ export class FelixDaemon {
   readonly #restartRequired = new Set<string>();
   readonly #setLogLevel: FelixDependencies['setLogLevel'];
   readonly #statusStore: (StatusStore & { close?(): void }) | undefined;
+  readonly #etcd: etcd.EtcdClient | undefined;
   readonly reporter: StatusReporter | undefined;
+  readonly endpointReporter: EndpointStatusReporter | undefined;
 
   constructor(layers: FelixLayers, deps: FelixDependencies = {}) {
     this.#layers = layers;
@@ -167,10 +189,11 @@ export class FelixDaemon {
       this.#lastDataplaneError = err.message;
       this.#log.warn({ err }, 'dataplane error; will retry');
     };
+    const onEndpointStatus: EndpointStatusListener = (report) => this.endpointReporter?.onReport(report);
     this.dataplane = deps.dataplane
-      ? deps.dataplane({ config, onError })
+      ? deps.dataplane({ config, onError, onEndpointStatus })
       : config.DataplaneMode === 'dry-run'
-        ? new DryRunDataplane({ nodeName: config.FelixHostname })
+        ? new DryRunDataplane({ nodeName: config.FelixHostname, onEndpointStatus })
         : new LinuxDataplane({
             exec: config.Netns ? inNetns(deps.exec ?? processExec(), config.Netns) : (deps.exec ?? processExec()),
             nodeName: config.FelixHostname,
@@ -178,6 +201,7 @@ export class FelixDaemon {
             refreshIntervalMs: refreshIntervalMs(config),
             mtuFile: config.MTUFile,
             onError,
+            onEndpointStatus,
             ...(deps.clock ? { clock: deps.clock } : {}),
           });
     this.agent = new FelixAgent({
@@ -202,10 +226,31 @@ export class FelixDaemon {
       ),
       metrics: { '/metrics': () => ({ status: 200, type: PROMETHEUS_TEXT, body: formatMetrics(this.status()) }) },
     };
-    if (config.ReportingIntervalSecs > 0 && (deps.statusStore || config.EtcdEndpoints.length > 0)) {
-      this.#statusStore = deps.statusStore ? deps.statusStore(config) : new etcd.EtcdClient(etcdOptionsFromConfig(config));
+    // One etcd client for both reports, made only when one of them will write.
+    const wantsEtcd =
+      config.EtcdEndpoints.length > 0 &&
+      ((config.ReportingIntervalSecs > 0 && !deps.statusStore) || (config.EndpointReportingEnabled && !deps.endpointStatusStore));
+    if (wantsEtcd) this.#etcd = new etcd.EtcdClient(etcdOptionsFromConfig(config));
+    if (config.EndpointReportingEnabled) {
+      const store = deps.endpointStatusStore ? deps.endpointStatusStore(config) : this.#etcd ? etcdEndpointStatusStore(this.#etcd) : undefined;
+      if (store) {
+        this.endpointReporter = new EndpointStatusReporter({
+          store,
+          nodeName: config.FelixHostname,
+          delayMs: Math.max(10, Math.round(config.EndpointReportingDelaySecs * 1000)),
+          clock,
+          logger: this.#log.child({ component: 'endpoint-status-reporter' }),
+        });
+      } else {
+        // Calico keeps no endpoint status in the Kubernetes datastore either; here it goes to etcd only.
+        this.#log.warn({}, 'EndpointReportingEnabled has no effect: no etcd to write endpoint statuses to (set FELIX_ETCDENDPOINTS)');
+      }
+    }
+    const statusStore = config.ReportingIntervalSecs > 0 ? (deps.statusStore ? deps.statusStore(config) : this.#etcd) : undefined;
+    if (statusStore) {
+      this.#statusStore = statusStore;
       this.reporter = new StatusReporter({
-        store: this.#statusStore,
+        store: statusStore,
         nodeName: config.FelixHostname,
         intervalMs: Math.round(config.ReportingIntervalSecs * 1000),
         ttlSeconds: Math.max(1, Math.round(config.ReportingTTLSecs)),
@@ -231,6 +276,8 @@ export class FelixDaemon {
       dataplaneErrors: this.#dataplaneErrors,
       ...(this.#lastDataplaneError !== undefined ? { lastDataplaneError: this.#lastDataplaneError } : {}),
       restartRequired: [...this.#restartRequired].sort(),
+      ...(this.dataplane.stats ? { dataplane: this.dataplane.stats() } : {}),
+      ...(this.endpointReporter ? { endpointStatus: this.endpointReporter.stats() } : {}),
     };
   }
 
@@ -268,13 +315,16 @@ export class FelixDaemon {
     this.dataplane.start?.();
     this.#client.start();
     this.reporter?.start();
+    this.endpointReporter?.start();
     return this.ports();
   }
 
   async stop(): Promise<void> {
     this.#serving = false;
     await this.reporter?.close();
-    this.#statusStore?.close?.();
+    await this.endpointReporter?.close();
+    if (this.#statusStore !== this.#etcd) this.#statusStore?.close?.();
+    this.#etcd?.close();
     await this.#client.close();
     this.dataplane.close?.();
     await this.#serverWork;

@@ -35,4 +35,24 @@ export {
   type FelixStatus,
   type ManagedDataplane,
 } from './daemon.js';
-export { STATUS_PREFIX, StatusReporter, statusKey, type NodeStatus, type StatusReporterOptions, type StatusStore } from './agent/status-reporter.js';
+export {
+  STATUS_PREFIX,
+  StatusReporter,
+  lastStatusKey,
+  statusKey,
+  type NodeStatus,
+  type StatusReporterOptions,
+  type StatusStore,
+} from './agent/status-reporter.js';
+export {
+  EndpointStatusReporter,
+  etcdEndpointStatusStore,
+  hostEndpointStatusKey,
+  hostEndpointStatusPrefix,
+  workloadStatusKey,
+  workloadStatusPrefix,
+  type EndpointStatusReporterOptions,
+  type EndpointStatusReporterStats,
+  type EndpointStatusStore,
+  type EtcdKeyValues,
+} from './agent/endpoint-status-reporter.js';

@@ -44,12 +44,16 @@ test('precedence: env > config file > FelixConfiguration > default', () => {
     prometheusMetricsPort: '2m',
     reportingTTL: '2m30s',
     reportingInterval: '500ms',
+    endpointReportingEnabled: true,
+    endpointReportingDelay: '2s',
   });
   assert.equal(config.LogSeverityScreen, 'Debug'); // env
   assert.equal(config.RouteRefreshInterval, 20); // file over datastore
   assert.equal(config.HealthPort, 9199); // datastore over default
   assert.equal(config.ReportingTTLSecs, 150, 'a Go duration converts for seconds settings (Calico’s spec name reportingTTL)');
   assert.equal(config.ReportingIntervalSecs, 0.5);
+  assert.equal(config.EndpointReportingEnabled, true);
+  assert.equal(config.EndpointReportingDelaySecs, 2, 'Calico’s spec name endpointReportingDelay, a Go duration');
   assert.equal(config.PrometheusMetricsPort, 9091, '"2m" is not a port: ignored');
   assert.deepEqual(
     ignored.map((i) => i.param),

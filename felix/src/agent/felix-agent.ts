@@ -39,6 +39,8 @@ export interface FelixAgentStatus {
   batches: number;
   messages: number;
   updates: number;
+  /** Times a (re)sync with Typha began: each connection's snapshot (Calico's felix_resyncs_started). */
+  resyncsStarted: number;
 }
 
 export class FelixAgent implements ClientCallbacks<'felix'> {
@@ -55,6 +57,7 @@ export class FelixAgent implements ClientCallbacks<'felix'> {
   #batches = 0;
   #messages = 0;
   #updates = 0;
+  #resyncs = 0;
 
   constructor(opts: FelixAgentOptions) {
     this.#nodeName = opts.nodeName;
@@ -68,6 +71,7 @@ export class FelixAgent implements ClientCallbacks<'felix'> {
   onStatus(status: ClientStatus, detail: StatusDetail): void {
     const was = this.#typha;
     this.#typha = status;
+    if (status === 'resync' && was !== 'resync') this.#resyncs++;
     this.#revision = detail.revision;
     if (detail.server !== undefined) this.#server = detail.server;
     if (status === 'disconnected' && (was === 'resync' || was === 'in-sync')) {
@@ -104,6 +108,7 @@ export class FelixAgent implements ClientCallbacks<'felix'> {
       batches: this.#batches,
       messages: this.#messages,
       updates: this.#updates,
+      resyncsStarted: this.#resyncs,
     };
   }
 

@@ -4,6 +4,13 @@
  * that dies disappears within the TTL (Calico's ReportingIntervalSecs / ReportingTTLSecs).
  *
  *   every interval: grant(ttl) ─▶ put(/cattail/felix/v2/<node>/status, json, lease) ─▶ revoke(previous)
+ *                                 put(/cattail/felix/v2/<node>/last_reported_status, json)   (no lease)
+ *
+ * As Calico's Felix does it: the `status` key (Calico's ActiveStatusReport) lives while Felix
+ * does; `last_reported_status` (Calico's LastStatusReport) stays after it is gone, so a node
+ * whose Felix died shows when it last reported. Both carry Calico's fields, `time` (RFC 3339),
+ * `uptime` (seconds since this Felix started) and `first_update` (true in the first report of
+ * this process), plus ours: `inSync`, `typhaConnected`, `dataplaneErrors`.
  *
  * One fresh lease per report rather than a kept-alive one: three unary calls per interval, no
  * stream to watch for loss, and an etcd outage needs no recovery path (the next report simply
@@ -21,6 +28,11 @@ export function statusKey(node: string): string {
   return `${STATUS_PREFIX}${node}/status`;
 }
 
+/** The last report, kept without a lease (Calico's `last_reported_status`). */
+export function lastStatusKey(node: string): string {
+  return `${STATUS_PREFIX}${node}/last_reported_status`;
+}
+
 /** The few etcd calls the reporter makes; an EtcdClient fits. */
 export interface StatusStore {
   grant(ttlSeconds: number): Promise<{ id: string }>;
@@ -30,6 +42,10 @@ export interface StatusStore {
 
 export interface NodeStatus {
   time: string;
+  /** Seconds since this Felix started. */
+  uptime: number;
+  /** True in the first report this process writes. */
+  first_update: boolean;
   inSync: boolean;
   typhaConnected: boolean;
   dataplaneErrors: number;
@@ -40,7 +56,7 @@ export interface StatusReporterOptions {
   nodeName: string;
   intervalMs: number;
   ttlSeconds: number;
-  status: () => Omit<NodeStatus, 'time'>;
+  status: () => Omit<NodeStatus, 'time' | 'uptime' | 'first_update'>;
   clock: Clock;
   /** Epoch milliseconds for the `time` field. */
   wallClock?: WallClock;
@@ -55,10 +71,14 @@ export class StatusReporter {
   #running: Promise<void> | undefined;
   #closed = false;
   #failures = 0;
+  /** When this reporter (this Felix) started, in clock time. */
+  readonly #startedAt: number;
+  #written = false;
 
   constructor(opts: StatusReporterOptions) {
     this.#o = opts;
     this.#log = opts.logger ?? silentLogger;
+    this.#startedAt = opts.clock.now();
   }
 
   /** Reports now, then every interval. */
@@ -68,10 +88,18 @@ export class StatusReporter {
 
   /** Writes one report; resolves when it is stored (or has failed and been logged). */
   async report(): Promise<void> {
-    const status: NodeStatus = { time: new Date((this.#o.wallClock ?? Date.now)()).toISOString(), ...this.#o.status() };
+    const status: NodeStatus = {
+      time: new Date((this.#o.wallClock ?? Date.now)()).toISOString(),
+      uptime: Math.round(this.#o.clock.now() - this.#startedAt) / 1000,
+      first_update: !this.#written,
+      ...this.#o.status(),
+    };
     try {
       const { id } = await this.#o.store.grant(this.#o.ttlSeconds);
-      await this.#o.store.put(statusKey(this.#o.nodeName), JSON.stringify(status), { lease: id });
+      const text = JSON.stringify(status);
+      await this.#o.store.put(statusKey(this.#o.nodeName), text, { lease: id });
+      this.#written = true;
+      await this.#o.store.put(lastStatusKey(this.#o.nodeName), text, {});
       const previous = this.#lease;
       this.#lease = id;
       if (previous !== undefined) await this.#o.store.revoke(previous).catch(() => undefined);

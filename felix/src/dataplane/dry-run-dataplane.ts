@@ -6,8 +6,10 @@
  */
 import type { DataplaneMessage, DataplaneSink } from '../proto/messages.js';
 import { applyMessages, emptyDesiredState, type DesiredState } from './desired-state.js';
+import { endpointStatusReport, type EndpointStatusListener } from './endpoint-status.js';
 import { nftOptionsFromConfig, renderRuleset } from './nft-render.js';
 import { desiredRoutes, routeSpec, VXLAN_DEVICE } from './routes.js';
+import { ApplyTimes, dataplaneStats, type DataplaneStats } from './stats.js';
 import { desiredSysctls } from './sysctls.js';
 import { desiredVxlan, type DesiredVxlan } from './vxlan.js';
 
@@ -24,23 +26,29 @@ export interface DryRunOptions {
   nodeName?: string;
   /** Called with each new snapshot (after every batch once in sync). */
   onSnapshot?: (snapshot: DryRunSnapshot) => void;
+  /** Each endpoint's status after every snapshot: always up, as every interface is assumed to exist. */
+  onEndpointStatus?: EndpointStatusListener;
 }
 
 export class DryRunDataplane implements DataplaneSink {
   readonly #state: DesiredState = emptyDesiredState();
   readonly #nodeName: string;
   readonly #onSnapshot: ((s: DryRunSnapshot) => void) | undefined;
+  readonly #onEndpointStatus: EndpointStatusListener | undefined;
+  readonly #applyTimes = new ApplyTimes();
   #snapshot: DryRunSnapshot | undefined;
   #batches = 0;
 
   constructor(opts: DryRunOptions = {}) {
     this.#nodeName = opts.nodeName ?? '';
     this.#onSnapshot = opts.onSnapshot;
+    this.#onEndpointStatus = opts.onEndpointStatus;
   }
 
   onMessages(msgs: DataplaneMessage[]): void {
     this.#batches++;
     if (!applyMessages(this.#state, msgs) || !this.#state.inSync) return;
+    const started = performance.now();
     const ifaces = new Set([...this.#state.workloads.values()].map((w) => w.endpoint.name));
     const vxlan = desiredVxlan(this.#state, this.#nodeName);
     if (vxlan.device) ifaces.add(VXLAN_DEVICE);
@@ -50,7 +58,14 @@ export class DryRunDataplane implements DataplaneSink {
       sysctls: Object.fromEntries(desiredSysctls(this.#state, ifaces)),
       vxlan,
     };
+    this.#applyTimes.observe((performance.now() - started) / 1000);
     this.#onSnapshot?.(this.#snapshot);
+    this.#onEndpointStatus?.(endpointStatusReport(this.#state, undefined));
+  }
+
+  /** Counts for `/metrics` (an "apply" is the computation of a snapshot). */
+  stats(): DataplaneStats {
+    return dataplaneStats(this.#state, this.#applyTimes);
   }
 
   /** What the Linux driver would program now; undefined before the first InSync. */

@@ -8,3 +8,5 @@ export { LinuxDataplane, type ApplyReport, type DataplaneTimers, type EndpointSt
 export { DryRunDataplane, formatDryRunSnapshot, type DryRunOptions, type DryRunSnapshot } from './dry-run-dataplane.js';
 export { hostEndpointRuleset, DEFAULT_FAILSAFE_INBOUND, DEFAULT_FAILSAFE_OUTBOUND, type FailsafePort } from './nft-host-endpoints.js';
 export { natOutgoingRuleset, parseNatPortRange, NAT_CHAIN, type NatOutgoingOptions } from './nft-nat.js';
+export { endpointStatusReport, linkOperUp, type EndpointOperStatus, type EndpointStatusListener, type EndpointStatusReport } from './endpoint-status.js';
+export { ApplyTimes, dataplaneStats, type DataplaneStats } from './stats.js';

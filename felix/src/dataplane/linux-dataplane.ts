@@ -27,6 +27,7 @@ import { dirname } from 'node:path';
 import { realClock, type Clock, type TimerHandle } from '@cattail/typha/common';
 import type { DataplaneMessage, DataplaneSink } from '../proto/messages.js';
 import { applyMessages, emptyDesiredState, vxlanEnabled, vxlanEnabledV6, type DesiredState } from './desired-state.js';
+import { endpointStatusReport, type EndpointStatusListener } from './endpoint-status.js';
 import { DataplaneCommandError, EndpointNotReadyError } from './errors.js';
 import type { Exec } from './exec.js';
 import { TABLE_NAME } from './names.js';
@@ -36,6 +37,7 @@ import { desiredRoutes, externalRoutes, parseKernelRoutes, routeBatch, ROUTE_PRO
 import { desiredSysctls, parseSysctlOutput, sysctlWrites } from './sysctls.js';
 import { desiredVxlan, parseVxlanLink, vxlanCommands, type ActualVxlan } from './vxlan.js';
 import { planMtu, type MtuPlan } from './mtu.js';
+import { ApplyTimes, dataplaneStats, type DataplaneStats } from './stats.js';
 
 /** Writes `text` to `path` so that a reader sees the old or the new content, never a part. */
 export type FileWriter = (path: string, text: string) => Promise<void>;
@@ -85,6 +87,8 @@ export interface LinuxDataplaneOptions {
   /** How the MTU file is written (default: temp file + rename). */
   writeFile?: FileWriter;
   onError?: (err: Error) => void;
+  /** Each endpoint's status (up, down, error), after every apply that could read the links. */
+  onEndpointStatus?: EndpointStatusListener;
 }
 
 export type EndpointStatus = { state: 'ok' } | { state: 'error'; message: string; error: Error };
@@ -108,6 +112,8 @@ export class LinuxDataplane implements DataplaneSink {
   #refreshMs: number;
   readonly #retryMs: number;
   readonly #onError: ((err: Error) => void) | undefined;
+  readonly #onEndpointStatus: EndpointStatusListener | undefined;
+  readonly #applyTimes = new ApplyTimes();
   readonly #mtuFile: string | undefined;
   readonly #writeFile: FileWriter;
   readonly #now: () => number;
@@ -136,6 +142,7 @@ export class LinuxDataplane implements DataplaneSink {
     this.#refreshMs = opts.refreshIntervalMs ?? 90_000;
     this.#retryMs = opts.retryMs ?? 1_000;
     this.#onError = opts.onError;
+    this.#onEndpointStatus = opts.onEndpointStatus;
     this.#mtuFile = opts.mtuFile || undefined;
     this.#writeFile = opts.writeFile ?? atomicWrite;
     this.#now = opts.now ?? Date.now;
@@ -177,6 +184,11 @@ export class LinuxDataplane implements DataplaneSink {
 
   get lastReport(): ApplyReport | undefined {
     return this.#lastReport;
+  }
+
+  /** Counts for `/metrics`. */
+  stats(): DataplaneStats {
+    return dataplaneStats(this.#state, this.#applyTimes);
   }
 
   /**
@@ -247,6 +259,7 @@ export class LinuxDataplane implements DataplaneSink {
   async #applyOnce(): Promise<ApplyReport> {
     const report: ApplyReport = { nftApplied: false, ipCommands: [], bridgeCommands: [], sysctlWrites: [], mtu: {}, mtuFileWritten: false, errors: [] };
     if (!this.#state.inSync) return report;
+    const started = performance.now();
     const step = async (fn: () => Promise<void>): Promise<void> => {
       try {
         await fn();
@@ -256,8 +269,10 @@ export class LinuxDataplane implements DataplaneSink {
     };
 
     let links: Array<Record<string, unknown>> = [];
+    let linksRead = false;
     await step(async () => {
       links = JSON.parse((await this.#exec('ip', ['-json', '-d', 'link', 'show'])).stdout || '[]') as Array<Record<string, unknown>>;
+      linksRead = true;
     });
     const ready = new Set(links.map((l) => String(l.ifname)));
     this.#updateStatus(ready);
@@ -267,12 +282,15 @@ export class LinuxDataplane implements DataplaneSink {
     await step(() => this.#applyNft(report, nftOptions));
     await step(() => this.#applyLinksAndRoutes(report, links, ready, nftOptions.interfacePrefixes));
     await step(() => this.#applySysctls(report, ready));
+    const programmed = report.errors.length === 0; // the MTU file is not an endpoint's
     await step(() => this.#applyMtuFile(report));
+    if (linksRead) this.#onEndpointStatus?.(endpointStatusReport(this.#state, links, !programmed));
 
     for (const err of report.errors) this.#onError?.(err);
     const endpointErrors = [...this.#status.values()].some((s) => s.state === 'error');
     if (report.errors.length > 0 || endpointErrors) this.#schedule(this.#retryMs);
     this.#lastReport = report;
+    this.#applyTimes.observe((performance.now() - started) / 1000);
     return report;
   }
 

@@ -6,6 +6,10 @@ import { FelixDaemon } from '../../src/daemon.js';
 import { DryRunDataplane } from '../../src/dataplane/dry-run-dataplane.js';
 import type { DataplaneMessage } from '../../src/proto/messages.js';
 import { serveRoutes } from '@cattail/typha/common';
+import { until } from '@cattail/datastore/testing';
+import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
+import { DataplaneCommandError } from '../../src/dataplane/errors.js';
+import type { Exec } from '../../src/dataplane/exec.js';
 import { NODE, update, wep } from '../calc/harness.js';
 
 /** Ports free right now (bound to port 0, then released). */
@@ -206,4 +210,101 @@ test('the dataplane gets the FelixConfiguration with env values laid over it', (
   const cfg = batches.flat().find((m) => m.kind === 'ConfigUpdate');
   assert.ok(cfg && cfg.kind === 'ConfigUpdate');
   assert.deepEqual(cfg.config, { defaultEndpointToHostAction: 'Return', logPrefix: 'x' });
+});
+
+/** One sample from a Prometheus text body (undefined when the series is absent). */
+function sample(body: string, name: string): number | undefined {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(body);
+  return m ? Number(m[1]) : undefined;
+}
+
+test("Calico's felix_* metrics move with the dataplane: endpoints, policies, hosts, apply times, failures, resyncs", async (t) => {
+  // The Linux driver with a stand-in for the kernel: every read answers "nothing there", and
+  // `nft -f` fails while `failNft` is set, so an apply's failure is real to the driver.
+  let failNft = false;
+  const exec: Exec = async (file, args) => {
+    if (file === 'nft' && args[0] === '-f' && failNft)
+      throw new DataplaneCommandError([file, ...args], 'Error: Could not process rule: Operation not permitted');
+    return { stdout: args.includes('-json') ? '[]' : '', stderr: '' };
+  };
+  const daemon = new FelixDaemon(
+    loadFelixLayers({
+      NODENAME: NODE,
+      FELIX_DATAPLANEDEBOUNCEMS: '0',
+      FELIX_MTUFILE: '',
+      FELIX_PROMETHEUSMETRICSENABLED: 'true',
+      FELIX_PROMETHEUSMETRICSHOST: '127.0.0.1',
+      FELIX_PROMETHEUSMETRICSPORT: '0',
+    }),
+    { discovery: pending, exec },
+  );
+  assert.ok(daemon.dataplane instanceof LinuxDataplane);
+  const { metricsPort } = await daemon.start();
+  t.after(() => daemon.stop());
+  const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+
+  let body = await scrape();
+  for (const name of [
+    'felix_int_dataplane_apply_time_seconds',
+    'felix_int_dataplane_failures',
+    'felix_active_local_endpoints',
+    'felix_active_local_policies',
+    'felix_ipsets_calico',
+    'felix_cluster_num_hosts',
+    'felix_resyncs_started',
+  ]) {
+    assert.match(body, new RegExp(`^# HELP ${name} \\S.*$`, 'm'), `${name} has a HELP line`);
+  }
+  assert.equal(sample(body, 'felix_int_dataplane_apply_time_seconds_count'), 0);
+  assert.equal(sample(body, 'felix_active_local_endpoints'), 0);
+  assert.equal(sample(body, 'felix_resyncs_started'), 0);
+
+  daemon.agent.onStatus('resync', { revision: 0 });
+  daemon.agent.onUpdates(
+    [
+      update('Node', NODE, { bgp: { ipv4Address: '192.168.0.1/24' } }),
+      update('Node', 'node-2', { bgp: { ipv4Address: '192.168.0.2/24' } }),
+      update('GlobalNetworkPolicy', 'allow-a', {
+        tier: 'default',
+        order: 1,
+        selector: 'app == "a"',
+        ingress: [{ action: 'Allow', source: { selector: 'app == "b"' } }],
+        types: ['Ingress'],
+      }),
+      wep('default', 'a', { ips: ['10.0.0.1/32'], labels: { app: 'a' } }),
+    ],
+    4,
+  );
+  daemon.agent.onStatus('in-sync', { revision: 4 });
+  await until(
+    async () => {
+      body = await scrape();
+      return (sample(body, 'felix_int_dataplane_apply_time_seconds_count') ?? 0) >= 1;
+    },
+    () => `an apply counted:\n${body}`,
+    10_000,
+  );
+  assert.equal(sample(body, 'felix_active_local_endpoints'), 1);
+  assert.equal(sample(body, 'felix_active_local_policies'), 1);
+  assert.equal(sample(body, 'felix_cluster_num_hosts'), 2);
+  assert.equal(sample(body, 'felix_ipsets_calico'), 1, "the rule's source selector");
+  assert.ok((sample(body, 'felix_calc_graph_output_events') ?? 0) > 0);
+  assert.equal(sample(body, 'felix_resyncs_started'), 1);
+  assert.ok((sample(body, 'felix_int_dataplane_apply_time_seconds_sum') ?? -1) >= 0);
+  assert.equal(sample(body, 'felix_int_dataplane_failures'), 0);
+
+  // A second endpoint whose ruleset the "kernel" refuses: the endpoint counts, and so does the failure.
+  failNft = true;
+  daemon.agent.onUpdates([wep('default', 'b', { ips: ['10.0.0.2/32'] })], 5);
+  await until(
+    async () => {
+      body = await scrape();
+      return (sample(body, 'felix_int_dataplane_failures') ?? 0) >= 1;
+    },
+    () => `a failure counted:\n${body}`,
+    10_000,
+  );
+  assert.equal(sample(body, 'felix_active_local_endpoints'), 2);
+  assert.equal(sample(body, 'felix_int_dataplane_failures_total'), sample(body, 'felix_int_dataplane_failures'), 'the older name counts the same');
+  failNft = false;
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '@cattail/typha/testing';
-import { StatusReporter, statusKey, type StatusStore } from '../../src/agent/status-reporter.js';
+import { StatusReporter, lastStatusKey, statusKey, type StatusStore } from '../../src/agent/status-reporter.js';
 
 class FakeStore implements StatusStore {
   next = 1;
@@ -27,7 +27,7 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 }
 
-test('each report is written under a fresh lease; the previous lease is revoked; close removes it', async () => {
+test('each report is written under a fresh lease, and again without one as the last report; close removes the live one', async () => {
   const store = new FakeStore();
   const clock = new FakeClock();
   let inSync = false;
@@ -44,6 +44,8 @@ test('each report is written under a fresh lease; the previous lease is revoked;
   await settle();
   assert.deepEqual(JSON.parse(store.kv.get(statusKey('n1'))!.value), {
     time: '1970-01-01T00:00:00.000Z',
+    uptime: 0,
+    first_update: true,
     inSync: false,
     typhaConnected: true,
     dataplaneErrors: 2,
@@ -54,10 +56,15 @@ test('each report is written under a fresh lease; the previous lease is revoked;
   await settle();
   const entry = store.kv.get(statusKey('n1'))!;
   assert.equal(JSON.parse(entry.value).inSync, true);
+  assert.equal(JSON.parse(entry.value).uptime, 1, 'seconds since the reporter (Felix) started');
+  assert.equal(JSON.parse(entry.value).first_update, false, 'only the first report says first_update');
   assert.equal(entry.lease, '2');
   assert.deepEqual([...store.live], ['2'], 'one lease alive at a time');
+  const last = store.kv.get(lastStatusKey('n1'))!;
+  assert.equal(last.lease, undefined, 'the last report has no lease');
+  assert.equal(last.value, entry.value);
   await r.close();
-  assert.equal(store.kv.size, 0);
+  assert.deepEqual([...store.kv.keys()], [lastStatusKey('n1')], 'the live report goes with its lease; the last one stays');
   assert.equal(clock.pending, 0);
 });
 
