@@ -33,7 +33,7 @@ import { DataplaneCommandError, EndpointNotReadyError } from './errors.js';
 import type { Exec } from './exec.js';
 import { TABLE_NAME } from './names.js';
 import type { HostInterfaces } from './nft-host-endpoints.js';
-import { modelDelta, modelText, type NftModel } from './nft-model.js';
+import { listingObjects, modelChanges, modelDelta, modelText, repairText, type NftModel } from './nft-model.js';
 import { nftOptionsFromConfig, renderModel, type NftRenderOptions } from './nft-render.js';
 import { RenderCache } from './nft-render-cache.js';
 import { desiredRoutes, externalRoutes, parseKernelRoutes, routeBatch, ROUTE_PROTO } from './routes.js';
@@ -94,10 +94,13 @@ export interface LinuxDataplaneOptions {
 export type EndpointStatus = { state: 'ok' } | { state: 'error'; message: string; error: Error };
 
 export interface ApplyReport {
-  /** Our table changed: a delta went in, or a whole-table write left a different listing. */
+  /** Our table changed: a delta went in, or a resync's write left a different listing. */
   nftApplied: boolean;
-  /** What was written to our table: nothing, the delta from the last programmed model, or all of it. */
-  nftWrite: 'none' | 'delta' | 'full';
+  /**
+   * What was written to our table: nothing, the delta from the last programmed model, a resync's
+   * rewrite of the objects that drifted or changed since the last listing, or all of it.
+   */
+  nftWrite: 'none' | 'delta' | 'repair' | 'full';
   /** This apply did a full resync (start, refresh, an inexpressible change or a failed delta). */
   nftResync: boolean;
   /** The delta transaction that failed (the kernel refused it) before this apply's full resync. */
@@ -130,8 +133,10 @@ export class LinuxDataplane implements DataplaneSink {
   #status = new Map<string, EndpointStatus>();
   /** What our table holds after our last successful nft write; undefined: unknown (resync). */
   #model: NftModel | undefined;
-  /** The table's listing right after our last whole-table write; undefined once a delta went in. */
-  #listing: string | undefined;
+  /** The objects of the table's listing after the last resync (listingObjects); undefined: none. */
+  #listed: Map<string, string> | undefined;
+  /** Objects (`set X`, `chain X`) deltas wrote since that listing. */
+  readonly #touched = new Set<string>();
   /** The next apply does a full resync (set by the periodic refresh). */
   #resyncDue = false;
   readonly #cache = new RenderCache();
@@ -365,8 +370,8 @@ export class LinuxDataplane implements DataplaneSink {
       if (delta !== undefined) {
         try {
           await this.#exec('nft', ['-f', '-'], delta);
+          for (const key of modelChanges(this.#model, model)) this.#touched.add(key);
           this.#model = model;
-          this.#listing = undefined;
           report.nftApplied = true;
           report.nftWrite = 'delta';
           return;
@@ -379,21 +384,41 @@ export class LinuxDataplane implements DataplaneSink {
   }
 
   /**
-   * Lists the table; when it is what our last whole-table write left and no delta went in
-   * since, and the model is unchanged, that is all. Otherwise writes the whole table and lists
-   * it again (for the next resync); `nftApplied` then says whether the listing changed.
+   * Lists the table and compares it, object by object, with the listing our last resync left:
+   * what differs (drift), what deltas wrote since (their listing is not known) and what the new
+   * model changes are rewritten in place (`repairText`), then the table is listed again for the
+   * next resync. Without a model or a usable listing (start, a failed write, the table gone or
+   * holding objects we never make), the whole table is written instead.
    */
   async #resync(model: NftModel, report: ApplyReport): Promise<void> {
     report.nftResync = true;
-    const before = this.#model !== undefined ? await this.#listTable() : undefined;
-    if (before !== undefined && before === this.#listing && modelDelta(this.#model!, model) === '') return;
+    const before = this.#model !== undefined ? listingObjects(await this.#listTable()) : undefined;
+    const previous = this.#model;
     this.#model = undefined; // until the kernel is known to hold `model`
-    this.#listing = undefined;
-    await this.#exec('nft', ['-f', '-'], modelText(model));
+    const listed = this.#listed;
+    this.#listed = undefined;
+    if (before !== undefined && listed !== undefined && previous !== undefined) {
+      const suspects = new Set([...this.#touched, ...modelChanges(previous, model)]);
+      for (const [key, text] of before) if (listed.get(key) !== text) suspects.add(key);
+      for (const key of listed.keys()) if (!before.has(key)) suspects.add(key);
+      const repair = repairText(model, suspects, before);
+      if (repair !== '') {
+        await this.#exec('nft', ['-f', '-'], repair);
+        report.nftWrite = 'repair';
+      }
+    } else {
+      await this.#exec('nft', ['-f', '-'], modelText(model));
+      report.nftWrite = 'full';
+    }
     this.#model = model;
-    report.nftWrite = 'full';
-    this.#listing = await this.#listTable();
-    report.nftApplied = before !== this.#listing;
+    this.#touched.clear();
+    if (report.nftWrite === 'none') {
+      this.#listed = before;
+      return;
+    }
+    const after = listingObjects(await this.#listTable());
+    this.#listed = after;
+    report.nftApplied = before === undefined || after === undefined || !sameObjects(before, after);
   }
 
   async #readVxlan(links: Array<Record<string, unknown>>, name: string, family: '-4' | '-6'): Promise<ActualVxlan> {
@@ -500,4 +525,10 @@ export class LinuxDataplane implements DataplaneSink {
     report.sysctlWrites = writes;
     if (writes.length > 0) await this.#exec('sysctl', ['-q', '-w', ...writes]);
   }
+}
+
+function sameObjects(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
 }

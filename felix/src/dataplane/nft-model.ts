@@ -210,3 +210,85 @@ function v6Value(addr: string): bigint | undefined {
   }
   return v;
 }
+
+/** The objects that differ between two models, as `set NAME` / `chain NAME` (in either). */
+export function modelChanges(from: NftModel, to: NftModel): string[] {
+  const out: string[] = [];
+  for (const [name, set] of to.sets) {
+    const old = from.sets.get(name);
+    if (!old || old.decl !== set.decl || (old.elements !== set.elements && !sameLines(old.elements, set.elements))) out.push(`set ${name}`);
+  }
+  for (const name of from.sets.keys()) if (!to.sets.has(name)) out.push(`set ${name}`);
+  for (const [name, chain] of to.chains) {
+    const old = from.chains.get(name);
+    if (!old || !sameLines(old.lines, chain.lines)) out.push(`chain ${name}`);
+  }
+  for (const name of from.chains.keys()) if (!to.chains.has(name)) out.push(`chain ${name}`);
+  return out;
+}
+
+/**
+ * The table's listing (`nft list table`) split into its objects, `set NAME` / `chain NAME` →
+ * block text, set elements sorted (a hash set lists them in hash order, which depends on its
+ * history); undefined when there is no table or it holds a kind of object we never make.
+ */
+export function listingObjects(listing: string): Map<string, string> | undefined {
+  const lines = listing.split('\n');
+  if (!lines.some((l) => l.startsWith(`table ${T} {`))) return undefined;
+  const out = new Map<string, string>();
+  let key: string | undefined;
+  let block: string[] = [];
+  for (const line of lines) {
+    if (key === undefined) {
+      const m = /^\t(\S+) (\S+) \{$/.exec(line);
+      if (!m) continue;
+      if (m[1] !== 'set' && m[1] !== 'chain') return undefined;
+      key = `${m[1]} ${m[2]}`;
+      block = [];
+    } else if (line === '\t}') {
+      let text = block.join('\n');
+      if (key.startsWith('set ')) {
+        text = text.replace(/elements = \{([^}]*)\}/, (_all, list: string) => {
+          const items = list
+            .split(',')
+            .map((e) => e.trim())
+            .filter((e) => e !== '')
+            .sort();
+          return `elements = { ${items.join(', ')} }`;
+        });
+      }
+      out.set(key, text);
+      key = undefined;
+    } else {
+      block.push(line);
+    }
+  }
+  return out;
+}
+
+/**
+ * The transaction that rewrites only the `suspects` (`set X` / `chain X`) of a table whose
+ * objects are `present`, to make it equal `model`: a suspect in the model is rewritten whole
+ * (flush + content), one not in the model is deleted. Objects keep their place in the table, so
+ * an undrifted table lists exactly as before.
+ */
+export function repairText(model: NftModel, suspects: ReadonlySet<string>, present: ReadonlyMap<string, string>): string {
+  const out: string[] = [];
+  for (const [name, set] of model.sets) {
+    if (!suspects.has(`set ${name}`)) continue;
+    if (present.has(`set ${name}`)) out.push(`flush set ${T} ${name}`);
+    out.push(addSet(name, set.decl, set.elements));
+  }
+  const bodies: string[] = [];
+  for (const [name, chain] of model.chains) {
+    if (!suspects.has(`chain ${name}`)) continue;
+    if (present.has(`chain ${name}`)) out.push(`flush chain ${T} ${name}`);
+    chainBlock(name, chain, bodies);
+  }
+  if (bodies.length > 0) out.push(`table ${T} {`, ...bodies, '}');
+  const extra = [...suspects].filter((k) => present.has(k) && !(k.startsWith('set ') ? model.sets.has(k.slice(4)) : model.chains.has(k.slice(6))));
+  for (const k of extra) if (k.startsWith('chain ')) out.push(`flush ${k.replace(' ', ` ${T} `)}`);
+  for (const k of extra) if (k.startsWith('chain ')) out.push(`delete ${k.replace(' ', ` ${T} `)}`);
+  for (const k of extra) if (k.startsWith('set ')) out.push(`delete ${k.replace(' ', ` ${T} `)}`);
+  return out.length > 0 ? `${out.join('\n')}\n` : '';
+}

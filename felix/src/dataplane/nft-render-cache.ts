@@ -20,28 +20,62 @@ interface Entry<T> {
 export class RenderCache {
   #optionsKey: string | undefined;
   #round = 0;
+  #open = false;
+  /** The key sets of the last render (policies, profiles, IP sets), to skip presence checks. */
+  readonly #keys = new Map<string, Set<string>>();
   readonly #chains = new Map<string, Entry<string[]>>();
   readonly #sets = new Map<string, Entry<[string[], string[]]>>();
 
   /** Starts a render with these options (a string that changes whenever they do). */
   begin(optionsKey: string): void {
     this.#round++;
-    if (optionsKey !== this.#optionsKey) {
+    // A render that did not end (it threw) may have left entries checked against other keys.
+    if (optionsKey !== this.#optionsKey || this.#open) {
       this.#chains.clear();
       this.#sets.clear();
+      this.#keys.clear();
       this.#optionsKey = optionsKey;
     }
+    this.#open = true;
+  }
+
+  /**
+   * Whether `keys` (the ids of the policies, profiles or IP sets) are the same as at the last
+   * render. When they are, every entry's presence still holds (each entry was checked or made in
+   * the last render: entries it did not use were dropped), so presence need not be recomputed.
+   */
+  sameKeys(kind: string, keys: ReadonlyMap<string, unknown>): boolean {
+    const last = this.#keys.get(kind);
+    if (last && last.size === keys.size) {
+      let same = true;
+      for (const k of keys.keys()) {
+        if (!last.has(k)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return true;
+    }
+    this.#keys.set(kind, new Set(keys.keys()));
+    return false;
   }
 
   /** Ends a render: forgets what it did not use. */
   end(): void {
+    this.#open = false;
     for (const map of [this.#chains, this.#sets] as Array<Map<string, Entry<unknown>>>) {
       for (const [k, e] of map) if (e.round !== this.#round) map.delete(k);
     }
   }
 
-  chain(name: string, source: object, presence: string, render: () => string[]): string[] {
-    return this.#get(this.#chains, name, source, presence, render);
+  /** `unchanged`: what the presence depends on is as at the last render (see sameKeys). */
+  chain(name: string, source: object, unchanged: boolean, presence: () => string, render: () => string[]): string[] {
+    const e = this.#chains.get(name);
+    if (unchanged && e && e.source === source) {
+      e.round = this.#round;
+      return e.value;
+    }
+    return this.#get(this.#chains, name, source, presence(), render);
   }
 
   setElements(id: string, set: DesiredIPSet, render: (set: DesiredIPSet, family: 4 | 6) => string[]): [string[], string[]] {

@@ -278,9 +278,13 @@ export function renderModel(state: DesiredState, opts: NftRenderOptions = DEFAUL
   const chain = (name: string, lines: string[]): void => {
     model.chains.set(name, { lines });
   };
-  const memo = (name: string, source: object, presence: () => string, render: () => string[]): string[] =>
-    cache ? cache.chain(name, source, presence(), render) : render();
+  const memo = (name: string, source: object, unchanged: boolean, presence: () => string, render: () => string[]): string[] =>
+    cache ? cache.chain(name, source, unchanged, presence, render) : render();
   cache?.begin(optionsKey(opts));
+  const setsSame = cache?.sameKeys('sets', state.ipSets) ?? false;
+  const policiesSame = cache?.sameKeys('policies', state.policies) ?? false;
+  const profilesSame = cache?.sameKeys('profiles', state.profiles) ?? false;
+  const endpointsSame = policiesSame && profilesSame;
   renderSets(state, model, cache);
   const nat = natOutgoingRuleset(state, opts.natOutgoing);
   for (const [name, set] of nat.sets) model.sets.set(name, set);
@@ -330,7 +334,7 @@ export function renderModel(state: DesiredState, opts: NftRenderOptions = DEFAUL
     const to = toWorkloadChainName(ep.name);
     chain(
       from,
-      memo(from, ep, presence, () => {
+      memo(from, ep, endpointsSame, presence, () => {
         const lines = endpointChainLines(state, ep, 'out', opts);
         lines.splice(1, 0, ...encapDrops); // right after the marks are cleared, as Calico orders it
         return lines;
@@ -338,7 +342,7 @@ export function renderModel(state: DesiredState, opts: NftRenderOptions = DEFAUL
     );
     chain(
       to,
-      memo(to, ep, presence, () => endpointChainLines(state, ep, 'in', opts)),
+      memo(to, ep, endpointsSame, presence, () => endpointChainLines(state, ep, 'in', opts)),
     );
   }
   const rulesChains = (name: string, rules: Rule[], inProfile: boolean): void => {
@@ -347,6 +351,7 @@ export function renderModel(state: DesiredState, opts: NftRenderOptions = DEFAUL
       memo(
         name,
         rules,
+        setsSame,
         () => setPresence(state, rules),
         () => rulesChain(rules, ctx, inProfile),
       ),
