@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptyDesiredState, applyMessages } from '../../src/dataplane/desired-state.js';
-import { modelDelta, normaliseCidrs, type NftModel } from '../../src/dataplane/nft-model.js';
+import { listingObjects, modelDelta, normaliseCidrs, repairText, type NftModel } from '../../src/dataplane/nft-model.js';
 import { renderModel } from '../../src/dataplane/nft-render.js';
 import { DEFAULT_NFT_OPTIONS } from '../../src/dataplane/nft-render.js';
 import { RenderCache } from '../../src/dataplane/nft-render-cache.js';
@@ -101,4 +101,44 @@ test('the render cache reuses unchanged chains and set elements, and notices wha
   assert.match(delta, /flush chain inet cattail pi-\w+/, 'the rule naming the removed set is re-rendered');
   assert.match(delta, /delete set inet cattail s4-\w+/);
   assert.deepEqual(modelDelta(renderModel(state), four), '', 'cached and uncached renders agree');
+});
+
+test('a listing splits into objects with set elements sorted; a resync repair rewrites only suspects, deletes extras', () => {
+  const listing = [
+    'table inet cattail {',
+    '\tset s {',
+    '\t\ttype ipv4_addr',
+    '\t\telements = { 10.0.0.2, 10.0.0.1,',
+    '\t\t\t     10.0.0.3 }',
+    '\t}',
+    '',
+    '\tchain c {',
+    '\t\tdrop',
+    '\t}',
+    '}',
+    '',
+  ].join('\n');
+  const objects = listingObjects(listing);
+  assert.deepEqual(
+    [...(objects ?? new Map<string, string>())],
+    [
+      ['set s', '\t\ttype ipv4_addr\n\t\telements = { 10.0.0.1, 10.0.0.2, 10.0.0.3 }'],
+      ['chain c', '\t\tdrop'],
+    ],
+  );
+  assert.equal(listingObjects(''), undefined, 'no table');
+  assert.equal(listingObjects('table inet cattail {\n\tflowtable f {\n\t}\n}\n'), undefined, 'a kind we never make');
+  const m = model({ s: ['type ipv4_addr;', ['10.0.0.1']] }, { 'filter-forward': [BASE, 'jump c'], c: ['drop'] });
+  assert.deepEqual(
+    repairText(m, new Set(['set s', 'chain extra']), new Map([...(objects ?? []), ['chain extra', '']]))
+      .trim()
+      .split('\n'),
+    [
+      'flush set inet cattail s',
+      'add set inet cattail s { type ipv4_addr; elements = { 10.0.0.1 }; }',
+      'flush chain inet cattail extra',
+      'delete chain inet cattail extra',
+    ],
+  );
+  assert.equal(repairText(m, new Set(), objects ?? new Map()), '');
 });
