@@ -1,8 +1,16 @@
 /**
  * Felix apply benchmark: the LinuxDataplane programming a real (throwaway) node namespace with
- * 1,000 local workload endpoints and 500 policies, fed through the real CalcGraph.
+ * local workload endpoints, policies and (through remote endpoints) IP set members, fed through
+ * the real CalcGraph.
  *
  *   node bench/dist/src/felix-apply.js [--endpoints 1000] [--policies 500] [--rounds 30]
+ *   node bench/dist/src/felix-apply.js --endpoints 250 --policies 2000 --members 50000 --rounds 40
+ *
+ * `--members N` adds remote workload endpoints (other nodes) until the policies' selectors put
+ * about N members in IP sets (the count is measured and printed). Measured besides the apply:
+ * "update → nft applied" (from `graph.onUpdates` to the end of the `nft -f` that carries the
+ * change), a full resync (`dp.refresh()` after deltas: list, whole-table write, list) and an
+ * idle one (list only), and the process's RSS (this process is the calc graph + dataplane).
  *
  * Host-side interfaces are veth links named cali<tag><n> in the node namespace whose peers
  * (e<n>) all sit in one unconfigured "peers" namespace: the dataplane only needs the host side
@@ -27,8 +35,13 @@ const { values: args } = parseArgs({
     endpoints: { type: 'string', default: '1000' },
     policies: { type: 'string', default: '500' },
     rounds: { type: 'string', default: '30' },
+    members: { type: 'string', default: '0' },
+    'broad-every': { type: 'string', default: '4' },
   },
 });
+const MEMBERS = Number(args.members);
+/** One policy in this many selects about half the endpoints (`env == 'prod'`); the others a few. */
+const BROAD_EVERY = Number(args['broad-every']);
 const N_EP = Number(args.endpoints);
 const N_POL = Number(args.policies);
 const ROUNDS = Number(args.rounds);
@@ -56,6 +69,25 @@ function wep(i: number, iface: string, app = i % APPS): FelixUpdate {
     'WorkloadEndpoint',
     `${NODE}-k8s-pod${i}-eth0`,
     { node: NODE, orchestrator: 'k8s', pod: `pod${i}`, endpoint: 'eth0', interfaceName: iface, ipNetworks: [`${ip(i)}/32`], profiles: [`kns.${ns(i)}`] },
+    wepLabels(i, app),
+    ns(i),
+  );
+}
+
+/** A workload endpoint on another node: only its IP and labels matter here (IP set members). */
+function remoteWep(i: number, app = i % APPS): FelixUpdate {
+  return update(
+    'WorkloadEndpoint',
+    `rnode${i % 100}-k8s-rpod${i}-eth0`,
+    {
+      node: `rnode${i % 100}`,
+      orchestrator: 'k8s',
+      pod: `rpod${i}`,
+      endpoint: 'eth0',
+      interfaceName: `calir${i}`,
+      ipNetworks: [`10.${80 + Math.floor(i / 62500)}.${Math.floor(i / 250) % 250}.${(i % 250) + 1}/32`],
+      profiles: [`kns.${ns(i)}`],
+    },
     wepLabels(i, app),
     ns(i),
   );
@@ -117,7 +149,7 @@ function policy(i: number, port = 80): FelixUpdate {
       return update('GlobalNetworkPolicy', `gnp-${i}`, {
         tier: 'default',
         order: i,
-        selector: `has(app) && env == 'prod' && app not in {'${peer}'}`,
+        selector: i % BROAD_EVERY === 3 ? `has(app) && env == 'prod' && app not in {'${peer}'}` : `env == 'prod' && app in {'${app}', '${peer}'}`,
         types: ['Ingress', 'Egress'],
         ingress: [{ action: 'Allow', protocol: 'TCP', source: { selector: `tier == 'web' && app == '${peer}'` }, destination: { ports: [port, 9090] } }],
         egress: [{ action: 'Allow' }],
@@ -145,22 +177,30 @@ function classify(file: string, a: readonly string[]): Part {
 class TimingExec {
   parts: Partial<Record<Part, number>> = {};
   nftBytes = 0;
+  /** When the last `nft -f` started and returned. */
+  nftWriteStart: bigint | undefined;
+  nftWriteEnd: bigint | undefined;
   readonly exec: Exec;
   constructor(inner: Exec) {
     this.exec = async (file, a, input) => {
       const t = process.hrtime.bigint();
+      if (classify(file, a) === 'nftWrite') this.nftWriteStart = t;
       try {
         return await inner(file, a, input);
       } finally {
         const p = classify(file, a);
         this.parts[p] = round((this.parts[p] ?? 0) + ms(t));
-        if (p === 'nftWrite') this.nftBytes = input?.length ?? 0;
+        if (p === 'nftWrite') {
+          this.nftBytes = input?.length ?? 0;
+          this.nftWriteEnd = process.hrtime.bigint();
+        }
       }
     };
   }
   reset(): void {
     this.parts = {};
     this.nftBytes = 0;
+    this.nftWriteStart = this.nftWriteEnd = undefined;
   }
 }
 
@@ -214,6 +254,10 @@ async function main(): Promise<void> {
     for (let n = 0; n < NAMESPACES; n++) snapshot.push(profile(n));
     for (let i = 0; i < N_POL; i++) snapshot.push(policy(i));
     for (let i = 0; i < N_EP; i++) snapshot.push(wep(i, ifaces[i]));
+    // Each remote endpoint lands in ~0.67 active IP sets with this policy mix (measured at 250
+    // local endpoints and 2,000 policies: only the selectors of active policies' rules make sets).
+    const remotes = Math.round(MEMBERS / 0.67);
+    for (let i = 0; i < remotes; i++) snapshot.push(remoteWep(i));
     t = process.hrtime.bigint();
     graph.onUpdates(snapshot);
     graph.onInSync();
@@ -239,6 +283,9 @@ async function main(): Promise<void> {
     };
     const routes = (await run('ip', ['-n', node, 'route', 'show', 'proto', '80'])).trim().split('\n').length;
     const nftRules = (await run('ip', ['netns', 'exec', node, 'nft', 'list', 'table', 'inet', 'cattail'])).split('\n').length;
+    let ipSetMembers = 0;
+    for (const set of dp.desiredState.ipSets.values()) ipSetMembers += set.members.size;
+    const rssAfterFirstApplyMiB = round(process.memoryUsage().rss / 2 ** 20);
 
     // Baseline: an apply with nothing to do (the fixed cost of reading kernel state back).
     const noop: number[] = [];
@@ -258,6 +305,9 @@ async function main(): Promise<void> {
       const apply: number[] = [];
       const total: number[] = [];
       const nftWrite: number[] = [];
+      const toNft: number[] = [];
+      const beforeNft: number[] = [];
+      const deltaBytes: number[] = [];
       let changed = 0;
       for (let r = 0; r < ROUNDS; r++) {
         const before = messages;
@@ -270,6 +320,10 @@ async function main(): Promise<void> {
         check(rep, what);
         if (rep.nftApplied) changed++;
         if (messages === before) throw new Error(`${what}: the calc graph sent nothing`);
+        if (rep.nftWrite !== 'delta') throw new Error(`${what}: expected a delta, got ${rep.nftWrite}`);
+        if (timing.nftWriteEnd !== undefined) toNft.push(round(Number(timing.nftWriteEnd - t0) / 1e6));
+        if (timing.nftWriteStart !== undefined) beforeNft.push(round(Number(timing.nftWriteStart - t0) / 1e6));
+        deltaBytes.push(timing.nftBytes);
         calc.push(round(c));
         apply.push(round(all - c));
         total.push(round(all));
@@ -281,7 +335,10 @@ async function main(): Promise<void> {
         calcGraphMs: listSummary(calc),
         applyMs: listSummary(apply),
         totalMs: listSummary(total),
+        updateToNftAppliedMs: listSummary(toNft),
+        updateToNftStartMs: listSummary(beforeNft),
         nftWriteMs: listSummary(nftWrite),
+        nftDeltaBytes: listSummary(deltaBytes),
         lastParts: { ...timing.parts },
       };
     }
@@ -290,6 +347,21 @@ async function main(): Promise<void> {
     const policyChange = await incremental('policy change', (r) => policy(0, r % 2 === 0 ? 81 : 80));
     // One endpoint label change: pod 5 moves app-5 → app-49 and back (selector and IP-set membership change).
     const labelChange = await incremental('endpoint label change', (r) => wep(5, ifaces[5], r % 2 === 0 ? APPS - 1 : 5));
+    // One remote endpoint's label change: its IP moves between IP sets (no rule changes).
+    const memberChange = remotes > 0 ? await incremental('remote endpoint label change', (r) => remoteWep(7, r % 2 === 0 ? 8 : 7)) : undefined;
+
+    // Full resync: the periodic refresh after deltas (list, whole-table write, list), then an idle one (list only).
+    async function timedRefresh(what: string): Promise<Record<string, unknown>> {
+      timing.reset();
+      const t0 = process.hrtime.bigint();
+      const rep = await dp.refresh();
+      const took = round(ms(t0));
+      check(rep, what);
+      return { ms: took, nftWrite: rep.nftWrite, nftApplied: rep.nftApplied, parts: { ...timing.parts } };
+    }
+    const resyncAfterDeltas = await timedRefresh('resync after deltas');
+    const resyncIdle = await timedRefresh('idle resync');
+    const memory = process.memoryUsage();
 
     const noopSummary = listSummary(noop);
     const ratio = (s: Record<string, unknown>): number => round((s.totalMs as { p50: number }).p50 / noopSummary.p50);
@@ -304,15 +376,20 @@ async function main(): Promise<void> {
             namespaces: NAMESPACES,
             profiles: NAMESPACES,
             rounds: ROUNDS,
+            remoteEndpoints: remotes,
+            broadPolicyEvery: BROAD_EVERY,
             interfaces: 'veth cali<tag><n> in a throwaway node netns, peers in a second netns',
           },
           setupMs,
           snapshotMessages,
-          kernel: { routes, nftTableLines: nftRules },
+          kernel: { routes, nftTableLines: nftRules, ipSetMembers, ipSets: dp.desiredState.ipSets.size },
           fullApply: full,
           noopApplyBaseline: { applyMs: noopSummary, lastParts: noopParts.at(-1) },
           incrementalPolicyChange: { ...policyChange, p50VsNoop: ratio(policyChange) },
           incrementalEndpointLabelChange: { ...labelChange, p50VsNoop: ratio(labelChange) },
+          ...(memberChange ? { incrementalIpSetMemberChange: { ...memberChange, p50VsNoop: ratio(memberChange) } } : {}),
+          fullResync: { afterDeltas: resyncAfterDeltas, idle: resyncIdle },
+          rssMiB: { afterFirstApply: rssAfterFirstApplyMiB, atEnd: round(memory.rss / 2 ** 20), heapUsedAtEnd: round(memory.heapUsed / 2 ** 20) },
           dataplaneErrors: errors.length,
         },
         null,

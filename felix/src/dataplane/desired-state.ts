@@ -22,6 +22,8 @@ import type {
 export interface DesiredIPSet {
   type: IPSetType;
   members: Set<string>;
+  /** Bumped by every delta that changes `members` (which is changed in place), for caches. */
+  generation?: number;
 }
 
 export interface DesiredState {
@@ -115,7 +117,9 @@ function applyMessage(state: DesiredState, msg: DataplaneMessage): boolean {
       if (!set) return false;
       for (const m of msg.removed) set.members.delete(m);
       for (const m of msg.added) set.members.add(m);
-      return msg.added.length + msg.removed.length > 0;
+      if (msg.added.length + msg.removed.length === 0) return false;
+      set.generation = (set.generation ?? 0) + 1;
+      return true;
     }
     case 'IPSetRemove':
       return state.ipSets.delete(msg.id);

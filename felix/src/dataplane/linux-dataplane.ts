@@ -4,20 +4,22 @@
  * reads the ACTUAL state from the kernel and programs only the difference, in batches:
  *
  *   onMessages ─▶ DesiredState ─▶ (debounce) ─▶ apply:
- *      ip -json -d link show            which interfaces exist (per-endpoint status)
  *      ip -json addr show               host addresses, only while a host endpoint uses expectedIPs
- *      nft list table inet cattail      ≠ what we left there, or new desired text ─▶ nft -f -
+ *      nft model (memoised render)      ≠ the model last programmed ─▶ nft -f - (the delta only)
+ *      ip -json -d link show            which interfaces exist (per-endpoint status)
  *      ip -json route show proto 80     ─▶ ip -force -batch -   (VXLAN device, neighbours, routes)
  *      bridge -json fdb show            ─▶ bridge -force -batch -
  *      sysctl -e <keys>                 ─▶ sysctl -w <differences>
  *      the uplinks' MTU (mtu.ts)        ─▶ the MTU file, when it changed (write + rename)
  *
  * A periodic refresh runs the same apply, so drift (a route deleted by hand, a chain flushed)
- * is repaired. The nft step compares the rendered ruleset text with the text it last wrote, and
- * the table's listing with the listing that write left: equal both, nothing is written. That is
- * a comparison the messages cannot replace (the EventSequencer only says some object changed,
- * and most changes, routes for one, do not change the ruleset; a refresh changes nothing at all)
- * and the listing is how drift is noticed. Only our objects are read and changed: routes with `proto 80`, our table, the
+ * is repaired. The nft step keeps the model of the table it last programmed (nft-model.ts) and
+ * sends only the difference from the new one, without reading the kernel; so a change costs
+ * what it changes, and a message that changes no nft object (a route) writes nothing. The
+ * invariant: after every successful nft write our table equals that model; a failed delta is
+ * followed at once by a full resync (the whole table written, then listed), and so are the
+ * first apply and each periodic refresh, where the listing is how drift is noticed (see
+ * `#applyNft`). Only our objects are read and changed: routes with `proto 80`, our table, the
  * `vxlan.calico` and `vxlan-v6.calico` devices, sysctls of workload interfaces. An endpoint whose interface does not
  * exist yet is reported in `status()` and retried, without holding back the others. Nothing is
  * programmed before the first InSync. Every command goes through the injected `Exec`.
@@ -32,7 +34,9 @@ import { DataplaneCommandError, EndpointNotReadyError } from './errors.js';
 import type { Exec } from './exec.js';
 import { TABLE_NAME } from './names.js';
 import type { HostInterfaces } from './nft-host-endpoints.js';
-import { nftOptionsFromConfig, renderRuleset, type NftRenderOptions } from './nft-render.js';
+import { listingObjects, modelChanges, modelDelta, modelText, repairText, type NftModel } from './nft-model.js';
+import { nftOptionsFromConfig, renderModel, type NftRenderOptions } from './nft-render.js';
+import { RenderCache } from './nft-render-cache.js';
 import { desiredRoutes, externalRoutes, parseKernelRoutes, routeBatch, ROUTE_PROTO } from './routes.js';
 import { desiredSysctls, parseSysctlOutput, sysctlWrites } from './sysctls.js';
 import { desiredVxlan, parseVxlanLink, vxlanCommands, type ActualVxlan } from './vxlan.js';
@@ -94,7 +98,17 @@ export interface LinuxDataplaneOptions {
 export type EndpointStatus = { state: 'ok' } | { state: 'error'; message: string; error: Error };
 
 export interface ApplyReport {
+  /** Our table changed: a delta went in, or a resync's write left a different listing. */
   nftApplied: boolean;
+  /**
+   * What was written to our table: nothing, the delta from the last programmed model, a resync's
+   * rewrite of the objects that drifted or changed since the last listing, or all of it.
+   */
+  nftWrite: 'none' | 'delta' | 'repair' | 'full';
+  /** This apply did a full resync (start, refresh, an inexpressible change or a failed delta). */
+  nftResync: boolean;
+  /** The delta transaction that failed (the kernel refused it) before this apply's full resync. */
+  nftDeltaError?: Error;
   ipCommands: string[];
   bridgeCommands: string[];
   sysctlWrites: string[];
@@ -123,8 +137,15 @@ export class LinuxDataplane implements DataplaneSink {
   #mtuWritten: string | undefined;
   readonly #state: DesiredState = emptyDesiredState();
   #status = new Map<string, EndpointStatus>();
-  #lastListing: string | undefined;
-  #lastText: string | undefined;
+  /** What our table holds after our last successful nft write; undefined: unknown (resync). */
+  #model: NftModel | undefined;
+  /** The objects of the table's listing after the last resync (listingObjects); undefined: none. */
+  #listed: Map<string, string> | undefined;
+  /** Objects (`set X`, `chain X`) deltas wrote since that listing. */
+  readonly #touched = new Set<string>();
+  /** The next apply does a full resync (set by the periodic refresh). */
+  #resyncDue = false;
+  readonly #cache = new RenderCache();
   #timer: TimerHandle | undefined;
   /** When the pending #timer fires (in #now() time). */
   #timerDue = 0;
@@ -214,8 +235,9 @@ export class LinuxDataplane implements DataplaneSink {
     return run;
   }
 
-  /** The drift repair the refresh timer runs: an apply that re-reads everything. */
+  /** The drift repair the refresh timer runs: an apply that re-reads everything (nft: a full resync). */
   refresh(): Promise<ApplyReport> {
+    this.#resyncDue = true;
     return this.apply();
   }
 
@@ -257,7 +279,17 @@ export class LinuxDataplane implements DataplaneSink {
   }
 
   async #applyOnce(): Promise<ApplyReport> {
-    const report: ApplyReport = { nftApplied: false, ipCommands: [], bridgeCommands: [], sysctlWrites: [], mtu: {}, mtuFileWritten: false, errors: [] };
+    const report: ApplyReport = {
+      nftApplied: false,
+      nftWrite: 'none',
+      nftResync: false,
+      ipCommands: [],
+      bridgeCommands: [],
+      sysctlWrites: [],
+      mtu: {},
+      mtuFileWritten: false,
+      errors: [],
+    };
     if (!this.#state.inSync) return report;
     const started = performance.now();
     const step = async (fn: () => Promise<void>): Promise<void> => {
@@ -268,6 +300,9 @@ export class LinuxDataplane implements DataplaneSink {
       }
     };
 
+    // nft first: it needs nothing read from the kernel, so a policy change is not kept waiting.
+    const nftOptions = nftOptionsFromConfig(this.#state.config);
+    await step(() => this.#applyNft(report, nftOptions));
     let links: Array<Record<string, unknown>> = [];
     let linksRead = false;
     await step(async () => {
@@ -276,10 +311,8 @@ export class LinuxDataplane implements DataplaneSink {
     });
     const ready = new Set(links.map((l) => String(l.ifname)));
     this.#updateStatus(ready);
-    const nftOptions = nftOptionsFromConfig(this.#state.config);
     report.mtu = planMtu(links, this.#state.config, vxlanEnabled(this.#state), nftOptions.interfacePrefixes, vxlanEnabledV6(this.#state));
 
-    await step(() => this.#applyNft(report, nftOptions));
     await step(() => this.#applyLinksAndRoutes(report, links, ready, nftOptions.interfacePrefixes));
     await step(() => this.#applySysctls(report, ready));
     const programmed = report.errors.length === 0; // the MTU file is not an endpoint's
@@ -338,14 +371,72 @@ export class LinuxDataplane implements DataplaneSink {
     return out;
   }
 
+  /**
+   * The nft step. Hot path: render the model (memoised) and send only its difference from the
+   * model this Felix last programmed, without reading the kernel. A full resync (list the
+   * table; when it is not what our last whole-table write left, or deltas went in since, write
+   * the whole table and list it again) runs at the first apply, on the periodic refresh, when a
+   * delta cannot express the change, and at once when a delta transaction fails.
+   */
   async #applyNft(report: ApplyReport, options: NftRenderOptions): Promise<void> {
-    const text = renderRuleset(this.#state, options, await this.#hostInterfaces());
-    const listing = await this.#listTable();
-    if (text === this.#lastText && listing === this.#lastListing) return;
-    await this.#exec('nft', ['-f', '-'], text);
-    this.#lastText = text;
-    this.#lastListing = await this.#listTable();
-    report.nftApplied = true;
+    const model = renderModel(this.#state, options, await this.#hostInterfaces(), this.#cache);
+    const resync = this.#resyncDue || this.#model === undefined;
+    this.#resyncDue = false;
+    if (!resync && this.#model !== undefined) {
+      const delta = modelDelta(this.#model, model);
+      if (delta === '') return;
+      if (delta !== undefined) {
+        try {
+          await this.#exec('nft', ['-f', '-'], delta);
+          for (const key of modelChanges(this.#model, model)) this.#touched.add(key);
+          this.#model = model;
+          report.nftApplied = true;
+          report.nftWrite = 'delta';
+          return;
+        } catch (err) {
+          report.nftDeltaError = err instanceof Error ? err : new Error(String(err));
+        }
+      }
+    }
+    await this.#resync(model, report);
+  }
+
+  /**
+   * Lists the table and compares it, object by object, with the listing our last resync left:
+   * what differs (drift), what deltas wrote since (their listing is not known) and what the new
+   * model changes are rewritten in place (`repairText`), then the table is listed again for the
+   * next resync. Without a model or a usable listing (start, a failed write, the table gone or
+   * holding objects we never make), the whole table is written instead.
+   */
+  async #resync(model: NftModel, report: ApplyReport): Promise<void> {
+    report.nftResync = true;
+    const before = this.#model !== undefined ? listingObjects(await this.#listTable()) : undefined;
+    const previous = this.#model;
+    this.#model = undefined; // until the kernel is known to hold `model`
+    const listed = this.#listed;
+    this.#listed = undefined;
+    if (before !== undefined && listed !== undefined && previous !== undefined) {
+      const suspects = new Set([...this.#touched, ...modelChanges(previous, model)]);
+      for (const [key, text] of before) if (listed.get(key) !== text) suspects.add(key);
+      for (const key of listed.keys()) if (!before.has(key)) suspects.add(key);
+      const repair = repairText(model, suspects, before);
+      if (repair !== '') {
+        await this.#exec('nft', ['-f', '-'], repair);
+        report.nftWrite = 'repair';
+      }
+    } else {
+      await this.#exec('nft', ['-f', '-'], modelText(model));
+      report.nftWrite = 'full';
+    }
+    this.#model = model;
+    this.#touched.clear();
+    if (report.nftWrite === 'none') {
+      this.#listed = before;
+      return;
+    }
+    const after = listingObjects(await this.#listTable());
+    this.#listed = after;
+    report.nftApplied = before === undefined || after === undefined || !sameObjects(before, after);
   }
 
   async #readVxlan(links: Array<Record<string, unknown>>, name: string, family: '-4' | '-6'): Promise<ActualVxlan> {
@@ -452,4 +543,10 @@ export class LinuxDataplane implements DataplaneSink {
     report.sysctlWrites = writes;
     if (writes.length > 0) await this.#exec('sysctl', ['-q', '-w', ...writes]);
   }
+}
+
+function sameObjects(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
 }

@@ -29,6 +29,7 @@
 import type { PortRange } from '../proto/messages.js';
 import type { DesiredState } from './desired-state.js';
 import { nftQuote, poolSetName } from './names.js';
+import { normaliseCidrs, type NftSet } from './nft-model.js';
 import { cidrFamily } from './nft-rule.js';
 
 export interface NatOutgoingOptions {
@@ -51,8 +52,8 @@ export function natInterfaceFilter(value: unknown): string | undefined {
 }
 
 export interface NatOutgoingRuleset {
-  /** `set …` blocks, already indented for the table body. */
-  sets: string[];
+  /** The sets, by name, in render order. */
+  sets: Array<[string, NftSet]>;
   /** The base chain's lines, or none when no pool masquerades. */
   chain: string[];
 }
@@ -99,19 +100,17 @@ export function natOutgoingRuleset(state: DesiredState, opts: NatOutgoingOptions
       ['all', all[family]],
       ['masq', masq[family]],
     ] as const) {
-      result.sets.push(`\tset ${poolSetName(which, family)} {`);
-      result.sets.push(`\t\ttype ${family === 4 ? 'ipv4_addr' : 'ipv6_addr'}; flags interval; auto-merge;`);
-      if (members.size > 0) result.sets.push(`\t\telements = { ${[...members].sort().join(', ')} }`);
-      result.sets.push('\t}');
+      result.sets.push([
+        poolSetName(which, family),
+        { decl: `type ${family === 4 ? 'ipv4_addr' : 'ipv6_addr'}; flags interval;`, elements: normaliseCidrs(members, family) },
+      ]);
     }
     if (masq[family].size === 0) continue;
     const kw = family === 4 ? 'ip' : 'ip6';
     let match = `${kw} saddr @${poolSetName('masq', family)} ${kw} daddr != @${poolSetName('all', family)}`;
     if (opts.excludeHostIPs === true) {
       const name = `all-hosts-v${family}`;
-      result.sets.push(`\tset ${name} {`, `\t\ttype ${family === 4 ? 'ipv4_addr' : 'ipv6_addr'};`);
-      if (hosts[family].size > 0) result.sets.push(`\t\telements = { ${[...hosts[family]].sort().join(', ')} }`);
-      result.sets.push('\t}');
+      result.sets.push([name, { decl: `type ${family === 4 ? 'ipv4_addr' : 'ipv6_addr'};`, elements: [...hosts[family]].sort() }]);
       match += ` ${kw} daddr != @${name}`;
     }
     match += oif;

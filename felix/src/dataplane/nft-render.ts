@@ -1,8 +1,9 @@
 /**
- * Renders the whole policy ruleset as one `nft -f` transaction for our own table
- * (`table inet cattail`); nothing else in the ruleset is named. The transaction first makes sure
- * the table exists, deletes it and defines it again, so the kernel swaps old for new atomically
- * and a half-applied ruleset is never visible:
+ * Renders the policy ruleset of our own table (`table inet cattail`; nothing else in the
+ * ruleset is named) as a model of its sets and chains (nft-model.ts), from which the dataplane
+ * writes either the whole table in one transaction (`modelText`: make sure the table exists,
+ * delete it, define it again, so the kernel swaps old for new atomically) or only the delta
+ * from the model it last programmed (`modelDelta`):
  *
  *   table inet cattail {}        (no-op when it exists)
  *   delete table inet cattail
@@ -44,9 +45,9 @@
  * tiers. Output is deterministic (sorted) so the text is a stable fingerprint of the state.
  */
 import { isIPv4 } from 'node:net';
-import type { Rule } from '../proto/messages.js';
-import type { DesiredState } from './desired-state.js';
-import { TABLE_NAME, fromWorkloadChainName, ipSetName, nftQuote, policyChainName, profileChainName, toWorkloadChainName } from './names.js';
+import type { Rule, WorkloadEndpoint } from '../proto/messages.js';
+import { policyKey, type DesiredIPSet, type DesiredState } from './desired-state.js';
+import { fromWorkloadChainName, ipSetName, nftQuote, policyChainName, profileChainName, toWorkloadChainName } from './names.js';
 import {
   DEFAULT_FAILSAFE_INBOUND,
   DEFAULT_FAILSAFE_OUTBOUND,
@@ -57,6 +58,8 @@ import {
 } from './nft-host-endpoints.js';
 import { NAT_CHAIN, natInterfaceFilter, natOutgoingRuleset, parseNatPortRange, type NatOutgoingOptions } from './nft-nat.js';
 import { cidrFamily, ipPortElement, renderRule, type RuleRenderContext } from './nft-rule.js';
+import { emptyModel, modelText, normaliseCidrs, type NftModel } from './nft-model.js';
+import type { RenderCache } from './nft-render-cache.js';
 import { endpointChainLines } from './nft-tier-walk.js';
 
 export { endpointChainLines } from './nft-tier-walk.js';
@@ -171,31 +174,34 @@ export function nftOptionsFromConfig(config: Record<string, unknown>): NftRender
 
 const sorted = <T>(items: Iterable<T>, key: (t: T) => string): T[] => [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 
-function renderSets(state: DesiredState, out: string[]): void {
+function renderSets(state: DesiredState, model: NftModel, cache: RenderCache | undefined): void {
   for (const [id, set] of sorted(state.ipSets, ([k]) => k)) {
-    for (const family of [4, 6] as const) {
+    const [v4, v6] = cache ? cache.setElements(id, set, setElements) : [setElements(set, 4), setElements(set, 6)];
+    for (const [family, elements] of [
+      [4, v4],
+      [6, v6],
+    ] as const) {
       const addrType = family === 4 ? 'ipv4_addr' : 'ipv6_addr';
-      let type: string;
-      let flags = '';
-      let elements: string[];
-      if (set.type === 'ip-port') {
-        type = `${addrType} . inet_proto . inet_service`;
-        elements = [...set.members]
-          .filter((m) => cidrFamily(m.split(',')[0] ?? '') === family)
-          .map(ipPortElement)
-          .filter((e): e is string => e !== undefined);
-      } else {
-        type = addrType;
-        flags = 'flags interval; auto-merge;';
-        elements = [...set.members].filter((m) => cidrFamily(m) === family);
-      }
-      elements.sort();
-      out.push(`\tset ${ipSetName(id, family)} {`);
-      out.push(`\t\ttype ${type};${flags ? ` ${flags}` : ''}`);
-      if (elements.length > 0) out.push(`\t\telements = { ${elements.join(', ')} }`);
-      out.push('\t}');
+      const decl = set.type === 'ip-port' ? `type ${addrType} . inet_proto . inet_service;` : `type ${addrType}; flags interval;`;
+      model.sets.set(ipSetName(id, family), { decl, elements });
     }
   }
+}
+
+/** One family's elements of an IP set: `addr . proto . port` for named ports, else normalised CIDRs. */
+function setElements(set: DesiredIPSet, family: 4 | 6): string[] {
+  if (set.type !== 'ip-port')
+    return normaliseCidrs(
+      [...set.members].filter((m) => cidrFamily(m) === family),
+      family,
+    );
+  const elements = new Set<string>();
+  for (const m of set.members) {
+    if (cidrFamily(m.split(',')[0] ?? '') !== family) continue;
+    const e = ipPortElement(m);
+    if (e !== undefined) elements.add(e);
+  }
+  return [...elements].sort();
 }
 
 function ruleContext(state: DesiredState, opts: NftRenderOptions): RuleRenderContext {
@@ -207,12 +213,6 @@ function ruleContext(state: DesiredState, opts: NftRenderOptions): RuleRenderCon
   };
 }
 
-function renderChain(name: string, lines: string[], out: string[]): void {
-  out.push(`\tchain ${name} {`);
-  for (const l of lines) out.push(`\t\t${l}`);
-  out.push('\t}');
-}
-
 function rulesChain(rules: Rule[], ctx: RuleRenderContext, inProfile: boolean): string[] {
   return rules.flatMap((r) => renderRule(r, ctx, inProfile));
 }
@@ -222,16 +222,72 @@ function vmap(keyword: 'iifname' | 'oifname', entries: Array<[string, string]>):
   return [`${keyword} vmap { ${entries.map(([i, c]) => `${nftQuote(i)} : jump ${c}`).join(', ')} }`];
 }
 
+/** Which of the IP sets these rules name exist (a missing one renders differently). */
+function setPresence(state: DesiredState, rules: Rule[]): string {
+  let out = '';
+  for (const r of rules) {
+    for (const ids of [
+      r.srcIpSetIds,
+      r.notSrcIpSetIds,
+      r.dstIpSetIds,
+      r.notDstIpSetIds,
+      r.srcNamedPortIpSetIds,
+      r.notSrcNamedPortIpSetIds,
+      r.dstNamedPortIpSetIds,
+      r.notDstNamedPortIpSetIds,
+    ]) {
+      for (const id of ids ?? []) out += state.ipSets.has(id) ? '1' : '0';
+    }
+  }
+  return out;
+}
+
+/** Which of the policies and profiles this endpoint lists exist. */
+function endpointPresence(state: DesiredState, endpoint: WorkloadEndpoint): string {
+  let out = '';
+  for (const tier of endpoint.tiers) {
+    for (const id of tier.ingressPolicies) out += state.policies.has(policyKey(id)) ? '1' : '0';
+    out += '|';
+    for (const id of tier.egressPolicies) out += state.policies.has(policyKey(id)) ? '1' : '0';
+  }
+  out += '|';
+  for (const name of endpoint.profileIds) out += state.profiles.has(name) ? '1' : '0';
+  return out;
+}
+
+function optionsKey(opts: NftRenderOptions): string {
+  return `${opts.markAccept}|${opts.markPass}|${opts.logPrefix}|${opts.dropVxlanFromWorkloadsPort}|${opts.dropIpipFromWorkloads}`;
+}
+
 /**
  * The complete `nft -f` text for our table. `hostInterfaces` (the host's interfaces and their
  * addresses) resolves host endpoints found by expectedIPs; without it only named ones apply.
  */
 export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFAULT_NFT_OPTIONS, hostInterfaces?: HostInterfaces): string {
+  return modelText(renderModel(state, opts, hostInterfaces));
+}
+
+/**
+ * The model of our table (nft-model.ts) for this state. With a `cache`, chains and set elements
+ * whose sources did not change since the last render with that cache are reused as they are
+ * (the same arrays), so building the model and diffing it cost what changed.
+ */
+export function renderModel(state: DesiredState, opts: NftRenderOptions = DEFAULT_NFT_OPTIONS, hostInterfaces?: HostInterfaces, cache?: RenderCache): NftModel {
   const ctx = ruleContext(state, opts);
-  const out: string[] = [`table inet ${TABLE_NAME} {}`, `delete table inet ${TABLE_NAME}`, `table inet ${TABLE_NAME} {`];
-  renderSets(state, out);
+  const model = emptyModel();
+  const chain = (name: string, lines: string[]): void => {
+    model.chains.set(name, { lines });
+  };
+  const memo = (name: string, source: object, unchanged: boolean, presence: () => string, render: () => string[]): string[] =>
+    cache ? cache.chain(name, source, unchanged, presence, render) : render();
+  cache?.begin(optionsKey(opts));
+  const setsSame = cache?.sameKeys('sets', state.ipSets) ?? false;
+  const policiesSame = cache?.sameKeys('policies', state.policies) ?? false;
+  const profilesSame = cache?.sameKeys('profiles', state.profiles) ?? false;
+  const endpointsSame = policiesSame && profilesSame;
+  renderSets(state, model, cache);
   const nat = natOutgoingRuleset(state, opts.natOutgoing);
-  out.push(...nat.sets);
+  for (const [name, set] of nat.sets) model.sets.set(name, set);
 
   const workloads = sorted(state.workloads.values(), (w) => w.endpoint.name);
   const ifaces = [...new Set(workloads.map((w) => w.endpoint.name))];
@@ -241,18 +297,14 @@ export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFA
   const conntrack = ['ct state established,related accept', ...(opts.dropConntrackInvalid ? ['ct state invalid drop'] : [])];
 
   const heps = hostEndpointRuleset(state, opts, hostInterfaces);
-  renderChain(
-    'filter-forward',
-    [
-      'type filter hook forward priority filter; policy accept;',
-      ...conntrack,
-      ...heps.forwardFirst,
-      ...vmap('iifname', fromWl),
-      ...vmap('oifname', toWl),
-      ...heps.forwardLast,
-    ],
-    out,
-  );
+  chain('filter-forward', [
+    'type filter hook forward priority filter; policy accept;',
+    ...conntrack,
+    ...heps.forwardFirst,
+    ...vmap('iifname', fromWl),
+    ...vmap('oifname', toWl),
+    ...heps.forwardLast,
+  ]);
 
   // IPv6 needs neighbour discovery and MLD with the host whatever the policy (Calico's static
   // input rules do the same): without them a workload cannot even resolve its gateway.
@@ -262,17 +314,11 @@ export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFA
     const verdict = opts.endpointToHostAction === 'Drop' ? 'drop' : 'accept';
     for (const prefix of opts.interfacePrefixes) toHost.push(`iifname ${nftQuote(`${prefix}*`)} ${verdict}`);
   }
-  renderChain(
-    'filter-input',
-    ['type filter hook input priority filter; policy accept;', ...conntrack, ...ndp, ...vmap('iifname', fromWl), ...toHost, ...heps.input],
-    out,
-  );
-  if (heps.output.length > 0) {
-    renderChain('filter-output', ['type filter hook output priority filter; policy accept;', ...conntrack, ...heps.output], out);
-  }
-  for (const [name, lines] of heps.baseChains) renderChain(name, lines, out);
-  for (const [name, lines] of heps.chains) renderChain(name, lines, out);
-  if (nat.chain.length > 0) renderChain(NAT_CHAIN, nat.chain, out);
+  chain('filter-input', ['type filter hook input priority filter; policy accept;', ...conntrack, ...ndp, ...vmap('iifname', fromWl), ...toHost, ...heps.input]);
+  if (heps.output.length > 0) chain('filter-output', ['type filter hook output priority filter; policy accept;', ...conntrack, ...heps.output]);
+  for (const [name, lines] of heps.baseChains) chain(name, lines);
+  for (const [name, lines] of heps.chains) chain(name, lines);
+  if (nat.chain.length > 0) chain(NAT_CHAIN, nat.chain);
 
   const encapDrops = [
     ...(opts.dropVxlanFromWorkloadsPort !== undefined ? [`udp dport ${opts.dropVxlanFromWorkloadsPort} drop`] : []),
@@ -282,19 +328,43 @@ export function renderRuleset(state: DesiredState, opts: NftRenderOptions = DEFA
   for (const w of workloads) {
     if (seen.has(w.endpoint.name)) continue;
     seen.add(w.endpoint.name);
-    const fromLines = endpointChainLines(state, w.endpoint, 'out', opts);
-    fromLines.splice(1, 0, ...encapDrops); // right after the marks are cleared, as Calico orders it
-    renderChain(fromWorkloadChainName(w.endpoint.name), fromLines, out);
-    renderChain(toWorkloadChainName(w.endpoint.name), endpointChainLines(state, w.endpoint, 'in', opts), out);
+    const ep = w.endpoint;
+    const presence = (): string => endpointPresence(state, ep);
+    const from = fromWorkloadChainName(ep.name);
+    const to = toWorkloadChainName(ep.name);
+    chain(
+      from,
+      memo(from, ep, endpointsSame, presence, () => {
+        const lines = endpointChainLines(state, ep, 'out', opts);
+        lines.splice(1, 0, ...encapDrops); // right after the marks are cleared, as Calico orders it
+        return lines;
+      }),
+    );
+    chain(
+      to,
+      memo(to, ep, endpointsSame, presence, () => endpointChainLines(state, ep, 'in', opts)),
+    );
   }
+  const rulesChains = (name: string, rules: Rule[], inProfile: boolean): void => {
+    chain(
+      name,
+      memo(
+        name,
+        rules,
+        setsSame,
+        () => setPresence(state, rules),
+        () => rulesChain(rules, ctx, inProfile),
+      ),
+    );
+  };
   for (const [key, { policy }] of sorted(state.policies, ([k]) => k)) {
-    renderChain(policyChainName(key, 'in'), rulesChain(policy.inboundRules, ctx, false), out);
-    renderChain(policyChainName(key, 'out'), rulesChain(policy.outboundRules, ctx, false), out);
+    rulesChains(policyChainName(key, 'in'), policy.inboundRules, false);
+    rulesChains(policyChainName(key, 'out'), policy.outboundRules, false);
   }
   for (const [name, profile] of sorted(state.profiles, ([k]) => k)) {
-    renderChain(profileChainName(name, 'in'), rulesChain(profile.inboundRules, ctx, true), out);
-    renderChain(profileChainName(name, 'out'), rulesChain(profile.outboundRules, ctx, true), out);
+    rulesChains(profileChainName(name, 'in'), profile.inboundRules, true);
+    rulesChains(profileChainName(name, 'out'), profile.outboundRules, true);
   }
-  out.push('}');
-  return `${out.join('\n')}\n`;
+  cache?.end();
+  return model;
 }

@@ -237,7 +237,7 @@ test('NAT outgoing: pool sets per family, masquerade from masq pools to outside 
       ['c', 'fd00:65::/64', true],
     ]),
   );
-  assert.match(text, /set all-ipam-pools-v4 \{\n\t\ttype ipv4_addr; flags interval; auto-merge;\n\t\telements = \{ 10\.65\.0\.0\/16, 10\.66\.0\.0\/16 \}/);
+  assert.match(text, /set all-ipam-pools-v4 \{\n\t\ttype ipv4_addr; flags interval;\n\t\telements = \{ 10\.65\.0\.0\/16, 10\.66\.0\.0\/16 \}/);
   assert.match(text, /set masq-ipam-pools-v4 \{\n[^}]*elements = \{ 10\.65\.0\.0\/16 \}/);
   assert.match(text, /set masq-ipam-pools-v6 \{\n[^}]*elements = \{ fd00:65::\/64 \}/);
   assert.deepEqual(chain(text, 'nat-postrouting').trim().split('\n\t\t').slice(1), [
@@ -248,7 +248,7 @@ test('NAT outgoing: pool sets per family, masquerade from masq pools to outside 
 
   // No masquerading pool: the sets stay (empty masq set), the chain goes. No pool: neither.
   const off = renderRuleset(poolState([['a', '10.65.0.0/16', false]]));
-  assert.match(off, /set masq-ipam-pools-v4 \{\n\t\ttype ipv4_addr; flags interval; auto-merge;\n\t\}/);
+  assert.match(off, /set masq-ipam-pools-v4 \{\n\t\ttype ipv4_addr; flags interval;\n\t\}/);
   assert.ok(!off.includes('nat-postrouting') && !off.includes('masquerade'));
   assert.ok(!renderRuleset(emptyDesiredState()).includes('ipam-pools'));
 });
