@@ -109,6 +109,7 @@ function learnedFrom(proto: string, from: string | undefined): NonNullable<Route
 export class NodeStatusReporter {
   readonly #o: StatusReporterOptions;
   readonly #now: () => Date;
+  #birdDown = false;
 
   constructor(opts: StatusReporterOptions) {
     this.#o = opts;
@@ -146,9 +147,15 @@ export class NodeStatusReporter {
     };
     const ask = async (command: string): Promise<string[] | undefined> => {
       try {
-        return await birdCommand(birdSocket, command);
+        const lines = await birdCommand(birdSocket, command);
+        if (this.#birdDown) logger.info({}, 'BIRD answers again');
+        this.#birdDown = false;
+        return lines;
       } catch (err) {
-        logger.warn({ err, command }, 'BIRD did not answer; that part of the status is left out');
+        // Once per outage at warn (BIRD restarting would otherwise log every pass), then debug.
+        if (this.#birdDown) logger.debug({ err, command }, 'BIRD did not answer; that part of the status is left out');
+        else logger.warn({ err, command }, 'BIRD did not answer; that part of the status is left out');
+        this.#birdDown = true;
         return undefined;
       }
     };
