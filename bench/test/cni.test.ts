@@ -1,0 +1,28 @@
+// bench:cni's pure parts: the comma-list flags, the percentiles it prints and the ratios.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { listArg, percentiles, ratios, type ModeResult } from '../src/cni.js';
+
+test('listArg: every allowed word by default, a subset in order without repeats, an unknown word refused', () => {
+  assert.deepEqual(listArg('plugin', undefined, ['node', 'sea']), ['node', 'sea']);
+  assert.deepEqual(listArg('plugin', 'sea, node,sea', ['node', 'sea']), ['sea', 'node']);
+  assert.throws(() => listArg('plugin', 'node,go', ['node', 'sea']), /--plugin must be a comma list of node, sea, got "node,go"/);
+});
+
+test('percentiles: none is NaN; p50 and p99 of the samples, to 0.1 ms', () => {
+  assert.deepEqual(percentiles([]), { p50: NaN, p99: NaN, count: 0 });
+  const p = percentiles(Array.from({ length: 100 }, (_, i) => i + 1.04));
+  assert.equal(p.count, 100);
+  assert.ok(p.p50 >= 50 && p.p50 <= 51.1, String(p.p50));
+  assert.ok(p.p99 >= 99 && p.p99 <= 100.1, String(p.p99));
+});
+
+test('ratios: candidate over baseline, to 0.01', () => {
+  const mode = (add: number, del: number): ModeResult => ({
+    addMs: { p50: add, p99: add * 2, count: 1 },
+    delMs: { p50: del, p99: del * 2, count: 1 },
+    failures: 0,
+    truncated: false,
+  });
+  assert.deepEqual(ratios(mode(300, 100), mode(900, 400)), { addP50: 0.33, addP99: 0.33, delP50: 0.25, delP99: 0.25 });
+});
