@@ -12,7 +12,8 @@
  * (the standalone binary image/src/cni-binary.ts builds; --sea-binary PATH, or built into a temp
  * dir here; when it cannot be had the JSON says why). Each variant stops early after
  * --max-seconds. Names are `ccnb-<random>-…`; namespaces, relays and servers are removed at the
- * end, processes ended by their own pid. Timings include `ip netns exec` (the runtime's setns).
+ * end, processes ended by their own pid. Timings include `ip netns exec` (the runtime's setns);
+ * `floorMs` gives that spawn alone and each plugin's CNI VERSION call (start-up, no datastore).
  *
  *   npm run bench:cni -- [--datastore etcd,kdd] [--plugin node,sea] [--mode sequential,concurrent]
  *                        [--pods 15] [--concurrency 20] [--rounds 1] [--max-seconds 60]
@@ -211,6 +212,24 @@ async function main(): Promise<number> {
     await ip(['netns', 'add', nodeNs]);
     cleanup.push(() => ip(['netns', 'del', nodeNs]));
     await ip(['-n', nodeNs, 'link', 'set', 'lo', 'up']);
+
+    // Floors: the spawn through `ip netns exec` alone, and each plugin's start-up (VERSION needs no datastore).
+    const floorEnv = { CNI_COMMAND: 'VERSION' };
+    const floor: Record<string, Percentiles> = {};
+    const floorOf = async (argv: string[]) => {
+      const samples: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const r = await callPlugin(argv, nodeNs, floorEnv, '{"cniVersion":"1.0.0"}', 60_000);
+        if (r.ok) samples.push(r.ms);
+      }
+      return percentiles(samples);
+    };
+    floor.ipNetnsExecTrue = await floorOf(['true']);
+    for (const plugin of plugins) {
+      const argv = pluginArgv[plugin];
+      if (argv !== undefined) floor[`${plugin}Version`] = await floorOf(argv);
+    }
+    out.floorMs = floor;
 
     const targets: Target[] = [];
     if (datastores.includes('etcd')) {
