@@ -176,7 +176,7 @@ async function main(): Promise<number> {
   const prefix = `ccnb-${randomBytes(3).toString('hex')}`;
   const log = (m: string) => process.stderr.write(`[bench:cni] ${m}\n`);
   const out: Record<string, unknown> = {
-    command: `npm run bench:cni -- ${process.argv.slice(2).join(' ')}`.trim(),
+    command: ['npm run bench:cni', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
     machine: machineInfo(),
     params: { pods, concurrency, rounds, maxSeconds },
   };
