@@ -20,7 +20,8 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -203,7 +204,17 @@ async function main(): Promise<number> {
           pluginInfo.sea = { available: false, reason: `the SEA build failed: ${(err as Error).message.slice(0, 400)}` };
           sea = undefined;
         }
-      } else pluginInfo.sea = { binary: sea };
+      } else if (
+        await access(sea, fsConstants.X_OK).then(
+          () => true,
+          () => false,
+        )
+      )
+        pluginInfo.sea = { binary: sea };
+      else {
+        pluginInfo.sea = { available: false, reason: `${sea} is not an executable file` };
+        sea = undefined;
+      }
       if (sea !== undefined) pluginArgv.sea = [sea];
     }
     out.plugins = pluginInfo;
