@@ -89,7 +89,7 @@ export function renderBirdConfig(model: BgpModel, nodeName: string, readSecret: 
     out.push(`# IPv${v} pools: ${pools.length ? pools.map((p) => `${p.name} ${formatCIDR(p.cidr)} (blocks /${p.maxPrefix})`).join(', ') : 'none'}.`);
     const services = [...serviceRanges(model, v), ...serviceRoutes(model, nodeName, v)];
     out.push(...exportFunction(v, pools, communities.get(v)?.rules, services), '');
-    out.push(...kernelFilter(v, services), '');
+    out.push(...kernelFilter(v, services, pools), '');
     out.push(...filterFunctions(model, v));
   }
 

@@ -28,8 +28,10 @@
  *   /32 instead of the range. The export function and kernel filter match these exact
  *   prefixes: a route reflector does not pass on other nodes' per-service routes.
  * - Kernel filter (`calico_kernel4` / `calico_kernel6`): learned BGP routes and our blackholes
- *   go to the kernel; interface routes (protocol direct, needed only to resolve next hops) and
- *   service ranges never do.
+ *   go to the kernel; interface routes (protocol direct, needed only to resolve next hops),
+ *   service ranges and anything inside a VXLAN pool (vxlanMode Always or CrossSubnet) never do:
+ *   Felix routes those through vxlan.calico (or directly, for CrossSubnet within the subnet),
+ *   as in Calico, so BIRD's route over the fabric would only fight Felix's.
  */
 import { cidrContains, formatCIDR, parseCIDR, parseIP, type CIDR } from '@cattail/api';
 import type { BgpModel } from '../model/bgp-model.js';
@@ -42,6 +44,8 @@ export interface PoolRange {
   /** The longest prefix advertised from this pool: its block size. */
   readonly maxPrefix: number;
   readonly exported: boolean;
+  /** vxlanMode Always or CrossSubnet: Felix programs the pool's routes, BIRD keeps them out of the kernel. */
+  readonly felixRouted: boolean;
   readonly name: string;
 }
 
@@ -59,7 +63,8 @@ export function poolRanges(model: BgpModel, version: 4 | 6): PoolRange[] {
     const cidr = typeof p.cidr === 'string' ? parseCIDR(p.cidr) : undefined;
     if (cidr === undefined || cidr.version !== version) continue;
     const blockSize = typeof p.blockSize === 'number' && p.blockSize >= cidr.prefix ? p.blockSize : DEFAULT_BLOCK_SIZE[version];
-    out.push({ cidr, maxPrefix: Math.max(blockSize, cidr.prefix), exported: p.disableBGPExport !== true, name });
+    const felixRouted = p.vxlanMode === 'Always' || p.vxlanMode === 'CrossSubnet';
+    out.push({ cidr, maxPrefix: Math.max(blockSize, cidr.prefix), exported: p.disableBGPExport !== true, felixRouted, name });
   }
   return out.sort((a, b) => byNetwork(a.cidr, b.cidr) || a.name.localeCompare(b.name));
 }
@@ -175,9 +180,12 @@ export function exportFunction(
   return lines;
 }
 
-export function kernelFilter(version: 4 | 6, services: readonly ServiceRange[] = []): string[] {
+export function kernelFilter(version: 4 | 6, services: readonly ServiceRange[] = [], pools: readonly PoolRange[] = []): string[] {
   const lines = [`filter calico_kernel${version} {`];
   if (services.length) lines.push(`  if net ~ [ ${services.map((r) => formatCIDR(r.cidr)).join(', ')} ] then reject; # service ranges`);
+  const vxlan = pools.filter((p) => p.felixRouted);
+  if (vxlan.length)
+    lines.push(`  if net ~ ${prefixSet(vxlan.map((p) => ({ ...p, maxPrefix: version === 4 ? 32 : 128 })))} then reject; # VXLAN pools: Felix programs their routes`);
   lines.push('  if source ~ [RTS_STATIC, RTS_BGP] then accept;', '  reject;', '}');
   return lines;
 }

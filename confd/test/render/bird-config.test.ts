@@ -57,6 +57,24 @@ test('only this node’s confirmed, undeleted blocks become blackholes; the expo
   assert.match(r.text, /if net ~ \[ 10\.65\.0\.0\/16\{16,27\} \] then accept;/);
 });
 
+test('VXLAN pools are exported but kept out of the kernel: Felix routes them', () => {
+  const r = render(
+    [
+      node('a', { ipv4: '10.0.0.1/24' }),
+      pool('bgp', '10.65.0.0/16'),
+      pool('vx', '10.70.0.0/16', { vxlanMode: 'Always' }),
+      pool('cross', '10.71.0.0/16', { vxlanMode: 'CrossSubnet' }),
+      pool('never', '10.72.0.0/16', { vxlanMode: 'Never' }),
+    ],
+    'a',
+  );
+  const kernel = /filter calico_kernel4 \{\n([\s\S]*?)\n\}/.exec(r.text)?.[1] ?? '';
+  assert.match(kernel, /^ {2}if net ~ \[ 10\.70\.0\.0\/16\{16,32\}, 10\.71\.0\.0\/16\{16,32\} \] then reject; # VXLAN pools/m);
+  assert.doesNotMatch(kernel, /10\.65|10\.72/);
+  // Exported like any pool.
+  assert.match(r.text, /if net ~ \[ 10\.65\.0\.0\/16\{16,26\}, 10\.70\.0\.0\/16\{16,26\}, 10\.71\.0\.0\/16\{16,26\}, 10\.72\.0\.0\/16\{16,26\} \] then accept;/);
+});
+
 test('no pools: the export filter rejects everything', () => {
   const r = render([node('a', { ipv4: '10.0.0.1/24' })], 'a');
   assert.match(r.text, /function calico_export4\(\) \{\n {2}if !\(source ~ \[RTS_STATIC, RTS_BGP\]\) then reject;\n {2}reject;\n\}/);
