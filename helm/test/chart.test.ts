@@ -105,8 +105,9 @@ describe('helm/cattail', () => {
     assert.equal(ds.spec.template.spec.hostNetwork, true);
     assert.deepEqual(
       [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].map((c: any) => c.name),
-      ['node-init', 'install-cni', 'felix', 'confd', 'status-reporter', 'bird'],
+      ['node-init', 'install-cni', 'felix', 'confd', 'tunnel-addrs', 'status-reporter', 'bird'],
     );
+    assert.deepEqual(container(ds, 'tunnel-addrs').command, ['cattail', 'node', 'allocate-tunnel-addrs']);
     // node-init's env is calico/node's, and the start-up accepts every value the chart renders.
     const init = ds.spec.template.spec.initContainers.find((c: any) => c.name === 'node-init');
     assert.deepEqual(init.command, ['cattail', 'node', 'init']);

@@ -40,4 +40,16 @@ export { containerdSocket, ctr, nodeCgroup, nodeExec, SANDBOX_IMAGE, findCluster
 export { BUSYBOX_IMAGE, writeOciArchive, ensureImageArchives, type ImageSpec } from './kube-images.js';
 export { cgroupMounts, cgroupPids, removeCgroupTree } from './cgroups.js';
 export { inClusterApiserver, APISERVER_PORT } from './kube-control-plane.js';
+export {
+  installCattail,
+  labValues,
+  isFullyQualified,
+  splitRef,
+  DEFAULT_RELEASE,
+  DEFAULT_NAMESPACE,
+  LAB_IMAGE_DOMAIN,
+  type InstallOptions,
+  type InstallReport,
+} from './kube-chart.js';
+export { kubePods, podCgroup } from './kube-pods.js';
 export { engineOf, type LabEngine } from './state.js';

@@ -108,6 +108,7 @@ async function ensureKubeNode(ctx: LabContext, i: number, pki: ClusterPki, image
   await ensureContainerd(ctx, node, holder);
   const have = new Set((await ctr(ctx, node, ['images', 'ls', '-q'])).split('\n').filter(Boolean));
   for (const [ref, archive] of images) if (!have.has(ref)) await ctr(ctx, node, ['images', 'import', archive], 120_000);
+  for (const [full, ref] of Object.entries(ctx.state.cluster?.tags ?? {})) if (!have.has(full)) await ctr(ctx, node, ['images', 'tag', '--force', ref, full]);
   ensureNodeCni(node, holder, cni);
   await ensureKubelet(ctx, node, holder, pki, inClusterApiserver(ctx).url);
   save(ctx);

@@ -207,17 +207,24 @@ export async function ensureControlPlane(ctx: LabContext): Promise<ClusterPki> {
     // Calico's IPAM gives pods their addresses: no node podCIDRs.
     '--allocate-node-cidrs=false',
   ]);
-  // Where pods reach the API server without kube-proxy, under the name Calico's operator uses
-  // (pods take it with `envFrom: configMapRef: kubernetes-services-endpoint, optional: true`).
+  await ensureServicesEndpoint(ctx, 'kube-system');
+  return pki;
+}
+
+/**
+ * Where pods reach the API server without kube-proxy, under the name Calico's operator uses:
+ * ConfigMap `<namespace>/kubernetes-services-endpoint` (pods take it with `envFrom:
+ * configMapRef: kubernetes-services-endpoint, optional: true`).
+ */
+export async function ensureServicesEndpoint(ctx: LabContext, namespace: string): Promise<void> {
   const api = inClusterApiserver(ctx);
   const endpoint = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: 'kubernetes-services-endpoint', namespace: 'kube-system' },
+    metadata: { name: 'kubernetes-services-endpoint', namespace },
     data: { KUBERNETES_SERVICE_HOST: api.host, KUBERNETES_SERVICE_PORT: String(api.port) },
   };
   await labKubectl(ctx.dir, ['apply', '-f', '-'], JSON.stringify(endpoint));
-  return pki;
 }
 
 /** Stops a control-plane process (for tests that restart one). */

@@ -37,6 +37,8 @@ import { addUnique, datastoreOf, engineOf, readState, STATE_VERSION, type LabDat
 import { removeCgroupTree } from './cgroups.js';
 import { checkStateDir, importImage, kubeStatus, upKubernetes, type KubeLabStatus } from './kube-cluster.js';
 import type { LabCni } from './kube-node.js';
+import { installCattail, type InstallOptions, type InstallReport } from './kube-chart.js';
+import { kubePods } from './kube-pods.js';
 
 export interface LabOptions {
   /** The lab's name: its prefix is `ctlab-<id>`. */
@@ -359,12 +361,20 @@ export class Lab {
     return kubeStatus(this.#ctx());
   }
 
+  /** The reachability matrix: the lab's pods, or with `--engine kubernetes` every Running pod-network pod the API server lists. */
   async probe(opts: ProbeOptions = {}): Promise<ProbeResult[]> {
-    return probe(this.#ctx().state.pods, opts);
+    const ctx = this.#ctx();
+    return probe(engineOf(ctx.state) === 'kubernetes' ? await kubePods(ctx) : ctx.state.pods, opts);
+  }
+
+  /** `lab install`: the image into every node, then `helm upgrade --install` of the chart with the lab's values (kube-chart.ts). */
+  async install(opts: InstallOptions): Promise<InstallReport> {
+    return installCattail(this.#ctx(), opts);
   }
 
   /** Pings the external host (outside every pool) from every pod; reports the source it saw. */
   async probeExternal(opts: { concurrency?: number; timeoutSecs?: number } = {}): Promise<ExternalProbe> {
+    if (this.engine === 'kubernetes') throw new LabUsageError('--external is built for the netns engine only: a kubernetes-engine lab has no external host');
     return probeExternal(this.names, this.#ctx().state.pods, opts);
   }
 

@@ -29,10 +29,15 @@ export function podKey(p: Pick<PodRecord, 'namespace' | 'name'>): string {
   return `${p.namespace}/${p.name}`;
 }
 
-/** One echo; `identifier` sets its ICMP id (ping -e), so the receiver can tell echoes apart. */
+/**
+ * One echo; `identifier` sets its ICMP id (ping -e), so the receiver can tell echoes apart.
+ * `fromNetns` is a named namespace (`ip netns exec`) or a namespace file such as
+ * /proc/<pid>/ns/net (`nsenter --net=`), as a kubernetes-engine pod's is.
+ */
 export async function ping(fromNetns: string, ip: string, timeoutSecs = 1, identifier?: number): Promise<boolean> {
   const id = identifier === undefined ? [] : ['-e', String(identifier)];
-  return succeeds('ip', ['netns', 'exec', fromNetns, 'ping', '-n', '-q', '-c', '1', '-W', String(timeoutSecs), ...id, ip], {
+  const enter = fromNetns.startsWith('/') ? ['nsenter', `--net=${fromNetns}`] : ['ip', 'netns', 'exec', fromNetns];
+  return succeeds(enter[0], [...enter.slice(1), 'ping', '-n', '-q', '-c', '1', '-W', String(timeoutSecs), ...id, ip], {
     timeoutMs: (timeoutSecs + 5) * 1000,
   });
 }

@@ -66,6 +66,10 @@ export interface LabState {
     cni: 'bridge' | 'none';
     /** Image archives imported with `importImage` (ref → archive path), imported again into every node that starts over or joins. */
     images?: Record<string, string>;
+    /** Fully qualified names given to imported images (name → imported ref), tagged again on every node that starts over or joins. */
+    tags?: Record<string, string>;
+    /** The Helm release `lab install` made. */
+    release?: { name: string; namespace: string };
   };
   createdAt: string;
   podsPerNode: number;

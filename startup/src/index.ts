@@ -12,3 +12,4 @@ export {
   type HostInterface,
 } from './autodetect.js';
 export { StartupError } from './errors.js';
+export { TunnelAddressController, type TunnelControllerOptions } from './tunnel-controller.js';

@@ -12,6 +12,8 @@ import type { FlagSpec } from '../argv.js';
 import { CommandFailedError, UsageError } from '../errors.js';
 
 const CATTAIL_BIN = fileURLToPath(new URL('../../../bin/cattail.js', import.meta.url));
+/** The chart of this checkout (cli/dist/src/commands → helm/cattail). */
+const REPO_CHART = fileURLToPath(new URL('../../../../helm/cattail', import.meta.url));
 
 const NAME_FLAG: FlagSpec = {
   name: 'name',
@@ -268,9 +270,64 @@ Pods use it with imagePullPolicy: Never (or IfNotPresent): nothing is pulled fro
     ),
 };
 
+const installCommand: Command = {
+  name: 'install',
+  summary: 'Install Cattail into an --engine kubernetes lab with helm: the image into every node, then the chart with the lab\'s values.',
+  usage: `${BINARY_NAME} lab install [--image=<archive.tar>] [--chart=<DIR>] [--release=<NAME>] [--namespace=<NS>] [--values=<FILE>[,<FILE>...]] [--set=<k=v>[,<k=v>...]] [--name=<NAME>] [--dir=<DIR>]`,
+  flags: [
+    { name: 'image', value: 'ARCHIVE', help: 'The image archive to import first (npm run image writes .tools/images/cattail-<version>.oci.tar).' },
+    { name: 'chart', value: 'DIR', help: "The chart (default: this checkout's helm/cattail)." },
+    { name: 'release', value: 'NAME', help: 'Helm release name (default cattail).' },
+    { name: 'namespace', value: 'NS', help: 'Namespace of the release (default cattail-system).' },
+    { name: 'values', value: 'FILES', help: 'More helm values files, comma separated, after the lab\'s own.' },
+    { name: 'set', value: 'PAIRS', help: 'helm --set pairs, comma separated, last.' },
+    { name: 'timeout', value: 'SECS', help: 'How long helm waits for every workload to roll out (default 600).' },
+    NAME_FLAG,
+    DIR_FLAG,
+  ],
+  description: `Runs the real helm upgrade --install with the lab's kubeconfig and waits (helm --wait) until
+Typha, the node DaemonSet (Felix, confd, BIRD) and kube-controllers are ready and every node has
+cattail-cni. The lab's values (written to <dir>/cattail-values.yaml) name the imported image
+(an unqualified name is tagged under cattail.local/, as containerd's CRI needs a fully qualified
+one), the lab's pool (vxlanMode from the lab's --mode), the node address from the Node's
+InternalIP, and one Typha per node up to two. Running it again upgrades the release.`,
+  run: (ctx) =>
+    withLab(ctx, async (lab) => {
+      const list = (name: string) =>
+        ctx.args
+          .string(name)
+          ?.split(',')
+          .map((x) => x.trim())
+          .filter(Boolean);
+      const image = ctx.args.string('image');
+      const r = await lab.install({
+        chart: resolve(ctx.cwd, ctx.args.string('chart') ?? REPO_CHART),
+        ...(image !== undefined ? { image: resolve(ctx.cwd, image) } : {}),
+        ...(ctx.args.string('release') !== undefined ? { release: ctx.args.string('release') } : {}),
+        ...(ctx.args.string('namespace') !== undefined ? { namespace: ctx.args.string('namespace') } : {}),
+        values: (list('values') ?? []).map((f) => resolve(ctx.cwd, f)),
+        ...(ctx.args.string('set') !== undefined ? { set: [ctx.args.string('set')!] } : {}),
+        timeoutMs: intFlag(ctx, 'timeout', 600) * 1000,
+      });
+      const nameArg = lab.names.id === 'demo' ? '' : ` --name ${lab.names.id}`;
+      ctx.stdout.write(
+        [
+          `cattail is installed in lab ${lab.names.id}: release ${r.release} in namespace ${r.namespace}${r.image ? `, image ${r.image}` : ''}`,
+          `  values ${r.valuesFile}`,
+          '',
+          'Look around:',
+          `  ${BINARY_NAME} lab kubectl${nameArg} -- get pods -n ${r.namespace} -o wide`,
+          `  ${BINARY_NAME} lab probe${nameArg}`,
+          '',
+        ].join('\n'),
+      );
+      return 0;
+    }),
+};
+
 export const labCommand: Command = {
   name: 'lab',
-  summary: 'A whole cluster in network namespaces: up, down, status, probe, kubectl, import-image.',
+  summary: 'A whole cluster in network namespaces: up, down, status, probe, kubectl, import-image, install.',
   usage: `${BINARY_NAME} lab <command> [<args>...]`,
-  subcommands: [upCommand, downCommand, statusCommand, probeCommand, kubectlCommand, importImageCommand],
+  subcommands: [upCommand, downCommand, statusCommand, probeCommand, kubectlCommand, importImageCommand, installCommand],
 };
