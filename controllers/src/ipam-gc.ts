@@ -14,9 +14,12 @@
  *       - whatever the above says, an address some pod shows (status or annotations) is in use
  *     a leaked allocation becomes a candidate, remembered with the time it was first seen
  *     (by allocation: address + handle + sequence number, so a reused address starts again)
- *     a candidate still leaked after LeakGracePeriod is re-checked against a fresh read (the
- *     pod by name, every pod's addresses, the nodes) and released only while it is still the
- *     same allocation (`releaseAddress` with handle and sequence number: CAS on the block)
+ *     a candidate is confirmed, and skips the grace period, when its Kubernetes node is gone
+ *     as well: a pod's allocation, or the node's tunnel address once nothing else on the node
+ *     is in use (Calico's "confirmed leak"); other candidates wait LeakGracePeriod
+ *     a due candidate is re-checked against a fresh read (the pod by name, every pod's
+ *     addresses, the nodes) and released only while it is still the same allocation
+ *     (`releaseAddress` with handle and sequence number: CAS on the block)
  *   then, for every block affinity whose node is gone: the affinity is released; an empty block
  *   is deleted, a block that still holds addresses nobody has leaked keeps them without an
  *   affinity, a block with candidates still in their grace period waits for the next sweep.
@@ -25,8 +28,8 @@
  * Sweeps run every period, sooner when a candidate's grace period ends first, and soon after a
  * pod or node deletion the daemon's watches report (`kick`).
  *
- * Calico's rules kept: leakGracePeriod `0` disables address GC (node affinities are still
- * released); the grace period and the period come from KubeControllersConfiguration
+ * Calico's rules kept: leakGracePeriod `0` disables address GC but for confirmed leaks (node
+ * affinities are still released); the grace period and the period come from KubeControllersConfiguration
  * `spec.controllers.node` (`leakGracePeriod`, default 15m; `reconcilerPeriod`, default 5m),
  * overridable from the environment. Calico follows pods and nodes with informers and sweeps
  * from their caches; a sweep here lists them (two list calls per sweep): simpler, and the cost
@@ -101,6 +104,8 @@ interface Candidate {
   readonly alloc: Allocation;
   readonly since: number;
   readonly why: string;
+  /** Released without waiting for the grace period (see the module comment): its node is gone too. */
+  confirmed: boolean;
 }
 
 function gcTick(gc: IpamGarbageCollector): void {
@@ -238,20 +243,27 @@ export class IpamGarbageCollector {
     const seen = new Set<string>();
     const now = this.#clock.now();
     const pending = new Set<string>(); // blocks with a candidate still in its grace period
+    const reasons = new Map(allocations.map((a) => [a, leakReason(a, nodes, podIndex)] as const));
+    // Nodes that still have an allocation in use (a tunnel address does not count).
+    const inUseOn = new Set(allocations.filter((a) => tunnelNodeOf(a) === undefined && reasons.get(a) === undefined).map((a) => a.node));
     for (const a of allocations) {
-      const why = leakReason(a, nodes, podIndex);
+      const why = reasons.get(a);
       if (why === undefined) continue;
       const key = `${a.ip}|${a.handle ?? ''}|${a.sequence}`;
       seen.add(key);
-      if (!this.#candidates.has(key)) {
-        this.#candidates.set(key, { alloc: a, since: now, why });
-        this.#log.info({ address: a.ip, handleId: a.handle, node: a.node, namespace: a.attrs.namespace, pod: a.attrs.pod, why }, 'address looks leaked');
+      const confirmed = isConfirmedLeak(a, nodes, inUseOn);
+      const known = this.#candidates.get(key);
+      if (known) {
+        known.confirmed = confirmed;
+      } else {
+        this.#candidates.set(key, { alloc: a, since: now, why, confirmed });
+        this.#log.info({ address: a.ip, handleId: a.handle, node: a.node, namespace: a.attrs.namespace, pod: a.attrs.pod, why, confirmed }, 'address looks leaked');
       }
     }
     for (const key of [...this.#candidates.keys()]) if (!seen.has(key)) this.#candidates.delete(key);
 
-    // 2. Release candidates past their grace period, each re-checked against a fresh read.
-    const due = this.#graceMs > 0 ? [...this.#candidates.entries()].filter(([, c]) => now - c.since >= this.#graceMs) : [];
+    // 2. Release confirmed leaks, and candidates past their grace period, each re-checked against a fresh read.
+    const due = [...this.#candidates.entries()].filter(([, c]) => c.confirmed || (this.#graceMs > 0 && now - c.since >= this.#graceMs));
     const dueKeys = new Set(due.map(([key]) => key));
     for (const [key, c] of this.#candidates) if (!dueKeys.has(key)) pending.add(c.alloc.block);
     if (due.length > 0) {
@@ -355,11 +367,28 @@ function indexPods(pods: readonly PodAddresses[]): PodIndex {
   return { byName: new Map(pods.map((p) => [`${p.namespace}/${p.name}`, p])), ips: new Set(pods.flatMap((p) => p.ips)) };
 }
 
+/** The node whose tunnel address this is, or undefined for any other allocation. */
+function tunnelNodeOf(a: Allocation): string | undefined {
+  return TUNNEL_TYPES.has(a.attrs.type ?? '') ? a.node : TUNNEL_HANDLE.exec(a.handle ?? '')?.[1];
+}
+
+/**
+ * A leak certain enough to release without the grace period, as Calico's kube-controllers
+ * decides: the allocation's Kubernetes node is gone too, and it is a pod's (whose pod is gone or
+ * elsewhere), or it is the node's tunnel address and nothing on the node is in use any more.
+ * Anything else waits out the grace period.
+ */
+function isConfirmedLeak(a: Allocation, nodes: ReadonlySet<string>, inUseOn: ReadonlySet<string>): boolean {
+  const tunnelNode = tunnelNodeOf(a);
+  if (tunnelNode !== undefined) return !nodes.has(tunnelNode) && !inUseOn.has(tunnelNode);
+  return Boolean(a.attrs.namespace && a.attrs.pod) && a.node !== '' && !nodes.has(a.node);
+}
+
 /** Why an allocation is leaked, or undefined when it is (or may be) in use. */
 function leakReason(a: Allocation, nodes: ReadonlySet<string>, pods: PodIndex): string | undefined {
   if (a.handle === WINDOWS_RESERVED_HANDLE) return undefined;
   if (pods.ips.has(a.ip)) return undefined; // a pod shows it: in use, whatever the attributes say
-  const tunnelNode = TUNNEL_TYPES.has(a.attrs.type ?? '') ? a.node : TUNNEL_HANDLE.exec(a.handle ?? '')?.[1];
+  const tunnelNode = tunnelNodeOf(a);
   if (tunnelNode !== undefined) return nodes.has(tunnelNode) ? undefined : `the tunnel address of node ${tunnelNode}, which is gone`;
   const ns = a.attrs.namespace;
   const name = a.attrs.pod;

@@ -1,7 +1,8 @@
 // The IPAM garbage collector's rules, one sweep at a time on a fake clock, with IPAM on a real
 // etcd and the cluster (nodes, pods) faked: which allocations are leak candidates, that nothing
 // goes before the grace period, that a reused address starts its grace period again, that a
-// grace period of 0 disables address GC, and what is never touched.
+// grace period of 0 disables address GC, that a deleted node's leaks are confirmed at once (as
+// Calico's), and what is never touched.
 import { beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ipam } from '@cattail/datastore';
@@ -96,17 +97,56 @@ test('an address released and handed out again during the grace period starts a 
   assert.deepEqual(await held('h-second'), []);
 });
 
-test('leakGracePeriod 0 disables address GC; a gone node with leaked addresses keeps its block until they go', async () => {
+test('leakGracePeriod 0 disables address GC on nodes that exist; a gone node’s confirmed leaks still go', async () => {
   const clock = new FakeClock();
   const gc = new IpamGarbageCollector(fx.ds, cluster, { clock, leakGracePeriodMs: 0 });
-  await alloc('h-on-n3', 'n3', { namespace: 's', pod: 'gone' });
+  await alloc('h-on-n1', 'n1', { namespace: 's', pod: 'gone-from-n1' });
+  await alloc('h-on-n3', 'n3', { namespace: 's', pod: 'gone-from-n3' });
   await gc.sweep();
   clock.advance(24 * 3_600_000);
   await gc.sweep();
-  assert.equal((await held('h-on-n3')).length, 1);
+  assert.equal((await held('h-on-n1')).length, 1, 'n1 exists: kept, GC is off');
+  assert.deepEqual(await held('h-on-n3'), [], 'n3 and its pod are gone: a confirmed leak');
   assert.deepEqual(
     (await ipam.listAllAffinities(fx.ds)).map((a) => a.node),
-    ['n3'],
+    ['n1'],
   );
   assert.equal(gc.status().candidates, 1);
+});
+
+test('a deleted node: its pods’ addresses, then its tunnel address and blocks go at once, not after the grace period — once none of its pods is left', async () => {
+  const clock = new FakeClock();
+  const gc = new IpamGarbageCollector(fx.ds, cluster, { clock, leakGracePeriodMs: GRACE });
+  const running = await alloc('h-running', 'n2', { namespace: 's', pod: 'still-there' });
+  await alloc('h-stopped', 'n2', { namespace: 's', pod: 'stopped' });
+  await alloc('vxlan-tunnel-addr-n2', 'n2', { type: 'vxlanTunnelAddress' });
+  cluster.podList = [{ namespace: 's', name: 'still-there', node: 'n2', ips: [running] }];
+  cluster.nodes = new Set(['n1']);
+
+  // The node is gone but one of its pods is still in the API: only the stopped pod's address goes.
+  await gc.sweep();
+  assert.deepEqual(await held('h-stopped'), [], 'pod and node gone: released without the grace period');
+  assert.deepEqual(await held('h-running'), [running]);
+  assert.equal((await held('vxlan-tunnel-addr-n2')).length, 1, 'the tunnel address waits for the node’s last pod');
+  assert.deepEqual(
+    (await ipam.listAllAffinities(fx.ds)).map((a) => a.node),
+    ['n2'],
+    'a node with a pod still in the API keeps its affinity',
+  );
+
+  // The last pod is deleted (PodGC): the next sweep takes the rest, still well inside the grace period.
+  cluster.podList = [];
+  clock.advance(1000);
+  await gc.sweep();
+  assert.deepEqual(await held('h-running'), []);
+  assert.deepEqual(await held('vxlan-tunnel-addr-n2'), []);
+  assert.deepEqual(
+    (await ipam.listBlocks(fx.ds)).filter((b) => b.block.allocations.some((x) => x !== null)).map((b) => b.block.affinity),
+    [],
+    'no block holds an address any more',
+  );
+  assert.deepEqual(
+    (await ipam.listAllAffinities(fx.ds)).map((a) => a.node),
+    [],
+  );
 });
