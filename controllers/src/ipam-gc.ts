@@ -257,7 +257,10 @@ export class IpamGarbageCollector {
         known.confirmed = confirmed;
       } else {
         this.#candidates.set(key, { alloc: a, since: now, why, confirmed });
-        this.#log.info({ address: a.ip, handleId: a.handle, node: a.node, namespace: a.attrs.namespace, pod: a.attrs.pod, why, confirmed }, 'address looks leaked');
+        this.#log.info(
+          { address: a.ip, handleId: a.handle, node: a.node, namespace: a.attrs.namespace, pod: a.attrs.pod, why, confirmed },
+          'address looks leaked',
+        );
       }
     }
     for (const key of [...this.#candidates.keys()]) if (!seen.has(key)) this.#candidates.delete(key);

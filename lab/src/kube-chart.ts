@@ -2,7 +2,7 @@
  * `cattail lab install`: Cattail installed into a `--engine kubernetes` lab the way an operator
  * installs it into any cluster — the image imported into every node's containerd (nothing is
  * pulled), then the real `helm upgrade --install` of the chart, then a wait until every
- * Deployment and the DaemonSet have rolled out (so the kubelets have started Felix, confd, BIRD,
+ * Deployment and DaemonSet of the release has rolled out whole (`kubectl rollout status`) (so the kubelets have started Felix, confd, BIRD,
  * Typha and kube-controllers, and the nodes turned Ready once cattail-cni's conflist appeared).
  *
  *   image archive ──ctr images import──▶ containerd of node-1 … node-N (tagged fully qualified)
@@ -100,7 +100,8 @@ export function labValues(ctx: LabContext, image?: { repository: string; tag: st
 }
 
 export async function installCattail(ctx: LabContext, o: InstallOptions): Promise<InstallReport> {
-  if (engineOf(ctx.state) !== 'kubernetes') throw new LabUsageError(`lab ${ctx.names.id} has no kubelets: \`lab install\` is for \`lab up --engine kubernetes\``);
+  if (engineOf(ctx.state) !== 'kubernetes')
+    throw new LabUsageError(`lab ${ctx.names.id} has no kubelets: \`lab install\` is for \`lab up --engine kubernetes\``);
   if (ctx.state.nodes.length === 0) throw new LabUsageError('the lab has no nodes: `lab up --engine kubernetes` first');
   const release = o.release ?? DEFAULT_RELEASE;
   const namespace = o.namespace ?? DEFAULT_NAMESPACE;
@@ -142,6 +143,20 @@ export async function installCattail(ctx: LabContext, o: InstallOptions): Promis
   } catch (err) {
     const detail = await describeNotReady(ctx, namespace);
     throw new LabCommandError(`helm upgrade --install ${release} failed: ${(err as Error).message}\n${detail}`, detail, { cause: err });
+  }
+  // helm --wait counts a DaemonSet ready with maxUnavailable pods still starting: wait for
+  // every workload of the release to have rolled out whole.
+  const workloads = (await labKubectl(ctx.dir, ['get', 'daemonsets,deployments', '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`, '-o', 'name']))
+    .split('\n')
+    .filter(Boolean);
+  for (const w of workloads) {
+    await run(
+      findKubeBinary('kubectl'),
+      ['--kubeconfig', kubeconfigPath(ctx.dir), 'rollout', 'status', w, '-n', namespace, `--timeout=${Math.ceil(timeoutMs / 1000)}s`],
+      {
+        timeoutMs: timeoutMs + 30_000,
+      },
+    );
   }
   ctx.state.cluster ??= { cni: 'none' };
   ctx.state.cluster.release = { name: release, namespace };

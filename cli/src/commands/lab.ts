@@ -272,14 +272,14 @@ Pods use it with imagePullPolicy: Never (or IfNotPresent): nothing is pulled fro
 
 const installCommand: Command = {
   name: 'install',
-  summary: 'Install Cattail into an --engine kubernetes lab with helm: the image into every node, then the chart with the lab\'s values.',
+  summary: "Install Cattail into an --engine kubernetes lab with helm: the image into every node, then the chart with the lab's values.",
   usage: `${BINARY_NAME} lab install [--image=<archive.tar>] [--chart=<DIR>] [--release=<NAME>] [--namespace=<NS>] [--values=<FILE>[,<FILE>...]] [--set=<k=v>[,<k=v>...]] [--name=<NAME>] [--dir=<DIR>]`,
   flags: [
     { name: 'image', value: 'ARCHIVE', help: 'The image archive to import first (npm run image writes .tools/images/cattail-<version>.oci.tar).' },
     { name: 'chart', value: 'DIR', help: "The chart (default: this checkout's helm/cattail)." },
     { name: 'release', value: 'NAME', help: 'Helm release name (default cattail).' },
     { name: 'namespace', value: 'NS', help: 'Namespace of the release (default cattail-system).' },
-    { name: 'values', value: 'FILES', help: 'More helm values files, comma separated, after the lab\'s own.' },
+    { name: 'values', value: 'FILES', help: "More helm values files, comma separated, after the lab's own." },
     { name: 'set', value: 'PAIRS', help: 'helm --set pairs, comma separated, last.' },
     { name: 'timeout', value: 'SECS', help: 'How long helm waits for every workload to roll out (default 600).' },
     NAME_FLAG,

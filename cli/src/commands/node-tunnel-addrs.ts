@@ -37,7 +37,10 @@ async function runTunnelAddrs(ctx: CommandContext): Promise<number> {
     name: 'allocate-tunnel-addrs',
     logger,
     start: async () => {
-      const log = { info: (msg: string, f?: Record<string, unknown>) => logger.info(f ?? {}, msg), warn: (msg: string, f?: Record<string, unknown>) => logger.warn(f ?? {}, msg) };
+      const log = {
+        info: (msg: string, f?: Record<string, unknown>) => logger.info(f ?? {}, msg),
+        warn: (msg: string, f?: Record<string, unknown>) => logger.warn(f ?? {}, msg),
+      };
       controller = new TunnelAddressController({
         ds: await ctx.datastore(),
         nodeName,

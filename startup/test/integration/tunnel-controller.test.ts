@@ -38,13 +38,23 @@ async function passUntil(pred: (r: { v4?: string; v6?: string }) => boolean, wha
 }
 
 function pool(name: string, cidr: string, spec: Record<string, unknown> = {}): Resource {
-  return { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name }, spec: { cidr, blockSize: 26, vxlanMode: 'Always', nodeSelector: 'all()', ...spec } };
+  return {
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'IPPool',
+    metadata: { name },
+    spec: { cidr, blockSize: 26, vxlanMode: 'Always', nodeSelector: 'all()', ...spec },
+  };
 }
 
 const nodeTunnel = async () => ((await fx.ds.get({ kind: 'Node', name: NODE })).spec as Record<string, unknown>).ipv4VXLANTunnelAddr;
 
 test('pool changes move the tunnel address while the allocator runs', { timeout: 120_000 }, async () => {
-  await fx.ds.create({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: NODE, labels: { vx: 'yes' } }, spec: { bgp: { ipv4Address: '10.88.0.1/24' } } });
+  await fx.ds.create({
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'Node',
+    metadata: { name: NODE, labels: { vx: 'yes' } },
+    spec: { bgp: { ipv4Address: '10.88.0.1/24' } },
+  });
   controller = new TunnelAddressController({
     ds: fx.ds,
     nodeName: NODE,
