@@ -35,9 +35,9 @@ export const LAB_IMAGE_DOMAIN = 'cattail.local';
 export interface InstallOptions {
   /** The chart directory (helm/cattail). */
   chart: string;
-  /** An image archive (`npm run image`) to import first; otherwise the image must be on every node already. */
+  /** An image archive (`npm run image`) to import first. */
   image?: string;
-  /** The image reference to run, when no archive is given (default: the chart's). */
+  /** The image reference to run, already on every node, when no archive is given (default: the previous install's). */
   imageRef?: string;
   release?: string;
   namespace?: string;
@@ -52,7 +52,7 @@ export interface InstallOptions {
 export interface InstallReport {
   release: string;
   namespace: string;
-  image?: string;
+  image: string;
   valuesFile: string;
   /** helm's own output. */
   helm: string;
@@ -78,11 +78,11 @@ export function splitRef(ref: string): { repository: string; tag: string } {
 }
 
 /** The lab's own values: only what differs from the chart's defaults in a lab. */
-export function labValues(ctx: LabContext, image?: { repository: string; tag: string }): Record<string, unknown> {
+export function labValues(ctx: LabContext, image: { repository: string; tag: string }): Record<string, unknown> {
   const s = ctx.state;
   const vxlan = s.mode === 'vxlan';
   return {
-    ...(image ? { image: { repository: image.repository, tag: image.tag, pullPolicy: 'Never' } } : {}),
+    image: { repository: image.repository, tag: image.tag, pullPolicy: 'Never' },
     typha: {
       // One per node up to two: a rollout always has a second replica to hand clients to.
       replicas: Math.min(2, Math.max(1, s.nodes.length)),
@@ -105,13 +105,17 @@ export async function installCattail(ctx: LabContext, o: InstallOptions): Promis
   if (ctx.state.nodes.length === 0) throw new LabUsageError('the lab has no nodes: `lab up --engine kubernetes` first');
   const release = o.release ?? DEFAULT_RELEASE;
   const namespace = o.namespace ?? DEFAULT_NAMESPACE;
-  let ref = o.imageRef;
+  // The lab has no registry: the image is one imported now, or named, or the previous install's.
+  let ref = o.imageRef ?? ctx.state.cluster?.release?.image;
   if (o.image !== undefined) {
     const refs = await importImage(ctx, resolve(o.image));
     if (refs.length !== 1) throw new LabUsageError(`${o.image} holds ${refs.length} images (${refs.join(', ')}): give an archive of the one cattail image`);
     ref = await qualify(ctx, refs[0]);
   }
-  const image = ref === undefined ? undefined : splitRef(ref);
+  if (ref === undefined) {
+    throw new LabUsageError('the lab pulls no images: give the image archive (`npm run image` writes .tools/images/cattail-<version>.oci.tar) with --image');
+  }
+  const image = splitRef(ref);
 
   await labKubectl(ctx.dir, ['create', 'namespace', namespace, '--dry-run=client', '-o', 'yaml']).then((y) => labKubectl(ctx.dir, ['apply', '-f', '-'], y));
   await ensureServicesEndpoint(ctx, namespace);
@@ -159,10 +163,10 @@ export async function installCattail(ctx: LabContext, o: InstallOptions): Promis
     );
   }
   ctx.state.cluster ??= { cni: 'none' };
-  ctx.state.cluster.release = { name: release, namespace };
+  ctx.state.cluster.release = { name: release, namespace, image: ref };
   save(ctx);
   ctx.log.info(`cattail installed: release ${release} in namespace ${namespace}`);
-  return { release, namespace, ...(ref ? { image: ref } : {}), valuesFile, helm: out };
+  return { release, namespace, image: ref, valuesFile, helm: out };
 }
 
 /** An unqualified imported ref gets the lab's domain (`ctr images tag` on every node). */

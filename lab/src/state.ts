@@ -68,8 +68,8 @@ export interface LabState {
     images?: Record<string, string>;
     /** Fully qualified names given to imported images (name → imported ref), tagged again on every node that starts over or joins. */
     tags?: Record<string, string>;
-    /** The Helm release `lab install` made. */
-    release?: { name: string; namespace: string };
+    /** The Helm release `lab install` made, and the image it runs. */
+    release?: { name: string; namespace: string; image?: string };
   };
   createdAt: string;
   podsPerNode: number;

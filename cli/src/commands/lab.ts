@@ -275,7 +275,11 @@ const installCommand: Command = {
   summary: "Install Cattail into an --engine kubernetes lab with helm: the image into every node, then the chart with the lab's values.",
   usage: `${BINARY_NAME} lab install [--image=<archive.tar>] [--chart=<DIR>] [--release=<NAME>] [--namespace=<NS>] [--values=<FILE>[,<FILE>...]] [--set=<k=v>[,<k=v>...]] [--name=<NAME>] [--dir=<DIR>]`,
   flags: [
-    { name: 'image', value: 'ARCHIVE', help: 'The image archive to import first (npm run image writes .tools/images/cattail-<version>.oci.tar).' },
+    {
+      name: 'image',
+      value: 'ARCHIVE',
+      help: 'The image archive to import first (npm run image writes .tools/images/cattail-<version>.oci.tar); default: the image of the previous install.',
+    },
     { name: 'chart', value: 'DIR', help: "The chart (default: this checkout's helm/cattail)." },
     { name: 'release', value: 'NAME', help: 'Helm release name (default cattail).' },
     { name: 'namespace', value: 'NS', help: 'Namespace of the release (default cattail-system).' },
@@ -312,7 +316,7 @@ InternalIP, and one Typha per node up to two. Running it again upgrades the rele
       const nameArg = lab.names.id === 'demo' ? '' : ` --name ${lab.names.id}`;
       ctx.stdout.write(
         [
-          `cattail is installed in lab ${lab.names.id}: release ${r.release} in namespace ${r.namespace}${r.image ? `, image ${r.image}` : ''}`,
+          `cattail is installed in lab ${lab.names.id}: release ${r.release} in namespace ${r.namespace}, image ${r.image}`,
           `  values ${r.valuesFile}`,
           '',
           'Look around:',

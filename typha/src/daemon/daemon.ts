@@ -190,7 +190,10 @@ export class TyphaDaemon {
     this.#endpoints = await serveComponentEndpoints(c, {
       health: {
         '/liveness': () => (this.#stopping ? text(503, 'stopping') : text(200, 'live')),
-        '/readiness': () => (this.ready && !this.#stopping ? text(200, 'ready') : text(503, this.#stopping ? 'stopping' : 'not in sync with the datastore')),
+        // Still ready while handing clients off after SIGTERM: it serves them until they have
+        // moved, and Kubernetes already counts a terminating pod's endpoint not ready (agents
+        // skip it, k8s-discovery.ts), so failing the probe would only log a failure per rollout.
+        '/readiness': () => (this.ready ? text(200, this.#stopping ? 'ready (handing clients off)' : 'ready') : text(503, 'not in sync with the datastore')),
         '/status': () => json(200, this.status()),
       },
       metrics: async () => ({ status: 200, type: this.#registry.contentType, body: await this.#registry.metrics() }),
