@@ -14,8 +14,9 @@
  *
  * A periodic refresh runs the same apply, so drift (a route deleted by hand, a chain flushed)
  * is repaired; with a link monitor (`linkEvents`, link-monitor.ts) a change to an endpoint's
- * interface schedules an apply at once, so its status and routes need not wait for it. The nft step keeps the model of the table it last programmed (nft-model.ts) and
- * sends only the difference from the new one, without reading the kernel; so a change costs
+ * interface schedules an apply at once, so its status and routes need not wait for it. The nft
+ * step keeps the model of the table it last programmed (nft-model.ts) and sends only the
+ * difference from the new one, without reading the kernel; so a change costs
  * what it changes, and a message that changes no nft object (a route) writes nothing. The
  * invariant: after every successful nft write our table equals that model; a failed delta is
  * followed at once by a full resync (the whole table written, then listed), and so are the
