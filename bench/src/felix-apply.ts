@@ -17,7 +17,9 @@
  * to exist for routes and sysctls (this kernel has no `dummy` driver). Prints one JSON object.
  * Measured: the first full apply after InSync (split by command through a timing Exec), a
  * no-change apply (baseline: the fixed cost of re-reading the kernel), and, N times each,
- * one policy change and one endpoint label change (calc graph + apply).
+ * one policy change and one endpoint label change (calc graph + apply). After each round, the
+ * floor of an nft write through the same Exec: a batch of only the guard line each delta opens
+ * with (`nftFloorMs`; what a delta costs beyond it is its cache fill, commit and validation).
  */
 import { parseArgs } from 'node:util';
 import { CalcGraph, inNetns, LinuxDataplane, processExec, type ApplyReport, type DataplaneMessage, type Exec } from '@cattail/felix';
@@ -234,7 +236,8 @@ async function main(): Promise<void> {
     await run('ip', ['-n', node, '-batch', '-'], ifaces.map((n, i) => `link add ${n} type veth peer name e${i} netns ${peers}\nlink set ${n} up\n`).join(''));
     const setupMs = round(ms(t));
 
-    const timing = new TimingExec(inNetns(processExec({ timeoutMs: 120_000 }), node));
+    const nodeExec = inNetns(processExec({ timeoutMs: 120_000 }), node);
+    const timing = new TimingExec(nodeExec);
     const errors: Error[] = [];
     const dp = new LinuxDataplane({ exec: timing.exec, nodeName: NODE, clock: new FakeClock(), onError: (e) => errors.push(e) });
     cleanup.push(() => dp.close());
@@ -308,6 +311,7 @@ async function main(): Promise<void> {
       const toNft: number[] = [];
       const beforeNft: number[] = [];
       const deltaBytes: number[] = [];
+      const floor: number[] = [];
       let changed = 0;
       for (let r = 0; r < ROUNDS; r++) {
         const before = messages;
@@ -328,6 +332,12 @@ async function main(): Promise<void> {
         apply.push(round(all - c));
         total.push(round(all));
         nftWrite.push(timing.parts.nftWrite ?? 0);
+        // The floor, right after: an `nft -f` through the same Exec whose batch is only the guard
+        // line every delta opens with (process start-up, `ip netns exec`, the table list nft
+        // fetches, an empty commit; no cache of chains or sets, no rule to validate).
+        const f0 = process.hrtime.bigint();
+        await nodeExec('nft', ['-f', '-'], `add chain inet cattail filter-forward\n`);
+        floor.push(round(ms(f0)));
       }
       return {
         rounds: ROUNDS,
@@ -339,6 +349,8 @@ async function main(): Promise<void> {
         updateToNftStartMs: listSummary(beforeNft),
         nftWriteMs: listSummary(nftWrite),
         nftDeltaBytes: listSummary(deltaBytes),
+        nftFloorMs: listSummary(floor),
+        nftWriteP50VsFloorP50: round(listSummary(nftWrite).p50 / listSummary(floor).p50),
         lastParts: { ...timing.parts },
       };
     }

@@ -63,6 +63,7 @@ import { DryRunDataplane } from './dataplane/dry-run-dataplane.js';
 import type { EndpointStatusListener } from './dataplane/endpoint-status.js';
 import type { DataplaneStats } from './dataplane/stats.js';
 import { inNetns, processExec, type Exec } from './dataplane/exec.js';
+import { LinkMonitor } from './dataplane/link-monitor.js';
 import { LinuxDataplane } from './dataplane/linux-dataplane.js';
 import type { DataplaneSink } from './proto/messages.js';
 
@@ -202,6 +203,8 @@ export class FelixDaemon {
             mtuFile: config.MTUFile,
             onError,
             onEndpointStatus,
+            // Calico reports an endpoint down when its interface goes down, not a refresh later.
+            ...(config.EndpointReportingEnabled ? { linkEvents: new LinkMonitor({ ...(config.Netns ? { netns: config.Netns } : {}), onError }) } : {}),
             ...(deps.clock ? { clock: deps.clock } : {}),
           });
     this.agent = new FelixAgent({

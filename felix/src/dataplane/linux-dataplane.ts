@@ -13,8 +13,10 @@
  *      the uplinks' MTU (mtu.ts)        ─▶ the MTU file, when it changed (write + rename)
  *
  * A periodic refresh runs the same apply, so drift (a route deleted by hand, a chain flushed)
- * is repaired. The nft step keeps the model of the table it last programmed (nft-model.ts) and
- * sends only the difference from the new one, without reading the kernel; so a change costs
+ * is repaired; with a link monitor (`linkEvents`, link-monitor.ts) a change to an endpoint's
+ * interface schedules an apply at once, so its status and routes need not wait for it. The nft
+ * step keeps the model of the table it last programmed (nft-model.ts) and sends only the
+ * difference from the new one, without reading the kernel; so a change costs
  * what it changes, and a message that changes no nft object (a route) writes nothing. The
  * invariant: after every successful nft write our table equals that model; a failed delta is
  * followed at once by a full resync (the whole table written, then listed), and so are the
@@ -33,6 +35,7 @@ import { endpointStatusReport, type EndpointStatusListener } from './endpoint-st
 import { DataplaneCommandError, EndpointNotReadyError } from './errors.js';
 import type { Exec } from './exec.js';
 import { TABLE_NAME } from './names.js';
+import type { LinkEvents } from './link-monitor.js';
 import type { HostInterfaces } from './nft-host-endpoints.js';
 import { listingObjects, modelChanges, modelDelta, modelText, repairText, type NftModel } from './nft-model.js';
 import { nftOptionsFromConfig, renderModel, type NftRenderOptions } from './nft-render.js';
@@ -93,6 +96,12 @@ export interface LinuxDataplaneOptions {
   onError?: (err: Error) => void;
   /** Each endpoint's status (up, down, error), after every apply that could read the links. */
   onEndpointStatus?: EndpointStatusListener;
+  /**
+   * Link events (link-monitor.ts), started by `start()`: a change to an endpoint's interface
+   * schedules an apply (after the debounce), so its status and routes follow at once rather
+   * than at the next refresh. None: links are read at each apply and refresh only.
+   */
+  linkEvents?: LinkEvents;
 }
 
 export type EndpointStatus = { state: 'ok' } | { state: 'error'; message: string; error: Error };
@@ -127,6 +136,7 @@ export class LinuxDataplane implements DataplaneSink {
   readonly #retryMs: number;
   readonly #onError: ((err: Error) => void) | undefined;
   readonly #onEndpointStatus: EndpointStatusListener | undefined;
+  readonly #linkEvents: LinkEvents | undefined;
   readonly #applyTimes = new ApplyTimes();
   readonly #mtuFile: string | undefined;
   readonly #writeFile: FileWriter;
@@ -164,15 +174,28 @@ export class LinuxDataplane implements DataplaneSink {
     this.#retryMs = opts.retryMs ?? 1_000;
     this.#onError = opts.onError;
     this.#onEndpointStatus = opts.onEndpointStatus;
+    this.#linkEvents = opts.linkEvents;
     this.#mtuFile = opts.mtuFile || undefined;
     this.#writeFile = opts.writeFile ?? atomicWrite;
     this.#now = opts.now ?? Date.now;
     this.#graceMs = opts.routeCleanupGraceMs ?? 10_000;
   }
 
-  /** Starts the periodic refresh. */
+  /** Starts the periodic refresh and the link events. */
   start(): void {
     this.#scheduleRefresh();
+    this.#linkEvents?.start(this.#onLink);
+  }
+
+  /** A link changed (or events may have been missed: undefined): an apply if it is one of ours. */
+  readonly #onLink = (name: string | undefined): void => {
+    if (name === undefined || this.#isEndpointInterface(name)) this.#schedule(this.#debounceMs);
+  };
+
+  #isEndpointInterface(name: string): boolean {
+    for (const { endpoint } of this.#state.workloads.values()) if (endpoint.name === name) return true;
+    for (const hep of this.#state.hostEndpoints.values()) if (hep.name === name) return true;
+    return false;
   }
 
   /** A new drift-refresh period: the pending refresh is rescheduled to it (from now). */
@@ -185,6 +208,7 @@ export class LinuxDataplane implements DataplaneSink {
 
   close(): void {
     this.#closed = true;
+    this.#linkEvents?.close();
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     if (this.#refreshTimer !== undefined) this.#timers.clearTimeout(this.#refreshTimer);
     this.#timer = this.#refreshTimer = undefined;

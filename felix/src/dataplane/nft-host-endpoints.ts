@@ -26,7 +26,10 @@
  *   filter-input     … workloads … ; ACCEPT (raw or mangle allowed it) ? accept ;
  *                      clear marks ; jump from-hep-dispatch ; ACCEPT ? accept
  *   filter-output    ACCEPT ? accept ; to a workload: return (the host may reach its pods) ;
- *                      clear marks ; jump to-hep-dispatch ; ACCEPT ? accept
+ *                      DNAT'd ? accept ; clear marks ; jump to-hep-dispatch ; ACCEPT ? accept
+ *   mangle-postrouting postrouting, priority mangle    established,related accept ;
+ *                      ACCEPT ? accept ; not from this host ? accept ; to a workload: return ;
+ *                      DNAT'd ? clear marks, jump to-hep-dispatch ; ACCEPT ? accept
  *   filter-forward   clear PASS ; ACCEPT clear ? jump from-hep-fw-dispatch ;
  *                      … workloads … ; jump to-hep-fw-dispatch
  *
@@ -49,9 +52,15 @@
  * also accept the replies (source port) of the other direction's failsafe connections, since
  * untracked policy sees them before conntrack could.
  *
- * Not done: applying egress host policy to host traffic that was DNAT'd (Calico moves it to
- * mangle postrouting because the kernel only re-routes after filter output); here it is
- * policed in filter-output by the interface chosen before DNAT.
+ * Egress policy for the host's own traffic that was DNAT'd (to a service, by kube-proxy's or
+ * anyone's nat output chain) runs in postrouting, as Calico's does (its filter OUTPUT skips
+ * `ctstate DNAT`, its mangle POSTROUTING polices only that): every output-hook chain sees the
+ * interface of the route chosen before DNAT (the kernel re-routes the packet after nat output,
+ * but the hook's output device stays), so `oifname` there names the wrong host endpoint;
+ * postrouting sees the interface it really leaves by. "From this host" is `fib saddr type
+ * local` (before SNAT, which runs later at srcnat): forwarded traffic that was DNAT'd (a node
+ * port to a remote backend, a pod to a service) gets no normal host policy, as in Calico, whose
+ * forward chain marks it accepted for its mangle POSTROUTING to skip.
  */
 import { isIP } from 'node:net';
 import type { HostEndpoint } from '../proto/messages.js';
@@ -278,7 +287,22 @@ export function hostEndpointRuleset(state: DesiredState, opts: HostEndpointOptio
 
   result.input.push(accepted, clearAll, fromHep, accepted);
   const toWorkloads = opts.interfacePrefixes.map((p) => `oifname ${nftQuote(`${p}*`)} return`);
-  result.output.push(accepted, ...toWorkloads, clearAll, toHep, accepted);
+  // DNAT'd: policed in mangle-postrouting instead. Positive `ct status` matches only: an
+  // untracked packet (no conntrack entry) matches neither `dnat` nor its negation.
+  result.output.push(accepted, ...toWorkloads, 'ct status dnat accept', clearAll, toHep, accepted);
+  result.baseChains.push([
+    'mangle-postrouting',
+    [
+      'type filter hook postrouting priority mangle; policy accept;',
+      'ct state established,related accept',
+      accepted,
+      'fib saddr type != local accept',
+      ...toWorkloads,
+      `ct status dnat ${clearAll}`,
+      `ct status dnat ${toHep}`,
+      accepted,
+    ],
+  ]);
   result.forwardFirst.push(`meta mark set meta mark & ${hex(~opts.markPass >>> 0)}`, `meta mark & ${acc} == 0 ${fromFw}`);
   result.forwardLast.push(toFw);
 

@@ -71,9 +71,12 @@ export async function wirePod(node: string, pod: string, iface: string, ip: stri
   await run('ip', ['-n', pod, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
 }
 
-/** One ICMP echo with a 1 s deadline; true when answered. */
+/** How long `ping` waits for the reply: a failed probe's echo went out at least this long before it returned. */
+export const PING_DEADLINE_MS = 1_000;
+
+/** One ICMP echo with a PING_DEADLINE_MS deadline; true when answered. */
 export async function ping(pod: string, ip: string): Promise<boolean> {
-  return succeeds('ip', ['netns', 'exec', pod, 'ping', '-c', '1', '-W', '1', ip]);
+  return succeeds('ip', ['netns', 'exec', pod, 'ping', '-c', '1', '-W', String(PING_DEADLINE_MS / 1000), ip]);
 }
 
 /**

@@ -38,20 +38,38 @@ test('the delta creates before it uses and deletes after the last reference is g
     'flush set inet cattail keep',
     'add set inet cattail keep { type ipv4_addr; flags interval; elements = { 10.0.0.2, 10.0.0.3 }; }',
     'add set inet cattail fresh { type ipv4_addr; }',
+    'add chain inet cattail made',
     'flush chain inet cattail filter-forward',
-    'table inet cattail {',
-    '\tchain filter-forward {',
-    `\t\t${BASE}`,
-    '\t\tjump made',
-    '\t}',
-    '\tchain made {',
-    '\t\tip saddr @fresh drop',
-    '\t}',
+    'add chain inet cattail filter-forward {',
+    `\t${BASE}`,
+    '\tjump made',
+    '}',
+    'add chain inet cattail made {',
+    '\tip saddr @fresh drop',
     '}',
     'flush chain inet cattail gone',
     'delete chain inet cattail gone',
     'delete set inet cattail old',
   ]);
+});
+
+test('a changed chain that names an unchanged set declares the set first (so nft needs no cache of sets)', () => {
+  const from = model({ s: ['type ipv4_addr; flags interval;', ['10.0.0.1']] }, { 'filter-forward': [BASE, 'jump c'], c: ['ip saddr @s tcp dport 80 accept'] });
+  const to = model({ s: ['type ipv4_addr; flags interval;', ['10.0.0.1']] }, { 'filter-forward': [BASE, 'jump c'], c: ['ip saddr @s tcp dport 81 accept'] });
+  assert.deepEqual(modelDelta(from, to)?.trim().split('\n'), [
+    'add chain inet cattail filter-forward',
+    'add set inet cattail s { type ipv4_addr; flags interval; }',
+    'flush chain inet cattail c',
+    'add chain inet cattail c {',
+    '\tip saddr @s tcp dport 81 accept',
+    '}',
+  ]);
+  const emptied = model({ s: ['type ipv4_addr; flags interval;', ['10.0.0.1']] }, { 'filter-forward': [BASE, 'jump c'], c: [] });
+  assert.deepEqual(
+    modelDelta(from, emptied)?.trim().split('\n'),
+    ['add chain inet cattail filter-forward', 'flush chain inet cattail c'],
+    'an emptied chain is only flushed',
+  );
 });
 
 test('elements only added go in as additions; a set type or hook change needs the whole table', () => {

@@ -148,7 +148,7 @@ test('FelixConfiguration keys change the log prefix, interface prefixes, endpoin
   assert.equal(nftOptionsFromConfig({}).failsafeInbound[0]?.port, 22);
 });
 
-test('host endpoints: failsafes first in each endpoint chain, dispatch in input, output and forward', () => {
+test('host endpoints: failsafes first in each endpoint chain, dispatch in input, output (DNAT: postrouting) and forward', () => {
   const text = renderRuleset(stateWithHostEndpoint([{ action: 'Allow', position: 0 }], []));
   const lines = (name: string) =>
     chain(text, name)
@@ -165,8 +165,20 @@ test('host endpoints: failsafes first in each endpoint chain, dispatch in input,
   assert.deepEqual(lines('filter-output').slice(3), [
     'meta mark & 0x10000 == 0x10000 accept',
     'oifname "cali*" return',
+    'ct status dnat accept',
     'meta mark set meta mark & 0xfffcffff',
     'jump to-hep-dispatch',
+    'meta mark & 0x10000 == 0x10000 accept',
+  ]);
+  // The host's own DNAT'd traffic: policed in postrouting, by the interface it really leaves by.
+  assert.deepEqual(lines('mangle-postrouting'), [
+    'type filter hook postrouting priority mangle; policy accept;',
+    'ct state established,related accept',
+    'meta mark & 0x10000 == 0x10000 accept',
+    'fib saddr type != local accept',
+    'oifname "cali*" return',
+    'ct status dnat meta mark set meta mark & 0xfffcffff',
+    'ct status dnat jump to-hep-dispatch',
     'meta mark & 0x10000 == 0x10000 accept',
   ]);
   // Forward: the ingress host endpoint before the workloads (skipped when raw or mangle already

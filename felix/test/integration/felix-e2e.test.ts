@@ -10,7 +10,7 @@ import { statusKey } from '../../src/agent/status-reporter.js';
 import { loadFelixLayers } from '../../src/config.js';
 import { FelixDaemon } from '../../src/daemon.js';
 import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
-import { createNetns, deleteNetns, ping, requireNetnsTools, run, succeeds, uniquePrefix, wirePod } from '../../src/testing/netns.js';
+import { createNetns, deleteNetns, ping, PING_DEADLINE_MS, requireNetnsTools, run, succeeds, uniquePrefix, wirePod } from '../../src/testing/netns.js';
 
 // The whole path, all real: etcd, an in-process Typha, an in-process Felix (FelixDaemon built
 // from its FELIX_* environment) whose LinuxDataplane programs a "node" network namespace with two
@@ -157,7 +157,13 @@ test('felix end to end: etcd → Typha → Felix → kernel, and a Typha outage 
   const ttl = await ds.client.timeToLive(first.lease);
   assert.ok(ttl.ttl > 0 && ttl.grantedTtl === 5, `lease TTL ${JSON.stringify(ttl)}`);
 
-  // 2. Deny ICMP into b: ping stops within 2 s of the write.
+  // 2. Deny ICMP into b: enforced within 2 s of the write. Measured from the event that shows
+  // it, not from when a probe gives up: `ping -W 1` waits 1 s for the reply it does not get,
+  // and under load starting it (ip netns exec) takes long too, so the end of the first failed
+  // probe is up to seconds after the deny was in place. Its echo request was sent at the latest
+  // 1 s before it exited, and the deny was in place by then: that is the (upper) bound tested.
+  // 2 s is ~40× the write → enforced latency bench/src/felix-enforce.ts measures on an idle
+  // machine (p99 47 ms: etcd, Typha's batch, the calc graph, a 10 ms debounce, one nft delta).
   const deny = checked({
     apiVersion: V3,
     kind: 'GlobalNetworkPolicy',
@@ -166,9 +172,20 @@ test('felix end to end: etcd → Typha → Felix → kernel, and a Typha outage 
   });
   await ds.create(deny);
   const denied = Date.now();
-  await until(async () => !(await ping(pods.a, ips.b)), 'ping a → b to fail after the deny', 2_000, 50);
-  const took = Date.now() - denied;
-  assert.ok(took <= 2_000);
+  let failedProbeEnd = 0;
+  await until(
+    async () => {
+      const ok = await ping(pods.a, ips.b);
+      failedProbeEnd = Date.now();
+      return !ok;
+    },
+    'ping a → b to fail after the deny',
+    20_000,
+    50,
+  );
+  const took = failedProbeEnd - PING_DEADLINE_MS - denied;
+  assert.ok(took <= 2_000, `the deny was enforced ${took} ms after the write (the failed probe was sent by then)`);
+  assert.equal(await ping(pods.a, ips.b), false, 'the deny holds: the next probe fails too');
   assert.ok(await ping(pods.b, ips.a), 'b → a is not affected (the policy is ingress to b only)');
 
   // 3. Delete it: ping works again.

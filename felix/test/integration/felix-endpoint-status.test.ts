@@ -97,7 +97,7 @@ test('endpoint statuses in etcd follow the kernel, and survive an etcd outage', 
       FELIX_NETNS: node,
       FELIX_DATAPLANEDEBOUNCEMS: '10',
       FELIX_MTUFILE: '',
-      FELIX_ROUTEREFRESHINTERVAL: '0.5', // link state is read on each apply and refresh
+      FELIX_ROUTEREFRESHINTERVAL: '60', // link changes come through the link monitor (and c's retries)
       ETCD_ENDPOINTS: etcd.endpoints.join(','),
       FELIX_REPORTINGINTERVALSECS: '0.5',
       FELIX_REPORTINGTTLSECS: '10',
