@@ -124,6 +124,12 @@ export const FELIX_PARAMS = {
   DeviceRouteSourceAddressIPv6: { type: 'string', default: '', help: 'IPv6 source hint (src) on the routes to local pods' },
   RemoveExternalRoutes: { type: 'bool', default: true, help: 'Delete routes others put on workload interfaces' },
   DisableConntrackInvalidCheck: { type: 'bool', default: false, help: 'true: packets conntrack calls invalid are not dropped first' },
+  ServiceLoopPrevention: {
+    type: 'enum',
+    default: 'Drop',
+    values: ['Drop', 'Reject', 'Disabled'],
+    help: 'Traffic to an advertised service range (BGPConfiguration default) that nothing DNATed: dropped, rejected, or let through',
+  },
   IPForwarding: { type: 'enum', default: 'Enabled', values: ['Enabled', 'Disabled'], help: 'Disabled: leave the host-wide ip_forward sysctls alone' },
   Ipv6Support: { type: 'bool', default: true, help: 'false: program no IPv6 routes or IPv6 sysctls (policy still covers IPv6: the table is inet)' },
   WorkloadSourceSpoofing: {
@@ -387,6 +393,7 @@ const DATAPLANE_KEYS = {
   Ipv6Support: 'ipv6Support',
   IPForwarding: 'ipForwarding',
   DisableConntrackInvalidCheck: 'disableConntrackInvalidCheck',
+  ServiceLoopPrevention: 'serviceLoopPrevention',
   WorkloadSourceSpoofing: 'workloadSourceSpoofing',
   NATPortRange: 'natPortRange',
   NATOutgoingAddress: 'natOutgoingAddress',

@@ -178,9 +178,19 @@ export class CalcGraph {
       case 'ClusterInformation':
         this.#config.update(u.kind, u.name, u.value?.spec);
         return;
-      case 'BGPConfiguration':
-        // Carried for the advertised service ranges, which this graph does not use yet.
+      case 'BGPConfiguration': {
+        // Only `default`'s advertised service ranges matter here (service loop prevention).
+        if (u.name !== 'default') return;
+        const spec = (isPresent(u) ? u.value?.spec : undefined) as Record<string, unknown> | undefined;
+        const cidrs = (field: string): string[] =>
+          (Array.isArray(spec?.[field]) ? (spec[field] as Array<{ cidr?: unknown }>) : []).flatMap((x) => (typeof x?.cidr === 'string' ? [x.cidr] : [])).sort();
+        this.#sequencer.onGlobalBGPConfigUpdate({
+          serviceClusterCidrs: cidrs('serviceClusterIPs'),
+          serviceExternalCidrs: cidrs('serviceExternalIPs'),
+          serviceLoadBalancerCidrs: cidrs('serviceLoadBalancerIPs'),
+        });
         return;
+      }
       case 'KubernetesService':
         return this.#ipSets.updateService(`${u.namespace ?? 'default'}/${u.name}`, isPresent(u) ? decodeService(u) : undefined);
       case 'KubernetesEndpointSlice':

@@ -15,6 +15,7 @@
 import type {
   ConfigUpdate,
   EncapsulationUpdate,
+  GlobalBGPConfigUpdate,
   HostEndpoint,
   HostEndpointId,
   HostMetadataUpdate,
@@ -53,6 +54,8 @@ export interface CalcCallbacks {
   onPoolUpdate(id: string, pool: IPAMPool): void;
   onPoolRemove(id: string): void;
   onEncapsulationUpdate(encap: Omit<EncapsulationUpdate, 'kind'>): void;
+  /** BGPConfiguration `default`'s service ranges (service loop prevention). */
+  onGlobalBGPConfigUpdate(update: Omit<GlobalBGPConfigUpdate, 'kind'>): void;
 
   onRouteUpdate(route: Omit<RouteUpdate, 'kind'>): void;
   onRouteRemove(dst: string): void;

@@ -20,6 +20,7 @@ import type {
   ConfigUpdate,
   DataplaneMessage,
   EncapsulationUpdate,
+  GlobalBGPConfigUpdate,
   HostEndpoint,
   HostEndpointId,
   HostMetadataUpdate,
@@ -80,6 +81,7 @@ class Pending<T> {
 
 type Config = Omit<ConfigUpdate, 'kind'>;
 type Encapsulation = Omit<EncapsulationUpdate, 'kind'>;
+type GlobalBgp = Omit<GlobalBGPConfigUpdate, 'kind'>;
 type Host = Omit<HostMetadataUpdate, 'kind'>;
 type Route = Omit<RouteUpdate, 'kind'>;
 type VTEP = Omit<VXLANTunnelEndpointUpdate, 'kind'>;
@@ -89,6 +91,8 @@ export class EventSequencer implements CalcCallbacks {
   #sentConfig: Config | undefined;
   #encap: Encapsulation | undefined;
   #sentEncap: Encapsulation | undefined;
+  #bgp: GlobalBgp | undefined;
+  #sentBgp: GlobalBgp | undefined;
 
   readonly #addedSets = new Map<string, IPSetType>();
   readonly #removedSets = new Set<string>();
@@ -184,6 +188,10 @@ export class EventSequencer implements CalcCallbacks {
     this.#encap = encap;
   }
 
+  onGlobalBGPConfigUpdate(update: GlobalBgp): void {
+    this.#bgp = update;
+  }
+
   onRouteUpdate(route: Route): void {
     this.#routes.set(route.dst, route);
   }
@@ -245,6 +253,11 @@ export class EventSequencer implements CalcCallbacks {
       this.#sentEncap = this.#encap;
     }
     this.#encap = undefined;
+    if (this.#bgp !== undefined && !jsonEqual(this.#bgp, this.#sentBgp)) {
+      out.push({ kind: 'GlobalBGPConfigUpdate', ...this.#bgp });
+      this.#sentBgp = this.#bgp;
+    }
+    this.#bgp = undefined;
 
     // No route toward a VTEP the driver does not have: route removals, then VTEP removals,
     // then VTEP additions, then route additions.

@@ -44,6 +44,8 @@ export interface DesiredState {
   routes: Map<string, RouteUpdate>;
   /** Keyed by node name. */
   vteps: Map<string, VXLANTunnelEndpointUpdate>;
+  /** BGPConfiguration `default`'s advertised service CIDRs (cluster, external, LoadBalancer), sorted: service loop prevention. */
+  serviceCidrs: string[];
 }
 
 export function emptyDesiredState(): DesiredState {
@@ -60,6 +62,7 @@ export function emptyDesiredState(): DesiredState {
     encapsulation: { ipipEnabled: false, vxlanEnabled: false, vxlanEnabledV6: false },
     routes: new Map(),
     vteps: new Map(),
+    serviceCidrs: [],
   };
 }
 
@@ -160,6 +163,12 @@ function applyMessage(state: DesiredState, msg: DataplaneMessage): boolean {
         vxlanEnabledV6: msg.vxlanEnabledV6,
       };
       return true;
+    case 'GlobalBGPConfigUpdate': {
+      const cidrs = [...new Set([...msg.serviceClusterCidrs, ...msg.serviceExternalCidrs, ...msg.serviceLoadBalancerCidrs])].sort();
+      if (cidrs.join(',') === state.serviceCidrs.join(',')) return false;
+      state.serviceCidrs = cidrs;
+      return true;
+    }
     case 'RouteUpdate':
       state.routes.set(msg.dst, msg);
       return true;

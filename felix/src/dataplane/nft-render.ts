@@ -92,6 +92,12 @@ export interface NftRenderOptions {
   interfaceExcluded: (ifname: string) => boolean;
   /** Drop what conntrack calls invalid (false with Calico's disableConntrackInvalidCheck). */
   dropConntrackInvalid: boolean;
+  /**
+   * Calico's serviceLoopPrevention: traffic forwarded or sent by the host toward an advertised
+   * service range (BGPConfiguration `default`) that nothing DNATed is dropped or rejected, so it
+   * cannot bounce between this node and its BGP peers.
+   */
+  serviceLoopPrevention: 'Drop' | 'Reject' | 'Disabled';
 }
 
 export const DEFAULT_NFT_OPTIONS: NftRenderOptions = {
@@ -107,6 +113,7 @@ export const DEFAULT_NFT_OPTIONS: NftRenderOptions = {
   dropIpipFromWorkloads: true,
   interfaceExcluded: interfaceExcluder('kube-ipvs0'), // Calico's default: kube-proxy's IPVS dummy device
   dropConntrackInvalid: true,
+  serviceLoopPrevention: 'Drop', // Calico's default
 };
 
 function configValue(config: Record<string, unknown>, camel: string): unknown {
@@ -131,7 +138,8 @@ function failsafeFromConfig(value: unknown, fallback: FailsafePort[]): FailsafeP
  * Options from the FelixConfiguration spec the graph sends in ConfigUpdate (camelCase keys,
  * `logPrefix`, `interfacePrefix`, `defaultEndpointToHostAction`, `failsafe*HostPorts`,
  * `natPortRange`, `natOutgoingAddress`, `allowVXLANPacketsFromWorkloads` with `vxlanPort`,
- * `allowIPIPPacketsFromWorkloads`, `interfaceExclude`, `disableConntrackInvalidCheck`; the
+ * `allowIPIPPacketsFromWorkloads`, `interfaceExclude`, `disableConntrackInvalidCheck`,
+ * `serviceLoopPrevention`; the
  * PascalCase env-style names are accepted too), defaults for what is absent. Values were
  * validated by the api schema on write.
  */
@@ -169,6 +177,9 @@ export function nftOptionsFromConfig(config: Record<string, unknown>): NftRender
   const exclude = configValue(config, 'interfaceExclude');
   if (typeof exclude === 'string') opts.interfaceExcluded = interfaceExcluder(exclude);
   if (configValue(config, 'disableConntrackInvalidCheck') === true) opts.dropConntrackInvalid = false;
+  const loop = String(configValue(config, 'serviceLoopPrevention') ?? '').toLowerCase();
+  if (loop === 'reject') opts.serviceLoopPrevention = 'Reject';
+  else if (loop === 'disabled') opts.serviceLoopPrevention = 'Disabled';
   return opts;
 }
 
@@ -255,6 +266,30 @@ function endpointPresence(state: DesiredState, endpoint: WorkloadEndpoint): stri
   return out;
 }
 
+/** Calico's cali-cidr-block: the end of filter-forward and filter-output jump here. */
+export const CIDR_BLOCK_CHAIN = 'cidr-block';
+
+/**
+ * The service loop prevention rules: one per family over the advertised service ranges
+ * (Calico's BlockedCIDRsToIptablesChains), none when disabled or when nothing is advertised.
+ * Reached only by what no DNAT rewrote (kube-proxy's DNAT runs at prerouting and nat output,
+ * before these filter hooks), i.e. a service address nothing serves, which would otherwise go
+ * out the default route and come back through the peers that the ranges were advertised to.
+ */
+export function cidrBlockLines(cidrs: readonly string[], action: NftRenderOptions['serviceLoopPrevention']): string[] {
+  if (action === 'Disabled' || cidrs.length === 0) return [];
+  const verdict = action === 'Reject' ? 'reject' : 'drop';
+  const lines: string[] = [];
+  for (const family of [4, 6] as const) {
+    const mine = normaliseCidrs(
+      cidrs.filter((c) => cidrFamily(c) === family),
+      family,
+    );
+    if (mine.length > 0) lines.push(`${family === 4 ? 'ip' : 'ip6'} daddr { ${mine.join(', ')} } ${verdict}`);
+  }
+  return lines;
+}
+
 function optionsKey(opts: NftRenderOptions): string {
   return `${opts.markAccept}|${opts.markPass}|${opts.logPrefix}|${opts.dropVxlanFromWorkloadsPort}|${opts.dropIpipFromWorkloads}`;
 }
@@ -297,6 +332,9 @@ export function renderModel(state: DesiredState, opts: NftRenderOptions = DEFAUL
   const conntrack = ['ct state established,related accept', ...(opts.dropConntrackInvalid ? ['ct state invalid drop'] : [])];
 
   const heps = hostEndpointRuleset(state, opts, hostInterfaces);
+  const loopBlock = cidrBlockLines(state.serviceCidrs, opts.serviceLoopPrevention);
+  if (loopBlock.length > 0) chain(CIDR_BLOCK_CHAIN, loopBlock);
+  const toLoopBlock = loopBlock.length > 0 ? [`jump ${CIDR_BLOCK_CHAIN}`] : [];
   chain('filter-forward', [
     'type filter hook forward priority filter; policy accept;',
     ...conntrack,
@@ -304,6 +342,7 @@ export function renderModel(state: DesiredState, opts: NftRenderOptions = DEFAUL
     ...vmap('iifname', fromWl),
     ...vmap('oifname', toWl),
     ...heps.forwardLast,
+    ...toLoopBlock,
   ]);
 
   // IPv6 needs neighbour discovery and MLD with the host whatever the policy (Calico's static
@@ -315,7 +354,9 @@ export function renderModel(state: DesiredState, opts: NftRenderOptions = DEFAUL
     for (const prefix of opts.interfacePrefixes) toHost.push(`iifname ${nftQuote(`${prefix}*`)} ${verdict}`);
   }
   chain('filter-input', ['type filter hook input priority filter; policy accept;', ...conntrack, ...ndp, ...vmap('iifname', fromWl), ...toHost, ...heps.input]);
-  if (heps.output.length > 0) chain('filter-output', ['type filter hook output priority filter; policy accept;', ...conntrack, ...heps.output]);
+  if (heps.output.length + toLoopBlock.length > 0) {
+    chain('filter-output', ['type filter hook output priority filter; policy accept;', ...conntrack, ...heps.output, ...toLoopBlock]);
+  }
   for (const [name, lines] of heps.baseChains) chain(name, lines);
   for (const [name, lines] of heps.chains) chain(name, lines);
   if (nat.chain.length > 0) chain(NAT_CHAIN, nat.chain);

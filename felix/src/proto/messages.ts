@@ -316,6 +316,17 @@ export interface EncapsulationUpdate {
   vxlanEnabledV6: boolean;
 }
 
+/**
+ * BGPConfiguration `default`'s advertised service ranges (Calico's GlobalBGPConfigUpdate), for
+ * service loop prevention; empty lists when it is absent. Sent when they change.
+ */
+export interface GlobalBGPConfigUpdate {
+  kind: 'GlobalBGPConfigUpdate';
+  serviceClusterCidrs: string[];
+  serviceExternalCidrs: string[];
+  serviceLoadBalancerCidrs: string[];
+}
+
 export interface RouteUpdate {
   kind: 'RouteUpdate';
   type: RouteType;
@@ -377,6 +388,7 @@ export type DataplaneMessage =
   | IPAMPoolUpdate
   | IPAMPoolRemove
   | EncapsulationUpdate
+  | GlobalBGPConfigUpdate
   | RouteUpdate
   | RouteRemove
   | VXLANTunnelEndpointUpdate

@@ -263,3 +263,27 @@ test("configuration: the node's FelixConfiguration overrides the cluster's, othe
     { kind: 'ConfigUpdate', config: { logSeverityScreen: 'Debug', bpfEnabled: false, routeRefreshInterval: '30s' }, clusterInformation: {} },
   ]);
 });
+
+test("BGPConfiguration default's service ranges reach the dataplane once per change (service loop prevention); other BGPConfigurations are ignored", () => {
+  const h = harness();
+  h.start(snapshot());
+  const spec = {
+    serviceClusterIPs: [{ cidr: '10.96.0.0/12' }],
+    serviceExternalIPs: [{ cidr: '192.0.2.0/24' }, { cidr: '2001:db8::/64' }],
+    serviceLoadBalancerIPs: [{ cidr: '198.51.100.0/24' }],
+    asNumber: 64512,
+  };
+  assert.deepEqual(h.apply([update('BGPConfiguration', 'default', spec)]), [
+    {
+      kind: 'GlobalBGPConfigUpdate',
+      serviceClusterCidrs: ['10.96.0.0/12'],
+      serviceExternalCidrs: ['192.0.2.0/24', '2001:db8::/64'],
+      serviceLoadBalancerCidrs: ['198.51.100.0/24'],
+    },
+  ]);
+  assert.deepEqual(h.apply([update('BGPConfiguration', 'default', { ...spec, asNumber: 65000 })]), [], 'no change to the ranges, no message');
+  assert.deepEqual(h.apply([update('BGPConfiguration', 'node.node-1', { serviceClusterIPs: [{ cidr: '10.0.0.0/8' }] })]), []);
+  assert.deepEqual(h.apply([del('BGPConfiguration', 'default')]), [
+    { kind: 'GlobalBGPConfigUpdate', serviceClusterCidrs: [], serviceExternalCidrs: [], serviceLoadBalancerCidrs: [] },
+  ]);
+});

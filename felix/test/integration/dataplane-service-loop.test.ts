@@ -1,0 +1,143 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { FakeClock } from '@cattail/typha/testing';
+import { inNetns, processExec } from '../../src/dataplane/exec.js';
+import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
+import type { DataplaneMessage } from '../../src/proto/messages.js';
+import { createNetns, deleteNetns, requireNetnsTools, run, uniquePrefix } from '../../src/testing/netns.js';
+
+// Service loop prevention (FelixConfiguration serviceLoopPrevention, BGPConfiguration default's
+// serviceClusterIPs) on the real kernel. A node namespace with one pod and an uplink to an
+// "upstream" namespace, which plays the BGP peer the service range was advertised to: it routes
+// the range back to the node and also answers on one address of it, so a packet to a service
+// address nothing DNATed goes out and arrives instead of looping. A stand-in for kube-proxy
+// DNATs one service address to the upstream's own: that traffic must still flow.
+//
+//   pod 10.65.0.5 ── cali<tag> ┤ node eth0 198.51.100.1 ├── eth0 198.51.100.2 upstream
+//                                  kube-proxy stand-in:       also 10.96.0.10 (an address in the
+//                                  10.96.0.20:P → .2:P        service range nothing serves)
+
+const NODE = '198.51.100.1';
+const UP = '198.51.100.2';
+const UNSERVED = '10.96.0.10';
+const SERVED = '10.96.0.20';
+const POD = '10.65.0.5';
+
+const SERVER = `
+const s = require('node:net').createServer((c) => c.end('hello'));
+s.listen(0, '0.0.0.0', () => console.log('ready ' + s.address().port));`;
+// Prints what happened: "ok", "refused" or "timeout".
+const CLIENT = `
+const c = require('node:net').connect({ host: process.argv[1], port: Number(process.argv[2]) });
+c.setTimeout(3000, () => { console.log('timeout'); process.exit(0); });
+c.on('data', () => { console.log('ok'); process.exit(0); }).on('error', (e) => { console.log(e.code === 'ECONNREFUSED' ? 'refused' : e.code); process.exit(0); });`;
+
+async function startServer(t: TestContext, ns: string): Promise<number> {
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => child.kill('SIGKILL'));
+  const ready = new Promise<number>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /ready (\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return Promise.race([ready, once(AbortSignal.timeout(10_000), 'abort').then(() => assert.fail('server not listening within 10 s'))]);
+}
+
+test('serviceLoopPrevention: unserved service addresses are dropped or rejected from pods and the host; DNATed service traffic flows; Disabled lets all through', async (t) => {
+  await requireNetnsTools();
+  const prefix = uniquePrefix('cslp');
+  const tag = prefix.slice(5);
+  const [node, pod, up] = [`${prefix}-node`, `${prefix}-pod`, `${prefix}-up`];
+  const iface = `cali${tag}`;
+  t.after(async () => {
+    for (const ns of [pod, node, up]) await deleteNetns(ns);
+  });
+  for (const ns of [node, pod, up]) await createNetns(ns);
+  await run('ip', ['-n', node, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', up]);
+  await run('ip', ['-n', node, 'addr', 'add', `${NODE}/24`, 'dev', 'eth0']);
+  await run('ip', ['-n', up, 'addr', 'add', `${UP}/24`, 'dev', 'eth0']);
+  await run('ip', ['-n', up, 'addr', 'add', `${UNSERVED}/32`, 'dev', 'eth0']);
+  for (const ns of [node, up]) await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+  await run('ip', ['-n', up, 'route', 'add', '10.65.0.0/16', 'via', NODE]);
+  await run('ip', ['-n', node, 'route', 'add', 'default', 'via', UP]);
+  await run('ip', ['-n', node, 'link', 'add', iface, 'address', 'ee:ee:ee:ee:ee:ee', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod]);
+  await run('ip', ['-n', node, 'link', 'set', iface, 'up']);
+  await run('ip', ['-n', pod, 'link', 'set', 'eth0', 'up']);
+  await run('ip', ['-n', pod, 'addr', 'add', `${POD}/32`, 'dev', 'eth0']);
+  await run('ip', ['-n', pod, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
+  await run('ip', ['-n', pod, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
+
+  const port = await startServer(t, up);
+  // kube-proxy's part, in a table of its own: the served service address DNATed before routing
+  // (prerouting for pods, nat output for the host), as kube-proxy does.
+  await run(
+    'ip',
+    ['netns', 'exec', node, 'nft', '-f', '-'],
+    `table ip kp {
+  chain pre { type nat hook prerouting priority dstnat; ip daddr ${SERVED} tcp dport ${port} dnat to ${UP}:${port}; }
+  chain out { type nat hook output priority -100; ip daddr ${SERVED} tcp dport ${port} dnat to ${UP}:${port}; }
+}
+`,
+  );
+
+  const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: 'n1', clock: new FakeClock() });
+  t.after(() => dp.close());
+  const apply = async (msgs: DataplaneMessage[]) => {
+    dp.onMessages(msgs);
+    assert.deepEqual((await dp.apply()).errors, []);
+  };
+  const connect = async (from: string, host: string) => (await run('ip', ['netns', 'exec', from, process.execPath, '-e', CLIENT, host, String(port)])).trim();
+  const outcomes = async () => ({
+    podUnserved: await connect(pod, UNSERVED),
+    podServed: await connect(pod, SERVED),
+    hostUnserved: await connect(node, UNSERVED),
+    hostServed: await connect(node, SERVED),
+  });
+
+  const bgp = (cidrs: string[]): DataplaneMessage => ({
+    kind: 'GlobalBGPConfigUpdate',
+    serviceClusterCidrs: cidrs,
+    serviceExternalCidrs: [],
+    serviceLoadBalancerCidrs: [],
+  });
+  await apply([
+    {
+      kind: 'ActiveProfileUpdate',
+      id: { name: 'kns.default' },
+      profile: { inboundRules: [{ action: 'Allow', position: 0 }], outboundRules: [{ action: 'Allow', position: 0 }] },
+    },
+    {
+      kind: 'WorkloadEndpointUpdate',
+      id: { namespace: 'default', name: 'p' },
+      endpoint: { name: iface, ipv4Nets: [`${POD}/32`], ipv6Nets: [], profileIds: ['kns.default'], tiers: [] },
+    },
+    bgp([]),
+    { kind: 'InSync' },
+  ]);
+  // Nothing advertised: the unserved address goes out of the default route (and the upstream answers).
+  assert.deepEqual(await outcomes(), { podUnserved: 'ok', podServed: 'ok', hostUnserved: 'ok', hostServed: 'ok' }, 'no service range advertised');
+
+  // The range advertised, serviceLoopPrevention Drop (the default).
+  await apply([bgp(['10.96.0.0/12'])]);
+  assert.deepEqual(await outcomes(), { podUnserved: 'timeout', podServed: 'ok', hostUnserved: 'timeout', hostServed: 'ok' }, 'Drop');
+  assert.match(await run('ip', ['netns', 'exec', node, 'nft', 'list', 'chain', 'inet', 'cattail', 'cidr-block']), /ip daddr 10\.96\.0\.0\/12 drop/);
+
+  await apply([{ kind: 'ConfigUpdate', config: { serviceLoopPrevention: 'Reject' }, clusterInformation: {} }]);
+  assert.deepEqual(await outcomes(), { podUnserved: 'refused', podServed: 'ok', hostUnserved: 'refused', hostServed: 'ok' }, 'Reject');
+
+  await apply([{ kind: 'ConfigUpdate', config: { serviceLoopPrevention: 'Disabled' }, clusterInformation: {} }]);
+  assert.deepEqual(await outcomes(), { podUnserved: 'ok', podServed: 'ok', hostUnserved: 'ok', hostServed: 'ok' }, 'Disabled');
+  assert.doesNotMatch(await run('ip', ['netns', 'exec', node, 'nft', 'list', 'table', 'inet', 'cattail']), /cidr-block/);
+
+  // Back to Drop, then the range withdrawn from BGPConfiguration: the rule goes with it.
+  await apply([{ kind: 'ConfigUpdate', config: {}, clusterInformation: {} }]);
+  assert.equal((await connect(pod, UNSERVED)).trim(), 'timeout');
+  await apply([bgp([])]);
+  assert.equal(await connect(pod, UNSERVED), 'ok');
+});
