@@ -11,7 +11,7 @@
  * this call did (interface, addresses) before reporting the error, so a failed ADD leaves
  * nothing behind even if the runtime never sends the DEL.
  */
-import type { ipam } from '@cattail/datastore';
+import type * as ipam from '@cattail/datastore/ipam';
 import type { CommandContext } from '../context.js';
 import { errorMessage, InvalidConfigError } from '../errors.js';
 import type { PodInfo } from '../k8s-pod.js';
@@ -27,15 +27,18 @@ export async function cmdAdd(ctx: CommandContext): Promise<CniResult> {
   const want6 = conf.ipam.assignIpv6 ? 1 : 0;
   const mtu = await ctx.mtu();
   const pod = await podInfo(ctx, id.namespace, id.pod);
+  ctx.mark?.('pod');
 
   const addresses = pod?.noIpamAddresses
     ? noIpamAddresses(ctx, pod.noIpamAddresses)
     : pod?.requestedAddresses
       ? await assignRequested(ctx, handle, pod.requestedAddresses, id.namespace, id.pod)
       : await allocate(ctx, handle, want4, want6, id.namespace, id.pod, pod);
+  ctx.mark?.('ipam');
   log.info({ handle, addresses: addresses.map((a) => a.address), hostVeth: id.hostVeth, mtu }, 'addresses assigned');
   try {
     const { containerMac } = await ctx.wiring.setup({ netns: env.netns, ifname: env.ifname, hostVeth: id.hostVeth, mtu, addresses });
+    ctx.mark?.('wiring');
     const wep = buildWorkloadEndpoint({
       identity: id,
       addresses,
@@ -44,6 +47,7 @@ export async function cmdAdd(ctx: CommandContext): Promise<CniResult> {
       serviceAccountName: pod?.serviceAccountName ?? conf.serviceAccountName,
     });
     await writeEndpoint(ctx.ds, wep);
+    ctx.mark?.('endpoint');
     log.info({ wep: `${id.namespace}/${id.wepName}` }, 'workload endpoint written');
     return addResult({ cniVersion: conf.cniVersion, hostVeth: id.hostVeth, ifname: env.ifname, containerMac, netns: env.netns, addresses });
   } catch (err) {

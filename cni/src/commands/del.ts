@@ -20,8 +20,11 @@ export async function cmdDel(ctx: CommandContext): Promise<void> {
   } else {
     log.info({ wep: `${id.namespace}/${id.wepName}`, outcome }, 'workload endpoint');
   }
+  ctx.mark?.('endpoint');
   await ctx.wiring.teardown(env.netns, env.ifname);
+  ctx.mark?.('wiring');
   const handle = handleId(conf.name, env.containerId);
   const released = await ctx.ipam.releaseByHandle(handle);
+  ctx.mark?.('ipam');
   log.info({ handle, released }, 'addresses released');
 }
