@@ -2,8 +2,9 @@
 // The CNI plugin executable. When the one-file bundle is built (`node image/dist/src/main.js
 // cni-bundle` writes cni/dist/bundle/cattail-cni.cjs) it runs that, through V8's code cache
 // (cni/src/bundle-loader.ts); otherwise the compiled modules of cni/dist/src (development:
-// `npx tsc -b` is enough). A bundle older than the last build of a package it holds is stale
-// and is not used (with a warning on stderr); CATTAIL_CNI_BUNDLE=0 forces the modules.
+// `npx tsc -b` is enough), and always for VERSION. A bundle older than the last build of a
+// package it holds is stale and is not used (with a warning on stderr); CATTAIL_CNI_BUNDLE=0
+// forces the modules.
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -16,11 +17,13 @@ function staleness() {
   return builds.map(here).find((p) => existsSync(p) && statSync(p).mtimeMs > made);
 }
 
-const newer = process.env.CATTAIL_CNI_BUNDLE !== '0' && existsSync(bundle) ? staleness() : null;
+// VERSION needs five small modules (main.ts answers it before loading the rest): cheaper than
+// reading the whole bundle and its cache.
+const version = (process.env.CNI_COMMAND ?? '').trim().toUpperCase() === 'VERSION';
+const newer = !version && process.env.CATTAIL_CNI_BUNDLE !== '0' && existsSync(bundle) ? staleness() : null;
 if (newer === undefined) {
   const { loadBundle } = await import('../dist/src/bundle-loader.js');
-  const writeCache = (process.env.CNI_COMMAND ?? '').trim().toUpperCase() !== 'VERSION';
-  await loadBundle(bundle, { writeCache }).exports.main();
+  await loadBundle(bundle).exports.main();
 } else {
   if (newer) {
     const msg = `${bundle} is older than ${newer}: running the compiled modules; rebuild it with node image/dist/src/main.js cni-bundle`;

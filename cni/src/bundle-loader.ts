@@ -29,10 +29,7 @@ export interface BundleRun<T> {
 export interface LoadBundleOptions {
   /** Default `${bundlePath}.cache`. */
   cachePath?: string;
-  /**
-   * Write the cache at exit when it was missing or rejected (default true). The plugin passes
-   * false for VERSION, whose run compiles too little of the bundle to be worth caching.
-   */
+  /** Write the cache at exit when it was missing or rejected (default true). */
   writeCache?: boolean;
 }
 
