@@ -155,7 +155,8 @@ export async function runPlugin(input: PluginInput, deps: PluginDeps = defaultDe
     await ds?.close().catch(() => undefined);
     if (timer) {
       timer.mark('closed');
-      log.info({ ...timer.report() }, 'timing');
+      // Asked for explicitly, so whatever the configured log level.
+      deps.makeLogger('info').info({ cmd: input.env.CNI_COMMAND, ...timer.report() }, 'timing');
     }
   }
 }
