@@ -253,6 +253,23 @@ async function startDaemon(nodeNs: string, socket: string): Promise<ChildProcess
   return child;
 }
 
+/** Ten times: a new TCP connection to 127.0.0.1:`port` (in `netns`, else here) and one HTTP GET, timed in the process. */
+async function firstRequest(port: number, netns: string | undefined): Promise<Percentiles> {
+  const script = `const net = require('node:net'); const t0 = performance.now();
+const s = net.connect(${port}, '127.0.0.1', () => s.write('GET /version HTTP/1.1\\r\\nHost: etcd\\r\\nConnection: close\\r\\n\\r\\n'));
+s.once('data', () => { process.stdout.write(String(performance.now() - t0)); s.destroy(); });`;
+  const samples: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const argv = [process.execPath, '-e', script];
+    const { stdout } = netns
+      ? await execFileP('ip', ['netns', 'exec', netns, ...argv], { timeout: 30_000 })
+      : await execFileP(argv[0], argv.slice(1), { timeout: 30_000 });
+    const ms = Number(stdout);
+    if (Number.isFinite(ms)) samples.push(ms);
+  }
+  return percentiles(samples);
+}
+
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -392,6 +409,10 @@ async function main(): Promise<number> {
       const relay = await exposeLoopbackPorts(nodeNs, [Number(new URL(etcd.clientUrl).port)], { timeoutMs: 120_000 });
       cleanup.push(() => relay.close());
       targets.push({ datastore: 'etcd', conf: netConf('etcd', etcd.clientUrl), makePods: async () => undefined });
+      // What a new connection costs through the relay, against the same from the host's own
+      // namespace: connect, one HTTP request (etcd's /version), first byte back; in-process.
+      const port = Number(new URL(etcd.clientUrl).port);
+      out.firstRequestMs = { etcdViaRelay: await firstRequest(port, nodeNs), etcdDirect: await firstRequest(port, undefined) };
     }
     if (datastores.includes('kdd')) {
       const kube = await startKubeApiServer();
