@@ -3,7 +3,8 @@
  * `node bench/dist/src/cni-table.js RUN.json`: the tables of docs/BENCHMARKS.md's "CNI ADD/DEL
  * latency" section from one `bench:cni` run (the JSON it prints), so the figures there are
  * regenerated, never typed: latency per variant (ms p50 / p99), ratios over the baseline, the
- * floors, and the plugin's own phase medians.
+ * floors, and the plugin's own phase medians. With several files: one row per run, the
+ * `node -e 0` floor and each variant's sequential ADD p50 (how much the shared machine moved).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -112,10 +113,29 @@ export function cniTables(run: CniRun): string {
   return out.join('\n');
 }
 
+/** Several runs of the same command side by side: the floor and sequential ADD p50 of each variant. */
+export function runsTable(runs: readonly CniRun[]): string {
+  const variants = Object.keys(VARIANT_NAMES).filter((v) => runs.some((r) => DATASTORES.some(([k]) => typeof r[k]?.[v] === 'object')));
+  const out = [
+    `| run | \`node -e 0\` p50 | ${DATASTORES.flatMap(([, label]) => variants.map((v) => `${label} ${VARIANT_NAMES[v]}`)).join(' | ')} |`,
+    `|---|---|${DATASTORES.flatMap(() => variants.map(() => '---')).join('|')}|`,
+  ];
+  runs.forEach((r, i) => {
+    const cells = DATASTORES.flatMap(([k]) =>
+      variants.map((v) => fmt((r[k]?.[v] as Record<string, ModeResult | undefined> | undefined)?.sequential?.addMs.p50)),
+    );
+    out.push(`| ${i + 1} | ${fmt(r.floorMs.nodeE0?.p50)} | ${cells.join(' | ')} |`);
+  });
+  return `${out.join('\n')}\n`;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const file = process.argv[2];
-  if (!file) {
-    process.stderr.write('usage: cni-table.js RUN.json\n');
+  const files = process.argv.slice(2);
+  if (files.length === 0) {
+    process.stderr.write('usage: cni-table.js RUN.json (the tables of one run) | cni-table.js RUN.json RUN.json... (sequential ADD p50 of each run)\n');
     process.exitCode = 2;
-  } else process.stdout.write(cniTables(JSON.parse(readFileSync(file, 'utf8')) as CniRun));
+  } else {
+    const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as CniRun);
+    process.stdout.write(runs.length === 1 ? cniTables(runs[0]) : runsTable(runs));
+  }
 }
