@@ -8,20 +8,32 @@
  *   sequential   --pods pods one after another, each ADD then DEL
  *   concurrent   --concurrency ADDs at once, then their DELs at once, for --rounds rounds
  *
- * Plugin variants, in the same run: `node` (node cni/bin/cattail-cni.js, the baseline) and `sea`
- * (the standalone binary image/src/cni-binary.ts builds; --sea-binary PATH, or built into a temp
- * dir here; when it cannot be had the JSON says why). Each variant stops early after
- * --max-seconds. Names are `ccnb-<random>-…`; namespaces, relays and servers are removed at the
- * end, processes ended by their own pid. Timings include `ip netns exec` (the runtime's setns);
- * `floorMs` gives that spawn alone and each plugin's CNI VERSION call (start-up, no datastore).
+ * Plugin variants, in the same run (--plugin):
+ *   base     `node cni/bin/cattail-cni.js` of another commit (--baseline-rev REV: git archive of
+ *            REV into a temp dir, built there with tsc; the baseline of the ratios when given)
+ *   node     `node cni/bin/cattail-cni.js`, the compiled modules (CATTAIL_CNI_BUNDLE=0)
+ *   bundle   the same executable running the one-file bundle through V8's code cache (built
+ *            here with `image cni-bundle`; its cache is removed first, so the first ADD writes it)
+ *   sea      the standalone binary image/src/cni-binary.ts builds (--sea-binary PATH, or built
+ *            into a temp dir here; when it cannot be had the JSON says why)
+ *   daemon   the per-node daemon prototype (cni-daemon.ts, started in the node namespace, datastore
+ *            kept open) behind its thin client (cni-daemon-client.ts) as the CNI binary
+ * Ratios are each variant over `base` (else `node`). Each variant stops early after
+ * --max-seconds. Names are `ccnb-<random>-…`; namespaces, relays, servers and the daemon are
+ * removed at the end, processes ended by their own pid. Timings include `ip netns exec` (the
+ * runtime's setns); `floorMs` gives that spawn alone, `node -e 0` and each plugin's CNI
+ * VERSION. The plugin runs with CATTAIL_CNI_TIMING=1, and `phasesMs` gives the medians of the
+ * phase marks its timing line reports for sequential ADD and DEL (variants that print one).
  *
- *   npm run bench:cni -- [--datastore etcd,kdd] [--plugin node,sea] [--mode sequential,concurrent]
- *                        [--pods 15] [--concurrency 20] [--rounds 1] [--max-seconds 60]
+ *   npm run bench:cni -- [--datastore etcd,kdd] [--plugin node,bundle,sea,daemon] [--baseline-rev REV]
+ *                        [--mode sequential,concurrent] [--pods 15] [--concurrency 20] [--rounds 1]
+ *                        [--max-seconds 60] [--sea-binary PATH]
+ *   node bench/dist/src/cni-table.js RUN.json     the Markdown tables of docs/BENCHMARKS.md
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,14 +46,19 @@ import { listSummary } from './histogram.js';
 import { machineInfo } from './machine.js';
 
 const execFileP = promisify(execFile);
-const NODE_PLUGIN = fileURLToPath(new URL('../../../cni/bin/cattail-cni.js', import.meta.url));
-const IMAGE_MAIN = fileURLToPath(new URL('../../../image/dist/src/main.js', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const NODE_PLUGIN = join(REPO, 'cni/bin/cattail-cni.js');
+const BUNDLE_CACHE = join(REPO, 'cni/dist/bundle/cattail-cni.cjs.cache');
+const IMAGE_MAIN = join(REPO, 'image/dist/src/main.js');
+const DAEMON_MAIN = fileURLToPath(new URL('./cni-daemon.js', import.meta.url));
+const DAEMON_CLIENT = fileURLToPath(new URL('./cni-daemon-client.js', import.meta.url));
 const NODENAME = 'node-1';
 const POD_NS = 'bench';
 
 export type Datastore = 'etcd' | 'kdd';
-export type Plugin = 'node' | 'sea';
+export type Plugin = 'base' | 'node' | 'bundle' | 'sea' | 'daemon';
 export type Mode = 'sequential' | 'concurrent';
+const PLUGINS: readonly Plugin[] = ['base', 'node', 'bundle', 'sea', 'daemon'];
 
 export interface Percentiles {
   p50: number;
@@ -57,6 +74,9 @@ export interface ModeResult {
   /** True when --max-seconds cut the mode short. */
   truncated: boolean;
 }
+
+/** Medians of the plugin's own phase marks (CATTAIL_CNI_TIMING=1), ms; `calls`: datastore requests. */
+export type Phases = Record<string, number>;
 
 /** Parses a comma list of allowed words (`--plugin node,sea`). */
 export function listArg<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] {
@@ -86,6 +106,48 @@ export function ratios(candidate: ModeResult, baseline: ModeResult): Record<stri
   };
 }
 
+interface TimingLine {
+  marks: Record<string, number>;
+  datastore: { calls: number };
+}
+
+/** The `timing` line of a plugin's stderr (CATTAIL_CNI_TIMING=1), if it printed one. */
+export function timingOf(stderr: string): TimingLine | undefined {
+  for (const line of stderr.split('\n')) {
+    if (!line.includes('"timing"')) continue;
+    try {
+      const j = JSON.parse(line) as { msg?: string; marks?: Record<string, number>; datastore?: { calls: number } };
+      if (j.msg === 'timing' && j.marks && j.datastore) return { marks: j.marks, datastore: j.datastore };
+    } catch {
+      // not a log line of ours
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Medians of each phase over the samples: a phase is the time from the previous mark present
+ * to its own (`main` from the process start), in the order the plugin passes them.
+ */
+export function phaseMedians(samples: readonly TimingLine[]): Phases {
+  const order = ['main', 'config', 'datastore', 'pod', 'ipam', 'wiring', 'endpoint', 'closed'];
+  const per: Record<string, number[]> = {};
+  for (const t of samples) {
+    // DEL passes endpoint before wiring and ipam: follow the marks' own time order.
+    const present = order.filter((m) => t.marks[m] !== undefined).sort((a, b) => t.marks[a] - t.marks[b]);
+    let prev = 0;
+    for (const m of present) {
+      (per[m] ??= []).push(t.marks[m] - prev);
+      prev = t.marks[m];
+    }
+    (per.total ??= []).push(prev);
+    (per.calls ??= []).push(t.datastore.calls);
+  }
+  const out: Phases = {};
+  for (const [k, v] of Object.entries(per)) out[k] = Math.round(listSummary(v).p50 * 10) / 10;
+  return out;
+}
+
 async function ip(args: string[]): Promise<void> {
   await execFileP('ip', args, { timeout: 30_000 });
 }
@@ -94,6 +156,7 @@ interface CallResult {
   ms: number;
   ok: boolean;
   detail: string;
+  stderr: string;
 }
 
 /** One plugin call, timed from spawn to exit, run in `nodeNs` with only PATH and the CNI variables. */
@@ -105,15 +168,16 @@ function callPlugin(argv: string[], nodeNs: string, env: Record<string, string>,
       env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
     });
     let out = '';
+    let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     const done = (ok: boolean, detail: string) => {
       clearTimeout(timer);
-      resolve({ ms: Number(process.hrtime.bigint() - start) / 1e6, ok, detail });
+      resolve({ ms: Number(process.hrtime.bigint() - start) / 1e6, ok, detail, stderr: err });
     };
-    child.on('error', (err) => done(false, err.message));
-    child.on('close', (code, signal) => done(code === 0, `exit ${code ?? signal}: ${out.slice(0, 400)}`));
+    child.on('error', (e) => done(false, e.message));
+    child.on('close', (code, signal) => done(code === 0, `exit ${code ?? signal}: ${(out + err).slice(0, 400)}`));
     child.stdin.end(stdin);
   });
 }
@@ -151,6 +215,70 @@ function ipPool(cidr: string): Resource {
   return { apiVersion: 'projectcalico.org/v3', kind: 'IPPool', metadata: { name: 'bench-pool' }, spec: { cidr, blockSize: 26 } };
 }
 
+/**
+ * The plugin of commit `rev`, for the `base` variant: `git archive` into `dir`, node_modules
+ * linked to this checkout's (but @cattail/* to the archive's own packages), `tsc -b cni` there.
+ */
+async function buildBaseline(rev: string, dir: string): Promise<void> {
+  await execFileP('sh', ['-c', `git -C "$1" archive "$2" | tar -x -C "$3"`, 'sh', REPO, rev, dir], { timeout: 120_000 });
+  const modules = join(REPO, 'node_modules');
+  await mkdir(join(dir, 'node_modules/@cattail'), { recursive: true });
+  for (const name of await readdir(modules)) {
+    if (name.startsWith('.')) continue;
+    if (name === '@cattail') {
+      for (const pkg of await readdir(join(modules, name))) await symlink(await readlink(join(modules, name, pkg)), join(dir, 'node_modules/@cattail', pkg));
+    } else await symlink(join(modules, name), join(dir, 'node_modules', name));
+  }
+  await execFileP(process.execPath, [join(modules, 'typescript/bin/tsc'), '-b', 'cni'], { cwd: dir, timeout: 900_000 });
+}
+
+/** Starts the daemon prototype in `nodeNs`; resolves once it listens. */
+async function startDaemon(nodeNs: string, socket: string): Promise<ChildProcess> {
+  const child = spawn('ip', ['netns', 'exec', nodeNs, process.execPath, DAEMON_MAIN, '--socket', socket], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let errText = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (errText = (errText + d).slice(-2000)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the CNI daemon did not start in 60 s: ${errText}`)), 60_000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      if (d.includes('ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the CNI daemon exited (${code}): ${errText}`));
+    });
+  });
+  return child;
+}
+
+/** Ten times: a new TCP connection to 127.0.0.1:`port` (in `netns`, else here) and one HTTP GET, timed in the process. */
+async function firstRequest(port: number, netns: string | undefined): Promise<Percentiles> {
+  const script = `const net = require('node:net'); const t0 = performance.now();
+const s = net.connect(${port}, '127.0.0.1', () => s.write('GET /version HTTP/1.1\\r\\nHost: etcd\\r\\nConnection: close\\r\\n\\r\\n'));
+s.once('data', () => { process.stdout.write(String(performance.now() - t0)); s.destroy(); });`;
+  const samples: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const argv = [process.execPath, '-e', script];
+    const { stdout } = netns
+      ? await execFileP('ip', ['netns', 'exec', netns, ...argv], { timeout: 30_000 })
+      : await execFileP(argv[0], argv.slice(1), { timeout: 30_000 });
+    const ms = Number(stdout);
+    if (Number.isFinite(ms)) samples.push(ms);
+  }
+  return percentiles(samples);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stdin?.end();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -162,10 +290,13 @@ async function main(): Promise<number> {
       rounds: { type: 'string' },
       'max-seconds': { type: 'string' },
       'sea-binary': { type: 'string' },
+      'baseline-rev': { type: 'string' },
     },
   });
   const datastores = listArg<Datastore>('datastore', values.datastore, ['etcd', 'kdd']);
-  const plugins = listArg<Plugin>('plugin', values.plugin, ['node', 'sea']);
+  const baseRev = values['baseline-rev'];
+  const plugins = listArg<Plugin>('plugin', values.plugin ?? (baseRev ? PLUGINS.join(',') : 'node,bundle,sea,daemon'), PLUGINS);
+  if (plugins.includes('base') && baseRev === undefined) throw new UsageError('--plugin base needs --baseline-rev REV (the commit to compare against)');
   const modes = listArg<Mode>('mode', values.mode, ['sequential', 'concurrent']);
   const pods = intArg('pods', values.pods, 15, 1, 10_000);
   const concurrency = intArg('concurrency', values.concurrency, 20, 1, 1000);
@@ -179,66 +310,91 @@ async function main(): Promise<number> {
   const out: Record<string, unknown> = {
     command: ['npm run bench:cni', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
     machine: machineInfo(),
-    params: { pods, concurrency, rounds, maxSeconds },
+    params: { pods, concurrency, rounds, maxSeconds, ...(baseRev ? { baselineRev: baseRev } : {}) },
   };
   let failures = 0;
   try {
-    const pluginArgv: Partial<Record<Plugin, string[]>> = {};
-    const pluginInfo: Record<string, unknown> = {};
-    if (plugins.includes('node')) {
-      pluginArgv.node = [process.execPath, NODE_PLUGIN];
-      pluginInfo.node = { argv: ['node', 'cni/bin/cattail-cni.js'] };
-    }
-    if (plugins.includes('sea')) {
-      let sea = values['sea-binary'];
-      if (sea === undefined) {
-        const dir = await mkdtemp(join(tmpdir(), `${prefix}-sea-`));
-        cleanup.push(() => rm(dir, { recursive: true, force: true }));
-        sea = join(dir, 'cattail-cni');
-        const started = Date.now();
-        log(`building the SEA binary (image/src/cni-binary.ts) into ${sea}`);
-        try {
-          await execFileP(process.execPath, [IMAGE_MAIN, 'cni-binary', sea], { timeout: 600_000 });
-          pluginInfo.sea = { built: true, buildSeconds: Math.round((Date.now() - started) / 1000) };
-        } catch (err) {
-          pluginInfo.sea = { available: false, reason: `the SEA build failed: ${(err as Error).message.slice(0, 400)}` };
-          sea = undefined;
-        }
-      } else if (
-        await access(sea, fsConstants.X_OK).then(
-          () => true,
-          () => false,
-        )
-      )
-        pluginInfo.sea = { binary: sea };
-      else {
-        pluginInfo.sea = { available: false, reason: `${sea} is not an executable file` };
-        sea = undefined;
-      }
-      if (sea !== undefined) pluginArgv.sea = [sea];
-    }
-    out.plugins = pluginInfo;
-
     const nodeNs = `${prefix}-node`;
     await ip(['netns', 'add', nodeNs]);
     cleanup.push(() => ip(['netns', 'del', nodeNs]));
     await ip(['-n', nodeNs, 'link', 'set', 'lo', 'up']);
 
-    // Floors: the spawn through `ip netns exec` alone, and each plugin's start-up (VERSION needs no datastore).
-    const floorEnv = { CNI_COMMAND: 'VERSION' };
+    const pluginArgv: Partial<Record<Plugin, string[]>> = {};
+    const pluginEnv: Partial<Record<Plugin, Record<string, string>>> = {};
+    const pluginInfo: Record<string, unknown> = {};
+    const variant = async (plugin: Plugin, make: () => Promise<{ argv: string[]; env?: Record<string, string>; info: unknown }>) => {
+      if (!plugins.includes(plugin)) return;
+      const started = Date.now();
+      try {
+        const v = await make();
+        pluginArgv[plugin] = v.argv;
+        if (v.env) pluginEnv[plugin] = v.env;
+        pluginInfo[plugin] = { ...(v.info as object), setupSeconds: Math.round((Date.now() - started) / 1000) };
+      } catch (err) {
+        pluginInfo[plugin] = { available: false, reason: (err as Error).message.slice(0, 400) };
+      }
+    };
+    await variant('base', async () => {
+      const dir = await mkdtemp(join(tmpdir(), `${prefix}-base-`));
+      cleanup.push(() => rm(dir, { recursive: true, force: true }));
+      log(`building the baseline ${baseRev} into ${dir}`);
+      await buildBaseline(baseRev!, dir);
+      return { argv: [process.execPath, join(dir, 'cni/bin/cattail-cni.js')], info: { rev: baseRev, argv: ['node', `<${baseRev}>/cni/bin/cattail-cni.js`] } };
+    });
+    await variant('node', async () => ({
+      argv: [process.execPath, NODE_PLUGIN],
+      env: { CATTAIL_CNI_BUNDLE: '0' },
+      info: { argv: ['node', 'cni/bin/cattail-cni.js'], env: 'CATTAIL_CNI_BUNDLE=0' },
+    }));
+    await variant('bundle', async () => {
+      log('bundling the plugin (image cni-bundle), its code cache removed');
+      await execFileP(process.execPath, [IMAGE_MAIN, 'cni-bundle'], { timeout: 300_000 });
+      await rm(BUNDLE_CACHE, { force: true });
+      return { argv: [process.execPath, NODE_PLUGIN], info: { argv: ['node', 'cni/bin/cattail-cni.js'], bundle: 'cni/dist/bundle/cattail-cni.cjs' } };
+    });
+    await variant('sea', async () => {
+      let sea = values['sea-binary'];
+      if (sea === undefined) {
+        const dir = await mkdtemp(join(tmpdir(), `${prefix}-sea-`));
+        cleanup.push(() => rm(dir, { recursive: true, force: true }));
+        sea = join(dir, 'cattail-cni');
+        log(`building the SEA binary (image/src/cni-binary.ts) into ${sea}`);
+        await execFileP(process.execPath, [IMAGE_MAIN, 'cni-binary', sea], { timeout: 600_000 }).catch((err: unknown) => {
+          throw new Error(`the SEA build failed: ${(err as Error).message}`);
+        });
+        return { argv: [sea], info: { built: true } };
+      }
+      const ok = await access(sea, fsConstants.X_OK).then(
+        () => true,
+        () => false,
+      );
+      if (!ok) throw new Error(`${sea} is not an executable file`);
+      return { argv: [sea], info: { binary: sea } };
+    });
+    await variant('daemon', async () => {
+      const socket = `/run/${prefix}-cni.sock`;
+      log(`starting the per-node daemon prototype in ${nodeNs} (${socket})`);
+      const child = await startDaemon(nodeNs, socket);
+      cleanup.push(() => stopChild(child));
+      return { argv: [process.execPath, DAEMON_CLIENT, socket], info: { argv: ['node', 'bench/dist/src/cni-daemon-client.js', socket], daemonPid: child.pid } };
+    });
+    out.plugins = pluginInfo;
+
+    // Floors: the spawn through `ip netns exec` alone, Node's own start, each plugin's VERSION.
     const floor: Record<string, Percentiles> = {};
-    const floorOf = async (argv: string[]) => {
+    const floorOf = async (argv: string[], env: Record<string, string> = {}) => {
       const samples: number[] = [];
       for (let i = 0; i < 10; i++) {
-        const r = await callPlugin(argv, nodeNs, floorEnv, '{"cniVersion":"1.0.0"}', 60_000);
+        const r = await callPlugin(argv, nodeNs, { CNI_COMMAND: 'VERSION', ...env }, '{"cniVersion":"1.0.0"}', 60_000);
         if (r.ok) samples.push(r.ms);
       }
       return percentiles(samples);
     };
     floor.ipNetnsExecTrue = await floorOf(['true']);
+    floor.nodeE0 = await floorOf([process.execPath, '-e', '0']);
     for (const plugin of plugins) {
       const argv = pluginArgv[plugin];
-      if (argv !== undefined) floor[`${plugin}Version`] = await floorOf(argv);
+      if (argv !== undefined) floor[`${plugin}Version`] = await floorOf(argv, pluginEnv[plugin]);
     }
     out.floorMs = floor;
 
@@ -253,6 +409,10 @@ async function main(): Promise<number> {
       const relay = await exposeLoopbackPorts(nodeNs, [Number(new URL(etcd.clientUrl).port)], { timeoutMs: 120_000 });
       cleanup.push(() => relay.close());
       targets.push({ datastore: 'etcd', conf: netConf('etcd', etcd.clientUrl), makePods: async () => undefined });
+      // What a new connection costs through the relay, against the same from the host's own
+      // namespace: connect, one HTTP request (etcd's /version), first byte back; in-process.
+      const port = Number(new URL(etcd.clientUrl).port);
+      out.firstRequestMs = { etcdViaRelay: await firstRequest(port, nodeNs), etcdDirect: await firstRequest(port, undefined) };
     }
     if (datastores.includes('kdd')) {
       const kube = await startKubeApiServer();
@@ -281,8 +441,11 @@ async function main(): Promise<number> {
     }
 
     let seq = 0;
+    const baseline: Plugin = plugins.includes('base') && pluginArgv.base ? 'base' : 'node';
     for (const target of targets) {
-      const byPlugin: Record<string, Record<string, ModeResult>> = {};
+      const byPlugin: Record<string, unknown> = {};
+      const results: Partial<Record<Plugin, Record<string, ModeResult>>> = {};
+      const phases: Record<string, { add: Phases; del: Phases }> = {};
       for (const plugin of plugins) {
         const argv = pluginArgv[plugin];
         if (argv === undefined) continue;
@@ -294,6 +457,7 @@ async function main(): Promise<number> {
           await target.makePods(names);
           const adds: number[] = [];
           const dels: number[] = [];
+          const timings: { ADD: TimingLine[]; DEL: TimingLine[] } = { ADD: [], DEL: [] };
           let modeFailures = 0;
           let firstFailure: string | undefined;
           const deadline = Date.now() + maxSeconds * 1000;
@@ -305,10 +469,15 @@ async function main(): Promise<number> {
               CNI_IFNAME: 'eth0',
               CNI_PATH: '/opt/cni/bin',
               CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=${POD_NS};K8S_POD_NAME=${names[i]};K8S_POD_INFRA_CONTAINER_ID=cid${ids[i]}`,
+              CATTAIL_CNI_TIMING: '1',
+              ...pluginEnv[plugin],
             };
             const r = await callPlugin(argv, nodeNs, env, target.conf, 120_000);
-            if (r.ok) (command === 'ADD' ? adds : dels).push(r.ms);
-            else {
+            if (r.ok) {
+              (command === 'ADD' ? adds : dels).push(r.ms);
+              const t = timingOf(r.stderr);
+              if (t) timings[command].push(t);
+            } else {
               modeFailures++;
               firstFailure ??= `${command} ${names[i]}: ${r.detail}`;
             }
@@ -332,6 +501,8 @@ async function main(): Promise<number> {
               await one(i, 'ADD');
               await one(i, 'DEL');
             }
+            // The daemon's marks are the daemon's clock, not the call's: left out.
+            if (plugin !== 'daemon' && timings.ADD.length > 0) phases[plugin] = { add: phaseMedians(timings.ADD), del: phaseMedians(timings.DEL) };
           } else {
             for (let r = 0; r < rounds; r++) {
               if (Date.now() > deadline) {
@@ -348,12 +519,21 @@ async function main(): Promise<number> {
           byMode[mode] = { addMs: percentiles(adds), delMs: percentiles(dels), failures: modeFailures, ...(firstFailure ? { firstFailure } : {}), truncated };
         }
         byPlugin[plugin] = byMode;
+        results[plugin] = byMode;
       }
-      if (byPlugin.node && byPlugin.sea) {
-        const r: Record<string, Record<string, number>> = {};
-        for (const mode of modes) if (byPlugin.node[mode] && byPlugin.sea[mode]) r[mode] = ratios(byPlugin.sea[mode], byPlugin.node[mode]);
-        byPlugin.seaOverNode = r as unknown as Record<string, ModeResult>;
+      const base = results[baseline];
+      if (base) {
+        const r: Record<string, Record<string, Record<string, number>>> = {};
+        for (const plugin of plugins) {
+          const cand = results[plugin];
+          if (plugin === baseline || !cand) continue;
+          r[plugin] = {};
+          for (const mode of modes) if (cand[mode] && base[mode]) r[plugin][mode] = ratios(cand[mode], base[mode]);
+        }
+        byPlugin.ratiosOver = baseline;
+        byPlugin.ratios = r;
       }
+      byPlugin.phasesMs = phases;
       out[target.datastore] = byPlugin;
     }
   } finally {

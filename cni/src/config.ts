@@ -23,9 +23,9 @@ import { hostname as osHostname } from 'node:os';
 import { collectConfig, documentSource, namedEnvSource, type ConfigOf, type ParamTable } from '@cattail/api';
 import { DecodeError, IncompatibleVersionError, InvalidConfigError } from './errors.js';
 import { parseLogLevel, type LogLevel } from './log.js';
+import { SUPPORTED_VERSIONS } from './versions.js';
 
-/** Versions whose result shape we can write; CHECK exists from 0.4.0 on. */
-export const SUPPORTED_VERSIONS = Object.freeze(['0.3.0', '0.3.1', '0.4.0', '1.0.0'] as const);
+export { SUPPORTED_VERSIONS };
 export const DEFAULT_MTU_FILE = '/var/lib/calico/mtu';
 const DEFAULT_ETCD_ENDPOINT = 'http://127.0.0.1:2379';
 export const IPAM_TYPE = 'cattail-ipam';

@@ -2,7 +2,8 @@
  * What every command gets: the validated config and environment, the datastore and IPAM on it,
  * the wiring boundary, a logger, and the MTU lookup. Built by plugin.ts; tests build their own.
  */
-import type { Datastore, ipam } from '@cattail/datastore';
+import type { Datastore } from '@cattail/datastore';
+import type * as ipam from '@cattail/datastore/ipam';
 import type { NetConf } from './config.js';
 import type { CniEnv } from './env.js';
 import type { PodInfo } from './k8s-pod.js';
@@ -21,4 +22,6 @@ export interface CommandContext {
   now(): Date;
   /** datastore_type kubernetes: the pod as the API server has it (labels, service account, annotations). */
   pod?(namespace: string, name: string): Promise<PodInfo>;
+  /** With CATTAIL_CNI_TIMING=1: records a phase boundary (timing.ts). */
+  mark?(name: string): void;
 }

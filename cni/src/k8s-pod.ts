@@ -17,7 +17,7 @@
  * addresses it did not ask for would be worse than not starting it.
  */
 import { isIP } from 'node:net';
-import type { kdd } from '@cattail/datastore';
+import type * as kdd from '@cattail/datastore/kdd';
 import { InvalidConfigError } from './errors.js';
 
 export const ANNOTATION_IPV4_POOLS = 'cni.projectcalico.org/ipv4pools';

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { workloadEndpointName } from '@cattail/api';
-import { kdd } from '@cattail/datastore';
+import * as kdd from '@cattail/datastore/kdd/convert';
 import type { CniEnv } from './env.js';
 import { InvalidEnvError } from './errors.js';
 

@@ -6,10 +6,20 @@
  *   env ─▶ parseCniEnv ─┐
  *   stdin ─▶ parseNetConf ─▶ command (add/del/check/version) ─▶ result JSON, exit 0
  *                         └──────── any error ─▶ toCniError ─▶ error JSON, exit 1
+ *
+ * Start-up is most of a CNI call's latency (docs/BENCHMARKS.md, "CNI ADD/DEL latency"), so this
+ * module loads only what every datastore needs: the backend the configuration names is imported
+ * when the datastore is opened (the etcd client with gRPC and protobufjs, or the Kubernetes
+ * client with its YAML parser), never both, and VERSION never gets here (main.ts answers it).
+ * Errors are classified by class where the class is light (@cattail/datastore/errors) and by
+ * stable code where it is not (the etcd client's ETCD_CONFIG).
  */
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { DatastoreError, EtcdDatastore, UnavailableError, etcd, ipam, kdd, type Datastore } from '@cattail/datastore';
+import { CattailError } from '@cattail/api';
+import type { Datastore } from '@cattail/datastore';
+import { DatastoreError, KubeHttpError, UnavailableError } from '@cattail/datastore/errors';
+import * as ipam from '@cattail/datastore/ipam';
 import { readPodInfo } from './k8s-pod.js';
 import { cmdAdd } from './commands/add.js';
 import { cmdCheck } from './commands/check.js';
@@ -31,6 +41,7 @@ import {
 import { CommandError, execRunner, type Runner } from './exec.js';
 import { createLogger, parseLogLevel, type Logger } from './log.js';
 import { errorResult, LATEST_VERSION } from './result.js';
+import { timerFromEnv } from './timing.js';
 import { linuxWiring, type PodWiring } from './wiring.js';
 
 export interface PluginInput {
@@ -46,7 +57,8 @@ export interface PluginOutput {
 /** What a test may replace. */
 export interface PluginDeps {
   makeLogger(level: NetConf['logLevel']): Logger;
-  openDatastore(conf: NetConf): Datastore;
+  /** May be async: the default imports the backend the config names only now. */
+  openDatastore(conf: NetConf): Datastore | Promise<Datastore>;
   makeWiring(log: Logger): PodWiring;
   readFile(path: string): Promise<string>;
   hostname(): string;
@@ -58,17 +70,21 @@ export const DEFAULT_MTU = 1500;
 export function defaultDeps(run: Runner = execRunner): PluginDeps {
   return {
     makeLogger: (level) => createLogger(level),
-    openDatastore: (conf) =>
-      conf.datastoreType === 'kubernetes'
-        ? new kdd.KubeDatastore({ kubeconfigPath: conf.kubeconfig })
-        : new EtcdDatastore({
-            endpoints: [...conf.etcd.endpoints],
-            ...(conf.etcd.caFile ? { caFile: conf.etcd.caFile } : {}),
-            ...(conf.etcd.certFile ? { certFile: conf.etcd.certFile } : {}),
-            ...(conf.etcd.keyFile ? { keyFile: conf.etcd.keyFile } : {}),
-            dialTimeoutMs: 5000,
-            requestTimeoutMs: 15000,
-          }),
+    openDatastore: async (conf) => {
+      if (conf.datastoreType === 'kubernetes') {
+        const { KubeDatastore } = await import('@cattail/datastore/kdd');
+        return new KubeDatastore({ kubeconfigPath: conf.kubeconfig });
+      }
+      const { EtcdDatastore } = await import('@cattail/datastore/etcd-datastore');
+      return new EtcdDatastore({
+        endpoints: [...conf.etcd.endpoints],
+        ...(conf.etcd.caFile ? { caFile: conf.etcd.caFile } : {}),
+        ...(conf.etcd.certFile ? { certFile: conf.etcd.certFile } : {}),
+        ...(conf.etcd.keyFile ? { keyFile: conf.etcd.keyFile } : {}),
+        dialTimeoutMs: 5000,
+        requestTimeoutMs: 15000,
+      });
+    },
     makeWiring: (log) => linuxWiring(run, log),
     readFile: (path) => readFile(path, 'utf8'),
     hostname: () => hostname(),
@@ -80,7 +96,9 @@ export async function runPlugin(input: PluginInput, deps: PluginDeps = defaultDe
   let cniVersion = LATEST_VERSION;
   let log = deps.makeLogger(parseLogLevel(input.env.CNI_LOG_LEVEL) ?? 'info');
   let ds: Datastore | undefined;
+  const timer = timerFromEnv(input.env);
   try {
+    timer?.mark('main');
     const env = parseCniEnv(input.env);
     if (env.command === 'VERSION') return ok(cmdVersion());
 
@@ -93,24 +111,29 @@ export async function runPlugin(input: PluginInput, deps: PluginDeps = defaultDe
       .child({ cmd: env.command, containerId: env.containerId, ...(env.pod ? { pod: `${env.pod.namespace}/${env.pod.name}` } : {}) });
     log.debug({ conf: loggableNetConf(conf), netns: env.netns, ifname: env.ifname }, 'invoked');
 
+    timer?.mark('config');
     try {
-      ds = deps.openDatastore(conf);
+      ds = await deps.openDatastore(conf);
     } catch (err) {
       throw new InvalidConfigError(`cannot use the ${conf.datastoreType === 'kubernetes' ? 'kubeconfig' : 'etcd settings'}: ${errorMessage(err)}`, {
         cause: err,
       });
     }
-    const kube = ds instanceof kdd.KubeDatastore ? ds : undefined;
+    const kdd = conf.datastoreType === 'kubernetes' ? await import('@cattail/datastore/kdd') : undefined;
+    const kube = kdd && ds instanceof kdd.KubeDatastore ? ds : undefined;
+    timer?.mark('datastore');
+    const counted = timer ? timer.wrap(ds) : ds;
     const ctx: CommandContext = {
       conf,
       env,
-      ds,
-      ipam: new ipam.IpamClient(ds, { logger: log }),
+      ds: counted,
+      ipam: new ipam.IpamClient(counted, { logger: log }),
       wiring: deps.makeWiring(log),
       log,
       mtu: () => readMtu(conf, deps, log),
       now: deps.now,
       ...(kube ? { pod: (namespace: string, name: string) => readPodInfo(kube, namespace, name) } : {}),
+      ...(timer ? { mark: (name: string) => timer.mark(name) } : {}),
     };
     switch (env.command) {
       case 'ADD':
@@ -130,6 +153,11 @@ export async function runPlugin(input: PluginInput, deps: PluginDeps = defaultDe
     return { stdout: `${JSON.stringify(errorResult(cniVersion, cniErr))}\n`, exitCode: 1 };
   } finally {
     await ds?.close().catch(() => undefined);
+    if (timer) {
+      timer.mark('closed');
+      // Asked for explicitly, so whatever the configured log level.
+      deps.makeLogger('info').info({ cmd: input.env.CNI_COMMAND, ...timer.report() }, 'timing');
+    }
   }
 }
 
@@ -163,8 +191,8 @@ export function toCniError(err: unknown): CniError {
   if (err instanceof CommandError) {
     return new InterfaceError(`setting up the pod's interface failed: ${err.message}`, { cause: err, details: err.stderr.trim() });
   }
-  if (err instanceof etcd.EtcdConfigError) return new InvalidConfigError(`etcd settings: ${err.message}`, { cause: err });
-  if (err instanceof kdd.KubeHttpError) {
+  if (err instanceof CattailError && err.code === 'ETCD_CONFIG') return new InvalidConfigError(`etcd settings: ${err.message}`, { cause: err });
+  if (err instanceof KubeHttpError) {
     // The plugin's own calls (the pod, its namespace): credentials and RBAC are configuration,
     // a missing pod is the runtime's mistake, anything else the API server's passing trouble.
     if (err.statusCode === 401 || err.statusCode === 403) {

@@ -11,7 +11,7 @@
  * 169.254.1.1 (IPv4) and via the host veth's link-local address (IPv6), both on-link.
  */
 import type { CniError } from './errors.js';
-import { SUPPORTED_VERSIONS } from './config.js';
+import { SUPPORTED_VERSIONS } from './versions.js';
 
 export const HOST_VETH_MAC = 'ee:ee:ee:ee:ee:ee';
 export const IPV4_GATEWAY = '169.254.1.1';

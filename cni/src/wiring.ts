@@ -14,10 +14,23 @@
  * (`ip link add … peer name eth0 netns <path>`), so no pod interface ever appears on the node,
  * and the pod side is configured with `nsenter --net=<path> ip -batch -` (one process).
  *
+ * Processes are most of the wiring's time, so there are few, and they overlap what they can:
+ *
+ *   createPair   ip link add <host> address ee:… mtu M up type veth peer name eth0 address <mac>
+ *                mtu M netns <path>        one process; needs no address, so ADD starts it
+ *                                          before IPAM and the two run at once
+ *   setup        proxy_arp sysctls (files), then at once:
+ *                  nsenter --net=<path> ip -batch -   pod side: up, addresses, routes
+ *                  ip -batch -                        host routes to the pod's addresses
+ *
+ * The pod side's MAC is chosen here (random, locally administered, unicast: what the kernel's
+ * eth_random_addr would pick), so it need not be read back with another process.
+ *
  * Teardown deletes the pod's interface inside CNI_NETNS (the peer goes with it, and with it the
  * host route); never the host veth by name, which after a sandbox restart may belong to the
  * pod's new sandbox.
  */
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { access } from 'node:fs/promises';
 import { CommandError, type Runner } from './exec.js';
@@ -32,6 +45,8 @@ export interface SetupRequest {
   addresses: readonly PodAddress[];
 }
 
+export type PairRequest = Pick<SetupRequest, 'netns' | 'ifname' | 'hostVeth' | 'mtu'>;
+
 export interface CheckRequest {
   netns: string;
   ifname: string;
@@ -41,7 +56,12 @@ export interface CheckRequest {
 
 /** The boundary the commands use; the Linux implementation is below, tests may fake it. */
 export interface PodWiring {
-  /** Creates and configures the pair; returns the pod interface's MAC. */
+  /**
+   * Optional: creates the pair (up on the host side, no addresses) ahead of setup(), so it can
+   * run while IPAM allocates; setup() for the same pair then only configures it.
+   */
+  createPair?(req: PairRequest): Promise<void>;
+  /** Creates (unless createPair did) and configures the pair; returns the pod interface's MAC. */
   setup(req: SetupRequest): Promise<{ containerMac: string }>;
   /** Removes the pod's interface if the namespace and the interface still exist. */
   teardown(netns: string, ifname: string): Promise<void>;
@@ -52,21 +72,28 @@ export interface PodWiring {
 const NO_DEVICE = /Cannot find device|does not exist|No such device/i;
 const EXISTS = /File exists/i;
 
-export function linuxWiring(run: Runner, log: Logger, sysctlRoot = '/proc/sys'): PodWiring {
+export function linuxWiring(run: Runner, log: Logger, sysctlRoot = '/proc/sys', randomMac: () => string = randomUnicastMac): PodWiring {
   const inPod = (netns: string, args: string[], input?: string) => run('nsenter', [`--net=${netns}`, 'ip', ...args], input === undefined ? {} : { input });
+  /** The pairs createPair made in this process, with the pod side's MAC. */
+  const made = new Map<string, string>();
 
-  async function createPair(req: SetupRequest): Promise<void> {
+  async function addPair(req: PairRequest, mac: string): Promise<void> {
     await run('ip', [
       'link',
       'add',
       req.hostVeth,
+      'address',
+      HOST_VETH_MAC,
       'mtu',
       String(req.mtu),
+      'up',
       'type',
       'veth',
       'peer',
       'name',
       req.ifname,
+      'address',
+      mac,
       'mtu',
       String(req.mtu),
       'netns',
@@ -74,29 +101,38 @@ export function linuxWiring(run: Runner, log: Logger, sysctlRoot = '/proc/sys'):
     ]);
   }
 
-  async function removeStale(req: SetupRequest): Promise<void> {
+  async function removeStale(req: PairRequest): Promise<void> {
     // A retried ADD, or a sandbox whose DEL never came: start from nothing.
     await ignoring(NO_DEVICE, () => inPod(req.netns, ['link', 'del', req.ifname]));
     await ignoring(NO_DEVICE, () => run('ip', ['link', 'del', req.hostVeth]));
   }
 
+  async function createPair(req: PairRequest): Promise<string> {
+    await access(req.netns).catch((err: unknown) => {
+      throw new CommandError(`open ${req.netns}`, `the pod's network namespace ${req.netns} does not exist`, null, false, { cause: err });
+    });
+    const mac = randomMac();
+    try {
+      await addPair(req, mac);
+    } catch (err) {
+      if (!(err instanceof CommandError) || !EXISTS.test(err.stderr)) throw err;
+      log.info({ hostVeth: req.hostVeth, ifname: req.ifname }, 'interface exists already: replacing it');
+      await removeStale(req);
+      await addPair(req, mac);
+    }
+    return mac;
+  }
+
   return {
+    async createPair(req) {
+      made.set(`${req.netns} ${req.hostVeth}`, await createPair(req));
+    },
+
     async setup(req) {
-      await access(req.netns).catch((err: unknown) => {
-        throw new CommandError(`open ${req.netns}`, `the pod's network namespace ${req.netns} does not exist`, null, false, { cause: err });
-      });
-      try {
-        await createPair(req);
-      } catch (err) {
-        if (!(err instanceof CommandError) || !EXISTS.test(err.stderr)) throw err;
-        log.info({ hostVeth: req.hostVeth, ifname: req.ifname }, 'interface exists already: replacing it');
-        await removeStale(req);
-        await createPair(req);
-      }
+      const containerMac = made.get(`${req.netns} ${req.hostVeth}`) ?? (await createPair(req));
       const v4 = req.addresses.filter((a) => a.version === 4);
       const v6 = req.addresses.filter((a) => a.version === 6);
-      // Host side: fixed MAC, up, then answer ARP for the gateway and route the pod's addresses.
-      await run('ip', ['link', 'set', 'dev', req.hostVeth, 'address', HOST_VETH_MAC, 'up']);
+      // Host side: answer ARP for the gateway, then the pod's side and the host routes at once.
       if (v4.length > 0) {
         await writeSysctl(sysctlRoot, `net/ipv4/conf/${req.hostVeth}/proxy_arp`, '1');
         await writeSysctl(sysctlRoot, `net/ipv4/neigh/${req.hostVeth}/proxy_delay`, '0');
@@ -110,13 +146,14 @@ export function linuxWiring(run: Runner, log: Logger, sysctlRoot = '/proc/sys'):
       }
       for (const a of v6) podBatch.push(`addr add ${a.address}/128 dev ${req.ifname} nodad`);
       if (v6.length > 0) podBatch.push(`route add default via ${IPV6_GATEWAY} dev ${req.ifname}`);
-      await inPod(req.netns, ['-batch', '-'], podBatch.join('\n') + '\n');
       const hostBatch: string[] = [];
       for (const a of v4) hostBatch.push(`route replace ${a.address}/32 dev ${req.hostVeth} scope link`);
       for (const a of v6) hostBatch.push(`route replace ${a.address}/128 dev ${req.hostVeth}`);
-      if (hostBatch.length > 0) await run('ip', ['-batch', '-'], { input: hostBatch.join('\n') + '\n' });
-      const links = JSON.parse(await inPod(req.netns, ['-j', 'link', 'show', 'dev', req.ifname])) as Array<{ address?: string }>;
-      return { containerMac: links[0]?.address ?? '' };
+      await Promise.all([
+        inPod(req.netns, ['-batch', '-'], podBatch.join('\n') + '\n'),
+        hostBatch.length > 0 ? run('ip', ['-batch', '-'], { input: hostBatch.join('\n') + '\n' }) : undefined,
+      ]);
+      return { containerMac };
     },
 
     async teardown(netns, ifname) {
@@ -203,6 +240,13 @@ async function jsonOr<T>(fn: () => Promise<string>, fallback: T): Promise<T> {
     if (err instanceof CommandError && !err.missing && NO_DEVICE.test(err.stderr)) return fallback;
     throw err;
   }
+}
+
+/** A random locally administered unicast MAC, as the kernel's eth_random_addr makes one. */
+export function randomUnicastMac(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0] & 0xfe) | 0x02;
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
 async function writeSysctl(root: string, path: string, value: string): Promise<void> {

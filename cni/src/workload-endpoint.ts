@@ -16,7 +16,9 @@
  * of an old sandbox cannot remove the new one's record.
  */
 import { API_VERSION, LABEL_NAMESPACE, LABEL_ORCHESTRATOR, LABEL_SERVICE_ACCOUNT, type Resource } from '@cattail/api';
-import { NotFoundError, ipam, type Datastore } from '@cattail/datastore';
+import type { Datastore } from '@cattail/datastore';
+import { AlreadyExistsError, NotFoundError } from '@cattail/datastore/errors';
+import * as ipam from '@cattail/datastore/ipam';
 import type { WorkloadIdentity } from './names.js';
 import type { PodAddress } from './result.js';
 
@@ -63,10 +65,21 @@ export async function readEndpoint(ds: Datastore, id: WorkloadIdentity): Promise
   }
 }
 
-/** Create the endpoint, or replace the one stored under its name (CAS, retried). */
+/**
+ * Create the endpoint, or replace the one stored under its name (CAS, retried). A new pod's
+ * endpoint does not exist yet, so the create is tried first: one round trip in the common case,
+ * a read and an update only when a previous sandbox of the pod left one.
+ */
 export async function writeEndpoint(ds: Datastore, wep: Resource, retry: ipam.RetryPolicy = ipam.DEFAULT_RETRY): Promise<Resource> {
   const ref = { kind: KIND, name: wep.metadata.name, namespace: wep.metadata.namespace };
-  return ipam.withCasRetry(retry, `WorkloadEndpoint ${ref.namespace}/${ref.name}`, async () => {
+  return ipam.withCasRetry(retry, `WorkloadEndpoint ${ref.namespace}/${ref.name}`, async (attempt) => {
+    if (attempt === 0) {
+      try {
+        return await ds.create(wep);
+      } catch (err) {
+        if (!(err instanceof AlreadyExistsError)) throw err;
+      }
+    }
     let current: Resource | undefined;
     try {
       current = await ds.get(ref);
@@ -80,14 +93,23 @@ export async function writeEndpoint(ds: Datastore, wep: Resource, retry: ipam.Re
 
 export type DeleteOutcome = 'deleted' | 'absent' | 'other-container';
 
-/** Delete the endpoint only if it still belongs to `containerId`. */
+/**
+ * Delete the endpoint only if it still belongs to `containerId`. Where the datastore commits,
+ * the delete is one guarded write (etcd's delete() would read the record again first).
+ */
 export async function deleteEndpointIfOwned(ds: Datastore, id: WorkloadIdentity, retry: ipam.RetryPolicy = ipam.DEFAULT_RETRY): Promise<DeleteOutcome> {
+  const ref = { kind: KIND, name: id.wepName, namespace: id.namespace };
   return ipam.withCasRetry(retry, `WorkloadEndpoint ${id.namespace}/${id.wepName}`, async () => {
     const current = await readEndpoint(ds, id);
     if (!current) return 'absent';
     if ((current.spec as { containerID?: unknown } | undefined)?.containerID !== id.containerId) return 'other-container';
+    const resourceVersion = current.metadata.resourceVersion;
+    if (ds.commit && resourceVersion !== undefined) {
+      await ds.commit([{ op: 'delete', ref, resourceVersion }]); // ConflictError (changed or gone): withCasRetry looks again
+      return 'deleted';
+    }
     try {
-      await ds.delete({ kind: KIND, name: id.wepName, namespace: id.namespace }, { resourceVersion: current.metadata.resourceVersion });
+      await ds.delete(ref, { resourceVersion });
     } catch (err) {
       if (err instanceof NotFoundError) return 'absent';
       throw err; // ConflictError: changed under us, withCasRetry looks again

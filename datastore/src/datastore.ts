@@ -77,6 +77,16 @@ export interface DeleteOptions {
   resourceVersion?: string;
 }
 
+/**
+ * One write of a {@link Datastore.commit}. Unlike update() and delete(), a commit never reads
+ * first: an update writes `resource` exactly as given, so its metadata must be what get()
+ * returned (uid and creationTimestamp included) with `resourceVersion` the precondition.
+ */
+export type WriteOp =
+  | { readonly op: 'create'; readonly resource: Resource }
+  | { readonly op: 'update'; readonly resource: Resource }
+  | { readonly op: 'delete'; readonly ref: ResourceRef; readonly resourceVersion: string };
+
 export interface Datastore {
   get(ref: ResourceRef): Promise<Resource>;
   list(kind: string, opts?: ListOptions): Promise<ListResult>;
@@ -99,6 +109,16 @@ export interface Datastore {
    * nothing under its prefix changed since: no key newer, and as many keys as it holds.
    */
   keysChangedSince?(prefix: string, revision: number): Promise<PrefixProbe>;
+  /**
+   * Several writes as one round trip, all or none: each create requires the resource to be
+   * absent, each update and delete that the record is still at its resourceVersion. When any
+   * precondition fails nothing is written and the error is the first failing write's:
+   * AlreadyExistsError for a create, ConflictError for an update or delete (also when the
+   * record is gone: re-read and decide). Returns the written resources with their new
+   * resourceVersion (creates and updates, in order). Only backends with multi-key transactions
+   * have it (etcd); callers fall back to one write at a time (the Kubernetes API).
+   */
+  commit?(writes: readonly WriteOp[]): Promise<Resource[]>;
   close(): Promise<void>;
 }
 

@@ -21,8 +21,19 @@ import {
   type Resource,
   type ResourceRef,
 } from '@cattail/api';
-import type { Datastore, DeleteOptions, ListOptions, ListResult, PrefixProbe, RawListResult, WatchEvent, WatchHandle, WatchSink } from './datastore.js';
-import { AlreadyExistsError, CompactedError, ConflictError, DatastoreError, NotFoundError, UnavailableError } from './errors.js';
+import type {
+  Datastore,
+  DeleteOptions,
+  ListOptions,
+  ListResult,
+  PrefixProbe,
+  RawListResult,
+  WatchEvent,
+  WatchHandle,
+  WatchSink,
+  WriteOp,
+} from './datastore.js';
+import { AlreadyExistsError, CompactedError, ConflictError, DatastoreError, NotFoundError, UnavailableError, UnsupportedError } from './errors.js';
 import {
   EtcdClient,
   EtcdCompactedError,
@@ -156,6 +167,56 @@ export class EtcdDatastore implements Datastore {
     const prev = safeDecode(key, current);
     if (prev) return prev;
     return { apiVersion: 'projectcalico.org/v3', kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } };
+  }
+
+  /**
+   * One etcd transaction: a compare per write (createRevision = 0 for a create, modRevision =
+   * resourceVersion for an update or delete), the writes in the success branch, and a read of
+   * every key in the failure branch, so a failed commit names the write that lost without
+   * another round trip.
+   */
+  async commit(writes: readonly WriteOp[]): Promise<Resource[]> {
+    const now = kubeTimestamp(new Date());
+    const plan = writes.map((w) => {
+      if (w.op === 'delete') {
+        const key = keyForRef(w.ref);
+        if (key === undefined) throw new UnsupportedError(`commit: ${w.ref.kind} ${w.ref.name} has no key of its own`);
+        return { w, key, ref: w.ref, stored: undefined };
+      }
+      const stored: Resource = { ...w.resource, metadata: { ...w.resource.metadata } };
+      if (w.op === 'create') {
+        stored.metadata.uid ??= randomUUID();
+        stored.metadata.creationTimestamp ??= now;
+      }
+      delete stored.metadata.resourceVersion;
+      return { w, key: keyFor(stored), ref: refOfRes(stored), stored };
+    });
+    const compares = plan.map(({ w, key }) => {
+      if (w.op === 'create') return compare.createRevision(key, '=', 0);
+      const rv = w.op === 'update' ? w.resource.metadata.resourceVersion : w.resourceVersion;
+      if (rv === undefined || !/^\d+$/.test(rv)) throw new UnsupportedError(`commit: the ${w.op} of ${key} needs the resourceVersion it read`);
+      return compare.modRevision(key, '=', Number(rv));
+    });
+    const txn = await call(() =>
+      this.#client.txn({
+        compare: compares,
+        success: plan.map(({ key, stored }) => (stored ? op.put(key, encodeValue(stored)) : op.delete(key))),
+        failure: plan.map(({ key }) => op.range(key)),
+      }),
+    );
+    if (txn.succeeded) return plan.flatMap(({ stored }) => (stored ? [withVersion(stored, txn.revision)] : []));
+    for (const [i, { w, ref }] of plan.entries()) {
+      const r = txn.responses[i];
+      const kv = r?.type === 'range' ? r.range.kvs[0] : undefined;
+      if (w.op === 'create') {
+        if (kv) throw new AlreadyExistsError(ref);
+        continue;
+      }
+      const expected = w.op === 'update' ? w.resource.metadata.resourceVersion : w.resourceVersion;
+      if (!kv || String(kv.modRevision) !== expected) throw new ConflictError(ref, expected, kv ? String(kv.modRevision) : undefined);
+    }
+    // Every precondition holds now: another writer changed a key and changed it back in between.
+    throw new ConflictError(plan[0].ref, undefined, undefined);
   }
 
   async listPrefix(prefix: string = CALICO_PREFIX): Promise<RawListResult> {

@@ -15,7 +15,7 @@
  * The node that writes the blob must be the node the blob is injected into (the blob's format,
  * and the code cache when on, belong to one Node version): both are `nodeBinary`, this process's own by default.
  */
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,35 +43,51 @@ export interface CniBinaryOptions {
   strip?: boolean;
 }
 
+export interface CniBundleOptions {
+  outfile: string;
+  /**
+   * `run`: the file runs the plugin when loaded (the SEA's main script); `export`: it only
+   * exports `main`, for cni/bin/cattail-cni.js, which loads it through V8's code cache.
+   */
+  entry: 'run' | 'export';
+}
+
+/**
+ * The plugin as one CommonJS file. The entry is `@cattail/cni/main`, not the package index
+ * (which re-exports everything eagerly), so what main.ts and plugin.ts import dynamically (the
+ * plugin proper, the etcd or the Kubernetes backend) stays lazy: esbuild turns an `import()` of
+ * a bundled module into a call that evaluates it on first use.
+ */
+export async function bundleCni(opts: CniBundleOptions): Promise<{ bytes: number }> {
+  const contents = opts.entry === 'run' ? "import { main } from '@cattail/cni/main';\nvoid main();\n" : "export { main } from '@cattail/cni/main';\n";
+  const result = await build({
+    stdin: { contents, resolveDir: PACKAGE_DIR, sourcefile: 'cattail-cni-entry.js', loader: 'js' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: opts.outfile,
+    logLevel: 'silent',
+    legalComments: 'inline',
+  }).catch((err: unknown) => {
+    throw new ImageBuildError(`esbuild could not bundle @cattail/cni: ${(err as Error).message}`, { cause: err });
+  });
+  // import.meta is empty in a CommonJS bundle: a module that needs it would break at run time.
+  const metaWarnings = result.warnings.filter((w) => /import\.meta/.test(w.text));
+  if (metaWarnings.length > 0) {
+    throw new ImageBuildError(
+      `the CNI bundle uses import.meta, which a CommonJS bundle cannot give it:\n${metaWarnings.map((w) => `${w.location?.file}:${w.location?.line} ${w.text}`).join('\n')}`,
+    );
+  }
+  return { bytes: (await stat(opts.outfile)).size };
+}
+
 export async function buildCniBinary(opts: CniBinaryOptions): Promise<{ out: string; bundleBytes: number }> {
   const nodeBinary = opts.nodeBinary ?? process.execPath;
   const work = await mkdtemp(join(tmpdir(), 'cattail-cni-sea-'));
   try {
     const bundle = join(work, 'cattail-cni.cjs');
-    const result = await build({
-      stdin: {
-        contents: "import { main } from '@cattail/cni';\nvoid main();\n",
-        resolveDir: PACKAGE_DIR,
-        sourcefile: 'cattail-cni-sea.js',
-        loader: 'js',
-      },
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      outfile: bundle,
-      logLevel: 'silent',
-      legalComments: 'inline',
-    }).catch((err: unknown) => {
-      throw new ImageBuildError(`esbuild could not bundle @cattail/cni: ${(err as Error).message}`, { cause: err });
-    });
-    // import.meta is empty in a CommonJS bundle: a module that needs it would break at run time.
-    const metaWarnings = result.warnings.filter((w) => /import\.meta/.test(w.text));
-    if (metaWarnings.length > 0) {
-      throw new ImageBuildError(
-        `the CNI bundle uses import.meta, which a SEA cannot give it:\n${metaWarnings.map((w) => `${w.location?.file}:${w.location?.line} ${w.text}`).join('\n')}`,
-      );
-    }
+    await bundleCni({ outfile: bundle, entry: 'run' });
     const blob = join(work, 'sea.blob');
     // Paths relative to `work` (the cwd below): the main script's name is recorded in the blob,
     // and a temporary directory's random name would make every binary differ.

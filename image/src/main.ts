@@ -5,12 +5,16 @@
  *                                     ref cattail/cattail:<v>)
  *   stage DIR                         what image/Containerfile copies onto node:20-bookworm-slim
  *   cni-binary FILE                   only the standalone CNI plugin
+ *   cni-bundle [FILE]                 the plugin as one file for `node cni/bin/cattail-cni.js`
+ *                                     (default cni/dist/bundle/cattail-cni.cjs, where it looks)
  */
-import { buildCniBinary } from './cni-binary.js';
+import { fileURLToPath } from 'node:url';
+import { buildCniBinary, bundleCni } from './cni-binary.js';
 import { buildCattailImage, stageForContainerfile } from './build.js';
 import { CattailError } from '@cattail/api';
 
-const USAGE = `usage: main.js build [--out FILE] [--ref NAME] | stage DIR | cni-binary FILE`;
+const USAGE = `usage: main.js build [--out FILE] [--ref NAME] | stage DIR | cni-binary FILE | cni-bundle [FILE]`;
+const DEFAULT_CNI_BUNDLE = fileURLToPath(new URL('../../../cni/dist/bundle/cattail-cni.cjs', import.meta.url));
 
 function log(msg: string): void {
   process.stderr.write(`[image] ${msg}\n`);
@@ -44,6 +48,12 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'cni-binary' && rest.length === 1) {
     await buildCniBinary({ out: rest[0] });
+    return 0;
+  }
+  if (cmd === 'cni-bundle' && rest.length <= 1) {
+    const outfile = rest[0] ?? DEFAULT_CNI_BUNDLE;
+    const { bytes } = await bundleCni({ outfile, entry: 'export' });
+    log(`${outfile}: ${(bytes / 1e6).toFixed(2)} MB`);
     return 0;
   }
   process.stderr.write(`${USAGE}\n`);

@@ -9,9 +9,10 @@
  * A retried ADD for the same container finds its addresses on its handle and reuses them, so a
  * runtime that lost our answer does not leak addresses. Any failure after allocation undoes what
  * this call did (interface, addresses) before reporting the error, so a failed ADD leaves
- * nothing behind even if the runtime never sends the DEL.
+ * nothing behind even if the runtime never sends the DEL. The veth pair is created while IPAM
+ * allocates (wiring.ts, createPair) and removed again if IPAM fails.
  */
-import type { ipam } from '@cattail/datastore';
+import type * as ipam from '@cattail/datastore/ipam';
 import type { CommandContext } from '../context.js';
 import { errorMessage, InvalidConfigError } from '../errors.js';
 import type { PodInfo } from '../k8s-pod.js';
@@ -27,15 +28,33 @@ export async function cmdAdd(ctx: CommandContext): Promise<CniResult> {
   const want6 = conf.ipam.assignIpv6 ? 1 : 0;
   const mtu = await ctx.mtu();
   const pod = await podInfo(ctx, id.namespace, id.pod);
+  ctx.mark?.('pod');
 
-  const addresses = pod?.noIpamAddresses
-    ? noIpamAddresses(ctx, pod.noIpamAddresses)
-    : pod?.requestedAddresses
-      ? await assignRequested(ctx, handle, pod.requestedAddresses, id.namespace, id.pod)
-      : await allocate(ctx, handle, want4, want6, id.namespace, id.pod, pod);
+  // The pair needs no address: make it while IPAM allocates (a process, and round trips to the
+  // datastore: they overlap). Its failure is reported below, inside the undo.
+  const pairing = ctx.wiring.createPair?.({ netns: env.netns, ifname: env.ifname, hostVeth: id.hostVeth, mtu });
+  pairing?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+  let addresses: PodAddress[];
+  try {
+    addresses = pod?.noIpamAddresses
+      ? noIpamAddresses(ctx, pod.noIpamAddresses)
+      : pod?.requestedAddresses
+        ? await assignRequested(ctx, handle, pod.requestedAddresses, id.namespace, id.pod)
+        : await allocate(ctx, handle, want4, want6, id.namespace, id.pod, pod);
+  } catch (err) {
+    if (pairing) {
+      await pairing
+        .then(() => ctx.wiring.teardown(env.netns, env.ifname))
+        .catch((e: unknown) => log.warn({ err: e }, `could not remove ${env.ifname}: ${errorMessage(e)}`));
+    }
+    throw err;
+  }
+  ctx.mark?.('ipam');
   log.info({ handle, addresses: addresses.map((a) => a.address), hostVeth: id.hostVeth, mtu }, 'addresses assigned');
   try {
+    await pairing;
     const { containerMac } = await ctx.wiring.setup({ netns: env.netns, ifname: env.ifname, hostVeth: id.hostVeth, mtu, addresses });
+    ctx.mark?.('wiring');
     const wep = buildWorkloadEndpoint({
       identity: id,
       addresses,
@@ -44,6 +63,7 @@ export async function cmdAdd(ctx: CommandContext): Promise<CniResult> {
       serviceAccountName: pod?.serviceAccountName ?? conf.serviceAccountName,
     });
     await writeEndpoint(ctx.ds, wep);
+    ctx.mark?.('endpoint');
     log.info({ wep: `${id.namespace}/${id.wepName}` }, 'workload endpoint written');
     return addResult({ cniVersion: conf.cniVersion, hostVeth: id.hostVeth, ifname: env.ifname, containerMac, netns: env.netns, addresses });
   } catch (err) {

@@ -1,5 +1,5 @@
 /**
- * Wire (proto-loader) shapes to the public types. int64s arrive as decimal strings; revisions
+ * Wire (proto.ts codec) shapes to the public types. int64s arrive as decimal strings; revisions
  * and counts become `number` here, at the one place that can check they fit.
  */
 import { EtcdRequestError } from './errors.js';

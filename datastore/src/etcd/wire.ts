@@ -1,5 +1,5 @@
 /**
- * The decoded shapes proto-loader hands us for the messages in proto.ts (snake_case, int64 as
+ * The decoded shapes the codecs of proto.ts hand us for the messages in proto.ts (snake_case, int64 as
  * decimal strings, defaults filled in, absent sub-messages as null). Only convert.ts and the
  * callers that build requests see these; the public API speaks the camelCase types in types.ts.
  */

@@ -5,7 +5,7 @@
  * re-reads.
  */
 import { API_VERSION, cidrToName, parseCIDR, type CIDR, type Resource } from '@cattail/api';
-import type { Datastore } from '../datastore.js';
+import type { Datastore, WriteOp } from '../datastore.js';
 import { NotFoundError } from '../errors.js';
 import { normalizeBlock, type AllocationBlock } from './block.js';
 
@@ -15,6 +15,9 @@ export interface StoredBlock {
   readonly cidr: CIDR;
   readonly block: AllocationBlock;
   readonly resourceVersion: string;
+  /** The stored record's uid and creationTimestamp, which a commit writes back as read. */
+  readonly uid?: string;
+  readonly creationTimestamp?: string;
 }
 
 export function blockName(cidrText: string): string {
@@ -25,7 +28,14 @@ export function storedFromResource(res: Resource): StoredBlock | undefined {
   const spec = res.spec ?? {};
   const cidr = typeof spec.cidr === 'string' ? parseCIDR(spec.cidr) : undefined;
   if (!cidr) return undefined;
-  return { cidr, block: normalizeBlock(spec, cidr), resourceVersion: res.metadata.resourceVersion ?? '' };
+  const stored: { -readonly [K in keyof StoredBlock]: StoredBlock[K] } = {
+    cidr,
+    block: normalizeBlock(spec, cidr),
+    resourceVersion: res.metadata.resourceVersion ?? '',
+  };
+  if (res.metadata.uid !== undefined) stored.uid = res.metadata.uid;
+  if (res.metadata.creationTimestamp !== undefined) stored.creationTimestamp = res.metadata.creationTimestamp;
+  return stored;
 }
 
 /** The block at `cidrText`, or undefined when there is none. */
@@ -61,6 +71,19 @@ export async function deleteBlock(ds: Datastore, cidrText: string, resourceVersi
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
   }
+}
+
+/** The commit write that replaces `stored` by `block` if it is still at its resourceVersion. */
+export function blockUpdateOp(block: AllocationBlock, stored: StoredBlock): WriteOp {
+  const resource = toResource(block, stored.resourceVersion);
+  if (stored.uid !== undefined) resource.metadata.uid = stored.uid;
+  if (stored.creationTimestamp !== undefined) resource.metadata.creationTimestamp = stored.creationTimestamp;
+  return { op: 'update', resource };
+}
+
+/** The commit write that deletes `stored` if it is still at its resourceVersion. */
+export function blockDeleteOp(stored: StoredBlock): WriteOp {
+  return { op: 'delete', ref: { kind: BLOCK_KIND, name: blockName(stored.block.cidr) }, resourceVersion: stored.resourceVersion };
 }
 
 /** Every block in the datastore (both IP versions). */

@@ -9,7 +9,7 @@
  * high (harmless: release finds nothing more), never an address without an owner record.
  */
 import { API_VERSION, type Resource } from '@cattail/api';
-import type { Datastore } from '../datastore.js';
+import type { Datastore, WriteOp } from '../datastore.js';
 import { NotFoundError } from '../errors.js';
 import { withCasRetry, type RetryPolicy } from './retry.js';
 
@@ -57,6 +57,33 @@ export async function adjustHandle(ds: Datastore, policy: RetryPolicy, handleId:
     }
     await ds.update(handleResource(handleId, next, resource.metadata.resourceVersion));
   });
+}
+
+/**
+ * The commit write that changes the handle `current` (as readHandle returned it) by `deltas`
+ * (per block, may be negative): a create, an update at the version read, or the delete of an
+ * emptied handle; undefined when nothing changes. Committed together with the block writes, so
+ * the handle counts exactly what the blocks hold.
+ */
+export function handleWriteOp(
+  handleId: string,
+  current: { counts: Record<string, number>; resource?: Resource },
+  deltas: Readonly<Record<string, number>>,
+): WriteOp | undefined {
+  const next = { ...current.counts };
+  let changed = false;
+  for (const [block, delta] of Object.entries(deltas)) {
+    if (delta === 0) continue;
+    changed = true;
+    next[block] = (next[block] ?? 0) + delta;
+    if (next[block] <= 0) delete next[block];
+  }
+  if (!changed) return undefined;
+  const res = current.resource;
+  if (!res) return Object.keys(next).length === 0 ? undefined : { op: 'create', resource: handleResource(handleId, next) };
+  const resourceVersion = res.metadata.resourceVersion ?? '';
+  if (Object.keys(next).length === 0) return { op: 'delete', ref: { kind: HANDLE_KIND, name: handleId }, resourceVersion };
+  return { op: 'update', resource: { ...handleResource(handleId, next), metadata: { ...res.metadata } } };
 }
 
 /** Delete the handle only if nobody changed it since `resourceVersion` (ConflictError otherwise). */

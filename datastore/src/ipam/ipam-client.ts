@@ -17,21 +17,26 @@
  *      --strictaffinity` expects; the flag copied into each block records the setting at claim
  *      time and does not veto a later change
  *
- * Allocating in a block: read it, add the addresses to the owner's handle first, then write the
- * block with its resourceVersion; a lost race re-reads the block and retries (bounded, jittered:
- * retry.ts); whatever the block could not give is taken off the handle again. A request that
+ * Allocating in a block, where the datastore commits several writes at once (etcd): read the
+ * block and the owner's handle together, then write both in one transaction, each guarded by
+ * the resourceVersion read; a lost race re-reads both and retries (bounded, jittered: retry.ts).
+ * Elsewhere (the Kubernetes API): read the block, add the addresses to the handle first, then
+ * write the block; a lost race re-reads the block; whatever the block could not give is taken
+ * off the handle again. The reads autoAssign needs before choosing a block (the lock, pools,
+ * Node labels, settings, reservations, the node's affinities) go out together. A request that
  * cannot be met in full gives back what it got and fails with NoAddressesError: a pod with half
  * its addresses is worse than a clear retryable error.
  *
  * releaseByHandle reads the handle to learn its blocks, frees its ordinals in each (CAS), deletes
- * blocks left empty that no host holds, and deletes the handle if nobody touched it meanwhile.
+ * blocks left empty that no host holds, and deletes the handle if nobody touched it meanwhile;
+ * with commit, the block writes and the handle's delete are one transaction.
  * releaseAddress frees one address (`calicoctl ipam release`), optionally only while it is
  * still the allocation a report saw.
  */
 import { cidrContainsIP, formatCIDR, formatIP, networkOf, parseCIDR, parseIP, type CIDR, type IPVersion, type Resource } from '@cattail/api';
-import type { Datastore } from '../datastore.js';
+import type { Datastore, WriteOp } from '../datastore.js';
 import { NotFoundError } from '../errors.js';
-import { claimBlock, dropAffinity, listHostAffinities } from './affinity.js';
+import { claimBlock, dropAffinity, listHostAffinities, type HostAffinity } from './affinity.js';
 import {
   assignFromBlock,
   assignOrdinal,
@@ -46,10 +51,10 @@ import {
   releaseHandle,
   releaseOrdinals,
 } from './block.js';
-import { deleteBlock, listBlocks, readBlock, writeBlock } from './block-store.js';
+import { blockDeleteOp, blockUpdateOp, deleteBlock, listBlocks, readBlock, writeBlock } from './block-store.js';
 import { assertDatastoreReady } from './datastore-lock.js';
 import { AddressInUseError, InvalidIpamRequestError, IpamContentionError, NoAddressesError, NoPoolsError } from './errors.js';
-import { adjustHandle, deleteIfUnchanged, readHandle } from './handle.js';
+import { adjustHandle, deleteIfUnchanged, handleWriteOp, readHandle } from './handle.js';
 import { readIpamSettings, type IpamSettings } from './ipam-config.js';
 import { silentIpamLogger, type IpamLogger } from './logger.js';
 import { enabledPools, listReservations, nodeLabels, poolOfBlock, reservedIn, selectPools, type UsablePool } from './pools.js';
@@ -96,6 +101,8 @@ interface Context {
   readonly labels: Record<string, string>;
   readonly settings: IpamSettings;
   readonly reservations: readonly CIDR[];
+  /** The node's affinities per version, read with the rest (undefined: not read). */
+  readonly affinities: Readonly<Record<IPVersion, readonly HostAffinity[] | undefined>>;
 }
 
 export class IpamClient {
@@ -112,14 +119,18 @@ export class IpamClient {
   }
 
   async autoAssign(args: AutoAssignArgs): Promise<AutoAssignResult> {
-    await assertDatastoreReady(this.#ds);
-    const [pools, labels, settings, reservations] = await Promise.all([
+    // Every read that does not depend on another at once: one round trip of latency, not six.
+    // The lock check is among them; it still comes before any write.
+    const [, pools, labels, settings, reservations, affinities4, affinities6] = await Promise.all([
+      assertDatastoreReady(this.#ds),
       this.#ds.list('IPPool').then((r) => r.items),
       nodeLabels(this.#ds, args.node),
       readIpamSettings(this.#ds),
       listReservations(this.#ds),
+      args.num4 > 0 ? listHostAffinities(this.#ds, args.node, 4) : undefined,
+      args.num6 > 0 ? listHostAffinities(this.#ds, args.node, 6) : undefined,
     ]);
-    const ctx: Context = { args, pools, labels, settings, reservations };
+    const ctx: Context = { args, pools, labels, settings, reservations, affinities: { 4: affinities4, 6: affinities6 } };
     const result: AutoAssignResult = { ipv4: [], ipv6: [] };
     try {
       result.ipv4 = await this.#assignVersion(4, args.num4, ctx);
@@ -133,6 +144,7 @@ export class IpamClient {
 
   /** Frees every address the handle holds and deletes the handle. Returns the freed addresses. */
   async releaseByHandle(handleId: string): Promise<string[]> {
+    if (this.#ds.commit) return this.#releaseByHandleAtOnce(handleId, this.#ds.commit.bind(this.#ds));
     const released = new Set<string>();
     await withCasRetry(this.#retry, `release handle ${handleId}`, async () => {
       const { counts, resource } = await readHandle(this.#ds, handleId);
@@ -144,6 +156,34 @@ export class IpamClient {
     });
     if (released.size > 0) this.#log.info({ handleId, released: [...released] }, 'released addresses');
     return [...released];
+  }
+
+  /**
+   * releaseByHandle where the datastore commits several writes at once: the handle, then its
+   * blocks (read together), then one commit that frees the ordinals in every block (deleting a
+   * block left empty and unclaimed) and deletes the handle. Three round trips for a pod, and no
+   * moment where the handle and its blocks disagree. A lost race re-reads everything.
+   */
+  async #releaseByHandleAtOnce(handleId: string, commit: NonNullable<Datastore['commit']>): Promise<string[]> {
+    const released = await withCasRetry(this.#retry, `release handle ${handleId}`, async () => {
+      const handle = await readHandle(this.#ds, handleId);
+      if (!handle.resource) return [];
+      const blocks = await Promise.all(Object.keys(handle.counts).map((text) => readBlock(this.#ds, text)));
+      const writes: WriteOp[] = [];
+      const freed: string[] = [];
+      for (const stored of blocks) {
+        if (!stored) continue;
+        const r = releaseHandle(stored.block, handleId);
+        if (r.ordinals.length === 0) continue;
+        writes.push(isEmpty(r.block) && r.block.affinity === undefined ? blockDeleteOp(stored) : blockUpdateOp(r.block, stored));
+        for (const o of r.ordinals) freed.push(formatIP(ipAt(stored.cidr, o)));
+      }
+      writes.push({ op: 'delete', ref: { kind: 'IPAMHandle', name: handleId }, resourceVersion: handle.resource.metadata.resourceVersion ?? '' });
+      await commit(writes);
+      return freed;
+    });
+    if (released.length > 0) this.#log.info({ handleId, released }, 'released addresses');
+    return released;
   }
 
   /**
@@ -305,7 +345,7 @@ export class IpamClient {
     const need = (): number => num - got.length;
     try {
       // 1. The node's own blocks.
-      const affinities = await listHostAffinities(this.#ds, args.node, version);
+      const affinities = [...(ctx.affinities[version] ?? (await listHostAffinities(this.#ds, args.node, version)))];
       let owned = affinities.length;
       for (const a of affinities.sort((x, y) => compareCIDRText(x.cidr, y.cidr))) {
         if (need() === 0) break;
@@ -398,6 +438,21 @@ export class IpamClient {
     const mine = hostAffinity(ctx.args.node);
     const reserved = reservedIn(cidr, ctx.reservations);
     const usable = (b: { affinity?: string }) => (mode === 'affine' ? b.affinity === mine : b.affinity !== mine);
+    const commit = this.#ds.commit?.bind(this.#ds);
+    if (commit) {
+      // Block and handle read together, written together in one transaction: two round trips,
+      // and the handle counts exactly what the block holds (no count to lower on failure).
+      const taken = await withCasRetry(this.#retry, `block ${text}`, async () => {
+        const [stored, handle] = await Promise.all([readBlock(this.#ds, text), readHandle(this.#ds, handleId)]);
+        if (!stored || !usable(stored.block)) return [];
+        const r = assignFromBlock(stored.block, want, handleId, ctx.args.attrs, reserved);
+        if (r.ordinals.length === 0) return [];
+        const handleWrite = handleWriteOp(handleId, handle, { [text]: r.ordinals.length });
+        await commit(handleWrite ? [blockUpdateOp(r.block, stored), handleWrite] : [blockUpdateOp(r.block, stored)]);
+        return r.ordinals;
+      });
+      return taken.map((o) => ({ address: formatIP(ipAt(cidr, o)), version: cidr.version, block: text, pool: pool.name }));
+    }
     let stored = await readBlock(this.#ds, text);
     if (!stored || !usable(stored.block)) return [];
     const planned = Math.min(want, freeOrdinals(stored.block, reserved).length);

@@ -22,6 +22,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UnavailableError } from '../errors.js';
+import { KubeHttpError } from './kube-http-error.js';
+
+export { KubeHttpError };
 
 export interface KubeClientConfig {
   /** `https://host:port` */
@@ -30,17 +33,6 @@ export interface KubeClientConfig {
   cert?: Buffer;
   key?: Buffer;
   token?: string;
-}
-
-/** A non-2xx answer: the HTTP status and the Kubernetes Status the server sent, if any. */
-export class KubeHttpError extends Error {
-  readonly statusCode: number;
-  readonly status: { reason?: string; message?: string; code?: number };
-  constructor(statusCode: number, status: { reason?: string; message?: string; code?: number }) {
-    super(`kube-apiserver answered ${statusCode}${status.reason ? ` ${status.reason}` : ''}: ${status.message ?? ''}`);
-    this.statusCode = statusCode;
-    this.status = status;
-  }
 }
 
 export interface WatchStreamHandlers {
