@@ -185,7 +185,9 @@ export function kernelFilter(version: 4 | 6, services: readonly ServiceRange[] =
   if (services.length) lines.push(`  if net ~ [ ${services.map((r) => formatCIDR(r.cidr)).join(', ')} ] then reject; # service ranges`);
   const vxlan = pools.filter((p) => p.felixRouted);
   if (vxlan.length)
-    lines.push(`  if net ~ ${prefixSet(vxlan.map((p) => ({ ...p, maxPrefix: version === 4 ? 32 : 128 })))} then reject; # VXLAN pools: Felix programs their routes`);
+    lines.push(
+      `  if net ~ ${prefixSet(vxlan.map((p) => ({ ...p, maxPrefix: version === 4 ? 32 : 128 })))} then reject; # VXLAN pools: Felix programs their routes`,
+    );
   lines.push('  if source ~ [RTS_STATIC, RTS_BGP] then accept;', '  reject;', '}');
   return lines;
 }

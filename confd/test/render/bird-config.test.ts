@@ -72,7 +72,10 @@ test('VXLAN pools are exported but kept out of the kernel: Felix routes them', (
   assert.match(kernel, /^ {2}if net ~ \[ 10\.70\.0\.0\/16\{16,32\}, 10\.71\.0\.0\/16\{16,32\} \] then reject; # VXLAN pools/m);
   assert.doesNotMatch(kernel, /10\.65|10\.72/);
   // Exported like any pool.
-  assert.match(r.text, /if net ~ \[ 10\.65\.0\.0\/16\{16,26\}, 10\.70\.0\.0\/16\{16,26\}, 10\.71\.0\.0\/16\{16,26\}, 10\.72\.0\.0\/16\{16,26\} \] then accept;/);
+  assert.match(
+    r.text,
+    /if net ~ \[ 10\.65\.0\.0\/16\{16,26\}, 10\.70\.0\.0\/16\{16,26\}, 10\.71\.0\.0\/16\{16,26\}, 10\.72\.0\.0\/16\{16,26\} \] then accept;/,
+  );
 });
 
 test('no pools: the export filter rejects everything', () => {
