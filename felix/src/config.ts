@@ -130,6 +130,12 @@ export const FELIX_PARAMS = {
     values: ['Drop', 'Reject', 'Disabled'],
     help: 'Traffic to an advertised service range (BGPConfiguration default) that nothing DNATed: dropped, rejected, or let through',
   },
+  ChainInsertMode: {
+    type: 'enum',
+    default: 'Insert',
+    values: ['Insert', 'Append'],
+    help: 'Insert: our nftables base chains run just before the standard priority of their hook; Append: just after',
+  },
   IPForwarding: { type: 'enum', default: 'Enabled', values: ['Enabled', 'Disabled'], help: 'Disabled: leave the host-wide ip_forward sysctls alone' },
   Ipv6Support: { type: 'bool', default: true, help: 'false: program no IPv6 routes or IPv6 sysctls (policy still covers IPv6: the table is inet)' },
   WorkloadSourceSpoofing: {
@@ -394,6 +400,7 @@ const DATAPLANE_KEYS = {
   IPForwarding: 'ipForwarding',
   DisableConntrackInvalidCheck: 'disableConntrackInvalidCheck',
   ServiceLoopPrevention: 'serviceLoopPrevention',
+  ChainInsertMode: 'chainInsertMode',
   WorkloadSourceSpoofing: 'workloadSourceSpoofing',
   NATPortRange: 'natPortRange',
   NATOutgoingAddress: 'natOutgoingAddress',

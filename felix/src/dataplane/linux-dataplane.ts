@@ -439,7 +439,15 @@ export class LinuxDataplane implements DataplaneSink {
     this.#model = undefined; // until the kernel is known to hold `model`
     const listed = this.#listed;
     this.#listed = undefined;
-    if (before !== undefined && listed !== undefined && previous !== undefined) {
+    // A base chain's hook or priority cannot be changed in place (the kernel refuses it): when
+    // one moves (chainInsertMode), the whole table is written, which re-registers every chain.
+    const baseMoved =
+      previous !== undefined &&
+      [...model.chains].some(
+        ([name, c]) =>
+          c.lines[0]?.startsWith('type ') && previous.chains.get(name)?.lines[0]?.startsWith('type ') && previous.chains.get(name)?.lines[0] !== c.lines[0],
+      );
+    if (before !== undefined && listed !== undefined && previous !== undefined && !baseMoved) {
       const suspects = new Set([...this.#touched, ...modelChanges(previous, model)]);
       for (const [key, text] of before) if (listed.get(key) !== text) suspects.add(key);
       for (const key of listed.keys()) if (!before.has(key)) suspects.add(key);

@@ -98,6 +98,14 @@ export interface NftRenderOptions {
    * cannot bounce between this node and its BGP peers.
    */
   serviceLoopPrevention: 'Drop' | 'Reject' | 'Disabled';
+  /**
+   * Calico's chainInsertMode, for nftables: where our base chains run among every table's
+   * chains on the same hook. `Insert` (default): just before the standard priority (raw,
+   * mangle, filter, srcnat), so our verdicts come first, as Calico's inserted jumps do;
+   * `Append`: just after, so other tables' chains at that priority (iptables-nft's, a host
+   * firewall's) run first.
+   */
+  chainInsertMode: 'Insert' | 'Append';
 }
 
 export const DEFAULT_NFT_OPTIONS: NftRenderOptions = {
@@ -114,6 +122,7 @@ export const DEFAULT_NFT_OPTIONS: NftRenderOptions = {
   interfaceExcluded: interfaceExcluder('kube-ipvs0'), // Calico's default: kube-proxy's IPVS dummy device
   dropConntrackInvalid: true,
   serviceLoopPrevention: 'Drop', // Calico's default
+  chainInsertMode: 'Insert', // Calico's default
 };
 
 function configValue(config: Record<string, unknown>, camel: string): unknown {
@@ -139,7 +148,7 @@ function failsafeFromConfig(value: unknown, fallback: FailsafePort[]): FailsafeP
  * `logPrefix`, `interfacePrefix`, `defaultEndpointToHostAction`, `failsafe*HostPorts`,
  * `natPortRange`, `natOutgoingAddress`, `allowVXLANPacketsFromWorkloads` with `vxlanPort`,
  * `allowIPIPPacketsFromWorkloads`, `interfaceExclude`, `disableConntrackInvalidCheck`,
- * `serviceLoopPrevention`; the
+ * `serviceLoopPrevention`, `chainInsertMode`; the
  * PascalCase env-style names are accepted too), defaults for what is absent. Values were
  * validated by the api schema on write.
  */
@@ -180,6 +189,7 @@ export function nftOptionsFromConfig(config: Record<string, unknown>): NftRender
   const loop = String(configValue(config, 'serviceLoopPrevention') ?? '').toLowerCase();
   if (loop === 'reject') opts.serviceLoopPrevention = 'Reject';
   else if (loop === 'disabled') opts.serviceLoopPrevention = 'Disabled';
+  if (String(configValue(config, 'chainInsertMode') ?? '').toLowerCase() === 'append') opts.chainInsertMode = 'Append';
   return opts;
 }
 
@@ -266,6 +276,16 @@ function endpointPresence(state: DesiredState, endpoint: WorkloadEndpoint): stri
   return out;
 }
 
+/**
+ * A base chain's `type … hook … priority P;` line with P moved one before (`Insert`) or one
+ * after (`Append`) its standard value, so the order against other tables' chains on the same
+ * hook is decided, not left to registration order (the kernel runs equal priorities in the
+ * order they were registered, and a full resync registers ours anew).
+ */
+export function placeBaseChain(typeLine: string, mode: NftRenderOptions['chainInsertMode']): string {
+  return typeLine.replace(/ priority (raw|mangle|filter|dstnat|srcnat|security);/, (_, p: string) => ` priority ${p} ${mode === 'Append' ? '+' : '-'} 1;`);
+}
+
 /** Calico's cali-cidr-block: the end of filter-forward and filter-output jump here. */
 export const CIDR_BLOCK_CHAIN = 'cidr-block';
 
@@ -311,7 +331,9 @@ export function renderModel(state: DesiredState, opts: NftRenderOptions = DEFAUL
   const ctx = ruleContext(state, opts);
   const model = emptyModel();
   const chain = (name: string, lines: string[]): void => {
-    model.chains.set(name, { lines });
+    model.chains.set(name, {
+      lines: lines.length > 0 && lines[0].startsWith('type ') ? [placeBaseChain(lines[0], opts.chainInsertMode), ...lines.slice(1)] : lines,
+    });
   };
   const memo = (name: string, source: object, unchanged: boolean, presence: () => string, render: () => string[]): string[] =>
     cache ? cache.chain(name, source, unchanged, presence, render) : render();

@@ -69,13 +69,13 @@ test('resolution: one endpoint per host interface, by name or expectedIPs, the f
 test('doNotTrack: raw-priority prerouting and output chains; Allow is notrack + accept; failsafes and their replies first', () => {
   const text = renderRuleset(state({ h: hep({ name: 'eth0', untrackedTiers: [passTier] }) }));
   assert.deepEqual(lines(text, 'raw-prerouting'), [
-    'type filter hook prerouting priority raw; policy accept;',
+    'type filter hook prerouting priority raw - 1; policy accept;',
     'meta mark set meta mark & 0xfffcffff',
     'iifname "cali*" return',
     'jump untracked-from-hep-dispatch',
     'meta mark & 0x10000 == 0x10000 accept',
   ]);
-  assert.equal(lines(text, 'raw-output')[0], 'type filter hook output priority raw; policy accept;');
+  assert.equal(lines(text, 'raw-output')[0], 'type filter hook output priority raw - 1; policy accept;');
   const from = lines(text, 'untracked-from-hep-eth0');
   assert.deepEqual(from.slice(1), [
     'jump failsafe-in-raw',
@@ -99,7 +99,7 @@ test('doNotTrack: raw-priority prerouting and output chains; Allow is notrack + 
 test('preDNAT: a mangle-priority prerouting chain, ingress only, before normal policy', () => {
   const text = renderRuleset(state({ h: hep({ name: 'eth0', preDnatTiers: [{ ...passTier, egressPolicies: [] }], tiers: [denyTier] }) }));
   assert.deepEqual(lines(text, 'mangle-prerouting'), [
-    'type filter hook prerouting priority mangle; policy accept;',
+    'type filter hook prerouting priority mangle - 1; policy accept;',
     'ct state established,related accept',
     'meta mark & 0x10000 == 0x10000 accept',
     'jump prednat-from-hep-dispatch',

@@ -172,7 +172,7 @@ test('host endpoints: failsafes first in each endpoint chain, dispatch in input,
   ]);
   // The host's own DNAT'd traffic: policed in postrouting, by the interface it really leaves by.
   assert.deepEqual(lines('mangle-postrouting'), [
-    'type filter hook postrouting priority mangle; policy accept;',
+    'type filter hook postrouting priority mangle - 1; policy accept;',
     'ct state established,related accept',
     'meta mark & 0x10000 == 0x10000 accept',
     'fib saddr type != local accept',
@@ -201,7 +201,7 @@ test('host endpoints: failsafes first in each endpoint chain, dispatch in input,
   assert.doesNotMatch(text, /mangle-prerouting|notrack|untracked/, 'no untracked or preDNAT policy: no mangle chain, no untracked dispatch');
   // The raw chains only clear our marks, so none left over from an earlier pass (a packet accepted
   // in forward, then encapsulated) passes for a raw or mangle allow.
-  assert.deepEqual(lines('raw-output'), ['type filter hook output priority raw; policy accept;', 'meta mark set meta mark & 0xfffcffff']);
+  assert.deepEqual(lines('raw-output'), ['type filter hook output priority raw - 1; policy accept;', 'meta mark set meta mark & 0xfffcffff']);
   assert.deepEqual(lines('raw-prerouting').slice(1), ['meta mark set meta mark & 0xfffcffff']);
 });
 
@@ -253,7 +253,7 @@ test('NAT outgoing: pool sets per family, masquerade from masq pools to outside 
   assert.match(text, /set masq-ipam-pools-v4 \{\n[^}]*elements = \{ 10\.65\.0\.0\/16 \}/);
   assert.match(text, /set masq-ipam-pools-v6 \{\n[^}]*elements = \{ fd00:65::\/64 \}/);
   assert.deepEqual(chain(text, 'nat-postrouting').trim().split('\n\t\t').slice(1), [
-    'type nat hook postrouting priority srcnat; policy accept;',
+    'type nat hook postrouting priority srcnat - 1; policy accept;',
     'ip saddr @masq-ipam-pools-v4 ip daddr != @all-ipam-pools-v4 masquerade',
     'ip6 saddr @masq-ipam-pools-v6 ip6 daddr != @all-ipam-pools-v6 masquerade',
   ]);
