@@ -4,7 +4,8 @@ import { FakeClock } from '@cattail/typha/testing';
 import { inNetns, processExec } from '../../src/dataplane/exec.js';
 import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage } from '../../src/proto/messages.js';
-import { createNetns, deleteNetns, requireNetnsTools, run, uniquePrefix } from '../../src/testing/netns.js';
+import { requireNetnsTools, run } from '../../src/testing/netns.js';
+import { POD_ADDR, UP_ADDR, podUplink } from './pod-uplink.js';
 
 // chainInsertMode on the real kernel: another table on the node (a host firewall, iptables-nft)
 // has a forward chain at the standard filter priority that counts the pod's packets, and the
@@ -14,33 +15,12 @@ import { createNetns, deleteNetns, requireNetnsTools, run, uniquePrefix } from '
 //
 //   pod 10.65.0.5 ── cali<tag> ┤ node eth0 198.51.100.1 ├── eth0 198.51.100.2 upstream
 
-const NODE = '198.51.100.1';
-const UP = '198.51.100.2';
-const POD = '10.65.0.5';
+const UP = UP_ADDR;
+const POD = POD_ADDR;
 
 test('chainInsertMode: Insert runs our base chains before another table’s at the same priority, Append after', async (t) => {
   await requireNetnsTools();
-  const prefix = uniquePrefix('ccim');
-  const tag = prefix.slice(5);
-  const [node, pod, up] = [`${prefix}-node`, `${prefix}-pod`, `${prefix}-up`];
-  const iface = `cali${tag}`;
-  t.after(async () => {
-    for (const ns of [pod, node, up]) await deleteNetns(ns);
-  });
-  for (const ns of [node, pod, up]) await createNetns(ns);
-  await run('ip', ['-n', node, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', up]);
-  await run('ip', ['-n', node, 'addr', 'add', `${NODE}/24`, 'dev', 'eth0']);
-  await run('ip', ['-n', up, 'addr', 'add', `${UP}/24`, 'dev', 'eth0']);
-  for (const ns of [node, up]) await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
-  await run('ip', ['-n', up, 'route', 'add', '10.65.0.0/16', 'via', NODE]);
-  // A default route, as every node has: proxy ARP answers the pod's 169.254.1.1 only when the node can route it.
-  await run('ip', ['-n', node, 'route', 'add', 'default', 'via', UP]);
-  await run('ip', ['-n', node, 'link', 'add', iface, 'address', 'ee:ee:ee:ee:ee:ee', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod]);
-  await run('ip', ['-n', node, 'link', 'set', iface, 'up']);
-  await run('ip', ['-n', pod, 'link', 'set', 'eth0', 'up']);
-  await run('ip', ['-n', pod, 'addr', 'add', `${POD}/32`, 'dev', 'eth0']);
-  await run('ip', ['-n', pod, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
-  await run('ip', ['-n', pod, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
+  const { node, pod, iface } = await podUplink(t, 'ccim');
   // The other table, registered before ours.
   await run(
     'ip',

@@ -6,7 +6,8 @@ import { FakeClock } from '@cattail/typha/testing';
 import { inNetns, processExec } from '../../src/dataplane/exec.js';
 import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage } from '../../src/proto/messages.js';
-import { createNetns, deleteNetns, requireNetnsTools, run, uniquePrefix } from '../../src/testing/netns.js';
+import { requireNetnsTools, run } from '../../src/testing/netns.js';
+import { POD_ADDR, UP_ADDR, podUplink } from './pod-uplink.js';
 
 // Service loop prevention (FelixConfiguration serviceLoopPrevention, BGPConfiguration default's
 // serviceClusterIPs) on the real kernel. A node namespace with one pod and an uplink to an
@@ -19,11 +20,10 @@ import { createNetns, deleteNetns, requireNetnsTools, run, uniquePrefix } from '
 //                                  kube-proxy stand-in:       also 10.96.0.10 (an address in the
 //                                  10.96.0.20:P → .2:P        service range nothing serves)
 
-const NODE = '198.51.100.1';
-const UP = '198.51.100.2';
+const UP = UP_ADDR;
 const UNSERVED = '10.96.0.10';
 const SERVED = '10.96.0.20';
-const POD = '10.65.0.5';
+const POD = POD_ADDR;
 
 const SERVER = `
 const s = require('node:net').createServer((c) => c.end('hello'));
@@ -51,27 +51,7 @@ async function startServer(t: TestContext, ns: string): Promise<number> {
 
 test('serviceLoopPrevention: unserved service addresses are dropped or rejected from pods and the host; DNATed service traffic flows; Disabled lets all through', async (t) => {
   await requireNetnsTools();
-  const prefix = uniquePrefix('cslp');
-  const tag = prefix.slice(5);
-  const [node, pod, up] = [`${prefix}-node`, `${prefix}-pod`, `${prefix}-up`];
-  const iface = `cali${tag}`;
-  t.after(async () => {
-    for (const ns of [pod, node, up]) await deleteNetns(ns);
-  });
-  for (const ns of [node, pod, up]) await createNetns(ns);
-  await run('ip', ['-n', node, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', up]);
-  await run('ip', ['-n', node, 'addr', 'add', `${NODE}/24`, 'dev', 'eth0']);
-  await run('ip', ['-n', up, 'addr', 'add', `${UP}/24`, 'dev', 'eth0']);
-  await run('ip', ['-n', up, 'addr', 'add', `${UNSERVED}/32`, 'dev', 'eth0']);
-  for (const ns of [node, up]) await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
-  await run('ip', ['-n', up, 'route', 'add', '10.65.0.0/16', 'via', NODE]);
-  await run('ip', ['-n', node, 'route', 'add', 'default', 'via', UP]);
-  await run('ip', ['-n', node, 'link', 'add', iface, 'address', 'ee:ee:ee:ee:ee:ee', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod]);
-  await run('ip', ['-n', node, 'link', 'set', iface, 'up']);
-  await run('ip', ['-n', pod, 'link', 'set', 'eth0', 'up']);
-  await run('ip', ['-n', pod, 'addr', 'add', `${POD}/32`, 'dev', 'eth0']);
-  await run('ip', ['-n', pod, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
-  await run('ip', ['-n', pod, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
+  const { node, pod, up, iface } = await podUplink(t, 'cslp', [`${UNSERVED}/32`]);
 
   const port = await startServer(t, up);
   // kube-proxy's part, in a table of its own: the served service address DNATed before routing

@@ -46,6 +46,23 @@ function pool(name: string, cidr: string, spec: Record<string, unknown> = {}): R
   };
 }
 
+/** A controller for NODE whose passes land in `passes` and wake `passUntil`. */
+async function startController(resyncMs: number): Promise<{ v4?: string; v6?: string }> {
+  controller = new TunnelAddressController({
+    ds: fx.ds,
+    nodeName: NODE,
+    log: { info: () => {}, warn: () => {} },
+    resyncMs,
+    onPass: (r) => {
+      passes.push(r);
+      const w = waiters;
+      waiters = [];
+      for (const f of w) f();
+    },
+  });
+  return controller.start();
+}
+
 const nodeTunnel = async () => ((await fx.ds.get({ kind: 'Node', name: NODE })).spec as Record<string, unknown>).ipv4VXLANTunnelAddr;
 
 test('pool changes move the tunnel address while the allocator runs', { timeout: 120_000 }, async () => {
@@ -55,20 +72,8 @@ test('pool changes move the tunnel address while the allocator runs', { timeout:
     metadata: { name: NODE, labels: { vx: 'yes' } },
     spec: { bgp: { ipv4Address: '10.88.0.1/24' } },
   });
-  controller = new TunnelAddressController({
-    ds: fx.ds,
-    nodeName: NODE,
-    log: { info: () => {}, warn: () => {} },
-    // Far longer than the test: only the pool watch can drive the first two steps.
-    resyncMs: 3_600_000,
-    onPass: (r) => {
-      passes.push(r);
-      const w = waiters;
-      waiters = [];
-      for (const f of w) f();
-    },
-  });
-  const first = await controller.start();
+  // A resync far longer than the test: only the pool watch can drive the first two steps.
+  const first = await startController(3_600_000);
   assert.equal(first.v4, undefined, 'no VXLAN pool yet: no address');
 
   await fx.ds.create(pool('tc-vx', '10.89.0.0/16', { nodeSelector: 'vx == "yes"' }));
@@ -91,31 +96,19 @@ test('pool changes move the tunnel address while the allocator runs', { timeout:
     passes.every((x) => !(x instanceof Error)),
     'no pass failed',
   );
-  await controller.stop();
+  await controller?.stop();
 });
 
 test('a label change is seen on the resync: a pool that stops selecting the node gives its address up', { timeout: 120_000 }, async () => {
   passes.length = 0;
   await fx.ds.create(pool('tc-vx2', '10.90.0.0/16', { nodeSelector: 'vx == "yes"' }));
-  controller = new TunnelAddressController({
-    ds: fx.ds,
-    nodeName: NODE,
-    log: { info: () => {}, warn: () => {} },
-    resyncMs: 300,
-    onPass: (r) => {
-      passes.push(r);
-      const w = waiters;
-      waiters = [];
-      for (const f of w) f();
-    },
-  });
-  const first = await controller.start();
+  const first = await startController(300);
   assert.match(first.v4 ?? '', /^10\.90\./);
   const n = await fx.ds.get({ kind: 'Node', name: NODE });
   await fx.ds.update({ ...n, metadata: { ...n.metadata, labels: { vx: 'no' } } });
   await passUntil((r) => r.v4 === undefined, 'the address given up');
   assert.equal(await nodeTunnel(), undefined);
-  await controller.stop();
+  await controller?.stop();
   const after = passes.length;
   // Stopped: no pass runs any more, even on a pool change.
   await fx.ds.create(pool('tc-vx3', '10.91.0.0/16'));
