@@ -151,6 +151,7 @@ export class TyphaDaemon {
       port: c.ServerPort,
       tls: serverTls(c),
       maxConnections: c.MaxConnectionsUpperLimit,
+      fanoutWorkers: c.FanoutWorkers,
       maxConnectionsPerSource: c.MaxConnectionsPerSource,
       maxPendingHandshakes: c.MaxPendingHandshakes,
       upgradeTimeoutMs: secs(c.ServerUpgradeTimeoutSecs),

@@ -96,6 +96,11 @@ export const SERVER_LIMITS = Object.freeze({
   resumeWaitMs: { default: 5 * SECOND, min: 0, max: 10 * MINUTE },
   /** After our close frame, how long the client has to answer before the socket is cut. */
   closeGraceMs: { default: 2 * SECOND, min: 0, max: MINUTE },
+  /**
+   * Processes that hold the clients' sockets and write to them (TYPHA_FANOUTWORKERS; see
+   * fanout-pool.ts). 1: none, the main process writes itself (the in-process path).
+   */
+  fanoutWorkers: { default: 1, min: 1, max: 256 },
 } satisfies Record<string, Limit>);
 
 export type ServerLimitName = keyof typeof SERVER_LIMITS;
