@@ -201,6 +201,8 @@ export class RemoteSocket extends EventEmitter {
           if (g.members.size === 0) g.hub.removeRemote(g);
         }
         this.connection?.remoteFellBehind(ev.revision, now);
+        // Catch up now if the worker's buffer allows, not at the next tick.
+        this.emit('drain');
         return;
       }
       case 'error': {
@@ -256,7 +258,7 @@ export const remoteWriter: FrameWriter = Object.freeze({
   write(ws: unknown, payload: Buffer, binary: boolean): void {
     (ws as RemoteSocket).writeFrame(payload, binary);
   },
-}) as unknown as FrameWriter;
+});
 
 /** A worker's live clients of one syncer and frame kind: one member of that syncer's FanOut. */
 class RemoteGroup implements RemoteLiveGroup {

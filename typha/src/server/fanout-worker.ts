@@ -196,7 +196,8 @@ function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): voi
   const tls = init.tls;
   const verdict = upgradeVerdict(req, accepting, tls?.ca !== undefined ? tls : undefined, codecs);
   if (!('codec' in verdict)) {
-    if (verdict.identity === true) emit({ t: 'log', level: 'warn', msg: `refused a client certificate from ${req.socket.remoteAddress ?? '?'}: ${verdict.body}` });
+    if (verdict.identity === true)
+      emit({ t: 'log', level: 'warn', msg: `refused a client certificate from ${req.socket.remoteAddress ?? '?'}: ${verdict.body}` });
     emit({ t: 'refused', tid: c.tid, reason: verdict.reason });
     refuseUpgrade(socket, verdict.status, verdict.body, verdict.headers);
     return;

@@ -222,6 +222,9 @@ export function resolveServerOptions(o: SyncServerOptions): ResolvedServerOption
   for (const k of ['compressSnapshots', 'compressDeltas'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new ServerOptionError(`server option ${k}: ${String(o[k])} is not a boolean`);
   }
+  if (o.frameWriter !== undefined && (o.fanoutWorkers ?? 1) > 1) {
+    throw new ServerOptionError('server option frameWriter: only for the in-process write path; with fanoutWorkers > 1 the workers write');
+  }
   const tls = o.tls;
   if (tls !== undefined) {
     if (!tls.cert || !tls.key) throw new ServerOptionError('server option tls: cert and key are both required');

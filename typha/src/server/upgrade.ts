@@ -31,9 +31,7 @@ import { checkClientIdentity, type ClientIdentityRule } from './client-identity.
 import type { TLSSocket } from 'node:tls';
 
 /** The upgrade gate's answer: the codec to speak, or a refusal with its HTTP status. */
-export type UpgradeVerdict =
-  | { codec: Codec }
-  | { status: number; body: string; reason: RejectReason; headers?: Record<string, string>; identity?: boolean };
+export type UpgradeVerdict = { codec: Codec } | { status: number; body: string; reason: RejectReason; headers?: Record<string, string>; identity?: boolean };
 
 /**
  * The checks of the table above, in order, for a complete upgrade request: the same in the

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { until } from '@cattail/datastore/testing';
 import { test } from 'node:test';
 import { CloseCode } from '../../src/protocol/index.js';
 import { FakeClock, Harness, TestClient, connectAll } from './helpers.js';
@@ -57,6 +58,8 @@ test('drain() stops accepting and closes everyone with Goodbye(Shutdown), stagge
   const handshaking = new TestClient(h.url, { noHello: true, node: 'slowpoke' });
   await handshaking.until((c) => c.opened);
   t.after(() => [...clients, handshaking].forEach((c) => c.close()));
+  // With fan-out workers the server learns of the upgrade after the client does.
+  await until(() => h.server.connections().total === 7, 'the server holds all 7 connections');
 
   let drained = false;
   const done = h.server.drain({ durationMs: 7000, hint: { reconnect: 'ws://typha-2:5473', delayMs: 500 } }).then(() => (drained = true));

@@ -121,7 +121,8 @@ export class Harness {
       host: '127.0.0.1',
       port: 0,
       codecs: codecMap,
-      ...(TEST_FANOUT_WORKERS > 1 ? { fanoutWorkers: TEST_FANOUT_WORKERS } : {}),
+      // A test of the in-process write path (its own frameWriter) keeps it.
+      ...(TEST_FANOUT_WORKERS > 1 && opts.frameWriter === undefined ? { fanoutWorkers: TEST_FANOUT_WORKERS } : {}),
       ...serverOpts,
       caches,
     });

@@ -130,7 +130,10 @@ test('TLS: client certificates are checked against the CA and the allowed CN or 
   );
   // Handed to TLS and counted through the TLS socket: nothing stays pending once in sync. With
   // fan-out workers the refused sockets close in a worker process, reported asynchronously.
-  await until(() => h.server.connections().tcp.pendingHandshakes === 0, () => `pending handshakes: ${h.server.connections().tcp.pendingHandshakes}`);
+  await until(
+    () => h.server.connections().tcp.pendingHandshakes === 0,
+    () => `pending handshakes: ${h.server.connections().tcp.pendingHandshakes}`,
+  );
 });
 
 test('TLS: a certificate with several CNs is judged by its last CN only, as Calico (Go Subject.CommonName)', async (t) => {
