@@ -91,6 +91,13 @@ async function main(): Promise<number> {
         (params.stormTimeoutS + params.durationS + params.resumeGapS) * 1000 + 15 * 60_000,
         'the whole benchmark did not finish',
       );
+    } catch (err) {
+      // One run of a series failing (a phase over its time bound) is reported, and the series goes on.
+      if (args.fanoutWorkers.length === 1) throw err;
+      const failed = { bench: 'typha-fanout', fanoutWorkers: k, params, error: err instanceof Error ? err.message : String(err) };
+      log(`run with TYPHA_FANOUTWORKERS=${k} failed: ${failed.error}`);
+      if (json) process.stdout.write(`${JSON.stringify(failed)}\n`);
+      continue;
     } finally {
       await cleanup();
       for (const key of Object.keys(running) as (keyof RunningParts)[]) delete running[key];
