@@ -47,6 +47,8 @@ interface Client {
   readonly pendingLengths: number[];
   liveKey: string | undefined;
   liveRevision: number;
+  /** Reported `behind` with a full buffer: its next 'drain' is reported (others need no report). */
+  awaitingDrain: boolean;
   flushedDirty: boolean;
   onFlushed: () => void;
 }
@@ -133,6 +135,7 @@ function onConn(tid: number, socket: Socket): void {
     pendingLengths: [],
     liveKey: undefined,
     liveRevision: 0,
+    awaitingDrain: false,
     flushedDirty: false,
     onFlushed: () => undefined,
   };
@@ -164,7 +167,9 @@ function onFirstBytes(this: Socket, chunk: Buffer): void {
 /** The socket's buffer emptied (live writes included): the main process's estimate goes down. */
 function onSocketDrain(this: Socket): void {
   const c = clientOf(this);
-  if (c !== undefined) markFlushed(c);
+  if (c === undefined || !c.awaitingDrain) return;
+  c.awaitingDrain = false;
+  markFlushed(c);
 }
 
 function markFlushed(c: Client): void {
@@ -302,10 +307,50 @@ function write(c: Client, payload: Buffer, binary: boolean): void {
   }
 }
 
-function publish(key: string, payload: Buffer, binary: boolean, revision: number): void {
+/** Batches published since the last flush, per live set: written together, one write per client. */
+interface PendingPublish {
+  readonly wires: Buffer[];
+  readonly payloads: Buffer[];
+  readonly binary: boolean;
+  revision: number;
+}
+const pendingPublishes = new Map<string, PendingPublish>();
+let publishFlushScheduled = false;
+
+/**
+ * Queues a batch for the live set `key`; flushPublishes writes every batch queued in this turn
+ * with ONE write per client (the frames concatenated). This is the worker's backpressure: while
+ * it writes to its clients, batches queue in its IPC channel and go out together on the next
+ * turn, as the in-process fan-out coalesces batches in the DeltaBatcher while its loop is busy.
+ * Without it a worker slower than the batch rate falls further behind with every batch.
+ */
+function queuePublish(key: string, payload: Buffer, binary: boolean, revision: number): void {
+  let p = pendingPublishes.get(key);
+  if (p === undefined || p.binary !== binary) {
+    if (p !== undefined) flushPublishes();
+    pendingPublishes.set(key, (p = { wires: [], payloads: [], binary, revision }));
+  }
+  p.wires.push(wireFrame(payload, binary));
+  p.payloads.push(payload);
+  p.revision = revision;
+  if (!publishFlushScheduled) {
+    publishFlushScheduled = true;
+    setImmediate(flushPublishes);
+  }
+}
+
+/** Writes what queuePublish queued (also before anything that changes a live set). */
+function flushPublishes(): void {
+  publishFlushScheduled = false;
+  if (pendingPublishes.size === 0) return;
+  for (const [key, p] of pendingPublishes) publish(key, p);
+  pendingPublishes.clear();
+}
+
+function publish(key: string, p: PendingPublish): void {
   const set = liveSets.get(key);
   if (set === undefined || set.size === 0) return;
-  const wire = wireFrame(payload, binary);
+  const wire = p.wires.length === 1 ? p.wires[0] : Buffer.concat(p.wires);
   const hwm = init.highWaterMarkBytes;
   for (const c of set) {
     const ws = c.ws;
@@ -317,12 +362,13 @@ function publish(key: string, payload: Buffer, binary: boolean, revision: number
     if (ws.bufferedAmount > hwm) {
       set.delete(c);
       c.liveKey = undefined;
+      c.awaitingDrain = true;
       emit({ t: 'behind', tid: c.tid, revision: c.liveRevision, buffered: ws.bufferedAmount });
       continue;
     }
     if (c.writer === directWriter) c.out.write(wire);
-    else ws.send(payload, { binary });
-    c.liveRevision = revision;
+    else for (const payload of p.payloads) ws.send(payload, { binary: p.binary });
+    c.liveRevision = p.revision;
   }
 }
 
@@ -376,6 +422,7 @@ function command(cmd: WorkerCommand): void {
       return;
     }
     case 'live+': {
+      flushPublishes();
       const c = clients.get(cmd.tid);
       if (c === undefined || c.ws === undefined) return;
       leaveLive(c);
@@ -387,17 +434,22 @@ function command(cmd: WorkerCommand): void {
       return;
     }
     case 'live-': {
+      flushPublishes();
       const c = clients.get(cmd.tid);
       if (c !== undefined) leaveLive(c);
       return;
     }
     case 'publish': {
       const data = frames.get(cmd.id);
-      if (data !== undefined) publish(cmd.key, data, cmd.binary, cmd.revision);
-      else demote(cmd.key);
+      if (data !== undefined) queuePublish(cmd.key, data, cmd.binary, cmd.revision);
+      else {
+        flushPublishes();
+        demote(cmd.key);
+      }
       return;
     }
     case 'demote':
+      flushPublishes();
       demote(cmd.key);
       return;
     case 'accepting':
@@ -414,6 +466,7 @@ function demote(key: string): void {
   if (set === undefined) return;
   for (const c of set) {
     c.liveKey = undefined;
+    c.awaitingDrain = true;
     emit({ t: 'behind', tid: c.tid, revision: c.liveRevision, buffered: c.ws?.bufferedAmount ?? 0 });
   }
   set.clear();
@@ -421,6 +474,7 @@ function demote(key: string): void {
 
 function stop(): void {
   accepting = false;
+  pendingPublishes.clear();
   for (const c of clients.values()) c.socket.destroy();
   flushOutbox();
   setTimeout(() => process.exit(0), 50).unref();
