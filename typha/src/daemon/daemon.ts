@@ -230,6 +230,7 @@ export class TyphaDaemon {
       maxConnections: conns.maxConnections,
       tcp: conns.tcp,
       refused: conns.refused,
+      ...(conns.fanoutWorkers !== undefined ? { fanoutWorkers: conns.fanoutWorkers } : {}),
       cache: Object.fromEntries(
         [...this.#pipelines].map(([s, p]) => [s, { ...p.cache.stats(), skipped: p.dedupe.stats().skipped, batcher: p.batcher.stats() }]),
       ),
