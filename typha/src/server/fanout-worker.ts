@@ -47,6 +47,8 @@ interface Client {
   readonly pendingLengths: number[];
   liveKey: string | undefined;
   liveRevision: number;
+  /** Its upgrade request arrived (an `expire` that crossed it on the way is ignored). */
+  requested: boolean;
   /** Reported `behind` with a full buffer: its next 'drain' is reported (others need no report). */
   awaitingDrain: boolean;
   flushedDirty: boolean;
@@ -136,6 +138,7 @@ function onConn(tid: number, socket: Socket): void {
     liveKey: undefined,
     liveRevision: 0,
     awaitingDrain: false,
+    requested: false,
     flushedDirty: false,
     onFlushed: () => undefined,
   };
@@ -197,6 +200,7 @@ function onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): voi
     socket.destroy();
     return;
   }
+  c.requested = true;
   emit({ t: 'upreq', tid: c.tid });
   const tls = init.tls;
   const verdict = upgradeVerdict(req, accepting, tls?.ca !== undefined ? tls : undefined, codecs);
@@ -257,6 +261,7 @@ function wsOnClose(this: WebSocket, code: number, reason: Buffer): void {
 function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
   const c = clientOf(req.socket);
   if (c !== undefined) {
+    c.requested = true;
     emit({ t: 'upreq', tid: c.tid });
     emit({ t: 'refused', tid: c.tid, reason: 'not-upgrade' });
   }
@@ -269,6 +274,7 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   const c = clientOf(socket);
   if (code.startsWith('HPE_') && code !== 'HPE_INVALID_EOF_STATE' && socket.writable) {
     if (c !== undefined) {
+      c.requested = true;
       emit({ t: 'upreq', tid: c.tid });
       emit({ t: 'refused', tid: c.tid, reason: 'bad-request' });
     }
@@ -416,7 +422,10 @@ function command(cmd: WorkerCommand): void {
       return;
     case 'expire': {
       const c = clients.get(cmd.tid);
-      if (c === undefined) return;
+      // The request may have arrived here after the main process's deadline passed: too late
+      // to refuse an upgraded socket, and not overdue after all.
+      if (c === undefined || c.requested || c.ws !== undefined) return;
+      emit({ t: 'refused', tid: c.tid, reason: 'upgrade-timeout' });
       if (init.tls !== undefined) c.socket.destroy();
       else refuseUpgrade(c.socket, 408, cmd.body);
       return;
@@ -477,8 +486,8 @@ function stop(): void {
   pendingPublishes.clear();
   for (const c of clients.values()) c.socket.destroy();
   flushOutbox();
-  setTimeout(() => process.exit(0), 50).unref();
-  process.disconnect?.();
+  // Exiting closes the channel; disconnect() first races Node's own handling of queued messages.
+  setImmediate(() => process.exit(0));
 }
 
 function ignoreError(): void {

@@ -534,12 +534,13 @@ export class SyncServer {
 
   /** No complete upgrade request within upgradeTimeoutMs of accept (a silent socket, slowloris). */
   #upgradeExpired(gated: GateSocket): void {
-    this.#countRefusal('upgrade-timeout');
     const body = `no complete WebSocket upgrade request within ${this.#o.upgradeTimeoutMs} ms of connecting (TYPHA_SERVERUPGRADETIMEOUTSECS)`;
     if (gated instanceof RemoteTcp) {
+      // The worker refuses it unless its request arrived meanwhile, and reports the refusal.
       gated.remote.expireUpgrade(body);
       return;
     }
+    this.#countRefusal('upgrade-timeout');
     const socket = gated as Socket;
     this.#log.debug({ remote: socket.remoteAddress, upgradeTimeoutMs: this.#o.upgradeTimeoutMs }, 'upgrade request overdue; closing');
     // Under TLS the bytes on this socket are TLS records: no plain-text answer there.

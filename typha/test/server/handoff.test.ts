@@ -80,6 +80,8 @@ test('drain() stops accepting and closes everyone with Goodbye(Shutdown), stagge
 
   await done;
   assert.ok(drained);
+  // The server's side of each close can be seen before the client's (fan-out workers).
+  await Promise.all([...clients, handshaking].map((c) => c.untilClosed()));
   for (const c of [...clients, handshaking]) {
     assert.equal(c.closed?.code, CloseCode.Shutdown);
     assert.equal(c.goodbye?.code, CloseCode.Shutdown);
