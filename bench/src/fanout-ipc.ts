@@ -6,8 +6,9 @@
  *
  *   node bench/dist/src/fanout-ipc.js [--messages 20000] [--json]
  *
- * For each payload size: sender CPU µs per message (process.cpuUsage around the sends), and the
- * wall time until the child has received them all (its reply), per message.
+ * For each payload size: sender CPU µs per frame (process.cpuUsage around the sends), and the
+ * wall time until the child has received them all (its reply), per frame. The frames are distinct
+ * Buffers, as Typha's are.
  */
 import { fork } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -41,13 +42,14 @@ if (process.argv[2] === 'child') {
     for (const payloadBytes of [200, 1024, 16 * 1024, 256 * 1024]) {
       for (const batch of [1, 32]) {
         const n = payloadBytes >= 256 * 1024 ? Math.max(100, Math.floor(messages / 40)) : messages;
-        const data = Buffer.alloc(payloadBytes, 7);
+        // Distinct Buffers: the serializer writes a Buffer repeated within one message only once.
+        const pool = Array.from({ length: 64 }, (_, i) => Buffer.alloc(payloadBytes, i));
         const done = until();
         const cpu0 = process.cpuUsage();
         const t0 = performance.now();
         for (let i = 0; i < n; i += batch) {
           const msgs = [];
-          for (let j = 0; j < batch && i + j < n; j++) msgs.push({ t: 'frame', id: i + j, data });
+          for (let j = 0; j < batch && i + j < n; j++) msgs.push({ t: 'frame', id: i + j, data: pool[(i + j) % pool.length] });
           child.send(msgs);
         }
         const cpu = process.cpuUsage(cpu0);
