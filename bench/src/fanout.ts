@@ -44,7 +44,7 @@ import { converge, targetRevision } from './fanout/converge.js';
 import { finalCounts } from './fanout/costs.js';
 import { floorRounds } from './fanout/floor.js';
 import { FANOUT_USAGE, parseFanoutArgs, type FanoutParams } from './fanout/params.js';
-import { fanoutResult, type FanoutResult } from './fanout/result.js';
+import { compareFanoutWorkers, fanoutResult, type FanoutResult } from './fanout/result.js';
 import { resumeAfterGap } from './fanout/resume.js';
 import { checkFileLimit, killParts, startRig, stopParts, type RunningParts } from './fanout/rig.js';
 import { steadyChurn } from './fanout/steady-churn.js';
@@ -77,21 +77,40 @@ async function main(): Promise<number> {
     process.stdout.write(`${FANOUT_USAGE}\n`);
     return 0;
   }
-  const { params, json } = args;
+  const { json } = args;
   const cleanup = (): Promise<void> => stopParts(running);
   installSignalHandlers({ cleanup, killNow: () => killParts(running), log });
-  let result: FanoutResult;
-  try {
-    result = await withTimeout(
-      run(params),
-      (params.stormTimeoutS + params.durationS + params.resumeGapS) * 1000 + 15 * 60_000,
-      'the whole benchmark did not finish',
-    );
-  } finally {
-    await cleanup();
+  const results: FanoutResult[] = [];
+  for (const k of args.fanoutWorkers) {
+    const params: FanoutParams = { ...args.params, fanoutWorkers: k, typhaEnv: { ...args.params.typhaEnv, TYPHA_FANOUTWORKERS: String(k) } };
+    log(`run ${results.length + 1} of ${args.fanoutWorkers.length}: TYPHA_FANOUTWORKERS=${k}`);
+    let result: FanoutResult;
+    try {
+      result = await withTimeout(
+        run(params),
+        (params.stormTimeoutS + params.durationS + params.resumeGapS) * 1000 + 15 * 60_000,
+        'the whole benchmark did not finish',
+      );
+    } catch (err) {
+      // One run of a series failing (a phase over its time bound) is reported, and the series goes on.
+      if (args.fanoutWorkers.length === 1) throw err;
+      const failed = { bench: 'typha-fanout', fanoutWorkers: k, params, error: err instanceof Error ? err.message : String(err) };
+      log(`run with TYPHA_FANOUTWORKERS=${k} failed: ${failed.error}`);
+      if (json) process.stdout.write(`${JSON.stringify(failed)}\n`);
+      continue;
+    } finally {
+      await cleanup();
+      for (const key of Object.keys(running) as (keyof RunningParts)[]) delete running[key];
+    }
+    results.push(result);
+    if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    printTable(result, json ? process.stderr : process.stdout);
   }
-  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  printTable(result, json ? process.stderr : process.stdout);
+  if (results.length > 1) {
+    const line = compareFanoutWorkers(results);
+    if (json) process.stdout.write(`${JSON.stringify(line)}\n`);
+    else process.stdout.write(`${JSON.stringify(line, null, 2)}\n`);
+  }
   return 0;
 }
 

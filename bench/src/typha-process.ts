@@ -251,8 +251,36 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** CPU seconds (user + system) and memory of a process from /proc; undefined once it is gone. */
+/**
+ * CPU seconds (user + system) and memory of a process and its live descendants (Typha's
+ * fan-out workers, TYPHA_FANOUTWORKERS) from /proc, summed (peak RSS: the sum of each one's
+ * peak); undefined once it is gone.
+ */
 export function procStats(pid: number): ProcStats | undefined {
+  const own = oneProcStats(pid);
+  if (own === undefined) return undefined;
+  for (const child of childPids(pid)) {
+    const c = procStats(child);
+    if (c === undefined) continue;
+    own.cpuSeconds += c.cpuSeconds;
+    own.rssMB += c.rssMB;
+    own.peakRssMB += c.peakRssMB;
+  }
+  return own;
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(' ')
+      .filter((x) => x !== '')
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function oneProcStats(pid: number): ProcStats | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

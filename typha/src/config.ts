@@ -36,6 +36,13 @@ export const TYPHA_PARAMS = {
     max: 65535,
     help: 'Pending connections the kernel may queue during a connect storm (ours; capped by net.core.somaxconn)',
   },
+  FanoutWorkers: {
+    type: 'int',
+    default: 1,
+    min: 1,
+    max: 256,
+    help: 'Processes that hold the clients\' sockets and write the shared frames to them, so one replica uses more than one core; the watch, cache and encoding stay in the main process. 1: none, the main process writes itself (ours; see docs/DESIGN.md, "Fan-out workers")',
+  },
   MaxConnectionsUpperLimit: { type: 'int', default: 10000, min: 1, max: 1000000, help: 'Connections beyond this are refused with a hint' },
   MaxConnectionsPerSource: {
     type: 'int',

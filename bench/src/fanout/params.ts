@@ -10,7 +10,9 @@ import { intArg, numArg, UsageError } from '../args.js';
 export const FANOUT_USAGE = `usage: fanout.js [--clients 1000] [--resources 35000] [--rate 50] [--duration 30] [--syncer felix]
   [--workers W] [--seed 1] [--etcd URL] [--json] [--sync-clients 1] [--resume-sample K] [--resume-gap 10]
   [--floor-rounds 30] [--storm-timeout 300] [--max-pending 500] [--local-addresses 0] [--batch-window-ms MS]
-  [--deflate-snapshot] [--deltas deflate|plain|mixed] [--typha-cpu-prof DIR] [--swarm-cpu-prof DIR] [--typha-env KEY=VALUE ...]`;
+  [--deflate-snapshot] [--deltas deflate|plain|mixed] [--typha-cpu-prof DIR] [--swarm-cpu-prof DIR] [--typha-env KEY=VALUE ...]
+  [--fanout-workers K[,K...]]   one whole run per value, in the order given (e.g. 1,2,1,2), each with
+                                TYPHA_FANOUTWORKERS=K; then a line comparing them`;
 
 export interface FanoutParams {
   clients: number;
@@ -40,10 +42,12 @@ export interface FanoutParams {
   typhaCpuProf: string | undefined;
   swarmCpuProf: string | undefined;
   typhaEnv: Record<string, string>;
+  /** TYPHA_FANOUTWORKERS of this run (the runs of `--fanout-workers` are made one by one). */
+  fanoutWorkers: number;
 }
 
 /** The parameters and `--json`, or `help` when `--help` was asked for. */
-export type FanoutArgs = { help: true } | { help: false; params: FanoutParams; json: boolean };
+export type FanoutArgs = { help: true } | { help: false; params: FanoutParams; json: boolean; fanoutWorkers: number[] };
 
 export function parseFanoutArgs(argv: string[]): FanoutArgs {
   const { values } = parseArgs({
@@ -71,6 +75,7 @@ export function parseFanoutArgs(argv: string[]): FanoutArgs {
       'typha-cpu-prof': { type: 'string' },
       'swarm-cpu-prof': { type: 'string' },
       'typha-env': { type: 'string', multiple: true },
+      'fanout-workers': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -101,8 +106,11 @@ export function parseFanoutArgs(argv: string[]): FanoutArgs {
     typhaCpuProf: values['typha-cpu-prof'],
     swarmCpuProf: values['swarm-cpu-prof'],
     typhaEnv,
+    fanoutWorkers: 1,
   };
-  return { help: false, params, json: values.json };
+  const fanoutWorkers = (values['fanout-workers'] ?? '1').split(',').map((v) => intArg('fanout-workers', v.trim(), 1, 1, 256));
+  if ('TYPHA_FANOUTWORKERS' in typhaEnv) throw new UsageError('set fan-out workers with --fanout-workers, not --typha-env TYPHA_FANOUTWORKERS');
+  return { help: false, params, json: values.json, fanoutWorkers };
 }
 
 function typhaEnvArgs(pairs: readonly string[]): Record<string, string> {

@@ -23,6 +23,8 @@ import { stormFigures, type StormOutcome } from './storm.js';
 
 export interface FanoutResult {
   bench: 'typha-fanout';
+  /** TYPHA_FANOUTWORKERS of the run: the processes that hold the sockets (1: none, in-process). */
+  fanoutWorkers: number;
   params: FanoutParams;
   machine: MachineInfo;
   seeding: { resources: number; mix: Record<string, number>; etcdBytes: number; ms: number; revision: number };
@@ -126,6 +128,7 @@ export function fanoutResult(o: FanoutOutcomes): FanoutResult {
   const convergence = convergenceFigures(o.convergence);
   const result: FanoutResult = {
     bench: 'typha-fanout',
+    fanoutWorkers: rig.p.fanoutWorkers,
     params: rig.p,
     machine: o.machine,
     seeding: {
@@ -214,5 +217,39 @@ function deltaBytesFigures(
       deflateClients: sum.deflateClients,
       plainClients: sum.plainClients,
     },
+  };
+}
+
+/** One line per `--fanout-workers` series: each run's headline figures and their ratio to the first run's. */
+export function compareFanoutWorkers(results: readonly FanoutResult[]): Record<string, unknown> {
+  const pick = (r: FanoutResult) => ({
+    fanoutWorkers: r.fanoutWorkers,
+    inSyncAllMs: r.inSyncAllMs,
+    deltaP99Ms: r.deltaLatencyMs.p99,
+    typhaCpuUsPerDeliveredUpdate: r.typhaCpuUsPerDeliveredUpdate,
+    floorRatio: r.floorRatio,
+    fanoutSpreadP50Ms: r.fanout.spreadMs.p50,
+    floorSpreadP50Ms: r.floor.modes[r.floor.best ?? 'raw-write']?.spreadMs.p50 ?? null,
+    typhaCpuSeconds: r.typhaCpuSeconds,
+    typhaPeakRssMB: r.typhaPeakRssMB,
+    converged: r.converged,
+  });
+  const base = pick(results[0]);
+  const ratio = (a: number | null, b: number | null): number | null => (a !== null && b !== null && b > 0 ? round(a / b, 2) : null);
+  return {
+    bench: 'typha-fanout-workers',
+    clients: results[0].params.clients,
+    resources: results[0].params.resources,
+    runs: results.map((r) => {
+      const x = pick(r);
+      return {
+        ...x,
+        vsFirst: {
+          inSyncAllMs: ratio(x.inSyncAllMs, base.inSyncAllMs),
+          deltaP99Ms: ratio(x.deltaP99Ms, base.deltaP99Ms),
+          typhaCpuUsPerDeliveredUpdate: ratio(x.typhaCpuUsPerDeliveredUpdate, base.typhaCpuUsPerDeliveredUpdate),
+        },
+      };
+    }),
   };
 }

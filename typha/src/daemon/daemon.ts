@@ -151,6 +151,7 @@ export class TyphaDaemon {
       port: c.ServerPort,
       tls: serverTls(c),
       maxConnections: c.MaxConnectionsUpperLimit,
+      fanoutWorkers: c.FanoutWorkers,
       maxConnectionsPerSource: c.MaxConnectionsPerSource,
       maxPendingHandshakes: c.MaxPendingHandshakes,
       upgradeTimeoutMs: secs(c.ServerUpgradeTimeoutSecs),
@@ -232,6 +233,7 @@ export class TyphaDaemon {
       maxConnections: conns.maxConnections,
       tcp: conns.tcp,
       refused: conns.refused,
+      ...(conns.fanoutWorkers !== undefined ? { fanoutWorkers: conns.fanoutWorkers } : {}),
       cache: Object.fromEntries(
         [...this.#pipelines].map(([s, p]) => [s, { ...p.cache.stats(), skipped: p.dedupe.stats().skipped, batcher: p.batcher.stats() }]),
       ),

@@ -48,13 +48,19 @@ export interface AcceptLimits {
   readonly upgradeTimeoutMs: number;
 }
 
+/** What the gate holds of a socket: a net.Socket, or a fan-out worker's stand-in (fanout-pool.ts). */
+export interface GateSocket {
+  destroy(): unknown;
+  once(event: 'close', listener: () => void): unknown;
+}
+
 const kAdmission = Symbol('typha.server.admission');
 type Tagged = { [kAdmission]?: Admission };
 
 /** One admitted TCP connection: its source and how far it is in its handshake. */
 export class Admission {
   readonly gate: AcceptGate;
-  readonly socket: Socket;
+  readonly socket: GateSocket;
   readonly source: string;
   readonly acceptedAt: number;
   /** Its HTTP upgrade request has not arrived complete yet. */
@@ -63,7 +69,7 @@ export class Admission {
   pending = true;
   open = true;
 
-  constructor(gate: AcceptGate, socket: Socket, source: string, acceptedAt: number) {
+  constructor(gate: AcceptGate, socket: GateSocket, source: string, acceptedAt: number) {
     this.gate = gate;
     this.socket = socket;
     this.source = source;
@@ -118,7 +124,7 @@ export class AcceptGate {
   }
 
   /** Counts `socket` in, or says why not. The caller refuses a refused socket; nothing is kept for it. */
-  admit(socket: Socket, source: string, now: number): Admission | AcceptRefusal {
+  admit(socket: GateSocket, source: string, now: number): Admission | AcceptRefusal {
     const { maxConnectionsPerSource, maxPendingHandshakes } = this.#limits;
     const fromSource = this.#bySource.get(source) ?? 0;
     if (maxConnectionsPerSource > 0 && fromSource >= maxConnectionsPerSource) return 'per-source';
@@ -226,7 +232,7 @@ export function admissionOf(socket: object): Admission | undefined {
   return typeof parent === 'object' && parent !== null ? (parent as Tagged)[kAdmission] : undefined;
 }
 
-function socketOnClose(this: Socket): void {
+function socketOnClose(this: GateSocket): void {
   const a = (this as Tagged)[kAdmission];
   a?.gate.closed(a);
 }

@@ -78,6 +78,12 @@ export interface HandshakeAdmission {
   helloReceived(): void;
 }
 
+/** A socket held by a fan-out worker (see fanout-pool.ts): live sets are the worker's. */
+export interface RemoteLive {
+  goLive(hub: FanOut<never>, frameKind: string, codec: Codec['name'], binary: boolean, revision: number): void;
+  leaveLive(): void;
+}
+
 export interface ConnectionInit {
   id: number;
   remote: string;
@@ -86,6 +92,8 @@ export interface ConnectionInit {
   logger: Logger;
   connectedAtWall: number;
   admission?: HandshakeAdmission | undefined;
+  /** Set when the socket is in a fan-out worker. */
+  worker?: RemoteLive | undefined;
 }
 
 const kConnection = Symbol('typha.server.connection');
@@ -144,6 +152,7 @@ export class Connection implements FanOutMember {
   #graceTimer: TimerHandle | undefined;
   #abort: AbortController | undefined;
   #admission: HandshakeAdmission | undefined;
+  readonly #remote: RemoteLive | undefined;
 
   constructor(owner: ConnectionOwner, ws: WebSocket, init: ConnectionInit) {
     this.#owner = owner;
@@ -158,6 +167,7 @@ export class Connection implements FanOutMember {
     this.#hwm = this.#o.highWaterMarkBytes;
     this.connectedAtWall = init.connectedAtWall;
     this.#admission = init.admission;
+    this.#remote = init.worker;
     const clock = this.#o.clock;
     this.connectedAt = this.#lastRecvAt = clock.now();
     (ws as unknown as Tagged)[kConnection] = this;
@@ -211,7 +221,7 @@ export class Connection implements FanOutMember {
       remote: this.remote,
       state: this.#state,
       mode: this.#helloSent ? this.#mode : null,
-      revision: this.#revision,
+      revision: this.#remote !== undefined && this.#state === 'live' ? Math.max(this.#revision, this.#hub?.publishedRevision ?? 0) : this.#revision,
       lagMs: Math.max(0, Math.round(lagMs)),
       bufferedBytes: this.#ws.bufferedAmount,
       connectedAt: new Date(this.connectedAtWall).toISOString(),
@@ -239,9 +249,28 @@ export class Connection implements FanOutMember {
   fallBehind(now: number): void {
     if (this.#state !== 'live') return;
     this.#state = 'lagging';
-    this.#hub?.remove(this);
+    this.#leaveHub();
     if (this.#behindSince < 0) this.#behindSince = now;
     this.#startLagging(now);
+  }
+
+  /** The fan-out worker took this live client out of its live set; it had every batch up to `revision`. */
+  remoteFellBehind(revision: number, now: number): void {
+    if (this.#state !== 'live') return;
+    this.#revision = revision;
+    this.fallBehind(now);
+  }
+
+  #joinHub(): void {
+    const hub = this.#hub;
+    if (hub === undefined) return;
+    if (this.#remote !== undefined) this.#remote.goLive(hub as unknown as FanOut<never>, this.frameKind, this.codec.name, this.codec.binary, this.#revision);
+    else hub.add(this);
+  }
+
+  #leaveHub(): void {
+    if (this.#remote !== undefined) this.#remote.leaveLive();
+    else this.#hub?.remove(this);
   }
 
   // ── closing ─────────────────────────────────────────────────────────────────────────────────
@@ -629,7 +658,7 @@ export class Connection implements FanOutMember {
   #goLive(now: number): void {
     this.#state = 'live';
     this.#behindSince = -1;
-    this.#hub?.add(this);
+    this.#joinHub();
     if (this.#laggingSince >= 0) {
       this.#owner.metrics.caughtUp(this.#syncer as SyncerType, (now - this.#laggingSince) / 1000);
       this.#stopLagging();
@@ -707,7 +736,7 @@ export class Connection implements FanOutMember {
 
   /** Leaves the fan-out, drops what was queued, stops the per-connection timers and waits. */
   #leave(): void {
-    this.#hub?.remove(this);
+    this.#leaveHub();
     this.#queue.clear();
     this.#inSyncRevision = -1;
     const clock = this.#o.clock;

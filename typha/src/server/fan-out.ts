@@ -36,6 +36,21 @@ export interface FanOutMember {
   fallBehind(now: number): void;
 }
 
+/**
+ * Live clients held by a fan-out worker process (TYPHA_FANOUTWORKERS > 1): one group per
+ * worker and delta-frame kind, published to as one member, with one message to its worker.
+ */
+export interface RemoteLiveGroup {
+  readonly frameKind: string;
+  /** The codec's own frame kind: what the group gets when a batch has none of `frameKind`. */
+  readonly fallback: string;
+  /** Live clients in the group. */
+  readonly size: number;
+  publish(payload: Buffer, revision: number): void;
+  /** The batch had no frame for the group: its clients fall behind (the worker says where). */
+  demote(): void;
+}
+
 interface LiveSet<M> {
   readonly members: Set<M>;
   /** The frame written when the batch has none of this set's kind (a variant it did not make). */
@@ -51,6 +66,7 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
   #publishedRevision = 0;
   #batches = 0;
   #liveCount = 0;
+  readonly #remote = new Set<RemoteLiveGroup>();
   /** Writes until the next one timed for typha_client_write_latency_secs. */
   #untilSample = WRITE_LATENCY_SAMPLE_EVERY;
   /** The DeltaBatcher's publish callback, bound once. */
@@ -94,6 +110,15 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
     if (this.#live.get(m.frameKind)?.members.delete(m)) this.#liveCount--;
   }
 
+  /** A fan-out worker's group of live clients (see RemoteLiveGroup). */
+  addRemote(g: RemoteLiveGroup): void {
+    this.#remote.add(g);
+  }
+
+  removeRemote(g: RemoteLiveGroup): void {
+    this.#remote.delete(g);
+  }
+
   #publish(frames: ReadonlyMap<string, Buffer>, deltas: Deltas): void {
     const start = this.#clock.now();
     const revision = deltas.revision;
@@ -120,6 +145,15 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
         m.writeLive(frame, revision, start);
         this.#metrics.writeLatency(this.syncer, (this.#clock.now() - t0) / 1000);
       }
+    }
+    for (const g of this.#remote) {
+      const payload = frames.get(g.frameKind) ?? frames.get(g.fallback);
+      if (payload === undefined) {
+        g.demote();
+        continue;
+      }
+      clients += g.size;
+      g.publish(payload, revision);
     }
     this.#metrics.batchPublished(this.syncer, deltas.updates.length, clients, (this.#clock.now() - start) / 1000);
   }

@@ -96,6 +96,11 @@ export const SERVER_LIMITS = Object.freeze({
   resumeWaitMs: { default: 5 * SECOND, min: 0, max: 10 * MINUTE },
   /** After our close frame, how long the client has to answer before the socket is cut. */
   closeGraceMs: { default: 2 * SECOND, min: 0, max: MINUTE },
+  /**
+   * Processes that hold the clients' sockets and write to them (TYPHA_FANOUTWORKERS; see
+   * fanout-pool.ts). 1: none, the main process writes itself (the in-process path).
+   */
+  fanoutWorkers: { default: 1, min: 1, max: 256 },
 } satisfies Record<string, Limit>);
 
 export type ServerLimitName = keyof typeof SERVER_LIMITS;
@@ -216,6 +221,9 @@ export function resolveServerOptions(o: SyncServerOptions): ResolvedServerOption
   }
   for (const k of ['compressSnapshots', 'compressDeltas'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new ServerOptionError(`server option ${k}: ${String(o[k])} is not a boolean`);
+  }
+  if (o.frameWriter !== undefined && (o.fanoutWorkers ?? 1) > 1) {
+    throw new ServerOptionError('server option frameWriter: only for the in-process write path; with fanoutWorkers > 1 the workers write');
   }
   const tls = o.tls;
   if (tls !== undefined) {

@@ -5,6 +5,7 @@
 import type { CodecName } from '../protocol/codecs.js';
 import type { RejectReason } from '../metrics/server-metrics.js';
 import type { SyncerType } from '../protocol/messages.js';
+import type { FanoutWorkerStatus } from './fanout-pool.js';
 
 export type ConnectionState = 'handshake' | 'waiting' | 'syncing' | 'live' | 'lagging' | 'closing' | 'closed';
 
@@ -62,6 +63,8 @@ export interface ServerStatus {
    */
   tcp: { open: number; pendingHandshakes: number; sources: number };
   refused: RefusalCounts;
+  /** With TYPHA_FANOUTWORKERS > 1: the worker processes holding the sockets (counts above cover them all). */
+  fanoutWorkers?: FanoutWorkerStatus[];
   syncers: Partial<Record<SyncerType, SyncerSummary>>;
   clients: ClientSummary[];
 }

@@ -40,18 +40,20 @@ import type { Codec } from '../protocol/codec.js';
 import type { CodecName } from '../protocol/codecs.js';
 import { CloseCode, SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK, type SyncerType } from '../protocol/messages.js';
 import { SYNC_PATH } from '../protocol/transport.js';
-import { AcceptGate, admissionOf, sourceAddress, type AcceptRefusal } from './accept-gate.js';
-import { checkClientIdentity } from './client-identity.js';
+import { AcceptGate, admissionOf, sourceAddress, type AcceptRefusal, type GateSocket } from './accept-gate.js';
 import type { TimerHandle } from '../common/clock.js';
 import { Connection, type ConnectionOwner } from './connection.js';
 import { DrainSchedule } from './drain-schedule.js';
 import { ServerListenError, ServerOptionError, ServerStateError } from './errors.js';
 import { FanOut } from './fan-out.js';
+import { FanoutPool, RemoteTcp, remoteWriter, type FanoutPoolOwner, type RemoteSocket } from './fanout-pool.js';
+import type { CodecName as WireCodecName } from '../protocol/codecs.js';
+import { CODECS } from '../protocol/codecs.js';
 import { directWriter, supportsDirectWrites, wsSendWriter } from './frame-writer.js';
 import type { Logger } from '../common/logger.js';
 import { checkLimit, resolveServerOptions, type GoodbyeHint, type ResolvedServerOptions, type SyncServerOptions } from './options.js';
 import type { RefusalCounts, ServerStatus, SyncerSummary } from './status.js';
-import { negotiateCodec, offeredSubprotocols, pathRefusal, refuseAccepted, refuseUpgrade, requestPath, subprotocolRefusal } from './upgrade.js';
+import { refuseAccepted, refuseUpgrade, upgradeVerdict } from './upgrade.js';
 
 export interface DrainOptions {
   /** Spread the closes over this long (Calico: TYPHA_SHUTDOWNTIMEOUTSECS). */
@@ -101,6 +103,8 @@ export class SyncServer {
   #resolveDrained: (() => void) | undefined;
   #stopped: Promise<void> | undefined;
   #listenerClosed: Promise<void> | undefined;
+  /** The fan-out workers (fanoutWorkers > 1), else undefined: sockets stay in this process. */
+  #pool: FanoutPool | undefined;
 
   constructor(options: SyncServerOptions) {
     const o = resolveServerOptions(options);
@@ -168,6 +172,26 @@ export class SyncServer {
           minVersion: 'TLSv1.2',
         })
       : http.createServer();
+    if (o.fanoutWorkers > 1) {
+      const pool = new FanoutPool(
+        {
+          count: o.fanoutWorkers,
+          clock: o.clock,
+          logger: this.#log,
+          init: {
+            codecs: this.#codecs.map((c) => c.name),
+            ...(tls !== undefined ? { tls: { ...tls } } : {}),
+            maxFrameBytes: o.maxFrameBytes,
+            handshakeTimeoutMs: o.handshakeTimeoutMs,
+            highWaterMarkBytes: o.highWaterMarkBytes,
+            closeGraceMs: o.closeGraceMs,
+          },
+        },
+        this.#poolOwner(),
+      );
+      this.#pool = pool;
+      await pool.start();
+    }
     (server as unknown as TaggedServer)[kServer] = this;
     server.on('upgrade', serverOnUpgrade);
     server.on('request', serverOnRequest);
@@ -175,7 +199,9 @@ export class SyncServer {
     server.on('tlsClientError', serverOnTlsClientError);
     this.#http = server;
     // noDelay as http.Server sets it on the sockets it accepts itself: frames go out at once.
-    const listener = net.createServer({ noDelay: true });
+    // With fan-out workers the socket goes to a worker unread: pauseOnConnect, or the bytes
+    // this process read first would be lost.
+    const listener = net.createServer({ noDelay: true, pauseOnConnect: this.#pool !== undefined });
     (listener as unknown as TaggedServer)[kServer] = this;
     listener.on('connection', listenerOnConnection);
     this.#listener = listener;
@@ -186,6 +212,7 @@ export class SyncServer {
       await once(listener, 'listening');
     } catch (err) {
       this.#state = 'stopped';
+      await this.#pool?.stop();
       throw new ServerListenError(`cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`, { cause: err });
     }
     listener.on('error', serverOnError);
@@ -244,6 +271,7 @@ export class SyncServer {
       conn.terminate();
     }
     const listener = this.#listener;
+    this.#pool?.setAccepting(false);
     this.#stopped = (async () => {
       if (listener !== undefined && wasListening) {
         const closed = this.#closeListener(listener);
@@ -251,6 +279,7 @@ export class SyncServer {
         for (const socket of this.#lingering) socket.destroy();
         await closed;
       }
+      await this.#pool?.stop();
       this.#wss.close();
       this.#resolveDrained?.();
       this.#log.info({}, 'typha sync server stopped');
@@ -269,6 +298,7 @@ export class SyncServer {
     if (this.#drained !== undefined) return this.#drained;
     if (this.#state !== 'listening') return Promise.resolve();
     this.#state = 'draining';
+    this.#pool?.setAccepting(false);
     if (this.#listener !== undefined) void this.#closeListener(this.#listener);
     this.#drained = new Promise<void>((resolve) => (this.#resolveDrained = resolve));
     const targets = [...this.#conns].filter((c) => c.active);
@@ -300,6 +330,11 @@ export class SyncServer {
     for (const c of chosen) c.goodbye(CloseCode.Rebalance, 'rebalancing load across typha replicas', hint, 'rebalance');
     if (chosen.length > 0) this.#log.info({ shed: chosen.length, asked: n, hint }, 'shed clients for rebalancing');
     return chosen.length;
+  }
+
+  /** The pids of the fan-out worker processes (none with fanoutWorkers = 1). */
+  fanoutWorkerPids(): number[] {
+    return this.#pool?.pids() ?? [];
   }
 
   /** Changes the connection limit (new connections only; shed() moves existing ones). */
@@ -348,6 +383,7 @@ export class SyncServer {
       refused: { ...this.#refused },
       syncers,
       clients,
+      ...(this.#pool !== undefined ? { fanoutWorkers: this.#pool.status() } : {}),
     };
   }
 
@@ -356,30 +392,14 @@ export class SyncServer {
   [kUpgrade](req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     admissionOf(socket)?.upgradeRequested();
     socket.on('error', socketOnErrorBeforeUpgrade);
-    if (this.#state !== 'listening') {
-      this[kReject](socket, 503, 'typha is shutting down: connect to another replica', 'draining', { 'Retry-After': '1' });
-      return;
-    }
-    const path = requestPath(req);
-    if (path !== SYNC_PATH) {
-      this[kReject](socket, 404, pathRefusal(path), 'not-found');
-      return;
-    }
     const tls = this.#o.tls;
-    if (tls?.ca !== undefined) {
-      const refused = checkClientIdentity(tls, (req.socket as TLSSocket).getPeerCertificate());
-      if (refused !== undefined) {
-        this.#log.warn({ remote: req.socket.remoteAddress, reason: refused }, 'refused a client certificate');
-        this[kReject](socket, 403, refused, 'unauthorized');
-        return;
-      }
-    }
-    const offered = offeredSubprotocols(req);
-    const codec = negotiateCodec(offered, this.#codecs);
-    if (codec === undefined) {
-      this[kReject](socket, 400, subprotocolRefusal(offered, this.#codecs), 'subprotocol');
+    const verdict = upgradeVerdict(req, this.#state === 'listening', tls?.ca !== undefined ? tls : undefined, this.#codecs);
+    if (!('codec' in verdict)) {
+      if (verdict.identity === true) this.#log.warn({ remote: req.socket.remoteAddress, reason: verdict.body }, 'refused a client certificate');
+      this[kReject](socket, verdict.status, verdict.body, verdict.reason, verdict.headers);
       return;
     }
+    const codec = verdict.codec;
     const tagged = req as TaggedRequest;
     tagged[kServer] = this;
     tagged[kCodec] = codec;
@@ -405,9 +425,15 @@ export class SyncServer {
       socket.destroy(); // already gone
       return;
     }
-    const admitted = this.#gate.admit(socket, source, this.#o.clock.now());
+    const pool = this.#pool;
+    const remote = pool?.prepare();
+    const admitted = this.#gate.admit(remote?.tcp ?? socket, source, this.#o.clock.now());
     if (typeof admitted === 'string') {
       this.#refuseAtAccept(socket, source, admitted);
+      return;
+    }
+    if (pool !== undefined && remote !== undefined) {
+      pool.send(remote, socket);
       return;
     }
     if (this.#o.tls === undefined) {
@@ -463,6 +489,12 @@ export class SyncServer {
       connectedAtWall: o.wallClock(),
       admission: admissionOf(req.socket),
     });
+    this.#admitConnection(conn);
+  }
+
+  /** Counts a new connection in, or says Goodbye at once (draining, over the limit). */
+  #admitConnection(conn: Connection): void {
+    const o = this.#o;
     this.#conns.add(conn);
     if (this.#state !== 'listening') {
       conn.goodbye(CloseCode.Shutdown, 'typha is shutting down; reconnect to another replica', undefined, 'shutdown');
@@ -501,13 +533,19 @@ export class SyncServer {
   }
 
   /** No complete upgrade request within upgradeTimeoutMs of accept (a silent socket, slowloris). */
-  #upgradeExpired(socket: Socket): void {
+  #upgradeExpired(gated: GateSocket): void {
+    const body = `no complete WebSocket upgrade request within ${this.#o.upgradeTimeoutMs} ms of connecting (TYPHA_SERVERUPGRADETIMEOUTSECS)`;
+    if (gated instanceof RemoteTcp) {
+      // The worker refuses it unless its request arrived meanwhile, and reports the refusal.
+      gated.remote.expireUpgrade(body);
+      return;
+    }
     this.#countRefusal('upgrade-timeout');
+    const socket = gated as Socket;
     this.#log.debug({ remote: socket.remoteAddress, upgradeTimeoutMs: this.#o.upgradeTimeoutMs }, 'upgrade request overdue; closing');
     // Under TLS the bytes on this socket are TLS records: no plain-text answer there.
     if (this.#o.tls !== undefined) socket.destroy();
-    else
-      refuseUpgrade(socket, 408, `no complete WebSocket upgrade request within ${this.#o.upgradeTimeoutMs} ms of connecting (TYPHA_SERVERUPGRADETIMEOUTSECS)`);
+    else refuseUpgrade(socket, 408, body);
   }
 
   #refuseAtAccept(socket: Socket, source: string, why: AcceptRefusal): void {
@@ -532,6 +570,34 @@ export class SyncServer {
     this.#lingering.add(socket);
     socket.once('close', socketOnLingerClose);
     refuseAccepted(socket, status, body, { 'Retry-After': '1' }, o.closeGraceMs, o.clock);
+  }
+
+  #poolOwner(): FanoutPoolOwner {
+    return {
+      upgradeRequested: (s) => admissionOf(s.tcp)?.upgradeRequested(),
+      refused: (_s, reason) => this.#countRefusal(reason),
+      opened: (s, codec, remote) => this.#acceptRemote(s, codec, remote),
+      workerLog: (level, msg, fields) => this.#log[level](fields, msg),
+    };
+  }
+
+  /** A fan-out worker upgraded a connection: its Connection lives here, its socket there. */
+  #acceptRemote(s: RemoteSocket, codecName: WireCodecName, remote: string): void {
+    const o = this.#o;
+    const id = ++this.#nextId;
+    this.#metrics.connectionAccepted();
+    const conn = new Connection(this.#owner, s as unknown as WebSocket, {
+      id,
+      remote,
+      codec: this.#codecs.find((c) => c.name === codecName) ?? CODECS[codecName],
+      writer: remoteWriter,
+      logger: this.#log.child({ conn: id, remote, worker: s.link.index }),
+      connectedAtWall: o.wallClock(),
+      admission: admissionOf(s.tcp),
+      worker: s,
+    });
+    s.connection = conn;
+    this.#admitConnection(conn);
   }
 
   lingerEnded(socket: Socket): void {

@@ -26,6 +26,31 @@ import type { Clock } from '../common/clock.js';
 import type { Codec } from '../protocol/codec.js';
 import { selectSubprotocol } from '../protocol/codecs.js';
 import { SYNC_PATH } from '../protocol/transport.js';
+import type { RejectReason } from '../metrics/server-metrics.js';
+import { checkClientIdentity, type ClientIdentityRule } from './client-identity.js';
+import type { TLSSocket } from 'node:tls';
+
+/** The upgrade gate's answer: the codec to speak, or a refusal with its HTTP status. */
+export type UpgradeVerdict = { codec: Codec } | { status: number; body: string; reason: RejectReason; headers?: Record<string, string>; identity?: boolean };
+
+/**
+ * The checks of the table above, in order, for a complete upgrade request: the same in the
+ * sync server and in its fan-out workers. `identity`: the client-certificate rule when TLS
+ * client certificates are required.
+ */
+export function upgradeVerdict(req: IncomingMessage, accepting: boolean, identity: ClientIdentityRule | undefined, codecs: readonly Codec[]): UpgradeVerdict {
+  if (!accepting) return { status: 503, body: 'typha is shutting down: connect to another replica', reason: 'draining', headers: { 'Retry-After': '1' } };
+  const path = requestPath(req);
+  if (path !== SYNC_PATH) return { status: 404, body: pathRefusal(path), reason: 'not-found' };
+  if (identity !== undefined) {
+    const refused = checkClientIdentity(identity, (req.socket as TLSSocket).getPeerCertificate());
+    if (refused !== undefined) return { status: 403, body: refused, reason: 'unauthorized', identity: true };
+  }
+  const offered = offeredSubprotocols(req);
+  const codec = negotiateCodec(offered, codecs);
+  if (codec === undefined) return { status: 400, body: subprotocolRefusal(offered, codecs), reason: 'subprotocol' };
+  return { codec };
+}
 
 /** The request's path without its query string. */
 export function requestPath(req: IncomingMessage): string {

@@ -143,6 +143,8 @@ export class ModelSystem {
         TYPHA_SERVERBATCHWINDOWMS: '0',
         // One update per snapshot page: a snapshot is several frames, so it can be cut half-way.
         TYPHA_SNAPSHOTCACHEMAXBATCHSIZE: '1',
+        // CATTAIL_TEST_FANOUTWORKERS=K: the sockets in K fan-out workers.
+        TYPHA_FANOUTWORKERS: process.env.CATTAIL_TEST_FANOUTWORKERS ?? '1',
       }),
       {
         logger: silentLogger,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { until } from '@cattail/datastore/testing';
 import { test } from 'node:test';
 import { CloseCode } from '../../src/protocol/index.js';
 import { FakeClock, Harness, TestClient, connectAll } from './helpers.js';
@@ -57,6 +58,8 @@ test('drain() stops accepting and closes everyone with Goodbye(Shutdown), stagge
   const handshaking = new TestClient(h.url, { noHello: true, node: 'slowpoke' });
   await handshaking.until((c) => c.opened);
   t.after(() => [...clients, handshaking].forEach((c) => c.close()));
+  // With fan-out workers the server learns of the upgrade after the client does.
+  await until(() => h.server.connections().total === 7, 'the server holds all 7 connections');
 
   let drained = false;
   const done = h.server.drain({ durationMs: 7000, hint: { reconnect: 'ws://typha-2:5473', delayMs: 500 } }).then(() => (drained = true));
@@ -77,6 +80,8 @@ test('drain() stops accepting and closes everyone with Goodbye(Shutdown), stagge
 
   await done;
   assert.ok(drained);
+  // The server's side of each close can be seen before the client's (fan-out workers).
+  await Promise.all([...clients, handshaking].map((c) => c.untilClosed()));
   for (const c of [...clients, handshaking]) {
     assert.equal(c.closed?.code, CloseCode.Shutdown);
     assert.equal(c.goodbye?.code, CloseCode.Shutdown);

@@ -69,6 +69,12 @@ export function countingCodec(base: Codec): CountingCodec {
   };
 }
 
+/**
+ * CATTAIL_TEST_FANOUTWORKERS=K runs every harness server with K fan-out workers (the sockets in
+ * worker processes), so the server tests cover both write paths.
+ */
+export const TEST_FANOUT_WORKERS = Number(process.env.CATTAIL_TEST_FANOUTWORKERS ?? '1') || 1;
+
 export interface HarnessOptions extends Partial<Omit<SyncServerOptions, 'caches'>> {
   syncers?: SyncerType[];
   cache?: Partial<SyncCacheOptions>;
@@ -115,6 +121,8 @@ export class Harness {
       host: '127.0.0.1',
       port: 0,
       codecs: codecMap,
+      // A test of the in-process write path (its own frameWriter) keeps it.
+      ...(TEST_FANOUT_WORKERS > 1 && opts.frameWriter === undefined ? { fanoutWorkers: TEST_FANOUT_WORKERS } : {}),
       ...serverOpts,
       caches,
     });

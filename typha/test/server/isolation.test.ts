@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type WebSocket from 'ws';
 import { CODECS, type Message, type Update } from '../../src/protocol/index.js';
 import { directWriter, type FrameWriter } from '../../src/server/index.js';
-import { FakeClock, Harness, connectAll, fingerprint } from './helpers.js';
+import { FakeClock, Harness, TEST_FANOUT_WORKERS, connectAll, fingerprint } from './helpers.js';
 
 test('a failure while writing to one client closes that client only (1011), the others get the batch', async (t) => {
   let victim: WebSocket | undefined;
@@ -51,7 +51,9 @@ test('when one codec cannot encode a batch, its clients catch up from the cache;
   failNext = true;
   const rev = h.feedMany('felix', 3);
   await mp.untilRevision(rev);
-  assert.equal(js.revision, 100, 'the json client missed the live batch');
+  // In-process the lagging client waits for the tick; a fan-out worker reports it behind and
+  // the server catches it up at once, so it may already be there.
+  if (TEST_FANOUT_WORKERS === 1) assert.equal(js.revision, 100, 'the json client missed the live batch');
   clock.advance(h.server.tickMs); // the tick notices it lagging under its mark and catches it up
   await js.untilRevision(rev);
   assert.deepEqual(fingerprint(js.state), fingerprint(h.model.get('felix') as Map<string, Update>));

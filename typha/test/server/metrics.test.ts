@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { until } from '@cattail/datastore/testing';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { PromServerMetrics } from '../../src/metrics/index.js';
@@ -21,9 +22,12 @@ test('Prometheus metrics keep Calico Typha names and follow the server', async (
   const rev = h.feedMany('felix', 4);
   await Promise.all(clients.map((c) => c.untilRevision(rev)));
   h.server.shed(1);
-  await clients[2].untilClosed();
+  // The most recently connected; with fan-out workers not necessarily the last one started.
+  await Promise.race(clients.map((c) => c.untilClosed()));
   const refused = new TestClient(h.url, { protocols: ['nope'] });
   await refused.untilClosed();
+  // With fan-out workers the refusal is counted when the worker's report arrives.
+  await until(() => h.server.connections().refused.subprotocol === 1, 'the refusal counted');
   await h.untilServer(() => h.server.connections().total === 2);
 
   const text = await registry.metrics();

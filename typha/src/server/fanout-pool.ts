@@ -1,0 +1,538 @@
+/**
+ * Fan-out workers (TYPHA_FANOUTWORKERS = K > 1): K child processes that own a share of the
+ * clients' sockets and do the writing, so one replica uses more than one core. The main
+ * process keeps the watch, the caches, dedupe, encoding, and every decision about a
+ * connection; a worker is a socket holder and a writer.
+ *
+ *                       ┌──────────────── main process ────────────────┐
+ *   TCP accept ─▶ accept gate ─▶ handle ──────────▶ worker i (least sockets)
+ *                  Connection (state machine) ◀── events: upgrade, open, msg, close, flushed, behind
+ *                  FanOut.publish ── one `publish` per worker and frame kind ──▶ worker: same bytes
+ *                                                                                  to its live clients
+ *                  pump (snapshot pages, replay, catch-up) ── `write` by frame id ──▶ worker
+ *
+ * Why processes with the raw TCP socket, not worker_threads: Node 20 cannot hand a socket to a
+ * worker thread, and the listen handle is not shareable between threads without SO_REUSEPORT.
+ * The handle goes over the IPC channel right after the accept gate admits it, before TLS and
+ * HTTP, so the worker does the TLS handshake and upgrade (the same `upgradeVerdict` as
+ * in-process) and the main process never pays for them.
+ *
+ * Why the state machine stays in the main process: every invariant of docs/DESIGN.md (resume
+ * from covered history, never a rollback, lag cut and new-client grace, encode once) is about
+ * the cache, which is there; a Connection only needs a socket-shaped object. `RemoteSocket`
+ * is that object: it forwards writes and closes as commands and receives the client's messages
+ * as events, so `Connection` runs unchanged. The hot paths never cost one IPC message per
+ * client: a live batch is one `publish` per worker and kind (the worker holds the live sets),
+ * and a snapshot page or replayed frame crosses once per worker (`frame`, then `write` by id).
+ *
+ * Flow control. The pump writes while the client's buffer is under the high-water mark; here
+ * `bufferedAmount` is what was sent to the worker for that client minus what the worker reports
+ * the kernel took (`flushed`), so it errs on the high side, and the report is the 'drain'.
+ * Live clients are checked by the worker itself against the real socket buffer; one over the
+ * mark leaves the worker's live set and is reported `behind` with the revision of the last batch
+ * it was written, and only then does the main process catch it up, from that revision.
+ *
+ * A worker that exits closes its clients (code 1006 to the Connection: the usual close path,
+ * metrics and accept-gate counts included); they reconnect and resume, and a new worker is
+ * started in its place. The main process keeps serving the other workers' clients throughout.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import type { Clock } from '../common/clock.js';
+import type { Logger } from '../common/logger.js';
+import type { CodecName } from '../protocol/codecs.js';
+import type { FanOut, RemoteLiveGroup } from './fan-out.js';
+import { INLINE_MAX_BYTES, type WorkerCommand, type WorkerEvent, type WorkerInit } from './fanout-protocol.js';
+import type { FrameWriter, SharedFrame } from './frame-writer.js';
+import type { RejectReason } from '../metrics/server-metrics.js';
+
+/** Bytes of shared frames one worker holds at most (snapshot pages, delta frames). */
+export const WORKER_FRAME_BUDGET_BYTES = 128 * 1024 * 1024;
+
+/** What the pool tells the sync server; SyncServer implements it. */
+export interface FanoutPoolOwner {
+  upgradeRequested(s: RemoteSocket): void;
+  refused(s: RemoteSocket, reason: RejectReason): void;
+  opened(s: RemoteSocket, codec: CodecName, remote: string): void;
+  workerLog(level: 'warn' | 'error', msg: string, fields: Record<string, unknown>): void;
+}
+
+/** What a RemoteSocket's Connection takes from it (implemented by Connection). */
+export interface RemoteConnection {
+  remoteFellBehind(revision: number, now: number): void;
+}
+
+export interface FanoutWorkerStatus {
+  index: number;
+  pid: number | undefined;
+  /** TCP connections handed to it and not closed. */
+  sockets: number;
+  /** Times this slot's worker was started again after exiting. */
+  restarts: number;
+  /** Bytes of shared frames it holds. */
+  frameBytes: number;
+}
+
+const ids = new WeakMap<Buffer, number>();
+let nextFrameId = 0;
+
+/** The per-socket stand-in the accept gate counts: 'close' when the worker's TCP socket closes. */
+export class RemoteTcp extends EventEmitter {
+  readonly remote: RemoteSocket;
+  constructor(remote: RemoteSocket) {
+    super();
+    this.remote = remote;
+  }
+
+  destroy(): void {
+    this.remote.destroy();
+  }
+}
+
+/**
+ * One client's socket in a worker, as the main process sees it: shaped like the server side of
+ * a ws WebSocket as far as Connection uses it (readyState, bufferedAmount, on, close, terminate,
+ * and `_socket` for 'drain').
+ */
+export class RemoteSocket extends EventEmitter {
+  readonly tid: number;
+  readonly link: WorkerLink;
+  readonly tcp: RemoteTcp;
+  readyState = 0;
+  binary = true;
+  connection: RemoteConnection | undefined;
+  /** Payload bytes sent for this client by per-client writes, and of those flushed by the kernel. */
+  #sent = 0;
+  #flushed = 0;
+  #workerBuffered = 0;
+  #group: RemoteGroup | undefined;
+  #tcpOpen = true;
+
+  constructor(link: WorkerLink, tid: number) {
+    super();
+    this.link = link;
+    this.tid = tid;
+    this.tcp = new RemoteTcp(this);
+  }
+
+  /** rawSocket(ws) finds this: the Connection listens for 'drain' here. */
+  get _socket(): this {
+    return this;
+  }
+
+  get bufferedAmount(): number {
+    return Math.max(this.#sent - this.#flushed, this.#workerBuffered);
+  }
+
+  /** Never called: the writer is `remoteWriter` (present for rawSocket's shape check). */
+  write(): boolean {
+    throw new Error('RemoteSocket.write: use remoteWriter');
+  }
+
+  writeFrame(payload: Buffer, binary: boolean): void {
+    if (this.readyState !== 1) return;
+    this.#sent += payload.length;
+    if (payload.length < INLINE_MAX_BYTES) this.link.post({ t: 'write', tid: this.tid, data: payload, binary });
+    else this.link.post({ t: 'write', tid: this.tid, id: this.link.frameRef(payload), binary });
+  }
+
+  close(code: number, reason: string): void {
+    if (this.readyState !== 1) return;
+    this.readyState = 2;
+    this.link.post({ t: 'close', tid: this.tid, code, reason });
+  }
+
+  terminate(): void {
+    if (this.readyState === 3) return;
+    this.link.post({ t: 'terminate', tid: this.tid });
+  }
+
+  destroy(): void {
+    if (this.#tcpOpen) this.link.post({ t: 'destroy', tid: this.tid });
+  }
+
+  expireUpgrade(body: string): void {
+    this.link.post({ t: 'expire', tid: this.tid, body });
+  }
+
+  /** The connection goes live in `hub`'s set of `frameKind`, having everything up to `revision`. */
+  goLive(hub: FanOut<never>, frameKind: string, codec: CodecName, binary: boolean, revision: number): void {
+    this.leaveLive();
+    const g = this.link.group(hub, frameKind, codec, binary);
+    g.members.add(this);
+    this.#group = g;
+    if (g.members.size === 1) hub.addRemote(g);
+    this.link.post({ t: 'live+', tid: this.tid, key: g.key, revision });
+  }
+
+  leaveLive(): void {
+    const g = this.#group;
+    if (g === undefined) return;
+    this.#group = undefined;
+    g.members.delete(this);
+    if (g.members.size === 0) g.hub.removeRemote(g);
+    this.link.post({ t: 'live-', tid: this.tid });
+  }
+
+  // ── events from the worker ───────────────────────────────────────────────────────────────
+
+  onEvent(ev: WorkerEvent, now: number): void {
+    switch (ev.t) {
+      case 'msg':
+        this.emit('message', ev.data, this.binary);
+        return;
+      case 'act':
+        this.emit('pong');
+        return;
+      case 'flushed': {
+        const before = this.bufferedAmount;
+        this.#flushed = ev.bytes;
+        this.#workerBuffered = ev.buffered;
+        if (this.bufferedAmount < before || this.bufferedAmount === 0) this.emit('drain');
+        return;
+      }
+      case 'behind': {
+        this.#workerBuffered = ev.buffered;
+        const g = this.#group;
+        if (g !== undefined) {
+          this.#group = undefined;
+          g.members.delete(this);
+          if (g.members.size === 0) g.hub.removeRemote(g);
+        }
+        this.connection?.remoteFellBehind(ev.revision, now);
+        // Catch up now if the worker's buffer allows, not at the next tick.
+        this.emit('drain');
+        return;
+      }
+      case 'error': {
+        const err = Object.assign(new Error(ev.message), { code: ev.code });
+        this.emit('error', err);
+        return;
+      }
+      case 'close':
+        this.#closed(ev.code, ev.reason);
+        return;
+      case 'tcpclose':
+        this.#tcpClosed();
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The worker is gone: the socket with it. */
+  workerExited(): void {
+    this.#closed(1006, 'fan-out worker exited');
+    this.#tcpClosed();
+  }
+
+  #closed(code: number, reason: string): void {
+    if (this.readyState === 3) return;
+    const opened = this.readyState !== 0;
+    this.readyState = 3;
+    const g = this.#group;
+    if (g !== undefined) {
+      this.#group = undefined;
+      g.members.delete(this);
+      if (g.members.size === 0) g.hub.removeRemote(g);
+    }
+    if (opened) this.emit('close', code, Buffer.from(reason));
+  }
+
+  #tcpClosed(): void {
+    if (!this.#tcpOpen) return;
+    this.#tcpOpen = false;
+    if (this.readyState !== 3) this.#closed(1006, 'connection lost');
+    this.link.sockets.delete(this.tid);
+    this.tcp.emit('close');
+  }
+}
+
+/** The write path of a Connection on a RemoteSocket. */
+export const remoteWriter: FrameWriter = Object.freeze({
+  name: 'fanout-worker',
+  writeShared(ws: unknown, frame: SharedFrame): void {
+    (ws as RemoteSocket).writeFrame(frame.payload, frame.binary);
+  },
+  write(ws: unknown, payload: Buffer, binary: boolean): void {
+    (ws as RemoteSocket).writeFrame(payload, binary);
+  },
+});
+
+/** A worker's live clients of one syncer and frame kind: one member of that syncer's FanOut. */
+class RemoteGroup implements RemoteLiveGroup {
+  readonly key: string;
+  readonly hub: FanOut<never>;
+  readonly frameKind: string;
+  readonly fallback: string;
+  readonly binary: boolean;
+  readonly members = new Set<RemoteSocket>();
+  readonly #link: WorkerLink;
+
+  constructor(link: WorkerLink, hub: FanOut<never>, frameKind: string, codec: CodecName, binary: boolean) {
+    this.#link = link;
+    this.hub = hub;
+    this.key = `${hub.syncer}/${frameKind}`;
+    this.frameKind = frameKind;
+    this.fallback = codec;
+    this.binary = binary;
+  }
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  publish(payload: Buffer, revision: number): void {
+    this.#link.post({ t: 'publish', key: this.key, id: this.#link.frameRef(payload), binary: this.binary, revision });
+  }
+
+  demote(): void {
+    this.#link.post({ t: 'demote', key: this.key });
+  }
+}
+
+/** The main process's end of one worker: its process, outbox, frames held and sockets. */
+export class WorkerLink {
+  readonly index: number;
+  readonly sockets = new Map<number, RemoteSocket>();
+  child: ChildProcess | undefined;
+  restarts = 0;
+  readonly #pool: FanoutPool;
+  #outbox: WorkerCommand[] = [];
+  #flushScheduled = false;
+  readonly #held = new Map<number, number>();
+  #heldBytes = 0;
+  readonly #groups = new Map<string, RemoteGroup>();
+  readonly #flush = (): void => this.flush();
+
+  constructor(pool: FanoutPool, index: number) {
+    this.#pool = pool;
+    this.index = index;
+  }
+
+  get heldBytes(): number {
+    return this.#heldBytes;
+  }
+
+  get alive(): boolean {
+    return this.child !== undefined && this.child.connected;
+  }
+
+  post(cmd: WorkerCommand): void {
+    if (!this.alive) return;
+    this.#outbox.push(cmd);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(this.#flush);
+    }
+  }
+
+  /** Sends what is queued, as one IPC message. */
+  flush(): void {
+    this.#flushScheduled = false;
+    if (this.#outbox.length === 0) return;
+    const batch = this.#outbox;
+    this.#outbox = [];
+    if (this.alive) (this.child as ChildProcess).send(batch);
+  }
+
+  /** The id under which this worker holds `buf`, sending it first if it does not. */
+  frameRef(buf: Buffer): number {
+    let id = ids.get(buf);
+    if (id === undefined) {
+      id = ++nextFrameId;
+      ids.set(buf, id);
+    }
+    const had = this.#held.get(id);
+    if (had !== undefined) {
+      this.#held.delete(id);
+      this.#held.set(id, had);
+      return id;
+    }
+    this.post({ t: 'frame', id, data: buf });
+    this.#held.set(id, buf.length);
+    this.#heldBytes += buf.length;
+    for (const [old, bytes] of this.#held) {
+      if (this.#heldBytes <= this.#pool.frameBudgetBytes || old === id) break;
+      this.#held.delete(old);
+      this.#heldBytes -= bytes;
+      this.post({ t: 'forget', id: old });
+    }
+    return id;
+  }
+
+  group(hub: FanOut<never>, frameKind: string, codec: CodecName, binary: boolean): RemoteGroup {
+    const key = `${hub.syncer}/${frameKind}`;
+    let g = this.#groups.get(key);
+    if (g === undefined) this.#groups.set(key, (g = new RemoteGroup(this, hub, frameKind, codec, binary)));
+    return g;
+  }
+
+  /** The worker process exited: every socket it held is closed; frames and groups start over. */
+  exited(): void {
+    this.child = undefined;
+    this.#outbox = [];
+    this.#held.clear();
+    this.#heldBytes = 0;
+    for (const s of [...this.sockets.values()]) s.workerExited();
+    this.sockets.clear();
+    for (const g of this.#groups.values()) g.hub.removeRemote(g);
+    this.#groups.clear();
+  }
+}
+
+export interface FanoutPoolOptions {
+  count: number;
+  clock: Pick<Clock, 'now'>;
+  init: Omit<WorkerInit, 't' | 'index'>;
+  logger: Logger;
+  frameBudgetBytes?: number;
+}
+
+export class FanoutPool {
+  readonly frameBudgetBytes: number;
+  readonly #o: FanoutPoolOptions;
+  readonly #owner: FanoutPoolOwner;
+  readonly #log: Logger;
+  readonly #links: WorkerLink[] = [];
+  #nextTid = 0;
+  #stopping = false;
+  #accepting = true;
+
+  constructor(o: FanoutPoolOptions, owner: FanoutPoolOwner) {
+    this.#o = o;
+    this.#owner = owner;
+    this.#log = o.logger.child({ component: 'fanout-pool' });
+    this.frameBudgetBytes = o.frameBudgetBytes ?? WORKER_FRAME_BUDGET_BYTES;
+    for (let i = 0; i < o.count; i++) this.#links.push(new WorkerLink(this, i));
+  }
+
+  get size(): number {
+    return this.#links.length;
+  }
+
+  /** Starts every worker; resolves once each is running. */
+  async start(): Promise<void> {
+    await Promise.all(this.#links.map((l) => this.#spawn(l)));
+  }
+
+  /** A socket for the accept gate to count, in the least-loaded worker; `send()` hands the TCP socket over. */
+  prepare(): RemoteSocket {
+    let best: WorkerLink | undefined;
+    for (const l of this.#links) if (l.alive && (best === undefined || l.sockets.size < best.sockets.size)) best = l;
+    const link = best ?? this.#links[0];
+    const remote = new RemoteSocket(link, ++this.#nextTid);
+    return remote;
+  }
+
+  /** Hands `socket` to the worker of `remote` (the parent's copy is closed once sent). */
+  send(remote: RemoteSocket, socket: Socket): void {
+    const link = remote.link;
+    if (!link.alive) {
+      socket.destroy();
+      queueMicrotask(() => remote.workerExited());
+      return;
+    }
+    link.sockets.set(remote.tid, remote);
+    link.flush();
+    (link.child as ChildProcess).send({ t: 'conn', tid: remote.tid }, socket, (err) => {
+      if (err !== null && err !== undefined) {
+        socket.destroy();
+        remote.workerExited();
+      }
+    });
+  }
+
+  setAccepting(accepting: boolean): void {
+    this.#accepting = accepting;
+    for (const l of this.#links) l.post({ t: 'accepting', accepting });
+  }
+
+  /** Stops every worker (their sockets are cut); resolves once they exited. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all(
+      this.#links.map(async (l) => {
+        const child = l.child;
+        if (child === undefined) return;
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        l.post({ t: 'stop' });
+        l.flush();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  status(): FanoutWorkerStatus[] {
+    return this.#links.map((l) => ({ index: l.index, pid: l.child?.pid, sockets: l.sockets.size, restarts: l.restarts, frameBytes: l.heldBytes }));
+  }
+
+  /** The pids of the running workers (tests kill one by its pid). */
+  pids(): number[] {
+    return this.#links.map((l) => l.child?.pid).filter((p): p is number => p !== undefined);
+  }
+
+  async #spawn(link: WorkerLink): Promise<void> {
+    const child = fork(new URL('./fanout-worker.js', import.meta.url), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    link.child = child;
+    child.on('message', (batch: WorkerEvent[]) => this.#onEvents(link, batch));
+    child.once('exit', (code, signal) => this.#onExit(link, child, code, signal));
+    child.on('error', (err) => this.#log.error({ err, worker: link.index }, 'fan-out worker error'));
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    const init: WorkerInit = { t: 'init', index: link.index, ...this.#o.init };
+    child.send(init);
+    if (!this.#accepting) link.post({ t: 'accepting', accepting: false });
+    this.#log.info({ worker: link.index, pid: child.pid }, 'fan-out worker started');
+  }
+
+  #onExit(link: WorkerLink, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (link.child !== child) return;
+    const sockets = link.sockets.size;
+    link.exited();
+    if (this.#stopping) return;
+    this.#log.error({ worker: link.index, pid: child.pid, code, signal, sockets }, 'fan-out worker exited; its clients reconnect, starting another');
+    link.restarts++;
+    this.#spawn(link).catch((err: unknown) => this.#log.error({ err, worker: link.index }, 'cannot start a fan-out worker'));
+  }
+
+  #onEvents(link: WorkerLink, batch: WorkerEvent[]): void {
+    const now = this.#o.clock.now();
+    for (const ev of batch) {
+      try {
+        this.#onEvent(link, ev, now);
+      } catch (err) {
+        this.#log.error({ err, worker: link.index, event: ev.t }, 'handling a fan-out worker event failed');
+      }
+    }
+  }
+
+  #onEvent(link: WorkerLink, ev: WorkerEvent, now: number): void {
+    if (ev.t === 'log') {
+      this.#owner.workerLog(ev.level, ev.msg, { worker: link.index, ...(ev.err !== undefined ? { err: ev.err } : {}) });
+      return;
+    }
+    const s = link.sockets.get(ev.tid);
+    if (s === undefined) return;
+    switch (ev.t) {
+      case 'upreq':
+        this.#owner.upgradeRequested(s);
+        return;
+      case 'refused':
+        this.#owner.refused(s, ev.reason);
+        return;
+      case 'open':
+        s.readyState = 1;
+        s.binary = ev.codec !== 'json';
+        this.#owner.opened(s, ev.codec, ev.remote);
+        return;
+      default:
+        s.onEvent(ev, now);
+    }
+  }
+}

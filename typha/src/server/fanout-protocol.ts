@@ -1,0 +1,84 @@
+/**
+ * The messages between the sync server (the main process) and its fan-out workers
+ * (TYPHA_FANOUTWORKERS > 1; see `fanout-pool.ts` for the design). One type per direction, so
+ * the two sides cannot drift: a worker is a socket holder and a writer, the main process keeps
+ * every decision (accept gate, protocol state machine, cache, lag policy, metrics, /status).
+ *
+ *   main ─▶ worker   commands, batched: at most one IPC message per worker per event-loop turn
+ *                    (an array of WorkerCommand), plus one message per accepted socket that
+ *                    carries its handle (`conn`)
+ *   worker ─▶ main   events, batched the same way (an array of WorkerEvent)
+ *
+ * Frames. A Buffer that more than one socket may get (a delta batch, a snapshot page, a replayed
+ * frame, anything ≥ INLINE_MAX_BYTES) crosses once per worker as `frame` with an id; writes then
+ * name the id. The main process keeps, per worker, the ids the worker holds and their bytes
+ * (an LRU under a byte budget) and sends `forget` when it evicts one: a write command always
+ * names an id the worker holds at the time it reads the command, because the commands are read
+ * in order and the worker resolves the id to its Buffer at once.
+ */
+import type { CodecName } from '../protocol/codecs.js';
+import type { RejectReason } from '../metrics/server-metrics.js';
+
+/** Per-client writes smaller than this are sent inline; larger ones by frame id. */
+export const INLINE_MAX_BYTES = 1024;
+
+/** What a worker needs to know at start (no functions, no caches: it serves no protocol). */
+export interface WorkerInit {
+  t: 'init';
+  index: number;
+  codecs: CodecName[];
+  tls?: { ca?: string | Buffer; cert: string | Buffer; key: string | Buffer; clientCN?: string; clientURISAN?: string };
+  maxFrameBytes: number;
+  handshakeTimeoutMs: number;
+  highWaterMarkBytes: number;
+  closeGraceMs: number;
+}
+
+/** Sent with the TCP socket's handle, one per accepted connection. */
+export interface WorkerConn {
+  t: 'conn';
+  tid: number;
+}
+
+export type WorkerCommand =
+  /** A shared Buffer, held under `id` until `forget`. */
+  | { t: 'frame'; id: number; data: Buffer }
+  | { t: 'forget'; id: number }
+  /** One WebSocket message to one client: inline bytes or a frame id. */
+  | { t: 'write'; tid: number; data?: Buffer; id?: number; binary: boolean }
+  | { t: 'close'; tid: number; code: number; reason: string }
+  | { t: 'terminate'; tid: number }
+  /** The TCP socket before its upgrade: cut it (stop, drain). */
+  | { t: 'destroy'; tid: number }
+  /** The upgrade request did not arrive in time: 408 (plain) or cut (TLS). */
+  | { t: 'expire'; tid: number; body: string }
+  /** The client goes live in the set `key` (`syncer/frameKind`), having everything up to `revision`. */
+  | { t: 'live+'; tid: number; key: string; revision: number }
+  | { t: 'live-'; tid: number }
+  /** A delta batch to every live client of `key`. */
+  | { t: 'publish'; key: string; id: number; binary: boolean; revision: number }
+  /** Every live client of `key` falls behind (the batch had no frame for it). */
+  | { t: 'demote'; key: string }
+  /** Whether new upgrades are taken (false while draining or stopped: 503). */
+  | { t: 'accepting'; accepting: boolean }
+  | { t: 'stop' };
+
+export type WorkerEvent =
+  /** The complete upgrade request arrived (the upgrade deadline no longer applies). */
+  | { t: 'upreq'; tid: number }
+  /** Refused before it became a WebSocket (counted by reason in the main process). */
+  | { t: 'refused'; tid: number; reason: RejectReason }
+  /** A WebSocket is open on the client: the main process makes its Connection. */
+  | { t: 'open'; tid: number; codec: CodecName; remote: string }
+  | { t: 'msg'; tid: number; data: Buffer }
+  /** A WebSocket ping or pong from the client (activity for the ping timeout). */
+  | { t: 'act'; tid: number }
+  | { t: 'error'; tid: number; code: string; message: string }
+  | { t: 'close'; tid: number; code: number; reason: string }
+  /** The TCP socket closed (for the accept gate's counts). */
+  | { t: 'tcpclose'; tid: number }
+  /** Bytes of per-client writes the kernel took so far, and what the socket still buffers. */
+  | { t: 'flushed'; tid: number; bytes: number; buffered: number }
+  /** A live client went over the high-water mark: out of the live set, last batch written `revision`. */
+  | { t: 'behind'; tid: number; revision: number; buffered: number }
+  | { t: 'log'; level: 'warn' | 'error'; msg: string; err?: string };
