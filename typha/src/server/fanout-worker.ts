@@ -20,7 +20,6 @@
  * The worker exits when its IPC channel closes (the main process is gone) or on `stop`.
  */
 import http from 'node:http';
-import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -30,7 +29,7 @@ import type { Codec } from '../protocol/codec.js';
 import { SYNC_PATH } from '../protocol/transport.js';
 import { directWriter, frameHeader, rawSocket, supportsDirectWrites, wireFrame, wsSendWriter, type FrameWriter } from './frame-writer.js';
 import type { WorkerCommand, WorkerConn, WorkerEvent, WorkerInit } from './fanout-protocol.js';
-import { refuseUpgrade, upgradeVerdict } from './upgrade.js';
+import { refuseUpgrade, syncHttpServer, upgradeVerdict } from './upgrade.js';
 
 interface Client {
   readonly tid: number;
@@ -99,17 +98,7 @@ function start(msg: WorkerInit): void {
   init = msg;
   codecs = msg.codecs.map((n) => CODECS[n]);
   const tls = msg.tls;
-  const server = tls
-    ? https.createServer({
-        cert: tls.cert,
-        key: tls.key,
-        ca: tls.ca,
-        requestCert: tls.ca !== undefined,
-        rejectUnauthorized: tls.ca !== undefined,
-        handshakeTimeout: msg.handshakeTimeoutMs,
-        minVersion: 'TLSv1.2',
-      })
-    : http.createServer();
+  const server = syncHttpServer(tls, msg.handshakeTimeoutMs);
   server.on('upgrade', onUpgrade);
   server.on('request', onRequest);
   server.on('clientError', onClientError);

@@ -53,7 +53,7 @@ import { directWriter, supportsDirectWrites, wsSendWriter } from './frame-writer
 import type { Logger } from '../common/logger.js';
 import { checkLimit, resolveServerOptions, type GoodbyeHint, type ResolvedServerOptions, type SyncServerOptions } from './options.js';
 import type { RefusalCounts, ServerStatus, SyncerSummary } from './status.js';
-import { refuseAccepted, refuseUpgrade, upgradeVerdict } from './upgrade.js';
+import { refuseAccepted, refuseUpgrade, syncHttpServer, upgradeVerdict } from './upgrade.js';
 
 export interface DrainOptions {
   /** Spread the closes over this long (Calico: TYPHA_SHUTDOWNTIMEOUTSECS). */
@@ -161,17 +161,7 @@ export class SyncServer {
     if (this.#state !== 'new') throw new ServerStateError(`start(): the server is ${this.#state}`);
     const o = this.#o;
     const tls = o.tls;
-    const server = tls
-      ? https.createServer({
-          cert: tls.cert,
-          key: tls.key,
-          ca: tls.ca,
-          requestCert: tls.ca !== undefined,
-          rejectUnauthorized: tls.ca !== undefined,
-          handshakeTimeout: o.handshakeTimeoutMs,
-          minVersion: 'TLSv1.2',
-        })
-      : http.createServer();
+    const server = syncHttpServer(tls, o.handshakeTimeoutMs);
     if (o.fanoutWorkers > 1) {
       const pool = new FanoutPool(
         {

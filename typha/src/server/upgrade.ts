@@ -19,7 +19,8 @@
  * Under TLS an accept-time refusal is a plain close: an HTTP answer would need the TLS
  * handshake that the limit is there to avoid paying for.
  */
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import http, { STATUS_CODES, type IncomingMessage } from 'node:http';
+import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../common/clock.js';
@@ -130,4 +131,26 @@ function destroyLingering(socket: Socket): void {
 
 function ignoreError(): void {
   // A refused peer that resets: nothing to do, the socket is closing anyway.
+}
+
+/**
+ * The HTTP(S) server that takes the sync upgrade, in the main process and in every fan-out
+ * worker alike: with `tls`, TLS 1.2 or later, and a client certificate required and verified
+ * against `ca` when one is given (the CN / URI SAN rule is checked at the upgrade).
+ */
+export function syncHttpServer(
+  tls: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer } | undefined,
+  handshakeTimeoutMs: number,
+): http.Server {
+  return tls
+    ? https.createServer({
+        cert: tls.cert,
+        key: tls.key,
+        ca: tls.ca,
+        requestCert: tls.ca !== undefined,
+        rejectUnauthorized: tls.ca !== undefined,
+        handshakeTimeout: handshakeTimeoutMs,
+        minVersion: 'TLSv1.2',
+      })
+    : http.createServer();
 }
