@@ -27,13 +27,19 @@
  *
  *   npm run bench:cni -- [--datastore etcd,kdd] [--plugin node,bundle,sea,daemon] [--baseline-rev REV]
  *                        [--mode sequential,concurrent] [--pods 15] [--concurrency 20] [--rounds 1]
- *                        [--max-seconds 60] [--sea-binary PATH]
+ *                        [--max-seconds 60] [--sea-binary PATH] [--etcd-at node|host]
+ *
+ * etcd runs in the node's namespace by default (`--etcd-at node`: reached as a node reaches its
+ * datastore, over a network path with no userspace hop); `--etcd-at host` is the earlier setup,
+ * etcd on this machine's loopback reached through the loopback relay (a userspace proxy: about
+ * 6 ms more per new connection here, firstRequestMs). The apiserver is always reached through
+ * the relay.
  *   node bench/dist/src/cni-table.js RUN.json     the Markdown tables of docs/BENCHMARKS.md
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, mkdtemp, readdir, readlink, rm, symlink } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +54,7 @@ import { machineInfo } from './machine.js';
 const execFileP = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const NODE_PLUGIN = join(REPO, 'cni/bin/cattail-cni.js');
+const CATTAIL_CLI = join(REPO, 'cli/bin/cattail.js');
 const BUNDLE_CACHE = join(REPO, 'cni/dist/bundle/cattail-cni.cjs.cache');
 const IMAGE_MAIN = join(REPO, 'image/dist/src/main.js');
 const DAEMON_MAIN = fileURLToPath(new URL('./cni-daemon.js', import.meta.url));
@@ -270,6 +277,58 @@ s.once('data', () => { process.stdout.write(String(performance.now() - t0)); s.d
   return percentiles(samples);
 }
 
+const ETCD_IN_NODE_PORT = 23790;
+
+/**
+ * etcd run in `netns` (`ip netns exec` execs it, so the child's pid is etcd's), on the
+ * namespace's own loopback (fresh, so the fixed ports are free); ready once `etcdctl endpoint
+ * health` answers from inside. stop() ends it by its pid and removes its data.
+ */
+async function startEtcdInNetns(netns: string, prefix: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), `${prefix}-etcd-`));
+  const url = `http://127.0.0.1:${ETCD_IN_NODE_PORT}`;
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', netns, 'etcd', '--name', 'bench', '--data-dir', join(dir, 'data'), '--listen-client-urls', url, '--advertise-client-urls', url],
+    { stdio: ['ignore', 'ignore', 'ignore'] },
+  );
+  const stop = async () => {
+    await stopChild(child);
+    await rm(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const healthy = await execFileP('ip', ['netns', 'exec', netns, 'etcdctl', `--endpoints=${url}`, '--dial-timeout=1s', 'endpoint', 'health'], {
+      timeout: 10_000,
+    }).then(
+      () => true,
+      () => false,
+    );
+    if (healthy) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`etcd in ${netns} did not become healthy within 30 s (exit ${child.exitCode})`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url, stop };
+}
+
+/** `cattail apply` of `resources` from inside `netns` against the etcd at `endpoint`. */
+async function applyInNetns(netns: string, endpoint: string, resources: Resource[]): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'ccnb-apply-'));
+  try {
+    const file = join(dir, 'resources.json');
+    await writeFile(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: resources }));
+    await execFileP('ip', ['netns', 'exec', netns, process.execPath, CATTAIL_CLI, 'apply', '-f', file], {
+      timeout: 60_000,
+      env: { ...process.env, DATASTORE_TYPE: 'etcdv3', ETCD_ENDPOINTS: endpoint },
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -291,8 +350,11 @@ async function main(): Promise<number> {
       'max-seconds': { type: 'string' },
       'sea-binary': { type: 'string' },
       'baseline-rev': { type: 'string' },
+      'etcd-at': { type: 'string' },
     },
   });
+  const etcdAt = values['etcd-at'] ?? 'node';
+  if (etcdAt !== 'node' && etcdAt !== 'host') throw new UsageError(`--etcd-at must be node or host, got "${etcdAt}"`);
   const datastores = listArg<Datastore>('datastore', values.datastore, ['etcd', 'kdd']);
   const baseRev = values['baseline-rev'];
   const plugins = listArg<Plugin>('plugin', values.plugin ?? (baseRev ? PLUGINS.join(',') : 'node,bundle,sea,daemon'), PLUGINS);
@@ -310,7 +372,7 @@ async function main(): Promise<number> {
   const out: Record<string, unknown> = {
     command: ['npm run bench:cni', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
     machine: machineInfo(),
-    params: { pods, concurrency, rounds, maxSeconds, ...(baseRev ? { baselineRev: baseRev } : {}) },
+    params: { pods, concurrency, rounds, maxSeconds, etcdAt, ...(baseRev ? { baselineRev: baseRev } : {}) },
   };
   let failures = 0;
   try {
@@ -399,7 +461,19 @@ async function main(): Promise<number> {
     out.floorMs = floor;
 
     const targets: Target[] = [];
-    if (datastores.includes('etcd')) {
+    if (datastores.includes('etcd') && etcdAt === 'node') {
+      // etcd in the node's own namespace, as on a control-plane node: the plugin reaches it with
+      // no relay in between (the relay of `--etcd-at host` adds a userspace hop per request).
+      const etcd = await startEtcdInNetns(nodeNs, prefix);
+      cleanup.push(() => etcd.stop());
+      await applyInNetns(nodeNs, etcd.url, [
+        { apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: NODENAME }, spec: {} },
+        ipPool('10.66.0.0/16'),
+      ]);
+      targets.push({ datastore: 'etcd', conf: netConf('etcd', etcd.url), makePods: async () => undefined });
+      out.firstRequestMs = { etcdInNode: await firstRequest(Number(new URL(etcd.url).port), nodeNs) };
+    }
+    if (datastores.includes('etcd') && etcdAt === 'host') {
       const etcd = await startEtcd();
       cleanup.push(() => etcd.stop());
       const ds = new EtcdDatastore(etcd.clientOptions());
