@@ -110,6 +110,19 @@ test('kubernetes engine: real nodes run scheduled pods, and down leaves nothing'
     // A Deployment the scheduler must spread: one replica per node (required anti-affinity), no nodeName given.
     const ns = 'kbox';
     await kubectl('create', 'namespace', ns);
+    // A bare Pod is refused until the controller manager has made the namespace's default
+    // ServiceAccount (the Deployment's ReplicaSet would retry; the Pod below would not).
+    await until(
+      () =>
+        kubectl('get', 'serviceaccount', 'default', '-n', ns).then(
+          () => true,
+          () => false,
+        ),
+      `the default ServiceAccount of ${ns}`,
+      60_000,
+      undefined,
+      250,
+    );
     const deployment = {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
