@@ -1,12 +1,11 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { FakeClock } from '@cattail/typha/testing';
 import { inNetns, processExec } from '../../src/dataplane/exec.js';
 import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage, IPAMPool } from '../../src/proto/messages.js';
 import { createNetns, deleteNetns, requireNetnsTools, run, uniquePrefix } from '../../src/testing/netns.js';
+import { startServerIn } from './pod-uplink.js';
 
 // NAT outgoing on the real kernel. A node namespace with one dual-stack pod (wired as Calico's
 // CNI plugin does) and an uplink to an "external" namespace outside every pool. The external
@@ -34,22 +33,6 @@ c.setTimeout(5000, () => { console.error('timeout'); process.exit(2); });
 c.on('data', (d) => (out += d)).on('end', () => console.log(out)).on('error', (e) => { console.error(e.message); process.exit(1); });`;
 
 const pool = (cidr: string, masquerade: boolean): IPAMPool => ({ cidr, masquerade, ipipMode: 'Never', vxlanMode: 'Never', disabled: false });
-
-async function startServer(t: TestContext, ns: string): Promise<number> {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.after(() => child.kill('SIGKILL'));
-  const ready = new Promise<number>((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /ready (\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`who-am-I server exited with ${code}`)));
-  });
-  const timeout = AbortSignal.timeout(10_000);
-  return Promise.race([ready, once(timeout, 'abort').then(() => assert.fail('who-am-I server not listening within 10 s'))]);
-}
 
 /** What the external server saw when the pod connected to `host`: `{ address, port }`. */
 async function seenFrom(pod: string, host: string, port: number): Promise<{ address: string; port: number }> {
@@ -95,7 +78,7 @@ test('natOutgoing masquerades pod traffic to outside every pool, IPv4 and IPv6; 
   await run('ip', ['-n', pod, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
   await run('ip', ['-n', pod, '-6', 'route', 'add', 'default', 'via', GW6, 'dev', 'eth0']);
 
-  const port = await startServer(t, ext);
+  const port = await startServerIn(t, ext, SERVER);
   const dp = new LinuxDataplane({ exec: inNetns(processExec(), node), nodeName: 'n1', clock: new FakeClock() });
   t.after(() => dp.close());
   const apply = async (msgs: DataplaneMessage[]) => {

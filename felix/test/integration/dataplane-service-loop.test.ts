@@ -1,13 +1,11 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { FakeClock } from '@cattail/typha/testing';
 import { inNetns, processExec } from '../../src/dataplane/exec.js';
 import { LinuxDataplane } from '../../src/dataplane/linux-dataplane.js';
 import type { DataplaneMessage } from '../../src/proto/messages.js';
 import { requireNetnsTools, run } from '../../src/testing/netns.js';
-import { POD_ADDR, UP_ADDR, podUplink } from './pod-uplink.js';
+import { POD_ADDR, UP_ADDR, podUplink, startServerIn } from './pod-uplink.js';
 
 // Service loop prevention (FelixConfiguration serviceLoopPrevention, BGPConfiguration default's
 // serviceClusterIPs) on the real kernel. A node namespace with one pod and an uplink to an
@@ -34,26 +32,11 @@ const c = require('node:net').connect({ host: process.argv[1], port: Number(proc
 c.setTimeout(3000, () => { console.log('timeout'); process.exit(0); });
 c.on('data', () => { console.log('ok'); process.exit(0); }).on('error', (e) => { console.log(e.code === 'ECONNREFUSED' ? 'refused' : e.code); process.exit(0); });`;
 
-async function startServer(t: TestContext, ns: string): Promise<number> {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.after(() => child.kill('SIGKILL'));
-  const ready = new Promise<number>((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /ready (\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return Promise.race([ready, once(AbortSignal.timeout(10_000), 'abort').then(() => assert.fail('server not listening within 10 s'))]);
-}
-
 test('serviceLoopPrevention: unserved service addresses are dropped or rejected from pods and the host; DNATed service traffic flows; Disabled lets all through', async (t) => {
   await requireNetnsTools();
   const { node, pod, up, iface } = await podUplink(t, 'cslp', [`${UNSERVED}/32`]);
 
-  const port = await startServer(t, up);
+  const port = await startServerIn(t, up, SERVER);
   // kube-proxy's part, in a table of its own: the served service address DNATed before routing
   // (prerouting for pods, nat output for the host), as kube-proxy does.
   await run(

@@ -7,6 +7,9 @@
  *
  *   pod 10.65.0.5 ── cali<tag> ┤ node eth0 198.51.100.1 ├── eth0 198.51.100.2 upstream
  */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import type { TestContext } from 'node:test';
 import { createNetns, deleteNetns, run, uniquePrefix } from '../../src/testing/netns.js';
 
@@ -44,4 +47,23 @@ export async function podUplink(t: TestContext, name: string, upExtra: string[] 
   await run('ip', ['-n', pod, 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
   await run('ip', ['-n', pod, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
   return { node, pod, up, iface };
+}
+
+/**
+ * Runs `script` with Node in `ns` until the test ends (killed by its own child handle); the
+ * script prints `ready <port>` once listening, and that port is returned (10 s at most).
+ */
+export async function startServerIn(t: TestContext, ns: string, script: string): Promise<number> {
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => child.kill('SIGKILL'));
+  const ready = new Promise<number>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /ready (\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`server in ${ns} exited with ${code}`)));
+  });
+  return Promise.race([ready, once(AbortSignal.timeout(10_000), 'abort').then(() => assert.fail(`server in ${ns} not listening within 10 s`))]);
 }
