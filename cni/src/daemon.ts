@@ -43,6 +43,8 @@ import { WarmDatastores } from './warm-datastores.js';
 const NSFS_MAGIC = 0x6e736673;
 /** An oversized request is read to its end (so the client sees the answer) but only this far. */
 const DISCARD_LIMIT = 16 * MAX_REQUEST_BYTES;
+/** A client that has not finished its request by then is cut off (the shim sends it at once). */
+const REQUEST_READ_TIMEOUT_MS = 30_000;
 
 export type DaemonConfig = Pick<
   CniDaemonConfig,
@@ -82,7 +84,8 @@ export class CniDaemon {
   readonly #deps: PluginDeps;
   readonly #netnsProblem: (netns: string) => Promise<string | undefined>;
   readonly #metrics = new DaemonMetrics();
-  readonly #inFlight = new Set<Promise<unknown>>();
+  /** Open shim connections, each settled when it closes: what stop() waits for. */
+  readonly #connections = new Set<Promise<void>>();
   #server: Server | undefined;
   #endpoints: ComponentEndpoints | undefined;
   #stopping = false;
@@ -142,11 +145,11 @@ export class CniDaemon {
     if (this.#stopping) return;
     this.#stopping = true;
     await this.#closeServer();
-    const pending = this.#inFlight.size;
+    const pending = this.#connections.size;
     if (pending > 0) {
-      this.#log.info({ inFlight: pending, drainTimeoutSecs: this.#config.DrainTimeoutSecs }, 'waiting for the calls being served');
-      const finished = await settledWithin([...this.#inFlight], this.#config.DrainTimeoutSecs * 1000);
-      if (!finished) this.#log.warn({ inFlight: this.#inFlight.size }, 'calls still running at the drain timeout: their callers see the daemon go away');
+      this.#log.info({ connections: pending, drainTimeoutSecs: this.#config.DrainTimeoutSecs }, 'waiting for the calls being served');
+      const finished = await settledWithin([...this.#connections], this.#config.DrainTimeoutSecs * 1000);
+      if (!finished) this.#log.warn({ connections: this.#connections.size }, 'calls still running at the drain timeout: their callers see the daemon go away');
     }
     await this.#warm.closeAll();
     await this.#endpoints?.close();
@@ -162,6 +165,13 @@ export class CniDaemon {
   }
 
   #accept(socket: Socket): void {
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    this.#connections.add(closed);
+    void closed.then(() => this.#connections.delete(closed));
+    socket.setTimeout(REQUEST_READ_TIMEOUT_MS, () => {
+      this.#log.warn({ timeoutMs: REQUEST_READ_TIMEOUT_MS }, 'a CNI shim connection sent no complete request in time');
+      socket.destroy();
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     let rejected = false;
@@ -185,6 +195,7 @@ export class CniDaemon {
       this.#reject(socket, oversizedRequest(size));
     });
     socket.on('end', () => {
+      socket.setTimeout(0); // the request is whole: the call takes as long as it takes
       if (rejected) socket.end();
       else void this.#serve(socket, Buffer.concat(chunks));
     });
@@ -223,12 +234,10 @@ export class CniDaemon {
       this.#log.error({ err }, cniErr.message);
       return { stdout: `${JSON.stringify(errorResult(LATEST_VERSION, cniErr))}\n`, exitCode: 1 };
     });
-    this.#inFlight.add(call);
     try {
       const out = await call;
       this.#answer(socket, out, command, out.exitCode === 0 ? 'ok' : 'error', started);
     } finally {
-      this.#inFlight.delete(call);
       this.#metrics.inFlight--;
     }
   }
