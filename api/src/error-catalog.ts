@@ -98,14 +98,18 @@ export const ERROR_CATALOG = {
   cni: {
     1: 'incompatible CNI version (spec)',
     4: 'invalid necessary environment variables; the message names them (spec)',
-    6: 'failed to decode content: stdin is not JSON (spec)',
+    6: 'failed to decode content: stdin is not JSON, or the CNI daemon’s request is malformed or over 1 MiB (spec)',
     7: 'invalid network configuration (spec)',
-    11: 'try again later: the datastore is unreachable or a write kept losing races (spec)',
+    11: 'try again later: the datastore is unreachable, a write kept losing races, or the CNI daemon went away mid-call (spec)',
     100: 'internal error: a bug, or something unexpected from the system',
     101: 'IPAM could not assign addresses (no pool for the node, pools full, bad pool request)',
     102: 'the pod’s interface could not be set up or torn down (`ip` failed)',
     103: 'CHECK found the pod’s network different from what ADD made',
     104: 'the datastore refused a write for a reason retrying will not fix',
+  },
+  'cni-daemon': {
+    CNI_DAEMON_SOCKET: 'the CNI daemon cannot take its socket path: another daemon answers there, or the path is not a socket',
+    CNI_SHIM_MISSING: 'the built CNI shim (.tools/bin/cattail-cni-shim) is missing or older than tools/cni-shim: run scripts/setup.sh (needs Go)',
   },
   startup: {
     STARTUP_CONFIG: 'a start-up setting (IP, IP6, AS, an autodetection method, a default pool variable) is not valid; the message names the variable',

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * The thin CNI binary of the per-node daemon prototype (cni-daemon.ts): `node
- * cni-daemon-client.js SOCKET`, with the runtime's CNI_* environment and the config on stdin.
- * It loads nothing but `node:net`, forwards both, prints the daemon's stdout and exits with its
- * code. Its own cost is Node's start-up: a client in C or Go would start in about a millisecond,
- * which bench:cni's `floorMs.ipNetnsExecTrue` approximates.
+ * A thin CNI client of `cattail cni-daemon` in Node, for bench:cni's `daemon` variant (the
+ * product's client is the Go shim, tools/cni-shim, variant `shim`): `node cni-daemon-client.js
+ * SOCKET`, with the runtime's CNI_* environment and the config on stdin. It loads nothing but
+ * `node:net`, speaks the daemon's protocol (cni/src/daemon-protocol.ts: the request, this side's
+ * EOF, one answer), prints the daemon's stdout and exits with its code; no fallback. Its own cost
+ * is Node's start-up, which the shim does not pay.
  */
 import { connect } from 'node:net';
 

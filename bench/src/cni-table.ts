@@ -35,7 +35,8 @@ const VARIANT_NAMES: Record<string, string> = {
   node: '`node` (modules)',
   bundle: '`bundle` (+ code cache)',
   sea: '`sea`',
-  daemon: '`daemon` (prototype)',
+  daemon: '`daemon` (Node client)',
+  shim: '`shim` (Go shim, the product)',
 };
 const fmt = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : String(Math.round(v)));
 const pp = (p: Percentiles | undefined): string => (p ? `${fmt(p.p50)} / ${fmt(p.p99)}` : 'n/a');

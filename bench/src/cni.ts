@@ -16,8 +16,12 @@
  *            here with `image cni-bundle`; its cache is removed first, so the first ADD writes it)
  *   sea      the standalone binary image/src/cni-binary.ts builds (--sea-binary PATH, or built
  *            into a temp dir here; when it cannot be had the JSON says why)
- *   daemon   the per-node daemon prototype (cni-daemon.ts, started in the node namespace, datastore
- *            kept open) behind its thin client (cni-daemon-client.ts) as the CNI binary
+ *   shim     the product: the Go shim (tools/cni-shim, .tools/bin/cattail-cni-shim) as the CNI
+ *            binary, handing each call to `cattail cni-daemon` (started once in the node
+ *            namespace, datastore kept open); no cattail-cni-direct beside it, so a fallback
+ *            fails the call instead of being measured as the daemon
+ *   daemon   the same daemon behind a thin client in Node (cni-daemon-client.ts): what the
+ *            shim's Go saves over a Node client (the measured alternative before the shim)
  * Ratios are each variant over `base` (else `node`). Each variant stops early after
  * --max-seconds. Names are `ccnb-<random>-…`; namespaces, relays, servers and the daemon are
  * removed at the end, processes ended by their own pid. Timings include `ip netns exec` (the
@@ -25,7 +29,7 @@
  * VERSION. The plugin runs with CATTAIL_CNI_TIMING=1, and `phasesMs` gives the medians of the
  * phase marks its timing line reports for sequential ADD and DEL (variants that print one).
  *
- *   npm run bench:cni -- [--datastore etcd,kdd] [--plugin node,bundle,sea,daemon] [--baseline-rev REV]
+ *   npm run bench:cni -- [--datastore etcd,kdd] [--plugin node,bundle,sea,daemon,shim] [--baseline-rev REV]
  *                        [--mode sequential,concurrent] [--pods 15] [--concurrency 20] [--rounds 1]
  *                        [--max-seconds 60] [--sea-binary PATH] [--etcd-at node|host]
  *
@@ -47,6 +51,7 @@ import { parseArgs, promisify } from 'node:util';
 import type { Resource } from '@cattail/api';
 import { EtcdDatastore, kdd } from '@cattail/datastore';
 import { applyCalicoCrds, exposeLoopbackPorts, startEtcd, startKubeApiServer } from '@cattail/datastore/testing';
+import { findShimBinary } from '@cattail/cni/daemon';
 import { intArg, UsageError } from './args.js';
 import { listSummary } from './histogram.js';
 import { machineInfo } from './machine.js';
@@ -57,15 +62,14 @@ const NODE_PLUGIN = join(REPO, 'cni/bin/cattail-cni.js');
 const CATTAIL_CLI = join(REPO, 'cli/bin/cattail.js');
 const BUNDLE_CACHE = join(REPO, 'cni/dist/bundle/cattail-cni.cjs.cache');
 const IMAGE_MAIN = join(REPO, 'image/dist/src/main.js');
-const DAEMON_MAIN = fileURLToPath(new URL('./cni-daemon.js', import.meta.url));
 const DAEMON_CLIENT = fileURLToPath(new URL('./cni-daemon-client.js', import.meta.url));
 const NODENAME = 'node-1';
 const POD_NS = 'bench';
 
 export type Datastore = 'etcd' | 'kdd';
-export type Plugin = 'base' | 'node' | 'bundle' | 'sea' | 'daemon';
+export type Plugin = 'base' | 'node' | 'bundle' | 'sea' | 'daemon' | 'shim';
 export type Mode = 'sequential' | 'concurrent';
-const PLUGINS: readonly Plugin[] = ['base', 'node', 'bundle', 'sea', 'daemon'];
+const PLUGINS: readonly Plugin[] = ['base', 'node', 'bundle', 'sea', 'daemon', 'shim'];
 
 export interface Percentiles {
   p50: number;
@@ -239,15 +243,17 @@ async function buildBaseline(rev: string, dir: string): Promise<void> {
   await execFileP(process.execPath, [join(modules, 'typescript/bin/tsc'), '-b', 'cni'], { cwd: dir, timeout: 900_000 });
 }
 
-/** Starts the daemon prototype in `nodeNs`; resolves once it listens. */
+/** Starts `cattail cni-daemon` in `nodeNs` on `socket`; resolves once it logs "serving". */
 async function startDaemon(nodeNs: string, socket: string): Promise<ChildProcess> {
-  const child = spawn('ip', ['netns', 'exec', nodeNs, process.execPath, DAEMON_MAIN, '--socket', socket], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', nodeNs, process.execPath, CATTAIL_CLI, 'cni-daemon', `--socket=${socket}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let errText = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (errText = (errText + d).slice(-2000)));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the CNI daemon did not start in 60 s: ${errText}`)), 60_000);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      if (d.includes('ready')) {
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      errText = (errText + d).slice(-4000);
+      if (errText.includes('"msg":"serving"')) {
         clearTimeout(timer);
         resolve();
       }
@@ -257,6 +263,8 @@ async function startDaemon(nodeNs: string, socket: string): Promise<ChildProcess
       reject(new Error(`the CNI daemon exited (${code}): ${errText}`));
     });
   });
+  // Keep draining its log (each failed call logs an error line), or the pipe would fill.
+  child.stderr.resume();
   return child;
 }
 
@@ -333,6 +341,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.stdin?.end();
+  child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
@@ -357,7 +366,7 @@ async function main(): Promise<number> {
   if (etcdAt !== 'node' && etcdAt !== 'host') throw new UsageError(`--etcd-at must be node or host, got "${etcdAt}"`);
   const datastores = listArg<Datastore>('datastore', values.datastore, ['etcd', 'kdd']);
   const baseRev = values['baseline-rev'];
-  const plugins = listArg<Plugin>('plugin', values.plugin ?? (baseRev ? PLUGINS.join(',') : 'node,bundle,sea,daemon'), PLUGINS);
+  const plugins = listArg<Plugin>('plugin', values.plugin ?? (baseRev ? PLUGINS.join(',') : 'node,bundle,sea,daemon,shim'), PLUGINS);
   if (plugins.includes('base') && baseRev === undefined) throw new UsageError('--plugin base needs --baseline-rev REV (the commit to compare against)');
   const modes = listArg<Mode>('mode', values.mode, ['sequential', 'concurrent']);
   const pods = intArg('pods', values.pods, 15, 1, 10_000);
@@ -433,12 +442,32 @@ async function main(): Promise<number> {
       if (!ok) throw new Error(`${sea} is not an executable file`);
       return { argv: [sea], info: { binary: sea } };
     });
+    // One daemon for both clients: the variants differ only in the binary the runtime runs.
+    let daemonSocket: Promise<string> | undefined;
+    const daemon = () =>
+      (daemonSocket ??= (async () => {
+        const socket = `/run/${prefix}-cni/cni.sock`;
+        log(`starting cattail cni-daemon in ${nodeNs} (${socket})`);
+        const child = await startDaemon(nodeNs, socket);
+        cleanup.push(() => stopChild(child));
+        cleanup.push(() => rm(`/run/${prefix}-cni`, { recursive: true, force: true }));
+        return socket;
+      })());
     await variant('daemon', async () => {
-      const socket = `/run/${prefix}-cni.sock`;
-      log(`starting the per-node daemon prototype in ${nodeNs} (${socket})`);
-      const child = await startDaemon(nodeNs, socket);
-      cleanup.push(() => stopChild(child));
-      return { argv: [process.execPath, DAEMON_CLIENT, socket], info: { argv: ['node', 'bench/dist/src/cni-daemon-client.js', socket], daemonPid: child.pid } };
+      const socket = await daemon();
+      return {
+        argv: [process.execPath, DAEMON_CLIENT, socket],
+        info: { argv: ['node', 'bench/dist/src/cni-daemon-client.js', socket], daemon: 'cattail cni-daemon' },
+      };
+    });
+    await variant('shim', async () => {
+      const shim = findShimBinary();
+      const socket = await daemon();
+      return {
+        argv: [shim],
+        env: { CATTAIL_CNI_DAEMON_SOCKET: socket },
+        info: { argv: ['.tools/bin/cattail-cni-shim'], env: `CATTAIL_CNI_DAEMON_SOCKET=${socket}`, daemon: 'cattail cni-daemon' },
+      };
     });
     out.plugins = pluginInfo;
 
@@ -576,7 +605,8 @@ async function main(): Promise<number> {
               await one(i, 'DEL');
             }
             // The daemon's marks are the daemon's clock, not the call's: left out.
-            if (plugin !== 'daemon' && timings.ADD.length > 0) phases[plugin] = { add: phaseMedians(timings.ADD), del: phaseMedians(timings.DEL) };
+            if (plugin !== 'daemon' && plugin !== 'shim' && timings.ADD.length > 0)
+              phases[plugin] = { add: phaseMedians(timings.ADD), del: phaseMedians(timings.DEL) };
           } else {
             for (let r = 0; r < rounds; r++) {
               if (Date.now() > deadline) {

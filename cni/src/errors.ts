@@ -101,6 +101,20 @@ export class InternalError extends CniError {
   }
 }
 
+/** `cattail cni-daemon` could not start serving (daemon.ts): not a CNI error, nobody's call failed. */
+export class DaemonSocketError extends CattailError<ErrorCodeOf<'cni-daemon'>> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CNI_DAEMON_SOCKET', message, options);
+  }
+}
+
+/** The Go shim is not built, or was built from older source (shim-binary.ts). */
+export class ShimMissingError extends CattailError<ErrorCodeOf<'cni-daemon'>> {
+  constructor(message: string) {
+    super('CNI_SHIM_MISSING', message);
+  }
+}
+
 function causeText(cause: unknown): string {
   if (cause === undefined) return '';
   return cause instanceof Error ? cause.message : String(cause);

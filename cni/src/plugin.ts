@@ -59,6 +59,12 @@ export interface PluginDeps {
   makeLogger(level: NetConf['logLevel']): Logger;
   /** May be async: the default imports the backend the config names only now. */
   openDatastore(conf: NetConf): Datastore | Promise<Datastore>;
+  /**
+   * Hands back what openDatastore gave, with the error the call ended with (if any). Default:
+   * close it. The daemon keeps it open for the next call instead (warm-datastores.ts), unless
+   * the error says the connection is broken.
+   */
+  releaseDatastore?(ds: Datastore, failure: unknown): Promise<void>;
   makeWiring(log: Logger): PodWiring;
   readFile(path: string): Promise<string>;
   hostname(): string;
@@ -96,6 +102,7 @@ export async function runPlugin(input: PluginInput, deps: PluginDeps = defaultDe
   let cniVersion = LATEST_VERSION;
   let log = deps.makeLogger(parseLogLevel(input.env.CNI_LOG_LEVEL) ?? 'info');
   let ds: Datastore | undefined;
+  let failure: unknown;
   const timer = timerFromEnv(input.env);
   try {
     timer?.mark('main');
@@ -148,11 +155,12 @@ export async function runPlugin(input: PluginInput, deps: PluginDeps = defaultDe
         throw new InternalError(`unhandled command ${String(env.command)}`);
     }
   } catch (err) {
+    failure = err;
     const cniErr = toCniError(err);
     log.error({ err, code: cniErr.code }, cniErr.message);
     return { stdout: `${JSON.stringify(errorResult(cniVersion, cniErr))}\n`, exitCode: 1 };
   } finally {
-    await ds?.close().catch(() => undefined);
+    if (ds) await (deps.releaseDatastore ? deps.releaseDatastore(ds, failure) : ds.close()).catch(() => undefined);
     if (timer) {
       timer.mark('closed');
       // Asked for explicitly, so whatever the configured log level.

@@ -15,6 +15,7 @@ import { FELIX_PARAMS } from '@cattail/felix';
 import { DEFAULT_TYPHA_PORT_NAME } from '@cattail/typha/client';
 import { CONFD_PARAMS, loadConfdConfig } from '@cattail/confd';
 import { parseNetConf } from '@cattail/cni';
+import { CNI_DAEMON_PARAMS, DEFAULT_DAEMON_SOCKET, loadCniDaemonConfig } from '@cattail/cni/daemon';
 import { CHART_DIR, REPO_ROOT, envOf, find, helm, helmOk, render, type KubeObject } from './chart-kit.js';
 
 function knownNames(prefix: string, params: Record<string, unknown>): Set<string> {
@@ -105,7 +106,7 @@ describe('helm/cattail', () => {
     assert.equal(ds.spec.template.spec.hostNetwork, true);
     assert.deepEqual(
       [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].map((c: any) => c.name),
-      ['node-init', 'install-cni', 'felix', 'confd', 'tunnel-addrs', 'status-reporter', 'bird'],
+      ['node-init', 'install-cni', 'felix', 'confd', 'tunnel-addrs', 'status-reporter', 'cni-daemon', 'bird'],
     );
     assert.deepEqual(container(ds, 'tunnel-addrs').command, ['cattail', 'node', 'allocate-tunnel-addrs']);
     // node-init's env is calico/node's, and the start-up accepts every value the chart renders.
@@ -126,6 +127,7 @@ describe('helm/cattail', () => {
     for (const [name, prefix] of [
       ['felix', 'FELIX_'],
       ['confd', 'CONFD_'],
+      ['cni-daemon', 'CNI_DAEMON_'],
     ] as const) {
       const c = container(ds, name);
       const probe = c.livenessProbe.httpGet;
@@ -136,6 +138,25 @@ describe('helm/cattail', () => {
     const confdNames = new Set([...knownNames('CONFD_', CONFD_PARAMS), ...felixNames]);
     for (const name of confdEnv.keys()) if (name !== 'NODENAME') assert.ok(confdNames.has(name), `confd reads ${name}`);
     loadConfdConfig({ ...Object.fromEntries(confdEnv), NODENAME: 'node-1' });
+
+    // The CNI daemon: every CNI_DAEMON_ name is one it reads, on the socket the shim dials by
+    // default; the host paths it needs, the pod netns mounts propagated into it, and the CNI
+    // config directory at the host's own path (the netconf names files there by host path).
+    const cniDaemon = container(ds, 'cni-daemon');
+    assert.deepEqual(cniDaemon.command, ['cattail', 'cni-daemon']);
+    const cniDaemonEnv = envOf(cniDaemon);
+    const cniDaemonNames = knownNames('CNI_DAEMON_', CNI_DAEMON_PARAMS);
+    for (const name of cniDaemonEnv.keys()) assert.ok(cniDaemonNames.has(name), `the CNI daemon reads ${name}`);
+    const daemonConfig = loadCniDaemonConfig(Object.fromEntries(cniDaemonEnv));
+    assert.equal(daemonConfig.Socket, DEFAULT_DAEMON_SOCKET);
+    assert.equal(cniDaemon.readinessProbe.httpGet.path, '/readiness');
+    const mounts = new Map(cniDaemon.volumeMounts.map((m: any) => [m.mountPath, m]));
+    const hostPathOf = (volume: string) => ds.spec.template.spec.volumes.find((v: any) => v.name === volume)?.hostPath?.path;
+    assert.equal(hostPathOf((mounts.get('/var/run/cattail') as any).name), '/var/run/cattail');
+    const netnsMount = mounts.get('/var/run/netns') as any;
+    assert.equal(hostPathOf(netnsMount.name), '/var/run/netns');
+    assert.equal(netnsMount.mountPropagation, 'HostToContainer');
+    assert.equal(hostPathOf((mounts.get('/etc/cni/net.d') as any).name), '/etc/cni/net.d');
 
     // The conflist install-cni writes is one the plugin accepts, as the runtime hands it over.
     const cm = find(objs, 'ConfigMap', '-node-cni');
@@ -156,6 +177,19 @@ describe('helm/cattail', () => {
         .flatMap((o: any) => [...(o.spec.template.spec.initContainers ?? []), ...o.spec.template.spec.containers].map((c: any) => c.image)),
     );
     assert.deepEqual([...images], ['cattail/cattail:0.1.0']);
+  });
+
+  test('node.cni.daemon.enabled=false: no cni-daemon container and no host paths for it; install-cni still installs the shim and the direct plugin', async () => {
+    const objs = await render(['node.cni.daemon.enabled=false']);
+    const ds = find(objs, 'DaemonSet', '-node');
+    assert.deepEqual(
+      ds.spec.template.spec.containers.map((c: any) => c.name),
+      ['felix', 'confd', 'tunnel-addrs', 'status-reporter', 'bird'],
+    );
+    const volumes = ds.spec.template.spec.volumes.map((v: any) => v.name);
+    assert.ok(!volumes.includes('cni-daemon-run') && !volumes.includes('host-netns'), volumes.join(','));
+    const script = find(objs, 'ConfigMap', '-node-cni').data['install-cni.sh'] as string;
+    assert.ok(script.indexOf('install_bin "$direct" cattail-cni-direct') < script.indexOf('install_bin "$plugin" cattail-cni'), 'the fallback first');
   });
 
   test('typha replicas: one per 200 nodes plus two, or the value given', async () => {

@@ -6,7 +6,10 @@
  *   /opt/cattail/node_modules/<dep>/            their production dependencies
  *   /usr/local/bin/cattail  →  the CLI's bin script (`#!/usr/bin/env node`)
  *   /usr/local/bin/node                          Node 20 (this machine's, stripped)
- *   /opt/cattail/cni/cattail-cni                 the standalone CNI binary (cni-binary.ts)
+ *   /opt/cattail/cni/cattail-cni                 the CNI shim (tools/cni-shim, static Go): hands each
+ *                                               call to `cattail cni-daemon`
+ *   /opt/cattail/cni/cattail-cni-direct          the standalone CNI plugin (cni-binary.ts): the
+ *                                               shim's fallback when no daemon answers
  *
  * The production dependencies are the closure of the packages' `dependencies` (and optional
  * and peer ones that are installed) resolved through package-lock.json exactly as Node resolves
@@ -20,7 +23,10 @@ import { ImageBuildError } from './errors.js';
 import type { LayerItem } from './layer.js';
 
 export const APP_DIR = '/opt/cattail';
+/** What the runtime executes: the shim. */
 export const CNI_BINARY_PATH = '/opt/cattail/cni/cattail-cni';
+/** The whole plugin, beside the shim, which runs it when the daemon is not there. */
+export const CNI_DIRECT_PATH = '/opt/cattail/cni/cattail-cni-direct';
 
 interface LockPackage {
   name?: string;

@@ -4,7 +4,9 @@
  *   layer 1  Debian bookworm minbase + bird2 nftables iproute2 procps ca-certificates
  *            (base.ts; cached outside the repo, keyed by the package list)
  *   layer 2  /usr/local/bin/node: this machine's Node 20, stripped (cached, keyed by its sha256)
- *   layer 3  /opt/cattail/cni/cattail-cni: the standalone CNI binary (cni-binary.ts)
+ *   layer 3  /opt/cattail/cni/cattail-cni: the CNI shim (tools/cni-shim, static Go, built by
+ *            scripts/setup.sh), and beside it cattail-cni-direct: the standalone CNI plugin
+ *            (cni-binary.ts) the shim runs when the daemon does not answer
  *   layer 4  /opt/cattail: the built packages and their production dependencies, and
  *            /usr/local/bin/cattail (app.ts)
  *
@@ -18,7 +20,8 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { appClosure, APP_DIR, CNI_BINARY_PATH } from './app.js';
+import { findShimBinary } from '@cattail/cni/daemon';
+import { appClosure, APP_DIR, CNI_BINARY_PATH, CNI_DIRECT_PATH } from './app.js';
 import { baseLayer, BASE_PACKAGES, cacheRoot } from './base.js';
 import { buildCniBinary } from './cni-binary.js';
 import { writeLayerTree, type LayerItem, type PrebuiltLayer } from './layer.js';
@@ -71,14 +74,26 @@ export async function buildCattailImage(opts: CattailImageOptions = {}): Promise
   const node = await nodeLayer(nodeBinary, log);
   const work = await mkdtemp(join(cacheRoot(), 'image-work-'));
   try {
+    const shim = cniShim(repoRoot);
     log('CNI plugin: esbuild bundle + Node single executable');
-    const cni = join(work, 'cattail-cni');
+    const cni = join(work, 'cattail-cni-direct');
     await buildCniBinary({ out: cni, nodeBinary });
     log('app: the built packages and their production dependencies');
     const app = appItems(repoRoot);
     log(`writing ${out}`);
     const result = await writeOciArchive({
-      layers: [base, node, { comment: 'cattail-cni', items: [{ path: CNI_BINARY_PATH, file: cni, mode: 0o755 }] }, { comment: 'cattail', items: app }],
+      layers: [
+        base,
+        node,
+        {
+          comment: 'cattail-cni',
+          items: [
+            { path: CNI_BINARY_PATH, file: shim, mode: 0o755 },
+            { path: CNI_DIRECT_PATH, file: cni, mode: 0o755 },
+          ],
+        },
+        { comment: 'cattail', items: app },
+      ],
       config: {
         env: [...IMAGE_ENV],
         entrypoint: [CATTAIL_PATH],
@@ -109,15 +124,28 @@ export function appItems(repoRoot = REPO_ROOT): LayerItem[] {
 }
 
 /**
- * Writes what image/Containerfile copies onto Node's bookworm-slim image: the app layer and the
- * CNI binary, as a directory tree under `dir`.
+ * Writes what image/Containerfile copies onto Node's bookworm-slim image: the app layer, the CNI
+ * shim (`shimBinary`, which the Containerfile builds in a Go stage; else setup.sh's) and the CNI
+ * binary, as a directory tree under `dir`.
  */
-export async function stageForContainerfile(dir: string, repoRoot = REPO_ROOT): Promise<void> {
+export async function stageForContainerfile(dir: string, repoRoot = REPO_ROOT, shimBinary?: string): Promise<void> {
   await writeLayerTree({ items: appItems(repoRoot) }, dir);
-  const cni = join(dir, CNI_BINARY_PATH);
   await mkdir(join(dir, 'opt', 'cattail', 'cni'), { recursive: true });
+  const shim = join(dir, CNI_BINARY_PATH);
+  await copyFile(shimBinary ?? cniShim(repoRoot), shim);
+  await chmod(shim, 0o755);
+  const cni = join(dir, CNI_DIRECT_PATH);
   await buildCniBinary({ out: cni });
   await chmod(cni, 0o755);
+}
+
+/** The Go shim setup.sh built from this tree's tools/cni-shim (ImageBuildError when missing or stale). */
+function cniShim(repoRoot: string): string {
+  try {
+    return findShimBinary(repoRoot);
+  } catch (err) {
+    throw new ImageBuildError(`the CNI shim: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** Node as its own layer, cached by the binary's sha256: it changes only with Node itself. */

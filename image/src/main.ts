@@ -3,7 +3,8 @@
  *
  *   build [--out FILE] [--ref NAME]   the OCI archive (default .tools/images/cattail-<v>.oci.tar,
  *                                     ref cattail/cattail:<v>)
- *   stage DIR                         what image/Containerfile copies onto node:20-bookworm-slim
+ *   stage DIR [--cni-shim FILE]       what image/Containerfile copies onto node:20-bookworm-slim
+ *                                     (the shim: FILE, else .tools/bin/cattail-cni-shim)
  *   cni-binary FILE                   only the standalone CNI plugin
  *   cni-bundle [FILE]                 the plugin as one file for `node cni/bin/cattail-cni.js`
  *                                     (default cni/dist/bundle/cattail-cni.cjs, where it looks)
@@ -13,7 +14,7 @@ import { buildCniBinary, bundleCni } from './cni-binary.js';
 import { buildCattailImage, stageForContainerfile } from './build.js';
 import { CattailError } from '@cattail/api';
 
-const USAGE = `usage: main.js build [--out FILE] [--ref NAME] | stage DIR | cni-binary FILE | cni-bundle [FILE]`;
+const USAGE = `usage: main.js build [--out FILE] [--ref NAME] | stage DIR [--cni-shim FILE] | cni-binary FILE | cni-bundle [FILE]`;
 const DEFAULT_CNI_BUNDLE = fileURLToPath(new URL('../../../cni/dist/bundle/cattail-cni.cjs', import.meta.url));
 
 function log(msg: string): void {
@@ -42,8 +43,8 @@ async function main(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  if (cmd === 'stage' && rest.length === 1) {
-    await stageForContainerfile(rest[0]);
+  if (cmd === 'stage' && (rest.length === 1 || (rest.length === 3 && rest[1] === '--cni-shim'))) {
+    await stageForContainerfile(rest[0], undefined, rest[2]);
     return 0;
   }
   if (cmd === 'cni-binary' && rest.length === 1) {

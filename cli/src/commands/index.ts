@@ -14,6 +14,7 @@ import { nodeCommand } from './node.js';
 import { patchCommand } from './patch.js';
 import { replaceCommand } from './replace.js';
 import { selectorCommand } from './selector.js';
+import { cniDaemonCommand } from './cni-daemon.js';
 import { confdCommand } from './confd.js';
 import { felixCommand } from './felix.js';
 import { kubeControllersCommand } from './kube-controllers.js';
@@ -36,6 +37,7 @@ export const COMMANDS: readonly Command[] = [
   typhaCommand,
   confdCommand,
   felixCommand,
+  cniDaemonCommand,
   kubeControllersCommand,
   labCommand,
   versionCommand,

@@ -537,7 +537,8 @@ describe('helm install on a real kube-apiserver', () => {
     await writeFile(join(sa, 'ca.crt'), kube.ca);
     await writeFile(join(config, 'conflist'), cm.data.conflist);
     await writeFile(join(config, 'install-cni.sh'), cm.data['install-cni.sh']);
-    await writeFile(join(dir, 'cattail-cni'), '#!/bin/sh\n');
+    await writeFile(join(dir, 'cattail-cni'), '#!/bin/sh\n# shim\n');
+    await writeFile(join(dir, 'cattail-cni-direct'), '#!/bin/sh\n# direct\n');
     const api = new URL(kube.url);
     const res = spawnSync('sh', [join(config, 'install-cni.sh')], {
       encoding: 'utf8',
@@ -550,11 +551,16 @@ describe('helm install on a real kube-apiserver', () => {
         CATTAIL_SA_DIR: sa,
         CATTAIL_CNI_CONFIG_DIR: config,
         CATTAIL_CNI_PLUGIN: join(dir, 'cattail-cni'),
+        CATTAIL_CNI_DIRECT: join(dir, 'cattail-cni-direct'),
       },
     });
     assert.equal(res.status, 0, res.stderr);
     const netd = join(dir, 'host', 'etc', 'cni', 'net.d');
-    assert.equal(statSync(join(dir, 'host', 'opt', 'cni', 'bin', 'cattail-cni')).mode & 0o777, 0o755);
+    for (const name of ['cattail-cni', 'cattail-cni-direct']) {
+      const installed = join(dir, 'host', 'opt', 'cni', 'bin', name);
+      assert.equal(statSync(installed).mode & 0o777, 0o755);
+      assert.equal(await readFile(installed, 'utf8'), await readFile(join(dir, name), 'utf8'));
+    }
     assert.equal(statSync(join(netd, 'cattail-kubeconfig')).mode & 0o777, 0o600, 'the token is readable by root only');
     const conflist = JSON.parse(await readFile(join(netd, '10-cattail.conflist'), 'utf8'));
     const conf = parseNetConf({ cniVersion: conflist.cniVersion, name: conflist.name, ...conflist.plugins[0] });

@@ -7,10 +7,11 @@
 //     read-only root, its own namespaces) runs `cattail version`, `bird --version`,
 //     `nft --version`, `ip -V`, `sysctl --version` and the shell tools install-cni.sh uses;
 //   - the chart's install-cni script, run in the image under runc with the DaemonSet's mounts,
-//     installs the plugin, conflist and kubeconfig into a host directory;
-//   - the standalone cattail-cni taken out of the image runs on this host with no Node on PATH:
-//     VERSION, and ADD then DEL of a pod in network namespaces the test creates, against real
-//     etcd.
+//     installs the shim, the direct plugin, conflist and kubeconfig into a host directory;
+//   - the CNI binaries taken out of the image run on this host with no Node on PATH and no
+//     daemon: the shim (static Go) falls back to the standalone cattail-cni-direct beside it,
+//     for VERSION, and ADD then DEL of a pod in network namespaces the test creates, against
+//     real etcd.
 // The first run on a machine makes the base rootfs with debootstrap (a few minutes); later runs
 // reuse it from ~/.cache/cattail.
 import { test } from 'node:test';
@@ -177,7 +178,7 @@ test('the cattail image: a valid OCI archive whose tools run under runc, and a C
     const sh = await inContainer([
       'sh',
       '-c',
-      'for c in base64 cp mv sed mkdir chmod cat sleep birdc; do command -v $c >/dev/null || echo "missing $c"; done; test -x /opt/cattail/cni/cattail-cni && echo ok',
+      'for c in base64 cp mv sed mkdir chmod cat sleep birdc; do command -v $c >/dev/null || echo "missing $c"; done; test -x /opt/cattail/cni/cattail-cni && test -x /opt/cattail/cni/cattail-cni-direct && echo ok',
     ]);
     assert.equal(sh.stdout.trim(), 'ok', sh.stdout + sh.stderr);
   });
@@ -209,8 +210,12 @@ test('the cattail image: a valid OCI archive whose tools run under runc, and a C
     });
     assert.equal(res.code, 0, `install-cni.sh: ${res.stdout}${res.stderr}`);
     const installed = join(host, 'opt', 'cni', 'bin', 'cattail-cni');
-    assert.equal((await stat(installed)).mode & 0o777, 0o755);
-    assert.ok((await readFile(installed)).equals(await readFile(join(rootfs, 'opt', 'cattail', 'cni', 'cattail-cni'))), 'the image’s plugin, byte for byte');
+    for (const name of ['cattail-cni', 'cattail-cni-direct']) {
+      const file = join(host, 'opt', 'cni', 'bin', name);
+      assert.equal((await stat(file)).mode & 0o777, 0o755);
+      assert.ok((await readFile(file)).equals(await readFile(join(rootfs, 'opt', 'cattail', 'cni', name))), `the image’s ${name}, byte for byte`);
+    }
+    assert.deepEqual((await readdir(join(host, 'opt', 'cni', 'bin'))).sort(), ['cattail-cni', 'cattail-cni-direct'], 'no temporary file left');
     const conflist = JSON.parse(await readFile(join(host, 'etc', 'cni', 'net.d', '10-cattail.conflist'), 'utf8'));
     assert.equal(conflist.plugins[0].nodename, 'img-node-1');
     const kubeconfig = await readFile(join(host, 'etc', 'cni', 'net.d', 'cattail-kubeconfig'), 'utf8');
@@ -220,27 +225,32 @@ test('the cattail image: a valid OCI archive whose tools run under runc, and a C
       kubeconfig.includes(Buffer.from('-----BEGIN CERTIFICATE-----\nimage-test\n-----END CERTIFICATE-----\n').toString('base64')),
       'the CA, base64 by the image’s coreutils',
     );
-    // The plugin as installed on the host answers, with no Node on PATH.
-    const ver = await runProc(installed, [], { env: { CNI_COMMAND: 'VERSION' }, input: '{"cniVersion":"1.0.0"}' });
+    // The plugin as installed on the host answers, with no Node on PATH: the shim, finding no
+    // daemon (a socket path nobody serves), hands VERSION to the direct plugin beside it.
+    const noDaemon = { CNI_COMMAND: 'VERSION', CATTAIL_CNI_DAEMON_SOCKET: join(work, 'no-daemon.sock') };
+    const ver = await runProc(installed, [], { env: noDaemon, input: '{"cniVersion":"1.0.0"}' });
     assert.equal(ver.code, 0, ver.stderr);
     assert.equal(JSON.parse(ver.stdout).cniVersion, '1.0.0');
   });
 
-  await t.test('the standalone cattail-cni from the image runs on the host without Node: VERSION, ADD, DEL', async (t2) => {
+  await t.test("the image's shim, with no daemon, runs its cattail-cni-direct on the host without Node: VERSION, ADD, DEL", async (t2) => {
     const bin = join(work, 'cni-bin');
     await mkdir(bin);
     const plugin = join(bin, 'cattail-cni');
-    await copyFile(join(rootfs, 'opt', 'cattail', 'cni', 'cattail-cni'), plugin);
-    await chmod(plugin, 0o755);
-    assert.equal((await readFile(plugin)).subarray(0, 4).toString('latin1'), '\x7fELF', 'an executable, not a script needing an interpreter');
+    for (const name of ['cattail-cni', 'cattail-cni-direct']) {
+      await copyFile(join(rootfs, 'opt', 'cattail', 'cni', name), join(bin, name));
+      await chmod(join(bin, name), 0o755);
+      assert.equal((await readFile(join(bin, name))).subarray(0, 4).toString('latin1'), '\x7fELF', `${name}: an executable, not a script`);
+    }
     // PATH holds only what the plugin execs (ip, nsenter): no node anywhere on it.
     for (const tool of ['ip', 'nsenter']) {
       const dir = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'].find((d) => existsSync(join(d, tool)))!;
       await symlink(join(dir, tool), join(bin, tool));
     }
-    assert.deepEqual((await readdir(bin)).sort(), ['cattail-cni', 'ip', 'nsenter']);
+    assert.deepEqual((await readdir(bin)).sort(), ['cattail-cni', 'cattail-cni-direct', 'ip', 'nsenter']);
+    const noDaemon = join(work, 'no-daemon.sock');
 
-    const ver = await runProc(plugin, [], { env: { CNI_COMMAND: 'VERSION' }, input: '{"cniVersion":"1.0.0"}' });
+    const ver = await runProc(plugin, [], { env: { CNI_COMMAND: 'VERSION', CATTAIL_CNI_DAEMON_SOCKET: noDaemon }, input: '{"cniVersion":"1.0.0"}' });
     assert.equal(ver.code, 0, ver.stderr);
     const verJson = JSON.parse(ver.stdout);
     assert.equal(verJson.cniVersion, '1.0.0');
@@ -279,6 +289,7 @@ test('the cattail image: a valid OCI archive whose tools run under runc, and a C
     });
     const cniEnv = (command: string): NodeJS.ProcessEnv => ({
       PATH: bin,
+      CATTAIL_CNI_DAEMON_SOCKET: noDaemon,
       CNI_COMMAND: command,
       CNI_CONTAINERID: 'feedbeef01',
       CNI_NETNS: `/var/run/netns/${podNs}`,

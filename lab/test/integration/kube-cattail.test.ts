@@ -6,6 +6,8 @@
 //
 //   - the chart's pods run and turn every Node Ready; a VXLAN pool added afterwards gets a
 //     tunnel address on every node while it runs (the tunnel-addrs container);
+//   - the workload pods' CNI ADDs are served by each node's cni-daemon container (through the
+//     cattail-cni shim), none sent back to the direct plugin;
 //   - every pod reaches every other pod across nodes, over BGP (BIRD's routes) and over VXLAN
 //     (Felix's vxlan.calico routes) in one cluster (`lab probe`, real pings);
 //   - a Kubernetes NetworkPolicy, and after a Typha rollout a Calico GlobalNetworkPolicy, each
@@ -37,6 +39,8 @@ const NS = 'cattail-system';
 const BGP_POOL = 'default-ipv4-ippool';
 const VXLAN_POOL = 'vxlan-pool';
 const VXLAN_CIDR = '10.67.0.0/16';
+/** The chart's cni-daemon health endpoint (node.cni.daemon.healthPort), its JSON /status. */
+const CNI_DAEMON_STATUS = "fetch('http://127.0.0.1:9089/status').then((r) => r.text()).then((t) => process.stdout.write(t))";
 
 interface PodObject {
   metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string> };
@@ -222,6 +226,19 @@ test('helm-installed cattail on kubelet nodes: pod networking over BGP and VXLAN
     );
     const app = (p: PodObject) => p.metadata.labels?.app;
     for (const p of workloads) assert.match(p.status.podIP!, app(p) === 'bgp' ? /^10\.66\./ : /^10\.67\./, `${p.metadata.name} from its pool`);
+    // The workload pods' ADDs were served by each node's cni-daemon container (the shim handed
+    // them over its socket), none by the direct plugin: its /status on the node's loopback
+    // counts them by command and result.
+    const served = { ok: 0, fallback: 0 };
+    for (const node of [1, 2]) {
+      const status = JSON.parse(
+        await run('ip', ['netns', 'exec', lab.names.nodeNs(node), process.execPath, '-e', CNI_DAEMON_STATUS], { timeoutMs: 30_000 }),
+      ) as { requests: Record<string, number> };
+      served.ok += status.requests['command="ADD",result="ok"'] ?? 0;
+      served.fallback += status.requests['command="ADD",result="fallback"'] ?? 0;
+    }
+    assert.ok(served.ok >= workloads.length, `the workload pods' ADDs served by the daemons: ${JSON.stringify(served)}`);
+    assert.equal(served.fallback, 0, 'no ADD sent back to the direct plugin');
     assert.deepEqual(
       workloads
         .filter((p) => app(p) === 'vx')

@@ -1,0 +1,3 @@
+module cattail.local/tools/cni-shim
+
+go 1.22
