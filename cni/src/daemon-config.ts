@@ -25,6 +25,18 @@ export const CNI_DAEMON_PARAMS = {
     max: 3600,
     help: 'On SIGTERM: wait this long for the calls being served before closing the datastores (below the pod’s grace period)',
   },
+  ManageKubeconfig: {
+    type: 'string',
+    default: '',
+    help: 'Kubernetes datastore: the CNI kubeconfig (its host path) whose token this daemon renews through the TokenRequest API, as calico-node does; empty: not managed',
+  },
+  KubeconfigTokenValiditySecs: {
+    type: 'seconds',
+    default: 86400,
+    min: 600,
+    max: 31536000,
+    help: 'Validity of each token written into ManageKubeconfig (renewed a quarter of the way to its expiry)',
+  },
   HealthEnabled: { type: 'bool', default: false, help: 'Serve /liveness, /readiness, /status' },
   HealthHost: { type: 'string', default: 'localhost', help: 'Health server address' },
   HealthPort: { type: 'int', default: 9089, min: 0, max: 65535, help: 'Health server port' },
@@ -55,6 +67,9 @@ export function loadCniDaemonConfig(env: Env, argv: readonly string[] = []): Cni
     flags.source,
   ]);
   if (!config.Socket.startsWith('/')) issues.push({ param: 'Socket', source: 'config', message: `"${config.Socket}" is not an absolute path` });
+  if (config.ManageKubeconfig !== '' && !config.ManageKubeconfig.startsWith('/')) {
+    issues.push({ param: 'ManageKubeconfig', source: 'config', message: `"${config.ManageKubeconfig}" is not an absolute path` });
+  }
   if (issues.length) throw new ConfigError(issues);
   return Object.freeze({ ...config });
 }

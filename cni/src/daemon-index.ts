@@ -19,3 +19,14 @@ export {
 export { DaemonMetrics, DURATION_BUCKETS, type RequestResult } from './daemon-metrics.js';
 export { WarmDatastores, datastoreKey, isBrokenConnection, type DatastoreOpener } from './warm-datastores.js';
 export { findShimBinary, shimSourceHash, repoRootOfCni, SHIM_LINK } from './shim-binary.js';
+export {
+  CniTokenRefresher,
+  DEFAULT_TOKEN_VALIDITY_SECS,
+  requestServiceAccountToken,
+  serviceAccountOfToken,
+  writeKubeconfigToken,
+  type CniTokenRefresherOptions,
+  type CniTokenStatus,
+  type IssuedToken,
+  type ServiceAccountRef,
+} from './cni-token.js';

@@ -25,6 +25,10 @@
  *
  * Logs: JSON lines on stderr, the daemon's own and each call's (tagged with its container id by
  * runPlugin), at each netconf's log_level.
+ *
+ * With ManageKubeconfig set (the chart, on the Kubernetes datastore) it also keeps the CNI
+ * kubeconfig's token fresh for the direct plugin (cni-token.ts), and reopens the connections
+ * that read the old one.
  */
 import { mkdir, lstat, rm, statfs } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -38,6 +42,7 @@ import { createLogger, type Logger } from './log.js';
 import { defaultDeps, runPlugin, type PluginDeps } from './plugin.js';
 import { errorResult, LATEST_VERSION } from './result.js';
 import { WarmDatastores } from './warm-datastores.js';
+import { CniTokenRefresher, DEFAULT_TOKEN_VALIDITY_SECS, type CniTokenStatus } from './cni-token.js';
 
 /** statfs(2) f_type of a network namespace file (a bind mount of /proc/<pid>/ns/net, or that link). */
 const NSFS_MAGIC = 0x6e736673;
@@ -49,7 +54,8 @@ const REQUEST_READ_TIMEOUT_MS = 30_000;
 export type DaemonConfig = Pick<
   CniDaemonConfig,
   'Socket' | 'DrainTimeoutSecs' | 'HealthEnabled' | 'HealthHost' | 'HealthPort' | 'PrometheusMetricsEnabled' | 'PrometheusMetricsHost' | 'PrometheusMetricsPort'
->;
+> &
+  Partial<Pick<CniDaemonConfig, 'ManageKubeconfig' | 'KubeconfigTokenValiditySecs'>>;
 
 export interface CniDaemonOptions {
   logger?: Logger;
@@ -57,6 +63,11 @@ export interface CniDaemonOptions {
   deps?: PluginDeps;
   /** Why the daemon cannot work in `netns` from here, or undefined when it can. */
   netnsProblem?: (netns: string) => Promise<string | undefined>;
+  /**
+   * Keeps the CNI kubeconfig's token fresh (cni-token.ts): made from ManageKubeconfig by
+   * default; tests pass their own (or null for none).
+   */
+  tokenRefresher?: CniTokenRefresher | null;
 }
 
 export interface CniDaemonStatus {
@@ -65,6 +76,8 @@ export interface CniDaemonStatus {
   inFlight: number;
   datastoreConnections: number;
   requests: Record<string, number>;
+  /** The managed CNI kubeconfig's token, when ManageKubeconfig is set. */
+  kubeconfigToken?: CniTokenStatus;
 }
 
 /** Why a path is not a network namespace this process can enter, or undefined. */
@@ -89,6 +102,7 @@ export class CniDaemon {
   #server: Server | undefined;
   #endpoints: ComponentEndpoints | undefined;
   #stopping = false;
+  readonly #tokens: CniTokenRefresher | undefined;
 
   constructor(config: DaemonConfig, opts: CniDaemonOptions = {}) {
     this.#config = config;
@@ -101,6 +115,19 @@ export class CniDaemon {
       releaseDatastore: (ds, failure) => this.#warm.release(ds, failure),
     };
     this.#netnsProblem = opts.netnsProblem ?? netnsProblem;
+    this.#tokens = opts.tokenRefresher === undefined ? this.#defaultTokenRefresher() : (opts.tokenRefresher ?? undefined);
+  }
+
+  #defaultTokenRefresher(): CniTokenRefresher | undefined {
+    const path = this.#config.ManageKubeconfig ?? '';
+    if (path === '') return undefined;
+    return new CniTokenRefresher({
+      kubeconfigPath: path,
+      validitySecs: this.#config.KubeconfigTokenValiditySecs ?? DEFAULT_TOKEN_VALIDITY_SECS,
+      logger: this.#log,
+      // Connections opened from the old token would keep it until it expires: reopen them.
+      onRefreshed: () => void this.#warm.retireKubeconfig(path),
+    });
   }
 
   /** Listens on the socket (replacing a stale one) and starts the health/metrics servers if enabled. */
@@ -127,6 +154,9 @@ export class CniDaemon {
       await this.#closeServer();
       throw err;
     });
+    // The first token is written before the daemon reports ready; a failure is retried, not fatal
+    // (install-cni's token is still in the file).
+    await this.#tokens?.start();
     return { socket: path, ...this.#endpoints.ports };
   }
 
@@ -137,6 +167,7 @@ export class CniDaemon {
       inFlight: this.#metrics.inFlight,
       datastoreConnections: this.#warm.size,
       requests: this.#metrics.requests(),
+      ...(this.#tokens ? { kubeconfigToken: this.#tokens.status() } : {}),
     };
   }
 
@@ -144,6 +175,7 @@ export class CniDaemon {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    await this.#tokens?.stop();
     await this.#closeServer();
     const pending = this.#connections.size;
     if (pending > 0) {

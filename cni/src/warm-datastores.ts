@@ -32,8 +32,10 @@ interface Entry {
 }
 
 export function datastoreKey(conf: NetConf): string {
-  return JSON.stringify([conf.datastoreType, conf.datastoreType === 'kubernetes' ? conf.kubeconfig : conf.etcd]);
+  return conf.datastoreType === 'kubernetes' ? kubeconfigKey(conf.kubeconfig) : JSON.stringify([conf.datastoreType, conf.etcd]);
 }
+
+const kubeconfigKey = (path: string): string => JSON.stringify(['kubernetes', path]);
 
 /** True when `err` (or an error it wraps) says the connection itself is unusable. */
 export function isBrokenConnection(err: unknown): boolean {
@@ -94,18 +96,39 @@ export class WarmDatastores {
     }
   }
 
+  /**
+   * Retires the kept connections opened from the kubeconfig at `path` (its token was renewed):
+   * the next call opens a new one from the file, the old one is closed by its last user.
+   */
+  async retireKubeconfig(path: string): Promise<void> {
+    const key = kubeconfigKey(path);
+    const retired = [...this.#open.values()].filter((e) => e.key === key);
+    for (const entry of retired) {
+      entry.broken = true;
+      this.#open.delete(entry.key);
+    }
+    await this.#closeIdle(retired);
+  }
+
   /** Closes every kept connection; one still in use is closed by its last release. */
   async closeAll(): Promise<void> {
     this.#closed = true;
-    const idle = [...this.#open.values()].filter((e) => e.users === 0);
+    const all = [...this.#open.values()];
     this.#open.clear();
+    await this.#closeIdle(all);
+  }
+
+  /** Closes those of `entries` nobody uses now; the others are closed by their last release. */
+  async #closeIdle(entries: readonly Entry[]): Promise<void> {
     await Promise.all(
-      idle.map(async (e) => {
-        const ds = await e.ds.catch(() => undefined);
-        if (!ds) return;
-        this.#byDatastore.delete(ds);
-        await ds.close().catch(() => undefined);
-      }),
+      entries
+        .filter((e) => e.users === 0)
+        .map(async (e) => {
+          const ds = await e.ds.catch(() => undefined);
+          if (!ds) return;
+          this.#byDatastore.delete(ds);
+          await ds.close().catch(() => undefined);
+        }),
     );
   }
 }

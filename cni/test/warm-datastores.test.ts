@@ -91,3 +91,52 @@ test('which failures mean the connection is broken', () => {
   assert.equal(isBrokenConnection(new ConflictError({ kind: 'IPAMBlock', name: 'b' }, '1', '2')), false);
   assert.equal(isBrokenConnection(undefined), false);
 });
+
+test('retireKubeconfig: connections from that kubeconfig reopen on the next call, the one in use closes at its release; others stay', async () => {
+  const opened: Array<{ where: string; closed: boolean }> = [];
+  const warm = new WarmDatastores((c: NetConf): Datastore => {
+    const rec = { where: c.datastoreType === 'kubernetes' ? c.kubeconfig : c.etcd.endpoints.join(','), closed: false };
+    opened.push(rec);
+    return { close: async () => void (rec.closed = true) } as unknown as Datastore;
+  });
+  const kdd = (kubeconfig: string) =>
+    parseNetConf(
+      {
+        cniVersion: '1.0.0',
+        name: 'net',
+        type: 'cattail-cni',
+        nodename: 'n',
+        datastore_type: 'kubernetes',
+        kubernetes: { kubeconfig },
+        ipam: { type: 'cattail-ipam' },
+      },
+      { env: {}, hostname: 'n' },
+    );
+  const idle = await warm.open(kdd('/etc/cni/net.d/cattail-kubeconfig'));
+  await warm.release(idle, undefined);
+  const other = await warm.open(conf('http://e1:2379'));
+  await warm.release(other, undefined);
+  const inUse = await warm.open(kdd('/etc/cni/net.d/cattail-kubeconfig'));
+  assert.equal(inUse, idle);
+
+  await warm.retireKubeconfig('/etc/cni/net.d/cattail-kubeconfig');
+  assert.deepEqual(
+    opened.map((o) => o.closed),
+    [false, false],
+    'the connection in use is not closed under its call',
+  );
+  const fresh = await warm.open(kdd('/etc/cni/net.d/cattail-kubeconfig'));
+  assert.notEqual(fresh, inUse, 'the next call reads the kubeconfig again');
+  await warm.release(inUse, undefined);
+  assert.deepEqual(
+    opened.map((o) => [o.where, o.closed]),
+    [
+      ['/etc/cni/net.d/cattail-kubeconfig', true],
+      ['http://e1:2379', false],
+      ['/etc/cni/net.d/cattail-kubeconfig', false],
+    ],
+  );
+  assert.equal(warm.size, 2);
+  await warm.release(fresh, undefined);
+  await warm.closeAll();
+});

@@ -23,5 +23,5 @@ export {
   type KubeSource,
   type Decoded,
 } from './kube-source.js';
-export { KubeHttpError, inClusterConfig, loadKubeConfig, type KubeClientConfig } from './kube-client.js';
+export { KubeClient, KubeHttpError, inClusterConfig, loadKubeConfig, type KubeClientConfig } from './kube-client.js';
 export { DEFAULT_ALLOW_PROFILE, defaultAllowProfile } from './derived-kinds.js';

@@ -38,6 +38,8 @@ interface Access {
   resource: string;
   subresource?: string;
   namespace?: string;
+  /** The object's name (for rules with resourceNames). */
+  name?: string;
 }
 
 /** `/apis/<group>/<version>/<plural>` or `/api/v1/<plural>` → group and resource. */
@@ -51,7 +53,7 @@ function accessOf(path: string, verb: string): Access {
 
 function describeAccess(a: Access): string {
   const res = `${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.group ? `.${a.group}` : ''}`;
-  return `${a.verb} ${res}${a.namespace ? ` in ${a.namespace}` : ''}`;
+  return `${a.verb} ${res}${a.name ? ` ${a.name}` : ''}${a.namespace ? ` in ${a.namespace}` : ''}`;
 }
 
 describe('helm install on a real kube-apiserver', () => {
@@ -67,7 +69,14 @@ describe('helm install on a real kube-apiserver', () => {
       spec: {
         user,
         groups: ['system:serviceaccounts', `system:serviceaccounts:${NS}`, 'system:authenticated'],
-        resourceAttributes: { verb: c.verb, group: c.group, resource: c.resource, subresource: c.subresource ?? '', namespace: c.namespace ?? '' },
+        resourceAttributes: {
+          verb: c.verb,
+          group: c.group,
+          resource: c.resource,
+          subresource: c.subresource ?? '',
+          namespace: c.namespace ?? '',
+          name: c.name ?? '',
+        },
       },
     }));
     const out = await kube.kubectl(['create', '-o', 'jsonpath={.status.allowed}{"\\n"}', '-f', '-'], {
@@ -198,8 +207,12 @@ describe('helm install on a real kube-apiserver', () => {
         crd('tiers', 'create'),
         ...['get', 'list', 'update'].map((v) => crd('caliconodestatuses', v)),
         ...['felixconfigurations', 'bgpconfigurations', 'ipamconfigs', 'clusterinformations'].flatMap((r) => ['get', 'create', 'update'].map((v) => crd(r, v))),
+        // the CNI daemon renews the CNI kubeconfig with a token of this account
+        { verb: 'create', group: '', resource: 'serviceaccounts', subresource: 'token', namespace: NS, name: 'cattail-node' },
       ],
       [
+        { verb: 'create', group: '', resource: 'serviceaccounts', subresource: 'token', namespace: NS, name: 'cattail-typha' },
+        { verb: 'create', group: '', resource: 'serviceaccounts', subresource: 'token', namespace: 'default', name: 'cattail-node' },
         { verb: 'delete', group: '', resource: 'pods', namespace: 'default' },
         { verb: 'update', group: '', resource: 'pods', namespace: 'default' },
         { verb: 'update', group: '', resource: 'pods', subresource: 'status', namespace: 'default' },

@@ -7,7 +7,8 @@
 //   - the chart's pods run and turn every Node Ready; a VXLAN pool added afterwards gets a
 //     tunnel address on every node while it runs (the tunnel-addrs container);
 //   - the workload pods' CNI ADDs are served by each node's cni-daemon container (through the
-//     cattail-cni shim), none sent back to the direct plugin;
+//     cattail-cni shim), none sent back to the direct plugin; each daemon renewed the CNI
+//     kubeconfig's token through the TokenRequest API;
 //   - every pod reaches every other pod across nodes, over BGP (BIRD's routes) and over VXLAN
 //     (Felix's vxlan.calico routes) in one cluster (`lab probe`, real pings);
 //   - a Kubernetes NetworkPolicy, and after a Typha rollout a Calico GlobalNetworkPolicy, each
@@ -233,9 +234,15 @@ test('helm-installed cattail on kubelet nodes: pod networking over BGP and VXLAN
     for (const node of [1, 2]) {
       const status = JSON.parse(
         await run('ip', ['netns', 'exec', lab.names.nodeNs(node), process.execPath, '-e', CNI_DAEMON_STATUS], { timeoutMs: 30_000 }),
-      ) as { requests: Record<string, number> };
+      ) as { requests: Record<string, number>; kubeconfigToken?: { refreshes: number; failures: number; expires?: string; lastError?: string } };
       served.ok += status.requests['command="ADD",result="ok"'] ?? 0;
       served.fallback += status.requests['command="ADD",result="fallback"'] ?? 0;
+      // The daemon renewed the CNI kubeconfig's token through the TokenRequest API (the chart's
+      // RBAC rule), before it reported ready: a day's token, bound to no pod.
+      const token = status.kubeconfigToken;
+      assert.ok(token && token.refreshes >= 1, `node-${node}: the CNI kubeconfig token renewed: ${JSON.stringify(token)}`);
+      const hoursLeft = (Date.parse(token.expires ?? '') - Date.now()) / 3600_000;
+      assert.ok(hoursLeft > 20 && hoursLeft <= 24, `node-${node}: the token expires in ${hoursLeft} h`);
     }
     assert.ok(served.ok >= workloads.length, `the workload pods' ADDs served by the daemons: ${JSON.stringify(served)}`);
     assert.equal(served.fallback, 0, 'no ADD sent back to the direct plugin');
