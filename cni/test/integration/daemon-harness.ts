@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { findShimBinary } from '@cattail/cni/daemon';
-import { PLUGIN, runInNetns, type CniRun } from './harness.js';
+import { PLUGIN, runInNetns, withJson, type CniRun } from './harness.js';
 
 export const CATTAIL_CLI = fileURLToPath(new URL('../../../../cli/bin/cattail.js', import.meta.url));
 
@@ -142,12 +142,5 @@ export async function makeShim(t: TestContext): Promise<Shim> {
 /** Runs the shim inside `nodeNs` with the CNI variables, the daemon's socket and the config on stdin. */
 export async function runShim(nodeNs: string, shim: Shim, socket: string, env: Record<string, string>, config: unknown, timeoutMs = 120_000): Promise<CniRun> {
   const stdin = typeof config === 'string' ? config : JSON.stringify(config);
-  const r = await runInNetns(nodeNs, { ...env, CATTAIL_CNI_DAEMON_SOCKET: socket }, [shim.path], stdin, timeoutMs, `the shim's ${env.CNI_COMMAND}`);
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = r.stdout.trim() ? (JSON.parse(r.stdout) as Record<string, unknown>) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { ...r, json };
+  return withJson(await runInNetns(nodeNs, { ...env, CATTAIL_CNI_DAEMON_SOCKET: socket }, [shim.path], stdin, timeoutMs, `the shim's ${env.CNI_COMMAND}`));
 }

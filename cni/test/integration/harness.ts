@@ -114,7 +114,11 @@ export function runInNetns(
 /** Runs the plugin inside `nodeNs` with the CNI variables and the config on stdin. */
 export async function runCni(nodeNs: string, env: Record<string, string>, config: unknown, timeoutMs = 300_000): Promise<CniRun> {
   const stdin = typeof config === 'string' ? config : JSON.stringify(config);
-  const r = await runInNetns(nodeNs, env, [process.execPath, PLUGIN], stdin, timeoutMs, `cattail-cni ${env.CNI_COMMAND}`);
+  return withJson(await runInNetns(nodeNs, env, [process.execPath, PLUGIN], stdin, timeoutMs, `cattail-cni ${env.CNI_COMMAND}`));
+}
+
+/** A run with its stdout parsed, when it is one JSON document (a CNI result or error). */
+export function withJson(r: Omit<CniRun, 'json'>): CniRun {
   let json: Record<string, unknown> | undefined;
   try {
     json = r.stdout.trim() ? (JSON.parse(r.stdout) as Record<string, unknown>) : undefined;
