@@ -106,9 +106,15 @@ describe('helm/cattail', () => {
     assert.equal(ds.spec.template.spec.hostNetwork, true);
     assert.deepEqual(
       [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].map((c: any) => c.name),
-      ['node-init', 'install-cni', 'felix', 'confd', 'tunnel-addrs', 'status-reporter', 'cni-daemon', 'bird'],
+      ['node-init', 'install-cni', 'felix', 'confd', 'tunnel-addrs', 'monitor-addresses', 'status-reporter', 'cni-daemon', 'bird'],
     );
     assert.deepEqual(container(ds, 'tunnel-addrs').command, ['cattail', 'node', 'allocate-tunnel-addrs']);
+    // The address monitor re-runs node-init's address step: the same settings, and the poll interval.
+    const monitor = container(ds, 'monitor-addresses');
+    assert.deepEqual(monitor.command, ['cattail', 'node', 'monitor-addresses']);
+    const monitorEnv = Object.fromEntries(monitor.env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+    assert.equal(monitorEnv.AUTODETECT_POLL_INTERVAL, '60s');
+    assert.equal(loadStartupConfig({ NODENAME: 'n1', ...monitorEnv }).ipv4.kind, 'autodetect');
     // node-init's env is calico/node's, and the start-up accepts every value the chart renders.
     const init = ds.spec.template.spec.initContainers.find((c: any) => c.name === 'node-init');
     assert.deepEqual(init.command, ['cattail', 'node', 'init']);
@@ -179,12 +185,22 @@ describe('helm/cattail', () => {
     assert.deepEqual([...images], ['cattail/cattail:0.1.0']);
   });
 
+  test('node.ip fixed and node.ip6 none: no address monitor (nothing to detect again)', async () => {
+    const ds = find(await render(['node.ip=10.0.0.5/24']), 'DaemonSet', '-node');
+    assert.ok(!ds.spec.template.spec.containers.some((c: any) => c.name === 'monitor-addresses'));
+    const again = find(await render(['node.ip=none', 'node.ip6=autodetect']), 'DaemonSet', '-node');
+    assert.ok(
+      again.spec.template.spec.containers.some((c: any) => c.name === 'monitor-addresses'),
+      'IPv6 autodetect alone runs it',
+    );
+  });
+
   test('node.cni.daemon.enabled=false: no cni-daemon container and no host paths for it; install-cni still installs the shim and the direct plugin', async () => {
     const objs = await render(['node.cni.daemon.enabled=false']);
     const ds = find(objs, 'DaemonSet', '-node');
     assert.deepEqual(
       ds.spec.template.spec.containers.map((c: any) => c.name),
-      ['felix', 'confd', 'tunnel-addrs', 'status-reporter', 'bird'],
+      ['felix', 'confd', 'tunnel-addrs', 'monitor-addresses', 'status-reporter', 'bird'],
     );
     const volumes = ds.spec.template.spec.volumes.map((v: any) => v.name);
     assert.ok(!volumes.includes('cni-daemon-run') && !volumes.includes('host-netns'), volumes.join(','));

@@ -1,4 +1,14 @@
-export { runStartup, reconcileTunnelAddresses, type KubeApi, type StartupDeps, type StartupLogger, type StartupReport } from './startup.js';
+export {
+  runStartup,
+  reconcileTunnelAddresses,
+  updateNodeAddresses,
+  clearNodeAddresses,
+  type NodeAddresses,
+  type KubeApi,
+  type StartupDeps,
+  type StartupLogger,
+  type StartupReport,
+} from './startup.js';
 export { loadStartupConfig, nodeNameFrom, type StartupConfig, type AddressSetting, type DefaultPoolSetting } from './config.js';
 export {
   autodetect,
@@ -13,3 +23,4 @@ export {
 } from './autodetect.js';
 export { StartupError } from './errors.js';
 export { TunnelAddressController, type TunnelControllerOptions } from './tunnel-controller.js';
+export { AddressMonitor, DEFAULT_POLL_MS, type AddressMonitorOptions } from './address-monitor.js';

@@ -116,18 +116,11 @@ export async function runStartup(cfg: StartupConfig, deps: StartupDeps): Promise
   const log = deps.log ?? silent;
   const report: StartupReport = { node: cfg.nodeName, poolsCreated: [], networkUnavailableCleared: false };
   const kube = kubeApiOf(deps);
-  const k8sNode = kube ? await readKubeNode(kube, cfg.k8sNodeName) : undefined;
-  const ctx: AutodetectContext = {
-    interfaces: await (deps.interfaces ?? (cfg.netns ? () => netnsInterfaces(cfg.netns!) : hostInterfaces))(),
-    kubernetesAddresses: k8sNode?.addresses,
-    sourceFor: deps.sourceFor ?? (cfg.netns ? netnsSourceFor(cfg.netns) : undefined),
-  };
 
   // 1. The Node.
-  const node = await writeNode(cfg, ds, kube !== undefined, ctx, log);
-  const bgp = bgpOf(specOf(node));
-  report.ipv4Address = typeof bgp.ipv4Address === 'string' ? bgp.ipv4Address : undefined;
-  report.ipv6Address = typeof bgp.ipv6Address === 'string' ? bgp.ipv6Address : undefined;
+  const addresses = await updateNodeAddresses(cfg, deps);
+  report.ipv4Address = addresses.ipv4Address;
+  report.ipv6Address = addresses.ipv6Address;
 
   // 2. Default pools.
   report.poolsCreated = await ensureDefaultPools(cfg, ds, log);
@@ -149,6 +142,60 @@ export async function runStartup(cfg: StartupConfig, deps: StartupDeps): Promise
 }
 
 // --- 1. The Node -------------------------------------------------------------------------------
+
+export interface NodeAddresses {
+  ipv4Address?: string;
+  ipv6Address?: string;
+  /** The Node was written (an address, the AS number or the orchRef changed, or it was created). */
+  written: boolean;
+}
+
+/**
+ * Step 1 on its own, also what the address monitor repeats: the Node's addresses from IP / IP6
+ * or a fresh autodetection on the interfaces as they are now (and, on the Kubernetes datastore,
+ * the Node's addresses as the kubelet reports them now), written only when something changed.
+ */
+export async function updateNodeAddresses(cfg: StartupConfig, deps: StartupDeps): Promise<NodeAddresses> {
+  const kube = kubeApiOf(deps);
+  const k8sNode = kube ? await readKubeNode(kube, cfg.k8sNodeName) : undefined;
+  const ctx: AutodetectContext = {
+    interfaces: await (deps.interfaces ?? (cfg.netns ? () => netnsInterfaces(cfg.netns!) : hostInterfaces))(),
+    kubernetesAddresses: k8sNode?.addresses,
+    sourceFor: deps.sourceFor ?? (cfg.netns ? netnsSourceFor(cfg.netns) : undefined),
+  };
+  const { node, written } = await writeNode(cfg, deps.ds, kube !== undefined, ctx, deps.log ?? silent);
+  const bgp = bgpOf(specOf(node));
+  return {
+    ipv4Address: typeof bgp.ipv4Address === 'string' ? bgp.ipv4Address : undefined,
+    ipv6Address: typeof bgp.ipv6Address === 'string' ? bgp.ipv6Address : undefined,
+    written,
+  };
+}
+
+/**
+ * Frees this Node's addresses of the families given (the monitor's answer to a conflict on an
+ * autodetected address, as calico/node's clearNodeIPs): the other node may keep the address.
+ */
+export async function clearNodeAddresses(ds: Datastore, nodeName: string, families: { v4: boolean; v6: boolean }): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await readNode(ds, nodeName);
+    if (!current) return;
+    const spec = specOf(current);
+    const bgp = bgpOf(spec);
+    if (families.v4) delete bgp.ipv4Address;
+    if (families.v6) delete bgp.ipv6Address;
+    if (Object.keys(bgp).length) spec.bgp = bgp;
+    else delete spec.bgp;
+    if (JSON.stringify(spec) === JSON.stringify(specOf(current))) return;
+    try {
+      await ds.update({ ...current, spec });
+      return;
+    } catch (err) {
+      if (err instanceof ConflictError && attempt < WRITE_ATTEMPTS) continue;
+      throw err;
+    }
+  }
+}
 
 interface KubeNodeView {
   addresses: { type: string; address: string }[];
@@ -237,7 +284,13 @@ async function checkConflicts(ds: Datastore, name: string, v4: string | undefine
   }
 }
 
-async function writeNode(cfg: StartupConfig, ds: Datastore, onKube: boolean, ctx: AutodetectContext, log: StartupLogger): Promise<Resource> {
+async function writeNode(
+  cfg: StartupConfig,
+  ds: Datastore,
+  onKube: boolean,
+  ctx: AutodetectContext,
+  log: StartupLogger,
+): Promise<{ node: Resource; written: boolean }> {
   for (let attempt = 1; ; attempt++) {
     const current = await readNode(ds, cfg.nodeName);
     if (!current && onKube)
@@ -263,10 +316,10 @@ async function writeNode(cfg: StartupConfig, ds: Datastore, onKube: boolean, ctx
     if (!refs.some((r) => r.orchestrator === 'k8s' && r.nodeName === cfg.k8sNodeName)) {
       spec.orchRefs = [...refs.filter((r) => r.orchestrator !== 'k8s'), { nodeName: cfg.k8sNodeName, orchestrator: 'k8s' }];
     }
-    if (current && JSON.stringify(spec) === before) return current;
+    if (current && JSON.stringify(spec) === before) return { node: current, written: false };
     try {
-      if (!current) return await ds.create(checked({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: cfg.nodeName }, spec }));
-      return await ds.update(checked({ ...current, spec }));
+      if (!current) return { node: await ds.create(checked({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: cfg.nodeName }, spec })), written: true };
+      return { node: await ds.update(checked({ ...current, spec })), written: true };
     } catch (err) {
       if ((err instanceof ConflictError || err instanceof AlreadyExistsError) && attempt < WRITE_ATTEMPTS) continue;
       throw err;

@@ -60,6 +60,8 @@ export interface ComponentRun {
   runningMsg?: string;
   /** Stops it; `afterSignal` is false when stopping after a failure. */
   stop: (afterSignal: boolean) => Promise<void>;
+  /** Rejects when the running component gives up by itself (it is then stopped, the command fails). */
+  failed?: Promise<never>;
 }
 
 /** Start, run until the command's signal, stop. Exit 0, or CommandFailedError after a failure. */
@@ -67,10 +69,11 @@ export async function runUntilSignal(ctx: CommandContext, r: ComponentRun): Prom
   try {
     const fields = await r.start();
     r.logger.info(fields, r.runningMsg ?? 'running');
-    await new Promise<void>((resolve) => {
+    const signalled = new Promise<void>((resolve) => {
       if (ctx.signal.aborted) resolve();
       else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
     });
+    await (r.failed ? Promise.race([signalled, r.failed]) : signalled);
     await r.stop(true);
     r.logger.info({}, 'stopped');
     return 0;
