@@ -12,6 +12,12 @@
  * a combination nobody tests. What we need of it is small: five verbs on one resource path, a
  * list, and a watch whose every byte we must see anyway (heartbeat, in-stream 410).
  *
+ * A bearer token from a file (the pod's mounted ServiceAccount token, a kubeconfig's
+ * `tokenFile`) is read again at most a minute after the last read, and at once after a 401, as
+ * client-go's cached file token source does: the kubelet rotates a projected token well before
+ * it expires (an hour, where the API server does not extend it), and a long-running component
+ * must follow it or be locked out.
+ *
  * The watch's heartbeat is an inactivity timer reset on every chunk: the API server sends a
  * BOOKMARK about once a minute on an idle watch (with `allowWatchBookmarks`), so silence past
  * the timeout means a dead or half-open connection, and the request is destroyed.
@@ -33,6 +39,8 @@ export interface KubeClientConfig {
   cert?: Buffer;
   key?: Buffer;
   token?: string;
+  /** A file holding the bearer token, read again as it rotates (wins over `token`). */
+  tokenFile?: string;
 }
 
 export interface WatchStreamHandlers {
@@ -80,6 +88,7 @@ export function loadKubeConfig(path?: string): KubeClientConfig {
     cert: bytes(user['client-certificate-data'], user['client-certificate']),
     key: bytes(user['client-key-data'], user['client-key']),
     token: user.token ?? (user.tokenFile ? readFileSync(user.tokenFile, 'utf8').trim() : undefined),
+    tokenFile: user.token ? undefined : user.tokenFile,
   };
 }
 
@@ -114,16 +123,45 @@ export function inClusterConfig(): KubeClientConfig {
     server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
     ca: readFileSync(join(IN_CLUSTER_DIR, 'ca.crt')),
     token: readFileSync(join(IN_CLUSTER_DIR, 'token'), 'utf8').trim(),
+    tokenFile: join(IN_CLUSTER_DIR, 'token'),
   };
 }
+
+/** How long a token read from a file is used before the file is read again (client-go's minute). */
+export const TOKEN_FILE_REREAD_MS = 60_000;
 
 export class KubeClient {
   readonly #config: KubeClientConfig;
   readonly #agent: Agent;
+  readonly #now: () => number;
+  #token: string | undefined;
+  #tokenReadAt = -Infinity;
 
-  constructor(config: KubeClientConfig) {
+  constructor(config: KubeClientConfig, opts: { now?: () => number } = {}) {
     this.#config = config;
     this.#agent = new Agent({ keepAlive: true, ca: config.ca, cert: config.cert, key: config.key });
+    this.#now = opts.now ?? Date.now;
+    this.#token = config.token;
+    if (config.tokenFile !== undefined && config.token !== undefined) this.#tokenReadAt = this.#now();
+  }
+
+  /** The bearer token to send: the file's, re-read when a minute old or after a 401. */
+  #bearer(): string | undefined {
+    const file = this.#config.tokenFile;
+    if (file === undefined || this.#now() - this.#tokenReadAt < TOKEN_FILE_REREAD_MS) return this.#token;
+    try {
+      this.#token = readFileSync(file, 'utf8').trim();
+      this.#tokenReadAt = this.#now();
+    } catch {
+      // Keep the last token (the kubelet swaps the file's symlink atomically; a read between
+      // is not expected, but a missing file must not stop requests that may still pass).
+    }
+    return this.#token;
+  }
+
+  /** A 401: the token may have rotated under us; the next request reads the file again. */
+  #unauthorized(status: number): void {
+    if (status === 401) this.#tokenReadAt = -Infinity;
   }
 
   /** One JSON request (PATCH: a merge patch); resolves to the decoded body of a 2xx, rejects with KubeHttpError or UnavailableError. */
@@ -142,6 +180,7 @@ export class KubeClient {
           } catch {
             parsed = { message: text.slice(0, 500) };
           }
+          this.#unauthorized(status);
           if (status >= 200 && status < 300) resolve(parsed);
           else reject(new KubeHttpError(status, typeof parsed === 'object' && parsed !== null ? parsed : {}));
         });
@@ -165,6 +204,7 @@ export class KubeClient {
       const status = res.statusCode ?? 0;
       res.setEncoding('utf8');
       if (status !== 200) {
+        this.#unauthorized(status);
         let text = '';
         res.on('data', (chunk: string) => (text += chunk));
         res.on('end', () => end(new KubeHttpError(status, safeJson(text))));
@@ -209,7 +249,8 @@ export class KubeClient {
       headers['Content-Type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
-    if (this.#config.token) headers.Authorization = `Bearer ${this.#config.token}`;
+    const token = this.#bearer();
+    if (token) headers.Authorization = `Bearer ${token}`;
     return { method, headers, agent: this.#agent };
   }
 }
