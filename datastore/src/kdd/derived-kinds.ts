@@ -55,7 +55,7 @@ import {
   SERVICE_ACCOUNT_PROFILE_PREFIX,
 } from './convert/names.js';
 import { calicoNodeToK8sAnnotationPatch } from './convert/node-patch.js';
-import type { KubeClient } from './kube-client.js';
+import { LIST_PAGE_SIZE, listPaged, type KubeClient } from './kube-client.js';
 import { describeObject, k8sPolicySource, namespaceSource, nodeSource, podSource, serviceAccountSource, type KubeSource } from './kube-source.js';
 
 /** Calico's built-in profile that allows everything (libcalico-go `resources.DefaultAllowProfile`). */
@@ -100,9 +100,12 @@ export class DerivedKinds {
   readonly #client: KubeClient;
   readonly #call: KubeCall;
 
-  constructor(client: KubeClient, call: KubeCall) {
+  readonly #pageSize: number;
+
+  constructor(client: KubeClient, call: KubeCall, pageSize = LIST_PAGE_SIZE) {
     this.#client = client;
     this.#call = call;
+    this.#pageSize = pageSize;
   }
 
   async get(ref: ResourceRef): Promise<Resource> {
@@ -306,11 +309,8 @@ export class DerivedKinds {
   }
 
   async #list(ref: ResourceRef, source: KubeSource, namespace: string | undefined): Promise<KubeList> {
-    const list = (await this.#call(ref, () => this.#client.request('GET', source.path(namespace)))) as {
-      items?: unknown[];
-      metadata?: { resourceVersion?: string };
-    };
-    return { items: list.items ?? [], revision: Number(list.metadata?.resourceVersion ?? 0) };
+    const list = await this.#call(ref, () => listPaged((path) => this.#client.request('GET', path), source.path(namespace), { pageSize: this.#pageSize }));
+    return { items: list.items, revision: Number(list.resourceVersion) };
   }
 }
 

@@ -23,5 +23,14 @@ export {
   type KubeSource,
   type Decoded,
 } from './kube-source.js';
-export { KubeClient, KubeHttpError, inClusterConfig, loadKubeConfig, type KubeClientConfig } from './kube-client.js';
+export {
+  KubeClient,
+  KubeHttpError,
+  LIST_PAGE_SIZE,
+  inClusterConfig,
+  listPaged,
+  loadKubeConfig,
+  type KubeClientConfig,
+  type PagedListOptions,
+} from './kube-client.js';
 export { DEFAULT_ALLOW_PROFILE, defaultAllowProfile } from './derived-kinds.js';

@@ -267,3 +267,55 @@ function safeJson(text: string): Record<string, unknown> {
     return { message: text.slice(0, 500) };
   }
 }
+
+/** client-go's reflector page size: a list of 150,000 pods comes in 300 answers, not one. */
+export const LIST_PAGE_SIZE = 500;
+
+export interface PagedListOptions {
+  /** Items per page (`limit`); 0 lists in one request. */
+  pageSize?: number;
+  /** List at exactly this resourceVersion (resourceVersionMatch=Exact); default: the latest. */
+  resourceVersion?: string;
+}
+
+/**
+ * A collection listed in pages (`limit` and the API server's `continue` token), as client-go's
+ * pager lists: every page comes from the snapshot of the first (the token carries its
+ * resourceVersion), so the result is one consistent list at one resourceVersion, while neither
+ * side ever holds the whole collection in one JSON body. A continue token that expired (410:
+ * the snapshot was compacted between pages) makes it list again in one request, as client-go's
+ * FullListIfExpired does; a 410 of the first request (an exact resourceVersion compacted) is the
+ * caller's.
+ */
+export async function listPaged(
+  get: (path: string) => Promise<unknown>,
+  path: string,
+  opts: PagedListOptions = {},
+): Promise<{ items: unknown[]; resourceVersion: string }> {
+  const pageSize = opts.pageSize ?? LIST_PAGE_SIZE;
+  const first = new URLSearchParams();
+  if (opts.resourceVersion !== undefined) {
+    first.set('resourceVersion', opts.resourceVersion);
+    first.set('resourceVersionMatch', 'Exact');
+  }
+  if (pageSize > 0) first.set('limit', String(pageSize));
+  const items: unknown[] = [];
+  let resourceVersion = '0';
+  let query = first;
+  for (;;) {
+    let page: { items?: unknown[]; metadata?: { resourceVersion?: string; continue?: string } };
+    try {
+      page = (await get(`${path}?${query.toString()}`)) as typeof page;
+    } catch (err) {
+      if (query.has('continue') && err instanceof KubeHttpError && err.statusCode === 410) {
+        return listPaged(get, path, { ...opts, pageSize: 0 });
+      }
+      throw err;
+    }
+    if (query === first) resourceVersion = page.metadata?.resourceVersion ?? '0';
+    for (const item of page.items ?? []) items.push(item);
+    const token = page.metadata?.continue;
+    if (!token) return { items, resourceVersion };
+    query = new URLSearchParams({ limit: String(pageSize), continue: token });
+  }
+}

@@ -49,7 +49,16 @@ import { backendName, crdKind, fromCrdObject, refOfResource, toCrdObject, type C
 import { DerivedKinds, isDerived, listsDerived } from './derived-kinds.js';
 import { KindWatcher, type KindWatcherOptions } from './kind-watcher.js';
 import { crdSource, crdSourceOf, objectResourceVersion, type KubeSource } from './kube-source.js';
-import { KubeClient, KubeHttpError, loadKubeConfig, type KubeClientConfig, type WatchStream, type WatchStreamHandlers } from './kube-client.js';
+import {
+  KubeClient,
+  KubeHttpError,
+  LIST_PAGE_SIZE,
+  listPaged,
+  loadKubeConfig,
+  type KubeClientConfig,
+  type WatchStream,
+  type WatchStreamHandlers,
+} from './kube-client.js';
 
 /** How often update() without a resourceVersion retries after losing a race. */
 const UPDATE_RETRIES = 5;
@@ -61,6 +70,8 @@ export interface KubeDatastoreOptions {
   config?: KubeClientConfig;
   /** Watch tuning (heartbeat timeout, reconnect backoff). */
   watch?: Partial<KindWatcherOptions>;
+  /** Items per list request (`limit`, continued); default LIST_PAGE_SIZE (500), 0 for one request. */
+  listPageSize?: number;
 }
 
 /** The raw list of one kind: objects and the list's resourceVersion. */
@@ -74,11 +85,13 @@ export class KubeDatastore implements Datastore {
   readonly #watchOptions: Partial<KindWatcherOptions>;
   readonly #watchers = new Set<KindWatcher>();
   readonly #derived: DerivedKinds;
+  readonly #listPageSize: number;
 
   constructor(options: KubeDatastoreOptions = {}) {
     this.#client = new KubeClient(options.config ?? loadKubeConfig(options.kubeconfigPath));
     this.#watchOptions = options.watch ?? {};
-    this.#derived = new DerivedKinds(this.#client, (ref, fn) => this.#call(ref, fn));
+    this.#listPageSize = options.listPageSize ?? LIST_PAGE_SIZE;
+    this.#derived = new DerivedKinds(this.#client, (ref, fn) => this.#call(ref, fn), this.#listPageSize);
   }
 
   async get(ref: ResourceRef): Promise<Resource> {
@@ -244,11 +257,12 @@ export class KubeDatastore implements Datastore {
 
   /** For KindWatcher: one list of a collection, optionally at an exact resourceVersion. Errors are DatastoreErrors (410 → CompactedError). */
   async listObjects(source: KubeSource, opts: { namespace?: string; resourceVersion?: string }): Promise<KubeList> {
-    const query = opts.resourceVersion !== undefined ? `?resourceVersion=${encodeURIComponent(opts.resourceVersion)}&resourceVersionMatch=Exact` : '';
-    const list = (await this.#call({ kind: source.name, name: '*', namespace: opts.namespace }, () =>
-      this.#client.request('GET', `${source.path(opts.namespace)}${query}`),
-    )) as { items?: unknown[]; metadata?: { resourceVersion?: string } };
-    return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '0' };
+    return this.#call({ kind: source.name, name: '*', namespace: opts.namespace }, () =>
+      listPaged((path) => this.#client.request('GET', path), source.path(opts.namespace), {
+        pageSize: this.#listPageSize,
+        ...(opts.resourceVersion !== undefined ? { resourceVersion: opts.resourceVersion } : {}),
+      }),
+    );
   }
 
   /** For KindWatcher: one watch request on a collection from `resourceVersion`, with bookmarks. */
