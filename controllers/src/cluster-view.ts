@@ -77,3 +77,99 @@ export function kubeClusterView(api: KubeRequester): ClusterView {
     },
   };
 }
+
+/**
+ * Every pod as the collector reads it (podAddresses), as one list and watch on the API server
+ * (KindWatcher: paged list, bookmarks, a relist after a 410, backoff) rather than a list of the
+ * whole cluster's pods per sweep: a sweep, and the sweeps every pod deletion asks for during a
+ * rollout, then cost nothing on the API server. The key of each pod is `namespace/name`.
+ */
+export function podAddressSource(): kdd.KubeSource {
+  const pods = kdd.podSource();
+  return {
+    name: 'pods',
+    kind: 'Pod',
+    namespaced: true,
+    path: (namespace, name) => pods.path(namespace, name),
+    decode(obj) {
+      const p = podAddresses(obj as K8sPod);
+      if (p.name === '') return { outcome: 'failed', message: 'a pod without a name' };
+      return {
+        outcome: 'resource',
+        key: `${p.namespace}/${p.name}`,
+        resource: { apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace }, spec: { addresses: p } },
+      };
+    },
+  };
+}
+
+type Watchable = Pick<kdd.KubeDatastore, 'watchKind'>;
+
+/**
+ * The pods cache: filled by the first list, kept by the watch. `list()` is undefined until the
+ * first list arrived (the caller lists itself then). `onDelete` runs for every batch that
+ * deleted a pod (the collector's kick).
+ */
+export class WatchedPods {
+  readonly #pods = new Map<string, PodAddresses>();
+  readonly #kube: Watchable;
+  readonly #onDelete: () => void;
+  readonly #onError: (err: Error) => void;
+  #synced = false;
+  #handle: { close(): void } | undefined;
+
+  constructor(kube: Watchable, handlers: { onDelete: () => void; onError: (err: Error) => void }) {
+    this.#kube = kube;
+    this.#onDelete = handlers.onDelete;
+    this.#onError = handlers.onError;
+  }
+
+  start(): void {
+    this.#handle = this.#kube.watchKind(podAddressSource(), {
+      onEvents: (events) => {
+        let deleted = false;
+        for (const e of events) {
+          if (e.type === 'delete') {
+            deleted = true;
+            this.#pods.delete(e.key);
+          } else if (e.resource) {
+            this.#pods.set(e.key, (e.resource.spec as { addresses: PodAddresses }).addresses);
+          } else {
+            this.#pods.delete(e.key);
+          }
+        }
+        this.#synced = true;
+        if (deleted) this.#onDelete();
+      },
+      onError: (err) => {
+        // Terminal for this watch (a start revision compacted): forget the cache, so sweeps list
+        // again, and start over.
+        this.#synced = false;
+        this.#pods.clear();
+        this.#onError(err);
+        this.#handle = undefined;
+        this.start();
+      },
+    });
+  }
+
+  stop(): void {
+    this.#handle?.close();
+    this.#handle = undefined;
+    this.#synced = false;
+    this.#pods.clear();
+  }
+
+  list(): PodAddresses[] | undefined {
+    return this.#synced ? [...this.#pods.values()] : undefined;
+  }
+}
+
+/** `base` with its pods() answered from the cache once it is filled (nodes and single pods read fresh). */
+export function cachedClusterView(base: ClusterView, pods: WatchedPods): ClusterView {
+  return {
+    nodeNames: () => base.nodeNames(),
+    pods: async () => pods.list() ?? base.pods(),
+    pod: (namespace, name) => base.pod(namespace, name),
+  };
+}

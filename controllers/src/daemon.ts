@@ -4,7 +4,8 @@
  * two instances in one process against one API server.
  *
  *   LeaderElector (Lease) ──onStartedLeading──▶ IpamGarbageCollector.start()   (node controller;
- *                         │                    + watches of nodes and pods: a deletion kicks a sweep)
+ *                         │                    + a watch of nodes and the watched pods cache, whose
+ *                         │                    sweeps read pods from it: a deletion kicks a sweep)
  *                         │                    KubeToEtcdSync.start() ×3      (etcd mode: namespace,
  *                         │                                                    serviceaccount, policy)
  *                         ──onStoppedLeading──▶ … .stop()
@@ -29,7 +30,7 @@ import {
   type EndpointPorts,
   type Logger,
 } from '@cattail/typha/common';
-import { kubeClusterView, type ClusterView } from './cluster-view.js';
+import { cachedClusterView, kubeClusterView, WatchedPods, type ClusterView } from './cluster-view.js';
 import type { KubeControllersConfig } from './config.js';
 import { IpamGarbageCollector, type IpamGcStatus } from './ipam-gc.js';
 import { KubeToEtcdSync, SYNC_TARGETS, type SyncStatus } from './kube-to-etcd-sync.js';
@@ -67,6 +68,7 @@ export class KubeControllersDaemon {
   #endpoints: ComponentEndpoints | undefined;
   readonly #startControllers: () => void;
   #kickWatches: WatchHandle[] = [];
+  readonly #pods: WatchedPods | undefined;
   readonly #stopControllers: () => Promise<void>;
 
   constructor(config: KubeControllersConfig, deps: KubeControllersDependencies = {}) {
@@ -76,7 +78,15 @@ export class KubeControllersDaemon {
     this.#identity = config.Identity.trim() || `${hostname()}_${randomUUID().slice(0, 8)}`;
     this.kube = deps.kube?.() ?? new kdd.KubeDatastore(config.Kubeconfig ? { kubeconfigPath: config.Kubeconfig } : {});
     this.ds = config.DatastoreType === 'etcdv3' ? (deps.etcd?.() ?? new EtcdDatastore(etcdOptionsFromConfig(config))) : this.kube;
-    const cluster = deps.cluster?.(this.kube) ?? kubeClusterView(this.kube);
+    // The collector reads pods from a watched cache (one list and watch, not a list per sweep);
+    // a test's own view is used as it is.
+    this.#pods = deps.cluster
+      ? undefined
+      : new WatchedPods(this.kube, {
+          onDelete: () => this.gc.kick(),
+          onError: (err) => this.#log.warn({ err }, 'the pods watch stopped; listing pods per sweep until it is back'),
+        });
+    const cluster = deps.cluster?.(this.kube) ?? cachedClusterView(kubeClusterView(this.kube), this.#pods!);
     const periodMs = config.ReconcilerPeriod ? durationMillis(config.ReconcilerPeriod) : undefined;
     this.syncs =
       config.DatastoreType === 'etcdv3'
@@ -109,12 +119,16 @@ export class KubeControllersDaemon {
           },
           onError: (err) => this.#log.warn({ err }, 'a deletion watch stopped; the collector still sweeps every period'),
         };
-        this.#kickWatches = [this.kube.watchKind(kdd.nodeSource(), kick), this.kube.watchKind(kdd.podSource(), kick)];
+        this.#kickWatches = [this.kube.watchKind(kdd.nodeSource(), kick)];
+        // The pods cache kicks on pod deletions itself; with a test's view, a plain watch does.
+        if (this.#pods) this.#pods.start();
+        else this.#kickWatches.push(this.kube.watchKind(kdd.podSource(), kick));
       }
       for (const s of this.syncs) s.start();
     };
     this.#stopControllers = async () => {
       for (const w of this.#kickWatches.splice(0)) w.close();
+      this.#pods?.stop();
       await Promise.all([this.gc.stop(), ...this.syncs.map((s) => s.stop())]);
     };
     this.elector = config.LeaderElection
