@@ -64,6 +64,12 @@ export const KUBE_CONTROLLERS_PARAMS = {
     help: 'How long an address must look leaked before it is released, a Go duration (overrides the resource; default 15m)',
   },
 
+  CompactionPeriod: {
+    type: 'string',
+    default: '',
+    env: 'COMPACTION_PERIOD',
+    help: 'etcd datastore: compact etcd history this often, keeping at least one period, a Go duration; 0 off (overrides the resource’s etcdV3CompactionPeriod; default 10m)',
+  },
   LeaderElection: { type: 'bool', default: true, env: 'LEADER_ELECTION', help: 'Run the controllers only while holding the Lease' },
   LeaseNamespace: { type: 'string', default: 'kube-system', env: 'LEADER_ELECTION_NAMESPACE', help: 'Namespace of the Lease' },
   LeaseName: { type: 'string', default: 'cattail-kube-controllers', env: 'LEADER_ELECTION_LEASE_NAME', help: 'Name of the Lease' },

@@ -30,6 +30,7 @@ import {
   type EndpointPorts,
   type Logger,
 } from '@cattail/typha/common';
+import { EtcdCompactor, type CompactorStatus } from './etcd-compactor.js';
 import { cachedClusterView, kubeClusterView, WatchedPods, type ClusterView } from './cluster-view.js';
 import type { KubeControllersConfig } from './config.js';
 import { IpamGarbageCollector, type IpamGcStatus } from './ipam-gc.js';
@@ -53,6 +54,8 @@ export interface KubeControllersStatus {
   readonly ipam: IpamGcStatus;
   /** The etcd-mode sync controllers (empty on KDD). */
   readonly syncs: readonly SyncStatus[];
+  /** etcd history compaction (etcd datastore only). */
+  readonly compaction?: CompactorStatus;
 }
 
 export class KubeControllersDaemon {
@@ -69,6 +72,7 @@ export class KubeControllersDaemon {
   readonly #startControllers: () => void;
   #kickWatches: WatchHandle[] = [];
   readonly #pods: WatchedPods | undefined;
+  readonly #compactor: EtcdCompactor | undefined;
   readonly #stopControllers: () => Promise<void>;
 
   constructor(config: KubeControllersConfig, deps: KubeControllersDependencies = {}) {
@@ -86,6 +90,18 @@ export class KubeControllersDaemon {
           onDelete: () => this.gc.kick(),
           onError: (err) => this.#log.warn({ err }, 'the pods watch stopped; listing pods per sweep until it is back'),
         });
+    // The leader compacts etcd's history, as calico-kube-controllers does (etcd datastore only).
+    if (this.ds instanceof EtcdDatastore) {
+      const compactionMs = config.CompactionPeriod ? durationMillis(config.CompactionPeriod) : undefined;
+      this.#compactor = new EtcdCompactor({
+        etcd: this.ds.client,
+        ds: this.ds,
+        configName: config.KubeControllersConfigName,
+        ...(compactionMs !== undefined ? { periodMs: compactionMs } : {}),
+        clock,
+        logger: this.#log,
+      });
+    }
     const cluster = deps.cluster?.(this.kube) ?? cachedClusterView(kubeClusterView(this.kube), this.#pods!);
     const periodMs = config.ReconcilerPeriod ? durationMillis(config.ReconcilerPeriod) : undefined;
     this.syncs =
@@ -125,11 +141,12 @@ export class KubeControllersDaemon {
         else this.#kickWatches.push(this.kube.watchKind(kdd.podSource(), kick));
       }
       for (const s of this.syncs) s.start();
+      this.#compactor?.start();
     };
     this.#stopControllers = async () => {
       for (const w of this.#kickWatches.splice(0)) w.close();
       this.#pods?.stop();
-      await Promise.all([this.gc.stop(), ...this.syncs.map((s) => s.stop())]);
+      await Promise.all([this.gc.stop(), ...this.syncs.map((s) => s.stop()), this.#compactor?.stop()]);
     };
     this.elector = config.LeaderElection
       ? new LeaderElector(
@@ -161,7 +178,13 @@ export class KubeControllersDaemon {
 
   status(): KubeControllersStatus {
     const leader = this.elector?.status() ?? { identity: this.#identity, leader: true, holder: this.#identity, acquisitions: 1, errors: 0, reachable: true };
-    return { leader, controllers: this.#config.EnabledControllers, ipam: this.gc.status(), syncs: this.syncs.map((s) => s.status()) };
+    return {
+      leader,
+      controllers: this.#config.EnabledControllers,
+      ipam: this.gc.status(),
+      syncs: this.syncs.map((s) => s.status()),
+      ...(this.#compactor ? { compaction: this.#compactor.status() } : {}),
+    };
   }
 
   async start(): Promise<EndpointPorts & { identity: string }> {
