@@ -64,6 +64,12 @@ export const KUBE_CONTROLLERS_PARAMS = {
     help: 'How long an address must look leaked before it is released, a Go duration (overrides the resource; default 15m)',
   },
 
+  SyncNodeLabels: {
+    type: 'bool',
+    default: true,
+    env: 'SYNC_NODE_LABELS',
+    help: 'etcd datastore, node controller: copy each Kubernetes Node’s labels onto its Calico Node (labels set on the Calico Node by hand are kept)',
+  },
   CompactionPeriod: {
     type: 'string',
     default: '',

@@ -106,7 +106,11 @@ export class KubeControllersDaemon {
     const periodMs = config.ReconcilerPeriod ? durationMillis(config.ReconcilerPeriod) : undefined;
     this.syncs =
       config.DatastoreType === 'etcdv3'
-        ? config.EnabledControllers.filter((c) => SYNC_TARGETS[c] !== undefined).map(
+        ? [
+            ...config.EnabledControllers.filter((c) => SYNC_TARGETS[c] !== undefined),
+            // The node controller's label sync (Calico's SYNC_NODE_LABELS).
+            ...(config.EnabledControllers.includes('node') && config.SyncNodeLabels ? ['nodelabels'] : []),
+          ].map(
             (c) =>
               new KubeToEtcdSync(this.kube, this.ds, SYNC_TARGETS[c], {
                 clock,

@@ -27,15 +27,71 @@ import { kdd } from '@cattail/datastore';
 import { jsonEqual, realClock, silentLogger, type Clock, type Logger, type TimerHandle } from '@cattail/typha/common';
 
 export interface SyncTarget {
-  /** Calico's controller name: namespace, serviceaccount, policy. */
+  /** Calico's controller name (namespace, serviceaccount, policy, workloadendpoint), or node-labels for the node controller's label sync. */
   readonly controller: string;
   readonly source: () => kdd.KubeSource;
   /** The Calico kind written to etcd. */
-  readonly kind: 'Profile' | 'NetworkPolicy' | 'WorkloadEndpoint';
+  readonly kind: 'Profile' | 'NetworkPolicy' | 'WorkloadEndpoint' | 'Node';
   /** Names this controller owns in etcd. */
   readonly owns: (name: string) => boolean;
   /** Only the labels of resources someone else writes (the CNI plugin's endpoints): never a create or a delete. */
   readonly labelsOnly?: boolean;
+  /** labelsOnly: the resource to write given what etcd has and what is wanted, or undefined for no change (default: the wanted labels replace all). */
+  readonly merge?: (have: Resource, want: Resource) => Resource | undefined;
+  /** How an etcd resource is matched to a wanted one (default `<namespace>/<name>`). */
+  readonly idOf?: (r: Resource) => string;
+}
+
+/** The annotation in which the node label sync remembers the Kubernetes labels it copied (Calico's). */
+export const KUBE_LABELS_ANNOTATION = 'projectcalico.org/kube-labels';
+
+/**
+ * Calico's node label sync (etcd datastore): the Kubernetes Node's labels onto the Calico Node,
+ * keeping labels set on the Calico Node by hand. The labels copied last time are remembered in
+ * an annotation, so a label removed in Kubernetes is removed here too, and only then.
+ */
+export function mergeKubeLabels(have: Resource, want: Resource): Resource | undefined {
+  const kubeLabels = want.metadata.labels ?? {};
+  let before: Record<string, string> = {};
+  try {
+    const parsed: unknown = JSON.parse(have.metadata.annotations?.[KUBE_LABELS_ANNOTATION] ?? '{}');
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) before = parsed as Record<string, string>;
+  } catch {
+    // A corrupt annotation: nothing is known to be ours; Kubernetes' labels are still copied.
+  }
+  const labels = { ...(have.metadata.labels ?? {}) };
+  for (const k of Object.keys(before)) if (!(k in kubeLabels)) delete labels[k];
+  Object.assign(labels, kubeLabels);
+  const annotations = { ...(have.metadata.annotations ?? {}), [KUBE_LABELS_ANNOTATION]: JSON.stringify(kubeLabels) };
+  if (jsonEqual(labels, have.metadata.labels ?? {}) && jsonEqual(annotations, have.metadata.annotations ?? {})) return undefined;
+  const metadata = { ...have.metadata, annotations };
+  if (Object.keys(labels).length > 0) metadata.labels = labels;
+  else delete metadata.labels;
+  return { ...have, metadata };
+}
+
+/** A Kubernetes Node as the label sync wants it: its name and labels only. */
+function nodeLabelsSource(): kdd.KubeSource {
+  const nodes = kdd.nodeSource();
+  return {
+    ...nodes,
+    decode(obj) {
+      const meta = (obj as { metadata?: { name?: unknown; labels?: unknown } }).metadata;
+      if (typeof meta?.name !== 'string') return { outcome: 'failed', message: 'a Node without a name' };
+      const labels = meta.labels && typeof meta.labels === 'object' ? (meta.labels as Record<string, string>) : {};
+      return {
+        outcome: 'resource',
+        key: meta.name,
+        resource: { apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: meta.name, labels: { ...labels } } },
+      };
+    },
+  };
+}
+
+/** The Kubernetes node a Calico Node stands for: its k8s orchRef, else its own name (as Calico's getCalicoNode). */
+function kubeNodeOf(r: Resource): string {
+  const refs = (r.spec as { orchRefs?: Array<{ nodeName?: string; orchestrator?: string }> } | undefined)?.orchRefs ?? [];
+  return `/${refs.find((o) => o.orchestrator === 'k8s' && o.nodeName)?.nodeName ?? r.metadata.name}`;
 }
 
 export const SYNC_TARGETS: Readonly<Record<string, SyncTarget>> = {
@@ -48,6 +104,16 @@ export const SYNC_TARGETS: Readonly<Record<string, SyncTarget>> = {
     kind: 'WorkloadEndpoint',
     owns: (n) => n.includes('-k8s-'),
     labelsOnly: true,
+  },
+  /** Not a controller of its own: the node controller's label sync (SYNC_NODE_LABELS), etcd only. */
+  nodelabels: {
+    controller: 'node-labels',
+    source: nodeLabelsSource,
+    kind: 'Node',
+    owns: () => true,
+    labelsOnly: true,
+    merge: mergeKubeLabels,
+    idOf: kubeNodeOf,
   },
 };
 
@@ -70,6 +136,12 @@ export interface SyncStatus {
 
 function syncTick(s: KubeToEtcdSync): void {
   s.tick();
+}
+
+/** The default labels-only merge: the wanted labels replace the resource's. */
+function replaceLabels(have: Resource, want: Resource): Resource | undefined {
+  if (jsonEqual(have.metadata.labels ?? {}, want.metadata.labels ?? {})) return undefined;
+  return { ...have, metadata: { ...have.metadata, labels: { ...want.metadata.labels } } };
 }
 
 /** What is compared and written: the parts the conversion decides. */
@@ -188,14 +260,15 @@ export class KubeToEtcdSync {
   async #reconcile(): Promise<void> {
     const { kind, owns } = this.#target;
     const actual = new Map<string, Resource>();
-    for (const r of (await this.#etcd.list(kind)).items) if (owns(r.metadata.name)) actual.set(`${r.metadata.namespace ?? ''}/${r.metadata.name}`, r);
+    const idOf = this.#target.idOf ?? ((r: Resource) => `${r.metadata.namespace ?? ''}/${r.metadata.name}`);
+    for (const r of (await this.#etcd.list(kind)).items) if (owns(r.metadata.name)) actual.set(idOf(r), r);
     const desired = new Map([...this.#desired.values()].map((r) => [`${r.metadata.namespace ?? ''}/${r.metadata.name}`, r]));
     if (this.#target.labelsOnly) {
+      const merge = this.#target.merge ?? replaceLabels;
       for (const [id, want] of desired) {
         const have = actual.get(id);
-        if (!have || jsonEqual(have.metadata.labels ?? {}, want.metadata.labels ?? {})) continue;
-        const next: Resource = { ...have, metadata: { ...have.metadata, labels: { ...want.metadata.labels } } };
-        await this.#write('update', next, () => this.#etcd.update(next));
+        const next = have && merge(have, want);
+        if (next) await this.#write('update', next, () => this.#etcd.update(next));
       }
       return;
     }

@@ -348,6 +348,7 @@ describe('etcd mode: namespaces, service accounts, NetworkPolicies and pod label
         ['serviceaccount', true],
         ['policy', true],
         ['workloadendpoint', true],
+        ['node-labels', true],
       ],
     );
   });
