@@ -64,6 +64,13 @@ export const KUBE_CONTROLLERS_PARAMS = {
     help: 'How long an address must look leaked before it is released, a Go duration (overrides the resource; default 15m)',
   },
 
+  AutoHostEndpoints: {
+    type: 'enum',
+    default: '',
+    values: ['', 'enabled', 'disabled'],
+    env: 'AUTO_HOST_ENDPOINTS',
+    help: 'Node controller: a HostEndpoint <node>-auto-hep for every node (overrides the resource’s spec.controllers.node.hostEndpoint.autoCreate; default Disabled)',
+  },
   SyncNodeLabels: {
     type: 'bool',
     default: true,

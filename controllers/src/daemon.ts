@@ -31,6 +31,7 @@ import {
   type Logger,
 } from '@cattail/typha/common';
 import { EtcdCompactor, type CompactorStatus } from './etcd-compactor.js';
+import { AutoHostEndpoints, type AutoHostEndpointsStatus } from './auto-host-endpoints.js';
 import { cachedClusterView, kubeClusterView, WatchedPods, type ClusterView } from './cluster-view.js';
 import type { KubeControllersConfig } from './config.js';
 import { IpamGarbageCollector, type IpamGcStatus } from './ipam-gc.js';
@@ -56,6 +57,8 @@ export interface KubeControllersStatus {
   readonly syncs: readonly SyncStatus[];
   /** etcd history compaction (etcd datastore only). */
   readonly compaction?: CompactorStatus;
+  /** Automatic host endpoints (the node controller). */
+  readonly hostEndpoints?: AutoHostEndpointsStatus;
 }
 
 export class KubeControllersDaemon {
@@ -73,6 +76,7 @@ export class KubeControllersDaemon {
   #kickWatches: WatchHandle[] = [];
   readonly #pods: WatchedPods | undefined;
   readonly #compactor: EtcdCompactor | undefined;
+  readonly #autoHeps: AutoHostEndpoints | undefined;
   readonly #stopControllers: () => Promise<void>;
 
   constructor(config: KubeControllersConfig, deps: KubeControllersDependencies = {}) {
@@ -120,6 +124,15 @@ export class KubeControllersDaemon {
           )
         : [];
     const nodeController = config.EnabledControllers.includes('node');
+    this.#autoHeps = nodeController
+      ? new AutoHostEndpoints(this.ds, {
+          ...(config.AutoHostEndpoints ? { enabled: config.AutoHostEndpoints === 'enabled' } : {}),
+          configName: config.KubeControllersConfigName,
+          ...(periodMs !== undefined ? { periodMs } : {}),
+          clock,
+          logger: this.#log,
+        })
+      : undefined;
     this.gc = new IpamGarbageCollector(this.ds, cluster, {
       configName: config.KubeControllersConfigName,
       deleteCalicoNodes: config.DatastoreType === 'etcdv3',
@@ -146,11 +159,12 @@ export class KubeControllersDaemon {
       }
       for (const s of this.syncs) s.start();
       this.#compactor?.start();
+      this.#autoHeps?.start();
     };
     this.#stopControllers = async () => {
       for (const w of this.#kickWatches.splice(0)) w.close();
       this.#pods?.stop();
-      await Promise.all([this.gc.stop(), ...this.syncs.map((s) => s.stop()), this.#compactor?.stop()]);
+      await Promise.all([this.gc.stop(), ...this.syncs.map((s) => s.stop()), this.#compactor?.stop(), this.#autoHeps?.stop()]);
     };
     this.elector = config.LeaderElection
       ? new LeaderElector(
@@ -188,6 +202,7 @@ export class KubeControllersDaemon {
       ipam: this.gc.status(),
       syncs: this.syncs.map((s) => s.status()),
       ...(this.#compactor ? { compaction: this.#compactor.status() } : {}),
+      ...(this.#autoHeps ? { hostEndpoints: this.#autoHeps.status() } : {}),
     };
   }
 
