@@ -47,7 +47,7 @@ export interface AutoHostEndpointsStatus {
 
 /** A node's addresses as host endpoint expectedIPs: bare IPs, each once, in a stable order. */
 function nodeAddresses(node: Resource): string[] {
-  const spec = (node.spec ?? {});
+  const spec = node.spec ?? {};
   const bgp = (spec.bgp ?? {}) as Record<string, unknown>;
   const wg = (spec.wireguard ?? {}) as Record<string, unknown>;
   const out: string[] = [];
