@@ -3,6 +3,10 @@
  * `node bench/dist/src/results-table.js RUN.json...`: the headline figures of fan-out runs
  * (the JSON objects `fanout.js --json` prints) as a Markdown table, so docs/BENCHMARKS.md is
  * pasted from the runs, never typed by hand.
+ *
+ * `--rows`: one row per run instead of one column, with the figures an interleaved series
+ * compares (delta latency, batches, CPU, and etcd's mean put time as a gauge of how loaded the
+ * shared machine was during that run).
  */
 import { readFileSync } from 'node:fs';
 import type { FanoutResult } from './fanout/result.js';
@@ -11,14 +15,41 @@ import { senderFloor } from './report.js';
 const fmt = (v: number | null | undefined, d = 1): string => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(d));
 const mark = (met: boolean | null): string => (met === null ? '?' : met ? 'met' : '**missed**');
 
+/** One row per run: the file's name, then its figures. */
+function rowsTable(files: readonly string[], runs: readonly FanoutResult[]): string[] {
+  const env = (r: FanoutResult): string =>
+    Object.entries(r.params.typhaEnv)
+      .filter(([k]) => k !== 'TYPHA_FANOUTWORKERS' || r.params.typhaEnv[k] !== '1')
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ') || '-';
+  const lines = [
+    '| run | Typha env | delta p50 / p99 / max ms | batches seen (complete) | spread p50 ms | floor spread p50 ms | Typha CPU s, churn | swarm CPU s | etcd put mean ms | converged |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  runs.forEach((r, i) => {
+    const floor = r.floor.best ? fmt(r.floor.modes[r.floor.best].spreadMs.p50) : 'n/a';
+    const name = (files[i].split('/').pop() ?? files[i]).replace(/\.json$/, '');
+    lines.push(
+      `| ${name} | ${env(r)} | ${fmt(r.deltaLatencyMs.p50)} / ${fmt(r.deltaLatencyMs.p99)} / ${fmt(r.deltaLatencyMs.max)} | ${r.fanout.batches} (${r.fanout.completeBatches}) | ${fmt(r.fanout.spreadMs.p50)} | ${floor} | ${fmt(r.typhaCpuByPhase.churn)} | ${fmt(r.swarm.cpuSeconds)} | ${fmt(r.churn.putMsMean)} | ${r.converged} |`,
+    );
+  });
+  return lines;
+}
+
 function main(): void {
-  const files = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const rows = args.includes('--rows');
+  const files = args.filter((a) => a !== '--rows');
   if (files.length === 0) {
-    process.stderr.write('usage: results-table.js RUN.json...\n');
+    process.stderr.write('usage: results-table.js [--rows] RUN.json...\n');
     process.exitCode = 2;
     return;
   }
   const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8').trim().split('\n').pop() as string) as FanoutResult);
+  if (rows) {
+    process.stdout.write(`${rowsTable(files, runs).join('\n')}\n`);
+    return;
+  }
   const col = (label: string, get: (r: FanoutResult) => string): string => `| ${label} | ${runs.map(get).join(' | ')} |`;
   const lines = [
     `| figure | ${runs.map((r) => `N = ${r.params.clients.toLocaleString('en-US')}${r.params.syncer === 'felix' ? '' : ` (${r.params.syncer})`}${r.params.maxPending !== 500 ? `, max-pending ${r.params.maxPending}` : ''}`).join(' | ')} |`,

@@ -91,6 +91,13 @@ export const TYPHA_PARAMS = {
     help: 'Distinct keys in one live delta batch at most; more flush it at once (Calico: KVs per message, default 100)',
   },
   ServerMaxBufferedBytes: { type: 'int', default: 1048576, min: 1024, max: 1073741824, help: 'Per-client socket buffer high-water mark (ours)' },
+  ServerFanoutChunk: {
+    type: 'int',
+    default: 512,
+    min: 0,
+    max: 1000000,
+    help: 'Live clients the fan-out sweep writes to per event-loop turn before it yields to the watch, batching and pings (ours; see server/fan-out.ts)',
+  },
   ServerBatchWindowMs: {
     type: 'int',
     default: 10,

@@ -38,7 +38,13 @@ export interface FrameRecorder {
 }
 
 /** Frames keyed by kind: a codec's name, or a variant's (e.g. `msgpack+deflate`). */
-export type PublishFn = (frames: ReadonlyMap<string, Buffer>, deltas: Deltas) => void;
+export type PublishFn = (frames: ReadonlyMap<string, Buffer>, deltas: Deltas, encode?: EncodeFn) => void;
+
+/**
+ * Encodes another Deltas exactly as the batch was (every codec, every variant): the fan-out
+ * merges consecutive batches that a client gets in one visit into one message (fan-out.ts).
+ */
+export type EncodeFn = (deltas: Deltas) => ReadonlyMap<string, Buffer>;
 
 /**
  * Another encoding of each batch, made once from a codec's frame (`deflate-deltas`: the frame
@@ -82,6 +88,8 @@ export interface DeltaBatcherStats {
   /** Variant frames made (e.g. `deflate-deltas`), and their bytes. */
   variantFrames: number;
   variantBytes: number;
+  /** Runs of batches the fan-out had encoded again as one message (their frames count above too). */
+  merged: number;
 }
 
 function checkRange(name: string, v: number, min: number, max: number): number {
@@ -126,6 +134,7 @@ export class DeltaBatcher implements SyncCallbacks<Update> {
     publishErrors: 0,
     variantFrames: 0,
     variantBytes: 0,
+    merged: 0,
   };
 
   constructor(opts: DeltaBatcherOptions) {
@@ -191,7 +200,34 @@ export class DeltaBatcher implements SyncCallbacks<Update> {
     const revision = this.#pendingRevision;
     this.#pending = new Map();
     const deltas: Deltas = { type: 'deltas', revision, updates };
+    const frames = this.#encodeCodecs(deltas);
+    const allCodecs = frames.size === this.#codecs.length;
+    this.#stats.batches++;
+    this.#stats.updates += updates.length;
 
+    // The cache is the source of truth for resume and snapshots: it applies the batch even if
+    // an encoding failed (clients of that codec then miss it and must resume from the cache).
+    // The variants come after it: the first one builds its dictionary from the cache's state.
+    this.#next.onUpdates(updates, revision);
+    this.#addVariants(frames, revision);
+    if (allCodecs) this.#recorder?.recordFrames(revision, frames);
+    try {
+      this.#publish(frames, deltas, this.#encodeMerged);
+    } catch (err) {
+      this.#stats.publishErrors++;
+      this.#logError(err, revision, 'publishing a delta batch failed');
+    }
+  }
+
+  /** As a batch is encoded (every codec, every variant), for a run of batches merged into one. */
+  readonly #encodeMerged = (deltas: Deltas): ReadonlyMap<string, Buffer> => {
+    this.#stats.merged++;
+    const frames = this.#encodeCodecs(deltas);
+    this.#addVariants(frames, deltas.revision);
+    return frames;
+  };
+
+  #encodeCodecs(deltas: Deltas): Map<string, Buffer> {
     const frames = new Map<string, Buffer>();
     for (const codec of this.#codecs) {
       try {
@@ -201,16 +237,13 @@ export class DeltaBatcher implements SyncCallbacks<Update> {
         this.#stats.bytesEncoded += buf.byteLength;
       } catch (err) {
         this.#stats.encodeErrors++;
-        this.#logError(err, revision, `cannot encode a delta batch with ${codec.name}; its clients will need to resume`);
+        this.#logError(err, deltas.revision, `cannot encode a delta batch with ${codec.name}; its clients will need to resume`);
       }
     }
-    const allCodecs = frames.size === this.#codecs.length;
-    this.#stats.batches++;
-    this.#stats.updates += updates.length;
+    return frames;
+  }
 
-    // The cache is the source of truth for resume and snapshots: it applies the batch even if
-    // an encoding failed (clients of that codec then miss it and must resume from the cache).
-    this.#next.onUpdates(updates, revision);
+  #addVariants(frames: Map<string, Buffer>, revision: number): void {
     for (const v of this.#variants) {
       const base = frames.get(v.from);
       if (base === undefined) continue;
@@ -225,13 +258,6 @@ export class DeltaBatcher implements SyncCallbacks<Update> {
         this.#stats.encodeErrors++;
         this.#logError(err, revision, `cannot make the ${v.name} frame of a delta batch; its clients get the ${v.from} frame`);
       }
-    }
-    if (allCodecs) this.#recorder?.recordFrames(revision, frames);
-    try {
-      this.#publish(frames, deltas);
-    } catch (err) {
-      this.#stats.publishErrors++;
-      this.#logError(err, revision, 'publishing a delta batch failed');
     }
   }
 

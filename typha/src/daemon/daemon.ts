@@ -162,6 +162,7 @@ export class TyphaDaemon {
       maxLagMs: secs(c.ServerMaxFallBehindSecs),
       newClientGraceMs: secs(c.ServerNewClientFallBehindGracePeriod),
       highWaterMarkBytes: c.ServerMaxBufferedBytes,
+      fanoutChunk: c.ServerFanoutChunk,
       compressSnapshots: c.ServerCompressSnapshots,
       compressDeltas: c.ServerCompressDeltas,
       ...(this.#tuning.resumeWaitMs !== undefined ? { resumeWaitMs: this.#tuning.resumeWaitMs } : {}),

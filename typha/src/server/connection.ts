@@ -47,7 +47,7 @@ import { parseClientMessage } from '../protocol/parse.js';
 import { CoalescedPages, planCatchUp, type CatchUpPlan } from './catch-up.js';
 import type { TimerHandle } from '../common/clock.js';
 import type { FanOut, FanOutMember } from './fan-out.js';
-import { rawSocket, type FrameWriter, type SharedFrame } from './frame-writer.js';
+import { rawSocket, type FrameWriter, type SharedRun } from './frame-writer.js';
 import { OutboundQueue } from './outbound-queue.js';
 import type { Logger } from '../common/logger.js';
 import type { GoodbyeHint, ResolvedServerOptions } from './options.js';
@@ -230,7 +230,7 @@ export class Connection implements FanOutMember {
 
   // ── the fan-out (FanOutMember) ──────────────────────────────────────────────────────────────
 
-  writeLive(frame: SharedFrame, revision: number, now: number): void {
+  writeLive(run: SharedRun, now: number): void {
     const ws = this.#ws;
     if (ws.readyState !== OPEN) return;
     if (ws.bufferedAmount > this.#hwm) {
@@ -238,12 +238,16 @@ export class Connection implements FanOutMember {
       return;
     }
     try {
-      this.#writer.writeShared(ws, frame);
+      const writer = this.#writer;
+      const frames = run.frames;
+      if (frames.length === 1) writer.writeShared(ws, frames[0]);
+      else if (writer.writeRun !== undefined) writer.writeRun(ws, run);
+      else for (const f of frames) writer.writeShared(ws, f);
     } catch (err) {
       this.#internalError(err);
       return;
     }
-    this.#revision = revision;
+    this.#revision = run.revision;
   }
 
   fallBehind(now: number): void {

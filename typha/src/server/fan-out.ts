@@ -1,37 +1,74 @@
 /**
  * The fan-out hub of one syncer: the DeltaBatcher's `publish` callback. Each batch arrives
  * encoded once per codec; the hub wraps each encoding in one SharedFrame and hands THE SAME
- * frame to every live client of that codec. Nothing here encodes, copies or allocates per
- * client: the loop is a Set iteration and one call per member.
+ * frame to every live client of that codec. Nothing here encodes or allocates per client.
  *
- *   DeltaBatcher ─publish(frames, deltas)─▶ FanOut ─┬─ msgpack:         SharedFrame ─▶ every live msgpack client
- *                                                   ├─ msgpack+deflate: SharedFrame ─▶ every live deflate-deltas client
- *                                                   └─ json:            SharedFrame ─▶ every live json client
+ *   DeltaBatcher ─publish(frames, deltas)─▶ FanOut ─┬─ msgpack:         SharedFrame ─▶ live msgpack clients
+ *                                                   ├─ msgpack+deflate: SharedFrame ─▶ live deflate-deltas clients
+ *                                                   └─ json:            SharedFrame ─▶ live json clients
  *
  * A batch that has no frame of a set's kind (it did not compress smaller) goes to that set as
  * its codec's plain frame: clients of `deflate-deltas` take both.
  *
- * Only live members are in the sets. A member that is syncing or lagging is absent and catches
- * up from the cache on its own (replayed frames or coalesced changes) before it joins again;
- * a member whose socket buffer is over its high-water mark removes itself while the loop runs
- * (deleting the current element of a Set during for…of is well defined in JavaScript).
+ * The continuous sweep. Published batches go into one ordered log (a SharedFrame per live
+ * frame kind per batch) and every live member keeps its position in it. One cursor visits the
+ * members round-robin, TYPHA_SERVERFANOUTCHUNK at a time, and yields to the event loop between
+ * chunks; at each visit a member gets everything it has not had yet as ONE write: one batch as
+ * it is, or the batches it missed merged into ONE Deltas message (latest update per key, as the
+ * batcher's window coalesces), encoded by the batcher's encoder once for every member at the
+ * same position (a SharedRun).
  *
- * If a codec's encoding of a batch failed, the batcher publishes without it: the members of
- * that codec are made to fall behind and catch up from the cache, which applied the batch.
+ *   log:     … [b7] [b8] [b9]          head ─┐
+ *   members: m1 m2 m3 │ m4 m5 m6 …           │  m1..m3 were visited when b8 was the last;
+ *                     └ cursor               │  m4.. will get b8+b9 as one message, and
+ *                                               m1..m3 get b9 on the next sweep
+ *
+ * Why not a loop per batch (what this was): at 10,000 clients one loop is ~100 ms of write
+ * calls with the event loop blocked, so a change that arrives during loop k waits for the end
+ * of loop k, then the window, then its client's place in loop k+1: up to two loops. With the
+ * sweep the watch, the batcher and the pings run between chunks, a new batch joins the log at
+ * once, and the clients the cursor has not reached yet get it with the batch before: the wait
+ * is the window plus at most one sweep (docs/BENCHMARKS.md, *The continuous sweep*: delta p99
+ * at 10,000 clients 154–161 ms against 203–411 ms). Why merged, not the frames back to back:
+ * freed from the blocked loop, the batcher publishes every window, and one message per batch
+ * gave each client ~5× the messages the loop sent (the bench's clients fell behind); merged,
+ * a client gets one message per visit. The first chunk runs at once, inside `publish`, so a
+ * set no larger than a chunk is written synchronously, one message per batch, as before;
+ * a chunk of 0 writes every member inside `publish` (the loop per batch).
+ *
+ * Invariants. A member joins at the head of the log: it became live at the cache's revision,
+ * and the cache applied every batch in the log before it was published, so it gets exactly the
+ * batches after it, in order, once each. A member that leaves (lagging, closing) drops what it
+ * had not been written; it is at the revision of the last run written to it and catches up
+ * from the cache from there. A member whose socket buffer is over its high-water mark leaves
+ * while the sweep runs (deleting the current entry of a Map during iteration is well defined
+ * in JavaScript; members added during a sweep are visited by it). When a sweep ends, every
+ * member is at or past the head the sweep began with, so the log drops what lies before it.
+ *
+ * If a codec's encoding of a batch failed, the batcher publishes without it: a member of that
+ * codec gets the runs before it and then falls behind, and catches up from the cache, which
+ * applied the batch.
+ *
+ * Clients held by fan-out worker processes (RemoteLiveGroup) are not swept here: each batch is
+ * one message to each worker at once, and the worker coalesces the batches it has queued into
+ * one write per client (fanout-worker.ts).
  */
 import type { Codec } from '../protocol/codec.js';
 import type { Deltas, SyncerType } from '../protocol/messages.js';
+import type { EncodeFn } from '../cache/delta-batcher.js';
+import { mergeDeltas } from './merge-deltas.js';
 import type { Clock } from '../common/clock.js';
-import { SharedFrame } from './frame-writer.js';
+import { SharedFrame, SharedRun } from './frame-writer.js';
 import { WRITE_LATENCY_SAMPLE_EVERY, type ServerMetrics } from '../metrics/server-metrics.js';
+import { SERVER_LIMITS } from './options.js';
 
 /** What the hub needs of a connection; Connection implements it. */
 export interface FanOutMember {
   readonly codec: Codec;
   /** The delta frames it takes: its codec's name, or `<codec>+deflate` (see `deltaFrameKind`). */
   readonly frameKind: string;
-  /** Writes the batch, or notices the socket is over its mark and starts lagging. */
-  writeLive(frame: SharedFrame, revision: number, now: number): void;
+  /** Writes the run (one write), or notices the socket is over its mark and starts lagging. */
+  writeLive(run: SharedRun, now: number): void;
   /** Leaves the live set and catches up from the cache. */
   fallBehind(now: number): void;
 }
@@ -51,34 +88,99 @@ export interface RemoteLiveGroup {
   demote(): void;
 }
 
-interface LiveSet<M> {
-  readonly members: Set<M>;
+/** How the sweep yields between chunks (default: setImmediate; a test steps it by hand). */
+export type Defer = (fn: () => void) => void;
+
+export interface FanOutOptions {
+  /** Members visited per event-loop turn (TYPHA_SERVERFANOUTCHUNK); 0: all, no yield. */
+  chunk?: number;
+  defer?: Defer;
+}
+
+/** Members per chunk when not given: ~5 ms of write calls (~10 µs each) on the 2-core bench machine. */
+export const DEFAULT_FANOUT_CHUNK = SERVER_LIMITS.fanoutChunk.default;
+
+interface LiveSet {
+  /** Live members of this frame kind. */
+  size: number;
   /** The frame written when the batch has none of this set's kind (a variant it did not make). */
   readonly fallback: string;
   readonly binary: boolean;
+  /** The last run built for this kind, reused by every member at the same position. */
+  run: SharedRun | undefined;
+  runFrom: number;
+  runTo: number;
 }
+
+/** One published batch: its frame per live kind (null: none, its members fall behind). */
+interface LogEntry {
+  readonly revision: number;
+  readonly frames: Map<string, SharedFrame | null>;
+  readonly deltas: Deltas;
+  readonly encode: EncodeFn | undefined;
+  readonly updates: number;
+  readonly clients: number;
+  readonly at: number;
+}
+
+/** A live member and its place in the log: the sequence number of the next entry it needs. */
+interface Slot<M> {
+  readonly member: M;
+  readonly kind: string;
+  readonly set: LiveSet;
+  seq: number;
+}
+
+const setImmediateDefer: Defer = (fn) => {
+  setImmediate(fn);
+};
 
 export class FanOut<M extends FanOutMember = FanOutMember> {
   readonly syncer: SyncerType;
-  readonly #live = new Map<string, LiveSet<M>>();
+  readonly #live = new Map<string, LiveSet>();
+  readonly #codecs = new Map<string, Codec>();
   readonly #clock: Clock;
   readonly #metrics: ServerMetrics;
+  readonly #chunk: number;
+  readonly #defer: Defer;
   #publishedRevision = 0;
   #batches = 0;
-  #liveCount = 0;
+  readonly #slots = new Map<M, Slot<M>>();
   readonly #remote = new Set<RemoteLiveGroup>();
+  /** The log: entry i has sequence number #base + i; the head is #base + #log.length. */
+  #log: LogEntry[] = [];
+  #base = 0;
+  /** The running sweep (undefined: idle) and the head when it began. */
+  #cursor: Iterator<Slot<M>> | undefined;
+  #sweepHead = 0;
+  #chunkScheduled = false;
+  #sweeps = 0;
   /** Writes until the next one timed for typha_client_write_latency_secs. */
   #untilSample = WRITE_LATENCY_SAMPLE_EVERY;
   /** The DeltaBatcher's publish callback, bound once. */
-  readonly publish = (frames: ReadonlyMap<string, Buffer>, deltas: Deltas): void => {
-    this.#publish(frames, deltas);
+  readonly publish = (frames: ReadonlyMap<string, Buffer>, deltas: Deltas, encode?: EncodeFn): void => {
+    this.#publish(frames, deltas, encode);
+  };
+  /** The last run of batches merged into one message: its span and its frames by kind. */
+  #mergedFrom = -1;
+  #mergedTo = -1;
+  #merged: ReadonlyMap<string, Buffer> | undefined;
+  readonly #runChunk = (): void => {
+    this.#chunkScheduled = false;
+    this.#sweepChunk();
   };
 
-  constructor(syncer: SyncerType, codecs: readonly Codec[], clock: Clock, metrics: ServerMetrics) {
+  constructor(syncer: SyncerType, codecs: readonly Codec[], clock: Clock, metrics: ServerMetrics, options: FanOutOptions = {}) {
     this.syncer = syncer;
     this.#clock = clock;
     this.#metrics = metrics;
-    for (const c of codecs) this.#live.set(c.name, { members: new Set(), fallback: c.name, binary: c.binary });
+    const chunk = Math.floor(options.chunk ?? DEFAULT_FANOUT_CHUNK);
+    this.#chunk = chunk <= 0 ? Infinity : chunk;
+    this.#defer = options.defer ?? setImmediateDefer;
+    for (const c of codecs) {
+      this.#codecs.set(c.name, c);
+      this.#live.set(c.name, newLiveSet(c.name, c.binary));
+    }
   }
 
   /** Revision of the last batch published. */
@@ -92,22 +194,35 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
 
   /** Members currently live (receiving batches as they are published). */
   get liveCount(): number {
-    return this.#liveCount;
+    return this.#slots.size;
+  }
+
+  /** Sweeps completed (every live member visited once). */
+  get sweeps(): number {
+    return this.#sweeps;
+  }
+
+  /** Batches published that some live member has not been written yet. */
+  get pendingBatches(): number {
+    return this.#log.length;
   }
 
   add(m: M): void {
+    if (this.#slots.has(m)) return;
     let set = this.#live.get(m.frameKind);
     if (set === undefined) {
-      if (!this.#live.has(m.codec.name)) return;
-      this.#live.set(m.frameKind, (set = { members: new Set(), fallback: m.codec.name, binary: m.codec.binary }));
+      if (!this.#codecs.has(m.codec.name)) return;
+      this.#live.set(m.frameKind, (set = newLiveSet(m.codec.name, m.codec.binary)));
     }
-    if (set.members.has(m)) return;
-    set.members.add(m);
-    this.#liveCount++;
+    set.size++;
+    this.#slots.set(m, { member: m, kind: m.frameKind, set, seq: this.#base + this.#log.length });
   }
 
   remove(m: M): void {
-    if (this.#live.get(m.frameKind)?.members.delete(m)) this.#liveCount--;
+    const slot = this.#slots.get(m);
+    if (slot === undefined) return;
+    this.#slots.delete(m);
+    slot.set.size--;
   }
 
   /** A fan-out worker's group of live clients (see RemoteLiveGroup). */
@@ -119,42 +234,176 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
     this.#remote.delete(g);
   }
 
-  #publish(frames: ReadonlyMap<string, Buffer>, deltas: Deltas): void {
-    const start = this.#clock.now();
+  #publish(frames: ReadonlyMap<string, Buffer>, deltas: Deltas, encode: EncodeFn | undefined): void {
+    const now = this.#clock.now();
     const revision = deltas.revision;
     if (revision > this.#publishedRevision) this.#publishedRevision = revision;
     this.#batches++;
-    let clients = 0;
-    for (const [kind, set] of this.#live) {
-      const members = set.members;
-      if (members.size === 0) continue;
-      const payload = frames.get(kind) ?? frames.get(set.fallback);
-      if (payload === undefined) {
-        for (const m of [...members]) m.fallBehind(start);
-        continue;
-      }
-      clients += members.size;
-      const frame = new SharedFrame(payload, set.binary);
-      for (const m of members) {
-        if (--this.#untilSample > 0) {
-          m.writeLive(frame, revision, start);
-          continue;
-        }
-        this.#untilSample = WRITE_LATENCY_SAMPLE_EVERY;
-        const t0 = this.#clock.now();
-        m.writeLive(frame, revision, start);
-        this.#metrics.writeLatency(this.syncer, (this.#clock.now() - t0) / 1000);
-      }
-    }
+    let remoteClients = 0;
     for (const g of this.#remote) {
       const payload = frames.get(g.frameKind) ?? frames.get(g.fallback);
       if (payload === undefined) {
         g.demote();
         continue;
       }
-      clients += g.size;
+      remoteClients += g.size;
       g.publish(payload, revision);
     }
-    this.#metrics.batchPublished(this.syncer, deltas.updates.length, clients, (this.#clock.now() - start) / 1000);
+    if (this.#slots.size === 0) {
+      this.#metrics.batchPublished(this.syncer, deltas.updates.length, remoteClients, (this.#clock.now() - now) / 1000);
+      return;
+    }
+    const entryFrames = new Map<string, SharedFrame | null>();
+    for (const [kind, set] of this.#live) {
+      if (set.size === 0) continue;
+      const payload = frames.get(kind) ?? frames.get(set.fallback);
+      entryFrames.set(kind, payload === undefined ? null : new SharedFrame(payload, set.binary));
+    }
+    this.#log.push({ revision, frames: entryFrames, deltas, encode, updates: deltas.updates.length, clients: this.#slots.size + remoteClients, at: now });
+    if (this.#cursor === undefined) {
+      this.#startSweep();
+      this.#sweepChunk();
+    }
   }
+
+  #startSweep(): void {
+    this.#cursor = this.#slots.values();
+    this.#sweepHead = this.#base + this.#log.length;
+  }
+
+  /** Visits up to a chunk of members; then yields, or ends the sweep. */
+  #sweepChunk(): void {
+    const cursor = this.#cursor;
+    if (cursor === undefined) return;
+    const now = this.#clock.now();
+    for (let n = this.#chunk; n > 0; n--) {
+      const r = cursor.next();
+      if (r.done === true) {
+        this.#endSweep();
+        return;
+      }
+      this.#visit(r.value, now);
+    }
+    this.#scheduleChunk();
+  }
+
+  #scheduleChunk(): void {
+    if (this.#chunkScheduled) return;
+    this.#chunkScheduled = true;
+    this.#defer(this.#runChunk);
+  }
+
+  /** Every member is now at or past the sweep's starting head: drop the log before it. */
+  #endSweep(): void {
+    this.#sweeps++;
+    const done = this.#slots.size === 0 ? this.#log.length : this.#sweepHead - this.#base;
+    if (done > 0) {
+      const end = this.#clock.now();
+      for (let i = 0; i < done; i++) {
+        const e = this.#log[i];
+        this.#metrics.batchPublished(this.syncer, e.updates, e.clients, (end - e.at) / 1000);
+      }
+      this.#log = this.#log.slice(done);
+      this.#base += done;
+      for (const set of this.#live.values()) set.run = undefined;
+      this.#merged = undefined;
+      this.#mergedFrom = this.#mergedTo = -1;
+    }
+    if (this.#log.length === 0) {
+      this.#cursor = undefined;
+      return;
+    }
+    this.#startSweep();
+    this.#scheduleChunk();
+  }
+
+  /** Writes a member what it has not had, as one run; a batch without its frame makes it fall behind. */
+  #visit(slot: Slot<M>, now: number): void {
+    const head = this.#base + this.#log.length;
+    const from = slot.seq;
+    if (from >= head) return;
+    slot.seq = head;
+    const set = slot.set;
+    let run = set.run;
+    let complete = true;
+    if (run === undefined || set.runFrom !== from || set.runTo !== head) {
+      ({ run, complete } = this.#buildRun(slot.kind, set, from, head));
+      if (complete) {
+        set.run = run;
+        set.runFrom = from;
+        set.runTo = head;
+      }
+    }
+    const m = slot.member;
+    if (run !== undefined) this.#write(m, run, now);
+    if (!complete) m.fallBehind(now);
+  }
+
+  /**
+   * What a member at `from` gets of `kind`: one batch as it is; several merged into one
+   * message, encoded once for every member at `from` (see #mergedFrames); their frames back
+   * to back if that cannot be had; up to the first batch without a frame of `kind` (then
+   * `complete` is false and the member falls behind).
+   */
+  #buildRun(kind: string, set: LiveSet, from: number, to: number): { run: SharedRun | undefined; complete: boolean } {
+    const frames: SharedFrame[] = [];
+    let revision = 0;
+    for (let seq = from; seq < to; seq++) {
+      const e = this.#log[seq - this.#base];
+      const f = e.frames.get(kind);
+      if (f === undefined || f === null) return { run: frames.length > 0 ? new SharedRun(frames, revision) : undefined, complete: false };
+      frames.push(f);
+      revision = e.revision;
+    }
+    if (frames.length > 1) {
+      const merged = this.#mergedFrames(from, to);
+      const payload = merged?.get(kind) ?? merged?.get(set.fallback);
+      if (payload !== undefined) return { run: new SharedRun([new SharedFrame(payload, set.binary)], revision), complete: true };
+    }
+    return { run: new SharedRun(frames, revision), complete: true };
+  }
+
+  /**
+   * The batches from `from` to `to` as ONE Deltas message (merge-deltas.ts), encoded by the
+   * batcher's encoder once per span: the clients at the same place in the log share it.
+   * Merging keeps the messages a client gets per second at what the loop per batch sent (the
+   * batcher coalesced behind the busy loop); frames back to back would multiply them, and with
+   * them the clients' work.
+   */
+  #mergedFrames(from: number, to: number): ReadonlyMap<string, Buffer> | undefined {
+    if (this.#mergedFrom === from && this.#mergedTo === to) return this.#merged;
+    const last = this.#log[to - 1 - this.#base];
+    const encode = last.encode;
+    let merged: ReadonlyMap<string, Buffer> | undefined;
+    if (encode !== undefined) {
+      const batches: Deltas[] = [];
+      for (let seq = from; seq < to; seq++) batches.push(this.#log[seq - this.#base].deltas);
+      try {
+        const deltas = mergeDeltas(batches);
+        merged = encode(deltas);
+        this.#metrics.messageEncoded(this.syncer, deltas.updates.length);
+      } catch {
+        merged = undefined; // the frames go back to back instead
+      }
+    }
+    this.#mergedFrom = from;
+    this.#mergedTo = to;
+    this.#merged = merged;
+    return merged;
+  }
+
+  #write(m: M, run: SharedRun, now: number): void {
+    if (--this.#untilSample > 0) {
+      m.writeLive(run, now);
+      return;
+    }
+    this.#untilSample = WRITE_LATENCY_SAMPLE_EVERY;
+    const t0 = this.#clock.now();
+    m.writeLive(run, now);
+    this.#metrics.writeLatency(this.syncer, (this.#clock.now() - t0) / 1000);
+  }
+}
+
+function newLiveSet(fallback: string, binary: boolean): LiveSet {
+  return { size: 0, fallback, binary, run: undefined, runFrom: -1, runTo: -1 };
 }

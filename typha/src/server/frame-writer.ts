@@ -56,10 +56,43 @@ export class SharedFrame {
   }
 }
 
+/**
+ * Consecutive live frames that one visit of the fan-out's sweep writes to a client in ONE write
+ * (see fan-out.ts): clients that had the same frames so far get the same run, so the frames are
+ * concatenated once per run, not per client. Each frame stays its own WebSocket message.
+ */
+export class SharedRun {
+  readonly frames: readonly SharedFrame[];
+  /** The revision of the last frame: where a client that got the run is. */
+  readonly revision: number;
+  #wire: Buffer | undefined;
+
+  constructor(frames: readonly SharedFrame[], revision: number) {
+    this.frames = frames;
+    this.revision = revision;
+  }
+
+  /** Every frame's header + payload, back to back, built on first use. */
+  get wire(): Buffer {
+    const frames = this.frames;
+    if (frames.length === 1) return frames[0].wire;
+    return (this.#wire ??= Buffer.concat(frames.map(frameWire)));
+  }
+}
+
+function frameWire(f: SharedFrame): Buffer {
+  return f.wire;
+}
+
 export interface FrameWriter {
   readonly name: string;
   /** The fan-out: the same frame to one of many sockets. The socket is OPEN. */
   writeShared(ws: WebSocket, frame: SharedFrame): void;
+  /**
+   * The fan-out's sweep: the same run of frames to one of many sockets, as one write where the
+   * writer can. Without it, a run is written as `writeShared` per frame. The socket is OPEN.
+   */
+  writeRun?(ws: WebSocket, run: SharedRun): void;
   /** One message to one socket (hello, snapshot page, catch-up, ping…). The socket is OPEN. */
   write(ws: WebSocket, payload: Buffer, binary: boolean): void;
 }
@@ -72,6 +105,9 @@ export const wsSendWriter: FrameWriter = Object.freeze({
   writeShared(ws: WebSocket, frame: SharedFrame): void {
     ws.send(frame.payload, frame.binary ? BINARY : TEXT);
   },
+  writeRun(ws: WebSocket, run: SharedRun): void {
+    for (const f of run.frames) ws.send(f.payload, f.binary ? BINARY : TEXT);
+  },
   write(ws: WebSocket, payload: Buffer, binary: boolean): void {
     ws.send(payload, binary ? BINARY : TEXT);
   },
@@ -81,6 +117,9 @@ export const directWriter: FrameWriter = Object.freeze({
   name: 'direct',
   writeShared(ws: WebSocket, frame: SharedFrame): void {
     (ws as unknown as WsInternals)._socket.write(frame.wire);
+  },
+  writeRun(ws: WebSocket, run: SharedRun): void {
+    (ws as unknown as WsInternals)._socket.write(run.wire);
   },
   write(ws: WebSocket, payload: Buffer, binary: boolean): void {
     const socket = (ws as unknown as WsInternals)._socket;

@@ -18,7 +18,7 @@ export {
   type SyncServerOptions,
 } from './options.js';
 export type { ClientSummary, ConnectionState, ServerStatus, SyncerSummary } from './status.js';
-export { directWriter, wsSendWriter, SharedFrame, frameHeader, wireFrame, type FrameWriter } from './frame-writer.js';
+export { directWriter, wsSendWriter, SharedFrame, SharedRun, frameHeader, wireFrame, type FrameWriter } from './frame-writer.js';
 export { FanOut, type FanOutMember } from './fan-out.js';
 export { checkClientIdentity, uriSans, type ClientIdentityRule } from './client-identity.js';
 export { realClock, realWallClock, type Clock, type TimerHandle, type WallClock } from '../common/clock.js';

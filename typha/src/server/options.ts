@@ -101,6 +101,12 @@ export const SERVER_LIMITS = Object.freeze({
    * fanout-pool.ts). 1: none, the main process writes itself (the in-process path).
    */
   fanoutWorkers: { default: 1, min: 1, max: 256 },
+  /**
+   * Live clients the fan-out's sweep writes to per event-loop turn before it yields
+   * (TYPHA_SERVERFANOUTCHUNK; see fan-out.ts). Smaller: the watch, batching and pings wait less
+   * behind the writes; larger: fewer turns per sweep.
+   */
+  fanoutChunk: { default: 512, min: 0, max: 1_000_000 },
 } satisfies Record<string, Limit>);
 
 export type ServerLimitName = keyof typeof SERVER_LIMITS;

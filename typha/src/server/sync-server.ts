@@ -115,7 +115,8 @@ export class SyncServer {
     this.#maxConnections = o.maxConnections;
     this.#tickMs = Math.max(1, Math.min(1000, Math.floor(Math.min(o.pingIntervalMs, o.pongTimeoutMs, o.maxLagMs, o.upgradeTimeoutMs) / 4)));
     for (const syncer of Object.keys(o.caches) as SyncerType[]) {
-      if (o.caches[syncer] !== undefined) this.#hubs.set(syncer, new FanOut<Connection>(syncer, this.#codecs, o.clock, this.#metrics));
+      if (o.caches[syncer] !== undefined)
+        this.#hubs.set(syncer, new FanOut<Connection>(syncer, this.#codecs, o.clock, this.#metrics, { chunk: o.fanoutChunk }));
     }
     const metrics = this.#metrics;
     const replayMaxBytes = 4 * o.highWaterMarkBytes;

@@ -5,7 +5,7 @@ import { CODECS, type SyncerType, type Update } from '../../src/protocol/index.j
 import { directWriter, type FrameWriter, type SharedFrame } from '../../src/server/index.js';
 import { updateKey } from '../../src/common/update-key.js';
 import type WebSocket from 'ws';
-import { Harness, TestClient, cacheContent, connectAll, countingCodec, fingerprint, upd } from './helpers.js';
+import { Harness, TEST_FANOUT_WORKERS, TestClient, cacheContent, connectAll, countingCodec, fingerprint, upd } from './helpers.js';
 // Deterministic PRNG, so a failure replays: the one the fault harness uses.
 import { mulberry32 as seeded } from '../fault/prng.js';
 
@@ -106,4 +106,38 @@ test('each batch is encoded once per codec and the same Buffer is written to eve
   // and (msgpack) the deflate-deltas dictionary, built once: two encodes of sample updates.
   for (const e of encodes)
     assert.deepEqual({ deltas: e.deltas, snapshots: e.snapshots, distinct: e.distinct }, { deltas: [22, 20], snapshots: [3, 3], distinct: 40 });
+});
+
+test('the sweep over real sockets (TYPHA_SERVERFANOUTCHUNK=3): batches published mid-sweep reach every client merged, in order, none lost', async (t) => {
+  const h = await Harness.start(t, { initialKeys: 50, fanoutChunk: 3 });
+  const rnd = seeded(11);
+  const clients = await connectAll(h.url, 40, (i) => ({ codec: i % 3 === 0 ? CODECS.json : CODECS.msgpack, node: `n${i}` }));
+  t.after(() => clients.forEach((c) => c.close()));
+  const published: number[] = [];
+  for (let round = 0; round < 40; round++) {
+    // Several batches in one turn: the cursor has visited 3 clients when the next arrives.
+    const n = 1 + Math.floor(rnd() * 3);
+    for (let b = 0; b < n; b++) published.push(h.feed('felix', (rev) => randomBatch(rnd, rev, h.model.get('felix') as Map<string, Update>)));
+    await nextTurn();
+  }
+  const last = published.at(-1) as number;
+  await Promise.all(clients.map((c) => c.untilRevision(last)));
+  const expected = fingerprint(h.model.get('felix') as Map<string, Update>);
+  let merged = 0;
+  for (const c of clients) {
+    assert.equal(c.closed, undefined);
+    assert.deepEqual(fingerprint(c.state), expected, 'client state = model');
+    // Each message is a batch or a run of consecutive batches: its revision is one published,
+    // strictly increasing, ending at the last.
+    const live = c.liveRevisions;
+    assert.ok(
+      live.every((r, i) => published.includes(r) && (i === 0 || r > live[i - 1])),
+      `ordered, published revisions: ${live.join(',')}`,
+    );
+    assert.equal(live.at(-1), last);
+    merged += published.filter((r) => r > c.inSyncRevision).length - live.length;
+  }
+  // The sweep runs in-process; fan-out workers write every batch as its own message.
+  if (TEST_FANOUT_WORKERS === 1) assert.ok(merged > 0, 'some clients got batches merged into one message');
+  assert.equal(h.server.connections().syncers.felix?.live, 40);
 });
