@@ -98,6 +98,13 @@ export const TYPHA_PARAMS = {
     max: 1000000,
     help: 'Live clients the fan-out sweep writes to per event-loop turn before it yields to the watch, batching and pings (ours; see server/fan-out.ts)',
   },
+  ServerFanoutSweepMinClients: {
+    type: 'int',
+    default: 4096,
+    min: 0,
+    max: 1000000,
+    help: 'The fan-out sweep yields between chunks only for a syncer with at least this many live clients; fewer are written whole per batch (ours; see server/fan-out.ts)',
+  },
   ServerBatchWindowMs: {
     type: 'int',
     default: 10,

@@ -163,6 +163,7 @@ export class TyphaDaemon {
       newClientGraceMs: secs(c.ServerNewClientFallBehindGracePeriod),
       highWaterMarkBytes: c.ServerMaxBufferedBytes,
       fanoutChunk: c.ServerFanoutChunk,
+      fanoutSweepMinClients: c.ServerFanoutSweepMinClients,
       compressSnapshots: c.ServerCompressSnapshots,
       compressDeltas: c.ServerCompressDeltas,
       ...(this.#tuning.resumeWaitMs !== undefined ? { resumeWaitMs: this.#tuning.resumeWaitMs } : {}),

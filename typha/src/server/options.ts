@@ -107,6 +107,13 @@ export const SERVER_LIMITS = Object.freeze({
    * behind the writes; larger: fewer turns per sweep.
    */
   fanoutChunk: { default: 512, min: 0, max: 1_000_000 },
+  /**
+   * The sweep yields between chunks only for a syncer with at least this many live clients
+   * (TYPHA_SERVERFANOUTSWEEPMINCLIENTS); a smaller set is written whole inside publish, one
+   * message per batch, as the loop per batch did: measured, splitting 1,000 clients into chunks
+   * made the delta p99 worse, while 10,000 gained (docs/BENCHMARKS.md, *The continuous sweep*).
+   */
+  fanoutSweepMinClients: { default: 4096, min: 0, max: 1_000_000 },
 } satisfies Record<string, Limit>);
 
 export type ServerLimitName = keyof typeof SERVER_LIMITS;

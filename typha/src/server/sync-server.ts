@@ -116,7 +116,10 @@ export class SyncServer {
     this.#tickMs = Math.max(1, Math.min(1000, Math.floor(Math.min(o.pingIntervalMs, o.pongTimeoutMs, o.maxLagMs, o.upgradeTimeoutMs) / 4)));
     for (const syncer of Object.keys(o.caches) as SyncerType[]) {
       if (o.caches[syncer] !== undefined)
-        this.#hubs.set(syncer, new FanOut<Connection>(syncer, this.#codecs, o.clock, this.#metrics, { chunk: o.fanoutChunk }));
+        this.#hubs.set(
+          syncer,
+          new FanOut<Connection>(syncer, this.#codecs, o.clock, this.#metrics, { chunk: o.fanoutChunk, sweepMinClients: o.fanoutSweepMinClients }),
+        );
     }
     const metrics = this.#metrics;
     const replayMaxBytes = 4 * o.highWaterMarkBytes;

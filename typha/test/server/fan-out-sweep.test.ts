@@ -95,10 +95,10 @@ function batch(revision: number, kinds: readonly string[] = ['msgpack', 'json'])
   return [new Map(kinds.map((k) => [k, payload])), { type: 'deltas', revision, updates: [] }];
 }
 
-function rig(chunk: number, metrics: ServerMetrics = noopServerMetrics): { hub: FanOut<FakeMember>; turns: Turns; clock: FakeClock } {
+function rig(chunk: number, metrics: ServerMetrics = noopServerMetrics, sweepMinClients = 0): { hub: FanOut<FakeMember>; turns: Turns; clock: FakeClock } {
   const turns = new Turns();
   const clock = new FakeClock(1000);
-  const hub = new FanOut<FakeMember>('felix', [CODECS.msgpack, CODECS.json], clock, metrics, { chunk, defer: turns.defer });
+  const hub = new FanOut<FakeMember>('felix', [CODECS.msgpack, CODECS.json], clock, metrics, { chunk, defer: turns.defer, sweepMinClients });
   return { hub, turns, clock };
 }
 
@@ -135,6 +135,23 @@ test('a chunk of 0 (TYPHA_SERVERFANOUTCHUNK=0): every batch to every member insi
   assert.equal(turns.pending, 0);
   for (const m of ms) assert.deepEqual(m.writes, [[1], [2]]);
   assert.equal(hub.pendingBatches, 0);
+});
+
+test('below TYPHA_SERVERFANOUTSWEEPMINCLIENTS a sweep is not split into chunks; at it, it is', () => {
+  const small = rig(4, noopServerMetrics, 10);
+  const few = members(small.hub, 9);
+  small.hub.publish(...batch(1));
+  assert.equal(small.turns.pending, 0, '9 members under the minimum of 10: all inside publish');
+  for (const m of few) assert.deepEqual(m.writes, [[1]]);
+
+  const large = rig(4, noopServerMetrics, 10);
+  const many = members(large.hub, 10);
+  large.hub.publish(...batch(1));
+  assert.equal(large.turns.pending, 1, '10 members: the first chunk of 4, then a yield');
+  assert.deepEqual(
+    many.map((m) => m.writes.length),
+    [1, 1, 1, 1, 0, 0, 0, 0, 0, 0],
+  );
 });
 
 test('a member not visited yet when the next batch arrives gets both in one write, in order; the others get it next sweep', () => {

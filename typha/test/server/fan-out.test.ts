@@ -109,7 +109,7 @@ test('each batch is encoded once per codec and the same Buffer is written to eve
 });
 
 test('the sweep over real sockets (TYPHA_SERVERFANOUTCHUNK=3): batches published mid-sweep reach every client merged, in order, none lost', async (t) => {
-  const h = await Harness.start(t, { initialKeys: 50, fanoutChunk: 3 });
+  const h = await Harness.start(t, { initialKeys: 50, fanoutChunk: 3, fanoutSweepMinClients: 0 });
   const rnd = seeded(11);
   const clients = await connectAll(h.url, 40, (i) => ({ codec: i % 3 === 0 ? CODECS.json : CODECS.msgpack, node: `n${i}` }));
   t.after(() => clients.forEach((c) => c.close()));
