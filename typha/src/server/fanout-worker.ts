@@ -496,8 +496,10 @@ process.on('message', (msg: WorkerInit | WorkerConn | WorkerCommand[], handle?: 
   }
   if (msg.t === 'init') start(msg);
   else if (msg.t === 'conn') {
-    if (handle === undefined) return;
-    onConn(msg.tid, handle as Socket);
+    // No handle: the socket closed in the main process before it was sent (Node sends the
+    // message without one then). Say so, or the main process would count it open for ever.
+    if (handle === undefined) emit({ t: 'tcpclose', tid: msg.tid });
+    else onConn(msg.tid, handle as Socket);
   }
 });
 process.on('disconnect', () => process.exit(0));

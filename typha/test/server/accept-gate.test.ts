@@ -57,7 +57,12 @@ test('per source: the connection over the limit from one address gets 429 and is
 
   // One attacker leaves: the address has room for exactly one more.
   attack.end();
-  await until(() => h.server.connections().tcp.open === 1, 'the attackers gone', 20_000, 10);
+  await until(
+    () => h.server.connections().tcp.open === 1,
+    () => `the attackers gone: ${JSON.stringify(h.server.connections())}`,
+    20_000,
+    10,
+  );
   const again = new TestClient(h.url, { node: 'from-2', wsOptions: { localAddress: '127.0.0.2' } });
   t.after(() => again.close());
   await again.untilInSync();
@@ -100,7 +105,12 @@ test('pending handshakes: over the limit a connection gets 503 and is counted; a
 
   // A client is pending only until its hello: four in turn pass a budget of three.
   attack.end();
-  await until(() => h.server.connections().tcp.open === 0, 'the attackers gone', 20_000, 10);
+  await until(
+    () => h.server.connections().tcp.open === 0,
+    () => `the attackers gone: ${JSON.stringify(h.server.connections())}`,
+    20_000,
+    10,
+  );
   const clients: TestClient[] = [];
   t.after(() => clients.forEach((c) => c.close()));
   for (const node of ['a', 'b', 'c', 'd']) {
