@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient, KubeHttpError, loadKubeConfig } from '@cattail/datastore/kdd';
-import { startKubeApiServer, type KubeApiServer } from '@cattail/datastore/testing';
+import { startKubeApiServer, whoAmI, type KubeApiServer } from '@cattail/datastore/testing';
 import { CniTokenRefresher, requestServiceAccountToken, serviceAccountOfToken } from '../../src/cni-token.js';
 import { silentLogger } from '../../src/log.js';
 
@@ -19,15 +19,6 @@ let dir: string;
 /** A token of ServiceAccount `name`, as the kubelet would mount it into the node pod. */
 async function podToken(name: string): Promise<string> {
   return (await kube.kubectl(['create', 'token', name, '-n', NS, '--duration', '1h'])).trim();
-}
-
-/** Who the API server says the bearer of `token` is (SelfSubjectReview). */
-async function whoAmI(client: KubeClient): Promise<string> {
-  const review = (await client.request('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'SelfSubjectReview',
-  })) as { status?: { userInfo?: { username?: string } } };
-  return review.status?.userInfo?.username ?? '';
 }
 
 const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;

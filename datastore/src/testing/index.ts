@@ -7,7 +7,7 @@
  */
 export { startEtcd, findBinary, freePort } from './etcd-server.js';
 export type { EtcdServer, StartEtcdOptions } from './etcd-server.js';
-export { startKubeApiServer, findKubeBinary, makeKubePki, kubeApiServerArgs, adminKubeconfig, runKubectl } from './kube-apiserver.js';
+export { startKubeApiServer, findKubeBinary, makeKubePki, kubeApiServerArgs, adminKubeconfig, runKubectl, whoAmI } from './kube-apiserver.js';
 export type { KubeApiServer, KubePki, StartKubeApiServerOptions } from './kube-apiserver.js';
 export { startTcpProxy } from './tcp-proxy.js';
 export type { TcpProxy, LinkState } from './tcp-proxy.js';

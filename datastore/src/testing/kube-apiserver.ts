@@ -363,3 +363,12 @@ export function runKubectl(binary: string, args: readonly string[], input: strin
     child.stdin.end(input ?? '');
   });
 }
+
+/** Who the API server says the bearer of `client`'s credentials is (a SelfSubjectReview): `system:serviceaccount:<ns>:<name>` for a ServiceAccount token. */
+export async function whoAmI(client: { request(method: 'POST', path: string, body: unknown): Promise<unknown> }): Promise<string> {
+  const review = (await client.request('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'SelfSubjectReview',
+  })) as { status?: { userInfo?: { username?: string } } } | undefined;
+  return review?.status?.userInfo?.username ?? '';
+}

@@ -8,21 +8,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient, KubeHttpError, TOKEN_FILE_REREAD_MS } from '../../src/kdd/kube-client.js';
-import { startKubeApiServer, type KubeApiServer } from '../../src/testing/index.js';
+import { startKubeApiServer, whoAmI, type KubeApiServer } from '../../src/testing/index.js';
 
 const NS = 'token-file';
 let kube: KubeApiServer;
 let dir: string;
 
 const tokenOf = async (sa: string) => (await kube.kubectl(['create', 'token', sa, '-n', NS, '--duration', '10m'])).trim();
-
-async function whoAmI(client: KubeClient): Promise<string> {
-  const review = (await client.request('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'SelfSubjectReview',
-  })) as { status?: { userInfo?: { username?: string } } };
-  return review.status?.userInfo?.username ?? '';
-}
 
 before(async () => {
   kube = await startKubeApiServer();
