@@ -115,6 +115,12 @@ function clientOf(s: object): Client | undefined {
 }
 
 function onConn(tid: number, socket: Socket): void {
+  // The peer was gone by the time the handle arrived: Node hands over a socket already
+  // destroyed, whose 'close' will not come. Say it closed, or the main process counts it open.
+  if (socket.destroyed) {
+    emit({ t: 'tcpclose', tid });
+    return;
+  }
   const c: Client = {
     tid,
     socket,
