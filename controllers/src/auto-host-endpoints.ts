@@ -20,6 +20,7 @@
 import { listPrefix, type Resource } from '@cattail/api';
 import { AlreadyExistsError, ConflictError, NotFoundError, type Datastore, type WatchHandle } from '@cattail/datastore';
 import { jsonEqual, realClock, silentLogger, type Clock, type Logger, type TimerHandle } from '@cattail/typha/common';
+import { SerialRunner } from './serial-runner.js';
 
 export const CREATED_BY_LABEL = 'projectcalico.org/created-by';
 export const CREATED_BY = 'calico-kube-controllers';
@@ -77,21 +78,14 @@ export function autoHostEndpoint(node: Resource): Resource {
   };
 }
 
-function tick(c: AutoHostEndpoints): void {
-  c.tick();
-}
-
 export class AutoHostEndpoints {
   readonly #ds: Datastore;
   readonly #o: AutoHostEndpointsOptions;
   readonly #clock: Clock;
   readonly #log: Logger;
   #watch: WatchHandle | undefined;
-  #timer: TimerHandle | undefined;
+  readonly #runner: SerialRunner;
   #watchTimer: TimerHandle | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
-  #stopped = true;
   readonly #status: AutoHostEndpointsStatus = { enabled: false, endpoints: 0, created: 0, updated: 0, deleted: 0, errors: 0 };
 
   constructor(ds: Datastore, opts: AutoHostEndpointsOptions = {}) {
@@ -99,6 +93,20 @@ export class AutoHostEndpoints {
     this.#o = opts;
     this.#clock = opts.clock ?? realClock;
     this.#log = (opts.logger ?? silentLogger).child({ controller: 'node-host-endpoints' });
+    this.#runner = new SerialRunner(() => this.#reconcile(), {
+      clock: this.#clock,
+      soonMs: opts.debounceMs ?? 200,
+      nextMs: () => opts.periodMs ?? 5 * 60_000,
+      onError: (err) => {
+        this.#status.errors++;
+        this.#log.warn({ err }, 'host endpoint reconcile failed; retrying');
+        return true;
+      },
+    });
+  }
+
+  get #stopped(): boolean {
+    return this.#runner.stopped;
   }
 
   status(): AutoHostEndpointsStatus {
@@ -106,42 +114,20 @@ export class AutoHostEndpoints {
   }
 
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    void this.#startWatch();
-    this.tick();
+    if (this.#runner.start()) void this.#startWatch();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
+    const stopped = this.#runner.stop(); // marks it stopped at once: no watch restarts from here
     this.#watch?.close();
     this.#watch = undefined;
-    this.#clock.clearTimeout(this.#timer);
     this.#clock.clearTimeout(this.#watchTimer);
-    await this.#running;
+    await stopped;
   }
 
-  /** Reconcile now (timers and node changes call it); never two at once. */
+  /** Reconcile now; never two at once. */
   tick(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#clock.clearTimeout(this.#timer);
-    this.#running = this.#reconcile()
-      .catch((err: unknown) => {
-        this.#status.errors++;
-        this.#log.warn({ err }, 'host endpoint reconcile failed; retrying');
-        this.#again = true;
-      })
-      .finally(() => {
-        this.#running = undefined;
-        if (this.#stopped) return;
-        const next = this.#again ? (this.#o.debounceMs ?? 200) : (this.#o.periodMs ?? 5 * 60_000);
-        this.#again = false;
-        this.#timer = this.#clock.setTimeout(tick, next, this);
-      });
+    this.#runner.now();
   }
 
   /** Node changes make a reconcile soon: a node added, relabelled, re-addressed or deleted. */
@@ -151,7 +137,7 @@ export class AutoHostEndpoints {
       const listed = await this.#ds.listPrefix(prefix);
       if (this.#stopped) return;
       this.#watch = this.#ds.watchPrefix(prefix, listed.revision + 1, {
-        onEvents: () => this.#soon(),
+        onEvents: () => this.#runner.soon(),
         onError: (err) => {
           this.#log.warn({ err }, 'the Node watch stopped; watching again');
           this.#watch = undefined;
@@ -162,15 +148,6 @@ export class AutoHostEndpoints {
       this.#log.warn({ err }, 'cannot watch Nodes; reconciling every period only, trying again');
       if (!this.#stopped) this.#watchTimer = this.#clock.setTimeout((self: AutoHostEndpoints) => void self.#startWatch(), 5_000, this);
     }
-  }
-
-  #soon(): void {
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#clock.clearTimeout(this.#timer);
-    this.#timer = this.#clock.setTimeout(tick, this.#o.debounceMs ?? 200, this);
   }
 
   async #enabled(): Promise<boolean> {
@@ -230,7 +207,7 @@ export class AutoHostEndpoints {
       await fn();
     } catch (err) {
       if (err instanceof AlreadyExistsError || err instanceof ConflictError || err instanceof NotFoundError) {
-        this.#again = true; // someone wrote meanwhile: the next run sees it
+        this.#runner.again(); // someone wrote meanwhile: the next run sees it
         return;
       }
       throw err;

@@ -39,9 +39,10 @@
  */
 import { cidrContainsIP, durationMillis, formatCIDR, formatIP, parseCIDR, type Resource } from '@cattail/api';
 import { ipam, NotFoundError, type Datastore } from '@cattail/datastore';
-import { realClock, silentLogger, type Clock, type Logger, type TimerHandle } from '@cattail/typha/common';
+import { realClock, silentLogger, type Clock, type Logger } from '@cattail/typha/common';
 import { deleteOrphanedCalicoNodes, k8sNodeOf } from './calico-node-cleanup.js';
 import type { ClusterView, PodAddresses } from './cluster-view.js';
+import { SerialRunner } from './serial-runner.js';
 
 export const DEFAULT_LEAK_GRACE_MS = 15 * 60_000;
 export const DEFAULT_RECONCILER_PERIOD_MS = 5 * 60_000;
@@ -108,10 +109,6 @@ interface Candidate {
   confirmed: boolean;
 }
 
-function gcTick(gc: IpamGarbageCollector): void {
-  gc.tick();
-}
-
 export class IpamGarbageCollector {
   readonly #ds: Datastore;
   readonly #cluster: ClusterView;
@@ -129,12 +126,9 @@ export class IpamGarbageCollector {
   #calicoNodesDeleted = 0;
   #graceMs: number;
   #periodMs: number;
-  #timer: TimerHandle | undefined;
-  #running: Promise<void> | undefined;
-  #stopped = true;
+  readonly #runner: SerialRunner;
   /** Set by stop(): a sweep in progress makes no further change (the lead may be lost). */
   #abort = false;
-  #again = false;
 
   constructor(ds: Datastore, cluster: ClusterView, opts: IpamGcOptions = {}) {
     this.#ds = ds;
@@ -145,6 +139,16 @@ export class IpamGarbageCollector {
     this.#ipam = new ipam.IpamClient(ds, { logger: this.#log });
     this.#graceMs = opts.leakGracePeriodMs ?? DEFAULT_LEAK_GRACE_MS;
     this.#periodMs = opts.reconcilerPeriodMs ?? DEFAULT_RECONCILER_PERIOD_MS;
+    this.#runner = new SerialRunner(() => this.sweep(), {
+      clock: this.#clock,
+      soonMs: KICK_DELAY_MS,
+      nextMs: () => this.#nextDelay(),
+      onError: (err) => {
+        this.#sweepErrors++;
+        this.#log.error({ err }, 'IPAM sweep failed; retrying next period');
+        return false;
+      },
+    });
   }
 
   status(): IpamGcStatus {
@@ -164,33 +168,15 @@ export class IpamGarbageCollector {
 
   /** Sweeps now and then every period until stop(). A new start forgets the candidates (a new leader starts its grace periods afresh, as Calico's does). */
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
+    if (!this.#runner.stopped) return;
     this.#abort = false;
     this.#candidates.clear();
-    this.tick();
+    this.#runner.start();
   }
 
-  /** Sweep now (the timer calls it); sweeps never overlap, one asked for during a sweep runs after it. */
+  /** Sweep now; sweeps never overlap, one asked for during a sweep runs after it. */
   tick(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#clock.clearTimeout(this.#timer);
-    this.#running = this.sweep()
-      .catch((err: unknown) => {
-        this.#sweepErrors++;
-        this.#log.error({ err }, 'IPAM sweep failed; retrying next period');
-      })
-      .finally(() => {
-        this.#running = undefined;
-        if (this.#stopped) return;
-        const next = this.#again ? KICK_DELAY_MS : this.#nextDelay();
-        this.#again = false;
-        this.#timer = this.#clock.setTimeout(gcTick, next, this);
-      });
+    this.#runner.now();
   }
 
   /**
@@ -198,13 +184,7 @@ export class IpamGarbageCollector {
    * at the end of the period, so a leak is seen, and its grace period starts, when it happens.
    */
   kick(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#clock.clearTimeout(this.#timer);
-    this.#timer = this.#clock.setTimeout(gcTick, KICK_DELAY_MS, this);
+    this.#runner.soon();
   }
 
   /** The period, or sooner when a candidate's grace period ends before it. */
@@ -218,10 +198,8 @@ export class IpamGarbageCollector {
 
   /** Stops sweeping; waits for a sweep in progress to end. */
   async stop(): Promise<void> {
-    this.#stopped = true;
     this.#abort = true;
-    this.#clock.clearTimeout(this.#timer);
-    await this.#running;
+    await this.#runner.stop();
   }
 
   /** One sweep (start() runs them on the period; a test may call it directly). */

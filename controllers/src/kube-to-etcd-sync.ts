@@ -24,7 +24,8 @@
 import type { Resource } from '@cattail/api';
 import { AlreadyExistsError, ConflictError, NotFoundError, type Datastore, type WatchEvent, type WatchHandle } from '@cattail/datastore';
 import { kdd } from '@cattail/datastore';
-import { jsonEqual, realClock, silentLogger, type Clock, type Logger, type TimerHandle } from '@cattail/typha/common';
+import { jsonEqual, realClock, silentLogger, type Clock, type Logger } from '@cattail/typha/common';
+import { SerialRunner } from './serial-runner.js';
 
 export interface SyncTarget {
   /** Calico's controller name (namespace, serviceaccount, policy, workloadendpoint), or node-labels for the node controller's label sync. */
@@ -134,10 +135,6 @@ export interface SyncStatus {
   readonly errors: number;
 }
 
-function syncTick(s: KubeToEtcdSync): void {
-  s.tick();
-}
-
 /** The default labels-only merge: the wanted labels replace the resource's. */
 function replaceLabels(have: Resource, want: Resource): Resource | undefined {
   if (jsonEqual(have.metadata.labels ?? {}, want.metadata.labels ?? {})) return undefined;
@@ -163,10 +160,7 @@ export class KubeToEtcdSync {
   readonly #desired = new Map<string, Resource>();
   #watch: WatchHandle | undefined;
   #listed = false;
-  #timer: TimerHandle | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
-  #stopped = true;
+  readonly #runner: SerialRunner;
   #synced = false;
   #counts = { created: 0, updated: 0, deleted: 0, errors: 0 };
 
@@ -178,6 +172,16 @@ export class KubeToEtcdSync {
     this.#log = (opts.logger ?? silentLogger).child({ controller: target.controller });
     this.#periodMs = opts.reconcilePeriodMs ?? 5 * 60_000;
     this.#debounceMs = opts.debounceMs ?? 100;
+    this.#runner = new SerialRunner(() => this.#pass(), {
+      clock: this.#clock,
+      soonMs: this.#debounceMs,
+      nextMs: () => this.#periodMs,
+      onError: (err) => {
+        this.#counts.errors++;
+        this.#log.warn({ err }, 'reconcile failed; retrying');
+        return true;
+      },
+    });
   }
 
   status(): SyncStatus {
@@ -185,8 +189,11 @@ export class KubeToEtcdSync {
   }
 
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
+    if (this.#runner.start()) this.#startWatch();
+  }
+
+  /** A fresh watch: nothing is reconciled (nor deleted) before it delivered its first list. */
+  #startWatch(): void {
     this.#listed = false;
     this.#synced = false;
     this.#desired.clear();
@@ -198,10 +205,7 @@ export class KubeToEtcdSync {
           this.#counts.errors++;
           this.#log.error({ err }, 'the watch stopped; restarting it');
           this.#watch?.close();
-          if (!this.#stopped) {
-            this.#stopped = true;
-            this.start();
-          }
+          if (!this.#runner.stopped) this.#startWatch();
         },
       },
       { onProblem: (source, message) => this.#log.warn({ source, problem: message }, 'a Kubernetes object could not be converted; skipped') },
@@ -209,39 +213,22 @@ export class KubeToEtcdSync {
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
+    const stopped = this.#runner.stop(); // marks it stopped at once: no watch restarts from here
     this.#watch?.close();
     this.#watch = undefined;
-    this.#clock.clearTimeout(this.#timer);
-    await this.#running;
+    await stopped;
   }
 
-  /** Reconcile now (timers call it); runs never overlap, a call during one runs another after. */
+  /** Reconcile now; runs never overlap, a call during one runs another after. */
   tick(): void {
-    if (this.#stopped || !this.#listed) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#clock.clearTimeout(this.#timer);
-    this.#running = this.#reconcile()
-      .then(
-        () => {
-          this.#synced = true;
-        },
-        (err: unknown) => {
-          this.#counts.errors++;
-          this.#log.warn({ err }, 'reconcile failed; retrying');
-          this.#again = true;
-        },
-      )
-      .finally(() => {
-        this.#running = undefined;
-        if (this.#stopped) return;
-        const next = this.#again ? this.#debounceMs : this.#periodMs;
-        this.#again = false;
-        this.#timer = this.#clock.setTimeout(syncTick, next, this);
-      });
+    this.#runner.now();
+  }
+
+  /** One run: nothing before the watch's first list. */
+  async #pass(): Promise<void> {
+    if (!this.#listed) return;
+    await this.#reconcile();
+    this.#synced = true;
   }
 
   #apply(events: readonly WatchEvent[]): void {
@@ -250,11 +237,7 @@ export class KubeToEtcdSync {
       else this.#desired.delete(e.key);
     }
     this.#listed = true; // the first batch is the initial list
-    if (this.#running) this.#again = true;
-    else {
-      this.#clock.clearTimeout(this.#timer);
-      this.#timer = this.#clock.setTimeout(syncTick, this.#debounceMs, this);
-    }
+    this.#runner.soon();
   }
 
   async #reconcile(): Promise<void> {
@@ -289,13 +272,13 @@ export class KubeToEtcdSync {
   }
 
   async #write(op: 'create' | 'update' | 'delete', r: Resource, fn: () => Promise<unknown>): Promise<void> {
-    if (this.#stopped) return; // stopped mid-reconcile (the lead may be lost): no further change
+    if (this.#runner.stopped) return; // stopped mid-reconcile (the lead may be lost): no further change
     try {
       await fn();
     } catch (err) {
       // Someone else wrote or deleted it since our list: the next run sees the new state.
       if (err instanceof AlreadyExistsError || err instanceof ConflictError || err instanceof NotFoundError) {
-        this.#again = true;
+        this.#runner.again();
         return;
       }
       throw err;
