@@ -46,7 +46,7 @@ import { CloseCode, Features, type ClientHello, type ClientMessage, type Goodbye
 import { parseClientMessage } from '../protocol/parse.js';
 import { CoalescedPages, planCatchUp, type CatchUpPlan } from './catch-up.js';
 import type { TimerHandle } from '../common/clock.js';
-import type { FanOut, FanOutMember } from './fan-out.js';
+import type { FanOut, FanOutMember, SweepPacer } from './fan-out.js';
 import { rawSocket, type FrameWriter, type SharedRun } from './frame-writer.js';
 import { OutboundQueue } from './outbound-queue.js';
 import type { Logger } from '../common/logger.js';
@@ -78,10 +78,17 @@ export interface HandshakeAdmission {
   helloReceived(): void;
 }
 
-/** A socket held by a fan-out worker (see fanout-pool.ts): live sets are the worker's. */
+/**
+ * A socket held by a fan-out worker (see fanout-pool.ts). The hub sweeps it in the worker's lane
+ * (`pacer`); the worker writes its live runs and is the one that knows what it was written.
+ */
 export interface RemoteLive {
-  goLive(hub: FanOut<never>, frameKind: string, codec: Codec['name'], binary: boolean, revision: number): void;
+  readonly pacer: SweepPacer;
+  /** The client is live, having everything up to `revision`. */
+  goLive(revision: number): void;
+  /** Not live any more: the worker reports the revision of the last run it wrote (`remoteFellBehind`). */
   leaveLive(): void;
+  writeLive(run: SharedRun): void;
 }
 
 export interface ConnectionInit {
@@ -153,6 +160,8 @@ export class Connection implements FanOutMember {
   #abort: AbortController | undefined;
   #admission: HandshakeAdmission | undefined;
   readonly #remote: RemoteLive | undefined;
+  /** Left the live set of a fan-out worker: the pump waits for the revision the worker wrote last. */
+  #awaitingWorker = false;
 
   constructor(owner: ConnectionOwner, ws: WebSocket, init: ConnectionInit) {
     this.#owner = owner;
@@ -221,7 +230,7 @@ export class Connection implements FanOutMember {
       remote: this.remote,
       state: this.#state,
       mode: this.#helloSent ? this.#mode : null,
-      revision: this.#remote !== undefined && this.#state === 'live' ? Math.max(this.#revision, this.#hub?.publishedRevision ?? 0) : this.#revision,
+      revision: this.#revision,
       lagMs: Math.max(0, Math.round(lagMs)),
       bufferedBytes: this.#ws.bufferedAmount,
       connectedAt: new Date(this.connectedAtWall).toISOString(),
@@ -230,9 +239,21 @@ export class Connection implements FanOutMember {
 
   // ── the fan-out (FanOutMember) ──────────────────────────────────────────────────────────────
 
+  /** The fan-out worker's lane when a worker holds the socket (FanOutMember). */
+  get pacer(): SweepPacer | undefined {
+    return this.#remote?.pacer;
+  }
+
   writeLive(run: SharedRun, now: number): void {
     const ws = this.#ws;
     if (ws.readyState !== OPEN) return;
+    const remote = this.#remote;
+    if (remote !== undefined) {
+      // The worker checks the real socket buffer and says where it stopped (remoteFellBehind).
+      remote.writeLive(run);
+      this.#revision = run.revision;
+      return;
+    }
     if (ws.bufferedAmount > this.#hwm) {
       this.fallBehind(now);
       return;
@@ -253,28 +274,34 @@ export class Connection implements FanOutMember {
   fallBehind(now: number): void {
     if (this.#state !== 'live') return;
     this.#state = 'lagging';
+    // The worker may not have written every run handed to it: catch up from where it says.
+    if (this.#remote !== undefined) this.#awaitingWorker = true;
     this.#leaveHub();
     if (this.#behindSince < 0) this.#behindSince = now;
     this.#startLagging(now);
   }
 
-  /** The fan-out worker took this live client out of its live set; it had every batch up to `revision`. */
+  /**
+   * The fan-out worker took this client out of its live set (its socket over the mark, or after
+   * `leaveLive`); it wrote every run up to `revision` and none after. Once per live period.
+   */
   remoteFellBehind(revision: number, now: number): void {
-    if (this.#state !== 'live') return;
+    if (this.#state === 'live') this.fallBehind(now);
+    if (!this.#awaitingWorker) return;
+    this.#awaitingWorker = false;
     this.#revision = revision;
-    this.fallBehind(now);
   }
 
   #joinHub(): void {
     const hub = this.#hub;
     if (hub === undefined) return;
-    if (this.#remote !== undefined) this.#remote.goLive(hub as unknown as FanOut<never>, this.frameKind, this.codec.name, this.codec.binary, this.#revision);
-    else hub.add(this);
+    this.#remote?.goLive(this.#revision);
+    hub.add(this);
   }
 
   #leaveHub(): void {
-    if (this.#remote !== undefined) this.#remote.leaveLive();
-    else this.#hub?.remove(this);
+    this.#hub?.remove(this);
+    this.#remote?.leaveLive();
   }
 
   // ── closing ─────────────────────────────────────────────────────────────────────────────────
@@ -599,6 +626,7 @@ export class Connection implements FanOutMember {
     for (;;) {
       const st = this.#state;
       if ((st !== 'syncing' && st !== 'lagging') || ws.readyState !== OPEN) return;
+      if (this.#awaitingWorker) return; // the worker's `behind` report resumes
       if (ws.bufferedAmount > this.#hwm) return; // 'drain' or the tick resumes
       const frame = this.#queue.next(this.codec);
       if (frame !== undefined) {

@@ -51,9 +51,15 @@
  * codec gets the runs before it and then falls behind, and catches up from the cache, which
  * applied the batch.
  *
- * Clients held by fan-out worker processes (RemoteLiveGroup) are not swept here: each batch is
- * one message to each worker at once, and the worker coalesces the batches it has queued into
- * one write per client (fanout-worker.ts).
+ * Lanes. Clients held by a fan-out worker process (TYPHA_FANOUTWORKERS > 1) are members like
+ * any other, swept from this log and merged the same way, but each worker's members form their
+ * own lane with its own cursor: a visit hands the run to the worker (one command per run and
+ * chunk, listing the clients; fanout-pool.ts), and the lane's next chunk waits until the worker
+ * confirms it wrote the chunk before last (`SweepPacer.ack`), so a worker is paced by its own
+ * write speed as the in-process lane is by the event loop, and what its clients missed meanwhile
+ * is merged for them at their next visit. Lanes never wait for each other: each lane's `done`
+ * is the head its last full sweep began with, and the log drops what lies before the smallest
+ * `done` of the lanes that have members.
  */
 import type { Codec } from '../protocol/codec.js';
 import type { Deltas, SyncerType } from '../protocol/messages.js';
@@ -64,30 +70,25 @@ import { SharedFrame, SharedRun } from './frame-writer.js';
 import { WRITE_LATENCY_SAMPLE_EVERY, type ServerMetrics } from '../metrics/server-metrics.js';
 import { SERVER_LIMITS } from './options.js';
 
+/**
+ * How the lane of a fan-out worker's members is paced: `ack(fn)` calls `fn` once the worker has
+ * done every write handed to it so far (or is gone).
+ */
+export interface SweepPacer {
+  ack(fn: () => void): void;
+}
+
 /** What the hub needs of a connection; Connection implements it. */
 export interface FanOutMember {
   readonly codec: Codec;
   /** The delta frames it takes: its codec's name, or `<codec>+deflate` (see `deltaFrameKind`). */
   readonly frameKind: string;
+  /** Set when a fan-out worker holds the client's socket: the member is swept in that worker's lane. */
+  readonly pacer?: SweepPacer | undefined;
   /** Writes the run (one write), or notices the socket is over its mark and starts lagging. */
   writeLive(run: SharedRun, now: number): void;
   /** Leaves the live set and catches up from the cache. */
   fallBehind(now: number): void;
-}
-
-/**
- * Live clients held by a fan-out worker process (TYPHA_FANOUTWORKERS > 1): one group per
- * worker and delta-frame kind, published to as one member, with one message to its worker.
- */
-export interface RemoteLiveGroup {
-  readonly frameKind: string;
-  /** The codec's own frame kind: what the group gets when a batch has none of `frameKind`. */
-  readonly fallback: string;
-  /** Live clients in the group. */
-  readonly size: number;
-  publish(payload: Buffer, revision: number): void;
-  /** The batch had no frame for the group: its clients fall behind (the worker says where). */
-  demote(): void;
 }
 
 /** How the sweep yields between chunks (default: setImmediate; a test steps it by hand). */
@@ -96,7 +97,7 @@ export type Defer = (fn: () => void) => void;
 export interface FanOutOptions {
   /** Members visited per event-loop turn (TYPHA_SERVERFANOUTCHUNK); 0: all, no yield. */
   chunk?: number;
-  /** Fewer live members than this: a sweep visits all of them at once (default 0: always chunked). */
+  /** Fewer live members in a lane than this: a sweep visits all of them at once (default 0: always chunked). */
   sweepMinClients?: number;
   defer?: Defer;
 }
@@ -104,16 +105,22 @@ export interface FanOutOptions {
 /** Members per chunk when not given: ~5 ms of write calls (~10 µs each) on the 2-core bench machine. */
 export const DEFAULT_FANOUT_CHUNK = SERVER_LIMITS.fanoutChunk.default;
 
+/**
+ * Chunks a worker's lane hands out before it waits for the worker's ack of the oldest: two, so
+ * the worker has the next chunk queued while it writes one (no idle round trip), and a slow
+ * worker holds at most two chunks of writes it has not done.
+ */
+export const PACED_CHUNKS_IN_FLIGHT = 2;
+
+/** Runs and merged messages kept for reuse; past this the caches start over (a lane stalled). */
+const MAX_CACHED_SPANS = 64;
+
 interface LiveSet {
   /** Live members of this frame kind. */
   size: number;
   /** The frame written when the batch has none of this set's kind (a variant it did not make). */
   readonly fallback: string;
   readonly binary: boolean;
-  /** The last run built for this kind, reused by every member at the same position. */
-  run: SharedRun | undefined;
-  runFrom: number;
-  runTo: number;
 }
 
 /** One published batch: its frame per live kind (null: none, its members fall behind). */
@@ -132,7 +139,30 @@ interface Slot<M> {
   readonly member: M;
   readonly kind: string;
   readonly set: LiveSet;
+  readonly lane: Lane<M>;
   seq: number;
+}
+
+/** The members swept by one cursor: the in-process ones, or one worker's (see the module comment). */
+interface Lane<M> {
+  readonly pacer: SweepPacer | undefined;
+  readonly slots: Map<M, Slot<M>>;
+  /** The running sweep (undefined: idle) and the head when it began. */
+  cursor: Iterator<Slot<M>> | undefined;
+  sweepHead: number;
+  /** The current sweep's chunk: the hub's, or all at once for a lane below sweepMinClients. */
+  chunkSize: number;
+  /** Every member is at or past this sequence number. */
+  done: number;
+  chunkScheduled: boolean;
+  /** Acks asked of the worker and not yet received (paced lanes). */
+  inFlight: number;
+  /** The next chunk waits for an ack. */
+  waiting: boolean;
+  /** Removed from the hub (no members left): its pending callbacks do nothing. */
+  gone: boolean;
+  readonly runChunk: () => void;
+  readonly onAck: () => void;
 }
 
 const setImmediateDefer: Defer = (fn) => {
@@ -147,20 +177,15 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
   readonly #metrics: ServerMetrics;
   readonly #chunk: number;
   readonly #sweepMinClients: number;
-  /** The current sweep's chunk: #chunk, or all at once for a set below #sweepMinClients. */
-  #sweepChunkSize = Infinity;
   readonly #defer: Defer;
   #publishedRevision = 0;
   #batches = 0;
   readonly #slots = new Map<M, Slot<M>>();
-  readonly #remote = new Set<RemoteLiveGroup>();
+  /** By pacer; the in-process lane under `undefined`. Only lanes with members are here. */
+  readonly #lanes = new Map<SweepPacer | undefined, Lane<M>>();
   /** The log: entry i has sequence number #base + i; the head is #base + #log.length. */
   #log: LogEntry[] = [];
   #base = 0;
-  /** The running sweep (undefined: idle) and the head when it began. */
-  #cursor: Iterator<Slot<M>> | undefined;
-  #sweepHead = 0;
-  #chunkScheduled = false;
   #sweeps = 0;
   /** Writes until the next one timed for typha_client_write_latency_secs. */
   #untilSample = WRITE_LATENCY_SAMPLE_EVERY;
@@ -168,14 +193,9 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
   readonly publish = (frames: ReadonlyMap<string, Buffer>, deltas: Deltas, encode?: EncodeFn): void => {
     this.#publish(frames, deltas, encode);
   };
-  /** The last run of batches merged into one message: its span and its frames by kind. */
-  #mergedFrom = -1;
-  #mergedTo = -1;
-  #merged: ReadonlyMap<string, Buffer> | undefined;
-  readonly #runChunk = (): void => {
-    this.#chunkScheduled = false;
-    this.#sweepChunk();
-  };
+  /** Runs built per `kind/from/to`, and merged messages per `from/to`, reused by every member at the same place. */
+  readonly #runs = new Map<string, { run: SharedRun | undefined; complete: boolean }>();
+  readonly #merged = new Map<string, ReadonlyMap<string, Buffer> | undefined>();
 
   constructor(syncer: SyncerType, codecs: readonly Codec[], clock: Clock, metrics: ServerMetrics, options: FanOutOptions = {}) {
     this.syncer = syncer;
@@ -205,7 +225,7 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
     return this.#slots.size;
   }
 
-  /** Sweeps completed (every live member visited once). */
+  /** Sweeps completed (every live member of a lane visited once), over all lanes. */
   get sweeps(): number {
     return this.#sweeps;
   }
@@ -215,6 +235,11 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
     return this.#log.length;
   }
 
+  /** Lanes with members: the in-process one and one per fan-out worker that holds live clients. */
+  get lanes(): number {
+    return this.#lanes.size;
+  }
+
   add(m: M): void {
     if (this.#slots.has(m)) return;
     let set = this.#live.get(m.frameKind);
@@ -222,8 +247,14 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
       if (!this.#codecs.has(m.codec.name)) return;
       this.#live.set(m.frameKind, (set = newLiveSet(m.codec.name, m.codec.binary)));
     }
+    const head = this.#base + this.#log.length;
+    const pacer = m.pacer;
+    let lane = this.#lanes.get(pacer);
+    if (lane === undefined) this.#lanes.set(pacer, (lane = this.#newLane(pacer, head)));
     set.size++;
-    this.#slots.set(m, { member: m, kind: m.frameKind, set, seq: this.#base + this.#log.length });
+    const slot: Slot<M> = { member: m, kind: m.frameKind, set, lane, seq: head };
+    this.#slots.set(m, slot);
+    lane.slots.set(m, slot);
   }
 
   remove(m: M): void {
@@ -231,15 +262,42 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
     if (slot === undefined) return;
     this.#slots.delete(m);
     slot.set.size--;
+    const lane = slot.lane;
+    lane.slots.delete(m);
+    if (lane.slots.size === 0 && !lane.gone) {
+      // Its sweep (if any) has nothing left to visit; the log no longer waits for it.
+      lane.gone = true;
+      lane.cursor = undefined;
+      this.#lanes.delete(lane.pacer);
+      this.#truncate();
+    }
   }
 
-  /** A fan-out worker's group of live clients (see RemoteLiveGroup). */
-  addRemote(g: RemoteLiveGroup): void {
-    this.#remote.add(g);
-  }
-
-  removeRemote(g: RemoteLiveGroup): void {
-    this.#remote.delete(g);
+  #newLane(pacer: SweepPacer | undefined, head: number): Lane<M> {
+    const lane: Lane<M> = {
+      pacer,
+      slots: new Map(),
+      cursor: undefined,
+      sweepHead: head,
+      chunkSize: this.#chunk,
+      done: head,
+      chunkScheduled: false,
+      inFlight: 0,
+      waiting: false,
+      gone: false,
+      runChunk: () => {
+        lane.chunkScheduled = false;
+        this.#sweepChunk(lane);
+      },
+      onAck: () => {
+        lane.inFlight--;
+        if (!lane.waiting || lane.gone) return;
+        lane.waiting = false;
+        lane.chunkScheduled = true;
+        this.#defer(lane.runChunk);
+      },
+    };
+    return lane;
   }
 
   #publish(frames: ReadonlyMap<string, Buffer>, deltas: Deltas, encode: EncodeFn | undefined): void {
@@ -247,18 +305,8 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
     const revision = deltas.revision;
     if (revision > this.#publishedRevision) this.#publishedRevision = revision;
     this.#batches++;
-    let remoteClients = 0;
-    for (const g of this.#remote) {
-      const payload = frames.get(g.frameKind) ?? frames.get(g.fallback);
-      if (payload === undefined) {
-        g.demote();
-        continue;
-      }
-      remoteClients += g.size;
-      g.publish(payload, revision);
-    }
     if (this.#slots.size === 0) {
-      this.#metrics.batchPublished(this.syncer, deltas.updates.length, remoteClients, (this.#clock.now() - now) / 1000);
+      this.#metrics.batchPublished(this.syncer, deltas.updates.length, 0, (this.#clock.now() - now) / 1000);
       return;
     }
     const entryFrames = new Map<string, SharedFrame | null>();
@@ -267,63 +315,82 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
       const payload = frames.get(kind) ?? frames.get(set.fallback);
       entryFrames.set(kind, payload === undefined ? null : new SharedFrame(payload, set.binary));
     }
-    this.#log.push({ revision, frames: entryFrames, deltas, encode, updates: deltas.updates.length, clients: this.#slots.size + remoteClients, at: now });
-    if (this.#cursor === undefined) {
-      this.#startSweep();
-      this.#sweepChunk();
+    this.#log.push({ revision, frames: entryFrames, deltas, encode, updates: deltas.updates.length, clients: this.#slots.size, at: now });
+    for (const lane of [...this.#lanes.values()]) {
+      if (lane.cursor !== undefined || lane.gone) continue;
+      this.#startSweep(lane);
+      this.#sweepChunk(lane);
     }
   }
 
-  #startSweep(): void {
-    this.#cursor = this.#slots.values();
-    this.#sweepHead = this.#base + this.#log.length;
-    this.#sweepChunkSize = this.#slots.size < this.#sweepMinClients ? Infinity : this.#chunk;
+  #startSweep(lane: Lane<M>): void {
+    lane.cursor = lane.slots.values();
+    lane.sweepHead = this.#base + this.#log.length;
+    lane.chunkSize = lane.slots.size < this.#sweepMinClients ? Infinity : this.#chunk;
   }
 
-  /** Visits up to a chunk of members; then yields, or ends the sweep. */
-  #sweepChunk(): void {
-    const cursor = this.#cursor;
-    if (cursor === undefined) return;
+  /** Visits up to a chunk of the lane's members; then yields, or ends the lane's sweep. */
+  #sweepChunk(lane: Lane<M>): void {
+    const cursor = lane.cursor;
+    if (cursor === undefined || lane.gone) return;
     const now = this.#clock.now();
-    for (let n = this.#sweepChunkSize; n > 0; n--) {
+    for (let n = lane.chunkSize; n > 0; n--) {
       const r = cursor.next();
       if (r.done === true) {
-        this.#endSweep();
+        this.#endSweep(lane);
         return;
       }
       this.#visit(r.value, now);
+      if (lane.gone) return;
     }
-    this.#scheduleChunk();
+    this.#scheduleChunk(lane);
   }
 
-  #scheduleChunk(): void {
-    if (this.#chunkScheduled) return;
-    this.#chunkScheduled = true;
-    this.#defer(this.#runChunk);
-  }
-
-  /** Every member is now at or past the sweep's starting head: drop the log before it. */
-  #endSweep(): void {
-    this.#sweeps++;
-    const done = this.#slots.size === 0 ? this.#log.length : this.#sweepHead - this.#base;
-    if (done > 0) {
-      const end = this.#clock.now();
-      for (let i = 0; i < done; i++) {
-        const e = this.#log[i];
-        this.#metrics.batchPublished(this.syncer, e.updates, e.clients, (end - e.at) / 1000);
+  /** The next chunk: after a turn of the event loop; in a worker's lane, not more than PACED_CHUNKS_IN_FLIGHT ahead of it. */
+  #scheduleChunk(lane: Lane<M>): void {
+    if (lane.chunkScheduled || lane.waiting) return;
+    const pacer = lane.pacer;
+    if (pacer !== undefined) {
+      lane.inFlight++;
+      pacer.ack(lane.onAck);
+      if (lane.inFlight >= PACED_CHUNKS_IN_FLIGHT) {
+        lane.waiting = true;
+        return;
       }
-      this.#log = this.#log.slice(done);
-      this.#base += done;
-      for (const set of this.#live.values()) set.run = undefined;
-      this.#merged = undefined;
-      this.#mergedFrom = this.#mergedTo = -1;
     }
-    if (this.#log.length === 0) {
-      this.#cursor = undefined;
+    lane.chunkScheduled = true;
+    this.#defer(lane.runChunk);
+  }
+
+  /** Every member of the lane is now at or past the sweep's starting head. */
+  #endSweep(lane: Lane<M>): void {
+    this.#sweeps++;
+    lane.done = lane.sweepHead;
+    this.#truncate();
+    if (lane.done >= this.#base + this.#log.length) {
+      lane.cursor = undefined;
       return;
     }
-    this.#startSweep();
-    this.#scheduleChunk();
+    this.#startSweep(lane);
+    this.#scheduleChunk(lane);
+  }
+
+  /** Drops the log before the smallest `done` of the lanes (all of it when none has members). */
+  #truncate(): void {
+    const head = this.#base + this.#log.length;
+    let keepFrom = head;
+    for (const lane of this.#lanes.values()) if (lane.done < keepFrom) keepFrom = lane.done;
+    const drop = keepFrom - this.#base;
+    if (drop <= 0) return;
+    const end = this.#clock.now();
+    for (let i = 0; i < drop; i++) {
+      const e = this.#log[i];
+      this.#metrics.batchPublished(this.syncer, e.updates, e.clients, (end - e.at) / 1000);
+    }
+    this.#log = this.#log.slice(drop);
+    this.#base += drop;
+    this.#runs.clear();
+    this.#merged.clear();
   }
 
   /** Writes a member what it has not had, as one run; a batch without its frame makes it fall behind. */
@@ -332,20 +399,16 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
     const from = slot.seq;
     if (from >= head) return;
     slot.seq = head;
-    const set = slot.set;
-    let run = set.run;
-    let complete = true;
-    if (run === undefined || set.runFrom !== from || set.runTo !== head) {
-      ({ run, complete } = this.#buildRun(slot.kind, set, from, head));
-      if (complete) {
-        set.run = run;
-        set.runFrom = from;
-        set.runTo = head;
-      }
+    const key = `${slot.kind}/${from}/${head}`;
+    let built = this.#runs.get(key);
+    if (built === undefined) {
+      built = this.#buildRun(slot.kind, slot.set, from, head);
+      if (this.#runs.size >= MAX_CACHED_SPANS) this.#runs.clear();
+      this.#runs.set(key, built);
     }
     const m = slot.member;
-    if (run !== undefined) this.#write(m, run, now);
-    if (!complete) m.fallBehind(now);
+    if (built.run !== undefined) this.#write(m, built.run, now);
+    if (!built.complete) m.fallBehind(now);
   }
 
   /**
@@ -380,7 +443,8 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
    * them the clients' work.
    */
   #mergedFrames(from: number, to: number): ReadonlyMap<string, Buffer> | undefined {
-    if (this.#mergedFrom === from && this.#mergedTo === to) return this.#merged;
+    const key = `${from}/${to}`;
+    if (this.#merged.has(key)) return this.#merged.get(key);
     const last = this.#log[to - 1 - this.#base];
     const encode = last.encode;
     let merged: ReadonlyMap<string, Buffer> | undefined;
@@ -395,9 +459,8 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
         merged = undefined; // the frames go back to back instead
       }
     }
-    this.#mergedFrom = from;
-    this.#mergedTo = to;
-    this.#merged = merged;
+    if (this.#merged.size >= MAX_CACHED_SPANS) this.#merged.clear();
+    this.#merged.set(key, merged);
     return merged;
   }
 
@@ -414,5 +477,5 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
 }
 
 function newLiveSet(fallback: string, binary: boolean): LiveSet {
-  return { size: 0, fallback, binary, run: undefined, runFrom: -1, runTo: -1 };
+  return { size: 0, fallback, binary };
 }

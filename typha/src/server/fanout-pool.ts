@@ -7,8 +7,8 @@
  *                       ┌──────────────── main process ────────────────┐
  *   TCP accept ─▶ accept gate ─▶ handle ──────────▶ worker i (least sockets)
  *                  Connection (state machine) ◀── events: upgrade, open, msg, close, flushed, behind
- *                  FanOut.publish ── one `publish` per worker and frame kind ──▶ worker: same bytes
- *                                                                                  to its live clients
+ *                  FanOut sweep, one lane per worker ── `lives`: a run + the clients visited ──▶ worker
+ *                                                       ◀── `acked` (paces the lane)
  *                  pump (snapshot pages, replay, catch-up) ── `write` by frame id ──▶ worker
  *
  * Why processes with the raw TCP socket, not worker_threads: Node 20 cannot hand a socket to a
@@ -22,15 +22,20 @@
  * the cache, which is there; a Connection only needs a socket-shaped object. `RemoteSocket`
  * is that object: it forwards writes and closes as commands and receives the client's messages
  * as events, so `Connection` runs unchanged. The hot paths never cost one IPC message per
- * client: a live batch is one `publish` per worker and kind (the worker holds the live sets),
- * and a snapshot page or replayed frame crosses once per worker (`frame`, then `write` by id).
+ * client: the hub sweeps a worker's live clients in that worker's lane (fan-out.ts) and a
+ * chunk's visits to clients at the same place become ONE `lives` command (the run's frames by
+ * id, the clients' ids), so what a client missed while its worker was busy is merged here, once
+ * for all; a snapshot page or replayed frame crosses once per worker (`frame`, then `write` by
+ * id). The lane hands the worker at most two chunks it has not confirmed (`ack`/`acked`).
  *
  * Flow control. The pump writes while the client's buffer is under the high-water mark; here
  * `bufferedAmount` is what was sent to the worker for that client minus what the worker reports
  * the kernel took (`flushed`), so it errs on the high side, and the report is the 'drain'.
  * Live clients are checked by the worker itself against the real socket buffer; one over the
- * mark leaves the worker's live set and is reported `behind` with the revision of the last batch
- * it was written, and only then does the main process catch it up, from that revision.
+ * mark leaves the live state there and is reported `behind` with the revision of the last run
+ * it was written, and only then does the main process catch it up, from that revision. When the
+ * main process takes a client out of the live state itself (`live-`), the worker reports the
+ * same way, and the Connection waits for it: the main process never guesses what was written.
  *
  * A worker that exits closes its clients (code 1006 to the Connection: the usual close path,
  * metrics and accept-gate counts included); they reconnect and resume, and a new worker is
@@ -42,9 +47,9 @@ import type { Socket } from 'node:net';
 import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
 import type { CodecName } from '../protocol/codecs.js';
-import type { FanOut, RemoteLiveGroup } from './fan-out.js';
+import type { SweepPacer } from './fan-out.js';
 import { INLINE_MAX_BYTES, type WorkerCommand, type WorkerEvent, type WorkerInit } from './fanout-protocol.js';
-import type { FrameWriter, SharedFrame } from './frame-writer.js';
+import type { FrameWriter, SharedFrame, SharedRun } from './frame-writer.js';
 import type { RejectReason } from '../metrics/server-metrics.js';
 
 /** Bytes of shared frames one worker holds at most (snapshot pages, delta frames). */
@@ -106,7 +111,8 @@ export class RemoteSocket extends EventEmitter {
   #sent = 0;
   #flushed = 0;
   #workerBuffered = 0;
-  #group: RemoteGroup | undefined;
+  /** Live in the worker (between `live+` and its `behind` report or `live-`). */
+  #live = false;
   #tcpOpen = true;
 
   constructor(link: WorkerLink, tid: number) {
@@ -156,23 +162,28 @@ export class RemoteSocket extends EventEmitter {
     this.link.post({ t: 'expire', tid: this.tid, body });
   }
 
-  /** The connection goes live in `hub`'s set of `frameKind`, having everything up to `revision`. */
-  goLive(hub: FanOut<never>, frameKind: string, codec: CodecName, binary: boolean, revision: number): void {
-    this.leaveLive();
-    const g = this.link.group(hub, frameKind, codec, binary);
-    g.members.add(this);
-    this.#group = g;
-    if (g.members.size === 1) hub.addRemote(g);
-    this.link.post({ t: 'live+', tid: this.tid, key: g.key, revision });
+  /** The sweep's lane of this socket's worker. */
+  get pacer(): SweepPacer {
+    return this.link;
   }
 
+  /** The connection goes live, having everything up to `revision`. */
+  goLive(revision: number): void {
+    this.#live = true;
+    this.link.post({ t: 'live+', tid: this.tid, revision });
+  }
+
+  /** Out of the live state; unless the worker already said so, it reports `behind` in answer. */
   leaveLive(): void {
-    const g = this.#group;
-    if (g === undefined) return;
-    this.#group = undefined;
-    g.members.delete(this);
-    if (g.members.size === 0) g.hub.removeRemote(g);
+    if (!this.#live) return;
+    this.#live = false;
     this.link.post({ t: 'live-', tid: this.tid });
+  }
+
+  /** A visit of the sweep: the worker writes `run` unless the socket is over its mark. */
+  writeLive(run: SharedRun): void {
+    if (this.readyState !== 1 || !this.#live) return;
+    this.link.liveWrite(this.tid, run);
   }
 
   // ── events from the worker ───────────────────────────────────────────────────────────────
@@ -194,12 +205,7 @@ export class RemoteSocket extends EventEmitter {
       }
       case 'behind': {
         this.#workerBuffered = ev.buffered;
-        const g = this.#group;
-        if (g !== undefined) {
-          this.#group = undefined;
-          g.members.delete(this);
-          if (g.members.size === 0) g.hub.removeRemote(g);
-        }
+        this.#live = false;
         this.connection?.remoteFellBehind(ev.revision, now);
         // Catch up now if the worker's buffer allows, not at the next tick.
         this.emit('drain');
@@ -231,12 +237,7 @@ export class RemoteSocket extends EventEmitter {
     if (this.readyState === 3) return;
     const opened = this.readyState !== 0;
     this.readyState = 3;
-    const g = this.#group;
-    if (g !== undefined) {
-      this.#group = undefined;
-      g.members.delete(this);
-      if (g.members.size === 0) g.hub.removeRemote(g);
-    }
+    this.#live = false;
     if (opened) this.emit('close', code, Buffer.from(reason));
   }
 
@@ -260,40 +261,8 @@ export const remoteWriter: FrameWriter = Object.freeze({
   },
 });
 
-/** A worker's live clients of one syncer and frame kind: one member of that syncer's FanOut. */
-class RemoteGroup implements RemoteLiveGroup {
-  readonly key: string;
-  readonly hub: FanOut<never>;
-  readonly frameKind: string;
-  readonly fallback: string;
-  readonly binary: boolean;
-  readonly members = new Set<RemoteSocket>();
-  readonly #link: WorkerLink;
-
-  constructor(link: WorkerLink, hub: FanOut<never>, frameKind: string, codec: CodecName, binary: boolean) {
-    this.#link = link;
-    this.hub = hub;
-    this.key = `${hub.syncer}/${frameKind}`;
-    this.frameKind = frameKind;
-    this.fallback = codec;
-    this.binary = binary;
-  }
-
-  get size(): number {
-    return this.members.size;
-  }
-
-  publish(payload: Buffer, revision: number): void {
-    this.#link.post({ t: 'publish', key: this.key, id: this.#link.frameRef(payload), binary: this.binary, revision });
-  }
-
-  demote(): void {
-    this.#link.post({ t: 'demote', key: this.key });
-  }
-}
-
 /** The main process's end of one worker: its process, outbox, frames held and sockets. */
-export class WorkerLink {
+export class WorkerLink implements SweepPacer {
   readonly index: number;
   readonly sockets = new Map<number, RemoteSocket>();
   child: ChildProcess | undefined;
@@ -303,7 +272,11 @@ export class WorkerLink {
   #flushScheduled = false;
   readonly #held = new Map<number, number>();
   #heldBytes = 0;
-  readonly #groups = new Map<string, RemoteGroup>();
+  /** The last `lives` command queued and its run: visits to the same run join its list. */
+  #lives: Extract<WorkerCommand, { t: 'lives' }> | undefined;
+  #livesRun: SharedRun | undefined;
+  #ackSeq = 0;
+  readonly #acks = new Map<number, () => void>();
   readonly #flush = (): void => this.flush();
 
   constructor(pool: FanoutPool, index: number) {
@@ -362,23 +335,53 @@ export class WorkerLink {
     return id;
   }
 
-  group(hub: FanOut<never>, frameKind: string, codec: CodecName, binary: boolean): RemoteGroup {
-    const key = `${hub.syncer}/${frameKind}`;
-    let g = this.#groups.get(key);
-    if (g === undefined) this.#groups.set(key, (g = new RemoteGroup(this, hub, frameKind, codec, binary)));
-    return g;
+  /**
+   * The sweep visited live client `tid` with `run`: consecutive visits with the same run while
+   * nothing else was queued share one `lives` command (the frames cross once, by id).
+   */
+  liveWrite(tid: number, run: SharedRun): void {
+    if (!this.alive) return;
+    let cmd = this.#lives;
+    if (cmd === undefined || this.#livesRun !== run || this.#outbox[this.#outbox.length - 1] !== cmd) {
+      const ids = run.frames.map((f) => this.frameRef(f.payload));
+      cmd = { t: 'lives', ids, binary: run.frames[0].binary, revision: run.revision, tids: [] };
+      this.post(cmd);
+      this.#lives = cmd;
+      this.#livesRun = run;
+    }
+    cmd.tids.push(tid);
   }
 
-  /** The worker process exited: every socket it held is closed; frames and groups start over. */
+  /** SweepPacer: `fn` runs once the worker did everything queued so far (at once if it is gone). */
+  ack(fn: () => void): void {
+    if (!this.alive) {
+      setImmediate(fn);
+      return;
+    }
+    const n = ++this.#ackSeq;
+    this.#acks.set(n, fn);
+    this.post({ t: 'ack', n });
+  }
+
+  acked(n: number): void {
+    const fn = this.#acks.get(n);
+    if (fn === undefined) return;
+    this.#acks.delete(n);
+    fn();
+  }
+
+  /** The worker process exited: every socket it held is closed; frames start over; the lanes waiting on it go on. */
   exited(): void {
     this.child = undefined;
     this.#outbox = [];
+    this.#lives = this.#livesRun = undefined;
     this.#held.clear();
     this.#heldBytes = 0;
     for (const s of [...this.sockets.values()]) s.workerExited();
     this.sockets.clear();
-    for (const g of this.#groups.values()) g.hub.removeRemote(g);
-    this.#groups.clear();
+    const waiting = [...this.#acks.values()];
+    this.#acks.clear();
+    for (const fn of waiting) fn();
   }
 }
 
@@ -515,6 +518,10 @@ export class FanoutPool {
   #onEvent(link: WorkerLink, ev: WorkerEvent, now: number): void {
     if (ev.t === 'log') {
       this.#owner.workerLog(ev.level, ev.msg, { worker: link.index, ...(ev.err !== undefined ? { err: ev.err } : {}) });
+      return;
+    }
+    if (ev.t === 'acked') {
+      link.acked(ev.n);
       return;
     }
     const s = link.sockets.get(ev.tid);

@@ -52,13 +52,18 @@ export type WorkerCommand =
   | { t: 'destroy'; tid: number }
   /** The upgrade request did not arrive in time: 408 (plain) or cut (TLS). */
   | { t: 'expire'; tid: number; body: string }
-  /** The client goes live in the set `key` (`syncer/frameKind`), having everything up to `revision`. */
-  | { t: 'live+'; tid: number; key: string; revision: number }
+  /** The client goes live, having everything up to `revision`. */
+  | { t: 'live+'; tid: number; revision: number }
+  /** The client is not live any more: if it still was here, report `behind` with the last revision written. */
   | { t: 'live-'; tid: number }
-  /** A delta batch to every live client of `key`. */
-  | { t: 'publish'; key: string; id: number; binary: boolean; revision: number }
-  /** Every live client of `key` falls behind (the batch had no frame for it). */
-  | { t: 'demote'; key: string }
+  /**
+   * One visit of the sweep (fan-out.ts) to these live clients: the frames `ids` (one WebSocket
+   * message each, written back to back in ONE write per client) take each to `revision`. A
+   * client over the high-water mark is not written: it leaves the live state, reported `behind`.
+   */
+  | { t: 'lives'; ids: number[]; binary: boolean; revision: number; tids: number[] }
+  /** Answered by `acked` once every command before it was done (the sweep's pacing). */
+  | { t: 'ack'; n: number }
   /** Whether new upgrades are taken (false while draining or stopped: 503). */
   | { t: 'accepting'; accepting: boolean }
   | { t: 'stop' };
@@ -79,6 +84,7 @@ export type WorkerEvent =
   | { t: 'tcpclose'; tid: number }
   /** Bytes of per-client writes the kernel took so far, and what the socket still buffers. */
   | { t: 'flushed'; tid: number; bytes: number; buffered: number }
-  /** A live client went over the high-water mark: out of the live set, last batch written `revision`. */
+  /** A live client left the live state (over the high-water mark, or `live-`): last run written `revision`. */
   | { t: 'behind'; tid: number; revision: number; buffered: number }
+  | { t: 'acked'; n: number }
   | { t: 'log'; level: 'warn' | 'error'; msg: string; err?: string };

@@ -3,14 +3,17 @@
  * and writes to them; the main process decides everything (see `fanout-pool.ts`).
  *
  *   main ──conn + TCP handle──▶ [TLS: on first bytes] ─▶ http(s) upgrade request ─▶ upgradeVerdict
- *        ──commands (batched)─▶ write / close / live sets / publish
- *   worker ──events (batched)─▶ upreq, refused, open, msg, act, error, close, tcpclose, flushed, behind
+ *        ──commands (batched)─▶ write / close / live+ live- / lives / ack
+ *   worker ──events (batched)─▶ upreq, refused, open, msg, act, error, close, tcpclose, flushed, behind, acked
  *
- * Live sets. A client the main process made live is in the set `syncer/frameKind`; `publish`
- * writes the batch's frame (header + payload built once per worker) to every member, exactly
- * as FanOut does in-process, and a member over the high-water mark leaves the set and is
- * reported `behind` with the revision of the last batch it was written: the main process
- * catches it up from the cache from there.
+ * Live clients. The main process sweeps this worker's live clients in their own lane (fan-out.ts)
+ * and sends each chunk's visits as `lives` commands: a run (the frames by id, header + payload
+ * built once per command) and the clients it goes to, ONE write each. A client over the
+ * high-water mark is not written: it leaves the live state and is reported `behind` with the
+ * revision of the last run it was written, and so is a live client the main process takes out
+ * with `live-`; the main process catches it up from the cache from there. `ack` is answered
+ * once the commands before it are done: the lane's pacing, so the main process never hands
+ * this worker more than it can write (what its clients miss meanwhile is merged for them).
  *
  * Flow control of per-client writes (hello, snapshot pages, catch-up): the main process counts
  * what it sent; each write here carries a callback that counts the bytes once the kernel took
@@ -44,7 +47,8 @@ interface Client {
   flushed: number;
   /** Lengths of per-client writes not yet flushed, oldest first. */
   readonly pendingLengths: number[];
-  liveKey: string | undefined;
+  /** Live (from `live+` until it is reported `behind`): `lives` commands write to it. */
+  live: boolean;
   liveRevision: number;
   /** Its upgrade request arrived (an `expire` that crossed it on the way is ignored). */
   requested: boolean;
@@ -64,7 +68,6 @@ let wss: WebSocketServer;
 let accepting = true;
 const clients = new Map<number, Client>();
 const frames = new Map<number, Buffer>();
-const liveSets = new Map<string, Set<Client>>();
 const dirty = new Set<Client>();
 let outbox: WorkerEvent[] = [];
 let flushScheduled = false;
@@ -130,7 +133,7 @@ function onConn(tid: number, socket: Socket): void {
     written: 0,
     flushed: 0,
     pendingLengths: [],
-    liveKey: undefined,
+    live: false,
     liveRevision: 0,
     awaitingDrain: false,
     requested: false,
@@ -285,9 +288,7 @@ function onTlsClientError(_err: Error, socket: TLSSocket): void {
 }
 
 function leaveLive(c: Client): void {
-  if (c.liveKey === undefined) return;
-  liveSets.get(c.liveKey)?.delete(c);
-  c.liveKey = undefined;
+  c.live = false;
 }
 
 function write(c: Client, payload: Buffer, binary: boolean): void {
@@ -308,69 +309,53 @@ function write(c: Client, payload: Buffer, binary: boolean): void {
   }
 }
 
-/** Batches published since the last flush, per live set: written together, one write per client. */
-interface PendingPublish {
-  readonly wires: Buffer[];
-  readonly payloads: Buffer[];
-  readonly binary: boolean;
-  revision: number;
-}
-const pendingPublishes = new Map<string, PendingPublish>();
-let publishFlushScheduled = false;
-
-/**
- * Queues a batch for the live set `key`; flushPublishes writes every batch queued in this turn
- * with ONE write per client (the frames concatenated). This is the worker's backpressure: while
- * it writes to its clients, batches queue in its IPC channel and go out together on the next
- * turn, as the in-process fan-out coalesces batches in the DeltaBatcher while its loop is busy.
- * Without it a worker slower than the batch rate falls further behind with every batch.
- */
-function queuePublish(key: string, payload: Buffer, binary: boolean, revision: number): void {
-  let p = pendingPublishes.get(key);
-  if (p === undefined || p.binary !== binary) {
-    if (p !== undefined) flushPublishes();
-    pendingPublishes.set(key, (p = { wires: [], payloads: [], binary, revision }));
+/** A `lives` command: the run to each live client listed, one write each. */
+function writeLives(ids: readonly number[], binary: boolean, revision: number, tids: readonly number[]): void {
+  const payloads: Buffer[] = [];
+  for (const id of ids) {
+    const data = frames.get(id);
+    if (data === undefined) {
+      // Cannot happen (the main process sends a frame before naming it); if it did, these
+      // clients must not miss the run: they fall behind and catch up from the cache.
+      emit({ t: 'log', level: 'error', msg: `live write: frame ${id} is not held; its clients catch up` });
+      for (const tid of tids) {
+        const c = clients.get(tid);
+        if (c !== undefined && c.live) reportBehind(c);
+      }
+      return;
+    }
+    payloads.push(data);
   }
-  p.wires.push(wireFrame(payload, binary));
-  p.payloads.push(payload);
-  p.revision = revision;
-  if (!publishFlushScheduled) {
-    publishFlushScheduled = true;
-    setImmediate(flushPublishes);
-  }
-}
-
-/** Writes what queuePublish queued (also before anything that changes a live set). */
-function flushPublishes(): void {
-  publishFlushScheduled = false;
-  if (pendingPublishes.size === 0) return;
-  for (const [key, p] of pendingPublishes) publish(key, p);
-  pendingPublishes.clear();
-}
-
-function publish(key: string, p: PendingPublish): void {
-  const set = liveSets.get(key);
-  if (set === undefined || set.size === 0) return;
-  const wire = p.wires.length === 1 ? p.wires[0] : Buffer.concat(p.wires);
+  let wire: Buffer | undefined;
   const hwm = init.highWaterMarkBytes;
-  for (const c of set) {
+  for (const tid of tids) {
+    const c = clients.get(tid);
+    if (c === undefined || !c.live) continue;
     const ws = c.ws;
     if (ws === undefined || ws.readyState !== 1) {
-      set.delete(c);
-      c.liveKey = undefined;
+      c.live = false;
       continue;
     }
     if (ws.bufferedAmount > hwm) {
-      set.delete(c);
-      c.liveKey = undefined;
       c.awaitingDrain = true;
-      emit({ t: 'behind', tid: c.tid, revision: c.liveRevision, buffered: ws.bufferedAmount });
+      reportBehind(c);
       continue;
     }
-    if (c.writer === directWriter) c.out.write(wire);
-    else for (const payload of p.payloads) ws.send(payload, { binary: p.binary });
-    c.liveRevision = p.revision;
+    if (c.writer === directWriter) c.out.write((wire ??= runWire(payloads, binary)));
+    else for (const payload of payloads) ws.send(payload, { binary });
+    c.liveRevision = revision;
   }
+}
+
+function runWire(payloads: readonly Buffer[], binary: boolean): Buffer {
+  if (payloads.length === 1) return wireFrame(payloads[0], binary);
+  return Buffer.concat(payloads.map((p) => wireFrame(p, binary)));
+}
+
+/** Out of the live state; the main process catches it up from the last revision written. */
+function reportBehind(c: Client): void {
+  c.live = false;
+  emit({ t: 'behind', tid: c.tid, revision: c.liveRevision, buffered: c.ws?.bufferedAmount ?? c.socket.writableLength });
 }
 
 function command(cmd: WorkerCommand): void {
@@ -426,35 +411,22 @@ function command(cmd: WorkerCommand): void {
       return;
     }
     case 'live+': {
-      flushPublishes();
       const c = clients.get(cmd.tid);
       if (c === undefined || c.ws === undefined) return;
-      leaveLive(c);
-      let set = liveSets.get(cmd.key);
-      if (set === undefined) liveSets.set(cmd.key, (set = new Set()));
-      set.add(c);
-      c.liveKey = cmd.key;
+      c.live = true;
       c.liveRevision = cmd.revision;
       return;
     }
     case 'live-': {
-      flushPublishes();
       const c = clients.get(cmd.tid);
-      if (c !== undefined) leaveLive(c);
+      if (c !== undefined && c.live) reportBehind(c);
       return;
     }
-    case 'publish': {
-      const data = frames.get(cmd.id);
-      if (data !== undefined) queuePublish(cmd.key, data, cmd.binary, cmd.revision);
-      else {
-        flushPublishes();
-        demote(cmd.key);
-      }
+    case 'lives':
+      writeLives(cmd.ids, cmd.binary, cmd.revision, cmd.tids);
       return;
-    }
-    case 'demote':
-      flushPublishes();
-      demote(cmd.key);
+    case 'ack':
+      emit({ t: 'acked', n: cmd.n });
       return;
     case 'accepting':
       accepting = cmd.accepting;
@@ -465,20 +437,8 @@ function command(cmd: WorkerCommand): void {
   }
 }
 
-function demote(key: string): void {
-  const set = liveSets.get(key);
-  if (set === undefined) return;
-  for (const c of set) {
-    c.liveKey = undefined;
-    c.awaitingDrain = true;
-    emit({ t: 'behind', tid: c.tid, revision: c.liveRevision, buffered: c.ws?.bufferedAmount ?? 0 });
-  }
-  set.clear();
-}
-
 function stop(): void {
   accepting = false;
-  pendingPublishes.clear();
   for (const c of clients.values()) c.socket.destroy();
   flushOutbox();
   // Exiting closes the channel; disconnect() first races Node's own handling of queued messages.

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CODECS, type Deltas, type Update } from '../../src/protocol/index.js';
 import type { EncodeFn } from '../../src/cache/delta-batcher.js';
-import { FanOut, type FanOutMember } from '../../src/server/fan-out.js';
+import { FanOut, PACED_CHUNKS_IN_FLIGHT, type FanOutMember, type SweepPacer } from '../../src/server/fan-out.js';
 import type { SharedRun } from '../../src/server/frame-writer.js';
 import { noopServerMetrics, type ServerMetrics } from '../../src/metrics/server-metrics.js';
 import { FakeClock } from '../../src/testing/fake-clock.js';
@@ -54,13 +54,16 @@ class FakeMember implements FanOutMember {
   /** When set, the next visit finds the socket over its high-water mark. */
   full = false;
   fellBehindAt: number[] = [];
+  /** A fan-out worker's lane (FakePacer), or undefined: the in-process lane. */
+  readonly pacer: SweepPacer | undefined;
   #hub: FanOut<FakeMember>;
 
-  constructor(hub: FanOut<FakeMember>, name: string, revision: number, frameKind = 'msgpack') {
+  constructor(hub: FanOut<FakeMember>, name: string, revision: number, frameKind = 'msgpack', pacer?: SweepPacer) {
     this.#hub = hub;
     this.name = name;
     this.revision = revision;
     this.frameKind = frameKind;
+    this.pacer = pacer;
   }
 
   writeLive(run: SharedRun): void {
@@ -81,6 +84,29 @@ class FakeMember implements FanOutMember {
   /** Every revision received, in order. */
   get received(): number[] {
     return this.writes.flat();
+  }
+}
+
+/** A fan-out worker as its lane sees it: acks wait until the test lets the worker "finish" a chunk. */
+class FakePacer implements SweepPacer {
+  readonly #acks: Array<() => void> = [];
+  asked = 0;
+
+  ack(fn: () => void): void {
+    this.asked++;
+    this.#acks.push(fn);
+  }
+
+  get outstanding(): number {
+    return this.#acks.length;
+  }
+
+  /** The worker did the oldest chunk not yet confirmed; false if none was waiting. */
+  release(): boolean {
+    const fn = this.#acks.shift();
+    if (fn === undefined) return false;
+    fn();
+    return true;
   }
 }
 
@@ -315,6 +341,68 @@ test('typha_client_latency_secs: per batch, the time until the sweep that wrote 
   assert.equal(turns.pending, 0);
 });
 
+test('a fan-out worker lane hands out at most two chunks before the worker confirms one; the in-process lane does not wait for it', () => {
+  const { hub, turns } = rig(2);
+  const worker = new FakePacer();
+  const local = members(hub, 4);
+  const remote: FakeMember[] = [];
+  for (let i = 0; i < 8; i++) {
+    const m = new FakeMember(hub, `w${i}`, 0, 'msgpack', worker);
+    hub.add(m);
+    remote.push(m);
+  }
+  assert.equal(hub.lanes, 2);
+  hub.publish(...batch(1)); // both lanes' first chunks at once
+  turns.drain();
+  assert.deepEqual(
+    local.map((m) => m.writes),
+    local.map(() => [[1]]),
+    'the in-process lane swept every member without waiting',
+  );
+  assert.equal(worker.outstanding, PACED_CHUNKS_IN_FLIGHT, 'two chunks handed out, unconfirmed');
+  assert.deepEqual(
+    remote.map((m) => m.writes.length),
+    [1, 1, 1, 1, 0, 0, 0, 0],
+    'the worker lane stopped after two chunks of 2',
+  );
+  // The worker is slow: two more batches arrive; the in-process lane takes them, the log keeps them.
+  hub.publish(...batch(2));
+  hub.publish(...batch(3));
+  turns.drain();
+  for (const m of local) assert.deepEqual(m.received, [1, 2, 3]);
+  assert.equal(hub.pendingBatches, 3, 'the log waits for the worker lane');
+  // The worker confirms chunks: the rest of its members get 1..3 in ONE write (merged into one
+  // message when the batcher's encoder is there, see below; here the frames back to back).
+  while (worker.release()) turns.drain();
+  for (const m of remote.slice(4)) assert.deepEqual(m.writes, [[1, 2, 3]], `${m.name}: one write`);
+  for (const m of remote.slice(0, 4)) assert.deepEqual(m.writes, [[1], [2, 3]], `${m.name}: 1, then 2..3 in one write`);
+  assert.equal(hub.pendingBatches, 0, 'every lane at the head: the log is empty');
+});
+
+test('a lane whose members all left no longer holds the log (a worker that stopped answering)', () => {
+  const { hub, turns } = rig(1);
+  const stuck = new FakePacer();
+  const local = members(hub, 2);
+  const remote = [
+    new FakeMember(hub, 'w0', 0, 'msgpack', stuck),
+    new FakeMember(hub, 'w1', 0, 'msgpack', stuck),
+    new FakeMember(hub, 'w2', 0, 'msgpack', stuck),
+  ];
+  for (const m of remote) hub.add(m);
+  hub.publish(...batch(1));
+  hub.publish(...batch(2));
+  turns.drain();
+  assert.equal(hub.pendingBatches, 2, 'the stuck lane holds batches 1 and 2');
+  for (const m of remote) hub.remove(m); // their pings time out: closed
+  assert.equal(hub.lanes, 1);
+  assert.equal(hub.pendingBatches, 0);
+  while (stuck.release()) turns.drain(); // a late ack of the removed lane does nothing
+  hub.publish(...batch(3));
+  turns.drain();
+  for (const m of local) assert.deepEqual(m.received, [1, 2, 3]);
+  assert.deepEqual(remote[2].received, []);
+});
+
 /**
  * Seeded random interleavings of publish, sweep turns, joins, leaves (closing, slow sockets)
  * and rejoins after a catch-up. Whatever the order, each member's writes, taken episode by
@@ -322,10 +410,13 @@ test('typha_client_latency_secs: per batch, the time until the sweep that wrote 
  * in order, without gap or repeat; and after the last turn every live member has them all.
  */
 test('seeded interleavings: every member gets exactly the log after its join, in order, once', () => {
-  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) {
     const rnd = seeded(seed);
     const chunk = 1 + Math.floor(rnd() * 6);
     const { hub, turns } = rig(chunk);
+    // Odd seeds: members spread over the in-process lane and two fan-out workers' lanes,
+    // whose acks come when the test says.
+    const pacers = seed % 2 === 1 ? [undefined, new FakePacer(), new FakePacer()] : [undefined];
     const published: number[] = [];
     const all: FakeMember[] = [];
     /** Per member, per episode: the revision it joined at and how many writes it had then. */
@@ -345,9 +436,12 @@ test('seeded interleavings: every member gets exactly the log after its join, in
         revision += 1 + Math.floor(rnd() * 3);
         published.push(revision);
         hub.publish(...batch(revision));
-      } else if (r < 0.6) turns.step();
-      else if (r < 0.72) {
-        const m = new FakeMember(hub, `m${all.length}`, 0);
+      } else if (r < 0.6) {
+        const p = pacers[Math.floor(rnd() * pacers.length)];
+        if (p !== undefined && rnd() < 0.5) p.release();
+        else turns.step();
+      } else if (r < 0.72) {
+        const m = new FakeMember(hub, `m${all.length}`, 0, 'msgpack', pacers[Math.floor(rnd() * pacers.length)]);
         all.push(m);
         join(m);
       } else if (r < 0.8 && all.length > 0) {
@@ -361,7 +455,10 @@ test('seeded interleavings: every member gets exactly the log after its join, in
         join(m);
       }
     }
-    turns.drain();
+    for (let progress = true; progress;) {
+      progress = turns.drain() > 0;
+      for (const p of pacers) if (p?.release() === true) progress = true;
+    }
     assert.equal(hub.pendingBatches, 0, `seed ${seed}: log drained`);
     for (const m of all) {
       const list = episodes.get(m) ?? [];
