@@ -54,10 +54,11 @@
  * Lanes. Clients held by a fan-out worker process (TYPHA_FANOUTWORKERS > 1) are members like
  * any other, swept from this log and merged the same way, but each worker's members form their
  * own lane with its own cursor: a visit hands the run to the worker (one command per run and
- * chunk, listing the clients; fanout-pool.ts), and the lane's next chunk waits until the worker
- * confirms it wrote the chunk before last (`SweepPacer.ack`), so a worker is paced by its own
- * write speed as the in-process lane is by the event loop, and what its clients missed meanwhile
- * is merged for them at their next visit. Lanes never wait for each other: each lane's `done`
+ * chunk, listing the clients; fanout-pool.ts), and the lane never has more than two chunks (or
+ * whole sweeps, when a lane fits in one chunk) that its worker has not confirmed
+ * (`SweepPacer.ack`): the next one waits, batches that come meanwhile wait in the log, so a
+ * worker is paced by its own write speed as the in-process lane is by the event loop, and what
+ * its clients missed meanwhile is merged for them at their next visit. Lanes never wait for each other: each lane's `done`
  * is the head its last full sweep began with, and the log drops what lies before the smallest
  * `done` of the lanes that have members.
  */
@@ -121,6 +122,15 @@ interface LiveSet {
   /** The frame written when the batch has none of this set's kind (a variant it did not make). */
   readonly fallback: string;
   readonly binary: boolean;
+  /** The last run built for this kind and its span: most members of a lane are at the same place. */
+  last: BuiltRun | undefined;
+  lastFrom: number;
+  lastTo: number;
+}
+
+interface BuiltRun {
+  readonly run: SharedRun | undefined;
+  readonly complete: boolean;
 }
 
 /** One published batch: its frame per live kind (null: none, its members fall behind). */
@@ -194,7 +204,7 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
     this.#publish(frames, deltas, encode);
   };
   /** Runs built per `kind/from/to`, and merged messages per `from/to`, reused by every member at the same place. */
-  readonly #runs = new Map<string, { run: SharedRun | undefined; complete: boolean }>();
+  readonly #runs = new Map<string, BuiltRun>();
   readonly #merged = new Map<string, ReadonlyMap<string, Buffer> | undefined>();
 
   constructor(syncer: SyncerType, codecs: readonly Codec[], clock: Clock, metrics: ServerMetrics, options: FanOutOptions = {}) {
@@ -293,6 +303,11 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
         lane.inFlight--;
         if (!lane.waiting || lane.gone) return;
         lane.waiting = false;
+        if (lane.cursor === undefined) {
+          // Batches came while the worker was busy: one sweep for all of them.
+          if (lane.done >= this.#base + this.#log.length) return;
+          this.#startSweep(lane);
+        }
         lane.chunkScheduled = true;
         this.#defer(lane.runChunk);
       },
@@ -317,7 +332,11 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
     }
     this.#log.push({ revision, frames: entryFrames, deltas, encode, updates: deltas.updates.length, clients: this.#slots.size, at: now });
     for (const lane of [...this.#lanes.values()]) {
-      if (lane.cursor !== undefined || lane.gone) continue;
+      if (lane.cursor !== undefined || lane.gone || lane.waiting) continue;
+      if (lane.pacer !== undefined && lane.inFlight >= PACED_CHUNKS_IN_FLIGHT) {
+        lane.waiting = true; // its worker's ack starts the sweep
+        continue;
+      }
       this.#startSweep(lane);
       this.#sweepChunk(lane);
     }
@@ -337,26 +356,31 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
     for (let n = lane.chunkSize; n > 0; n--) {
       const r = cursor.next();
       if (r.done === true) {
+        this.#askAck(lane);
         this.#endSweep(lane);
         return;
       }
       this.#visit(r.value, now);
       if (lane.gone) return;
     }
+    this.#askAck(lane);
     this.#scheduleChunk(lane);
+  }
+
+  /** A worker's lane: the chunk just handed out counts until the worker confirms it. */
+  #askAck(lane: Lane<M>): void {
+    const pacer = lane.pacer;
+    if (pacer === undefined) return;
+    lane.inFlight++;
+    pacer.ack(lane.onAck);
   }
 
   /** The next chunk: after a turn of the event loop; in a worker's lane, not more than PACED_CHUNKS_IN_FLIGHT ahead of it. */
   #scheduleChunk(lane: Lane<M>): void {
     if (lane.chunkScheduled || lane.waiting) return;
-    const pacer = lane.pacer;
-    if (pacer !== undefined) {
-      lane.inFlight++;
-      pacer.ack(lane.onAck);
-      if (lane.inFlight >= PACED_CHUNKS_IN_FLIGHT) {
-        lane.waiting = true;
-        return;
-      }
+    if (lane.pacer !== undefined && lane.inFlight >= PACED_CHUNKS_IN_FLIGHT) {
+      lane.waiting = true;
+      return;
     }
     lane.chunkScheduled = true;
     this.#defer(lane.runChunk);
@@ -391,6 +415,7 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
     this.#base += drop;
     this.#runs.clear();
     this.#merged.clear();
+    for (const set of this.#live.values()) set.last = undefined;
   }
 
   /** Writes a member what it has not had, as one run; a batch without its frame makes it fall behind. */
@@ -399,12 +424,20 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
     const from = slot.seq;
     if (from >= head) return;
     slot.seq = head;
-    const key = `${slot.kind}/${from}/${head}`;
-    let built = this.#runs.get(key);
-    if (built === undefined) {
-      built = this.#buildRun(slot.kind, slot.set, from, head);
-      if (this.#runs.size >= MAX_CACHED_SPANS) this.#runs.clear();
-      this.#runs.set(key, built);
+    const set = slot.set;
+    let built = set.last;
+    if (built === undefined || set.lastFrom !== from || set.lastTo !== head) {
+      // Lanes at different places take turns: the runs they need stay built for each other.
+      const key = `${slot.kind}/${from}/${head}`;
+      built = this.#runs.get(key);
+      if (built === undefined) {
+        built = this.#buildRun(slot.kind, set, from, head);
+        if (this.#runs.size >= MAX_CACHED_SPANS) this.#runs.clear();
+        this.#runs.set(key, built);
+      }
+      set.last = built;
+      set.lastFrom = from;
+      set.lastTo = head;
     }
     const m = slot.member;
     if (built.run !== undefined) this.#write(m, built.run, now);
@@ -417,7 +450,7 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
    * to back if that cannot be had; up to the first batch without a frame of `kind` (then
    * `complete` is false and the member falls behind).
    */
-  #buildRun(kind: string, set: LiveSet, from: number, to: number): { run: SharedRun | undefined; complete: boolean } {
+  #buildRun(kind: string, set: LiveSet, from: number, to: number): BuiltRun {
     const frames: SharedFrame[] = [];
     let revision = 0;
     for (let seq = from; seq < to; seq++) {
@@ -477,5 +510,5 @@ export class FanOut<M extends FanOutMember = FanOutMember> {
 }
 
 function newLiveSet(fallback: string, binary: boolean): LiveSet {
-  return { size: 0, fallback, binary };
+  return { size: 0, fallback, binary, last: undefined, lastFrom: -1, lastTo: -1 };
 }

@@ -140,7 +140,7 @@ export class RemoteSocket extends EventEmitter {
     if (this.readyState !== 1) return;
     this.#sent += payload.length;
     if (payload.length < INLINE_MAX_BYTES) this.link.post({ t: 'write', tid: this.tid, data: payload, binary });
-    else this.link.post({ t: 'write', tid: this.tid, id: this.link.frameRef(payload), binary });
+    else this.link.writeRef(this.tid, payload, binary);
   }
 
   close(code: number, reason: string): void {
@@ -333,6 +333,14 @@ export class WorkerLink implements SweepPacer {
       this.post({ t: 'forget', id: old });
     }
     return id;
+  }
+
+  /** A frame to one client by id: joins the last command if that wrote frames to the same client. */
+  writeRef(tid: number, payload: Buffer, binary: boolean): void {
+    const id = this.frameRef(payload);
+    const last = this.#outbox[this.#outbox.length - 1];
+    if (last !== undefined && last.t === 'write' && last.tid === tid && last.ids !== undefined && last.binary === binary) last.ids.push(id);
+    else this.post({ t: 'write', tid, ids: [id], binary });
   }
 
   /**

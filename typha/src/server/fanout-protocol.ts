@@ -44,8 +44,11 @@ export type WorkerCommand =
   /** A shared Buffer, held under `id` until `forget`. */
   | { t: 'frame'; id: number; data: Buffer }
   | { t: 'forget'; id: number }
-  /** One WebSocket message to one client: inline bytes or a frame id. */
-  | { t: 'write'; tid: number; data?: Buffer; id?: number; binary: boolean }
+  /**
+   * WebSocket messages to one client: inline bytes, or frames by id, one message each, in order
+   * (consecutive frames for the same client, e.g. snapshot pages, share one command).
+   */
+  | { t: 'write'; tid: number; data?: Buffer; ids?: number[]; binary: boolean }
   | { t: 'close'; tid: number; code: number; reason: string }
   | { t: 'terminate'; tid: number }
   /** The TCP socket before its upgrade: cut it (stop, drain). */

@@ -17,8 +17,11 @@
  *
  * Flow control of per-client writes (hello, snapshot pages, catch-up): the main process counts
  * what it sent; each write here carries a callback that counts the bytes once the kernel took
- * them, reported as `flushed` (one event per client per turn at most), so the main process's
- * estimate of the client's buffer only errs on the high side.
+ * them, reported as `flushed`, so the main process's estimate of the client's buffer only errs
+ * on the high side. A report is sent only when the main process may be waiting for one (more
+ * than half the high-water mark written since the last report, at most half still buffered),
+ * at most one per client per turn: a 35,000-endpoint snapshot is ~70 pages, and a report per
+ * page per client was most of what a cold storm cost the main process.
  *
  * The worker exits when its IPC channel closes (the main process is gone) or on `stop`.
  */
@@ -45,6 +48,8 @@ interface Client {
   /** Bytes handed to the socket by per-client writes, and of those the kernel took. */
   written: number;
   flushed: number;
+  /** `flushed` as last reported to the main process. */
+  reportedFlushed: number;
   /** Lengths of per-client writes not yet flushed, oldest first. */
   readonly pendingLengths: number[];
   /** Live (from `live+` until it is reported `behind`): `lives` commands write to it. */
@@ -84,6 +89,7 @@ function flushOutbox(): void {
   flushScheduled = false;
   for (const c of dirty) {
     c.flushedDirty = false;
+    c.reportedFlushed = c.flushed;
     emit({ t: 'flushed', tid: c.tid, bytes: c.flushed, buffered: c.ws?.bufferedAmount ?? c.socket.writableLength });
   }
   dirty.clear();
@@ -132,6 +138,7 @@ function onConn(tid: number, socket: Socket): void {
     writer: directWriter,
     written: 0,
     flushed: 0,
+    reportedFlushed: 0,
     pendingLengths: [],
     live: false,
     liveRevision: 0,
@@ -142,7 +149,11 @@ function onConn(tid: number, socket: Socket): void {
   };
   c.onFlushed = () => {
     c.flushed += c.pendingLengths.shift() ?? 0;
-    markFlushed(c);
+    // Report only when the main process may be waiting for it: it counts at least what was
+    // written and not reported as still buffered, so with more than half the mark unreported
+    // its pump may have stopped; once at most half the mark is really left, say so.
+    const half = init.highWaterMarkBytes / 2;
+    if (c.written - c.reportedFlushed > half && c.written - c.flushed <= half) markFlushed(c);
   };
   (socket as Tagged)[kClient] = c;
   clients.set(tid, c);
@@ -337,7 +348,6 @@ function writeLives(ids: readonly number[], binary: boolean, revision: number, t
       continue;
     }
     if (ws.bufferedAmount > hwm) {
-      c.awaitingDrain = true;
       reportBehind(c);
       continue;
     }
@@ -355,6 +365,8 @@ function runWire(payloads: readonly Buffer[], binary: boolean): Buffer {
 /** Out of the live state; the main process catches it up from the last revision written. */
 function reportBehind(c: Client): void {
   c.live = false;
+  // The main process counts what is still buffered as its own: report again once it drained.
+  if ((c.ws?.bufferedAmount ?? 0) > 0) c.awaitingDrain = true;
   emit({ t: 'behind', tid: c.tid, revision: c.liveRevision, buffered: c.ws?.bufferedAmount ?? c.socket.writableLength });
 }
 
@@ -368,14 +380,20 @@ function command(cmd: WorkerCommand): void {
       return;
     case 'write': {
       const c = clients.get(cmd.tid);
-      const data = cmd.data ?? (cmd.id !== undefined ? frames.get(cmd.id) : undefined);
       if (c === undefined) return;
-      if (data === undefined) {
-        emit({ t: 'log', level: 'error', msg: `write to client ${cmd.tid}: frame ${String(cmd.id)} is not held; closing it` });
-        c.ws?.close(1011, 'internal server error; reconnect');
+      if (cmd.data !== undefined) {
+        write(c, cmd.data, cmd.binary);
         return;
       }
-      write(c, data, cmd.binary);
+      for (const id of cmd.ids ?? []) {
+        const data = frames.get(id);
+        if (data === undefined) {
+          emit({ t: 'log', level: 'error', msg: `write to client ${cmd.tid}: frame ${id} is not held; closing it` });
+          c.ws?.close(1011, 'internal server error; reconnect');
+          return;
+        }
+        write(c, data, cmd.binary);
+      }
       return;
     }
     case 'close': {

@@ -379,6 +379,26 @@ test('a fan-out worker lane hands out at most two chunks before the worker confi
   assert.equal(hub.pendingBatches, 0, 'every lane at the head: the log is empty');
 });
 
+test('a worker lane is paced across sweeps too: batches that come while its worker has two sweeps unconfirmed reach its clients as one write', () => {
+  const { hub, turns } = rig(8); // every lane fits in one chunk: each batch is one whole sweep
+  const worker = new FakePacer();
+  const local = members(hub, 2);
+  const remote = [0, 1, 2].map((i) => new FakeMember(hub, `w${i}`, 0, 'msgpack', worker));
+  for (const m of remote) hub.add(m);
+  for (let rev = 1; rev <= 5; rev++) hub.publish(...batch(rev));
+  assert.equal(turns.pending, 0);
+  for (const m of local) assert.deepEqual(m.writes, [[1], [2], [3], [4], [5]], 'in-process: one write per batch, inside publish');
+  for (const m of remote) assert.deepEqual(m.writes, [[1], [2]], 'the worker got two sweeps, then the lane waits');
+  assert.equal(worker.outstanding, 2);
+  assert.equal(hub.pendingBatches, 3);
+  worker.release();
+  turns.drain();
+  for (const m of remote) assert.deepEqual(m.writes, [[1], [2], [3, 4, 5]], '3..5 in one write at the next sweep');
+  while (worker.release()) turns.drain();
+  assert.equal(hub.pendingBatches, 0);
+  assert.equal(turns.pending, 0);
+});
+
 test('a lane whose members all left no longer holds the log (a worker that stopped answering)', () => {
   const { hub, turns } = rig(1);
   const stuck = new FakePacer();
