@@ -5,17 +5,23 @@
  * connection; a worker is a socket holder and a writer.
  *
  *                       ┌──────────────── main process ────────────────┐
- *   TCP accept ─▶ accept gate ─▶ handle ──────────▶ worker i (least sockets)
+ *   listening socket (bound here, handle sent once) ─────────────▶ every worker accepts on it
+ *                  accept gate ◀── accepted (source) ── worker ── admit / refuse ──▶ worker
  *                  Connection (state machine) ◀── events: upgrade, open, msg, close, flushed, behind
  *                  FanOut sweep, one lane per worker ── `lives`: a run + the clients visited ──▶ worker
  *                                                       ◀── `acked` (paces the lane)
  *                  pump (snapshot pages, replay, catch-up) ── `write` by frame id ──▶ worker
  *
- * Why processes with the raw TCP socket, not worker_threads: Node 20 cannot hand a socket to a
- * worker thread, and the listen handle is not shareable between threads without SO_REUSEPORT.
- * The handle goes over the IPC channel right after the accept gate admits it, before TLS and
- * HTTP, so the worker does the TLS handshake and upgrade (the same `upgradeVerdict` as
- * in-process) and the main process never pays for them.
+ * Why processes, not worker_threads: Node 20 cannot hand a socket to a worker thread, and the
+ * listen handle is not shareable between threads without SO_REUSEPORT. The main process binds
+ * the listening socket without listening on it (as Node's cluster module does for its shared
+ * handles) and sends its handle to each worker once; the workers listen and accept, the kernel
+ * spreads the connections. An accepted socket stays paused in its worker until the main
+ * process's accept gate admits it (`accepted` → `admit`/`refuse`: per-source and pending
+ * limits stay exact across workers), then the worker does the TLS handshake and upgrade (the
+ * same `upgradeVerdict` as in-process) and the main process never pays for them. (The first
+ * version accepted here and sent each socket's handle: Node holds every later message on the
+ * channel until the worker acknowledges a handle, so a storm went one socket per worker turn.)
  *
  * Why the state machine stays in the main process: every invariant of docs/DESIGN.md (resume
  * from covered history, never a rollback, lag cut and new-client grace, encode once) is about
@@ -43,7 +49,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
 import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
 import type { CodecName } from '../protocol/codecs.js';
@@ -52,11 +57,18 @@ import { INLINE_MAX_BYTES, type WorkerCommand, type WorkerEvent, type WorkerInit
 import type { FrameWriter, SharedFrame, SharedRun } from './frame-writer.js';
 import type { RejectReason } from '../metrics/server-metrics.js';
 
+/** A worker stops accepting when it holds this many sockets more than the least loaded one… */
+export const BALANCE_SLACK_SOCKETS = 8;
+/** …or this share of the least loaded one's count, if more (see FanoutPool.#balance). */
+export const BALANCE_SLACK_SHARE = 0.1;
+
 /** Bytes of shared frames one worker holds at most (snapshot pages, delta frames). */
 export const WORKER_FRAME_BUDGET_BYTES = 128 * 1024 * 1024;
 
 /** What the pool tells the sync server; SyncServer implements it. */
 export interface FanoutPoolOwner {
+  /** A worker accepted a TCP connection from `source`: admit it (`s.admit()`) or refuse it. */
+  accepted(s: RemoteSocket, source: string): void;
   upgradeRequested(s: RemoteSocket): void;
   refused(s: RemoteSocket, reason: RejectReason): void;
   opened(s: RemoteSocket, codec: CodecName, remote: string): void;
@@ -156,6 +168,16 @@ export class RemoteSocket extends EventEmitter {
 
   destroy(): void {
     if (this.#tcpOpen) this.link.post({ t: 'destroy', tid: this.tid });
+  }
+
+  /** The accept gate let it in. */
+  admit(): void {
+    this.link.post({ t: 'admit', tid: this.tid });
+  }
+
+  /** The accept gate refused it: the worker answers `status` with `body` and closes (0: just closes). */
+  refuse(status: number, body: string): void {
+    this.link.post({ t: 'refuse', tid: this.tid, status, body });
   }
 
   expireUpgrade(body: string): void {
@@ -266,6 +288,10 @@ export class WorkerLink implements SweepPacer {
   readonly index: number;
   readonly sockets = new Map<number, RemoteSocket>();
   child: ChildProcess | undefined;
+  /** A `listen` sent and not answered yet. */
+  listening: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  /** Whether it accepts (was sent the listening socket and not told `unlisten` since). */
+  accepting = false;
   restarts = 0;
   readonly #pool: FanoutPool;
   #outbox: WorkerCommand[] = [];
@@ -381,6 +407,9 @@ export class WorkerLink implements SweepPacer {
   /** The worker process exited: every socket it held is closed; frames start over; the lanes waiting on it go on. */
   exited(): void {
     this.child = undefined;
+    this.listening?.reject(new Error('the fan-out worker exited'));
+    this.listening = undefined;
+    this.accepting = false;
     this.#outbox = [];
     this.#lives = this.#livesRun = undefined;
     this.#held.clear();
@@ -396,7 +425,7 @@ export class WorkerLink implements SweepPacer {
 export interface FanoutPoolOptions {
   count: number;
   clock: Pick<Clock, 'now'>;
-  init: Omit<WorkerInit, 't' | 'index'>;
+  init: Omit<WorkerInit, 't' | 'index' | 'tidBase'>;
   logger: Logger;
   frameBudgetBytes?: number;
 }
@@ -407,7 +436,9 @@ export class FanoutPool {
   readonly #owner: FanoutPoolOwner;
   readonly #log: Logger;
   readonly #links: WorkerLink[] = [];
-  #nextTid = 0;
+  #listen: { handle: object; backlog: number } | undefined;
+  /** Worker starts so far: each gets its own range of socket ids (WorkerInit.tidBase). */
+  #spawns = 0;
   #stopping = false;
   #accepting = true;
 
@@ -428,30 +459,62 @@ export class FanoutPool {
     await Promise.all(this.#links.map((l) => this.#spawn(l)));
   }
 
-  /** A socket for the accept gate to count, in the least-loaded worker; `send()` hands the TCP socket over. */
-  prepare(): RemoteSocket {
-    let best: WorkerLink | undefined;
-    for (const l of this.#links) if (l.alive && (best === undefined || l.sockets.size < best.sockets.size)) best = l;
-    const link = best ?? this.#links[0];
-    const remote = new RemoteSocket(link, ++this.#nextTid);
-    return remote;
+  /**
+   * Every worker listens on `handle` (a TCP handle bound here, not listening: see the module
+   * comment), and so will a worker started later in a slot; resolves once each one listens.
+   */
+  async listen(handle: object, backlog: number): Promise<void> {
+    this.#listen = { handle, backlog };
+    await Promise.all(this.#links.map((l) => this.#sendListen(l)));
   }
 
-  /** Hands `socket` to the worker of `remote` (the parent's copy is closed once sent). */
-  send(remote: RemoteSocket, socket: Socket): void {
-    const link = remote.link;
-    if (!link.alive) {
-      socket.destroy();
-      queueMicrotask(() => remote.workerExited());
-      return;
+  /** Stop accepting: the workers close their listeners (the caller closes its handle). */
+  unlisten(): void {
+    this.#listen = undefined;
+    for (const l of this.#links) {
+      l.accepting = false;
+      l.post({ t: 'unlisten' });
     }
-    link.sockets.set(remote.tid, remote);
-    link.flush();
-    (link.child as ChildProcess).send({ t: 'conn', tid: remote.tid }, socket, (err) => {
-      if (err !== null && err !== undefined) {
-        socket.destroy();
-        remote.workerExited();
+  }
+
+  /**
+   * Keeps the workers' shares of the sockets even. The kernel gives a connection to whichever
+   * listening worker accepts first (an idle one takes whole bursts), so a worker holding more
+   * than the least loaded one plus a slack stops listening, and listens again once it is back
+   * within half the slack; the least loaded worker always listens. A connection is never moved.
+   */
+  #balance(): void {
+    if (this.#listen === undefined) return;
+    let min = Infinity;
+    for (const l of this.#links) if (l.alive && l.sockets.size < min) min = l.sockets.size;
+    if (min === Infinity) return;
+    const slack = Math.max(BALANCE_SLACK_SOCKETS, Math.ceil(min * BALANCE_SLACK_SHARE));
+    for (const l of this.#links) {
+      if (!l.alive) continue;
+      const n = l.sockets.size;
+      if (l.accepting && n > min + slack) {
+        l.accepting = false;
+        l.post({ t: 'unlisten' });
+      } else if (!l.accepting && l.listening === undefined && n <= min + slack / 2) {
+        this.#sendListen(l).catch((err: unknown) => this.#log.error({ err, worker: l.index }, 'a fan-out worker could not listen'));
       }
+    }
+  }
+
+  #sendListen(link: WorkerLink): Promise<void> {
+    const listen = this.#listen;
+    const child = link.child;
+    if (listen === undefined || child === undefined || !link.alive) return Promise.resolve();
+    link.accepting = true;
+    return new Promise<void>((resolve, reject) => {
+      link.listening = { resolve, reject };
+      link.flush();
+      child.send({ t: 'listen', backlog: listen.backlog }, listen.handle as never, (err) => {
+        if (err !== null && err !== undefined) {
+          link.listening = undefined;
+          reject(err);
+        }
+      });
     });
   }
 
@@ -496,9 +559,13 @@ export class FanoutPool {
       child.once('spawn', resolve);
       child.once('error', reject);
     });
-    const init: WorkerInit = { t: 'init', index: link.index, ...this.#o.init };
+    const init: WorkerInit = { t: 'init', index: link.index, ...this.#o.init, tidBase: ++this.#spawns * 2 ** 32 };
     child.send(init);
     if (!this.#accepting) link.post({ t: 'accepting', accepting: false });
+    // A worker started in a slot again listens too (at start, listen() sends it to all).
+    if (this.#listen !== undefined) {
+      this.#sendListen(link).catch((err: unknown) => this.#log.error({ err, worker: link.index }, 'a fan-out worker could not listen'));
+    }
     this.#log.info({ worker: link.index, pid: child.pid }, 'fan-out worker started');
   }
 
@@ -532,8 +599,28 @@ export class FanoutPool {
       link.acked(ev.n);
       return;
     }
+    if (ev.t === 'listening' || ev.t === 'listen-error') {
+      const waiting = link.listening;
+      link.listening = undefined;
+      if (ev.t === 'listening') waiting?.resolve();
+      else if (waiting !== undefined) waiting.reject(new Error(ev.message));
+      else this.#log.error({ worker: link.index, err: ev.message }, 'fan-out worker listener error');
+      return;
+    }
+    if (ev.t === 'accepted') {
+      const remote = new RemoteSocket(link, ev.tid);
+      link.sockets.set(ev.tid, remote);
+      this.#owner.accepted(remote, ev.source);
+      this.#balance();
+      return;
+    }
     const s = link.sockets.get(ev.tid);
     if (s === undefined) return;
+    if (ev.t === 'tcpclose') {
+      s.onEvent(ev, now);
+      this.#balance();
+      return;
+    }
     switch (ev.t) {
       case 'upreq':
         this.#owner.upgradeRequested(s);

@@ -5,9 +5,16 @@
  * every decision (accept gate, protocol state machine, cache, lag policy, metrics, /status).
  *
  *   main ─▶ worker   commands, batched: at most one IPC message per worker per event-loop turn
- *                    (an array of WorkerCommand), plus one message per accepted socket that
- *                    carries its handle (`conn`)
+ *                    (an array of WorkerCommand), plus, once per worker, the listening socket's
+ *                    handle (`listen`): every worker accepts on it itself
  *   worker ─▶ main   events, batched the same way (an array of WorkerEvent)
+ *
+ * Accepting. A socket a worker accepts waits, paused, for the main process's accept gate: the
+ * worker reports `accepted` with its source address, and the main process answers `admit` or
+ * `refuse`. No socket handle crosses the channel per connection: Node queues every message
+ * behind a handle until the receiver acknowledges it, so handing each accepted socket over (what
+ * this did first) let one connection through per worker event-loop turn, and a cold storm of
+ * 10,000 clients spent most of its time there.
  *
  * Frames. A Buffer that more than one socket may get (a delta batch, a snapshot page, a replayed
  * frame, anything ≥ INLINE_MAX_BYTES) crosses once per worker as `frame` with an id; writes then
@@ -32,18 +39,26 @@ export interface WorkerInit {
   handshakeTimeoutMs: number;
   highWaterMarkBytes: number;
   closeGraceMs: number;
+  /** Ids of the sockets this worker accepts start above this (unique across worker restarts). */
+  tidBase: number;
 }
 
-/** Sent with the TCP socket's handle, one per accepted connection. */
-export interface WorkerConn {
-  t: 'conn';
-  tid: number;
+/** Sent with the listening socket's handle (bound by the main process, listening in no process before). */
+export interface WorkerListen {
+  t: 'listen';
+  backlog: number;
 }
 
 export type WorkerCommand =
   /** A shared Buffer, held under `id` until `forget`. */
   | { t: 'frame'; id: number; data: Buffer }
   | { t: 'forget'; id: number }
+  /** The accept gate let the paused socket `tid` in: TLS, HTTP and the upgrade go on here. */
+  | { t: 'admit'; tid: number }
+  /** The accept gate refused it: answer `status` with `body` and close (status 0: just close, as under TLS). */
+  | { t: 'refuse'; tid: number; status: number; body: string }
+  /** Stop accepting (draining, stopping): close this worker's listener. */
+  | { t: 'unlisten' }
   /**
    * WebSocket messages to one client: inline bytes, or frames by id, one message each, in order
    * (consecutive frames for the same client, e.g. snapshot pages, share one command).
@@ -72,6 +87,11 @@ export type WorkerCommand =
   | { t: 'stop' };
 
 export type WorkerEvent =
+  /** The listener is listening (answer to `listen`), or could not. */
+  | { t: 'listening' }
+  | { t: 'listen-error'; message: string }
+  /** A TCP connection was accepted and waits, paused, for `admit` or `refuse`. */
+  | { t: 'accepted'; tid: number; source: string }
   /** The complete upgrade request arrived (the upgrade deadline no longer applies). */
   | { t: 'upreq'; tid: number }
   /** Refused before it became a WebSocket (counted by reason in the main process). */

@@ -26,7 +26,7 @@
  * The worker exits when its IPC channel closes (the main process is gone) or on `stop`.
  */
 import http from 'node:http';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -34,8 +34,9 @@ import { CODECS } from '../protocol/codecs.js';
 import type { Codec } from '../protocol/codec.js';
 import { SYNC_PATH } from '../protocol/transport.js';
 import { directWriter, frameHeader, rawSocket, supportsDirectWrites, wireFrame, wsSendWriter, type FrameWriter } from './frame-writer.js';
-import type { WorkerCommand, WorkerConn, WorkerEvent, WorkerInit } from './fanout-protocol.js';
-import { refuseUpgrade, syncHttpServer, upgradeVerdict } from './upgrade.js';
+import type { WorkerCommand, WorkerEvent, WorkerInit, WorkerListen } from './fanout-protocol.js';
+import { refuseAccepted, refuseUpgrade, syncHttpServer, upgradeVerdict } from './upgrade.js';
+import { realClock } from '../common/clock.js';
 
 interface Client {
   readonly tid: number;
@@ -72,6 +73,10 @@ let httpServer: http.Server;
 let wss: WebSocketServer;
 let accepting = true;
 const clients = new Map<number, Client>();
+/** Accepted sockets waiting, paused, for the main process's accept gate. */
+const waiting = new Map<number, Socket>();
+let listener: net.Server | undefined;
+let nextTid = 0;
 const frames = new Map<number, Buffer>();
 const dirty = new Set<Client>();
 let outbox: WorkerEvent[] = [];
@@ -105,6 +110,7 @@ function flushOutbox(): void {
 
 function start(msg: WorkerInit): void {
   init = msg;
+  nextTid = msg.tidBase;
   codecs = msg.codecs.map((n) => CODECS[n]);
   const tls = msg.tls;
   const server = syncHttpServer(tls, msg.handshakeTimeoutMs);
@@ -121,6 +127,54 @@ function clientOf(s: object): Client | undefined {
   if (own !== undefined) return own;
   const parent = (s as { _parent?: object })._parent;
   return parent !== undefined && parent !== null ? (parent as Tagged)[kClient] : undefined;
+}
+
+/** The main process's listening socket: this worker accepts on it too (`listening` when it does). */
+function listen(msg: WorkerListen, handle: unknown): void {
+  if (listener !== undefined || !accepting) return;
+  const server = net.createServer({ pauseOnConnect: true, noDelay: true });
+  listener = server;
+  server.on('connection', onAccept);
+  server.on('error', (err) => emit({ t: 'listen-error', message: err.message }));
+  server.listen(handle as net.ListenOptions, msg.backlog, () => emit({ t: 'listening' }));
+}
+
+function unlisten(): void {
+  listener?.close();
+  listener = undefined;
+}
+
+/** Accepted: paused until the main process's accept gate answers (`admit` / `refuse`). */
+function onAccept(socket: Socket): void {
+  const source = socket.remoteAddress;
+  if (source === undefined) {
+    socket.destroy(); // already gone
+    return;
+  }
+  const tid = ++nextTid;
+  waiting.set(tid, socket);
+  socket.on('error', ignoreError);
+  socket.once('close', () => {
+    if (waiting.delete(tid)) emit({ t: 'tcpclose', tid });
+  });
+  emit({ t: 'accepted', tid, source });
+}
+
+function admit(tid: number): void {
+  const socket = waiting.get(tid);
+  if (socket === undefined) return;
+  waiting.delete(tid);
+  socket.removeAllListeners('close');
+  socket.removeListener('error', ignoreError);
+  onConn(tid, socket);
+  if (!socket.destroyed && socket.isPaused()) socket.resume();
+}
+
+function refuse(tid: number, status: number, body: string): void {
+  const socket = waiting.get(tid);
+  if (socket === undefined) return;
+  if (status === 0) socket.destroy();
+  else refuseAccepted(socket, status, body, { 'Retry-After': '1' }, init.closeGraceMs, realClock);
 }
 
 function onConn(tid: number, socket: Socket): void {
@@ -416,7 +470,16 @@ function command(cmd: WorkerCommand): void {
       return;
     }
     case 'destroy':
-      clients.get(cmd.tid)?.socket.destroy();
+      (clients.get(cmd.tid)?.socket ?? waiting.get(cmd.tid))?.destroy();
+      return;
+    case 'admit':
+      admit(cmd.tid);
+      return;
+    case 'refuse':
+      refuse(cmd.tid, cmd.status, cmd.body);
+      return;
+    case 'unlisten':
+      unlisten();
       return;
     case 'expire': {
       const c = clients.get(cmd.tid);
@@ -457,6 +520,8 @@ function command(cmd: WorkerCommand): void {
 
 function stop(): void {
   accepting = false;
+  unlisten();
+  for (const socket of waiting.values()) socket.destroy();
   for (const c of clients.values()) c.socket.destroy();
   flushOutbox();
   // Exiting closes the channel; disconnect() first races Node's own handling of queued messages.
@@ -467,7 +532,7 @@ function ignoreError(): void {
   // The peer went away; 'close' follows.
 }
 
-process.on('message', (msg: WorkerInit | WorkerConn | WorkerCommand[], handle?: unknown) => {
+process.on('message', (msg: WorkerInit | WorkerListen | WorkerCommand[], handle?: unknown) => {
   if (Array.isArray(msg)) {
     for (const cmd of msg) {
       try {
@@ -479,11 +544,6 @@ process.on('message', (msg: WorkerInit | WorkerConn | WorkerCommand[], handle?: 
     return;
   }
   if (msg.t === 'init') start(msg);
-  else if (msg.t === 'conn') {
-    // No handle: the socket closed in the main process before it was sent (Node sends the
-    // message without one then). Say so, or the main process would count it open for ever.
-    if (handle === undefined) emit({ t: 'tcpclose', tid: msg.tid });
-    else onConn(msg.tid, handle as Socket);
-  }
+  else if (msg.t === 'listen') listen(msg, handle);
 });
 process.on('disconnect', () => process.exit(0));

@@ -27,6 +27,7 @@
  * Lifecycle: new ─start()─▶ listening ─drain()─▶ draining ─stop()─▶ stopped. `stop()` is the
  * hard stop (Goodbye(Shutdown), then the sockets are cut); `drain()` is the SIGTERM path.
  */
+import { lookup } from 'node:dns/promises';
 import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
@@ -43,6 +44,7 @@ import { SYNC_PATH } from '../protocol/transport.js';
 import { AcceptGate, admissionOf, sourceAddress, type AcceptRefusal, type GateSocket } from './accept-gate.js';
 import type { TimerHandle } from '../common/clock.js';
 import { Connection, type ConnectionOwner } from './connection.js';
+import { bindTcp, type BoundSocket } from './bound-socket.js';
 import { DrainSchedule } from './drain-schedule.js';
 import { ServerListenError, ServerOptionError, ServerStateError } from './errors.js';
 import { FanOut } from './fan-out.js';
@@ -90,6 +92,8 @@ export class SyncServer {
   readonly #lingering = new Set<Socket>();
   readonly #tickMs: number;
   #listener: net.Server | undefined;
+  /** With fan-out workers: the socket they listen on (this process does not). */
+  #listenHandle: BoundSocket | undefined;
   #http: http.Server | undefined;
   #state: ServerStatus['state'] = 'new';
   #port: number | undefined;
@@ -192,10 +196,9 @@ export class SyncServer {
     server.on('clientError', serverOnClientError);
     server.on('tlsClientError', serverOnTlsClientError);
     this.#http = server;
+    if (this.#pool !== undefined) return this.#listenInWorkers(this.#pool);
     // noDelay as http.Server sets it on the sockets it accepts itself: frames go out at once.
-    // With fan-out workers the socket goes to a worker unread: pauseOnConnect, or the bytes
-    // this process read first would be lost.
-    const listener = net.createServer({ noDelay: true, pauseOnConnect: this.#pool !== undefined });
+    const listener = net.createServer({ noDelay: true });
     (listener as unknown as TaggedServer)[kServer] = this;
     listener.on('connection', listenerOnConnection);
     this.#listener = listener;
@@ -206,11 +209,18 @@ export class SyncServer {
       await once(listener, 'listening');
     } catch (err) {
       this.#state = 'stopped';
-      await this.#pool?.stop();
       throw new ServerListenError(`cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`, { cause: err });
     }
     listener.on('error', serverOnError);
     this.#port = (listener.address() as AddressInfo).port;
+    this.#listening();
+    return this.#port;
+  }
+
+  /** Listening (in this process or in the fan-out workers): the tick starts, the log says so. */
+  #listening(): void {
+    const o = this.#o;
+    const tls = o.tls;
     this.#state = 'listening';
     this.#tickTimer = o.clock.setTimeout(serverOnTick, this.#tickMs, this);
     const {
@@ -246,6 +256,29 @@ export class SyncServer {
       },
       'typha sync server listening',
     );
+  }
+
+  /**
+   * With fan-out workers: the listening socket is bound here without listening, and every
+   * worker listens and accepts on it (fanout-pool.ts); this process never accepts.
+   */
+  async #listenInWorkers(pool: FanoutPool): Promise<number> {
+    const o = this.#o;
+    let bound: BoundSocket;
+    try {
+      const address = net.isIP(o.host) !== 0 ? o.host : (await lookup(o.host)).address;
+      bound = bindTcp(address, o.port);
+      this.#listenHandle = bound;
+      await pool.listen(bound.handle, o.listenBacklog);
+    } catch (err) {
+      this.#state = 'stopped';
+      this.#listenHandle?.handle.close();
+      this.#listenHandle = undefined;
+      await pool.stop();
+      throw new ServerListenError(`cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`, { cause: err });
+    }
+    this.#port = bound.port;
+    this.#listening();
     return this.#port;
   }
 
@@ -266,7 +299,9 @@ export class SyncServer {
     }
     const listener = this.#listener;
     this.#pool?.setAccepting(false);
+    this.#stopAcceptingInWorkers();
     this.#stopped = (async () => {
+      if (this.#pool !== undefined) this.#gate.destroyAll();
       if (listener !== undefined && wasListening) {
         const closed = this.#closeListener(listener);
         this.#gate.destroyAll();
@@ -294,6 +329,7 @@ export class SyncServer {
     this.#state = 'draining';
     this.#pool?.setAccepting(false);
     if (this.#listener !== undefined) void this.#closeListener(this.#listener);
+    this.#stopAcceptingInWorkers();
     this.#drained = new Promise<void>((resolve) => (this.#resolveDrained = resolve));
     const targets = [...this.#conns].filter((c) => c.active);
     this.#log.info({ connections: targets.length, durationMs: opts.durationMs, hint: opts.hint }, 'draining: handing clients off');
@@ -419,15 +455,9 @@ export class SyncServer {
       socket.destroy(); // already gone
       return;
     }
-    const pool = this.#pool;
-    const remote = pool?.prepare();
-    const admitted = this.#gate.admit(remote?.tcp ?? socket, source, this.#o.clock.now());
+    const admitted = this.#gate.admit(socket, source, this.#o.clock.now());
     if (typeof admitted === 'string') {
       this.#refuseAtAccept(socket, source, admitted);
-      return;
-    }
-    if (pool !== undefined && remote !== undefined) {
-      pool.send(remote, socket);
       return;
     }
     if (this.#o.tls === undefined) {
@@ -526,6 +556,16 @@ export class SyncServer {
     return this.#listenerClosed;
   }
 
+  /** With fan-out workers: they close their listeners and so does this process its handle. */
+  #stopAcceptingInWorkers(): void {
+    const bound = this.#listenHandle;
+    if (bound === undefined) return;
+    this.#listenHandle = undefined;
+    this.#pool?.unlisten();
+    bound.handle.close();
+    this.#gate.destroyUpgrading();
+  }
+
   /** No complete upgrade request within upgradeTimeoutMs of accept (a silent socket, slowloris). */
   #upgradeExpired(gated: GateSocket): void {
     const body = `no complete WebSocket upgrade request within ${this.#o.upgradeTimeoutMs} ms of connecting (TYPHA_SERVERUPGRADETIMEOUTSECS)`;
@@ -542,7 +582,7 @@ export class SyncServer {
     else refuseUpgrade(socket, 408, body);
   }
 
-  #refuseAtAccept(socket: Socket, source: string, why: AcceptRefusal): void {
+  #refuseAtAccept(socket: Socket | RemoteSocket, source: string, why: AcceptRefusal): void {
     this.#countRefusal(why);
     const o = this.#o;
     const [status, body] =
@@ -557,7 +597,12 @@ export class SyncServer {
           ];
     this.#log.debug({ remote: source, status, reason: why }, 'refused a connection at accept');
     // Under TLS an HTTP answer would cost the handshake the limit is there to spare.
-    if (o.tls !== undefined) {
+    const answer = o.tls === undefined;
+    if (!(socket instanceof net.Socket)) {
+      socket.refuse(answer ? status : 0, body); // the worker answers and lingers as below
+      return;
+    }
+    if (!answer) {
       socket.destroy();
       return;
     }
@@ -568,6 +613,11 @@ export class SyncServer {
 
   #poolOwner(): FanoutPoolOwner {
     return {
+      accepted: (s, source) => {
+        const admitted = this.#gate.admit(s.tcp, source, this.#o.clock.now());
+        if (typeof admitted === 'string') this.#refuseAtAccept(s, source, admitted);
+        else s.admit();
+      },
       upgradeRequested: (s) => admissionOf(s.tcp)?.upgradeRequested(),
       refused: (_s, reason) => this.#countRefusal(reason),
       opened: (s, codec, remote) => this.#acceptRemote(s, codec, remote),

@@ -16,6 +16,7 @@ import { CODECS, Features, type SyncerType, type Update } from '../../src/protoc
 import { updateKey } from '../../src/common/update-key.js';
 import { Harness, TestClient, fingerprint, upd, type ClientOptions } from './helpers.js';
 import { mulberry32 as seeded } from '../fault/prng.js';
+import { BALANCE_SLACK_SOCKETS } from '../../src/server/fanout-pool.js';
 
 const SEED = Number(process.env.CATTAIL_FANOUT_SEED ?? '17');
 const WORKERS = 2;
@@ -64,16 +65,28 @@ test(`clients spread over ${WORKERS} fan-out workers converge through churn and 
   const opts = new Map<TestClient, ClientOptions>();
   const clients = new Set<TestClient>();
   t.after(() => [...clients].forEach((c) => c.close()));
-  for (let i = 0; i < 40; i++) {
-    const o = clientOptions(rnd, i);
-    const c = new TestClient(h.url, o);
-    opts.set(c, o);
-    clients.add(c);
+  // In waves, as agents come: the kernel hands each connection to whichever worker accepts
+  // first, and a worker more than BALANCE_SLACK_SOCKETS ahead stops listening for a while.
+  for (let wave = 0; wave < 8; wave++) {
+    const batch: TestClient[] = [];
+    for (let i = 0; i < 5; i++) {
+      const o = clientOptions(rnd, wave * 5 + i);
+      const c = new TestClient(h.url, o);
+      opts.set(c, o);
+      clients.add(c);
+      batch.push(c);
+    }
+    await Promise.all(batch.map((c) => c.untilInSync()));
   }
-  await Promise.all([...clients].map((c) => c.untilInSync()));
   const status = h.server.connections();
   assert.equal(status.fanoutWorkers?.length, WORKERS);
-  for (const w of status.fanoutWorkers ?? []) assert.ok(w.sockets > 0, `worker ${w.index} holds clients (${w.sockets})`);
+  const shares = (status.fanoutWorkers ?? []).map((w) => w.sockets);
+  assert.equal(
+    shares.reduce((a, b) => a + b, 0),
+    40,
+  );
+  // Even within the slack, plus one wave the balancer may not have seen yet.
+  assert.ok(Math.max(...shares) - Math.min(...shares) <= BALANCE_SLACK_SOCKETS + 5, `sockets per worker: ${shares.join(', ')}`);
 
   const last: Record<string, number> = { felix: 100, bgp: 100 };
   for (let round = 0; round < 50; round++) {
