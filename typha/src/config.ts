@@ -38,10 +38,10 @@ export const TYPHA_PARAMS = {
   },
   FanoutWorkers: {
     type: 'int',
-    default: 1,
-    min: 1,
+    default: 0,
+    min: 0,
     max: 256,
-    help: 'Processes that hold the clients\' sockets and write the shared frames to them, so one replica uses more than one core; the watch, cache and encoding stay in the main process. 1: none, the main process writes itself (ours; see docs/DESIGN.md, "Fan-out workers")',
+    help: 'Processes that accept the clients\' connections, hold their sockets and write to them, so one replica uses every core it is given; the watch, cache, encoding and every decision stay in the main process. 1: none, the main process writes itself. 0: one per CPU the replica is given (its CPU affinity and cgroup CPU limit) beside the main process\'s, and at most one per 1,000 of MaxConnectionsUpperLimit; 1 on two CPUs (ours; see docs/DESIGN.md, "Fan-out workers")',
   },
   MaxConnectionsUpperLimit: { type: 'int', default: 10000, min: 1, max: 1000000, help: 'Connections beyond this are refused with a hint' },
   MaxConnectionsPerSource: {

@@ -26,6 +26,8 @@ import { SYNC_PATH } from '../protocol/transport.js';
 import { projectionTable, syncerKinds } from '../protocol/views/index.js';
 import { createLogLimiter } from '../pipeline/log-limiter.js';
 import { realClock } from '../common/clock.js';
+import { availableCpus } from '../common/cpus.js';
+import { autoFanoutWorkers } from '../server/fanout-pool.js';
 import { SyncCache, DeltaBatcher } from '../cache/index.js';
 import { createDedupeStage, createProjectionStage, createValidationStage, teeCallbacks, type DedupeStage, type ValidationStage } from '../pipeline/index.js';
 import { SyncServer, type ServerTlsOptions } from '../server/index.js';
@@ -78,6 +80,8 @@ interface SyncerPipeline {
 
 export class TyphaDaemon {
   readonly serverId: string;
+  /** TYPHA_FANOUTWORKERS, or the number chosen for it (0: autoFanoutWorkers). */
+  readonly fanoutWorkers: number;
   readonly #config: TyphaConfig;
   readonly #log: Logger;
   readonly #factories: TyphaFactories;
@@ -110,6 +114,14 @@ export class TyphaDaemon {
     this.#factories = opts.factories ?? {};
     this.#tuning = opts.tuning ?? {};
     this.serverId = opts.serverId ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
+    const cpus = availableCpus();
+    this.fanoutWorkers = config.FanoutWorkers !== 0 ? config.FanoutWorkers : autoFanoutWorkers(cpus, config.MaxConnectionsUpperLimit);
+    this.#log.info(
+      { fanoutWorkers: this.fanoutWorkers, cpus, chosen: config.FanoutWorkers === 0 ? 'automatically (TYPHA_FANOUTWORKERS=0)' : 'TYPHA_FANOUTWORKERS' },
+      this.fanoutWorkers > 1
+        ? `${this.fanoutWorkers} fan-out worker processes hold the client sockets`
+        : 'the main process holds the client sockets (no fan-out workers)',
+    );
   }
 
   get ready(): boolean {
@@ -151,7 +163,7 @@ export class TyphaDaemon {
       port: c.ServerPort,
       tls: serverTls(c),
       maxConnections: c.MaxConnectionsUpperLimit,
-      fanoutWorkers: c.FanoutWorkers,
+      fanoutWorkers: this.fanoutWorkers,
       maxConnectionsPerSource: c.MaxConnectionsPerSource,
       maxPendingHandshakes: c.MaxPendingHandshakes,
       upgradeTimeoutMs: secs(c.ServerUpgradeTimeoutSecs),

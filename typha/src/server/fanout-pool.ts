@@ -62,6 +62,22 @@ export const BALANCE_SLACK_SOCKETS = 8;
 /** …or this share of the least loaded one's count, if more (see FanoutPool.#balance). */
 export const BALANCE_SLACK_SHARE = 0.1;
 
+/** Connections a fan-out worker is for, at least, when their number is chosen automatically. */
+export const CONNECTIONS_PER_AUTO_WORKER = 1000;
+
+/**
+ * TYPHA_FANOUTWORKERS=0 (the default): one process per CPU the replica is given, the main
+ * process's included (it keeps the watch, the cache, encoding, the sweep's bookkeeping and the
+ * snapshot pump: a core's worth at 10,000 clients), so `cpus - 1` workers; and no more than one
+ * per CONNECTIONS_PER_AUTO_WORKER connections the replica takes (TYPHA_MAXCONNECTIONSUPPERLIMIT):
+ * a worker costs a process (~50 MB) and a share of every frame, and below that its share of the
+ * writes is a few milliseconds a sweep. 1 means none: the main process writes itself, which is
+ * what two CPUs give (measured there: docs/BENCHMARKS.md, *Fan-out workers*).
+ */
+export function autoFanoutWorkers(cpus: number, maxConnections: number): number {
+  return Math.max(1, Math.min(Math.floor(cpus) - 1, Math.ceil(maxConnections / CONNECTIONS_PER_AUTO_WORKER)));
+}
+
 /** Bytes of shared frames one worker holds at most (snapshot pages, delta frames). */
 export const WORKER_FRAME_BUDGET_BYTES = 128 * 1024 * 1024;
 
