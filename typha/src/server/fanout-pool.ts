@@ -57,6 +57,9 @@ import { INLINE_MAX_BYTES, type WorkerCommand, type WorkerEvent, type WorkerInit
 import type { FrameWriter, SharedFrame, SharedRun } from './frame-writer.js';
 import type { RejectReason } from '../metrics/server-metrics.js';
 
+/** A `listen` a worker has not answered within this is taken as lost and sent again. */
+const LISTEN_ANSWER_MS = 5000;
+
 /** A worker stops accepting when it holds this many sockets more than the least loaded one… */
 export const BALANCE_SLACK_SOCKETS = 8;
 /** …or this share of the least loaded one's count, if more (see FanoutPool.#balance). */
@@ -105,6 +108,8 @@ export interface FanoutWorkerStatus {
   restarts: number;
   /** Bytes of shared frames it holds. */
   frameBytes: number;
+  /** Whether it listens for new connections (see FanoutPool.#balance). */
+  accepting: boolean;
 }
 
 const ids = new WeakMap<Buffer, number>();
@@ -304,8 +309,8 @@ export class WorkerLink implements SweepPacer {
   readonly index: number;
   readonly sockets = new Map<number, RemoteSocket>();
   child: ChildProcess | undefined;
-  /** A `listen` sent and not answered yet. */
-  listening: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  /** A `listen` sent and not answered yet, and when it was sent. */
+  listening: { resolve: () => void; reject: (err: Error) => void; at: number } | undefined;
   /** Whether it accepts (was sent the listening socket and not told `unlisten` since). */
   accepting = false;
   restarts = 0;
@@ -501,6 +506,15 @@ export class FanoutPool {
    */
   #balance(): void {
     if (this.#listen === undefined) return;
+    const now = this.#o.clock.now();
+    for (const l of this.#links) {
+      // A `listen` unanswered this long is taken as lost: the worker is sent another.
+      if (l.listening !== undefined && now - l.listening.at > LISTEN_ANSWER_MS) {
+        l.listening.reject(new Error(`no answer to listen within ${LISTEN_ANSWER_MS} ms`));
+        l.listening = undefined;
+        l.accepting = false;
+      }
+    }
     let min = Infinity;
     for (const l of this.#links) if (l.alive && l.sockets.size < min) min = l.sockets.size;
     if (min === Infinity) return;
@@ -517,17 +531,27 @@ export class FanoutPool {
     }
   }
 
+  /**
+   * The server's tick: the balance is kept without events too, so the least loaded worker
+   * listens again even when no connection arrives or closes (every worker may have stopped
+   * listening at its last event).
+   */
+  tick(_now: number): void {
+    this.#balance();
+  }
+
   #sendListen(link: WorkerLink): Promise<void> {
     const listen = this.#listen;
     const child = link.child;
     if (listen === undefined || child === undefined || !link.alive) return Promise.resolve();
     link.accepting = true;
     return new Promise<void>((resolve, reject) => {
-      link.listening = { resolve, reject };
+      link.listening = { resolve, reject, at: this.#o.clock.now() };
       link.flush();
       child.send({ t: 'listen', backlog: listen.backlog }, listen.handle as never, (err) => {
         if (err !== null && err !== undefined) {
           link.listening = undefined;
+          link.accepting = false;
           reject(err);
         }
       });
@@ -557,7 +581,14 @@ export class FanoutPool {
   }
 
   status(): FanoutWorkerStatus[] {
-    return this.#links.map((l) => ({ index: l.index, pid: l.child?.pid, sockets: l.sockets.size, restarts: l.restarts, frameBytes: l.heldBytes }));
+    return this.#links.map((l) => ({
+      index: l.index,
+      pid: l.child?.pid,
+      sockets: l.sockets.size,
+      restarts: l.restarts,
+      frameBytes: l.heldBytes,
+      accepting: l.accepting,
+    }));
   }
 
   /** The pids of the running workers (tests kill one by its pid). */
@@ -618,9 +649,15 @@ export class FanoutPool {
     if (ev.t === 'listening' || ev.t === 'listen-error') {
       const waiting = link.listening;
       link.listening = undefined;
-      if (ev.t === 'listening') waiting?.resolve();
-      else if (waiting !== undefined) waiting.reject(new Error(ev.message));
-      else this.#log.error({ worker: link.index, err: ev.message }, 'fan-out worker listener error');
+      if (ev.t === 'listening') {
+        waiting?.resolve();
+        return;
+      }
+      // It does not listen: the balance sends it the socket again when it is the one to.
+      link.accepting = false;
+      if (waiting !== undefined) waiting.reject(new Error(ev.message));
+      else this.#log.error({ worker: link.index, err: ev.message }, 'fan-out worker listener error; it stopped listening');
+      this.#balance();
       return;
     }
     if (ev.t === 'accepted') {

@@ -131,11 +131,28 @@ function clientOf(s: object): Client | undefined {
 
 /** The main process's listening socket: this worker accepts on it too (`listening` when it does). */
 function listen(msg: WorkerListen, handle: unknown): void {
-  if (listener !== undefined || !accepting) return;
+  // Always an answer: the main process keeps track of who listens from these.
+  if (!accepting || handle === undefined) {
+    (handle as { close?: () => void } | undefined)?.close?.();
+    emit({ t: 'listen-error', message: accepting ? 'the listening socket did not arrive' : 'not accepting (draining or stopping)' });
+    return;
+  }
+  if (listener !== undefined) {
+    (handle as { close?: () => void }).close?.(); // already listening on the same socket
+    emit({ t: 'listening' });
+    return;
+  }
   const server = net.createServer({ pauseOnConnect: true, noDelay: true });
   listener = server;
   server.on('connection', onAccept);
-  server.on('error', (err) => emit({ t: 'listen-error', message: err.message }));
+  server.on('error', (err) => {
+    // Node's net.Server reports accept errors here too (EMFILE…); it keeps listening after those.
+    if (server.listening) emit({ t: 'log', level: 'warn', msg: `accepting a connection failed: ${err.message}` });
+    else {
+      if (listener === server) listener = undefined;
+      emit({ t: 'listen-error', message: err.message });
+    }
+  });
   server.listen(handle as net.ListenOptions, msg.backlog, () => emit({ t: 'listening' }));
 }
 
