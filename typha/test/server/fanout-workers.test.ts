@@ -8,7 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import WebSocket from 'ws';
 import { Registry } from 'prom-client';
 import { until } from '@cattail/datastore/testing';
 import { PromServerMetrics } from '../../src/metrics/index.js';
@@ -189,4 +191,44 @@ test('fanoutWorkers and frameWriter together are refused with a clear error', as
     Harness.start(t, { fanoutWorkers: 2, frameWriter: { name: 'x', writeShared: () => undefined, write: () => undefined } }),
     /frameWriter: only for the in-process write path/,
   );
+});
+
+test('bursts of connections to two fan-out workers: every one is accepted, round after round, and the shares stay even', async (t) => {
+  // No hello is sent: the handshake deadline is out of the way, and so are the accept limits.
+  const h = await Harness.start(t, {
+    fanoutWorkers: WORKERS,
+    initialKeys: 0,
+    maxPendingHandshakes: 0,
+    maxConnectionsPerSource: 0,
+    handshakeTimeoutMs: 120_000,
+  });
+  const open: WebSocket[] = [];
+  t.after(() => open.forEach((ws) => ws.terminate()));
+  for (let round = 0; round < 4; round++) {
+    // As fast as the client can: whole bursts land in one worker's accept loop before the
+    // main process hears of them, so the balance acts on later ones.
+    const burst = Array.from({ length: 400 }, () => new WebSocket(h.url, [CODECS.msgpack.subprotocol], { perMessageDeflate: false }));
+    open.push(...burst);
+    await Promise.all(burst.map((ws) => once(ws, 'open')));
+    if (round % 2 === 1) {
+      // Half of them leave again: the shares move, and a worker that stopped listening must listen again.
+      for (const ws of burst.splice(0, 200)) ws.terminate();
+    }
+  }
+  const status = await until(() => {
+    const s = h.server.connections();
+    return (s.fanoutWorkers ?? []).reduce((n, w) => n + w.sockets, 0) === 1200 ? s : undefined;
+  }, 'the workers hold the 1,200 sockets left');
+  const shares = (status.fanoutWorkers ?? []).map((w) => w.sockets);
+  t.diagnostic(`sockets per worker: ${shares.join(', ')}; accepting: ${(status.fanoutWorkers ?? []).map((w) => w.accepting).join(', ')}`);
+  assert.ok(
+    (status.fanoutWorkers ?? []).some((w) => w.accepting),
+    'some worker accepts',
+  );
+  // A burst may land whole in one worker before the balance hears of it.
+  assert.ok(Math.max(...shares) - Math.min(...shares) <= 400 + BALANCE_SLACK_SOCKETS, `sockets per worker: ${shares.join(', ')}`);
+  // And after the bursts, the next connection is accepted too.
+  const last = new WebSocket(h.url, [CODECS.msgpack.subprotocol]);
+  open.push(last);
+  await once(last, 'open');
 });
