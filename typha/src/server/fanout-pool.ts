@@ -651,6 +651,10 @@ export class FanoutPool {
       link.listening = undefined;
       if (ev.t === 'listening') {
         waiting?.resolve();
+        // It may have been told to stop again meanwhile, and the other may have stopped when
+        // this one could not be sent the socket (its listen was pending): balance now, not at
+        // the next event, which may never come (a profiled storm stalled that way).
+        this.#balance();
         return;
       }
       // It does not listen: the balance sends it the socket again when it is the one to.
