@@ -506,13 +506,14 @@ export class FanoutPool {
    */
   #balance(): void {
     if (this.#listen === undefined) return;
+    const listen = this.#listen;
     const now = this.#o.clock.now();
     for (const l of this.#links) {
-      // A `listen` unanswered this long is taken as lost: the worker is sent another.
-      if (l.listening !== undefined && now - l.listening.at > LISTEN_ANSWER_MS) {
-        l.listening.reject(new Error(`no answer to listen within ${LISTEN_ANSWER_MS} ms`));
-        l.listening = undefined;
-        l.accepting = false;
+      // A `listen` unanswered this long is taken as lost: the worker is sent it again (it
+      // answers every one; the first answer settles the wait).
+      if (l.listening !== undefined && l.child !== undefined && now - l.listening.at > LISTEN_ANSWER_MS) {
+        l.listening.at = now;
+        this.#postListen(l, l.child, listen);
       }
     }
     let min = Infinity;
@@ -536,7 +537,7 @@ export class FanoutPool {
    * listens again even when no connection arrives or closes (every worker may have stopped
    * listening at its last event).
    */
-  tick(_now: number): void {
+  tick(): void {
     this.#balance();
   }
 
@@ -547,14 +548,19 @@ export class FanoutPool {
     link.accepting = true;
     return new Promise<void>((resolve, reject) => {
       link.listening = { resolve, reject, at: this.#o.clock.now() };
-      link.flush();
-      child.send({ t: 'listen', backlog: listen.backlog }, listen.handle as never, (err) => {
-        if (err !== null && err !== undefined) {
-          link.listening = undefined;
-          link.accepting = false;
-          reject(err);
-        }
-      });
+      this.#postListen(link, child, listen);
+    });
+  }
+
+  /** Sends the listening socket, after what is queued for the worker. */
+  #postListen(link: WorkerLink, child: ChildProcess, listen: { handle: object; backlog: number }): void {
+    link.flush();
+    child.send({ t: 'listen', backlog: listen.backlog }, listen.handle as never, (err) => {
+      if (err === null || err === undefined) return;
+      const waiting = link.listening;
+      link.listening = undefined;
+      link.accepting = false;
+      waiting?.reject(err);
     });
   }
 

@@ -532,7 +532,7 @@ export class SyncServer {
     this.#tickTimer = undefined;
     if (this.#state !== 'listening' && this.#state !== 'draining') return;
     const now = this.#o.clock.now();
-    if (this.#state === 'listening') this.#pool?.tick(now);
+    if (this.#state === 'listening') this.#pool?.tick();
     for (const a of this.#gate.takeExpired(now)) this.#upgradeExpired(a.socket);
     for (const conn of this.#conns) {
       try {
