@@ -73,8 +73,8 @@ let httpServer: http.Server;
 let wss: WebSocketServer;
 let accepting = true;
 const clients = new Map<number, Client>();
-/** Accepted sockets waiting, paused, for the main process's accept gate. */
-const waiting = new Map<number, Socket>();
+/** Accepted sockets waiting, paused, for the main process's accept gate, and their 'close' listener. */
+const waiting = new Map<number, { socket: Socket; onClose: () => void }>();
 let listener: net.Server | undefined;
 let nextTid = 0;
 const frames = new Map<number, Buffer>();
@@ -169,26 +169,28 @@ function onAccept(socket: Socket): void {
     return;
   }
   const tid = ++nextTid;
-  waiting.set(tid, socket);
-  socket.on('error', ignoreError);
-  socket.once('close', () => {
+  const onClose = (): void => {
     if (waiting.delete(tid)) emit({ t: 'tcpclose', tid });
-  });
+  };
+  waiting.set(tid, { socket, onClose });
+  socket.on('error', ignoreError);
+  socket.once('close', onClose);
   emit({ t: 'accepted', tid, source });
 }
 
 function admit(tid: number): void {
-  const socket = waiting.get(tid);
-  if (socket === undefined) return;
+  const w = waiting.get(tid);
+  if (w === undefined) return;
   waiting.delete(tid);
-  socket.removeAllListeners('close');
+  const socket = w.socket;
+  socket.removeListener('close', w.onClose);
   socket.removeListener('error', ignoreError);
   onConn(tid, socket);
   if (!socket.destroyed && socket.isPaused()) socket.resume();
 }
 
 function refuse(tid: number, status: number, body: string): void {
-  const socket = waiting.get(tid);
+  const socket = waiting.get(tid)?.socket;
   if (socket === undefined) return;
   if (status === 0) socket.destroy();
   else refuseAccepted(socket, status, body, { 'Retry-After': '1' }, init.closeGraceMs, realClock);
@@ -487,7 +489,7 @@ function command(cmd: WorkerCommand): void {
       return;
     }
     case 'destroy':
-      (clients.get(cmd.tid)?.socket ?? waiting.get(cmd.tid))?.destroy();
+      (clients.get(cmd.tid)?.socket ?? waiting.get(cmd.tid)?.socket)?.destroy();
       return;
     case 'admit':
       admit(cmd.tid);
@@ -538,7 +540,7 @@ function command(cmd: WorkerCommand): void {
 function stop(): void {
   accepting = false;
   unlisten();
-  for (const socket of waiting.values()) socket.destroy();
+  for (const w of waiting.values()) w.socket.destroy();
   for (const c of clients.values()) c.socket.destroy();
   flushOutbox();
   // Exiting closes the channel; disconnect() first races Node's own handling of queued messages.
