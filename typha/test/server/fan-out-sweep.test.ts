@@ -87,26 +87,23 @@ class FakeMember implements FanOutMember {
   }
 }
 
-/** A fan-out worker as its lane sees it: acks wait until the test lets the worker "finish" a chunk. */
+/** A fan-out worker as its lane sees it: its acks are turns that run when the test lets the worker "finish" a chunk. */
 class FakePacer implements SweepPacer {
-  readonly #acks: Array<() => void> = [];
+  readonly #acks = new Turns();
   asked = 0;
 
   ack(fn: () => void): void {
     this.asked++;
-    this.#acks.push(fn);
+    this.#acks.defer(fn);
   }
 
   get outstanding(): number {
-    return this.#acks.length;
+    return this.#acks.pending;
   }
 
   /** The worker did the oldest chunk not yet confirmed; false if none was waiting. */
   release(): boolean {
-    const fn = this.#acks.shift();
-    if (fn === undefined) return false;
-    fn();
-    return true;
+    return this.#acks.step();
   }
 }
 
