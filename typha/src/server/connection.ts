@@ -86,8 +86,8 @@ export interface RemoteLive {
   readonly pacer: SweepPacer;
   /** The client is live, having everything up to `revision`. */
   goLive(revision: number): void;
-  /** Not live any more: the worker reports the revision of the last run it wrote (`remoteFellBehind`). */
-  leaveLive(): void;
+  /** Not live any more; with `report`, the worker reports the revision of the last run it wrote (`remoteFellBehind`). */
+  leaveLive(report: boolean): void;
   writeLive(run: SharedRun): void;
 }
 
@@ -276,7 +276,7 @@ export class Connection implements FanOutMember {
     this.#state = 'lagging';
     // The worker may not have written every run handed to it: catch up from where it says.
     if (this.#remote !== undefined) this.#awaitingWorker = true;
-    this.#leaveHub();
+    this.#leaveHub(true);
     if (this.#behindSince < 0) this.#behindSince = now;
     this.#startLagging(now);
   }
@@ -299,9 +299,10 @@ export class Connection implements FanOutMember {
     hub.add(this);
   }
 
-  #leaveHub(): void {
+  /** `catchUp`: the client stays and catches up, from where a fan-out worker says it stopped. */
+  #leaveHub(catchUp: boolean): void {
     this.#hub?.remove(this);
-    this.#remote?.leaveLive();
+    this.#remote?.leaveLive(catchUp);
   }
 
   // ── closing ─────────────────────────────────────────────────────────────────────────────────
@@ -768,7 +769,7 @@ export class Connection implements FanOutMember {
 
   /** Leaves the fan-out, drops what was queued, stops the per-connection timers and waits. */
   #leave(): void {
-    this.#leaveHub();
+    this.#leaveHub(false);
     this.#queue.clear();
     this.#inSyncRevision = -1;
     const clock = this.#o.clock;

@@ -216,11 +216,15 @@ export class RemoteSocket extends EventEmitter {
     this.link.post({ t: 'live+', tid: this.tid, revision });
   }
 
-  /** Out of the live state; unless the worker already said so, it reports `behind` in answer. */
-  leaveLive(): void {
+  /**
+   * Out of the live state. `report`: the worker answers with `behind` (unless it already said
+   * so); without, nothing is sent: the connection is closing, and the worker's close and
+   * terminate take the client out of the live state themselves.
+   */
+  leaveLive(report: boolean): void {
     if (!this.#live) return;
     this.#live = false;
-    this.link.post({ t: 'live-', tid: this.tid });
+    if (report) this.link.post({ t: 'live-', tid: this.tid });
   }
 
   /** A visit of the sweep: the worker writes `run` unless the socket is over its mark. */
