@@ -177,16 +177,28 @@ export async function updateNodeAddresses(cfg: StartupConfig, deps: StartupDeps)
  * autodetected address, as calico/node's clearNodeIPs): the other node may keep the address.
  */
 export async function clearNodeAddresses(ds: Datastore, nodeName: string, families: { v4: boolean; v6: boolean }): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const current = await readNode(ds, nodeName);
-    if (!current) return;
-    const spec = specOf(current);
+  await updateNodeSpec(ds, nodeName, 'skip', (spec) => {
     const bgp = bgpOf(spec);
     if (families.v4) delete bgp.ipv4Address;
     if (families.v6) delete bgp.ipv6Address;
     if (Object.keys(bgp).length) spec.bgp = bgp;
     else delete spec.bgp;
-    if (JSON.stringify(spec) === JSON.stringify(specOf(current))) return;
+  });
+}
+
+/**
+ * Applies `change` to the Node's spec and writes it, read afresh and again after a conflict
+ * (another writer in between; WRITE_ATTEMPTS in all); no write when the spec stays the same. A
+ * Node that is not there is left alone (`skip`) or the NotFoundError is thrown (`fail`).
+ */
+async function updateNodeSpec(ds: Datastore, nodeName: string, missing: 'skip' | 'fail', change: (spec: Spec) => void): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const current = missing === 'skip' ? await readNode(ds, nodeName) : await ds.get({ kind: 'Node', name: nodeName });
+    if (!current) return;
+    const spec = specOf(current);
+    const before = JSON.stringify(spec);
+    change(spec);
+    if (JSON.stringify(spec) === before) return;
     try {
       await ds.update({ ...current, spec });
       return;
@@ -486,20 +498,10 @@ function cidrHolds(cidr: CIDR, addr: string): boolean {
 }
 
 async function setNodeField(ds: Datastore, nodeName: string, field: string, value: string | undefined): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const node = await ds.get({ kind: 'Node', name: nodeName });
-    const spec = specOf(node);
-    if (spec[field] === value) return;
+  await updateNodeSpec(ds, nodeName, 'fail', (spec) => {
     if (value === undefined) delete spec[field];
     else spec[field] = value;
-    try {
-      await ds.update({ ...node, spec });
-      return;
-    } catch (err) {
-      if (err instanceof ConflictError && attempt < WRITE_ATTEMPTS) continue;
-      throw err;
-    }
-  }
+  });
 }
 
 // --- 5. Files and the Kubernetes Node -----------------------------------------------------------
