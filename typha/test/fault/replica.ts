@@ -35,8 +35,7 @@ function typhaEnv(linkPort: number, frontPort: number): Record<string, string> {
     TYPHA_SHUTDOWNCONNECTIONDROPINTERVALMAXSECS: '0.1',
     TYPHA_SERVERBATCHWINDOWMS: '5',
     TYPHA_SERVERPINGINTERVALSECS: '2',
-    // CATTAIL_TEST_FANOUTWORKERS=K: the replicas hold their sockets in K fan-out workers.
-    TYPHA_FANOUTWORKERS: process.env.CATTAIL_TEST_FANOUTWORKERS ?? '1',
+    TYPHA_FANOUTWORKERS: '1', // run.ts --fanout-workers K overrides it
     TYPHA_LOGSEVERITYSCREEN: 'Info', // the "listening" line is logged at info,
   };
 }

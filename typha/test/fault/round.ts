@@ -33,6 +33,8 @@ export interface RoundOptions {
   convergeMs?: number;
   /** The whole round, setup and teardown included. */
   roundMs?: number;
+  /** TYPHA_* overrides for both replicas (e.g. TYPHA_FANOUTWORKERS). */
+  typhaEnv?: Readonly<Record<string, string>>;
 }
 
 export type FailureKind = 'extra' | 'missing' | 'stale' | 'not-converged' | 'crash' | 'error' | 'round-timeout';
@@ -52,6 +54,8 @@ export interface RoundResult {
   wrongClients: number;
   /** Each replica's own view at the end (relists, oldest resumable revision), for coverage. */
   replicas?: string[];
+  /** Client sockets held by fan-out workers at the end of a clean round (0: the replicas hold them). */
+  workerSockets?: number;
   /** A wrong state still there after the extra look (undefined when nothing was wrong). */
   persisted?: boolean;
   /** The full report for a failed round: seed, steps, diffs, replicas. */
@@ -81,7 +85,7 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
   let world: World | undefined;
   let timer: NodeJS.Timeout | undefined;
   const body = async (): Promise<RoundResult> => {
-    world = await World.start({ rng, clients: o.clients ?? ROUND_DEFAULTS.clients, initialWrites: 20, readyMs: READY_MS });
+    world = await World.start({ rng, clients: o.clients ?? ROUND_DEFAULTS.clients, initialWrites: 20, readyMs: READY_MS, typhaEnv: o.typhaEnv });
     const w = world;
     await until(
       () => w.fleet.allInSyncAt(1),
@@ -114,7 +118,8 @@ export async function runRound(o: RoundOptions): Promise<RoundResult> {
     }
     const convergedMs = Date.now() - fencedAt;
     if (w.crashes().length > 0) return result({ ok: false, kinds: ['crash'], wrongClients: 0, convergedMs, report: `${header()}\n${w.crashes().join('\n')}` });
-    if (diffs.length === 0) return result({ ok: true, kinds: [], wrongClients: 0, convergedMs, replicas: await w.describe() });
+    if (diffs.length === 0)
+      return result({ ok: true, kinds: [], wrongClients: 0, convergedMs, replicas: await w.describe(), workerSockets: await w.workerSockets() });
     const persisted = await recheck(w, diffs, expected);
     const replicas = await w.describe();
     const report = [

@@ -1,12 +1,14 @@
 /**
  * The long-run CLI of the fault test:
  *
- *   node typha/dist/test/fault/run.js [--rounds N] [--seed S] [--steps N] [--clients N] [--keep-going]
+ *   node typha/dist/test/fault/run.js [--rounds N] [--seed S] [--steps N] [--clients N] [--fanout-workers K] [--keep-going]
  *
  * Round i runs with seed S + i (S defaults to the clock), each in a fresh world, one after
  * another. One JSON line per round on stdout, the full report of a failed round on stderr,
  * and a summary line at the end. Stops at the first failure unless --keep-going. Exit code 0
- * only if every round was clean. Replay a round with `--seed <its seed> --rounds 1`.
+ * only if every round was clean. Replay a round with `--seed <its seed> --rounds 1` (and its
+ * --fanout-workers). --fanout-workers K runs both replicas with TYPHA_FANOUTWORKERS=K (default
+ * CATTAIL_TEST_FANOUTWORKERS, else 1: the sockets in the replica's own process).
  */
 import { parseArgs } from 'node:util';
 import { ROUND_DEFAULTS, runRound, type RoundResult } from './round.js';
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     steps: { type: 'string', default: String(ROUND_DEFAULTS.steps) },
     clients: { type: 'string', default: String(ROUND_DEFAULTS.clients) },
+    'fanout-workers': { type: 'string', default: process.env.CATTAIL_TEST_FANOUTWORKERS ?? '1' },
     'keep-going': { type: 'boolean', default: false },
   },
 });
@@ -34,11 +37,12 @@ const rounds = int('rounds', values.rounds, 1);
 const base = values.seed === undefined ? Date.now() % 2 ** 31 : int('seed', values.seed, 0);
 const steps = int('steps', values.steps, 1);
 const clients = int('clients', values.clients, 1);
+const fanoutWorkers = int('fanout-workers', values['fanout-workers'], 1);
 
 const results: RoundResult[] = [];
 const started = Date.now();
 for (let i = 0; i < rounds; i++) {
-  const r = await runRound({ seed: base + i, round: i, steps, clients });
+  const r = await runRound({ seed: base + i, round: i, steps, clients, typhaEnv: { TYPHA_FANOUTWORKERS: String(fanoutWorkers) } });
   results.push(r);
   const { report, ...line } = r;
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -56,6 +60,7 @@ const summary = {
   passed: results.length - failed.length,
   failed: failed.length,
   firstSeed: base,
+  fanoutWorkers,
   failingSeeds: failed.map((r) => ({ seed: r.seed, kinds: r.kinds })),
   convergedMsMedian: converged[Math.floor(converged.length / 2)] ?? null,
   convergedMsMax: converged.at(-1) ?? null,

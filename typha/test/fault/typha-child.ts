@@ -30,6 +30,8 @@ export interface TyphaReplicaStatus {
   total: number;
   watcher: { lists: number; relists: number; revision: number };
   cache: Record<string, { revision: number; oldestResumableRevision: number; keys: number; tombstones: number }>;
+  /** With TYPHA_FANOUTWORKERS > 1: the sockets each worker holds. */
+  fanoutWorkers?: { sockets: number }[];
 }
 
 const live = new Set<ChildProcess>();

@@ -105,6 +105,12 @@ export class World {
     return Promise.all(this.each().map((r) => r.describe()));
   }
 
+  /** Client sockets held by the replicas' fan-out workers now (0 when the replicas hold them). */
+  async workerSockets(): Promise<number> {
+    const all = await Promise.all(this.each().map((r) => r.status()));
+    return all.reduce((n, s) => n + (s?.fanoutWorkers ?? []).reduce((m, w) => m + w.sockets, 0), 0);
+  }
+
   async close(): Promise<void> {
     await this.cleanup.run();
   }

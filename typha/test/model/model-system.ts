@@ -85,8 +85,12 @@ export class ModelSystem {
   readonly #clients: Watched[] = [];
   readonly #random: () => number;
 
-  constructor(seed: number) {
+  /** Fan-out processes per replica: 1 keeps the sockets in the replica, K > 1 puts them in K workers. */
+  readonly fanoutWorkers: number;
+
+  constructor(seed: number, options: { fanoutWorkers?: number } = {}) {
     this.#random = mulberry32(seed);
+    this.fanoutWorkers = options.fanoutWorkers ?? 1;
   }
 
   async start(): Promise<void> {
@@ -101,6 +105,15 @@ export class ModelSystem {
     for (const r of this.replicas) {
       const cache = r.daemon?.status().cache as Record<string, { batcher: { variantFrames: number } }> | undefined;
       for (const c of Object.values(cache ?? {})) n += c.batcher.variantFrames;
+    }
+    return n;
+  }
+
+  /** TCP connections held by the running replicas' fan-out workers (0 when the sockets stay in the replicas). */
+  workerSockets(): number {
+    let n = 0;
+    for (const r of this.replicas) {
+      for (const w of (r.daemon?.status().fanoutWorkers as { sockets: number }[] | undefined) ?? []) n += w.sockets;
     }
     return n;
   }
@@ -143,8 +156,7 @@ export class ModelSystem {
         TYPHA_SERVERBATCHWINDOWMS: '0',
         // One update per snapshot page: a snapshot is several frames, so it can be cut half-way.
         TYPHA_SNAPSHOTCACHEMAXBATCHSIZE: '1',
-        // CATTAIL_TEST_FANOUTWORKERS=K: the sockets in K fan-out workers.
-        TYPHA_FANOUTWORKERS: process.env.CATTAIL_TEST_FANOUTWORKERS ?? '1',
+        TYPHA_FANOUTWORKERS: String(this.fanoutWorkers),
       }),
       {
         logger: silentLogger,

@@ -7,7 +7,8 @@
 //
 // Replay a failure with the seed and path it prints:
 //   CATTAIL_MODEL_SEED=<seed> CATTAIL_MODEL_PATH=<path> node --test typha/dist/test/model/protocol-model.test.js
-// Explore longer: CATTAIL_MODEL_RUNS=2000.
+// Explore longer: CATTAIL_MODEL_RUNS=2000 (in-process sockets), CATTAIL_MODEL_WORKER_RUNS=500 (two
+// fan-out workers per replica); the first test takes CATTAIL_TEST_FANOUTWORKERS=K too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -176,28 +177,33 @@ const commands = fc.commands(
 );
 
 const runs = Number(process.env.CATTAIL_MODEL_RUNS ?? 100);
+// Fan-out workers are the default wherever a replica has more than one CPU (TYPHA_FANOUTWORKERS=0),
+// so the same property runs on that write path too: fewer runs, each starts four worker processes.
+const workerRuns = Number(process.env.CATTAIL_MODEL_WORKER_RUNS ?? 25);
 const seed = process.env.CATTAIL_MODEL_SEED === undefined ? undefined : Number(process.env.CATTAIL_MODEL_SEED);
 const path = process.env.CATTAIL_MODEL_PATH;
 
-test('no reachable state leaves a client in sync with a view that differs from etcd', { timeout: 30 * 60_000 }, async () => {
+async function check(fanoutWorkers: number, numRuns: number): Promise<void> {
   let runSeed = 0;
   let deflated = 0;
+  let workerSockets = 0;
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), commands, async (clientSeed, cmds) => {
       runSeed = clientSeed;
-      const system = new ModelSystem(clientSeed);
+      const system = new ModelSystem(clientSeed, { fanoutWorkers });
       try {
         await system.start();
         await fc.asyncModelRun(() => ({ model: { running: [true, true] }, real: system }), cmds);
         await system.converge();
         assert.deepEqual(system.violations, [], system.violations.join('\n'));
         deflated += system.deflatedFrames();
+        workerSockets += system.workerSockets();
       } finally {
         await system.close();
       }
     }),
     {
-      numRuns: runs,
+      numRuns,
       ...(seed !== undefined ? { seed } : {}),
       ...(path !== undefined ? { path } : {}),
       verbose: 1,
@@ -205,4 +211,14 @@ test('no reachable state leaves a client in sync with a view that differs from e
   );
   assert.ok(runSeed > 0, 'the property ran');
   assert.ok(deflated > 0, 'the clients took deflate-deltas (Deflated frames were made), so the property covered it');
+  if (fanoutWorkers > 1) assert.ok(workerSockets > 0, 'the converged clients were connected through fan-out workers');
+  else assert.equal(workerSockets, 0, 'no fan-out workers');
+}
+
+test('no reachable state leaves a client in sync with a view that differs from etcd', { timeout: 30 * 60_000 }, async () => {
+  await check(Number(process.env.CATTAIL_TEST_FANOUTWORKERS ?? 1), runs);
+});
+
+test('the same with the sockets in two fan-out workers per replica', { timeout: 30 * 60_000 }, async () => {
+  await check(2, workerRuns);
 });
