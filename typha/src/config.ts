@@ -6,6 +6,7 @@
  * defaults; the ones we add (batching window, tombstone retention, rebalancing) say so.
  */
 import { envSource, flagSource, loadConfig, redactConfig, type ConfigIssue, ConfigError, type ParamTable } from '@cattail/api';
+import { SNAPSHOT_DEFLATE_LEVEL } from './protocol/compressed.js';
 
 export const TYPHA_PARAMS = {
   DatastoreType: {
@@ -128,6 +129,13 @@ export const TYPHA_PARAMS = {
     help: 'Send delta batches DEFLATE-compressed once per batch, with a dictionary of the syncer’s key space sent once per connection, to clients that offer deflate-deltas (ours)',
   },
   SnapshotCacheMaxBatchSize: { type: 'int', default: 500, min: 1, max: 100000, help: 'Updates per snapshot page' },
+  SnapshotDeflateLevel: {
+    type: 'int',
+    default: SNAPSHOT_DEFLATE_LEVEL,
+    min: 1,
+    max: 9,
+    help: 'DEFLATE level of the snapshot pages compressed once per revision for deflate-snapshot clients: higher sends fewer bytes to every client for more CPU once per page (ours)',
+  },
   DeltaRetentionSecs: { type: 'seconds', default: 600, min: 0, max: 86400, help: 'How long deletions are kept for resume (ours)' },
   MaxTombstones: { type: 'int', default: 100000, min: 0, max: 10000000, help: 'Deletions kept for resume (ours)' },
   DeltaLogMaxBatches: {

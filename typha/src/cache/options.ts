@@ -11,6 +11,7 @@
  * Evicting from the log only makes resumes slower (they fall back to a scan of the state);
  * evicting a tombstone raises `oldestResumableRevision`, below which a client gets a snapshot.
  */
+import { SNAPSHOT_DEFLATE_LEVEL } from '../protocol/compressed.js';
 import { CacheOptionError } from './errors.js';
 
 const KiB = 1024;
@@ -45,6 +46,8 @@ export const CACHE_LIMITS = Object.freeze({
    * encoded delta frames since, instead of building a new one (0: only an exact match).
    */
   snapshotReuseMs: { default: 1_000, min: 0, max: 10 * MINUTE },
+  /** DEFLATE level of the snapshot pages compressed once for `deflate-snapshot` clients. */
+  snapshotDeflateLevel: { default: SNAPSHOT_DEFLATE_LEVEL, min: 1, max: 9 },
 } satisfies Record<string, Limit>);
 
 export type CacheLimitName = keyof typeof CACHE_LIMITS;

@@ -47,6 +47,8 @@ export interface SnapshotFramesInit {
   sizes: readonly number[];
   pageSize: number;
   pageBytes: number;
+  /** DEFLATE level of the Compressed frames (default SNAPSHOT_DEFLATE_LEVEL). */
+  deflateLevel?: number;
   /** Told of each page encoded (for stats). */
   onEncode?: (bytes: number) => void;
   /** Told of each page compressed: the plain and compressed frame sizes (for stats). */
@@ -99,7 +101,7 @@ export function createSnapshotFrames(init: SnapshotFramesInit): SnapshotFrames {
     const cached = compressedFrames[page];
     if (cached !== undefined) return cached;
     const plain = plainFrame(page);
-    const buf = compressFrame(codec, plain);
+    const buf = compressFrame(codec, plain, init.deflateLevel);
     compressedFrames[page] = buf;
     onCompress?.(plain.byteLength, buf.byteLength);
     compressedBytes += buf.byteLength;

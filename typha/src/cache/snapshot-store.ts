@@ -16,6 +16,8 @@ export interface SnapshotStoreLimits {
   readonly reuseMs: number;
   readonly pageSize: number;
   readonly pageBytes: number;
+  /** DEFLATE level of compressed pages. */
+  readonly deflateLevel: number;
 }
 
 /** The state to snapshot: updates and their size estimates, captured by the caller. */
@@ -101,6 +103,7 @@ export class SnapshotStore {
       sizes,
       pageSize: this.#limits.pageSize,
       pageBytes: this.#limits.pageBytes,
+      deflateLevel: this.#limits.deflateLevel,
       onEncode: this.#onEncode,
       onCompress: this.#onCompress,
       ...(codec.binary ? { onEncoded: this.#onEncoded, onCompressed: this.#onCompressed } : {}),

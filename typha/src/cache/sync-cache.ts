@@ -189,6 +189,7 @@ export class SyncCache implements SyncCallbacks<Update> {
       reuseMs: limits.snapshotReuseMs,
       pageSize: limits.pageSize,
       pageBytes: limits.pageBytes,
+      deflateLevel: limits.snapshotDeflateLevel,
     });
   }
 

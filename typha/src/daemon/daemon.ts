@@ -293,6 +293,7 @@ export class TyphaDaemon {
           syncer,
           logger: this.#log,
           pageSize: c.SnapshotCacheMaxBatchSize,
+          snapshotDeflateLevel: c.SnapshotDeflateLevel,
           tombstoneRetentionMs: secs(c.DeltaRetentionSecs),
           maxTombstones: c.MaxTombstones,
           maxLogBatches: c.DeltaLogMaxBatches,

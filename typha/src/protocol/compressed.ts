@@ -2,7 +2,7 @@
  * Snapshot pages compressed once, sent to many (the `deflate-snapshot` feature).
  *
  * A felix snapshot of a 1,000-node cluster is ~15 MB of MessagePack and compresses to ~2.3 MB
- * at DEFLATE level 1 (docs/BENCHMARKS.md, *Snapshot size*). In a connect storm Typha's time goes
+ * at DEFLATE level 1, ~2.0 MB at level 6 (docs/BENCHMARKS.md, *Snapshot size*). In a connect storm Typha's time goes
  * almost entirely into copying those bytes into sockets, so sending a sixth of them is the lever.
  * Encode-once still holds: a page is compressed once per revision, when the first client that
  * accepted the feature needs it, and the same `Compressed` frame goes to every such client.
@@ -10,7 +10,7 @@
  * Rejected: `permessage-deflate`, which compresses per connection with a per-connection context
  * (CPU and memory per client, and no sharing of the output), exactly what encode-once avoids.
  *
- *   server: page ─codec.encode─▶ frame ─deflateRaw(level 1)─▶ codec.encode({type: compressed, data})
+ *   server: page ─codec.encode─▶ frame ─deflateRaw(level 6)─▶ codec.encode({type: compressed, data})
  *   client: frame ─codec.decode─▶ {type: compressed}? ─inflateRaw (≤ 16 MiB)─▶ codec.decode ─▶ parse
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -21,13 +21,19 @@ import { DELTA_DICTIONARY_MAX_BYTES, type DeltaDictionaryData } from './deflated
 import { parseServerMessage } from './parse.js';
 import { MAX_SERVER_FRAME_BYTES } from './transport.js';
 
-/** DEFLATE level 1: 85% smaller for 46 ms per 15 MB snapshot; higher levels save little more. */
-export const SNAPSHOT_DEFLATE_LEVEL = 1;
+/**
+ * DEFLATE level 6 (TYPHA_SNAPSHOTDEFLATELEVEL): a felix snapshot 13% smaller than at level 1
+ * (1.81 against 2.07 MB per client in the fan-out bench) for ~100 ms instead of ~35 ms of CPU
+ * once per 15 MB snapshot revision; in the 10,000-client storm Typha's CPU was ~4% lower with it
+ * and the storm time the same within noise (docs/BENCHMARKS.md, *Snapshot DEFLATE level*).
+ * Level 9 saves ~3% more for twice the CPU.
+ */
+export const SNAPSHOT_DEFLATE_LEVEL = 6;
 
-/** The `Compressed` frame (in `codec`) carrying `frame`, an encoded frame of the same codec. */
-export function compressFrame(codec: Codec, frame: Buffer): Buffer {
+/** The `Compressed` frame (in `codec`) carrying `frame`, an encoded frame of the same codec, at DEFLATE `level`. */
+export function compressFrame(codec: Codec, frame: Buffer, level = SNAPSHOT_DEFLATE_LEVEL): Buffer {
   if (!codec.binary) throw new TypeError(`the ${codec.name} codec cannot carry compressed frames (no byte strings)`);
-  const msg: Compressed = { type: 'compressed', encoding: 'deflate', data: deflateRawSync(frame, { level: SNAPSHOT_DEFLATE_LEVEL }) };
+  const msg: Compressed = { type: 'compressed', encoding: 'deflate', data: deflateRawSync(frame, { level }) };
   return codec.encode(msg);
 }
 

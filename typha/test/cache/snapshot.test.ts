@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { SyncCache } from '../../src/cache/sync-cache.js';
 import { pageEnds } from '../../src/cache/snapshot-frames.js';
 import type { SnapshotPage, Update } from '../../src/protocol/messages.js';
+import { CODECS, compressFrame, decodeServerFrame } from '../../src/protocol/index.js';
 import { fakeClock, testCodec, upd } from './helpers.js';
 
 function filled(n: number, opts: Partial<ConstructorParameters<typeof SyncCache>[0]> = {}) {
@@ -127,4 +128,22 @@ test('the snapshot LRU is bounded by entries', () => {
   }
   assert.equal(cache.stats().snapshotsCached, 2);
   assert.equal(cache.stats().snapshotsGenerated, 5);
+});
+
+test('compressed pages are made at the configured DEFLATE level, once, and hold the plain page', () => {
+  const bytes = [1, 9].map((level) => {
+    const { cache } = filled(600, { pageSize: 300, snapshotDeflateLevel: level });
+    const codec = CODECS.msgpack;
+    const snap = cache.snapshot(codec);
+    const total = [0, 1].reduce((n, p) => {
+      const z = snap.frame(p, true);
+      assert.equal(snap.frame(p, true), z, 'compressed once, the same Buffer after');
+      assert.deepEqual(decodeServerFrame(codec, z, true), codec.decode(snap.frame(p)));
+      assert.ok(z.equals(compressFrame(codec, snap.frame(p), level)), `page ${p} is DEFLATE level ${level}`);
+      return n + z.byteLength;
+    }, 0);
+    return total;
+  });
+  assert.ok(bytes[1] < bytes[0], `level 9 sends fewer bytes than level 1 (${bytes[1]} vs ${bytes[0]})`);
+  assert.throws(() => new SyncCache({ syncer: 'felix', snapshotDeflateLevel: 0 }), /snapshotDeflateLevel: 0 is not an integer in 1..9/);
 });
