@@ -27,7 +27,7 @@ import { projectionTable, syncerKinds } from '../protocol/views/index.js';
 import { createLogLimiter } from '../pipeline/log-limiter.js';
 import { realClock } from '../common/clock.js';
 import { availableCpus } from '../common/cpus.js';
-import { autoFanoutWorkers } from '../server/fanout-pool.js';
+import { fanoutWorkersPlan } from '../server/fanout-pool.js';
 import { SyncCache, DeltaBatcher } from '../cache/index.js';
 import { createDedupeStage, createProjectionStage, createValidationStage, teeCallbacks, type DedupeStage, type ValidationStage } from '../pipeline/index.js';
 import { SyncServer, type ServerTlsOptions } from '../server/index.js';
@@ -80,6 +80,8 @@ interface SyncerPipeline {
 
 export class TyphaDaemon {
   readonly serverId: string;
+  /** Sockets per worker before another starts (0: all start at once; set for the automatic number). */
+  readonly fanoutWorkersGrowAt: number;
   /** TYPHA_FANOUTWORKERS, or the number chosen for it (0: autoFanoutWorkers). */
   readonly fanoutWorkers: number;
   readonly #config: TyphaConfig;
@@ -115,12 +117,18 @@ export class TyphaDaemon {
     this.#tuning = opts.tuning ?? {};
     this.serverId = opts.serverId ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
     const cpus = availableCpus();
-    this.fanoutWorkers = config.FanoutWorkers !== 0 ? config.FanoutWorkers : autoFanoutWorkers(cpus, config.MaxConnectionsUpperLimit);
+    // The automatic number is a ceiling: one worker starts, and another for every 1,000
+    // connections held, so a small replica on a big node stays small.
+    const plan = fanoutWorkersPlan(config.FanoutWorkers, cpus, config.MaxConnectionsUpperLimit);
+    this.fanoutWorkers = plan.workers;
+    this.fanoutWorkersGrowAt = plan.growAt;
     this.#log.info(
       { fanoutWorkers: this.fanoutWorkers, cpus, chosen: config.FanoutWorkers === 0 ? 'automatically (TYPHA_FANOUTWORKERS=0)' : 'TYPHA_FANOUTWORKERS' },
-      this.fanoutWorkers > 1
-        ? `${this.fanoutWorkers} fan-out worker processes hold the client sockets`
-        : 'the main process holds the client sockets (no fan-out workers)',
+      this.fanoutWorkers <= 1
+        ? 'the main process holds the client sockets (no fan-out workers)'
+        : this.fanoutWorkersGrowAt > 0
+          ? `fan-out worker processes hold the client sockets: one to start, another per ${this.fanoutWorkersGrowAt} connections held, up to ${this.fanoutWorkers}`
+          : `${this.fanoutWorkers} fan-out worker processes hold the client sockets`,
     );
   }
 
@@ -164,6 +172,7 @@ export class TyphaDaemon {
       tls: serverTls(c),
       maxConnections: c.MaxConnectionsUpperLimit,
       fanoutWorkers: this.fanoutWorkers,
+      fanoutWorkersGrowAt: this.fanoutWorkersGrowAt,
       maxConnectionsPerSource: c.MaxConnectionsPerSource,
       maxPendingHandshakes: c.MaxPendingHandshakes,
       upgradeTimeoutMs: secs(c.ServerUpgradeTimeoutSecs),

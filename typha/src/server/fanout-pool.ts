@@ -73,12 +73,25 @@ export const CONNECTIONS_PER_AUTO_WORKER = 1000;
  * process's included (it keeps the watch, the cache, encoding, the sweep's bookkeeping and the
  * snapshot pump: a core's worth at 10,000 clients), so `cpus - 1` workers; and no more than one
  * per CONNECTIONS_PER_AUTO_WORKER connections the replica takes (TYPHA_MAXCONNECTIONSUPPERLIMIT):
- * a worker costs a process (~50 MB) and a share of every frame, and below that its share of the
- * writes is a few milliseconds a sweep. 1 means none: the main process writes itself, which is
- * what two CPUs give (measured there: docs/BENCHMARKS.md, *Fan-out workers*).
+ * below that a worker's share of the writes is a few milliseconds a sweep. 1 means none: the
+ * main process writes itself, which is what two CPUs give (measured there: docs/BENCHMARKS.md,
+ * *Fan-out workers*). Above 1 it is a ceiling: the daemon has the pool start one and grow by one
+ * per CONNECTIONS_PER_AUTO_WORKER sockets held (`growAt`), since an idle worker is a process of
+ * ~62 MB and its share of every frame.
  */
 export function autoFanoutWorkers(cpus: number, maxConnections: number): number {
   return Math.max(1, Math.min(Math.floor(cpus) - 1, Math.ceil(maxConnections / CONNECTIONS_PER_AUTO_WORKER)));
+}
+
+/**
+ * The fan-out processes a replica runs: TYPHA_FANOUTWORKERS=K > 0 starts K at once (`growAt` 0);
+ * 0 takes autoFanoutWorkers as a ceiling, started one at a time, another per
+ * CONNECTIONS_PER_AUTO_WORKER sockets held (FanoutPoolOptions.growAt).
+ */
+export function fanoutWorkersPlan(configured: number, cpus: number, maxConnections: number): { workers: number; growAt: number } {
+  if (configured !== 0) return { workers: configured, growAt: 0 };
+  const workers = autoFanoutWorkers(cpus, maxConnections);
+  return { workers, growAt: workers > 1 ? CONNECTIONS_PER_AUTO_WORKER : 0 };
 }
 
 /** Bytes of shared frames one worker holds at most (snapshot pages, delta frames). */
@@ -448,7 +461,13 @@ export class WorkerLink implements SweepPacer {
 }
 
 export interface FanoutPoolOptions {
+  /** Workers at most. */
   count: number;
+  /**
+   * 0 (default): start all `count` at once. N > 0: start one, and another each time the running
+   * ones hold N sockets each on average (never fewer afterwards: sockets are not moved).
+   */
+  growAt?: number;
   clock: Pick<Clock, 'now'>;
   init: Omit<WorkerInit, 't' | 'index' | 'tidBase'>;
   logger: Logger;
@@ -472,11 +491,36 @@ export class FanoutPool {
     this.#owner = owner;
     this.#log = o.logger.child({ component: 'fanout-pool' });
     this.frameBudgetBytes = o.frameBudgetBytes ?? WORKER_FRAME_BUDGET_BYTES;
-    for (let i = 0; i < o.count; i++) this.#links.push(new WorkerLink(this, i));
+    const initial = (o.growAt ?? 0) > 0 ? 1 : o.count;
+    for (let i = 0; i < initial; i++) this.#links.push(new WorkerLink(this, i));
   }
 
+  /** Workers started so far (slots: one restarted after a crash counts once). */
   get size(): number {
     return this.#links.length;
+  }
+
+  /**
+   * With `growAt`: one more worker once the running ones hold `growAt` sockets each on
+   * average. It starts with no sockets, so once the others are a slack ahead of it the balance
+   * below stops them listening until it has caught up: new connections go to it, none are moved.
+   */
+  #grow(): void {
+    const growAt = this.#o.growAt ?? 0;
+    if (growAt === 0 || this.#stopping || this.#links.length >= this.#o.count) return;
+    let sockets = 0;
+    for (const l of this.#links) {
+      if (l.child === undefined) return; // one is (re)starting: wait for it
+      sockets += l.sockets.size;
+    }
+    if (sockets < this.#links.length * growAt) return;
+    const link = new WorkerLink(this, this.#links.length);
+    this.#links.push(link);
+    this.#log.info(
+      { worker: link.index, sockets, workers: this.#links.length, max: this.#o.count },
+      'starting another fan-out worker for the connections held',
+    );
+    this.#spawn(link).catch((err: unknown) => this.#log.error({ err, worker: link.index }, 'cannot start a fan-out worker'));
   }
 
   /** Starts every worker; resolves once each is running. */
@@ -510,6 +554,7 @@ export class FanoutPool {
    */
   #balance(): void {
     if (this.#listen === undefined) return;
+    this.#grow();
     const listen = this.#listen;
     const now = this.#o.clock.now();
     for (const l of this.#links) {

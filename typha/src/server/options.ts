@@ -102,6 +102,13 @@ export const SERVER_LIMITS = Object.freeze({
    */
   fanoutWorkers: { default: 1, min: 1, max: 256 },
   /**
+   * With fanoutWorkers > 1: 0 starts them all at once; N > 0 starts one, and another (up to
+   * fanoutWorkers) each time the workers hold N sockets each on average, so a replica pays a
+   * process per N clients it actually serves, not per CPU it could use (TYPHA_FANOUTWORKERS=0,
+   * the automatic number, sets 1,000; see fanout-pool.ts).
+   */
+  fanoutWorkersGrowAt: { default: 0, min: 0, max: 1_000_000 },
+  /**
    * Live clients the fan-out's sweep writes to per event-loop turn before it yields
    * (TYPHA_SERVERFANOUTCHUNK; see fan-out.ts). Smaller: the watch, batching and pings wait less
    * behind the writes; larger: fewer turns per sweep.

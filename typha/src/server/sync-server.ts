@@ -174,6 +174,7 @@ export class SyncServer {
       const pool = new FanoutPool(
         {
           count: o.fanoutWorkers,
+          growAt: o.fanoutWorkersGrowAt,
           clock: o.clock,
           logger: this.#log,
           init: {

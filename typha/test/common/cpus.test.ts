@@ -67,3 +67,12 @@ test('TYPHA_FANOUTWORKERS=0: a process per CPU given, the main one included, at 
   assert.equal(autoFanoutWorkers(16, 50_000), 15);
   assert.equal(autoFanoutWorkers(64, 500), 1, 'a small replica needs none');
 });
+
+test('the plan: an explicit TYPHA_FANOUTWORKERS starts all at once; the automatic number is a ceiling reached one worker per 1,000 sockets', async () => {
+  const { fanoutWorkersPlan, CONNECTIONS_PER_AUTO_WORKER } = await import('../../src/server/fanout-pool.js');
+  assert.deepEqual(fanoutWorkersPlan(4, 2, 10_000), { workers: 4, growAt: 0 }, 'as configured, whatever the CPUs');
+  assert.deepEqual(fanoutWorkersPlan(1, 64, 10_000), { workers: 1, growAt: 0 });
+  assert.deepEqual(fanoutWorkersPlan(0, 2, 10_000), { workers: 1, growAt: 0 }, 'two CPUs: in-process');
+  assert.deepEqual(fanoutWorkersPlan(0, 16, 10_000), { workers: 10, growAt: CONNECTIONS_PER_AUTO_WORKER });
+  assert.equal(CONNECTIONS_PER_AUTO_WORKER, 1000);
+});

@@ -123,13 +123,15 @@ test('a fan-out worker killed by its pid: its clients reconnect and resync, the 
   const clients: TestClient[] = [];
   const opts = new Map<TestClient, ClientOptions>();
   t.after(() => clients.forEach((c) => c.close()));
+  // In four waves of five: a burst may land whole in one worker before the balance hears of it,
+  // but one that is a slack (8) ahead stops listening before the next wave, so both hold some.
   for (let i = 0; i < 20; i++) {
     const o = { ...clientOptions(rnd, i), syncer: 'felix' as const };
     const c = new TestClient(h.url, o);
     opts.set(c, o);
     clients.push(c);
+    if (i % 5 === 4) await Promise.all(clients.map((x) => x.untilInSync()));
   }
-  await Promise.all(clients.map((c) => c.untilInSync()));
   let rev = h.feedMany('felix', 5, 50, 'before');
   await Promise.all(clients.map((c) => c.untilRevision(rev)));
 
@@ -231,4 +233,48 @@ test('bursts of connections to two fan-out workers: every one is accepted, round
   const last = new WebSocket(h.url, [CODECS.msgpack.subprotocol]);
   open.push(last);
   await once(last, 'open');
+});
+
+test('fanoutWorkersGrowAt: one worker starts, another each time they hold that many sockets each, never more than fanoutWorkers', async (t) => {
+  const GROW_AT = 4;
+  const h = await Harness.start(t, { fanoutWorkers: 3, fanoutWorkersGrowAt: GROW_AT, initialKeys: 30 });
+  const clients: TestClient[] = [];
+  t.after(() => clients.forEach((c) => c.close()));
+  const workers = () => h.server.connections().fanoutWorkers ?? [];
+  assert.equal(workers().length, 1, 'one worker to start');
+  const started: number[] = [];
+  // One client at a time, each in sync before the next: the count of workers follows the sockets.
+  for (let i = 0; i < 14; i++) {
+    const c = new TestClient(h.url, { syncer: 'felix', node: `node-${i}`, codec: CODECS.msgpack, features: ALL_FEATURES });
+    clients.push(c);
+    await c.untilInSync();
+    const held = clients.length;
+    // The pool grows on the accept event, so by the time this client is in sync the pool has
+    // heard of it: ⌈held / GROW_AT⌉ workers once held reaches a multiple, capped at 3.
+    const want = Math.min(3, Math.floor(held / GROW_AT) + 1);
+    await until(() => (workers().length === want ? true : undefined), `${want} workers for ${held} sockets (have ${workers().length})`);
+    started.push(workers().length);
+  }
+  assert.deepEqual(started, [1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3]);
+  // The new worker gets connections once the others are a slack ahead of it (none are moved).
+  for (let i = 14; i < 14 + 2 * BALANCE_SLACK_SOCKETS; i++) {
+    const c = new TestClient(h.url, { syncer: 'felix', node: `node-${i}`, codec: CODECS.msgpack, features: ALL_FEATURES });
+    clients.push(c);
+    await c.untilInSync();
+  }
+  const status = workers();
+  assert.equal(status.length, 3, 'never more than fanoutWorkers');
+  assert.ok(
+    status.every((w) => w.pid !== undefined),
+    'every started worker runs',
+  );
+  assert.equal(
+    status.reduce((n, w) => n + w.sockets, 0),
+    clients.length,
+  );
+  assert.ok(status[2].sockets > 0, `the last worker started took connections (${status.map((w) => w.sockets).join(', ')})`);
+  // Every client, whichever worker holds it, follows the stream.
+  const rev = h.feed('felix', (r) => [upd('grown', r, { v: 1 })]);
+  await Promise.all(clients.map((c) => c.untilRevision(rev)));
+  assertConverged(h, clients);
 });
