@@ -269,7 +269,7 @@ export function procStats(pid: number): ProcStats | undefined {
   return own;
 }
 
-function childPids(pid: number): number[] {
+export function childPids(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
       .split(' ')
@@ -280,7 +280,8 @@ function childPids(pid: number): number[] {
   }
 }
 
-function oneProcStats(pid: number): ProcStats | undefined {
+/** CPU and memory of `pid` alone (see procStats for it with its descendants). */
+export function oneProcStats(pid: number): ProcStats | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -77,7 +77,7 @@ export const CONNECTIONS_PER_AUTO_WORKER = 1000;
  * main process writes itself, which is what two CPUs give (measured there: docs/BENCHMARKS.md,
  * *Fan-out workers*). Above 1 it is a ceiling: the daemon has the pool start one and grow by one
  * per CONNECTIONS_PER_AUTO_WORKER sockets held (`growAt`), since an idle worker is a process of
- * ~62 MB and its share of every frame.
+ * ~60 MB (bench/src/worker-rss.ts) and its share of every frame.
  */
 export function autoFanoutWorkers(cpus: number, maxConnections: number): number {
   return Math.max(1, Math.min(Math.floor(cpus) - 1, Math.ceil(maxConnections / CONNECTIONS_PER_AUTO_WORKER)));
