@@ -1,7 +1,7 @@
 /**
  * One etcd watch that survives connection loss without losing, repeating or reordering events.
  *
- *   connect ─▶ create_request{start_revision: next} ─▶ created ─▶ events… ─┐
+ *   connect ─▶ create_request{start_revision: next - 1} ─▶ created ─▶ events ≥ next… ─┐
  *      ▲                                                                   │ stream error / end
  *      └──────────── jittered backoff (injected delay) ◀── 'reconnecting' ◀┘
  *
@@ -12,6 +12,15 @@
  * responses unless fragmenting was asked for, so "last event revision + 1" cannot cut a
  * transaction in half; as a second guard every event at or below the last delivered revision
  * is dropped, which makes redelivery after a reconnect harmless.
+ *
+ * The watch is asked to start ONE revision early, at the last revision already known
+ * (`next - 1`), and what it sends at that revision is dropped. Asking for `next` itself would
+ * be wrong when etcd was compacted at exactly `next`: etcd accepts a watch that starts at its
+ * compact revision, but physical compaction has removed the tombstones at that revision, so a
+ * key deleted at `next` would never be reported deleted and the caller would keep it for ever
+ * (a Typha fault round found this: every client kept a deleted Node after a link cut and a
+ * compaction at the deletion's revision). Starting at `next - 1`, etcd refuses exactly when
+ * `next` may be incomplete (compact revision >= next), and the caller relists.
  *
  * We do not ask for fragments, but reassemble them if a server sends them anyway: fragments are
  * buffered until the response with `fragment=false` and delivered as one batch.
@@ -171,7 +180,8 @@ export class EtcdWatch {
     call.on('end', () => this.#onStreamEnd(generation, undefined));
     const create: WireWatchCreateRequest = {
       key: this.#key,
-      start_revision: this.#nextRevision,
+      // One early (see the module comment); etcd's 0 would mean "now", so 1 stays 1.
+      start_revision: Math.max(1, this.#nextRevision - 1),
       progress_notify: this.#progressNotify,
       prev_kv: this.#prevKv,
       fragment: false,
@@ -212,7 +222,7 @@ export class EtcdWatch {
     const events: WatchEvent[] = [];
     for (const ev of wire) {
       const event = toWatchEvent(ev);
-      if (event.kv.modRevision > this.#lastDelivered) events.push(event);
+      if (event.kv.modRevision >= this.#nextRevision) events.push(event);
     }
     if (events.length === 0) return;
     const last = events[events.length - 1].kv.modRevision;

@@ -32,7 +32,7 @@ function revisions(r: Recorded): number[] {
   return r.batches.flatMap((b) => b.events.map((e) => e.kv.modRevision));
 }
 
-test('asks for the start revision and delivers events with the last event revision', async () => {
+test('asks for one revision before the start (a compaction at the start must refuse the watch) and delivers events from the start on', async () => {
   const t = new FakeTransport();
   const sink = recorder();
   const w = new EtcdWatch(t, { key: '/p/', prefix: true, startRevision: 5 }, sink, () => {});
@@ -40,9 +40,12 @@ test('asks for the start revision and delivers events with the last event revisi
   const create = (call.written[0] as { create_request: { key: Buffer; range_end: Buffer; start_revision: number; fragment: boolean } }).create_request;
   assert.deepEqual(create.key, Buffer.from('/p/'));
   assert.deepEqual(create.range_end, Buffer.from('/p0'));
-  assert.equal(create.start_revision, 5);
+  assert.equal(create.start_revision, 4);
   assert.equal(create.fragment, false);
   call.respond({ created: true, header: header(9) });
+  // Revision 4 is the caller's (its list's): not delivered again.
+  call.respond({ header: header(9), events: [event('PUT', '/p/z', 4)] });
+  assert.equal(sink.batches.length, 0);
   call.respond({ header: header(9), events: [event('PUT', '/p/a', 6), event('PUT', '/p/b', 7), event('DELETE', '/p/a', 7)] });
   assert.deepEqual(sink.statuses, ['connected']);
   assert.equal(sink.batches.length, 1);
@@ -56,7 +59,7 @@ test('asks for the start revision and delivers events with the last event revisi
   assert.equal(call.canceled, true);
 });
 
-test('resumes from last event revision + 1 after a stream failure, never from a header revision', async () => {
+test('resumes from the last event revision after a stream failure (delivering from +1), never from a header revision', async () => {
   const t = new FakeTransport();
   const sink = recorder();
   const w = new EtcdWatch(t, { key: '/k', startRevision: 3 }, sink, () => {});
@@ -65,14 +68,18 @@ test('resumes from last event revision + 1 after a stream failure, never from a 
   first.respond({ header: header(100), events: [event('PUT', '/k', 10)] });
   first.fail();
   const second = await t.nextCall(1);
-  assert.equal(startRevisionOf(second), 11);
+  assert.equal(startRevisionOf(second), 10);
+  second.respond({ created: true, header: header(100) });
+  second.respond({ header: header(100), events: [event('PUT', '/k', 10)] });
+  second.respond({ header: header(100), events: [event('PUT', '/k', 11)] });
+  assert.deepEqual(revisions(sink), [10, 11], 'revision 10 once');
   assert.deepEqual(t.unavailable, [0]);
   assert.deepEqual(t.delays, [10]);
-  assert.deepEqual(sink.statuses, ['connected', 'reconnecting']);
+  assert.deepEqual(sink.statuses, ['connected', 'reconnecting', 'connected']);
   w.close();
 });
 
-test('before any event, a reconnect asks for the original start revision again', async () => {
+test('before any event, a reconnect asks for the original start revision (less one) again', async () => {
   const t = new FakeTransport();
   const sink = recorder();
   const w = new EtcdWatch(t, { key: '/k', startRevision: 42, progressNotify: true }, sink, () => {});
@@ -82,7 +89,7 @@ test('before any event, a reconnect asks for the original start revision again',
   assert.deepEqual(sink.progress, [600]);
   first.fail();
   const second = await t.nextCall(1);
-  assert.equal(startRevisionOf(second), 42);
+  assert.equal(startRevisionOf(second), 41);
   w.close();
 });
 
