@@ -42,7 +42,7 @@ export const TYPHA_PARAMS = {
     default: 0,
     min: 0,
     max: 256,
-    help: 'Processes that accept the clients\' connections, hold their sockets and write to them, so one replica uses every core it is given; the watch, cache, encoding and every decision stay in the main process. 1: none, the main process writes itself. 0: one per CPU the replica is given (its CPU affinity and cgroup CPU limit) beside the main process\'s, and at most one per 1,000 of MaxConnectionsUpperLimit; 1 on two CPUs (ours; see docs/DESIGN.md, "Fan-out workers")',
+    help: 'Processes that accept the clients\' connections, hold their sockets and write to them, so one replica uses every core it is given; the watch, cache, encoding and every decision stay in the main process. 1: none, the main process writes itself. 0: one per CPU the replica is given (its CPU affinity and cgroup CPU limit) beside the main process\'s, and at most one per 1,000 of MaxConnectionsUpperLimit, started one at a time, another per 1,000 connections held; 1 on two CPUs. K > 1: K started at once (ours; see docs/DESIGN.md, "Fan-out workers")',
   },
   MaxConnectionsUpperLimit: { type: 'int', default: 10000, min: 1, max: 1000000, help: 'Connections beyond this are refused with a hint' },
   MaxConnectionsPerSource: {
