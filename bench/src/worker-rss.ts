@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { etcd } from '@cattail/datastore';
 import { startEtcd, until, type EtcdServer } from '@cattail/datastore/testing';
 import { intArg, UsageError } from './args.js';
+import { round } from './fanout/round.js';
 import { machineInfo } from './machine.js';
 import { seedCluster } from './seeder.js';
 import { childPids, oneProcStats, sleep, TyphaProcess } from './typha-process.js';
@@ -32,8 +33,6 @@ interface RunResult {
   /** The largest total over the samples. */
   maxTotalRssMB: number;
 }
-
-const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 function sample(pid: number): Sample {
   const main = oneProcStats(pid);
@@ -71,10 +70,10 @@ async function measure(k: number, endpoints: string[], samples: number): Promise
     return {
       fanoutWorkers: k,
       readyMs: Math.round(readyMs),
-      mainRssMB: round1(last.mainRssMB),
-      workerRssMB: last.workerRssMB.map(round1),
-      totalRssMB: round1(total(last)),
-      maxTotalRssMB: round1(Math.max(...got.map(total))),
+      mainRssMB: round(last.mainRssMB, 1),
+      workerRssMB: last.workerRssMB.map((x) => round(x, 1)),
+      totalRssMB: round(total(last), 1),
+      maxTotalRssMB: round(Math.max(...got.map(total)), 1),
     };
   } finally {
     await typha.stop().catch(() => typha.killNow());
@@ -120,7 +119,7 @@ async function main(): Promise<void> {
       runs,
       // Each run's total over the in-process replica's, when K = 1 ran.
       ...(base !== undefined
-        ? { ratiosOverInProcess: Object.fromEntries(runs.map((r) => [String(r.fanoutWorkers), Math.round((r.totalRssMB / base.totalRssMB) * 100) / 100])) }
+        ? { ratiosOverInProcess: Object.fromEntries(runs.map((r) => [String(r.fanoutWorkers), round(r.totalRssMB / base.totalRssMB, 2)])) }
         : {}),
     };
     if (values.json) process.stdout.write(`${JSON.stringify(out)}\n`);
