@@ -80,10 +80,8 @@ interface SyncerPipeline {
 
 export class TyphaDaemon {
   readonly serverId: string;
-  /** Sockets per worker before another starts (0: all start at once; set for the automatic number). */
-  readonly fanoutWorkersGrowAt: number;
-  /** TYPHA_FANOUTWORKERS, or the number chosen for it (0: autoFanoutWorkers). */
-  readonly fanoutWorkers: number;
+  /** Fan-out workers at most (TYPHA_FANOUTWORKERS, or chosen for 0), and sockets each before another starts (0: all at once). */
+  readonly #fanout: { workers: number; growAt: number };
   readonly #config: TyphaConfig;
   readonly #log: Logger;
   readonly #factories: TyphaFactories;
@@ -120,15 +118,14 @@ export class TyphaDaemon {
     // The automatic number is a ceiling: one worker starts, and another for every 1,000
     // connections held, so a small replica on a big node stays small.
     const plan = fanoutWorkersPlan(config.FanoutWorkers, cpus, config.MaxConnectionsUpperLimit);
-    this.fanoutWorkers = plan.workers;
-    this.fanoutWorkersGrowAt = plan.growAt;
+    this.#fanout = plan;
     this.#log.info(
-      { fanoutWorkers: this.fanoutWorkers, cpus, chosen: config.FanoutWorkers === 0 ? 'automatically (TYPHA_FANOUTWORKERS=0)' : 'TYPHA_FANOUTWORKERS' },
-      this.fanoutWorkers <= 1
+      { fanoutWorkers: plan.workers, cpus, chosen: config.FanoutWorkers === 0 ? 'automatically (TYPHA_FANOUTWORKERS=0)' : 'TYPHA_FANOUTWORKERS' },
+      plan.workers <= 1
         ? 'the main process holds the client sockets (no fan-out workers)'
-        : this.fanoutWorkersGrowAt > 0
-          ? `fan-out worker processes hold the client sockets: one to start, another per ${this.fanoutWorkersGrowAt} connections held, up to ${this.fanoutWorkers}`
-          : `${this.fanoutWorkers} fan-out worker processes hold the client sockets`,
+        : plan.growAt > 0
+          ? `fan-out worker processes hold the client sockets: one to start, another per ${plan.growAt} connections held, up to ${plan.workers}`
+          : `${plan.workers} fan-out worker processes hold the client sockets`,
     );
   }
 
@@ -171,8 +168,8 @@ export class TyphaDaemon {
       port: c.ServerPort,
       tls: serverTls(c),
       maxConnections: c.MaxConnectionsUpperLimit,
-      fanoutWorkers: this.fanoutWorkers,
-      fanoutWorkersGrowAt: this.fanoutWorkersGrowAt,
+      fanoutWorkers: this.#fanout.workers,
+      fanoutWorkersGrowAt: this.#fanout.growAt,
       maxConnectionsPerSource: c.MaxConnectionsPerSource,
       maxPendingHandshakes: c.MaxPendingHandshakes,
       upgradeTimeoutMs: secs(c.ServerUpgradeTimeoutSecs),
